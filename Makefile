@@ -1,0 +1,60 @@
+# ramp — the two commands of the README, and the inner loop.
+#   make demo   ramp's main job on the embedded defaults
+#   make test   install, build and run every test (what CI runs)
+#   make unit   the fast inner loop: build + unit tests only
+PRESET ?= asan-ubsan
+BUILD_DIR ?= build/$(PRESET)
+JOBS ?= 2
+# In CI each fuzz target gets longer; locally a short smoke run.
+FUZZ_SECONDS ?= $(if $(CI),60,10)
+export CCACHE_NOHASHDIR := true
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_MAXSIZE := 5G
+
+.PHONY: all bootstrap configure build unit test integration format format-check fuzz fuzz-build \
+        bench demo clean
+
+all: build
+
+bootstrap:
+	@./scripts/bootstrap.sh
+
+configure:
+	@cmake --preset $(PRESET) -B $(BUILD_DIR) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+unit: build
+	@cd $(BUILD_DIR) && ctest -L unit -j $(JOBS) --output-on-failure
+
+integration: build
+	@cd $(BUILD_DIR) && ctest -L integration -j 1 --output-on-failure
+
+test: bootstrap format-check build
+	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure
+	@$(MAKE) --no-print-directory fuzz
+
+format:
+	@./scripts/format.sh fix
+
+format-check:
+	@./scripts/format.sh check
+
+fuzz-build:
+	@cmake --preset fuzz >/dev/null
+	@cmake --build build/fuzz -j $(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	@./scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+bench: bootstrap
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j $(JOBS)
+	@./scripts/bench.sh build/release
+
+demo: bootstrap
+	@./scripts/demo.sh $(ARGS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,28 @@
+# ramp_module(NAME SOURCES <files…> DEPS <targets…>)
+# One static library per module. Dependencies are PRIVATE unless listed under PUBLIC_DEPS, so a
+# module can include only what it declares: a forbidden include fails the build.
+function(ramp_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;PUBLIC_DEPS" ${ARGN})
+  add_library(${name} STATIC ${M_SOURCES})
+  target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include
+                                     PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ramp_seams ${M_PUBLIC_DEPS} PRIVATE ${M_DEPS})
+endfunction()
+
+# ramp_test(NAME SOURCES <files…> DEPS <targets…> [LABEL unit|integration])
+# One GoogleTest binary; each TEST is discovered as its own ctest test when ctest runs.
+function(ramp_test name)
+  cmake_parse_arguments(T "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  if(NOT T_LABEL)
+    set(T_LABEL unit)
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+                       PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
+                       ENVIRONMENT "RAMP_SOURCE_DIR=${CMAKE_SOURCE_DIR};RAMP_BINARY_DIR=${CMAKE_BINARY_DIR}")
+endfunction()

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs every Debian package that ramp's build, tests and demo need. Idempotent: when every
+# package is already installed it does nothing (no network). Service starts triggered by package
+# post-install scripts are blocked with a policy-rc.d, as ../shared/reference/platform-notes.md §8
+# recommends; ramp's tests start their own servers on loopback ports and stop them by pid.
+set -eu
+
+PACKAGES="
+  build-essential cmake ninja-build ccache pkg-config clang-16 libclang-rt-16-dev clang-format
+  nlohmann-json3-dev libyaml-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
+  libboost-math-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  haproxy socat nginx prometheus wrk curl ca-certificates python3
+"
+
+missing=""
+for p in $PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing="$missing $p"
+  fi
+done
+if [ -z "$missing" ]; then
+  exit 0
+fi
+
+echo "bootstrap: installing:$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+created_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod 755 /usr/sbin/policy-rc.d
+  created_policy=1
+fi
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
+if [ "$created_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+if [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now haproxy nginx prometheus 2>/dev/null || true
+fi

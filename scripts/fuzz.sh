@@ -1,0 +1,27 @@
+#!/bin/sh
+# fuzz.sh BUILD_DIR SECONDS — runs every libFuzzer target in BUILD_DIR/fuzz for SECONDS each,
+# under ASan/UBSan, starting from its committed corpus (fuzz/corpus/<target>). New inputs go to
+# a scratch directory, never into the committed corpus. Fails on the first crash.
+set -eu
+build=$1
+seconds=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+found=0
+for bin in "$build"/fuzz/fuzz_*; do
+  [ -x "$bin" ] || continue
+  name=$(basename "$bin")
+  found=$((found + 1))
+  mkdir -p "$scratch/$name"
+  echo "fuzz: $name for ${seconds}s"
+  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -print_final_stats=1 -artifact_prefix="$scratch/" \
+    "$scratch/$name" "$root/fuzz/corpus/$name" > "$scratch/$name.log" 2>&1 || {
+      tail -60 "$scratch/$name.log" >&2
+      echo "fuzz: $name FAILED" >&2
+      exit 1
+    }
+  grep -E 'stat::number_of_executed_units' "$scratch/$name.log" | sed "s/^/  /"
+done
+echo "fuzz: $found targets passed"
