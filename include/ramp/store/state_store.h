@@ -1,0 +1,221 @@
+#pragma once
+
+// StateStore: the durable home of every object ramp manages (Rollouts, AnalysisTemplates,
+// AnalysisRuns, …), of the event log and of the leader lease.
+//
+// Objects are opaque JSON text keyed by (kind, namespace, name); the store never parses them
+// (src/spec produces and reads the JSON). Every write is compare-and-swap on the object's
+// version, so two writers that read the same version cannot both succeed: the loser gets
+// kConflict, re-reads and tries again. This is what lets the controller "persist intent, then
+// act" safely, and what lets the API reject a stale update.
+//
+// Revisions. The store keeps one store-wide revision counter. Every put or remove of one object
+// takes the next revision, and an object's `version` is the revision of its last write, so
+// versions are unique store-wide and increase with time (like a Kubernetes resourceVersion).
+// Each write is also recorded in a bounded change log; changesSince() lets a watcher resume
+// from the revision it last saw, and subscribe() tells in-process listeners about new changes.
+// The change log keeps at least the last `changeLogRetention` revisions; older entries are
+// compacted away, and a watcher that asks for them gets kFailedPrecondition ("too old": list
+// again and resume from the list's revision), as Kubernetes answers 410 Gone.
+//
+// Events are an append-only log with their own increasing ids; leases are named, time-bounded
+// locks with a holder (leader election). Time is always passed in by the caller: the store never
+// reads a clock, so tests are deterministic.
+//
+// Threading: every method is safe to call concurrently from any thread. Writes are atomic and
+// serialised; reads see the latest committed state. Listeners registered with subscribe() are
+// called after the write commits, outside the store's write lock, one change at a time in
+// revision order (see subscribe()).
+//
+// Implementations: src/store/memory (tests), src/store/sqlite (the embedded default). One
+// conformance suite (tests/store/) runs against every implementation.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ramp/clock.h"
+#include "ramp/error.h"
+
+namespace ramp::store {
+
+// Identifies one object. `kind` and `name` are required; `namespace_` is empty for cluster-scoped
+// kinds (ClusterAnalysisTemplate).
+struct ObjectKey {
+  std::string kind;
+  std::string namespace_;
+  std::string name;
+
+  // "kind/namespace/name" (namespace empty for cluster-scoped kinds: "kind//name"). Used as the
+  // work-queue key and in error messages.
+  std::string toString() const { return kind + "/" + namespace_ + "/" + name; }
+
+  auto operator<=>(const ObjectKey&) const = default;
+  bool operator==(const ObjectKey&) const = default;
+};
+
+struct StoredObject {
+  ObjectKey key;
+  std::string json;     // exactly the text last written
+  int64_t version = 0;  // the store revision of the last write of this object; never 0
+};
+
+// The objects of one list() call and the store revision they are consistent with: a watcher
+// that resumes with changesSince(revision) misses nothing and sees nothing twice.
+struct ObjectList {
+  std::vector<StoredObject> items;  // sorted by (namespace, name)
+  int64_t revision = 0;
+};
+
+enum class ChangeType { kPut, kDelete };
+
+// One entry of the change log.
+struct Change {
+  int64_t revision = 0;
+  ChangeType type = ChangeType::kPut;
+  ObjectKey key;
+  std::string json;  // the object after a put; the last stored text for a delete
+};
+
+// One write of a batch (see write()).
+struct WriteOp {
+  enum class Type { kPut, kDelete };
+  Type type = Type::kPut;
+  ObjectKey key;
+  std::string json;             // kPut only
+  int64_t expectedVersion = 0;  // kPut: 0 = must not exist; kDelete: must equal the current one
+};
+
+enum class EventType { kNormal, kWarning };
+
+// One entry of the event log: what happened to an object and why, with its evidence.
+struct Event {
+  int64_t id = 0;  // assigned by appendEvent(); increasing; ignored on input
+  Time time;
+  ObjectKey object;  // the object the event is about
+  EventType type = EventType::kNormal;
+  std::string reason;    // CamelCase, e.g. "RolloutStepCompleted"
+  std::string message;   // human-readable, secrets already redacted
+  std::string evidence;  // JSON text (opaque to the store); empty = none
+  std::string actor;     // who caused it: "controller", a user name, …
+};
+
+struct EventQuery {
+  std::optional<ObjectKey> object;  // only events about this object; nullopt = all
+  int64_t sinceId = 0;              // only events with id > sinceId
+  int64_t limit = 1000;             // at most this many, oldest first; must be > 0
+};
+
+// A named, time-bounded lock. Held by `holder` until `expiresAt` unless renewed.
+struct Lease {
+  std::string name;
+  std::string holder;  // empty once released
+  Time acquiredAt;     // when the current holder took it
+  Time renewedAt;      // last acquire or renew
+  Time expiresAt;
+  int64_t transitions = 0;  // how many times the holder changed
+
+  bool operator==(const Lease&) const = default;
+};
+
+using ChangeListener = std::function<void(const Change&)>;
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // --- objects ---
+
+  // On success returns the object. Errors: kNotFound if absent; kInvalidArgument for a key
+  // without kind or name; kUnavailable/kInternal if the backing storage fails.
+  virtual Result<StoredObject> get(const ObjectKey& key) = 0;
+
+  // Compare-and-swap write. expectedVersion 0 means "create": the object must not exist
+  // (kAlreadyExists otherwise). Any other value must equal the object's current version
+  // (kConflict otherwise, also when the object no longer exists). On success returns the new
+  // version (the revision of this write) and records a kPut change. kInvalidArgument for a key
+  // without kind or name, empty json, or a negative expectedVersion.
+  virtual Result<int64_t> put(const ObjectKey& key, std::string_view json,
+                              int64_t expectedVersion) = 0;
+
+  // Compare-and-swap delete: expectedVersion must equal the current version. On success returns
+  // the revision of the delete and records a kDelete change carrying the last stored JSON.
+  // Errors: kNotFound if absent, kConflict if the version differs, kInvalidArgument as put().
+  virtual Result<int64_t> remove(const ObjectKey& key, int64_t expectedVersion) = 0;
+
+  // Applies all ops atomically, in order, in one transaction: either every op succeeds or
+  // nothing is written. Op i takes revision (first + i); an op may build on an earlier op of
+  // the same batch (put v0 then put with the returned version). On success returns the new
+  // revision of each op, in order. On error returns the first failing op's error, its message
+  // prefixed with "op <i>: ". This is the throughput path: one commit for many writes.
+  virtual Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) = 0;
+
+  // Lists every object of `kind` in `namespace_` ("" = every namespace), sorted by (namespace,
+  // name), with the revision the list is consistent with. Errors: kInvalidArgument for an empty
+  // kind; storage errors as get().
+  virtual Result<ObjectList> list(const std::string& kind, const std::string& namespace_) = 0;
+
+  // --- revisions and watch ---
+
+  // On success returns the revision of the latest write (0 for an empty store).
+  virtual Result<int64_t> currentRevision() = 0;
+
+  // Returns the changes with revision > `revision`, oldest first, at most `limit` (> 0) of them.
+  // An empty vector means the caller is up to date. Errors: kFailedPrecondition ("too old") if
+  // some change after `revision` has been compacted away, or if `revision` is ahead of the store
+  // (the store was replaced): the caller must list again. kInvalidArgument for limit <= 0 or a
+  // negative revision.
+  virtual Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) = 0;
+
+  // Registers a listener for every change committed after this call (by this process; writes by
+  // another process sharing a SQLite file are seen only through changesSince()). The listener
+  // runs on the writing thread right after the commit, with no store lock held, one change at a
+  // time in revision order. It must be quick and must not block: hand the change to a queue
+  // (e.g. the controller's work queue). It may read the store but must not write to it or call
+  // subscribe/unsubscribe (that would deadlock). Returns an id for unsubscribe().
+  virtual int64_t subscribe(ChangeListener listener) = 0;
+
+  // Removes a listener. When this returns, the listener is not running and will not run again,
+  // so the caller may destroy what it captures. Unknown ids are ignored.
+  virtual void unsubscribe(int64_t id) = 0;
+
+  // --- events ---
+
+  // Appends `event` (its id is ignored). On success returns the assigned id (greater than every
+  // earlier id). The log keeps at least the most recent `eventRetention` events; older ones are
+  // dropped. Errors: kInvalidArgument if the object key has no kind or name or reason is empty.
+  virtual Result<int64_t> appendEvent(const Event& event) = 0;
+
+  // Returns events matching `query`, oldest first. Errors: kInvalidArgument for limit <= 0.
+  virtual Result<std::vector<Event>> listEvents(const EventQuery& query) = 0;
+
+  // --- leases ---
+
+  // Takes lease `name` for `holder` until now + ttl if it is free, expired (now >= expiresAt),
+  // or already held by `holder` (which then renews it). On success returns the lease.
+  // Errors: kConflict if another holder's lease is still valid (the message names the holder
+  // and the expiry); kInvalidArgument for an empty name or holder or ttl <= 0.
+  virtual Result<Lease> acquireLease(const std::string& name, const std::string& holder,
+                                     Duration ttl, Time now) = 0;
+
+  // Extends a valid lease held by `holder` to now + ttl. On success returns the lease.
+  // Errors: kNotFound if the lease never existed; kConflict if another holder has it;
+  // kFailedPrecondition if holder's lease has expired or was released (it must stop acting as
+  // leader and acquire again); kInvalidArgument as acquireLease().
+  virtual Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
+                                   Time now) = 0;
+
+  // Gives up a lease held by `holder` so another can take it at once. Idempotent for a lease
+  // already released. Errors: kNotFound if it never existed; kConflict if another holder
+  // has it.
+  virtual Status releaseLease(const std::string& name, const std::string& holder, Time now) = 0;
+};
+
+// Retention defaults shared by the implementations.
+inline constexpr int64_t kDefaultChangeLogRetention = 10'000;
+inline constexpr int64_t kDefaultEventRetention = 100'000;
+
+}  // namespace ramp::store

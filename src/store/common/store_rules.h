@@ -1,0 +1,80 @@
+#pragma once
+
+// The rules every StateStore implementation shares, written once: argument validation, the
+// compare-and-swap decision, the lease state machine, and the delivery of changes to listeners.
+// An implementation does its own storage and calls these to decide and to notify.
+//
+// Threading: the free functions are pure. ChangeNotifier is thread-safe (see below).
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ramp/store/state_store.h"
+
+namespace ramp::store {
+
+// kInvalidArgument if kind or name is empty.
+Status validateKey(const ObjectKey& key);
+
+// Validates one op of a write batch (key, json non-empty for puts, expectedVersion >= 0, and
+// > 0 for deletes).
+Status validateOp(const WriteOp& op);
+
+// The CAS decision for `op` given the object's current version (nullopt = absent). Returns ok
+// if the op may be applied, otherwise kAlreadyExists / kConflict / kNotFound naming the key.
+Status checkVersion(const WriteOp& op, std::optional<int64_t> currentVersion);
+
+// Prefixes an error's message with "op <i>: " (batch errors).
+Error opError(size_t index, Error error);
+
+Status validateEvent(const Event& event);
+Status validateEventQuery(const EventQuery& query);
+Status validateChangesSince(int64_t revision, int64_t limit);
+
+// The "too old" / "ahead of the store" check of changesSince(): `compacted` is the highest
+// revision whose change was dropped (0 if none), `current` the store's revision.
+Status checkWatchWindow(int64_t revision, int64_t compacted, int64_t current);
+
+// The lease state machine. `current` is the stored lease (nullopt = never existed). On success
+// returns the lease to store.
+Result<Lease> decideAcquire(const std::optional<Lease>& current, const std::string& name,
+                            const std::string& holder, Duration ttl, Time now);
+Result<Lease> decideRenew(const std::optional<Lease>& current, const std::string& name,
+                          const std::string& holder, Duration ttl, Time now);
+Result<Lease> decideRelease(const std::optional<Lease>& current, const std::string& name,
+                            const std::string& holder, Time now);
+
+// Fans committed changes out to listeners, in revision order, outside the store's write lock.
+//
+// A writer calls enqueue() while it still holds its write lock (so the pending queue is in
+// revision order), releases the lock, then calls deliver(). deliver() runs under a delivery
+// mutex and drains everything pending, so concurrent writers never reorder changes. unsubscribe
+// takes the delivery mutex too, so when it returns the listener is not running.
+class ChangeNotifier {
+ public:
+  int64_t subscribe(ChangeListener listener);
+  void unsubscribe(int64_t id);
+
+  // True if anyone listens (writers skip copying changes when nobody does).
+  bool hasListeners() const;
+
+  // Queues changes for delivery. Call with the store's write lock held.
+  void enqueue(std::vector<Change> changes);
+
+  // Delivers all queued changes. Call with no store lock held.
+  void deliver();
+
+ private:
+  mutable std::mutex pendingMu_;  // guards pending_ and listeners_ membership snapshot
+  std::deque<Change> pending_;
+  std::mutex deliveryMu_;  // held while listeners run
+  std::map<int64_t, ChangeListener> listeners_;
+  int64_t nextId_ = 1;
+};
+
+}  // namespace ramp::store

@@ -1,0 +1,682 @@
+#include "store/sqlite/sqlite_state_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/common/store_rules.h"
+
+namespace ramp::store {
+namespace {
+
+// "RAMP" in ASCII: marks the file as ramp's (PRAGMA application_id).
+constexpr int32_t kApplicationId = 0x52414D50;
+
+// The migrations, in order. Migration i brings the schema from version i to i + 1 and runs in
+// the same transaction as the schema_version update. Never edit a released migration: append a
+// new one (and document it in docs/store.md).
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE objects (
+  kind      TEXT    NOT NULL,
+  namespace TEXT    NOT NULL,
+  name      TEXT    NOT NULL,
+  json      TEXT    NOT NULL,
+  version   INTEGER NOT NULL,
+  PRIMARY KEY (kind, namespace, name)
+);
+CREATE TABLE changes (
+  revision  INTEGER PRIMARY KEY,
+  type      TEXT    NOT NULL CHECK (type IN ('put', 'delete')),
+  kind      TEXT    NOT NULL,
+  namespace TEXT    NOT NULL,
+  name      TEXT    NOT NULL,
+  json      TEXT    NOT NULL
+);
+CREATE TABLE store_state (
+  id                 INTEGER PRIMARY KEY CHECK (id = 1),
+  revision           INTEGER NOT NULL,
+  compacted_revision INTEGER NOT NULL
+);
+INSERT INTO store_state (id, revision, compacted_revision) VALUES (1, 0, 0);
+CREATE TABLE events (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms   INTEGER NOT NULL,
+  kind      TEXT    NOT NULL,
+  namespace TEXT    NOT NULL,
+  name      TEXT    NOT NULL,
+  type      TEXT    NOT NULL CHECK (type IN ('Normal', 'Warning')),
+  reason    TEXT    NOT NULL,
+  message   TEXT    NOT NULL,
+  evidence  TEXT    NOT NULL,
+  actor     TEXT    NOT NULL
+);
+CREATE INDEX events_by_object ON events (kind, namespace, name, id);
+CREATE TABLE leases (
+  name           TEXT    PRIMARY KEY,
+  holder         TEXT    NOT NULL,
+  acquired_at_ms INTEGER NOT NULL,
+  renewed_at_ms  INTEGER NOT NULL,
+  expires_at_ms  INTEGER NOT NULL,
+  transitions    INTEGER NOT NULL
+);
+)sql"},
+};
+
+static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
+
+ErrorCode codeFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return ErrorCode::kUnavailable;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT: return ErrorCode::kFailedPrecondition;
+    default: return ErrorCode::kInternal;
+  }
+}
+
+int64_t toMs(Time t) { return t.time_since_epoch().count(); }
+Time fromMs(int64_t ms) { return Time(Duration(ms)); }
+
+// A prepared statement, reset and unbound when a Use goes out of scope.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  int prepare(sqlite3* db, const char* sql) {
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Use {
+ public:
+  explicit Use(Statement& s) : s_(s.get()) {}
+  ~Use() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  Use& bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Use& bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(s_); }
+  int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
+  std::string text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();
+  }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+}  // namespace
+
+struct SqliteStateStore::Db {
+  std::string path;
+  sqlite3* conn = nullptr;
+
+  Statement begin, beginImmediate, commit, rollback;
+  Statement getObject, upsertObject, deleteObject, listKind, listNamespace;
+  Statement readState, writeState, insertChange, selectChanges, compactChanges;
+  Statement insertEvent, pruneEvents, listEventsAll, listEventsObject;
+  Statement getLease, upsertLease;
+
+  // close_v2 defers the close until the statements (members, destroyed after this body) are
+  // finalised.
+  ~Db() {
+    if (conn) sqlite3_close_v2(conn);
+  }
+
+  std::unexpected<Error> error(std::string_view what, int rc) const {
+    const char* msg = conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc);
+    return makeError(codeFor(rc), "sqlite store " + path + ": " + std::string(what) + ": " + msg);
+  }
+
+  Status exec(const char* sql, std::string_view what) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(conn, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      return makeError(codeFor(rc), "sqlite store " + path + ": " + std::string(what) + ": " + msg);
+    }
+    return {};
+  }
+
+  // Runs a statement that returns no rows.
+  Status run(Use& u, std::string_view what) {
+    int rc = u.step();
+    if (rc != SQLITE_DONE) return error(what, rc);
+    return {};
+  }
+
+  Status prepareAll() {
+    struct P {
+      Statement* s;
+      const char* sql;
+    };
+    const P all[] = {
+        {&begin, "BEGIN"},
+        {&beginImmediate, "BEGIN IMMEDIATE"},
+        {&commit, "COMMIT"},
+        {&rollback, "ROLLBACK"},
+        {&getObject,
+         "SELECT json, version FROM objects WHERE kind=?1 AND namespace=?2 AND name=?3"},
+        {&upsertObject,
+         "INSERT INTO objects (kind, namespace, name, json, version) VALUES (?1, ?2, ?3, ?4, ?5) "
+         "ON CONFLICT (kind, namespace, name) DO UPDATE SET json=excluded.json, "
+         "version=excluded.version"},
+        {&deleteObject, "DELETE FROM objects WHERE kind=?1 AND namespace=?2 AND name=?3"},
+        {&listKind,
+         "SELECT namespace, name, json, version FROM objects WHERE kind=?1 "
+         "ORDER BY namespace, name"},
+        {&listNamespace,
+         "SELECT namespace, name, json, version FROM objects WHERE kind=?1 AND namespace=?2 "
+         "ORDER BY name"},
+        {&readState, "SELECT revision, compacted_revision FROM store_state WHERE id=1"},
+        {&writeState, "UPDATE store_state SET revision=?1, compacted_revision=?2 WHERE id=1"},
+        {&insertChange,
+         "INSERT INTO changes (revision, type, kind, namespace, name, json) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&selectChanges,
+         "SELECT revision, type, kind, namespace, name, json FROM changes WHERE revision > ?1 "
+         "ORDER BY revision LIMIT ?2"},
+        {&compactChanges, "DELETE FROM changes WHERE revision <= ?1"},
+        {&insertEvent,
+         "INSERT INTO events (time_ms, kind, namespace, name, type, reason, message, evidence, "
+         "actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+        {&pruneEvents, "DELETE FROM events WHERE id <= ?1"},
+        {&listEventsAll,
+         "SELECT id, time_ms, kind, namespace, name, type, reason, message, evidence, actor "
+         "FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
+        {&listEventsObject,
+         "SELECT id, time_ms, kind, namespace, name, type, reason, message, evidence, actor "
+         "FROM events WHERE kind=?3 AND namespace=?4 AND name=?5 AND id > ?1 ORDER BY id "
+         "LIMIT ?2"},
+        {&getLease,
+         "SELECT holder, acquired_at_ms, renewed_at_ms, expires_at_ms, transitions FROM leases "
+         "WHERE name=?1"},
+        {&upsertLease,
+         "INSERT INTO leases (name, holder, acquired_at_ms, renewed_at_ms, expires_at_ms, "
+         "transitions) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO UPDATE SET "
+         "holder=excluded.holder, acquired_at_ms=excluded.acquired_at_ms, "
+         "renewed_at_ms=excluded.renewed_at_ms, expires_at_ms=excluded.expires_at_ms, "
+         "transitions=excluded.transitions"},
+    };
+    for (const P& p : all) {
+      if (int rc = p.s->prepare(conn, p.sql); rc != SQLITE_OK) {
+        return error(std::string("prepare ") + p.sql, rc);
+      }
+    }
+    return {};
+  }
+
+  // Transactions: Tx rolls back unless commit() succeeded.
+  class Tx {
+   public:
+    explicit Tx(Db& db) : db_(db) {}
+    ~Tx() {
+      if (open_) {
+        Use u(db_.rollback);
+        u.step();
+      }
+    }
+    Status begin(bool immediate) {
+      Use u(immediate ? db_.beginImmediate : db_.begin);
+      if (auto s = db_.run(u, "begin transaction"); !s) return s;
+      open_ = true;
+      return {};
+    }
+    Status commit() {
+      Use u(db_.commit);
+      if (auto s = db_.run(u, "commit"); !s) return s;
+      open_ = false;
+      return {};
+    }
+
+   private:
+    Db& db_;
+    bool open_ = false;
+  };
+
+  Result<std::pair<int64_t, int64_t>> readRevisions() {
+    Use u(readState);
+    if (int rc = u.step(); rc != SQLITE_ROW) return error("read store_state", rc);
+    return std::pair{u.i64(0), u.i64(1)};
+  }
+
+  // The stored object (json, version), nullopt if absent.
+  Result<std::optional<std::pair<std::string, int64_t>>> readObject(const ObjectKey& k) {
+    Use u(getObject);
+    u.bind(1, k.kind).bind(2, k.namespace_).bind(3, k.name);
+    int rc = u.step();
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) return error("read " + k.toString(), rc);
+    return std::pair{u.text(0), u.i64(1)};
+  }
+
+  Result<std::optional<Lease>> readLease(const std::string& name) {
+    Use u(getLease);
+    u.bind(1, name);
+    int rc = u.step();
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) return error("read lease " + name, rc);
+    return Lease{name, u.text(0), fromMs(u.i64(1)), fromMs(u.i64(2)), fromMs(u.i64(3)), u.i64(4)};
+  }
+};
+
+Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& path,
+                                                                 SqliteStoreOptions options) {
+  if (options.changeLogRetention <= 0 || options.eventRetention <= 0) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "sqlite store " + path + ": retention options must be > 0");
+  }
+  auto db = std::make_unique<Db>();
+  db->path = path;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db->conn,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) return db->error("open", rc);
+  sqlite3_extended_result_codes(db->conn, 1);
+  sqlite3_busy_timeout(db->conn, static_cast<int>(options.busyTimeout.count()));
+
+  // journal_mode must be set outside a transaction; it also detects a file that is not SQLite.
+  {
+    sqlite3_stmt* st = nullptr;
+    rc = sqlite3_prepare_v2(db->conn, "PRAGMA journal_mode=WAL", -1, &st, nullptr);
+    std::string mode;
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW) {
+        mode = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        rc = SQLITE_OK;
+      }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+      auto e = db->error("set WAL mode (is this a SQLite database?)", rc);
+      return e;
+    }
+    if (mode != "wal") {
+      return makeError(ErrorCode::kUnavailable,
+                       "sqlite store " + path + ": cannot use WAL mode (got " + mode + ")");
+    }
+  }
+  if (auto s = db->exec(options.fullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                        "set synchronous");
+      !s) {
+    return std::unexpected(s.error());
+  }
+
+  // Migrate in one transaction.
+  if (auto s = db->exec("BEGIN IMMEDIATE", "begin migration"); !s)
+    return std::unexpected(s.error());
+  auto migrate = [&]() -> Status {
+    auto scalar = [&](const char* sql, int64_t& out) -> Status {
+      sqlite3_stmt* st = nullptr;
+      int r = sqlite3_prepare_v2(db->conn, sql, -1, &st, nullptr);
+      if (r == SQLITE_OK) {
+        r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+          out = sqlite3_column_int64(st, 0);
+          r = SQLITE_OK;
+        } else if (r == SQLITE_DONE) {
+          out = 0;
+          r = SQLITE_OK;
+        }
+      }
+      sqlite3_finalize(st);
+      if (r != SQLITE_OK) return db->error(sql, r);
+      return {};
+    };
+    int64_t appId = 0, hasVersionTable = 0, tables = 0, version = 0;
+    if (auto s = scalar("PRAGMA application_id", appId); !s) return s;
+    if (auto s = scalar("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                        "name='schema_version'",
+                        hasVersionTable);
+        !s) {
+      return s;
+    }
+    if (auto s = scalar("SELECT count(*) FROM sqlite_master", tables); !s) return s;
+    if ((appId != 0 && appId != kApplicationId) || (!hasVersionTable && tables > 0)) {
+      return makeError(ErrorCode::kFailedPrecondition,
+                       "sqlite store " + path +
+                           ": not a ramp database (it holds other tables); refusing to modify it");
+    }
+    if (!hasVersionTable) {
+      if (auto s = db->exec("CREATE TABLE schema_version (version INTEGER NOT NULL); "
+                            "INSERT INTO schema_version (version) VALUES (0);",
+                            "create schema_version");
+          !s) {
+        return s;
+      }
+    }
+    if (auto s = scalar("SELECT version FROM schema_version", version); !s) return s;
+    if (version > kSqliteSchemaVersion) {
+      return makeError(ErrorCode::kFailedPrecondition,
+                       "sqlite store " + path + ": schema version " + std::to_string(version) +
+                           " is newer than this ramp supports (" +
+                           std::to_string(kSqliteSchemaVersion) +
+                           "); upgrade ramp or restore an older database");
+    }
+    for (const Migration& m : kMigrations) {
+      if (m.version <= version) continue;
+      if (auto s = db->exec(m.sql, "migration to schema version " + std::to_string(m.version));
+          !s) {
+        return s;
+      }
+      std::string set = "UPDATE schema_version SET version=" + std::to_string(m.version);
+      if (auto s = db->exec(set.c_str(), "record schema version"); !s) return s;
+    }
+    std::string app = "PRAGMA application_id=" + std::to_string(kApplicationId);
+    return db->exec(app.c_str(), "set application_id");
+  };
+  if (auto s = migrate(); !s) {
+    db->exec("ROLLBACK", "rollback migration");
+    return std::unexpected(s.error());
+  }
+  if (auto s = db->exec("COMMIT", "commit migration"); !s) return std::unexpected(s.error());
+  if (auto s = db->prepareAll(); !s) return std::unexpected(s.error());
+  return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(std::move(db), options));
+}
+
+SqliteStateStore::SqliteStateStore(std::unique_ptr<Db> db, SqliteStoreOptions options)
+    : options_(options), notifier_(std::make_unique<ChangeNotifier>()), db_(std::move(db)) {}
+
+SqliteStateStore::~SqliteStateStore() = default;
+
+Result<StoredObject> SqliteStateStore::get(const ObjectKey& key) {
+  if (auto s = validateKey(key); !s) return std::unexpected(s.error());
+  std::lock_guard lock(mu_);
+  auto r = db_->readObject(key);
+  if (!r) return std::unexpected(r.error());
+  if (!*r) return makeError(ErrorCode::kNotFound, key.toString() + " not found");
+  return StoredObject{key, std::move((*r)->first), (*r)->second};
+}
+
+Result<int64_t> SqliteStateStore::put(const ObjectKey& key, std::string_view json,
+                                      int64_t expectedVersion) {
+  WriteOp op{WriteOp::Type::kPut, key, std::string(json), expectedVersion};
+  auto r = apply(std::span<const WriteOp>(&op, 1), /*batch=*/false);
+  if (!r) return std::unexpected(r.error());
+  return r->front();
+}
+
+Result<int64_t> SqliteStateStore::remove(const ObjectKey& key, int64_t expectedVersion) {
+  WriteOp op{WriteOp::Type::kDelete, key, {}, expectedVersion};
+  auto r = apply(std::span<const WriteOp>(&op, 1), /*batch=*/false);
+  if (!r) return std::unexpected(r.error());
+  return r->front();
+}
+
+Result<std::vector<int64_t>> SqliteStateStore::write(std::span<const WriteOp> ops) {
+  return apply(ops, /*batch=*/true);
+}
+
+Result<std::vector<int64_t>> SqliteStateStore::apply(std::span<const WriteOp> ops, bool batch) {
+  auto fail = [batch](size_t i, Error e) {
+    return std::unexpected(batch ? opError(i, std::move(e)) : std::move(e));
+  };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (auto s = validateOp(ops[i]); !s) return fail(i, s.error());
+  }
+  std::vector<int64_t> versions;
+  if (ops.empty()) return versions;
+  versions.reserve(ops.size());
+  {
+    std::lock_guard lock(mu_);
+    Db& db = *db_;
+    Db::Tx tx(db);
+    if (auto s = tx.begin(/*immediate=*/true); !s) return std::unexpected(s.error());
+    auto revs = db.readRevisions();
+    if (!revs) return std::unexpected(revs.error());
+    auto [rev, compacted] = *revs;
+    const bool notify = notifier_->hasListeners();
+    std::vector<Change> fresh;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const WriteOp& op = ops[i];
+      auto current = db.readObject(op.key);
+      if (!current) return std::unexpected(current.error());
+      std::optional<int64_t> currentVersion;
+      if (*current) currentVersion = (*current)->second;
+      if (auto s = checkVersion(op, currentVersion); !s) return fail(i, s.error());
+      ++rev;
+      const bool isPut = op.type == WriteOp::Type::kPut;
+      const std::string& json = isPut ? op.json : (*current)->first;
+      if (isPut) {
+        Use u(db.upsertObject);
+        u.bind(1, op.key.kind).bind(2, op.key.namespace_).bind(3, op.key.name);
+        u.bind(4, op.json).bind(5, rev);
+        if (auto s = db.run(u, "write " + op.key.toString()); !s) return fail(i, s.error());
+      } else {
+        Use u(db.deleteObject);
+        u.bind(1, op.key.kind).bind(2, op.key.namespace_).bind(3, op.key.name);
+        if (auto s = db.run(u, "delete " + op.key.toString()); !s) return fail(i, s.error());
+      }
+      {
+        Use u(db.insertChange);
+        u.bind(1, rev).bind(2, std::string_view(isPut ? "put" : "delete"));
+        u.bind(3, op.key.kind).bind(4, op.key.namespace_).bind(5, op.key.name).bind(6, json);
+        if (auto s = db.run(u, "record change"); !s) return fail(i, s.error());
+      }
+      if (notify) {
+        fresh.push_back(Change{rev, isPut ? ChangeType::kPut : ChangeType::kDelete, op.key, json});
+      }
+      versions.push_back(rev);
+    }
+    // Compact in steps of retention/16 so that not every write pays for a delete.
+    const int64_t slack = std::max<int64_t>(1, options_.changeLogRetention / 16);
+    if (rev - compacted > options_.changeLogRetention + slack) {
+      compacted = rev - options_.changeLogRetention;
+      Use u(db.compactChanges);
+      u.bind(1, compacted);
+      if (auto s = db.run(u, "compact change log"); !s) return std::unexpected(s.error());
+    }
+    {
+      Use u(db.writeState);
+      u.bind(1, rev).bind(2, compacted);
+      if (auto s = db.run(u, "update store_state"); !s) return std::unexpected(s.error());
+    }
+    if (auto s = tx.commit(); !s) return std::unexpected(s.error());
+    if (notify) notifier_->enqueue(std::move(fresh));
+  }
+  notifier_->deliver();
+  return versions;
+}
+
+Result<ObjectList> SqliteStateStore::list(const std::string& kind, const std::string& namespace_) {
+  if (kind.empty()) return makeError(ErrorCode::kInvalidArgument, "list: empty kind");
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Db::Tx tx(db);  // one snapshot for the rows and the revision
+  if (auto s = tx.begin(/*immediate=*/false); !s) return std::unexpected(s.error());
+  ObjectList out;
+  auto revs = db.readRevisions();
+  if (!revs) return std::unexpected(revs.error());
+  out.revision = revs->first;
+  Use u(namespace_.empty() ? db.listKind : db.listNamespace);
+  u.bind(1, kind);
+  if (!namespace_.empty()) u.bind(2, namespace_);
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    out.items.push_back(StoredObject{ObjectKey{kind, u.text(0), u.text(1)}, u.text(2), u.i64(3)});
+  }
+  if (rc != SQLITE_DONE) return db.error("list " + kind, rc);
+  if (auto s = tx.commit(); !s) return std::unexpected(s.error());
+  return out;
+}
+
+Result<int64_t> SqliteStateStore::currentRevision() {
+  std::lock_guard lock(mu_);
+  auto revs = db_->readRevisions();
+  if (!revs) return std::unexpected(revs.error());
+  return revs->first;
+}
+
+Result<std::vector<Change>> SqliteStateStore::changesSince(int64_t revision, int64_t limit) {
+  if (auto s = validateChangesSince(revision, limit); !s) return std::unexpected(s.error());
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Db::Tx tx(db);
+  if (auto s = tx.begin(/*immediate=*/false); !s) return std::unexpected(s.error());
+  auto revs = db.readRevisions();
+  if (!revs) return std::unexpected(revs.error());
+  if (auto s = checkWatchWindow(revision, revs->second, revs->first); !s) {
+    return std::unexpected(s.error());
+  }
+  std::vector<Change> out;
+  Use u(db.selectChanges);
+  u.bind(1, revision).bind(2, limit);
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    out.push_back(Change{u.i64(0), u.text(1) == "put" ? ChangeType::kPut : ChangeType::kDelete,
+                         ObjectKey{u.text(2), u.text(3), u.text(4)}, u.text(5)});
+  }
+  if (rc != SQLITE_DONE) return db.error("read changes", rc);
+  if (auto s = tx.commit(); !s) return std::unexpected(s.error());
+  return out;
+}
+
+int64_t SqliteStateStore::subscribe(ChangeListener listener) {
+  return notifier_->subscribe(std::move(listener));
+}
+
+void SqliteStateStore::unsubscribe(int64_t id) { notifier_->unsubscribe(id); }
+
+Result<int64_t> SqliteStateStore::appendEvent(const Event& event) {
+  if (auto s = validateEvent(event); !s) return std::unexpected(s.error());
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Db::Tx tx(db);
+  if (auto s = tx.begin(/*immediate=*/true); !s) return std::unexpected(s.error());
+  {
+    Use u(db.insertEvent);
+    u.bind(1, toMs(event.time)).bind(2, event.object.kind).bind(3, event.object.namespace_);
+    u.bind(4, event.object.name);
+    u.bind(5, std::string_view(event.type == EventType::kWarning ? "Warning" : "Normal"));
+    u.bind(6, event.reason).bind(7, event.message).bind(8, event.evidence).bind(9, event.actor);
+    if (auto s = db.run(u, "append event"); !s) return std::unexpected(s.error());
+  }
+  const int64_t id = sqlite3_last_insert_rowid(db.conn);
+  // Ids are consecutive (AUTOINCREMENT, no deletes of recent rows), so "keep the last N" is an
+  // id bound. Prune in steps so that not every append pays for a delete.
+  const int64_t slack = std::max<int64_t>(1, options_.eventRetention / 16);
+  if (id > options_.eventRetention && id % slack == 0) {
+    Use u(db.pruneEvents);
+    u.bind(1, id - options_.eventRetention);
+    if (auto s = db.run(u, "prune events"); !s) return std::unexpected(s.error());
+  }
+  if (auto s = tx.commit(); !s) return std::unexpected(s.error());
+  return id;
+}
+
+Result<std::vector<Event>> SqliteStateStore::listEvents(const EventQuery& query) {
+  if (auto s = validateEventQuery(query); !s) return std::unexpected(s.error());
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Use u(query.object ? db.listEventsObject : db.listEventsAll);
+  u.bind(1, query.sinceId).bind(2, query.limit);
+  if (query.object) {
+    u.bind(3, query.object->kind).bind(4, query.object->namespace_).bind(5, query.object->name);
+  }
+  std::vector<Event> out;
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    Event e;
+    e.id = u.i64(0);
+    e.time = fromMs(u.i64(1));
+    e.object = ObjectKey{u.text(2), u.text(3), u.text(4)};
+    e.type = u.text(5) == "Warning" ? EventType::kWarning : EventType::kNormal;
+    e.reason = u.text(6);
+    e.message = u.text(7);
+    e.evidence = u.text(8);
+    e.actor = u.text(9);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return db.error("list events", rc);
+  return out;
+}
+
+Result<Lease> SqliteStateStore::leaseOp(LeaseOp op, const std::string& name,
+                                        const std::string& holder, Duration ttl, Time now) {
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Db::Tx tx(db);
+  if (auto s = tx.begin(/*immediate=*/true); !s) return std::unexpected(s.error());
+  auto current = db.readLease(name);
+  if (!current) return std::unexpected(current.error());
+  Result<Lease> decided = op == LeaseOp::kAcquire ? decideAcquire(*current, name, holder, ttl, now)
+                          : op == LeaseOp::kRenew ? decideRenew(*current, name, holder, ttl, now)
+                                                  : decideRelease(*current, name, holder, now);
+  if (!decided) return decided;
+  Use u(db.upsertLease);
+  u.bind(1, decided->name).bind(2, decided->holder).bind(3, toMs(decided->acquiredAt));
+  u.bind(4, toMs(decided->renewedAt)).bind(5, toMs(decided->expiresAt));
+  u.bind(6, decided->transitions);
+  if (auto s = db.run(u, "write lease " + name); !s) return std::unexpected(s.error());
+  if (auto s = tx.commit(); !s) return std::unexpected(s.error());
+  return decided;
+}
+
+Result<Lease> SqliteStateStore::acquireLease(const std::string& name, const std::string& holder,
+                                             Duration ttl, Time now) {
+  return leaseOp(LeaseOp::kAcquire, name, holder, ttl, now);
+}
+
+Result<Lease> SqliteStateStore::renewLease(const std::string& name, const std::string& holder,
+                                           Duration ttl, Time now) {
+  return leaseOp(LeaseOp::kRenew, name, holder, ttl, now);
+}
+
+Status SqliteStateStore::releaseLease(const std::string& name, const std::string& holder,
+                                      Time now) {
+  auto r = leaseOp(LeaseOp::kRelease, name, holder, Duration(0), now);
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Status SqliteStateStore::checkIntegrity() {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db_->conn, "PRAGMA integrity_check", -1, &st, nullptr);
+  std::string report;
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      if (!report.empty()) report += "; ";
+      report += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return db_->error("integrity check", rc);
+  if (report != "ok") {
+    return makeError(ErrorCode::kInternal, "sqlite store " + db_->path + ": " + report);
+  }
+  return {};
+}
+
+}  // namespace ramp::store

@@ -1,0 +1,284 @@
+#include "controller/work_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
+#include "fakes/simulated_clock.h"
+
+namespace ramp::controller {
+namespace {
+
+using ramp::testing::SimulatedClock;
+using std::chrono::milliseconds;
+
+class WorkQueueTest : public ::testing::Test {
+ protected:
+  std::optional<std::string> next() { return q_.tryGet(clock_.now()); }
+
+  SimulatedClock clock_;
+  WorkQueue q_{clock_};
+};
+
+TEST_F(WorkQueueTest, DedupesKeysQueuedBeforeProcessing) {
+  q_.add("a");
+  q_.add("b");
+  q_.add("a");
+  EXPECT_EQ(q_.len(), 2u);
+  EXPECT_EQ(next(), "a");
+  EXPECT_EQ(next(), "b");
+  EXPECT_EQ(next(), std::nullopt);
+}
+
+TEST_F(WorkQueueTest, KeyBeingProcessedIsNotHandedOutAgain) {
+  q_.add("a");
+  ASSERT_EQ(next(), "a");
+  q_.add("a");  // arrives while processing: dirty, not queued
+  EXPECT_EQ(q_.len(), 0u);
+  EXPECT_EQ(next(), std::nullopt);
+  q_.done("a");
+  EXPECT_EQ(next(), "a");  // processed again after done
+}
+
+TEST_F(WorkQueueTest, DoneWithoutReAddDoesNotRequeue) {
+  q_.add("a");
+  ASSERT_EQ(next(), "a");
+  q_.done("a");
+  EXPECT_EQ(next(), std::nullopt);
+}
+
+TEST_F(WorkQueueTest, DirtyReAddsCollapseToOne) {
+  q_.add("a");
+  ASSERT_EQ(next(), "a");
+  q_.add("a");
+  q_.add("a");
+  q_.done("a");
+  EXPECT_EQ(q_.len(), 1u);
+  EXPECT_EQ(next(), "a");
+  q_.done("a");
+  EXPECT_EQ(next(), std::nullopt);
+}
+
+TEST_F(WorkQueueTest, AddAfterWaitsForTheClock) {
+  q_.addAfter("a", milliseconds(100));
+  EXPECT_EQ(next(), std::nullopt);
+  EXPECT_EQ(q_.nextDueTime(), clock_.now() + milliseconds(100));
+  clock_.advance(milliseconds(99));
+  EXPECT_EQ(next(), std::nullopt);
+  clock_.advance(milliseconds(1));
+  EXPECT_EQ(next(), "a");
+  EXPECT_EQ(q_.nextDueTime(), std::nullopt);
+}
+
+TEST_F(WorkQueueTest, DelayedKeysComeOutInDueOrder) {
+  q_.addAfter("late", milliseconds(30));
+  q_.addAfter("early", milliseconds(10));
+  q_.addAfter("middle", milliseconds(20));
+  clock_.advance(milliseconds(30));
+  EXPECT_EQ(next(), "early");
+  EXPECT_EQ(next(), "middle");
+  EXPECT_EQ(next(), "late");
+}
+
+TEST_F(WorkQueueTest, EarlierDueTimeWinsForAWaitingKey) {
+  q_.addAfter("a", milliseconds(50));
+  q_.addAfter("a", milliseconds(10));
+  q_.addAfter("a", milliseconds(40));  // later: ignored
+  EXPECT_EQ(q_.waiting(), 1u);
+  clock_.advance(milliseconds(10));
+  EXPECT_EQ(next(), "a");
+  q_.done("a");
+  clock_.advance(milliseconds(100));
+  EXPECT_EQ(next(), std::nullopt);  // only one entry existed
+}
+
+TEST_F(WorkQueueTest, ZeroDelayAddsNow) {
+  q_.addAfter("a", milliseconds(0));
+  EXPECT_EQ(next(), "a");
+}
+
+TEST_F(WorkQueueTest, DueKeyWhileProcessingRunsAfterDone) {
+  q_.add("a");
+  ASSERT_EQ(next(), "a");
+  q_.addAfter("a", milliseconds(5));
+  clock_.advance(milliseconds(5));
+  EXPECT_EQ(next(), std::nullopt);  // still processing
+  q_.done("a");
+  EXPECT_EQ(next(), "a");
+}
+
+TEST_F(WorkQueueTest, BackoffDoublesFromOneMillisecondAndCapsAtTenSeconds) {
+  std::vector<int64_t> delays;
+  for (int i = 0; i < 16; ++i) {
+    delays.push_back(q_.nextBackoff("a").count());
+    q_.addRateLimited("a");
+    // The key becomes ready exactly after the delay, not before.
+    Time due = *q_.nextDueTime();
+    EXPECT_EQ(due - clock_.now(), milliseconds(delays.back()));
+    clock_.set(due - milliseconds(1));
+    EXPECT_EQ(next(), std::nullopt);
+    clock_.set(due);
+    ASSERT_EQ(next(), "a");
+    q_.done("a");
+  }
+  std::vector<int64_t> want = {1,   2,   4,    8,    16,   32,   64,    128,
+                               256, 512, 1024, 2048, 4096, 8192, 10000, 10000};
+  EXPECT_EQ(delays, want);
+  EXPECT_EQ(q_.numRequeues("a"), 16);
+}
+
+TEST_F(WorkQueueTest, BackoffIsPerKey) {
+  for (int i = 0; i < 5; ++i) q_.addRateLimited("a");
+  EXPECT_EQ(q_.nextBackoff("a"), milliseconds(32));
+  EXPECT_EQ(q_.nextBackoff("b"), milliseconds(1));
+}
+
+TEST_F(WorkQueueTest, ForgetResetsBackoff) {
+  for (int i = 0; i < 5; ++i) q_.addRateLimited("a");
+  q_.forget("a");
+  EXPECT_EQ(q_.numRequeues("a"), 0);
+  EXPECT_EQ(q_.nextBackoff("a"), milliseconds(1));
+}
+
+TEST_F(WorkQueueTest, ShutdownDrainsQueuedKeysAndDropsTimers) {
+  q_.add("a");
+  q_.add("b");
+  q_.addAfter("c", milliseconds(10));
+  ASSERT_EQ(next(), "a");
+  q_.shutDown();
+  EXPECT_TRUE(q_.shuttingDown());
+  q_.add("d");  // ignored
+  q_.add("a");  // ignored: no re-queue after shutdown
+  q_.done("a");
+  clock_.advance(milliseconds(10));
+  EXPECT_EQ(next(), "b");  // already queued: still handed out
+  EXPECT_EQ(next(), std::nullopt);
+  EXPECT_EQ(q_.get(), std::nullopt);  // blocking form returns at once when shut down and empty
+}
+
+TEST_F(WorkQueueTest, CustomBackoffOptions) {
+  WorkQueue q(clock_, WorkQueueOptions{milliseconds(5), milliseconds(12)});
+  EXPECT_EQ(q.nextBackoff("x"), milliseconds(5));
+  q.addRateLimited("x");
+  EXPECT_EQ(q.nextBackoff("x"), milliseconds(10));
+  q.addRateLimited("x");
+  EXPECT_EQ(q.nextBackoff("x"), milliseconds(12));
+}
+
+// Real threads, real clock: a slow key does not hold up others; failures are retried with
+// backoff; requeueAfter re-runs a key; stop() lets the in-flight item finish.
+TEST(WorkerPoolTest, SlowKeyDoesNotBlockOthersAndErrorsRetry) {
+  WorkQueue q(realClock());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool releaseSlow = false;
+  bool slowStarted = false;
+  std::set<std::string> finished;
+  std::atomic<int> flakyCalls{0};
+  std::atomic<int> periodicCalls{0};
+  std::atomic<int> concurrentSlow{0};
+  std::atomic<bool> overlap{false};
+  int slowRuns = 0;
+
+  WorkerPool pool(
+      q,
+      [&](const std::string& key) -> Result<ReconcileOutcome> {
+        if (key == "slow") {
+          if (concurrentSlow.fetch_add(1) > 0) overlap = true;
+          std::unique_lock lock(mu);
+          slowStarted = true;
+          cv.notify_all();
+          cv.wait(lock, [&] { return releaseSlow; });
+          finished.insert(key);
+          ++slowRuns;
+          concurrentSlow.fetch_sub(1);
+          cv.notify_all();
+          return ReconcileOutcome{};
+        }
+        if (key == "flaky" && flakyCalls.fetch_add(1) < 3) {
+          return makeError(ErrorCode::kUnavailable, "try again");
+        }
+        if (key == "periodic" && periodicCalls.fetch_add(1) < 2) {
+          return ReconcileOutcome{milliseconds(1)};
+        }
+        std::lock_guard lock(mu);
+        finished.insert(key);
+        cv.notify_all();
+        return ReconcileOutcome{};
+      },
+      3);
+  pool.start();
+  q.add("slow");
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return slowStarted; });
+  }
+  q.add("slow");  // dirty while processing: must run again, never concurrently
+  for (const char* k : {"a", "b", "flaky", "periodic"}) q.add(k);
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] {
+      return finished.contains("a") && finished.contains("b") && finished.contains("flaky") &&
+             finished.contains("periodic");
+    }));
+    EXPECT_FALSE(finished.contains("slow"));  // still held, yet everything else finished
+    releaseSlow = true;
+    cv.notify_all();
+  }
+  EXPECT_EQ(flakyCalls.load(), 4);
+  EXPECT_EQ(periodicCalls.load(), 3);
+  {
+    // The add() that arrived while "slow" was processing runs it a second time.
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return slowRuns == 2; }));
+  }
+  pool.stop();
+  EXPECT_FALSE(overlap.load());
+  EXPECT_TRUE(finished.contains("slow"));
+}
+
+TEST(WorkerPoolTest, StopWaitsForTheCurrentItem) {
+  WorkQueue q(realClock());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inHandler = false;
+  bool release = false;
+  bool sawShutdownBeforeReturning = false;
+  bool completed = false;
+  WorkerPool pool(
+      q,
+      [&](const std::string&) -> Result<ReconcileOutcome> {
+        std::unique_lock lock(mu);
+        inHandler = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        sawShutdownBeforeReturning = q.shuttingDown();
+        completed = true;
+        return ReconcileOutcome{};
+      },
+      1);
+  pool.start();
+  q.add("k");
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return inHandler; });
+  }
+  std::thread stopper([&] { pool.stop(); });
+  while (!q.shuttingDown()) std::this_thread::yield();
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  stopper.join();  // returns only after the in-flight item finished
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(completed);
+  EXPECT_TRUE(sawShutdownBeforeReturning);
+}
+
+}  // namespace
+}  // namespace ramp::controller

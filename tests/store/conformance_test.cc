@@ -1,0 +1,540 @@
+// The StateStore conformance suite: every implementation must pass every test here.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ramp/store/state_store.h"
+#include "store/store_test_support.h"
+
+namespace ramp::store::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+const ObjectKey kA{"Rollout", "default", "a"};
+const ObjectKey kB{"Rollout", "default", "b"};
+
+Time at(int64_t ms) { return Time(Duration(1'767'225'600'000 + ms)); }
+
+class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override { open(StoreConfig{}); }
+
+  void open(StoreConfig config) {
+    store_.reset();
+    store_ = GetParam().make(dir_.path(), config);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  StateStore& s() { return *store_; }
+
+  int64_t create(const ObjectKey& k, const std::string& json) {
+    auto v = s().put(k, json, 0);
+    EXPECT_TRUE(v.has_value()) << (v ? "" : v.error().message);
+    return v.value_or(-1);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<StateStore> store_;
+};
+
+// --- CRUD and compare-and-swap ---
+
+TEST_P(StoreConformanceTest, GetOfMissingObjectIsNotFound) {
+  auto r = s().get(kA);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(r.error().message.find("Rollout/default/a"), std::string::npos);
+}
+
+TEST_P(StoreConformanceTest, CreateThenGetReturnsExactTextAndVersion) {
+  const std::string json = R"({"spec":{"replicas":3},"note":"ünïcode"})";
+  int64_t v = create(kA, json);
+  EXPECT_GT(v, 0);
+  auto r = s().get(kA);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->json, json);
+  EXPECT_EQ(r->version, v);
+  EXPECT_EQ(r->key, kA);
+}
+
+TEST_P(StoreConformanceTest, CreateOfExistingObjectIsAlreadyExists) {
+  create(kA, "{}");
+  auto r = s().put(kA, R"({"x":1})", 0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(s().get(kA)->json, "{}");
+}
+
+TEST_P(StoreConformanceTest, UpdateNeedsTheCurrentVersion) {
+  int64_t v1 = create(kA, R"({"n":1})");
+  auto v2 = s().put(kA, R"({"n":2})", v1);
+  ASSERT_TRUE(v2) << v2.error().message;
+  EXPECT_GT(*v2, v1);
+  // A writer that read v1 loses.
+  auto stale = s().put(kA, R"({"n":3})", v1);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(s().get(kA)->json, R"({"n":2})");
+  EXPECT_EQ(s().get(kA)->version, *v2);
+}
+
+TEST_P(StoreConformanceTest, UpdateOfMissingObjectIsConflict) {
+  auto r = s().put(kA, "{}", 7);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_FALSE(s().get(kA));
+}
+
+TEST_P(StoreConformanceTest, RemoveIsCompareAndSwap) {
+  int64_t v = create(kA, R"({"n":1})");
+  auto wrong = s().remove(kA, v + 100);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(s().get(kA));
+  auto removed = s().remove(kA, v);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_GT(*removed, v);
+  EXPECT_EQ(s().get(kA).error().code, ErrorCode::kNotFound);
+  auto again = s().remove(kA, v);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
+  // Re-create after delete starts again from "must not exist".
+  EXPECT_GT(create(kA, "{}"), *removed);
+}
+
+TEST_P(StoreConformanceTest, RejectsInvalidArguments) {
+  EXPECT_EQ(s().put({"", "ns", "n"}, "{}", 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().put({"Rollout", "ns", ""}, "{}", 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().put(kA, "", 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().put(kA, "{}", -1).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().remove(kA, 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().get({"", "", ""}).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().list("", "").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*s().currentRevision(), 0);  // nothing was written
+}
+
+TEST_P(StoreConformanceTest, VersionsAreConsecutiveStoreWideRevisions) {
+  EXPECT_EQ(*s().currentRevision(), 0);
+  int64_t a = create(kA, "{}");
+  int64_t b = create(kB, "{}");
+  int64_t a2 = *s().put(kA, R"({"x":1})", a);
+  int64_t d = *s().remove(kB, b);
+  EXPECT_EQ(b, a + 1);
+  EXPECT_EQ(a2, b + 1);
+  EXPECT_EQ(d, a2 + 1);
+  EXPECT_EQ(*s().currentRevision(), d);
+}
+
+TEST_P(StoreConformanceTest, ClusterScopedObjectsHaveAnEmptyNamespace) {
+  ObjectKey k{"ClusterAnalysisTemplate", "", "success-rate"};
+  create(k, "{}");
+  EXPECT_TRUE(s().get(k));
+  EXPECT_FALSE(s().get(ObjectKey{"ClusterAnalysisTemplate", "default", "success-rate"}));
+}
+
+// --- list ---
+
+TEST_P(StoreConformanceTest, ListsByNamespaceOrAllSortedWithRevision) {
+  create({"Rollout", "prod", "z"}, R"({"i":1})");
+  create({"Rollout", "dev", "b"}, R"({"i":2})");
+  create({"Rollout", "prod", "a"}, R"({"i":3})");
+  create({"Rollout", "dev", "a"}, R"({"i":4})");
+  create({"AnalysisRun", "prod", "a"}, R"({"i":5})");
+  create({"Rollouts", "prod", "a"}, R"({"i":6})");  // a kind that shares a prefix
+
+  auto all = s().list("Rollout", "");
+  ASSERT_TRUE(all) << all.error().message;
+  std::vector<std::string> names;
+  for (const auto& o : all->items) names.push_back(o.key.namespace_ + "/" + o.key.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"dev/a", "dev/b", "prod/a", "prod/z"}));
+  EXPECT_EQ(all->revision, *s().currentRevision());
+  EXPECT_EQ(all->items[0].json, R"({"i":4})");
+  EXPECT_EQ(all->items[0].key.kind, "Rollout");
+
+  auto prod = s().list("Rollout", "prod");
+  ASSERT_TRUE(prod);
+  ASSERT_EQ(prod->items.size(), 2u);
+  EXPECT_EQ(prod->items[0].key.name, "a");
+  EXPECT_EQ(prod->items[1].key.name, "z");
+
+  auto none = s().list("Experiment", "");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->items.empty());
+  EXPECT_TRUE(s().list("Rollout", "staging")->items.empty());
+}
+
+// --- batched writes ---
+
+TEST_P(StoreConformanceTest, BatchIsAllOrNothing) {
+  int64_t a = create(kA, R"({"n":1})");
+  const int64_t before = *s().currentRevision();
+  std::vector<WriteOp> ops = {
+      {WriteOp::Type::kPut, kB, R"({"n":1})", 0},
+      {WriteOp::Type::kPut, {"Rollout", "default", "c"}, "{}", 0},
+      {WriteOp::Type::kPut, kA, R"({"n":2})", a + 50},  // stale
+  };
+  auto r = s().write(ops);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(r.error().message.rfind("op 2: ", 0), 0u) << r.error().message;
+  EXPECT_EQ(*s().currentRevision(), before);
+  EXPECT_FALSE(s().get(kB));
+  EXPECT_EQ(s().get(kA)->json, R"({"n":1})");
+  EXPECT_TRUE(s().changesSince(before, 10)->empty());
+
+  ops[2].expectedVersion = a;
+  auto ok = s().write(ops);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(*ok, (std::vector<int64_t>{before + 1, before + 2, before + 3}));
+  EXPECT_EQ(s().get(kA)->json, R"({"n":2})");
+  EXPECT_EQ(s().get(kB)->version, before + 1);
+}
+
+TEST_P(StoreConformanceTest, BatchOpsSeeEarlierOpsOfTheSameBatch) {
+  const int64_t r0 = *s().currentRevision();
+  std::vector<WriteOp> ops = {
+      {WriteOp::Type::kPut, kA, R"({"n":1})", 0},
+      {WriteOp::Type::kPut, kA, R"({"n":2})", r0 + 1},
+      {WriteOp::Type::kDelete, kA, "", r0 + 2},
+      {WriteOp::Type::kPut, kA, R"({"n":3})", 0},
+  };
+  auto r = s().write(ops);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(s().get(kA)->json, R"({"n":3})");
+  EXPECT_EQ(s().get(kA)->version, r0 + 4);
+  auto changes = s().changesSince(r0, 100);
+  ASSERT_TRUE(changes);
+  ASSERT_EQ(changes->size(), 4u);
+  EXPECT_EQ((*changes)[2].type, ChangeType::kDelete);
+  EXPECT_EQ((*changes)[2].json, R"({"n":2})");
+}
+
+TEST_P(StoreConformanceTest, BatchValidationErrorNamesTheOp) {
+  std::vector<WriteOp> ops = {{WriteOp::Type::kPut, kA, "{}", 0},
+                              {WriteOp::Type::kPut, {"", "x", "y"}, "{}", 0}};
+  auto r = s().write(ops);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message.rfind("op 1: ", 0), 0u) << r.error().message;
+  EXPECT_FALSE(s().get(kA));
+  EXPECT_TRUE(s().write(std::vector<WriteOp>{})->empty());
+}
+
+// --- change log / watch ---
+
+TEST_P(StoreConformanceTest, ChangesSinceReturnsOrderedChangesUpToLimit) {
+  int64_t a = create(kA, R"({"n":1})");
+  create(kB, R"({"b":1})");
+  s().put(kA, R"({"n":2})", a);
+  int64_t del = *s().remove(kA, a + 2);
+
+  auto all = s().changesSince(0, 100);
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 4u);
+  for (size_t i = 0; i < all->size(); ++i) EXPECT_EQ((*all)[i].revision, a + int64_t(i));
+  EXPECT_EQ((*all)[0].type, ChangeType::kPut);
+  EXPECT_EQ((*all)[1].key, kB);
+  EXPECT_EQ((*all)[2].json, R"({"n":2})");
+  EXPECT_EQ((*all)[3].type, ChangeType::kDelete);
+  EXPECT_EQ((*all)[3].json, R"({"n":2})");  // a delete carries the last stored text
+  EXPECT_EQ((*all)[3].revision, del);
+
+  auto page = s().changesSince(a, 2);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ(page->front().revision, a + 1);
+  EXPECT_TRUE(s().changesSince(del, 10)->empty());
+}
+
+TEST_P(StoreConformanceTest, ChangesSinceRejectsBadArgumentsAndFutureRevisions) {
+  create(kA, "{}");
+  EXPECT_EQ(s().changesSince(-1, 10).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().changesSince(0, 0).error().code, ErrorCode::kInvalidArgument);
+  auto ahead = s().changesSince(5, 10);
+  ASSERT_FALSE(ahead);
+  EXPECT_EQ(ahead.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_P(StoreConformanceTest, ListThenWatchMissesNothingAndRepeatsNothing) {
+  create(kA, "{}");
+  auto listed = s().list("Rollout", "");
+  ASSERT_TRUE(listed);
+  int64_t b = create(kB, "{}");
+  s().put(kB, R"({"x":1})", b);
+  auto changes = s().changesSince(listed->revision, 100);
+  ASSERT_TRUE(changes);
+  ASSERT_EQ(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].revision, b);
+  EXPECT_EQ((*changes)[1].json, R"({"x":1})");
+}
+
+TEST_P(StoreConformanceTest, CompactedRevisionsAreTooOld) {
+  open(StoreConfig{.changeLogRetention = 8, .eventRetention = kDefaultEventRetention});
+  int64_t v = create(kA, R"({"n":0})");
+  for (int i = 1; i < 100; ++i) v = *s().put(kA, R"({"n":)" + std::to_string(i) + "}", v);
+  ASSERT_EQ(v, 100);
+
+  auto old = s().changesSince(0, 10);
+  ASSERT_FALSE(old);
+  EXPECT_EQ(old.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(old.error().message.find("too old"), std::string::npos) << old.error().message;
+  EXPECT_FALSE(s().changesSince(50, 10));
+
+  // The last `retention` revisions stay resumable.
+  auto recent = s().changesSince(100 - 8, 100);
+  ASSERT_TRUE(recent) << recent.error().message;
+  ASSERT_EQ(recent->size(), 8u);
+  EXPECT_EQ(recent->front().revision, 93);
+  EXPECT_EQ(recent->back().json, R"({"n":99})");
+}
+
+TEST_P(StoreConformanceTest, SubscribersSeeEveryCommittedChangeInOrder) {
+  std::mutex mu;
+  std::vector<int64_t> seen;
+  std::vector<bool> visible;
+  StateStore* store = store_.get();
+  int64_t id = s().subscribe([&](const Change& c) {
+    // Called after commit and outside the write lock: reading the store works and sees it.
+    auto r = store->get(c.key);
+    std::lock_guard lock(mu);
+    seen.push_back(c.revision);
+    visible.push_back(c.type == ChangeType::kPut ? (r && r->version == c.revision) : !r);
+  });
+  int64_t a = create(kA, "{}");
+  std::vector<WriteOp> ops = {{WriteOp::Type::kPut, kB, "{}", 0},
+                              {WriteOp::Type::kDelete, kA, "", a}};
+  ASSERT_TRUE(s().write(ops));
+  EXPECT_EQ(seen, (std::vector<int64_t>{a, a + 1, a + 2}));
+  EXPECT_EQ(visible, (std::vector<bool>{true, true, true}));
+
+  s().unsubscribe(id);
+  create(kA, "{}");
+  EXPECT_EQ(seen.size(), 3u);
+  s().unsubscribe(id);  // unknown id: ignored
+}
+
+TEST_P(StoreConformanceTest, SubscribersSeeConcurrentWritesInRevisionOrder) {
+  std::mutex mu;
+  std::vector<int64_t> seen;
+  s().subscribe([&](const Change& c) {
+    std::lock_guard lock(mu);
+    seen.push_back(c.revision);
+  });
+  constexpr int kThreads = 4, kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        ObjectKey k{"Rollout", "t" + std::to_string(t), "o" + std::to_string(i)};
+        ASSERT_TRUE(s().put(k, "{}", 0));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(seen.size(), size_t(kThreads * kPerThread));
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], int64_t(i + 1));
+}
+
+// --- concurrency ---
+
+TEST_P(StoreConformanceTest, ConcurrentCasWritersNeverLoseAnUpdate) {
+  create(kA, "0");
+  constexpr int kThreads = 4, kIncrements = 100;
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements; ++i) {
+        for (;;) {
+          auto cur = s().get(kA);
+          ASSERT_TRUE(cur);
+          auto r = s().put(kA, std::to_string(std::stoi(cur->json) + 1), cur->version);
+          if (r) break;
+          ASSERT_EQ(r.error().code, ErrorCode::kConflict) << r.error().message;
+          ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(s().get(kA)->json, std::to_string(kThreads * kIncrements));
+  // One revision per successful write; the failed CAS attempts wrote nothing.
+  EXPECT_EQ(*s().currentRevision(), 1 + kThreads * kIncrements);
+}
+
+// --- events ---
+
+Event makeEvent(const ObjectKey& k, std::string reason, int64_t ms) {
+  Event e;
+  e.time = at(ms);
+  e.object = k;
+  e.type = EventType::kNormal;
+  e.reason = std::move(reason);
+  e.message = "message for " + e.reason;
+  e.actor = "controller";
+  return e;
+}
+
+TEST_P(StoreConformanceTest, EventsRoundTripWithIncreasingIds) {
+  Event e = makeEvent(kA, "RolloutStepCompleted", 5);
+  e.type = EventType::kWarning;
+  e.evidence = R"({"weight":20,"analysis":"ok"})";
+  e.actor = "alice";
+  e.id = 999;  // ignored
+  auto id1 = s().appendEvent(e);
+  ASSERT_TRUE(id1) << id1.error().message;
+  auto id2 = s().appendEvent(makeEvent(kB, "Other", 6));
+  ASSERT_TRUE(id2);
+  EXPECT_GT(*id2, *id1);
+
+  auto all = s().listEvents({});
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  const Event& got = (*all)[0];
+  EXPECT_EQ(got.id, *id1);
+  EXPECT_EQ(got.time, at(5));
+  EXPECT_EQ(got.object, kA);
+  EXPECT_EQ(got.type, EventType::kWarning);
+  EXPECT_EQ(got.reason, "RolloutStepCompleted");
+  EXPECT_EQ(got.message, "message for RolloutStepCompleted");
+  EXPECT_EQ(got.evidence, e.evidence);
+  EXPECT_EQ(got.actor, "alice");
+  EXPECT_EQ((*all)[1].type, EventType::kNormal);
+  // Events do not move the object revision.
+  EXPECT_EQ(*s().currentRevision(), 0);
+}
+
+TEST_P(StoreConformanceTest, EventsFilterByObjectSinceIdAndLimit) {
+  std::vector<int64_t> aIds;
+  for (int i = 0; i < 10; ++i) {
+    auto id = s().appendEvent(makeEvent(i % 2 ? kB : kA, "R" + std::to_string(i), i));
+    ASSERT_TRUE(id);
+    if (i % 2 == 0) aIds.push_back(*id);
+  }
+  auto forA = s().listEvents({.object = kA, .sinceId = 0, .limit = 100});
+  ASSERT_TRUE(forA);
+  std::vector<int64_t> got;
+  for (const auto& e : *forA) got.push_back(e.id);
+  EXPECT_EQ(got, aIds);
+
+  auto since = s().listEvents({.object = kA, .sinceId = aIds[2], .limit = 1});
+  ASSERT_TRUE(since);
+  ASSERT_EQ(since->size(), 1u);
+  EXPECT_EQ(since->front().id, aIds[3]);
+
+  auto page = s().listEvents({.object = std::nullopt, .sinceId = 0, .limit = 3});
+  ASSERT_EQ(page->size(), 3u);
+  EXPECT_EQ(page->back().reason, "R2");
+}
+
+TEST_P(StoreConformanceTest, EventsRejectInvalidInput) {
+  EXPECT_EQ(s().appendEvent(makeEvent(kA, "", 0)).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().appendEvent(makeEvent({"", "", "x"}, "R", 0)).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().listEvents({.object = std::nullopt, .sinceId = 0, .limit = 0}).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, EventLogKeepsAtLeastTheRetainedMostRecentEvents) {
+  open(StoreConfig{.changeLogRetention = kDefaultChangeLogRetention, .eventRetention = 16});
+  int64_t last = 0;
+  for (int i = 0; i < 200; ++i) last = *s().appendEvent(makeEvent(kA, "R", i));
+  auto all = s().listEvents({.object = std::nullopt, .sinceId = 0, .limit = 1000});
+  ASSERT_TRUE(all);
+  EXPECT_GE(all->size(), 16u);
+  EXPECT_LT(all->size(), 40u);  // old events are dropped
+  EXPECT_EQ(all->back().id, last);
+  // The newest 16 are all there, consecutive.
+  for (size_t i = all->size() - 16; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].id, last - int64_t(all->size() - 1 - i));
+  }
+}
+
+// --- leases ---
+
+TEST_P(StoreConformanceTest, LeaseAcquireRenewAndExpiry) {
+  const Duration ttl = milliseconds(15'000);
+  auto l = s().acquireLease("leader", "p1", ttl, at(0));
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->holder, "p1");
+  EXPECT_EQ(l->expiresAt, at(15'000));
+  EXPECT_EQ(l->transitions, 0);
+
+  // Another holder cannot take a valid lease.
+  auto other = s().acquireLease("leader", "p2", ttl, at(14'999));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::kConflict);
+  EXPECT_NE(other.error().message.find("p1"), std::string::npos);
+  EXPECT_EQ(s().renewLease("leader", "p2", ttl, at(1)).error().code, ErrorCode::kConflict);
+
+  // The holder renews (explicitly, or by acquiring again).
+  auto r = s().renewLease("leader", "p1", ttl, at(10'000));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->expiresAt, at(25'000));
+  EXPECT_EQ(r->acquiredAt, at(0));
+  EXPECT_EQ(r->renewedAt, at(10'000));
+  auto again = s().acquireLease("leader", "p1", ttl, at(20'000));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->expiresAt, at(35'000));
+  EXPECT_EQ(again->acquiredAt, at(0));
+  EXPECT_FALSE(s().acquireLease("leader", "p2", ttl, at(34'999)));
+
+  // After expiry the holder may not renew; it must acquire again.
+  auto late = s().renewLease("leader", "p1", ttl, at(35'000));
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_P(StoreConformanceTest, ExpiredLeaseCanBeStolen) {
+  const Duration ttl = milliseconds(1000);
+  ASSERT_TRUE(s().acquireLease("leader", "p1", ttl, at(0)));
+  auto stolen = s().acquireLease("leader", "p2", ttl, at(1000));
+  ASSERT_TRUE(stolen) << stolen.error().message;
+  EXPECT_EQ(stolen->holder, "p2");
+  EXPECT_EQ(stolen->acquiredAt, at(1000));
+  EXPECT_EQ(stolen->transitions, 1);
+  // The old holder has lost it.
+  EXPECT_EQ(s().renewLease("leader", "p1", ttl, at(1001)).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(s().releaseLease("leader", "p1", at(1001)).error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(s().renewLease("leader", "p2", ttl, at(1500)));
+}
+
+TEST_P(StoreConformanceTest, ReleasedLeaseIsFreeAtOnce) {
+  const Duration ttl = milliseconds(1000);
+  ASSERT_TRUE(s().acquireLease("leader", "p1", ttl, at(0)));
+  ASSERT_TRUE(s().releaseLease("leader", "p1", at(10)));
+  EXPECT_TRUE(s().releaseLease("leader", "p1", at(11)));  // idempotent
+  EXPECT_EQ(s().renewLease("leader", "p1", ttl, at(12)).error().code,
+            ErrorCode::kFailedPrecondition);
+  auto l = s().acquireLease("leader", "p2", ttl, at(20));
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->holder, "p2");
+  EXPECT_EQ(l->transitions, 1);
+}
+
+TEST_P(StoreConformanceTest, LeasesAreIndependentAndValidated) {
+  const Duration ttl = milliseconds(1000);
+  ASSERT_TRUE(s().acquireLease("a", "p1", ttl, at(0)));
+  ASSERT_TRUE(s().acquireLease("b", "p2", ttl, at(0)));
+  EXPECT_EQ(s().renewLease("missing", "p1", ttl, at(0)).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(s().releaseLease("missing", "p1", at(0)).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(s().acquireLease("", "p1", ttl, at(0)).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().acquireLease("a", "", ttl, at(0)).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s().acquireLease("c", "p1", milliseconds(0), at(0)).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllStores, StoreConformanceTest,
+                         ::testing::Values(memoryFactory(), sqliteFactory()),
+                         [](const ::testing::TestParamInfo<StoreFactory>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace ramp::store::testing

@@ -1,0 +1,44 @@
+#include "store/store_test_support.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "store/memory/memory_state_store.h"
+#include "store/sqlite/sqlite_state_store.h"
+
+namespace ramp::store::testing {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ramp-store-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << tmpl;
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+StoreFactory memoryFactory() {
+  return {"memory", [](const std::filesystem::path&, StoreConfig c) -> std::unique_ptr<StateStore> {
+            return std::make_unique<MemoryStateStore>(
+                MemoryStoreOptions{c.changeLogRetention, c.eventRetention});
+          }};
+}
+
+StoreFactory sqliteFactory() {
+  return {"sqlite",
+          [](const std::filesystem::path& dir, StoreConfig c) -> std::unique_ptr<StateStore> {
+            SqliteStoreOptions o;
+            o.changeLogRetention = c.changeLogRetention;
+            o.eventRetention = c.eventRetention;
+            auto s = SqliteStateStore::open((dir / "ramp.db").string(), o);
+            if (!s) {
+              ADD_FAILURE() << s.error().message;
+              return nullptr;
+            }
+            return std::move(*s);
+          }};
+}
+
+}  // namespace ramp::store::testing
