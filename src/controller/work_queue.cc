@@ -170,13 +170,22 @@ size_t WorkQueue::len() const {
   return queue_.size();
 }
 
+size_t WorkQueue::processing() const {
+  std::lock_guard lock(mu_);
+  return processing_.size();
+}
+
 size_t WorkQueue::waiting() const {
   std::lock_guard lock(mu_);
   return waitingByTime_.size();
 }
 
-WorkerPool::WorkerPool(WorkQueue& queue, ReconcileHandler handler, int workers)
-    : queue_(queue), handler_(std::move(handler)), workers_(workers < 1 ? 1 : workers) {}
+WorkerPool::WorkerPool(WorkQueue& queue, ReconcileHandler handler, int workers,
+                       ReconcileErrorObserver onError)
+    : queue_(queue),
+      handler_(std::move(handler)),
+      onError_(std::move(onError)),
+      workers_(workers < 1 ? 1 : workers) {}
 
 WorkerPool::~WorkerPool() { stop(); }
 
@@ -192,24 +201,28 @@ void WorkerPool::stop() {
   threads_.clear();
 }
 
-void WorkerPool::run() {
-  while (auto key = queue_.get()) {
-    Result<ReconcileOutcome> outcome = makeError(ErrorCode::kInternal, "handler did not run");
-    try {
-      outcome = handler_(*key);
-    } catch (const std::exception& e) {
-      outcome = makeError(ErrorCode::kInternal, std::string("reconcile threw: ") + e.what());
-    } catch (...) {
-      outcome = makeError(ErrorCode::kInternal, "reconcile threw a non-standard exception");
-    }
-    if (!outcome) {
-      queue_.addRateLimited(*key);
-    } else {
-      queue_.forget(*key);
-      if (outcome->requeueAfter) queue_.addAfter(*key, *outcome->requeueAfter);
-    }
-    queue_.done(*key);
+void reconcileOnce(WorkQueue& queue, const std::string& key, const ReconcileHandler& handler,
+                   const ReconcileErrorObserver& onError) {
+  Result<ReconcileOutcome> outcome = makeError(ErrorCode::kInternal, "handler did not run");
+  try {
+    outcome = handler(key);
+  } catch (const std::exception& e) {
+    outcome = makeError(ErrorCode::kInternal, std::string("reconcile threw: ") + e.what());
+  } catch (...) {
+    outcome = makeError(ErrorCode::kInternal, "reconcile threw a non-standard exception");
   }
+  if (!outcome) {
+    if (onError) onError(key, outcome.error());
+    queue.addRateLimited(key);
+  } else {
+    queue.forget(key);
+    if (outcome->requeueAfter) queue.addAfter(key, *outcome->requeueAfter);
+  }
+  queue.done(key);
+}
+
+void WorkerPool::run() {
+  while (auto key = queue_.get()) reconcileOnce(queue_, *key, handler_, onError_);
 }
 
 }  // namespace ramp::controller

@@ -22,6 +22,11 @@
 // Threading: every method is thread-safe.
 //
 // WorkerPool runs N threads that take keys and call a reconcile handler; see below.
+//
+// Periodic resync (Argo: --rollout-resync, 900 s) needs no extra machinery: queue a reserved key
+// (e.g. "resync") with addAfter(period); its handler lists the objects, add()s every key and
+// returns requeueAfter = period. Because add() dedupes, a resync never doubles work already
+// queued. (tests/controller/work_queue_test.cc, ResyncPattern.)
 
 #include <condition_variable>
 #include <cstdint>
@@ -94,6 +99,8 @@ class WorkQueue {
   size_t len() const;
   // Keys waiting for their due time.
   size_t waiting() const;
+  // Keys handed to workers and not yet done().
+  size_t processing() const;
 
  private:
   void addLocked(const std::string& key);
@@ -124,6 +131,17 @@ struct ReconcileOutcome {
 // Reconciles one key. An Error result means "retry with backoff".
 using ReconcileHandler = std::function<Result<ReconcileOutcome>(const std::string& key)>;
 
+// Told about every failed reconcile (for logs and the reconcile_error metric), on the worker
+// thread, before the key is re-queued. Must not block.
+using ReconcileErrorObserver = std::function<void(const std::string& key, const Error& error)>;
+
+// Runs `handler` for `key` (taken from `queue` by the caller) and applies the outcome: on success
+// forget(key) and, if asked, addAfter(key, requeueAfter); on an Error, or an exception escaping
+// the handler, onError (if set) then addRateLimited(key). Always ends with done(key). This is
+// one worker iteration; tests call it directly to step the pool's rules on a simulated clock.
+void reconcileOnce(WorkQueue& queue, const std::string& key, const ReconcileHandler& handler,
+                   const ReconcileErrorObserver& onError);
+
 // WorkerPool: N threads that take keys from a WorkQueue and call the handler. On success the
 // key's backoff is forgotten and, if asked, it is re-queued after requeueAfter; on an Error (or
 // an exception escaping the handler) it is re-queued with addRateLimited. Because the queue
@@ -134,7 +152,8 @@ using ReconcileHandler = std::function<Result<ReconcileOutcome>(const std::strin
 // concurrently for different keys.
 class WorkerPool {
  public:
-  WorkerPool(WorkQueue& queue, ReconcileHandler handler, int workers);
+  WorkerPool(WorkQueue& queue, ReconcileHandler handler, int workers,
+             ReconcileErrorObserver onError = nullptr);
   ~WorkerPool();  // stop()
 
   // Starts the threads. Call once.
@@ -149,6 +168,7 @@ class WorkerPool {
 
   WorkQueue& queue_;
   ReconcileHandler handler_;
+  ReconcileErrorObserver onError_;
   const int workers_;
   std::vector<std::thread> threads_;
 };

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 
 #include "fakes/simulated_clock.h"
 
@@ -167,6 +168,85 @@ TEST_F(WorkQueueTest, CustomBackoffOptions) {
   EXPECT_EQ(q.nextBackoff("x"), milliseconds(10));
   q.addRateLimited("x");
   EXPECT_EQ(q.nextBackoff("x"), milliseconds(12));
+}
+
+// --- one worker iteration (reconcileOnce), stepped on the simulated clock ---
+
+TEST_F(WorkQueueTest, FailedReconcileIsRetriedWithBackoffAndReported) {
+  std::vector<std::string> errors;
+  auto observer = [&](const std::string& key, const Error& e) {
+    errors.push_back(key + ": " + e.message);
+  };
+  int calls = 0;
+  ReconcileHandler failTwice = [&](const std::string&) -> Result<ReconcileOutcome> {
+    if (++calls <= 2) return makeError(ErrorCode::kUnavailable, "store busy");
+    return ReconcileOutcome{};
+  };
+  q_.add("a");
+  reconcileOnce(q_, *next(), failTwice, observer);
+  EXPECT_EQ(next(), std::nullopt);  // waiting 1 ms
+  clock_.advance(milliseconds(1));
+  reconcileOnce(q_, *next(), failTwice, observer);
+  clock_.advance(milliseconds(1));
+  EXPECT_EQ(next(), std::nullopt);  // second failure: 2 ms
+  clock_.advance(milliseconds(1));
+  reconcileOnce(q_, *next(), failTwice, observer);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(errors, (std::vector<std::string>{"a: store busy", "a: store busy"}));
+  EXPECT_EQ(q_.numRequeues("a"), 0);  // success forgot the failures
+  EXPECT_EQ(q_.waiting(), 0u);
+  EXPECT_EQ(q_.processing(), 0u);
+}
+
+TEST_F(WorkQueueTest, ExceptionFromHandlerCountsAsFailure) {
+  std::string seen;
+  q_.add("a");
+  reconcileOnce(
+      q_, *next(),
+      [](const std::string&) -> Result<ReconcileOutcome> { throw std::runtime_error("boom"); },
+      [&](const std::string&, const Error& e) { seen = e.message; });
+  EXPECT_EQ(seen, "reconcile threw: boom");
+  EXPECT_EQ(q_.numRequeues("a"), 1);
+  EXPECT_EQ(q_.waiting(), 1u);
+}
+
+TEST_F(WorkQueueTest, RequeueAfterSchedulesTheNextReconcile) {
+  q_.add("a");
+  reconcileOnce(
+      q_, *next(),
+      [](const std::string&) -> Result<ReconcileOutcome> {
+        return ReconcileOutcome{milliseconds(30'000)};
+      },
+      nullptr);
+  EXPECT_EQ(q_.nextDueTime(), clock_.now() + milliseconds(30'000));
+  clock_.advance(milliseconds(29'999));
+  EXPECT_EQ(next(), std::nullopt);
+  clock_.advance(milliseconds(1));
+  EXPECT_EQ(next(), "a");
+}
+
+TEST_F(WorkQueueTest, ResyncPattern) {
+  // A reserved key whose handler re-adds every object and schedules itself again.
+  const Duration period = milliseconds(900'000);
+  std::vector<std::string> objects = {"Rollout/default/a", "Rollout/default/b"};
+  ReconcileHandler handler = [&](const std::string& key) -> Result<ReconcileOutcome> {
+    if (key == "resync") {
+      for (const auto& k : objects) q_.add(k);
+      return ReconcileOutcome{period};
+    }
+    return ReconcileOutcome{};
+  };
+  q_.addAfter("resync", period);
+  q_.add("Rollout/default/a");  // an ordinary change, handled before the resync is due
+  clock_.advance(period);
+  std::vector<std::string> order;
+  while (auto k = next()) {
+    order.push_back(*k);
+    reconcileOnce(q_, *k, handler, nullptr);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"Rollout/default/a", "resync", "Rollout/default/a",
+                                             "Rollout/default/b"}));
+  EXPECT_EQ(q_.nextDueTime(), clock_.now() + period);
 }
 
 // Real threads, real clock: a slow key does not hold up others; failures are retried with
