@@ -20,7 +20,9 @@ struct TimeValue {
 
 // Go's time.ParseDuration.
 bool parseGoDuration(std::string_view s, int64_t& out, std::string& err) {
-  const std::string quoted = "\"" + std::string(s) + "\"";
+  std::string quoted(1, '"');
+  quoted.append(s);
+  quoted.push_back('"');
   std::string_view rest = s;
   bool neg = false;
   if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {
