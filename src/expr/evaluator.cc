@@ -1075,19 +1075,28 @@ Result<std::shared_ptr<const Program>> compile(std::string_view source) {
 }
 
 Result<Value> evaluate(const Program& program, const Value& result) {
-  // Argo's compile-time check of `result == literal` against the result's concrete type. A nil
-  // result has no static type, so anything may be compared with it.
-  for (int32_t n : program.resultEqualities) {
-    const Node& nd = program.nodes[static_cast<size_t>(n)];
-    const Node& l = program.nodes[static_cast<size_t>(nd.kids[0])];
-    const Node& r = program.nodes[static_cast<size_t>(nd.kids[1])];
-    const Value& a = l.kind == NodeKind::kResult ? result : l.literal;
-    const Value& b = r.kind == NodeKind::kResult ? result : r.literal;
-    bool comparable =
-        a.isNil() || b.isNil() || a.kind() == b.kind() || (a.isNumber() && b.isNumber());
-    if (!comparable) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       program.position(nd.offset) + ": " + mismatched(nd.op, a, b));
+  // Argo's compile-time checks against the result's concrete type. A nil result has no static
+  // type, so anything goes with it.
+  if (!result.isNil()) {
+    for (int32_t n : program.staticChecks) {
+      const Node& nd = program.nodes[static_cast<size_t>(n)];
+      auto fail = [&](std::string message) {
+        return makeError(ErrorCode::kInvalidArgument,
+                         program.position(nd.offset) + ": " + std::move(message));
+      };
+      if (nd.kind == NodeKind::kBinary) {
+        const Node& l = program.nodes[static_cast<size_t>(nd.kids[0])];
+        const Node& r = program.nodes[static_cast<size_t>(nd.kids[1])];
+        const Value& a = l.kind == NodeKind::kResult ? result : l.literal;
+        const Value& b = r.kind == NodeKind::kResult ? result : r.literal;
+        bool comparable =
+            a.isNil() || b.isNil() || a.kind() == b.kind() || (a.isNumber() && b.isNumber());
+        if (!comparable) return fail(mismatched(nd.op, a, b));
+      } else if (!result.isBool()) {  // result as an operand of &&, ||, !
+        const char* op = nd.kind == NodeKind::kAnd ? "&&" : nd.kind == NodeKind::kOr ? "||" : "!";
+        return fail(std::string("invalid operation: non-bool ") + goType(result) + " used with " +
+                    op);
+      }
     }
   }
   Evaluator ev(program, result);

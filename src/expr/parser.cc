@@ -456,13 +456,17 @@ class Parser {
     if (!ok()) return false;
     for (size_t i = 0; i < prog_.nodes.size(); ++i) {
       const Node& n = prog_.nodes[i];
-      if (n.kind != NodeKind::kBinary || (n.op != Op::kEq && n.op != Op::kNe)) continue;
-      NodeKind a = prog_.nodes[static_cast<size_t>(n.kids[0])].kind;
-      NodeKind b = prog_.nodes[static_cast<size_t>(n.kids[1])].kind;
-      if ((a == NodeKind::kResult && b == NodeKind::kLiteral) ||
-          (a == NodeKind::kLiteral && b == NodeKind::kResult)) {
-        prog_.resultEqualities.push_back(static_cast<int32_t>(i));
+      auto kindOf = [&](size_t k) { return prog_.nodes[static_cast<size_t>(n.kids[k])].kind; };
+      bool check = false;
+      if (n.kind == NodeKind::kBinary && (n.op == Op::kEq || n.op == Op::kNe)) {
+        check = (kindOf(0) == NodeKind::kResult && kindOf(1) == NodeKind::kLiteral) ||
+                (kindOf(0) == NodeKind::kLiteral && kindOf(1) == NodeKind::kResult);
+      } else if (n.kind == NodeKind::kAnd || n.kind == NodeKind::kOr) {
+        check = kindOf(0) == NodeKind::kResult || kindOf(1) == NodeKind::kResult;
+      } else if (n.kind == NodeKind::kUnary && n.op == Op::kNot) {
+        check = kindOf(0) == NodeKind::kResult;
       }
+      if (check) prog_.staticChecks.push_back(static_cast<int32_t>(i));
     }
     return true;
   }

@@ -140,10 +140,12 @@ class Program {
   int32_t root = 0;
   // True when the program mentions now()/duration(), which only evaluateTime() provides.
   bool usesTime = false;
-  // `result == <literal>` / `!=` nodes. Argo compiles each condition against the concrete type
-  // of the result, so comparing e.g. a bool result with a string literal is a compile error
-  // there (an Error measurement), not false; evaluate() checks these before evaluating.
-  std::vector<int32_t> resultEqualities;
+  // Nodes Argo would type-check against the concrete type of the result before evaluating:
+  // `result == <literal>` / `!=`, and `result` as an operand of &&, ||, !. Argo compiles each
+  // condition with the result in its environment, so e.g. comparing a bool result with a string
+  // literal, or `true || result` on a number, is a compile error there (an Error measurement),
+  // not a value; evaluate() checks these nodes before evaluating.
+  std::vector<int32_t> staticChecks;
 
   // Formats "column N" (or "line L, column N") for a byte offset in the source.
   std::string position(int32_t offset) const;

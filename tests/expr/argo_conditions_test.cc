@@ -186,6 +186,14 @@ TEST(ArgoConditions, WebJsonAndValues) {  // §4.1 #11, #12, #15
       {"result == \"I am OK\"", "'I am OK'", s("I am OK"), Want::kTrue},
       {"result == \"I am OK\"", "'down'", s("down"), Want::kFalse},
       {"result != 1", "1.0", f(1), Want::kFalse},  // int and float compare by value
+      // Argo type-checks `result` as an operand of &&, ||, ! before evaluating, so the
+      // short-circuit does not hide a non-bool result.
+      {"true || result", "1.0", f(1), Want::kError},
+      {"true || result", "true", Value::boolean(true), Want::kTrue},
+      {"true || result", "nil", Value(), Want::kTrue},
+      {"!result", "false", Value::boolean(false), Want::kTrue},
+      {"!result", "'x'", s("x"), Want::kError},
+      {"false && result == 'x'", "true", Value::boolean(true), Want::kError},
       {c15, "{0.97}", m({{"successRate", f(0.97)}}), Want::kTrue},
       {c15, "{0.5}", m({{"successRate", f(0.5)}}), Want::kFalse},
       {c15, "{}", m({}), Want::kError},
