@@ -1,0 +1,29 @@
+#pragma once
+
+// The configuration of the HAProxy router: the free JSON object a Rollout gives under
+// `trafficRouting.plugins["ramp/haproxy"]`. See docs/routers/haproxy.md.
+//
+// Plain value; thread-safe.
+
+#include <string>
+#include <string_view>
+
+#include "ramp/error.h"
+
+namespace ramp::traffic::haproxy {
+
+struct HaproxyConfig {
+  std::string runtimeApi;              // "unix:/run/haproxy/admin.sock" or "127.0.0.1:9999"
+  std::string backend;                 // the backend whose servers ramp manages, e.g. "be_app"
+  std::string serverPrefix = "ramp-";  // servers ramp creates are named <prefix><hash>-<n>
+  int maxServerWeight = 256;           // HAProxy absolute weight of a server carrying a full share
+  int timeoutMs = 2000;                // per runtime API command (connect, write, read)
+  bool operator==(const HaproxyConfig&) const = default;
+};
+
+// Parses the JSON text of the plugin config. Errors are kInvalidArgument (or kParse for text
+// that is not JSON) and name the field, e.g.
+//   trafficRouting.plugins["ramp/haproxy"].backend: required
+Result<HaproxyConfig> parseHaproxyConfig(std::string_view json);
+
+}  // namespace ramp::traffic::haproxy

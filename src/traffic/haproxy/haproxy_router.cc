@@ -1,0 +1,309 @@
+#include "haproxy_router.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "weight_math.h"
+
+namespace ramp::traffic::haproxy {
+namespace {
+
+std::string sanitize(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  }
+  return out;
+}
+
+bool isIpLiteral(const std::string& s) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+std::string hostPort(const std::string& address, int port) {
+  if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
+  return address + ":" + std::to_string(port);
+}
+
+bool isOut(const ServerState& s) { return (s.adminState & kAdminForcedMaint) != 0; }
+bool isIn(const ServerState& s) {
+  return (s.adminState & (kAdminMaintMask | kAdminDrainMask)) == 0;
+}
+
+// Success texts of the commands the router sends; anything else is HAProxy's error message.
+bool replyOk(std::string_view line, std::string_view reply) {
+  if (line.starts_with("add server ")) return reply.starts_with("New server registered.");
+  if (line.starts_with("del server ")) return reply.starts_with("Server deleted.");
+  if (line.find(" addr ") != std::string_view::npos) {
+    return reply.starts_with("no need to change") || reply.find("changed from") != reply.npos;
+  }
+  return reply.empty();
+}
+
+}  // namespace
+
+std::string serverName(std::string_view prefix, std::string_view podTemplateHash,
+                       std::string_view endpointName) {
+  if (!podTemplateHash.empty() && endpointName.find(podTemplateHash) != std::string_view::npos) {
+    return std::string(prefix) + sanitize(endpointName);
+  }
+  return std::string(prefix) + sanitize(podTemplateHash) + "-" + sanitize(endpointName);
+}
+
+Result<ServerPlan> planServers(const HaproxyConfig& config, const RevisionEndpoints& stable,
+                               const RevisionEndpoints& canary, int32_t canaryWeight,
+                               int32_t maxTrafficWeight) {
+  const bool sameRevision = canary.podTemplateHash == stable.podTemplateHash;
+  std::vector<const Endpoint*> stableReady, canaryReady;
+  ServerPlan plan;
+  std::set<std::string> names;
+  auto add = [&](const RevisionEndpoints& rev, bool isCanary) -> Status {
+    for (const auto& e : rev.endpoints) {
+      const bool addressOk =
+          !e.address.empty() && e.address.find_first_of(" \t\r\n;#") == std::string::npos;
+      if (!addressOk || e.port <= 0 || e.port > 65535) {
+        return makeError(ErrorCode::kInvalidArgument,
+                         "endpoint \"" + e.name + "\" has an unusable address or port");
+      }
+      DesiredServer s{serverName(config.serverPrefix, rev.podTemplateHash, e.name),
+                      e.address,
+                      e.port,
+                      e.ready,
+                      isCanary,
+                      0};
+      if (!names.insert(s.name).second) {
+        return makeError(ErrorCode::kInvalidArgument,
+                         "two endpoints map to HAProxy server \"" + s.name + "\"");
+      }
+      if (e.ready) (isCanary ? canaryReady : stableReady).push_back(&e);
+      plan.servers.push_back(std::move(s));
+    }
+    return {};
+  };
+  if (auto st = add(stable, false); !st) return std::unexpected(st.error());
+  if (!sameRevision) {
+    if (auto st = add(canary, true); !st) return std::unexpected(st.error());
+  }
+  auto split =
+      computeSplit(static_cast<int>(stableReady.size()), static_cast<int>(canaryReady.size()),
+                   sameRevision ? 0 : canaryWeight, maxTrafficWeight, config.maxServerWeight);
+  if (!split) return std::unexpected(split.error());
+  plan.satisfied = split->satisfied;
+  auto stableWeights = spreadWeight(split->stable, static_cast<int>(stableReady.size()));
+  auto canaryWeights = spreadWeight(split->canary, static_cast<int>(canaryReady.size()));
+  size_t si = 0, ci = 0;
+  for (auto& s : plan.servers) {
+    if (!s.ready) continue;
+    s.weight = s.canary ? canaryWeights[ci++] : stableWeights[si++];
+  }
+  return plan;
+}
+
+std::vector<RuntimeCommand> planCommands(std::string_view backend, std::string_view prefix,
+                                         const std::vector<ServerState>& actual,
+                                         const std::vector<DesiredServer>& desired) {
+  const std::string be(backend);
+  std::map<std::string, const ServerState*> byName;
+  for (const auto& s : actual) byName[s.name] = &s;
+  std::vector<RuntimeCommand> adds, grows, shrinks, removes;
+  std::set<std::string> wanted;
+  for (const auto& d : desired) {
+    wanted.insert(d.name);
+    const std::string srv = be + "/" + d.name;
+    auto it = byName.find(d.name);
+    if (it == byName.end()) {
+      adds.push_back({"add server " + srv + " " + hostPort(d.address, d.port) + " weight " +
+                      std::to_string(d.weight)});
+      if (d.ready) adds.push_back({"set server " + srv + " state ready"});
+      continue;
+    }
+    const ServerState& a = *it->second;
+    if (a.port != d.port || (isIpLiteral(d.address) && a.address != d.address)) {
+      grows.push_back(
+          {"set server " + srv + " addr " + d.address + " port " + std::to_string(d.port)});
+    }
+    if (a.userWeight != d.weight) {
+      (d.weight > a.userWeight ? grows : shrinks)
+          .push_back({"set weight " + srv + " " + std::to_string(d.weight)});
+    }
+    if (d.ready && !isIn(a)) grows.push_back({"set server " + srv + " state ready"});
+    if (!d.ready && !isOut(a)) shrinks.push_back({"set server " + srv + " state maint"});
+  }
+  for (const auto& a : actual) {
+    if (!a.name.starts_with(prefix) || wanted.contains(a.name)) continue;
+    const std::string srv = be + "/" + a.name;
+    if (!isOut(a)) removes.push_back({"set server " + srv + " state maint"});
+    removes.push_back({"del server " + srv, false});
+  }
+  std::vector<RuntimeCommand> out;
+  for (auto* group : {&adds, &grows, &shrinks, &removes}) {
+    out.insert(out.end(), group->begin(), group->end());
+  }
+  return out;
+}
+
+std::vector<std::string> diffServers(std::string_view prefix,
+                                     const std::vector<ServerState>& actual,
+                                     const std::vector<DesiredServer>& desired) {
+  std::map<std::string, const ServerState*> byName;
+  for (const auto& s : actual) byName[s.name] = &s;
+  std::vector<std::string> diffs;
+  std::set<std::string> wanted;
+  for (const auto& d : desired) {
+    wanted.insert(d.name);
+    auto it = byName.find(d.name);
+    if (it == byName.end()) {
+      diffs.push_back("server " + d.name + " is missing");
+      continue;
+    }
+    const ServerState& a = *it->second;
+    if (a.port != d.port || (isIpLiteral(d.address) && a.address != d.address)) {
+      diffs.push_back("server " + d.name + " points at " + hostPort(a.address, a.port) + ", want " +
+                      hostPort(d.address, d.port));
+    }
+    if (d.ready && !isIn(a)) diffs.push_back("server " + d.name + " is not in rotation");
+    if (!d.ready && !isOut(a)) diffs.push_back("server " + d.name + " should be in maintenance");
+    if (d.ready && a.userWeight != d.weight) {
+      diffs.push_back("server " + d.name + " has weight " + std::to_string(a.userWeight) +
+                      ", want " + std::to_string(d.weight));
+    }
+  }
+  for (const auto& a : actual) {
+    if (a.name.starts_with(prefix) && !wanted.contains(a.name) && !isOut(a)) {
+      diffs.push_back("server " + a.name + " belongs to no current replica but takes traffic");
+    }
+  }
+  return diffs;
+}
+
+Result<std::unique_ptr<HaproxyRouter>> HaproxyRouter::create(std::string_view configJson,
+                                                             int32_t maxTrafficWeight,
+                                                             Clock& clock) {
+  auto config = parseHaproxyConfig(configJson);
+  if (!config) return std::unexpected(config.error());
+  if (maxTrafficWeight <= 0) {
+    return makeError(ErrorCode::kInvalidArgument, "maxTrafficWeight must be positive");
+  }
+  return std::make_unique<HaproxyRouter>(std::move(*config), maxTrafficWeight, clock);
+}
+
+HaproxyRouter::HaproxyRouter(HaproxyConfig config, int32_t maxTrafficWeight, Clock& clock)
+    : config_(std::move(config)),
+      maxTrafficWeight_(maxTrafficWeight),
+      client_(*parseRuntimeApiAddress(config_.runtimeApi), Duration(config_.timeoutMs), clock) {}
+
+Result<std::vector<ServerState>> HaproxyRouter::readServers(RuntimeApiClient::Session& session) {
+  auto reply = session.call("show servers state " + config_.backend);
+  if (!reply) return std::unexpected(reply.error());
+  auto servers = parseServersState(*reply);
+  if (!servers) {
+    return makeError(servers.error().code == ErrorCode::kNotFound ? ErrorCode::kFailedPrecondition
+                                                                  : servers.error().code,
+                     "ramp/haproxy: backend \"" + config_.backend + "\" on " +
+                         client_.address().describe() + ": " + servers.error().message);
+  }
+  return servers;
+}
+
+Status HaproxyRouter::converge(int32_t weight) {
+  if (!stable_) {
+    return makeError(ErrorCode::kFailedPrecondition,
+                     "ramp/haproxy: syncEndpoints has not been called yet");
+  }
+  auto plan = planServers(config_, *stable_, *canary_, weight, maxTrafficWeight_);
+  if (!plan) {
+    return makeError(plan.error().code, "ramp/haproxy: backend \"" + config_.backend +
+                                            "\": " + plan.error().message +
+                                            "; leaving the backend unchanged");
+  }
+  auto session = client_.open();
+  if (!session) {
+    return makeError(session.error().code, "ramp/haproxy: " + session.error().message);
+  }
+  auto actual = readServers(*session);
+  if (!actual) return std::unexpected(actual.error());
+  for (const auto& cmd :
+       planCommands(config_.backend, config_.serverPrefix, *actual, plan->servers)) {
+    auto reply = session->call(cmd.line);
+    if (!reply) {
+      return makeError(reply.error().code,
+                       "ramp/haproxy: \"" + cmd.line + "\": " + reply.error().message);
+    }
+    if (!replyOk(cmd.line, *reply) && cmd.fatal) {
+      return makeError(ErrorCode::kFailedPrecondition,
+                       "ramp/haproxy: " + client_.address().describe() + " rejected \"" + cmd.line +
+                           "\": " + *reply);
+    }
+  }
+  return {};
+}
+
+Status HaproxyRouter::syncEndpoints(const RevisionEndpoints& stable,
+                                    const RevisionEndpoints& canary) {
+  auto previousStable = stable_;
+  auto previousCanary = canary_;
+  stable_ = stable;
+  canary_ = canary;
+  auto st = converge(weight_.value_or(0));
+  if (!st && st.error().code == ErrorCode::kInvalidArgument) {
+    stable_ = std::move(previousStable);
+    canary_ = std::move(previousCanary);
+  }
+  return st;
+}
+
+Status HaproxyRouter::setWeight(int32_t canaryWeight,
+                                std::span<const WeightDestination> additional) {
+  if (!additional.empty()) {
+    return makeError(ErrorCode::kUnsupported,
+                     "ramp/haproxy: additional weighted destinations (experiments) are not "
+                     "supported");
+  }
+  if (canaryWeight < 0 || canaryWeight > maxTrafficWeight_) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "ramp/haproxy: canary weight " + std::to_string(canaryWeight) +
+                         " is outside [0, " + std::to_string(maxTrafficWeight_) + "]");
+  }
+  auto st = converge(canaryWeight);
+  if (st) weight_ = canaryWeight;
+  return st;
+}
+
+Result<WeightCheck> HaproxyRouter::verifyWeight(int32_t canaryWeight,
+                                                std::span<const WeightDestination> additional) {
+  if (!additional.empty()) return WeightCheck::kUnsupported;
+  if (!stable_) return WeightCheck::kNotYet;
+  auto plan = planServers(config_, *stable_, *canary_, canaryWeight, maxTrafficWeight_);
+  if (!plan) return WeightCheck::kNotYet;
+  auto session = client_.open();
+  if (!session) {
+    return makeError(session.error().code, "ramp/haproxy: " + session.error().message);
+  }
+  auto actual = readServers(*session);
+  if (!actual) return std::unexpected(actual.error());
+  if (!plan->satisfied) return WeightCheck::kNotYet;
+  return diffServers(config_.serverPrefix, *actual, plan->servers).empty() ? WeightCheck::kVerified
+                                                                           : WeightCheck::kNotYet;
+}
+
+Status HaproxyRouter::setHeaderRoute(const HeaderRoute& route) {
+  return makeError(ErrorCode::kUnsupported,
+                   "ramp/haproxy: setHeaderRoute is not supported: HAProxy cannot add ACLs at "
+                   "run time (route \"" +
+                       route.name + "\")");
+}
+
+Status HaproxyRouter::setMirrorRoute(const MirrorRoute& route) {
+  return makeError(ErrorCode::kUnsupported,
+                   "ramp/haproxy: setMirrorRoute is not supported: HAProxy has no request "
+                   "mirroring in its runtime API (route \"" +
+                       route.name + "\")");
+}
+
+Status HaproxyRouter::removeManagedRoutes() { return {}; }
+
+}  // namespace ramp::traffic::haproxy

@@ -1,0 +1,34 @@
+#pragma once
+
+// The configuration of the nginx router: the free JSON object a Rollout gives under
+// `trafficRouting.plugins["ramp/nginx"]`. See docs/routers/nginx.md.
+//
+// Plain value; thread-safe.
+
+#include <string>
+#include <string_view>
+
+#include "ramp/error.h"
+
+namespace ramp::traffic::nginx {
+
+struct NginxConfig {
+  std::string includePath;            // the file ramp renders; nginx.conf includes it in http {}
+  std::string upstream;               // the upstream block's name, e.g. "app"
+  std::string nginxBinary = "nginx";  // found on PATH unless absolute
+  std::string prefix;                 // nginx -p (optional)
+  std::string conf;                   // nginx -c (optional)
+  std::string errorLog;               // nginx -e (optional; avoids the default log path)
+  std::string pidFile;                // the master's pid file: reload = SIGHUP to that pid
+  std::string stateUrl;               // optional: a URL that answers $<stateVariable>
+  std::string stateVariable;          // default "ramp_state_<upstream>"
+  int keepalive = 0;                  // > 0 adds `keepalive N;` to the upstream
+  int timeoutMs = 10000;              // bound on `nginx -t` and on the state request
+  bool operator==(const NginxConfig&) const = default;
+};
+
+// Parses the JSON text of the plugin config. Errors are kInvalidArgument (kParse for text that
+// is not JSON) naming the field, e.g. trafficRouting.plugins["ramp/nginx"].upstream: required
+Result<NginxConfig> parseNginxConfig(std::string_view json);
+
+}  // namespace ramp::traffic::nginx

@@ -1,0 +1,300 @@
+#include "nginx_router.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "upstream_render.h"
+
+extern char** environ;
+
+namespace ramp::traffic::nginx {
+namespace {
+
+constexpr size_t kMaxOutput = 4000;
+
+std::unexpected<Error> routerError(ErrorCode code, std::string message) {
+  return makeError(code, "ramp/nginx: " + message);
+}
+
+// Returns the file's content, nullopt if it does not exist.
+Result<std::optional<std::string>> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return routerError(ErrorCode::kUnavailable,
+                       "cannot read " + path + ": " + std::strerror(errno));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return std::optional<std::string>(ss.str());
+}
+
+// Writes `content` to a temp file beside `path` and renames it over `path`.
+Status writeAtomically(const std::string& path, std::string_view content) {
+  const std::string tmp = path + ".ramp-tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return routerError(ErrorCode::kUnavailable,
+                       "cannot write " + tmp + ": " + std::strerror(errno));
+  }
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return routerError(ErrorCode::kUnavailable,
+                         "cannot write " + tmp + ": " + std::strerror(err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return routerError(ErrorCode::kUnavailable,
+                       "cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+size_t appendBody(char* data, size_t size, size_t n, void* out) {
+  auto* body = static_cast<std::string*>(out);
+  if (body->size() + size * n > 65536) return 0;  // the state is a few bytes; refuse floods
+  body->append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NginxRouter>> NginxRouter::create(std::string_view configJson,
+                                                         int32_t maxTrafficWeight, Clock& clock) {
+  auto config = parseNginxConfig(configJson);
+  if (!config) return std::unexpected(config.error());
+  if (maxTrafficWeight <= 0) {
+    return makeError(ErrorCode::kInvalidArgument, "maxTrafficWeight must be positive");
+  }
+  return std::make_unique<NginxRouter>(std::move(*config), maxTrafficWeight, clock);
+}
+
+NginxRouter::NginxRouter(NginxConfig config, int32_t maxTrafficWeight, Clock& clock)
+    : config_(std::move(config)), maxTrafficWeight_(maxTrafficWeight), clock_(&clock) {}
+
+Status NginxRouter::testConfig() {
+  std::vector<std::string> args = {config_.nginxBinary, "-t", "-q"};
+  if (!config_.prefix.empty()) args.insert(args.end(), {"-p", config_.prefix});
+  if (!config_.conf.empty()) args.insert(args.end(), {"-c", config_.conf});
+  if (!config_.errorLog.empty()) args.insert(args.end(), {"-e", config_.errorLog});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int pipeFds[2];
+  if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
+    return routerError(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipeFds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipeFds[1], STDERR_FILENO);
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipeFds[1]);
+  if (rc != 0) {
+    ::close(pipeFds[0]);
+    return routerError(ErrorCode::kUnavailable,
+                       "cannot run " + config_.nginxBinary + ": " + std::strerror(rc));
+  }
+  std::string output;
+  const Time deadline = clock_->now() + Duration(config_.timeoutMs);
+  bool timedOut = false;
+  for (;;) {
+    const auto left = deadline - clock_->now();
+    if (left <= Duration(0)) {
+      timedOut = true;
+      break;
+    }
+    pollfd p{pipeFds[0], POLLIN, 0};
+    int pr = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(pipeFds[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (output.size() < kMaxOutput) output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(pipeFds[0]);
+  if (timedOut) ::kill(pid, SIGKILL);  // our own child, by its pid
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timedOut) {
+    return routerError(ErrorCode::kDeadlineExceeded, "`nginx -t` did not finish within " +
+                                                         std::to_string(config_.timeoutMs) + " ms");
+  }
+  while (!output.empty() && std::isspace(static_cast<unsigned char>(output.back()))) {
+    output.pop_back();
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return routerError(ErrorCode::kFailedPrecondition,
+                       "`nginx -t` rejected the rendered " + config_.includePath + ": " + output);
+  }
+  return {};
+}
+
+Status NginxRouter::reload() {
+  auto content = readFile(config_.pidFile);
+  if (!content) return std::unexpected(content.error());
+  if (!content->has_value()) {
+    return routerError(ErrorCode::kUnavailable,
+                       "nginx is not running: no pid file " + config_.pidFile);
+  }
+  long pid = 0;
+  try {
+    pid = std::stol(**content);
+  } catch (const std::exception&) {
+    return routerError(ErrorCode::kUnavailable, "pid file " + config_.pidFile + " holds no pid");
+  }
+  if (pid <= 1) {
+    return routerError(ErrorCode::kUnavailable, "pid file " + config_.pidFile + " holds no pid");
+  }
+  if (::kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
+    return routerError(ErrorCode::kUnavailable, "cannot signal nginx master " +
+                                                    std::to_string(pid) + " (from " +
+                                                    config_.pidFile + "): " + std::strerror(errno));
+  }
+  return {};
+}
+
+Result<std::string> NginxRouter::runningDigest() {
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return routerError(ErrorCode::kInternal, "curl_easy_init failed");
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, config_.stateUrl.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeoutMs));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);  // a new connection reaches a new worker
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) {
+    return routerError(ErrorCode::kUnavailable, "state request to " + config_.stateUrl +
+                                                    " failed: " + curl_easy_strerror(rc));
+  }
+  if (status != 200) {
+    return routerError(ErrorCode::kUnavailable, "state request to " + config_.stateUrl +
+                                                    " answered HTTP " + std::to_string(status));
+  }
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.pop_back();
+  return body;
+}
+
+Status NginxRouter::apply(int32_t weight) {
+  if (!stable_) return routerError(ErrorCode::kFailedPrecondition, "syncEndpoints not called yet");
+  auto rendered = renderUpstream(config_, *stable_, *canary_, weight, maxTrafficWeight_);
+  if (!rendered) {
+    return routerError(rendered.error().code, "upstream \"" + config_.upstream +
+                                                  "\": " + rendered.error().message + "; leaving " +
+                                                  config_.includePath + " unchanged");
+  }
+  auto previous = readFile(config_.includePath);
+  if (!previous) return std::unexpected(previous.error());
+  if (previous->has_value() && **previous == rendered->text) {
+    // Same render on disk: reload only if the running nginx is known to serve another one.
+    if (config_.stateUrl.empty()) return {};
+    auto running = runningDigest();
+    if (running && *running == rendered->digest) return {};
+    return reload();
+  }
+  if (auto st = writeAtomically(config_.includePath, rendered->text); !st) return st;
+  if (auto st = testConfig(); !st) {
+    Status restored;
+    if (previous->has_value()) {
+      restored = writeAtomically(config_.includePath, **previous);
+    } else {
+      std::error_code ec;
+      std::filesystem::remove(config_.includePath, ec);
+      if (ec) restored = routerError(ErrorCode::kUnavailable, ec.message());
+    }
+    std::string note = restored
+                           ? "; restored the previous file"
+                           : "; could not restore the previous file: " + restored.error().message;
+    return makeError(st.error().code, st.error().message + note);
+  }
+  return reload();
+}
+
+Status NginxRouter::syncEndpoints(const RevisionEndpoints& stable,
+                                  const RevisionEndpoints& canary) {
+  stable_ = stable;
+  canary_ = canary;
+  if (!weight_) {
+    // A restarted controller carries on from the weight the file on disk was rendered with.
+    auto content = readFile(config_.includePath);
+    if (content && content->has_value()) weight_ = renderedCanaryWeight(**content);
+  }
+  return apply(weight_.value_or(0));
+}
+
+Status NginxRouter::setWeight(int32_t canaryWeight, std::span<const WeightDestination> additional) {
+  if (!additional.empty()) {
+    return routerError(ErrorCode::kUnsupported,
+                       "additional weighted destinations (experiments) are not supported");
+  }
+  if (canaryWeight < 0 || canaryWeight > maxTrafficWeight_) {
+    return routerError(ErrorCode::kInvalidArgument,
+                       "canary weight " + std::to_string(canaryWeight) + " is outside [0, " +
+                           std::to_string(maxTrafficWeight_) + "]");
+  }
+  auto st = apply(canaryWeight);
+  if (st) weight_ = canaryWeight;
+  return st;
+}
+
+Result<WeightCheck> NginxRouter::verifyWeight(int32_t canaryWeight,
+                                              std::span<const WeightDestination> additional) {
+  if (!additional.empty()) return WeightCheck::kUnsupported;
+  if (!stable_) return WeightCheck::kNotYet;
+  auto rendered = renderUpstream(config_, *stable_, *canary_, canaryWeight, maxTrafficWeight_);
+  if (!rendered || !rendered->satisfied) return WeightCheck::kNotYet;
+  auto onDisk = readFile(config_.includePath);
+  if (!onDisk) return std::unexpected(onDisk.error());
+  if (!onDisk->has_value() || **onDisk != rendered->text) return WeightCheck::kNotYet;
+  if (config_.stateUrl.empty()) return WeightCheck::kVerified;
+  auto running = runningDigest();
+  if (!running) return std::unexpected(running.error());
+  return *running == rendered->digest ? WeightCheck::kVerified : WeightCheck::kNotYet;
+}
+
+Status NginxRouter::setHeaderRoute(const HeaderRoute& route) {
+  return routerError(ErrorCode::kUnsupported,
+                     "setHeaderRoute is not supported (route \"" + route.name + "\")");
+}
+
+Status NginxRouter::setMirrorRoute(const MirrorRoute& route) {
+  return routerError(ErrorCode::kUnsupported,
+                     "setMirrorRoute is not supported (route \"" + route.name + "\")");
+}
+
+Status NginxRouter::removeManagedRoutes() { return {}; }
+
+}  // namespace ramp::traffic::nginx

@@ -1,0 +1,64 @@
+#pragma once
+
+// NginxRouter: the `ramp/nginx` TrafficRouter. Open-source nginx has no runtime API for
+// upstream weights, so every change is a new include file (upstream_render.h) written
+// atomically (temp file + rename), checked with `nginx -t` (the previous file is restored if the
+// check fails) and loaded by SIGHUP to the master (read from pidFile). verifyWeight compares the
+// file on disk with the desired render and, when `stateUrl` is configured, asks the running
+// nginx which render its workers serve (the digest in $<stateVariable>). Calls are idempotent:
+// an unchanged render is not reloaded unless the running nginx reports an older digest.
+// See docs/routers/nginx.md.
+//
+// Thread safety: one instance is driven by one reconcile at a time (TrafficRouter's rule).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nginx_config.h"
+#include "ramp/clock.h"
+#include "ramp/traffic/traffic_router.h"
+
+namespace ramp::traffic::nginx {
+
+inline constexpr std::string_view kNginxRouterType = "ramp/nginx";
+
+class NginxRouter final : public TrafficRouter {
+ public:
+  // Parses the plugin config (parseNginxConfig's errors). `maxTrafficWeight` is the rollout's.
+  static Result<std::unique_ptr<NginxRouter>> create(std::string_view configJson,
+                                                     int32_t maxTrafficWeight, Clock& clock);
+
+  NginxRouter(NginxConfig config, int32_t maxTrafficWeight, Clock& clock);
+
+  Status syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary) override;
+  Status setWeight(int32_t canaryWeight, std::span<const WeightDestination> additional) override;
+  Result<WeightCheck> verifyWeight(int32_t canaryWeight,
+                                   std::span<const WeightDestination> additional) override;
+  // Header and mirror routes would need new locations in the user's server block: kUnsupported.
+  Status setHeaderRoute(const HeaderRoute& route) override;
+  Status setMirrorRoute(const MirrorRoute& route) override;
+  Status removeManagedRoutes() override;
+  std::string type() const override { return std::string(kNginxRouterType); }
+
+  // Runs `nginx -t` with the configured -p/-c/-e. On failure returns kFailedPrecondition with
+  // nginx's output; kDeadlineExceeded if it does not finish within timeoutMs.
+  Status testConfig();
+  // Sends SIGHUP to the master named by pidFile. kUnavailable if it is not running.
+  Status reload();
+  // GETs stateUrl and returns the trimmed body. kUnavailable if nginx does not answer 200.
+  Result<std::string> runningDigest();
+
+ private:
+  Status apply(int32_t weight);
+
+  NginxConfig config_;
+  int32_t maxTrafficWeight_;
+  Clock* clock_;
+  std::optional<RevisionEndpoints> stable_;
+  std::optional<RevisionEndpoints> canary_;
+  std::optional<int32_t> weight_;
+};
+
+}  // namespace ramp::traffic::nginx

@@ -1,0 +1,242 @@
+// The HAProxy router against a real HAProxy (`haproxy` on PATH) on run-time loopback ports, with
+// real HTTP backends; HAProxy is stopped by its pid.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "proxy_fixture.h"
+#include "ramp/clock.h"
+#include "traffic/haproxy/haproxy_router.h"
+#include "traffic/haproxy/runtime_api.h"
+#include "traffic/haproxy/server_state.h"
+
+namespace ramp::traffic::haproxy {
+namespace {
+
+using testing::Child;
+using testing::NamedBackend;
+using testing::TempDir;
+
+class HaproxyRouterIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    frontendPort_ = testing::freePort();
+    apiPort_ = testing::freePort();
+    socket_ = dir_.file("admin.sock");
+    testing::writeFile(dir_.file("haproxy.cfg"),
+                       "global\n"
+                       "    stats socket " +
+                           socket_ +
+                           " mode 600 level admin\n"
+                           "    stats socket 127.0.0.1:" +
+                           std::to_string(apiPort_) +
+                           " level admin\n"
+                           "defaults\n"
+                           "    mode http\n"
+                           "    timeout connect 2s\n"
+                           "    timeout client 10s\n"
+                           "    timeout server 10s\n"
+                           "    option http-server-close\n"
+                           "frontend fe\n"
+                           "    bind 127.0.0.1:" +
+                           std::to_string(frontendPort_) +
+                           "\n"
+                           "    default_backend be_app\n"
+                           "backend be_app\n"
+                           "    balance roundrobin\n"
+                           "backend be_hash\n"
+                           "    balance source\n");
+    startHaproxy();
+    for (int i = 0; i < 2; ++i) stable_.push_back(std::make_unique<NamedBackend>("stable"));
+    for (int i = 0; i < 2; ++i) canary_.push_back(std::make_unique<NamedBackend>("canary"));
+  }
+
+  void startHaproxy() {
+    std::string error;
+    haproxy_ = Child::spawn({"haproxy", "-db", "-f", dir_.file("haproxy.cfg")},
+                            dir_.file("haproxy.log"), &error);
+    ASSERT_TRUE(haproxy_) << error;
+    ASSERT_TRUE(testing::waitForTcp(frontendPort_)) << testing::readFile(dir_.file("haproxy.log"));
+    ASSERT_TRUE(testing::waitForTcp(apiPort_));
+  }
+
+  std::unique_ptr<HaproxyRouter> makeRouter(std::string api = "", std::string backend = "be_app") {
+    if (api.empty()) api = "unix:" + socket_;
+    auto router = HaproxyRouter::create(
+        R"({"runtimeApi":")" + api + R"(","backend":")" + backend + R"(","timeoutMs":1000})", 100,
+        realClock());
+    EXPECT_TRUE(router) << router.error().message;
+    return std::move(*router);
+  }
+
+  static RevisionEndpoints revision(const std::string& hash,
+                                    const std::vector<std::unique_ptr<NamedBackend>>& backends,
+                                    size_t readyCount = 100) {
+    RevisionEndpoints r{hash, {}};
+    for (size_t i = 0; i < backends.size(); ++i) {
+      r.endpoints.push_back({"app-" + hash + "-" + std::to_string(i), "127.0.0.1",
+                             backends[i]->port(), i < readyCount});
+    }
+    return r;
+  }
+
+  // Measures the canary share over 1,000 requests and checks it against `weight`.
+  void expectSplit(int weight) {
+    const int n = 1000;
+    auto counts = testing::countResponses(frontendPort_, n);
+    EXPECT_EQ(counts["error"], 0);
+    EXPECT_EQ(counts["stable"] + counts["canary"], n);
+    std::printf("haproxy split: weight %d%% -> canary %d of %d\n", weight, counts["canary"], n);
+    EXPECT_TRUE(testing::withinBinomial(counts["canary"], n, weight / 100.0))
+        << "weight " << weight << ": canary " << counts["canary"] << " of " << n;
+  }
+
+  std::vector<ServerState> servers() {
+    RuntimeApiClient client(*parseRuntimeApiAddress(socket_), Duration(1000), realClock());
+    auto session = client.open();
+    EXPECT_TRUE(session);
+    auto reply = session->call("show servers state be_app");
+    EXPECT_TRUE(reply);
+    auto parsed = parseServersState(*reply);
+    EXPECT_TRUE(parsed) << parsed.error().message;
+    return *parsed;
+  }
+
+  TempDir dir_;
+  int frontendPort_ = 0;
+  int apiPort_ = 0;
+  std::string socket_;
+  std::unique_ptr<Child> haproxy_;
+  std::vector<std::unique_ptr<NamedBackend>> stable_, canary_;
+};
+
+TEST_F(HaproxyRouterIntegrationTest, MeasuredSplitMatchesEveryWeight) {
+  auto router = makeRouter();
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  for (int weight : {0, 5, 30, 50, 100}) {
+    auto st = router->setWeight(weight, {});
+    ASSERT_TRUE(st) << st.error().message;
+    EXPECT_EQ(router->verifyWeight(weight, {}).value(), WeightCheck::kVerified) << weight;
+    expectSplit(weight);
+  }
+  // Another weight than the applied one does not verify.
+  EXPECT_EQ(router->verifyWeight(40, {}).value(), WeightCheck::kNotYet);
+  // setWeight is idempotent: the same call again sends no command and stays verified.
+  ASSERT_TRUE(router->setWeight(100, {}));
+  EXPECT_EQ(router->verifyWeight(100, {}).value(), WeightCheck::kVerified);
+}
+
+TEST_F(HaproxyRouterIntegrationTest, TcpRuntimeApiWorksToo) {
+  auto router = makeRouter("127.0.0.1:" + std::to_string(apiPort_));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->setWeight(20, {}));
+  EXPECT_EQ(router->verifyWeight(20, {}).value(), WeightCheck::kVerified);
+  expectSplit(20);
+}
+
+// HAProxy restarts and loses its runtime servers and weights: verifyWeight notices, and the next
+// reconcile (syncEndpoints + setWeight) puts everything back.
+TEST_F(HaproxyRouterIntegrationTest, WeightsSurviveAProxyRestart) {
+  auto router = makeRouter();
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->setWeight(30, {}));
+  ASSERT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kVerified);
+  expectSplit(30);
+
+  haproxy_->stop();
+  startHaproxy();
+  EXPECT_TRUE(servers().empty());
+  EXPECT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kNotYet);
+
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->setWeight(30, {}));
+  EXPECT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kVerified);
+  expectSplit(30);
+}
+
+TEST_F(HaproxyRouterIntegrationTest, KilledHaproxyIsAClearError) {
+  auto router = makeRouter();
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  haproxy_->stop(9);
+  auto st = router->setWeight(10, {});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(st.error().message.find(socket_), std::string::npos) << st.error().message;
+  auto check = router->verifyWeight(10, {});
+  ASSERT_FALSE(check);
+  EXPECT_EQ(check.error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+}
+
+// A change that cannot be applied leaves the previous destinations serving.
+TEST_F(HaproxyRouterIntegrationTest, BadChangeKeepsThePreviousDestinations) {
+  auto router = makeRouter();
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->setWeight(0, {}));
+  auto broken = revision("c2", canary_);
+  broken.endpoints[0].port = 0;
+  auto st = router->syncEndpoints(revision("s1", stable_), broken);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
+  expectSplit(0);
+  EXPECT_EQ(router->verifyWeight(0, {}).value(), WeightCheck::kVerified);
+
+  // No ready replica anywhere: refused, the backend keeps serving what it had.
+  auto st2 = router->syncEndpoints(revision("s1", stable_, 0), revision("c1", canary_, 0));
+  ASSERT_FALSE(st2);
+  EXPECT_EQ(st2.error().code, ErrorCode::kFailedPrecondition);
+  expectSplit(0);
+}
+
+TEST_F(HaproxyRouterIntegrationTest, IncompatibleOrMissingBackendIsAClearError) {
+  auto hashed = makeRouter("", "be_hash");
+  auto st = hashed->syncEndpoints(revision("s1", stable_), revision("c1", canary_));
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(st.error().message.find("add server be_hash/"), std::string::npos)
+      << st.error().message;
+  std::printf("%s\n", st.error().message.c_str());
+  auto missing = makeRouter("", "be_missing");
+  auto st2 = missing->syncEndpoints(revision("s1", stable_), revision("c1", canary_));
+  ASSERT_FALSE(st2);
+  EXPECT_NE(st2.error().message.find("be_missing"), std::string::npos) << st2.error().message;
+  std::printf("%s\n", st2.error().message.c_str());
+}
+
+// Replicas come and go: not-ready replicas are held in maintenance and get no traffic, replicas
+// that went away are deleted, and a canary without ready replicas cannot carry its weight.
+TEST_F(HaproxyRouterIntegrationTest, FollowsReplicaChanges) {
+  auto router = makeRouter();
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->setWeight(50, {}));
+
+  // One canary replica not ready: all canary traffic goes to the other, the split holds.
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_, 1)));
+  EXPECT_EQ(router->verifyWeight(50, {}).value(), WeightCheck::kVerified);
+  expectSplit(50);
+  auto state = servers();
+  auto notReady = std::find_if(state.begin(), state.end(),
+                               [](const ServerState& s) { return s.name == "ramp-app-c1-1"; });
+  ASSERT_NE(notReady, state.end());
+  EXPECT_TRUE(notReady->inMaintenance());
+
+  // The second stable replica goes away: its server is deleted.
+  auto oneStable = revision("s1", stable_);
+  oneStable.endpoints.pop_back();
+  ASSERT_TRUE(router->syncEndpoints(oneStable, revision("c1", canary_, 1)));
+  state = servers();
+  EXPECT_EQ(std::count_if(state.begin(), state.end(),
+                          [](const ServerState& s) { return s.name == "ramp-app-s1-1"; }),
+            0);
+  EXPECT_EQ(router->verifyWeight(50, {}).value(), WeightCheck::kVerified);
+  expectSplit(50);
+
+  // No ready canary at 50%: stable serves everything, and the weight is not verified.
+  ASSERT_TRUE(router->syncEndpoints(oneStable, revision("c1", canary_, 0)));
+  EXPECT_EQ(router->verifyWeight(50, {}).value(), WeightCheck::kNotYet);
+  expectSplit(0);
+}
+
+}  // namespace
+}  // namespace ramp::traffic::haproxy
