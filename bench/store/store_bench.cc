@@ -125,6 +125,32 @@ void BM_PutThreads(benchmark::State& state, Kind kind) {
   }
 }
 
+// One reconcile's writes: the status update and one event explaining it, in one transaction.
+void BM_PutWithEvent(benchmark::State& state, Kind kind) {
+  BenchDir dir;
+  auto s = makeStore(kind, dir);
+  auto versions = populate(*s, 1000);
+  const std::string json = statusJson(7);
+  Event e;
+  e.reason = "RolloutStepCompleted";
+  e.message = "Rollout step 3/8 completed (setWeight: 40)";
+  e.evidence = R"({"weight":40,"analysisRun":"r1-abc","phase":"Successful"})";
+  e.actor = "controller";
+  int i = 0;
+  for (auto _ : state) {
+    int k = i++ % 1000;
+    WriteOp op{WriteOp::Type::kPut, key(k), json, versions[k]};
+    e.object = op.key;
+    auto r = s->writeWithEvents(std::span<const WriteOp>(&op, 1), std::span<const Event>(&e, 1));
+    if (!r) {
+      state.SkipWithError(r.error().message.c_str());
+      break;
+    }
+    versions[k] = r->versions.front();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void BM_PutBatched(benchmark::State& state, Kind kind) {
   BenchDir dir;
   auto s = makeStore(kind, dir);
@@ -196,6 +222,8 @@ void BM_AppendEvent(benchmark::State& state, Kind kind) {
 BENCHMARK_CAPTURE(BM_Put, memory, Kind::kMemory)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Put, sqlite, Kind::kSqlite)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Put, sqlite_full, Kind::kSqliteFull)->MinTime(0.5)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PutWithEvent, memory, Kind::kMemory)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PutWithEvent, sqlite, Kind::kSqlite)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PutThreads, memory, Kind::kMemory)->Threads(4)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PutThreads, sqlite, Kind::kSqlite)->Threads(4)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PutBatched, memory, Kind::kMemory)->Arg(100)->UseRealTime();

@@ -8,7 +8,8 @@
 //   store.failNext(FaultyStateStore::Op::kPut, {ErrorCode::kConflict, "injected"});
 //
 // Each injected error is used once, in the order injected, by the next call of that operation;
-// every other call goes to the wrapped store. write() fails as a put would (kPut faults).
+// every other call goes to the wrapped store. write() and writeWithEvents() fail as a put would
+// (kPut faults).
 // Thread-safe.
 
 #include <deque>
@@ -53,6 +54,11 @@ class FaultyStateStore final : public StateStore {
   Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) override {
     if (auto e = take(Op::kPut)) return std::unexpected(*e);
     return inner_.write(ops);
+  }
+  Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
+                                      std::span<const Event> events) override {
+    if (auto e = take(Op::kPut)) return std::unexpected(*e);
+    return inner_.writeWithEvents(ops, events);
   }
   Result<ObjectList> list(const std::string& kind, const std::string& namespace_) override {
     if (auto e = take(Op::kList)) return std::unexpected(*e);

@@ -226,6 +226,50 @@ TEST_P(StoreConformanceTest, BatchValidationErrorNamesTheOp) {
   EXPECT_TRUE(s().write(std::vector<WriteOp>{})->empty());
 }
 
+TEST_P(StoreConformanceTest, WriteWithEventsStoresBothOrNeither) {
+  int64_t a = create(kA, R"({"n":1})");
+  Event e;
+  e.time = Time(Duration(1000));
+  e.object = kA;
+  e.reason = "RolloutStepCompleted";
+  e.evidence = R"({"step":1})";
+  std::vector<Event> events = {e, e};
+  events[1].reason = "RolloutPaused";
+
+  std::vector<WriteOp> stale = {{WriteOp::Type::kPut, kA, R"({"n":2})", a + 9}};
+  auto lost = s().writeWithEvents(stale, events);
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(s().listEvents({})->empty());  // the events went with the failed write
+
+  std::vector<Event> bad = {e, e};
+  bad[1].reason.clear();
+  std::vector<WriteOp> ok = {{WriteOp::Type::kPut, kA, R"({"n":2})", a}};
+  auto invalid = s().writeWithEvents(ok, bad);
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(invalid.error().message.rfind("event 1: ", 0), 0u) << invalid.error().message;
+  EXPECT_EQ(s().get(kA)->version, a);  // the write went with the invalid event
+
+  auto done = s().writeWithEvents(ok, events);
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(done->versions, (std::vector<int64_t>{a + 1}));
+  ASSERT_EQ(done->eventIds.size(), 2u);
+  EXPECT_GT(done->eventIds[1], done->eventIds[0]);
+  auto listed = s().listEvents({.object = kA, .sinceId = 0, .limit = 10});
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, done->eventIds[0]);
+  EXPECT_EQ((*listed)[1].reason, "RolloutPaused");
+  EXPECT_EQ((*listed)[0].evidence, R"({"step":1})");
+  EXPECT_EQ(s().get(kA)->json, R"({"n":2})");
+
+  // Events alone are fine too, and move no revision.
+  auto only = s().writeWithEvents({}, events);
+  ASSERT_TRUE(only) << only.error().message;
+  EXPECT_EQ(only->eventIds.size(), 2u);
+  EXPECT_EQ(*s().currentRevision(), a + 1);
+}
+
 // --- change log / watch ---
 
 TEST_P(StoreConformanceTest, ChangesSinceReturnsOrderedChangesUpToLimit) {

@@ -85,6 +85,25 @@ TEST_F(SqliteStoreTest, ReopenKeepsObjectsRevisionsEventsAndLeases) {
   EXPECT_TRUE(s->checkIntegrity());
 }
 
+TEST_F(SqliteStoreTest, ReopenKeepsTheRevisionAndCompactionPoint) {
+  SqliteStoreOptions o;
+  o.changeLogRetention = 8;
+  {
+    auto s = open(o);
+    ASSERT_TRUE(s);
+    int64_t v = *s->put(kA, "0", 0);
+    for (int i = 1; i < 100; ++i) v = *s->put(kA, std::to_string(i), v);
+  }
+  auto s = open(o);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s->currentRevision(), 100);
+  EXPECT_EQ(s->changesSince(0, 10).error().code, ErrorCode::kFailedPrecondition);
+  auto recent = s->changesSince(92, 100);
+  ASSERT_TRUE(recent) << recent.error().message;
+  EXPECT_EQ(recent->size(), 8u);
+  EXPECT_EQ(*s->put(kA, "100", 100), 101);
+}
+
 TEST_F(SqliteStoreTest, MigratesAnEmptyFileAndUsesWal) {
   { std::ofstream(file()).flush(); }  // an existing, empty file
   ASSERT_EQ(std::filesystem::file_size(file()), 0u);

@@ -25,7 +25,7 @@
 // Threading: every method is safe to call concurrently from any thread. Writes are atomic and
 // serialised; reads see the latest committed state. Listeners registered with subscribe() are
 // called after the write commits, outside the store's write lock, one change at a time in
-// revision order (see subscribe()).
+// revision order (see subscribe()). When a write returns, its listeners have run.
 //
 // Implementations: src/store/memory (tests), src/store/sqlite (the embedded default). One
 // conformance suite (tests/store/) runs against every implementation.
@@ -121,6 +121,12 @@ struct Lease {
   bool operator==(const Lease&) const = default;
 };
 
+// What writeWithEvents() did: one version per op and one id per event, in input order.
+struct WriteResult {
+  std::vector<int64_t> versions;
+  std::vector<int64_t> eventIds;
+};
+
 using ChangeListener = std::function<void(const Change&)>;
 
 class StateStore {
@@ -152,6 +158,13 @@ class StateStore {
   // revision of each op, in order. On error returns the first failing op's error, its message
   // prefixed with "op <i>: ". This is the throughput path: one commit for many writes.
   virtual Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) = 0;
+
+  // write() plus appendEvent() of every event, in the same transaction: the status change and
+  // the events that explain it are stored together or not at all (one commit per reconcile).
+  // On success returns the versions and the event ids. Errors: as write(), and an invalid event
+  // is kInvalidArgument with the message prefixed "event <i>: "; nothing is written on error.
+  virtual Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
+                                              std::span<const Event> events) = 0;
 
   // Lists every object of `kind` in `namespace_` ("" = every namespace), sorted by (namespace,
   // name), with the revision the list is consistent with. Errors: kInvalidArgument for an empty

@@ -77,6 +77,15 @@ Status validateEvent(const Event& event) {
   return {};
 }
 
+Status validateEvents(std::span<const Event> events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (auto s = validateEvent(events[i]); !s) {
+      return makeError(s.error().code, "event " + std::to_string(i) + ": " + s.error().message);
+    }
+  }
+  return {};
+}
+
 Status validateEventQuery(const EventQuery& query) {
   if (query.limit <= 0) {
     return makeError(ErrorCode::kInvalidArgument,

@@ -33,6 +33,8 @@ Status checkVersion(const WriteOp& op, std::optional<int64_t> currentVersion);
 Error opError(size_t index, Error error);
 
 Status validateEvent(const Event& event);
+// Validates every event of a batch; the error message is prefixed "event <i>: ".
+Status validateEvents(std::span<const Event> events);
 Status validateEventQuery(const EventQuery& query);
 Status validateChangesSince(int64_t revision, int64_t limit);
 

@@ -22,30 +22,40 @@ Result<StoredObject> MemoryStateStore::get(const ObjectKey& key) {
 Result<int64_t> MemoryStateStore::put(const ObjectKey& key, std::string_view json,
                                       int64_t expectedVersion) {
   WriteOp op{WriteOp::Type::kPut, key, std::string(json), expectedVersion};
-  auto r = apply(std::span<const WriteOp>(&op, 1), /*batch=*/false);
+  auto r = apply(std::span<const WriteOp>(&op, 1), {}, /*batch=*/false);
   if (!r) return std::unexpected(r.error());
-  return r->front();
+  return r->versions.front();
 }
 
 Result<int64_t> MemoryStateStore::remove(const ObjectKey& key, int64_t expectedVersion) {
   WriteOp op{WriteOp::Type::kDelete, key, {}, expectedVersion};
-  auto r = apply(std::span<const WriteOp>(&op, 1), /*batch=*/false);
+  auto r = apply(std::span<const WriteOp>(&op, 1), {}, /*batch=*/false);
   if (!r) return std::unexpected(r.error());
-  return r->front();
+  return r->versions.front();
 }
 
 Result<std::vector<int64_t>> MemoryStateStore::write(std::span<const WriteOp> ops) {
-  return apply(ops, /*batch=*/true);
+  auto r = apply(ops, {}, /*batch=*/true);
+  if (!r) return std::unexpected(r.error());
+  return std::move(r->versions);
 }
 
-Result<std::vector<int64_t>> MemoryStateStore::apply(std::span<const WriteOp> ops, bool batch) {
+Result<WriteResult> MemoryStateStore::writeWithEvents(std::span<const WriteOp> ops,
+                                                      std::span<const Event> events) {
+  return apply(ops, events, /*batch=*/true);
+}
+
+Result<WriteResult> MemoryStateStore::apply(std::span<const WriteOp> ops,
+                                            std::span<const Event> events, bool batch) {
   auto fail = [batch](size_t i, Error e) {
     return std::unexpected(batch ? opError(i, std::move(e)) : std::move(e));
   };
   for (size_t i = 0; i < ops.size(); ++i) {
     if (auto s = validateOp(ops[i]); !s) return fail(i, s.error());
   }
-  std::vector<int64_t> versions;
+  if (auto s = validateEvents(events); !s) return std::unexpected(s.error());
+  WriteResult result;
+  std::vector<int64_t>& versions = result.versions;
   versions.reserve(ops.size());
   {
     std::lock_guard lock(mu_);
@@ -84,10 +94,11 @@ Result<std::vector<int64_t>> MemoryStateStore::apply(std::span<const WriteOp> op
       compacted_ = changes_.front().revision;
       changes_.pop_front();
     }
+    for (const Event& event : events) result.eventIds.push_back(appendEventLocked(event));
     if (notify) notifier_->enqueue(std::move(fresh));
   }
   notifier_->deliver();
-  return versions;
+  return result;
 }
 
 Result<ObjectList> MemoryStateStore::list(const std::string& kind, const std::string& namespace_) {
@@ -132,6 +143,10 @@ void MemoryStateStore::unsubscribe(int64_t id) { notifier_->unsubscribe(id); }
 Result<int64_t> MemoryStateStore::appendEvent(const Event& event) {
   if (auto s = validateEvent(event); !s) return std::unexpected(s.error());
   std::lock_guard lock(mu_);
+  return appendEventLocked(event);
+}
+
+int64_t MemoryStateStore::appendEventLocked(const Event& event) {
   Event e = event;
   e.id = nextEventId_++;
   events_.push_back(std::move(e));

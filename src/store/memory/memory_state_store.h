@@ -32,6 +32,8 @@ class MemoryStateStore final : public StateStore {
                       int64_t expectedVersion) override;
   Result<int64_t> remove(const ObjectKey& key, int64_t expectedVersion) override;
   Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) override;
+  Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
+                                      std::span<const Event> events) override;
   Result<ObjectList> list(const std::string& kind, const std::string& namespace_) override;
   Result<int64_t> currentRevision() override;
   Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) override;
@@ -52,8 +54,10 @@ class MemoryStateStore final : public StateStore {
   };
 
   // write() without the "op <i>: " prefix when !batch (put and remove).
-  Result<std::vector<int64_t>> apply(std::span<const WriteOp> ops, bool batch);
+  Result<WriteResult> apply(std::span<const WriteOp> ops, std::span<const Event> events,
+                            bool batch);
   Result<Lease> storeLease(Result<Lease> decided);
+  int64_t appendEventLocked(const Event& event);  // mu_ held
 
   const MemoryStoreOptions options_;
   std::unique_ptr<ChangeNotifier> notifier_;

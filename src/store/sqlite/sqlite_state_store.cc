@@ -41,14 +41,8 @@ CREATE TABLE changes (
   name      TEXT    NOT NULL,
   json      TEXT    NOT NULL
 );
-CREATE TABLE store_state (
-  id                 INTEGER PRIMARY KEY CHECK (id = 1),
-  revision           INTEGER NOT NULL,
-  compacted_revision INTEGER NOT NULL
-);
-INSERT INTO store_state (id, revision, compacted_revision) VALUES (1, 0, 0);
 CREATE TABLE events (
-  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  id        INTEGER PRIMARY KEY,
   time_ms   INTEGER NOT NULL,
   kind      TEXT    NOT NULL,
   namespace TEXT    NOT NULL,
@@ -142,8 +136,8 @@ struct SqliteStateStore::Db {
 
   Statement begin, beginImmediate, commit, rollback;
   Statement getObject, upsertObject, deleteObject, listKind, listNamespace;
-  Statement readState, writeState, insertChange, selectChanges, compactChanges;
-  Statement insertEvent, pruneEvents, listEventsAll, listEventsObject;
+  Statement readState, insertChange, selectChanges, compactChanges;
+  Statement insertEventStmt, pruneEvents, listEventsAll, listEventsObject;
   Statement getLease, upsertLease;
 
   // close_v2 defers the close until the statements (members, destroyed after this body) are
@@ -198,8 +192,12 @@ struct SqliteStateStore::Db {
         {&listNamespace,
          "SELECT namespace, name, json, version FROM objects WHERE kind=?1 AND namespace=?2 "
          "ORDER BY name"},
-        {&readState, "SELECT revision, compacted_revision FROM store_state WHERE id=1"},
-        {&writeState, "UPDATE store_state SET revision=?1, compacted_revision=?2 WHERE id=1"},
+        // The revision and the compaction point are the ends of the change log, which always
+        // keeps the newest change: no separate counter row to write on every commit. (Two
+        // subqueries, so each uses SQLite's min/max optimisation.)
+        {&readState,
+         "SELECT coalesce((SELECT max(revision) FROM changes), 0), "
+         "coalesce((SELECT min(revision) FROM changes), 1) - 1"},
         {&insertChange,
          "INSERT INTO changes (revision, type, kind, namespace, name, json) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
@@ -207,7 +205,7 @@ struct SqliteStateStore::Db {
          "SELECT revision, type, kind, namespace, name, json FROM changes WHERE revision > ?1 "
          "ORDER BY revision LIMIT ?2"},
         {&compactChanges, "DELETE FROM changes WHERE revision <= ?1"},
-        {&insertEvent,
+        {&insertEventStmt,
          "INSERT INTO events (time_ms, kind, namespace, name, type, reason, message, evidence, "
          "actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
         {&pruneEvents, "DELETE FROM events WHERE id <= ?1"},
@@ -266,7 +264,7 @@ struct SqliteStateStore::Db {
 
   Result<std::pair<int64_t, int64_t>> readRevisions() {
     Use u(readState);
-    if (int rc = u.step(); rc != SQLITE_ROW) return error("read store_state", rc);
+    if (int rc = u.step(); rc != SQLITE_ROW) return error("read revision", rc);
     return std::pair{u.i64(0), u.i64(1)};
   }
 
@@ -278,6 +276,29 @@ struct SqliteStateStore::Db {
     if (rc == SQLITE_DONE) return std::nullopt;
     if (rc != SQLITE_ROW) return error("read " + k.toString(), rc);
     return std::pair{u.text(0), u.i64(1)};
+  }
+
+  // Inserts one event row (inside the caller's transaction) and prunes old ones. Ids are
+  // consecutive (max + 1, and only the oldest rows are ever deleted), so "keep the last N" is
+  // an id bound; pruning runs every N/16 ids so that not every append pays for a delete.
+  Result<int64_t> insertEvent(const Event& event, int64_t retention) {
+    {
+      Use u(insertEventStmt);
+      u.bind(1, toMs(event.time)).bind(2, event.object.kind).bind(3, event.object.namespace_);
+      u.bind(4, event.object.name);
+      u.bind(5, std::string_view(event.type == EventType::kWarning ? "Warning" : "Normal"));
+      u.bind(6, event.reason).bind(7, event.message).bind(8, event.evidence);
+      u.bind(9, event.actor);
+      if (auto s = run(u, "append event"); !s) return std::unexpected(s.error());
+    }
+    const int64_t id = sqlite3_last_insert_rowid(conn);
+    const int64_t slack = std::max<int64_t>(1, retention / 16);
+    if (id > retention && id % slack == 0) {
+      Use u(pruneEvents);
+      u.bind(1, id - retention);
+      if (auto s = run(u, "prune events"); !s) return std::unexpected(s.error());
+    }
+    return id;
   }
 
   Result<std::optional<Lease>> readLease(const std::string& name) {
@@ -422,31 +443,41 @@ Result<StoredObject> SqliteStateStore::get(const ObjectKey& key) {
 Result<int64_t> SqliteStateStore::put(const ObjectKey& key, std::string_view json,
                                       int64_t expectedVersion) {
   WriteOp op{WriteOp::Type::kPut, key, std::string(json), expectedVersion};
-  auto r = apply(std::span<const WriteOp>(&op, 1), /*batch=*/false);
+  auto r = apply(std::span<const WriteOp>(&op, 1), {}, /*batch=*/false);
   if (!r) return std::unexpected(r.error());
-  return r->front();
+  return r->versions.front();
 }
 
 Result<int64_t> SqliteStateStore::remove(const ObjectKey& key, int64_t expectedVersion) {
   WriteOp op{WriteOp::Type::kDelete, key, {}, expectedVersion};
-  auto r = apply(std::span<const WriteOp>(&op, 1), /*batch=*/false);
+  auto r = apply(std::span<const WriteOp>(&op, 1), {}, /*batch=*/false);
   if (!r) return std::unexpected(r.error());
-  return r->front();
+  return r->versions.front();
 }
 
 Result<std::vector<int64_t>> SqliteStateStore::write(std::span<const WriteOp> ops) {
-  return apply(ops, /*batch=*/true);
+  auto r = apply(ops, {}, /*batch=*/true);
+  if (!r) return std::unexpected(r.error());
+  return std::move(r->versions);
 }
 
-Result<std::vector<int64_t>> SqliteStateStore::apply(std::span<const WriteOp> ops, bool batch) {
+Result<WriteResult> SqliteStateStore::writeWithEvents(std::span<const WriteOp> ops,
+                                                      std::span<const Event> events) {
+  return apply(ops, events, /*batch=*/true);
+}
+
+Result<WriteResult> SqliteStateStore::apply(std::span<const WriteOp> ops,
+                                            std::span<const Event> events, bool batch) {
   auto fail = [batch](size_t i, Error e) {
     return std::unexpected(batch ? opError(i, std::move(e)) : std::move(e));
   };
   for (size_t i = 0; i < ops.size(); ++i) {
     if (auto s = validateOp(ops[i]); !s) return fail(i, s.error());
   }
-  std::vector<int64_t> versions;
-  if (ops.empty()) return versions;
+  if (auto s = validateEvents(events); !s) return std::unexpected(s.error());
+  WriteResult result;
+  std::vector<int64_t>& versions = result.versions;
+  if (ops.empty() && events.empty()) return result;
   versions.reserve(ops.size());
   {
     std::lock_guard lock(mu_);
@@ -497,16 +528,16 @@ Result<std::vector<int64_t>> SqliteStateStore::apply(std::span<const WriteOp> op
       u.bind(1, compacted);
       if (auto s = db.run(u, "compact change log"); !s) return std::unexpected(s.error());
     }
-    {
-      Use u(db.writeState);
-      u.bind(1, rev).bind(2, compacted);
-      if (auto s = db.run(u, "update store_state"); !s) return std::unexpected(s.error());
+    for (const Event& event : events) {
+      auto id = db.insertEvent(event, options_.eventRetention);
+      if (!id) return std::unexpected(id.error());
+      result.eventIds.push_back(*id);
     }
     if (auto s = tx.commit(); !s) return std::unexpected(s.error());
     if (notify) notifier_->enqueue(std::move(fresh));
   }
   notifier_->deliver();
-  return versions;
+  return result;
 }
 
 Result<ObjectList> SqliteStateStore::list(const std::string& kind, const std::string& namespace_) {
@@ -574,25 +605,10 @@ Result<int64_t> SqliteStateStore::appendEvent(const Event& event) {
   Db& db = *db_;
   Db::Tx tx(db);
   if (auto s = tx.begin(/*immediate=*/true); !s) return std::unexpected(s.error());
-  {
-    Use u(db.insertEvent);
-    u.bind(1, toMs(event.time)).bind(2, event.object.kind).bind(3, event.object.namespace_);
-    u.bind(4, event.object.name);
-    u.bind(5, std::string_view(event.type == EventType::kWarning ? "Warning" : "Normal"));
-    u.bind(6, event.reason).bind(7, event.message).bind(8, event.evidence).bind(9, event.actor);
-    if (auto s = db.run(u, "append event"); !s) return std::unexpected(s.error());
-  }
-  const int64_t id = sqlite3_last_insert_rowid(db.conn);
-  // Ids are consecutive (AUTOINCREMENT, no deletes of recent rows), so "keep the last N" is an
-  // id bound. Prune in steps so that not every append pays for a delete.
-  const int64_t slack = std::max<int64_t>(1, options_.eventRetention / 16);
-  if (id > options_.eventRetention && id % slack == 0) {
-    Use u(db.pruneEvents);
-    u.bind(1, id - options_.eventRetention);
-    if (auto s = db.run(u, "prune events"); !s) return std::unexpected(s.error());
-  }
+  auto id = db.insertEvent(event, options_.eventRetention);
+  if (!id) return std::unexpected(id.error());
   if (auto s = tx.commit(); !s) return std::unexpected(s.error());
-  return id;
+  return *id;
 }
 
 Result<std::vector<Event>> SqliteStateStore::listEvents(const EventQuery& query) {

@@ -57,6 +57,8 @@ class SqliteStateStore final : public StateStore {
                       int64_t expectedVersion) override;
   Result<int64_t> remove(const ObjectKey& key, int64_t expectedVersion) override;
   Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) override;
+  Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
+                                      std::span<const Event> events) override;
   Result<ObjectList> list(const std::string& kind, const std::string& namespace_) override;
   Result<int64_t> currentRevision() override;
   Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) override;
@@ -78,7 +80,8 @@ class SqliteStateStore final : public StateStore {
   struct Db;  // the connection and its prepared statements (sqlite3 stays out of this header)
 
   SqliteStateStore(std::unique_ptr<Db> db, SqliteStoreOptions options);
-  Result<std::vector<int64_t>> apply(std::span<const WriteOp> ops, bool batch);
+  Result<WriteResult> apply(std::span<const WriteOp> ops, std::span<const Event> events,
+                            bool batch);
   enum class LeaseOp { kAcquire, kRenew, kRelease };
   Result<Lease> leaseOp(LeaseOp op, const std::string& name, const std::string& holder,
                         Duration ttl, Time now);
