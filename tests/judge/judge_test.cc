@@ -262,6 +262,21 @@ TEST(Judge, AllBucketLatencyTestAveragesOverBounds) {
               std::log((std::exp(logEValue(up, a)) + std::exp(logEValue(up, b))) / 2), 1e-9);
 }
 
+TEST(JudgeState, StateFromAnotherConfigIsRejected) {
+  JudgeConfig c;
+  auto v = looks(c, {at(seconds(0), 0, 0, 0, 0), at(seconds(15), 20, 1, 380, 6)});
+  JudgeState s = v.state;
+  s.errors.regression.resize(3);  // as if written under a different grid
+  auto r = judgeLook(c, s, at(seconds(30), 40, 1, 760, 12));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("does not fit"), std::string::npos);
+  JudgeConfig withLatency = c;
+  withLatency.latency = LatencyConfig{};
+  s = v.state;
+  s.latencyBounds = {0.1};  // bounds without their statistics
+  EXPECT_FALSE(judgeLook(withLatency, s, at(seconds(30), 40, 1, 760, 12)));
+}
+
 TEST(JudgeState, RoundTripsThroughMetadata) {
   JudgeConfig c;
   c.latency = LatencyConfig{0.25};
@@ -282,6 +297,12 @@ TEST(JudgeState, MalformedMetadataNamesTheKey) {
   auto back = JudgeState::fromMap(m);
   ASSERT_FALSE(back);
   EXPECT_NE(back.error().message.find("judge.errors"), std::string::npos);
+  m = s.toMap();
+  m["judge.srm"] = "0.5,nan";  // NaN never enters the statistics
+  EXPECT_FALSE(JudgeState::fromMap(m));
+  m = s.toMap();
+  m["judge.counters"] = "inf,0,0";
+  EXPECT_FALSE(JudgeState::fromMap(m));
   m.erase("judge.version");
   EXPECT_FALSE(JudgeState::fromMap(m));
 }

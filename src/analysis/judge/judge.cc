@@ -233,6 +233,20 @@ Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
   JudgeVerdict verdict;
   JudgeState& s = verdict.state;
   s = std::move(previous);
+  // A state restored from metadata must fit this config's grids (a template edited mid-run, or
+  // corrupted metadata, would otherwise mix incompatible statistics).
+  auto fits = [](const SplitStats& st, const RatioGrid& up, const RatioGrid& ni) {
+    return (st.regression.empty() || st.regression.size() == up.ratios.size()) &&
+           (st.nonInferiority.empty() || st.nonInferiority.size() == ni.ratios.size());
+  };
+  bool fit = fits(s.errors, grids.errorUp, grids.errorNi) &&
+             s.latency.size() == s.latencyBounds.size() && (wantLatency || s.latency.empty());
+  for (const auto& l : s.latency) fit = fit && fits(l, grids.latencyUp, grids.latencyNi);
+  if (!fit) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "judge state does not fit the judge's config (was the template changed "
+                     "during the run?)");
+  }
 
   std::string notes;
   if (s.looks == 0) {
@@ -480,7 +494,7 @@ bool parseNum(const std::string& s, double& out) {
   if (s.empty()) return false;
   char* end = nullptr;
   out = std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size();
+  return end == s.c_str() + s.size() && !std::isnan(out);
 }
 
 bool parseNums(const std::string& s, std::vector<double>& out) {
@@ -601,7 +615,9 @@ Result<JudgeState> JudgeState::fromMap(const std::map<std::string, std::string>&
   }
   if (!(v = get("judge.srm")) || !parseNums(*v, s.srm)) return bad("judge.srm");
   std::vector<double> counters;
-  if (!(v = get("judge.counters")) || !parseNums(*v, counters) || counters.size() != 3) {
+  if (!(v = get("judge.counters")) || !parseNums(*v, counters) || counters.size() != 3 ||
+      !std::all_of(counters.begin(), counters.end(),
+                   [](double c) { return c >= 0 && c <= 1e15; })) {
     return bad("judge.counters");
   }
   s.resets = static_cast<int64_t>(counters[0]);
