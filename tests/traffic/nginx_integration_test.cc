@@ -1,1 +1,216 @@
+// The nginx router against a real nginx (`nginx` on PATH) on a run-time loopback port, with real
+// HTTP backends; nginx is stopped by its pid.
+#include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "proxy_fixture.h"
+#include "ramp/clock.h"
+#include "traffic/nginx/nginx_router.h"
+#include "traffic/nginx/upstream_render.h"
+
+namespace ramp::traffic::nginx {
+namespace {
+
+using testing::Child;
+using testing::NamedBackend;
+using testing::TempDir;
+
+class NginxRouterIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = testing::freePort();
+    const std::string d = dir_.path();
+    std::filesystem::create_directories(d + "/tmp");
+    testing::writeFile(dir_.file("nginx.conf"),
+                       std::string(::geteuid() == 0 ? "user root;\n" : "") +
+                           "worker_processes 1;\n"
+                           "daemon off;\n"
+                           "pid " +
+                           d +
+                           "/nginx.pid;\n"
+                           "error_log " +
+                           d +
+                           "/error.log notice;\n"
+                           "events { worker_connections 256; }\n"
+                           "http {\n"
+                           "  access_log off;\n"
+                           "  client_body_temp_path " +
+                           d +
+                           "/tmp/body;\n"
+                           "  proxy_temp_path " +
+                           d +
+                           "/tmp/proxy;\n"
+                           "  fastcgi_temp_path " +
+                           d +
+                           "/tmp/fastcgi;\n"
+                           "  uwsgi_temp_path " +
+                           d +
+                           "/tmp/uwsgi;\n"
+                           "  scgi_temp_path " +
+                           d +
+                           "/tmp/scgi;\n"
+                           "  include " +
+                           d +
+                           "/upstream.conf;\n"
+                           "  server {\n"
+                           "    listen 127.0.0.1:" +
+                           std::to_string(port_) +
+                           ";\n"
+                           "    location / { proxy_pass http://app; }\n"
+                           "    location = /ramp-state { return 200 \"$ramp_state_app\"; }\n"
+                           "  }\n"
+                           "}\n");
+    configJson_ = R"({"includePath":")" + d + R"(/upstream.conf","upstream":"app",)" +
+                  R"("prefix":")" + d + R"(","conf":")" + d + R"(/nginx.conf",)" +
+                  R"("errorLog":")" + d + R"(/error.log","pidFile":")" + d + R"(/nginx.pid",)" +
+                  R"("stateUrl":"http://127.0.0.1:)" + std::to_string(port_) +
+                  R"(/ramp-state","timeoutMs":5000})";
+    for (int i = 0; i < 2; ++i) stable_.push_back(std::make_unique<NamedBackend>("stable"));
+    for (int i = 0; i < 2; ++i) canary_.push_back(std::make_unique<NamedBackend>("canary"));
+    auto router = NginxRouter::create(configJson_, 100, realClock());
+    ASSERT_TRUE(router) << router.error().message;
+    router_ = std::move(*router);
+  }
+
+  void startNginx() {
+    std::string error;
+    nginx_ = Child::spawn(
+        {"nginx", "-p", dir_.path(), "-c", dir_.file("nginx.conf"), "-e", dir_.file("error.log")},
+        dir_.file("stdout.log"), &error);
+    ASSERT_TRUE(nginx_) << error;
+    ASSERT_TRUE(testing::waitForTcp(port_)) << testing::readFile(dir_.file("error.log"));
+  }
+
+  static RevisionEndpoints revision(const std::string& hash,
+                                    const std::vector<std::unique_ptr<NamedBackend>>& backends) {
+    RevisionEndpoints r{hash, {}};
+    for (size_t i = 0; i < backends.size(); ++i) {
+      r.endpoints.push_back(
+          {hash + "-" + std::to_string(i), "127.0.0.1", backends[i]->port(), true});
+    }
+    return r;
+  }
+
+  // Polls verifyWeight until the running nginx serves the render (a reload takes ~0.1 s).
+  WeightCheck waitVerified(int weight) {
+    WeightCheck last = WeightCheck::kNotYet;
+    for (int i = 0; i < 250; ++i) {
+      auto check = router_->verifyWeight(weight, {});
+      EXPECT_TRUE(check) << check.error().message;
+      if (!check) return WeightCheck::kNotYet;
+      last = *check;
+      if (last == WeightCheck::kVerified) return last;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return last;
+  }
+
+  void expectSplit(int weight) {
+    const int n = 1000;
+    auto counts = testing::countResponses(port_, n);
+    std::printf("nginx split: weight %d%% -> canary %d of %d\n", weight, counts["canary"], n);
+    EXPECT_EQ(counts["error"], 0);
+    EXPECT_EQ(counts["stable"] + counts["canary"], n);
+    EXPECT_TRUE(testing::withinBinomial(counts["canary"], n, weight / 100.0))
+        << "weight " << weight << ": canary " << counts["canary"] << " of " << n;
+  }
+
+  // The first sync writes the include before nginx runs (nginx.conf needs it to start); the
+  // reload then fails because nothing runs yet, which is a clear kUnavailable.
+  void bootstrap() {
+    auto st = router_->syncEndpoints(revision("s1", stable_), revision("c1", canary_));
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(st.error().message.find("not running"), std::string::npos) << st.error().message;
+    startNginx();
+    ASSERT_EQ(waitVerified(0), WeightCheck::kVerified);
+  }
+
+  TempDir dir_;
+  int port_ = 0;
+  std::string configJson_;
+  std::unique_ptr<Child> nginx_;
+  std::unique_ptr<NginxRouter> router_;
+  std::vector<std::unique_ptr<NamedBackend>> stable_, canary_;
+};
+
+TEST_F(NginxRouterIntegrationTest, MeasuredSplitMatchesEveryWeight) {
+  bootstrap();
+  expectSplit(0);
+  for (int weight : {10, 50, 100, 0}) {
+    auto st = router_->setWeight(weight, {});
+    ASSERT_TRUE(st) << st.error().message;
+    ASSERT_EQ(waitVerified(weight), WeightCheck::kVerified) << weight;
+    expectSplit(weight);
+  }
+  EXPECT_NE(testing::readFile(dir_.file("upstream.conf")).find(" down;"), std::string::npos);
+  EXPECT_EQ(router_->verifyWeight(40, {}).value(), WeightCheck::kNotYet);
+}
+
+// The weights live in the include file, so a restarted nginx serves them at once.
+TEST_F(NginxRouterIntegrationTest, WeightsSurviveAProxyRestart) {
+  bootstrap();
+  ASSERT_TRUE(router_->setWeight(30, {}));
+  ASSERT_EQ(waitVerified(30), WeightCheck::kVerified);
+  nginx_->stop();
+  startNginx();
+  EXPECT_EQ(waitVerified(30), WeightCheck::kVerified);
+  expectSplit(30);
+  // A new router (a restarted controller) picks the weight up from the file.
+  auto fresh = NginxRouter::create(configJson_, 100, realClock());
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE((*fresh)->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  EXPECT_EQ((*fresh)->verifyWeight(30, {}).value(), WeightCheck::kVerified);
+}
+
+// `nginx -t` rejects the render: the previous include is restored and keeps serving.
+TEST_F(NginxRouterIntegrationTest, RejectedRenderRestoresThePreviousFile) {
+  bootstrap();
+  ASSERT_TRUE(router_->setWeight(20, {}));
+  ASSERT_EQ(waitVerified(20), WeightCheck::kVerified);
+  const std::string before = testing::readFile(dir_.file("upstream.conf"));
+  auto broken = revision("c2", canary_);
+  broken.endpoints[0].address = "127.0.0.1:80";  // rendered as [127.0.0.1:80]: invalid in nginx
+  auto st = router_->syncEndpoints(revision("s1", stable_), broken);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(st.error().message.find("invalid IPv6 address"), std::string::npos)
+      << st.error().message;
+  EXPECT_NE(st.error().message.find("restored the previous file"), std::string::npos);
+  EXPECT_EQ(testing::readFile(dir_.file("upstream.conf")), before);
+  expectSplit(20);
+}
+
+// The file is right but the running workers serve an older render (a reload that never
+// happened): verifyWeight says so, and the next setWeight reloads.
+TEST_F(NginxRouterIntegrationTest, DetectsARenderThatIsNotLoaded) {
+  bootstrap();
+  NginxConfig config = *parseNginxConfig(configJson_);
+  auto rendered = renderUpstream(config, revision("s1", stable_), revision("c1", canary_), 50, 100);
+  ASSERT_TRUE(rendered);
+  testing::writeFile(dir_.file("upstream.conf"), rendered->text);
+  EXPECT_EQ(router_->verifyWeight(50, {}).value(), WeightCheck::kNotYet);
+  ASSERT_TRUE(router_->setWeight(50, {}));
+  EXPECT_EQ(waitVerified(50), WeightCheck::kVerified);
+  expectSplit(50);
+}
+
+TEST_F(NginxRouterIntegrationTest, StoppedNginxIsAClearError) {
+  bootstrap();
+  nginx_->stop();
+  auto st = router_->setWeight(70, {});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(st.error().message.find("nginx.pid"), std::string::npos) << st.error().message;
+  auto check = router_->verifyWeight(70, {});
+  ASSERT_FALSE(check);
+  EXPECT_EQ(check.error().code, ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace ramp::traffic::nginx

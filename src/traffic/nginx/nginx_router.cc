@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -158,7 +159,7 @@ Status NginxRouter::testConfig() {
   return {};
 }
 
-Status NginxRouter::reload() {
+Result<pid_t> NginxRouter::masterPid() {
   auto content = readFile(config_.pidFile);
   if (!content) return std::unexpected(content.error());
   if (!content->has_value()) {
@@ -169,14 +170,62 @@ Status NginxRouter::reload() {
   try {
     pid = std::stol(**content);
   } catch (const std::exception&) {
-    return routerError(ErrorCode::kUnavailable, "pid file " + config_.pidFile + " holds no pid");
+    pid = 0;
   }
   if (pid <= 1) {
-    return routerError(ErrorCode::kUnavailable, "pid file " + config_.pidFile + " holds no pid");
+    return routerError(ErrorCode::kUnavailable,
+                       "nginx is not running: pid file " + config_.pidFile + " holds no pid");
   }
-  if (::kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
+  return static_cast<pid_t>(pid);
+}
+
+Result<int> NginxRouter::oldWorkers() {
+  auto master = masterPid();
+  if (!master) return std::unexpected(master.error());
+  struct ChildProcess {
+    unsigned long long start = 0;  // clock ticks since boot
+    bool shuttingDown = false;
+  };
+  std::vector<ChildProcess> children;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    auto stat = readFile(entry.path().string() + "/stat");
+    if (!stat || !stat->has_value()) continue;
+    // "pid (comm) state ppid ... starttime(22nd field)": parse after the last ')'.
+    const std::string& text = **stat;
+    size_t close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 1));
+    std::string field;
+    long ppid = 0;
+    if (!(rest >> field >> ppid) || ppid != *master) continue;
+    ChildProcess child;
+    for (int i = 5; i < 22 && rest >> field; ++i) {
+    }
+    if (!(rest >> child.start)) continue;
+    auto cmdline = readFile(entry.path().string() + "/cmdline");
+    child.shuttingDown = cmdline && cmdline->has_value() &&
+                         (*cmdline)->find("is shutting down") != std::string::npos;
+    children.push_back(child);
+  }
+  // After a HUP the master starts the new generation together, waits 100 ms and only then asks
+  // the old one to quit; so a child started well before the newest one is of an old generation.
+  unsigned long long newest = 0;
+  for (const auto& c : children) newest = std::max(newest, c.start);
+  const unsigned long long window = std::max(1L, ::sysconf(_SC_CLK_TCK) / 20);  // 50 ms
+  int old = 0;
+  for (const auto& c : children) old += (c.shuttingDown || c.start + window < newest) ? 1 : 0;
+  return old;
+}
+
+Status NginxRouter::reload() {
+  auto pid = masterPid();
+  if (!pid) return std::unexpected(pid.error());
+  if (::kill(*pid, SIGHUP) != 0) {
     return routerError(ErrorCode::kUnavailable, "cannot signal nginx master " +
-                                                    std::to_string(pid) + " (from " +
+                                                    std::to_string(*pid) + " (from " +
                                                     config_.pidFile + "): " + std::strerror(errno));
   }
   return {};
@@ -282,7 +331,11 @@ Result<WeightCheck> NginxRouter::verifyWeight(int32_t canaryWeight,
   if (config_.stateUrl.empty()) return WeightCheck::kVerified;
   auto running = runningDigest();
   if (!running) return std::unexpected(running.error());
-  return *running == rendered->digest ? WeightCheck::kVerified : WeightCheck::kNotYet;
+  if (*running != rendered->digest) return WeightCheck::kNotYet;
+  // Workers of an older render still finishing their connections keep serving old weights.
+  auto old = oldWorkers();
+  if (!old) return std::unexpected(old.error());
+  return *old == 0 ? WeightCheck::kVerified : WeightCheck::kNotYet;
 }
 
 Status NginxRouter::setHeaderRoute(const HeaderRoute& route) {

@@ -11,6 +11,8 @@
 //
 // Thread safety: one instance is driven by one reconcile at a time (TrafficRouter's rule).
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +51,12 @@ class NginxRouter final : public TrafficRouter {
   Status reload();
   // GETs stateUrl and returns the trimmed body. kUnavailable if nginx does not answer 200.
   Result<std::string> runningDigest();
+  // Reads the master's pid from pidFile. kUnavailable if nginx is not running.
+  Result<pid_t> masterPid();
+  // Counts the master's children of an older configuration generation: after a reload they
+  // still accept connections for 100 ms and then serve their open ones with the old upstream.
+  // Linux /proc (start times and "is shutting down" titles); kUnavailable if nginx is not running.
+  Result<int> oldWorkers();
 
  private:
   Status apply(int32_t weight);
