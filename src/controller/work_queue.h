@@ -85,7 +85,9 @@ class WorkQueue {
   std::optional<Time> nextDueTime() const;
 
   // Blocking form for worker threads: waits until a key is ready (using the Clock for due
-  // times) and takes it. Returns nullopt once shut down and the queue is empty.
+  // times) and takes it. Returns nullopt once shut down and the queue is empty. The wait for a
+  // due time is a condition-variable wait of (due - clock.now()) real time, so with a
+  // SimulatedClock drive the queue with tryGet() instead.
   std::optional<std::string> get();
 
   // Marks `key` no longer processing; re-queues it if it was added meanwhile.

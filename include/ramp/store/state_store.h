@@ -93,7 +93,7 @@ enum class EventType { kNormal, kWarning };
 
 // One entry of the event log: what happened to an object and why, with its evidence.
 struct Event {
-  int64_t id = 0;  // assigned by appendEvent(); increasing; ignored on input
+  int64_t id = 0;  // assigned by the store (increasing); ignored on input
   Time time;
   ObjectKey object;  // the object the event is about
   EventType type = EventType::kNormal;
