@@ -303,10 +303,23 @@ TEST_F(SqliteStoreTest, SurvivesSigkillAtRandomInstantsWithoutLosingAcknowledged
     ASSERT_TRUE(tail) << tail.error().message;
     ASSERT_EQ(tail->size(), 1u);
     EXPECT_EQ(tail->front().revision, *rev);
-    // Each object's stored version appears in the log as a put of the same text.
+    // Each object row and its change-log entry were committed together: an object's stored
+    // version, if still in the log, is a put of that key with the same text.
     auto listed = s->list("Rollout", "crash");
     ASSERT_TRUE(listed);
     EXPECT_EQ(listed->revision, *rev);
+    int checked = 0;
+    for (const StoredObject& o : listed->items) {
+      auto c = s->changesSince(o.version - 1, 1);
+      if (!c) continue;  // compacted away
+      ASSERT_EQ(c->size(), 1u);
+      EXPECT_EQ(c->front().revision, o.version);
+      EXPECT_EQ(c->front().type, ChangeType::kPut);
+      EXPECT_EQ(c->front().key, o.key);
+      EXPECT_EQ(c->front().json, o.json);
+      ++checked;
+    }
+    EXPECT_GT(checked, 0);
   }
 }
 
