@@ -1,0 +1,173 @@
+#include "common/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <mutex>
+
+namespace ramp::http {
+namespace {
+
+// libcurl's global state must be set up once before any handle is used, from one thread.
+void initCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t writeBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+size_t writeHeader(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<Response*>(user);
+  std::string_view line(data, size * count);
+  // A new status line starts a new header block (redirects, 100 Continue): keep the last one.
+  if (line.starts_with("HTTP/")) {
+    response->headers.clear();
+    return size * count;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return size * count;
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return std::string(s);
+  };
+  response->headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+  return size * count;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+bool validMethod(std::string_view m) {
+  return !m.empty() && std::all_of(m.begin(), m.end(), [](char c) {
+    return std::isupper(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+}  // namespace
+
+std::string Response::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return v;
+    }
+  }
+  return "";
+}
+
+std::string redactUrl(std::string_view url) {
+  auto scheme = url.find("://");
+  size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t end = url.find_first_of("/?#", start);
+  if (end == std::string_view::npos) end = url.size();
+  auto at = url.substr(start, end - start).rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, start));
+  out += url.substr(start + at + 1);
+  return out;
+}
+
+std::string urlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Result<Response> send(const Request& request) {
+  initCurlOnce();
+  const std::string where = request.method + " " + redactUrl(request.url);
+  if (!validMethod(request.method)) {
+    return makeError(ErrorCode::kInvalidArgument, "invalid HTTP method in " + where);
+  }
+  if (!request.url.starts_with("http://") && !request.url.starts_with("https://")) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "invalid URL " + redactUrl(request.url) + ": scheme must be http or https");
+  }
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return makeError(ErrorCode::kInternal, "curl_easy_init failed for " + where);
+  CURL* c = curl.get();
+
+  Response response;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // required for timeouts in multithreaded programs
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(1, request.timeout.count())));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, writeBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, writeHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // accept whatever libcurl can decode
+  if (request.insecure) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (request.basicAuth) {
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(c, CURLOPT_USERNAME, request.basicAuth->username.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, request.basicAuth->password.c_str());
+  }
+  if (request.method == "GET") {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+  curl_slist* raw = nullptr;
+  for (const auto& [k, v] : request.headers) {
+    std::string line = v.empty() ? k + ";" : k + ": " + v;
+    raw = curl_slist_append(raw, line.c_str());
+  }
+  // Without this libcurl sends "Expect: 100-continue" for larger bodies and waits for it.
+  raw = curl_slist_append(raw, "Expect:");
+  std::unique_ptr<curl_slist, SlistDeleter> headerList(raw);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headerList.get());
+
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    std::string reason = errbuf[0] != 0 ? errbuf : curl_easy_strerror(rc);
+    switch (rc) {
+      case CURLE_OPERATION_TIMEDOUT:
+        return makeError(ErrorCode::kDeadlineExceeded, where + ": timed out after " +
+                                                           std::to_string(request.timeout.count()) +
+                                                           " ms (" + reason + ")");
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        return makeError(ErrorCode::kInvalidArgument, where + ": " + reason);
+      default: return makeError(ErrorCode::kUnavailable, where + ": " + reason);
+    }
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace ramp::http

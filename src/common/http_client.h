@@ -1,0 +1,62 @@
+#pragma once
+
+// HttpClient: ramp's outbound HTTP client (metric providers, webhooks, routers' admin APIs).
+//
+// One blocking request at a time per call; a request carries its own timeout, so a caller never
+// waits longer than it asked for. Built on libcurl, whose headers stay in http_client.cc.
+//
+// Thread safety: send() may be called from any number of threads at once (each call uses its own
+// libcurl handle; libcurl's global state is initialised once, thread-safely).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ramp/clock.h"
+#include "ramp/error.h"
+
+namespace ramp::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct BasicCredentials {
+  std::string username;
+  std::string password;
+};
+
+struct Request {
+  std::string method = "GET";          // GET, POST, PUT, DELETE, …
+  std::string url;                     // absolute http:// or https:// URL
+  Headers headers;                     // sent in order; a repeated name is sent twice
+  std::string body;                    // sent when non-empty (or when method is POST/PUT)
+  Duration timeout = Duration(10000);  // whole request: connect, send, receive
+  bool insecure = false;               // skip TLS certificate and host name verification
+  std::optional<BasicCredentials> basicAuth;
+};
+
+struct Response {
+  long status = 0;  // HTTP status code, e.g. 200
+  Headers headers;  // as received (names as the server spelled them)
+  std::string body;
+
+  // Returns the first header named `name` (case-insensitive), or "" when absent.
+  std::string header(std::string_view name) const;
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+// Sends `request` and returns the response, whatever its status code (a 500 is a Response, not
+// an Error: the caller decides what a status means).
+// Errors: kDeadlineExceeded when the timeout elapsed; kUnavailable when the server cannot be
+// reached (DNS, refused connection, TLS failure, connection reset); kInvalidArgument for a
+// malformed URL or method. Messages name the method and URL with any user:password stripped.
+Result<Response> send(const Request& request);
+
+// Returns `url` with any "user:password@" userinfo removed, for messages and logs.
+std::string redactUrl(std::string_view url);
+
+// Percent-encodes `s` for use in a query string or form body (RFC 3986 unreserved kept).
+std::string urlEncode(std::string_view s);
+
+}  // namespace ramp::http
