@@ -1,0 +1,96 @@
+#pragma once
+
+// WorkloadDriver: runs the replicas of a rollout's revisions on one platform (local processes on
+// a plain host; later Kubernetes ReplicaSets) and reports what is running. It hides whether a
+// revision is a ReplicaSet or a set of processes: the rollout core only ever sees revisions
+// identified by their pod template hash, with replica counts and endpoints.
+//
+// The controller calls observe() at the start of every reconcile and then applies the actions
+// the strategy core decided (ensureRevision, scale, setScaleDownDeadline, retire). Reconcile is
+// level-triggered, so every mutating method is idempotent: calling scale(h, 3) twice is the same
+// as once, and ensureRevision of a revision that exists only updates its revision number.
+// Methods never block on replicas becoming ready; readiness shows up in a later observe().
+//
+// Thread safety: one rollout (one rolloutKey) is driven by one reconcile at a time; calls for
+// different rollouts may come concurrently from several workers, so implementations must be
+// safe for that. Calls must be bounded by a timeout.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ramp/clock.h"
+#include "ramp/error.h"
+#include "ramp/spec/rollout.h"
+#include "ramp/traffic/traffic_router.h"
+
+namespace ramp::platform {
+
+// One revision of a rollout as the platform runs it (Argo: one ReplicaSet).
+struct ObservedRevision {
+  std::string podTemplateHash;  // identifies the revision (label rollouts-pod-template-hash)
+  int64_t revision = 0;         // rollout.argoproj.io/revision: 1, 2, … (higher = newer)
+  spec::PodTemplateSpec template_;
+  std::optional<Time> createdAt;
+
+  int32_t desiredReplicas = 0;    // what the driver was last asked to run (spec.replicas)
+  int32_t currentReplicas = 0;    // replicas that exist (started processes / pods)
+  int32_t readyReplicas = 0;      // passing their readiness check now
+  int32_t availableReplicas = 0;  // ready for at least minReadySeconds
+  // Replicas that keep failing after start (exited and restarted repeatedly, Kubernetes'
+  // CrashLoopBackOff). Used to tell real progress from flapping readiness.
+  int32_t crashLoopingReplicas = 0;
+
+  // Endpoints of the replicas, for the traffic router (ready ones receive traffic).
+  std::vector<traffic::Endpoint> endpoints;
+
+  // Argo's scale-down-deadline annotation: the revision is kept up until then, then scaled to 0.
+  std::optional<Time> scaleDownDeadline;
+
+  bool operator==(const ObservedRevision&) const = default;
+};
+
+// Everything the driver runs for one rollout.
+struct ObservedWorkload {
+  std::vector<ObservedRevision> revisions;  // any order
+  bool operator==(const ObservedWorkload&) const = default;
+};
+
+class WorkloadDriver {
+ public:
+  virtual ~WorkloadDriver() = default;
+
+  // Returns the revisions currently known for `rolloutKey` ("namespace/name"), with replica
+  // counts as of now. A rollout the driver has never seen has no revisions (not an error).
+  // On error (the platform cannot be queried) returns kUnavailable naming the platform.
+  virtual Result<ObservedWorkload> observe(const std::string& rolloutKey) = 0;
+
+  // Makes sure a revision with this hash exists (created with 0 replicas if absent) and carries
+  // `revision` as its revision number; the template is what its replicas run, and a replica
+  // counts as available after `minReadySeconds` of readiness. On error returns kUnavailable or
+  // kInvalidArgument (a template the platform cannot run, with the field named).
+  virtual Status ensureRevision(const std::string& rolloutKey, const std::string& hash,
+                                int64_t revision, const spec::PodTemplateSpec& template_,
+                                int32_t minReadySeconds) = 0;
+
+  // Sets how many replicas of revision `hash` should run; the driver starts or stops replicas
+  // to get there (stopping the newest / not-ready ones first). On error returns kNotFound for
+  // an unknown revision or kUnavailable.
+  virtual Status scale(const std::string& rolloutKey, const std::string& hash,
+                       int32_t replicas) = 0;
+
+  // Records (or with nullopt clears) the time after which the revision may be scaled down;
+  // reported back by observe(). On error returns kNotFound or kUnavailable.
+  virtual Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
+                                      std::optional<Time> deadline) = 0;
+
+  // Removes a revision that is scaled to 0 for good (revision history limit). Removing an
+  // unknown revision succeeds. On error returns kFailedPrecondition if replicas still run.
+  virtual Status retire(const std::string& rolloutKey, const std::string& hash) = 0;
+
+  // The name it is registered under, e.g. "platform.process".
+  virtual std::string type() const = 0;
+};
+
+}  // namespace ramp::platform

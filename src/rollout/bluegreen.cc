@@ -1,0 +1,316 @@
+// The blue-green strategy (Argo's rollout/bluegreen.go, service.go and the blue-green half of
+// analysis.go, pause.go and sync.go). On plain hosts the active Service is the router's stable
+// destination and the preview Service its canary destination, at weight 0.
+
+#include <string>
+
+#include "rollout/context.h"
+
+namespace ramp::rollout::internal {
+namespace {
+
+const spec::BlueGreenStrategy& bgOf(const Context& c) { return *c.spec.strategy.blueGreen; }
+
+const ObservedRevision* byHash(const Context& c, const std::string& hash) {
+  if (hash.empty()) return nullptr;
+  for (const auto& r : c.obs.workload.revisions)
+    if (r.podTemplateHash == hash) return &r;
+  if (c.newRevCreatedNow && hash == c.podHash) return c.newRev;
+  return nullptr;
+}
+
+bool saturated(const Context& c, const ObservedRevision& r) {
+  return r.desiredReplicas == c.replicas() && r.availableReplicas >= c.replicas();
+}
+
+// Argo's ReadyForPause: the new revision is at the count it should have before the switch.
+bool readyForPause(const Context& c) {
+  const auto& bg = bgOf(c);
+  int32_t want = c.replicas();
+  if (bg.previewReplicaCount && !c.old.blueGreen.scaleUpPreviewCheckPoint &&
+      !c.old.blueGreen.activeSelector.empty() && c.old.blueGreen.activeSelector != c.podHash)
+    want = *bg.previewReplicaCount;
+  return c.newRev->desiredReplicas == want && c.newRev->availableReplicas >= want;
+}
+
+bool halted(const Context& c) {
+  return c.spec.paused || c.oldPause(spec::kPauseReasonInconclusiveAnalysis) != nullptr;
+}
+
+bool needsControllerPause(const Context& c) {
+  const auto& bg = bgOf(c);
+  if (!spec::autoPromotionEnabledOrDefault(bg)) return true;
+  return bg.autoPromotionSeconds > 0;
+}
+
+bool fastTracked(const Context& c, bool newHadDeadline) {
+  const std::string& active = c.old.blueGreen.activeSelector;
+  return newHadDeadline || c.old.promoteFull || active.empty() || active == c.podHash;
+}
+
+bool completedPause(const Context& c) {
+  if (!c.addPause.empty()) return false;
+  if (c.old.blueGreen.scaleUpPreviewCheckPoint) return true;
+  if (!needsControllerPause(c)) return true;
+  const auto& bg = bgOf(c);
+  const spec::PauseCondition* cond = c.oldPause(spec::kPauseReasonBlueGreenPause);
+  if (spec::autoPromotionEnabledOrDefault(bg)) {
+    if (bg.autoPromotionSeconds == 0) return true;
+    return cond && c.now >= cond->startTime + std::chrono::seconds(bg.autoPromotionSeconds);
+  }
+  return c.old.controllerPause && cond == nullptr;  // a user promoted
+}
+
+bool completedPre(const Context& c) {
+  if (!bgOf(c).prePromotionAnalysis) return true;
+  const auto& s = c.st.blueGreen.prePromotionAnalysisRunStatus;
+  return s && s->status == spec::AnalysisPhase::kSuccessful;
+}
+
+spec::RolloutAnalysisRunStatus refreshed(const CurrentRun& run) {
+  spec::RolloutAnalysisRunStatus s{run.name(), run.phase(), ""};
+  if (run.run)
+    s.message = run.run->status.message;
+  else if (run.status)
+    s.message = run.status->message;
+  return s;
+}
+
+void reconcileAnalysis(Context& c, bool newHadDeadline) {
+  const auto& bg = bgOf(c);
+  CurrentRun pre = findRun(c, c.old.blueGreen.prePromotionAnalysisRunStatus);
+  CurrentRun post = findRun(c, c.old.blueGreen.postPromotionAnalysisRunStatus);
+  std::optional<spec::RolloutAnalysisRunStatus> newPre, newPost;
+  if (pre.exists()) newPre = refreshed(pre);
+  if (post.exists()) newPost = refreshed(post);
+  const bool skipAll =
+      c.isAborted() || c.old.promoteFull || newHadDeadline || c.old.stableRS.empty();
+  if (skipAll) {
+    terminateRun(c, pre);
+    terminateRun(c, post);
+  } else {
+    const std::string& active = c.old.blueGreen.activeSelector;
+    // Pre-promotion: once the preview is at its count, before the switch.
+    if (!bg.prePromotionAnalysis) {
+      terminateRun(c, pre);
+      newPre.reset();
+    } else {
+      const bool previewReady = bg.previewReplicaCount
+                                    ? (c.newRev->desiredReplicas == *bg.previewReplicaCount &&
+                                       c.newRev->availableReplicas == *bg.previewReplicaCount)
+                                    : saturated(c, *c.newRev);
+      const bool skip =
+          c.old.stableRS == c.podHash || active.empty() || active == c.podHash || !previewReady;
+      if (skip) {
+        terminateRun(c, pre);
+      } else if (c.oldPause(spec::kPauseReasonInconclusiveAnalysis)) {
+        // keep until resolved
+      } else if (needsNewAnalysisRun(c, pre)) {
+        newPre = createAnalysisRun(c, *bg.prePromotionAnalysis, "pre", kRolloutTypePrePromotion,
+                                   std::nullopt);
+      } else {
+        pauseOrAbortOn(c, pre, kRolloutTypePrePromotion);
+      }
+    }
+    // Post-promotion: after the active switch, before the new revision is marked stable.
+    if (!bg.postPromotionAnalysis) {
+      terminateRun(c, post);
+      newPost.reset();
+    } else {
+      const bool skip =
+          c.old.stableRS == c.podHash || active != c.podHash || !saturated(c, *c.newRev);
+      if (skip) {
+        terminateRun(c, post);
+      } else if (c.oldPause(spec::kPauseReasonInconclusiveAnalysis)) {
+        // keep until resolved
+      } else if (needsNewAnalysisRun(c, post)) {
+        newPost = createAnalysisRun(c, *bg.postPromotionAnalysis, "post", kRolloutTypePostPromotion,
+                                    std::nullopt);
+      } else {
+        pauseOrAbortOn(c, post, kRolloutTypePostPromotion);
+      }
+    }
+  }
+  emitRunStatusChange(c, c.old.blueGreen.prePromotionAnalysisRunStatus, newPre,
+                      kRolloutTypePrePromotion);
+  emitRunStatusChange(c, c.old.blueGreen.postPromotionAnalysisRunStatus, newPost,
+                      kRolloutTypePostPromotion);
+  c.st.blueGreen.prePromotionAnalysisRunStatus = newPre;
+  c.st.blueGreen.postPromotionAnalysisRunStatus = newPost;
+  cancelAndCollectOtherRuns(c, {newPre ? newPre->name : "", newPost ? newPost->name : ""});
+}
+
+void reconcileReplicas(Context& c) {
+  const auto& bg = bgOf(c);
+  const bool aborted = c.isAborted();
+  const std::string& active = c.old.blueGreen.activeSelector;
+  if (c.newRev->scaleDownDeadline && !aborted && !c.newRevCreatedNow)
+    c.action(SetScaleDownDeadline{c.podHash, std::nullopt});
+  if (c.hasStable() && c.stableRev->scaleDownDeadline && c.stableRev->podTemplateHash == active)
+    c.action(SetScaleDownDeadline{c.stableRev->podTemplateHash, std::nullopt});
+
+  // The active revision runs at full scale.
+  const ObservedRevision* activeRev = byHash(c, active);
+  if (activeRev && activeRev != c.newRev) scaleRevision(c, *activeRev, c.replicas());
+
+  // The new (preview) revision: previewReplicaCount until the checkpoint, then full.
+  if (!c.spec.paused) {
+    int32_t target = c.replicas();
+    if (bg.previewReplicaCount && !c.old.blueGreen.scaleUpPreviewCheckPoint && !active.empty() &&
+        active != c.podHash)
+      target = *bg.previewReplicaCount;
+    const ObservedRevision& n = *c.newRev;
+    if (aborted && c.hasStable() && n.podTemplateHash != c.old.stableRS) {
+      const int32_t delay = spec::abortScaleDownDelaySecondsOrDefault(c.spec);
+      target = n.desiredReplicas;
+      if (delay != 0) {
+        if (!n.scaleDownDeadline) {
+          const Time deadline = c.now + std::chrono::seconds(delay);
+          c.action(SetScaleDownDeadline{c.podHash, deadline});
+          c.requeueAt(deadline);
+        } else if (*n.scaleDownDeadline > c.now) {
+          c.requeueAt(*n.scaleDownDeadline);
+        } else {
+          target = 0;
+        }
+      }
+    }
+    scaleRevision(c, n, target);
+  }
+
+  // Older revisions: kept while their scale-down deadline runs, then scaled to 0.
+  if (c.oldPause(spec::kPauseReasonInconclusiveAnalysis)) return;
+  if (bg.postPromotionAnalysis && !bg.scaleDownDelaySeconds && active == c.podHash &&
+      c.old.stableRS != c.podHash) {
+    const auto& post = c.old.blueGreen.postPromotionAnalysisRunStatus;
+    if (!post || post->status != spec::AnalysisPhase::kSuccessful) return;
+  }
+  int32_t annotated = 0;
+  for (const auto* r : c.others) {
+    if (r->desiredReplicas == 0 || r->podTemplateHash == active) continue;
+    scaleRevision(c, *r, delayedScaleDownCount(c, *r, annotated));
+  }
+}
+
+void reconcilePause(Context& c, bool newHadDeadline) {
+  if (c.old.abort || !readyForPause(c) || halted(c)) return;
+  if (fastTracked(c, newHadDeadline) || c.old.blueGreen.scaleUpPreviewCheckPoint ||
+      !needsControllerPause(c)) {
+    c.removePause.push_back(spec::kPauseReasonBlueGreenPause);
+    return;
+  }
+  if (!completedPre(c)) return;
+  const spec::PauseCondition* cond = c.oldPause(spec::kPauseReasonBlueGreenPause);
+  if (cond) {
+    if (!completedPause(c)) {
+      const int32_t secs = bgOf(c).autoPromotionSeconds;
+      if (secs > 0 && spec::autoPromotionEnabledOrDefault(bgOf(c)))
+        c.requeueAt(cond->startTime + std::chrono::seconds(secs));
+    } else {
+      c.removePause.push_back(spec::kPauseReasonBlueGreenPause);
+    }
+  } else if (!c.old.controllerPause) {
+    c.pause(spec::kPauseReasonBlueGreenPause);
+    const int32_t secs = bgOf(c).autoPromotionSeconds;
+    if (secs > 0 && spec::autoPromotionEnabledOrDefault(bgOf(c)))
+      c.requeueAfter(std::chrono::seconds(secs));
+  }
+}
+
+std::string activeSwitch(Context& c, bool newHadDeadline) {
+  const std::string& active = c.old.blueGreen.activeSelector;
+  if (c.isAborted() && !c.old.stableRS.empty()) return c.old.stableRS;
+  if (halted(c)) return active;
+  if (!readyForPause(c) || !saturated(c, *c.newRev)) return active;
+  std::string next = active;
+  if (fastTracked(c, newHadDeadline)) next = c.podHash;
+  if (completedPause(c) && completedPre(c)) next = c.podHash;
+  return next;
+}
+
+std::string shouldFullPromote(Context& c, const std::string& active, bool newHadDeadline) {
+  if (!c.stableRev) return "Initial deploy";
+  if (active.empty()) return "Initial deploy";
+  if (active != c.podHash) return "";
+  if (c.old.promoteFull) return "Full promotion requested";
+  if (isRollbackWithinWindow(c)) return "Rollback within window";
+  if (c.isAborted()) return "";
+  if (bgOf(c).postPromotionAnalysis) {
+    if (newHadDeadline) return "Rollback to '" + c.rsName(c.podHash) + "' within scaleDownDelay";
+    const auto& post = c.st.blueGreen.postPromotionAnalysisRunStatus;
+    if (!post || post->status != spec::AnalysisPhase::kSuccessful) return "";
+  }
+  return "Completed blue-green update";
+}
+
+void switchEvent(Context& c, const std::string& service, const std::string& from,
+                 const std::string& to) {
+  if (from == to || service.empty()) return;
+  c.event("Normal", "SwitchService",
+          "Switched selector for service '" + service + "' from '" + from + "' to '" + to + "'",
+          {{"service", service}, {"from", from}, {"to", to}});
+}
+
+}  // namespace
+
+void reconcileBlueGreen(Context& c) {
+  const auto& bg = bgOf(c);
+  const bool changed = c.old.currentPodHash != c.podHash;
+  const bool newHadDeadline = !c.newRevCreatedNow && c.newRev->scaleDownDeadline.has_value();
+
+  // Preview follows the new revision unless progress is halted.
+  std::string preview = c.old.blueGreen.previewSelector;
+  if (!bg.previewService.empty() && !halted(c)) preview = c.podHash;
+
+  if (changed) {
+    c.clearPause = true;
+    c.removeAbort = true;
+    c.st.promoteFull = false;
+    c.st.blueGreen.prePromotionAnalysisRunStatus.reset();
+    c.st.blueGreen.postPromotionAnalysisRunStatus.reset();
+    c.st.blueGreen.scaleUpPreviewCheckPoint = false;
+    c.st.duration = spec::RolloutDuration{};
+    c.st.duration->rolloutStartedAt = c.now;
+    c.requeueAfter(Duration(0));
+  } else {
+    reconcileRevisionHistory(c);
+    reconcileReplicas(c);
+    reconcilePause(c, newHadDeadline);
+    reconcileAnalysis(c, newHadDeadline);
+  }
+  const std::string active =
+      changed ? c.old.blueGreen.activeSelector : activeSwitch(c, newHadDeadline);
+  switchEvent(c, bg.previewService, c.old.blueGreen.previewSelector, preview);
+  switchEvent(c, bg.activeService, c.old.blueGreen.activeSelector, active);
+  if (!active.empty() || !preview.empty()) {
+    c.action(SyncEndpoints{active.empty() ? preview : active, preview.empty() ? active : preview});
+    c.action(SetWeight{0});
+  }
+  if (active != c.old.blueGreen.activeSelector) c.requeueAfter(Duration(0));
+
+  if (c.old.promoteFull || isRollbackWithinWindow(c)) {
+    c.clearPause = true;
+    c.removeAbort = true;
+  }
+  c.st.blueGreen.previewSelector = preview;
+  c.st.blueGreen.activeSelector = active;
+  const std::string reason = shouldFullPromote(c, active, newHadDeadline);
+  if (!reason.empty()) {
+    promoteStable(c, reason);
+  } else if (bg.previewReplicaCount) {
+    bool checkpoint = c.old.blueGreen.scaleUpPreviewCheckPoint;
+    if (!checkpoint && completedPre(c) && completedPause(c))
+      checkpoint = c.newRev->availableReplicas == *bg.previewReplicaCount;
+    c.st.blueGreen.scaleUpPreviewCheckPoint = checkpoint;
+    if (checkpoint && !c.old.blueGreen.scaleUpPreviewCheckPoint) c.requeueAfter(Duration(0));
+  }
+  if (const ObservedRevision* a = byHash(c, active)) {
+    c.st.HPAReplicas = a->currentReplicas;
+    c.st.availableReplicas = a->availableReplicas;
+    c.st.readyReplicas = a->readyReplicas;
+  }
+  calculateConditions(c);
+  finalizeStatus(c);
+}
+
+}  // namespace ramp::rollout::internal

@@ -1,0 +1,136 @@
+#pragma once
+
+// Internal to src/rollout: the per-reconcile working state shared by the canary and blue-green
+// halves of the core (Argo's rolloutContext + pauseContext), and the helpers both use.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rollout/engine.h"
+
+namespace ramp::rollout::internal {
+
+using platform::ObservedRevision;
+
+// Argo's condition reasons and messages (utils/conditions).
+inline constexpr const char* kReasonNewReplicaSetCreated = "NewReplicaSetCreated";
+inline constexpr const char* kReasonFoundNewReplicaSet = "FoundNewReplicaSet";
+inline constexpr const char* kReasonReplicaSetUpdated = "ReplicaSetUpdated";
+inline constexpr const char* kReasonRolloutUpdated = "RolloutUpdated";
+inline constexpr const char* kReasonRolloutPaused = "RolloutPaused";
+inline constexpr const char* kReasonRolloutResumed = "RolloutResumed";
+inline constexpr const char* kReasonRolloutRetry = "RolloutRetry";
+inline constexpr const char* kReasonRolloutAborted = "RolloutAborted";
+inline constexpr const char* kReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded";
+inline constexpr const char* kReasonNewRsAvailable = "NewReplicaSetAvailable";
+inline constexpr const char* kReasonReplicaSetNotAvailable = "ReplicaSetNotAvailable";
+inline constexpr const char* kReasonRolloutCompleted = "RolloutCompleted";
+inline constexpr const char* kReasonRolloutNotCompleted = "RolloutNotCompleted";
+inline constexpr const char* kReasonRolloutHealthy = "RolloutHealthy";
+inline constexpr const char* kReasonAvailable = "AvailableReason";
+inline constexpr const char* kReasonInvalidSpec = "InvalidSpec";
+inline constexpr const char* kPauseReasonUnsupportedStep = "UnsupportedStep";
+
+struct Context {
+  Context(const spec::Rollout& r, const Observed& o, Time t)
+      : ro(r), spec(r.spec), old(r.status), obs(o), now(t) {}
+
+  const spec::Rollout& ro;
+  const spec::RolloutSpec& spec;
+  const spec::RolloutStatus& old;
+  const Observed& obs;
+  Time now;
+  Plan plan;
+  spec::RolloutStatus& st = plan.status;
+
+  std::string podHash;
+  std::string stepsHash;
+  int64_t revision = 0;
+  ObservedRevision synthesized;  // the new revision when it does not exist yet
+  const ObservedRevision* newRev = nullptr;
+  const ObservedRevision* stableRev = nullptr;  // may equal newRev
+  std::vector<const ObservedRevision*> others;  // neither new nor stable, newest first
+  bool newRevCreatedNow = false;
+
+  // Argo's pauseContext.
+  std::vector<std::string> addPause;
+  std::vector<std::string> removePause;
+  bool clearPause = false;
+  bool addAbort = false;
+  bool removeAbort = false;
+  std::string abortMessage;
+  std::map<std::string, std::string> abortEvidence;
+
+  // Results of this reconcile used by later phases.
+  std::optional<bool> weightVerified;
+  std::string promotedReason;
+  bool scaledSomething = false;
+
+  // --- helpers ---
+  bool isAborted() const { return !removeAbort && (addAbort || old.abort); }
+  bool hasStable() const { return stableRev != nullptr && stableRev != newRev; }
+  int32_t replicas() const { return spec::replicasOrDefault(spec); }
+  std::string rsName(const std::string& hash) const { return ro.metadata.name + "-" + hash; }
+  const spec::PauseCondition* oldPause(const std::string& reason) const;
+  void event(const std::string& type, const std::string& reason, const std::string& message,
+             std::map<std::string, std::string> evidence = {});
+  void action(Action a) { plan.actions.push_back(std::move(a)); }
+  void requeueAt(Time t);
+  void requeueAfter(Duration d);
+  void pause(const std::string& reason) { addPause.push_back(reason); }
+  void abort(const std::string& message, std::map<std::string, std::string> evidence = {});
+};
+
+// Conditions (Argo's SetRolloutCondition: a condition with the same status and reason is not
+// replaced; lastTransitionTime is kept while the status does not change).
+const spec::RolloutCondition* getCondition(const spec::RolloutStatus& s, const std::string& type);
+bool setCondition(spec::RolloutStatus& s, spec::RolloutCondition c);
+void removeCondition(spec::RolloutStatus& s, const std::string& type);
+spec::RolloutCondition newCondition(const std::string& type, const std::string& status,
+                                    const std::string& reason, const std::string& message,
+                                    Time now);
+
+// Shared phases of a reconcile.
+void computeBaseStatus(Context& c);
+void checkPausedConditions(Context& c);
+void calculateConditions(Context& c);
+void finalizeStatus(Context& c);  // pause status, duration, phase, state-change events
+void reconcileRevisionHistory(Context& c);
+void scaleRevision(Context& c, const ObservedRevision& rev, int32_t replicas);
+// Argo's scaleDownDelayHelper: the count an old revision should have given its deadline.
+int32_t delayedScaleDownCount(Context& c, const ObservedRevision& rev, int32_t& annotated);
+void promoteStable(Context& c, const std::string& reason);
+bool isRollbackWithinWindow(const Context& c);
+
+// Analysis hook-up.
+struct CurrentRun {
+  const spec::AnalysisRun* run = nullptr;  // observed run, if listed
+  std::optional<spec::RolloutAnalysisRunStatus> status;
+  spec::AnalysisPhase phase() const;
+  std::string name() const;
+  bool exists() const { return run != nullptr || status.has_value(); }
+};
+CurrentRun findRun(const Context& c, const std::optional<spec::RolloutAnalysisRunStatus>& s);
+bool needsNewAnalysisRun(const Context& c, const CurrentRun& current);
+// Creates the run (action) and returns its status entry, or a condition + nullopt on error.
+std::optional<spec::RolloutAnalysisRunStatus> createAnalysisRun(
+    Context& c, const spec::RolloutAnalysis& analysis, const std::string& infix,
+    const std::string& type, std::optional<int32_t> stepIndex);
+void terminateRun(Context& c, const CurrentRun& run);
+// Pause on Inconclusive, abort on Failed/Error (Argo's setPauseOrAbort).
+void pauseOrAbortOn(Context& c, const CurrentRun& run, const std::string& type);
+void emitRunStatusChange(Context& c, const std::optional<spec::RolloutAnalysisRunStatus>& prev,
+                         const std::optional<spec::RolloutAnalysisRunStatus>& cur,
+                         const std::string& type);
+void cancelAndCollectOtherRuns(Context& c, const std::vector<std::string>& currentNames);
+std::map<std::string, std::string> runEvidence(const spec::AnalysisRun& run);
+
+// Strategies.
+void reconcileCanary(Context& c);
+void reconcileBlueGreen(Context& c);
+
+std::string formatTime(Time t);
+
+}  // namespace ramp::rollout::internal

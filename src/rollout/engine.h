@@ -1,0 +1,168 @@
+#pragma once
+
+// The rollout strategy core: one pure function that decides, from a Rollout (spec + last
+// status), what the platform runs, what the routers report and which AnalysisRuns exist, the
+// Rollout's next status and the ordered actions that move the world toward it. It reproduces
+// Argo Rollouts' canary and blue-green semantics (rollout/canary.go, bluegreen.go, sync.go,
+// analysis.go, pause.go; utils/replicaset, utils/conditions, utils/rollout); the few places
+// where ramp deviates on purpose are listed in docs/rollout-engine.md.
+//
+// The core never reads a clock, a store or the network: `now` and every observation come in,
+// so each rule is tested on fixed inputs. The controller (the shell) persists the returned
+// status first, then applies the actions in order, records the events and requeues after
+// `requeueAfter`.
+//
+// Thread safety: pure functions; safe to call concurrently.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ramp/clock.h"
+#include "ramp/platform/workload_driver.h"
+#include "ramp/spec/analysis.h"
+#include "ramp/spec/rollout.h"
+
+namespace ramp::rollout {
+
+// Label and annotation keys shared with Argo.
+inline constexpr const char* kPodTemplateHashLabel = "rollouts-pod-template-hash";
+inline constexpr const char* kRolloutTypeLabel = "rollout-type";
+inline constexpr const char* kStepIndexLabel = "step-index";
+inline constexpr const char* kRevisionAnnotation = "rollout.argoproj.io/revision";
+inline constexpr const char* kRolloutTypeStep = "Step";
+inline constexpr const char* kRolloutTypeBackground = "Background";
+inline constexpr const char* kRolloutTypePrePromotion = "PrePromotion";
+inline constexpr const char* kRolloutTypePostPromotion = "PostPromotion";
+
+// What the routers said about the weight applied on the previous reconcile.
+enum class WeightVerification {
+  kNotChecked,   // nothing to verify (no router, or not at a setWeight step)
+  kVerified,     // every router reports the desired weight
+  kNotYet,       // some router does not (yet): the step waits, requeue in 10 s
+  kUnsupported,  // the routers cannot read weights back: treated as verified (Argo's nil)
+};
+
+// The world as observed by the shell at the start of one reconcile.
+struct Observed {
+  platform::ObservedWorkload workload;
+  // Every AnalysisRun owned by the rollout (listed by owner), with spec and status.
+  std::vector<spec::AnalysisRun> analysisRuns;
+  // The AnalysisTemplates and ClusterAnalysisTemplates the rollout references (and those they
+  // reference), already fetched. Missing ones are reported as a condition, not guessed.
+  std::vector<spec::AnalysisTemplate> templates;
+  WeightVerification weightVerification = WeightVerification::kNotChecked;
+};
+
+// --- actions, in the order the shell must apply them -------------------------------------------
+
+struct EnsureRevision {
+  std::string hash;
+  int64_t revision = 0;
+  spec::PodTemplateSpec template_;
+  int32_t minReadySeconds = 0;
+  bool operator==(const EnsureRevision&) const = default;
+};
+struct ScaleRevision {
+  std::string hash;
+  int32_t replicas = 0;
+  int32_t from = 0;  // the desired count before (for logs and the event)
+  bool operator==(const ScaleRevision&) const = default;
+};
+struct SetScaleDownDeadline {
+  std::string hash;
+  std::optional<Time> deadline;  // nullopt clears it
+  bool operator==(const SetScaleDownDeadline&) const = default;
+};
+struct RetireRevision {
+  std::string hash;
+  bool operator==(const RetireRevision&) const = default;
+};
+// Points the router's stable and canary destinations at these revisions (Argo's UpdateHash and
+// the stable/canary Service selectors). Blue-green: stable = active, canary = preview.
+struct SyncEndpoints {
+  std::string stableHash;
+  std::string canaryHash;
+  bool operator==(const SyncEndpoints&) const = default;
+};
+struct SetWeight {
+  int32_t canaryWeight = 0;  // out of maxTrafficWeight
+  bool operator==(const SetWeight&) const = default;
+};
+struct SetHeaderRoute {
+  spec::SetHeaderRoute route;  // no matches = remove the route
+  bool operator==(const SetHeaderRoute&) const = default;
+};
+struct SetMirrorRoute {
+  spec::SetMirrorRoute route;  // no matches = remove the route
+  bool operator==(const SetMirrorRoute&) const = default;
+};
+struct RemoveManagedRoutes {
+  bool operator==(const RemoveManagedRoutes&) const = default;
+};
+struct CreateAnalysisRun {
+  spec::AnalysisRun run;
+  bool operator==(const CreateAnalysisRun&) const = default;
+};
+struct TerminateAnalysisRun {
+  std::string name;  // set spec.terminate = true
+  bool operator==(const TerminateAnalysisRun&) const = default;
+};
+struct DeleteAnalysisRun {
+  std::string name;
+  bool operator==(const DeleteAnalysisRun&) const = default;
+};
+
+using Action =
+    std::variant<EnsureRevision, ScaleRevision, SetScaleDownDeadline, RetireRevision, SyncEndpoints,
+                 SetWeight, SetHeaderRoute, SetMirrorRoute, RemoveManagedRoutes, CreateAnalysisRun,
+                 TerminateAnalysisRun, DeleteAnalysisRun>;
+
+// A short human-readable rendering, e.g. "ScaleRevision(abc, 2 -> 3)".
+std::string describe(const Action& action);
+
+// An event with Argo's reason, and the evidence behind the decision (step index, weights,
+// replica counts, the failing AnalysisRun with its metric, measured value and condition).
+struct Event {
+  std::string type;  // "Normal" or "Warning"
+  std::string reason;
+  std::string message;
+  std::map<std::string, std::string> evidence;
+  bool operator==(const Event&) const = default;
+};
+
+struct Plan {
+  spec::RolloutStatus status;   // the next status (persist before acting)
+  std::vector<Action> actions;  // apply in order
+  std::vector<Event> events;
+  // Reconcile again after this long at the latest (timed pause expiry, auto-promotion,
+  // scale-down deadlines, progress deadline, weight verification). 0 = right away (the status
+  // moved on and the next step can start). nullopt = only on change or resync.
+  std::optional<Duration> requeueAfter;
+  int64_t revision = 0;  // the revision number of the current pod template
+};
+
+// Decides the next status and actions for `rollout` given what is observed at `now`.
+// Never fails: problems (unknown template, missing AnalysisTemplate, unsupported step) become
+// conditions, events and a halted rollout, as in Argo.
+Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now);
+
+// --- helpers exposed for the shell and tests ------------------------------------------------
+
+// The pod template hash ramp uses: FNV-32a over the canonical JSON of the template (as written
+// by spec::toJson), plus the collision count when set, as a decimal number passed through
+// Kubernetes' SafeEncodeString. Differs from Argo's bytes (Go's json.Marshal), see the docs.
+std::string podTemplateHash(const spec::PodTemplateSpec& tmpl,
+                            std::optional<int32_t> collisionCount);
+
+// The step hash (Argo's ComputeStepHash over our canonical JSON); "" for blue-green.
+std::string stepHash(const spec::Rollout& rollout);
+
+// The canary weight of the current step (Argo's GetCurrentSetWeight): the last setWeight at or
+// before the current step, 0 if none or aborted, 100 past the last step.
+int32_t currentSetWeight(const spec::Rollout& rollout);
+
+}  // namespace ramp::rollout
