@@ -167,7 +167,7 @@ void reconcileAnalysis(Context& c) {
   if (bgRun.exists()) newBg = refreshed(bgRun);
 
   const bool skip = c.isAborted() || c.old.promoteFull || c.newRev->scaleDownDeadline.has_value() ||
-                    c.old.stableRS.empty();
+                    c.old.stableRS.empty() || isRollbackWithinWindow(c);
   if (skip) {
     c.st.canary.currentStepAnalysisRunStatus = newStep;
     c.st.canary.currentBackgroundAnalysisRunStatus = newBg;
@@ -434,7 +434,8 @@ void syncStatus(Context& c) {
   const int32_t n = stepCount(c);
   std::optional<int32_t> index = c.old.currentStepIndex;
   if (n > 0 && !index) index = 0;
-  if (c.old.promoteFull) {
+  if (c.old.promoteFull || isRollbackWithinWindow(c)) {
+    // Full promotion, or a rollback within rollbackWindow: every remaining step is skipped.
     c.clearPause = true;
     c.removeAbort = true;
     if (n > 0) index = n;

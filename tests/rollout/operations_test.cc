@@ -123,7 +123,10 @@ TEST(Restart, SetsRestartAt) {
 
 TEST(SetImage, OneContainerOrAll) {
   spec::Rollout r = promotedRollout();
-  r.spec.template_->spec.initContainers.push_back(spec::Container{.name = "init", .image = "i:1"});
+  spec::Container init;
+  init.name = "init";
+  init.image = "i:1";
+  r.spec.template_->spec.initContainers.push_back(init);
   auto one = setImage(r, "app=demo:v9");
   ASSERT_TRUE(one.has_value());
   EXPECT_EQ(one->spec.template_->spec.containers[0].image, "demo:v9");
