@@ -32,8 +32,15 @@ std::string envOr(const char* name) {
 
 }  // namespace
 
-std::string sourceDir() { return envOr("RAMP_SOURCE_DIR"); }
-std::string binaryDir() { return envOr("RAMP_BINARY_DIR"); }
+// The environment wins (a test may point elsewhere); else the directories of this build.
+std::string sourceDir() {
+  std::string dir = envOr("RAMP_SOURCE_DIR");
+  return dir.empty() ? RAMP_HARNESS_SOURCE_DIR : dir;
+}
+std::string binaryDir() {
+  std::string dir = envOr("RAMP_BINARY_DIR");
+  return dir.empty() ? RAMP_HARNESS_BINARY_DIR : dir;
+}
 
 int pickFreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

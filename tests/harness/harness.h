@@ -23,7 +23,7 @@
 
 namespace ramp::testing {
 
-// $RAMP_SOURCE_DIR / $RAMP_BINARY_DIR as set by ramp_test() (empty when unset).
+// $RAMP_SOURCE_DIR / $RAMP_BINARY_DIR when set, else this build's source and binary dirs.
 std::string sourceDir();
 std::string binaryDir();
 

@@ -22,43 +22,49 @@ namespace rt = ::ramp::testing;
 
 class PrometheusProviderTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // Starts the stack once. A failure is recorded and reported by every test's SetUp (a fatal
+  // failure here would only mark the tests skipped).
+  static void SetUpTestSuite() { setupError_ = new std::string(startStack()); }
+  static std::string startStack() {
     dir_ = new rt::TempDir("ramp-prom-test");
     auto v1 = rt::DemoService::start({.version = "demo:v1", .errorRate = 0}, dir_->path());
-    ASSERT_TRUE(v1.has_value()) << v1.error().message;
+    if (!v1) return v1.error().message;
     auto v2 = rt::DemoService::start({.version = "demo:v2", .errorRate = 1}, dir_->path());
-    ASSERT_TRUE(v2.has_value()) << v2.error().message;
+    if (!v2) return v2.error().message;
     v1_ = v1->release();
     v2_ = v2->release();
     auto prom = rt::PrometheusServer::start(
         {.targets = {{"demo", {v1_->hostPort(), v2_->hostPort()}}}}, dir_->path() + "/prom");
-    ASSERT_TRUE(prom.has_value()) << prom.error().message;
+    if (!prom) return prom.error().message;
     prom_ = prom->release();
     // Counters: v1 answers 20 x 200, v2 answers 10 x 500.
     auto e1 = v1_->drive(20);
-    ASSERT_TRUE(e1.has_value());
-    ASSERT_EQ(*e1, 0);
+    if (!e1 || *e1 != 0) return "demo v1 did not answer 20 x 200";
     auto e2 = v2_->drive(10);
-    ASSERT_TRUE(e2.has_value());
-    ASSERT_EQ(*e2, 10);
-    auto up = prom_->waitForTargetsUp(2);
-    ASSERT_TRUE(up.has_value()) << up.error().message;
-    auto seen =
-        prom_->waitForValueAtLeast(R"(sum(http_requests_total{version="demo:v2",code="500"}))", 10);
-    ASSERT_TRUE(seen.has_value()) << seen.error().message;
-    auto seen1 =
-        prom_->waitForValueAtLeast(R"(sum(http_requests_total{version="demo:v1",code="200"}))", 20);
-    ASSERT_TRUE(seen1.has_value()) << seen1.error().message;
+    if (!e2 || *e2 != 10) return "demo v2 did not answer 10 x 500";
+    if (auto up = prom_->waitForTargetsUp(2); !up) return up.error().message;
+    if (auto seen = prom_->waitForValueAtLeast(
+            R"(sum(http_requests_total{version="demo:v2",code="500"}))", 10);
+        !seen) {
+      return seen.error().message;
+    }
+    if (auto seen = prom_->waitForValueAtLeast(
+            R"(sum(http_requests_total{version="demo:v1",code="200"}))", 20);
+        !seen) {
+      return seen.error().message;
+    }
+    return "";
   }
   static void TearDownTestSuite() {
     delete prom_;
     delete v1_;
     delete v2_;
     delete dir_;
+    delete setupError_;
   }
 
   void SetUp() override {
-    ASSERT_NE(prom_, nullptr) << "the Prometheus stack did not start";
+    ASSERT_TRUE(setupError_->empty()) << "the Prometheus stack did not start: " << *setupError_;
     metric_.name = "prom";
     metric_.provider.prometheus.emplace();
     metric_.provider.prometheus->address = prom_->url();
@@ -81,6 +87,7 @@ class PrometheusProviderTest : public ::testing::Test {
   static rt::DemoService* v1_;
   static rt::DemoService* v2_;
   static rt::PrometheusServer* prom_;
+  static std::string* setupError_;
   Redactor redactor_;
   spec::AnalysisRun run_;
   spec::Metric metric_;
@@ -90,6 +97,7 @@ rt::TempDir* PrometheusProviderTest::dir_ = nullptr;
 rt::DemoService* PrometheusProviderTest::v1_ = nullptr;
 rt::DemoService* PrometheusProviderTest::v2_ = nullptr;
 rt::PrometheusServer* PrometheusProviderTest::prom_ = nullptr;
+std::string* PrometheusProviderTest::setupError_ = nullptr;
 
 TEST_F(PrometheusProviderTest, VectorIsOneFloatPerSeries) {
   auto r = run(R"(sort_desc(sum by (version) (http_requests_total{code="500"})))");
