@@ -30,5 +30,6 @@ std::vector<VerbPtr> builtinVerbs();
 
 // Factories, one per verb file.
 VerbPtr makeVersionVerb();
+VerbPtr makeLintVerb();
 
 }  // namespace ramp::cli

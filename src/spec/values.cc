@@ -1,0 +1,281 @@
+#include "spec/values.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+
+namespace ramp::spec {
+namespace {
+
+std::unexpected<Error> invalid(std::string message) {
+  return makeError(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Nanoseconds per unit, or 0 for an unknown unit.
+int64_t unitNanos(std::string_view unit) {
+  if (unit == "ns") return 1;
+  if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") return 1000;
+  if (unit == "ms") return 1000 * 1000;
+  if (unit == "s") return 1000 * 1000 * 1000;
+  if (unit == "m") return int64_t{60} * 1000 * 1000 * 1000;
+  if (unit == "h") return int64_t{3600} * 1000 * 1000 * 1000;
+  return 0;
+}
+
+// Parses an optionally signed decimal integer that must consume all of `text`.
+template <class Int>
+bool parseInt(std::string_view text, Int* out) {
+  if (text.empty()) return false;
+  const char* begin = text.data();
+  if (*begin == '+') ++begin;
+  auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size() && begin != ptr;
+}
+
+}  // namespace
+
+Result<std::chrono::nanoseconds> parseGoDuration(std::string_view text) {
+  const std::string quoted = fmt::format("\"{}\"", text);
+  std::string_view s = text;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return std::chrono::nanoseconds(0);
+  if (s.empty()) return invalid("invalid duration " + quoted);
+  constexpr unsigned __int128 kMax = (static_cast<unsigned __int128>(1) << 63);
+  unsigned __int128 total = 0;
+  while (!s.empty()) {
+    if (!(isDigit(s[0]) || s[0] == '.')) return invalid("invalid duration " + quoted);
+    // Integer part.
+    unsigned __int128 whole = 0;
+    size_t i = 0;
+    bool overflow = false;
+    while (i < s.size() && isDigit(s[i])) {
+      whole = whole * 10 + static_cast<unsigned>(s[i] - '0');
+      if (whole > kMax) overflow = true;
+      ++i;
+    }
+    bool anyDigits = i > 0;
+    // Fraction.
+    unsigned __int128 frac = 0;
+    unsigned __int128 scale = 1;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      size_t start = i;
+      while (i < s.size() && isDigit(s[i])) {
+        if (scale < (static_cast<unsigned __int128>(1) << 100)) {
+          frac = frac * 10 + static_cast<unsigned>(s[i] - '0');
+          scale *= 10;
+        }
+        ++i;
+      }
+      anyDigits = anyDigits || i > start;
+    }
+    if (!anyDigits) return invalid("invalid duration " + quoted);
+    if (overflow) return invalid("invalid duration " + quoted);
+    size_t unitStart = i;
+    while (i < s.size() && !isDigit(s[i]) && s[i] != '.') ++i;
+    std::string_view unit = s.substr(unitStart, i - unitStart);
+    if (unit.empty()) return invalid("missing unit in duration " + quoted);
+    int64_t perUnit = unitNanos(unit);
+    if (perUnit == 0) {
+      return invalid(fmt::format("unknown unit \"{}\" in duration {}", unit, quoted));
+    }
+    unsigned __int128 value = whole * static_cast<unsigned __int128>(perUnit);
+    value += frac * static_cast<unsigned __int128>(perUnit) / scale;
+    total += value;
+    if (total > kMax) return invalid("invalid duration " + quoted);
+    s.remove_prefix(i);
+  }
+  if (!negative && total == kMax) return invalid("invalid duration " + quoted);
+  int64_t ns =
+      negative ? static_cast<int64_t>(-static_cast<__int128>(total)) : static_cast<int64_t>(total);
+  return std::chrono::nanoseconds(ns);
+}
+
+std::string formatGoDuration(std::chrono::nanoseconds d) {
+  int64_t ns = d.count();
+  if (ns == 0) return "0s";
+  bool negative = ns < 0;
+  unsigned __int128 u = negative ? static_cast<unsigned __int128>(-static_cast<__int128>(ns))
+                                 : static_cast<unsigned __int128>(ns);
+  auto trimFrac = [](unsigned long long frac, int digits) {
+    std::string s = fmt::format("{:0{}}", frac, digits);
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    return s.empty() ? std::string() : "." + s;
+  };
+  std::string out;
+  if (u < 1000000000) {
+    // Sub-second: ns, µs or ms with a fraction.
+    if (u < 1000) {
+      out = fmt::format("{}ns", static_cast<unsigned long long>(u));
+    } else if (u < 1000000) {
+      out = fmt::format("{}{}µs", static_cast<unsigned long long>(u / 1000),
+                        trimFrac(static_cast<unsigned long long>(u % 1000), 3));
+    } else {
+      out = fmt::format("{}{}ms", static_cast<unsigned long long>(u / 1000000),
+                        trimFrac(static_cast<unsigned long long>(u % 1000000), 6));
+    }
+  } else {
+    unsigned long long secs = static_cast<unsigned long long>(u / 1000000000);
+    unsigned long long frac = static_cast<unsigned long long>(u % 1000000000);
+    unsigned long long h = secs / 3600;
+    unsigned long long m = (secs % 3600) / 60;
+    unsigned long long sec = secs % 60;
+    if (h > 0) out += fmt::format("{}h", h);
+    if (h > 0 || m > 0) out += fmt::format("{}m", m);
+    out += fmt::format("{}{}s", sec, trimFrac(frac, 9));
+  }
+  return negative ? "-" + out : out;
+}
+
+bool isTemplated(std::string_view text) {
+  size_t open = text.find("{{");
+  return open != std::string_view::npos && text.find("}}", open) != std::string_view::npos;
+}
+
+Result<int64_t> pauseDurationSeconds(const IntOrString& duration) {
+  if (duration.isInt()) return duration.intValue();
+  const std::string& s = duration.stringValue();
+  int32_t seconds = 0;
+  if (parseInt(s, &seconds)) return seconds;
+  auto d = parseGoDuration(s);
+  if (!d) return invalid("invalid pause duration \"" + s + "\": " + d.error().message);
+  return std::chrono::duration_cast<std::chrono::seconds>(*d).count();
+}
+
+bool isBarePercentString(const IntOrString& value) {
+  if (value.isInt()) return false;
+  int64_t n = 0;
+  return parseInt(value.stringValue(), &n);
+}
+
+Result<int32_t> resolveIntOrPercent(const IntOrString& value, int32_t total, bool roundUp) {
+  if (value.isInt()) {
+    int64_t v = value.intValue();
+    if (v > INT32_MAX || v < INT32_MIN) return invalid("value out of range");
+    return static_cast<int32_t>(v);
+  }
+  std::string_view s = value.stringValue();
+  if (!s.empty() && s.back() == '%') s.remove_suffix(1);
+  int64_t percent = 0;
+  if (!parseInt(s, &percent) || percent > INT32_MAX || percent < INT32_MIN) {
+    return invalid("invalid value \"" + value.stringValue() +
+                   "\": must be an integer or a percentage such as \"25%\"");
+  }
+  // Exact integer arithmetic (Go uses float64 here; identical for realistic values).
+  int64_t product = percent * static_cast<int64_t>(total);
+  int64_t q = product / 100;
+  int64_t r = product % 100;
+  if (r != 0) {
+    if (roundUp && product > 0) ++q;
+    if (!roundUp && product < 0) --q;
+  }
+  if (q > INT32_MAX || q < INT32_MIN) return invalid("value out of range");
+  return static_cast<int32_t>(q);
+}
+
+IntOrString maxSurgeOrDefault(const CanaryStrategy& canary) {
+  return canary.maxSurge ? *canary.maxSurge
+                         : IntOrString{std::to_string(kDefaultMaxSurgePercent) + "%"};
+}
+
+IntOrString maxUnavailableOrDefault(const CanaryStrategy& canary) {
+  return canary.maxUnavailable ? *canary.maxUnavailable
+                               : IntOrString{std::to_string(kDefaultMaxUnavailablePercent) + "%"};
+}
+
+Result<Fenceposts> resolveFenceposts(const IntOrString& maxSurge, const IntOrString& maxUnavailable,
+                                     int32_t replicas) {
+  auto surge = resolveIntOrPercent(maxSurge, replicas, true);
+  if (!surge) return std::unexpected(surge.error());
+  auto unavailable = resolveIntOrPercent(maxUnavailable, replicas, false);
+  if (!unavailable) return std::unexpected(unavailable.error());
+  Fenceposts f{*surge, *unavailable};
+  if (f.maxSurge == 0 && f.maxUnavailable == 0) f.maxUnavailable = 1;
+  return f;
+}
+
+std::string formatRfc3339(Time t) {
+  auto ms = t.time_since_epoch().count();
+  int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  int64_t milli = ms - secs * 1000;
+  std::chrono::sys_days days{
+      std::chrono::days{secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400)}};
+  int64_t rem = secs - days.time_since_epoch().count() * 86400;
+  std::chrono::year_month_day ymd{days};
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), rem / 3600,
+                  (rem % 3600) / 60, rem % 60);
+  if (milli != 0) out += fmt::format(".{:03}", milli);
+  return out + "Z";
+}
+
+Result<Time> parseRfc3339(std::string_view text) {
+  auto bad = [&] { return invalid("invalid time \"" + std::string(text) + "\": want RFC 3339"); };
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
+  if (text.size() < 20) return bad();
+  auto num = [&](size_t pos, size_t len, int* out) {
+    for (size_t i = pos; i < pos + len; ++i)
+      if (!isDigit(text[i])) return false;
+    *out = 0;
+    for (size_t i = pos; i < pos + len; ++i) *out = *out * 10 + (text[i] - '0');
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (!num(0, 4, &year) || text[4] != '-' || !num(5, 2, &month) || text[7] != '-' ||
+      !num(8, 2, &day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+      !num(11, 2, &hour) || text[13] != ':' || !num(14, 2, &minute) || text[16] != ':' ||
+      !num(17, 2, &second)) {
+    return bad();
+  }
+  size_t i = 19;
+  int64_t millis = 0;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    size_t start = i;
+    int digits = 0;
+    while (i < text.size() && isDigit(text[i])) {
+      if (digits < 3) {
+        millis = millis * 10 + (text[i] - '0');
+        ++digits;
+      }
+      ++i;
+    }
+    if (i == start) return bad();
+    while (digits < 3) {
+      millis *= 10;
+      ++digits;
+    }
+  }
+  int offsetMinutes = 0;
+  if (i < text.size() && (text[i] == 'Z' || text[i] == 'z')) {
+    ++i;
+  } else if (i + 6 == text.size() && (text[i] == '+' || text[i] == '-')) {
+    int oh, om;
+    if (!num(i + 1, 2, &oh) || text[i + 3] != ':' || !num(i + 4, 2, &om)) return bad();
+    offsetMinutes = (oh * 60 + om) * (text[i] == '-' ? -1 : 1);
+    i += 6;
+  } else {
+    return bad();
+  }
+  if (i != text.size()) return bad();
+  std::chrono::year_month_day ymd{std::chrono::year{year},
+                                  std::chrono::month{static_cast<unsigned>(month)},
+                                  std::chrono::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return bad();
+  std::chrono::sys_days days{ymd};
+  int64_t secs = days.time_since_epoch().count() * 86400 + hour * 3600 + minute * 60 + second -
+                 offsetMinutes * 60;
+  return Time(std::chrono::milliseconds(secs * 1000 + millis));
+}
+
+}  // namespace ramp::spec

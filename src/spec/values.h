@@ -1,0 +1,70 @@
+#pragma once
+
+// Pure helpers that interpret spec values the way Argo Rollouts does: Go durations, pause
+// durations, IntOrString percentages against a replica count (with Argo's rounding), and the
+// maxSurge/maxUnavailable fence posts. The rollout and analysis engines use these; validation
+// uses them to reject values they cannot interpret.
+//
+// Pure functions; thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ramp/error.h"
+#include "ramp/spec/meta.h"
+#include "ramp/spec/rollout.h"
+
+namespace ramp::spec {
+
+// Parses a Go duration ("300ms", "1.5h", "2h45m", "-1m", "0"), exactly as Go's
+// time.ParseDuration: units ns, us (µs, μs), ms, s, m, h; a bare "0" is allowed; anything else
+// without a unit is an error. Returns nanoseconds, or kInvalidArgument with a message naming the
+// text (empty, unknown unit, missing unit, overflow).
+Result<std::chrono::nanoseconds> parseGoDuration(std::string_view text);
+
+// Formats nanoseconds the way Go's Duration.String does ("1h30m0s", "500ms", "0s").
+std::string formatGoDuration(std::chrono::nanoseconds d);
+
+// True when `text` holds an unresolved "{{ ... }}" placeholder (e.g. "{{args.count}}").
+bool isTemplated(std::string_view text);
+
+// Seconds of a canary pause step's duration, as Argo's RolloutPause.DurationSeconds: an int is
+// seconds; a string is first read as integer seconds, then as a Go duration (truncated to whole
+// seconds). Returns kInvalidArgument when the string is neither. The value may be negative
+// (validation rejects that).
+Result<int64_t> pauseDurationSeconds(const IntOrString& duration);
+
+// Resolves an IntOrString against `total` as Argo does (the deprecated apimachinery
+// GetValueFromIntOrPercent): an int is itself; a string is a percentage whether or not it ends
+// in '%' ("25%" and "25" both mean 25%), scaled by total and rounded up (roundUp) or down.
+// Returns kInvalidArgument for a string that is not an integer with an optional '%'.
+Result<int32_t> resolveIntOrPercent(const IntOrString& value, int32_t total, bool roundUp);
+
+// True for a string IntOrString without '%' that is a plain integer ("1"): Argo reads it as a
+// percentage (issue #4567); lint warns about it.
+bool isBarePercentString(const IntOrString& value);
+
+// maxSurge / maxUnavailable of a canary, or their default (25%).
+IntOrString maxSurgeOrDefault(const CanaryStrategy& canary);
+IntOrString maxUnavailableOrDefault(const CanaryStrategy& canary);
+
+struct Fenceposts {
+  int32_t maxSurge = 0;
+  int32_t maxUnavailable = 0;
+  bool operator==(const Fenceposts&) const = default;
+};
+
+// Argo's resolveFenceposts: maxSurge rounded up, maxUnavailable rounded down, both against
+// `replicas`; when both come out 0, maxUnavailable becomes 1. Errors as resolveIntOrPercent.
+Result<Fenceposts> resolveFenceposts(const IntOrString& maxSurge, const IntOrString& maxUnavailable,
+                                     int32_t replicas);
+
+// Formats and parses RFC 3339 UTC times ("2026-11-22T10:50:24Z"; fractional seconds kept to the
+// millisecond, a numeric offset accepted on input). parseRfc3339 returns kInvalidArgument on
+// anything else.
+std::string formatRfc3339(Time t);
+Result<Time> parseRfc3339(std::string_view text);
+
+}  // namespace ramp::spec
