@@ -519,6 +519,56 @@ TEST(CanaryRevisionHistory, OldRevisionsBeyondTheLimitAreRetired) {
   EXPECT_EQ(w.revision(w.hashOf("demo:v1")), nullptr);
 }
 
+TEST(CanaryManualPause, HaltsScalingAndRecordsThePauseDuration) {
+  World w = deployed(kSteps);
+  w.rollout = *pause(w.rollout);
+  testing::setImage(w.rollout, "demo:v2");
+  w.settle();
+  w.now = at(5);
+  Plan p = w.settle();
+  EXPECT_EQ(phaseOf(p), "Paused");
+  EXPECT_EQ(p.status.message, "manually paused");
+  EXPECT_EQ(w.revision(w.hashOf("demo:v2"))->desiredReplicas, 0);  // nothing scaled
+  w.now = at(95);
+  w.rollout = *resume(w.rollout);
+  p = w.settle();
+  EXPECT_EQ(p.status.duration->totalManualPauseDurationSeconds, 95);
+  EXPECT_EQ(w.revision(w.hashOf("demo:v2"))->desiredReplicas, 1);
+}
+
+TEST(CanaryMirrorRoute, StepBecomesARouterAction) {
+  World w = deployed(
+      "      trafficRouting:\n"
+      "        plugins: {ramp/haproxy: {}}\n"
+      "        managedRoutes: [{name: mirror}]\n"
+      "      steps:\n"
+      "      - setMirrorRoute:\n"
+      "          name: mirror\n"
+      "          percentage: 35\n"
+      "          match:\n"
+      "          - method: {exact: GET}\n"
+      "      - pause: {}\n");
+  testing::setImage(w.rollout, "demo:v2");
+  Plan p = w.settle();
+  EXPECT_EQ(p.status.currentStepIndex, 1);  // completes at once
+  bool mirrored = false;
+  for (const auto& plan : w.history)
+    for (const auto& m : actionsOf<SetMirrorRoute>(plan))
+      mirrored = mirrored || (m.route.name == "mirror" && m.route.percentage == 35);
+  EXPECT_TRUE(mirrored);
+}
+
+TEST(CanaryInvalidSpec, WorkloadRefIsReportedAsInvalidSpec) {
+  spec::Rollout r = testing::parseRollout(canaryYaml(kSteps));
+  r.spec.template_.reset();
+  r.spec.workloadRef = spec::WorkloadRef{"apps/v1", "Deployment", "demo", ""};
+  Plan p = reconcileRollout(r, Observed{}, at(0));
+  EXPECT_EQ(phaseOf(p), "Degraded");
+  EXPECT_NE(p.status.message.find("InvalidSpec: workloadRef is not supported"), std::string::npos)
+      << p.status.message;
+  EXPECT_TRUE(p.actions.empty());
+}
+
 TEST(CanaryHashes, PodTemplateHashIsStableAndSafeEncoded) {
   World w;
   w.rollout = testing::parseRollout(canaryYaml(kSteps));
