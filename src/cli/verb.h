@@ -30,6 +30,7 @@ std::vector<VerbPtr> builtinVerbs();
 
 // Factories, one per verb file.
 VerbPtr makeVersionVerb();
+VerbPtr makeAnalyzeVerb();
 VerbPtr makeLintVerb();
 
 }  // namespace ramp::cli

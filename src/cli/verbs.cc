@@ -5,6 +5,7 @@ namespace ramp::cli {
 std::vector<VerbPtr> builtinVerbs() {
   std::vector<VerbPtr> verbs;
   verbs.push_back(makeVersionVerb());
+  verbs.push_back(makeAnalyzeVerb());
   verbs.push_back(makeLintVerb());
   return verbs;
 }
