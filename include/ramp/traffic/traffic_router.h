@@ -29,7 +29,7 @@ struct Endpoint {
   std::string name;     // stable, unique within the revision (e.g. "demo-6f9c-0")
   std::string address;  // IP or host, usually 127.0.0.1 on the process platform
   int port = 0;
-  bool ready = false;   // only ready endpoints receive traffic
+  bool ready = false;  // only ready endpoints receive traffic
   bool operator==(const Endpoint&) const = default;
 };
 
@@ -101,8 +101,7 @@ class TrafficRouter {
 
   // Sends `canaryWeight` percent (of maxTrafficWeight, default 100) to the canary and the rest
   // to stable. On error returns an Error naming the proxy and the command that failed.
-  virtual Status setWeight(int32_t canaryWeight,
-                           std::span<const WeightDestination> additional) = 0;
+  virtual Status setWeight(int32_t canaryWeight, std::span<const WeightDestination> additional) = 0;
 
   // Reads the applied weights back and compares them with `canaryWeight`.
   virtual Result<WeightCheck> verifyWeight(int32_t canaryWeight,
