@@ -1,7 +1,6 @@
 # Every third-party library comes from a Debian bookworm package (scripts/bootstrap.sh).
 find_package(Threads REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)   # nlohmann_json::nlohmann_json
-find_package(yaml-cpp 0.7 REQUIRED)         # plain `yaml-cpp` target in 0.7
 find_package(CURL REQUIRED)                 # CURL::libcurl
 find_package(SQLite3 REQUIRED)              # SQLite::SQLite3
 find_package(OpenSSL REQUIRED)              # OpenSSL::SSL OpenSSL::Crypto
@@ -13,6 +12,9 @@ find_package(PkgConfig REQUIRED)
 # Debian's cpp-httplib is a compiled library: its compile flags MUST come from pkg-config or the
 # class layouts differ and it crashes at run time (platform-notes §1).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# libyaml (C event API), not yaml-cpp: yaml-cpp 0.7 loops forever on some malformed flow input
+# (docs/spec.md).
+pkg_check_modules(LIBYAML REQUIRED IMPORTED_TARGET yaml-0.1)  # PkgConfig::LIBYAML
 if(NOT RAMP_FUZZ)
   find_package(GTest REQUIRED)
   include(GoogleTest)

@@ -1,12 +1,14 @@
 #include "spec/node.h"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
 #include <charconv>
 #include <cmath>
 #include <exception>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
 
 namespace ramp::spec::internal {
 namespace {
@@ -136,63 +138,6 @@ bool charge(Budget& budget, int depth) {
   return true;
 }
 
-bool convertYaml(const YAML::Node& y, Node& out, Budget& budget, int depth) {
-  if (!charge(budget, depth)) return false;
-  YAML::Mark mark = y.Mark();
-  out.line = mark.line >= 0 ? mark.line + 1 : 0;
-  out.column = mark.column >= 0 ? mark.column + 1 : 0;
-  switch (y.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null: out.type = Type::kNull; return true;
-    case YAML::NodeType::Scalar: {
-      const std::string& tag = y.Tag();
-      const std::string& s = y.Scalar();
-      if (tag == "!" || tag == "tag:yaml.org,2002:str" || tag == "!!str") {
-        out.type = Type::kString;
-        out.text = s;
-      } else if (tag == "tag:yaml.org,2002:binary" || tag == "!!binary") {
-        out.type = Type::kString;
-        out.text = s;
-      } else {
-        resolvePlain(s, out);
-      }
-      return true;
-    }
-    case YAML::NodeType::Sequence: {
-      out.type = Type::kSeq;
-      out.items.reserve(y.size() < 4096 ? y.size() : 4096);
-      for (YAML::Node item : y) {
-        out.items.emplace_back();
-        if (!convertYaml(item, out.items.back(), budget, depth + 1)) return false;
-      }
-      return true;
-    }
-    case YAML::NodeType::Map: {
-      out.type = Type::kMap;
-      for (auto it = y.begin(); it != y.end(); ++it) {
-        MapEntry entry;
-        YAML::Node key = it->first;
-        YAML::Node value = it->second;
-        YAML::Mark km = key.Mark();
-        entry.line = km.line >= 0 ? km.line + 1 : 0;
-        entry.column = km.column >= 0 ? km.column + 1 : 0;
-        if (!charge(budget, depth + 1)) return false;
-        if (key.IsScalar()) {
-          entry.key = key.Scalar();
-        } else if (key.IsNull()) {
-          entry.key = "null";
-        } else {
-          entry.key = "<non-scalar key>";
-        }
-        if (!convertYaml(value, entry.value, budget, depth + 1)) return false;
-        out.entries.push_back(std::move(entry));
-      }
-      return true;
-    }
-  }
-  return true;
-}
-
 bool convertJson(const nlohmann::json& j, Node& out, Budget& budget, int depth) {
   if (!charge(budget, depth)) return false;
   switch (j.type()) {
@@ -316,6 +261,262 @@ bool checkSize(std::string_view text, std::string_view file, const DecodeLimits&
   return true;
 }
 
+// The YAML graph as libyaml's events describe it, before typing and alias expansion. Nodes live
+// in one vector and refer to each other by index, so an alias is just a second reference to its
+// anchored node (as yaml-cpp did) and freeing a deep tree needs no recursion.
+struct RawNode {
+  enum class Kind : uint8_t { kNull, kScalar, kSeq, kMap };
+  Kind kind = Kind::kNull;
+  bool asString = false;  // scalar: a string as is (quoted, block, or tagged !, !!str, !!binary)
+  int32_t line = 0;       // 1-based
+  int32_t column = 0;
+  std::string text;
+  std::vector<uint32_t> children;  // kSeq: items; kMap: key, value, key, value...
+};
+
+struct RawGraph {
+  std::vector<RawNode> nodes;
+  std::vector<uint32_t> roots;  // one per document
+};
+
+// Owns a libyaml parser; frees it on every path.
+class YamlParser {
+ public:
+  YamlParser() { ok_ = yaml_parser_initialize(&parser_) != 0; }
+  ~YamlParser() {
+    if (ok_) yaml_parser_delete(&parser_);
+  }
+  YamlParser(const YamlParser&) = delete;
+  YamlParser& operator=(const YamlParser&) = delete;
+  bool ok() const { return ok_; }
+  yaml_parser_t* get() { return &parser_; }
+
+ private:
+  yaml_parser_t parser_{};
+  bool ok_ = false;
+};
+
+// Owns one libyaml event.
+class YamlEvent {
+ public:
+  YamlEvent() = default;
+  ~YamlEvent() { reset(); }
+  YamlEvent(const YamlEvent&) = delete;
+  YamlEvent& operator=(const YamlEvent&) = delete;
+  yaml_event_t* get() { return &event_; }
+  void reset() {
+    if (filled_) yaml_event_delete(&event_);
+    filled_ = false;
+  }
+  void setFilled() { filled_ = true; }
+
+ private:
+  yaml_event_t event_{};
+  bool filled_ = false;
+};
+
+bool isNullString(std::string_view s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+std::string syntaxMessage(const yaml_parser_t& p) {
+  std::string message = "not valid YAML: ";
+  if (p.error == YAML_MEMORY_ERROR) return message + "out of memory";
+  message += p.problem != nullptr ? p.problem : "syntax error";
+  if (p.context != nullptr) {
+    message += " (" + std::string(p.context) + " started at line " +
+               std::to_string(p.context_mark.line + 1) + ", column " +
+               std::to_string(p.context_mark.column + 1) + ")";
+  }
+  return message;
+}
+
+// Reads every document of `text` into `graph`. Returns false and fills `out` on a syntax error,
+// an undefined alias, or a collection nested deeper than maxDepth (rejected as soon as it opens,
+// so input of any depth costs bounded time and memory).
+bool readYaml(std::string_view text, std::string_view file, const DecodeLimits& limits,
+              RawGraph& graph, LoadOutput& out) {
+  YamlParser parser;
+  if (!parser.ok()) {
+    out.failed = true;
+    out.diagnostics.push_back(fatal(file, 0, 0, "not valid YAML: out of memory"));
+    return false;
+  }
+  yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  const size_t keepDepth = static_cast<size_t>(limits.maxDepth < 0 ? 0 : limits.maxDepth) + 1;
+  std::vector<uint32_t> open;   // collections being read, outermost first
+  std::vector<bool> openBlock;  // whether each is block style (not flow)
+  // An empty value in a block collection (`key:` with nothing after it) takes the position of
+  // whatever follows it, as yaml-cpp placed it; libyaml places it after the colon.
+  std::optional<uint32_t> emptyValue;
+  std::unordered_map<std::string, uint32_t> anchors;  // of the current document
+  YamlEvent event;
+  for (;;) {
+    event.reset();
+    if (yaml_parser_parse(parser.get(), event.get()) == 0) {
+      const yaml_parser_t& p = *parser.get();
+      out.failed = true;
+      int32_t line = static_cast<int32_t>(p.problem_mark.line) + 1;
+      int32_t column = static_cast<int32_t>(p.problem_mark.column) + 1;
+      if (p.error == YAML_READER_ERROR) {  // placed by byte offset, not by mark
+        line = 1;
+        column = 1;
+        for (size_t k = 0; k < p.problem_offset && k < text.size(); ++k) {
+          if (text[k] == '\n') {
+            ++line;
+            column = 1;
+          } else if ((static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) {
+            ++column;
+          }
+        }
+      }
+      out.diagnostics.push_back(fatal(file, line, column, syntaxMessage(p)));
+      return false;
+    }
+    event.setFilled();
+    const yaml_event_t& e = *event.get();
+    if (emptyValue) {
+      graph.nodes[*emptyValue].line = static_cast<int32_t>(e.start_mark.line) + 1;
+      graph.nodes[*emptyValue].column = static_cast<int32_t>(e.start_mark.column) + 1;
+      emptyValue.reset();
+    }
+    if (e.type == YAML_STREAM_END_EVENT) return true;
+    if (e.type == YAML_DOCUMENT_START_EVENT) {
+      anchors.clear();
+      continue;
+    }
+    bool isStart = e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT;
+    bool isEnd = e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT;
+    bool isNode = isStart || e.type == YAML_SCALAR_EVENT || e.type == YAML_ALIAS_EVENT;
+    if (isEnd) {
+      open.pop_back();
+      openBlock.pop_back();
+      continue;
+    }
+    if (!isNode) continue;  // document end, stream start
+    uint32_t index = 0;
+    if (e.type == YAML_ALIAS_EVENT) {
+      auto it = anchors.find(reinterpret_cast<const char*>(e.data.alias.anchor));
+      if (it == anchors.end()) {
+        out.failed = true;
+        out.diagnostics.push_back(
+            fatal(file, static_cast<int32_t>(e.start_mark.line) + 1,
+                  static_cast<int32_t>(e.start_mark.column) + 1,
+                  "not valid YAML: alias *" +
+                      std::string(reinterpret_cast<const char*>(e.data.alias.anchor)) +
+                      " refers to no anchor defined before it"));
+        return false;
+      }
+      index = it->second;  // the anchored node itself, marks included (as yaml-cpp)
+    } else {
+      index = static_cast<uint32_t>(graph.nodes.size());
+      graph.nodes.emplace_back();
+      RawNode& n = graph.nodes.back();
+      n.line = static_cast<int32_t>(e.start_mark.line) + 1;
+      n.column = static_cast<int32_t>(e.start_mark.column) + 1;
+      const yaml_char_t* anchor = nullptr;
+      if (e.type == YAML_SCALAR_EVENT) {
+        anchor = e.data.scalar.anchor;
+        std::string_view value(reinterpret_cast<const char*>(e.data.scalar.value),
+                               e.data.scalar.length);
+        const char* tag = reinterpret_cast<const char*>(e.data.scalar.tag);
+        if (tag == nullptr) {
+          bool plain = e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+          n.kind = plain && isNullString(value) ? RawNode::Kind::kNull : RawNode::Kind::kScalar;
+          n.asString = !plain;
+        } else {
+          std::string_view t = tag;
+          n.kind = RawNode::Kind::kScalar;
+          n.asString = t == "!" || t == "tag:yaml.org,2002:str" || t == "!!str" ||
+                       t == "tag:yaml.org,2002:binary" || t == "!!binary";
+        }
+        if (n.kind == RawNode::Kind::kScalar) n.text = value;
+        if (tag == nullptr && anchor == nullptr && value.empty() &&
+            e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+            e.start_mark.index == e.end_mark.index && !openBlock.empty() && openBlock.back()) {
+          emptyValue = index;
+        }
+      } else if (open.size() >= keepDepth) {
+        // Stop here: past maxDepth the input is rejected anyway, and libyaml's scanner does
+        // work proportional to the flow depth for every token.
+        const RawNode& root = graph.nodes[open.front()];
+        out.failed = true;
+        out.diagnostics.push_back(fatal(
+            file, root.line, root.column,
+            "input rejected: nesting deeper than " + std::to_string(limits.maxDepth) + " levels"));
+        return false;
+      } else {
+        n.kind = e.type == YAML_SEQUENCE_START_EVENT ? RawNode::Kind::kSeq : RawNode::Kind::kMap;
+        anchor = e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor
+                                                     : e.data.mapping_start.anchor;
+      }
+      // Registered when the node starts, so an alias inside it refers to it (a cycle, which
+      // conversion stops at maxDepth), as yaml-cpp did.
+      if (anchor != nullptr) anchors[reinterpret_cast<const char*>(anchor)] = index;
+    }
+    if (open.empty()) {
+      graph.roots.push_back(index);
+    } else {
+      graph.nodes[open.back()].children.push_back(index);
+    }
+    if (isStart) {
+      open.push_back(index);
+      openBlock.push_back(e.type == YAML_SEQUENCE_START_EVENT
+                              ? e.data.sequence_start.style == YAML_BLOCK_SEQUENCE_STYLE
+                              : e.data.mapping_start.style == YAML_BLOCK_MAPPING_STYLE);
+    }
+  }
+}
+
+bool convertYaml(const RawGraph& graph, uint32_t index, Node& out, Budget& budget, int depth) {
+  if (!charge(budget, depth)) return false;
+  const RawNode& y = graph.nodes[index];
+  out.line = y.line;
+  out.column = y.column;
+  switch (y.kind) {
+    case RawNode::Kind::kNull: out.type = Type::kNull; return true;
+    case RawNode::Kind::kScalar:
+      if (y.asString) {
+        out.type = Type::kString;
+        out.text = y.text;
+      } else {
+        resolvePlain(y.text, out);
+      }
+      return true;
+    case RawNode::Kind::kSeq: {
+      out.type = Type::kSeq;
+      out.items.reserve(y.children.size() < 4096 ? y.children.size() : 4096);
+      for (uint32_t item : y.children) {
+        out.items.emplace_back();
+        if (!convertYaml(graph, item, out.items.back(), budget, depth + 1)) return false;
+      }
+      return true;
+    }
+    case RawNode::Kind::kMap: {
+      out.type = Type::kMap;
+      for (size_t i = 0; i + 1 < y.children.size(); i += 2) {
+        const RawNode& key = graph.nodes[y.children[i]];
+        MapEntry entry;
+        entry.line = key.line;
+        entry.column = key.column;
+        if (!charge(budget, depth + 1)) return false;
+        if (key.kind == RawNode::Kind::kScalar) {
+          entry.key = key.text;
+        } else if (key.kind == RawNode::Kind::kNull) {
+          entry.key = "null";
+        } else {
+          entry.key = "<non-scalar key>";
+        }
+        if (!convertYaml(graph, y.children[i + 1], entry.value, budget, depth + 1)) return false;
+        out.entries.push_back(std::move(entry));
+      }
+      return true;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* typeName(Node::Type type) {
@@ -334,39 +535,25 @@ const char* typeName(Node::Type type) {
 LoadOutput loadYaml(std::string_view text, std::string_view file, const DecodeLimits& limits) {
   LoadOutput out;
   if (!checkSize(text, file, limits, out) || !checkText(text, file, out)) return out;
-  std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    out.failed = true;
-    int32_t line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
-    int32_t column = e.mark.column >= 0 ? e.mark.column + 1 : 0;
-    out.diagnostics.push_back(fatal(file, line, column, "not valid YAML: " + e.msg));
-    return out;
-  } catch (const std::exception& e) {
+    RawGraph graph;
+    if (!readYaml(text, file, limits, graph, out)) return out;
+    Budget budget{limits, 0, {}};
+    for (uint32_t root : graph.roots) {
+      Node n;
+      if (!convertYaml(graph, root, n, budget, 0)) {
+        out.failed = true;
+        out.documents.clear();
+        const RawNode& r = graph.nodes[root];
+        out.diagnostics.push_back(fatal(file, r.line, r.column, "input rejected: " + budget.error));
+        return out;
+      }
+      out.documents.push_back(std::move(n));
+    }
+  } catch (const std::exception& e) {  // std::bad_alloc
+    out = LoadOutput{};
     out.failed = true;
     out.diagnostics.push_back(fatal(file, 0, 0, std::string("not valid YAML: ") + e.what()));
-    return out;
-  }
-  Budget budget{limits, 0, {}};
-  for (const YAML::Node& doc : docs) {
-    Node n;
-    bool ok = false;
-    try {
-      ok = convertYaml(doc, n, budget, 0);
-    } catch (const std::exception& e) {
-      budget.error = std::string("not valid YAML: ") + e.what();
-    }
-    if (!ok) {
-      out.failed = true;
-      out.documents.clear();
-      YAML::Mark m = doc.Mark();
-      out.diagnostics.push_back(fatal(file, m.line >= 0 ? m.line + 1 : 0,
-                                      m.column >= 0 ? m.column + 1 : 0,
-                                      "input rejected: " + budget.error));
-      return out;
-    }
-    out.documents.push_back(std::move(n));
   }
   return out;
 }

@@ -1,8 +1,9 @@
 #pragma once
 
-// Node: the generic tree the decoder reads, built from YAML (yaml-cpp, with line/column marks)
-// or JSON (nlohmann). Scalars are already typed (YAML 1.2 core schema for plain scalars; quoted
-// scalars are strings). Internal to src/spec.
+// Node: the generic tree the decoder reads, built from YAML (libyaml's event parser, with
+// line/column marks; not yaml-cpp, which loops forever on some malformed flow input) or JSON
+// (nlohmann). Scalars are already typed (YAML 1.2 core schema for plain scalars; quoted scalars
+// are strings). Aliases are expanded, counted against DecodeLimits::maxNodes. Internal to src/spec.
 
 #include <cstdint>
 #include <string>
@@ -47,7 +48,9 @@ struct LoadOutput {
   bool failed = false;  // not readable at all; documents is empty
 };
 
-// Loads all YAML documents of `text` within `limits`.
+// Loads all YAML documents of `text` within `limits`. On a syntax error, an undefined alias,
+// binary input or a limit exceeded: `failed`, no documents, and one diagnostic with the
+// line/column of the problem. Always returns (libyaml reads the input in one pass).
 LoadOutput loadYaml(std::string_view text, std::string_view file, const DecodeLimits& limits);
 
 // Loads one JSON value within `limits`.

@@ -421,7 +421,7 @@ TEST(BadInputTest, HugeInputIsCapped) {
 }
 
 TEST(BadInputTest, DeepNestingIsCapped) {
-  // Deeper than ramp's cap (64) but within yaml-cpp's own guard: ramp's message.
+  // Deeper than ramp's cap (64): ramp's message.
   std::string deep = "a: " + std::string(100, '[') + std::string(100, ']') + "\n";
   ParseOutput out = parseDocuments(deep, "deep.yaml");
   EXPECT_TRUE(out.unreadable);
@@ -445,6 +445,47 @@ TEST(BadInputTest, AliasBombIsCapped) {
   EXPECT_TRUE(out.unreadable);
   ASSERT_FALSE(out.diagnostics.empty());
   EXPECT_NE(out.diagnostics[0].message.find("alias"), std::string::npos) << dump(out.diagnostics);
+}
+
+TEST(BadInputTest, MalformedFlowInputReturnsADiagnostic) {
+  // yaml-cpp 0.7 looped forever on these bytes (fuzz/corpus/fuzz_spec/yamlcpp-flow-hang.yaml);
+  // the loader must return, with the syntax error's position and libyaml's reason.
+  const std::string text =
+      "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Rollout\",\"metadata\":{\"nam:bb\"}},"
+      "\"template\":{\"metadata\":{\"labels\":{\"a\":\"b\"}}{\"\x01uration\":\"1h\"}}]}\x7f}}";
+  ParseOutput out = parseDocuments(text, "hang.yaml");
+  EXPECT_TRUE(out.unreadable);
+  EXPECT_TRUE(out.documents.empty());
+  ASSERT_EQ(out.diagnostics.size(), 1u) << dump(out.diagnostics);
+  EXPECT_EQ(out.diagnostics[0].file, "hang.yaml");
+  EXPECT_EQ(out.diagnostics[0].line, 1);
+  EXPECT_GT(out.diagnostics[0].column, 1);
+  EXPECT_NE(out.diagnostics[0].message.find("not valid YAML: "), std::string::npos);
+}
+
+TEST(BadInputTest, VeryDeepWellFormedNestingGetsTheNestingMessage) {
+  std::string deep = "a: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  ParseOutput out = parseDocuments(deep, "deep.yaml");
+  EXPECT_TRUE(out.unreadable);
+  ASSERT_EQ(out.diagnostics.size(), 1u) << dump(out.diagnostics);
+  EXPECT_NE(out.diagnostics[0].message.find("nesting deeper than 64 levels"), std::string::npos)
+      << dump(out.diagnostics);
+}
+
+TEST(BadInputTest, UndefinedAliasIsUnreadable) {
+  ParseOutput out = parseDocuments("a: 1\nb: *nowhere\n", "alias.yaml");
+  EXPECT_TRUE(out.unreadable);
+  ASSERT_EQ(out.diagnostics.size(), 1u) << dump(out.diagnostics);
+  EXPECT_EQ(out.diagnostics[0].line, 2);
+  EXPECT_EQ(out.diagnostics[0].column, 4);
+  EXPECT_NE(out.diagnostics[0].message.find("*nowhere"), std::string::npos);
+}
+
+TEST(BadInputTest, SelfReferentialAnchorIsCapped) {
+  ParseOutput out = parseDocuments("a: &x [*x]\n", "cycle.yaml");
+  EXPECT_TRUE(out.unreadable);
+  ASSERT_EQ(out.diagnostics.size(), 1u) << dump(out.diagnostics);
+  EXPECT_NE(out.diagnostics[0].message.find("nesting"), std::string::npos);
 }
 
 TEST(BadInputTest, WrongTypesEverywhereNeverCrash) {
