@@ -24,5 +24,7 @@ function(ramp_test name)
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
                        PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
-                       ENVIRONMENT "RAMP_SOURCE_DIR=${CMAKE_SOURCE_DIR}\\;RAMP_BINARY_DIR=${CMAKE_BINARY_DIR}")
+                       # One variable only: a ';' inside ENVIRONMENT does not survive
+                       # gtest_discover_tests. Tests find the build dir via tests/harness.
+                       ENVIRONMENT "RAMP_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endfunction()
