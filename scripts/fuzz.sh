@@ -9,8 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 found=0
-for bin in "$build"/fuzz/fuzz_*; do
-  [ -x "$bin" ] || continue
+[ -d "$build/fuzz" ] || { echo "fuzz: no fuzz targets built in $build" >&2; exit 1; }
+for bin in $(find "$build/fuzz" -type f -name 'fuzz_*' -perm -u+x | sort); do
   name=$(basename "$bin")
   found=$((found + 1))
   mkdir -p "$scratch/$name"
@@ -24,4 +24,5 @@ for bin in "$build"/fuzz/fuzz_*; do
     }
   grep -E 'stat::number_of_executed_units' "$scratch/$name.log" | sed "s/^/  /"
 done
+if [ "$found" -eq 0 ]; then echo "fuzz: no fuzz targets found in $build/fuzz" >&2; exit 1; fi
 echo "fuzz: $found targets passed"
