@@ -1,0 +1,52 @@
+// The one explicit registration list: every platform, traffic router and metric provider ramp
+// ships, by name. Adding an extension means adding one line here (and its library to
+// CMakeLists.txt); nothing else knows the full set.
+
+#include <cstdlib>
+
+#include "analysis/providers/builtin.h"
+#include "ramp/registry.h"
+#include "traffic/haproxy/haproxy_router.h"
+#include "traffic/nginx/nginx_router.h"
+
+namespace ramp {
+namespace {
+
+// prometheus, web and job are built by the providers module's own factory.
+Result<analysis::MetricProviderPtr> builtinProvider(const spec::MetricProviderSpec& spec,
+                                                    const ExtensionContext& context) {
+  analysis::providers::ProviderEnv env;
+  env.clock = context.clock;
+  env.stateDir = context.dataDir.empty() ? std::string() : context.dataDir + "/provider.job";
+  env.redactor = context.redactor;
+  env.prometheusAddress = context.prometheusAddress;
+  return analysis::providers::makeBuiltinProvider(spec, env);
+}
+
+template <class Router>
+RouterFactory routerFactory() {
+  return [](const RouterContext& router,
+            const ExtensionContext& context) -> Result<traffic::TrafficRouterPtr> {
+    auto r = Router::create(router.configJson, router.maxTrafficWeight, *context.clock);
+    if (!r) return std::unexpected(r.error());
+    return traffic::TrafficRouterPtr(std::move(*r));
+  };
+}
+
+void must(Status status) {
+  // A failure here is a programming error in this list (a duplicate or malformed name).
+  if (!status) std::abort();
+}
+
+}  // namespace
+
+void registerBuiltins(Registry& registry) {
+  must(registry.addProvider("provider.prometheus", builtinProvider));
+  must(registry.addProvider("provider.web", builtinProvider));
+  must(registry.addProvider("provider.job", builtinProvider));
+
+  must(registry.addRouter("traffic.haproxy", routerFactory<traffic::haproxy::HaproxyRouter>()));
+  must(registry.addRouter("traffic.nginx", routerFactory<traffic::nginx::NginxRouter>()));
+}
+
+}  // namespace ramp
