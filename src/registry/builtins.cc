@@ -5,9 +5,12 @@
 #include <cstdlib>
 
 #include "analysis/providers/builtin.h"
+#include "analysis/providers/sim/sim_provider.h"
+#include "platform/sim/sim_driver.h"
 #include "ramp/registry.h"
 #include "traffic/haproxy/haproxy_router.h"
 #include "traffic/nginx/nginx_router.h"
+#include "traffic/sim/sim_router.h"
 
 namespace ramp {
 namespace {
@@ -44,9 +47,13 @@ void registerBuiltins(Registry& registry) {
   must(registry.addProvider("provider.prometheus", builtinProvider));
   must(registry.addProvider("provider.web", builtinProvider));
   must(registry.addProvider("provider.job", builtinProvider));
+  must(registry.addProvider("provider.sim", analysis::providers::makeSimProvider));
 
   must(registry.addRouter("traffic.haproxy", routerFactory<traffic::haproxy::HaproxyRouter>()));
   must(registry.addRouter("traffic.nginx", routerFactory<traffic::nginx::NginxRouter>()));
+  must(registry.addRouter("traffic.sim", traffic::makeSimRouter));
+
+  must(registry.addPlatform("platform.sim", platform::makeSimDriver));
 }
 
 }  // namespace ramp
