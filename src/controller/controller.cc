@@ -1,0 +1,776 @@
+#include "controller/controller.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <variant>
+
+#include "analysis/engine.h"
+#include "analysis/runner.h"
+#include "analysis/secret_dir.h"
+#include "rollout/engine.h"
+#include "spec/codec.h"
+
+namespace ramp::controller {
+
+using store::ObjectKey;
+
+namespace {
+
+constexpr const char* kRollout = "Rollout";
+constexpr const char* kAnalysisRun = "AnalysisRun";
+constexpr const char* kAnalysisTemplate = "AnalysisTemplate";
+constexpr const char* kClusterAnalysisTemplate = "ClusterAnalysisTemplate";
+
+// Reconcile duration buckets in seconds (Argo's rollout_reconcile histogram uses these).
+constexpr std::array<double, 9> kBuckets = {0.0001, 0.0005, 0.001, 0.005, 0.01,
+                                            0.05,   0.1,    0.5,   1.0};
+
+Result<ObjectKey> parseKey(const std::string& key) {
+  const auto a = key.find('/');
+  const auto b = a == std::string::npos ? std::string::npos : key.find('/', a + 1);
+  if (b == std::string::npos) {
+    return makeError(ErrorCode::kInvalidArgument, "malformed queue key \"" + key + "\"");
+  }
+  return ObjectKey{key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
+}
+
+std::string rolloutKeyOf(const ObjectKey& key) { return key.namespace_ + "/" + key.name; }
+
+bool finished(spec::AnalysisPhase p) {
+  return p == spec::AnalysisPhase::kSuccessful || p == spec::AnalysisPhase::kFailed ||
+         p == spec::AnalysisPhase::kError || p == spec::AnalysisPhase::kInconclusive;
+}
+
+std::string diagnosticsText(const std::vector<spec::Diagnostic>& diagnostics) {
+  std::string out;
+  for (const auto& d : diagnostics) {
+    if (!out.empty()) out += "; ";
+    out += d.path.empty() ? d.message : d.path + ": " + d.message;
+  }
+  return out;
+}
+
+void addRefs(const std::optional<spec::RolloutAnalysis>& a,
+             std::vector<spec::AnalysisTemplateRef>& out) {
+  if (a)
+    for (const auto& t : a->templates) out.push_back(t);
+}
+
+// Every AnalysisTemplateRef the rollout's strategy names (steps, background, pre/post).
+std::vector<spec::AnalysisTemplateRef> templateRefs(const spec::Rollout& rollout) {
+  std::vector<spec::AnalysisTemplateRef> out;
+  if (const auto& c = rollout.spec.strategy.canary) {
+    for (const auto& step : c->steps) addRefs(step.analysis, out);
+    if (c->analysis)
+      for (const auto& t : c->analysis->templates) out.push_back(t);
+  }
+  if (const auto& b = rollout.spec.strategy.blueGreen) {
+    addRefs(b->prePromotionAnalysis, out);
+    addRefs(b->postPromotionAnalysis, out);
+  }
+  return out;
+}
+
+traffic::StringMatch toMatch(const spec::StringMatch& m) {
+  return traffic::StringMatch{m.exact, m.prefix, m.regex};
+}
+
+traffic::HeaderRoute toHeaderRoute(const spec::SetHeaderRoute& r) {
+  traffic::HeaderRoute out;
+  out.name = r.name;
+  for (const auto& m : r.match) out.match.push_back({m.headerName, toMatch(m.headerValue)});
+  return out;
+}
+
+traffic::MirrorRoute toMirrorRoute(const spec::SetMirrorRoute& r) {
+  traffic::MirrorRoute out;
+  out.name = r.name;
+  out.percentage = r.percentage;
+  for (const auto& m : r.match) {
+    traffic::MirrorRoute::Match match;
+    if (m.method) match.method = toMatch(*m.method);
+    if (m.path) match.path = toMatch(*m.path);
+    for (const auto& [name, value] : m.headers) match.headers.emplace_back(name, toMatch(value));
+    out.match.push_back(std::move(match));
+  }
+  return out;
+}
+
+traffic::RevisionEndpoints endpointsOf(const platform::ObservedWorkload& workload,
+                                       const std::string& hash) {
+  traffic::RevisionEndpoints out;
+  out.podTemplateHash = hash;
+  for (const auto& r : workload.revisions)
+    if (r.podTemplateHash == hash) out.endpoints = r.endpoints;
+  return out;
+}
+
+// True while the platform is still moving toward what it was asked (replicas starting or
+// stopping): the platform does not push changes, so the controller polls.
+bool inMotion(const platform::ObservedWorkload& workload) {
+  for (const auto& r : workload.revisions) {
+    if (r.currentReplicas != r.desiredReplicas || r.availableReplicas != r.desiredReplicas) {
+      return true;
+    }
+  }
+  return false;
+}
+
+store::Event toStoreEvent(const rollout::Event& e, const ObjectKey& object, Time now,
+                          const std::string& actor) {
+  store::Event out;
+  out.time = now;
+  out.object = object;
+  out.type = e.type == "Warning" ? store::EventType::kWarning : store::EventType::kNormal;
+  out.reason = e.reason;
+  out.message = e.message;
+  if (!e.evidence.empty()) out.evidence = nlohmann::json(e.evidence).dump();
+  out.actor = actor;
+  return out;
+}
+
+std::optional<Duration> earlier(std::optional<Duration> a, std::optional<Duration> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+}  // namespace
+
+// The routers of one rollout, rebuilt when its trafficRouting changes.
+struct Controller::RouterSet {
+  std::string configKey;
+  std::vector<traffic::TrafficRouterPtr> routers;
+};
+
+Controller::Controller(store::StateStore& store, const Registry& registry,
+                       platform::WorkloadDriver& driver, ExtensionContext context,
+                       ControllerOptions options)
+    : store_(store),
+      registry_(registry),
+      driver_(driver),
+      context_(std::move(context)),
+      options_(std::move(options)),
+      clock_(*context_.clock),
+      queue_(clock_),
+      histogram_(kBuckets.size() + 1, 0) {
+  if (!options_.secretsDir.empty()) {
+    secrets_ = std::make_unique<analysis::SecretDir>(options_.secretsDir);
+  }
+}
+
+Controller::~Controller() { stop(); }
+
+Status Controller::start() {
+  if (started_) return {};
+  auto rev = store_.currentRevision();
+  if (!rev) return std::unexpected(rev.error());
+  {
+    std::lock_guard lock(mu_);
+    polledRevision_ = *rev;
+  }
+  subscription_ = store_.subscribe([this](const store::Change& c) { onChange(c); });
+  if (auto s = enqueueAll(); !s) {
+    store_.unsubscribe(subscription_);
+    subscription_ = -1;
+    return s;
+  }
+  queue_.addAfter(kResyncKey, options_.resyncPeriod);
+  pool_ = std::make_unique<WorkerPool>(
+      queue_, [this](const std::string& key) { return reconcile(key); }, options_.workers,
+      [this](const std::string& key, const Error& e) { recordError(key, e); });
+  // (WorkerPool runs exactly what process() does, on its threads.)
+  pool_->start();
+  if (options_.externalPoll > Duration(0)) {
+    poller_ = std::thread([this] { runPoller(); });
+  }
+  started_ = true;
+  if (options_.log) {
+    options_.log("controller started: " + std::to_string(options_.workers) + " workers, platform " +
+                 driver_.type());
+  }
+  return {};
+}
+
+void Controller::stop() {
+  {
+    std::lock_guard lock(pollMu_);
+    stopping_ = true;
+  }
+  pollCv_.notify_all();
+  if (poller_.joinable()) poller_.join();
+  if (pool_) pool_->stop();
+  queue_.shutDown();
+  if (subscription_ >= 0) {
+    store_.unsubscribe(subscription_);
+    subscription_ = -1;
+  }
+}
+
+void Controller::runPoller() {
+  std::unique_lock lock(pollMu_);
+  while (!stopping_) {
+    // The poller waits in real time: it exists for other processes, which live in real time.
+    pollCv_.wait_for(lock, options_.externalPoll, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    pollExternalChanges();
+    lock.lock();
+  }
+}
+
+void Controller::pollExternalChanges() {
+  int64_t from;
+  {
+    std::lock_guard lock(mu_);
+    from = polledRevision_;
+  }
+  for (;;) {
+    auto changes = store_.changesSince(from, 1000);
+    if (!changes) {
+      if (changes.error().code == ErrorCode::kFailedPrecondition) {
+        auto rev = store_.currentRevision();
+        (void)enqueueAll();
+        if (rev) from = *rev;
+      }
+      break;
+    }
+    if (changes->empty()) break;
+    for (const auto& c : *changes) {
+      bool self;
+      {
+        std::lock_guard lock(mu_);
+        self = selfRevisions_.erase(c.revision) > 0;
+      }
+      if (!self) onChange(c);
+      from = c.revision;
+    }
+  }
+  std::lock_guard lock(mu_);
+  polledRevision_ = std::max(polledRevision_, from);
+  // Our own writes the poller has passed can no longer be seen; forget them.
+  selfRevisions_.erase(selfRevisions_.begin(), selfRevisions_.upper_bound(polledRevision_));
+}
+
+void Controller::onChange(const store::Change& change) {
+  const ObjectKey& key = change.key;
+  if (key.kind == kRollout) {
+    queue_.add(key.toString());
+    return;
+  }
+  if (key.kind != kAnalysisRun) return;
+  std::string owner;
+  std::string phase;
+  try {
+    const auto j = nlohmann::json::parse(change.json);
+    if (const auto* labels = j.contains("metadata") ? &j["metadata"] : nullptr;
+        labels && labels->contains("labels")) {
+      owner = (*labels)["labels"].value(kOwnerLabel, "");
+    }
+  } catch (const nlohmann::json::exception&) {
+    // A run we cannot read still gets reconciled (which reports the problem).
+  }
+  if (!owner.empty()) {
+    noteOwner(key, owner, change.type == store::ChangeType::kDelete);
+    queue_.add(ObjectKey{kRollout, key.namespace_, owner}.toString());
+  }
+  if (change.type == store::ChangeType::kPut) queue_.add(key.toString());
+}
+
+void Controller::noteOwner(const ObjectKey& runKey, const std::string& owner, bool removed) {
+  const std::string rolloutKey = runKey.namespace_ + "/" + owner;
+  std::lock_guard lock(mu_);
+  if (removed) {
+    auto it = owners_.find(rolloutKey);
+    if (it == owners_.end()) return;
+    it->second.erase(runKey.name);
+    if (it->second.empty()) owners_.erase(it);
+  } else {
+    owners_[rolloutKey].insert(runKey.name);
+  }
+}
+
+std::vector<std::string> Controller::ownedRuns(const std::string& rolloutKey) const {
+  std::lock_guard lock(mu_);
+  auto it = owners_.find(rolloutKey);
+  if (it == owners_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+Status Controller::enqueueAll() {
+  auto rollouts = store_.list(kRollout, "");
+  if (!rollouts) return std::unexpected(rollouts.error());
+  auto runs = store_.list(kAnalysisRun, "");
+  if (!runs) return std::unexpected(runs.error());
+  std::unordered_map<std::string, std::set<std::string>> owners;
+  std::vector<std::string> unfinished;
+  for (const auto& o : runs->items) {
+    auto run = spec::analysisRunFromJson(o.json, o.key.toString());
+    if (!run.value) {
+      unfinished.push_back(o.key.toString());  // reconcile reports it
+      continue;
+    }
+    auto it = run.value->metadata.labels.find(kOwnerLabel);
+    if (it != run.value->metadata.labels.end()) {
+      owners[o.key.namespace_ + "/" + it->second].insert(o.key.name);
+    }
+    if (!finished(run.value->status.phase)) unfinished.push_back(o.key.toString());
+  }
+  {
+    std::lock_guard lock(mu_);
+    owners_ = std::move(owners);
+  }
+  for (const auto& o : rollouts->items) queue_.add(o.key.toString());
+  for (const auto& k : unfinished) queue_.add(k);
+  return {};
+}
+
+Result<ReconcileOutcome> Controller::reconcile(const std::string& key) {
+  if (key == kResyncKey) {
+    if (auto s = enqueueAll(); !s) return std::unexpected(s.error());
+    return ReconcileOutcome{options_.resyncPeriod};
+  }
+  auto objectKey = parseKey(key);
+  if (!objectKey) return std::unexpected(objectKey.error());
+  const Time started = clock_.now();
+  Result<ReconcileOutcome> out = makeError(ErrorCode::kInvalidArgument, "unknown kind in " + key);
+  if (objectKey->kind == kRollout) {
+    out = reconcileRolloutKey(*objectKey);
+    std::lock_guard lock(mu_);
+    ++stats_.rolloutReconciles;
+  } else if (objectKey->kind == kAnalysisRun) {
+    out = reconcileRunKey(*objectKey);
+    std::lock_guard lock(mu_);
+    ++stats_.analysisReconciles;
+  }
+  observeDuration(clock_.now() - started);
+  if (out) {
+    std::lock_guard lock(mu_);
+    lastError_.erase(key);
+  }
+  return out;
+}
+
+void Controller::process(const std::string& key) {
+  reconcileOnce(
+      queue_, key, [this](const std::string& k) { return reconcile(k); },
+      [this](const std::string& k, const Error& e) { recordError(k, e); });
+}
+
+void Controller::observeDuration(Duration d) {
+  const double seconds = std::chrono::duration<double>(d).count();
+  std::lock_guard lock(mu_);
+  size_t i = 0;
+  while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
+  ++histogram_[i];
+  durationSum_ += seconds;
+}
+
+void Controller::recordError(const std::string& key, const Error& error) {
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.reconcileErrors;
+    auto [it, inserted] = lastError_.try_emplace(key, error.message);
+    if (!inserted && it->second == error.message) return;  // already reported
+    it->second = error.message;
+  }
+  if (options_.log) options_.log("reconcile " + key + ": " + error.message);
+  auto objectKey = parseKey(key);
+  if (!objectKey || error.code == ErrorCode::kConflict || error.code == ErrorCode::kNotFound) {
+    return;  // a lost race is not news; the retry reads the new version
+  }
+  store::Event e;
+  e.time = clock_.now();
+  e.object = *objectKey;
+  e.type = store::EventType::kWarning;
+  e.reason = "ReconcileError";
+  e.message = error.message;
+  e.actor = options_.actor;
+  (void)store_.appendEvent(e);
+}
+
+Result<Controller::RouterSet*> Controller::routersFor(const std::string& rolloutKey,
+                                                      const spec::Rollout& rollout) {
+  const auto& canary = rollout.spec.strategy.canary;
+  if (!canary || !canary->trafficRouting || canary->trafficRouting->plugins.empty()) {
+    std::lock_guard lock(mu_);
+    routers_.erase(rolloutKey);
+    return nullptr;
+  }
+  const auto& routing = *canary->trafficRouting;
+  const int32_t maxWeight = routing.maxTrafficWeight.value_or(spec::kDefaultMaxTrafficWeight);
+  std::string configKey = std::to_string(maxWeight);
+  for (const auto& [name, config] : routing.plugins) configKey += "|" + name + "=" + config.text;
+  {
+    std::lock_guard lock(mu_);
+    auto it = routers_.find(rolloutKey);
+    if (it != routers_.end() && it->second->configKey == configKey) return it->second.get();
+  }
+  auto set = std::make_unique<RouterSet>();
+  set->configKey = configKey;
+  for (const auto& [name, config] : routing.plugins) {
+    auto registered = Registry::routerNameFor(name);
+    if (!registered) return std::unexpected(registered.error());
+    RouterContext rc{rolloutKey, config.text.empty() ? "{}" : config.text, maxWeight};
+    auto router = registry_.makeRouter(*registered, rc, context_);
+    if (!router) {
+      return makeError(router.error().code,
+                       "trafficRouting.plugins[\"" + name + "\"]: " + router.error().message);
+    }
+    set->routers.push_back(std::move(*router));
+  }
+  std::lock_guard lock(mu_);
+  auto& slot = routers_[rolloutKey];
+  slot = std::move(set);
+  return slot.get();
+}
+
+Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
+  // Argo's owner references garbage-collect the ReplicaSets and AnalysisRuns of a deleted
+  // Rollout; here the controller does it.
+  const std::string rolloutKey = rolloutKeyOf(key);
+  auto workload = driver_.observe(rolloutKey);
+  if (!workload) return std::unexpected(workload.error());
+  for (const auto& r : workload->revisions) {
+    if (r.desiredReplicas != 0) {
+      if (auto s = driver_.scale(rolloutKey, r.podTemplateHash, 0); !s) {
+        return std::unexpected(s.error());
+      }
+    }
+  }
+  if (inMotion(*workload)) return ReconcileOutcome{options_.progressPoll};
+  for (const auto& r : workload->revisions) {
+    if (r.currentReplicas > 0) return ReconcileOutcome{options_.progressPoll};
+    if (auto s = driver_.retire(rolloutKey, r.podTemplateHash); !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  for (const auto& name : ownedRuns(rolloutKey)) {
+    ObjectKey runKey{kAnalysisRun, key.namespace_, name};
+    auto run = store_.get(runKey);
+    if (run) (void)store_.remove(runKey, run->version);
+    noteOwner(runKey, key.name, true);
+  }
+  std::lock_guard lock(mu_);
+  routers_.erase(rolloutKey);
+  return ReconcileOutcome{};
+}
+
+Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
+  auto stored = store_.get(key);
+  if (!stored) {
+    if (stored.error().code == ErrorCode::kNotFound) return cleanupDeleted(key);
+    return std::unexpected(stored.error());
+  }
+  auto decoded = spec::rolloutFromJson(stored->json, key.toString());
+  if (!decoded.value) {
+    // The API validates before storing, so this is a damaged record: report, do not retry.
+    recordError(key.toString(),
+                Error{ErrorCode::kInvalidArgument,
+                      "stored Rollout cannot be read: " + diagnosticsText(decoded.diagnostics)});
+    return ReconcileOutcome{};
+  }
+  spec::Rollout rollout = std::move(*decoded.value);
+  const std::string rolloutKey = rolloutKeyOf(key);
+
+  // 1. Observe.
+  rollout::Observed observed;
+  auto workload = driver_.observe(rolloutKey);
+  if (!workload) return std::unexpected(workload.error());
+  observed.workload = std::move(*workload);
+
+  std::map<std::string, int64_t> runVersions;
+  for (const auto& name : ownedRuns(rolloutKey)) {
+    auto run = store_.get(ObjectKey{kAnalysisRun, key.namespace_, name});
+    if (!run) {
+      if (run.error().code == ErrorCode::kNotFound) continue;
+      return std::unexpected(run.error());
+    }
+    auto decodedRun = spec::analysisRunFromJson(run->json, run->key.toString());
+    if (!decodedRun.value) continue;
+    runVersions[name] = run->version;
+    observed.analysisRuns.push_back(std::move(*decodedRun.value));
+  }
+
+  std::deque<spec::AnalysisTemplateRef> pending;
+  for (auto& ref : templateRefs(rollout)) pending.push_back(std::move(ref));
+  std::set<std::pair<bool, std::string>> fetched;
+  while (!pending.empty()) {
+    const spec::AnalysisTemplateRef ref = pending.front();
+    pending.pop_front();
+    if (!fetched.insert({ref.clusterScope, ref.templateName}).second) continue;
+    ObjectKey tk = ref.clusterScope
+                       ? ObjectKey{kClusterAnalysisTemplate, "", ref.templateName}
+                       : ObjectKey{kAnalysisTemplate, key.namespace_, ref.templateName};
+    auto t = store_.get(tk);
+    if (!t) {
+      if (t.error().code == ErrorCode::kNotFound) continue;  // the core reports it
+      return std::unexpected(t.error());
+    }
+    auto decodedTemplate = spec::analysisTemplateFromJson(t->json, tk.toString());
+    if (!decodedTemplate.value) continue;
+    for (const auto& nested : decodedTemplate.value->spec.templates) pending.push_back(nested);
+    observed.templates.push_back(std::move(*decodedTemplate.value));
+  }
+
+  auto routers = routersFor(rolloutKey, rollout);
+  if (!routers) return std::unexpected(routers.error());
+  RouterSet* routerSet = *routers;
+  if (routerSet && rollout.status.canary.weights) {
+    const int32_t weight = rollout.status.canary.weights->canary.weight;
+    bool allUnsupported = true;
+    bool allVerified = true;
+    for (auto& router : routerSet->routers) {
+      auto check = router->verifyWeight(weight, {});
+      if (!check) {
+        allUnsupported = allVerified = false;
+        continue;
+      }
+      if (*check != traffic::WeightCheck::kUnsupported) allUnsupported = false;
+      if (*check == traffic::WeightCheck::kNotYet) allVerified = false;
+    }
+    observed.weightVerification = allUnsupported ? rollout::WeightVerification::kUnsupported
+                                  : allVerified  ? rollout::WeightVerification::kVerified
+                                                 : rollout::WeightVerification::kNotYet;
+  }
+
+  // 2. Decide.
+  const Time now = clock_.now();
+  rollout::Plan plan = rollout::reconcileRollout(rollout, observed, now);
+
+  // 3. Persist the intent: status, AnalysisRun writes and events in one transaction.
+  std::vector<store::WriteOp> ops;
+  if (plan.status != rollout.status) {
+    spec::Rollout next = rollout;
+    next.status = plan.status;
+    ops.push_back({store::WriteOp::Type::kPut, key, spec::toJson(next), stored->version});
+  }
+  std::vector<std::string> createdRuns;
+  for (const auto& action : plan.actions) {
+    if (const auto* create = std::get_if<rollout::CreateAnalysisRun>(&action)) {
+      spec::AnalysisRun run = create->run;
+      run.metadata.labels[kOwnerLabel] = key.name;
+      ops.push_back({store::WriteOp::Type::kPut,
+                     ObjectKey{kAnalysisRun, key.namespace_, run.metadata.name}, spec::toJson(run),
+                     0});
+      createdRuns.push_back(run.metadata.name);
+    } else if (const auto* terminate = std::get_if<rollout::TerminateAnalysisRun>(&action)) {
+      for (const auto& run : observed.analysisRuns) {
+        if (run.metadata.name != terminate->name || run.spec.terminate) continue;
+        spec::AnalysisRun next = run;
+        next.spec.terminate = true;
+        ops.push_back({store::WriteOp::Type::kPut,
+                       ObjectKey{kAnalysisRun, key.namespace_, run.metadata.name},
+                       spec::toJson(next), runVersions[run.metadata.name]});
+      }
+    } else if (const auto* del = std::get_if<rollout::DeleteAnalysisRun>(&action)) {
+      auto it = runVersions.find(del->name);
+      if (it == runVersions.end()) continue;
+      store::WriteOp op;
+      op.type = store::WriteOp::Type::kDelete;
+      op.key = ObjectKey{kAnalysisRun, key.namespace_, del->name};
+      op.expectedVersion = it->second;
+      ops.push_back(std::move(op));
+    }
+  }
+  std::vector<store::Event> events;
+  for (const auto& e : plan.events) events.push_back(toStoreEvent(e, key, now, options_.actor));
+  if (!ops.empty() || !events.empty()) {
+    auto written = store_.writeWithEvents(ops, events);
+    if (!written) return std::unexpected(written.error());
+    std::lock_guard lock(mu_);
+    ++stats_.storeWrites;
+    stats_.eventsWritten += static_cast<int64_t>(events.size());
+    for (const auto& e : plan.events) ++eventCounts_[{e.reason, e.type}];
+    if (options_.externalPoll > Duration(0)) {
+      for (size_t i = 0; i < ops.size(); ++i)
+        if (ops[i].key == key) selfRevisions_.insert(written->versions[i]);
+    }
+  }
+  for (const auto& name : createdRuns) {
+    noteOwner(ObjectKey{kAnalysisRun, key.namespace_, name}, key.name, false);
+  }
+
+  // 4. Act, in order.
+  bool workloadChanged = false;
+  for (const auto& action : plan.actions) {
+    Status status;
+    if (const auto* e = std::get_if<rollout::EnsureRevision>(&action)) {
+      status = driver_.ensureRevision(rolloutKey, e->hash, e->revision, e->template_,
+                                      e->minReadySeconds);
+      workloadChanged = true;
+    } else if (const auto* s = std::get_if<rollout::ScaleRevision>(&action)) {
+      status = driver_.scale(rolloutKey, s->hash, s->replicas);
+      workloadChanged = true;
+    } else if (const auto* d = std::get_if<rollout::SetScaleDownDeadline>(&action)) {
+      status = driver_.setScaleDownDeadline(rolloutKey, d->hash, d->deadline);
+    } else if (const auto* r = std::get_if<rollout::RetireRevision>(&action)) {
+      status = driver_.retire(rolloutKey, r->hash);
+    } else if (const auto* sync = std::get_if<rollout::SyncEndpoints>(&action)) {
+      if (workloadChanged) {
+        auto fresh = driver_.observe(rolloutKey);
+        if (!fresh) return std::unexpected(fresh.error());
+        observed.workload = std::move(*fresh);
+        workloadChanged = false;
+      }
+      if (routerSet) {
+        const auto stable = endpointsOf(observed.workload, sync->stableHash);
+        const auto canary = endpointsOf(observed.workload, sync->canaryHash);
+        for (auto& router : routerSet->routers) {
+          status = router->syncEndpoints(stable, canary);
+          if (!status) break;
+        }
+      }
+    } else if (const auto* w = std::get_if<rollout::SetWeight>(&action)) {
+      if (routerSet) {
+        for (auto& router : routerSet->routers) {
+          status = router->setWeight(w->canaryWeight, {});
+          if (!status) break;
+        }
+      }
+    } else if (const auto* h = std::get_if<rollout::SetHeaderRoute>(&action)) {
+      if (routerSet) {
+        for (auto& router : routerSet->routers) {
+          status = router->setHeaderRoute(toHeaderRoute(h->route));
+          if (!status) break;
+        }
+      }
+    } else if (const auto* m = std::get_if<rollout::SetMirrorRoute>(&action)) {
+      if (routerSet) {
+        for (auto& router : routerSet->routers) {
+          status = router->setMirrorRoute(toMirrorRoute(m->route));
+          if (!status) break;
+        }
+      }
+    } else if (std::holds_alternative<rollout::RemoveManagedRoutes>(action)) {
+      if (routerSet) {
+        for (auto& router : routerSet->routers) {
+          status = router->removeManagedRoutes();
+          if (!status) break;
+        }
+      }
+    }
+    // Store actions (create/terminate/delete AnalysisRun) were persisted above.
+    if (!status) {
+      return makeError(status.error().code,
+                       rollout::describe(action) + " failed: " + status.error().message);
+    }
+  }
+
+  std::optional<Duration> requeue = plan.requeueAfter;
+  if (plan.status.phase == spec::RolloutPhase::kProgressing || inMotion(observed.workload) ||
+      workloadChanged) {
+    requeue = earlier(requeue, options_.progressPoll);
+  }
+  return ReconcileOutcome{requeue};
+}
+
+Result<ReconcileOutcome> Controller::reconcileRunKey(const ObjectKey& key) {
+  auto stored = store_.get(key);
+  if (!stored) {
+    if (stored.error().code == ErrorCode::kNotFound) return ReconcileOutcome{};
+    return std::unexpected(stored.error());
+  }
+  auto decoded = spec::analysisRunFromJson(stored->json, key.toString());
+  if (!decoded.value) {
+    recordError(key.toString(),
+                Error{ErrorCode::kInvalidArgument, "stored AnalysisRun cannot be read: " +
+                                                       diagnosticsText(decoded.diagnostics)});
+    return ReconcileOutcome{};
+  }
+  spec::AnalysisRun run = std::move(*decoded.value);
+  if (finished(run.status.phase)) return ReconcileOutcome{};
+  const spec::AnalysisRun before = run;
+
+  std::mutex providersMu;
+  std::vector<analysis::MetricProviderPtr> providers;
+  analysis::ReconcileEnv env;
+  env.clock = &clock_;
+  env.secrets = secrets_.get();
+  env.resolve = [&](const spec::Metric& metric) -> Result<analysis::MetricProvider*> {
+    auto provider = registry_.makeProvider(metric.provider, context_);
+    if (!provider) return std::unexpected(provider.error());
+    std::lock_guard lock(providersMu);
+    providers.push_back(std::move(*provider));
+    return providers.back().get();
+  };
+  analysis::ReconcileOutcome outcome = analysis::reconcileAnalysisRun(run, env);
+
+  const Time now = clock_.now();
+  std::vector<store::Event> events;
+  for (const auto& pe : outcome.events) {
+    store::Event e;
+    e.time = now;
+    e.object = key;
+    e.type = pe.warning ? store::EventType::kWarning : store::EventType::kNormal;
+    e.reason = pe.reason;
+    e.message = pe.message;
+    nlohmann::json evidence = nlohmann::json::object();
+    if (!pe.metric.empty()) evidence["metric"] = pe.metric;
+    evidence["phase"] = spec::analysisPhaseName(pe.phase);
+    // The last measurement of the metric is the evidence behind its phase.
+    for (auto it = outcome.measurements.rbegin(); it != outcome.measurements.rend(); ++it) {
+      if (it->metric != pe.metric) continue;
+      evidence["value"] = it->measurement.value;
+      if (!it->measurement.message.empty()) evidence["message"] = it->measurement.message;
+      break;
+    }
+    e.evidence = evidence.dump();
+    e.actor = options_.actor;
+    events.push_back(std::move(e));
+  }
+  if (run != before || !events.empty()) {
+    std::vector<store::WriteOp> ops;
+    if (run != before) {
+      ops.push_back({store::WriteOp::Type::kPut, key, spec::toJson(run), stored->version});
+    }
+    auto written = store_.writeWithEvents(ops, events);
+    if (!written) return std::unexpected(written.error());
+    std::lock_guard lock(mu_);
+    ++stats_.storeWrites;
+    stats_.eventsWritten += static_cast<int64_t>(events.size());
+    for (const auto& e : events) {
+      ++eventCounts_[{e.reason, e.type == store::EventType::kWarning ? "Warning" : "Normal"}];
+    }
+  }
+  if (outcome.completed || !outcome.nextDue) return ReconcileOutcome{};
+  return ReconcileOutcome{std::max(Duration(0), *outcome.nextDue - now)};
+}
+
+ControllerStats Controller::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Controller::appendMetrics(std::string& out) const {
+  std::lock_guard lock(mu_);
+  out += "# HELP rollout_reconcile Rollout and AnalysisRun reconciliation performance.\n";
+  out += "# TYPE rollout_reconcile histogram\n";
+  int64_t cumulative = 0;
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    cumulative += histogram_[i];
+    out += "rollout_reconcile_bucket{le=\"" + nlohmann::json(kBuckets[i]).dump() + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  cumulative += histogram_.back();
+  out += "rollout_reconcile_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  out += "rollout_reconcile_sum " + nlohmann::json(durationSum_).dump() + "\n";
+  out += "rollout_reconcile_count " + std::to_string(cumulative) + "\n";
+  out += "# HELP rollout_reconcile_error Reconciliations that failed (retried with backoff).\n";
+  out += "# TYPE rollout_reconcile_error counter\n";
+  out += "rollout_reconcile_error " + std::to_string(stats_.reconcileErrors) + "\n";
+  out += "# HELP rollout_events_total Events recorded by the controller, by reason and type.\n";
+  out += "# TYPE rollout_events_total counter\n";
+  for (const auto& [k, n] : eventCounts_) {
+    out += "rollout_events_total{reason=\"" + k.first + "\",type=\"" + k.second + "\"} " +
+           std::to_string(n) + "\n";
+  }
+  out += "# HELP controller_workqueue_depth Keys queued and ready.\n";
+  out += "# TYPE controller_workqueue_depth gauge\n";
+  out += "controller_workqueue_depth " + std::to_string(queue_.len()) + "\n";
+}
+
+}  // namespace ramp::controller

@@ -1,0 +1,176 @@
+#pragma once
+
+// Controller: the shell around the two pure cores. It keeps every stored Rollout and
+// AnalysisRun reconciled: a work queue keyed by object, a pool of workers, requeue-after timers,
+// per-item backoff (≤ 10 s) and a periodic resync. Level-triggered: each reconcile reads the
+// object, observes the world and decides from scratch, so a reconcile can be repeated, or cut
+// short by a crash, without harm.
+//
+// One Rollout reconcile:
+//   1. read the Rollout; observe the platform; read its AnalysisRuns and the AnalysisTemplates
+//      it references; ask its routers whether the weight set last time holds;
+//   2. plan = rollout::reconcileRollout(rollout, observed, now)   (pure);
+//   3. persist the intent first, in ONE store transaction: the new status, the AnalysisRuns the
+//      plan creates, terminates or deletes, and the plan's events with their evidence;
+//   4. then act, in the plan's order: platform (ensure, scale, deadlines, retire) and routers
+//      (endpoints, weight, header and mirror routes). Every action is idempotent, and the next
+//      reconcile re-derives any action a crash interrupted from the persisted status.
+// One AnalysisRun reconcile: analysis::reconcileAnalysisRun with providers from the Registry;
+// the new status and its phase events are written with compare-and-swap.
+//
+// The rollout and analysis halves talk only through stored AnalysisRuns, as in Argo: a change to
+// a run queues the run and its owning rollout (label kOwnerLabel).
+//
+// Where changes come from: subscribe() for writes by this process (the API), and a poller of
+// changesSince() for writes by other processes sharing the SQLite file (tests, a second CLI).
+//
+// Threading: start()/stop() from one owning thread. reconcile() runs on worker threads, one key
+// at a time per key (the queue guarantees it), concurrently for different keys. The driver,
+// routers and providers must be thread-safe across rollouts (their seams say so).
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "controller/work_queue.h"
+#include "ramp/analysis/secret_source.h"
+#include "ramp/clock.h"
+#include "ramp/error.h"
+#include "ramp/registry.h"
+#include "ramp/spec/rollout.h"
+#include "ramp/store/state_store.h"
+
+namespace ramp::controller {
+
+// Label the controller puts on every AnalysisRun it creates: the owning Rollout's name (same
+// namespace). Argo uses an ownerReference; the store has none.
+inline constexpr const char* kOwnerLabel = "rollouts.ramp.dev/rollout";
+
+struct ControllerOptions {
+  int workers = 4;
+  // Every object is queued again this often (Argo's --rollout-resync, 15 min).
+  Duration resyncPeriod = std::chrono::minutes(15);
+  // While replicas are still starting or stopping (the platform does not push changes), the
+  // rollout is reconciled again after this long.
+  Duration progressPoll = std::chrono::seconds(1);
+  // How often changes written by other processes are picked up (0 = never: only this process
+  // writes, e.g. unit tests).
+  Duration externalPoll = Duration(250);
+  // secretKeyRef root (<dir>/<namespace>/<secret>/<key>); "" = no secrets.
+  std::string secretsDir;
+  // The identity recorded on events the controller writes.
+  std::string actor = "controller";
+  // Called with one line per notable thing (start, errors). Must be thread-safe. May be empty.
+  std::function<void(const std::string&)> log;
+};
+
+// Counters for /metrics and the benchmarks. Read with stats().
+struct ControllerStats {
+  int64_t rolloutReconciles = 0;
+  int64_t analysisReconciles = 0;
+  int64_t reconcileErrors = 0;
+  int64_t storeWrites = 0;  // transactions committed by reconciles
+  int64_t eventsWritten = 0;
+};
+
+class Controller {
+ public:
+  // `store`, `registry`, `driver` and `context.clock` must outlive the controller.
+  Controller(store::StateStore& store, const Registry& registry, platform::WorkloadDriver& driver,
+             ExtensionContext context, ControllerOptions options);
+  ~Controller();  // stop()
+
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Subscribes to changes, queues every Rollout and unfinished AnalysisRun, schedules the
+  // resync, starts the workers and the external-change poller. On error (the store cannot be
+  // listed) nothing is started.
+  Status start();
+
+  // Stops taking new work, lets every worker finish its current reconcile, joins the threads.
+  // Idempotent. Safe to call without start().
+  void stop();
+
+  // Lists the store and queues every Rollout and every AnalysisRun that is not finished, and
+  // rebuilds the run ownership index. Used by start(), resync and by steppable tests.
+  Status enqueueAll();
+
+  // One reconcile of a queue key (ObjectKey::toString() of a Rollout or AnalysisRun). On success
+  // says when to come back; on error the caller retries with backoff. Public so tests can step
+  // the controller on a simulated clock without threads: queue().tryGet(now) -> reconcile ->
+  // reconcileOnce semantics.
+  Result<ReconcileOutcome> reconcile(const std::string& key);
+
+  // One worker iteration for a key taken from queue(): reconcile, then forget/requeue on
+  // success or report the error and back off (reconcileOnce). What each worker thread runs.
+  void process(const std::string& key);
+
+  // Feeds one store change (as subscribe() would). Public for tests and the poller.
+  void onChange(const store::Change& change);
+
+  // Picks up changes written by other processes since the last call. On a compacted change log,
+  // falls back to enqueueAll().
+  void pollExternalChanges();
+
+  WorkQueue& queue() { return queue_; }
+  ControllerStats stats() const;
+
+  // Prometheus text for the controller's own metrics (reconcile histogram, errors, events).
+  void appendMetrics(std::string& out) const;
+
+  // The reserved queue key that triggers a resync.
+  static constexpr const char* kResyncKey = "resync";
+
+ private:
+  struct RouterSet;
+  Result<ReconcileOutcome> reconcileRolloutKey(const store::ObjectKey& key);
+  Result<ReconcileOutcome> reconcileRunKey(const store::ObjectKey& key);
+  Result<ReconcileOutcome> cleanupDeleted(const store::ObjectKey& key);
+  Result<RouterSet*> routersFor(const std::string& rolloutKey, const spec::Rollout& rollout);
+  void recordError(const std::string& key, const Error& error);
+  void noteOwner(const store::ObjectKey& runKey, const std::string& owner, bool removed);
+  std::vector<std::string> ownedRuns(const std::string& rolloutKey) const;
+  void observeDuration(Duration d);
+  void runPoller();
+
+  store::StateStore& store_;
+  const Registry& registry_;
+  platform::WorkloadDriver& driver_;
+  ExtensionContext context_;
+  ControllerOptions options_;
+  Clock& clock_;
+  WorkQueue queue_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<analysis::SecretSource> secrets_;
+  int64_t subscription_ = -1;
+
+  mutable std::mutex mu_;  // guards everything below
+  // "namespace/rollout" -> names of the AnalysisRuns it owns.
+  std::unordered_map<std::string, std::set<std::string>> owners_;
+  std::unordered_map<std::string, std::unique_ptr<RouterSet>> routers_;
+  std::unordered_map<std::string, std::string> lastError_;  // key -> last error event message
+  std::set<int64_t> selfRevisions_;  // store revisions written by reconciles (poller skips)
+  int64_t polledRevision_ = 0;
+  ControllerStats stats_;
+  std::vector<int64_t> histogram_;  // reconcile duration buckets (kBuckets), cumulative at render
+  double durationSum_ = 0;
+  std::map<std::pair<std::string, std::string>, int64_t> eventCounts_;  // (reason, type)
+
+  std::mutex pollMu_;
+  std::condition_variable pollCv_;
+  bool stopping_ = false;
+  std::thread poller_;
+  bool started_ = false;
+};
+
+}  // namespace ramp::controller

@@ -1,0 +1,423 @@
+// The controller shell on a simulated clock: a memory store, an in-test workload driver whose
+// replicas are available as soon as they are scaled (a fake for a stateful seam; the durable
+// simulated world, platform.sim, is tested on its own), an in-test router that records weights
+// and a scripted metric provider. Each test steps the work queue by hand: no threads, no sleeps.
+
+#include "controller/controller.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "fakes/scripted_provider.h"
+#include "fakes/simulated_clock.h"
+#include "rollout/engine.h"
+#include "spec/codec.h"
+#include "store/memory/memory_state_store.h"
+
+namespace ramp::controller {
+namespace {
+
+using testing::ScriptedProvider;
+using testing::SimulatedClock;
+
+// Replicas become available the moment they are scaled, unless the revision is "broken".
+class InstantDriver final : public platform::WorkloadDriver {
+ public:
+  Result<platform::ObservedWorkload> observe(const std::string& rolloutKey) override {
+    std::lock_guard lock(mu_);
+    if (failObserve) return makeError(ErrorCode::kUnavailable, "platform down");
+    return workloads_[rolloutKey];
+  }
+  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
+                        const spec::PodTemplateSpec& tmpl, int32_t) override {
+    std::lock_guard lock(mu_);
+    auto& w = workloads_[rolloutKey];
+    for (auto& r : w.revisions)
+      if (r.podTemplateHash == hash) {
+        r.revision = revision;
+        return {};
+      }
+    platform::ObservedRevision r;
+    r.podTemplateHash = hash;
+    r.revision = revision;
+    r.template_ = tmpl;
+    w.revisions.push_back(r);
+    return {};
+  }
+  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t n) override {
+    std::lock_guard lock(mu_);
+    ++scaleCalls;
+    for (auto& r : workloads_[rolloutKey].revisions)
+      if (r.podTemplateHash == hash) {
+        const bool ok = broken.count(hash) == 0;
+        r.desiredReplicas = r.currentReplicas = n;
+        r.readyReplicas = r.availableReplicas = ok ? n : 0;
+        r.endpoints.clear();
+        for (int i = 0; i < n; ++i)
+          r.endpoints.push_back({hash + "-" + std::to_string(i), "127.0.0.1", 1000 + i, ok});
+        return {};
+      }
+    return makeError(ErrorCode::kNotFound, "no revision " + hash);
+  }
+  Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
+                              std::optional<Time> deadline) override {
+    std::lock_guard lock(mu_);
+    for (auto& r : workloads_[rolloutKey].revisions)
+      if (r.podTemplateHash == hash) r.scaleDownDeadline = deadline;
+    return {};
+  }
+  Status retire(const std::string& rolloutKey, const std::string& hash) override {
+    std::lock_guard lock(mu_);
+    std::erase_if(workloads_[rolloutKey].revisions,
+                  [&](const auto& r) { return r.podTemplateHash == hash; });
+    return {};
+  }
+  std::string type() const override { return "platform.instant"; }
+
+  platform::ObservedWorkload workload(const std::string& key) {
+    std::lock_guard lock(mu_);
+    return workloads_[key];
+  }
+
+  std::set<std::string> broken;
+  bool failObserve = false;
+  int scaleCalls = 0;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, platform::ObservedWorkload> workloads_;
+};
+
+// Records what the controller asked of the proxy; reads weights back exactly.
+struct RouterLog {
+  std::vector<int32_t> weights;
+  std::string stableHash, canaryHash;
+  int32_t current = 0;
+};
+
+class RecordingRouter final : public traffic::TrafficRouter {
+ public:
+  explicit RecordingRouter(RouterLog& log) : log_(log) {}
+  Status syncEndpoints(const traffic::RevisionEndpoints& stable,
+                       const traffic::RevisionEndpoints& canary) override {
+    log_.stableHash = stable.podTemplateHash;
+    log_.canaryHash = canary.podTemplateHash;
+    return {};
+  }
+  Status setWeight(int32_t w, std::span<const traffic::WeightDestination>) override {
+    if (log_.weights.empty() || log_.weights.back() != w) log_.weights.push_back(w);
+    log_.current = w;
+    return {};
+  }
+  Result<traffic::WeightCheck> verifyWeight(int32_t w,
+                                            std::span<const traffic::WeightDestination>) override {
+    return log_.current == w ? traffic::WeightCheck::kVerified : traffic::WeightCheck::kNotYet;
+  }
+  Status setHeaderRoute(const traffic::HeaderRoute&) override { return {}; }
+  Status setMirrorRoute(const traffic::MirrorRoute&) override { return {}; }
+  Status removeManagedRoutes() override { return {}; }
+  std::string type() const override { return "ramp/recording"; }
+
+ private:
+  RouterLog& log_;
+};
+
+// Forwards to a provider the test owns (the registry hands out owned instances).
+class Forwarding final : public analysis::MetricProvider {
+ public:
+  explicit Forwarding(analysis::MetricProvider& target) : target_(target) {}
+  Result<analysis::ProviderReply> run(const analysis::MeasureContext& ctx) override {
+    return target_.run(ctx);
+  }
+  std::string type() const override { return "ramp/scripted"; }
+
+ private:
+  analysis::MetricProvider& target_;
+};
+
+constexpr const char* kTemplate = R"(
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: success-rate}
+spec:
+  metrics:
+  - name: success-rate
+    successCondition: result >= 0.95
+    provider:
+      plugin:
+        ramp/scripted: {}
+)";
+
+std::string rolloutYaml(const std::string& image, const std::string& steps) {
+  return R"(
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: demo}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: demo}}
+  template:
+    metadata: {labels: {app: demo}}
+    spec: {containers: [{name: app, image: )" +
+         image + R"(}]}
+  strategy:
+    canary:
+      trafficRouting:
+        plugins:
+          ramp/recording: {}
+      steps:
+)" + steps;
+}
+
+const std::string kSteps = R"(      - setWeight: 20
+      - pause: {duration: 10s}
+      - analysis: {templates: [{templateName: success-rate}]}
+      - setWeight: 60
+      - pause: {duration: 5s}
+)";
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  ControllerTest() {
+    EXPECT_TRUE(registry.addRouter(
+        "traffic.recording", [this](const RouterContext&, const ExtensionContext&) {
+          return Result<traffic::TrafficRouterPtr>(std::make_unique<RecordingRouter>(router));
+        }));
+    EXPECT_TRUE(registry.addProvider(
+        "provider.scripted", [this](const spec::MetricProviderSpec&, const ExtensionContext&) {
+          return Result<analysis::MetricProviderPtr>(std::make_unique<Forwarding>(provider));
+        }));
+    context.clock = &clock;
+    options.externalPoll = Duration(0);
+    controller = std::make_unique<Controller>(store, registry, driver, context, options);
+    // What start() does, without threads: every store change reaches the controller.
+    subscription = store.subscribe([this](const store::Change& c) { controller->onChange(c); });
+  }
+  ~ControllerTest() override { store.unsubscribe(subscription); }
+
+  void apply(const std::string& yaml) {
+    auto parsed = spec::parseDocuments(yaml, "test.yaml");
+    ASSERT_TRUE(parsed.diagnostics.empty()) << parsed.diagnostics.front().message;
+    for (auto& doc : parsed.documents) {
+      const auto& meta = spec::metadataOf(doc.object);
+      const std::string kind = spec::kindName(spec::kindOf(doc.object));
+      store::ObjectKey key{kind, kind == "ClusterAnalysisTemplate" ? "" : meta.namespace_,
+                           meta.name};
+      std::string json;
+      int64_t version = 0;
+      if (auto existing = store.get(key)) {
+        // Keep the status, replace the spec (what `ramp apply` does).
+        auto old = spec::rolloutFromJson(existing->json);
+        auto next = std::get<spec::Rollout>(doc.object);
+        next.status = old.value->status;
+        next.metadata.generation = old.value->metadata.generation + 1;
+        json = spec::toJson(next);
+        version = existing->version;
+      } else {
+        if (auto* r = std::get_if<spec::Rollout>(&doc.object)) r->metadata.generation = 1;
+        json = spec::toJson(doc.object);
+      }
+      auto put = store.put(key, json, version);
+      ASSERT_TRUE(put) << put.error().message;
+    }
+  }
+
+  // Runs every due reconcile, advancing the simulated clock to each next due time, until
+  // `until` (or nothing is due). Reconcile errors fail the test unless `allowErrors`.
+  void runUntil(Time until, bool allowErrors = false) {
+    const int64_t errorsBefore = controller->stats().reconcileErrors;
+    for (int guard = 0; guard < 100000; ++guard) {
+      while (auto key = controller->queue().tryGet(clock.now())) controller->process(*key);
+      if (!allowErrors) {
+        ASSERT_EQ(controller->stats().reconcileErrors, errorsBefore);
+      }
+      auto due = controller->queue().nextDueTime();
+      if (!due || *due > until) {
+        clock.set(until);
+        return;
+      }
+      clock.set(std::max(*due, clock.now()));
+    }
+    FAIL() << "controller did not settle";
+  }
+  void runFor(Duration d, bool allowErrors = false) { runUntil(clock.now() + d, allowErrors); }
+
+  spec::Rollout rollout() {
+    auto got = store.get({"Rollout", "default", "demo"});
+    EXPECT_TRUE(got);
+    return *spec::rolloutFromJson(got->json).value;
+  }
+  std::string hashOf(const std::string& image) {
+    auto r = spec::rolloutFromJson(spec::toJson(rollout())).value;
+    r->spec.template_->spec.containers.at(0).image = image;
+    return rollout::podTemplateHash(*r->spec.template_, std::nullopt);
+  }
+  // Events with this reason about the Rollout (the AnalysisRuns have their own).
+  size_t count(const std::string& reason) {
+    store::EventQuery q;
+    q.object = store::ObjectKey{"Rollout", "default", "demo"};
+    const auto events = store.listEvents(q);
+    return std::count_if(events->begin(), events->end(),
+                         [&](const store::Event& e) { return e.reason == reason; });
+  }
+
+  SimulatedClock clock;
+  store::MemoryStateStore store;
+  Registry registry;
+  InstantDriver driver;
+  RouterLog router;
+  ScriptedProvider provider;
+  ExtensionContext context;
+  ControllerOptions options;
+  std::unique_ptr<Controller> controller;
+  int64_t subscription = -1;
+};
+
+TEST_F(ControllerTest, InitialDeploySkipsStepsAndBecomesHealthy) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  const auto r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy"));
+  EXPECT_EQ(r.status.stableRS, hashOf("demo:v1"));
+  EXPECT_EQ(r.status.availableReplicas, 4);
+  EXPECT_EQ(provider.count("run"), 0u) << "the initial deploy runs no analysis";
+  EXPECT_EQ(driver.workload("default/demo").revisions.size(), 1u);
+}
+
+TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  provider.onRun(ScriptedProvider::number(0.99));
+  apply(rolloutYaml("demo:v2", kSteps));
+
+  runFor(std::chrono::seconds(5));
+  auto r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Paused"));
+  EXPECT_EQ(r.status.currentStepIndex, 1);
+  EXPECT_EQ(router.current, 20);
+  EXPECT_EQ(router.canaryHash, hashOf("demo:v2"));
+  EXPECT_EQ(provider.count("run"), 0u) << "analysis must wait for the pause";
+
+  runFor(std::chrono::seconds(30));
+  r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy"));
+  EXPECT_EQ(r.status.stableRS, hashOf("demo:v2"));
+  EXPECT_EQ(provider.count("run"), 1u);
+  EXPECT_EQ(router.weights, (std::vector<int32_t>{0, 20, 60, 100, 0}));
+  EXPECT_EQ(count("RolloutStepCompleted"), 5u);
+  EXPECT_EQ(count("AnalysisRunCreated"), 1u);
+  EXPECT_EQ(count("AnalysisRunSuccessful"), 1u);
+  EXPECT_EQ(count("RolloutCompleted"), 2u) << "the initial deploy, then v2";
+  // The stored run is owned by the rollout and finished.
+  auto runs = store.list("AnalysisRun", "default");
+  ASSERT_EQ(runs->items.size(), 1u);
+  auto run = spec::analysisRunFromJson(runs->items[0].json).value;
+  EXPECT_EQ(run->metadata.labels.at(kOwnerLabel), "demo");
+  EXPECT_EQ(run->status.phase, spec::AnalysisPhase::kSuccessful);
+}
+
+TEST_F(ControllerTest, FailedAnalysisAbortsAndSendsTrafficBackToStable) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  provider.onRun(ScriptedProvider::number(0.5));
+  apply(rolloutYaml("demo:v3", kSteps));
+  runFor(std::chrono::seconds(60));
+  const auto r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Degraded"));
+  EXPECT_TRUE(r.status.abort);
+  EXPECT_EQ(r.status.stableRS, hashOf("demo:v1")) << "never promoted on a failed analysis";
+  EXPECT_EQ(router.current, 0);
+  EXPECT_EQ(count("RolloutAborted"), 1u);
+  EXPECT_EQ(count("AnalysisRunFailed"), 1u);
+  // The failing measurement is the evidence on the AnalysisRun's event.
+  bool evidence = false;
+  const auto events = store.listEvents({});
+  for (const auto& e : *events) {
+    if (e.reason == "MetricFailed") evidence = e.evidence.find("0.5") != std::string::npos;
+  }
+  EXPECT_TRUE(evidence);
+  // Canary replicas go away after abortScaleDownDelaySeconds (30 s default).
+  runFor(std::chrono::seconds(40));
+  for (const auto& rev : driver.workload("default/demo").revisions) {
+    if (rev.podTemplateHash == hashOf("demo:v3")) {
+      EXPECT_EQ(rev.desiredReplicas, 0);
+    }
+  }
+}
+
+TEST_F(ControllerTest, AFreshControllerCarriesOnFromTheStoredState) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  provider.onRun(ScriptedProvider::number(0.99));
+  apply(rolloutYaml("demo:v2", kSteps));
+  runFor(std::chrono::seconds(3));
+  ASSERT_EQ(rollout().status.currentStepIndex, 1);
+  // The daemon dies: a new controller over the same store and platform picks up where the old
+  // one was (the pause keeps its start time, so it ends at the same instant).
+  controller = std::make_unique<Controller>(store, registry, driver, context, options);
+  ASSERT_TRUE(controller->enqueueAll());
+  runFor(std::chrono::seconds(30));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
+  EXPECT_EQ(count("RolloutStepCompleted"), 5u) << "no step repeated or skipped";
+  EXPECT_EQ(provider.count("run"), 1u);
+}
+
+TEST_F(ControllerTest, PlatformErrorsAreRetriedWithBackoffAndReported) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  driver.failObserve = true;
+  runFor(std::chrono::seconds(2), /*allowErrors=*/true);
+  EXPECT_GT(controller->stats().reconcileErrors, 3) << "retried with backoff";
+  EXPECT_EQ(count("ReconcileError"), 1u) << "the same error is reported once, not per retry";
+  driver.failObserve = false;
+  runFor(std::chrono::seconds(15));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
+}
+
+TEST_F(ControllerTest, DeletingARolloutRemovesItsRevisionsAndRuns) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  provider.onRun(ScriptedProvider::number(0.99));
+  apply(rolloutYaml("demo:v2", kSteps));
+  runFor(std::chrono::seconds(15));
+  ASSERT_EQ(store.list("AnalysisRun", "default")->items.size(), 1u);
+  auto got = store.get({"Rollout", "default", "demo"});
+  auto removed = store.remove(got->key, got->version);
+  ASSERT_TRUE(removed);
+  runFor(std::chrono::seconds(5));
+  EXPECT_TRUE(driver.workload("default/demo").revisions.empty());
+  EXPECT_TRUE(store.list("AnalysisRun", "default")->items.empty());
+}
+
+TEST_F(ControllerTest, AnIdleHealthyRolloutIsNotRequeued) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  const auto before = controller->stats();
+  const int scales = driver.scaleCalls;
+  runFor(std::chrono::hours(1));
+  EXPECT_EQ(controller->stats().rolloutReconciles, before.rolloutReconciles);
+  EXPECT_EQ(driver.scaleCalls, scales);
+  EXPECT_FALSE(controller->queue().nextDueTime().has_value());
+}
+
+TEST_F(ControllerTest, MetricsRenderTheReconcileHistogram) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  std::string text;
+  controller->appendMetrics(text);
+  EXPECT_NE(text.find("rollout_reconcile_bucket{le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(text.find("rollout_events_total{reason=\"RolloutCompleted\",type=\"Normal\"} 1"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace ramp::controller
