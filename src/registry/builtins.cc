@@ -6,6 +6,7 @@
 
 #include "analysis/providers/builtin.h"
 #include "analysis/providers/sim/sim_provider.h"
+#include "platform/process/process_driver.h"
 #include "platform/sim/sim_driver.h"
 #include "ramp/registry.h"
 #include "traffic/haproxy/haproxy_router.h"
@@ -48,6 +49,8 @@ void registerBuiltins(Registry& registry) {
   must(registry.addProvider("provider.web", builtinProvider));
   must(registry.addProvider("provider.job", builtinProvider));
   must(registry.addProvider("provider.sim", analysis::providers::makeSimProvider));
+
+  must(registry.addPlatform("platform.process", platform::process::makeProcessDriver));
 
   must(registry.addRouter("traffic.haproxy", routerFactory<traffic::haproxy::HaproxyRouter>()));
   must(registry.addRouter("traffic.nginx", routerFactory<traffic::nginx::NginxRouter>()));

@@ -16,6 +16,7 @@
 // safe for that. Calls must be bounded by a timeout.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,6 +89,17 @@ class WorkloadDriver {
   // Removes a revision that is scaled to 0 for good (revision history limit). Removing an
   // unknown revision succeeds. On error returns kFailedPrecondition if replicas still run.
   virtual Status retire(const std::string& rolloutKey, const std::string& hash) = 0;
+
+  // Tells the driver which role each revision of `rolloutKey` plays now: hash -> "stable" or
+  // "canary" (canary strategy), "active" or "preview" (blue-green); revisions not named have no
+  // role. The controller calls it after syncing the routers' endpoints. Drivers that expose
+  // replicas to monitoring use it as a label (platform.process: `role` in its Prometheus file_sd
+  // file); the default does nothing. Replaces the previous roles of the rollout. On error returns
+  // kInvalidArgument for an unknown role or kUnavailable.
+  virtual Status setRoles(const std::string& rolloutKey,
+                          const std::map<std::string, std::string>& roles) {
+    return {};
+  }
 
   // The name it is registered under, e.g. "platform.process".
   virtual std::string type() const = 0;

@@ -1,0 +1,126 @@
+#pragma once
+
+// ProcessDriver (platform.process): runs each revision of a rollout as local processes on this
+// host, one process per replica, from the Rollout's pod template (containers[0].command, args,
+// env, workingDir, ports, readiness/liveness/startup probes). Each replica gets a free loopback
+// port (PORT and one variable per named containerPort), its own session and process group, and
+// a log file. A background thread supervises the replicas: it reaps exits, restarts crashed
+// replicas with exponential backoff (a replica that crashed twice in a row and is not ready is
+// crash-looping, hence unavailable), runs probes on their periods, sends SIGKILL to replicas
+// that outlive their termination grace period, and keeps a Prometheus file_sd file listing every
+// ready replica with its rollout, revision and role labels.
+//
+// Durable state lives under <dataDir>/platform.process/: state.json (revisions, desired counts,
+// deadlines, roles, each replica's ports and last readiness) and, per replica,
+// <namespace>/<rollout>/<hash>-<index>.pid and .log. Restart policy: replicas keep running when
+// the driver (the daemon) stops; a new driver on the same directory re-adopts each replica whose
+// pid file names a live process with the same start time (/proc/<pid>/stat field 22) and
+// restarts those that are gone. Adopted replicas keep their last known readiness until their
+// probes say otherwise, so a daemon restart does not pull them out of traffic.
+//
+// Threading: every public method may be called from any thread; one mutex guards the state and
+// is not held while a probe runs. No method blocks on readiness (stopAll waits at most the
+// grace period).
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/process/supervision.h"
+#include "ramp/clock.h"
+#include "ramp/error.h"
+#include "ramp/platform/workload_driver.h"
+#include "ramp/registry.h"
+
+namespace ramp::platform::process {
+
+struct ProcessDriverOptions {
+  std::string stateDir;    // required: <dataDir>/platform.process
+  std::string fileSdPath;  // "" = <stateDir>/file_sd.json
+  BackoffPolicy backoff;
+  Duration pollInterval{100};  // how often the supervisor looks for exits and due probes
+  // Used when the pod spec has no terminationGracePeriodSeconds (Kubernetes' default).
+  Duration defaultGracePeriod{30000};
+  bool supervise = true;  // false: no background thread; the caller calls tick()
+  // false (the daemon's policy): replicas outlive the driver and are re-adopted by the next one.
+  bool stopReplicasOnDestroy = false;
+  // Variables replicas inherit from the daemon; nullopt = PATH, HOME, LANG, LC_ALL, TZ, TMPDIR
+  // and USER from this process's environment (nothing else, so no secret leaks through).
+  std::optional<std::map<std::string, std::string>> inheritedEnv;
+};
+
+// One replica as the driver sees it (diagnostics, `ramp` status pages, tests).
+struct ReplicaInfo {
+  std::string name;  // "<rollout>-<hash>-<index>"
+  std::string podTemplateHash;
+  int32_t index = 0;
+  pid_t pid = 0;  // 0 while waiting to be (re)started
+  std::vector<int> ports;
+  bool ready = false;
+  bool available = false;
+  bool crashLooping = false;
+  bool adopted = false;      // found running by this driver at start-up
+  bool terminating = false;  // scaled down, waiting to exit
+  int32_t restarts = 0;
+  std::optional<Time> nextRestart;
+  std::string lastError;  // why it last stopped, or why it cannot start
+  std::string logFile;
+};
+
+class ProcessDriver final : public WorkloadDriver {
+ public:
+  // Loads <stateDir>/state.json (re-adopting live replicas), writes the file_sd file and starts
+  // the supervisor. kInvalidArgument without a state dir; kUnavailable when the directory or
+  // the state file cannot be used (the message names the path).
+  static Result<std::unique_ptr<ProcessDriver>> create(Clock& clock, ProcessDriverOptions options);
+  ~ProcessDriver() override;
+  ProcessDriver(const ProcessDriver&) = delete;
+  ProcessDriver& operator=(const ProcessDriver&) = delete;
+
+  Result<ObservedWorkload> observe(const std::string& rolloutKey) override;
+  // Besides the seam's contract: kInvalidArgument for a template the host cannot run (see
+  // validateTemplate) or whose command is not an executable found on the replica's PATH.
+  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
+                        const spec::PodTemplateSpec& template_, int32_t minReadySeconds) override;
+  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas) override;
+  Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
+                              std::optional<Time> deadline) override;
+  Status retire(const std::string& rolloutKey, const std::string& hash) override;
+  // Replaces the roles of the rollout's revisions (hash -> stable|canary|preview|active) used as
+  // the `role` label in the file_sd file. kInvalidArgument for another role name.
+  Status setRoles(const std::string& rolloutKey,
+                  const std::map<std::string, std::string>& roles) override;
+  std::string type() const override { return "platform.process"; }
+
+  // Every replica of the rollout, terminating ones included, ordered by hash and index.
+  std::vector<ReplicaInfo> replicas(const std::string& rolloutKey);
+
+  // One supervision pass: reap exits, restart due replicas, start or stop replicas to match the
+  // desired counts, SIGKILL after the grace period, run due probes, rewrite file_sd and
+  // state.json when they changed. The supervisor thread calls it every pollInterval.
+  void tick();
+
+  // Stops every replica now (SIGTERM, SIGKILL after the grace period) and waits for them, at
+  // most the longest grace period. Desired counts are kept, so a later tick starts them again
+  // unless the driver is being destroyed.
+  void stopAll();
+
+  const std::string& fileSdPath() const { return fileSdPath_; }
+
+ private:
+  struct Impl;
+  explicit ProcessDriver(std::unique_ptr<Impl> impl);
+  std::string fileSdPath_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The registry's factory: state under <context.dataDir>/platform.process/, file_sd path from
+// $RAMP_PROCESS_FILE_SD when set. kInvalidArgument when context has no clock or no dataDir.
+Result<std::unique_ptr<platform::WorkloadDriver>> makeProcessDriver(
+    const ExtensionContext& context);
+
+}  // namespace ramp::platform::process
