@@ -312,5 +312,30 @@ TEST(SimDriver, ConcurrentRolloutsFromSeveralThreads) {
   EXPECT_EQ(openDriver(clock, dir.path())->rolloutCount(), 200u);
 }
 
+TEST(SimDriver, TemplatesOutsideTheDecodeCacheAreDecodedWhenObserved) {
+  SimulatedClock clock;
+  auto d = openDriver(clock);
+  // More distinct templates than the decode cache holds (1024): the first ones are kept as JSON
+  // only and decoded again by observe().
+  for (int i = 0; i < 1100; ++i) {
+    auto t = podTemplate({{kSimReadyAfterAnnotation, "1s"}}, "demo:" + std::to_string(i));
+    ASSERT_TRUE(d->ensureRevision("default/r" + std::to_string(i), "h", 1, t, 0));
+  }
+  for (int i : {0, 1, 1099, 0}) {
+    auto w = d->observe("default/r" + std::to_string(i));
+    ASSERT_TRUE(w);
+    EXPECT_EQ(only(*w).template_,
+              podTemplate({{kSimReadyAfterAnnotation, "1s"}}, "demo:" + std::to_string(i)));
+  }
+  // Revisions with the same template share it, and retiring them all releases it.
+  ASSERT_TRUE(d->ensureRevision("default/s1", "h", 1, podTemplate(), 0));
+  ASSERT_TRUE(d->ensureRevision("default/s2", "h", 1, podTemplate(), 0));
+  ASSERT_TRUE(d->retire("default/s1", "h"));
+  EXPECT_EQ(only(*d->observe("default/s2")).template_, podTemplate());
+  ASSERT_TRUE(d->retire("default/s2", "h"));
+  ASSERT_TRUE(d->ensureRevision("default/s3", "h", 1, podTemplate(), 0));
+  EXPECT_EQ(only(*d->observe("default/s3")).template_, podTemplate());
+}
+
 }  // namespace
 }  // namespace ramp::platform

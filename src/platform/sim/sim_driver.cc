@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -22,20 +23,27 @@ constexpr std::string_view kName = "platform.sim";
 int64_t toMs(Time t) { return t.time_since_epoch().count(); }
 Time fromMs(int64_t ms) { return Time(Duration(ms)); }
 
-// What a revision's template tells the simulation, read from its annotations once.
-struct TemplateInfo {
-  spec::PodTemplateSpec template_;
+// Templates held at most this many at a time in decoded form (~2 KB each); the rest are kept
+// as JSON text (~200 bytes) and decoded when observed.
+constexpr size_t kDecodedTemplateCache = 1024;
+
+// One distinct pod template, shared by every revision whose template has the same JSON, and
+// what its annotations tell the simulation (read once).
+struct TemplateInfo : std::enable_shared_from_this<TemplateInfo> {
+  std::string json;  // canonical JSON (the spec codec's encoding): its identity and its row
   int64_t readyAfterMs = 0;
   bool crashLoop = false;
   bool failEnsure = false;
+  // The decoded template while it is in the decode cache; null = decode `json` when needed.
+  mutable std::shared_ptr<const spec::PodTemplateSpec> decoded;
 };
 
 std::string annotationPath(const char* name) {
   return std::string("template.metadata.annotations[\"") + name + "\"]";
 }
 
-Status readAnnotations(TemplateInfo& info) {
-  const auto& a = info.template_.metadata.annotations;
+Status readAnnotations(const spec::PodTemplateSpec& t, TemplateInfo& info) {
+  const auto& a = t.metadata.annotations;
   if (auto it = a.find(kSimReadyAfterAnnotation); it != a.end()) {
     auto d = spec::parseGoDuration(it->second);
     if (!d) {
@@ -311,41 +319,64 @@ struct SimDriver::State {
   Clock* clock = nullptr;
   std::unique_ptr<Db> db;  // null = memory only
   mutable std::mutex mu;
+  // Template JSON -> its TemplateInfo while a revision uses it. The key views the info's own
+  // text; the info's deleter removes the entry. Declared before `rollouts`, which is destroyed
+  // first and releases the infos into it.
+  std::unordered_map<std::string_view, std::weak_ptr<const TemplateInfo>> templates;
+  std::deque<std::weak_ptr<const TemplateInfo>> decodedOrder;  // oldest decoded first
   std::unordered_map<std::string, std::vector<Revision>> rollouts;
-  // Template JSON -> the shared parsed template, so identical templates are held once.
-  std::unordered_map<std::string, std::weak_ptr<const TemplateInfo>> templates;
-  size_t retiredSinceSweep = 0;
 
-  // Returns the shared TemplateInfo for `text`, parsing `parsed` (or the text) if new.
-  Result<std::shared_ptr<const TemplateInfo>> intern(const std::string& text,
+  // Returns the shared TemplateInfo for `text`; `parsed` is the decoded template when the
+  // caller has it (else the text is decoded). Errors: a bad sim annotation (kInvalidArgument),
+  // text that does not decode (kFailedPrecondition).
+  Result<std::shared_ptr<const TemplateInfo>> intern(std::string text,
                                                      const spec::PodTemplateSpec* parsed) {
-    auto& slot = templates[text];
-    if (auto existing = slot.lock()) return existing;
-    auto info = std::make_shared<TemplateInfo>();
+    if (auto it = templates.find(text); it != templates.end()) {
+      if (auto existing = it->second.lock()) return existing;
+    }
+    std::shared_ptr<const spec::PodTemplateSpec> decoded;
     if (parsed != nullptr) {
-      info->template_ = *parsed;
+      decoded = std::make_shared<const spec::PodTemplateSpec>(*parsed);
     } else {
       auto t = parseTemplateJson(text);
-      if (!t) {
-        templates.erase(text);
-        return std::unexpected(t.error());
-      }
-      info->template_ = std::move(*t);
+      if (!t) return std::unexpected(t.error());
+      decoded = std::make_shared<const spec::PodTemplateSpec>(std::move(*t));
     }
-    if (auto s = readAnnotations(*info); !s) {
-      templates.erase(text);
+    auto* raw = new TemplateInfo();
+    raw->json = std::move(text);
+    if (auto s = readAnnotations(*decoded, *raw); !s) {
+      delete raw;
       return std::unexpected(s.error());
     }
-    std::shared_ptr<const TemplateInfo> shared = std::move(info);
-    slot = shared;
-    return shared;
+    std::shared_ptr<const TemplateInfo> info(raw, [this](const TemplateInfo* p) {
+      templates.erase(std::string_view(p->json));
+      delete p;
+    });
+    templates[std::string_view(info->json)] = info;
+    remember(*info, std::move(decoded));
+    return info;
   }
 
-  // Drops interned templates no revision uses any more (amortised over retires).
-  void maybeSweep() {
-    if (++retiredSinceSweep < 1024) return;
-    retiredSinceSweep = 0;
-    std::erase_if(templates, [](const auto& kv) { return kv.second.expired(); });
+  // Puts `decoded` in the decode cache, evicting the oldest entry when it is full.
+  void remember(const TemplateInfo& info, std::shared_ptr<const spec::PodTemplateSpec> decoded) {
+    info.decoded = std::move(decoded);
+    decodedOrder.push_back(info.weak_from_this());
+    while (decodedOrder.size() > kDecodedTemplateCache) {
+      if (auto old = decodedOrder.front().lock()) old->decoded.reset();
+      decodedOrder.pop_front();
+    }
+  }
+
+  // The decoded template of `info` (from the cache, or decoded now and cached).
+  Result<std::shared_ptr<const spec::PodTemplateSpec>> templateOf(const TemplateInfo& info) {
+    if (info.decoded) return info.decoded;
+    auto t = parseTemplateJson(info.json);
+    if (!t) {
+      return makeError(ErrorCode::kInternal, std::string(kName) + ": " + t.error().message);
+    }
+    auto decoded = std::make_shared<const spec::PodTemplateSpec>(std::move(*t));
+    remember(info, decoded);
+    return decoded;
   }
 
   Revision* find(const std::string& key, const std::string& hash) {
@@ -414,7 +445,9 @@ Result<ObservedWorkload> SimDriver::observe(const std::string& rolloutKey) {
     ObservedRevision& o = out.revisions.emplace_back();
     o.podTemplateHash = r.hash;
     o.revision = r.revision;
-    o.template_ = r.info->template_;
+    auto t = state_->templateOf(*r.info);
+    if (!t) return std::unexpected(t.error());
+    o.template_ = **t;
     o.createdAt = fromMs(r.createdAtMs);
     o.desiredReplicas = r.desired;
     o.currentReplicas = static_cast<int32_t>(r.starts.size());
@@ -532,7 +565,6 @@ Status SimDriver::retire(const std::string& rolloutKey, const std::string& hash)
   }
   revisions.erase(rev);
   if (revisions.empty()) state_->rollouts.erase(it);
-  state_->maybeSweep();
   return {};
 }
 

@@ -16,6 +16,8 @@
 //     <dataDir>/platform.sim/sim.db (WAL, synchronous=NORMAL) before it returns, and a new
 //     driver on the same dir loads it back, so a SIGKILL of `ramp serve` loses nothing.
 //     An empty data dir keeps everything in memory only.
+//   - memory: revisions with identical templates share one copy; only the 1,024 most recently
+//     decoded templates are held decoded, the rest as JSON text decoded again by observe().
 //
 // Thread safety: every method may be called concurrently (one mutex guards the state and the
 // SQLite connection).
