@@ -32,5 +32,6 @@ std::vector<VerbPtr> builtinVerbs();
 VerbPtr makeVersionVerb();
 VerbPtr makeAnalyzeVerb();
 VerbPtr makeLintVerb();
+VerbPtr makeServeVerb();  // serve_verb.cc
 
 }  // namespace ramp::cli

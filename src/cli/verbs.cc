@@ -7,6 +7,7 @@ std::vector<VerbPtr> builtinVerbs() {
   verbs.push_back(makeVersionVerb());
   verbs.push_back(makeAnalyzeVerb());
   verbs.push_back(makeLintVerb());
+  verbs.push_back(makeServeVerb());
   return verbs;
 }
 

@@ -1,0 +1,58 @@
+#pragma once
+
+// `ramp serve`: options and the hook where the HTTP API joins the daemon. serve_verb.cc runs
+// the store and the controller; serve_api.cc starts the API (src/api) next to them, so the
+// daemon's wiring stays in one small file per concern.
+//
+// Thread safety: called once per process from the main thread.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cli/cli.h"
+#include "ramp/error.h"
+
+namespace ramp::store {
+class StateStore;
+}
+namespace ramp::controller {
+class Controller;
+}
+
+namespace ramp::cli {
+
+struct ServeOptions {
+  std::string dataDir;
+  std::string platform = "platform.process";
+  int workers = 4;
+  std::string prometheusAddress;
+  int64_t progressPollMs = 1000;
+  int64_t resyncSeconds = 900;
+  // The HTTP API (serve_api.cc).
+  std::string listen;
+  std::string tokensFile;
+  std::string tlsCert;
+  std::string tlsKey;
+};
+
+// Whatever keeps the API running; destroying it stops the API.
+class ServeApi {
+ public:
+  virtual ~ServeApi() = default;
+};
+
+// Declares the API's flags (--listen, --tokens, --tls-cert, --tls-key) on `cmd`.
+void configureApiFlags(CLI::App& cmd, ServeOptions& options);
+
+// Starts the API when options.listen is set (nullptr when not). On error (address in use, bad
+// tokens file or certificate) returns an Error naming the flag.
+Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::StateStore& store,
+                                           controller::Controller& controller,
+                                           const std::function<void(const std::string&)>& log);
+
+// Runs the daemon until SIGTERM/SIGINT; returns the exit code.
+int runServe(const ServeOptions& options, IoStreams& io);
+
+}  // namespace ramp::cli

@@ -1,0 +1,156 @@
+// `ramp serve --data DIR`: the daemon. Opens the store in DIR, builds the registry and the
+// platform, runs the controller until SIGTERM or SIGINT, then drains: every worker finishes the
+// reconcile it is in (each persisted its intent first, so nothing is half-applied) and the
+// process exits 0.
+//
+// One daemon per data directory: it holds an flock on DIR/serve.lock for its lifetime (released
+// by the kernel when the process dies, so a SIGKILLed daemon restarts at once).
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+#include <ostream>
+
+#include "cli/serve.h"
+#include "cli/verb.h"
+#include "controller/controller.h"
+#include "ramp/registry.h"
+#include "store/sqlite/sqlite_state_store.h"
+
+namespace ramp::cli {
+namespace {
+
+// Holds DIR/serve.lock while alive.
+class DataDirLock {
+ public:
+  static Result<DataDirLock> take(const std::filesystem::path& dir) {
+    const std::string path = (dir / "serve.lock").string();
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return makeError(ErrorCode::kUnavailable, "cannot open " + path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return makeError(
+          ErrorCode::kFailedPrecondition,
+          "another ramp serve is running on " + dir.string() + " (" + path + " is locked)");
+    }
+    return DataDirLock(fd);
+  }
+  DataDirLock(DataDirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ~DataDirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+class ServeVerb final : public Verb {
+ public:
+  std::string name() const override { return "serve"; }
+  std::string summary() const override {
+    return "Run the controller (and the API) over a data directory";
+  }
+  void configure(CLI::App& cmd) override {
+    cmd.add_option("--data", options_.dataDir, "Data directory (store, platform state, logs)")
+        ->required();
+    cmd.add_option("--platform", options_.platform,
+                   "Where replicas run: platform.process (local processes) or platform.sim")
+        ->capture_default_str();
+    cmd.add_option("--workers", options_.workers, "Reconcile workers")->capture_default_str();
+    cmd.add_option("--prometheus", options_.prometheusAddress,
+                   "Default Prometheus address for metrics that name none");
+    cmd.add_option("--progress-poll-ms", options_.progressPollMs,
+                   "How often a rollout whose replicas are starting is looked at again")
+        ->capture_default_str();
+    cmd.add_option("--resync-s", options_.resyncSeconds, "Full resync period in seconds")
+        ->capture_default_str();
+    configureApiFlags(cmd, options_);
+  }
+  int run(IoStreams& io) override { return runServe(options_, io); }
+
+ private:
+  ServeOptions options_;
+};
+
+}  // namespace
+
+int runServe(const ServeOptions& options, IoStreams& io) {
+  std::mutex logMu;
+  auto log = [&](const std::string& line) {
+    std::lock_guard lock(logMu);
+    io.err << "ramp serve: " << line << std::endl;
+  };
+  std::error_code ec;
+  std::filesystem::create_directories(options.dataDir, ec);
+  if (ec) {
+    log("cannot create " + options.dataDir + ": " + ec.message());
+    return 1;
+  }
+  auto lock = DataDirLock::take(options.dataDir);
+  if (!lock) {
+    log(lock.error().message);
+    return 1;
+  }
+  auto store = store::SqliteStateStore::open(options.dataDir + "/ramp.db");
+  if (!store) {
+    log(store.error().message);
+    return 1;
+  }
+
+  Registry registry;
+  registerBuiltins(registry);
+  ExtensionContext context;
+  context.clock = &realClock();
+  context.dataDir = std::filesystem::absolute(options.dataDir).string();
+  context.prometheusAddress = options.prometheusAddress;
+  auto driver = registry.makePlatform(options.platform, context);
+  if (!driver) {
+    log("--platform: " + driver.error().message);
+    return 1;
+  }
+
+  // Block the stop signals before any thread starts, so every thread inherits the mask and
+  // only sigwait below receives them.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+  controller::ControllerOptions copts;
+  copts.workers = options.workers;
+  copts.progressPoll = Duration(options.progressPollMs);
+  copts.resyncPeriod = std::chrono::seconds(options.resyncSeconds);
+  copts.secretsDir = context.dataDir + "/secrets";
+  copts.log = log;
+  controller::Controller controller(**store, registry, **driver, context, copts);
+  if (auto s = controller.start(); !s) {
+    log("cannot start the controller: " + s.error().message);
+    return 1;
+  }
+  auto api = startApi(options, **store, controller, log);
+  if (!api) {
+    log(api.error().message);
+    controller.stop();
+    return 1;
+  }
+  log("ready (data " + context.dataDir + ", platform " + options.platform + ")");
+
+  int signal = 0;
+  sigwait(&stopSignals, &signal);
+  log(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", draining");
+  api->reset();
+  controller.stop();
+  log("stopped");
+  return 0;
+}
+
+VerbPtr makeServeVerb() { return std::make_unique<ServeVerb>(); }
+
+}  // namespace ramp::cli
