@@ -35,7 +35,7 @@ std::string envGet(const EnvList& env, const std::string& name) {
   return value;
 }
 
-TEST(ExpandVars, KubernetesRules) {
+TEST(ProcessExpandVars, KubernetesRules) {
   std::map<std::string, std::string> vars = {{"A", "a"}, {"PORT", "8081"}, {"E", ""}};
   struct Case {
     std::string in, out;
@@ -60,7 +60,7 @@ TEST(ExpandVars, KubernetesRules) {
   for (const auto& c : cases) EXPECT_EQ(expandVars(c.in, vars), c.out) << c.in;
 }
 
-TEST(ImageVersion, TagDigestOrLatest) {
+TEST(ProcessImageVersion, TagDigestOrLatest) {
   EXPECT_EQ(imageVersion("demo:v2"), "v2");
   EXPECT_EQ(imageVersion("ghcr.io/acme/demo:1.4.0"), "1.4.0");
   EXPECT_EQ(imageVersion("registry:5000/demo"), "latest");  // the port is not a tag
@@ -90,7 +90,7 @@ ReplicaIdentity identity() {
   return id;
 }
 
-TEST(BuildEnvironment, RampVariablesPortsAndContainerEnv) {
+TEST(ProcessBuildEnvironment, RampVariablesPortsAndContainerEnv) {
   auto c = demoContainer();
   c.env = {{"URL", "http://127.0.0.1:$(PORT)/x", {}},
            {"SELF", "$(URL)?v=$(VERSION)", {}},  // earlier entries are visible
@@ -116,7 +116,7 @@ TEST(BuildEnvironment, RampVariablesPortsAndContainerEnv) {
   EXPECT_EQ(envGet(env, "LATER"), "$(AFTER)");
 }
 
-TEST(BuildEnvironment, ContainerMayOverrideVersionButPortNamesNeverReplacePath) {
+TEST(ProcessBuildEnvironment, ContainerMayOverrideVersionButPortNamesNeverReplacePath) {
   auto c = demoContainer();
   c.ports[1].name = "path";  // would be PATH
   c.env = {{"VERSION", "custom", {}}};
@@ -126,19 +126,19 @@ TEST(BuildEnvironment, ContainerMayOverrideVersionButPortNamesNeverReplacePath) 
   EXPECT_EQ(envGet(env, "PORT_PATH"), "41001");
 }
 
-TEST(BuildArgv, ExpandsCommandAndArgs) {
+TEST(ProcessBuildArgv, ExpandsCommandAndArgs) {
   auto c = demoContainer();
   auto argv = buildArgv(c, buildEnvironment(identity(), c));
   EXPECT_EQ(argv, (std::vector<std::string>{"ramp-demo-service", "--port", "41000", "--literal",
                                             "$(PORT)"}));
 }
 
-TEST(PortVariableName, UppercaseAndUnderscore) {
+TEST(ProcessPortVariableName, UppercaseAndUnderscore) {
   EXPECT_EQ(portVariableName("http"), "HTTP");
   EXPECT_EQ(portVariableName("metrics-port"), "METRICS_PORT");
 }
 
-TEST(ValidateTemplate, NamesTheField) {
+TEST(ProcessValidateTemplate, NamesTheField) {
   auto valid = [] {
     spec::PodTemplateSpec t;
     t.spec.containers = {demoContainer()};
@@ -200,7 +200,7 @@ TEST(ValidateTemplate, NamesTheField) {
   }
 }
 
-TEST(ProbeParams, KubernetesDefaults) {
+TEST(ProcessProbeParams, KubernetesDefaults) {
   spec::Probe p;
   EXPECT_EQ(probeParams(p, ProbeKind::kReadiness),
             (ProbeParams{Duration(0), Duration(10000), Duration(1000), 1, 3}));
@@ -216,7 +216,7 @@ TEST(ProbeParams, KubernetesDefaults) {
   EXPECT_EQ(probeParams(p, ProbeKind::kStartup).successThreshold, 1);
 }
 
-TEST(Probe, StartsAfterInitialDelay) {
+TEST(ProcessProbe, StartsAfterInitialDelay) {
   ProbeParams params{Duration(3000), Duration(1000), Duration(1000), 1, 3};
   auto r = startProbe(params, ProbeKind::kReadiness, at(10000));
   EXPECT_FALSE(r.passing);
@@ -225,7 +225,7 @@ TEST(Probe, StartsAfterInitialDelay) {
   EXPECT_TRUE(l.passing);  // alive until proven otherwise
 }
 
-TEST(Probe, ThresholdsFlipPassing) {
+TEST(ProcessProbe, ThresholdsFlipPassing) {
   // success threshold 2, failure threshold 3: the verdict after each result.
   ProbeParams params{Duration(0), Duration(1000), Duration(1000), 2, 3};
   struct Step {
@@ -248,7 +248,7 @@ TEST(Probe, ThresholdsFlipPassing) {
   }
 }
 
-TEST(ResolveProbe, PortsMapToAssignedPorts) {
+TEST(ProcessResolveProbe, PortsMapToAssignedPorts) {
   auto c = demoContainer();
   std::vector<int> assigned = {41000, 41001};
   spec::Probe p;
@@ -283,7 +283,7 @@ TEST(ResolveProbe, PortsMapToAssignedPorts) {
   EXPECT_FALSE(resolveProbe(named, c, {42000}));
 }
 
-TEST(Backoff, DoublesFromBaseUpToCap) {
+TEST(ProcessBackoff, DoublesFromBaseUpToCap) {
   BackoffPolicy kubelet{Duration(10000), Duration(300000), Duration(600000)};
   EXPECT_EQ(restartDelay(0, kubelet), Duration(0));
   EXPECT_EQ(restartDelay(1, kubelet), Duration(10000));
@@ -298,14 +298,14 @@ TEST(Backoff, DoublesFromBaseUpToCap) {
   EXPECT_EQ(restartDelay(1, BackoffPolicy{}), Duration(1000));  // ramp's default base
 }
 
-TEST(CrashLoop, TwoCrashesInARowAndNotReady) {
+TEST(ProcessCrashLoop, TwoCrashesInARowAndNotReady) {
   EXPECT_FALSE(isCrashLooping(0, false));
   EXPECT_FALSE(isCrashLooping(1, false));  // one crash may be a fluke
   EXPECT_TRUE(isCrashLooping(2, false));
   EXPECT_FALSE(isCrashLooping(5, true));  // running and ready again
 }
 
-TEST(ScaleDown, NotReadyFirstThenNewest) {
+TEST(ProcessScaleDown, NotReadyFirstThenNewest) {
   std::vector<ScaleDownCandidate> r = {{0, true}, {1, false}, {2, true}, {3, true}};
   EXPECT_EQ(pickScaleDown(r, 4), std::vector<int32_t>{});
   EXPECT_EQ(pickScaleDown(r, 3), std::vector<int32_t>{1});
@@ -314,13 +314,13 @@ TEST(ScaleDown, NotReadyFirstThenNewest) {
   EXPECT_EQ(pickScaleDown(r, -1).size(), 4u);
 }
 
-TEST(LowestFreeIndex, FillsGaps) {
+TEST(ProcessLowestFreeIndex, FillsGaps) {
   EXPECT_EQ(lowestFreeIndex({}), 0);
   EXPECT_EQ(lowestFreeIndex({0, 1, 3}), 2);
   EXPECT_EQ(lowestFreeIndex({1, 2}), 0);
 }
 
-TEST(ProcStat, ParsesStartTimeAfterTheCommandName) {
+TEST(ProcessProcStat, ParsesStartTimeAfterTheCommandName) {
   std::string stat =
       "4242 (my (odd) cmd) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 "
       "1000 10 18446744073709551615\n";
@@ -331,13 +331,13 @@ TEST(ProcStat, ParsesStartTimeAfterTheCommandName) {
   EXPECT_EQ(st->startTime, 987654u);
 }
 
-TEST(ProcStat, RejectsTruncatedText) {
+TEST(ProcessProcStat, RejectsTruncatedText) {
   EXPECT_FALSE(parseProcStat(""));
   EXPECT_FALSE(parseProcStat("12 (x"));
   EXPECT_FALSE(parseProcStat("12 (x) S 1 12 12"));  // no field 22
 }
 
-TEST(FileSd, LabelsAndDocument) {
+TEST(ProcessFileSd, LabelsAndDocument) {
   auto labels = replicaLabels("shop/demo", "6f9c", 3, "canary", "demo-6f9c-0",
                               {{"app.kubernetes.io/name", "demo"},
                                {"role", "from-template"},
@@ -364,13 +364,13 @@ TEST(FileSd, LabelsAndDocument) {
   EXPECT_EQ(fileSdJson({}), "[]\n");
 }
 
-TEST(Roles, OnlyTheFour) {
+TEST(ProcessRoles, OnlyTheFour) {
   for (const char* r : {"stable", "canary", "preview", "active"}) EXPECT_TRUE(validRole(r)) << r;
   EXPECT_FALSE(validRole("Stable"));
   EXPECT_FALSE(validRole(""));
 }
 
-TEST(ReplicaName, FromRolloutKey) {
+TEST(ProcessReplicaName, FromRolloutKey) {
   EXPECT_EQ(replicaName("shop/demo", "6f9c", 2), "demo-6f9c-2");
   EXPECT_EQ(replicaName("demo", "6f9c", 0), "demo-6f9c-0");
 }

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 #include <thread>
 
@@ -60,10 +59,6 @@ std::optional<spec::PodTemplateSpec> templateFromJson(const std::string& text) {
   if (!decoded.value || !decoded.value->spec.template_) return std::nullopt;
   return *decoded.value->spec.template_;
 }
-
-}  // namespace
-
-namespace {
 
 std::string rolloutDir(const std::string& stateDir, const std::string& rolloutKey) {
   auto slash = rolloutKey.find('/');
