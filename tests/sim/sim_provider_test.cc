@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "analysis/runner.h"
+#include "fakes/simulated_clock.h"
+
 namespace ramp::analysis::providers {
 namespace {
 
@@ -116,6 +119,40 @@ TEST(SimProvider, FactoryChecksTheConfig) {
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().code, ErrorCode::kInvalidArgument);
   EXPECT_FALSE(makeSimProvider(spec::MetricProviderSpec{}, ExtensionContext{}));
+}
+
+// Through the real engine: errors advance the script too, args are substituted into the key,
+// and the values are judged by the metric's conditions.
+TEST(SimProvider, DrivesARealAnalysisRun) {
+  spec::Metric m;
+  m.name = "success-rate";
+  m.count = spec::IntOrString{int64_t{4}};
+  m.interval = "1m";
+  m.successCondition = "result >= 0.9";
+  m.failureLimit = spec::IntOrString{int64_t{1}};
+  m.provider.plugin["ramp/sim"] =
+      spec::RawJson{R"({"key":"{{args.image}}","script":{"demo:v2":[1,"error",0.5,1],"*":[0]}})"};
+  spec::AnalysisRun run;
+  run.metadata.name = "run";
+  run.spec.metrics.push_back(m);
+  spec::Argument image;
+  image.name = "image";
+  image.value = "demo:v2";
+  run.spec.args.push_back(image);
+
+  ramp::testing::SimulatedClock clock;
+  SimProvider provider;
+  ReconcileEnv env;
+  env.clock = &clock;
+  env.resolve = [&](const spec::Metric&) -> Result<MetricProvider*> { return &provider; };
+  EXPECT_EQ(runToCompletion(run, env, {}), spec::AnalysisPhase::kSuccessful);
+  const auto& ms = run.status.metricResults.at(0).measurements;
+  ASSERT_EQ(ms.size(), 5u);
+  EXPECT_EQ(ms[0].phase, spec::AnalysisPhase::kSuccessful);
+  EXPECT_EQ(ms[1].phase, spec::AnalysisPhase::kError);
+  EXPECT_EQ(ms[2].phase, spec::AnalysisPhase::kFailed);
+  EXPECT_EQ(ms[3].phase, spec::AnalysisPhase::kSuccessful);
+  EXPECT_EQ(ms[4].phase, spec::AnalysisPhase::kSuccessful);  // past the end: the last value
 }
 
 }  // namespace
