@@ -72,6 +72,11 @@ TEST(SimRouter, RoutersOnOneDataDirShareState) {
   auto c = router("default/a", other.path());
   EXPECT_EQ(*c->verifyWeight(10, {}), WeightCheck::kNotYet);
   EXPECT_EQ(readSimTraffic(dir.path(), "default/none").error().code, ErrorCode::kNotFound);
+  // Another spelling of the same directory is the same state.
+  auto a3 = router("default/a", dir.path() + "/./");
+  EXPECT_EQ(*a3->verifyWeight(10, {}), WeightCheck::kVerified);
+  ASSERT_TRUE(a3->setWeight(15, {}));
+  EXPECT_EQ(*a->verifyWeight(15, {}), WeightCheck::kVerified);
 }
 
 TEST(SimRouter, StateSurvivesAllRoutersGoingAway) {

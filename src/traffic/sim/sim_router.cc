@@ -234,8 +234,16 @@ namespace {
 Result<std::shared_ptr<SimRouter::Shared>> sharedFor(const std::string& dataDir) {
   static std::mutex mu;
   static auto* all = new std::map<std::string, std::weak_ptr<SimRouter::Shared>>();
+  // "dir", "dir/" and "./dir" must share one state (two connections would diverge).
+  std::string key;
+  if (!dataDir.empty()) {
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::absolute(dataDir, ec).lexically_normal();
+    key = (ec ? std::filesystem::path(dataDir) : p).string();
+    while (key.size() > 1 && key.back() == '/') key.pop_back();
+  }
   std::lock_guard lock(mu);
-  auto& slot = (*all)[dataDir];
+  auto& slot = (*all)[key];
   if (auto existing = slot.lock()) return existing;
   auto shared = std::make_shared<SimRouter::Shared>();
   if (!dataDir.empty()) {
