@@ -7,6 +7,10 @@
 #include <fstream>
 #include <thread>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "fakes/simulated_clock.h"
 #include "harness/harness.h"
 
@@ -335,6 +339,49 @@ TEST(SimDriver, TemplatesOutsideTheDecodeCacheAreDecodedWhenObserved) {
   ASSERT_TRUE(d->retire("default/s2", "h"));
   ASSERT_TRUE(d->ensureRevision("default/s3", "h", 1, podTemplate(), 0));
   EXPECT_EQ(only(*d->observe("default/s3")).template_, podTemplate());
+}
+
+// A SIGKILL right after a call returned loses nothing: a child process applies changes and
+// acknowledges each one on a pipe; the parent kills it mid-stream and reopens the data dir.
+TEST(SimDriver, EveryAcknowledgedChangeSurvivesSigkill) {
+  SimulatedClock clock;
+  TempDir dir("ramp-sim");
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    auto d = SimDriver::open(clock, dir.path());
+    if (!d) _exit(2);
+    for (int i = 0;; ++i) {  // until killed
+      std::string key = "default/r" + std::to_string(i);
+      if (!(*d)->ensureRevision(key, "h", 1, podTemplate(), 0)) _exit(3);
+      if (!(*d)->scale(key, "h", 1 + i % 5)) _exit(4);
+      int32_t ack = i;
+      if (write(fds[1], &ack, sizeof ack) != sizeof ack) _exit(5);
+    }
+  }
+  close(fds[1]);
+  int32_t last = -1;
+  int32_t ack = 0;
+  while (last < 50 && read(fds[0], &ack, sizeof ack) == sizeof ack) last = ack;
+  kill(child, SIGKILL);
+  // Acks already in the pipe were acknowledged before the kill too.
+  while (read(fds[0], &ack, sizeof ack) == sizeof ack) last = ack;
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  ASSERT_GE(last, 50);
+
+  auto d = openDriver(clock, dir.path());
+  for (int i = 0; i <= last; ++i) {
+    auto w = d->observe("default/r" + std::to_string(i));
+    ASSERT_TRUE(w);
+    ASSERT_EQ(w->revisions.size(), 1u) << "rollout " << i << " of " << last;
+    EXPECT_EQ(w->revisions[0].currentReplicas, 1 + i % 5) << "rollout " << i;
+  }
 }
 
 }  // namespace
