@@ -1,6 +1,7 @@
 #include "platform/process/process_driver.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -143,6 +144,7 @@ struct ProcessDriver::Impl {
   std::map<std::string, std::string> inherited;
   std::string lastFileSd;
   std::string lastState;
+  std::vector<pid_t> unreaped;
 
   std::mutex wakeMu;
   std::condition_variable wakeCv;
@@ -289,6 +291,7 @@ struct ProcessDriver::Impl {
 
   // Everything but probes: exits, restarts, replica counts, grace periods. Collects due probes.
   void syncLocked(Time now, std::vector<ProbeTask>* due) {
+    reapLeftovers();
     for (auto& [key, rs] : rollouts) {
       for (auto& [hash, rev] : rs.revisions) {
         const auto& c = rev.container();
@@ -488,6 +491,28 @@ struct ProcessDriver::Impl {
   }
 
   Status load(const std::string& statePath);
+
+  // True when `pid` still runs the process that started at `startTime` and can be adopted. A
+  // process whose main thread already exited (state Z while its other threads finish dying)
+  // is not; if it is this process's child it is reaped by a later tick.
+  bool adoptable(pid_t pid, uint64_t startTime) {
+    auto st = readProcStat(pid);
+    if (st && st->startTime == startTime && (st->state == 'Z' || st->state == 'X')) {
+      unreaped.push_back(pid);
+      return false;
+    }
+    return processAlive(pid, startTime);
+  }
+
+  // Children seen exiting but not yet reapable; waited for without blocking on each tick.
+  void reapLeftovers() {
+    std::vector<pid_t> still;
+    for (pid_t pid : unreaped) {
+      int ws = 0;
+      if (::waitpid(pid, &ws, WNOHANG) == 0) still.push_back(pid);
+    }
+    unreaped = std::move(still);
+  }
 };
 
 // --- construction and persistence -----------------------------------------------------------
@@ -544,7 +569,7 @@ Status ProcessDriver::Impl::load(const std::string& statePath) {
           if (!pid.is_discarded() && pid.is_object()) {
             pid_t p = pid.value("pid", 0);
             uint64_t start = pid.value("startTime", uint64_t{0});
-            if (processAlive(p, start)) {
+            if (adoptable(p, start)) {
               rep.pid = p;
               rep.startTime = start;
               rep.adopted = true;
@@ -577,7 +602,7 @@ Status ProcessDriver::Impl::load(const std::string& statePath) {
       t.pid = tj.at("pid").get<pid_t>();
       t.startTime = tj.at("startTime").get<uint64_t>();
       t.killAt = fromMs(tj.at("killAt").get<int64_t>());
-      if (processAlive(t.pid, t.startTime)) terminating.push_back(t);
+      if (adoptable(t.pid, t.startTime)) terminating.push_back(t);
     }
   } catch (const json::exception& e) {
     return makeError(ErrorCode::kUnavailable,
