@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "common/http_client.h"
+#include "fakes/simulated_clock.h"
 #include "harness/harness.h"
 #include "platform/process/process_driver.h"
 #include "platform/process/supervision.h"
@@ -249,6 +250,44 @@ TEST_F(ProcessDriverTest, CrashingReplicaIsRestartedWithBackoffAndCountsAsCrashL
   ASSERT_TRUE(waitUntil(
       [&] { return readFile(r.logFile).find("restart in 1000 ms") != std::string::npos; }));
   EXPECT_EQ(readFile(r.logFile).find("restart in 1600 ms"), std::string::npos) << "cap is 1 s";
+}
+
+// The restart backoff is scheduled on the driver's clock: with a simulated clock and no
+// supervisor thread, a crashed replica stays down until the clock reaches its restart time.
+TEST_F(ProcessDriverTest, RestartBackoffRunsOnTheDriversClock) {
+  ramp::testing::SimulatedClock clock;
+  auto opts = options();
+  opts.supervise = false;
+  auto created = ProcessDriver::create(clock, opts);
+  ASSERT_TRUE(created) << created.error().message;
+  auto d = std::move(*created);
+  ASSERT_TRUE(d->ensureRevision(kKey, "crash", 1, shellTemplate("exit 3", 1), 0));
+  ASSERT_TRUE(d->scale(kKey, "crash", 1));
+  pid_t first = replicasOf(*d, "crash")[0].pid;
+  ASSERT_GT(first, 0) << "scale starts the replica at once";
+  // Real time passes until the exit is seen; simulated time does not move.
+  ASSERT_TRUE(waitUntil([&] {
+    d->tick();
+    return replicasOf(*d, "crash")[0].restarts == 1;
+  }));
+  auto r = replicasOf(*d, "crash")[0];
+  EXPECT_EQ(r.pid, 0);
+  EXPECT_EQ(r.nextRestart, clock.now() + Duration(200));
+  EXPECT_FALSE(r.crashLooping) << "one crash is not a loop";
+  clock.advance(Duration(199));
+  d->tick();
+  EXPECT_EQ(replicasOf(*d, "crash")[0].pid, 0) << "restarted before its backoff ended";
+  clock.advance(Duration(1));
+  d->tick();
+  EXPECT_GT(replicasOf(*d, "crash")[0].pid, 0) << "not restarted when its backoff ended";
+  ASSERT_TRUE(waitUntil([&] {
+    d->tick();
+    return replicasOf(*d, "crash")[0].restarts == 2;
+  }));
+  r = replicasOf(*d, "crash")[0];
+  EXPECT_EQ(r.nextRestart, clock.now() + Duration(400)) << "the second wait doubles";
+  EXPECT_TRUE(r.crashLooping);
+  EXPECT_EQ(revisionOf(*d, "crash").crashLoopingReplicas, 1);
 }
 
 TEST_F(ProcessDriverTest, CommandThatDoesNotExistIsAClearError) {
