@@ -616,7 +616,13 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
         observed.workload = std::move(*fresh);
         workloadChanged = false;
       }
-      if (routerSet) {
+      // The platform labels replicas by role (file_sd on the process platform).
+      const bool blueGreen = rollout.spec.strategy.blueGreen.has_value();
+      std::map<std::string, std::string> roles;
+      if (!sync->canaryHash.empty()) roles[sync->canaryHash] = blueGreen ? "preview" : "canary";
+      if (!sync->stableHash.empty()) roles[sync->stableHash] = blueGreen ? "active" : "stable";
+      status = driver_.setRoles(rolloutKey, roles);
+      if (status && routerSet) {
         const auto stable = endpointsOf(observed.workload, sync->stableHash);
         const auto canary = endpointsOf(observed.workload, sync->canaryHash);
         for (auto& router : routerSet->routers) {

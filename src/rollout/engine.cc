@@ -683,6 +683,10 @@ Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Ti
             });
 
   const std::string rsName = c.rsName(c.podHash);
+  // The status is persisted before the actions run, so a reconcile cut short by a crash can
+  // find the status already naming this template while the revision does not exist (or still
+  // has its old number). The update was announced then; the retry only re-applies the action.
+  const bool announced = rollout.status.currentPodHash == c.podHash;
   if (!c.newRev) {
     c.revision = maxOther + 1;
     c.synthesized.podTemplateHash = c.podHash;
@@ -693,12 +697,14 @@ Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Ti
     c.newRevCreatedNow = true;
     c.action(EnsureRevision{c.podHash, c.revision, *rollout.spec.template_,
                             rollout.spec.minReadySeconds});
-    c.event("Normal", kReasonNewReplicaSetCreated,
-            "Created ReplicaSet " + rsName + " (revision " + std::to_string(c.revision) + ")",
-            {{"podTemplateHash", c.podHash}, {"revision", std::to_string(c.revision)}});
-    c.event("Normal", kReasonRolloutUpdated,
-            "Rollout updated to revision " + std::to_string(c.revision),
-            {{"revision", std::to_string(c.revision)}});
+    if (!announced) {
+      c.event("Normal", kReasonNewReplicaSetCreated,
+              "Created ReplicaSet " + rsName + " (revision " + std::to_string(c.revision) + ")",
+              {{"podTemplateHash", c.podHash}, {"revision", std::to_string(c.revision)}});
+      c.event("Normal", kReasonRolloutUpdated,
+              "Rollout updated to revision " + std::to_string(c.revision),
+              {{"revision", std::to_string(c.revision)}});
+    }
     setCondition(c.st,
                  newCondition(spec::kConditionProgressing, "True", kReasonNewReplicaSetCreated,
                               "Created new replica set \"" + rsName + "\"", now));
@@ -707,10 +713,12 @@ Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Ti
     c.revision = maxOther + 1;
     c.action(EnsureRevision{c.podHash, c.revision, *rollout.spec.template_,
                             rollout.spec.minReadySeconds});
-    c.event("Normal", kReasonRolloutUpdated,
-            "Rollout updated to revision " + std::to_string(c.revision),
-            {{"revision", std::to_string(c.revision)},
-             {"previousRevision", std::to_string(c.newRev->revision)}});
+    if (!announced) {
+      c.event("Normal", kReasonRolloutUpdated,
+              "Rollout updated to revision " + std::to_string(c.revision),
+              {{"revision", std::to_string(c.revision)},
+               {"previousRevision", std::to_string(c.newRev->revision)}});
+    }
   } else {
     c.revision = c.newRev->revision;
     if (!getCondition(c.st, spec::kConditionProgressing)) {

@@ -1,0 +1,359 @@
+// The crash test: a real `ramp serve` drives 24 rollouts in the simulated world (platform.sim,
+// traffic.sim, provider.sim, durable in the data dir) while the test SIGKILLs it at random
+// instants, at least 50 times, restarting it each time. Canaries with step and background
+// analysis, blue-green with pre- and post-promotion analysis, failing analyses, user promotes
+// and aborts. The test writes specs and intents straight into the SQLite store (another
+// process, as a second CLI would), and at the end checks that every rollout is where Argo's
+// semantics put it, that no step was skipped or repeated, that nothing was promoted without a
+// successful analysis, and that the event log tells the whole story once.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "harness/harness.h"
+#include "rollout/engine.h"
+#include "rollout/operations.h"
+#include "spec/codec.h"
+#include "store/sqlite/sqlite_state_store.h"
+#include "traffic/sim/sim_router.h"
+
+namespace ramp {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// What each kind of rollout does in the release from v1 to v2, and where it must end.
+enum class Kind {
+  kCanaryGood,      // steps + step analysis + background analysis -> promoted
+  kCanaryBad,       // the step analysis fails -> aborted, stays on v1
+  kCanaryPromoted,  // an indefinite pause the user promotes -> promoted
+  kCanaryAborted,   // an indefinite pause the user aborts -> aborted
+  kBlueGreenGood,   // pre- and post-promotion analysis pass -> promoted
+  kBlueGreenBad,    // pre-promotion analysis fails -> aborted
+};
+constexpr int kKinds = 6;
+constexpr int kRollouts = 24;
+constexpr int kMinKills = 50;
+
+Kind kindOf(int i) { return static_cast<Kind>(i % kKinds); }
+bool promotes(Kind k) {
+  return k == Kind::kCanaryGood || k == Kind::kCanaryPromoted || k == Kind::kBlueGreenGood;
+}
+std::string nameOf(int i) { return "r" + std::to_string(i); }
+
+constexpr const char* kTemplate = R"({
+  "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate",
+  "metadata": {"name": "quality", "namespace": "default"},
+  "spec": {
+    "args": [{"name": "image"}],
+    "metrics": [{
+      "name": "success-rate", "count": 3, "interval": "500ms",
+      "successCondition": "result >= 0.95",
+      "provider": {"plugin": {"ramp/sim": {
+        "key": "{{args.image}}",
+        "script": {"demo:v2-bad": [0.5], "*": [0.99]}}}}
+    }]
+  }
+})";
+
+const char* kAnalysisRef = R"({"templates": [{"templateName": "quality"}],
+  "args": [{"name": "image",
+            "valueFrom": {"fieldRef": {"fieldPath": "spec.template.spec.containers[0].image"}}}]})";
+
+std::string strategyOf(Kind k) {
+  const std::string analysis = kAnalysisRef;
+  switch (k) {
+    case Kind::kCanaryGood:
+    case Kind::kCanaryBad:
+      return R"({"canary": {"trafficRouting": {"plugins": {"ramp/sim": {}}},
+        "analysis": )" +
+             analysis.substr(0, analysis.size() - 1) + R"(, "startingStep": 1},
+        "steps": [{"setWeight": 25}, {"pause": {"duration": "3s"}}, {"analysis": )" +
+             analysis + R"(}, {"setWeight": 50}, {"pause": {"duration": "2s"}}]}})";
+    case Kind::kCanaryPromoted:
+      return R"({"canary": {"trafficRouting": {"plugins": {"ramp/sim": {}}},
+        "steps": [{"setWeight": 30}, {"pause": {}}, {"setWeight": 60}]}})";
+    case Kind::kCanaryAborted:
+      return R"({"canary": {"trafficRouting": {"plugins": {"ramp/sim": {}}},
+        "abortScaleDownDelaySeconds": 1,
+        "steps": [{"setWeight": 20}, {"pause": {}}]}})";
+    case Kind::kBlueGreenGood:
+    case Kind::kBlueGreenBad:
+      return R"({"blueGreen": {"activeService": "active", "previewService": "preview",
+        "scaleDownDelaySeconds": 1, "abortScaleDownDelaySeconds": 1,
+        "autoPromotionSeconds": 3,
+        "prePromotionAnalysis": )" +
+             analysis + R"(, "postPromotionAnalysis": )" + analysis + "}}";
+  }
+  return "";
+}
+
+std::string rolloutJson(int i, const std::string& image) {
+  return R"({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+    "metadata": {"name": ")" +
+         nameOf(i) + R"(", "namespace": "default"},
+    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "demo"}},
+      "template": {"metadata": {"labels": {"app": "demo"},
+                                "annotations": {"sim.ramp.dev/ready-after": "200ms"}},
+                   "spec": {"containers": [{"name": "app", "image": ")" +
+         image + R"("}]}},
+      "strategy": )" +
+         strategyOf(kindOf(i)) + "}}";
+}
+
+std::string v2Image(int i) {
+  const Kind k = kindOf(i);
+  return k == Kind::kCanaryBad || k == Kind::kBlueGreenBad ? "demo:v2-bad" : "demo:v2";
+}
+
+class CrashTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = store::SqliteStateStore::open(dir.file("ramp.db"));
+    ASSERT_TRUE(s) << s.error().message;
+    db = std::move(*s);
+  }
+
+  void startServe() {
+    testing::ProcessOptions o;
+    o.argv = {
+        testing::binaryDir() + "/ramp", "serve", "--data", dir.path(), "--platform", "platform.sim",
+        "--progress-poll-ms",           "100"};
+    o.logFile = dir.file("serve.log");
+    auto p = testing::Process::start(o);
+    ASSERT_TRUE(p) << p.error().message;
+    serve = std::move(*p);
+  }
+
+  void kill9() {
+    ::kill(serve->pid(), SIGKILL);
+    serve->stop(0ms);  // reaps it
+    serve.reset();
+  }
+
+  // Create or update the spec, keeping the status the controller wrote (what `ramp apply`
+  // does). Retries when the controller wrote in between.
+  void apply(const std::string& json) {
+    auto decoded = spec::objectFromJson(json);
+    ASSERT_TRUE(decoded.value) << decoded.diagnostics.front().path << ": "
+                               << decoded.diagnostics.front().message;
+    const auto& meta = spec::metadataOf(*decoded.value);
+    store::ObjectKey key{spec::kindName(spec::kindOf(*decoded.value)), meta.namespace_, meta.name};
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto existing = db->get(key);
+      std::string text = spec::toJson(*decoded.value);
+      int64_t version = 0;
+      if (existing) {
+        version = existing->version;
+        if (auto* r = std::get_if<spec::Rollout>(&*decoded.value)) {
+          auto old = spec::rolloutFromJson(existing->json).value;
+          r->status = old->status;
+          r->metadata.generation = old->metadata.generation + 1;
+          text = spec::toJson(*r);
+        }
+      } else if (auto* r = std::get_if<spec::Rollout>(&*decoded.value)) {
+        r->metadata.generation = 1;
+        text = spec::toJson(*r);
+      }
+      auto put = db->put(key, text, version);
+      if (put) return;
+      ASSERT_EQ(put.error().code, ErrorCode::kConflict) << put.error().message;
+    }
+    FAIL() << "could not apply " << key.toString();
+  }
+
+  spec::Rollout rollout(int i) {
+    auto got = db->get({"Rollout", "default", nameOf(i)});
+    EXPECT_TRUE(got) << nameOf(i);
+    return got ? *spec::rolloutFromJson(got->json).value : spec::Rollout{};
+  }
+
+  // A user operation, written as the API would: read, apply, compare-and-swap.
+  bool operate(int i, Result<spec::Rollout> (*op)(const spec::Rollout&)) {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto got = db->get({"Rollout", "default", nameOf(i)});
+      auto r = spec::rolloutFromJson(got->json).value;
+      auto next = op(*r);
+      if (!next) return false;
+      auto put = db->put(got->key, spec::toJson(*next), got->version);
+      if (put) return true;
+      if (put.error().code != ErrorCode::kConflict) return false;
+    }
+    return false;
+  }
+
+  static std::string phase(const spec::Rollout& r) {
+    return spec::rolloutPhaseName(r.status.phase);
+  }
+
+  std::string hashOf(int i, const std::string& image) {
+    auto r = spec::rolloutFromJson(rolloutJson(i, image)).value;
+    return rollout::podTemplateHash(*r->spec.template_, std::nullopt);
+  }
+
+  bool settled(int i, bool release) {
+    const auto r = rollout(i);
+    if (r.status.observedGeneration != std::to_string(r.metadata.generation)) return false;
+    const std::string p = phase(r);
+    if (!release) return p == "Healthy";
+    return promotes(kindOf(i)) ? p == "Healthy" && r.status.stableRS == hashOf(i, v2Image(i))
+                               : p == "Degraded" && r.status.abort;
+  }
+
+  // User intents for the rollouts that wait for them; each is given once.
+  void actAsUser() {
+    for (int i = 0; i < kRollouts; ++i) {
+      const Kind k = kindOf(i);
+      if ((k != Kind::kCanaryPromoted && k != Kind::kCanaryAborted) || acted[i]) continue;
+      const auto r = rollout(i);
+      if (r.status.currentStepIndex != 1 || r.status.pauseConditions.empty()) continue;
+      acted[i] = operate(i, k == Kind::kCanaryPromoted ? rollout::promote : rollout::abortRollout);
+    }
+  }
+
+  std::vector<store::Event> eventsOf(int i) {
+    store::EventQuery q;
+    q.object = store::ObjectKey{"Rollout", "default", nameOf(i)};
+    q.limit = 10000;
+    return *db->listEvents(q);
+  }
+
+  testing::TempDir dir;
+  std::unique_ptr<store::SqliteStateStore> db;
+  std::unique_ptr<testing::Process> serve;
+  std::map<int, bool> acted;
+};
+
+TEST_F(CrashTest, EveryRolloutEndsWhereArgoSaysDespiteFiftyKills) {
+  std::mt19937 rng(20261122);  // fixed seed: a failure can be replayed
+  apply(kTemplate);
+  for (int i = 0; i < kRollouts; ++i) apply(rolloutJson(i, "demo:v1"));
+  startServe();
+
+  auto waitAll = [&](bool release, std::chrono::seconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      bool all = true;
+      for (int i = 0; i < kRollouts && all; ++i) all = settled(i, release);
+      if (all) return true;
+      if (release) actAsUser();
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(waitAll(false, 60s)) << serve->log();
+
+  for (int i = 0; i < kRollouts; ++i) apply(rolloutJson(i, v2Image(i)));
+
+  // Kill at random instants while the releases run; keep killing until they are all done and
+  // at least kMinKills kills happened.
+  int kills = 0;
+  int killsMidRelease = 0;
+  const auto deadline = Clock::now() + 240s;
+  std::uniform_int_distribution<int> pauseMs(20, 300);
+  for (;;) {
+    ASSERT_LT(Clock::now(), deadline) << "releases did not finish; kills: " << kills;
+    const auto until = Clock::now() + std::chrono::milliseconds(pauseMs(rng));
+    while (Clock::now() < until) {
+      actAsUser();
+      std::this_thread::sleep_for(10ms);
+    }
+    bool all = true;
+    for (int i = 0; i < kRollouts && all; ++i) all = settled(i, true);
+    if (all && kills >= kMinKills) break;
+    if (!all) ++killsMidRelease;
+    kill9();
+    ++kills;
+    startServe();
+  }
+  std::cout << "[ crash    ] " << kills << " SIGKILLs, " << killsMidRelease
+            << " in the middle of releases\n";
+  EXPECT_GE(killsMidRelease, 20) << "most kills must land in the middle of releases";
+  ASSERT_TRUE(waitAll(true, 60s));
+  EXPECT_EQ(WEXITSTATUS(serve->stop()), 0) << "SIGTERM drains and exits 0";
+
+  for (int i = 0; i < kRollouts; ++i) {
+    SCOPED_TRACE(nameOf(i) + " kind " + std::to_string(i % kKinds));
+    const Kind k = kindOf(i);
+    const auto r = rollout(i);
+    const std::string v1 = hashOf(i, "demo:v1");
+    const std::string v2 = hashOf(i, v2Image(i));
+    EXPECT_EQ(r.status.stableRS, promotes(k) ? v2 : v1);
+
+    // Traffic: the canary weight is back to 0 (promoted: stable is v2; aborted: stable is v1).
+    if (k != Kind::kBlueGreenGood && k != Kind::kBlueGreenBad) {
+      auto traffic = traffic::readSimTraffic(dir.path(), "default/" + nameOf(i));
+      ASSERT_TRUE(traffic) << traffic.error().message;
+      EXPECT_EQ(traffic->canaryWeight, 0);
+    }
+
+    // Never a promotion without a successful analysis; every analysis of a promoted release
+    // passed, and a failed one means the release was aborted.
+    auto runs = db->list("AnalysisRun", "default");
+    int successfulGate = 0;
+    int failed = 0;
+    for (const auto& o : runs->items) {
+      auto run = spec::analysisRunFromJson(o.json).value;
+      if (run->metadata.labels["rollouts.ramp.dev/rollout"] != nameOf(i)) continue;
+      if (run->metadata.labels["rollouts-pod-template-hash"] != v2) continue;
+      const std::string type = run->metadata.labels["rollout-type"];
+      if (run->status.phase == spec::AnalysisPhase::kFailed) ++failed;
+      // A run the rollout terminated (on abort) ends Successful too, as in Argo: it proves
+      // nothing, so only runs that ran to their end count as a passed gate.
+      if ((type == "Step" || type == "PrePromotion") && !run->spec.terminate &&
+          run->status.phase == spec::AnalysisPhase::kSuccessful) {
+        ++successfulGate;
+      }
+    }
+    if (k == Kind::kCanaryGood || k == Kind::kBlueGreenGood) {
+      EXPECT_EQ(successfulGate, 1);
+      EXPECT_EQ(failed, 0);
+    }
+    if (k == Kind::kCanaryBad || k == Kind::kBlueGreenBad) {
+      EXPECT_EQ(successfulGate, 0);
+      EXPECT_GE(failed, 1);
+    }
+
+    // The event log tells the release once, in order.
+    std::map<std::string, int> count;
+    std::vector<int> stepsCompleted;
+    bool afterV2 = false;
+    for (const auto& e : eventsOf(i)) {
+      if (e.reason == "RolloutUpdated" && e.message.find("revision 2") != std::string::npos) {
+        afterV2 = true;
+      }
+      if (!afterV2) continue;
+      ++count[e.reason];
+      if (e.reason == "RolloutStepCompleted") {
+        auto ev = nlohmann::json::parse(e.evidence);
+        stepsCompleted.push_back(std::stoi(ev["stepIndex"].get<std::string>()));
+      }
+    }
+    EXPECT_TRUE(afterV2) << "RolloutUpdated to revision 2 is in the log";
+    EXPECT_EQ(count["RolloutUpdated"], 1);
+    for (size_t s = 0; s < stepsCompleted.size(); ++s) {
+      EXPECT_EQ(stepsCompleted[s], static_cast<int>(s)) << "steps completed once, in order";
+    }
+    if (k == Kind::kCanaryGood) {
+      EXPECT_EQ(stepsCompleted.size(), 5u);
+    }
+    if (k == Kind::kCanaryPromoted) {
+      EXPECT_EQ(stepsCompleted.size(), 3u);
+    }
+    EXPECT_EQ(count["RolloutCompleted"], promotes(k) ? 1 : 0);
+    EXPECT_EQ(count["RolloutAborted"], promotes(k) ? 0 : 1);
+  }
+}
+
+}  // namespace
+}  // namespace ramp
