@@ -33,5 +33,15 @@ VerbPtr makeVersionVerb();
 VerbPtr makeAnalyzeVerb();
 VerbPtr makeLintVerb();
 VerbPtr makeServeVerb();  // serve_verb.cc
+// Verbs that talk to a running server (read_verbs.cc, write_verbs.cc).
+VerbPtr makeApplyVerb();
+VerbPtr makeGetVerb();
+VerbPtr makeListVerb();
+VerbPtr makeStatusVerb();
+VerbPtr makeDeleteVerb();
+VerbPtr makeSetVerb();
+VerbPtr makeTerminateVerb();
+std::vector<VerbPtr>
+makeRolloutActionVerbs();  // promote, abort, retry, undo, pause, resume, restart
 
 }  // namespace ramp::cli

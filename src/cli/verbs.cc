@@ -8,6 +8,14 @@ std::vector<VerbPtr> builtinVerbs() {
   verbs.push_back(makeAnalyzeVerb());
   verbs.push_back(makeLintVerb());
   verbs.push_back(makeServeVerb());
+  verbs.push_back(makeApplyVerb());
+  verbs.push_back(makeGetVerb());
+  verbs.push_back(makeListVerb());
+  verbs.push_back(makeStatusVerb());
+  for (VerbPtr& v : makeRolloutActionVerbs()) verbs.push_back(std::move(v));
+  verbs.push_back(makeSetVerb());
+  verbs.push_back(makeTerminateVerb());
+  verbs.push_back(makeDeleteVerb());
   return verbs;
 }
 

@@ -1,0 +1,73 @@
+// Input: "METHOD\nPATH[?QUERY]\nLAST-EVENT-ID\nBODY…". Every decoder of request input must return
+// a value or an Error, never crash, hang or throw; what they accept must be consistent (a
+// decoded action request re-encodes to the same value; a parsed cursor formats back to an
+// equivalent cursor).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "api/auth.h"
+#include "api/request.h"
+#include "api/types.h"
+
+namespace {
+
+std::string_view line(std::string_view& in) {
+  size_t nl = in.find('\n');
+  std::string_view out = in.substr(0, nl);
+  in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+  return out;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  std::string_view method = line(in);
+  std::string_view target = line(in);
+  std::string_view lastEventId = line(in);
+  std::string_view body = in;
+
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+
+  auto route = ramp::api::parseRoute(method, path);
+  if (route) {
+    (void)ramp::api::requiredRole(*route);
+    if (route->endpoint != ramp::api::Endpoint::kHealthz &&
+        route->endpoint != ramp::api::Endpoint::kReadyz &&
+        route->endpoint != ramp::api::Endpoint::kMetrics &&
+        route->endpoint != ramp::api::Endpoint::kApply &&
+        route->endpoint != ramp::api::Endpoint::kWatch &&
+        route->endpoint != ramp::api::Endpoint::kEvents && route->resource == nullptr) {
+      std::abort();  // object endpoints always name their resource
+    }
+  }
+  ramp::api::QueryParams params = ramp::api::parseQueryString(query);
+  auto watch = ramp::api::parseWatchQuery(params, lastEventId);
+  auto events = ramp::api::parseEventsQuery(params);
+  if (events && (events->limit < 1 || events->limit > 1000)) std::abort();
+  if (auto cursor = ramp::api::parseCursor(lastEventId)) {
+    if (cursor->eventId >= 0) {
+      auto again = ramp::api::parseCursor(ramp::api::formatCursor(*cursor));
+      if (!again || !(*again == *cursor)) std::abort();
+    }
+  }
+  if (auto action = ramp::api::decodeActionRequest(body)) {
+    auto again = ramp::api::decodeActionRequest(ramp::api::encodeActionRequest(*action));
+    if (!again || !(*again == *action)) std::abort();
+  }
+  (void)ramp::api::decodeError(body);
+  (void)ramp::api::decodeApplyResponse(body);
+  (void)ramp::api::decodeObjectList(body);
+  (void)ramp::api::decodeEvents(body);
+  (void)ramp::api::withResourceVersion(body, 7);
+  if (auto auth = ramp::api::Authenticator::fromText(body, "tokens")) {
+    (void)auth->authenticate(lastEventId);
+  }
+  return 0;
+}

@@ -1,0 +1,119 @@
+#include "api/auth.h"
+
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace ramp::api {
+namespace {
+
+std::string digest(std::string_view token) {
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), out);
+  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+Authenticator Authenticator::disabled() {
+  Authenticator a;
+  a.enabled_ = false;
+  return a;
+}
+
+Result<Authenticator> Authenticator::fromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return makeError(ErrorCode::kNotFound, "tokens file " + path + ": cannot be read");
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return fromText(buf.str(), path);
+}
+
+Result<Authenticator> Authenticator::fromText(std::string_view text, std::string_view file) {
+  Authenticator a;
+  size_t lineNo = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++lineNo;
+    if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    std::string where = std::string(file) + ":" + std::to_string(lineNo) + ": ";
+    size_t c1 = line.find(',');
+    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(',', c1 + 1);
+    if (c2 == std::string_view::npos || line.find(',', c2 + 1) != std::string_view::npos) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       where + "expected TOKEN,NAME,ROLE (three comma-separated fields)");
+    }
+    std::string_view token = trim(line.substr(0, c1));
+    std::string_view name = trim(line.substr(c1 + 1, c2 - c1 - 1));
+    std::string_view role = trim(line.substr(c2 + 1));
+    if (token.size() < 16) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       where + "token is too short (at least 16 characters)");
+    }
+    if (name.empty()) return makeError(ErrorCode::kInvalidArgument, where + "name is empty");
+    auto r = parseRole(role);
+    if (!r) {
+      return makeError(ErrorCode::kInvalidArgument, where + "unknown role \"" +
+                                                        std::string(role.substr(0, 32)) +
+                                                        "\" (viewer, operator or admin)");
+    }
+    if (!a.byDigest_.emplace(digest(token), Identity{std::string(name), *r}).second) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       where + "the same token appears twice (name " + std::string(name) + ")");
+    }
+    if (pos > text.size()) break;
+  }
+  if (a.byDigest_.empty()) {
+    return makeError(ErrorCode::kInvalidArgument, std::string(file) + ": no tokens");
+  }
+  return a;
+}
+
+Result<Identity> Authenticator::authenticate(std::string_view authorization) const {
+  if (!enabled_) return Identity{"local", Role::kAdmin};
+  if (authorization.empty()) {
+    return makeError(ErrorCode::kUnauthenticated,
+                     "authentication required: send Authorization: Bearer TOKEN");
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                  [](char x, char y) { return std::tolower(x) == std::tolower(y); })) {
+    return makeError(ErrorCode::kUnauthenticated,
+                     "the Authorization header must be \"Bearer TOKEN\"");
+  }
+  std::string_view token = trim(authorization.substr(kBearer.size()));
+  auto it = byDigest_.find(digest(token));
+  if (it == byDigest_.end()) {
+    return makeError(ErrorCode::kUnauthenticated, "the bearer token is not valid");
+  }
+  return it->second;
+}
+
+Status authorize(const Identity& identity, Role required, std::string_view what) {
+  if (static_cast<int>(identity.role) >= static_cast<int>(required)) return {};
+  return makeError(ErrorCode::kPermissionDenied, std::string(what) + " needs role " +
+                                                     roleName(required) + "; " + identity.name +
+                                                     " has role " + roleName(identity.role));
+}
+
+}  // namespace ramp::api

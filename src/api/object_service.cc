@@ -1,0 +1,532 @@
+#include "api/object_service.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <variant>
+
+#include "rollout/operations.h"
+#include "spec/codec.h"
+#include "spec/validation.h"
+
+namespace ramp::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kWriteAttempts = 8;
+
+std::string newUid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) {
+    for (unsigned char& c : b) c = static_cast<unsigned char>(std::rand());
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+std::string randomSuffix() {
+  static const char kChars[] = "bcdfghjklmnpqrstvwxz2456789";
+  unsigned char b[5];
+  if (RAND_bytes(b, sizeof b) != 1) {
+    for (unsigned char& c : b) c = static_cast<unsigned char>(std::rand());
+  }
+  std::string s;
+  for (unsigned char c : b) s += kChars[c % (sizeof(kChars) - 1)];
+  return s;
+}
+
+spec::ObjectMeta& mutableMeta(spec::Object& o) {
+  return std::visit([](auto& x) -> spec::ObjectMeta& { return x.metadata; }, o);
+}
+
+// The object as the store keeps it: metadata.resourceVersion is the store's version and is not
+// stored in the text.
+std::string storedJson(spec::Object o) {
+  mutableMeta(o).resourceVersion.clear();
+  return spec::toJson(o);
+}
+
+bool sameSpec(const spec::Object& a, const spec::Object& b) {
+  if (a.index() != b.index()) return false;
+  return std::visit(
+      [&](const auto& x) {
+        const auto& y = std::get<std::decay_t<decltype(x)>>(b);
+        return x.spec == y.spec;
+      },
+      a);
+}
+
+// Copies what the server owns (status, uid, creationTimestamp, generation) from `old` into
+// `next`.
+void carryOver(spec::Object& next, const spec::Object& old) {
+  std::visit(
+      [&](auto& n) {
+        const auto& o = std::get<std::decay_t<decltype(n)>>(old);
+        if constexpr (requires { n.status; }) n.status = o.status;
+        n.metadata.uid = o.metadata.uid;
+        n.metadata.creationTimestamp = o.metadata.creationTimestamp;
+        n.metadata.generation = o.metadata.generation;
+      },
+      next);
+}
+
+void clearStatus(spec::Object& o) {
+  std::visit(
+      [](auto& x) {
+        if constexpr (requires { x.status; }) x.status = {};
+      },
+      o);
+}
+
+store::Event makeEvent(const store::ObjectKey& key, Time now, std::string reason,
+                       std::string message, const json& evidence, const Identity& caller) {
+  store::Event e;
+  e.time = now;
+  e.object = key;
+  e.type = store::EventType::kNormal;
+  e.reason = std::move(reason);
+  e.message = std::move(message);
+  e.evidence = evidence.dump();
+  e.actor = caller.name;
+  return e;
+}
+
+bool retryable(const Error& e) {
+  return e.code == ErrorCode::kConflict || e.code == ErrorCode::kAlreadyExists;
+}
+
+Error storeError(const Error& e) {
+  if (e.code == ErrorCode::kNotFound || e.code == ErrorCode::kConflict ||
+      e.code == ErrorCode::kAlreadyExists || e.code == ErrorCode::kInvalidArgument) {
+    return e;
+  }
+  return Error{e.code == ErrorCode::kInternal ? ErrorCode::kInternal : ErrorCode::kUnavailable,
+               "state store: " + e.message};
+}
+
+store::ObjectKey keyOf(const Route& route) {
+  return {route.resource->kindName, route.resource->clusterScoped ? "" : route.namespace_,
+          route.name};
+}
+
+std::string describe(const store::ObjectKey& key) {
+  if (key.namespace_.empty()) return key.kind + " " + key.name;
+  return key.kind + " " + key.namespace_ + "/" + key.name;
+}
+
+}  // namespace
+
+ObjectService::ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions)
+    : store_(store), clock_(clock), revisions_(std::move(revisions)) {}
+
+ApiReply ObjectService::error(int status, ErrorCode code, std::string message,
+                              std::vector<spec::Diagnostic> diagnostics) {
+  ApiErrorBody body;
+  body.status = status;
+  body.reason = std::string(errorCodeName(code));
+  body.message = std::move(message);
+  body.diagnostics = std::move(diagnostics);
+  return ApiReply{status, encodeError(body)};
+}
+
+ApiReply ObjectService::error(const Error& e) {
+  return error(httpStatusFor(e.code), e.code, e.message);
+}
+
+ApiReply ObjectService::apply(const Identity& caller, std::string_view body) {
+  return applyText(caller, body, nullptr);
+}
+
+ApiReply ObjectService::put(const Identity& caller, const Route& route, std::string_view body) {
+  return applyText(caller, body, &route);
+}
+
+ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
+                                  const Route* route) {
+  spec::LintResult lint = spec::lintText(body, "request body");
+  std::vector<spec::Diagnostic> errors;
+  for (const spec::Diagnostic& d : lint.diagnostics) {
+    if (d.severity == spec::Severity::kError) errors.push_back(d);
+  }
+  if (lint.unreadable || !errors.empty()) {
+    size_t n = errors.size();
+    std::string msg = lint.unreadable
+                          ? "the manifest cannot be read as YAML or JSON"
+                          : "the manifest is invalid: " + std::to_string(n) +
+                                (n == 1 ? " error" : " errors") + "; nothing was applied";
+    return error(400, ErrorCode::kInvalidArgument, msg, std::move(errors));
+  }
+  if (lint.documents.empty()) {
+    return error(400, ErrorCode::kInvalidArgument,
+                 "no Rollout, AnalysisTemplate, ClusterAnalysisTemplate or AnalysisRun in the "
+                 "request body");
+  }
+  if (route != nullptr && lint.documents.size() != 1) {
+    return error(400, ErrorCode::kInvalidArgument, "PUT takes exactly one object");
+  }
+
+  // Names, namespaces and keys: fixed once, before the write attempts.
+  std::vector<spec::Object> objects;
+  std::vector<store::ObjectKey> keys;
+  std::vector<std::optional<int64_t>> expected;  // caller's metadata.resourceVersion
+  std::set<store::ObjectKey> seen;
+  for (size_t i = 0; i < lint.documents.size(); ++i) {
+    spec::Object o = lint.documents[i].object;
+    spec::ObjectMeta& meta = mutableMeta(o);
+    const Resource& res = resourceOf(spec::kindOf(o));
+    std::string where = "object " + std::to_string(i + 1) + " (" + res.kindName + "): ";
+    if (meta.name.empty() && !meta.generateName.empty()) {
+      meta.name = meta.generateName + randomSuffix();
+    }
+    if (auto s = checkName(meta.name, "metadata.name"); !s) {
+      return error(400, ErrorCode::kInvalidArgument, where + s.error().message);
+    }
+    if (res.clusterScoped) {
+      meta.namespace_.clear();
+    } else {
+      if (meta.namespace_.empty()) meta.namespace_ = std::string(kDefaultNamespace);
+      if (auto s = checkNamespace(meta.namespace_); !s) {
+        return error(400, ErrorCode::kInvalidArgument, where + "metadata." + s.error().message);
+      }
+    }
+    store::ObjectKey key{res.kindName, meta.namespace_, meta.name};
+    if (route != nullptr && key != keyOf(*route)) {
+      return error(
+          400, ErrorCode::kInvalidArgument,
+          "the body is " + describe(key) + " but the path names " + describe(keyOf(*route)));
+    }
+    if (!seen.insert(key).second) {
+      return error(400, ErrorCode::kInvalidArgument, describe(key) + " appears twice in the body");
+    }
+    std::optional<int64_t> rv;
+    if (!meta.resourceVersion.empty()) {
+      rv = parseNonNegative(meta.resourceVersion);
+      if (!rv || *rv == 0) {
+        return error(400, ErrorCode::kInvalidArgument,
+                     where + "metadata.resourceVersion must be a positive integer");
+      }
+    }
+    meta.resourceVersion.clear();
+    objects.push_back(std::move(o));
+    keys.push_back(std::move(key));
+    expected.push_back(rv);
+  }
+
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    std::vector<store::WriteOp> ops;
+    std::vector<store::Event> events;
+    std::vector<size_t> opIndex;  // object index of each op
+    ApplyResponse response;
+    Time now = clock_.now();
+    for (size_t i = 0; i < objects.size(); ++i) {
+      spec::Object next = objects[i];
+      const store::ObjectKey& key = keys[i];
+      AppliedObject applied{key.kind, key.namespace_, key.name, "", 0, 0};
+      auto current = store_.get(key);
+      if (!current && current.error().code != ErrorCode::kNotFound) {
+        return error(storeError(current.error()));
+      }
+      if (current) {
+        if (expected[i] && *expected[i] != current->version) {
+          return error(409, ErrorCode::kConflict,
+                       describe(key) + " has resourceVersion " + std::to_string(current->version) +
+                           ", not " + std::to_string(*expected[i]) +
+                           ": it changed since you read it; get it again and re-apply");
+        }
+        spec::Decoded<spec::Object> old = spec::objectFromJson(current->json, key.toString());
+        if (!old.value || old.value->index() != next.index()) {
+          return error(
+              500, ErrorCode::kInternal,
+              "the stored " + describe(key) + " cannot be decoded; delete and re-create it");
+        }
+        const spec::ObjectMeta& oldMeta = spec::metadataOf(*old.value);
+        bool specChanged = !sameSpec(next, *old.value);
+        carryOver(next, *old.value);
+        spec::ObjectMeta& meta = mutableMeta(next);
+        if (specChanged) meta.generation = oldMeta.generation + 1;
+        if (!specChanged && meta.labels == oldMeta.labels &&
+            meta.annotations == oldMeta.annotations && meta.generateName == oldMeta.generateName) {
+          applied.result = "unchanged";
+          applied.resourceVersion = current->version;
+          applied.generation = oldMeta.generation;
+          response.objects.push_back(applied);
+          continue;
+        }
+        applied.result = "configured";
+        applied.generation = meta.generation;
+        ops.push_back({store::WriteOp::Type::kPut, key, storedJson(next), current->version});
+      } else {
+        if (expected[i]) {
+          return error(409, ErrorCode::kConflict,
+                       describe(key) +
+                           " does not exist (it may have been deleted): remove "
+                           "metadata.resourceVersion to create it");
+        }
+        clearStatus(next);
+        spec::ObjectMeta& meta = mutableMeta(next);
+        meta.uid = newUid();
+        meta.creationTimestamp = now;
+        meta.generation = 1;
+        applied.result = "created";
+        applied.generation = 1;
+        ops.push_back({store::WriteOp::Type::kPut, key, storedJson(next), 0});
+      }
+      json evidence = {{"result", applied.result}, {"generation", applied.generation}};
+      events.push_back(makeEvent(key, now, "SpecApplied",
+                                 describe(key) + " " + applied.result + " by " + caller.name,
+                                 evidence, caller));
+      opIndex.push_back(response.objects.size());
+      response.objects.push_back(applied);
+    }
+    if (!ops.empty()) {
+      auto written = store_.writeWithEvents(ops, events);
+      if (!written) {
+        if (retryable(written.error())) continue;
+        return error(storeError(written.error()));
+      }
+      for (size_t k = 0; k < opIndex.size(); ++k) {
+        response.objects[opIndex[k]].resourceVersion = written->versions[k];
+      }
+    }
+    bool created = false;
+    for (const AppliedObject& o : response.objects) created = created || o.result == "created";
+    return ApiReply{created ? 201 : 200, encodeApplyResponse(response)};
+  }
+  return error(409, ErrorCode::kConflict,
+               "the objects kept changing while being applied (" + std::to_string(kWriteAttempts) +
+                   " attempts); try again");
+}
+
+ApiReply ObjectService::get(const Route& route) {
+  auto obj = store_.get(keyOf(route));
+  if (!obj) {
+    if (obj.error().code == ErrorCode::kNotFound) {
+      return error(404, ErrorCode::kNotFound, describe(keyOf(route)) + " not found");
+    }
+    return error(storeError(obj.error()));
+  }
+  return ApiReply{200, withResourceVersion(obj->json, obj->version)};
+}
+
+ApiReply ObjectService::list(const Route& route) {
+  auto objs =
+      store_.list(route.resource->kindName, route.resource->clusterScoped ? "" : route.namespace_);
+  if (!objs) return error(storeError(objs.error()));
+  ObjectListResponse out;
+  out.kind = std::string(route.resource->kindName) + "List";
+  out.resourceVersion = objs->revision;
+  out.items.reserve(objs->items.size());
+  for (const store::StoredObject& o : objs->items) {
+    out.items.push_back(withResourceVersion(o.json, o.version));
+  }
+  return ApiReply{200, encodeObjectList(out)};
+}
+
+ApiReply ObjectService::remove(const Identity& caller, const Route& route,
+                               std::optional<int64_t> expectedVersion) {
+  store::ObjectKey key = keyOf(route);
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    auto current = store_.get(key);
+    if (!current) {
+      if (current.error().code == ErrorCode::kNotFound) {
+        return error(404, ErrorCode::kNotFound, describe(key) + " not found");
+      }
+      return error(storeError(current.error()));
+    }
+    if (expectedVersion && *expectedVersion != current->version) {
+      return error(409, ErrorCode::kConflict,
+                   describe(key) + " has resourceVersion " + std::to_string(current->version) +
+                       ", not " + std::to_string(*expectedVersion) + "; nothing was deleted");
+    }
+    store::WriteOp op{store::WriteOp::Type::kDelete, key, "", current->version};
+    store::Event event =
+        makeEvent(key, clock_.now(), "ObjectDeleted", describe(key) + " deleted by " + caller.name,
+                  json{{"resourceVersion", current->version}}, caller);
+    auto written = store_.writeWithEvents(std::span(&op, 1), std::span(&event, 1));
+    if (!written) {
+      if (written.error().code == ErrorCode::kConflict && !expectedVersion) continue;
+      if (written.error().code == ErrorCode::kNotFound) {
+        return error(404, ErrorCode::kNotFound, describe(key) + " not found");
+      }
+      return error(storeError(written.error()));
+    }
+    return ApiReply{
+        200, encodeDeleteResponse({key.kind, key.namespace_, key.name, written->versions.front()})};
+  }
+  return error(409, ErrorCode::kConflict, describe(key) + " kept changing; try again");
+}
+
+ApiReply ObjectService::action(const Identity& caller, const Route& route, std::string_view body) {
+  auto request = decodeActionRequest(body);
+  if (!request) return error(request.error());
+  store::ObjectKey key = keyOf(route);
+  const char* name = actionName(route.action);
+  if (route.action == Action::kSetImage && (request->container.empty() || request->image.empty())) {
+    return error(400, ErrorCode::kInvalidArgument,
+                 "set-image needs \"container\" (a container name or \"*\") and \"image\"");
+  }
+  if (route.action == Action::kUndo && !revisions_) {
+    return error(501, ErrorCode::kUnsupported,
+                 "undo needs the rollout's revision history, which this server cannot read (no "
+                 "platform is attached to the API); re-apply the older manifest instead");
+  }
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    auto current = store_.get(key);
+    if (!current) {
+      if (current.error().code == ErrorCode::kNotFound) {
+        return error(404, ErrorCode::kNotFound, describe(key) + " not found");
+      }
+      return error(storeError(current.error()));
+    }
+    std::string nextJson;
+    json evidence = {{"action", name}};
+    std::string message = std::string(name) + " requested by " + caller.name;
+    if (route.resource->kind == spec::Kind::kAnalysisRun) {
+      auto run = spec::analysisRunFromJson(current->json, key.toString());
+      if (!run.value) {
+        return error(500, ErrorCode::kInternal,
+                     "the stored " + describe(key) + " cannot be decoded");
+      }
+      if (run.value->spec.terminate) {
+        ActionResponse same{key.kind, key.namespace_,   key.name,
+                            name,     current->version, describe(key) + " is already terminating"};
+        return ApiReply{200, encodeActionResponse(same)};
+      }
+      run.value->spec.terminate = true;
+      run.value->metadata.resourceVersion.clear();
+      nextJson = spec::toJson(*run.value);
+    } else {
+      auto decoded = spec::rolloutFromJson(current->json, key.toString());
+      if (!decoded.value) {
+        return error(500, ErrorCode::kInternal,
+                     "the stored " + describe(key) + " cannot be decoded");
+      }
+      const spec::Rollout& r = *decoded.value;
+      Result<spec::Rollout> next = makeError(ErrorCode::kInternal, "unknown action");
+      switch (route.action) {
+        case Action::kPromote:
+          next = request->full ? rollout::promoteFull(r) : rollout::promote(r);
+          evidence["full"] = request->full;
+          break;
+        case Action::kAbort: next = rollout::abortRollout(r); break;
+        case Action::kRetry: next = rollout::retry(r); break;
+        case Action::kUndo: {
+          auto revs = revisions_(key.namespace_ + "/" + key.name);
+          if (!revs) return error(revs.error());
+          next = rollout::undo(r, *revs, request->toRevision);
+          if (request->toRevision) evidence["toRevision"] = *request->toRevision;
+          break;
+        }
+        case Action::kPause: next = rollout::pause(r); break;
+        case Action::kResume: next = rollout::resume(r); break;
+        case Action::kRestart: next = rollout::restart(r, clock_.now()); break;
+        case Action::kSetImage:
+          next = rollout::setImage(r, request->container + "=" + request->image);
+          evidence["container"] = request->container;
+          evidence["image"] = request->image;
+          break;
+        case Action::kTerminate: break;
+      }
+      if (!next) return error(next.error());
+      spec::Rollout out = std::move(*next);
+      if (out.spec != r.spec) out.metadata.generation = r.metadata.generation + 1;
+      out.metadata.resourceVersion.clear();
+      nextJson = spec::toJson(out);
+    }
+    store::WriteOp op{store::WriteOp::Type::kPut, key, nextJson, current->version};
+    store::Event event =
+        makeEvent(key, clock_.now(), actionEventReason(route.action), message, evidence, caller);
+    auto written = store_.writeWithEvents(std::span(&op, 1), std::span(&event, 1));
+    if (!written) {
+      if (retryable(written.error())) continue;
+      if (written.error().code == ErrorCode::kNotFound) {
+        return error(404, ErrorCode::kNotFound, describe(key) + " not found");
+      }
+      return error(storeError(written.error()));
+    }
+    ActionResponse out{key.kind, key.namespace_, key.name, name, written->versions.front(),
+                       message};
+    return ApiReply{200, encodeActionResponse(out)};
+  }
+  return error(409, ErrorCode::kConflict, describe(key) + " kept changing; try again");
+}
+
+ApiReply ObjectService::revisions(const Route& route) {
+  if (!revisions_) {
+    return error(501, ErrorCode::kUnsupported,
+                 "revision history is not available: no platform is attached to the API");
+  }
+  store::ObjectKey key = keyOf(route);
+  if (auto obj = store_.get(key); !obj) {
+    if (obj.error().code == ErrorCode::kNotFound) {
+      return error(404, ErrorCode::kNotFound, describe(key) + " not found");
+    }
+    return error(storeError(obj.error()));
+  }
+  auto revs = revisions_(key.namespace_ + "/" + key.name);
+  if (!revs) return error(revs.error());
+  std::vector<RevisionView> out;
+  for (const platform::ObservedRevision& r : *revs) {
+    RevisionView v;
+    v.revision = r.revision;
+    v.podTemplateHash = r.podTemplateHash;
+    for (const spec::Container& c : r.template_.spec.containers) v.images.push_back(c.image);
+    v.desiredReplicas = r.desiredReplicas;
+    v.readyReplicas = r.readyReplicas;
+    v.availableReplicas = r.availableReplicas;
+    out.push_back(std::move(v));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RevisionView& a, const RevisionView& b) { return a.revision > b.revision; });
+  return ApiReply{200, encodeRevisions(out)};
+}
+
+ApiReply ObjectService::events(const EventsQuery& q) {
+  store::EventQuery query;
+  if (!q.name.empty()) {
+    const Resource* res = resourceByUserName(q.kind);
+    query.object =
+        store::ObjectKey{q.kind, res != nullptr && res->clusterScoped ? "" : q.namespace_, q.name};
+    if (query.object->namespace_.empty() && !(res != nullptr && res->clusterScoped)) {
+      query.object->namespace_ = std::string(kDefaultNamespace);
+    }
+  }
+  auto matches = [&](const store::Event& e) {
+    if (!q.kind.empty() && e.object.kind != q.kind) return false;
+    if (!q.namespace_.empty() && e.object.namespace_ != q.namespace_) return false;
+    return true;
+  };
+  std::vector<store::Event> out;
+  int64_t since = q.sinceId;
+  // Pages through the log; bounded so one request cannot scan forever.
+  constexpr int kMaxPages = 200;
+  for (int page = 0; page < kMaxPages; ++page) {
+    query.sinceId = since;
+    query.limit = 1000;
+    auto got = store_.listEvents(query);
+    if (!got) return error(storeError(got.error()));
+    for (store::Event& e : *got) {
+      since = e.id;
+      if (!matches(e)) continue;
+      out.push_back(std::move(e));
+      if (q.tail > 0) {
+        if (static_cast<int64_t>(out.size()) > q.tail) out.erase(out.begin());
+      } else if (static_cast<int64_t>(out.size()) >= q.limit) {
+        return ApiReply{200, encodeEvents(out)};
+      }
+    }
+    if (got->size() < 1000) break;
+  }
+  return ApiReply{200, encodeEvents(out)};
+}
+
+}  // namespace ramp::api

@@ -1,0 +1,83 @@
+#pragma once
+
+// ObjectService: what the API does to the store, without HTTP. Apply, get, list, delete, the
+// user actions (each a recorded intent: rollout::operations writes it into the Rollout and the
+// controller carries it out), revisions and events. The HTTP layer (api_server.cc) only routes,
+// authenticates and copies ApiReply into a response; tests drive this class directly too.
+//
+// Every mutation is one store transaction (writeWithEvents) of the object writes and one event
+// per object naming the caller, so nothing is half-applied and every change says who made it.
+// A write that loses a compare-and-swap to a concurrent writer (the controller updating status)
+// is retried from a fresh read; a caller-supplied resourceVersion that does not match is a 409.
+//
+// Thread safety: every method may be called from any number of threads at once (the store
+// serialises writes).
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/request.h"
+#include "api/types.h"
+#include "ramp/clock.h"
+#include "ramp/platform/workload_driver.h"
+#include "ramp/store/state_store.h"
+
+namespace ramp::api {
+
+// A response: status code and JSON body (an encodeError body when status >= 400).
+struct ApiReply {
+  int status = 200;
+  std::string body;
+};
+
+// Returns the revisions the platform runs for a rollout ("namespace/name"); used by undo and
+// GET …/revisions. Absent = those endpoints answer 501.
+using RevisionsFn =
+    std::function<Result<std::vector<platform::ObservedRevision>>(const std::string& rolloutKey)>;
+
+class ObjectService {
+ public:
+  ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions = nullptr);
+
+  // POST /api/v1/apply: validates every object of the manifest (400 with the lint diagnostics when
+  // any is invalid), then creates or updates them all in one transaction. An update replaces
+  // spec, labels and annotations, keeps status, uid and creationTimestamp, and increments
+  // metadata.generation when the spec changed; an identical object is "unchanged" and not
+  // written. A metadata.resourceVersion in the manifest must match the stored one (409).
+  ApiReply apply(const Identity& caller, std::string_view body);
+
+  // PUT of one object at its path: as apply(), and the body's kind, namespace and name must match
+  // the path (400).
+  ApiReply put(const Identity& caller, const Route& route, std::string_view body);
+
+  ApiReply get(const Route& route);
+  ApiReply list(const Route& route);
+
+  // DELETE: removes the object (409 when expectedVersion is given and differs; 404 if absent).
+  ApiReply remove(const Identity& caller, const Route& route,
+                  std::optional<int64_t> expectedVersion);
+
+  // POST …/ACTION: applies the action's intent (422 when it does not apply to the object's
+  // current state, with rollout::operations' message).
+  ApiReply action(const Identity& caller, const Route& route, std::string_view body);
+
+  ApiReply revisions(const Route& route);
+  ApiReply events(const EventsQuery& query);
+
+  // An error reply with a JSON body a person can act on.
+  static ApiReply error(int status, ErrorCode code, std::string message,
+                        std::vector<spec::Diagnostic> diagnostics = {});
+  static ApiReply error(const Error& e);
+
+ private:
+  ApiReply applyText(const Identity& caller, std::string_view body, const Route* route);
+
+  store::StateStore& store_;
+  Clock& clock_;
+  RevisionsFn revisions_;
+};
+
+}  // namespace ramp::api

@@ -1,0 +1,81 @@
+#pragma once
+
+// Request decoding for the HTTP API, independent of the HTTP library so it can be fuzzed and
+// unit-tested: which endpoint a method and path name, which role it needs, and the query
+// parameters of list, events and watch requests.
+//
+// Thread safety: pure functions.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/types.h"
+#include "ramp/error.h"
+
+namespace ramp::api {
+
+enum class Endpoint {
+  kApply,      // POST /api/v1/apply
+  kList,       // GET  collection
+  kGet,        // GET  object
+  kPut,        // PUT  object (apply of one object, JSON)
+  kDelete,     // DELETE object
+  kAction,     // POST …/rollouts/NAME/ACTION, …/analysisruns/NAME/terminate
+  kRevisions,  // GET  …/rollouts/NAME/revisions
+  kEvents,     // GET  /api/v1/events
+  kWatch,      // GET  /api/v1/watch
+  kMetrics,    // GET  /metrics
+  kHealthz,    // GET  /healthz
+  kReadyz,     // GET  /readyz
+};
+
+struct Route {
+  Endpoint endpoint = Endpoint::kHealthz;
+  const Resource* resource = nullptr;  // kList … kRevisions
+  std::string namespace_;              // "" = every namespace (kList) or cluster-scoped
+  std::string name;
+  Action action = Action::kPromote;  // kAction
+};
+
+// Decodes an (already percent-decoded) path. Errors: kNotFound for a path no endpoint has (the
+// message says what exists), kUnsupported for a known path with the wrong method (405),
+// kInvalidArgument for a bad name or namespace, or an action on a kind that has none.
+Result<Route> parseRoute(std::string_view method, std::string_view path);
+
+// The least role an endpoint needs; std::nullopt for /healthz and /readyz (no authentication).
+std::optional<Role> requiredRole(const Route& route);
+
+using QueryParams = std::multimap<std::string, std::string>;
+
+// Splits "a=1&b=x%20y" into parameters (percent- and '+'-decoded). Never fails: malformed pieces
+// are kept as written.
+QueryParams parseQueryString(std::string_view query);
+
+// GET /api/v1/events ? kind= & namespace= & name= & sinceId= & limit= (1..1000, default 100)
+// & tail=N (the newest N matching events instead of the oldest after sinceId).
+struct EventsQuery {
+  std::string kind;  // the kind name ("Rollout", …) or "" for every kind
+  std::string namespace_;
+  std::string name;
+  int64_t sinceId = 0;
+  int64_t limit = 100;
+  int64_t tail = 0;  // 0 = off
+};
+Result<EventsQuery> parseEventsQuery(const QueryParams& params);
+
+// GET /api/v1/watch ? kind= & namespace= & name= & resourceVersion= & events=true|false, or the
+// Last-Event-ID header (which wins). Without a position the stream starts with the current
+// objects, then their changes.
+struct WatchQuery {
+  const Resource* resource = nullptr;  // nullptr = every kind
+  std::string namespace_;              // "" = every namespace
+  std::string name;                    // "" = every object
+  std::optional<WatchCursor> from;
+  bool events = true;  // also stream events about the matching objects
+};
+Result<WatchQuery> parseWatchQuery(const QueryParams& params, std::string_view lastEventId);
+
+}  // namespace ramp::api

@@ -1,0 +1,570 @@
+#include "api/types.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "spec/values.h"
+
+namespace ramp::api {
+namespace {
+
+using nlohmann::json;
+
+Result<json> parseObject(std::string_view body, std::string_view what) {
+  json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return makeError(ErrorCode::kInvalidArgument, std::string(what) + ": body is not valid JSON");
+  }
+  if (!j.is_object()) {
+    return makeError(ErrorCode::kInvalidArgument, std::string(what) + ": body must be an object");
+  }
+  return j;
+}
+
+// Reads j[key] as T when present; error naming the field on a type mismatch.
+template <class T>
+Status readField(const json& j, const char* key, T* out, std::string_view what) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  bool ok = false;
+  if constexpr (std::is_same_v<T, bool>) {
+    ok = it->is_boolean();
+  } else if constexpr (std::is_integral_v<T>) {
+    ok = it->is_number_integer();
+  } else {
+    ok = it->is_string();
+  }
+  if (!ok) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     std::string(what) + ": field " + key + " has the wrong type");
+  }
+  *out = it->get<T>();
+  return {};
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+const char* roleName(Role role) {
+  switch (role) {
+    case Role::kViewer: return "viewer";
+    case Role::kOperator: return "operator";
+    case Role::kAdmin: return "admin";
+  }
+  return "viewer";
+}
+
+std::optional<Role> parseRole(std::string_view name) {
+  if (name == "viewer") return Role::kViewer;
+  if (name == "operator") return Role::kOperator;
+  if (name == "admin") return Role::kAdmin;
+  return std::nullopt;
+}
+
+const std::vector<Resource>& resources() {
+  static const std::vector<Resource> kResources = {
+      {spec::Kind::kRollout, "Rollout", "rollouts", false},
+      {spec::Kind::kAnalysisTemplate, "AnalysisTemplate", "analysistemplates", false},
+      {spec::Kind::kClusterAnalysisTemplate, "ClusterAnalysisTemplate", "clusteranalysistemplates",
+       true},
+      {spec::Kind::kAnalysisRun, "AnalysisRun", "analysisruns", false},
+  };
+  return kResources;
+}
+
+const Resource& resourceOf(spec::Kind kind) {
+  for (const Resource& r : resources()) {
+    if (r.kind == kind) return r;
+  }
+  return resources().front();
+}
+
+const Resource* resourceByPlural(std::string_view plural) {
+  for (const Resource& r : resources()) {
+    if (plural == r.plural) return &r;
+  }
+  return nullptr;
+}
+
+const Resource* resourceByUserName(std::string_view name) {
+  std::string n = lower(name);
+  static const std::pair<const char*, spec::Kind> kShort[] = {
+      {"ro", spec::Kind::kRollout},
+      {"at", spec::Kind::kAnalysisTemplate},
+      {"cat", spec::Kind::kClusterAnalysisTemplate},
+      {"ar", spec::Kind::kAnalysisRun},
+  };
+  for (const auto& [s, kind] : kShort) {
+    if (n == s) return &resourceOf(kind);
+  }
+  for (const Resource& r : resources()) {
+    if (n == lower(r.kindName) || n == r.plural) return &r;
+  }
+  return nullptr;
+}
+
+std::string collectionPath(const Resource& resource, std::string_view namespace_) {
+  std::string path(kApiPrefix);
+  if (!resource.clusterScoped && !namespace_.empty()) {
+    path += "/namespaces/";
+    path += namespace_;
+  }
+  path += "/";
+  path += resource.plural;
+  return path;
+}
+
+std::string objectPath(const Resource& resource, std::string_view namespace_,
+                       std::string_view name) {
+  std::string ns = namespace_.empty() ? std::string(kDefaultNamespace) : std::string(namespace_);
+  return collectionPath(resource, ns) + "/" + std::string(name);
+}
+
+Status checkName(std::string_view name, std::string_view what) {
+  auto bad = [&](const std::string& why) {
+    return makeError(
+        ErrorCode::kInvalidArgument,
+        std::string(what) + " " + (name.size() > 64 ? "" : "\"" + std::string(name) + "\" ") + why);
+  };
+  if (name.empty()) return bad("must not be empty");
+  if (name.size() > 253) return bad("must be at most 253 characters");
+  for (char c : name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.')) {
+      return bad("must consist of lower-case letters, digits, '-' and '.'");
+    }
+  }
+  auto alnum = [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c));
+  };
+  if (!alnum(name.front()) || !alnum(name.back())) {
+    return bad("must start and end with a letter or digit");
+  }
+  return {};
+}
+
+Status checkNamespace(std::string_view namespace_) {
+  if (namespace_.find('.') != std::string_view::npos || namespace_.size() > 63) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "namespace must be a DNS label (at most 63 characters, no '.')");
+  }
+  return checkName(namespace_, "namespace");
+}
+
+const char* actionName(Action action) {
+  switch (action) {
+    case Action::kPromote: return "promote";
+    case Action::kAbort: return "abort";
+    case Action::kRetry: return "retry";
+    case Action::kUndo: return "undo";
+    case Action::kPause: return "pause";
+    case Action::kResume: return "resume";
+    case Action::kRestart: return "restart";
+    case Action::kSetImage: return "set-image";
+    case Action::kTerminate: return "terminate";
+  }
+  return "";
+}
+
+std::optional<Action> parseAction(std::string_view name) {
+  for (Action a : {Action::kPromote, Action::kAbort, Action::kRetry, Action::kUndo, Action::kPause,
+                   Action::kResume, Action::kRestart, Action::kSetImage, Action::kTerminate}) {
+    if (name == actionName(a)) return a;
+  }
+  return std::nullopt;
+}
+
+const char* actionEventReason(Action action) {
+  switch (action) {
+    case Action::kPromote: return "RolloutPromoted";
+    case Action::kAbort: return "RolloutAborted";
+    case Action::kRetry: return "RolloutRetried";
+    case Action::kUndo: return "RolloutUndone";
+    case Action::kPause: return "RolloutPaused";
+    case Action::kResume: return "RolloutResumed";
+    case Action::kRestart: return "RolloutRestarted";
+    case Action::kSetImage: return "RolloutImageSet";
+    case Action::kTerminate: return "AnalysisRunTerminated";
+  }
+  return "";
+}
+
+std::string encodeActionRequest(const ActionRequest& r) {
+  json j = json::object();
+  if (r.full) j["full"] = true;
+  if (r.toRevision) j["toRevision"] = *r.toRevision;
+  if (!r.container.empty()) j["container"] = r.container;
+  if (!r.image.empty()) j["image"] = r.image;
+  return j.dump();
+}
+
+Result<ActionRequest> decodeActionRequest(std::string_view body) {
+  ActionRequest r;
+  if (std::all_of(body.begin(), body.end(),
+                  [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+    return r;
+  }
+  auto j = parseObject(body, "action request");
+  if (!j) return std::unexpected(j.error());
+  for (const auto& [key, value] : j->items()) {
+    if (key != "full" && key != "toRevision" && key != "container" && key != "image") {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "action request: unknown field \"" + key.substr(0, 64) +
+                           "\" (known: full, toRevision, container, image)");
+    }
+  }
+  if (auto s = readField(*j, "full", &r.full, "action request"); !s)
+    return std::unexpected(s.error());
+  int64_t rev = 0;
+  if (j->contains("toRevision") && !(*j)["toRevision"].is_null()) {
+    if (auto s = readField(*j, "toRevision", &rev, "action request"); !s) {
+      return std::unexpected(s.error());
+    }
+    if (rev <= 0) {
+      return makeError(ErrorCode::kInvalidArgument, "action request: toRevision must be positive");
+    }
+    r.toRevision = rev;
+  }
+  if (auto s = readField(*j, "container", &r.container, "action request"); !s) {
+    return std::unexpected(s.error());
+  }
+  if (auto s = readField(*j, "image", &r.image, "action request"); !s) {
+    return std::unexpected(s.error());
+  }
+  return r;
+}
+
+std::string encodeActionResponse(const ActionResponse& r) {
+  return json{{"kind", r.kind},
+              {"namespace", r.namespace_},
+              {"name", r.name},
+              {"action", r.action},
+              {"resourceVersion", std::to_string(r.resourceVersion)},
+              {"message", r.message}}
+      .dump();
+}
+
+Result<ActionResponse> decodeActionResponse(std::string_view body) {
+  auto j = parseObject(body, "action response");
+  if (!j) return std::unexpected(j.error());
+  ActionResponse r;
+  std::string rv;
+  readField(*j, "kind", &r.kind, "");
+  readField(*j, "namespace", &r.namespace_, "");
+  readField(*j, "name", &r.name, "");
+  readField(*j, "action", &r.action, "");
+  readField(*j, "message", &r.message, "");
+  readField(*j, "resourceVersion", &rv, "");
+  r.resourceVersion = parseNonNegative(rv).value_or(0);
+  return r;
+}
+
+std::string encodeApplyResponse(const ApplyResponse& r) {
+  json items = json::array();
+  for (const AppliedObject& o : r.objects) {
+    items.push_back({{"kind", o.kind},
+                     {"namespace", o.namespace_},
+                     {"name", o.name},
+                     {"result", o.result},
+                     {"resourceVersion", std::to_string(o.resourceVersion)},
+                     {"generation", o.generation}});
+  }
+  return json{{"objects", items}}.dump();
+}
+
+Result<ApplyResponse> decodeApplyResponse(std::string_view body) {
+  auto j = parseObject(body, "apply response");
+  if (!j) return std::unexpected(j.error());
+  ApplyResponse r;
+  auto it = j->find("objects");
+  if (it == j->end() || !it->is_array()) {
+    return makeError(ErrorCode::kInvalidArgument, "apply response: objects missing");
+  }
+  for (const json& o : *it) {
+    if (!o.is_object()) continue;
+    AppliedObject a;
+    std::string rv;
+    readField(o, "kind", &a.kind, "");
+    readField(o, "namespace", &a.namespace_, "");
+    readField(o, "name", &a.name, "");
+    readField(o, "result", &a.result, "");
+    readField(o, "resourceVersion", &rv, "");
+    readField(o, "generation", &a.generation, "");
+    a.resourceVersion = parseNonNegative(rv).value_or(0);
+    r.objects.push_back(std::move(a));
+  }
+  return r;
+}
+
+std::string encodeDeleteResponse(const DeleteResponse& r) {
+  return json{{"kind", r.kind},
+              {"namespace", r.namespace_},
+              {"name", r.name},
+              {"resourceVersion", std::to_string(r.resourceVersion)}}
+      .dump();
+}
+
+Result<DeleteResponse> decodeDeleteResponse(std::string_view body) {
+  auto j = parseObject(body, "delete response");
+  if (!j) return std::unexpected(j.error());
+  DeleteResponse r;
+  std::string rv;
+  readField(*j, "kind", &r.kind, "");
+  readField(*j, "namespace", &r.namespace_, "");
+  readField(*j, "name", &r.name, "");
+  readField(*j, "resourceVersion", &rv, "");
+  r.resourceVersion = parseNonNegative(rv).value_or(0);
+  return r;
+}
+
+std::string encodeObjectList(const ObjectListResponse& list) {
+  std::string out = "{\"kind\":" + json(list.kind).dump() + ",\"resourceVersion\":\"" +
+                    std::to_string(list.resourceVersion) + "\",\"items\":[";
+  for (size_t i = 0; i < list.items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += list.items[i];
+  }
+  out += "]}";
+  return out;
+}
+
+Result<ObjectListResponse> decodeObjectList(std::string_view body) {
+  auto j = parseObject(body, "list response");
+  if (!j) return std::unexpected(j.error());
+  ObjectListResponse r;
+  std::string rv;
+  readField(*j, "kind", &r.kind, "");
+  readField(*j, "resourceVersion", &rv, "");
+  r.resourceVersion = parseNonNegative(rv).value_or(0);
+  auto it = j->find("items");
+  if (it == j->end() || !it->is_array()) {
+    return makeError(ErrorCode::kInvalidArgument, "list response: items missing");
+  }
+  for (const json& item : *it) r.items.push_back(item.dump());
+  return r;
+}
+
+std::string withResourceVersion(std::string_view text, int64_t version) {
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::string(text);
+  j["metadata"]["resourceVersion"] = std::to_string(version);
+  return j.dump();
+}
+
+namespace {
+
+json eventJson(const store::Event& e) {
+  json j = {{"id", e.id},
+            {"time", spec::formatRfc3339(e.time)},
+            {"kind", e.object.kind},
+            {"namespace", e.object.namespace_},
+            {"name", e.object.name},
+            {"type", e.type == store::EventType::kWarning ? "Warning" : "Normal"},
+            {"reason", e.reason},
+            {"message", e.message},
+            {"actor", e.actor}};
+  if (!e.evidence.empty()) {
+    json ev = json::parse(e.evidence, nullptr, false);
+    j["evidence"] = ev.is_discarded() ? json(e.evidence) : ev;
+  }
+  return j;
+}
+
+Result<store::Event> eventFrom(const json& j) {
+  if (!j.is_object()) return makeError(ErrorCode::kInvalidArgument, "event: not an object");
+  store::Event e;
+  std::string time, type;
+  readField(j, "id", &e.id, "");
+  readField(j, "time", &time, "");
+  readField(j, "kind", &e.object.kind, "");
+  readField(j, "namespace", &e.object.namespace_, "");
+  readField(j, "name", &e.object.name, "");
+  readField(j, "type", &type, "");
+  readField(j, "reason", &e.reason, "");
+  readField(j, "message", &e.message, "");
+  readField(j, "actor", &e.actor, "");
+  if (auto t = spec::parseRfc3339(time)) e.time = *t;
+  e.type = type == "Warning" ? store::EventType::kWarning : store::EventType::kNormal;
+  auto ev = j.find("evidence");
+  if (ev != j.end() && !ev->is_null())
+    e.evidence = ev->is_string() ? ev->get<std::string>() : ev->dump();
+  return e;
+}
+
+}  // namespace
+
+std::string encodeEvent(const store::Event& event) { return eventJson(event).dump(); }
+
+std::string encodeEvents(const std::vector<store::Event>& events) {
+  json items = json::array();
+  for (const store::Event& e : events) items.push_back(eventJson(e));
+  return json{{"kind", "EventList"}, {"items", items}}.dump();
+}
+
+Result<store::Event> decodeEvent(std::string_view text) {
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) return makeError(ErrorCode::kInvalidArgument, "event: not valid JSON");
+  return eventFrom(j);
+}
+
+Result<std::vector<store::Event>> decodeEvents(std::string_view body) {
+  auto j = parseObject(body, "event list");
+  if (!j) return std::unexpected(j.error());
+  auto it = j->find("items");
+  if (it == j->end() || !it->is_array()) {
+    return makeError(ErrorCode::kInvalidArgument, "event list: items missing");
+  }
+  std::vector<store::Event> out;
+  for (const json& item : *it) {
+    auto e = eventFrom(item);
+    if (!e) return std::unexpected(e.error());
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+std::string encodeRevisions(const std::vector<RevisionView>& revisions) {
+  json items = json::array();
+  for (const RevisionView& r : revisions) {
+    items.push_back({{"revision", r.revision},
+                     {"podTemplateHash", r.podTemplateHash},
+                     {"images", r.images},
+                     {"desiredReplicas", r.desiredReplicas},
+                     {"readyReplicas", r.readyReplicas},
+                     {"availableReplicas", r.availableReplicas}});
+  }
+  return json{{"kind", "RevisionList"}, {"items", items}}.dump();
+}
+
+Result<std::vector<RevisionView>> decodeRevisions(std::string_view body) {
+  auto j = parseObject(body, "revision list");
+  if (!j) return std::unexpected(j.error());
+  std::vector<RevisionView> out;
+  auto it = j->find("items");
+  if (it == j->end() || !it->is_array()) return out;
+  for (const json& item : *it) {
+    if (!item.is_object()) continue;
+    RevisionView r;
+    readField(item, "revision", &r.revision, "");
+    readField(item, "podTemplateHash", &r.podTemplateHash, "");
+    readField(item, "desiredReplicas", &r.desiredReplicas, "");
+    readField(item, "readyReplicas", &r.readyReplicas, "");
+    readField(item, "availableReplicas", &r.availableReplicas, "");
+    auto images = item.find("images");
+    if (images != item.end() && images->is_array()) {
+      for (const json& i : *images) {
+        if (i.is_string()) r.images.push_back(i.get<std::string>());
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string encodeError(const ApiErrorBody& e) {
+  json diags = json::array();
+  for (const spec::Diagnostic& d : e.diagnostics) {
+    json jd = {{"path", d.path},
+               {"message", d.message},
+               {"severity", spec::severityName(d.severity)},
+               {"text", spec::formatDiagnostic(d)}};
+    if (!d.file.empty()) jd["file"] = d.file;
+    if (d.line > 0) {
+      jd["line"] = d.line;
+      jd["column"] = d.column;
+    }
+    diags.push_back(std::move(jd));
+  }
+  json j = {{"status", e.status}, {"reason", e.reason}, {"message", e.message}};
+  if (!diags.empty()) j["diagnostics"] = diags;
+  return j.dump();
+}
+
+Result<ApiErrorBody> decodeError(std::string_view body) {
+  auto j = parseObject(body, "error response");
+  if (!j) return std::unexpected(j.error());
+  ApiErrorBody e;
+  readField(*j, "status", &e.status, "");
+  readField(*j, "reason", &e.reason, "");
+  readField(*j, "message", &e.message, "");
+  auto it = j->find("diagnostics");
+  if (it != j->end() && it->is_array()) {
+    for (const json& jd : *it) {
+      if (!jd.is_object()) continue;
+      spec::Diagnostic d;
+      std::string severity;
+      readField(jd, "file", &d.file, "");
+      readField(jd, "line", &d.line, "");
+      readField(jd, "column", &d.column, "");
+      readField(jd, "path", &d.path, "");
+      readField(jd, "message", &d.message, "");
+      readField(jd, "severity", &severity, "");
+      d.severity = severity == "warning" ? spec::Severity::kWarning
+                   : severity == "note"  ? spec::Severity::kNote
+                                         : spec::Severity::kError;
+      e.diagnostics.push_back(std::move(d));
+    }
+  }
+  return e;
+}
+
+int httpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kParse: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kFailedPrecondition: return 422;
+    case ErrorCode::kUnsupported: return 501;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kDeadlineExceeded: return 504;
+    default: return 500;
+  }
+}
+
+std::optional<int64_t> parseNonNegative(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+std::string formatCursor(const WatchCursor& c) {
+  return std::to_string(c.revision) + "." + std::to_string(c.eventId);
+}
+
+Result<WatchCursor> parseCursor(std::string_view text) {
+  WatchCursor c;
+  size_t dot = text.find('.');
+  auto rev = parseNonNegative(text.substr(0, dot));
+  if (!rev) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "watch position must be REVISION or REVISION.EVENTID (non-negative integers)");
+  }
+  c.revision = *rev;
+  c.eventId = -1;
+  if (dot != std::string_view::npos) {
+    auto ev = parseNonNegative(text.substr(dot + 1));
+    if (!ev) {
+      return makeError(
+          ErrorCode::kInvalidArgument,
+          "watch position must be REVISION or REVISION.EVENTID (non-negative integers)");
+    }
+    c.eventId = *ev;
+  }
+  return c;
+}
+
+}  // namespace ramp::api

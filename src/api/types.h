@@ -1,0 +1,211 @@
+#pragma once
+
+// The HTTP API's vocabulary, shared by the server (src/api) and the CLI (src/cli): resources and
+// their URL paths, user actions, roles, and the request and response bodies with their JSON
+// encoding. One definition of each, so the CLI and the API cannot drift apart.
+//
+// Object bodies themselves are the spec model's JSON (spec::toJson); the types here are the
+// envelopes around them. Decoders never throw: a malformed body is kInvalidArgument with a message
+// naming the field.
+//
+// Thread safety: pure functions and plain values.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ramp/error.h"
+#include "ramp/spec/diagnostic.h"
+#include "ramp/spec/meta.h"
+#include "ramp/store/state_store.h"
+
+namespace ramp::api {
+
+inline constexpr std::string_view kApiPrefix = "/api/v1";
+inline constexpr std::string_view kDefaultNamespace = "default";
+
+// --- roles ---------------------------------------------------------------------------------------
+
+// viewer: read and watch; operator: + actions (promote, abort, …); admin: + apply and delete.
+enum class Role { kViewer = 0, kOperator = 1, kAdmin = 2 };
+const char* roleName(Role role);
+std::optional<Role> parseRole(std::string_view name);
+
+// Who made a request (the token's name; "local" when authentication is off).
+struct Identity {
+  std::string name;
+  Role role = Role::kViewer;
+};
+
+// --- resources -----------------------------------------------------------------------------------
+
+struct Resource {
+  spec::Kind kind;
+  const char* kindName;  // the store's kind and the manifest's kind: "Rollout", …
+  const char* plural;    // the URL segment: "rollouts", …
+  bool clusterScoped;
+};
+
+// The four resources, in a fixed order.
+const std::vector<Resource>& resources();
+const Resource& resourceOf(spec::Kind kind);
+// "rollouts" -> Rollout; nullptr when unknown.
+const Resource* resourceByPlural(std::string_view plural);
+// What a user may type on the command line: kind, plural or short name, any case ("rollout",
+// "rollouts", "ro", "analysisrun", "ar", "analysistemplate", "at", "clusteranalysistemplate",
+// "cat"); nullptr when unknown.
+const Resource* resourceByUserName(std::string_view name);
+
+// "/api/v1/namespaces/NS/PLURAL" or "/api/v1/PLURAL" (cluster-scoped, or every namespace when
+// `namespace_` is empty).
+std::string collectionPath(const Resource& resource, std::string_view namespace_);
+// "/api/v1/namespaces/NS/PLURAL/NAME" or "/api/v1/PLURAL/NAME" for cluster-scoped kinds.
+std::string objectPath(const Resource& resource, std::string_view namespace_,
+                       std::string_view name);
+
+// Kubernetes name rules: a DNS-1123 subdomain (<= 253 characters, lower-case alphanumerics, '-'
+// and '.', starting and ending alphanumeric) for names; a DNS-1123 label (<= 63, no '.') for
+// namespaces. Ok or kInvalidArgument saying what is wrong (naming `what`).
+Status checkName(std::string_view name, std::string_view what);
+Status checkNamespace(std::string_view namespace_);
+
+// --- actions -------------------------------------------------------------------------------------
+
+enum class Action {
+  kPromote,
+  kAbort,
+  kRetry,
+  kUndo,
+  kPause,
+  kResume,
+  kRestart,
+  kSetImage,
+  kTerminate,  // AnalysisRun only
+};
+// The URL segment: "promote", "abort", "retry", "undo", "pause", "resume", "restart",
+// "set-image", "terminate".
+const char* actionName(Action action);
+std::optional<Action> parseAction(std::string_view name);
+// The CamelCase reason of the event an action records, e.g. "RolloutPromoted".
+const char* actionEventReason(Action action);
+
+// POST …/rollouts/NAME/ACTION body (may be empty for actions without arguments).
+struct ActionRequest {
+  bool full = false;                  // promote --full
+  std::optional<int64_t> toRevision;  // undo --to-revision
+  std::string container;              // set-image: container name or "*"
+  std::string image;                  // set-image
+  bool operator==(const ActionRequest&) const = default;
+};
+std::string encodeActionRequest(const ActionRequest& request);
+// Empty body = all defaults. kInvalidArgument for malformed JSON, unknown fields or wrong types.
+Result<ActionRequest> decodeActionRequest(std::string_view body);
+
+struct ActionResponse {
+  std::string kind;
+  std::string namespace_;
+  std::string name;
+  std::string action;
+  int64_t resourceVersion = 0;
+  std::string message;
+};
+std::string encodeActionResponse(const ActionResponse& response);
+Result<ActionResponse> decodeActionResponse(std::string_view body);
+
+// --- apply ---------------------------------------------------------------------------------------
+
+// POST /api/v1/apply: the body is a manifest (YAML or JSON, one or more documents); every object
+// is validated first and all are written in one transaction, or none.
+struct AppliedObject {
+  std::string kind;
+  std::string namespace_;
+  std::string name;
+  std::string result;  // "created", "configured" or "unchanged"
+  int64_t resourceVersion = 0;
+  int64_t generation = 0;
+};
+struct ApplyResponse {
+  std::vector<AppliedObject> objects;
+};
+std::string encodeApplyResponse(const ApplyResponse& response);
+Result<ApplyResponse> decodeApplyResponse(std::string_view body);
+
+struct DeleteResponse {
+  std::string kind;
+  std::string namespace_;
+  std::string name;
+  int64_t resourceVersion = 0;  // the revision of the delete
+};
+std::string encodeDeleteResponse(const DeleteResponse& response);
+Result<DeleteResponse> decodeDeleteResponse(std::string_view body);
+
+// --- reads ---------------------------------------------------------------------------------------
+
+// GET of a collection: {"kind":"RolloutList","resourceVersion":"N","items":[…objects…]}.
+struct ObjectListResponse {
+  std::string kind;                // "RolloutList", …
+  int64_t resourceVersion = 0;     // the store revision the list is consistent with
+  std::vector<std::string> items;  // each object's JSON text (metadata.resourceVersion set)
+};
+std::string encodeObjectList(const ObjectListResponse& list);
+Result<ObjectListResponse> decodeObjectList(std::string_view body);
+
+// Returns `json` (one stored object) with metadata.resourceVersion set to `version`. The text is
+// returned unchanged when it is not a JSON object.
+std::string withResourceVersion(std::string_view json, int64_t version);
+
+// An event as the API shows it.
+std::string encodeEvent(const store::Event& event);
+std::string encodeEvents(const std::vector<store::Event>& events);
+Result<store::Event> decodeEvent(std::string_view json);
+Result<std::vector<store::Event>> decodeEvents(std::string_view body);
+
+// Revisions of a rollout as the platform runs them (GET …/rollouts/NAME/revisions).
+struct RevisionView {
+  int64_t revision = 0;
+  std::string podTemplateHash;
+  std::vector<std::string> images;
+  int32_t desiredReplicas = 0;
+  int32_t readyReplicas = 0;
+  int32_t availableReplicas = 0;
+};
+std::string encodeRevisions(const std::vector<RevisionView>& revisions);
+Result<std::vector<RevisionView>> decodeRevisions(std::string_view body);
+
+// --- errors --------------------------------------------------------------------------------------
+
+// Every error response: {"status":409,"reason":"conflict","message":"…","diagnostics":[…]}.
+// `diagnostics` holds the lint errors of an invalid manifest (400).
+struct ApiErrorBody {
+  int status = 500;
+  std::string reason;  // errorCodeName() of the cause, e.g. "conflict"
+  std::string message;
+  std::vector<spec::Diagnostic> diagnostics;
+};
+std::string encodeError(const ApiErrorBody& error);
+Result<ApiErrorBody> decodeError(std::string_view body);
+
+// The HTTP status for an error code: kInvalidArgument/kParse 400, kUnauthenticated 401,
+// kPermissionDenied 403, kNotFound 404, kAlreadyExists/kConflict 409, kFailedPrecondition 422,
+// kUnsupported 501, kUnavailable 503, kDeadlineExceeded 504, others 500.
+int httpStatusFor(ErrorCode code);
+
+// --- watch ---------------------------------------------------------------------------------------
+
+// A position in the watch stream: the last object revision and the last event id seen. Sent as
+// the SSE `id:` "REVISION.EVENTID" and given back in Last-Event-ID to resume.
+struct WatchCursor {
+  int64_t revision = 0;
+  int64_t eventId = 0;  // -1: no event position given (events from now on)
+  bool operator==(const WatchCursor&) const = default;
+};
+std::string formatCursor(const WatchCursor& cursor);
+// Accepts "R" (eventId -1) or "R.E" (non-negative integers). kInvalidArgument otherwise.
+Result<WatchCursor> parseCursor(std::string_view text);
+
+// Strict non-negative decimal integer (no sign, no spaces, fits int64).
+std::optional<int64_t> parseNonNegative(std::string_view text);
+
+}  // namespace ramp::api

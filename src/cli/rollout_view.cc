@@ -1,0 +1,275 @@
+#include "cli/rollout_view.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/output.h"
+
+namespace ramp::cli {
+namespace {
+
+std::string pad(const std::string& s, size_t width) {
+  // Width counts code points, so the icons line up.
+  size_t cps = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++cps;
+  }
+  return cps >= width ? s + " " : s + std::string(width - cps, ' ');
+}
+
+int64_t ms(Time t) { return t.time_since_epoch().count(); }
+
+std::string phaseIcon(spec::AnalysisPhase p, bool colour) {
+  std::string name = spec::analysisPhaseName(p);
+  if (name.empty()) name = "Pending";
+  switch (p) {
+    case spec::AnalysisPhase::kSuccessful: return paint("✔ " + name, Colour::kGreen, colour);
+    case spec::AnalysisPhase::kFailed:
+    case spec::AnalysisPhase::kError: return paint("✖ " + name, Colour::kRed, colour);
+    case spec::AnalysisPhase::kInconclusive: return paint("⚠ " + name, Colour::kYellow, colour);
+    case spec::AnalysisPhase::kRunning: return paint("◌ " + name, Colour::kBlue, colour);
+    default: return paint("◷ " + name, Colour::kGrey, colour);
+  }
+}
+
+std::string shortEvidence(const std::string& evidence) {
+  if (evidence.empty()) return "";
+  auto j = nlohmann::json::parse(evidence, nullptr, false);
+  std::string text = j.is_discarded() ? evidence : j.dump();
+  if (text.size() > 120) text = text.substr(0, 117) + "...";
+  return text;
+}
+
+void renderEvents(std::ostringstream& out, const std::vector<store::Event>& events, Time now,
+                  bool colour) {
+  if (events.empty()) return;
+  out << "\nEvents:\n";
+  out << "  " << pad("AGE", 6) << pad("TYPE", 9) << pad("REASON", 26) << pad("BY", 12)
+      << "MESSAGE\n";
+  for (const store::Event& e : events) {
+    bool warn = e.type == store::EventType::kWarning;
+    out << "  " << pad(formatAge(ms(now), ms(e.time)), 6)
+        << pad(paint(warn ? "Warning" : "Normal", warn ? Colour::kYellow : Colour::kNone, colour),
+               9)
+        << pad(e.reason, 26) << pad(e.actor.empty() ? "-" : e.actor, 12) << e.message << "\n";
+    if (!e.evidence.empty()) {
+      out << "  " << std::string(6 + 9 + 26 + 12, ' ') << paint("evidence: ", Colour::kGrey, colour)
+          << shortEvidence(e.evidence) << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+std::string rolloutStatus(const spec::Rollout& r) {
+  std::string p = spec::rolloutPhaseName(r.status.phase);
+  return p.empty() ? "Progressing" : p;
+}
+
+std::string statusWithIcon(const std::string& status, bool colour) {
+  if (status == "Healthy") return paint("✔ Healthy", Colour::kGreen, colour);
+  if (status == "Degraded") return paint("✖ Degraded", Colour::kRed, colour);
+  if (status == "Paused") return paint("॥ Paused", Colour::kYellow, colour);
+  if (status == "Progressing") return paint("◌ Progressing", Colour::kBlue, colour);
+  return "? " + status;
+}
+
+std::string stepText(const spec::Rollout& r) {
+  if (!r.spec.strategy.canary) return "";
+  size_t n = r.spec.strategy.canary->steps.size();
+  int32_t i = r.status.currentStepIndex.value_or(0);  // unset: not started yet
+  return std::to_string(i) + "/" + std::to_string(n);
+}
+
+int32_t setWeight(const spec::Rollout& r) {
+  if (!r.spec.strategy.canary) return 100;
+  const auto& steps = r.spec.strategy.canary->steps;
+  int32_t idx = r.status.currentStepIndex.value_or(0);
+  if (idx >= static_cast<int32_t>(steps.size())) return 100;
+  int32_t w = 0;
+  for (int32_t i = 0; i <= idx && i < static_cast<int32_t>(steps.size()); ++i) {
+    if (steps[static_cast<size_t>(i)].setWeight) w = *steps[static_cast<size_t>(i)].setWeight;
+  }
+  return w;
+}
+
+bool runBelongsTo(const spec::AnalysisRun& run, const spec::Rollout& rollout) {
+  if (run.metadata.namespace_ != rollout.metadata.namespace_) return false;
+  const std::string prefix = rollout.metadata.name + "-";
+  return run.metadata.name.rfind(prefix, 0) == 0;
+}
+
+std::string renderRollout(const RolloutView& v) {
+  const spec::Rollout& r = v.rollout;
+  std::ostringstream out;
+  std::string status = rolloutStatus(r);
+  auto row = [&](const std::string& k, const std::string& val) {
+    out << pad(k + ":", 17) << val << "\n";
+  };
+  row("Name", r.metadata.name);
+  row("Namespace", r.metadata.namespace_);
+  row("Status", statusWithIcon(status, v.colour));
+  std::string message = r.status.message;
+  if (message.empty() && !r.status.pauseConditions.empty()) {
+    message = r.status.pauseConditions.front().reason;
+  }
+  if (r.status.abort && message.empty()) message = "aborted";
+  if (!message.empty()) row("Message", message);
+  if (r.spec.strategy.canary) {
+    row("Strategy", "Canary");
+    out << pad("  Step:", 17) << stepText(r) << "\n";
+    out << pad("  SetWeight:", 17) << setWeight(r) << "\n";
+    std::string actual = "-";
+    if (r.status.canary.weights) {
+      actual = std::to_string(r.status.canary.weights->canary.weight);
+      if (r.status.canary.weights->verified && !*r.status.canary.weights->verified) {
+        actual += " (not yet verified)";
+      }
+    } else if (r.spec.strategy.canary->trafficRouting) {
+      actual = "0";
+    } else {
+      // No router: the split is the share of updated replicas.
+      actual = r.status.replicas > 0
+                   ? std::to_string(r.status.updatedReplicas * 100 / r.status.replicas) +
+                         " (by replica count)"
+                   : "-";
+    }
+    out << pad("  ActualWeight:", 17) << actual << "\n";
+  } else if (r.spec.strategy.blueGreen) {
+    row("Strategy", "BlueGreen");
+  }
+  std::string images;
+  if (r.spec.template_) {
+    for (const spec::Container& c : r.spec.template_->spec.containers) {
+      if (!images.empty()) images += "\n" + std::string(17, ' ');
+      images += c.image;
+      bool rollingOut = !r.status.stableRS.empty() && r.status.currentPodHash != r.status.stableRS;
+      images += rollingOut ? " (canary)" : " (stable)";
+    }
+  }
+  row("Images", images.empty() ? "-" : images);
+  out << "Replicas:\n";
+  out << pad("  Desired:", 17) << spec::replicasOrDefault(r.spec) << "\n";
+  out << pad("  Current:", 17) << r.status.replicas << "\n";
+  out << pad("  Updated:", 17) << r.status.updatedReplicas << "\n";
+  out << pad("  Ready:", 17) << r.status.readyReplicas << "\n";
+  out << pad("  Available:", 17) << r.status.availableReplicas << "\n";
+
+  out << "\n"
+      << pad("NAME", 44) << pad("KIND", 13) << pad("STATUS", 16) << pad("AGE", 6) << "INFO\n";
+  std::string age =
+      r.metadata.creationTimestamp ? formatAge(ms(v.now), ms(*r.metadata.creationTimestamp)) : "-";
+  out << pad("⟳ " + r.metadata.name, 44) << pad("Rollout", 13)
+      << pad(statusWithIcon(status, v.colour), 16) << pad(age, 6) << "\n";
+  // Children: revisions (newest first), then AnalysisRuns.
+  struct Child {
+    std::string name, kind, status, info;
+  };
+  std::vector<Child> children;
+  if (v.haveRevisions) {
+    for (const api::RevisionView& rev : v.revisions) {
+      std::string role;
+      if (rev.podTemplateHash == r.status.stableRS) role = "stable";
+      if (rev.podTemplateHash == r.status.currentPodHash &&
+          r.status.currentPodHash != r.status.stableRS) {
+        role = "canary";
+      }
+      std::string st = rev.desiredReplicas == 0                       ? "• ScaledDown"
+                       : rev.availableReplicas >= rev.desiredReplicas ? "✔ Healthy"
+                                                                      : "◌ Progressing";
+      std::string info =
+          "ready:" + std::to_string(rev.readyReplicas) + "/" + std::to_string(rev.desiredReplicas);
+      if (!role.empty()) info = role + ", " + info;
+      for (const std::string& img : rev.images) info += ", " + img;
+      children.push_back({"# revision:" + std::to_string(rev.revision) + " " + rev.podTemplateHash,
+                          "Revision", st, info});
+    }
+  } else if (!r.status.currentPodHash.empty()) {
+    std::string info = r.status.currentPodHash == r.status.stableRS ? "stable" : "canary";
+    children.push_back({"# " + r.status.currentPodHash, "Revision", "", info});
+    if (!r.status.stableRS.empty() && r.status.stableRS != r.status.currentPodHash) {
+      children.push_back({"# " + r.status.stableRS, "Revision", "", "stable"});
+    }
+  }
+  for (const spec::AnalysisRun& run : v.runs) {
+    const spec::RunSummary& s = run.status.runSummary;
+    std::string info = "✔ " + std::to_string(s.successful) + ", ✖ " +
+                       std::to_string(s.failed + s.error) +
+                       (s.inconclusive ? ", ⚠ " + std::to_string(s.inconclusive) : "");
+    children.push_back(
+        {"α " + run.metadata.name, "AnalysisRun", phaseIcon(run.status.phase, v.colour), info});
+  }
+  for (size_t i = 0; i < children.size(); ++i) {
+    const Child& c = children[i];
+    std::string branch = i + 1 == children.size() ? "└──" : "├──";
+    out << pad(branch + c.name, 44) << pad(c.kind, 13) << pad(c.status, 16) << pad("", 6) << c.info
+        << "\n";
+  }
+  renderEvents(out, v.events, v.now, v.colour);
+  return out.str();
+}
+
+std::string renderAnalysisRun(const spec::AnalysisRun& run, const std::vector<store::Event>& events,
+                              Time now, bool colour) {
+  std::ostringstream out;
+  auto row = [&](const std::string& k, const std::string& val) {
+    out << pad(k + ":", 17) << val << "\n";
+  };
+  row("Name", run.metadata.name);
+  row("Namespace", run.metadata.namespace_);
+  row("Status", phaseIcon(run.status.phase, colour));
+  if (!run.status.message.empty()) row("Message", run.status.message);
+  if (run.spec.terminate) row("Terminate", "requested");
+  const spec::RunSummary& s = run.status.runSummary;
+  row("Summary", "✔ " + std::to_string(s.successful) + "  ✖ " + std::to_string(s.failed) +
+                     "  error " + std::to_string(s.error) + "  ⚠ " +
+                     std::to_string(s.inconclusive) + "  (of " + std::to_string(s.count) + ")");
+  out << "\n"
+      << pad("METRIC", 28) << pad("STATUS", 18) << pad("✔", 5) << pad("✖", 5) << pad("ERR", 5)
+      << "LAST VALUE\n";
+  for (const spec::Metric& m : run.spec.metrics) {
+    const spec::MetricResult* res = nullptr;
+    for (const spec::MetricResult& r : run.status.metricResults) {
+      if (r.name == m.name) res = &r;
+    }
+    std::string last = "-";
+    if (res != nullptr && !res->measurements.empty()) {
+      const spec::Measurement& lm = res->measurements.back();
+      last = lm.value.empty() ? lm.message : lm.value;
+    }
+    out << pad(m.name, 28)
+        << pad(phaseIcon(res ? res->phase : spec::AnalysisPhase::kPending, colour), 18)
+        << pad(std::to_string(res ? res->successful : 0), 5)
+        << pad(std::to_string(res ? res->failed : 0), 5)
+        << pad(std::to_string(res ? res->error : 0), 5) << last << "\n";
+  }
+  renderEvents(out, events, now, colour);
+  return out.str();
+}
+
+std::string renderRolloutTable(const std::vector<spec::Rollout>& rollouts, bool allNamespaces,
+                               bool colour) {
+  std::ostringstream out;
+  if (allNamespaces) out << pad("NAMESPACE", 16);
+  out << pad("NAME", 28) << pad("STRATEGY", 11) << pad("STATUS", 16) << pad("STEP", 7)
+      << pad("SET-WEIGHT", 12) << pad("READY", 8) << pad("DESIRED", 9) << pad("UP-TO-DATE", 12)
+      << "AVAILABLE\n";
+  for (const spec::Rollout& r : rollouts) {
+    if (allNamespaces) out << pad(r.metadata.namespace_, 16);
+    std::string strategy = r.spec.strategy.canary      ? "Canary"
+                           : r.spec.strategy.blueGreen ? "BlueGreen"
+                                                       : "-";
+    std::string step = stepText(r);
+    out << pad(r.metadata.name, 28) << pad(strategy, 11)
+        << pad(statusWithIcon(rolloutStatus(r), colour), 16) << pad(step.empty() ? "-" : step, 7)
+        << pad(r.spec.strategy.canary ? std::to_string(setWeight(r)) : "-", 12)
+        << pad(std::to_string(r.status.readyReplicas) + "/" + std::to_string(r.status.replicas), 8)
+        << pad(std::to_string(spec::replicasOrDefault(r.spec)), 9)
+        << pad(std::to_string(r.status.updatedReplicas), 12) << r.status.availableReplicas << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace ramp::cli

@@ -1,0 +1,587 @@
+// End to end: a real API server process (SQLite store, port chosen at run time, bearer tokens)
+// driven only through the `ramp` CLI and HTTP. Covers every verb, every auth outcome (no token,
+// wrong token, a role too low: refused and the state unchanged), invalid specs, conflicts, body
+// limits, a watch resumed after a disconnect, and a slow watcher that neither stalls writers nor
+// keeps its stream.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "common/http_client.h"
+#include "harness/harness.h"
+#include "spec/codec.h"
+#include "store/sqlite/sqlite_state_store.h"
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+namespace rt = ramp::testing;
+
+constexpr const char* kAdmin = "admin-token-0123456789abcdef";
+constexpr const char* kOperator = "operator-token-0123456789abc";
+constexpr const char* kViewer = "viewer-token-0123456789abcde";
+
+constexpr const char* kRollout = R"(apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: web:v1
+  strategy:
+    canary:
+      steps:
+      - setWeight: 20
+      - pause: {}
+      - setWeight: 60
+)";
+
+constexpr const char* kRun = R"(apiVersion: argoproj.io/v1alpha1
+kind: AnalysisRun
+metadata:
+  name: web-abc-1
+  namespace: shop
+spec:
+  metrics:
+  - name: errors
+    provider:
+      web:
+        url: http://127.0.0.1:1/x
+)";
+
+struct CliResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class ApiServerProcess {
+ public:
+  ApiServerProcess(const rt::TempDir& dir, std::vector<std::string> extra = {}) {
+    std::ofstream(dir.file("tokens.csv")) << "# token,name,role\n"
+                                          << kAdmin << ",alice,admin\n"
+                                          << kOperator << ",olga,operator\n"
+                                          << kViewer << ",victor,viewer\n";
+    rt::ProcessOptions o;
+    o.argv = {rt::binaryDir() + "/tests/api/ramp_api_test_server",
+              "--data",
+              dir.file("data"),
+              "--listen",
+              "127.0.0.1:0",
+              "--tokens",
+              dir.file("tokens.csv"),
+              "--heartbeat-ms",
+              "300"};
+    for (std::string& e : extra) o.argv.push_back(std::move(e));
+    static int instance = 0;
+    o.logFile = dir.file("server-" + std::to_string(++instance) + ".log");
+    auto p = rt::Process::start(o);
+    if (!p) {
+      ADD_FAILURE() << p.error().message;
+      return;
+    }
+    process_ = std::move(*p);
+    for (int i = 0; i < 200 && url_.empty(); ++i) {
+      std::string log = process_->log();
+      size_t at = log.find("listening on ");
+      if (at != std::string::npos) {
+        size_t end = log.find(' ', at + 13);
+        url_ = log.substr(at + 13, end - at - 13);
+      } else {
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+    EXPECT_FALSE(url_.empty()) << process_->log();
+    port_ = std::stoi(url_.substr(url_.rfind(':') + 1));
+  }
+  const std::string& url() const { return url_; }
+  int port() const { return port_; }
+  std::string log() const { return process_ ? process_->log() : ""; }
+
+ private:
+  std::unique_ptr<rt::Process> process_;
+  std::string url_;
+  int port_ = 0;
+};
+
+ramp::http::Response call(const std::string& method, const std::string& url,
+                          const std::string& token, const std::string& body = "",
+                          ramp::http::Headers headers = {}) {
+  ramp::http::Request r;
+  r.method = method;
+  r.url = url;
+  r.body = body;
+  r.headers = std::move(headers);
+  if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
+  if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
+  auto res = ramp::http::send(r);
+  EXPECT_TRUE(res) << (res ? "" : res.error().message);
+  return res ? *res : ramp::http::Response{};
+}
+
+class ApiIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override { server_ = std::make_unique<ApiServerProcess>(dir_); }
+
+  // Runs `ramp ARGS…` with RAMP_SERVER set and RAMP_TOKEN = token (unset when empty).
+  CliResult cli(const std::vector<std::string>& args, const std::string& token = kAdmin) {
+    std::string cmd = "env -u RAMP_CONFIG -u RAMP_TOKEN RAMP_SERVER=" + server_->url();
+    if (!token.empty()) cmd += " RAMP_TOKEN=" + token;
+    cmd += " HOME=" + dir_.path() + " " + rt::binaryDir() + "/ramp";
+    for (const std::string& a : args) cmd += " '" + a + "'";
+    cmd += " >" + dir_.file("cli.out") + " 2>" + dir_.file("cli.err");
+    int status = std::system(cmd.c_str());
+    CliResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream o(dir_.file("cli.out")), e(dir_.file("cli.err"));
+    std::stringstream so, se;
+    so << o.rdbuf();
+    se << e.rdbuf();
+    r.out = so.str();
+    r.err = se.str();
+    return r;
+  }
+
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_.file(name)) << text;
+    return dir_.file(name);
+  }
+
+  std::string api(const std::string& path) { return server_->url() + path; }
+
+  json getRollout() {
+    auto r = call("GET", api("/api/v1/namespaces/shop/rollouts/web"), kViewer);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  // Writes a status into the stored rollout through the SQLite file, as the controller would.
+  void controllerWritesStatus(const std::function<void(ramp::spec::Rollout&)>& f) {
+    auto store = ramp::store::SqliteStateStore::open(dir_.file("data") + "/ramp.db");
+    ASSERT_TRUE(store) << store.error().message;
+    ramp::store::ObjectKey key{"Rollout", "shop", "web"};
+    auto obj = (*store)->get(key);
+    ASSERT_TRUE(obj);
+    auto r = ramp::spec::rolloutFromJson(obj->json);
+    ASSERT_TRUE(r.value);
+    f(*r.value);
+    ASSERT_TRUE((*store)->put(key, ramp::spec::toJson(*r.value), obj->version));
+  }
+
+  rt::TempDir dir_{"ramp-api-it"};
+  std::unique_ptr<ApiServerProcess> server_;
+};
+
+TEST_F(ApiIntegration, EveryAuthOutcome) {
+  ASSERT_EQ(cli({"apply", "-f", write("web.yaml", kRollout)}).code, 0);
+  json before = getRollout();
+  std::string promote = api("/api/v1/namespaces/shop/rollouts/web/promote");
+
+  auto none = call("POST", promote, "");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(json::parse(none.body)["reason"], "unauthenticated");
+  EXPECT_FALSE(none.header("WWW-Authenticate").empty());
+  EXPECT_EQ(call("POST", promote, "wrong-token-0123456789abcdef").status, 401);
+  auto low = call("POST", promote, kViewer);
+  EXPECT_EQ(low.status, 403);
+  EXPECT_NE(json::parse(low.body)["message"].get<std::string>().find("operator"),
+            std::string::npos);
+  EXPECT_EQ(call("POST", api("/api/v1/apply"), kOperator, kRollout).status, 403);
+  EXPECT_EQ(call("DELETE", api("/api/v1/namespaces/shop/rollouts/web"), kOperator).status, 403);
+  EXPECT_EQ(call("GET", api("/metrics"), "").status, 401);
+  EXPECT_EQ(call("GET", api("/api/v1/watch"), "nope-nope-nope-nope-nope").status, 401);
+  EXPECT_EQ(call("GET", api("/healthz"), "").status, 200);
+  EXPECT_EQ(call("GET", api("/readyz"), "").status, 200);
+  EXPECT_EQ(getRollout(), before);  // nothing changed
+
+  // The same through the CLI: refused with exit 4 and a message, state unchanged.
+  CliResult noToken = cli({"promote", "web", "-n", "shop"}, "");
+  EXPECT_EQ(noToken.code, 4);
+  EXPECT_NE(noToken.err.find("authentication required"), std::string::npos) << noToken.err;
+  CliResult wrong = cli({"get", "rollout", "web", "-n", "shop"}, "wrong-token-0123456789abcdef");
+  EXPECT_EQ(wrong.code, 4);
+  CliResult viewer = cli({"promote", "web", "-n", "shop"}, kViewer);
+  EXPECT_EQ(viewer.code, 4);
+  EXPECT_NE(viewer.err.find("needs role operator"), std::string::npos) << viewer.err;
+  EXPECT_EQ(getRollout(), before);
+  // The operator may promote; the event names the caller.
+  ASSERT_EQ(cli({"promote", "web", "-n", "shop"}, kOperator).code, 0);
+  auto events = call("GET", api("/api/v1/events?kind=Rollout&namespace=shop&name=web"), kViewer);
+  json ev = json::parse(events.body)["items"];
+  ASSERT_GE(ev.size(), 2u);
+  EXPECT_EQ(ev[0]["actor"], "alice");
+  EXPECT_EQ(ev[0]["reason"], "SpecApplied");
+  EXPECT_EQ(ev.back()["actor"], "olga");
+  EXPECT_EQ(ev.back()["reason"], "RolloutPromoted");
+}
+
+TEST_F(ApiIntegration, EveryVerbThroughTheCli) {
+  std::string file = write("web.yaml", std::string(kRollout) + "---\n" + kRun);
+  CliResult applied = cli({"apply", "-f", file});
+  ASSERT_EQ(applied.code, 0) << applied.err;
+  EXPECT_NE(applied.out.find("rollout.argoproj.io/web created"), std::string::npos);
+  EXPECT_NE(applied.out.find("analysisrun.argoproj.io/web-abc-1 created"), std::string::npos);
+  EXPECT_NE(cli({"apply", "-f", file}).out.find("web unchanged"), std::string::npos);
+
+  CliResult get = cli({"get", "rollout", "web", "-n", "shop"});
+  ASSERT_EQ(get.code, 0) << get.err;
+  for (const char* want : {"Name:", "web", "Strategy:", "Canary", "Step:", "0/3",
+                           "SetWeight:", "web:v1", "Desired:", "α web-abc-1", "SpecApplied"}) {
+    EXPECT_NE(get.out.find(want), std::string::npos) << want << "\n" << get.out;
+  }
+  EXPECT_EQ(get.out.find("\033["), std::string::npos);  // no colour when not a terminal
+  CliResult asJson = cli({"get", "rollout", "web", "-n", "shop", "-o", "json"});
+  ASSERT_EQ(asJson.code, 0);
+  EXPECT_EQ(json::parse(asJson.out)["metadata"]["name"], "web");
+  CliResult asYaml = cli({"get", "ro", "web", "-n", "shop", "-o", "yaml"});
+  ASSERT_EQ(asYaml.code, 0);
+  EXPECT_NE(asYaml.out.find("kind: Rollout"), std::string::npos) << asYaml.out;
+  EXPECT_NE(asYaml.out.find("image: web:v1"), std::string::npos);
+
+  CliResult list = cli({"list", "rollouts", "-n", "shop"});
+  ASSERT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find("web"), std::string::npos);
+  EXPECT_NE(list.out.find("Canary"), std::string::npos);
+  CliResult all = cli({"list", "rollouts", "-A"});
+  EXPECT_NE(all.out.find("shop"), std::string::npos) << all.out;
+  EXPECT_EQ(cli({"list", "rollouts"}).out.find("web"), std::string::npos);  // namespace default
+
+  EXPECT_EQ(cli({"promote", "web", "-n", "shop"}, kOperator).code, 0);
+  EXPECT_EQ(getRollout()["status"]["currentStepIndex"], 1);
+  EXPECT_EQ(cli({"pause", "web", "-n", "shop"}, kOperator).code, 0);
+  EXPECT_EQ(getRollout()["spec"]["paused"], true);
+  CliResult again = cli({"pause", "web", "-n", "shop"}, kOperator);
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("already paused"), std::string::npos) << again.err;
+  EXPECT_EQ(cli({"resume", "web", "-n", "shop"}, kOperator).code, 0);
+  EXPECT_FALSE(getRollout()["spec"].value("paused", false));
+  EXPECT_EQ(cli({"restart", "web", "-n", "shop"}, kOperator).code, 0);
+  EXPECT_TRUE(getRollout()["spec"].contains("restartAt"));
+  EXPECT_EQ(cli({"set", "image", "web", "web=web:v2", "-n", "shop"}, kOperator).code, 0);
+  EXPECT_EQ(getRollout()["spec"]["template"]["spec"]["containers"][0]["image"], "web:v2");
+  EXPECT_EQ(cli({"set", "image", "web", "nope=x:1", "-n", "shop"}, kOperator).code, 1);
+  // abort applies only to an update in progress; then retry.
+  EXPECT_EQ(cli({"abort", "web", "-n", "shop"}, kOperator).code, 1);
+  controllerWritesStatus([](ramp::spec::Rollout& r) {
+    r.status.stableRS = "old";
+    r.status.currentPodHash = "new";
+  });
+  EXPECT_EQ(cli({"abort", "web", "-n", "shop"}, kOperator).code, 0);
+  EXPECT_EQ(getRollout()["status"]["abort"], true);
+  EXPECT_EQ(cli({"retry", "web", "-n", "shop"}, kOperator).code, 0);
+  EXPECT_FALSE(getRollout()["status"].value("abort", false));
+  EXPECT_EQ(cli({"promote", "web", "--full", "-n", "shop"}, kOperator).code, 0);
+  EXPECT_EQ(getRollout()["status"]["promoteFull"], true);
+  CliResult undo = cli({"undo", "web", "--to-revision", "1", "-n", "shop"}, kOperator);
+  EXPECT_EQ(undo.code, 1);  // no platform attached to this server: 501 with the reason
+  EXPECT_NE(undo.err.find("revision history"), std::string::npos) << undo.err;
+
+  CliResult run = cli({"get", "analysisrun", "web-abc-1", "-n", "shop"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_NE(run.out.find("errors"), std::string::npos);
+  EXPECT_EQ(cli({"terminate", "analysisrun", "web-abc-1", "-n", "shop"}, kOperator).code, 0);
+  auto r = call("GET", api("/api/v1/namespaces/shop/analysisruns/web-abc-1"), kViewer);
+  EXPECT_EQ(json::parse(r.body)["spec"]["terminate"], true);
+
+  // status: no controller runs here, so the rollout never becomes Healthy: timeout (3).
+  CliResult status = cli({"status", "web", "-n", "shop", "--timeout", "1s"});
+  EXPECT_EQ(status.code, 3) << status.out << status.err;
+  controllerWritesStatus([](ramp::spec::Rollout& ro) {
+    ro.status.phase = ramp::spec::RolloutPhase::kDegraded;
+    ro.status.message = "ProgressDeadlineExceeded";
+  });
+  CliResult degraded = cli({"status", "web", "-n", "shop", "--timeout", "5s"});
+  EXPECT_EQ(degraded.code, 1) << degraded.out;
+  EXPECT_NE(degraded.out.find("Degraded - ProgressDeadlineExceeded"), std::string::npos);
+  controllerWritesStatus([](ramp::spec::Rollout& ro) {
+    ro.status.phase = ramp::spec::RolloutPhase::kHealthy;
+    ro.status.message.clear();
+  });
+  EXPECT_EQ(cli({"status", "web", "-n", "shop", "--timeout", "5s"}).code, 0);
+
+  // get -w prints each new state (not a terminal: lines, no redraw codes).
+  CliResult watched = cli({"get", "rollout", "web", "-n", "shop", "-w", "--timeout", "1s"});
+  EXPECT_EQ(watched.code, 0) << watched.err;
+  EXPECT_NE(watched.out.find("✔ Healthy"), std::string::npos) << watched.out;
+  CliResult listW = cli({"list", "rollouts", "-A", "-w", "--timeout", "1s"});
+  EXPECT_EQ(listW.code, 0) << listW.err;
+
+  EXPECT_EQ(cli({"delete", "rollout", "web", "-n", "shop"}, kOperator).code, 4);
+  EXPECT_EQ(cli({"delete", "rollout", "web", "-n", "shop"}).code, 0);
+  EXPECT_EQ(cli({"get", "rollout", "web", "-n", "shop"}).code, 1);
+  EXPECT_EQ(cli({"delete", "analysisrun", "web-abc-1", "-n", "shop"}).code, 0);
+}
+
+TEST_F(ApiIntegration, InvalidSpecsAreRefusedWithTheLintErrors) {
+  std::string bad = kRollout;
+  bad.replace(bad.find("setWeight: 60"), 13, "setWeight: 160");
+  std::string file = write("bad.yaml", bad);
+  CliResult r = cli({"apply", "-f", file});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(file + ":22:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("spec.strategy.canary.steps[2].setWeight"), std::string::npos) << r.err;
+  EXPECT_EQ(call("GET", api("/api/v1/namespaces/shop/rollouts/web"), kViewer).status, 404);
+  auto http = call("POST", api("/api/v1/apply"), kAdmin, bad);
+  EXPECT_EQ(http.status, 400);
+  json body = json::parse(http.body);
+  EXPECT_EQ(body["diagnostics"][0]["line"], 22);
+  EXPECT_EQ(call("POST", api("/api/v1/apply"), kAdmin, "{not yaml: [").status, 400);
+}
+
+TEST_F(ApiIntegration, ConflictsLimitsAndErrors) {
+  auto created = call("POST", api("/api/v1/apply"), kAdmin, kRollout);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string rv = json::parse(created.body)["objects"][0]["resourceVersion"];
+  json obj = getRollout();
+  obj["metadata"]["resourceVersion"] = rv;
+  obj["spec"]["replicas"] = 5;
+  auto put = call("PUT", api("/api/v1/namespaces/shop/rollouts/web"), kAdmin, obj.dump());
+  EXPECT_EQ(put.status, 200) << put.body;
+  // The same stale resourceVersion again: 409, and the object keeps replicas 5.
+  obj["spec"]["replicas"] = 7;
+  auto stale = call("PUT", api("/api/v1/namespaces/shop/rollouts/web"), kAdmin, obj.dump());
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(json::parse(stale.body)["reason"], "conflict");
+  EXPECT_EQ(getRollout()["spec"]["replicas"], 5);
+  EXPECT_EQ(
+      call("DELETE", api("/api/v1/namespaces/shop/rollouts/web?resourceVersion=1"), kAdmin).status,
+      409);
+  auto big = call("POST", api("/api/v1/apply"), kAdmin, std::string(2 << 20, 'x'));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(json::parse(big.body, nullptr, false)["status"], 413);
+  auto missing = call("GET", api("/api/v1/namespaces/shop/rollouts/nope"), kViewer);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(json::parse(missing.body)["message"].get<std::string>().find("not found"),
+            std::string::npos);
+  EXPECT_EQ(call("GET", api("/api/v1/widgets"), kViewer).status, 404);
+  EXPECT_EQ(call("GET", api("/api/v1/namespaces/shop/rollouts/web/promote"), kAdmin).status, 405);
+  EXPECT_EQ(
+      call("POST", api("/api/v1/namespaces/shop/rollouts/web/promote"), kAdmin, "{\"x\":1}").status,
+      400);
+  EXPECT_EQ(call("POST", api("/api/v1/namespaces/shop/rollouts/web/abort"), kAdmin).status, 422);
+
+  auto metrics = call("GET", api("/metrics"), kViewer);
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* want :
+       {"rollout_info{namespace=\"shop\",name=\"web\",strategy=\"canary\"",
+        "rollout_info_replicas_desired{namespace=\"shop\",name=\"web\"} 5",
+        "rollout_info_replicas_available", "rollout_info_replicas_updated",
+        "rollout_info_replicas_unavailable", "rollout_events_total", "analysis_run_info",
+        "process_resident_memory_bytes", "process_cpu_seconds_total", "ramp_api_watch_streams"}) {
+    EXPECT_NE(metrics.body.find(want), std::string::npos) << want;
+  }
+}
+
+// A minimal SSE client on a raw socket, so a test can also be a client that never reads.
+class RawWatch {
+ public:
+  RawWatch(int port, const std::string& pathAndQuery, const std::string& token,
+           const std::string& lastEventId = "", int rcvbuf = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string req = "GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                      "Authorization: Bearer " + token + "\r\n";
+    if (!lastEventId.empty()) req += "Last-Event-ID: " + lastEventId + "\r\n";
+    req += "\r\n";
+    EXPECT_EQ(::send(fd_, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  }
+  ~RawWatch() { close(); }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  struct Frame {
+    std::string id, event, data;
+  };
+
+  // Reads until a frame with event `event` arrives (returns it) or `timeout` passes.
+  std::optional<Frame> next(const std::string& event, std::chrono::milliseconds timeout = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      while (auto f = popFrame()) {
+        frames_.push_back(*f);
+        if (f->event == event) return f;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !fill(left)) return std::nullopt;
+    }
+  }
+  const std::vector<Frame>& seen() const { return frames_; }
+  // True when the server closed the connection within `timeout` (reading everything).
+  bool closedWithin(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (!fill(left)) return eof_;
+    }
+    return false;
+  }
+  std::string raw() const { return raw_; }
+
+ private:
+  bool fill(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+    char buf[65536];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    raw_.append(buf, static_cast<size_t>(n));
+    if (raw_.size() > (1u << 20)) raw_.erase(0, raw_.size() - (1u << 20));
+    decode();
+    return true;
+  }
+  // Strips the HTTP header and the chunked framing into body_.
+  void decode() {
+    if (!headerDone_) {
+      size_t end = raw_.find("\r\n\r\n");
+      if (end == std::string::npos) return;
+      status_ = raw_.substr(0, raw_.find("\r\n"));
+      pending_ = raw_.substr(end + 4);
+      headerDone_ = true;
+      raw_.clear();
+    } else {
+      pending_ += raw_;
+      raw_.clear();
+    }
+    while (true) {
+      size_t eol = pending_.find("\r\n");
+      if (eol == std::string::npos) return;
+      size_t len = std::stoul(pending_.substr(0, eol), nullptr, 16);
+      if (pending_.size() < eol + 2 + len + 2) return;
+      body_ += pending_.substr(eol + 2, len);
+      pending_.erase(0, eol + 2 + len + 2);
+    }
+  }
+  std::optional<Frame> popFrame() {
+    size_t end = body_.find("\n\n");
+    if (end == std::string::npos) return std::nullopt;
+    std::string text = body_.substr(0, end);
+    body_.erase(0, end + 2);
+    Frame f;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("id: ", 0) == 0) f.id = line.substr(4);
+      if (line.rfind("event: ", 0) == 0) f.event = line.substr(7);
+      if (line.rfind("data: ", 0) == 0) f.data = line.substr(6);
+      if (line.rfind(": heartbeat", 0) == 0) f.event = "heartbeat";
+    }
+    return f;
+  }
+
+  int fd_ = -1;
+  std::string raw_, pending_, body_, status_;
+  bool headerDone_ = false, eof_ = false;
+  std::vector<Frame> frames_;
+};
+
+int64_t revisionOf(const std::string& id) { return std::stoll(id.substr(0, id.find('.'))); }
+
+TEST_F(ApiIntegration, WatchResumesAfterADisconnect) {
+  ASSERT_EQ(call("POST", api("/api/v1/apply"), kAdmin, kRollout).status, 201);
+  std::string lastId;
+  {
+    RawWatch w(server_->port(), "/api/v1/watch?kind=rollouts&namespace=shop", kViewer);
+    auto first = w.next("PUT");  // the current object
+    ASSERT_TRUE(first);
+    EXPECT_NE(first->data.find("\"name\":\"web\""), std::string::npos);
+    ASSERT_TRUE(w.next("SYNC"));
+    ASSERT_TRUE(w.next("heartbeat", 5s));  // heartbeats keep an idle stream alive
+    ASSERT_EQ(cli({"pause", "web", "-n", "shop"}, kOperator).code, 0);
+    auto paused = w.next("PUT");
+    ASSERT_TRUE(paused);
+    EXPECT_NE(paused->data.find("\"paused\":true"), std::string::npos);
+    auto event = w.next("EVENT");
+    ASSERT_TRUE(event);
+    EXPECT_NE(event->data.find("RolloutPaused"), std::string::npos);
+    lastId = event->id;
+  }  // disconnect
+  ASSERT_EQ(cli({"resume", "web", "-n", "shop"}, kOperator).code, 0);
+  ASSERT_EQ(cli({"set", "image", "web", "web=web:v3", "-n", "shop"}, kOperator).code, 0);
+  RawWatch w(server_->port(), "/api/v1/watch?kind=rollouts&namespace=shop", kViewer, lastId);
+  auto resumed = w.next("PUT");
+  ASSERT_TRUE(resumed);
+  EXPECT_GT(revisionOf(resumed->id), revisionOf(lastId));
+  EXPECT_EQ(resumed->data.find("\"paused\":true"), std::string::npos);  // not replayed
+  auto second = w.next("PUT");
+  ASSERT_TRUE(second);
+  EXPECT_NE(second->data.find("web:v3"), std::string::npos);
+  ASSERT_TRUE(w.next("SYNC"));
+  std::vector<std::string> reasons;
+  for (const auto& f : w.seen()) {
+    if (f.event == "EVENT") reasons.push_back(json::parse(f.data)["reason"]);
+  }
+  EXPECT_EQ(reasons, (std::vector<std::string>{"RolloutResumed", "RolloutImageSet"}));
+  // A position the change log cannot serve: the client is told to list again (410).
+  RawWatch gone(server_->port(), "/api/v1/watch?resourceVersion=99999999", kViewer);
+  auto err = gone.next("ERROR");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(json::parse(err->data)["status"], 410);
+}
+
+TEST_F(ApiIntegration, SlowWatcherIsCutOffWithoutStallingWriters) {
+  server_.reset();
+  server_ =
+      std::make_unique<ApiServerProcess>(dir_, std::vector<std::string>{"--watch-buffer", "16"});
+  ASSERT_EQ(call("POST", api("/api/v1/apply"), kAdmin, kRollout).status, 201);
+  RawWatch slow(server_->port(), "/api/v1/watch", kViewer, "", 4096);  // never reads
+  RawWatch fast(server_->port(), "/api/v1/watch", kViewer);
+  ASSERT_TRUE(fast.next("SYNC"));
+  // 150 updates of ~100 KB each: far more than the socket buffers and the 16-frame queue.
+  std::string pad(100000, 'p');
+  auto worst = std::chrono::milliseconds(0);
+  json obj = getRollout();
+  for (int i = 0; i < 150; ++i) {
+    obj["metadata"].erase("resourceVersion");
+    obj["metadata"]["annotations"]["pad"] = std::to_string(i) + pad;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = call("POST", api("/api/v1/apply"), kAdmin, obj.dump());
+    worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - t0));
+    ASSERT_EQ(r.status, 200) << r.body;
+    // The fast watcher keeps up and sees each change.
+    auto f = fast.next("PUT");
+    ASSERT_TRUE(f) << i;
+  }
+  EXPECT_LT(worst.count(), 3000) << "a write waited on a watcher";
+  auto metrics = call("GET", api("/metrics"), kViewer);
+  EXPECT_NE(metrics.body.find("ramp_api_watch_cutoffs_total 1"), std::string::npos)
+      << metrics.body.substr(metrics.body.find("ramp_api_watch"), 200);
+  // The slow stream ends (after what the kernel buffered) instead of growing without bound.
+  EXPECT_TRUE(slow.closedWithin(30s));
+}
+
+}  // namespace

@@ -1,0 +1,493 @@
+// Unit tests of the API below HTTP: route and query decoding, tokens and roles, the shared
+// request/response types, ObjectService (apply, actions, delete, events) against the memory
+// store on a simulated clock, and the WatchHub's bounded fan-out.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/auth.h"
+#include "api/object_service.h"
+#include "api/request.h"
+#include "api/types.h"
+#include "api/watch_hub.h"
+#include "fakes/simulated_clock.h"
+#include "spec/codec.h"
+#include "store/memory/memory_state_store.h"
+
+namespace ramp::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kRollout = R"(apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: web:v1
+  strategy:
+    canary:
+      steps:
+      - setWeight: 20
+      - pause: {}
+      - setWeight: 60
+)";
+
+constexpr const char* kRun = R"(apiVersion: argoproj.io/v1alpha1
+kind: AnalysisRun
+metadata:
+  name: web-run
+spec:
+  metrics:
+  - name: ok
+    provider:
+      web:
+        url: http://127.0.0.1:1/x
+)";
+
+// --- routes ---
+
+TEST(ParseRoute, DecodesEveryEndpoint) {
+  struct Case {
+    const char* method;
+    const char* path;
+    Endpoint endpoint;
+    const char* ns;
+    const char* name;
+  };
+  const Case cases[] = {
+      {"POST", "/api/v1/apply", Endpoint::kApply, "", ""},
+      {"GET", "/api/v1/namespaces/default/rollouts", Endpoint::kList, "default", ""},
+      {"GET", "/api/v1/rollouts", Endpoint::kList, "", ""},
+      {"GET", "/api/v1/namespaces/prod/rollouts/web", Endpoint::kGet, "prod", "web"},
+      {"PUT", "/api/v1/namespaces/prod/rollouts/web", Endpoint::kPut, "prod", "web"},
+      {"DELETE", "/api/v1/namespaces/prod/analysisruns/r1", Endpoint::kDelete, "prod", "r1"},
+      {"POST", "/api/v1/namespaces/prod/rollouts/web/promote", Endpoint::kAction, "prod", "web"},
+      {"POST", "/api/v1/namespaces/prod/analysisruns/r/terminate", Endpoint::kAction, "prod", "r"},
+      {"GET", "/api/v1/namespaces/prod/rollouts/web/revisions", Endpoint::kRevisions, "prod",
+       "web"},
+      {"GET", "/api/v1/clusteranalysistemplates/t", Endpoint::kGet, "", "t"},
+      {"GET", "/api/v1/watch", Endpoint::kWatch, "", ""},
+      {"GET", "/api/v1/events", Endpoint::kEvents, "", ""},
+      {"GET", "/metrics", Endpoint::kMetrics, "", ""},
+      {"GET", "/healthz", Endpoint::kHealthz, "", ""},
+      {"GET", "/readyz", Endpoint::kReadyz, "", ""},
+  };
+  for (const Case& c : cases) {
+    auto r = parseRoute(c.method, c.path);
+    ASSERT_TRUE(r) << c.path << ": " << r.error().message;
+    EXPECT_EQ(r->endpoint, c.endpoint) << c.path;
+    EXPECT_EQ(r->namespace_, c.ns) << c.path;
+    EXPECT_EQ(r->name, c.name) << c.path;
+  }
+}
+
+TEST(ParseRoute, RejectsWhatIsNotAnEndpoint) {
+  struct Case {
+    const char* method;
+    const char* path;
+    ErrorCode code;
+  };
+  const Case cases[] = {
+      {"GET", "/api/v2/rollouts", ErrorCode::kNotFound},
+      {"GET", "/api/v1/namespaces/default/widgets", ErrorCode::kNotFound},
+      {"GET", "/api/v1/rollouts/web", ErrorCode::kNotFound},  // namespaced kind without ns
+      {"GET", "/api/v1/namespaces/default/clusteranalysistemplates/t", ErrorCode::kNotFound},
+      {"GET", "/api/v1/namespaces/Default/rollouts", ErrorCode::kInvalidArgument},
+      {"GET", "/api/v1/namespaces/default/rollouts/Web_1", ErrorCode::kInvalidArgument},
+      {"POST", "/api/v1/namespaces/default/rollouts/web/terminate", ErrorCode::kInvalidArgument},
+      {"POST", "/api/v1/namespaces/default/analysisruns/r/promote", ErrorCode::kInvalidArgument},
+      {"POST", "/api/v1/namespaces/default/rollouts/web/explode", ErrorCode::kNotFound},
+      {"GET", "/api/v1/namespaces/default/rollouts/web/promote", ErrorCode::kUnsupported},
+      {"POST", "/api/v1/namespaces/default/rollouts", ErrorCode::kUnsupported},
+      {"GET", "/api/v1/apply", ErrorCode::kUnsupported},
+      {"DELETE", "/metrics", ErrorCode::kUnsupported},
+  };
+  for (const Case& c : cases) {
+    auto r = parseRoute(c.method, c.path);
+    ASSERT_FALSE(r) << c.method << " " << c.path;
+    EXPECT_EQ(r.error().code, c.code) << c.method << " " << c.path << ": " << r.error().message;
+  }
+}
+
+TEST(ParseRoute, RolesFollowTheEndpoint) {
+  auto role = [](const char* m, const char* p) { return requiredRole(*parseRoute(m, p)); };
+  EXPECT_EQ(role("GET", "/healthz"), std::nullopt);
+  EXPECT_EQ(role("GET", "/readyz"), std::nullopt);
+  EXPECT_EQ(role("GET", "/metrics"), Role::kViewer);
+  EXPECT_EQ(role("GET", "/api/v1/watch"), Role::kViewer);
+  EXPECT_EQ(role("GET", "/api/v1/namespaces/d/rollouts/x"), Role::kViewer);
+  EXPECT_EQ(role("POST", "/api/v1/namespaces/d/rollouts/x/promote"), Role::kOperator);
+  EXPECT_EQ(role("POST", "/api/v1/apply"), Role::kAdmin);
+  EXPECT_EQ(role("DELETE", "/api/v1/namespaces/d/rollouts/x"), Role::kAdmin);
+}
+
+TEST(Query, WatchAndEvents) {
+  auto q =
+      parseWatchQuery(parseQueryString("kind=ro&namespace=prod&name=web&resourceVersion=7"), "");
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_EQ(q->resource->kind, spec::Kind::kRollout);
+  EXPECT_EQ(q->from, (WatchCursor{7, -1}));
+  auto resumed = parseWatchQuery(parseQueryString("resourceVersion=7"), "9.4");
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->from, (WatchCursor{9, 4}));  // Last-Event-ID wins
+  EXPECT_FALSE(parseWatchQuery(parseQueryString("resourceVersion=-1"), ""));
+  EXPECT_FALSE(parseWatchQuery(parseQueryString("name=web"), ""));  // name needs kind
+  EXPECT_FALSE(parseWatchQuery(parseQueryString("bogus=1"), ""));
+  EXPECT_FALSE(parseWatchQuery({}, "1.x"));
+  auto e = parseEventsQuery(parseQueryString("kind=Rollout&name=web&tail=5"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, "Rollout");
+  EXPECT_EQ(e->tail, 5);
+  EXPECT_FALSE(parseEventsQuery(parseQueryString("limit=0")));
+  EXPECT_FALSE(parseEventsQuery(parseQueryString("limit=5000")));
+  EXPECT_EQ(parseQueryString("a=x%20y+z&b").find("a")->second, "x y z");
+}
+
+// --- auth ---
+
+TEST(Auth, TokensFileAndOutcomes) {
+  auto a = Authenticator::fromText(
+      "# comment\nadmin-token-0123456789,alice,admin\n\n"
+      "viewer-token-0123456789, bob , viewer  # trailing comment\n",
+      "tokens.csv");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->size(), 2u);
+  auto alice = a->authenticate("Bearer admin-token-0123456789");
+  ASSERT_TRUE(alice);
+  EXPECT_EQ(alice->name, "alice");
+  EXPECT_EQ(alice->role, Role::kAdmin);
+  auto bob = a->authenticate("bearer viewer-token-0123456789");
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->name, "bob");
+  for (const char* bad : {"", "Bearer ", "Basic YWxpY2U6eA==", "Bearer wrong-token-0123456789",
+                          "admin-token-0123456789"}) {
+    auto r = a->authenticate(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
+    EXPECT_EQ(r.error().message.find("token-0123456789"), std::string::npos);
+  }
+  EXPECT_TRUE(authorize(*bob, Role::kViewer, "get"));
+  auto denied = authorize(*bob, Role::kOperator, "promote");
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(denied.error().message.find("operator"), std::string::npos);
+}
+
+TEST(Auth, MalformedTokensFilesNameTheLine) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"only-two-fields-0123456789,alice\n", "tokens.csv:1:"},
+      {"\nshort,alice,admin\n", "tokens.csv:2: token is too short"},
+      {"long-enough-token-0123,alice,root\n", "unknown role"},
+      {"long-enough-token-0123,,admin\n", "name is empty"},
+      {"long-enough-token-0123,a,admin\nlong-enough-token-0123,b,viewer\n", "appears twice"},
+      {"# nothing\n", "no tokens"},
+  };
+  for (const Case& c : cases) {
+    auto a = Authenticator::fromText(c.text, "tokens.csv");
+    ASSERT_FALSE(a) << c.text;
+    EXPECT_NE(a.error().message.find(c.expect), std::string::npos) << a.error().message;
+    EXPECT_EQ(a.error().message.find("long-enough-token"), std::string::npos);
+  }
+}
+
+TEST(Auth, DisabledIsLocalAdmin) {
+  auto who = Authenticator::disabled().authenticate("");
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->role, Role::kAdmin);
+}
+
+// --- types ---
+
+TEST(Types, ActionRequestRoundTripAndStrictness) {
+  ActionRequest r{true, 3, "web", "web:v2"};
+  auto back = decodeActionRequest(encodeActionRequest(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, r);
+  EXPECT_TRUE(decodeActionRequest(""));
+  EXPECT_TRUE(decodeActionRequest(" \n"));
+  EXPECT_FALSE(decodeActionRequest("{\"ful\":true}"));
+  EXPECT_FALSE(decodeActionRequest("{\"full\":\"yes\"}"));
+  EXPECT_FALSE(decodeActionRequest("{\"toRevision\":0}"));
+  EXPECT_FALSE(decodeActionRequest("[1]"));
+  EXPECT_FALSE(decodeActionRequest("{"));
+}
+
+TEST(Types, CursorAndResourceVersion) {
+  EXPECT_EQ(formatCursor({12, 5}), "12.5");
+  EXPECT_EQ(*parseCursor("12.5"), (WatchCursor{12, 5}));
+  EXPECT_FALSE(parseCursor("12."));
+  EXPECT_FALSE(parseCursor(".5"));
+  EXPECT_FALSE(parseCursor("99999999999999999999"));
+  json j = json::parse(withResourceVersion(R"({"metadata":{"name":"x"}})", 42));
+  EXPECT_EQ(j["metadata"]["resourceVersion"], "42");
+  EXPECT_EQ(httpStatusFor(ErrorCode::kConflict), 409);
+  EXPECT_EQ(httpStatusFor(ErrorCode::kFailedPrecondition), 422);
+}
+
+// --- ObjectService ---
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  store::MemoryStateStore store_;
+  testing::SimulatedClock clock_;
+  ObjectService service_{store_, clock_};
+  Identity alice_{"alice", Role::kAdmin};
+
+  Route route(const char* method, const std::string& path) { return *parseRoute(method, path); }
+
+  json getJson(const std::string& path) {
+    ApiReply r = service_.get(route("GET", path));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+
+  std::vector<store::Event> events() { return *store_.listEvents({std::nullopt, 0, 1000}); }
+
+  // Writes a status into the stored rollout as the controller would (CAS).
+  void setStatus(const std::function<void(spec::Rollout&)>& f) {
+    store::ObjectKey key{"Rollout", "default", "web"};
+    auto obj = store_.get(key);
+    ASSERT_TRUE(obj);
+    auto r = spec::rolloutFromJson(obj->json);
+    ASSERT_TRUE(r.value);
+    f(*r.value);
+    ASSERT_TRUE(store_.put(key, spec::toJson(*r.value), obj->version));
+  }
+};
+
+constexpr const char* kWebPath = "/api/v1/namespaces/default/rollouts/web";
+
+TEST_F(ServiceTest, ApplyCreatesThenIsIdempotent) {
+  ApiReply created = service_.apply(alice_, kRollout);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto resp = decodeApplyResponse(created.body);
+  ASSERT_TRUE(resp);
+  ASSERT_EQ(resp->objects.size(), 1u);
+  EXPECT_EQ(resp->objects[0].result, "created");
+  json obj = getJson(kWebPath);
+  EXPECT_EQ(obj["metadata"]["generation"], 1);
+  EXPECT_FALSE(obj["metadata"]["uid"].get<std::string>().empty());
+  EXPECT_EQ(obj["metadata"]["resourceVersion"], std::to_string(resp->objects[0].resourceVersion));
+  auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].reason, "SpecApplied");
+  EXPECT_EQ(ev[0].actor, "alice");
+
+  int64_t rev = *store_.currentRevision();
+  ApiReply again = service_.apply(alice_, kRollout);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(decodeApplyResponse(again.body)->objects[0].result, "unchanged");
+  EXPECT_EQ(*store_.currentRevision(), rev);  // nothing written
+  EXPECT_EQ(events().size(), 1u);
+}
+
+TEST_F(ServiceTest, UpdateKeepsStatusAndBumpsGeneration) {
+  ASSERT_EQ(service_.apply(alice_, kRollout).status, 201);
+  setStatus([](spec::Rollout& r) {
+    r.status.currentStepIndex = 1;
+    r.status.stableRS = "abc";
+    r.status.phase = spec::RolloutPhase::kPaused;
+  });
+  std::string v2 = kRollout;
+  v2.replace(v2.find("web:v1"), 6, "web:v2");
+  ApiReply r = service_.apply(alice_, v2);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(decodeApplyResponse(r.body)->objects[0].result, "configured");
+  json obj = getJson(kWebPath);
+  EXPECT_EQ(obj["metadata"]["generation"], 2);
+  EXPECT_EQ(obj["status"]["currentStepIndex"], 1);
+  EXPECT_EQ(obj["status"]["stableRS"], "abc");
+  EXPECT_EQ(obj["spec"]["template"]["spec"]["containers"][0]["image"], "web:v2");
+}
+
+TEST_F(ServiceTest, StaleResourceVersionIsAConflictAndChangesNothing) {
+  ASSERT_EQ(service_.apply(alice_, kRollout).status, 201);
+  std::string stale = kRollout;
+  stale.replace(stale.find("  name: web\n"), 12, "  name: web\n  resourceVersion: \"999\"\n");
+  stale.replace(stale.find("web:v1"), 6, "web:v9");
+  int64_t rev = *store_.currentRevision();
+  ApiReply r = service_.apply(alice_, stale);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(decodeError(r.body)->reason, "conflict");
+  EXPECT_EQ(*store_.currentRevision(), rev);
+}
+
+TEST_F(ServiceTest, InvalidManifestIs400WithLintErrorsAndNothingApplied) {
+  std::string bad = std::string(kRun) + "---\n" + kRollout;
+  bad.replace(bad.find("setWeight: 20"), 13, "setWeight: 120");
+  ApiReply r = service_.apply(alice_, bad);
+  ASSERT_EQ(r.status, 400) << r.body;
+  auto e = decodeError(r.body);
+  ASSERT_TRUE(e);
+  ASSERT_FALSE(e->diagnostics.empty());
+  EXPECT_EQ(e->diagnostics[0].path, "spec.strategy.canary.steps[0].setWeight");
+  EXPECT_GT(e->diagnostics[0].line, 0);
+  EXPECT_EQ(*store_.currentRevision(), 0);  // the valid AnalysisRun was not applied either
+  EXPECT_EQ(service_.apply(alice_, "a: [").status, 400);
+  EXPECT_EQ(service_.apply(alice_, "kind: Service\napiVersion: v1\n").status, 400);
+}
+
+TEST_F(ServiceTest, PutMustMatchThePath) {
+  ApiReply r =
+      service_.put(alice_, route("PUT", "/api/v1/namespaces/default/rollouts/other"), kRollout);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(service_.put(alice_, route("PUT", kWebPath), kRollout).status, 201);
+}
+
+TEST_F(ServiceTest, ActionsWriteIntentWithAnEvent) {
+  ASSERT_EQ(service_.apply(alice_, kRollout).status, 201);
+  Identity op{"olga", Role::kOperator};
+  ApiReply p = service_.action(op, route("POST", std::string(kWebPath) + "/promote"), "");
+  ASSERT_EQ(p.status, 200) << p.body;
+  EXPECT_EQ(getJson(kWebPath)["status"]["currentStepIndex"], 1);
+  auto ev = events();
+  EXPECT_EQ(ev.back().reason, "RolloutPromoted");
+  EXPECT_EQ(ev.back().actor, "olga");
+
+  ASSERT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/pause"), "").status, 200);
+  EXPECT_EQ(getJson(kWebPath)["spec"]["paused"], true);
+  EXPECT_EQ(getJson(kWebPath)["metadata"]["generation"], 2);
+  EXPECT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/pause"), "").status, 422);
+  ASSERT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/resume"), "").status, 200);
+
+  ApiReply img = service_.action(op, route("POST", std::string(kWebPath) + "/set-image"),
+                                 R"({"container":"web","image":"web:v2"})");
+  ASSERT_EQ(img.status, 200) << img.body;
+  EXPECT_EQ(getJson(kWebPath)["spec"]["template"]["spec"]["containers"][0]["image"], "web:v2");
+  EXPECT_EQ(service_
+                .action(op, route("POST", std::string(kWebPath) + "/set-image"),
+                        R"({"container":"nope","image":"x"})")
+                .status,
+            422);
+  EXPECT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/set-image"), "{}").status,
+            400);
+
+  // No update in progress: abort does not apply, and nothing changes.
+  int64_t rev = *store_.currentRevision();
+  ApiReply a = service_.action(op, route("POST", std::string(kWebPath) + "/abort"), "");
+  EXPECT_EQ(a.status, 422) << a.body;
+  EXPECT_EQ(*store_.currentRevision(), rev);
+
+  setStatus([](spec::Rollout& r) {
+    r.status.stableRS = "old";
+    r.status.currentPodHash = "new";
+  });
+  ASSERT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/abort"), "").status, 200);
+  EXPECT_EQ(getJson(kWebPath)["status"]["abort"], true);
+  ASSERT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/retry"), "").status, 200);
+  ASSERT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/restart"), "").status, 200);
+  EXPECT_TRUE(getJson(kWebPath)["spec"].contains("restartAt"));
+  ASSERT_EQ(
+      service_.action(op, route("POST", std::string(kWebPath) + "/promote"), R"({"full":true})")
+          .status,
+      200);
+  EXPECT_EQ(getJson(kWebPath)["status"]["promoteFull"], true);
+  // Undo needs the platform's revision history.
+  EXPECT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/undo"), "").status, 501);
+  EXPECT_EQ(service_.action(op, route("POST", "/api/v1/namespaces/default/rollouts/nope/pause"), "")
+                .status,
+            404);
+}
+
+TEST_F(ServiceTest, TerminateAnalysisRun) {
+  ASSERT_EQ(service_.apply(alice_, kRun).status, 201);
+  std::string path = "/api/v1/namespaces/default/analysisruns/web-run";
+  ApiReply t = service_.action(alice_, route("POST", path + "/terminate"), "");
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_EQ(getJson(path)["spec"]["terminate"], true);
+  int64_t rev = *store_.currentRevision();
+  EXPECT_EQ(service_.action(alice_, route("POST", path + "/terminate"), "").status, 200);
+  EXPECT_EQ(*store_.currentRevision(), rev);  // already terminating: no write
+}
+
+TEST_F(ServiceTest, DeleteAndList) {
+  ASSERT_EQ(service_.apply(alice_, kRollout).status, 201);
+  ApiReply list = service_.list(route("GET", "/api/v1/rollouts"));
+  auto l = decodeObjectList(list.body);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->kind, "RolloutList");
+  ASSERT_EQ(l->items.size(), 1u);
+  int64_t v =
+      *parseNonNegative(json::parse(l->items[0])["metadata"]["resourceVersion"].get<std::string>());
+  EXPECT_EQ(service_.remove(alice_, route("DELETE", kWebPath), v + 1).status, 409);
+  ApiReply d = service_.remove(alice_, route("DELETE", kWebPath), v);
+  ASSERT_EQ(d.status, 200) << d.body;
+  EXPECT_EQ(service_.get(route("GET", kWebPath)).status, 404);
+  EXPECT_EQ(service_.remove(alice_, route("DELETE", kWebPath), std::nullopt).status, 404);
+  EXPECT_EQ(events().back().reason, "ObjectDeleted");
+}
+
+TEST_F(ServiceTest, EventsTail) {
+  ASSERT_EQ(service_.apply(alice_, kRollout).status, 201);
+  for (const char* a : {"pause", "resume", "pause", "resume"}) {
+    ASSERT_EQ(service_.action(alice_, route("POST", std::string(kWebPath) + "/" + a), "").status,
+              200);
+  }
+  EventsQuery q;
+  q.kind = "Rollout";
+  q.namespace_ = "default";
+  q.name = "web";
+  q.tail = 2;
+  auto got = decodeEvents(service_.events(q).body);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].reason, "RolloutPaused");
+  EXPECT_EQ((*got)[1].reason, "RolloutResumed");
+}
+
+// --- WatchHub ---
+
+TEST(WatchHub, FansOutInOrderAndCutsOffASlowSubscriber) {
+  store::MemoryStateStore store;
+  WatchHub hub(store, 5, Duration(20));
+  ASSERT_TRUE(hub.start());
+  WatchCursor at;
+  auto fast = hub.subscribe(WatchFilter{}, &at);
+  auto slow = hub.subscribe(WatchFilter{}, &at);
+  auto other = hub.subscribe(WatchFilter{&resourceOf(spec::Kind::kAnalysisRun), "", "", true}, &at);
+  EXPECT_EQ(hub.streams(), 3u);
+  // 20 writes: the slow subscriber (never reading) overflows; writers are never blocked.
+  std::vector<int64_t> seen;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(store.put({"Rollout", "default", "r" + std::to_string(i)}, "{\"x\":1}", 0));
+    std::vector<WatchFrame> frames;
+    // Drain the fast subscriber as the writes happen.
+    while (seen.size() < static_cast<size_t>(i + 1)) {
+      ASSERT_EQ(fast->wait(Duration(2000), &frames), WatchSubscriber::State::kOpen);
+      for (const WatchFrame& f : frames) {
+        if (!f.isEvent) seen.push_back(f.revision);
+      }
+      frames.clear();
+    }
+  }
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_LT(seen[i - 1], seen[i]);
+  // By the time the fast subscriber saw change 20, the slow one (capacity 5) overflowed at
+  // change 6: its frames are dropped and its state says so.
+  std::vector<WatchFrame> frames;
+  EXPECT_EQ(slow->wait(Duration(1), &frames), WatchSubscriber::State::kOverflowed);
+  EXPECT_TRUE(frames.empty());
+  frames.clear();
+  EXPECT_EQ(other->wait(Duration(1), &frames), WatchSubscriber::State::kOpen);
+  EXPECT_TRUE(frames.empty());  // filtered: no Rollout frames for an AnalysisRun watcher
+  hub.stop();
+  EXPECT_EQ(fast->wait(Duration(1), &frames), WatchSubscriber::State::kClosed);
+}
+
+}  // namespace
+}  // namespace ramp::api
