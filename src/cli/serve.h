@@ -20,6 +20,9 @@ class StateStore;
 namespace ramp::controller {
 class Controller;
 }
+namespace ramp::platform {
+class WorkloadDriver;
+}
 
 namespace ramp::cli {
 
@@ -35,6 +38,9 @@ struct ServeOptions {
   std::string tokensFile;
   std::string tlsCert;
   std::string tlsKey;
+  size_t apiMaxBodyBytes = 1 << 20;
+  size_t watchBufferEvents = 1000;
+  int64_t watchHeartbeatMs = 15000;
 };
 
 // Whatever keeps the API running; destroying it stops the API.
@@ -46,10 +52,12 @@ class ServeApi {
 // Declares the API's flags (--listen, --tokens, --tls-cert, --tls-key) on `cmd`.
 void configureApiFlags(CLI::App& cmd, ServeOptions& options);
 
-// Starts the API when options.listen is set (nullptr when not). On error (address in use, bad
-// tokens file or certificate) returns an Error naming the flag.
+// Starts the API when options.listen is set (nullptr when not) and logs its start-up line
+// ("api listening on URL (…)"). `driver` answers undo's revision history. On error (address in
+// use, bad tokens file or certificate) returns an Error naming the flag.
 Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::StateStore& store,
                                            controller::Controller& controller,
+                                           platform::WorkloadDriver& driver,
                                            const std::function<void(const std::string&)>& log);
 
 // Runs the daemon until SIGTERM/SIGINT; returns the exit code.

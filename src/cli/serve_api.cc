@@ -1,21 +1,68 @@
-// The HTTP API's place in `ramp serve` (see serve.h).
+// The HTTP API's place in `ramp serve` (see serve.h): src/api's ApiServer on the daemon's store,
+// with the controller's metrics appended to /metrics and the platform's revisions for undo.
 
+#include "api/api_server.h"
 #include "cli/serve.h"
+#include "controller/controller.h"
+#include "ramp/platform/workload_driver.h"
 
 namespace ramp::cli {
+namespace {
+
+class RunningApi final : public ServeApi {
+ public:
+  explicit RunningApi(std::unique_ptr<api::ApiServer> server) : server_(std::move(server)) {}
+  ~RunningApi() override { server_->stop(); }
+
+ private:
+  std::unique_ptr<api::ApiServer> server_;
+};
+
+}  // namespace
 
 void configureApiFlags(CLI::App& cmd, ServeOptions& options) {
-  cmd.add_option("--listen", options.listen, "Serve the HTTP API on ADDR (host:port)");
-  cmd.add_option("--tokens", options.tokensFile, "Bearer tokens file (name, role, token)");
+  cmd.add_option("--listen", options.listen,
+                 "Serve the HTTP API on ADDR (host:port; port 0 picks a free one)");
+  cmd.add_option("--tokens", options.tokensFile,
+                 "Bearer tokens file (TOKEN,NAME,ROLE per line); without it the API is "
+                 "unauthenticated and loopback only");
   cmd.add_option("--tls-cert", options.tlsCert, "TLS certificate (PEM)");
   cmd.add_option("--tls-key", options.tlsKey, "TLS private key (PEM)");
+  cmd.add_option("--max-body", options.apiMaxBodyBytes,
+                 "Largest request body in bytes (413 above)");
+  cmd.add_option("--watch-buffer", options.watchBufferEvents,
+                 "Frames buffered per watch stream before a slow client is cut off");
+  cmd.add_option("--watch-heartbeat-ms", options.watchHeartbeatMs,
+                 "Heartbeat period of idle watch streams");
 }
 
-Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::StateStore&,
-                                           controller::Controller&,
-                                           const std::function<void(const std::string&)>&) {
+Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::StateStore& store,
+                                           controller::Controller& controller,
+                                           platform::WorkloadDriver& driver,
+                                           const std::function<void(const std::string&)>& log) {
   if (options.listen.empty()) return std::unique_ptr<ServeApi>();
-  return makeError(ErrorCode::kUnsupported, "--listen: the HTTP API is not in this build yet");
+  api::ApiOptions o;
+  o.listen = options.listen;
+  o.tokensFile = options.tokensFile;
+  o.tlsCert = options.tlsCert;
+  o.tlsKey = options.tlsKey;
+  o.maxBodyBytes = options.apiMaxBodyBytes;
+  o.watchBufferEvents = options.watchBufferEvents;
+  o.heartbeat = Duration(options.watchHeartbeatMs);
+  o.appendMetrics = [&controller](std::string& out) { controller.appendMetrics(out); };
+  o.revisions =
+      [&driver](const std::string& rolloutKey) -> Result<std::vector<platform::ObservedRevision>> {
+    auto workload = driver.observe(rolloutKey);
+    if (!workload) return std::unexpected(workload.error());
+    return std::move(workload->revisions);
+  };
+  auto server = api::ApiServer::start(store, realClock(), std::move(o));
+  if (!server) {
+    return makeError(server.error().code,
+                     "--listen " + options.listen + ": " + server.error().message);
+  }
+  log((*server)->startupNotice());
+  return std::unique_ptr<ServeApi>(new RunningApi(std::move(*server)));
 }
 
 }  // namespace ramp::cli

@@ -585,3 +585,81 @@ TEST_F(ApiIntegration, SlowWatcherIsCutOffWithoutStallingWriters) {
 }
 
 }  // namespace
+
+// The real daemon: `ramp serve` with the controller on the simulated platform, its API on a
+// run-time port. The CLI drives a release end to end: apply, status, set image, promote, undo
+// (revision history from the platform), and /metrics carries the controller's own metrics.
+TEST(ServeIntegration, RealServeRunsTheApiNextToTheController) {
+  rt::TempDir dir("ramp-serve-api");
+  std::ofstream(dir.file("tokens.csv")) << kAdmin << ",alice,admin\n";
+  rt::ProcessOptions o;
+  o.argv = {rt::binaryDir() + "/ramp",
+            "serve",
+            "--data",
+            dir.file("data"),
+            "--platform",
+            "platform.sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--tokens",
+            dir.file("tokens.csv")};
+  o.logFile = dir.file("serve.log");
+  auto serve = rt::Process::start(o);
+  ASSERT_TRUE(serve) << serve.error().message;
+  std::string url;
+  for (int i = 0; i < 400 && url.empty(); ++i) {
+    std::string log = (*serve)->log();
+    size_t at = log.find("listening on ");
+    if (at != std::string::npos) {
+      url = log.substr(at + 13, log.find_first_of(" \n", at + 13) - at - 13);
+    } else {
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  ASSERT_FALSE(url.empty()) << (*serve)->log();
+  auto cli = [&](const std::vector<std::string>& args) {
+    std::string cmd = "env -u RAMP_CONFIG RAMP_SERVER=" + url + " RAMP_TOKEN=" + kAdmin +
+                      " HOME=" + dir.path() + " " + rt::binaryDir() + "/ramp";
+    for (const std::string& a : args) cmd += " '" + a + "'";
+    cmd += " >" + dir.file("out") + " 2>&1";
+    int status = std::system(cmd.c_str());
+    std::ifstream in(dir.file("out"));
+    std::stringstream s;
+    s << in.rdbuf();
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, s.str());
+  };
+  auto phase = [&]() {
+    auto [code, out] = cli({"get", "rollout", "web", "-n", "shop", "-o", "json"});
+    json j = json::parse(out, nullptr, false);
+    return j.is_discarded() ? std::string() : j["status"].value("phase", "");
+  };
+  auto waitPhase = [&](const std::string& want) {
+    for (int i = 0; i < 300; ++i) {
+      if (phase() == want) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  std::ofstream(dir.file("web.yaml")) << kRollout;
+  auto applied = cli({"apply", "-f", dir.file("web.yaml")});
+  ASSERT_EQ(applied.first, 0) << applied.second;
+  auto healthy = cli({"status", "web", "-n", "shop", "--timeout", "60s"});
+  ASSERT_EQ(healthy.first, 0) << healthy.second << (*serve)->log();
+  ASSERT_EQ(cli({"set", "image", "web", "web=web:v2", "-n", "shop"}).first, 0);
+  ASSERT_TRUE(waitPhase("Paused")) << phase();  // the canary's pause step
+  auto tree = cli({"get", "rollout", "web", "-n", "shop"});
+  EXPECT_NE(tree.second.find("# revision:2"), std::string::npos) << tree.second;
+  EXPECT_NE(tree.second.find("# revision:1"), std::string::npos) << tree.second;
+  ASSERT_EQ(cli({"promote", "web", "-n", "shop"}).first, 0);
+  auto done = cli({"status", "web", "-n", "shop", "--timeout", "60s"});
+  ASSERT_EQ(done.first, 0) << done.second;
+  auto undo = cli({"undo", "web", "-n", "shop"});
+  ASSERT_EQ(undo.first, 0) << undo.second;
+  auto after = cli({"get", "rollout", "web", "-n", "shop", "-o", "json"});
+  EXPECT_EQ(json::parse(after.second)["spec"]["template"]["spec"]["containers"][0]["image"],
+            "web:v1");
+  auto metrics = call("GET", url + "/metrics", kAdmin);
+  EXPECT_NE(metrics.body.find("rollout_reconcile"), std::string::npos);
+  EXPECT_NE(metrics.body.find("rollout_info{namespace=\"shop\",name=\"web\""), std::string::npos);
+  EXPECT_EQ((*serve)->stop(), 0);
+}
