@@ -328,6 +328,7 @@ Result<std::unique_ptr<SimRouter>> SimRouter::create(const std::string& rolloutK
 Status SimRouter::syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary) {
   std::lock_guard lock(shared_->mu);
   SimTrafficState next = shared_->get(rolloutKey_);
+  if (next.stable == stable && next.canary == canary) return {};  // level-triggered: no write
   next.stable = stable;
   next.canary = canary;
   return shared_->put(rolloutKey_, std::move(next));

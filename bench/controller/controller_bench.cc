@@ -1,0 +1,206 @@
+// bench_controller: the controller at scale in the simulated world, on the embedded defaults
+// (SQLite store, platform.sim, traffic.sim), one worker thread, for 10,000 and 100,000
+// rollouts. Prints one table row per size:
+// Rates are reconciles per CPU-second of the one thread doing them.
+//   deploy r/s   reconciles per second while every rollout makes its initial deploy (status
+//                writes, events, platform and router actions);
+//   release r/s  reconciles per second while every rollout releases v2 through two setWeight
+//                steps (more writes per reconcile);
+//   idle r/s     reconciles per second of a resync over settled rollouts (read, observe,
+//                decide, nothing to write);
+//   B/rollout    resident memory added per settled rollout (RSS after, minus RSS before the
+//                rollouts existed, divided by N);
+//   idle CPU     CPU the running controller (4 worker threads, real clock) uses over 5 s once
+//                everything is settled.
+// Usage: bench_controller [N ...]   (default: 10000 100000)
+
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/controller.h"
+#include "fakes/simulated_clock.h"
+#include "harness/harness.h"
+#include "ramp/registry.h"
+#include "store/sqlite/sqlite_state_store.h"
+
+namespace {
+
+using namespace ramp;
+using Wall = std::chrono::steady_clock;
+
+long rssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+double threadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double cpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::string rolloutJson(int i, const std::string& image) {
+  return R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout",
+    "metadata":{"name":"r)" +
+         std::to_string(i) + R"(","namespace":"default","generation":1},
+    "spec":{"replicas":3,"selector":{"matchLabels":{"app":"demo"}},
+      "template":{"metadata":{"labels":{"app":"demo"}},
+                  "spec":{"containers":[{"name":"app","image":")" +
+         image + R"("}]}},
+      "strategy":{"canary":{"trafficRouting":{"plugins":{"ramp/sim":{}}},
+        "steps":[{"setWeight":20},{"setWeight":60}]}}}})";
+}
+
+// Writes every rollout (batches of 1,000 in one transaction each).
+void writeAll(store::StateStore& db, int n, const std::string& image, bool update) {
+  std::vector<store::WriteOp> ops;
+  for (int i = 0; i < n; ++i) {
+    store::ObjectKey key{"Rollout", "default", "r" + std::to_string(i)};
+    int64_t version = 0;
+    std::string json = rolloutJson(i, image);
+    if (update) {
+      auto got = db.get(key);
+      version = got->version;
+      // Keep the status: splice the new spec's image into the stored text.
+      json = got->json;
+      const auto at = json.find("demo:v1");
+      json.replace(at, 7, image);
+      const auto gen = json.find("\"generation\":1");
+      json.replace(gen, 14, "\"generation\":2");
+    }
+    ops.push_back({store::WriteOp::Type::kPut, key, json, version});
+    if (ops.size() == 1000 || i == n - 1) {
+      auto w = db.write(ops);
+      if (!w) {
+        std::fprintf(stderr, "write: %s\n", w.error().message.c_str());
+        std::exit(1);
+      }
+      ops.clear();
+    }
+  }
+}
+
+// Processes due keys on this thread, advancing the simulated clock to each next due time, until
+// nothing is due within `horizon`. Returns reconciles done and the CPU seconds this thread spent
+// (CPU, not wall time: the rate of one core, whatever else the machine is running).
+std::pair<int64_t, double> drain(controller::Controller& c, testing::SimulatedClock& clock,
+                                 Duration horizon) {
+  const auto before = c.stats();
+  const double start = threadCpuSeconds();
+  const Time end = clock.now() + horizon;
+  for (;;) {
+    while (auto key = c.queue().tryGet(clock.now())) c.process(*key);
+    auto due = c.queue().nextDueTime();
+    if (!due || *due > end) break;
+    clock.set(std::max(*due, clock.now()));
+  }
+  const double seconds = threadCpuSeconds() - start;
+  const auto after = c.stats();
+  return {after.rolloutReconciles - before.rolloutReconciles, seconds};
+}
+
+struct Row {
+  int n = 0;
+  double deploy = 0, release = 0, idle = 0;
+  double bytesPerRollout = 0;
+  double idleCpuPercent = 0;
+  int64_t errors = 0;
+};
+
+Row runSize(int n) {
+  Row row;
+  row.n = n;
+  testing::TempDir dir;
+  auto db = store::SqliteStateStore::open(dir.file("ramp.db"));
+  if (!db) {
+    std::fprintf(stderr, "%s\n", db.error().message.c_str());
+    std::exit(1);
+  }
+  Registry registry;
+  registerBuiltins(registry);
+  testing::SimulatedClock clock;
+  ExtensionContext context;
+  context.clock = &clock;
+  context.dataDir = dir.path();
+  auto driver = registry.makePlatform("platform.sim", context);
+  controller::ControllerOptions options;
+  options.externalPoll = Duration(0);
+  options.workers = 1;
+
+  const long rssBefore = rssBytes();
+  {
+    controller::Controller c(**db, registry, **driver, context, options);
+    writeAll(**db, n, "demo:v1", false);
+    (void)c.enqueueAll();
+    auto [deployed, deploySeconds] = drain(c, clock, std::chrono::minutes(5));
+    row.deploy = deployed / deploySeconds;
+
+    writeAll(**db, n, "demo:v2", true);
+    (void)c.enqueueAll();
+    auto [released, releaseSeconds] = drain(c, clock, std::chrono::minutes(5));
+    row.release = released / releaseSeconds;
+
+    (void)c.enqueueAll();
+    auto [idle, idleSeconds] = drain(c, clock, std::chrono::minutes(5));
+    row.idle = idle / idleSeconds;
+    row.errors = c.stats().reconcileErrors;
+    row.bytesPerRollout = static_cast<double>(rssBytes() - rssBefore) / n;
+  }
+
+  // Idle CPU: the threaded controller on the real clock, once everything is settled.
+  {
+    ExtensionContext real = context;
+    real.clock = &realClock();
+    auto realDriver = registry.makePlatform("platform.sim", real);
+    controller::ControllerOptions threaded;
+    threaded.workers = 4;
+    controller::Controller c(**db, registry, **realDriver, real, threaded);
+    (void)c.start();
+    // start() reconciles everything once; wait for that to finish.
+    while (c.queue().len() > 0 || c.queue().processing() > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const double cpu0 = cpuSeconds();
+    const auto w0 = Wall::now();
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    const double wall = std::chrono::duration<double>(Wall::now() - w0).count();
+    row.idleCpuPercent = 100.0 * (cpuSeconds() - cpu0) / wall;
+    c.stop();
+  }
+  return row;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> sizes;
+  for (int i = 1; i < argc; ++i) sizes.push_back(std::atoi(argv[i]));
+  if (sizes.empty()) sizes = {10000, 100000};
+  std::printf("%-9s %12s %12s %12s %11s %9s %7s\n", "rollouts", "deploy r/s", "release r/s",
+              "idle r/s", "B/rollout", "idle CPU", "errors");
+  for (int n : sizes) {
+    Row r = runSize(n);
+    std::printf("%-9d %12.0f %12.0f %12.0f %11.0f %8.2f%% %7lld\n", r.n, r.deploy, r.release,
+                r.idle, r.bytesPerRollout, r.idleCpuPercent, static_cast<long long>(r.errors));
+    std::fflush(stdout);
+  }
+  return 0;
+}
