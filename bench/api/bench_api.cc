@@ -134,7 +134,7 @@ size_t drainUntil(std::vector<int>& fds, const std::string& needle, std::chrono:
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rollouts = 100, watchers = 1000, duration = 10, connections = 32;
+  int rollouts = 100, watchers = 1000, duration = 10, connections = 8;
   std::string serverPath = rt::binaryDir() + "/tests/api/ramp_api_test_server";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];

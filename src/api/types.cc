@@ -353,6 +353,31 @@ Result<ObjectListResponse> decodeObjectList(std::string_view body) {
 }
 
 std::string withResourceVersion(std::string_view text, int64_t version) {
+  // Fast path for what the store holds (spec::toJson output without a resourceVersion):
+  // {"apiVersion":"…","kind":"…","metadata":{… — insert the field textually. Anything else goes
+  // through the JSON parser.
+  constexpr std::string_view kHead = "{\"apiVersion\":\"";
+  if (text.substr(0, kHead.size()) == kHead &&
+      text.find("\"resourceVersion\"") == std::string_view::npos) {
+    size_t apiEnd = text.find('"', kHead.size());
+    constexpr std::string_view kKind = "\",\"kind\":\"";
+    if (apiEnd != std::string_view::npos && text.substr(apiEnd, kKind.size()) == kKind) {
+      size_t kindEnd = text.find('"', apiEnd + kKind.size());
+      constexpr std::string_view kMeta = "\",\"metadata\":{";
+      if (kindEnd != std::string_view::npos && text.substr(kindEnd, kMeta.size()) == kMeta &&
+          text.substr(apiEnd, kindEnd - apiEnd).find('\\') == std::string_view::npos &&
+          text.substr(kHead.size(), apiEnd - kHead.size()).find('\\') == std::string_view::npos) {
+        size_t at = kindEnd + kMeta.size();
+        std::string out;
+        out.reserve(text.size() + 40);
+        out.append(text.substr(0, at));
+        out += "\"resourceVersion\":\"" + std::to_string(version) + "\"";
+        if (at < text.size() && text[at] != '}') out += ',';
+        out.append(text.substr(at));
+        return out;
+      }
+    }
+  }
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::string(text);
   j["metadata"]["resourceVersion"] = std::to_string(version);

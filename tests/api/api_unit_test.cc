@@ -236,6 +236,18 @@ TEST(Types, CursorAndResourceVersion) {
   EXPECT_FALSE(parseCursor("99999999999999999999"));
   json j = json::parse(withResourceVersion(R"({"metadata":{"name":"x"}})", 42));
   EXPECT_EQ(j["metadata"]["resourceVersion"], "42");
+  // The textual fast path (the store's own layout) and the parser agree.
+  for (
+      const char* text :
+      {R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"x"},"spec":{}})",
+       R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{},"spec":{}})",
+       R"({"apiVersion":"a","kind":"K","metadata":{"name":"x","resourceVersion":"3"}})",
+       R"({"apiVersion":"a\"","kind":"K","metadata":{"name":"x"}})"}) {
+    json fast = json::parse(withResourceVersion(text, 9));
+    json slow = json::parse(text);
+    slow["metadata"]["resourceVersion"] = "9";
+    EXPECT_EQ(fast, slow) << text;
+  }
   EXPECT_EQ(httpStatusFor(ErrorCode::kConflict), 409);
   EXPECT_EQ(httpStatusFor(ErrorCode::kFailedPrecondition), 422);
 }
