@@ -1,7 +1,7 @@
 // ramp-demo-service: the application ramp rolls out in `make demo` and in integration tests.
 //
 // GET /            answers 200 with its version (or 500 for a configurable fraction of requests),
-//                  after a configurable added latency.
+//                  after a configurable added latency; both carry the version in X-Version.
 // GET /metrics     Prometheus text format: http_requests_total{code,version} and the
 //                  http_request_duration_seconds histogram (only GET / requests are counted).
 // GET /healthz     200 "ok".
@@ -212,6 +212,7 @@ int main(int argc, char** argv) {
     auto [status, delay] = service.decide();
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
     res.status = status;
+    res.set_header("X-Version", service.version());
     res.set_content(status == 200 ? service.version() + "\n" : "injected error\n", "text/plain");
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -596,6 +596,8 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
 
   // 4. Act, in order.
   bool workloadChanged = false;
+  bool nothingReady = false;
+  const auto isReady = [](const traffic::Endpoint& e) { return e.ready; };
   for (const auto& action : plan.actions) {
     Status status;
     if (const auto* e = std::get_if<rollout::EnsureRevision>(&action)) {
@@ -622,16 +624,21 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
       if (!sync->canaryHash.empty()) roles[sync->canaryHash] = blueGreen ? "preview" : "canary";
       if (!sync->stableHash.empty()) roles[sync->stableHash] = blueGreen ? "active" : "stable";
       status = driver_.setRoles(rolloutKey, roles);
-      if (status && routerSet) {
-        const auto stable = endpointsOf(observed.workload, sync->stableHash);
-        const auto canary = endpointsOf(observed.workload, sync->canaryHash);
+      const auto stable = endpointsOf(observed.workload, sync->stableHash);
+      const auto canary = endpointsOf(observed.workload, sync->canaryHash);
+      // With no ready replica in either revision (a first deploy still starting) there is
+      // nothing to route to: routers refuse such a change, and that must not keep this
+      // reconcile from scaling the replicas up. A later reconcile syncs them once ready.
+      nothingReady = std::none_of(stable.endpoints.begin(), stable.endpoints.end(), isReady) &&
+                     std::none_of(canary.endpoints.begin(), canary.endpoints.end(), isReady);
+      if (status && routerSet && !nothingReady) {
         for (auto& router : routerSet->routers) {
           status = router->syncEndpoints(stable, canary);
           if (!status) break;
         }
       }
     } else if (const auto* w = std::get_if<rollout::SetWeight>(&action)) {
-      if (routerSet) {
+      if (routerSet && !nothingReady) {
         for (auto& router : routerSet->routers) {
           status = router->setWeight(w->canaryWeight, {});
           if (!status) break;
