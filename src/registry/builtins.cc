@@ -4,7 +4,10 @@
 
 #include <cstdlib>
 
+#include "analysis/judge/judge_provider.h"
+#include "analysis/judge/prometheus_counts.h"
 #include "analysis/providers/builtin.h"
+#include "analysis/providers/prometheus/prometheus_provider.h"
 #include "analysis/providers/sim/sim_provider.h"
 #include "platform/process/process_driver.h"
 #include "platform/sim/sim_driver.h"
@@ -25,6 +28,22 @@ Result<analysis::MetricProviderPtr> builtinProvider(const spec::MetricProviderSp
   env.redactor = context.redactor;
   env.prometheusAddress = context.prometheusAddress;
   return analysis::providers::makeBuiltinProvider(spec, env);
+}
+
+// ramp/judge: the canary judge, fed from Prometheus (the config's `address`, else the daemon's,
+// else $ARGO_ROLLOUTS_PROMETHEUS_ADDRESS as for provider.prometheus).
+Result<analysis::MetricProviderPtr> judgeProvider(const spec::MetricProviderSpec&,
+                                                  const ExtensionContext& context) {
+  analysis::judge::PrometheusCounts::Options options;
+  options.defaultAddress = context.prometheusAddress;
+  if (options.defaultAddress.empty()) {
+    if (const char* a = std::getenv(analysis::providers::kPrometheusAddressEnv)) {
+      options.defaultAddress = a;
+    }
+  }
+  options.redactor = context.redactor;
+  return std::make_unique<analysis::judge::JudgeProvider>(
+      std::make_shared<analysis::judge::PrometheusCounts>(std::move(options)));
 }
 
 template <class Router>
@@ -49,6 +68,7 @@ void registerBuiltins(Registry& registry) {
   must(registry.addProvider("provider.web", builtinProvider));
   must(registry.addProvider("provider.job", builtinProvider));
   must(registry.addProvider("provider.sim", analysis::providers::makeSimProvider));
+  must(registry.addProvider("provider.judge", judgeProvider));
 
   must(registry.addPlatform("platform.process", platform::process::makeProcessDriver));
 
