@@ -271,8 +271,10 @@ void reconcileBlueGreen(Context& c) {
     c.st.blueGreen.scaleUpPreviewCheckPoint = false;
     c.st.duration = spec::RolloutDuration{};
     c.st.duration->rolloutStartedAt = c.now;
+    cancelRestart(c);
     c.requeueAfter(Duration(0));
   } else {
+    reconcileRestart(c);
     reconcileRevisionHistory(c);
     reconcileReplicas(c);
     reconcilePause(c, newHadDeadline);

@@ -496,11 +496,13 @@ void reconcileCanary(Context& c) {
               {{"stableHash", c.old.stableRS}, {"skippedSteps", std::to_string(n)}});
       c.st.currentStepIndex = n;
     }
+    cancelRestart(c);
     calculateConditions(c);
     finalizeStatus(c);
     c.requeueAfter(Duration(0));
     return;
   }
+  reconcileRestart(c);
   reconcileRevisionHistory(c);
   reconcileAnalysis(c);
   reconcileUnsupportedStep(c);

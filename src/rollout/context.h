@@ -127,6 +127,13 @@ void emitRunStatusChange(Context& c, const std::optional<spec::RolloutAnalysisRu
 void cancelAndCollectOtherRuns(Context& c, const std::vector<std::string>& currentNames);
 std::map<std::string, std::string> runEvidence(const spec::AnalysisRun& run);
 
+// Rolling restart (Argo's RolloutPodRestarter, rollout/restart.go): replaces replicas that
+// started before spec.restartAt, within maxUnavailable, and sets status.restartedAt when none is
+// left. Runs in both strategies, paused or not, after the template-change check.
+void reconcileRestart(Context& c);
+// A template (or steps) change cancels a pending restart: the new revision's replicas are new.
+inline void cancelRestart(Context& c) { c.st.restartedAt = c.spec.restartAt; }
+
 // Strategies.
 void reconcileCanary(Context& c);
 void reconcileBlueGreen(Context& c);

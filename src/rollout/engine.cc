@@ -639,6 +639,9 @@ std::string describe(const Action& action) {
     std::string operator()(const DeleteAnalysisRun& a) const {
       return "DeleteAnalysisRun(" + a.name + ")";
     }
+    std::string operator()(const RestartReplica& a) const {
+      return "RestartReplica(" + a.hash + ", started before " + formatTime(a.before) + ")";
+    }
   };
   return std::visit(Visitor{}, action);
 }

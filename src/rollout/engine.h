@@ -81,6 +81,13 @@ struct RetireRevision {
   std::string hash;
   bool operator==(const RetireRevision&) const = default;
 };
+// Replaces one replica of revision `hash` that started before `before` (Argo's pod eviction
+// for spec.restartAt); the platform starts a replacement at once.
+struct RestartReplica {
+  std::string hash;
+  Time before{};
+  bool operator==(const RestartReplica&) const = default;
+};
 // Points the router's stable and canary destinations at these revisions (Argo's UpdateHash and
 // the stable/canary Service selectors). Blue-green: stable = active, canary = preview.
 struct SyncEndpoints {
@@ -119,7 +126,7 @@ struct DeleteAnalysisRun {
 using Action =
     std::variant<EnsureRevision, ScaleRevision, SetScaleDownDeadline, RetireRevision, SyncEndpoints,
                  SetWeight, SetHeaderRoute, SetMirrorRoute, RemoveManagedRoutes, CreateAnalysisRun,
-                 TerminateAnalysisRun, DeleteAnalysisRun>;
+                 TerminateAnalysisRun, DeleteAnalysisRun, RestartReplica>;
 
 // A short human-readable rendering, e.g. "ScaleRevision(abc, 2 -> 3)".
 std::string describe(const Action& action);
@@ -139,8 +146,8 @@ struct Plan {
   std::vector<Action> actions;  // apply in order
   std::vector<Event> events;
   // Reconcile again after this long at the latest (timed pause expiry, auto-promotion,
-  // scale-down deadlines, progress deadline, weight verification). 0 = right away (the status
-  // moved on and the next step can start). nullopt = only on change or resync.
+  // scale-down deadlines, progress deadline, weight verification, a pending restart). 0 = right
+  // away (the status moved on and the next step can start). nullopt = only on change or resync.
   std::optional<Duration> requeueAfter;
   int64_t revision = 0;  // the revision number of the current pod template
 };

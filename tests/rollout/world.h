@@ -128,6 +128,7 @@ struct World {
   std::vector<std::string> crashLooping;  // and are reported as crash-looping
   std::vector<Plan> history;
   Time now = t0();
+  int restarts = 0;  // RestartReplica actions that replaced a replica
 
   platform::ObservedRevision* revision(const std::string& hash) {
     for (auto& r : observed.workload.revisions)
@@ -162,6 +163,7 @@ struct World {
         ASSERT_NE(r, nullptr) << "scale of unknown revision " << s->hash;
         r->desiredReplicas = s->replicas;
         r->currentReplicas = s->replicas;
+        r->replicaStartedAt.resize(static_cast<size_t>(s->replicas), now);  // newest go first
         const bool ok = !broken(s->hash);
         r->readyReplicas = ok ? s->replicas : 0;
         r->availableReplicas = ok ? s->replicas : 0;
@@ -169,6 +171,19 @@ struct World {
             std::find(crashLooping.begin(), crashLooping.end(), s->hash) != crashLooping.end()
                 ? s->replicas
                 : 0;
+      } else if (const auto* rr = std::get_if<RestartReplica>(&a)) {
+        // The oldest replica started before `before` is replaced by one started now, which is
+        // not ready until replicasBecomeAvailable().
+        auto* r = revision(rr->hash);
+        ASSERT_NE(r, nullptr) << "restart of unknown revision " << rr->hash;
+        auto& starts = r->replicaStartedAt;
+        auto oldest = std::min_element(starts.begin(), starts.end());
+        if (oldest == starts.end() || *oldest >= rr->before) continue;
+        starts.erase(oldest);
+        starts.push_back(now);
+        r->readyReplicas = std::max(0, r->readyReplicas - 1);
+        r->availableReplicas = std::max(0, r->availableReplicas - 1);
+        ++restarts;
       } else if (const auto* d = std::get_if<SetScaleDownDeadline>(&a)) {
         if (auto* r = revision(d->hash)) r->scaleDownDeadline = d->deadline;
       } else if (const auto* rt = std::get_if<RetireRevision>(&a)) {
@@ -189,6 +204,14 @@ struct World {
         std::erase_if(observed.analysisRuns,
                       [&](const spec::AnalysisRun& r) { return r.metadata.name == del->name; });
       }
+    }
+  }
+
+  // Replicas replaced by RestartReplica become ready and available (except broken revisions).
+  void replicasBecomeAvailable() {
+    for (auto& r : observed.workload.revisions) {
+      if (broken(r.podTemplateHash)) continue;
+      r.readyReplicas = r.availableReplicas = r.currentReplicas;
     }
   }
 

@@ -6,7 +6,8 @@
 // identified by their pod template hash, with replica counts and endpoints.
 //
 // The controller calls observe() at the start of every reconcile and then applies the actions
-// the strategy core decided (ensureRevision, scale, setScaleDownDeadline, retire). Reconcile is
+// the strategy core decided (ensureRevision, scale, setScaleDownDeadline, retire,
+// restartReplica). Reconcile is
 // level-triggered, so every mutating method is idempotent: calling scale(h, 3) twice is the same
 // as once, and ensureRevision of a revision that exists only updates its revision number.
 // Methods never block on replicas becoming ready; readiness shows up in a later observe().
@@ -49,6 +50,11 @@ struct ObservedRevision {
   // Argo's scale-down-deadline annotation: the revision is kept up until then, then scaled to 0.
   std::optional<Time> scaleDownDeadline;
 
+  // When each of the currentReplicas replicas started (Kubernetes: the pod's creation time),
+  // oldest first. Replicas being stopped are not listed. A rolling restart (spec.restartAt)
+  // replaces the replicas that started before the restart time.
+  std::vector<Time> replicaStartedAt;
+
   bool operator==(const ObservedRevision&) const = default;
 };
 
@@ -89,6 +95,23 @@ class WorkloadDriver {
   // Removes a revision that is scaled to 0 for good (revision history limit). Removing an
   // unknown revision succeeds. On error returns kFailedPrecondition if replicas still run.
   virtual Status retire(const std::string& rolloutKey, const std::string& hash) = 0;
+
+  // Replaces ONE running replica of revision `hash` that started before `startedBefore` (the
+  // oldest such replica): the driver stops it (platform.process: SIGTERM, SIGKILL after the
+  // template's termination grace period) and starts a replacement at once, so the revision
+  // keeps its replica count; the replacement shows up in observe() with a start time of now,
+  // not ready yet. Used for Argo's rolling restart (spec.restartAt); the caller limits how many
+  // replicas are down at a time. Succeeds without doing anything when no replica of the
+  // revision started before `startedBefore`. On error returns kNotFound for an unknown
+  // revision, kUnavailable, or kUnsupported from a driver that cannot restart replicas (the
+  // default).
+  virtual Status restartReplica(const std::string& rolloutKey, const std::string& hash,
+                                Time startedBefore) {
+    return makeError(ErrorCode::kUnsupported,
+                     type() +
+                         ": restarting replicas (spec.restartAt) is not supported by this "
+                         "platform");
+  }
 
   // Tells the driver which role each revision of `rolloutKey` plays now: hash -> "stable" or
   // "canary" (canary strategy), "active" or "preview" (blue-green); revisions not named have no
