@@ -142,6 +142,47 @@ TEST(SimDriver, ScaleDownRemovesTheNewestReplicasFirst) {
   EXPECT_TRUE(r.endpoints.empty());
 }
 
+TEST(SimDriver, RestartReplicaReplacesTheOldestReplicaStartedBeforeTheTime) {
+  SimulatedClock clock;
+  TempDir dir("ramp-sim-restart");
+  const Time t0 = clock.now();
+  {
+    auto d = openDriver(clock, dir.path());
+    ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1,
+                                  podTemplate({{kSimReadyAfterAnnotation, "2s"}}), 0));
+    ASSERT_TRUE(d->scale("default/demo", "abc", 2));
+    clock.advance(seconds(5));
+    ASSERT_TRUE(d->scale("default/demo", "abc", 3));  // one more, started at t0 + 5 s
+    auto r = only(*d->observe("default/demo"));
+    EXPECT_EQ(r.replicaStartedAt, (std::vector<Time>{t0, t0, t0 + seconds(5)}));
+
+    clock.advance(seconds(5));  // t0 + 10 s: all three ready
+    ASSERT_TRUE(d->restartReplica("default/demo", "abc", t0 + seconds(1)));
+    r = only(*d->observe("default/demo"));
+    EXPECT_EQ(r.currentReplicas, 3);
+    EXPECT_EQ(r.desiredReplicas, 3);
+    EXPECT_EQ(r.replicaStartedAt, (std::vector<Time>{t0, t0 + seconds(5), t0 + seconds(10)}));
+    EXPECT_EQ(r.readyReplicas, 2);  // the replacement waits for ready-after
+    EXPECT_EQ(r.availableReplicas, 2);
+
+    // Only replicas started before the time are replaced; none left = nothing happens.
+    ASSERT_TRUE(d->restartReplica("default/demo", "abc", t0 + seconds(1)));
+    ASSERT_TRUE(d->restartReplica("default/demo", "abc", t0 + seconds(1)));
+    r = only(*d->observe("default/demo"));
+    EXPECT_EQ(r.replicaStartedAt,
+              (std::vector<Time>{t0 + seconds(5), t0 + seconds(10), t0 + seconds(10)}));
+
+    auto unknown = d->restartReplica("default/demo", "nope", t0 + seconds(1));
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  }
+  // Durable: a new driver on the same directory sees the replacement start times.
+  auto d = openDriver(clock, dir.path());
+  auto r = only(*d->observe("default/demo"));
+  EXPECT_EQ(r.replicaStartedAt,
+            (std::vector<Time>{t0 + seconds(5), t0 + seconds(10), t0 + seconds(10)}));
+}
+
 TEST(SimDriver, MutationsAreIdempotent) {
   SimulatedClock clock;
   auto d = openDriver(clock);

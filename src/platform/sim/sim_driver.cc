@@ -453,7 +453,9 @@ Result<ObservedWorkload> SimDriver::observe(const std::string& rolloutKey) {
     o.currentReplicas = static_cast<int32_t>(r.starts.size());
     const int64_t minReadyMs = int64_t{r.minReadySeconds} * 1000;
     o.endpoints.reserve(r.starts.size());
+    o.replicaStartedAt.reserve(r.starts.size());
     for (size_t i = 0; i < r.starts.size(); ++i) {
+      o.replicaStartedAt.push_back(fromMs(r.starts[i]));
       const int64_t readyAt = r.starts[i] + r.info->readyAfterMs;
       const bool ready = !r.info->crashLoop && now >= readyAt;
       if (ready) ++o.readyReplicas;
@@ -528,6 +530,25 @@ Status SimDriver::scale(const std::string& rolloutKey, const std::string& hash, 
     if (auto s = state_->db->setScale(rolloutKey, hash, replicas, starts); !s) return s;
   }
   r->desired = replicas;
+  r->starts = std::move(starts);
+  return {};
+}
+
+Status SimDriver::restartReplica(const std::string& rolloutKey, const std::string& hash,
+                                 Time startedBefore) {
+  std::lock_guard lock(state_->mu);
+  Revision* r = state_->find(rolloutKey, hash);
+  if (r == nullptr) return state_->notFound(rolloutKey, hash);
+  const int64_t before = toMs(startedBefore);
+  auto oldest = std::min_element(r->starts.begin(), r->starts.end());
+  if (oldest == r->starts.end() || *oldest >= before) return {};
+  // Starts stay oldest first: the replacement, started now, goes last.
+  std::vector<int64_t> starts = r->starts;
+  starts.erase(starts.begin() + (oldest - r->starts.begin()));
+  starts.push_back(std::max(toMs(state_->clock->now()), starts.empty() ? 0 : starts.back()));
+  if (state_->db) {
+    if (auto s = state_->db->setScale(rolloutKey, hash, r->desired, starts); !s) return s;
+  }
   r->starts = std::move(starts);
   return {};
 }

@@ -8,6 +8,7 @@
 // Behaviour (docs/platforms/sim.md):
 //   - scale up starts replicas at once; a replica is ready `ready-after` after it started and
 //     available minReadySeconds after that. Scale down removes the newest replicas at once.
+//     restartReplica replaces the oldest replica started before a time with one started now.
 //   - pod template annotations: sim.ramp.dev/ready-after (Go duration, default "0s"),
 //     sim.ramp.dev/crash-loop: "true" (replicas never become ready; they count as
 //     crashLoopingReplicas), sim.ramp.dev/fail: "ensure" (ensureRevision returns kUnavailable).
@@ -57,6 +58,10 @@ class SimDriver final : public WorkloadDriver {
   Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
                               std::optional<Time> deadline) override;
   Status retire(const std::string& rolloutKey, const std::string& hash) override;
+  // Replaces the oldest replica started before `startedBefore` with one started now (it is
+  // ready after ready-after like any new replica); written through like scale().
+  Status restartReplica(const std::string& rolloutKey, const std::string& hash,
+                        Time startedBefore) override;
   std::string type() const override { return "platform.sim"; }
 
   // Number of rollouts with at least one revision (for tests and the benchmark).
