@@ -290,6 +290,66 @@ TEST_F(ProcessDriverTest, RestartBackoffRunsOnTheDriversClock) {
   EXPECT_EQ(revisionOf(*d, "crash").crashLoopingReplicas, 1);
 }
 
+// restartReplica (spec.restartAt): the oldest replica started before the time gets SIGTERM (then
+// SIGKILL after its grace period, on the driver's clock) and a replacement starts at once in its
+// slot; start times come back through observe().
+TEST_F(ProcessDriverTest, RestartReplicaReplacesTheOldestReplicaStartedBeforeTheTime) {
+  ramp::testing::SimulatedClock clock;
+  auto opts = options();
+  opts.supervise = false;
+  auto created = ProcessDriver::create(clock, opts);
+  ASSERT_TRUE(created) << created.error().message;
+  auto d = std::move(*created);
+  const Time t0 = clock.now();
+  // The replicas ignore SIGTERM, so the old one is still stopping after the call.
+  ASSERT_TRUE(d->ensureRevision(kKey, "rst", 1,
+                                shellTemplate("trap '' TERM; echo started; sleep 100", 1), 0));
+  ASSERT_TRUE(d->scale(kKey, "rst", 2));
+  auto before = replicasOf(*d, "rst");
+  ASSERT_EQ(before.size(), 2u);
+  ASSERT_GT(before[0].pid, 0);
+  ASSERT_GT(before[1].pid, 0);
+  EXPECT_EQ(revisionOf(*d, "rst").replicaStartedAt, (std::vector<Time>{t0, t0}));
+
+  clock.advance(std::chrono::seconds(5));
+  ASSERT_TRUE(d->restartReplica(kKey, "rst", t0 + std::chrono::seconds(1)));
+  auto after = replicasOf(*d, "rst");
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].index, 0);
+  EXPECT_GT(after[0].pid, 0) << "the replacement starts at once";
+  EXPECT_NE(after[0].pid, before[0].pid);
+  EXPECT_EQ(after[1].pid, before[1].pid) << "only one replica is restarted";
+  auto rev = revisionOf(*d, "rst");
+  EXPECT_EQ(rev.desiredReplicas, 2);
+  EXPECT_EQ(rev.currentReplicas, 2) << "the stopping replica is not counted";
+  EXPECT_EQ(rev.replicaStartedAt, (std::vector<Time>{t0, t0 + std::chrono::seconds(5)}));
+  bool terminating = false;
+  for (const auto& r : d->replicas(kKey)) terminating |= r.terminating && r.pid == before[0].pid;
+  EXPECT_TRUE(terminating) << "the old replica is stopping";
+  EXPECT_NE(readFile(after[0].logFile).find("restart requested"), std::string::npos);
+  // Its 1 s grace period runs on the driver's clock.
+  d->tick();
+  EXPECT_TRUE(pidAlive(before[0].pid));
+  clock.advance(std::chrono::seconds(1));
+  ASSERT_TRUE(waitUntil([&] {
+    d->tick();
+    return !pidAlive(before[0].pid);
+  })) << "SIGKILL after the grace period";
+
+  // The second old replica, then nothing is left to restart.
+  ASSERT_TRUE(d->restartReplica(kKey, "rst", t0 + std::chrono::seconds(1)));
+  ASSERT_TRUE(d->restartReplica(kKey, "rst", t0 + std::chrono::seconds(1)));
+  after = replicasOf(*d, "rst");
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_NE(after[1].pid, before[1].pid);
+  EXPECT_EQ(revisionOf(*d, "rst").replicaStartedAt,
+            (std::vector<Time>{t0 + std::chrono::seconds(5), t0 + std::chrono::seconds(6)}));
+
+  auto unknown = d->restartReplica(kKey, "nope", t0);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(ProcessDriverTest, CommandThatDoesNotExistIsAClearError) {
   auto d = makeDriver();
   ASSERT_TRUE(d);

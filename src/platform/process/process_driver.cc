@@ -15,6 +15,7 @@
 
 #include "platform/process/process_io.h"
 #include "spec/codec.h"
+#include "spec/values.h"
 
 namespace ramp::platform::process {
 
@@ -696,11 +697,15 @@ Result<ObservedWorkload> ProcessDriver::observe(const std::string& rolloutKey) {
         ++o.availableReplicas;
       }
       if (isCrashLooping(rep.consecutiveCrashes, rep.ready)) ++o.crashLoopingReplicas;
+      // A replica waiting to be (re)started will start afresh: its start is still to come.
+      o.replicaStartedAt.push_back(rep.pid > 0 ? rep.startedAt
+                                               : std::max(now, rep.restartAt.value_or(now)));
       if (!rep.ports.empty()) {
         o.endpoints.push_back(traffic::Endpoint{replicaName(rolloutKey, hash, index), "127.0.0.1",
                                                 rep.ports[0], rep.ready});
       }
     }
+    std::sort(o.replicaStartedAt.begin(), o.replicaStartedAt.end());
     out.revisions.push_back(std::move(o));
   }
   return out;
@@ -801,6 +806,43 @@ Status ProcessDriver::retire(const std::string& rolloutKey, const std::string& h
   rit->second.roles.erase(hash);
   if (rit->second.revisions.empty() && rit->second.roles.empty()) impl_->rollouts.erase(rit);
   impl_->publishLocked();
+  return {};
+}
+
+Status ProcessDriver::restartReplica(const std::string& rolloutKey, const std::string& hash,
+                                     Time startedBefore) {
+  {
+    std::lock_guard lock(impl_->mu);
+    auto rit = impl_->rollouts.find(rolloutKey);
+    if (rit == impl_->rollouts.end() || !rit->second.revisions.contains(hash)) {
+      return makeError(ErrorCode::kNotFound,
+                       "platform.process: " + rolloutKey + " has no revision " + hash);
+    }
+    auto& rev = rit->second.revisions[hash];
+    const Impl::Replica* oldest = nullptr;
+    for (const auto& [index, rep] : rev.replicas) {
+      if (rep.pid <= 0 || rep.startedAt >= startedBefore) continue;
+      if (oldest == nullptr || rep.startedAt < oldest->startedAt) oldest = &rep;
+    }
+    if (oldest == nullptr) return {};
+    const Time now = impl_->clock.now();
+    const int32_t index = oldest->index;
+    const std::string b = impl_->base(rolloutKey, hash, index);
+    signalGroup(oldest->pid, SIGTERM);
+    appendLine(b + ".log", "--- ramp: restart requested (replica started before " +
+                               spec::formatRfc3339(startedBefore) + "); SIGTERM sent to pid " +
+                               std::to_string(oldest->pid));
+    impl_->terminating.push_back(Impl::Terminating{
+        rolloutKey, hash, index, oldest->pid, oldest->startTime, now + impl_->grace(rev), false});
+    // A new replica in the same slot, started now by the sync below on fresh ports.
+    Impl::Replica fresh;
+    fresh.index = index;
+    fresh.restartAt = now;
+    rev.replicas[index] = std::move(fresh);
+    impl_->syncLocked(now, nullptr);
+    impl_->publishLocked();
+  }
+  impl_->notify();
   return {};
 }
 

@@ -90,6 +90,12 @@ class ProcessDriver final : public WorkloadDriver {
   Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
                               std::optional<Time> deadline) override;
   Status retire(const std::string& rolloutKey, const std::string& hash) override;
+  // Sends SIGTERM to the running replica of `hash` that started longest ago, if that was before
+  // `startedBefore` (it gets SIGKILL after the grace period, as on scale down), and starts a
+  // replacement in its slot (same index, new ports) at once. Replicas waiting to be restarted
+  // after a crash are left alone: their next start is after the time anyway.
+  Status restartReplica(const std::string& rolloutKey, const std::string& hash,
+                        Time startedBefore) override;
   // Replaces the roles of the rollout's revisions (hash -> stable|canary|preview|active) used as
   // the `role` label in the file_sd file. kInvalidArgument for another role name.
   Status setRoles(const std::string& rolloutKey,
