@@ -663,3 +663,59 @@ TEST(ServeIntegration, RealServeRunsTheApiNextToTheController) {
   EXPECT_NE(metrics.body.find("rollout_info{namespace=\"shop\",name=\"web\""), std::string::npos);
   EXPECT_EQ((*serve)->stop(), 0);
 }
+
+// Without a tokens file the server has no authentication, so it listens on loopback only and
+// says so; asked for another address it refuses to start.
+TEST(ServerStartup, NoTokensMeansLoopbackOnly) {
+  rt::TempDir dir("ramp-api-noauth");
+  rt::ProcessOptions o;
+  o.argv = {rt::binaryDir() + "/tests/api/ramp_api_test_server", "--data", dir.file("data"),
+            "--listen", "0.0.0.0:0"};
+  o.logFile = dir.file("refused.log");
+  auto refused = rt::Process::start(o);
+  ASSERT_TRUE(refused);
+  for (int i = 0; i < 200 && (*refused)->running(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE((*refused)->running());  // exits on its own
+  EXPECT_NE((*refused)->log().find("refusing to listen on 0.0.0.0:0 without authentication"),
+            std::string::npos)
+      << (*refused)->log();
+
+  o.argv[4] = "127.0.0.1:0";
+  o.logFile = dir.file("local.log");
+  auto local = rt::Process::start(o);
+  ASSERT_TRUE(local);
+  std::string log;
+  for (int i = 0; i < 200 && log.find("listening on") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+    log = (*local)->log();
+  }
+  EXPECT_NE(log.find("authentication off, loopback only"), std::string::npos) << log;
+}
+
+// With a certificate and key the API speaks HTTPS (and only HTTPS).
+TEST(ServerStartup, TlsWhenGivenACertificate) {
+  rt::TempDir dir("ramp-api-tls");
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+      dir.file("key.pem") + " -out " + dir.file("cert.pem") + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ApiServerProcess server(dir,
+                          {"--tls-cert", dir.file("cert.pem"), "--tls-key", dir.file("key.pem")});
+  ASSERT_EQ(server.url().rfind("https://", 0), 0u) << server.log();
+  ramp::http::Request r;
+  r.url = server.url() + "/api/v1/rollouts";
+  r.insecure = true;  // self-signed
+  r.headers = {{"Authorization", std::string("Bearer ") + kViewer}};
+  auto res = ramp::http::send(r);
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->status, 200);
+  ramp::http::Request plain;
+  plain.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/healthz";
+  auto p = ramp::http::send(plain);
+  EXPECT_TRUE(!p || p->status != 200);
+  std::string cli = "env -u RAMP_CONFIG RAMP_TOKEN=" + std::string(kViewer) + " " +
+                    rt::binaryDir() +
+                    "/ramp list rollouts -A --insecure-skip-tls-verify --server " + server.url() +
+                    " >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cli.c_str())), 0);
+}
