@@ -611,6 +611,9 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
       status = driver_.setScaleDownDeadline(rolloutKey, d->hash, d->deadline);
     } else if (const auto* r = std::get_if<rollout::RetireRevision>(&action)) {
       status = driver_.retire(rolloutKey, r->hash);
+    } else if (const auto* rr = std::get_if<rollout::RestartReplica>(&action)) {
+      status = driver_.restartReplica(rolloutKey, rr->hash, rr->before);
+      workloadChanged = true;
     } else if (const auto* sync = std::get_if<rollout::SyncEndpoints>(&action)) {
       if (workloadChanged) {
         auto fresh = driver_.observe(rolloutKey);

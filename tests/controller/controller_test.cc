@@ -7,11 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "fakes/scripted_provider.h"
 #include "fakes/simulated_clock.h"
 #include "rollout/engine.h"
+#include "rollout/operations.h"
 #include "spec/codec.h"
 #include "store/memory/memory_state_store.h"
 
@@ -53,6 +55,7 @@ class InstantDriver final : public platform::WorkloadDriver {
         const bool ok = broken.count(hash) == 0;
         r.desiredReplicas = r.currentReplicas = n;
         r.readyReplicas = r.availableReplicas = ok ? n : 0;
+        r.replicaStartedAt.resize(static_cast<size_t>(n), clock ? clock->now() : Time{});
         r.endpoints.clear();
         for (int i = 0; i < n; ++i)
           r.endpoints.push_back({hash + "-" + std::to_string(i), "127.0.0.1", 1000 + i, ok});
@@ -73,6 +76,22 @@ class InstantDriver final : public platform::WorkloadDriver {
                   [&](const auto& r) { return r.podTemplateHash == hash; });
     return {};
   }
+  // The oldest replica started before `before` is replaced by one started now (available at once).
+  Status restartReplica(const std::string& rolloutKey, const std::string& hash,
+                        Time before) override {
+    std::lock_guard lock(mu_);
+    for (auto& r : workloads_[rolloutKey].revisions) {
+      if (r.podTemplateHash != hash) continue;
+      auto& starts = r.replicaStartedAt;
+      auto oldest = std::min_element(starts.begin(), starts.end());
+      if (oldest == starts.end() || *oldest >= before) return {};
+      starts.erase(oldest);
+      starts.push_back(clock ? clock->now() : Time{});
+      ++restartCalls;
+      return {};
+    }
+    return makeError(ErrorCode::kNotFound, "no revision " + hash);
+  }
   std::string type() const override { return "platform.instant"; }
 
   platform::ObservedWorkload workload(const std::string& key) {
@@ -83,6 +102,8 @@ class InstantDriver final : public platform::WorkloadDriver {
   std::set<std::string> broken;
   bool failObserve = false;
   int scaleCalls = 0;
+  int restartCalls = 0;
+  Clock* clock = nullptr;  // start times of replicas
 
  private:
   std::mutex mu_;
@@ -189,6 +210,7 @@ class ControllerTest : public ::testing::Test {
           return Result<analysis::MetricProviderPtr>(std::make_unique<Forwarding>(provider));
         }));
     context.clock = &clock;
+    driver.clock = &clock;
     options.externalPoll = Duration(0);
     controller = std::make_unique<Controller>(store, registry, driver, context, options);
     // What start() does, without threads: every store change reaches the controller.
@@ -405,6 +427,30 @@ TEST_F(ControllerTest, AnIdleHealthyRolloutIsNotRequeued) {
   EXPECT_EQ(controller->stats().rolloutReconciles, before.rolloutReconciles);
   EXPECT_EQ(driver.scaleCalls, scales);
   EXPECT_FALSE(controller->queue().nextDueTime().has_value());
+}
+
+TEST_F(ControllerTest, RestartAtReplacesEveryReplicaOneAtATimeThenSetsRestartedAt) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  const Time restartAt = clock.now();
+  {
+    const store::ObjectKey key{"Rollout", "default", "demo"};
+    auto stored = store.get(key);
+    ASSERT_TRUE(stored);
+    auto next = rollout::restart(*spec::rolloutFromJson(stored->json).value, restartAt);
+    ASSERT_TRUE(next) << next.error().message;
+    ASSERT_TRUE(store.put(key, spec::toJson(*next), stored->version));
+  }
+  runFor(std::chrono::minutes(2));
+  const auto r = rollout();
+  EXPECT_EQ(driver.restartCalls, 4);  // 4 replicas, maxUnavailable 25%: one per reconcile
+  EXPECT_EQ(r.status.restartedAt, restartAt);
+  EXPECT_EQ(count("RestartingReplica"), 4u);
+  EXPECT_EQ(count("RolloutRestarted"), 1u);
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy")) << r.status.message;
+  const auto workload = driver.workload("default/demo");
+  for (Time t : workload.revisions.at(0).replicaStartedAt) EXPECT_GE(t, restartAt);
 }
 
 TEST_F(ControllerTest, MetricsRenderTheReconcileHistogram) {
