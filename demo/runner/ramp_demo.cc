@@ -522,8 +522,9 @@ ReleaseResult Demo::release(const Release& rel) {
     const auto after = load_->snapshot();
     res.requests = after.requests - before.requests;
     res.errors = after.errors - before.errors;
+    // A release deployed without steps (v1, or a rollback to it) never has a canary.
     auto a = after.byVersion.find(rel.tag);
-    if (a != after.byVersion.end()) {
+    if (a != after.byVersion.end() && rel.expected != "Deployed") {
       auto b = before.byVersion.find(rel.tag);
       res.canaryRequests = a->second.ok + a->second.errors -
                            (b == before.byVersion.end() ? 0 : b->second.ok + b->second.errors);
@@ -663,7 +664,11 @@ int run(const Options& o) {
   if (results.back().outcome == "Deployed" && !gInterrupted) {
     demo.startLoad();
     std::this_thread::sleep_for(1s);
-    if (!o.badOnly) {
+    if (o.killPrometheus) {
+      // Without Prometheus every measurement errors: the analysis ends in Error after
+      // consecutiveErrorLimit, and a release must never be promoted on missing data.
+      results.push_back(demo.release({"v2", 0, "Aborted"}));
+    } else if (!o.badOnly) {
       results.push_back(demo.release({"v2", 0, "Promoted"}));
       if (results.back().outcome == "Promoted" && !gInterrupted) {
         results.push_back(demo.release(bad));
@@ -681,7 +686,7 @@ int run(const Options& o) {
 
   bool allExpected = !gInterrupted;
   for (const auto& r : results) allExpected = allExpected && r.outcome == r.release.expected;
-  if (!o.badOnly) allExpected = allExpected && results.size() == 3;
+  if (!o.badOnly) allExpected = allExpected && results.size() == (o.killPrometheus ? 2 : 3);
   printTable(results);
 
   std::vector<double> toWeight0, toLast, failed;
@@ -760,7 +765,7 @@ int main(int argc, char** argv) {
   app.add_option("--rate", o.rate, "Load in requests per second")->capture_default_str();
   app.add_option("--clients", o.threads, "Load client threads")->capture_default_str();
   app.add_flag("--kill-prometheus", o.killPrometheus,
-               "Fault: SIGKILL Prometheus when the first analysis starts");
+               "Fault: SIGKILL Prometheus when v2's first analysis starts; expects v2 Aborted");
   CLI11_PARSE(app, argc, argv);
   if (o.badOnly) o.once = true;
   return ramp::demo::run(o);

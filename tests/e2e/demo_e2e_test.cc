@@ -1,0 +1,103 @@
+// The demo scenario of issue 6, end to end: ramp-demo --once --fast runs v1 (initial deploy),
+// v2 (healthy, canary 5/25/50/100 with Prometheus analysis) and v3 (10% errors) through a real
+// HAProxy, Prometheus, `ramp serve` and demo service replicas under a steady load of 200
+// requests/s, and writes a JSON summary. The test asserts the outcomes, where stable ends, and
+// bounds on what users saw.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "harness/harness.h"
+
+namespace ramp {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs ramp-demo --once --fast [extra] --json in `dir`; returns the summary, asserting exit 0.
+nlohmann::json runDemo(testing::TempDir& dir, const std::vector<std::string>& extra) {
+  testing::ProcessOptions o;
+  o.argv = {testing::binaryDir() + "/demo/runner/ramp-demo",
+            "--once",
+            "--fast",
+            "--data",
+            dir.file("d"),
+            "--json",
+            dir.file("summary.json")};
+  o.argv.insert(o.argv.end(), extra.begin(), extra.end());
+  o.logFile = dir.file("demo.log");
+  auto p = testing::Process::start(o);
+  EXPECT_TRUE(p) << p.error().message;
+  if (!p) return {};
+  const auto deadline = std::chrono::steady_clock::now() + 270s;
+  while ((*p)->running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  const int status = (*p)->stop(15s);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << (*p)->log();
+  std::ifstream in(dir.file("summary.json"));
+  EXPECT_TRUE(in) << "no summary; log:\n" << (*p)->log();
+  if (!in) return {};
+  auto j = nlohmann::json::parse(in);
+  j["log"] = (*p)->log();
+  return j;
+}
+
+TEST(DemoE2E, OnceFastPromotesTheHealthyReleaseAndAbortsTheBadOne) {
+  testing::TempDir dir("ramp-e2e");
+  const auto j = runDemo(dir, {});
+  ASSERT_TRUE(j.contains("releases"));
+  ASSERT_EQ(j["releases"].size(), 3u) << j.dump(2);
+  const auto& v1 = j["releases"][0];
+  const auto& v2 = j["releases"][1];
+  const auto& v3 = j["releases"][2];
+  EXPECT_EQ(v1["outcome"], "Deployed");
+  EXPECT_EQ(v2["outcome"], "Promoted");
+  EXPECT_EQ(v3["outcome"], "Aborted");
+  EXPECT_TRUE(j["ok"].get<bool>());
+  // Promoted means v2 became stable; aborted means stable stayed v2.
+  EXPECT_EQ(v2["stableHash"], v2["hash"]);
+  EXPECT_EQ(v3["stableHash"], v2["hash"]);
+
+  // The healthy release costs users nothing (a few transport errors at most, e.g. while
+  // HAProxy drops a retired replica's server).
+  EXPECT_LE(v2["errors"].get<int64_t>(), 2) << j.dump(2);
+  EXPECT_GT(v2["canaryRequests"].get<int64_t>(), 0);
+
+  // The bad release: v3 serves errors at 10% of the canary's 5% share of 200 requests/s, about
+  // 1 error per second while it has traffic. The issue's target is weight 0 within 5 s of the
+  // first bad answer (measured by bench/demo); here, on a loaded CI machine under ASan, allow 3x
+  // that. Errors users saw are bounded by what 30 s of canary traffic at 5% would cause
+  // (0.1 x 0.05 x rate x 30 s = 30 at 200 requests/s): a rollout that did not abort, or
+  // aborted without moving traffic, exceeds it within the 150 s the runner waits.
+  const double rate = j["rate"].get<double>();
+  ASSERT_TRUE(v3.contains("firstBadToWeight0S")) << j.dump(2);
+  EXPECT_LT(v3["firstBadToWeight0S"].get<double>(), 15.0);
+  EXPECT_GE(v3["errors"].get<int64_t>(), 1) << "v3 must have served at least one error";
+  EXPECT_LE(v3["errors"].get<double>(), 0.1 * 0.05 * rate * 30) << j.dump(2);
+  EXPECT_LE(v3["canaryRequests"].get<double>(), 0.05 * rate * 30) << j.dump(2);
+}
+
+// Fault: Prometheus is SIGKILLed when v2's first analysis starts. Every measurement errors, the
+// analysis ends in Error after consecutiveErrorLimit, and the healthy v2 is aborted rather than
+// promoted on missing data: stable stays v1 and v2 stops serving.
+TEST(DemoE2E, PrometheusKilledMidReleaseNeverPromotes) {
+  testing::TempDir dir("ramp-e2e");
+  const auto j = runDemo(dir, {"--kill-prometheus"});
+  ASSERT_TRUE(j.contains("releases"));
+  ASSERT_EQ(j["releases"].size(), 2u) << j.dump(2);
+  const auto& v1 = j["releases"][0];
+  const auto& v2 = j["releases"][1];
+  EXPECT_EQ(v2["outcome"], "Aborted") << j.dump(2);
+  EXPECT_EQ(v2["stableHash"], v1["hash"]);
+  EXPECT_EQ(v2["errors"].get<int64_t>(), 0) << "v2 is healthy: the abort costs users nothing";
+}
+
+}  // namespace
+}  // namespace ramp
