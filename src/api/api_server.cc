@@ -7,12 +7,14 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "api/auth.h"
 #include "api/metrics.h"
 #include "api/object_service.h"
 #include "api/request.h"
+#include "api/static_assets.h"
 #include "api/watch_hub.h"
 #include "spec/codec.h"
 
@@ -114,6 +116,7 @@ std::string endpointWhat(const Route& route) {
     case Endpoint::kAction: return std::string(actionName(route.action));
     case Endpoint::kWatch: return "watch";
     case Endpoint::kMetrics: return "/metrics";
+    case Endpoint::kWhoami: return "whoami";
     default: return "reading objects";
   }
 }
@@ -124,7 +127,7 @@ struct ApiServer::Impl {
   store::StateStore& store;
   Clock& clock;
   ApiOptions options;
-  Authenticator auth = Authenticator::disabled();
+  std::unique_ptr<TokensFile> tokens;  // nullptr: authentication off
   std::unique_ptr<ObjectService> service;
   std::unique_ptr<WatchHub> hub;
   std::unique_ptr<httplib::Server> server;
@@ -138,12 +141,51 @@ struct ApiServer::Impl {
 
   Impl(store::StateStore& s, Clock& c, ApiOptions o) : store(s), clock(c), options(std::move(o)) {}
 
+  Result<Identity> authenticate(std::string_view authorization) {
+    if (!tokens) return Authenticator::disabled().authenticate(authorization);
+    return tokens->authenticate(authorization);
+  }
   void handle(const httplib::Request& req, httplib::Response& res);
   void handleWatch(const httplib::Request& req, httplib::Response& res);
   void handleMetrics(httplib::Response& res);
+  void handleAsset(const httplib::Request& req, httplib::Response& res, const Route& route);
+  void handleWhoami(const Identity& caller, httplib::Response& res);
 };
 
+void ApiServer::Impl::handleAsset(const httplib::Request& req, httplib::Response& res,
+                                  const Route& route) {
+  const StaticAsset* asset = findStaticAsset(route.path);
+  if (asset == nullptr) {
+    sendReply(res, ObjectService::error(
+                       404, ErrorCode::kNotFound,
+                       "no file " + route.path.substr(0, 200) +
+                           " in the dashboard (open / for the dashboard; the API is under "
+                           "/api/v1, see docs/api.md)"));
+    return;
+  }
+  res.set_header("Content-Security-Policy", std::string(kContentSecurityPolicy));
+  res.set_header("Cache-Control", std::string(kAssetCacheControl));
+  res.set_header("ETag", asset->etag);
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("X-Frame-Options", "DENY");
+  if (req.has_header("If-None-Match") &&
+      etagMatches(req.get_header_value("If-None-Match"), asset->etag)) {
+    res.status = 304;
+    return;
+  }
+  res.set_content(asset->body.data(), asset->body.size(), asset->contentType);
+}
+
+void ApiServer::Impl::handleWhoami(const Identity& caller, httplib::Response& res) {
+  nlohmann::json j{{"name", caller.name},
+                   {"role", roleName(caller.role)},
+                   {"authentication", tokens != nullptr}};
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(j.dump(), "application/json");
+}
+
 void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res) {
+  res.set_header("X-Content-Type-Options", "nosniff");
   auto route = parseRoute(req.method, req.path);
   if (!route) {
     if (route.error().code == ErrorCode::kUnsupported) {
@@ -155,7 +197,7 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
   }
   Identity caller{"local", Role::kAdmin};
   if (auto role = requiredRole(*route)) {
-    auto who = auth.authenticate(req.get_header_value("Authorization"));
+    auto who = authenticate(req.get_header_value("Authorization"));
     if (!who) {
       res.set_header("WWW-Authenticate", "Bearer realm=\"ramp\"");
       sendReply(res, ObjectService::error(who.error()));
@@ -168,6 +210,8 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
     caller = *who;
   }
   switch (route->endpoint) {
+    case Endpoint::kAsset: handleAsset(req, res, *route); return;
+    case Endpoint::kWhoami: handleWhoami(caller, res); return;
     case Endpoint::kHealthz: res.set_content("ok\n", "text/plain"); return;
     case Endpoint::kReadyz: {
       bool ready = !stopped.load() && (!options.ready || options.ready());
@@ -241,6 +285,22 @@ void ApiServer::Impl::handleMetrics(httplib::Response& res) {
       "slow.\n";
   out += "# TYPE ramp_api_watch_cutoffs_total counter\n";
   out += "ramp_api_watch_cutoffs_total " + std::to_string(hub->cutoffs()) + "\n";
+  if (tokens) {
+    out += "# HELP ramp_api_tokens_reloads_total Times the changed tokens file was re-read.\n";
+    out += "# TYPE ramp_api_tokens_reloads_total counter\n";
+    out += "ramp_api_tokens_reloads_total " + std::to_string(tokens->reloads()) + "\n";
+    out +=
+        "# HELP ramp_api_tokens_reload_errors_total Times a changed tokens file could not be used "
+        "(the previous tokens stayed in force).\n";
+    out += "# TYPE ramp_api_tokens_reload_errors_total counter\n";
+    out += "ramp_api_tokens_reload_errors_total " + std::to_string(tokens->reloadErrors()) + "\n";
+    out +=
+        "# HELP ramp_api_tokens_file_valid 1 when the tokens in force are the tokens file's "
+        "current content, 0 when its newest version could not be used.\n";
+    out += "# TYPE ramp_api_tokens_file_valid gauge\n";
+    out += std::string("ramp_api_tokens_file_valid ") + (tokens->lastError().empty() ? "1" : "0") +
+           "\n";
+  }
   appendProcessMetrics(out);
   if (options.appendMetrics) options.appendMetrics(out);
   res.set_content(out, "text/plain; version=0.0.4; charset=utf-8");
@@ -426,9 +486,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(store::StateStore& store, Cl
                            "loopback address (127.0.0.1)");
     }
   } else {
-    auto auth = Authenticator::fromFile(o.tokensFile);
-    if (!auth) return std::unexpected(auth.error());
-    impl->auth = std::move(*auth);
+    auto tokens = TokensFile::open(o.tokensFile, clock, o.tokensCheckInterval, o.log);
+    if (!tokens) return std::unexpected(tokens.error());
+    impl->tokens = std::move(*tokens);
   }
   if (o.tlsCert.empty() != o.tlsKey.empty()) {
     return makeError(ErrorCode::kInvalidArgument,
@@ -525,10 +585,10 @@ std::string ApiServer::address() const {
 
 std::string ApiServer::startupNotice() const {
   std::string s = "api listening on " + address();
-  if (impl_->auth.enabled()) {
-    s += " (bearer tokens: " + std::to_string(impl_->auth.size()) + ")";
+  if (impl_->tokens) {
+    s += " (bearer tokens: " + std::to_string(impl_->tokens->size()) + ", dashboard at /)";
   } else {
-    s += " (no tokens file: authentication off, loopback only)";
+    s += " (no tokens file: authentication off, loopback only; dashboard at /)";
   }
   return s;
 }

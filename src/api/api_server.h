@@ -1,12 +1,14 @@
 #pragma once
 
 // ApiServer: ramp's HTTP API (JSON under /api/v1, docs/api.md), the watch stream (Server-Sent
-// Events), /metrics, /healthz and /readyz, served by `ramp serve`.
+// Events), /metrics, /healthz and /readyz, and the dashboard's files at / (static_assets.h),
+// served by `ramp serve`.
 //
-// Every request except /healthz and /readyz is authenticated with a bearer token from the tokens
-// file and authorised by role (viewer: read and watch; operator: + actions; admin: + apply and
-// delete); a refused request changes nothing. Without a tokens file authentication is off, and
-// the server refuses to listen anywhere but loopback. TLS when a certificate and key are given.
+// Every request except /healthz, /readyz and the dashboard's files is authenticated with a bearer
+// token from the tokens file and authorised by role (viewer: read and watch; operator: + actions;
+// admin: + apply and delete); a refused request changes nothing. The tokens file is re-read when
+// it changes (api/auth.h, TokensFile). Without a tokens file authentication is off, and the
+// server refuses to listen anywhere but loopback. TLS when a certificate and key are given.
 //
 // The server only writes user intent into the store (apply, delete, the actions) — the
 // controller carries it out — and every write is recorded as an event naming the caller.
@@ -34,6 +36,10 @@ struct ApiOptions {
   // Tokens file (TOKEN,NAME,ROLE per line, see api/auth.h). Empty = authentication off, and
   // `listen` must then be a loopback address.
   std::string tokensFile;
+  // How often at most the tokens file is checked for changes (its mtime, size and inode).
+  Duration tokensCheckInterval = Duration(1000);
+  // Lines for the operator (a tokens file that changed but could not be used, …). May be empty.
+  std::function<void(const std::string&)> log;
   // PEM certificate chain and private key; both or neither. With them the server speaks HTTPS.
   std::string tlsCert;
   std::string tlsKey;

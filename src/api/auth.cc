@@ -1,6 +1,7 @@
 #include "api/auth.h"
 
 #include <openssl/sha.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -107,6 +108,88 @@ Result<Identity> Authenticator::authenticate(std::string_view authorization) con
     return makeError(ErrorCode::kUnauthenticated, "the bearer token is not valid");
   }
   return it->second;
+}
+
+TokensFile::TokensFile(std::string path, Clock& clock, Duration checkEvery, Log log)
+    : path_(std::move(path)), clock_(clock), checkEvery_(checkEvery), log_(std::move(log)) {}
+
+Result<std::unique_ptr<TokensFile>> TokensFile::open(std::string path, Clock& clock,
+                                                     Duration checkEvery, Log log) {
+  // The stamp is taken before reading, so a change while reading is seen at the next check.
+  FileStamp stamp = TokensFile::stamp(path);
+  auto auth = Authenticator::fromFile(path);
+  if (!auth) return std::unexpected(auth.error());
+  std::unique_ptr<TokensFile> f(new TokensFile(std::move(path), clock, checkEvery, std::move(log)));
+  f->current_ = std::make_shared<const Authenticator>(std::move(*auth));
+  f->stamp_ = stamp;
+  f->lastCheck_ = clock.now();
+  return f;
+}
+
+TokensFile::FileStamp TokensFile::stamp(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return FileStamp{};
+  return FileStamp{static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                   static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
+}
+
+void TokensFile::maybeReload() {
+  Time now = clock_.now();
+  if (now - lastCheck_ < checkEvery_ && now >= lastCheck_) return;
+  lastCheck_ = now;
+  FileStamp current = stamp(path_);
+  if (current == stamp_) return;
+  stamp_ = current;
+  auto next = current.size < 0
+                  ? makeError(ErrorCode::kNotFound, "tokens file " + path_ + ": cannot be read")
+                  : Authenticator::fromFile(path_);
+  std::string kept = std::to_string(current_->size());
+  if (!next) {
+    ++reloadErrors_;
+    lastError_ = next.error().message;
+    if (log_) {
+      log_("tokens file changed but was not loaded, keeping the " + kept +
+           " tokens in force: " + lastError_);
+    }
+    return;
+  }
+  current_ = std::make_shared<const Authenticator>(std::move(*next));
+  ++reloads_;
+  lastError_.clear();
+  if (log_) {
+    log_("tokens file " + path_ + " re-read: " + std::to_string(current_->size()) +
+         " tokens (were " + kept + ")");
+  }
+}
+
+Result<Identity> TokensFile::authenticate(std::string_view authorization) {
+  std::shared_ptr<const Authenticator> auth;
+  {
+    std::lock_guard lock(mu_);
+    maybeReload();
+    auth = current_;
+  }
+  return auth->authenticate(authorization);
+}
+
+size_t TokensFile::size() const {
+  std::lock_guard lock(mu_);
+  return current_->size();
+}
+
+uint64_t TokensFile::reloads() const {
+  std::lock_guard lock(mu_);
+  return reloads_;
+}
+
+uint64_t TokensFile::reloadErrors() const {
+  std::lock_guard lock(mu_);
+  return reloadErrors_;
+}
+
+std::string TokensFile::lastError() const {
+  std::lock_guard lock(mu_);
+  return lastError_;
 }
 
 Status authorize(const Identity& identity, Role required, std::string_view what) {

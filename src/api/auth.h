@@ -7,13 +7,18 @@
 // first), '#' starts a comment, blank lines are ignored. Tokens are kept only as SHA-256 digests
 // and are never printed; errors name the file and line, never the token.
 //
-// Thread safety: immutable after construction; authenticate() may be called from any thread.
+// Thread safety: Authenticator is immutable after construction; authenticate() may be called
+// from any thread. TokensFile (below) is safe to use from any thread.
 
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "api/types.h"
+#include "ramp/clock.h"
 #include "ramp/error.h"
 
 namespace ramp::api {
@@ -43,6 +48,57 @@ class Authenticator {
  private:
   bool enabled_ = true;
   std::map<std::string, Identity> byDigest_;  // SHA-256 of the token (raw bytes) -> identity
+};
+
+// The tokens file of a running server, re-read when it changes, so a token can be revoked or its
+// role changed without a restart. authenticate() looks at the file's modification time, size and
+// inode at most once per `checkEvery` (on the given clock); when any of them changed it reads the
+// file again. A new file that cannot be read or is malformed leaves the previous tokens in force;
+// its error (file:line, never a token) goes to `log` once per change and stays in lastError()
+// until a good file is read.
+class TokensFile {
+ public:
+  using Log = std::function<void(const std::string&)>;
+
+  // Reads `path`. Errors as Authenticator::fromFile (a server must not start on a bad file).
+  static Result<std::unique_ptr<TokensFile>> open(std::string path, Clock& clock,
+                                                  Duration checkEvery, Log log);
+
+  // As Authenticator::authenticate, with the tokens in force after a possible re-read.
+  Result<Identity> authenticate(std::string_view authorization);
+
+  // Tokens in force.
+  size_t size() const;
+  // Successful re-reads since open(), and re-reads that failed (previous tokens kept).
+  uint64_t reloads() const;
+  uint64_t reloadErrors() const;
+  // The error of the newest file version when it could not be used; "" when the tokens in force
+  // are the file's current content.
+  std::string lastError() const;
+
+ private:
+  struct FileStamp {
+    int64_t mtimeNs = -1;
+    int64_t size = -1;
+    uint64_t inode = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
+  TokensFile(std::string path, Clock& clock, Duration checkEvery, Log log);
+  static FileStamp stamp(const std::string& path);
+  // Re-reads the file when due and changed. Called with mu_ held.
+  void maybeReload();
+
+  const std::string path_;
+  Clock& clock_;
+  const Duration checkEvery_;
+  const Log log_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Authenticator> current_;
+  FileStamp stamp_;
+  Time lastCheck_{};
+  uint64_t reloads_ = 0;
+  uint64_t reloadErrors_ = 0;
+  std::string lastError_;
 };
 
 // Ok when `identity` has at least `required`; kPermissionDenied naming both roles otherwise.

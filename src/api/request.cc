@@ -27,7 +27,8 @@ Error notFound(std::string_view path) {
                "no endpoint " + shown +
                    " (see docs/api.md: /api/v1/namespaces/NS/{rollouts,analysistemplates,"
                    "analysisruns}[/NAME[/ACTION]], /api/v1/clusteranalysistemplates[/NAME], "
-                   "/api/v1/apply, /api/v1/watch, /api/v1/events, /metrics, /healthz, /readyz)"};
+                   "/api/v1/apply, /api/v1/watch, /api/v1/events, /api/v1/whoami, /metrics, "
+                   "/healthz, /readyz)"};
 }
 
 Error wrongMethod(std::string_view method, std::string_view path, std::string_view allowed) {
@@ -164,7 +165,16 @@ Result<Route> parseRoute(std::string_view method, std::string_view path) {
     return r;
   }
   std::vector<std::string_view> p = splitPath(path);
-  if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return std::unexpected(notFound(path));
+  if (p.empty() || p[0] != "api") {
+    if (method != "GET" && method != "HEAD") {
+      return std::unexpected(wrongMethod(method, path, "GET"));
+    }
+    Route r;
+    r.endpoint = Endpoint::kAsset;
+    r.path = std::string(path);
+    return r;
+  }
+  if (p.size() < 3 || p[1] != "v1") return std::unexpected(notFound(path));
   if (p.size() == 3) {
     Route r;
     if (p[2] == "apply") {
@@ -172,9 +182,11 @@ Result<Route> parseRoute(std::string_view method, std::string_view path) {
       r.endpoint = Endpoint::kApply;
       return r;
     }
-    if (p[2] == "watch" || p[2] == "events") {
+    if (p[2] == "watch" || p[2] == "events" || p[2] == "whoami") {
       if (method != "GET") return std::unexpected(wrongMethod(method, path, "GET"));
-      r.endpoint = p[2] == "watch" ? Endpoint::kWatch : Endpoint::kEvents;
+      r.endpoint = p[2] == "watch"    ? Endpoint::kWatch
+                   : p[2] == "events" ? Endpoint::kEvents
+                                      : Endpoint::kWhoami;
       return r;
     }
   }
@@ -184,12 +196,14 @@ Result<Route> parseRoute(std::string_view method, std::string_view path) {
 std::optional<Role> requiredRole(const Route& route) {
   switch (route.endpoint) {
     case Endpoint::kHealthz:
-    case Endpoint::kReadyz: return std::nullopt;
+    case Endpoint::kReadyz:
+    case Endpoint::kAsset: return std::nullopt;
     case Endpoint::kList:
     case Endpoint::kGet:
     case Endpoint::kRevisions:
     case Endpoint::kEvents:
     case Endpoint::kWatch:
+    case Endpoint::kWhoami:
     case Endpoint::kMetrics: return Role::kViewer;
     case Endpoint::kAction: return Role::kOperator;
     case Endpoint::kApply:

@@ -26,10 +26,12 @@ enum class Endpoint {
   kAction,     // POST …/rollouts/NAME/ACTION, …/analysisruns/NAME/terminate
   kRevisions,  // GET  …/rollouts/NAME/revisions
   kEvents,     // GET  /api/v1/events
+  kWhoami,     // GET  /api/v1/whoami
   kWatch,      // GET  /api/v1/watch
   kMetrics,    // GET  /metrics
   kHealthz,    // GET  /healthz
   kReadyz,     // GET  /readyz
+  kAsset,      // GET  any other path outside /api/: the dashboard's files (static_assets.h)
 };
 
 struct Route {
@@ -38,14 +40,18 @@ struct Route {
   std::string namespace_;              // "" = every namespace (kList) or cluster-scoped
   std::string name;
   Action action = Action::kPromote;  // kAction
+  std::string path;                  // kAsset: the path as requested
 };
 
-// Decodes an (already percent-decoded) path. Errors: kNotFound for a path no endpoint has (the
-// message says what exists), kUnsupported for a known path with the wrong method (405),
-// kInvalidArgument for a bad name or namespace, or an action on a kind that has none.
+// Decodes an (already percent-decoded) path. A GET or HEAD of a path outside /api/ (other than
+// /metrics, /healthz, /readyz) is kAsset, whether or not such a file exists. Errors: kNotFound for
+// a path under /api/ that no endpoint has (the message says what exists), kUnsupported for a
+// known path with the wrong method (405), kInvalidArgument for a bad name or namespace, or an
+// action on a kind that has none.
 Result<Route> parseRoute(std::string_view method, std::string_view path);
 
-// The least role an endpoint needs; std::nullopt for /healthz and /readyz (no authentication).
+// The least role an endpoint needs; std::nullopt for /healthz, /readyz and the dashboard's files
+// (no authentication: the data they show needs a token).
 std::optional<Role> requiredRole(const Route& route);
 
 using QueryParams = std::multimap<std::string, std::string>;

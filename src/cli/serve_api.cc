@@ -49,6 +49,7 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
   o.maxBodyBytes = options.apiMaxBodyBytes;
   o.watchBufferEvents = options.watchBufferEvents;
   o.heartbeat = Duration(options.watchHeartbeatMs);
+  o.log = log;
   o.appendMetrics = [&controller](std::string& out) { controller.appendMetrics(out); };
   o.revisions =
       [&driver](const std::string& rolloutKey) -> Result<std::vector<platform::ObservedRevision>> {

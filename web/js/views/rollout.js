@@ -1,0 +1,372 @@
+// The rollout page: summary, the steps (current one highlighted, a timed pause counting down),
+// the revisions the platform runs, each AnalysisRun with a chart per metric against its
+// thresholds, the event timeline with the evidence behind each decision, and the actions. Live
+// through the watch stream of the rollout's namespace (objects and events).
+
+import { watchUrl } from '../api.js';
+import { ActionBar } from '../actions.js';
+import { Cache } from '../cache.js';
+import { metricChart } from '../chart.js';
+import { parseCondition, substituteArgs } from '../conditions.js';
+import { h, replaceChildrenKeepingFocus } from '../dom.js';
+import { evidenceFields, evidenceSummary } from '../evidence.js';
+import {
+  actualWeight, images, lastChange, rolloutPhase, runBelongsTo, runTime, setWeight, statusMessage,
+  stepStates, stepText, strategyName,
+} from '../model.js';
+import { Watch } from '../watch.js';
+import { ageElement, announce, countdown, phaseBadge, setWatchStatus, watchStatus } from '../ui.js';
+
+function resolveEvidence(evidence, args) {
+  if (!args || !evidence || typeof evidence !== 'object') return evidence;
+  const out = { ...evidence };
+  for (const k of ['successCondition', 'failureCondition']) {
+    if (typeof out[k] === 'string') out[k] = substituteArgs(out[k], args);
+  }
+  return out;
+}
+
+function section(id, title, ...content) {
+  return h('section', { class: 'panel', id, 'aria-labelledby': `${id}-title` },
+    h('h2', { id: `${id}-title` }, title), ...content);
+}
+
+function dl(rows) {
+  return h('dl', { class: 'facts' }, rows.filter(Boolean).map(([k, v, cls]) =>
+    h('div', { class: cls || null }, h('dt', null, k), h('dd', null, v))));
+}
+
+export class RolloutView {
+  constructor(app, namespace, name) {
+    this.app = app;
+    this.namespace = namespace;
+    this.name = name;
+    this.cache = new Cache();
+    this.revisionList = null;
+    this.revisionError = '';
+    this.revisionsAt = 0;
+    this.pending = false;
+    this.lastAnnounced = '';
+  }
+
+  title() {
+    return `${this.name} (${this.namespace})`;
+  }
+
+  rollout() {
+    return this.cache.get('Rollout', this.namespace, this.name);
+  }
+
+  render(container) {
+    this.heading = h('h1', { tabindex: '-1' }, this.name);
+    this.headerInfo = h('div', { class: 'rollout-head' });
+    this.status = watchStatus();
+    this.actionBar = new ActionBar({
+      app: this.app,
+      dialog: this.app.dialog,
+      namespace: this.namespace,
+      name: this.name,
+      rollout: () => this.rollout(),
+      revisions: () => this.revisionList,
+    });
+    this.summary = h('div');
+    this.steps = h('div');
+    this.revisions = h('div');
+    this.analysis = h('div');
+    this.events = h('div');
+    this.missing = h('p', { class: 'empty', hidden: true, role: 'status' });
+    container.append(
+      h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+        h('a', { href: '#/' }, 'Rollouts'), ' / ', h('span', null, this.namespace), ' / ',
+        h('span', { 'aria-current': 'page' }, this.name)),
+      this.heading, this.headerInfo, this.status, this.missing,
+      h('div', { class: 'rollout-grid' },
+        h('div', { class: 'col' },
+          this.actionBar.el,
+          section('summary', 'Summary', this.summary),
+          section('steps', 'Steps', this.steps),
+          section('revisions', 'Revisions', this.revisions)),
+        h('div', { class: 'col' },
+          section('analysis', 'Analysis runs', this.analysis),
+          section('events', 'Events', this.events))));
+    this.cache.subscribe((change) => this.onChange(change));
+    this.watch = new Watch({
+      url: watchUrl({ namespace: this.namespace, events: true }),
+      token: this.app.token,
+      onFrame: (type, data) => this.onFrame(type, data),
+      onReset: () => this.cache.begin(),
+      onState: (state, detail) => setWatchStatus(this.status, state, detail),
+      onFatal: (err) => this.app.onFatal(err),
+    }).start();
+    this.draw();
+  }
+
+  destroy() {
+    if (this.watch) this.watch.stop();
+    clearTimeout(this.revisionTimer);
+  }
+
+  roleChanged() {
+    this.actionBar.update();
+  }
+
+  onFrame(type, data) {
+    // Only what this page shows: the rollout, its AnalysisRuns, and their events.
+    if (type === 'PUT' || type === 'DELETE') {
+      if (data.kind !== 'Rollout' && data.kind !== 'AnalysisRun') return;
+      if (data.kind === 'Rollout' && data.name !== this.name) return;
+    }
+    if (type === 'EVENT' && !this.eventRelevant(data)) return;
+    this.cache.apply(type, data);
+    if (type === 'SYNC' && !this.eventsLoaded) {
+      this.eventsLoaded = true;
+      this.loadEvents();
+    }
+  }
+
+  eventRelevant(e) {
+    if (e.namespace !== this.namespace) return false;
+    if (e.kind === 'Rollout') return e.name === this.name;
+    if (e.kind === 'AnalysisRun') return e.name.startsWith(this.name + '-');
+    return false;
+  }
+
+  async loadEvents() {
+    try {
+      const list = await this.app.api.events(this.namespace, 500);
+      this.cache.addEvents((list.items || []).filter((e) => this.eventRelevant(e)));
+    } catch (err) {
+      this.eventsError = err.message;
+      this.schedule();
+    }
+  }
+
+  async loadRevisions() {
+    this.revisionsAt = Date.now();
+    try {
+      const list = await this.app.api.revisions(this.namespace, this.name);
+      this.revisionList = (list && list.items) || [];
+      this.revisionError = '';
+    } catch (err) {
+      this.revisionError = err.status === 501 ? 'The server has no platform attached: no revisions to show.' : err.message;
+    }
+    this.schedule();
+  }
+
+  // Revisions are not in the store: read them again when the rollout changed, at most once a
+  // second.
+  refreshRevisions() {
+    if (this.revisionTimer) return;
+    const wait = Math.max(0, 1000 - (Date.now() - this.revisionsAt));
+    this.revisionTimer = setTimeout(() => {
+      this.revisionTimer = null;
+      this.loadRevisions();
+    }, wait);
+  }
+
+  onChange(change) {
+    if (change.kind === 'Rollout' && (change.type === 'PUT' || change.type === 'SYNC')) this.refreshRevisions();
+    if (change.type === 'SYNC') this.refreshRevisions();
+    if (change.kind === 'Rollout' && change.type === 'PUT' && this.cache.synced) {
+      const r = change.object;
+      const text = `${this.name}: ${rolloutPhase(r)}, step ${stepText(r) || '–'}, weight ${setWeight(r) ?? '–'}%`;
+      if (text !== this.lastAnnounced) {
+        this.lastAnnounced = text;
+        announce(text);
+      }
+    }
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.pending) return;
+    this.pending = true;
+    setTimeout(() => {
+      this.pending = false;
+      this.draw();
+    }, 30);
+  }
+
+  runs() {
+    const r = this.rollout();
+    if (!r) return [];
+    return this.cache.list('AnalysisRun').filter((run) => runBelongsTo(run, r))
+      .sort((a, b) => runTime(b) - runTime(a) || b.metadata.name.localeCompare(a.metadata.name));
+  }
+
+  draw() {
+    const r = this.rollout();
+    const now = Date.now();
+    if (!r) {
+      this.missing.hidden = !this.cache.synced;
+      this.missing.textContent = `No rollout ${this.name} in namespace ${this.namespace}.`;
+      return;
+    }
+    this.missing.hidden = true;
+    this.drawHead(r);
+    replaceChildrenKeepingFocus(this.summary, this.summaryContent(r, now));
+    replaceChildrenKeepingFocus(this.steps, this.stepsContent(r, now));
+    replaceChildrenKeepingFocus(this.revisions, this.revisionsContent(r));
+    replaceChildrenKeepingFocus(this.analysis, this.analysisContent());
+    replaceChildrenKeepingFocus(this.events, this.eventsContent(now));
+  }
+
+  drawHead(r) {
+    const phase = rolloutPhase(r);
+    const message = statusMessage(r);
+    this.headerInfo.replaceChildren(
+      h('span', { class: 'rollout-phase', id: 'rollout-phase' }, phaseBadge(phase)),
+      message ? h('span', { class: 'rollout-message', id: 'rollout-message' }, message) : null);
+  }
+
+  summaryContent(r, now) {
+    const st = r.status || {};
+    const sw = setWeight(r);
+    const aw = actualWeight(r);
+    const imgs = images(r);
+    const changed = lastChange(r);
+    return dl([
+      ['Namespace', r.metadata.namespace],
+      ['Strategy', strategyName(r)],
+      stepText(r) ? ['Step', h('span', { id: 'summary-step' }, stepText(r))] : null,
+      sw !== null ? ['Set weight', h('span', { id: 'summary-set-weight' }, `${sw}%`)] : null,
+      aw ? ['Actual weight', h('span', { id: 'summary-actual-weight' },
+        aw.weight === null ? '–' : `${aw.weight}%${aw.note ? ` (${aw.note})` : ''}`)] : null,
+      ['Images', imgs.length ? h('ul', { class: 'images' }, imgs.map((i) =>
+        h('li', null, h('code', null, i.image), ` (${i.container}, ${i.role})`))) : '–'],
+      ['Replicas', `${st.readyReplicas || 0} ready / ${st.replicas || 0} current / ${st.updatedReplicas || 0} updated / ${r.spec.replicas ?? 1} desired`],
+      st.stableRS ? ['Stable', h('code', null, st.stableRS)] : null,
+      st.currentPodHash && st.currentPodHash !== st.stableRS ? ['Canary', h('code', null, st.currentPodHash)] : null,
+      ['Last change', changed ? ageElement(changed, now) : '–'],
+    ]);
+  }
+
+  stepsContent(r, now) {
+    const states = stepStates(r);
+    if (!states.length) {
+      return h('p', { class: 'muted' }, strategyName(r) === 'Canary' ? 'No steps: straight to 100%.' : 'Blue-green: no steps.');
+    }
+    return h('ol', { class: 'steps' }, states.map((s) =>
+      h('li', {
+        class: ['step', `step-${s.state}`, `kind-${s.kind}`],
+        'aria-current': s.state === 'current' ? 'step' : null,
+        dataset: { stepIndex: String(s.index), state: s.state },
+      },
+      h('span', { class: 'step-marker', 'aria-hidden': 'true' }, s.state === 'done' ? '✔' : s.state === 'current' ? '▶' : '○'),
+      h('span', { class: 'step-text' }, s.text),
+      s.state === 'current' ? h('span', { class: 'visually-hidden' }, ' (current step)') : null,
+      s.deadlineMs !== null ? h('span', { class: 'step-extra' }, ' — ', countdown(s.deadlineMs, now)) : null)));
+  }
+
+  revisionsContent(r) {
+    if (this.revisionError) return h('p', { class: 'muted' }, this.revisionError);
+    if (!this.revisionList) return h('p', { class: 'muted' }, 'Loading…');
+    if (!this.revisionList.length) return h('p', { class: 'muted' }, 'No revisions running.');
+    const st = r.status || {};
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'revisions' },
+      h('thead', null, h('tr', null, ['Revision', 'Role', 'Images', 'Replicas', 'Ready', 'Available']
+        .map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', null, this.revisionList.map((rev) => {
+        let role = '';
+        if (rev.podTemplateHash === st.stableRS) role = 'stable';
+        if (rev.podTemplateHash === st.currentPodHash && st.currentPodHash !== st.stableRS) role = 'canary';
+        const healthy = rev.desiredReplicas > 0 && rev.availableReplicas >= rev.desiredReplicas;
+        return h('tr', { dataset: { revision: String(rev.revision) } },
+          h('th', { scope: 'row', dataset: { label: 'Revision' } }, `${rev.revision} `, h('code', { class: 'muted' }, rev.podTemplateHash)),
+          h('td', { dataset: { label: 'Role' } }, role || '–'),
+          h('td', { dataset: { label: 'Images' } }, (rev.images || []).map((i) => h('code', { class: 'block' }, i))),
+          h('td', { dataset: { label: 'Replicas' } }, String(rev.desiredReplicas)),
+          h('td', { dataset: { label: 'Ready' } }, `${rev.readyReplicas}/${rev.desiredReplicas}`),
+          h('td', { dataset: { label: 'Available' } },
+            rev.desiredReplicas === 0 ? 'scaled down' : `${rev.availableReplicas}/${rev.desiredReplicas}${healthy ? ' ✔' : ''}`));
+      }))));
+  }
+
+  analysisContent() {
+    const runs = this.runs();
+    if (!runs.length) return h('p', { class: 'muted' }, 'No AnalysisRuns for this rollout yet.');
+    return runs.map((run, i) => this.runContent(run, i === 0));
+  }
+
+  runContent(run, newest) {
+    const st = run.status || {};
+    const sum = st.runSummary || {};
+    const results = new Map((st.metricResults || []).map((m) => [m.name, m]));
+    const metrics = (run.spec && run.spec.metrics) || [];
+    const failedRun = st.phase === 'Failed' || st.phase === 'Error';
+    return h('details', {
+      class: ['run', failedRun ? 'run-failed' : null],
+      open: newest || failedRun,
+      dataset: { run: run.metadata.name, openKey: run.metadata.name, phase: st.phase || 'Pending' },
+    },
+    h('summary', null,
+      h('span', { class: 'run-name' }, run.metadata.name), ' ',
+      phaseBadge(st.phase, { analysis: true }), ' ',
+      h('span', { class: 'muted' }, `✔ ${sum.successful || 0} ✖ ${(sum.failed || 0) + (sum.error || 0)}${sum.inconclusive ? ` ⚠ ${sum.inconclusive}` : ''}`)),
+    st.message ? h('p', { class: 'run-message' }, st.message) : null,
+    metrics.map((m) => this.metricContent(run, m, results.get(m.name))));
+  }
+
+  metricContent(run, metric, result) {
+    const args = run.spec.args || [];
+    const success = substituteArgs(metric.successCondition || '', args);
+    const failure = substituteArgs(metric.failureCondition || '', args);
+    const ps = parseCondition(success);
+    const pf = parseCondition(failure);
+    const thresholds = ps.thresholds.map((t) => ({ ...t, kind: 'success' }))
+      .concat(pf.thresholds.map((t) => ({ ...t, kind: 'failure' })));
+    const errors = [ps.error, pf.error].filter(Boolean);
+    const measurements = (result && result.measurements) || [];
+    const last = measurements[measurements.length - 1];
+    const failed = measurements.filter((m) => m.phase === 'Failed' || m.phase === 'Error');
+    const label = `${metric.name}: ${measurements.length} measurement${measurements.length === 1 ? '' : 's'}` +
+      (thresholds.length ? `, threshold ${thresholds.map((t) => `${t.kind} ${t.op} ${t.value}`).join(', ')}` : '');
+    return h('div', { class: 'metric', dataset: { metric: metric.name, phase: (result && result.phase) || 'Pending' } },
+      h('h3', null, metric.name, ' ', phaseBadge(result && result.phase, { analysis: true })),
+      dl([
+        success ? ['Success when', h('code', null, success)] : null,
+        failure ? ['Fails when', h('code', null, failure)] : null,
+        last ? ['Last value', h('span', { class: 'last-value' }, last.value || last.message || '–')] : null,
+        failed.length ? ['Failed measurement', h('span', { class: 'failed-value' },
+          `${failed[failed.length - 1].value || '–'}${failed[failed.length - 1].message ? ` (${failed[failed.length - 1].message})` : ''}`), 'bad'] : null,
+        result ? ['Counts', `✔ ${result.successful || 0}  ✖ ${result.failed || 0}  errors ${result.error || 0}${result.inconclusive ? `  ⚠ ${result.inconclusive}` : ''}`] : null,
+      ]),
+      measurements.length ? metricChart(measurements, thresholds, label) : h('p', { class: 'muted' }, 'No measurement yet.'),
+      errors.length ? h('p', { class: 'muted chart-note' }, `No threshold line: ${errors.join('; ')}.`) : null,
+      measurements.length ? h('details', { class: 'measurements', dataset: { openKey: `${run.metadata.name}/${metric.name}` } },
+        h('summary', null, `Measurements (${measurements.length})`),
+        h('div', { class: 'table-wrap' }, h('table', null,
+          h('thead', null, h('tr', null, ['#', 'Value', 'Phase', 'Finished', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', null, measurements.map((m, i) => h('tr', null,
+            h('td', null, String(i + 1)), h('td', null, h('code', null, m.value || '–')),
+            h('td', null, m.phase || ''), h('td', null, m.finishedAt ? new Date(m.finishedAt).toLocaleTimeString() : '–'),
+            h('td', null, m.message || ''))))))) : null);
+  }
+
+  eventsContent(now) {
+    const events = this.cache.eventList().reverse();
+    if (!events.length) {
+      return h('p', { class: 'muted' }, this.eventsError ? `Cannot read events: ${this.eventsError}` : 'No events yet.');
+    }
+    const runArgs = new Map(this.runs().map((run) => [run.metadata.name, run.spec.args || []]));
+    return h('ol', { class: 'timeline', 'aria-label': 'Events, newest first' }, events.slice(0, 200).map((e) => {
+      // Conditions in evidence are as the template wrote them: fill in the run's arguments.
+      const runName = (e.evidence && e.evidence.analysisRun) || (e.kind === 'AnalysisRun' ? e.name : '');
+      const evidence = resolveEvidence(e.evidence, runArgs.get(runName));
+      const fields = evidenceFields(evidence);
+      const summary = evidenceSummary(evidence);
+      return h('li', { class: ['event', e.type === 'Warning' ? 'warning' : 'normal'], dataset: { reason: e.reason, eventId: String(e.id) } },
+        h('div', { class: 'event-head' },
+          h('span', { class: 'event-type' }, h('span', { 'aria-hidden': 'true' }, e.type === 'Warning' ? '⚠ ' : '• '), e.type),
+          ' ', h('strong', { class: 'event-reason' }, e.reason), ' ',
+          h('span', { class: 'muted' }, e.kind === 'AnalysisRun' ? `AnalysisRun ${e.name}` : ''), ' ',
+          ageElement(e.time, now),
+          e.actor ? h('span', { class: 'muted' }, ` by ${e.actor}`) : null),
+        h('p', { class: 'event-message' }, e.message),
+        summary ? h('p', { class: 'evidence-summary' }, h('span', { class: 'label' }, 'Evidence: '), summary) : null,
+        fields.length ? h('details', { class: 'evidence', dataset: { openKey: `ev-${e.id}` } },
+          h('summary', null, `Evidence (${fields.length} field${fields.length === 1 ? '' : 's'})`),
+          h('dl', { class: 'facts' }, fields.map((f) => h('div', null, h('dt', null, f.label), h('dd', null, h('code', null, f.value)))))) : null);
+    }));
+  }
+}
