@@ -1,0 +1,466 @@
+// End-to-end test of ramp's dashboard in headless Chromium (Debian's /usr/bin/chromium driven by
+// playwright-core; no browser is downloaded) against the demo scenario: real HAProxy, Prometheus,
+// `ramp serve` and demo-service replicas started by the `ramp-demo` runner.
+//
+//   node dashboard_e2e.mjs --demo PATH/ramp-demo --artifacts DIR [--chromium /usr/bin/chromium]
+//
+// ramp-demo runs --once --fast --pause-step --listen 127.0.0.1:0: v1 is deployed, v2 stops at an
+// indefinite pause after its 25% analysis until someone promotes it, v3 (10% errors) fails its
+// analysis and is aborted. The test, through the browser only (the API is read from node just to
+// cross-check what the page says):
+//   1. signs in with the keyboard as a viewer; the list shows the demo canary advance live (its
+//      step and weight change without a reload); filters; keyboard navigation; 400-px layout;
+//   2. the viewer's rollout page has every action disabled, saying why;
+//   3. an operator's page reaches the pause; the operator's token is downgraded to viewer in the
+//      tokens file while the page is open; Promote (through the confirm dialog, by keyboard) is
+//      refused with the API's 403 message and the rollout stays paused; the role is restored,
+//      Promote is confirmed and the rollout moves on;
+//   4. v3's abort appears with its evidence: the failed measurement's value (the same as the
+//      API's), the condition, a chart with the failed point;
+//   5. ramp-demo exits 0 (v1 Deployed, v2 Promoted, v3 Aborted).
+// Screenshots go to the artifacts directory. Every wait is on a condition, with a timeout.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const args = parseArgs(process.argv.slice(2));
+const DEMO = args.demo;
+const ARTIFACTS = path.resolve(args.artifacts || 'dashboard-e2e-artifacts');
+const CHROMIUM = args.chromium || '/usr/bin/chromium';
+const ROLLOUT = { namespace: 'default', name: 'demo' };
+const started = Date.now();
+
+let passed = 0;
+let failed = 0;
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--')) throw new Error(`unexpected argument ${argv[i]}`);
+    out[argv[i].slice(2)] = argv[i + 1];
+  }
+  return out;
+}
+
+function log(msg) {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+}
+
+function check(cond, what, detail = '') {
+  if (cond) {
+    passed++;
+    log(`ok: ${what}`);
+  } else {
+    failed++;
+    log(`FAILED: ${what}${detail ? ` (${detail})` : ''}`);
+  }
+  return cond;
+}
+
+// Polls fn() until it returns a truthy value; throws with `what` after timeoutMs.
+async function until(what, fn, { timeoutMs = 60000, everyMs = 200 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+// --- the demo ---------------------------------------------------------------------------------
+
+class DemoRun {
+  constructor() {
+    this.data = fs.mkdtempSync(path.join(os.tmpdir(), 'ramp-dashboard-e2e-'));
+    this.logPath = path.join(ARTIFACTS, 'ramp-demo.log');
+    this.out = fs.createWriteStream(this.logPath);
+    this.exit = null;
+    this.proc = spawn(DEMO, ['--once', '--fast', '--pause-step', '--listen', '127.0.0.1:0', '--data', this.data, '--keep'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout.pipe(this.out, { end: false });
+    this.proc.stderr.pipe(this.out, { end: false });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => {
+      this.exit = { code, signal };
+      resolve(this.exit);
+    }));
+  }
+
+  async dashboard() {
+    const file = path.join(this.data, 'dashboard.json');
+    return until('DATA/dashboard.json from ramp-demo', () => {
+      if (this.exit) throw new Error(`ramp-demo exited early (${JSON.stringify(this.exit)}); see ${this.logPath}`);
+      if (!fs.existsSync(file)) return null;
+      const info = JSON.parse(fs.readFileSync(file, 'utf8'));
+      return info.url && info.tokens && info.tokens.viewer ? info : null;
+    }, { timeoutMs: 120000 });
+  }
+
+  stop() {
+    if (!this.exit) this.proc.kill('SIGTERM');
+  }
+}
+
+// --- the API, from node (to cross-check the page and to wait for the tokens file reload) -----
+
+async function apiGet(info, token, p) {
+  const res = await fetch(info.url + p, { headers: { Authorization: `Bearer ${token}` } });
+  const body = await res.json();
+  return { status: res.status, body };
+}
+
+async function rollout(info) {
+  const r = await apiGet(info, info.tokens.admin, `/api/v1/namespaces/${ROLLOUT.namespace}/rollouts/${ROLLOUT.name}`);
+  return r.status === 200 ? r.body : null;
+}
+
+// Rewrites the role of the line holding `token` in the tokens file (atomically: new file +
+// rename), then waits until the server answers whoami with that role.
+async function setRole(info, token, role) {
+  const lines = fs.readFileSync(info.tokensFile, 'utf8').split('\n').map((line) => {
+    const fields = line.split(',');
+    return fields.length === 3 && fields[0].trim() === token ? `${fields[0]},${fields[1]},${role}` : line;
+  });
+  const tmp = `${info.tokensFile}.new`;
+  fs.writeFileSync(tmp, lines.join('\n'), { mode: 0o600 });
+  fs.renameSync(tmp, info.tokensFile);
+  await until(`whoami to say ${role} after the tokens file changed`,
+    async () => (await apiGet(info, token, '/api/v1/whoami')).body.role === role, { timeoutMs: 10000 });
+}
+
+// --- the browser --------------------------------------------------------------------------------
+
+const pageErrors = [];
+
+async function newPage(browser, name, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30000);
+  page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
+  page.on('console', (m) => {
+    // The only expected console error: the start-up probe for a server without authentication.
+    if (m.type() === 'error' && !/401/.test(m.text())) pageErrors.push(`${name}: console: ${m.text()}`);
+  });
+  return page;
+}
+
+async function shot(page, name, fullPage = false) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  log(`screenshot ${file}`);
+  return file;
+}
+
+// Signs in by keyboard only: the token field has the focus on arrival, Enter submits.
+async function signIn(page, info, role) {
+  await page.goto(info.url + '/');
+  await page.locator('#token').waitFor();
+  check(await page.evaluate(() => document.activeElement && document.activeElement.id === 'token'),
+    `${role}: the token field has the focus on the sign-in page`);
+  check(await page.locator('label[for="token"]').isVisible(), `${role}: the token field is labelled`);
+  await page.keyboard.type(info.tokens[role]);
+  await page.keyboard.press('Enter');
+  await page.locator('#who-role').waitFor();
+  check((await page.locator('#who-role').textContent()) === role, `${role}: signed in with role ${role}`);
+}
+
+async function activeDescription(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el) return '';
+    const tag = el.tagName.toLowerCase();
+    if (el.id) return `${tag}#${el.id}`;
+    return el.dataset && el.dataset.action ? `${tag}[data-action=${el.dataset.action}]` : tag;
+  });
+}
+
+function row(page) {
+  return page.locator(`tr[data-rollout="${ROLLOUT.namespace}/${ROLLOUT.name}"]`);
+}
+
+async function rowState(page) {
+  const r = row(page);
+  if (!(await r.count())) return null;
+  return {
+    step: (await r.locator('.step').textContent()).trim(),
+    weight: (await r.locator('.set-weight').textContent()).trim(),
+    actual: (await r.locator('.actual-weight').textContent()).trim(),
+    phase: await r.getAttribute('data-phase'),
+    images: (await r.locator('td[data-label="Images"]').textContent()).trim(),
+  };
+}
+
+async function noHorizontalScroll(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+}
+
+// 1. The list, as a viewer: live, filters, keyboard, 400 px.
+async function listAsViewer(browser, info) {
+  const page = await newPage(browser, 'viewer');
+  await signIn(page, info, 'viewer');
+  await page.locator('table.rollouts').waitFor();
+  // The v2 canary: wait for it on the page, note its step and weight, and see them change
+  // without any reload (the watch stream).
+  const first = await until('the demo rollout to run v2 on the list page', async () => {
+    const s = await rowState(page);
+    return s && s.images.includes(':v2') && s.phase === 'Progressing' ? s : null;
+  }, { timeoutMs: 120000 });
+  log(`list: v2 at step ${first.step}, set weight ${first.weight}, actual ${first.actual}`);
+  await page.evaluate(() => { window.__notReloaded = true; });
+  const later = await until('the canary to advance on the open list page', async () => {
+    const s = await rowState(page);
+    return s && (s.step !== first.step || s.weight !== first.weight) ? s : null;
+  }, { timeoutMs: 90000 });
+  check(await page.evaluate(() => window.__notReloaded === true), 'list: the page was not reloaded');
+  check(true, `list: the canary advanced live: step ${first.step} → ${later.step}, weight ${first.weight} → ${later.weight}`);
+  check(/^\d+%/.test(later.actual), `list: actual weight shown (${later.actual})`);
+  check((await row(page).locator('.badge .icon').count()) === 1, 'list: the phase has an icon');
+
+  // Filters: a phase the demo is not in hides it; all phases shows it; namespaces include
+  // "default" next to "All namespaces".
+  await page.selectOption('#filter-phase', 'Degraded');
+  await until('the Degraded filter to hide the progressing demo', async () => (await row(page).count()) === 0 ||
+    (await row(page).getAttribute('data-phase')) === 'Degraded');
+  await page.selectOption('#filter-phase', '');
+  await row(page).waitFor();
+  const namespaces = await page.locator('#filter-namespace option').allTextContents();
+  check(namespaces[0] === 'All namespaces' && namespaces.includes('default'),
+    `list: namespace filter offers all namespaces and default (${namespaces.join(', ')})`);
+  await page.selectOption('#filter-namespace', 'default');
+  await row(page).waitFor();
+  check(page.url().includes('namespace=default'), 'list: the filter is kept in the URL');
+  await page.selectOption('#filter-namespace', '');
+  await shot(page, 'list-1280');
+
+  // Keyboard: from the page heading, Tab reaches the filters, then the rollout's link; Enter
+  // opens the rollout page with the focus on its heading.
+  await page.locator('h1').focus();
+  await page.keyboard.press('Tab');
+  check((await activeDescription(page)) === 'select#filter-namespace', 'keyboard: Tab from the heading reaches the namespace filter');
+  await page.keyboard.press('Tab');
+  check((await activeDescription(page)) === 'select#filter-phase', 'keyboard: then the phase filter');
+  await page.keyboard.press('Tab');
+  const link = await page.evaluate(() => document.activeElement.getAttribute('href'));
+  check(link === `#/rollouts/${ROLLOUT.namespace}/${ROLLOUT.name}`, `keyboard: then the rollout link (${link})`);
+
+  // 400 px wide: no horizontal scrolling, the rollout card still readable.
+  await page.setViewportSize({ width: 400, height: 800 });
+  await row(page).waitFor();
+  check(await noHorizontalScroll(page), 'list at 400 px: no horizontal scrolling');
+  check(await row(page).locator('.set-weight').isVisible(), 'list at 400 px: the weights are visible');
+  await shot(page, 'list-400');
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  await page.locator(`a[href="#/rollouts/${ROLLOUT.namespace}/${ROLLOUT.name}"]`).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('section.actions').waitFor();
+  check(await page.evaluate(() => document.activeElement.tagName === 'H1'), 'keyboard: Enter on the link opens the rollout page, focus on its heading');
+  return page;
+}
+
+// 2. The viewer's rollout page: every action disabled, saying why.
+async function viewerActions(page) {
+  const buttons = page.locator('section.actions button[data-action]');
+  const n = await buttons.count();
+  check(n === 9, `viewer: the nine actions are shown (${n})`);
+  let disabled = 0;
+  for (let i = 0; i < n; i++) if (await buttons.nth(i).isDisabled()) disabled++;
+  check(disabled === n, `viewer: every action is disabled (${disabled}/${n})`);
+  const reason = await page.locator('#actions-reason').textContent();
+  check(/need the operator role/.test(reason) && /viewer/.test(reason), `viewer: the reason is shown ("${reason}")`);
+  check((await buttons.first().getAttribute('aria-describedby')) === 'actions-reason', 'viewer: the buttons point to the reason');
+}
+
+async function currentStep(page) {
+  const li = page.locator('ol.steps li[aria-current="step"]');
+  if (!(await li.count())) return null;
+  return { index: Number(await li.getAttribute('data-step-index')), text: (await li.locator('.step-text').textContent()).trim() };
+}
+
+// 3. The operator: refused after a downgrade, then promotes.
+async function operatorPromotes(browser, info) {
+  const page = await newPage(browser, 'operator');
+  await signIn(page, info, 'operator');
+  await page.evaluate((r) => { location.hash = `#/rollouts/${r.namespace}/${r.name}`; }, ROLLOUT);
+  await page.locator('section.actions').waitFor();
+  const pause = await until('the v2 pause step on the rollout page', async () => {
+    const s = await currentStep(page);
+    const phase = await page.locator('#rollout-phase .badge').getAttribute('data-phase').catch(() => null);
+    return s && s.text === 'Pause until promoted' && phase === 'Paused' ? s : null;
+  }, { timeoutMs: 150000 });
+  check(true, `operator: the page shows the pause at step ${pause.index + 1}, highlighted as the current step`);
+  check(await page.locator('#summary-step').isVisible(), 'operator: summary shows the step');
+  await page.locator('table.revisions tbody tr').first().waitFor();
+  check((await page.locator('table.revisions tbody tr').count()) >= 2, 'operator: revisions listed (stable and canary)');
+  check((await page.locator('details.run svg.chart').count()) >= 1, 'operator: analysis charts shown');
+  await shot(page, 'rollout-paused');
+
+  // Keyboard on the dialog: Enter on Promote opens it with the focus inside; Escape cancels and
+  // gives the focus back to Promote.
+  const promote = page.locator('button[data-action="promote"]');
+  check(!(await promote.isDisabled()), 'operator: Promote is enabled');
+  await promote.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.locator('dialog.confirm');
+  await dialog.waitFor({ state: 'visible' });
+  check(await page.evaluate(() => document.querySelector('dialog.confirm').contains(document.activeElement)),
+    'keyboard: the confirm dialog takes the focus');
+  check((await dialog.getAttribute('aria-labelledby')) === 'confirm-title', 'the dialog is labelled by its title');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  check((await activeDescription(page)) === 'button[data-action=promote]', 'keyboard: Escape closes the dialog, focus back on Promote');
+  check((await currentStep(page)).index === pause.index, 'cancel sent nothing: still at the pause');
+
+  // Downgrade the operator's token while the page is open: the page still offers Promote, the
+  // API refuses it with 403 and says why; nothing changes.
+  await setRole(info, info.tokens.operator, 'viewer');
+  log('tokens file: operator downgraded to viewer; the server says so');
+  await promote.focus();
+  await page.keyboard.press('Enter');
+  await dialog.waitFor({ state: 'visible' });
+  await page.keyboard.press('Tab'); // Cancel → the Promote (confirm) button
+  check((await page.evaluate(() => document.activeElement.textContent)) === 'Promote', 'keyboard: Tab reaches the confirm button');
+  await page.keyboard.press('Enter');
+  const error = page.locator('dialog.confirm .dialog-error');
+  await error.waitFor({ state: 'visible' });
+  const refusal = await error.textContent();
+  check(/403/.test(refusal) && /promote needs role operator/.test(refusal) && /has role viewer/.test(refusal),
+    `downgraded operator: the API's 403 message is shown ("${refusal}")`);
+  await shot(page, 'rollout-403');
+  const after = await rollout(info);
+  check(after.status.phase === 'Paused' && after.status.currentStepIndex === pause.index,
+    'downgraded operator: the rollout is still paused at the same step');
+  await page.locator('dialog.confirm button', { hasText: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await until('the page to take the new role', async () => promote.isDisabled(), { timeoutMs: 10000 });
+  check((await page.locator('#who-role').textContent()) === 'viewer', 'after the 403 the page shows the role the server now gives');
+
+  // Restore the role; a reload keeps the session (sessionStorage); Promote is confirmed.
+  await setRole(info, info.tokens.operator, 'operator');
+  await page.reload();
+  await page.locator('section.actions').waitFor();
+  check((await page.locator('#who-role').textContent()) === 'operator', 'reload keeps the session, role operator again');
+  await until('Promote to be enabled again', async () => !(await promote.isDisabled()), { timeoutMs: 10000 });
+  await promote.click();
+  await dialog.waitFor({ state: 'visible' });
+  await dialog.locator('button[type="submit"]').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const result = await page.locator('#action-result').textContent();
+  check(/^Promote: /.test(result), `promote accepted: "${result}"`);
+  const moved = await until('the rollout to move on past the pause', async () => {
+    const s = await currentStep(page);
+    return s && s.index > pause.index ? s : null;
+  }, { timeoutMs: 30000 });
+  check(true, `promoted: the page shows step ${moved.index + 1} (${moved.text})`);
+  const events = await page.locator('ol.timeline li[data-reason="RolloutPromoted"]').count();
+  check(events >= 1, 'the timeline shows the RolloutPromoted event');
+
+  // 400 px: the rollout page too.
+  const narrow = await newPage(browser, 'narrow', { width: 400, height: 800 });
+  await signIn(narrow, info, 'operator');
+  await narrow.evaluate((r) => { location.hash = `#/rollouts/${r.namespace}/${r.name}`; }, ROLLOUT);
+  await narrow.locator('ol.steps li').first().waitFor();
+  await narrow.locator('details.run svg.chart').first().waitFor();
+  check(await noHorizontalScroll(narrow), 'rollout page at 400 px: no horizontal scrolling');
+  check(await narrow.locator('button[data-action="promote"]').isVisible(), 'rollout page at 400 px: actions visible');
+  await shot(narrow, 'rollout-400', true);
+  await narrow.context().close();
+  return page;
+}
+
+// 4. v3: aborted after the failed analysis, with the evidence.
+async function abortWithEvidence(page, info) {
+  await until('v3 to be aborted (Degraded) on the rollout page', async () => {
+    const phase = await page.locator('#rollout-phase .badge').getAttribute('data-phase').catch(() => null);
+    const images = await page.locator('#summary ul.images').textContent().catch(() => '');
+    return phase === 'Degraded' && images.includes(':v3');
+  }, { timeoutMs: 150000 });
+  check(true, 'v3: the page shows the rollout Degraded (aborted)');
+  const aborted = page.locator('ol.timeline li[data-reason="RolloutAborted"]').first();
+  await aborted.waitFor();
+  const summary = (await aborted.locator('.evidence-summary').textContent()).trim();
+  check(/measured/.test(summary) && /(needs|fails when)/.test(summary), `v3: the abort event shows its evidence ("${summary}")`);
+
+  // The failed measurement the page shows is the API's.
+  const runs = (await apiGet(info, info.tokens.viewer, `/api/v1/namespaces/${ROLLOUT.namespace}/analysisruns`)).body.items;
+  const failedRun = runs.filter((r) => r.metadata.name.startsWith(`${ROLLOUT.name}-`) && r.status && r.status.phase === 'Failed')
+    .sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp))[0];
+  if (!check(!!failedRun, 'v3: the API has a Failed AnalysisRun')) return;
+  const metric = failedRun.status.metricResults.find((m) => m.phase === 'Failed');
+  const bad = metric.measurements.filter((m) => m.phase === 'Failed').at(-1);
+  log(`API: run ${failedRun.metadata.name}, metric ${metric.name} failed with ${bad.value}`);
+  check(summary.includes(bad.value), `v3: the evidence names the failed value ${bad.value}`);
+  const run = page.locator(`details.run[data-run="${failedRun.metadata.name}"]`);
+  await run.waitFor();
+  check((await run.getAttribute('data-phase')) === 'Failed', 'v3: the AnalysisRun is shown Failed');
+  const m = run.locator(`.metric[data-metric="${metric.name}"]`);
+  const shown = (await m.locator('.failed-value').textContent()).trim();
+  check(shown.startsWith(bad.value), `v3: the metric shows the failed measurement ${bad.value} ("${shown}")`);
+  check((await m.locator('svg.chart').count()) === 1, 'v3: the metric has its chart');
+  check((await m.locator('svg.chart circle.phase-Failed').count()) >= 1, 'v3: the chart marks the failed measurement');
+  check((await m.locator('svg.chart line.threshold').count()) >= 1, 'v3: the chart draws the threshold');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'rollout-aborted');
+  await shot(page, 'rollout-aborted-full', true);
+}
+
+async function main() {
+  if (!DEMO) throw new Error('usage: dashboard_e2e.mjs --demo PATH/ramp-demo --artifacts DIR');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const demo = new DemoRun();
+  let browser;
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ramp-chromium-'));
+  try {
+    const info = await demo.dashboard();
+    log(`dashboard at ${info.url}`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+    });
+    const viewer = await listAsViewer(browser, info);
+    await viewerActions(viewer);
+    await shot(viewer, 'rollout-viewer');
+    const operator = await operatorPromotes(browser, info);
+    await abortWithEvidence(operator, info);
+    const exit = await Promise.race([demo.exited,
+      new Promise((r) => setTimeout(() => r(null), 90000))]);
+    check(exit && exit.code === 0, `ramp-demo exited 0 (v1 Deployed, v2 Promoted, v3 Aborted): ${JSON.stringify(exit)}`);
+  } catch (err) {
+    failed++;
+    log(`FAILED: ${err.stack || err.message}`);
+    if (browser) {
+      for (const ctx of browser.contexts()) {
+        for (const p of ctx.pages()) {
+          const name = `failure-${Date.now()}`;
+          await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true }).catch(() => {});
+          fs.writeFileSync(path.join(ARTIFACTS, `${name}.html`), await p.content().catch(() => ''));
+        }
+      }
+    }
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    demo.stop();
+    await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 20000))]);
+    fs.rmSync(profile, { recursive: true, force: true });
+    if (failed === 0) fs.rmSync(demo.data, { recursive: true, force: true });
+    else log(`kept the demo's data directory ${demo.data}; ramp-demo's output is in ${demo.logPath}`);
+  }
+  check(pageErrors.length === 0, 'no script errors in the pages', pageErrors.join('; '));
+  log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main();
