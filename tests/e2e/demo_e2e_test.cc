@@ -1,8 +1,8 @@
-// The demo scenario of issue 6, end to end: ramp-demo --once --fast runs v1 (initial deploy),
-// v2 (healthy, canary 5/25/50/100 with Prometheus analysis) and v3 (10% errors) through a real
-// HAProxy, Prometheus, `ramp serve` and demo service replicas under a steady load of 200
-// requests/s, and writes a JSON summary. The test asserts the outcomes, where stable ends, and
-// bounds on what users saw.
+// The demo scenario of issue 6, end to end: ramp-demo --once --fast --judge runs v1 (initial
+// deploy), v2 (healthy, canary 5/25/50/100 with Prometheus analysis), v3 (10% errors, threshold
+// analysis) and v4 (10% errors, the canary judge of issue 8) through a real HAProxy, Prometheus,
+// `ramp serve` and demo service replicas under a steady load of 200 requests/s, and writes a
+// JSON summary. The test asserts the outcomes, where stable ends, and bounds on what users saw.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -49,17 +49,21 @@ nlohmann::json runDemo(testing::TempDir& dir, const std::vector<std::string>& ex
   return j;
 }
 
-TEST(DemoE2E, OnceFastPromotesTheHealthyReleaseAndAbortsTheBadOne) {
+TEST(DemoE2E, OnceFastPromotesTheHealthyReleaseAndAbortsTheBadOnes) {
   testing::TempDir dir("ramp-e2e");
-  const auto j = runDemo(dir, {});
+  const auto j = runDemo(dir, {"--judge"});
   ASSERT_TRUE(j.contains("releases"));
-  ASSERT_EQ(j["releases"].size(), 3u) << j.dump(2);
+  ASSERT_EQ(j["releases"].size(), 4u) << j.dump(2);
   const auto& v1 = j["releases"][0];
   const auto& v2 = j["releases"][1];
   const auto& v3 = j["releases"][2];
+  const auto& v4 = j["releases"][3];
   EXPECT_EQ(v1["outcome"], "Deployed");
   EXPECT_EQ(v2["outcome"], "Promoted");
   EXPECT_EQ(v3["outcome"], "Aborted");
+  EXPECT_EQ(v3["analysis"], "threshold");
+  EXPECT_EQ(v4["outcome"], "Aborted");
+  EXPECT_EQ(v4["analysis"], "judge");
   EXPECT_TRUE(j["ok"].get<bool>());
   // Promoted means v2 became stable; aborted means stable stayed v2.
   EXPECT_EQ(v2["stableHash"], v2["hash"]);
@@ -82,6 +86,17 @@ TEST(DemoE2E, OnceFastPromotesTheHealthyReleaseAndAbortsTheBadOne) {
   EXPECT_GE(v3["errors"].get<int64_t>(), 1) << "v3 must have served at least one error";
   EXPECT_LE(v3["errors"].get<double>(), 0.1 * 0.05 * rate * 30) << j.dump(2);
   EXPECT_LE(v3["canaryRequests"].get<double>(), 0.05 * rate * 30) << j.dump(2);
+
+  // The same bad release under the judge: aborted on its evidence (the judge's own Failed
+  // measurement, not a threshold), stable still v2, and the same bounds on what users saw.
+  EXPECT_EQ(v4["stableHash"], v2["hash"]);
+  EXPECT_NE(v4.value("verdict", "").find("judge"), std::string::npos) << j.dump(2);
+  EXPECT_NE(v3.value("verdict", "").find("success-rate"), std::string::npos) << j.dump(2);
+  ASSERT_TRUE(v4.contains("firstBadToWeight0S")) << j.dump(2);
+  EXPECT_LT(v4["firstBadToWeight0S"].get<double>(), 15.0);
+  EXPECT_GE(v4["errors"].get<int64_t>(), 1) << "v4 must have served at least one error";
+  EXPECT_LE(v4["errors"].get<double>(), 0.1 * 0.05 * rate * 30) << j.dump(2);
+  EXPECT_LE(v4["canaryRequests"].get<double>(), 0.05 * rate * 30) << j.dump(2);
 }
 
 // Fault: Prometheus is SIGKILLed when v2's first analysis starts. Every measurement errors, the

@@ -56,11 +56,26 @@ TEST(JudgeConfig, ReadsEveryField) {
   EXPECT_EQ(c->address, "http://127.0.0.1:9090");
 }
 
+// Template args are strings: a number written as one (canaryWeight: "{{args.weight}}") is
+// accepted, checked against the same range.
+TEST(JudgeConfig, NumbersMayComeAsStrings) {
+  auto c = parseJudgeConfig(with(R"("alpha": "0.02", "canaryWeight": "20")"));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_DOUBLE_EQ(c->alpha, 0.02);
+  EXPECT_DOUBLE_EQ(*c->canaryWeight, 0.2);
+  EXPECT_EQ(errorOf(with(R"("canaryWeight": "100")")),
+            "ramp/judge.canaryWeight: must be a number in (0, 100) (percent), got \"100\"");
+}
+
 TEST(JudgeConfig, ErrorsNameTheField) {
   EXPECT_EQ(errorOf(with(R"("alpha": 2)")),
             "ramp/judge.alpha: must be a number in (0, 0.5], got 2");
-  EXPECT_EQ(errorOf(with(R"("alpha": "0.01")")),
-            "ramp/judge.alpha: must be a number in (0, 0.5], got \"0.01\"");
+  EXPECT_EQ(errorOf(with(R"("alpha": "1%")")),
+            "ramp/judge.alpha: must be a number in (0, 0.5], got \"1%\"");
+  EXPECT_EQ(errorOf(with(R"("canaryWeight": " 5")")),
+            "ramp/judge.canaryWeight: must be a number in (0, 100) (percent), got \" 5\"");
+  EXPECT_NE(errorOf(with(R"("canaryWeight": "")")).find("ramp/judge.canaryWeight"),
+            std::string::npos);
   EXPECT_NE(errorOf(with(R"("alpah": 0.01)")).find("ramp/judge.alpah: unknown field"),
             std::string::npos);
   EXPECT_NE(errorOf(with(R"("maxDuration": "ten minutes")")).find("ramp/judge.maxDuration"),

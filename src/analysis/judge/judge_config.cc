@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -36,6 +37,19 @@ Status checkKeys(const json& obj, const std::string& path, const std::set<std::s
   return {};
 }
 
+// A JSON number, or a string holding only a decimal number: template args are strings, so
+// `canaryWeight: "{{args.weight}}"` arrives as "20".
+std::optional<double> numeric(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (!v.is_string()) return std::nullopt;
+  const std::string& s = v.get_ref<const std::string&>();
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s.front()))) return std::nullopt;
+  char* end = nullptr;
+  const double d = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size()) return std::nullopt;
+  return d;
+}
+
 // Reads obj[key] as a number in [lo, hi] (bounds exclusive where said), if present.
 Result<std::optional<double>> number(const json& obj, const std::string& path,
                                      const std::string& key, double lo, double hi, bool loOpen,
@@ -43,8 +57,9 @@ Result<std::optional<double>> number(const json& obj, const std::string& path,
   if (!obj.contains(key)) return std::optional<double>{};
   const json& v = obj.at(key);
   const std::string field = path + "." + key;
-  if (!v.is_number()) return fieldError(field, "must be a number " + range + ", got " + shown(v));
-  const double d = v.get<double>();
+  const std::optional<double> parsed = numeric(v);
+  if (!parsed) return fieldError(field, "must be a number " + range + ", got " + shown(v));
+  const double d = *parsed;
   const bool ok = std::isfinite(d) && (loOpen ? d > lo : d >= lo) && (hiOpen ? d < hi : d <= hi);
   if (!ok) return fieldError(field, "must be a number " + range + ", got " + shown(v));
   return std::optional<double>(d);
