@@ -27,7 +27,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const args = parseArgs(process.argv.slice(2));
-const DEMO = args.demo;
+const DEMO = args.demo && path.resolve(args.demo);
 const ARTIFACTS = path.resolve(args.artifacts || 'dashboard-e2e-artifacts');
 const CHROMIUM = args.chromium || '/usr/bin/chromium';
 const ROLLOUT = { namespace: 'default', name: 'demo' };
@@ -90,10 +90,16 @@ class DemoRun {
       { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.pipe(this.out, { end: false });
     this.proc.stderr.pipe(this.out, { end: false });
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => {
-      this.exit = { code, signal };
-      resolve(this.exit);
-    }));
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+      this.proc.on('error', (err) => {
+        this.exit = { code: null, signal: null, error: err.message };
+        resolve(this.exit);
+      });
+    });
   }
 
   async dashboard() {
@@ -141,6 +147,7 @@ async function setRole(info, token, role) {
 // --- the browser --------------------------------------------------------------------------------
 
 const pageErrors = [];
+let consoleLog = null;
 
 async function newPage(browser, name, viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ viewport });
@@ -148,8 +155,11 @@ async function newPage(browser, name, viewport = { width: 1280, height: 800 }) {
   page.setDefaultTimeout(30000);
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
   page.on('console', (m) => {
-    // The only expected console error: the start-up probe for a server without authentication.
-    if (m.type() === 'error' && !/401/.test(m.text())) pageErrors.push(`${name}: console: ${m.text()}`);
+    const line = `[${((Date.now() - started) / 1000).toFixed(1)} s] ${name}: ${m.type()}: ${m.text()}`;
+    consoleLog.write(`${line}\n`);
+    // Failed requests are the page's business (a refused action, a dropped watch stream that it
+    // resumes); anything else logged as an error is a bug.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(line);
   });
   return page;
 }
@@ -373,7 +383,8 @@ async function operatorPromotes(browser, info) {
   await narrow.locator('details.run svg.chart').first().waitFor();
   check(await noHorizontalScroll(narrow), 'rollout page at 400 px: no horizontal scrolling');
   check(await narrow.locator('button[data-action="promote"]').isVisible(), 'rollout page at 400 px: actions visible');
-  await shot(narrow, 'rollout-400', true);
+  await shot(narrow, 'rollout-400');
+  await shot(narrow, 'rollout-400-full', true);
   await narrow.context().close();
   return page;
 }
@@ -417,23 +428,26 @@ async function abortWithEvidence(page, info) {
 async function main() {
   if (!DEMO) throw new Error('usage: dashboard_e2e.mjs --demo PATH/ramp-demo --artifacts DIR');
   fs.mkdirSync(ARTIFACTS, { recursive: true });
+  consoleLog = fs.createWriteStream(path.join(ARTIFACTS, 'console.log'));
   const demo = new DemoRun();
   let browser;
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ramp-chromium-'));
   try {
     const info = await demo.dashboard();
     log(`dashboard at ${info.url}`);
+    // launch() gives Chromium a fresh temporary profile (user-data-dir) and removes it at close.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const viewer = await listAsViewer(browser, info);
     await viewerActions(viewer);
     await shot(viewer, 'rollout-viewer');
     const operator = await operatorPromotes(browser, info);
     await abortWithEvidence(operator, info);
+    await browser.close();
+    browser = null;
     const exit = await Promise.race([demo.exited,
       new Promise((r) => setTimeout(() => r(null), 90000))]);
     check(exit && exit.code === 0, `ramp-demo exited 0 (v1 Deployed, v2 Promoted, v3 Aborted): ${JSON.stringify(exit)}`);
@@ -453,7 +467,6 @@ async function main() {
     if (browser) await browser.close().catch(() => {});
     demo.stop();
     await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 20000))]);
-    fs.rmSync(profile, { recursive: true, force: true });
     if (failed === 0) fs.rmSync(demo.data, { recursive: true, force: true });
     else log(`kept the demo's data directory ${demo.data}; ramp-demo's output is in ${demo.logPath}`);
   }

@@ -67,8 +67,8 @@ export function metricChart(measurements, thresholds, label) {
     s('text', { class: 'tick', x: PAD.left - 6, y: PAD.top + 4, 'text-anchor': 'end' }, fmt(m.yMax)),
     s('text', { class: 'tick', x: PAD.left - 6, y: H - PAD.bottom, 'text-anchor': 'end' }, fmt(m.yMin)),
     s('text', { class: 'tick', x: PAD.left, y: H - 8 }, m.useTime ? 'first' : '#1'),
-    s('text', { class: 'tick', x: W - PAD.right, y: H - 8, 'text-anchor': 'end' },
-      m.useTime ? `+${Math.round((m.tMax - m.tMin) / 1000)}s` : `#${measurements.length}`),
+    measurements.length > 1 ? s('text', { class: 'tick', x: W - PAD.right, y: H - 8, 'text-anchor': 'end' },
+      m.useTime ? `+${Math.round((m.tMax - m.tMin) / 1000)}s` : `#${measurements.length}`) : null,
   );
   for (const l of m.lines) {
     children.push(

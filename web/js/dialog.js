@@ -3,7 +3,7 @@
 // on the button that opened it when it closes. The action runs from the dialog, which shows the
 // API's answer: it closes on success and stays open with the error when the API refused.
 
-import { h } from './dom.js';
+import { fill, h } from './dom.js';
 
 export class ConfirmDialog {
   constructor() {
@@ -32,7 +32,7 @@ export class ConfirmDialog {
     this.options = options;
     this.title.textContent = options.title;
     this.body.textContent = options.body || '';
-    this.fields.replaceChildren(...(options.fields || []));
+    fill(this.fields, options.fields || []);
     this.error.hidden = true;
     this.error.textContent = '';
     this.ok.textContent = options.confirmLabel || 'Confirm';

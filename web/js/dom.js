@@ -39,6 +39,13 @@ export function s(tag, attrs, ...children) {
   return el;
 }
 
+// Replaces the children of `el` with `children` (nested arrays flattened; null, undefined and
+// false skipped).
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
 // Replaces the children of `container` with `children`. When the focused element carried a
 // data-focus-key, the element with the same key in the new content gets the focus back, so a
 // live update does not throw a keyboard user out of the page.
@@ -49,8 +56,7 @@ export function replaceChildrenKeepingFocus(container, children) {
   for (const d of container.querySelectorAll('details[data-open-key]')) {
     if (d.open) open.add(d.dataset.openKey);
   }
-  container.replaceChildren();
-  append(container, children);
+  fill(container, children);
   for (const d of container.querySelectorAll('details[data-open-key]')) {
     if (open.has(d.dataset.openKey)) d.open = true;
   }

@@ -3,7 +3,7 @@
 
 import { Api } from './api.js';
 import { ConfirmDialog } from './dialog.js';
-import { h } from './dom.js';
+import { fill, h } from './dom.js';
 import { startTicker } from './ui.js';
 import { ListView } from './views/list.js';
 import { RolloutView } from './views/rollout.js';
@@ -107,7 +107,7 @@ class App {
     } else {
       parts.push(' ', h('span', { class: 'muted' }, '(no authentication)'));
     }
-    this.whoEl.replaceChildren(...parts);
+    fill(this.whoEl, parts);
   }
 
   route() {

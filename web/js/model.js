@@ -8,11 +8,11 @@ export function rolloutPhase(r) {
   return (r.status && r.status.phase) || 'Progressing';
 }
 
-// Icon and tone per phase: the same glyphs as the CLI.
+// Icon and tone per phase: the CLI's glyphs (‖ for its ॥, which common fonts lack).
 const PHASES = {
   Healthy: { icon: '✔', tone: 'ok' },
   Degraded: { icon: '✖', tone: 'bad' },
-  Paused: { icon: '॥', tone: 'warn' },
+  Paused: { icon: '‖', tone: 'warn' },
   Progressing: { icon: '◌', tone: 'busy' },
 };
 export const ROLLOUT_PHASES = Object.keys(PHASES);
@@ -108,12 +108,13 @@ export function images(r) {
   }));
 }
 
-// The newest time the rollout's status records (conditions, pauses, abort, start/finish of the
-// update), or its creation; ISO string or null.
+// The newest time the rollout's status records a change (a condition's transition, a pause, the
+// abort, the start or end of the update), or its creation; ISO string or null. A condition's
+// lastUpdateTime is not used: the controller refreshes it while nothing changes.
 export function lastChange(r) {
   const st = r.status || {};
   const times = [];
-  for (const c of st.conditions || []) times.push(c.lastUpdateTime, c.lastTransitionTime);
+  for (const c of st.conditions || []) times.push(c.lastTransitionTime);
   for (const p of st.pauseConditions || []) times.push(p.startTime);
   times.push(st.abortedAt, st.restartedAt);
   if (st.duration) times.push(st.duration.rolloutStartedAt, st.duration.finishedAt);

@@ -66,10 +66,12 @@ test('images are canary while the pod hash differs from the stable one', () => {
 
 test('last change is the newest time in the status', () => {
   const r = canary({
-    conditions: [{ lastUpdateTime: '2026-01-01T00:01:00Z', lastTransitionTime: '2026-01-01T00:00:30Z' }],
+    conditions: [{ lastUpdateTime: '2026-01-01T00:09:00Z', lastTransitionTime: '2026-01-01T00:00:30Z' }],
     pauseConditions: [{ reason: 'CanaryPauseStep', startTime: '2026-01-01T00:02:00Z' }],
   });
-  assert.equal(lastChange(r), '2026-01-01T00:02:00Z');
+  assert.equal(lastChange(r), '2026-01-01T00:02:00Z'); // a refreshed lastUpdateTime is no change
+  assert.equal(lastChange(canary({ conditions: [{ lastTransitionTime: '2026-01-01T00:03:00Z' }] })),
+    '2026-01-01T00:03:00Z');
   assert.equal(lastChange(canary({})), '2026-01-01T00:00:00Z');
 });
 

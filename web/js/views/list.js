@@ -4,7 +4,7 @@
 
 import { watchUrl } from '../api.js';
 import { Cache } from '../cache.js';
-import { h, replaceChildrenKeepingFocus } from '../dom.js';
+import { fill, h, replaceChildrenKeepingFocus } from '../dom.js';
 import {
   ROLLOUT_PHASES, actualWeight, images, lastChange, rolloutPhase, setWeight, stepText, strategyName,
 } from '../model.js';
@@ -112,7 +112,7 @@ export class ListView {
     const current = [...this.nsSelect.options].map((o) => o.value).join('\n');
     const wanted = ['', ...names].join('\n');
     if (current !== wanted) {
-      this.nsSelect.replaceChildren(h('option', { value: '' }, 'All namespaces'),
+      fill(this.nsSelect, h('option', { value: '' }, 'All namespaces'),
         names.map((n) => h('option', { value: n }, n)));
     }
     this.nsSelect.value = this.filters.namespace;

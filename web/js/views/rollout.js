@@ -8,7 +8,7 @@ import { ActionBar } from '../actions.js';
 import { Cache } from '../cache.js';
 import { metricChart } from '../chart.js';
 import { parseCondition, substituteArgs } from '../conditions.js';
-import { h, replaceChildrenKeepingFocus } from '../dom.js';
+import { fill, h, replaceChildrenKeepingFocus } from '../dom.js';
 import { evidenceFields, evidenceSummary } from '../evidence.js';
 import {
   actualWeight, images, lastChange, rolloutPhase, runBelongsTo, runTime, setWeight, statusMessage,
@@ -80,11 +80,11 @@ export class RolloutView {
         h('a', { href: '#/' }, 'Rollouts'), ' / ', h('span', null, this.namespace), ' / ',
         h('span', { 'aria-current': 'page' }, this.name)),
       this.heading, this.headerInfo, this.status, this.missing,
+      this.actionBar.el,
       h('div', { class: 'rollout-grid' },
         h('div', { class: 'col' },
-          this.actionBar.el,
-          section('summary', 'Summary', this.summary),
           section('steps', 'Steps', this.steps),
+          section('summary', 'Summary', this.summary),
           section('revisions', 'Revisions', this.revisions)),
         h('div', { class: 'col' },
           section('analysis', 'Analysis runs', this.analysis),
@@ -214,8 +214,14 @@ export class RolloutView {
   drawHead(r) {
     const phase = rolloutPhase(r);
     const message = statusMessage(r);
-    this.headerInfo.replaceChildren(
+    const step = stepText(r);
+    const sw = setWeight(r);
+    const aw = actualWeight(r);
+    fill(this.headerInfo,
       h('span', { class: 'rollout-phase', id: 'rollout-phase' }, phaseBadge(phase)),
+      step ? h('span', { class: 'head-fact' }, 'step ', h('strong', null, step)) : null,
+      sw !== null ? h('span', { class: 'head-fact' }, 'weight ', h('strong', null, `${sw}%`),
+        aw && aw.weight !== null ? ` set, ${aw.weight}% actual` : ' set') : null,
       message ? h('span', { class: 'rollout-message', id: 'rollout-message' }, message) : null);
   }
 
