@@ -11,7 +11,14 @@ PACKAGES="
   libboost-math-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   haproxy socat nginx prometheus wrk curl ca-certificates python3
+  chromium fonts-dejavu-core
 "
+# chromium + fonts-dejavu-core: the dashboard's browser test (tests/web), headless.
+# The dashboard's browser test runs playwright-core under Node.js. Machines that already have a
+# `node` (v18+) keep theirs; otherwise Debian's.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES="$PACKAGES nodejs npm"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -108,6 +108,13 @@ void sendReply(httplib::Response& res, const ApiReply& reply) {
   res.set_content(reply.body, "application/json");
 }
 
+// One unlabelled sample with its HELP and TYPE lines.
+void appendMetric(std::string& out, const char* name, const char* type, const char* help,
+                  uint64_t value) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+         name + " " + std::to_string(value) + "\n";
+}
+
 std::string endpointWhat(const Route& route) {
   switch (route.endpoint) {
     case Endpoint::kApply: return "apply";
@@ -277,29 +284,20 @@ void ApiServer::Impl::handleMetrics(httplib::Response& res) {
     out += "ramp_api_requests_total{code=\"" + std::to_string(c) + "xx\"} " +
            std::to_string(requests[c].load()) + "\n";
   }
-  out += "# HELP ramp_api_watch_streams Open watch streams.\n";
-  out += "# TYPE ramp_api_watch_streams gauge\n";
-  out += "ramp_api_watch_streams " + std::to_string(hub->streams()) + "\n";
-  out +=
-      "# HELP ramp_api_watch_cutoffs_total Watch streams cut off because the client was too "
-      "slow.\n";
-  out += "# TYPE ramp_api_watch_cutoffs_total counter\n";
-  out += "ramp_api_watch_cutoffs_total " + std::to_string(hub->cutoffs()) + "\n";
+  appendMetric(out, "ramp_api_watch_streams", "gauge", "Open watch streams.", hub->streams());
+  appendMetric(out, "ramp_api_watch_cutoffs_total", "counter",
+               "Watch streams cut off because the client was too slow.", hub->cutoffs());
   if (tokens) {
-    out += "# HELP ramp_api_tokens_reloads_total Times the changed tokens file was re-read.\n";
-    out += "# TYPE ramp_api_tokens_reloads_total counter\n";
-    out += "ramp_api_tokens_reloads_total " + std::to_string(tokens->reloads()) + "\n";
-    out +=
-        "# HELP ramp_api_tokens_reload_errors_total Times a changed tokens file could not be used "
-        "(the previous tokens stayed in force).\n";
-    out += "# TYPE ramp_api_tokens_reload_errors_total counter\n";
-    out += "ramp_api_tokens_reload_errors_total " + std::to_string(tokens->reloadErrors()) + "\n";
-    out +=
-        "# HELP ramp_api_tokens_file_valid 1 when the tokens in force are the tokens file's "
-        "current content, 0 when its newest version could not be used.\n";
-    out += "# TYPE ramp_api_tokens_file_valid gauge\n";
-    out += std::string("ramp_api_tokens_file_valid ") + (tokens->lastError().empty() ? "1" : "0") +
-           "\n";
+    appendMetric(out, "ramp_api_tokens_reloads_total", "counter",
+                 "Times the changed tokens file was re-read.", tokens->reloads());
+    appendMetric(out, "ramp_api_tokens_reload_errors_total", "counter",
+                 "Times a changed tokens file could not be used (the previous tokens stayed in "
+                 "force).",
+                 tokens->reloadErrors());
+    appendMetric(out, "ramp_api_tokens_file_valid", "gauge",
+                 "1 when the tokens in force are the tokens file's current content, 0 when its "
+                 "newest version could not be used.",
+                 tokens->lastError().empty() ? 1 : 0);
   }
   appendProcessMetrics(out);
   if (options.appendMetrics) options.appendMetrics(out);

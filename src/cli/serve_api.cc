@@ -22,10 +22,11 @@ class RunningApi final : public ServeApi {
 
 void configureApiFlags(CLI::App& cmd, ServeOptions& options) {
   cmd.add_option("--listen", options.listen,
-                 "Serve the HTTP API on ADDR (host:port; port 0 picks a free one)");
+                 "Serve the HTTP API and the dashboard (/) on ADDR (host:port; port 0 picks a free "
+                 "one)");
   cmd.add_option("--tokens", options.tokensFile,
-                 "Bearer tokens file (TOKEN,NAME,ROLE per line); without it the API is "
-                 "unauthenticated and loopback only");
+                 "Bearer tokens file (TOKEN,NAME,ROLE per line), re-read when it changes; without "
+                 "it the API is unauthenticated and loopback only");
   cmd.add_option("--tls-cert", options.tlsCert, "TLS certificate (PEM)");
   cmd.add_option("--tls-key", options.tlsKey, "TLS private key (PEM)");
   cmd.add_option("--max-body", options.apiMaxBodyBytes,

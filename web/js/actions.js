@@ -97,7 +97,7 @@ export class ActionBar {
     const verb = a.label.replace('…', '');
     dialog.open(button, {
       title: `${verb} ${name}?`,
-      body: `${a.what} (rollout ${name} in namespace ${namespace})`,
+      body: `Rollout ${name} in namespace ${namespace}. ${a.what}`,
       fields,
       confirmLabel: verb,
       danger: !!a.danger,

@@ -72,9 +72,14 @@ export class Api {
     return this.get(`/api/v1/namespaces/${enc(ns)}/rollouts/${enc(name)}/revisions`);
   }
 
-  // The newest `tail` events of a namespace, oldest first.
-  events(ns, tail = 300) {
-    return this.get(`/api/v1/events?namespace=${enc(ns)}&tail=${tail}`);
+  // The newest `tail` events matching {kind, namespace, name} ('' = any), oldest first.
+  events({ kind = '', namespace = '', name = '' }, tail = 200) {
+    const q = new URLSearchParams();
+    if (kind) q.set('kind', kind);
+    if (namespace) q.set('namespace', namespace);
+    if (name) q.set('name', name);
+    q.set('tail', String(tail));
+    return this.get(`/api/v1/events?${q}`);
   }
 
   action(ns, name, action, body) {

@@ -41,6 +41,20 @@ export function setWatchStatus(el, state, detail) {
   el.textContent = watchStateText(state, detail);
 }
 
+// Returns a function that runs `fn` once, `ms` after the first of any number of calls: live
+// updates that arrive together are drawn together.
+export function batched(fn, ms = 30) {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    setTimeout(() => {
+      pending = false;
+      fn();
+    }, ms);
+  };
+}
+
 // A countdown to deadlineMs, kept current by the ticker.
 export function countdown(deadlineMs, nowMs) {
   const el = h('span', { class: 'countdown', dataset: { deadline: String(deadlineMs) } });

@@ -9,7 +9,7 @@ import {
   ROLLOUT_PHASES, actualWeight, images, lastChange, rolloutPhase, setWeight, stepText, strategyName,
 } from '../model.js';
 import { Watch } from '../watch.js';
-import { ageElement, announce, phaseBadge, setWatchStatus, watchStatus } from '../ui.js';
+import { ageElement, announce, batched, phaseBadge, setWatchStatus, watchStatus } from '../ui.js';
 
 export function rolloutHref(ns, name) {
   return `#/rollouts/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
@@ -32,7 +32,7 @@ export class ListView {
     this.filters = { namespace: params.get('namespace') || '', phase: params.get('phase') || '' };
     this.cache = new Cache();
     this.phases = new Map(); // key -> last phase, for announcements
-    this.pending = false;
+    this.schedule = batched(() => this.draw());
   }
 
   title() {
@@ -96,13 +96,7 @@ export class ListView {
       if (before && before !== phase) announce(`${change.name} in ${change.namespace}: ${phase}`);
     }
     if (change.type === 'PUT') this.phases.set(change.key, rolloutPhase(change.object));
-    if (!this.pending) {
-      this.pending = true;
-      setTimeout(() => {
-        this.pending = false;
-        this.draw();
-      }, 30);
-    }
+    this.schedule();
   }
 
   updateNamespaces() {

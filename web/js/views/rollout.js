@@ -15,7 +15,7 @@ import {
   stepStates, stepText, strategyName,
 } from '../model.js';
 import { Watch } from '../watch.js';
-import { ageElement, announce, countdown, phaseBadge, setWatchStatus, watchStatus } from '../ui.js';
+import { ageElement, announce, batched, countdown, phaseBadge, setWatchStatus, watchStatus } from '../ui.js';
 
 function resolveEvidence(evidence, args) {
   if (!args || !evidence || typeof evidence !== 'object') return evidence;
@@ -45,7 +45,7 @@ export class RolloutView {
     this.revisionList = null;
     this.revisionError = '';
     this.revisionsAt = 0;
-    this.pending = false;
+    this.schedule = batched(() => this.draw());
     this.lastAnnounced = '';
   }
 
@@ -80,21 +80,23 @@ export class RolloutView {
         h('a', { href: '#/' }, 'Rollouts'), ' / ', h('span', null, this.namespace), ' / ',
         h('span', { 'aria-current': 'page' }, this.name)),
       this.heading, this.headerInfo, this.status, this.missing,
-      this.actionBar.el,
-      h('div', { class: 'rollout-grid' },
+      this.body = h('div', null, this.actionBar.el, h('div', { class: 'rollout-grid' },
         h('div', { class: 'col' },
           section('steps', 'Steps', this.steps),
           section('summary', 'Summary', this.summary),
           section('revisions', 'Revisions', this.revisions)),
         h('div', { class: 'col' },
           section('analysis', 'Analysis runs', this.analysis),
-          section('events', 'Events', this.events))));
+          section('events', 'Events', this.events)))));
     this.cache.subscribe((change) => this.onChange(change));
     this.watch = new Watch({
       url: watchUrl({ namespace: this.namespace, events: true }),
       token: this.app.token,
       onFrame: (type, data) => this.onFrame(type, data),
-      onReset: () => this.cache.begin(),
+      onReset: () => {
+        this.cache.begin();
+        this.eventsLoaded = false;
+      },
       onState: (state, detail) => setWatchStatus(this.status, state, detail),
       onFatal: (err) => this.app.onFatal(err),
     }).start();
@@ -112,11 +114,7 @@ export class RolloutView {
 
   onFrame(type, data) {
     // Only what this page shows: the rollout, its AnalysisRuns, and their events.
-    if (type === 'PUT' || type === 'DELETE') {
-      if (data.kind !== 'Rollout' && data.kind !== 'AnalysisRun') return;
-      if (data.kind === 'Rollout' && data.name !== this.name) return;
-    }
-    if (type === 'EVENT' && !this.eventRelevant(data)) return;
+    if ((type === 'PUT' || type === 'DELETE' || type === 'EVENT') && !this.relevant(data)) return;
     this.cache.apply(type, data);
     if (type === 'SYNC' && !this.eventsLoaded) {
       this.eventsLoaded = true;
@@ -124,17 +122,26 @@ export class RolloutView {
     }
   }
 
-  eventRelevant(e) {
-    if (e.namespace !== this.namespace) return false;
-    if (e.kind === 'Rollout') return e.name === this.name;
-    if (e.kind === 'AnalysisRun') return e.name.startsWith(this.name + '-');
+  // Whether an object or event (kind, namespace, name) is this rollout or one of its runs.
+  relevant(o) {
+    if (o.namespace !== this.namespace) return false;
+    if (o.kind === 'Rollout') return o.name === this.name;
+    if (o.kind === 'AnalysisRun') return o.name.startsWith(this.name + '-');
     return false;
   }
 
+  // The events from before the page opened (the watch brings those after): the rollout's own,
+  // and those of the namespace's AnalysisRuns that are its runs. Merged by id with what the
+  // watch delivers, so nothing shows twice. Read again after a re-list.
   async loadEvents() {
+    const ns = this.namespace;
     try {
-      const list = await this.app.api.events(this.namespace, 500);
-      this.cache.addEvents((list.items || []).filter((e) => this.eventRelevant(e)));
+      const [own, runs] = await Promise.all([
+        this.app.api.events({ kind: 'Rollout', namespace: ns, name: this.name }, 300),
+        this.app.api.events({ kind: 'AnalysisRun', namespace: ns }, 500),
+      ]);
+      this.cache.addEvents([...(own.items || []), ...(runs.items || [])].filter((e) => this.relevant(e)));
+      this.eventsError = '';
     } catch (err) {
       this.eventsError = err.message;
       this.schedule();
@@ -178,15 +185,6 @@ export class RolloutView {
     this.schedule();
   }
 
-  schedule() {
-    if (this.pending) return;
-    this.pending = true;
-    setTimeout(() => {
-      this.pending = false;
-      this.draw();
-    }, 30);
-  }
-
   runs() {
     const r = this.rollout();
     if (!r) return [];
@@ -197,6 +195,7 @@ export class RolloutView {
   draw() {
     const r = this.rollout();
     const now = Date.now();
+    this.body.hidden = !r;
     if (!r) {
       this.missing.hidden = !this.cache.synced;
       this.missing.textContent = `No rollout ${this.name} in namespace ${this.namespace}.`;
@@ -308,7 +307,7 @@ export class RolloutView {
     h('summary', null,
       h('span', { class: 'run-name' }, run.metadata.name), ' ',
       phaseBadge(st.phase, { analysis: true }), ' ',
-      h('span', { class: 'muted' }, `✔ ${sum.successful || 0} ✖ ${(sum.failed || 0) + (sum.error || 0)}${sum.inconclusive ? ` ⚠ ${sum.inconclusive}` : ''}`)),
+      h('span', { class: 'muted' }, `metrics ✔ ${sum.successful || 0} ✖ ${(sum.failed || 0) + (sum.error || 0)}${sum.inconclusive ? ` ⚠ ${sum.inconclusive}` : ''}`)),
     st.message ? h('p', { class: 'run-message' }, st.message) : null,
     metrics.map((m) => this.metricContent(run, m, results.get(m.name))));
   }
