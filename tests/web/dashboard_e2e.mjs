@@ -9,7 +9,8 @@
 // analysis and is aborted. The test, through the browser only (the API is read from node just to
 // cross-check what the page says):
 //   1. signs in with the keyboard as a viewer; the list shows the demo canary advance live (its
-//      step and weight change without a reload); filters; keyboard navigation; 400-px layout;
+//      step and weight change on a page left open, without a reload); filters; keyboard
+//      navigation; 400-px layout;
 //   2. the viewer's rollout page has every action disabled, saying why;
 //   3. an operator's page reaches the pause; the operator's token is downgraded to viewer in the
 //      tokens file while the page is open; Promote (through the confirm dialog, by keyboard) is
@@ -214,26 +215,53 @@ async function noHorizontalScroll(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
 }
 
-// 1. The list, as a viewer: live, filters, keyboard, 400 px.
+// The list page, kept open by a viewer for the whole test: every state of the demo row the page
+// draws is recorded in the page (a MutationObserver), so the test can tell later that the
+// canary's step and weight changed on the open page, whenever they did.
+async function watchList(browser, info) {
+  const page = await newPage(browser, 'viewer-list');
+  await signIn(page, info, 'viewer');
+  await page.locator('table.rollouts').waitFor();
+  await page.evaluate((key) => {
+    window.__states = [];
+    window.__notReloaded = true;
+    const record = () => {
+      const tr = document.querySelector(`tr[data-rollout="${key}"]`);
+      if (!tr) return;
+      const text = (sel) => tr.querySelector(sel).textContent.trim();
+      const state = [text('.step'), text('.set-weight'), text('.actual-weight'), tr.dataset.phase,
+        text('td[data-label="Images"]')].join(' | ');
+      if (window.__states.at(-1) !== state) window.__states.push(state);
+    };
+    record();
+    new MutationObserver(record).observe(document.querySelector('table.rollouts tbody'),
+      { childList: true, subtree: true, characterData: true });
+  }, `${ROLLOUT.namespace}/${ROLLOUT.name}`);
+  return page;
+}
+
+// The canary seen advancing on the open list page: two or more states of v2 with different
+// steps or weights, and no reload.
+async function listSawCanaryAdvance(page) {
+  const v2 = await until('the open list page to show the v2 canary in two different steps', async () => {
+    const states = (await page.evaluate(() => window.__states)).filter((x) => x.includes(':v2 ('));
+    const steps = new Set(states.map((x) => x.split(' | ').slice(0, 2).join(' | ')));
+    return steps.size >= 2 ? states : null;
+  }, { timeoutMs: 60000 });
+  check(await page.evaluate(() => window.__notReloaded === true), 'list: the page was not reloaded');
+  check(true, `list: the canary advanced live on the open page: ${v2.map((x) => x.split(' | ').slice(0, 3).join(' ')).join(' → ')}`);
+  check(v2.some((x) => /\| \d+% \|/.test(x) && !x.includes(' | 0% |')), 'list: a non-zero actual weight was shown');
+  await shot(page, 'list-live');
+}
+
+// 1. The list, as a viewer: filters, keyboard, 400 px.
 async function listAsViewer(browser, info) {
   const page = await newPage(browser, 'viewer');
   await signIn(page, info, 'viewer');
   await page.locator('table.rollouts').waitFor();
-  // The v2 canary: wait for it on the page, note its step and weight, and see them change
-  // without any reload (the watch stream).
-  const first = await until('the demo rollout to run v2 on the list page', async () => {
-    const s = await rowState(page);
-    return s && s.images.includes(':v2') && s.phase === 'Progressing' ? s : null;
-  }, { timeoutMs: 120000 });
-  log(`list: v2 at step ${first.step}, set weight ${first.weight}, actual ${first.actual}`);
-  await page.evaluate(() => { window.__notReloaded = true; });
-  const later = await until('the canary to advance on the open list page', async () => {
-    const s = await rowState(page);
-    return s && (s.step !== first.step || s.weight !== first.weight) ? s : null;
-  }, { timeoutMs: 90000 });
-  check(await page.evaluate(() => window.__notReloaded === true), 'list: the page was not reloaded');
-  check(true, `list: the canary advanced live: step ${first.step} → ${later.step}, weight ${first.weight} → ${later.weight}`);
-  check(/^\d+%/.test(later.actual), `list: actual weight shown (${later.actual})`);
+  await until('the demo rollout on the list page', async () => (await rowState(page)) !== null, { timeoutMs: 120000 });
+  const first = await rowState(page);
+  log(`list: demo at step ${first.step}, set weight ${first.weight}, actual ${first.actual}, ${first.phase}, ${first.images}`);
   check((await row(page).locator('.badge .icon').count()) === 1, 'list: the phase has an icon');
 
   // Filters: a phase the demo is not in hides it; all phases shows it; namespaces include
@@ -422,6 +450,10 @@ async function abortWithEvidence(page, info) {
   check((await m.locator('svg.chart line.threshold').count()) >= 1, 'v3: the chart draws the threshold');
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'rollout-aborted');
+  // The README's picture (docs/img/dashboard-rollout.png is a copy of one of these).
+  const readme = path.join(ARTIFACTS, 'dashboard-rollout.png');
+  await page.screenshot({ path: readme, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1000 } });
+  log(`screenshot ${readme}`);
   await shot(page, 'rollout-aborted-full', true);
 }
 
@@ -441,10 +473,12 @@ async function main() {
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+    const list = await watchList(browser, info);
     const viewer = await listAsViewer(browser, info);
     await viewerActions(viewer);
     await shot(viewer, 'rollout-viewer');
     const operator = await operatorPromotes(browser, info);
+    await listSawCanaryAdvance(list);
     await abortWithEvidence(operator, info);
     await browser.close();
     browser = null;
