@@ -427,6 +427,12 @@ async function abortWithEvidence(page, info) {
   check(true, 'v3: the page shows the rollout Degraded (aborted)');
   const aborted = page.locator('ol.timeline li[data-reason="RolloutAborted"]').first();
   await aborted.waitFor();
+  // Pictures first: ramp-demo stops its stack a few seconds after v3's abort.
+  await shot(page, 'rollout-aborted');
+  // The README's picture (docs/img/dashboard-rollout.png is a copy of one of these).
+  const readme = path.join(ARTIFACTS, 'dashboard-rollout.png');
+  await page.screenshot({ path: readme, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1000 } });
+  log(`screenshot ${readme}`);
   const summary = (await aborted.locator('.evidence-summary').textContent()).trim();
   check(/measured/.test(summary) && /(needs|fails when)/.test(summary), `v3: the abort event shows its evidence ("${summary}")`);
 
@@ -448,12 +454,6 @@ async function abortWithEvidence(page, info) {
   check((await m.locator('svg.chart').count()) === 1, 'v3: the metric has its chart');
   check((await m.locator('svg.chart circle.phase-Failed').count()) >= 1, 'v3: the chart marks the failed measurement');
   check((await m.locator('svg.chart line.threshold').count()) >= 1, 'v3: the chart draws the threshold');
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await shot(page, 'rollout-aborted');
-  // The README's picture (docs/img/dashboard-rollout.png is a copy of one of these).
-  const readme = path.join(ARTIFACTS, 'dashboard-rollout.png');
-  await page.screenshot({ path: readme, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1000 } });
-  log(`screenshot ${readme}`);
   await shot(page, 'rollout-aborted-full', true);
 }
 
