@@ -13,9 +13,9 @@ PACKAGES="
   haproxy socat nginx prometheus wrk curl ca-certificates python3
   chromium fonts-dejavu-core
 "
-# chromium + fonts-dejavu-core: the dashboard's browser test (tests/web), headless.
-# The dashboard's browser test runs playwright-core under Node.js. Machines that already have a
-# `node` (v18+) keep theirs; otherwise Debian's.
+# chromium and fonts-dejavu-core: the dashboard's browser test (tests/web), headless. It runs
+# playwright-core under Node.js: machines that already have a `node` (v18+) keep theirs, others
+# get Debian's.
 if ! command -v node >/dev/null 2>&1; then
   PACKAGES="$PACKAGES nodejs npm"
 fi
