@@ -11,10 +11,10 @@ PACKAGES="
   libboost-math-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   haproxy socat nginx prometheus wrk curl ca-certificates python3
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core iproute2
 "
-# chromium and fonts-dejavu-core: the dashboard's browser test (tests/web), headless. It runs
-# playwright-core under Node.js: machines that already have a `node` (v18+) keep theirs, others
+# chromium and fonts-dejavu-core: the dashboard's browser test (tests/web), headless (iproute2's
+# `ss -K` cuts its watch streams to test the resume). It runs playwright-core under Node.js: machines that already have a `node` (v18+) keep theirs, others
 # get Debian's.
 if ! command -v node >/dev/null 2>&1; then
   PACKAGES="$PACKAGES nodejs npm"

@@ -21,7 +21,7 @@
 //   5. ramp-demo exits 0 (v1 Deployed, v2 Promoted, v3 Aborted).
 // Screenshots go to the artifacts directory. Every wait is on a condition, with a timeout.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -319,6 +319,46 @@ async function viewerActions(page) {
   check((await buttons.first().getAttribute('aria-describedby')) === 'actions-reason', 'viewer: the buttons point to the reason');
 }
 
+// Cuts every TCP connection to the API (`ss -K`, root only): the open pages' watch streams drop
+// as they would when a proxy or the network fails. Returns false when this machine does not let
+// us (not root, or a kernel without socket destroy), and says so.
+function dropConnections(info) {
+  const port = new URL(info.url).port;
+  try {
+    execFileSync('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${port}`], { stdio: 'pipe' });
+  } catch (err) {
+    // ss exits non-zero when some socket could not be destroyed; the check below tells.
+    if (err.code === 'ENOENT' || err.code === 'EACCES') return false;
+  }
+  return true;
+}
+
+// A dropped watch stream: the page reconnects with Last-Event-ID (the server replays what it
+// missed), says so while it does, and is live again; no event is shown twice.
+async function resumesAfterDrop(page, info) {
+  const resumed = [];
+  const onRequest = (req) => {
+    if (req.url().includes('/api/v1/watch')) resumed.push(req.headers()['last-event-id'] || '');
+  };
+  page.on('request', onRequest);
+  await page.locator('.watch-state[data-state="live"]').waitFor();
+  if (!dropConnections(info)) {
+    log('skipped: cannot cut TCP connections here (ss -K needs root); the resume is unit-tested');
+    page.off('request', onRequest);
+    return;
+  }
+  await until('the page to reconnect its watch with Last-Event-ID', async () => resumed.some((id) => /^\d+\.\d+$/.test(id)),
+    { timeoutMs: 20000 });
+  await page.locator('.watch-state[data-state="live"]').waitFor({ timeout: 20000 });
+  page.off('request', onRequest);
+  check(true, `watch: after the connection was cut the page resumed with Last-Event-ID ${resumed.find((id) => id)} and is live again`);
+}
+
+async function noDuplicateEvents(page) {
+  const ids = await page.locator('ol.timeline li[data-event-id]').evaluateAll((els) => els.map((e) => e.dataset.eventId));
+  check(ids.length > 0 && new Set(ids).size === ids.length, `timeline: ${ids.length} events, none twice`);
+}
+
 async function currentStep(page) {
   const li = page.locator('ol.steps li[aria-current="step"]');
   if (!(await li.count())) return null;
@@ -331,6 +371,7 @@ async function operatorPromotes(browser, info) {
   await signIn(page, info, 'operator');
   await page.evaluate((r) => { location.hash = `#/rollouts/${r.namespace}/${r.name}`; }, ROLLOUT);
   await page.locator('section.actions').waitFor();
+  await resumesAfterDrop(page, info);
   const pause = await until('the v2 pause step on the rollout page', async () => {
     const s = await currentStep(page);
     const phase = await page.locator('#rollout-phase .badge').getAttribute('data-phase').catch(() => null);
@@ -402,6 +443,7 @@ async function operatorPromotes(browser, info) {
   check(true, `promoted: the page shows step ${moved.index + 1} (${moved.text})`);
   const events = await page.locator('ol.timeline li[data-reason="RolloutPromoted"]').count();
   check(events >= 1, 'the timeline shows the RolloutPromoted event');
+  await noDuplicateEvents(page);
 
   // 400 px: the rollout page too.
   const narrow = await newPage(browser, 'narrow', { width: 400, height: 800 });
