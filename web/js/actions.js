@@ -66,17 +66,20 @@ export class ActionBar {
   fieldsFor(a) {
     if (a.id === 'undo') {
       const revs = this.ctx.revisions() || [];
+      if (!revs.length) {
+        return { fields: [h('p', { class: 'muted' }, 'No revision history from the platform: the server picks the previous revision.')],
+          body: () => undefined };
+      }
       const select = h('select', { id: 'undo-revision', required: true },
         revs.map((r) => h('option', { value: String(r.revision) },
           `revision ${r.revision} — ${(r.images || []).join(', ') || r.podTemplateHash}`)));
       if (revs.length > 1) select.value = String(revs[1].revision);
-      const note = revs.length ? null : h('p', { class: 'muted' }, 'No revision history from the platform: the server picks the previous revision.');
-      return { fields: [h('label', { for: 'undo-revision' }, 'Revision to roll back to'), select, note],
-        body: () => (select.value ? { toRevision: Number(select.value) } : undefined) };
+      return { fields: [h('label', { for: 'undo-revision' }, 'Revision to roll back to'), select],
+        body: () => ({ toRevision: Number(select.value) }) };
     }
     if (a.id === 'set-image') {
       const r = this.ctx.rollout();
-      const containers = ((r && r.spec.template && r.spec.template.spec.containers) || []).map((c) => c);
+      const containers = (r && r.spec.template && r.spec.template.spec.containers) || [];
       const container = h('select', { id: 'set-image-container' },
         containers.map((c) => h('option', { value: c.name }, `${c.name} (now ${c.image})`)),
         h('option', { value: '*' }, 'every container (*)'));

@@ -26,7 +26,7 @@ export class ConfirmDialog {
   // Opens the dialog. options: title, body (text), fields (elements to fill in, e.g. a select),
   // confirmLabel, danger (bool), fallbackFocus (where focus goes when the opener is gone or
   // disabled on close), run: async () => result (throws ApiError on refusal),
-  // onDone(result). Focus goes to the first field, else to Cancel.
+  // onDone(result), onError(err). Focus goes to the first field, else to Cancel.
   open(opener, options) {
     this.opener = opener;
     this.options = options;
