@@ -12,7 +12,9 @@
 //      step and weight change on a page left open, without a reload); filters; keyboard
 //      navigation; 400-px layout;
 //   2. the viewer's rollout page has every action disabled, saying why;
-//   3. an operator's page reaches the pause; the operator's token is downgraded to viewer in the
+//   3. the API's TCP connections are cut (ss -K, as root): the pages resume their watch with
+//      Last-Event-ID and stay live, no event shown twice;
+//      an operator's page reaches the pause; the operator's token is downgraded to viewer in the
 //      tokens file while the page is open; Promote (through the confirm dialog, by keyboard) is
 //      refused with the API's 403 message and the rollout stays paused; the role is restored,
 //      Promote is confirmed and the rollout moves on;
