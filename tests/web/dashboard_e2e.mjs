@@ -18,8 +18,10 @@
 //      tokens file while the page is open; Promote (through the confirm dialog, by keyboard) is
 //      refused with the API's 403 message and the rollout stays paused; the role is restored,
 //      Promote is confirmed and the rollout moves on;
-//   4. v3's abort appears with its evidence: the failed measurement's value (the same as the
-//      API's), the condition, a chart with the failed point;
+//   4. v3's abort appears with its evidence: the failed measurement's value, the condition, a
+//      chart with the failed point — the same as the daemon stored (its SQLite store is read,
+//      read-only, after the demo has exited: the demo stops its stack within a second of the
+//      abort, too soon to ask the API);
 //   5. ramp-demo exits 0 (v1 Deployed, v2 Promoted, v3 Aborted).
 // Screenshots go to the artifacts directory. Every wait is on a condition, with a timeout.
 
@@ -38,6 +40,7 @@ const started = Date.now();
 
 let passed = 0;
 let failed = 0;
+const failures = [];
 
 function parseArgs(argv) {
   const out = {};
@@ -58,6 +61,7 @@ function check(cond, what, detail = '') {
     log(`ok: ${what}`);
   } else {
     failed++;
+    failures.push(what);
     log(`FAILED: ${what}${detail ? ` (${detail})` : ''}`);
   }
   return cond;
@@ -202,15 +206,13 @@ function row(page) {
 }
 
 async function rowState(page) {
-  const r = row(page);
-  if (!(await r.count())) return null;
-  return {
-    step: (await r.locator('.step').textContent()).trim(),
-    weight: (await r.locator('.set-weight').textContent()).trim(),
-    actual: (await r.locator('.actual-weight').textContent()).trim(),
-    phase: await r.getAttribute('data-phase'),
-    images: (await r.locator('td[data-label="Images"]').textContent()).trim(),
-  };
+  return page.evaluate((key) => {
+    const tr = document.querySelector(`tr[data-rollout="${key}"]`);
+    if (!tr) return null;
+    const text = (sel) => tr.querySelector(sel).textContent.trim();
+    return { step: text('.step'), weight: text('.set-weight'), actual: text('.actual-weight'), phase: tr.dataset.phase,
+      images: text('td[data-label="Images"]') };
+  }, `${ROLLOUT.namespace}/${ROLLOUT.name}`);
 }
 
 async function noHorizontalScroll(page) {
@@ -363,10 +365,15 @@ async function noDuplicateEvents(page) {
   check(ids.length > 0 && new Set(ids).size === ids.length, `timeline: ${ids.length} events, none twice`);
 }
 
+// The highlighted step and the phase, read in one go (the page may redraw between two reads).
 async function currentStep(page) {
-  const li = page.locator('ol.steps li[aria-current="step"]');
-  if (!(await li.count())) return null;
-  return { index: Number(await li.getAttribute('data-step-index')), text: (await li.locator('.step-text').textContent()).trim() };
+  return page.evaluate(() => {
+    const li = document.querySelector('ol.steps li[aria-current="step"]');
+    const badge = document.querySelector('#rollout-phase .badge');
+    if (!li) return null;
+    return { index: Number(li.dataset.stepIndex), text: li.querySelector('.step-text').textContent.trim(),
+      phase: badge ? badge.dataset.phase : '' };
+  });
 }
 
 // 3. The operator: refused after a downgrade, then promotes.
@@ -378,8 +385,7 @@ async function operatorPromotes(browser, info) {
   await resumesAfterDrop(page, info);
   const pause = await until('the v2 pause step on the rollout page', async () => {
     const s = await currentStep(page);
-    const phase = await page.locator('#rollout-phase .badge').getAttribute('data-phase').catch(() => null);
-    return s && s.text === 'Pause until promoted' && phase === 'Paused' ? s : null;
+    return s && s.text === 'Pause until promoted' && s.phase === 'Paused' ? s : null;
   }, { timeoutMs: 150000 });
   check(true, `operator: the page shows the pause at step ${pause.index + 1}, highlighted as the current step`);
   check(await page.locator('#summary-step').isVisible(), 'operator: summary shows the step');
@@ -463,8 +469,10 @@ async function operatorPromotes(browser, info) {
   return page;
 }
 
-// 4. v3: aborted after the failed analysis, with the evidence.
-async function abortWithEvidence(page, info) {
+// 4. v3: aborted after the failed analysis, with the evidence. What the page shows is read now;
+// it is compared with what the daemon stored (storeWitness) once ramp-demo has exited, because
+// the demo stops its stack within a second of v3's abort.
+async function abortWithEvidence(page) {
   await until('v3 to be aborted (Degraded) on the rollout page', async () => {
     const phase = await page.locator('#rollout-phase .badge').getAttribute('data-phase').catch(() => null);
     const images = await page.locator('#summary ul.images').textContent().catch(() => '');
@@ -473,34 +481,73 @@ async function abortWithEvidence(page, info) {
   check(true, 'v3: the page shows the rollout Degraded (aborted)');
   const aborted = page.locator('ol.timeline li[data-reason="RolloutAborted"]').first();
   await aborted.waitFor();
-  // Pictures first: ramp-demo stops its stack a few seconds after v3's abort.
   await shot(page, 'rollout-aborted');
   // The README's picture (docs/img/dashboard-rollout.png is a copy of one of these).
   const readme = path.join(ARTIFACTS, 'dashboard-rollout.png');
   await page.screenshot({ path: readme, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1000 } });
   log(`screenshot ${readme}`);
-  const summary = (await aborted.locator('.evidence-summary').textContent()).trim();
-  check(/measured/.test(summary) && /(needs|fails when)/.test(summary), `v3: the abort event shows its evidence ("${summary}")`);
-
-  // The failed measurement the page shows is the API's.
-  const runs = (await apiGet(info, info.tokens.viewer, `/api/v1/namespaces/${ROLLOUT.namespace}/analysisruns`)).body.items;
-  const failedRun = runs.filter((r) => r.metadata.name.startsWith(`${ROLLOUT.name}-`) && r.status && r.status.phase === 'Failed')
-    .sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp))[0];
-  if (!check(!!failedRun, 'v3: the API has a Failed AnalysisRun')) return;
-  const metric = failedRun.status.metricResults.find((m) => m.phase === 'Failed');
-  const bad = metric.measurements.filter((m) => m.phase === 'Failed').at(-1);
-  log(`API: run ${failedRun.metadata.name}, metric ${metric.name} failed with ${bad.value}`);
-  check(summary.includes(bad.value), `v3: the evidence names the failed value ${bad.value}`);
-  const run = page.locator(`details.run[data-run="${failedRun.metadata.name}"]`);
-  await run.waitFor();
-  check((await run.getAttribute('data-phase')) === 'Failed', 'v3: the AnalysisRun is shown Failed');
-  const m = run.locator(`.metric[data-metric="${metric.name}"]`);
-  const shown = (await m.locator('.failed-value').textContent()).trim();
-  check(shown.startsWith(bad.value), `v3: the metric shows the failed measurement ${bad.value} ("${shown}")`);
-  check((await m.locator('svg.chart').count()) === 1, 'v3: the metric has its chart');
-  check((await m.locator('svg.chart circle.phase-Failed').count()) >= 1, 'v3: the chart marks the failed measurement');
-  check((await m.locator('svg.chart line.threshold').count()) >= 1, 'v3: the chart draws the threshold');
+  const shown = await page.evaluate(() => {
+    const runs = [...document.querySelectorAll('details.run')].map((run) => ({
+      name: run.dataset.run,
+      phase: run.dataset.phase,
+      metrics: [...run.querySelectorAll('.metric')].map((m) => ({
+        name: m.dataset.metric,
+        failedValue: (m.querySelector('.failed-value') || { textContent: '' }).textContent.trim(),
+        charts: m.querySelectorAll('svg.chart').length,
+        failedPoints: m.querySelectorAll('svg.chart circle.phase-Failed, svg.chart circle.phase-Error').length,
+        thresholds: m.querySelectorAll('svg.chart line.threshold').length,
+      })),
+    }));
+    const ev = document.querySelector('ol.timeline li[data-reason="RolloutAborted"] .evidence-summary');
+    return { runs, summary: ev ? ev.textContent.trim() : '' };
+  });
+  check(/measured/.test(shown.summary) && /(needs|fails when)/.test(shown.summary),
+    `v3: the abort event shows its evidence, value and condition ("${shown.summary}")`);
   await shot(page, 'rollout-aborted-full', true);
+  return shown;
+}
+
+// The daemon's own record of the abort, read from its SQLite store (read-only) after ramp-demo
+// has exited: the RolloutAborted event's evidence and the AnalysisRun it names. An independent
+// witness for what the page showed.
+function storeWitness(dataDir) {
+  const script = `
+import json, sqlite3, sys
+db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+ev = db.execute("select evidence from events where kind='Rollout' and namespace=? and name=? and reason='RolloutAborted' order by id desc limit 1", (sys.argv[2], sys.argv[3])).fetchone()
+out = {'evidence': json.loads(ev[0]) if ev else None, 'run': None}
+if ev:
+    name = out['evidence'].get('analysisRun', '')
+    run = db.execute("select json from objects where kind='AnalysisRun' and namespace=? and name=?", (sys.argv[2], name)).fetchone()
+    out['run'] = json.loads(run[0]) if run else None
+print(json.dumps(out))
+`;
+  const text = execFileSync('python3', ['-c', script, path.join(dataDir, 'ramp', 'ramp.db'), ROLLOUT.namespace, ROLLOUT.name]);
+  return JSON.parse(text);
+}
+
+function compareWithStore(shown, witness) {
+  const ev = witness.evidence;
+  if (!check(!!ev && ev.measuredValue !== undefined, 'v3: the daemon recorded the abort with the measured value as evidence',
+    JSON.stringify(witness))) return;
+  log(`store: RolloutAborted evidence: run ${ev.analysisRun}, metric ${ev.metric} (${ev.metricPhase}), measured ${ev.measuredValue}`);
+  check(shown.summary.includes(`${ev.metric} measured ${ev.measuredValue}`),
+    `v3: the page's evidence is the daemon's: ${ev.metric} measured ${ev.measuredValue}`);
+  const run = witness.run;
+  if (!check(!!run, `v3: the store has the AnalysisRun ${ev.analysisRun}`)) return;
+  const result = run.status.metricResults.find((m) => m.name === ev.metric);
+  const bad = result.measurements.filter((m) => m.phase === 'Failed' || m.phase === 'Error').at(-1);
+  check(!!bad && bad.value === ev.measuredValue, `v3: the evidence is the run's failed measurement (${bad && bad.value})`);
+  const pageRun = shown.runs.find((r) => r.name === ev.analysisRun);
+  if (!check(!!pageRun, `v3: the page shows the AnalysisRun ${ev.analysisRun}`)) return;
+  check(pageRun.phase === run.status.phase && /Failed|Error/.test(run.status.phase),
+    `v3: the AnalysisRun is shown ${run.status.phase} (${pageRun.phase})`);
+  const m = pageRun.metrics.find((x) => x.name === ev.metric);
+  check(!!m && m.failedValue.startsWith(ev.measuredValue),
+    `v3: the metric shows the failed measurement ${ev.measuredValue} ("${m && m.failedValue}")`);
+  check(!!m && m.charts === 1, 'v3: the metric has its chart');
+  check(!!m && m.failedPoints >= 1, 'v3: the chart marks the failed measurement');
+  check(!!m && m.thresholds >= 1, 'v3: the chart draws the threshold');
 }
 
 async function main() {
@@ -525,14 +572,16 @@ async function main() {
     await shot(viewer, 'rollout-viewer');
     const operator = await operatorPromotes(browser, info);
     await listSawCanaryAdvance(list);
-    await abortWithEvidence(operator, info);
+    const shown = await abortWithEvidence(operator);
     await browser.close();
     browser = null;
     const exit = await Promise.race([demo.exited,
       new Promise((r) => setTimeout(() => r(null), 90000))]);
     check(exit && exit.code === 0, `ramp-demo exited 0 (v1 Deployed, v2 Promoted, v3 Aborted): ${JSON.stringify(exit)}`);
+    compareWithStore(shown, storeWitness(demo.data));
   } catch (err) {
     failed++;
+    failures.push(err.message.split('\n')[0]);
     log(`FAILED: ${err.stack || err.message}`);
     if (browser) {
       for (const ctx of browser.contexts()) {
@@ -551,6 +600,7 @@ async function main() {
     else log(`kept the demo's data directory ${demo.data}; ramp-demo's output is in ${demo.logPath}`);
   }
   check(pageErrors.length === 0, 'no script errors in the pages', pageErrors.join('; '));
+  for (const f of failures) log(`failed: ${f}`);
   log(`${passed} passed, ${failed} failed`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
