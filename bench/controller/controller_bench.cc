@@ -12,9 +12,15 @@
 //                rollouts existed, divided by N);
 //   idle CPU     CPU the running controller (4 worker threads, real clock) uses over 5 s once
 //                everything is settled.
+// Each size runs twice: with the simulated world durable (platform.sim and traffic.sim write
+// every change through to their own SQLite files in the data dir, as under `ramp serve`, where
+// the crash test needs them to survive a kill) and with it in memory (their state in maps: what
+// is left is the controller's own cost — the SQLite store, the core and the shell — with the
+// platform and the routers free, as HAProxy and the processes are other programs' CPU).
 // Usage: bench_controller [N ...]   (default: 10000 100000)
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,15 +124,17 @@ std::pair<int64_t, double> drain(controller::Controller& c, testing::SimulatedCl
 
 struct Row {
   int n = 0;
+  bool durableWorld = true;
   double deploy = 0, release = 0, idle = 0;
   double bytesPerRollout = 0;
   double idleCpuPercent = 0;
   int64_t errors = 0;
 };
 
-Row runSize(int n) {
+Row runSize(int n, bool durableWorld) {
   Row row;
   row.n = n;
+  row.durableWorld = durableWorld;
   testing::TempDir dir;
   auto db = store::SqliteStateStore::open(dir.file("ramp.db"));
   if (!db) {
@@ -138,7 +146,8 @@ Row runSize(int n) {
   testing::SimulatedClock clock;
   ExtensionContext context;
   context.clock = &clock;
-  context.dataDir = dir.path();
+  // The sim world persists under the data dir; without one it keeps its state in memory.
+  context.dataDir = durableWorld ? dir.path() : std::string();
   auto driver = registry.makePlatform("platform.sim", context);
   controller::ControllerOptions options;
   options.externalPoll = Duration(0);
@@ -168,7 +177,10 @@ Row runSize(int n) {
   {
     ExtensionContext real = context;
     real.clock = &realClock();
-    auto realDriver = registry.makePlatform("platform.sim", real);
+    // A durable world is reopened on the real clock; one in memory exists only in `driver`
+    // (settled: its frozen simulated clock moves nothing).
+    auto realDriver =
+        durableWorld ? registry.makePlatform("platform.sim", real) : std::move(driver);
     controller::ControllerOptions threaded;
     threaded.workers = 4;
     controller::Controller c(**db, registry, **realDriver, real, threaded);
@@ -194,13 +206,28 @@ int main(int argc, char** argv) {
   std::vector<int> sizes;
   for (int i = 1; i < argc; ++i) sizes.push_back(std::atoi(argv[i]));
   if (sizes.empty()) sizes = {10000, 100000};
-  std::printf("%-9s %12s %12s %12s %11s %9s %7s\n", "rollouts", "deploy r/s", "release r/s",
-              "idle r/s", "B/rollout", "idle CPU", "errors");
+  std::printf("%-9s %-10s %12s %12s %12s %11s %9s %7s\n", "rollouts", "sim world", "deploy r/s",
+              "release r/s", "idle r/s", "B/rollout", "idle CPU", "errors");
+  std::fflush(stdout);
   for (int n : sizes) {
-    Row r = runSize(n);
-    std::printf("%-9d %12.0f %12.0f %12.0f %11.0f %8.2f%% %7lld\n", r.n, r.deploy, r.release,
-                r.idle, r.bytesPerRollout, r.idleCpuPercent, static_cast<long long>(r.errors));
-    std::fflush(stdout);
+    for (bool durable : {true, false}) {
+      // Each row in a fresh process, so that its memory is measured from a clean heap.
+      const pid_t pid = fork();
+      if (pid == 0) {
+        Row r = runSize(n, durable);
+        std::printf("%-9d %-10s %12.0f %12.0f %12.0f %11.0f %8.2f%% %7lld\n", r.n,
+                    durable ? "durable" : "in memory", r.deploy, r.release, r.idle,
+                    r.bytesPerRollout, r.idleCpuPercent, static_cast<long long>(r.errors));
+        std::fflush(stdout);
+        std::_Exit(0);
+      }
+      int status = 0;
+      if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+          WEXITSTATUS(status) != 0) {
+        std::fprintf(stderr, "bench_controller: the run for %d rollouts failed\n", n);
+        return 1;
+      }
+    }
   }
   return 0;
 }

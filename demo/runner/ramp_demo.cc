@@ -763,16 +763,16 @@ int run(const Options& o) {
   if (auto s = demo.applyTemplate(); !s) return fail(s.error().message);
 
   const Release bad{"v3", 0.1, "Aborted", "slo", "v2"};
-  results.push_back(demo.release({"v1", 0, "Deployed"}));
+  results.push_back(demo.release({"v1", 0, "Deployed", "slo", ""}));
   if (results.back().outcome == "Deployed" && !gInterrupted) {
     demo.startLoad();
     std::this_thread::sleep_for(1s);
     if (o.killPrometheus) {
       // Without Prometheus every measurement errors: the analysis ends in Error after
       // consecutiveErrorLimit, and a release must never be promoted on missing data.
-      results.push_back(demo.release({"v2", 0, "Aborted"}));
+      results.push_back(demo.release({"v2", 0, "Aborted", "slo", "v1"}));
     } else if (!o.badOnly) {
-      results.push_back(demo.release({"v2", 0, "Promoted"}));
+      results.push_back(demo.release({"v2", 0, "Promoted", "slo", "v1"}));
       if (results.back().outcome == "Promoted" && !gInterrupted) {
         results.push_back(demo.release(bad));
         if (o.judge && results.back().outcome == "Aborted" && !gInterrupted) {
@@ -786,7 +786,7 @@ int run(const Options& o) {
             {"v3-r" + std::to_string(i), 0.1, "Aborted", o.judge ? "judge" : "slo", "v1"}));
         if (results.back().outcome != "Aborted" || gInterrupted) break;
         // Back to v1 (the stable template: no steps) before the next bad release.
-        results.push_back(demo.release({"v1", 0, "Deployed"}));
+        results.push_back(demo.release({"v1", 0, "Deployed", "slo", ""}));
         if (results.back().outcome != "Deployed") break;
       }
     }

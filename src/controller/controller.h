@@ -41,6 +41,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "controller/rollout_cache.h"
 #include "controller/work_queue.h"
 #include "ramp/analysis/secret_source.h"
 #include "ramp/clock.h"
@@ -69,6 +70,9 @@ struct ControllerOptions {
   std::string secretsDir;
   // The identity recorded on events the controller writes.
   std::string actor = "controller";
+  // Rollouts whose last decoded version is kept (RolloutCache) while they are busy; settled
+  // rollouts are dropped from it. 0 = decode every read.
+  size_t rolloutCacheCapacity = 20000;
   // Called with one line per notable thing (start, errors). Must be thread-safe. May be empty.
   std::function<void(const std::string&)> log;
 };
@@ -153,6 +157,7 @@ class Controller {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<analysis::SecretSource> secrets_;
   int64_t subscription_ = -1;
+  RolloutCache rolloutCache_;  // thread-safe on its own
 
   mutable std::mutex mu_;  // guards everything below
   // "namespace/rollout" -> names of the AnalysisRuns it owns.

@@ -646,7 +646,8 @@ std::string describe(const Action& action) {
   return std::visit(Visitor{}, action);
 }
 
-Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now) {
+Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now,
+                      const SpecHashes* known) {
   Context c(rollout, observed, now);
   c.st = rollout.status;
   const auto& strategy = rollout.spec.strategy;
@@ -662,8 +663,14 @@ Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Ti
     return std::move(c.plan);
   }
 
-  c.podHash = podTemplateHash(*rollout.spec.template_, rollout.status.collisionCount);
-  c.stepsHash = stepHash(rollout);
+  if (known != nullptr && known->collisionCount == rollout.status.collisionCount) {
+    c.plan.hashes = *known;
+  } else {
+    c.plan.hashes = {podTemplateHash(*rollout.spec.template_, rollout.status.collisionCount),
+                     rollout.status.collisionCount, stepHash(rollout)};
+  }
+  c.podHash = c.plan.hashes.podTemplate;
+  c.stepsHash = c.plan.hashes.steps;
 
   // Sort the observed revisions into new, stable and the others (newest first).
   int64_t maxOther = 0;

@@ -141,6 +141,16 @@ struct Event {
   bool operator==(const Event&) const = default;
 };
 
+// The two hashes the core derives from the spec: the pod template's (with the status's
+// collisionCount) and the steps'. Computing them serialises the template and the steps, so a
+// shell that reconciles the same spec again may hand back the ones a Plan returned.
+struct SpecHashes {
+  std::string podTemplate;
+  std::optional<int32_t> collisionCount;  // the collisionCount podTemplate was computed with
+  std::string steps;
+  bool operator==(const SpecHashes&) const = default;
+};
+
 struct Plan {
   spec::RolloutStatus status;   // the next status (persist before acting)
   std::vector<Action> actions;  // apply in order
@@ -150,12 +160,18 @@ struct Plan {
   // away (the status moved on and the next step can start). nullopt = only on change or resync.
   std::optional<Duration> requeueAfter;
   int64_t revision = 0;  // the revision number of the current pod template
+  // The hashes of this spec (empty when the spec is invalid before they are computed).
+  SpecHashes hashes;
 };
 
 // Decides the next status and actions for `rollout` given what is observed at `now`.
 // Never fails: problems (unknown template, missing AnalysisTemplate, unsupported step) become
 // conditions, events and a halted rollout, as in Argo.
-Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now);
+// `known`: the hashes a previous Plan returned for this same spec, or nullptr. They are used
+// only when computed with the same collisionCount; the caller vouches that spec.template and
+// the steps are unchanged (the controller keys them by the stored object's version).
+Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now,
+                      const SpecHashes* known = nullptr);
 
 // --- helpers exposed for the shell and tests ------------------------------------------------
 

@@ -789,6 +789,27 @@ std::string toJson(const Rollout& rollout) {
       .dump();
 }
 
+std::string rolloutJsonHead(const Rollout& rollout) {
+  // Keys are sorted (nlohmann::json keeps objects in a std::map), so "status" is the last key of
+  // toJson's output: the head is the object without it, open at the end.
+  std::string head = internal::encodeTop("Rollout", internal::enc(rollout.metadata),
+                                         internal::enc(rollout.spec), json::object())
+                         .dump();
+  head.pop_back();  // the closing '}'
+  return head;
+}
+
+std::string rolloutJsonWithStatus(std::string_view head, const RolloutStatus& status) {
+  const json encoded = internal::enc(status);
+  std::string out(head);
+  if (!encoded.empty()) {
+    out += ",\"status\":";
+    out += encoded.dump();
+  }
+  out += '}';
+  return out;
+}
+
 std::string toJson(const AnalysisTemplate& t) {
   return internal::encodeTop(t.clusterScoped ? "ClusterAnalysisTemplate" : "AnalysisTemplate",
                              internal::enc(t.metadata), internal::enc(t.spec), json::object())

@@ -85,6 +85,12 @@ std::string toJson(const AnalysisTemplate& analysisTemplate);  // kind from clus
 std::string toJson(const AnalysisRun& run);
 std::string toJson(const Object& object);
 
+// toJson(rollout) in two parts, for a writer that changes only the status (the controller
+// writes a new status on most reconciles): the head is everything but the status, and
+// rolloutJsonWithStatus(rolloutJsonHead(r), r.status) == toJson(r) for every rollout.
+std::string rolloutJsonHead(const Rollout& rollout);
+std::string rolloutJsonWithStatus(std::string_view head, const RolloutStatus& status);
+
 // Decodes one object from JSON text (the store, the HTTP API). On error `value` is empty and
 // `diagnostics` holds every problem with its field path (line/column when known).
 template <class T>

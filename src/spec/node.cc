@@ -138,63 +138,6 @@ bool charge(Budget& budget, int depth) {
   return true;
 }
 
-bool convertJson(const nlohmann::json& j, Node& out, Budget& budget, int depth) {
-  if (!charge(budget, depth)) return false;
-  switch (j.type()) {
-    case nlohmann::json::value_t::null:
-    case nlohmann::json::value_t::discarded: out.type = Type::kNull; return true;
-    case nlohmann::json::value_t::boolean:
-      out.type = Type::kBool;
-      out.boolean = j.get<bool>();
-      out.text = out.boolean ? "true" : "false";
-      return true;
-    case nlohmann::json::value_t::number_integer:
-      out.type = Type::kInt;
-      out.integer = j.get<int64_t>();
-      out.text = std::to_string(out.integer);
-      return true;
-    case nlohmann::json::value_t::number_unsigned: {
-      uint64_t u = j.get<uint64_t>();
-      if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        out.type = Type::kInt;
-        out.integer = static_cast<int64_t>(u);
-      } else {
-        out.type = Type::kFloat;
-        out.number = static_cast<double>(u);
-      }
-      out.text = std::to_string(u);
-      return true;
-    }
-    case nlohmann::json::value_t::number_float:
-      out.type = Type::kFloat;
-      out.number = j.get<double>();
-      out.text = j.dump();
-      return true;
-    case nlohmann::json::value_t::string:
-      out.type = Type::kString;
-      out.text = j.get<std::string>();
-      return true;
-    case nlohmann::json::value_t::array:
-      out.type = Type::kSeq;
-      for (const auto& item : j) {
-        out.items.emplace_back();
-        if (!convertJson(item, out.items.back(), budget, depth + 1)) return false;
-      }
-      return true;
-    case nlohmann::json::value_t::object:
-      out.type = Type::kMap;
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        MapEntry entry;
-        entry.key = it.key();
-        if (!convertJson(it.value(), entry.value, budget, depth + 1)) return false;
-        out.entries.push_back(std::move(entry));
-      }
-      return true;
-    case nlohmann::json::value_t::binary: out.type = Type::kNull; return true;
-  }
-  return true;
-}
-
 Diagnostic fatal(std::string_view file, int32_t line, int32_t column, std::string message) {
   Diagnostic d;
   d.file = std::string(file);
@@ -560,79 +503,167 @@ LoadOutput loadYaml(std::string_view text, std::string_view file, const DecodeLi
 
 namespace {
 
-// True when brackets outside strings nest deeper than `maxDepth` (nlohmann's depth counts the
-// top-level value as depth 1 inside it, as this does).
-bool jsonDepthExceeds(std::string_view text, int maxDepth) {
-  int depth = 0;
-  bool inString = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (inString) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        inString = false;
-      }
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > maxDepth) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
+// Builds Nodes straight from nlohmann's SAX events: no intermediate json DOM (the controller
+// decodes every stored object it reads, so this is its hot path), keys in document order (a
+// repeated key is reported by the decoder, as in YAML), and the limits checked as the parser
+// goes, so a too-deep or too-large input stops at once.
+class NodeBuilder {
+ public:
+  using number_integer_t = nlohmann::json::number_integer_t;
+  using number_unsigned_t = nlohmann::json::number_unsigned_t;
+  using number_float_t = nlohmann::json::number_float_t;
+  using string_t = nlohmann::json::string_t;
+  using binary_t = nlohmann::json::binary_t;
+
+  explicit NodeBuilder(const DecodeLimits& limits) : budget_{limits, 0, {}} {}
+
+  bool null() { return scalar() != nullptr; }
+  bool boolean(bool value) {
+    Node* n = scalar();
+    if (n == nullptr) return false;
+    n->type = Type::kBool;
+    n->boolean = value;
+    n->text = value ? "true" : "false";
+    return true;
   }
-  return false;
-}
+  bool number_integer(number_integer_t value) {
+    Node* n = scalar();
+    if (n == nullptr) return false;
+    n->type = Type::kInt;
+    n->integer = value;
+    n->text = std::to_string(value);
+    return true;
+  }
+  bool number_unsigned(number_unsigned_t value) {
+    Node* n = scalar();
+    if (n == nullptr) return false;
+    if (value <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      n->type = Type::kInt;
+      n->integer = static_cast<int64_t>(value);
+    } else {
+      n->type = Type::kFloat;
+      n->number = static_cast<double>(value);
+    }
+    n->text = std::to_string(value);
+    return true;
+  }
+  bool number_float(number_float_t value, const string_t& text) {
+    Node* n = scalar();
+    if (n == nullptr) return false;
+    n->type = Type::kFloat;
+    n->number = value;
+    n->text = text;
+    return true;
+  }
+  bool string(string_t& value) {
+    Node* n = scalar();
+    if (n == nullptr) return false;
+    n->type = Type::kString;
+    n->text = std::move(value);
+    return true;
+  }
+  bool binary(binary_t&) { return null(); }  // not produced by the JSON parser
+
+  bool start_object(std::size_t) { return open(Type::kMap); }
+  bool key(string_t& key) {
+    Node& map = *stack_.back();
+    map.entries.emplace_back();
+    map.entries.back().key = std::move(key);
+    return true;
+  }
+  bool end_object() {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) { return open(Type::kSeq); }
+  bool end_array() {
+    stack_.pop_back();
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    errorByte_ = position;
+    syntaxError_ = e.what();
+    return false;
+  }
+
+  Node& root() { return root_; }
+  const std::string& limitError() const { return budget_.error; }
+  const std::optional<std::string>& syntaxError() const { return syntaxError_; }
+  size_t errorByte() const { return errorByte_; }
+
+ private:
+  // The node the next value fills: the root, the next item of the open sequence, or the value
+  // of the key just read. Charges it against the limits (nullptr when one is exceeded).
+  Node* next(int depth) {
+    if (!charge(budget_, depth)) return nullptr;
+    if (stack_.empty()) return &root_;
+    Node& parent = *stack_.back();
+    if (parent.type == Type::kSeq) {
+      parent.items.emplace_back();
+      return &parent.items.back();
+    }
+    return &parent.entries.back().value;
+  }
+  Node* scalar() { return next(static_cast<int>(stack_.size())); }
+  bool open(Type type) {
+    // A container at nesting d holds values at d + 1; the limit counts open brackets.
+    Node* n = next(static_cast<int>(stack_.size()) + 1);
+    if (n == nullptr) return false;
+    n->type = type;
+    stack_.push_back(n);
+    return true;
+  }
+
+  Budget budget_;
+  Node root_;
+  // The open containers, innermost last. Pointers stay valid: only the innermost container's
+  // children grow while it is open.
+  std::vector<Node*> stack_;
+  std::optional<std::string> syntaxError_;
+  size_t errorByte_ = 0;
+};
 
 }  // namespace
 
 LoadOutput loadJson(std::string_view text, std::string_view file, const DecodeLimits& limits) {
   LoadOutput out;
   if (!checkSize(text, file, limits, out)) return out;
-  nlohmann::json j;
-  // The depth limit is checked by a scan of the text before parsing: a parser callback per
-  // event would cost a third of the decode (the controller decodes every stored object it reads).
-  if (jsonDepthExceeds(text, limits.maxDepth)) {
-    out.failed = true;
-    out.diagnostics.push_back(fatal(
-        file, 0, 0,
-        "input rejected: nesting deeper than " + std::to_string(limits.maxDepth) + " levels"));
-    return out;
-  }
+  NodeBuilder builder(limits);
+  bool ok = false;
   try {
-    j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    out.failed = true;
-    // Byte offset -> line/column.
-    int32_t line = 1, column = 1;
-    size_t upto = e.byte > 0 ? std::min(e.byte - 1, text.size()) : 0;
-    for (size_t i = 0; i < upto; ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    std::string what = e.what();
-    size_t pos = what.find("parse error");
-    out.diagnostics.push_back(
-        fatal(file, line, column,
-              "not valid JSON: " + (pos == std::string::npos ? what : what.substr(pos))));
-    return out;
-  } catch (const std::exception& e) {
+    ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
+  } catch (const std::exception& e) {  // std::bad_alloc
     out.failed = true;
     out.diagnostics.push_back(fatal(file, 0, 0, std::string("not valid JSON: ") + e.what()));
     return out;
   }
-  Budget budget{limits, 0, {}};
-  Node n;
-  if (!convertJson(j, n, budget, 0)) {
-    out.failed = true;
-    out.diagnostics.push_back(fatal(file, 0, 0, "input rejected: " + budget.error));
+  if (ok) {
+    out.documents.push_back(std::move(builder.root()));
     return out;
   }
-  out.documents.push_back(std::move(n));
+  out.failed = true;
+  if (!builder.syntaxError()) {
+    out.diagnostics.push_back(fatal(file, 0, 0, "input rejected: " + builder.limitError()));
+    return out;
+  }
+  // Byte offset -> line/column.
+  int32_t line = 1, column = 1;
+  const size_t errorByte = builder.errorByte();
+  const size_t upto = errorByte > 0 ? std::min(errorByte - 1, text.size()) : 0;
+  for (size_t i = 0; i < upto; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  const std::string& what = *builder.syntaxError();
+  const size_t pos = what.find("parse error");
+  out.diagnostics.push_back(
+      fatal(file, line, column,
+            "not valid JSON: " + (pos == std::string::npos ? what : what.substr(pos))));
   return out;
 }
 

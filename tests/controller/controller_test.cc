@@ -265,6 +265,17 @@ class ControllerTest : public ::testing::Test {
   }
   void runFor(Duration d, bool allowErrors = false) { runUntil(clock.now() + d, allowErrors); }
 
+  // Deploys v1 (kSteps), then releases v2 with a passing analysis and runs 5 s: the canary is
+  // at 20%, in its timed pause.
+  void releaseV2ToItsFirstPause() {
+    apply(kTemplate);
+    apply(rolloutYaml("demo:v1", kSteps));
+    runFor(std::chrono::seconds(5));
+    provider.onRun(ScriptedProvider::number(0.99));
+    apply(rolloutYaml("demo:v2", kSteps));
+    runFor(std::chrono::seconds(5));
+  }
+
   spec::Rollout rollout() {
     auto got = store.get({"Rollout", "default", "demo"});
     EXPECT_TRUE(got);
@@ -309,13 +320,7 @@ TEST_F(ControllerTest, InitialDeploySkipsStepsAndBecomesHealthy) {
 }
 
 TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
-  apply(kTemplate);
-  apply(rolloutYaml("demo:v1", kSteps));
-  runFor(std::chrono::seconds(5));
-  provider.onRun(ScriptedProvider::number(0.99));
-  apply(rolloutYaml("demo:v2", kSteps));
-
-  runFor(std::chrono::seconds(5));
+  releaseV2ToItsFirstPause();
   auto r = rollout();
   EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Paused"));
   EXPECT_EQ(r.status.currentStepIndex, 1);
@@ -339,6 +344,32 @@ TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
   auto run = spec::analysisRunFromJson(runs->items[0].json).value;
   EXPECT_EQ(run->metadata.labels.at(kOwnerLabel), "demo");
   EXPECT_EQ(run->status.phase, spec::AnalysisPhase::kSuccessful);
+}
+
+// The controller keeps the last version it decoded or wrote of a busy rollout (RolloutCache),
+// and writes a new status onto that version's text. A spec written by someone else in between
+// (a new store version) must be read afresh, and every text the controller writes must be what
+// spec::toJson gives for the object it decodes to.
+TEST_F(ControllerTest, ASpecWrittenMidReleaseIsSeenAndWritesStayCanonical) {
+  releaseV2ToItsFirstPause();
+  ASSERT_EQ(rollout().status.currentStepIndex, 1);  // paused at 20%, requeued: cached
+  EXPECT_EQ(router.canaryHash, hashOf("demo:v2"));
+
+  apply(rolloutYaml("demo:v3", kSteps));
+  runFor(std::chrono::seconds(5));
+  auto r = rollout();
+  EXPECT_EQ(r.spec.template_->spec.containers.at(0).image, "demo:v3");
+  EXPECT_EQ(r.status.currentPodHash, hashOf("demo:v3"));
+  EXPECT_EQ(router.canaryHash, hashOf("demo:v3"));
+  const auto stored = store.get({"Rollout", "default", "demo"});
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->json, spec::toJson(r));
+
+  runFor(std::chrono::seconds(60));
+  r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy"));
+  EXPECT_EQ(r.status.stableRS, hashOf("demo:v3"));
+  EXPECT_EQ(store.get({"Rollout", "default", "demo"})->json, spec::toJson(r));
 }
 
 TEST_F(ControllerTest, FailedAnalysisAbortsAndSendsTrafficBackToStable) {

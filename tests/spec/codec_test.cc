@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "spec/node.h"
 #include "spec/validation.h"
 
 namespace ramp::spec {
@@ -557,6 +558,30 @@ TEST(RoundTripTest, ObjectsBuiltInCodeRoundTrip) {
   EXPECT_NE(json.find(R"("autoPromotionEnabled":false)"), std::string::npos);
 }
 
+// The controller writes a new status onto a head it serialised once: head + status must be
+// exactly toJson's text, with a full status, with none, and whatever the labels hold (a label
+// named "status" must not confuse anything).
+TEST(RoundTripTest, HeadPlusStatusIsToJson) {
+  ParseOutput out = parseDocuments(kRollout, "r.yaml");
+  ASSERT_EQ(out.documents.size(), 1u) << dump(out.diagnostics);
+  Rollout r = std::get<Rollout>(out.documents[0].object);
+  r.metadata.labels["status"] = "{\"status\":1}";
+  const std::string head = rolloutJsonHead(r);
+  EXPECT_EQ(rolloutJsonWithStatus(head, r.status), toJson(r));
+  r.status.phase = RolloutPhase::kPaused;
+  r.status.currentStepIndex = 2;
+  r.status.pauseConditions.push_back({kPauseReasonCanaryPauseStep, Time(std::chrono::seconds(9))});
+  r.status.canary.currentStepAnalysisRunStatus = RolloutAnalysisRunStatus{};
+  r.status.canary.currentStepAnalysisRunStatus->name = "run";
+  EXPECT_EQ(rolloutJsonWithStatus(head, r.status), toJson(r));
+  EXPECT_EQ(rolloutJsonHead(r), head);  // the head does not depend on the status
+  r.status = RolloutStatus{};
+  EXPECT_EQ(rolloutJsonWithStatus(head, r.status), toJson(r));
+  Decoded<Rollout> back = rolloutFromJson(rolloutJsonWithStatus(head, r.status));
+  ASSERT_TRUE(back.value) << dump(back.diagnostics);
+  EXPECT_EQ(*back.value, r);
+}
+
 TEST(RoundTripTest, FromJsonReportsPathsAndKind) {
   Decoded<Rollout> bad = rolloutFromJson(
       R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"x"},)"
@@ -575,6 +600,33 @@ TEST(RoundTripTest, FromJsonReportsPathsAndKind) {
   Decoded<Object> deep = objectFromJson(std::string(10000, '[') + std::string(10000, ']'));
   EXPECT_FALSE(deep.value);
   EXPECT_NE(deep.diagnostics.at(0).message.find("nesting"), std::string::npos);
+}
+
+// JSON is read as YAML is: a repeated key is an error (not "last one wins"), a syntax error has
+// its line and column, and the depth limit counts open brackets (64 pass, 65 do not).
+TEST(RoundTripTest, FromJsonRejectsRepeatedKeysAndLocatesSyntaxErrors) {
+  Decoded<Rollout> twice = rolloutFromJson(
+      R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"x"},)"
+      R"("spec":{"replicas":1,"replicas":2}})");
+  EXPECT_FALSE(twice.value);
+  const Diagnostic* d = find(twice.diagnostics, "spec.replicas");
+  ASSERT_NE(d, nullptr) << dump(twice.diagnostics);
+  EXPECT_NE(d->message.find("duplicate field"), std::string::npos) << d->message;
+
+  Decoded<Object> broken = objectFromJson("{\"kind\": \"Rollout\",\n  \"spec\": [1,,2]}");
+  ASSERT_EQ(broken.diagnostics.size(), 1u);
+  EXPECT_EQ(broken.diagnostics[0].line, 2);
+  EXPECT_EQ(broken.diagnostics[0].column, 14);
+
+  const auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  DecodeLimits limits;
+  EXPECT_FALSE(internal::loadJson(nested(64), "f", limits).failed);
+  auto tooDeep = internal::loadJson(nested(65), "f", limits);
+  EXPECT_TRUE(tooDeep.failed);
+  limits.maxNodes = 3;
+  auto tooMany = internal::loadJson("[1,2,3]", "f", limits);
+  EXPECT_TRUE(tooMany.failed);
+  EXPECT_NE(tooMany.diagnostics.at(0).message.find("more than 3 nodes"), std::string::npos);
 }
 
 TEST(LocateTest, ValidationErrorsFallBackToTheNearestKnownParent) {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "proxy_fixture.h"
 #include "ramp/clock.h"
@@ -59,6 +61,17 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(haproxy_) << error;
     ASSERT_TRUE(testing::waitForTcp(frontendPort_)) << testing::readFile(dir_.file("haproxy.log"));
     ASSERT_TRUE(testing::waitForTcp(apiPort_));
+    // The unix socket can lag the TCP listeners (after a restart the old, dead socket file is
+    // still there until HAProxy replaces it): wait until it answers too.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool answers = false;
+    while (!answers && std::chrono::steady_clock::now() < deadline) {
+      RuntimeApiClient client(*parseRuntimeApiAddress(socket_), Duration(1000), realClock());
+      auto session = client.open();
+      answers = session && session->call("show info").has_value();
+      if (!answers) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(answers) << "runtime API socket " << socket_ << " does not answer";
   }
 
   std::unique_ptr<HaproxyRouter> makeRouter(std::string api = "", std::string backend = "be_app") {
@@ -95,11 +108,20 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
   std::vector<ServerState> servers() {
     RuntimeApiClient client(*parseRuntimeApiAddress(socket_), Duration(1000), realClock());
     auto session = client.open();
-    EXPECT_TRUE(session);
+    if (!session) {
+      ADD_FAILURE() << "runtime API: " << session.error().message;
+      return {};
+    }
     auto reply = session->call("show servers state be_app");
-    EXPECT_TRUE(reply);
+    if (!reply) {
+      ADD_FAILURE() << "show servers state: " << reply.error().message;
+      return {};
+    }
     auto parsed = parseServersState(*reply);
-    EXPECT_TRUE(parsed) << parsed.error().message;
+    if (!parsed) {
+      ADD_FAILURE() << parsed.error().message;
+      return {};
+    }
     return *parsed;
   }
 
