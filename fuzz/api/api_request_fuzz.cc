@@ -38,13 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto route = ramp::api::parseRoute(method, path);
   if (route) {
     (void)ramp::api::requiredRole(*route);
-    if (route->endpoint != ramp::api::Endpoint::kHealthz &&
-        route->endpoint != ramp::api::Endpoint::kReadyz &&
-        route->endpoint != ramp::api::Endpoint::kMetrics &&
-        route->endpoint != ramp::api::Endpoint::kApply &&
-        route->endpoint != ramp::api::Endpoint::kWatch &&
-        route->endpoint != ramp::api::Endpoint::kEvents && route->resource == nullptr) {
-      std::abort();  // object endpoints always name their resource
+    using ramp::api::Endpoint;
+    bool objectEndpoint =
+        route->endpoint == Endpoint::kList || route->endpoint == Endpoint::kGet ||
+        route->endpoint == Endpoint::kPut || route->endpoint == Endpoint::kDelete ||
+        route->endpoint == Endpoint::kAction || route->endpoint == Endpoint::kRevisions;
+    if (objectEndpoint != (route->resource != nullptr)) {
+      std::abort();  // object endpoints, and only they, name their resource
+    }
+    if (route->endpoint == Endpoint::kAsset && path.substr(0, 5) == "/api/") {
+      std::abort();  // nothing under /api/ is served as a dashboard file
     }
   }
   ramp::api::QueryParams params = ramp::api::parseQueryString(query);

@@ -581,6 +581,7 @@ bool Evaluator::closure(int32_t n, Value& out) {
       v = list[i];
       return true;
     }
+    if (!spend(n, 1)) return false;  // bounds time too: all(1..999999, all(1..0, true))
     scopes_.push_back(Scope{&list[i], static_cast<int64_t>(i)});
     bool ok = eval(body, v);
     scopes_.pop_back();

@@ -20,7 +20,8 @@ namespace ramp::expr {
 inline constexpr int kMaxNesting = 200;  // brackets, unary operators, calls within calls
 inline constexpr int kMaxTreeDepth = 250;
 // Upper bound on list elements an evaluation may create (ranges, map/filter), as expr's memory
-// budget does.
+// budget does, plus the predicate calls of closures (ours: bounds the time of nested closures
+// over empty or tiny lists, which create nothing).
 inline constexpr int64_t kMemoryBudget = 1'000'000;
 
 enum class NodeKind : uint8_t {

@@ -139,7 +139,28 @@ void decodeValue(Decoder& d, const Node& n, const std::string& path, IntOrString
   }
 }
 
+// Free-form values (a JobSpec, a web body, a plugin's config) are kept as JSON text, where a
+// repeated key would silently keep only its last value: report it, as for typed objects.
+void reportRepeatedKeys(Decoder& d, const Node& n, const std::string& path) {
+  if (n.type == Type::kSeq) {
+    for (size_t i = 0; i < n.items.size(); ++i) reportRepeatedKeys(d, n.items[i], indexed(path, i));
+  } else if (n.type == Type::kMap) {
+    for (size_t i = 0; i < n.entries.size(); ++i) {
+      const MapEntry& e = n.entries[i];
+      std::string p = child(path, e.key);
+      for (size_t k = 0; k < i; ++k) {
+        if (n.entries[k].key == e.key) {
+          d.report(e.line, e.column, p, "duplicate key \"" + e.key + "\"");
+          break;
+        }
+      }
+      reportRepeatedKeys(d, e.value, p);
+    }
+  }
+}
+
 void decodeValue(Decoder& d, const Node& n, const std::string& path, RawJson& out) {
+  reportRepeatedKeys(d, n, path);
   out.text = toJsonValue(n).dump();
 }
 

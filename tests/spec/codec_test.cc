@@ -301,6 +301,22 @@ TEST(DecodeTest, DuplicateKeysAreErrors) {
   EXPECT_NE(d->message.find("duplicate field"), std::string::npos);
 }
 
+// Found by fuzz_spec: a repeated key inside a free-form value (kept as JSON text) kept its last
+// value in the text but the first one in the fields read from it.
+TEST(DecodeTest, DuplicateKeysInFreeFormValuesAreErrors) {
+  ParseOutput out = parseDocuments(
+      "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: t}\n"
+      "spec:\n  metrics:\n  - name: job\n    provider:\n      job:\n        spec:\n"
+      "          template: {spec: {containers: [{name: a, image: i, command: [x]}]}}\n"
+      "          template: {spec: {containers: [{name: b, image: i, command: [y]}]}}\n",
+      "j.yaml");
+  const Diagnostic* d = find(out.diagnostics, "spec.metrics[0].provider.job.spec.template");
+  ASSERT_NE(d, nullptr) << dump(out.diagnostics);
+  EXPECT_NE(d->message.find("duplicate key \"template\""), std::string::npos) << d->message;
+  EXPECT_EQ(d->line, 11);
+  EXPECT_EQ(d->column, 11);
+}
+
 TEST(DecodeTest, OtherKindsArePassedOverWithANote) {
   const char* yaml = R"(apiVersion: v1
 kind: Service
