@@ -3,13 +3,14 @@
 // simulated traffic in one run. A simulation, not a timing benchmark: it prints markdown tables
 // of false-rollback rates, canary requests and seconds to roll back, misses and inconclusives.
 //
-//   bench_judge [--runs N] [--seed S] [--quick]
+//   bench_judge [--runs N] [--seed S] [--window SECONDS] [--quick]
 //
 // Traffic: Poisson arrivals per second at the cell's total rate, each request routed to the
 // canary with the cell's share and failing with its arm's error rate. Seconds are aggregated
-// into 15 s windows (a sum of independent Poisson counts is Poisson, and binomial thinning of a
-// Poisson count is Poisson, so this is the same distribution as second-by-second simulation).
-// Every contender sees exactly the same windows.
+// into 15 s windows, or --window SECONDS (a sum of independent Poisson counts is Poisson, and
+// binomial thinning of a Poisson count is Poisson, so this is the same distribution as
+// second-by-second simulation). The judge and the oracle look once per window; the others
+// aggregate whole minutes. Every contender sees exactly the same windows.
 
 #include <algorithm>
 #include <cmath>
@@ -31,9 +32,11 @@ namespace {
 using namespace ramp;
 using namespace ramp::analysis::judge;
 
-constexpr int kWindowSeconds = 15;
+// The window (and the judge's and the oracle's look interval), --window; 60 must be a multiple.
+int kWindowSeconds = 15;
 constexpr int kHorizonSeconds = 3600;
-constexpr int kWindows = kHorizonSeconds / kWindowSeconds;
+int windows() { return kHorizonSeconds / kWindowSeconds; }
+int perMinute() { return 60 / kWindowSeconds; }
 constexpr double kAlpha = 0.01;
 constexpr double kLatencyBound = 0.25;  // seconds
 constexpr double kLatencyMedian = 0.1, kLatencySigma = 0.5, kLatencyShift = 1.3;
@@ -65,14 +68,14 @@ struct Window {
 Decision argo(const std::vector<Window>& w, const std::vector<double>& cum, int failureLimit) {
   int failed = 0;
   for (int m = 1; m <= 5; ++m) {
-    const int end = m * 4;
+    const int end = m * perMinute();
     if (end > static_cast<int>(w.size())) break;
     double n = 0, e = 0;
-    for (int i = end - 4; i < end; ++i) n += w[i].nc, e += w[i].ec;
+    for (int i = end - perMinute(); i < end; ++i) n += w[i].nc, e += w[i].ec;
     const bool ok = n > 0 && (n - e) / n >= 0.99;
     if (!ok && ++failed > failureLimit) return {kRolledBack, cum[end], m * 60};
   }
-  return {kPromoted, cum[std::min<size_t>(20, w.size())], 300};
+  return {kPromoted, cum[std::min<size_t>(5 * perMinute(), w.size())], 300};
 }
 
 // Flagger: every 1m tick a request-success-rate check (min 99%) on the last minute; no data
@@ -82,12 +85,12 @@ Decision argo(const std::vector<Window>& w, const std::vector<double>& cum, int 
 Decision flagger(const std::vector<Window>& w, const std::vector<double>& cum, int threshold) {
   int failedChecks = 0, iterations = 0;
   for (int tick = 1;; ++tick) {
-    const int end = tick * 4;
+    const int end = tick * perMinute(), start = end - perMinute();
     if (end > static_cast<int>(w.size())) return {kUndecided, cum.back(), kHorizonSeconds};
-    if (failedChecks >= threshold) return {kRolledBack, cum[end - 4], (tick - 1) * 60};
-    if (iterations >= 10) return {kPromoted, cum[end - 4], (tick - 1) * 60};
+    if (failedChecks >= threshold) return {kRolledBack, cum[start], (tick - 1) * 60};
+    if (iterations >= 10) return {kPromoted, cum[start], (tick - 1) * 60};
     double n = 0, e = 0;
-    for (int i = end - 4; i < end; ++i) n += w[i].nc, e += w[i].ec;
+    for (int i = start; i < end; ++i) n += w[i].nc, e += w[i].ec;
     if (n <= 0 || 100.0 * (n - e) / n < 99.0) {
       ++failedChecks;
     } else {
@@ -128,15 +131,17 @@ bool mannWhitneyHigh(const std::vector<double>& canary, const std::vector<double
 Decision kayenta(const std::vector<Window>& w, const std::vector<double>& cum, double z98) {
   std::vector<double> a, b;
   for (int minute = 1; minute <= 30; ++minute) {
-    const int end = minute * 4;
+    const int end = minute * perMinute();
     if (end > static_cast<int>(w.size())) break;
     double nc = 0, ec = 0, ns = 0, es = 0;
-    for (int i = end - 4; i < end; ++i) nc += w[i].nc, ec += w[i].ec, ns += w[i].ns, es += w[i].es;
+    for (int i = end - perMinute(); i < end; ++i) {
+      nc += w[i].nc, ec += w[i].ec, ns += w[i].ns, es += w[i].es;
+    }
     if (nc > 0) a.push_back(ec / nc);  // NaN minutes are removed
     if (ns > 0) b.push_back(es / ns);
     if (minute % 5 == 0 && mannWhitneyHigh(a, b, z98)) return {kRolledBack, cum[end], minute * 60};
   }
-  return {kPromoted, cum[std::min<size_t>(120, w.size())], 1800};
+  return {kPromoted, cum[std::min<size_t>(30 * perMinute(), w.size())], 1800};
 }
 
 // ---- simulation ------------------------------------------------------------------------------
@@ -205,7 +210,7 @@ void simulateCell(const Cell& cell, int runs, uint64_t seed, Tally (&t)[kCount])
     std::mt19937_64 rng(seed + run);
     std::vector<Window> w;
     std::vector<double> cum = {0};  // canary requests after i windows
-    w.reserve(kWindows);
+    w.reserve(windows());
     JudgeState state;
     JudgeInput input;
     input.canary.buckets = {{kLatencyBound, 0}, {kInf, 0}};
@@ -214,7 +219,7 @@ void simulateCell(const Cell& cell, int runs, uint64_t seed, Tally (&t)[kCount])
     state = std::move(r->state);
     Decision judge, oracle;
     double oracleLog = 0;
-    for (int i = 0; i < kWindows; ++i) {
+    for (int i = 0; i < windows(); ++i) {
       const int total = std::poisson_distribution<int>(lambda)(rng);
       Window win;
       win.nc = std::binomial_distribution<int>(total, cell.share)(rng);
@@ -317,8 +322,15 @@ int main(int argc, char** argv) {
       runs = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--window") && i + 1 < argc) {
+      kWindowSeconds = std::atoi(argv[++i]);
+      if (kWindowSeconds <= 0 || 60 % kWindowSeconds != 0) {
+        std::fprintf(stderr, "bench_judge: --window must divide 60 (seconds)\n");
+        return 2;
+      }
     } else {
-      std::fprintf(stderr, "usage: bench_judge [--runs N] [--seed S] [--quick]\n");
+      std::fprintf(stderr,
+                   "usage: bench_judge [--runs N] [--seed S] [--window SECONDS] [--quick]\n");
       return 2;
     }
   }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/output.h"
+#include "rollout/engine.h"
 
 namespace ramp::cli {
 namespace {
@@ -83,18 +84,6 @@ std::string stepText(const spec::Rollout& r) {
   return std::to_string(i) + "/" + std::to_string(n);
 }
 
-int32_t setWeight(const spec::Rollout& r) {
-  if (!r.spec.strategy.canary) return 100;
-  const auto& steps = r.spec.strategy.canary->steps;
-  int32_t idx = r.status.currentStepIndex.value_or(0);
-  if (idx >= static_cast<int32_t>(steps.size())) return 100;
-  int32_t w = 0;
-  for (int32_t i = 0; i <= idx && i < static_cast<int32_t>(steps.size()); ++i) {
-    if (steps[static_cast<size_t>(i)].setWeight) w = *steps[static_cast<size_t>(i)].setWeight;
-  }
-  return w;
-}
-
 bool runBelongsTo(const spec::AnalysisRun& run, const spec::Rollout& rollout) {
   if (run.metadata.namespace_ != rollout.metadata.namespace_) return false;
   const std::string prefix = rollout.metadata.name + "-";
@@ -120,7 +109,7 @@ std::string renderRollout(const RolloutView& v) {
   if (r.spec.strategy.canary) {
     row("Strategy", "Canary");
     out << pad("  Step:", 17) << stepText(r) << "\n";
-    out << pad("  SetWeight:", 17) << setWeight(r) << "\n";
+    out << pad("  SetWeight:", 17) << rollout::currentSetWeight(r) << "\n";
     std::string actual = "-";
     if (r.status.canary.weights) {
       actual = std::to_string(r.status.canary.weights->canary.weight);
@@ -264,7 +253,7 @@ std::string renderRolloutTable(const std::vector<spec::Rollout>& rollouts, bool 
     std::string step = stepText(r);
     out << pad(r.metadata.name, 28) << pad(strategy, 11)
         << pad(statusWithIcon(rolloutStatus(r), colour), 16) << pad(step.empty() ? "-" : step, 7)
-        << pad(r.spec.strategy.canary ? std::to_string(setWeight(r)) : "-", 12)
+        << pad(r.spec.strategy.canary ? std::to_string(rollout::currentSetWeight(r)) : "-", 12)
         << pad(std::to_string(r.status.readyReplicas) + "/" + std::to_string(r.status.replicas), 8)
         << pad(std::to_string(spec::replicasOrDefault(r.spec)), 9)
         << pad(std::to_string(r.status.updatedReplicas), 12) << r.status.availableReplicas << "\n";

@@ -35,8 +35,6 @@ std::string rolloutStatus(const spec::Rollout& rollout);
 std::string statusWithIcon(const std::string& status, bool colour);
 // "2/4" for a canary, "" otherwise.
 std::string stepText(const spec::Rollout& rollout);
-// The weight the current canary step sets (100 when every step is done).
-int32_t setWeight(const spec::Rollout& rollout);
 
 std::string renderRollout(const RolloutView& view);
 std::string renderAnalysisRun(const spec::AnalysisRun& run, const std::vector<store::Event>& events,

@@ -250,7 +250,9 @@ TEST(DashboardServerNoAuth, WhoamiSaysAuthenticationIsOff) {
   o.listen = "127.0.0.1:0";
   auto s = ApiServer::start(store, clock, o);
   ASSERT_TRUE(s) << s.error().message;
-  auto r = http::send(http::Request{.url = (*s)->address() + "/api/v1/whoami"});
+  http::Request request;
+  request.url = (*s)->address() + "/api/v1/whoami";
+  auto r = http::send(request);
   ASSERT_TRUE(r);
   EXPECT_EQ(json::parse(r->body),
             (json{{"name", "local"}, {"role", "admin"}, {"authentication", false}}));

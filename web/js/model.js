@@ -59,11 +59,13 @@ export function stepText(r) {
   return `${currentStepIndex(r)}/${steps.length}`;
 }
 
-// The weight the current canary step sets: the last setWeight at or before it, 100 once every
-// step is done (src/cli/rollout_view.cc setWeight). null for blue-green.
+// The weight the current canary step sets (Argo's GetCurrentSetWeight, as the CLI shows it): 0
+// once aborted, else the last setWeight at or before the current step, 100 once every step is
+// done. null for blue-green.
 export function setWeight(r) {
   const steps = canarySteps(r);
   if (!steps) return null;
+  if (r.status && r.status.abort) return 0;
   const idx = currentStepIndex(r);
   if (idx >= steps.length) return 100;
   let w = 0;

@@ -30,7 +30,8 @@ test('phase, strategy, step i/n and set weight follow the CLI', () => {
     [{ phase: 'Paused', currentStepIndex: 3 }, 'Paused', '3/6', 25],
     [{ phase: 'Progressing', currentStepIndex: 4 }, 'Progressing', '4/6', 50],
     [{ phase: 'Healthy', currentStepIndex: 6 }, 'Healthy', '6/6', 100],
-    [{ phase: 'Degraded', currentStepIndex: 0, abort: true }, 'Degraded', '0/6', 5],
+    [{ phase: 'Degraded', currentStepIndex: 0, abort: true }, 'Degraded', '0/6', 0],
+    [{ phase: 'Degraded', currentStepIndex: 2, abort: true }, 'Degraded', '2/6', 0],
   ];
   for (const [status, phase, step, weight] of cases) {
     const r = canary(status);
