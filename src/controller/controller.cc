@@ -447,6 +447,7 @@ Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
   // Argo's owner references garbage-collect the ReplicaSets and AnalysisRuns of a deleted
   // Rollout; here the controller does it.
   const std::string rolloutKey = rolloutKeyOf(key);
+  if (rolloutCache_.erase(key.toString())) releaseFreeMemory();
   auto workload = driver_.observe(rolloutKey);
   if (!workload) return std::unexpected(workload.error());
   for (const auto& r : workload->revisions) {
@@ -804,8 +805,13 @@ Result<ReconcileOutcome> Controller::reconcileRunKey(const ObjectKey& key) {
 }
 
 ControllerStats Controller::stats() const {
-  std::lock_guard lock(mu_);
-  return stats_;
+  ControllerStats s;
+  {
+    std::lock_guard lock(mu_);
+    s = stats_;
+  }
+  s.cachedRollouts = static_cast<int64_t>(rolloutCache_.size());
+  return s;
 }
 
 void Controller::appendMetrics(std::string& out) const {

@@ -71,8 +71,10 @@ struct ControllerOptions {
   // The identity recorded on events the controller writes.
   std::string actor = "controller";
   // Rollouts whose last decoded version is kept (RolloutCache) while they are busy; settled
-  // rollouts are dropped from it. 0 = decode every read.
-  size_t rolloutCacheCapacity = 20000;
+  // and deleted rollouts are dropped from it. 0 = decode every read. Each entry is a few KB
+  // (docs/performance.md, Controller); beyond this many busy rollouts the least recently used
+  // entry goes, and a cycle over more busy rollouts than this misses every time.
+  size_t rolloutCacheCapacity = 100000;
   // Called with one line per notable thing (start, errors). Must be thread-safe. May be empty.
   std::function<void(const std::string&)> log;
 };
@@ -84,6 +86,7 @@ struct ControllerStats {
   int64_t reconcileErrors = 0;
   int64_t storeWrites = 0;  // transactions committed by reconciles
   int64_t eventsWritten = 0;
+  int64_t cachedRollouts = 0;  // entries in the rollout cache now (busy rollouts)
 };
 
 class Controller {

@@ -353,6 +353,7 @@ TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
 TEST_F(ControllerTest, ASpecWrittenMidReleaseIsSeenAndWritesStayCanonical) {
   releaseV2ToItsFirstPause();
   ASSERT_EQ(rollout().status.currentStepIndex, 1);  // paused at 20%, requeued: cached
+  EXPECT_EQ(controller->stats().cachedRollouts, 1);
   EXPECT_EQ(router.canaryHash, hashOf("demo:v2"));
 
   apply(rolloutYaml("demo:v3", kSteps));
@@ -370,6 +371,7 @@ TEST_F(ControllerTest, ASpecWrittenMidReleaseIsSeenAndWritesStayCanonical) {
   EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy"));
   EXPECT_EQ(r.status.stableRS, hashOf("demo:v3"));
   EXPECT_EQ(store.get({"Rollout", "default", "demo"})->json, spec::toJson(r));
+  EXPECT_EQ(controller->stats().cachedRollouts, 0) << "a settled rollout keeps no entry";
 }
 
 TEST_F(ControllerTest, FailedAnalysisAbortsAndSendsTrafficBackToStable) {
@@ -440,12 +442,14 @@ TEST_F(ControllerTest, DeletingARolloutRemovesItsRevisionsAndRuns) {
   apply(rolloutYaml("demo:v2", kSteps));
   runFor(std::chrono::seconds(15));
   ASSERT_EQ(store.list("AnalysisRun", "default")->items.size(), 1u);
+  ASSERT_EQ(controller->stats().cachedRollouts, 1) << "mid-release: busy";
   auto got = store.get({"Rollout", "default", "demo"});
   auto removed = store.remove(got->key, got->version);
   ASSERT_TRUE(removed);
   runFor(std::chrono::seconds(5));
   EXPECT_TRUE(driver.workload("default/demo").revisions.empty());
   EXPECT_TRUE(store.list("AnalysisRun", "default")->items.empty());
+  EXPECT_EQ(controller->stats().cachedRollouts, 0) << "a deleted rollout keeps no entry";
 }
 
 TEST_F(ControllerTest, AnIdleHealthyRolloutIsNotRequeued) {
