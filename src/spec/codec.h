@@ -91,6 +91,11 @@ std::string toJson(const Object& object);
 std::string rolloutJsonHead(const Rollout& rollout);
 std::string rolloutJsonWithStatus(std::string_view head, const RolloutStatus& status);
 
+// Appends `s` escaped for the inside of a JSON string literal (no quotes), as the JSON writer
+// escapes it: '"', '\\', \b \f \n \r \t, other bytes below 0x20 as \u00xx, every other byte
+// as it is (no UTF-8 check).
+void appendJsonEscaped(std::string& out, std::string_view s);
+
 // Decodes one object from JSON text (the store, the HTTP API). On error `value` is empty and
 // `diagnostics` holds every problem with its field path (line/column when known).
 template <class T>

@@ -591,6 +591,30 @@ TEST(RoundTripTest, HeadPlusStatusIsToJson) {
   r.status.canary.currentStepAnalysisRunStatus->name = "run";
   EXPECT_EQ(rolloutJsonWithStatus(head, r.status), toJson(r));
   EXPECT_EQ(rolloutJsonHead(r), head);  // the head does not depend on the status
+  // Every kind of value the status writer handles: escapes, control bytes, UTF-8, negative and
+  // large numbers, nested and repeated objects, optional zeroes, raw JSON, times with and
+  // without milliseconds.
+  r.status.abort = true;
+  r.status.abortedAt = Time(std::chrono::milliseconds(-1500));
+  r.status.message = "quote \" backslash \\ tab \t nl \n cr \r bs \b ff \f ctl \x01\x1f del \x7f";
+  r.status.observedGeneration = "caf\xc3\xa9 \xe2\x9c\x93";
+  r.status.collisionCount = 0;
+  r.status.replicas = -3;
+  r.status.HPAReplicas = 2147483647;
+  r.status.conditions.push_back({"Progressing", "True", Time(std::chrono::milliseconds(1234)),
+                                 Time(std::chrono::seconds(1700000000)), "NewReplicaSetAvailable",
+                                 "ReplicaSet \"r-1\" has successfully progressed."});
+  r.status.conditions.push_back({"Available", "False", std::nullopt, std::nullopt, "", ""});
+  r.status.canary.weights = TrafficWeights{};
+  r.status.canary.weights->canary = {20, "canary-svc", "abc"};
+  r.status.canary.weights->stable = {80, "stable-svc", "def"};
+  r.status.canary.weights->additional.push_back({0, "", ""});
+  r.status.canary.weights->verified = false;
+  r.status.alb = RawJson{R"({"z":1,"a":[true,null,"x"]})"};
+  r.status.albs.push_back(RawJson{"not json"});
+  r.status.duration = RolloutDuration{};
+  r.status.phase = RolloutPhase::kDegraded;
+  EXPECT_EQ(rolloutJsonWithStatus(head, r.status), toJson(r));
   r.status = RolloutStatus{};
   EXPECT_EQ(rolloutJsonWithStatus(head, r.status), toJson(r));
   Decoded<Rollout> back = rolloutFromJson(rolloutJsonWithStatus(head, r.status));
