@@ -17,14 +17,18 @@
 // the crash test needs them to survive a kill) and with it in memory (their state in maps: what
 // is left is the controller's own cost — the SQLite store, the core and the shell — with the
 // platform and the routers free, as HAProxy and the processes are other programs' CPU).
-// Usage: bench_controller [--world durable|memory] [--cache N] [N ...]
-//   (default: both worlds, the controller's default rollout cache capacity, 10000 100000)
+// The worker takes up to ControllerOptions::maxBatch queued keys at a time and commits their
+// intents together (processBatch), as a worker of `ramp serve` does under a backlog.
+// Usage: bench_controller [--world durable|memory] [--cache N] [--batch N] [N ...]
+//   (default: both worlds, the controller's default rollout cache capacity and batch size,
+//   10000 100000)
 
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -106,6 +110,11 @@ void writeAll(store::StateStore& db, int n, const std::string& image, bool updat
   }
 }
 
+// --cache: ControllerOptions::rolloutCacheCapacity; -1 = the controller's default.
+long cacheCapacity = -1;
+// --batch: keys per worker iteration (ControllerOptions::maxBatch); 1 = one commit per reconcile.
+size_t batchSize = controller::ControllerOptions{}.maxBatch;
+
 // Processes due keys on this thread, advancing the simulated clock to each next due time, until
 // nothing is due within `horizon`. Returns reconciles done and the CPU seconds this thread spent
 // (CPU, not wall time: the rate of one core, whatever else the machine is running).
@@ -115,7 +124,17 @@ std::pair<int64_t, double> drain(controller::Controller& c, testing::SimulatedCl
   const double start = threadCpuSeconds();
   const Time end = clock.now() + horizon;
   for (;;) {
-    while (auto key = c.queue().tryGet(clock.now())) c.process(*key);
+    // As a worker with a backlog does: up to maxBatch keys at once (processBatch).
+    for (;;) {
+      std::vector<std::string> keys;
+      while (keys.size() < batchSize) {
+        auto key = c.queue().tryGet(clock.now());
+        if (!key) break;
+        keys.push_back(std::move(*key));
+      }
+      if (keys.empty()) break;
+      c.processBatch(keys);
+    }
     auto due = c.queue().nextDueTime();
     if (!due || *due > end) break;
     clock.set(std::max(*due, clock.now()));
@@ -133,9 +152,6 @@ struct Row {
   double idleCpuPercent = 0;
   int64_t errors = 0;
 };
-
-// --cache: ControllerOptions::rolloutCacheCapacity; -1 = the controller's default.
-long cacheCapacity = -1;
 
 Row runSize(int n, bool durableWorld) {
   Row row;
@@ -159,6 +175,7 @@ Row runSize(int n, bool durableWorld) {
   options.externalPoll = Duration(0);
   options.workers = 1;
   if (cacheCapacity >= 0) options.rolloutCacheCapacity = static_cast<size_t>(cacheCapacity);
+  options.maxBatch = batchSize;
 
   const long rssBefore = rssBytes();
   {
@@ -190,6 +207,7 @@ Row runSize(int n, bool durableWorld) {
         durableWorld ? registry.makePlatform("platform.sim", real) : std::move(driver);
     controller::ControllerOptions threaded;
     threaded.workers = 4;
+    threaded.maxBatch = batchSize;
     controller::Controller c(**db, registry, **realDriver, real, threaded);
     (void)c.start();
     // start() reconciles everything once; wait until no reconcile has happened for two seconds.
@@ -233,6 +251,8 @@ int main(int argc, char** argv) {
       worlds = {w == "durable"};
     } else if (arg == "--cache" && i + 1 < argc) {
       cacheCapacity = std::atol(argv[++i]);
+    } else if (arg == "--batch" && i + 1 < argc) {
+      batchSize = static_cast<size_t>(std::max(1L, std::atol(argv[++i])));
     } else {
       sizes.push_back(std::atoi(argv[i]));
     }

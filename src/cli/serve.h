@@ -30,6 +30,7 @@ struct ServeOptions {
   std::string dataDir;
   std::string platform = "platform.process";
   int workers = 4;
+  int maxBatch = 16;  // ControllerOptions::maxBatch
   std::string prometheusAddress;
   int64_t progressPollMs = 1000;
   int64_t resyncSeconds = 900;

@@ -63,6 +63,10 @@ class ServeVerb final : public Verb {
                    "Where replicas run: platform.process (local processes) or platform.sim")
         ->capture_default_str();
     cmd.add_option("--workers", options_.workers, "Reconcile workers")->capture_default_str();
+    cmd.add_option("--max-batch", options_.maxBatch,
+                   "Rollouts a worker commits in one transaction under a backlog (1 = none)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     cmd.add_option("--prometheus", options_.prometheusAddress,
                    "Default Prometheus address for metrics that name none");
     cmd.add_option("--progress-poll-ms", options_.progressPollMs,
@@ -125,6 +129,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
 
   controller::ControllerOptions copts;
   copts.workers = options.workers;
+  copts.maxBatch = static_cast<size_t>(options.maxBatch);
   copts.progressPoll = Duration(options.progressPollMs);
   copts.resyncPeriod = std::chrono::seconds(options.resyncSeconds);
   copts.secretsDir = context.dataDir + "/secrets";

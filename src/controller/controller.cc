@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <iterator>
 #include <variant>
 
 #include "analysis/engine.h"
@@ -197,7 +198,9 @@ Status Controller::start() {
   pool_ = std::make_unique<WorkerPool>(
       queue_, [this](const std::string& key) { return reconcile(key); }, options_.workers,
       [this](const std::string& key, const Error& e) { recordError(key, e); });
-  // (WorkerPool runs exactly what process() does, on its threads.)
+  // (WorkerPool runs exactly what processBatch() does, on its threads.)
+  pool_->setBatchHandler([this](const std::vector<std::string>& keys) { processBatch(keys); },
+                         options_.maxBatch);
   pool_->start();
   if (options_.externalPoll > Duration(0)) {
     poller_ = std::thread([this] { runPoller(); });
@@ -354,25 +357,72 @@ Result<ReconcileOutcome> Controller::reconcile(const std::string& key) {
   Result<ReconcileOutcome> out = makeError(ErrorCode::kInvalidArgument, "unknown kind in " + key);
   if (objectKey->kind == kRollout) {
     out = reconcileRolloutKey(*objectKey);
-    std::lock_guard lock(mu_);
-    ++stats_.rolloutReconciles;
   } else if (objectKey->kind == kAnalysisRun) {
     out = reconcileRunKey(*objectKey);
-    std::lock_guard lock(mu_);
+  }
+  noteReconciled(key, objectKey->kind == kRollout, started, out);
+  return out;
+}
+
+void Controller::noteReconciled(const std::string& key, bool rollout, Time started,
+                                const Result<ReconcileOutcome>& out) {
+  observeDuration(clock_.now() - started);
+  std::lock_guard lock(mu_);
+  if (rollout) {
+    ++stats_.rolloutReconciles;
+  } else {
     ++stats_.analysisReconciles;
   }
-  observeDuration(clock_.now() - started);
-  if (out) {
-    std::lock_guard lock(mu_);
-    lastError_.erase(key);
-  }
-  return out;
+  if (out) lastError_.erase(key);
 }
 
 void Controller::process(const std::string& key) {
   reconcileOnce(
       queue_, key, [this](const std::string& k) { return reconcile(k); },
       [this](const std::string& k, const Error& e) { recordError(k, e); });
+}
+
+void Controller::processBatch(const std::vector<std::string>& keys) {
+  const auto onError = [this](const std::string& k, const Error& e) { recordError(k, e); };
+  const auto finish = [&](const std::string& key, Time started, Result<ReconcileOutcome> out) {
+    noteReconciled(key, true, started, out);
+    applyOutcome(queue_, key, out, onError);
+  };
+  struct Item {
+    const std::string* key;
+    Time started;
+    std::unique_ptr<RolloutIntent> intent;
+  };
+  std::vector<Item> items;
+  items.reserve(keys.size());
+  for (const auto& key : keys) {
+    auto objectKey = parseKey(key);
+    if (keys.size() == 1 || !objectKey || objectKey->kind != kRollout) {
+      process(key);
+      continue;
+    }
+    const Time started = clock_.now();
+    std::unique_ptr<RolloutIntent> intent;
+    auto prepared = guardReconcile([&] { return prepareRollout(*objectKey, intent); });
+    if (!prepared || !intent) {
+      finish(key, started, std::move(prepared));
+      continue;
+    }
+    items.push_back({&key, started, std::move(intent)});
+  }
+  std::vector<RolloutIntent*> intents;
+  for (auto& item : items) intents.push_back(item.intent.get());
+  auto committed = guardReconcile([&]() -> Result<ReconcileOutcome> {
+    commitIntents(intents);
+    return ReconcileOutcome{};
+  });
+  for (auto& item : items) {
+    if (!committed) {
+      finish(*item.key, item.started, std::unexpected(committed.error()));
+      continue;
+    }
+    finish(*item.key, item.started, guardReconcile([&] { return actRollout(*item.intent); }));
+  }
 }
 
 void Controller::observeDuration(Duration d) {
@@ -475,7 +525,39 @@ Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
   return ReconcileOutcome{};
 }
 
+// One rollout reconcile between "decided" and "acted": what prepareRollout() read and decided,
+// the store writes that persist it, and (after commitIntents()) whether they landed.
+struct Controller::RolloutIntent {
+  ObjectKey key;
+  std::string cacheKey;    // key.toString()
+  std::string rolloutKey;  // "namespace/name", the driver's and routers' key
+  // The decoded version the plan was made from; `fresh` when this reconcile decoded it.
+  std::shared_ptr<const RolloutCache::Entry> cached;
+  std::shared_ptr<RolloutCache::Entry> fresh;
+  rollout::Observed observed;
+  rollout::Plan plan;
+  RouterSet* routerSet = nullptr;
+  bool statusChanged = false;
+  std::vector<store::WriteOp> ops;  // status first (if changed), then AnalysisRun writes
+  std::vector<store::Event> events;
+  std::vector<std::string> createdRuns;
+  // Set by commitIntents().
+  Status committed;
+  int64_t versionAfter = 0;  // the Rollout's version once committed
+};
+
 Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
+  std::unique_ptr<RolloutIntent> intent;
+  auto prepared = prepareRollout(key, intent);
+  if (!prepared || !intent) return prepared;
+  RolloutIntent* one = intent.get();
+  commitIntents(std::span<RolloutIntent* const>(&one, 1));
+  return actRollout(*intent);
+}
+
+Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
+                                                    std::unique_ptr<RolloutIntent>& intent) {
+  intent.reset();
   auto stored = store_.get(key);
   if (!stored) {
     if (stored.error().code == ErrorCode::kNotFound) return cleanupDeleted(key);
@@ -500,11 +582,17 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
     fresh = entry;
     cached = std::move(entry);
   }
-  const spec::Rollout& rollout = cached->rollout;
-  const std::string rolloutKey = rolloutKeyOf(key);
+  auto next = std::make_unique<RolloutIntent>();
+  next->key = key;
+  next->cacheKey = cacheKey;
+  next->rolloutKey = rolloutKeyOf(key);
+  next->fresh = std::move(fresh);
+  next->cached = std::move(cached);
+  const spec::Rollout& rollout = next->cached->rollout;
+  const std::string& rolloutKey = next->rolloutKey;
 
   // 1. Observe.
-  rollout::Observed observed;
+  rollout::Observed& observed = next->observed;
   auto workload = driver_.observe(rolloutKey);
   if (!workload) return std::unexpected(workload.error());
   observed.workload = std::move(*workload);
@@ -545,7 +633,7 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
 
   auto routers = routersFor(rolloutKey, rollout);
   if (!routers) return std::unexpected(routers.error());
-  RouterSet* routerSet = *routers;
+  RouterSet* routerSet = next->routerSet = *routers;
   if (routerSet && rollout.status.canary.weights) {
     const int32_t weight = rollout.status.canary.weights->canary.weight;
     bool allUnsupported = true;
@@ -566,18 +654,20 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
 
   // 2. Decide.
   const Time now = clock_.now();
-  rollout::Plan plan = rollout::reconcileRollout(rollout, observed, now,
-                                                 cached->hashes ? &*cached->hashes : nullptr);
+  const auto* hashes = next->cached->hashes ? &*next->cached->hashes : nullptr;
+  next->plan = rollout::reconcileRollout(rollout, observed, now, hashes);
+  const rollout::Plan& plan = next->plan;
 
   // 3. Persist the intent: status, AnalysisRun writes and events in one transaction. Only the
   // status changes, so the text is the cached head plus the new status.
-  std::vector<store::WriteOp> ops;
-  const bool statusChanged = plan.status != rollout.status;
-  if (statusChanged) {
+  std::vector<store::WriteOp>& ops = next->ops;
+  next->statusChanged = plan.status != rollout.status;
+  next->versionAfter = stored->version;
+  if (next->statusChanged) {
     ops.push_back({store::WriteOp::Type::kPut, key,
-                   spec::rolloutJsonWithStatus(cached->jsonHead, plan.status), stored->version});
+                   spec::rolloutJsonWithStatus(next->cached->jsonHead, plan.status),
+                   stored->version});
   }
-  std::vector<std::string> createdRuns;
   for (const auto& action : plan.actions) {
     if (const auto* create = std::get_if<rollout::CreateAnalysisRun>(&action)) {
       spec::AnalysisRun run = create->run;
@@ -585,7 +675,7 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
       ops.push_back({store::WriteOp::Type::kPut,
                      ObjectKey{kAnalysisRun, key.namespace_, run.metadata.name}, spec::toJson(run),
                      0});
-      createdRuns.push_back(run.metadata.name);
+      next->createdRuns.push_back(run.metadata.name);
     } else if (const auto* terminate = std::get_if<rollout::TerminateAnalysisRun>(&action)) {
       for (const auto& run : observed.analysisRuns) {
         if (run.metadata.name != terminate->name || run.spec.terminate) continue;
@@ -605,38 +695,94 @@ Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
       ops.push_back(std::move(op));
     }
   }
-  std::vector<store::Event> events;
-  for (const auto& e : plan.events) events.push_back(toStoreEvent(e, key, now, options_.actor));
-  int64_t versionAfter = stored->version;
-  if (!ops.empty() || !events.empty()) {
-    auto written = store_.writeWithEvents(ops, events);
-    if (!written) return std::unexpected(written.error());
-    if (statusChanged) versionAfter = written->versions[0];
+  for (const auto& e : plan.events) {
+    next->events.push_back(toStoreEvent(e, key, now, options_.actor));
+  }
+  intent = std::move(next);
+  return ReconcileOutcome{};
+}
+
+void Controller::commitIntents(std::span<RolloutIntent* const> intents) {
+  std::vector<RolloutIntent*> writing;
+  for (RolloutIntent* intent : intents) {
+    intent->committed = {};
+    if (!intent->ops.empty() || !intent->events.empty()) writing.push_back(intent);
+  }
+  // Records what a successful write of `intent` (its ops at versions[opBase…]) changed.
+  const auto landed = [&](RolloutIntent& intent, const std::vector<int64_t>& versions,
+                          size_t opBase) {
+    if (intent.statusChanged) intent.versionAfter = versions[opBase];
     std::lock_guard lock(mu_);
-    ++stats_.storeWrites;
-    stats_.eventsWritten += static_cast<int64_t>(events.size());
-    for (const auto& e : plan.events) ++eventCounts_[{e.reason, e.type}];
+    stats_.eventsWritten += static_cast<int64_t>(intent.events.size());
+    for (const auto& e : intent.plan.events) ++eventCounts_[{e.reason, e.type}];
     if (options_.externalPoll > Duration(0)) {
-      for (size_t i = 0; i < ops.size(); ++i)
-        if (ops[i].key == key) selfRevisions_.insert(written->versions[i]);
+      for (size_t i = 0; i < intent.ops.size(); ++i) {
+        if (intent.ops[i].key == intent.key) selfRevisions_.insert(versions[opBase + i]);
+      }
+    }
+  };
+  if (writing.size() > 1) {
+    // One transaction for every intent. The ops and events move into it and back out, so a
+    // failed batch (one rollout's compare-and-swap lost a race) can be retried one by one.
+    std::vector<store::WriteOp> ops;
+    std::vector<store::Event> events;
+    std::vector<size_t> opBase;
+    for (RolloutIntent* intent : writing) {
+      opBase.push_back(ops.size());
+      std::move(intent->ops.begin(), intent->ops.end(), std::back_inserter(ops));
+      std::move(intent->events.begin(), intent->events.end(), std::back_inserter(events));
+    }
+    auto written = store_.writeWithEvents(ops, events);
+    size_t op = 0;
+    size_t event = 0;
+    for (RolloutIntent* intent : writing) {
+      for (auto& o : intent->ops) o = std::move(ops[op++]);
+      for (auto& e : intent->events) e = std::move(events[event++]);
+    }
+    if (written) {
+      for (size_t i = 0; i < writing.size(); ++i) landed(*writing[i], written->versions, opBase[i]);
+      std::lock_guard lock(mu_);
+      ++stats_.storeWrites;
+      return;
     }
   }
-  for (const auto& name : createdRuns) {
+  for (RolloutIntent* intent : writing) {
+    auto written = store_.writeWithEvents(intent->ops, intent->events);
+    if (!written) {
+      intent->committed = std::unexpected(written.error());
+      continue;
+    }
+    landed(*intent, written->versions, 0);
+    std::lock_guard lock(mu_);
+    ++stats_.storeWrites;
+  }
+}
+
+Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
+  if (!intent.committed) return std::unexpected(intent.committed.error());
+  const ObjectKey& key = intent.key;
+  const std::string& cacheKey = intent.cacheKey;
+  const std::string& rolloutKey = intent.rolloutKey;
+  const spec::Rollout& rollout = intent.cached->rollout;
+  const rollout::Plan& plan = intent.plan;
+  rollout::Observed& observed = intent.observed;
+  RouterSet* routerSet = intent.routerSet;
+  for (const auto& name : intent.createdRuns) {
     noteOwner(ObjectKey{kAnalysisRun, key.namespace_, name}, key.name, false);
   }
   // The cache now describes the version this reconcile left in the store (a hit that wrote
   // nothing is there already). `cached` keeps the entry `rollout` refers to alive.
-  if (statusChanged) {
+  if (intent.statusChanged) {
     auto next = std::make_shared<RolloutCache::Entry>();
-    next->version = versionAfter;
+    next->version = intent.versionAfter;
     next->rollout = rollout;
     next->rollout.status = plan.status;
-    next->jsonHead = cached->jsonHead;
+    next->jsonHead = intent.cached->jsonHead;
     next->hashes = plan.hashes;
     rolloutCache_.put(cacheKey, std::move(next));
-  } else if (fresh) {
-    fresh->hashes = plan.hashes;
-    rolloutCache_.put(cacheKey, std::move(fresh));
+  } else if (intent.fresh) {
+    intent.fresh->hashes = plan.hashes;
+    rolloutCache_.put(cacheKey, std::move(intent.fresh));
   }
 
   // 4. Act, in order.

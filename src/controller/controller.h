@@ -36,6 +36,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -75,6 +76,14 @@ struct ControllerOptions {
   // (docs/performance.md, Controller); beyond this many busy rollouts the least recently used
   // entry goes, and a cycle over more busy rollouts than this misses every time.
   size_t rolloutCacheCapacity = 100000;
+  // Group commit under a backlog: a worker that finds more keys queued than there are workers
+  // takes up to this many at once (its fair share of the backlog), decides each Rollout in
+  // turn, persists all their intents in ONE store transaction, then acts for each. Each rollout
+  // still persists before it acts; what it saves is a commit per reconcile (most of a writing
+  // reconcile's store cost). A batch's rollouts wait for one another's actions, so a slow
+  // router delays the others of its batch (never more than this many). 1 = no batching.
+  // AnalysisRun keys are never batched (their providers may be slow).
+  size_t maxBatch = 16;
   // Called with one line per notable thing (start, errors). Must be thread-safe. May be empty.
   std::function<void(const std::string&)> log;
 };
@@ -119,8 +128,15 @@ class Controller {
   Result<ReconcileOutcome> reconcile(const std::string& key);
 
   // One worker iteration for a key taken from queue(): reconcile, then forget/requeue on
-  // success or report the error and back off (reconcileOnce). What each worker thread runs.
+  // success or report the error and back off (reconcileOnce).
   void process(const std::string& key);
+
+  // One worker iteration for several keys taken from queue() (what each worker thread runs,
+  // see ControllerOptions::maxBatch): every key ends as process(key) would end it — reconciled,
+  // forgotten or requeued, done() — but the Rollouts' intents are committed in one store
+  // transaction. If that transaction fails (a compare-and-swap lost to a concurrent write),
+  // each intent is committed on its own, so only the rollout that lost retries.
+  void processBatch(const std::vector<std::string>& keys);
 
   // Feeds one store change (as subscribe() would). Public for tests and the poller.
   void onChange(const store::Change& change);
@@ -140,7 +156,20 @@ class Controller {
 
  private:
   struct RouterSet;
+  struct RolloutIntent;
   Result<ReconcileOutcome> reconcileRolloutKey(const store::ObjectKey& key);
+  // Steps 1–2 of a rollout reconcile and the writes of step 3. On success either `intent` is
+  // set (commit it, then act) or the returned outcome is final (deleted, unreadable record).
+  Result<ReconcileOutcome> prepareRollout(const store::ObjectKey& key,
+                                          std::unique_ptr<RolloutIntent>& intent);
+  // Step 3: persists every intent's writes, together when there are several; sets each one's
+  // `committed`. Never throws away an intent's ops: a failed batch falls back to one by one.
+  void commitIntents(std::span<RolloutIntent* const> intents);
+  // Step 4 for a committed intent; the intent's commit error otherwise.
+  Result<ReconcileOutcome> actRollout(RolloutIntent& intent);
+  // Counts a finished reconcile of `key` (stats, duration histogram, last error).
+  void noteReconciled(const std::string& key, bool rollout, Time started,
+                      const Result<ReconcileOutcome>& out);
   Result<ReconcileOutcome> reconcileRunKey(const store::ObjectKey& key);
   Result<ReconcileOutcome> cleanupDeleted(const store::ObjectKey& key);
   Result<RouterSet*> routersFor(const std::string& rolloutKey, const spec::Rollout& rollout);

@@ -112,6 +112,11 @@ std::optional<std::string> WorkQueue::tryGet(Time now) {
   return popLocked();
 }
 
+std::optional<std::string> WorkQueue::tryGetQueued() {
+  std::lock_guard lock(mu_);
+  return popLocked();
+}
+
 std::optional<Time> WorkQueue::nextDueTime() const {
   std::lock_guard lock(mu_);
   if (waitingByTime_.empty()) return std::nullopt;
@@ -203,14 +208,11 @@ void WorkerPool::stop() {
 
 void reconcileOnce(WorkQueue& queue, const std::string& key, const ReconcileHandler& handler,
                    const ReconcileErrorObserver& onError) {
-  Result<ReconcileOutcome> outcome = makeError(ErrorCode::kInternal, "handler did not run");
-  try {
-    outcome = handler(key);
-  } catch (const std::exception& e) {
-    outcome = makeError(ErrorCode::kInternal, std::string("reconcile threw: ") + e.what());
-  } catch (...) {
-    outcome = makeError(ErrorCode::kInternal, "reconcile threw a non-standard exception");
-  }
+  applyOutcome(queue, key, guardReconcile([&] { return handler(key); }), onError);
+}
+
+void applyOutcome(WorkQueue& queue, const std::string& key, const Result<ReconcileOutcome>& outcome,
+                  const ReconcileErrorObserver& onError) {
   if (!outcome) {
     if (onError) onError(key, outcome.error());
     queue.addRateLimited(key);
@@ -221,8 +223,27 @@ void reconcileOnce(WorkQueue& queue, const std::string& key, const ReconcileHand
   queue.done(key);
 }
 
+void WorkerPool::setBatchHandler(BatchHandler handler, size_t maxBatch) {
+  batchHandler_ = std::move(handler);
+  maxBatch_ = maxBatch < 1 ? 1 : maxBatch;
+}
+
 void WorkerPool::run() {
-  while (auto key = queue_.get()) reconcileOnce(queue_, *key, handler_, onError_);
+  while (auto key = queue_.get()) {
+    if (!batchHandler_ || maxBatch_ <= 1) {
+      reconcileOnce(queue_, *key, handler_, onError_);
+      continue;
+    }
+    std::vector<std::string> batch{std::move(*key)};
+    const size_t share = queue_.len() / static_cast<size_t>(workers_);
+    const size_t want = std::min(maxBatch_, 1 + share);
+    while (batch.size() < want) {
+      auto more = queue_.tryGetQueued();
+      if (!more) break;
+      batch.push_back(std::move(*more));
+    }
+    batchHandler_(batch);
+  }
 }
 
 }  // namespace ramp::controller

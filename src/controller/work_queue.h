@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -83,6 +84,9 @@ class WorkQueue {
 
   // The earliest due time of a waiting key; nullopt if none waits.
   std::optional<Time> nextDueTime() const;
+
+  // Takes the first key already queued (no timer is promoted, never waits); nullopt if none.
+  std::optional<std::string> tryGetQueued();
 
   // Blocking form for worker threads: waits until a key is ready (using the Clock for due
   // times) and takes it. Returns nullopt once shut down and the queue is empty. The wait for a
@@ -144,6 +148,28 @@ using ReconcileErrorObserver = std::function<void(const std::string& key, const 
 void reconcileOnce(WorkQueue& queue, const std::string& key, const ReconcileHandler& handler,
                    const ReconcileErrorObserver& onError);
 
+// The second half of reconcileOnce: applies a finished reconcile's outcome to `key` (forget and
+// addAfter, or onError and addRateLimited) and ends with done(key).
+void applyOutcome(WorkQueue& queue, const std::string& key, const Result<ReconcileOutcome>& outcome,
+                  const ReconcileErrorObserver& onError);
+
+// Runs `f` (which returns a Result) and turns an exception escaping it into a kInternal error,
+// so one throwing reconcile cannot take its worker down.
+template <class F>
+auto guardReconcile(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return makeError(ErrorCode::kInternal, std::string("reconcile threw: ") + e.what());
+  } catch (...) {
+    return makeError(ErrorCode::kInternal, "reconcile threw a non-standard exception");
+  }
+}
+
+// Several keys taken from the queue at once (WorkerPool::setBatchHandler). The handler must
+// end every key as reconcileOnce would (applyOutcome), each exactly once.
+using BatchHandler = std::function<void(const std::vector<std::string>& keys)>;
+
 // WorkerPool: N threads that take keys from a WorkQueue and call the handler. On success the
 // key's backoff is forgotten and, if asked, it is re-queued after requeueAfter; on an Error (or
 // an exception escaping the handler) it is re-queued with addRateLimited. Because the queue
@@ -158,6 +184,11 @@ class WorkerPool {
              ReconcileErrorObserver onError = nullptr);
   ~WorkerPool();  // stop()
 
+  // Before start(): each worker takes the key it waited for plus, while more keys are queued
+  // than there are workers, up to its share of that backlog (at most maxBatch in all), and
+  // hands them to `handler` together instead of calling the per-key handler for each.
+  void setBatchHandler(BatchHandler handler, size_t maxBatch);
+
   // Starts the threads. Call once.
   void start();
 
@@ -171,6 +202,8 @@ class WorkerPool {
   WorkQueue& queue_;
   ReconcileHandler handler_;
   ReconcileErrorObserver onError_;
+  BatchHandler batchHandler_;
+  size_t maxBatch_ = 1;
   const int workers_;
   std::vector<std::thread> threads_;
 };

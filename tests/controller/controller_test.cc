@@ -27,6 +27,7 @@ using testing::SimulatedClock;
 class InstantDriver final : public platform::WorkloadDriver {
  public:
   Result<platform::ObservedWorkload> observe(const std::string& rolloutKey) override {
+    if (onObserve) onObserve(rolloutKey);
     std::lock_guard lock(mu_);
     if (failObserve) return makeError(ErrorCode::kUnavailable, "platform down");
     return workloads_[rolloutKey];
@@ -101,6 +102,7 @@ class InstantDriver final : public platform::WorkloadDriver {
 
   std::set<std::string> broken;
   bool failObserve = false;
+  std::function<void(const std::string&)> onObserve;  // called before each observe()
   int scaleCalls = 0;
   int restartCalls = 0;
   Clock* clock = nullptr;  // start times of replicas
@@ -250,7 +252,20 @@ class ControllerTest : public ::testing::Test {
   void runUntil(Time until, bool allowErrors = false) {
     const int64_t errorsBefore = controller->stats().reconcileErrors;
     for (int guard = 0; guard < 100000; ++guard) {
-      while (auto key = controller->queue().tryGet(clock.now())) controller->process(*key);
+      for (;;) {
+        std::vector<std::string> keys;
+        while (keys.size() < batch) {
+          auto key = controller->queue().tryGet(clock.now());
+          if (!key) break;
+          keys.push_back(std::move(*key));
+        }
+        if (keys.empty()) break;
+        if (batch == 1) {
+          controller->process(keys[0]);
+        } else {
+          controller->processBatch(keys);
+        }
+      }
       if (!allowErrors) {
         ASSERT_EQ(controller->stats().reconcileErrors, errorsBefore);
       }
@@ -276,8 +291,8 @@ class ControllerTest : public ::testing::Test {
     runFor(std::chrono::seconds(5));
   }
 
-  spec::Rollout rollout() {
-    auto got = store.get({"Rollout", "default", "demo"});
+  spec::Rollout rollout(const std::string& name = "demo") {
+    auto got = store.get({"Rollout", "default", name});
     EXPECT_TRUE(got);
     return *spec::rolloutFromJson(got->json).value;
   }
@@ -305,7 +320,15 @@ class ControllerTest : public ::testing::Test {
   ControllerOptions options;
   std::unique_ptr<Controller> controller;
   int64_t subscription = -1;
+  size_t batch = 1;  // keys runUntil() hands to the controller at once (processBatch if > 1)
 };
+
+// The Rollout of rolloutYaml() under another name.
+std::string named(const std::string& name, const std::string& yaml) {
+  std::string out = yaml;
+  out.replace(out.find("{name: demo}"), 12, "{name: " + name + "}");
+  return out;
+}
 
 TEST_F(ControllerTest, InitialDeploySkipsStepsAndBecomesHealthy) {
   apply(kTemplate);
@@ -498,6 +521,75 @@ TEST_F(ControllerTest, MetricsRenderTheReconcileHistogram) {
   EXPECT_NE(text.find("rollout_events_total{reason=\"RolloutCompleted\",type=\"Normal\"} 1"),
             std::string::npos)
       << text;
+}
+
+TEST_F(ControllerTest, ABatchPersistsEveryIntentInOneTransactionThenActs) {
+  apply(kTemplate);
+  for (int i = 0; i < 4; ++i)
+    apply(named("demo-" + std::to_string(i), rolloutYaml("demo:v1", kSteps)));
+  std::vector<std::string> keys;
+  while (auto key = controller->queue().tryGet(clock.now())) keys.push_back(*key);
+  ASSERT_EQ(keys.size(), 4u);
+  controller->processBatch(keys);
+  EXPECT_EQ(controller->stats().rolloutReconciles, 4);
+  EXPECT_EQ(controller->stats().storeWrites, 1) << "four intents, one commit";
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "demo-" + std::to_string(i);
+    EXPECT_FALSE(rollout(name).status.currentPodHash.empty()) << name << ": status persisted";
+    EXPECT_EQ(driver.workload("default/" + name).revisions.size(), 1u) << name << ": acted";
+  }
+  EXPECT_EQ(controller->queue().processing(), 0u) << "every key is done()";
+  batch = 4;
+  runFor(std::chrono::seconds(5));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(spec::rolloutPhaseName(rollout("demo-" + std::to_string(i)).status.phase),
+              std::string("Healthy"));
+  }
+}
+
+TEST_F(ControllerTest, ABatchThatLosesARaceCommitsTheOthersOneByOne) {
+  batch = 3;
+  apply(kTemplate);
+  for (int i = 0; i < 3; ++i)
+    apply(named("demo-" + std::to_string(i), rolloutYaml("demo:v1", kSteps)));
+  runFor(std::chrono::seconds(5));
+  for (int i = 0; i < 3; ++i) provider.onRun(ScriptedProvider::number(0.99));  // one per release
+  for (int i = 0; i < 3; ++i)
+    apply(named("demo-" + std::to_string(i), rolloutYaml("demo:v2", kSteps)));
+  // While the batch decides demo-2, someone writes demo-0 (decided first, on the old version):
+  // the batch's commit fails on demo-0's compare-and-swap.
+  int64_t racedVersion = 0;
+  driver.onObserve = [&](const std::string& key) {
+    if (key != "default/demo-2" || racedVersion != 0) return;
+    apply(named("demo-0", rolloutYaml("demo:v3", kSteps)));
+    racedVersion = store.get({"Rollout", "default", "demo-0"})->version;
+  };
+  std::vector<std::string> keys;
+  while (auto key = controller->queue().tryGet(clock.now())) keys.push_back(*key);
+  ASSERT_EQ(keys.size(), 3u);
+  const ControllerStats before = controller->stats();
+  controller->processBatch(keys);
+  driver.onObserve = nullptr;
+  ASSERT_NE(racedVersion, 0);
+  const ControllerStats after = controller->stats();
+  EXPECT_EQ(after.reconcileErrors - before.reconcileErrors, 1) << "demo-0 lost, and only it";
+  EXPECT_EQ(after.storeWrites - before.storeWrites, 2) << "demo-1 and demo-2, one by one";
+  EXPECT_EQ(store.get({"Rollout", "default", "demo-0"})->version, racedVersion)
+      << "the losing intent wrote nothing";
+  EXPECT_EQ(driver.workload("default/demo-0").revisions.size(), 1u) << "and did not act";
+  for (const char* name : {"demo-1", "demo-2"}) {
+    EXPECT_EQ(driver.workload(std::string("default/") + name).revisions.size(), 2u)
+        << name << ": v2 deployed";
+  }
+  EXPECT_EQ(controller->queue().processing(), 0u);
+  runFor(std::chrono::seconds(60));
+  for (int i = 0; i < 3; ++i) {
+    const auto r = rollout("demo-" + std::to_string(i));
+    EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy"));
+    EXPECT_EQ(r.status.stableRS, r.status.currentPodHash);
+  }
+  EXPECT_EQ(rollout("demo-0").spec.template_->spec.containers.at(0).image, "demo:v3");
+  EXPECT_EQ(provider.count("run"), 3u) << "each release analysed once";
 }
 
 }  // namespace

@@ -360,5 +360,54 @@ TEST(WorkerPoolTest, StopWaitsForTheCurrentItem) {
   EXPECT_TRUE(sawShutdownBeforeReturning);
 }
 
+TEST(WorkerPoolTest, ABacklogIsTakenInBatchesOfTheWorkersShare) {
+  WorkQueue q(realClock());
+  for (int i = 0; i < 10; ++i) q.add("k" + std::to_string(i));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::vector<std::string>> batches;
+  size_t ended = 0;
+  WorkerPool pool(
+      q,
+      [](const std::string&) -> Result<ReconcileOutcome> {
+        return makeError(ErrorCode::kInternal, "per-key handler used");
+      },
+      1);
+  pool.setBatchHandler(
+      [&](const std::vector<std::string>& keys) {
+        for (const auto& key : keys) {
+          applyOutcome(q, key, ReconcileOutcome{}, nullptr);
+        }
+        std::lock_guard lock(mu);
+        batches.push_back(keys);
+        ended += keys.size();
+        cv.notify_all();
+      },
+      4);
+  pool.start();
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return ended == 10; });
+  }
+  pool.stop();
+  // One worker, a backlog of 10: its share is all of it, up to 4 at a time, in queue order.
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"k0", "k1", "k2", "k3"}));
+  EXPECT_EQ(batches[1], (std::vector<std::string>{"k4", "k5", "k6", "k7"}));
+  EXPECT_EQ(batches[2], (std::vector<std::string>{"k8", "k9"}));
+  EXPECT_EQ(q.processing(), 0u);
+}
+
+TEST_F(WorkQueueTest, TryGetQueuedTakesOnlyWhatIsAlreadyQueued) {
+  q_.addAfter("later", milliseconds(5));
+  EXPECT_EQ(q_.tryGetQueued(), std::nullopt);
+  clock_.advance(milliseconds(5));
+  EXPECT_EQ(q_.tryGetQueued(), std::nullopt) << "due, but no timer is promoted";
+  q_.add("now");
+  EXPECT_EQ(q_.tryGetQueued(), std::optional<std::string>("now"));
+  EXPECT_EQ(q_.processing(), 1u);
+  EXPECT_EQ(next(), std::optional<std::string>("later"));
+}
+
 }  // namespace
 }  // namespace ramp::controller
