@@ -66,7 +66,7 @@ class ServeVerb final : public Verb {
     cmd.add_option("--max-batch", options_.maxBatch,
                    "Rollouts a worker commits in one transaction under a backlog (1 = none)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, 1024));
     cmd.add_option("--prometheus", options_.prometheusAddress,
                    "Default Prometheus address for metrics that name none");
     cmd.add_option("--progress-poll-ms", options_.progressPollMs,
