@@ -1,34 +1,16 @@
 #include "args.h"
 
-#include <cstdio>
 #include <optional>
 
 #include "common/template.h"
+#include "spec/codec.h"
 
 namespace ramp::analysis {
 
 std::string jsonEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  spec::appendJsonEscaped(out, s);
   return out;
 }
 

@@ -543,7 +543,7 @@ struct Controller::RolloutIntent {
   std::vector<std::string> createdRuns;
   // Set by commitIntents().
   Status committed;
-  int64_t versionAfter = 0;  // the Rollout's version once committed
+  int64_t versionAfter = 0;  // the Rollout's new version, once a status change is committed
 };
 
 Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
@@ -662,7 +662,6 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
   // status changes, so the text is the cached head plus the new status.
   std::vector<store::WriteOp>& ops = next->ops;
   next->statusChanged = plan.status != rollout.status;
-  next->versionAfter = stored->version;
   if (next->statusChanged) {
     ops.push_back({store::WriteOp::Type::kPut, key,
                    spec::rolloutJsonWithStatus(next->cached->jsonHead, plan.status),
