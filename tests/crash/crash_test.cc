@@ -78,8 +78,8 @@ std::string strategyOf(Kind k) {
       return R"({"canary": {"trafficRouting": {"plugins": {"ramp/sim": {}}},
         "analysis": )" +
              analysis.substr(0, analysis.size() - 1) + R"(, "startingStep": 1},
-        "steps": [{"setWeight": 25}, {"pause": {"duration": "5s"}}, {"analysis": )" +
-             analysis + R"(}, {"setWeight": 50}, {"pause": {"duration": "3s"}}]}})";
+        "steps": [{"setWeight": 25}, {"pause": {"duration": "10s"}}, {"analysis": )" +
+             analysis + R"(}, {"setWeight": 50}, {"pause": {"duration": "6s"}}]}})";
     case Kind::kCanaryPromoted:
       return R"({"canary": {"trafficRouting": {"plugins": {"ramp/sim": {}}},
         "steps": [{"setWeight": 30}, {"pause": {}}, {"setWeight": 60}]}})";
