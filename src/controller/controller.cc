@@ -228,19 +228,28 @@ void Controller::stop() {
   }
 }
 
+Duration nextExternalPoll(Duration current, bool foundExternal, const ControllerOptions& options) {
+  const Duration idle = std::max(options.externalPoll, options.externalPollIdle);
+  if (foundExternal) return options.externalPoll;
+  return std::clamp(current * 2, options.externalPoll, idle);
+}
+
 void Controller::runPoller() {
   std::unique_lock lock(pollMu_);
+  Duration wait = options_.externalPoll;
   while (!stopping_) {
     // The poller waits in real time: it exists for other processes, which live in real time.
-    pollCv_.wait_for(lock, options_.externalPoll, [this] { return stopping_; });
+    pollCv_.wait_for(lock, wait, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    pollExternalChanges();
+    const bool found = pollExternalChanges();
     lock.lock();
+    wait = nextExternalPoll(wait, found, options_);
   }
 }
 
-void Controller::pollExternalChanges() {
+bool Controller::pollExternalChanges() {
+  bool found = false;
   int64_t from;
   {
     std::lock_guard lock(mu_);
@@ -253,6 +262,7 @@ void Controller::pollExternalChanges() {
         auto rev = store_.currentRevision();
         (void)enqueueAll();
         if (rev) from = *rev;
+        found = true;
       }
       break;
     }
@@ -263,7 +273,10 @@ void Controller::pollExternalChanges() {
         std::lock_guard lock(mu_);
         self = selfRevisions_.erase(c.revision) > 0;
       }
-      if (!self) onChange(c);
+      if (!self) {
+        onChange(c);
+        found = true;
+      }
       from = c.revision;
     }
   }
@@ -271,6 +284,7 @@ void Controller::pollExternalChanges() {
   polledRevision_ = std::max(polledRevision_, from);
   // Our own writes the poller has passed can no longer be seen; forget them.
   selfRevisions_.erase(selfRevisions_.begin(), selfRevisions_.upper_bound(polledRevision_));
+  return found;
 }
 
 void Controller::onChange(const store::Change& change) {

@@ -65,8 +65,11 @@ struct ControllerOptions {
   // rollout is reconciled again after this long.
   Duration progressPoll = std::chrono::seconds(1);
   // How often changes written by other processes are picked up (0 = never: only this process
-  // writes, e.g. unit tests).
+  // writes, e.g. unit tests). Each poll that finds none doubles the wait, up to
+  // externalPollIdle, so a quiet controller wakes rarely; one that finds some goes back to
+  // externalPoll (nextExternalPoll()).
   Duration externalPoll = Duration(250);
+  Duration externalPollIdle = std::chrono::seconds(2);
   // secretKeyRef root (<dir>/<namespace>/<secret>/<key>); "" = no secrets.
   std::string secretsDir;
   // The identity recorded on events the controller writes.
@@ -97,6 +100,11 @@ struct ControllerStats {
   int64_t eventsWritten = 0;
   int64_t cachedRollouts = 0;  // entries in the rollout cache now (busy rollouts)
 };
+
+// The wait before the next poll for other processes' writes: back to options.externalPoll
+// when the last poll found some (more may follow), else double `current`, at most
+// options.externalPollIdle.
+Duration nextExternalPoll(Duration current, bool foundExternal, const ControllerOptions& options);
 
 class Controller {
  public:
@@ -143,7 +151,8 @@ class Controller {
 
   // Picks up changes written by other processes since the last call. On a compacted change log,
   // falls back to enqueueAll().
-  void pollExternalChanges();
+  // Returns true when it found changes written by another process (or had to re-list).
+  bool pollExternalChanges();
 
   WorkQueue& queue() { return queue_; }
   ControllerStats stats() const;

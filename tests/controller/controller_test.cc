@@ -592,5 +592,34 @@ TEST_F(ControllerTest, ABatchThatLosesARaceCommitsTheOthersOneByOne) {
   EXPECT_EQ(provider.count("run"), 3u) << "each release analysed once";
 }
 
+// The poller for other processes' writes: quiet polls double the wait up to the idle bound, a
+// poll that finds a change goes back to the shortest wait.
+TEST(ExternalPollTest, QuietPollsBackOffAndAChangeComesBack) {
+  ControllerOptions o;
+  o.externalPoll = std::chrono::milliseconds(250);
+  o.externalPollIdle = std::chrono::seconds(2);
+  using std::chrono::milliseconds;
+  const struct {
+    Duration current;
+    bool found;
+    Duration next;
+  } table[] = {
+      {milliseconds(250), false, milliseconds(500)},
+      {milliseconds(500), false, milliseconds(1000)},
+      {milliseconds(1000), false, milliseconds(2000)},
+      {milliseconds(2000), false, milliseconds(2000)},  // bounded
+      {milliseconds(2000), true, milliseconds(250)},
+      {milliseconds(500), true, milliseconds(250)},
+      {milliseconds(250), true, milliseconds(250)},
+  };
+  for (const auto& row : table) {
+    EXPECT_EQ(nextExternalPoll(row.current, row.found, o), row.next)
+        << row.current.count() << " found=" << row.found;
+  }
+  // An idle bound below the poll period means no back-off.
+  o.externalPollIdle = milliseconds(100);
+  EXPECT_EQ(nextExternalPoll(milliseconds(250), false, o), milliseconds(250));
+}
+
 }  // namespace
 }  // namespace ramp::controller

