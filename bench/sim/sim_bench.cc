@@ -158,10 +158,16 @@ void BM_SimDriverScale(benchmark::State& state) {
 // A restarted daemon: open the data dir and load every rollout (one iteration = whole load).
 void BM_SimDriverReopen(benchmark::State& state) {
   World& w = world(state.range(0), state.range(1) != 0);
+  // The world has one owner at a time: the world's own driver lets go while the restarts run
+  // (each iteration's driver closes before the next opens), then takes it back.
+  w.driver.reset();
   for (auto _ : state) {
     auto d = SimDriver::open(w.clock, w.dir->path());
     if (!d || (*d)->rolloutCount() != static_cast<size_t>(w.rollouts)) std::abort();
   }
+  auto d = SimDriver::open(w.clock, w.dir->path());
+  if (!d) std::abort();
+  w.driver = std::move(*d);
 }
 
 // N routers sharing one data dir, each with endpoints and a weight set.
