@@ -223,7 +223,7 @@ Row runSize(int n, bool durableWorld) {
     // A durable world is reopened on the real clock; one in memory exists only in `driver`
     // (settled: its frozen simulated clock moves nothing).
     // (The simulated-clock driver closes its file first: one process, one owner of it.)
-    if (durableWorld) driver = makeError(ErrorCode::kUnavailable, "closed");
+    if (durableWorld) driver->reset();
     auto realDriver =
         durableWorld ? registry.makePlatform("platform.sim", real) : std::move(driver);
     controller::ControllerOptions threaded;
