@@ -21,6 +21,34 @@ size_t writeBody(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// Streaming: hands each piece to the request's callback; 0 (abort) when it says stop.
+// A response that is not a success keeps its body (the error) in Response::body.
+struct StreamState {
+  const std::function<bool(std::string_view)>* onBody = nullptr;
+  CURL* curl = nullptr;
+  std::string* errorBody = nullptr;
+  bool stopped = false;
+};
+size_t streamBody(char* data, size_t size, size_t count, void* user) {
+  auto* s = static_cast<StreamState*>(user);
+  long status = 0;
+  curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status >= 300) {
+    s->errorBody->append(data, size * count);
+    return size * count;
+  }
+  if (!(*s->onBody)(std::string_view(data, size * count))) {
+    s->stopped = true;
+    return 0;
+  }
+  return size * count;
+}
+
+// A PEM blob for libcurl (it copies the bytes).
+curl_blob blobOf(const std::string& pem) {
+  return curl_blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+}
+
 size_t writeHeader(char* data, size_t size, size_t count, void* user) {
   auto* response = static_cast<Response*>(user);
   std::string_view line(data, size * count);
@@ -115,10 +143,33 @@ Result<Response> send(const Request& request) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // required for timeouts in multithreaded programs
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(std::max<int64_t>(1, request.timeout.count())));
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, writeBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  const long timeoutMs = static_cast<long>(std::max<int64_t>(1, request.timeout.count()));
+  StreamState stream{&request.onBody, c, &response.body, false};
+  if (request.onBody) {
+    // A stream has no end to wait for: bound connecting, and silence (below 1 byte/s for the
+    // timeout), not the whole transfer.
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeoutMs);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, std::max<long>(1, timeoutMs / 1000));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, streamBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &stream);
+  } else {
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeoutMs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, writeBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  }
+  if (!request.caPem.empty()) {
+    curl_blob ca = blobOf(request.caPem);
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+  }
+  if (!request.clientCertPem.empty()) {
+    curl_blob cert = blobOf(request.clientCertPem);
+    curl_blob key = blobOf(request.clientKeyPem);
+    curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+  }
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, writeHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // accept whatever libcurl can decode
@@ -153,6 +204,7 @@ Result<Response> send(const Request& request) {
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headerList.get());
 
   CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_WRITE_ERROR && stream.stopped) rc = CURLE_OK;  // the caller ended the stream
   if (rc != CURLE_OK) {
     std::string reason = errbuf[0] != 0 ? errbuf : curl_easy_strerror(rc);
     switch (rc) {

@@ -8,6 +8,7 @@
 // Thread safety: send() may be called from any number of threads at once (each call uses its own
 // libcurl handle; libcurl's global state is initialised once, thread-safely).
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,16 @@ struct Request {
   Duration timeout = Duration(10000);  // whole request: connect, send, receive
   bool insecure = false;               // skip TLS certificate and host name verification
   std::optional<BasicCredentials> basicAuth;
+  // TLS from memory (a kubeconfig's *-data): the CA bundle to trust instead of the system's, and
+  // a client certificate with its key. PEM text; the key is never printed.
+  std::string caPem;
+  std::string clientCertPem;
+  std::string clientKeyPem;
+  // Streaming (a Kubernetes watch): when set, each piece of a 2xx response's body is passed here
+  // as it arrives instead of being kept in Response::body (another status keeps its body there),
+  // and `timeout` bounds only connecting and a silence of that long between pieces. Returning false
+  // ends the transfer: send() then returns the Response with the status received so far.
+  std::function<bool(std::string_view)> onBody;
 };
 
 struct Response {

@@ -1,4 +1,5 @@
 #include "spec/node.h"
+#include "spec/tree.h"
 
 #include <yaml.h>
 
@@ -668,3 +669,19 @@ LoadOutput loadJson(std::string_view text, std::string_view file, const DecodeLi
 }
 
 }  // namespace ramp::spec::internal
+
+namespace ramp::spec {
+
+TreeOutput loadTree(std::string_view text, std::string_view file) {
+  return internal::loadYaml(text, file, DecodeLimits{});
+}
+
+const TreeEntry* findEntry(const TreeNode& node, std::string_view key) {
+  if (node.type != TreeNode::Type::kMap) return nullptr;
+  for (const TreeEntry& e : node.entries) {
+    if (e.key == key) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace ramp::spec
