@@ -1,12 +1,11 @@
 #include "kube/kubeconfig.h"
 
-#include <openssl/evp.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "common/base64.h"
 #include "ramp/spec/diagnostic.h"
 #include "spec/tree.h"
 
@@ -99,23 +98,6 @@ Result<std::string> pemField(std::string_view file, const TreeNode& node, const 
 }
 
 }  // namespace
-
-Result<std::string> decodeBase64(std::string_view text) {
-  // OpenSSL's decoder (it skips whitespace and newlines, as PEM bodies have them).
-  std::string out(text.size() / 4 * 3 + 3, '\0');
-  EVP_ENCODE_CTX* ctx = EVP_ENCODE_CTX_new();
-  if (ctx == nullptr) return makeError(ErrorCode::kInternal, "base64: out of memory");
-  EVP_DecodeInit(ctx);
-  int n = 0, tail = 0;
-  auto* dst = reinterpret_cast<unsigned char*>(out.data());
-  int rc = EVP_DecodeUpdate(ctx, dst, &n, reinterpret_cast<const unsigned char*>(text.data()),
-                            static_cast<int>(text.size()));
-  if (rc >= 0) rc = EVP_DecodeFinal(ctx, dst + n, &tail);
-  EVP_ENCODE_CTX_free(ctx);
-  if (rc < 0) return makeError(ErrorCode::kInvalidArgument, "not base64");
-  out.resize(static_cast<size_t>(n + tail));
-  return out;
-}
 
 Result<ClusterConfig> parseKubeconfig(std::string_view text, std::string_view file,
                                       std::string_view context, const FileReader& readFile) {

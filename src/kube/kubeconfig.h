@@ -63,8 +63,4 @@ Result<ClusterConfig> inClusterConfigFrom(const std::map<std::string, std::strin
 // /var/run/secrets/kubernetes.io/serviceaccount.
 Result<ClusterConfig> inClusterConfig();
 
-// Decodes standard base64 (RFC 4648, padded; whitespace and newlines ignored) with OpenSSL.
-// Error: kInvalidArgument "not base64".
-Result<std::string> decodeBase64(std::string_view text);
-
 }  // namespace ramp::kube

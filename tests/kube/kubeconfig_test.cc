@@ -115,12 +115,5 @@ TEST(Kubeconfig, InClusterFromTheServiceAccount) {
   EXPECT_EQ(outside.error().code, ErrorCode::kFailedPrecondition);
 }
 
-TEST(Kubeconfig, Base64) {
-  EXPECT_EQ(*decodeBase64("aGVsbG8="), "hello");
-  EXPECT_EQ(*decodeBase64("aGVs\nbG8="), "hello");
-  EXPECT_EQ(*decodeBase64(""), "");
-  EXPECT_FALSE(decodeBase64("a*b="));
-}
-
 }  // namespace
 }  // namespace ramp::kube
