@@ -44,6 +44,11 @@ size_t streamBody(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+int progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* keepGoing = static_cast<const std::function<bool()>*>(user);
+  return (*keepGoing)() ? 0 : 1;  // non-zero aborts the transfer
+}
+
 // A PEM blob for libcurl (it copies the bytes).
 curl_blob blobOf(const std::string& pem) {
   return curl_blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
@@ -158,6 +163,11 @@ Result<Response> send(const Request& request) {
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, writeBody);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
   }
+  if (request.keepGoing) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &request.keepGoing);
+  }
   if (!request.caPem.empty()) {
     curl_blob ca = blobOf(request.caPem);
     curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
@@ -212,6 +222,8 @@ Result<Response> send(const Request& request) {
         return makeError(ErrorCode::kDeadlineExceeded, where + ": timed out after " +
                                                            std::to_string(request.timeout.count()) +
                                                            " ms (" + reason + ")");
+      case CURLE_ABORTED_BY_CALLBACK:
+        return makeError(ErrorCode::kCancelled, where + ": cancelled");
       case CURLE_URL_MALFORMAT:
       case CURLE_UNSUPPORTED_PROTOCOL:
         return makeError(ErrorCode::kInvalidArgument, where + ": " + reason);

@@ -45,6 +45,9 @@ struct Request {
   // and `timeout` bounds only connecting and a silence of that long between pieces. Returning false
   // ends the transfer: send() then returns the Response with the status received so far.
   std::function<bool(std::string_view)> onBody;
+  // Checked about once a second while the request runs; returning false ends it (kCancelled).
+  // For a long stream whose owner is shutting down.
+  std::function<bool()> keepGoing;
 };
 
 struct Response {

@@ -58,7 +58,8 @@ Result<std::string> Client::bearerToken() {
 }
 
 Result<std::string> Client::send(const Call& call,
-                                 const std::function<bool(std::string_view)>& onBody) {
+                                 const std::function<bool(std::string_view)>& onBody,
+                                 std::function<bool()> keepGoing) {
   if (Duration wait = bucket_.reserve(clock_.now()); wait.count() > 0) clock_.sleepFor(wait);
   http::Request req;
   req.method = call.method;
@@ -77,6 +78,7 @@ Result<std::string> Client::send(const Call& call,
   req.body = call.body;
   // A streamed success goes to onBody; an error status's body comes back for the message.
   if (onBody) req.onBody = onBody;
+  req.keepGoing = std::move(keepGoing);
   requests_.fetch_add(1, std::memory_order_relaxed);
   auto res = http::send(req);
   if (!res) {
@@ -160,7 +162,8 @@ Status Client::remove(const ResourceType& type, std::string_view ns, std::string
 }
 
 Status Client::watch(const ResourceType& type, std::string_view ns, WatchOptions options,
-                     const std::function<bool(const WatchEvent&)>& onEvent) {
+                     const std::function<bool(const WatchEvent&)>& onEvent,
+                     std::function<bool()> keepGoing) {
   WatchDecoder decoder;
   std::optional<Error> failure;
   const std::string what = describe(type, ns, "");
@@ -179,8 +182,8 @@ Status Client::watch(const ResourceType& type, std::string_view ns, WatchOptions
     }
     return true;
   };
-  auto r =
-      send({"watch", what, "GET", collectionPath(type, ns) + watchQuery(options), "", ""}, onBody);
+  auto r = send({"watch", what, "GET", collectionPath(type, ns) + watchQuery(options), "", ""},
+                onBody, std::move(keepGoing));
   if (failure) return std::unexpected(*failure);
   if (!r) return std::unexpected(r.error());
   return {};

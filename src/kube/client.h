@@ -91,8 +91,10 @@ class Client {
   // (then returns success: resume from the last resourceVersion seen), or an error: the
   // request's (isGone() for an expired resourceVersion, in the response or as an ERROR event
   // with code 410) or kParse for a malformed stream.
+  // `keepGoing` (optional) is asked about once a second; false ends the watch (kCancelled).
   Status watch(const ResourceType& type, std::string_view ns, WatchOptions options,
-               const std::function<bool(const WatchEvent&)>& onEvent);
+               const std::function<bool(const WatchEvent&)>& onEvent,
+               std::function<bool()> keepGoing = nullptr);
 
   // GET of any path (discovery: "/apis", "/readyz"). Returns the body.
   Result<std::string> getPath(const std::string& path);
@@ -114,7 +116,8 @@ class Client {
     std::string contentType;
   };
   Result<std::string> send(const Call& call,
-                           const std::function<bool(std::string_view)>& onBody = nullptr);
+                           const std::function<bool(std::string_view)>& onBody = nullptr,
+                           std::function<bool()> keepGoing = nullptr);
   Result<std::string> bearerToken();
 
   ClusterConfig config_;

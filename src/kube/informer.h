@@ -1,0 +1,114 @@
+#pragma once
+
+// Informer: a local copy of one kind's objects, kept current by list then watch (client-go's
+// reflector and store), so controllers read memory instead of the API server. The pure part,
+// ObjectCache, applies a list (replacing everything, with synthetic deletes for objects that
+// vanished while no watch was open) or one watch event, and says what changed. The shell,
+// Informer, runs list → watch → resume from the last resourceVersion → relist on 410, with
+// backoff on errors, on its own thread, and hands every change to a callback.
+//
+// Thread safety: ObjectCache is not synchronised (the Informer guards it). Informer's get(),
+// list() and synced() may be called from any thread; the callback runs on the informer's thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/client.h"
+#include "ramp/clock.h"
+
+namespace ramp::kube {
+
+struct ObjectChange {
+  enum class Type { kAdded, kModified, kDeleted };
+  Type type = Type::kAdded;
+  std::string key;   // "namespace/name" ("name" for cluster-scoped kinds)
+  std::string json;  // the new object (the last known one for kDeleted)
+  bool operator==(const ObjectChange&) const = default;
+};
+
+// The "namespace/name" key of an object's JSON; "" when it has no metadata.name.
+std::string objectKey(std::string_view json);
+// metadata.resourceVersion of an object's JSON; "" when absent.
+std::string objectResourceVersion(std::string_view json);
+
+class ObjectCache {
+ public:
+  // Replaces the contents with a full list; returns the changes against what was there
+  // (objects gone since are kDeleted; unchanged resourceVersions give nothing).
+  std::vector<ObjectChange> replace(const std::vector<std::string>& items);
+  // Applies one watch event (ADDED, MODIFIED, DELETED; BOOKMARK and ERROR change nothing).
+  // An event whose object is older than or equal to the cached one (same resourceVersion) is
+  // not a change.
+  std::vector<ObjectChange> apply(const WatchEvent& event);
+
+  std::optional<std::string> get(const std::string& key) const;
+  std::vector<std::string> list() const;
+  size_t size() const { return objects_.size(); }
+
+ private:
+  struct Entry {
+    std::string json;
+    std::string resourceVersion;
+  };
+  std::map<std::string, Entry> objects_;
+};
+
+struct InformerOptions {
+  std::string ns;  // "" = every namespace
+  std::string labelSelector;
+  int64_t watchTimeoutSeconds = 300;
+  Duration minBackoff = Duration(500);
+  Duration maxBackoff = Duration(10000);
+};
+
+class Informer {
+ public:
+  using OnChange = std::function<void(const ObjectChange&)>;
+
+  // Does not start: call start(). `client` and `clock` must outlive the informer.
+  Informer(Client& client, Clock& clock, ResourceType type, InformerOptions options,
+           OnChange onChange);
+  ~Informer();  // stop()
+
+  // Starts the list+watch thread.
+  void start();
+  // Ends the watch (within about a second) and a backoff pause, and joins.
+  void stop();
+
+  // True once the first list has been applied.
+  bool synced() const { return synced_.load(); }
+  // Blocks until synced() or `timeout` passes (real time). Returns synced().
+  bool waitForSync(Duration timeout);
+
+  std::optional<std::string> get(const std::string& key) const;
+  std::vector<std::string> list() const;
+
+  // Lists done (the first and every relist after a 410 or an error) and watch restarts.
+  int64_t lists() const { return lists_.load(); }
+
+ private:
+  void run();
+  Status listOnce(std::string* resourceVersion);
+
+  Client& client_;
+  Clock& clock_;
+  const ResourceType type_;
+  const InformerOptions options_;
+  const OnChange onChange_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  ObjectCache cache_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> synced_{false};
+  std::atomic<int64_t> lists_{0};
+  std::thread thread_;
+};
+
+}  // namespace ramp::kube

@@ -1,0 +1,59 @@
+#include "kube/informer.h"
+
+#include <gtest/gtest.h>
+
+namespace ramp::kube {
+namespace {
+
+std::string obj(const std::string& ns, const std::string& name, const std::string& rv) {
+  return R"({"metadata":{"namespace":")" + ns + R"(","name":")" + name +
+         R"(","resourceVersion":")" + rv + R"("}})";
+}
+
+WatchEvent event(WatchEvent::Type t, const std::string& json) {
+  WatchEvent e;
+  e.type = t;
+  e.object = json;
+  e.resourceVersion = objectResourceVersion(json);
+  return e;
+}
+
+using T = ObjectChange::Type;
+
+TEST(ObjectCache, ListsThenEventsThenARelistWithSyntheticDeletes) {
+  ObjectCache c;
+  auto first = c.replace({obj("shop", "a", "1"), obj("shop", "b", "2")});
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0], (ObjectChange{T::kAdded, "shop/a", obj("shop", "a", "1")}));
+  EXPECT_TRUE(c.apply(event(WatchEvent::Type::kModified, obj("shop", "a", "1"))).empty())
+      << "the same resourceVersion again is not a change";
+  auto mod = c.apply(event(WatchEvent::Type::kModified, obj("shop", "a", "3")));
+  ASSERT_EQ(mod.size(), 1u);
+  EXPECT_EQ(mod[0].type, T::kModified);
+  EXPECT_TRUE(c.apply(event(WatchEvent::Type::kBookmark, R"({"metadata":{"resourceVersion":"9"}})"))
+                  .empty());
+  auto added = c.apply(event(WatchEvent::Type::kAdded, obj("web", "c", "4")));
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(added[0].key, "web/c");
+  // The watch broke; while it was down b was deleted and c changed. The relist says so.
+  auto relist = c.replace({obj("shop", "a", "3"), obj("web", "c", "7")});
+  ASSERT_EQ(relist.size(), 2u);
+  EXPECT_EQ(relist[0], (ObjectChange{T::kModified, "web/c", obj("web", "c", "7")}));
+  EXPECT_EQ(relist[1], (ObjectChange{T::kDeleted, "shop/b", obj("shop", "b", "2")}));
+  EXPECT_EQ(c.size(), 2u);
+  auto del = c.apply(event(WatchEvent::Type::kDeleted, obj("shop", "a", "8")));
+  ASSERT_EQ(del.size(), 1u);
+  EXPECT_EQ(del[0].type, T::kDeleted);
+  EXPECT_FALSE(c.get("shop/a"));
+  EXPECT_TRUE(c.apply(event(WatchEvent::Type::kDeleted, obj("shop", "a", "9"))).empty());
+}
+
+TEST(ObjectCache, Keys) {
+  EXPECT_EQ(objectKey(R"({"metadata":{"name":"x"}})"), "x");
+  EXPECT_EQ(objectKey(R"({"metadata":{"name":"x","namespace":"n"}})"), "n/x");
+  EXPECT_EQ(objectKey(R"({"metadata":{}})"), "");
+  EXPECT_EQ(objectKey("not json"), "");
+}
+
+}  // namespace
+}  // namespace ramp::kube
