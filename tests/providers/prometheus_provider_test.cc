@@ -8,7 +8,7 @@
 #include <cmath>
 #include <thread>
 
-#include "analysis/go_duration.h"
+#include "common/go_duration.h"
 #include "analysis/providers/builtin.h"
 #include "common/redact.h"
 #include "expr/expr.h"
@@ -74,7 +74,7 @@ class PrometheusProviderTest : public ::testing::Test {
     PrometheusProvider::Options o;
     o.redactor = &redactor_;
     o.evaluateTime = [](std::string_view s, Time now) { return expr::evaluateTime(s, now); };
-    o.parseDuration = [](std::string_view s) { return parseGoDuration(s); };
+    o.parseDuration = [](std::string_view s) { return parseGoDurationMillis(s); };
     return o;
   }
   Result<ProviderReply> run(const std::string& query) {
