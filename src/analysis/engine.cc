@@ -6,8 +6,8 @@
 #include <string>
 
 #include "args.h"
-#include "expr/expr.h"
 #include "common/go_duration.h"
+#include "expr/expr.h"
 
 namespace ramp::analysis {
 

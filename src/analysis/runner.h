@@ -65,10 +65,6 @@ struct ReconcileEnv {
 // message ("Analysis spec invalid: …", "Unable to resolve metric arguments: …").
 ReconcileOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv& env);
 
-// Returns `text` with every occurrence of every non-empty value of `secrets` replaced by
-// "*****", longest secret first.
-std::string redactSecrets(std::string text, std::vector<std::string> secrets);
-
 struct RunnerCallbacks {
   std::function<void(const RecordedMeasurement&)> onMeasurement;  // each recorded measurement
   std::function<void(const PhaseEvent&)> onEvent;                 // each phase event

@@ -30,8 +30,7 @@ std::string goQuote(std::string_view s) {
 }
 
 std::unexpected<Error> parseError(std::string_view what, std::string_view text) {
-  return makeError(ErrorCode::kInvalidArgument,
-                   "time: " + std::string(what) + " " + goQuote(text));
+  return makeError(ErrorCode::kInvalidArgument, "time: " + std::string(what) + " " + goQuote(text));
 }
 
 // Nanoseconds per unit, or 0 for an unknown unit.
@@ -122,8 +121,8 @@ Result<std::chrono::nanoseconds> parseGoDuration(std::string_view text) {
     uint64_t value = whole * unit;
     if (frac > 0) {
       // As Go: in float64, which is nanosecond-exact up to an hour's fraction.
-      value += static_cast<uint64_t>(static_cast<double>(frac) *
-                                     (static_cast<double>(unit) / scale));
+      value +=
+          static_cast<uint64_t>(static_cast<double>(frac) * (static_cast<double>(unit) / scale));
       if (value > kTwo63) return parseError("invalid duration", text);
     }
     total += value;

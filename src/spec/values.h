@@ -2,8 +2,8 @@
 
 // Pure helpers that interpret spec values the way Argo Rollouts does: pause durations (Go
 // durations themselves are common/go_duration.h), IntOrString percentages against a replica
-// count (with Argo's rounding), and the maxSurge/maxUnavailable fence posts. The rollout and analysis engines use these; validation
-// uses them to reject values they cannot interpret.
+// count (with Argo's rounding), and the maxSurge/maxUnavailable fence posts. The rollout and
+// analysis engines use these; validation uses them to reject values they cannot interpret.
 //
 // Pure functions; thread-safe.
 

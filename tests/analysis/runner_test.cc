@@ -390,12 +390,6 @@ TEST_F(SecretsTest, MissingSecretErrorsRun) {
             "Unable to resolve metric arguments: key 'nope' does not exist in secret 'api'");
 }
 
-TEST(Redact, LongestSecretFirstAndEveryOccurrence) {
-  EXPECT_EQ(redactSecrets("ab abc abc", {"ab", "abc"}), "***** ***** *****");
-  EXPECT_EQ(redactSecrets("a-b", {"a"}), "*****-b") << "any non-empty secret, as Argo";
-  EXPECT_EQ(redactSecrets("x", {""}), "x");
-}
-
 TEST(Runner, UnknownProviderIsAnErrorMeasurement) {
   Harness h(runOf({metric("m")}));
   h.env().resolve = [](const spec::Metric&) -> Result<MetricProvider*> {

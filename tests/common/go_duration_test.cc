@@ -110,8 +110,12 @@ TEST(GoDurationTest, RejectsWithGosMessages) {
       {"+.s", R"(time: invalid duration "+.s")"},
       {"1d", R"(time: unknown unit "d" in duration "1d")"},
       {"\x85\x85", R"(time: invalid duration "\x85\x85")"},
-      {"\xff" "ff", R"(time: invalid duration "\xffff")"},
-      {"hello \xff" "ff world", R"(time: invalid duration "hello \xffff world")"},
+      {"\xff"
+       "ff",
+       R"(time: invalid duration "\xffff")"},
+      {"hello \xff"
+       "ff world",
+       R"(time: invalid duration "hello \xffff world")"},
       {"\xEF\xBF\xBD", R"(time: invalid duration "\xef\xbf\xbd")"},
       {"\xEF\xBF\xBD hello \xEF\xBF\xBD world",
        R"(time: invalid duration "\xef\xbf\xbd hello \xef\xbf\xbd world")"},

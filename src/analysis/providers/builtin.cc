@@ -2,10 +2,10 @@
 
 #include <cstdlib>
 
-#include "common/go_duration.h"
 #include "analysis/providers/job/job_provider.h"
 #include "analysis/providers/prometheus/prometheus_provider.h"
 #include "analysis/providers/web/web_provider.h"
+#include "common/go_duration.h"
 #include "expr/expr.h"
 
 namespace ramp::analysis::providers {
