@@ -15,6 +15,7 @@
 #include "analysis/engine.h"
 #include "analysis/runner.h"
 #include "analysis/secret_dir.h"
+#include "common/metrics_page.h"
 #include "rollout/engine.h"
 #include "spec/codec.h"
 
@@ -973,32 +974,22 @@ ControllerStats Controller::stats() const {
   return s;
 }
 
-void Controller::appendMetrics(std::string& out) const {
+void Controller::appendMetrics(MetricsPage& page) const {
   std::lock_guard lock(mu_);
-  out += "# HELP rollout_reconcile Rollout and AnalysisRun reconciliation performance.\n";
-  out += "# TYPE rollout_reconcile histogram\n";
-  int64_t cumulative = 0;
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    cumulative += histogram_[i];
-    out += "rollout_reconcile_bucket{le=\"" + nlohmann::json(kBuckets[i]).dump() + "\"} " +
-           std::to_string(cumulative) + "\n";
-  }
-  cumulative += histogram_.back();
-  out += "rollout_reconcile_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
-  out += "rollout_reconcile_sum " + nlohmann::json(durationSum_).dump() + "\n";
-  out += "rollout_reconcile_count " + std::to_string(cumulative) + "\n";
-  out += "# HELP rollout_reconcile_error Reconciliations that failed (retried with backoff).\n";
-  out += "# TYPE rollout_reconcile_error counter\n";
-  out += "rollout_reconcile_error " + std::to_string(stats_.reconcileErrors) + "\n";
-  out += "# HELP rollout_events_total Events recorded by the controller, by reason and type.\n";
-  out += "# TYPE rollout_events_total counter\n";
-  for (const auto& [k, n] : eventCounts_) {
-    out += "rollout_events_total{reason=\"" + k.first + "\",type=\"" + k.second + "\"} " +
-           std::to_string(n) + "\n";
-  }
-  out += "# HELP controller_workqueue_depth Keys queued and ready.\n";
-  out += "# TYPE controller_workqueue_depth gauge\n";
-  out += "controller_workqueue_depth " + std::to_string(queue_.len()) + "\n";
+  page.family("rollout_reconcile", MetricType::kHistogram,
+              "Rollout and AnalysisRun reconciliation performance.")
+      .addHistogram({}, kBuckets, histogram_, durationSum_);
+  page.family("rollout_reconcile_error_total", MetricType::kCounter,
+              "Reconciliations that failed (retried with backoff).")
+      .add({}, stats_.reconcileErrors);
+  // rollout_events_total belongs to the API (every event about a Rollout, by namespace and
+  // name); these are the events this controller wrote, about Rollouts and AnalysisRuns.
+  auto& events =
+      page.family("controller_events_total", MetricType::kCounter,
+                  "Events recorded by the controller, by reason and type.", {"reason", "type"});
+  for (const auto& [k, n] : eventCounts_) events.add({k.first, k.second}, n);
+  page.family("controller_workqueue_depth", MetricType::kGauge, "Keys queued and ready.")
+      .add({}, static_cast<int64_t>(queue_.len()));
 }
 
 }  // namespace ramp::controller
