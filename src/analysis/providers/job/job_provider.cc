@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "common/redact.h"
+#include "common/strings.h"
 
 extern char** environ;
 
@@ -92,13 +93,6 @@ std::string readFile(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
 }
 
 // The last `lines` lines (at most 2 KiB) of the job's output.
@@ -352,7 +346,7 @@ Result<ProviderReply> JobProvider::resume(const MeasureContext& ctx,
   auto ref = refFromMetadata(inFlight.metadata);
   if (!ref) return std::unexpected(ref.error());
 
-  auto statusText = trim(readFile(ref->dir / "exit-status"));
+  const std::string statusText(trim(readFile(ref->dir / "exit-status")));
   if (!statusText.empty()) {
     auto code = toInt(statusText);
     ProviderReply reply;
