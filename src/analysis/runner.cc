@@ -113,8 +113,8 @@ void redactMeasurement(spec::Measurement& m, const Redactor& secrets) {
   for (auto& [k, v] : m.metadata) v = secrets.redact(v);
 }
 
-ReconcileOutcome finishWithError(spec::AnalysisRun& run, const std::string& message, Time now) {
-  ReconcileOutcome out;
+RunPassOutcome finishWithError(spec::AnalysisRun& run, const std::string& message, Time now) {
+  RunPassOutcome out;
   out.events.push_back(failRun(run, message, now));
   out.completed = true;
   return out;
@@ -122,8 +122,8 @@ ReconcileOutcome finishWithError(spec::AnalysisRun& run, const std::string& mess
 
 }  // namespace
 
-ReconcileOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv& env) {
-  ReconcileOutcome out;
+RunPassOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv& env) {
+  RunPassOutcome out;
   if (phaseCompleted(run.status.phase)) {
     out.completed = true;
     return out;
@@ -201,7 +201,7 @@ spec::AnalysisPhase runToCompletion(spec::AnalysisRun& run, const ReconcileEnv& 
   Clock& clock = *env.clock;
   while (true) {
     if (stop != nullptr && stop->load() && !run.spec.terminate) run.spec.terminate = true;
-    ReconcileOutcome o = reconcileAnalysisRun(run, env);
+    RunPassOutcome o = reconcileAnalysisRun(run, env);
     for (const RecordedMeasurement& m : o.measurements) {
       if (callbacks.onMeasurement) callbacks.onMeasurement(m);
     }

@@ -45,11 +45,6 @@ Result<ObjectKey> parseKey(const std::string& key) {
 
 std::string rolloutKeyOf(const ObjectKey& key) { return key.namespace_ + "/" + key.name; }
 
-bool finished(spec::AnalysisPhase p) {
-  return p == spec::AnalysisPhase::kSuccessful || p == spec::AnalysisPhase::kFailed ||
-         p == spec::AnalysisPhase::kError || p == spec::AnalysisPhase::kInconclusive;
-}
-
 std::string diagnosticsText(const std::vector<spec::Diagnostic>& diagnostics) {
   std::string out;
   for (const auto& d : diagnostics) {
@@ -350,7 +345,7 @@ Status Controller::enqueueAll() {
     if (it != run.value->metadata.labels.end()) {
       owners[o.key.namespace_ + "/" + it->second].insert(o.key.name);
     }
-    if (!finished(run.value->status.phase)) unfinished.push_back(o.key.toString());
+    if (!analysis::phaseCompleted(run.value->status.phase)) unfinished.push_back(o.key.toString());
   }
   {
     std::lock_guard lock(mu_);
@@ -906,7 +901,7 @@ Result<ReconcileOutcome> Controller::reconcileRunKey(const ObjectKey& key) {
     return ReconcileOutcome{};
   }
   spec::AnalysisRun run = std::move(*decoded.value);
-  if (finished(run.status.phase)) return ReconcileOutcome{};
+  if (analysis::phaseCompleted(run.status.phase)) return ReconcileOutcome{};
   const spec::AnalysisRun before = run;
 
   std::mutex providersMu;
@@ -921,7 +916,7 @@ Result<ReconcileOutcome> Controller::reconcileRunKey(const ObjectKey& key) {
     providers.push_back(std::move(*provider));
     return providers.back().get();
   };
-  analysis::ReconcileOutcome outcome = analysis::reconcileAnalysisRun(run, env);
+  analysis::RunPassOutcome outcome = analysis::reconcileAnalysisRun(run, env);
 
   const Time now = clock_.now();
   std::vector<store::Event> events;
