@@ -9,6 +9,8 @@
 #include <sstream>
 #include <vector>
 
+#include "spec/kinds.h"
+
 namespace ramp::api {
 namespace {
 
@@ -55,13 +57,13 @@ std::string trafficRouter(const json& canary) {
 }  // namespace
 
 Status appendObjectMetrics(store::StateStore& store, MetricsPage& page) {
-  auto rollouts = store.list("Rollout", "");
+  auto rollouts = store.list(spec::kindName(spec::Kind::kRollout), "");
   if (!rollouts) return std::unexpected(rollouts.error());
-  auto runs = store.list("AnalysisRun", "");
+  auto runs = store.list(spec::kindName(spec::Kind::kAnalysisRun), "");
   if (!runs) return std::unexpected(runs.error());
-  auto templates = store.list("AnalysisTemplate", "");
+  auto templates = store.list(spec::kindName(spec::Kind::kAnalysisTemplate), "");
   if (!templates) return std::unexpected(templates.error());
-  auto clusterTemplates = store.list("ClusterAnalysisTemplate", "");
+  auto clusterTemplates = store.list(spec::kindName(spec::Kind::kClusterAnalysisTemplate), "");
   if (!clusterTemplates) return std::unexpected(clusterTemplates.error());
   int64_t unreadable = 0;
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/metrics_page.h"
+#include "spec/kinds.h"
 
 namespace ramp::api {
 namespace {
@@ -239,7 +240,7 @@ void WatchHub::pollEvents() {
     if (!got || got->empty()) return;
     for (const store::Event& e : *got) {
       since = e.id;
-      if (e.object.kind == "Rollout") {
+      if (e.object.kind == spec::kindName(spec::Kind::kRollout)) {
         std::lock_guard lock(countsMu_);
         ++eventCounts_[{e.object.namespace_, e.object.name,
                         e.type == store::EventType::kWarning ? "Warning" : "Normal", e.reason}];

@@ -25,10 +25,11 @@ using store::ObjectKey;
 
 namespace {
 
-constexpr const char* kRollout = "Rollout";
-constexpr const char* kAnalysisRun = "AnalysisRun";
-constexpr const char* kAnalysisTemplate = "AnalysisTemplate";
-constexpr const char* kClusterAnalysisTemplate = "ClusterAnalysisTemplate";
+constexpr const char* kRollout = spec::kindName(spec::Kind::kRollout);
+constexpr const char* kAnalysisRun = spec::kindName(spec::Kind::kAnalysisRun);
+constexpr const char* kAnalysisTemplate = spec::kindName(spec::Kind::kAnalysisTemplate);
+constexpr const char* kClusterAnalysisTemplate =
+    spec::kindName(spec::Kind::kClusterAnalysisTemplate);
 
 // Reconcile duration buckets in seconds (Argo's rollout_reconcile histogram uses these).
 constexpr std::array<double, 9> kBuckets = {0.0001, 0.0005, 0.001, 0.005, 0.01,
