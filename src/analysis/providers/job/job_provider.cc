@@ -95,6 +95,16 @@ std::string readFile(const fs::path& p) {
   return ss.str();
 }
 
+// The run's secrets, and the values of the job's env vars whose names say they are secret
+// (isSecretName: DB_PASSWORD, API_TOKEN, …), which the job's output may echo.
+Redactor secretsOf(const Redactor* run, const MeasureContext& ctx) {
+  Redactor out = run != nullptr ? *run : Redactor();
+  if (ctx.metric != nullptr && ctx.metric->provider.job) {
+    for (const spec::EnvVar& e : ctx.metric->provider.job->env) out.addIfSecret(e.name, e.value);
+  }
+  return out;
+}
+
 // The last `lines` lines (at most 2 KiB) of the job's output.
 std::string outputTail(const fs::path& file, size_t lines) {
   std::string text = readFile(file);
@@ -192,8 +202,7 @@ JobProvider::JobProvider(Options options) : options_(std::move(options)) {
 
 Result<ProviderReply> JobProvider::run(const MeasureContext& ctx) {
   const auto& spec = ctx.metric->provider.job;
-  const Redactor empty;
-  const Redactor& redactor = options_.redactor != nullptr ? *options_.redactor : empty;
+  const Redactor redactor = secretsOf(options_.redactor, ctx);
   auto fail = [&](ErrorCode code, const std::string& message) -> Result<ProviderReply> {
     return makeError(code, redactor.redact(message));
   };
@@ -341,8 +350,7 @@ Result<ProviderReply> JobProvider::run(const MeasureContext& ctx) {
 
 Result<ProviderReply> JobProvider::resume(const MeasureContext& ctx,
                                           const spec::Measurement& inFlight) {
-  const Redactor empty;
-  const Redactor& redactor = options_.redactor != nullptr ? *options_.redactor : empty;
+  const Redactor redactor = secretsOf(options_.redactor, ctx);
   auto ref = refFromMetadata(inFlight.metadata);
   if (!ref) return std::unexpected(ref.error());
 
