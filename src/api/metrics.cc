@@ -57,13 +57,13 @@ std::string trafficRouter(const json& canary) {
 }  // namespace
 
 Status appendObjectMetrics(store::StateStore& store, MetricsPage& page) {
-  auto rollouts = store.list(spec::kindName(spec::Kind::kRollout), "");
+  auto rollouts = store.list(spec::kindInfo(spec::Kind::kRollout).name, "");
   if (!rollouts) return std::unexpected(rollouts.error());
-  auto runs = store.list(spec::kindName(spec::Kind::kAnalysisRun), "");
+  auto runs = store.list(spec::kindInfo(spec::Kind::kAnalysisRun).name, "");
   if (!runs) return std::unexpected(runs.error());
-  auto templates = store.list(spec::kindName(spec::Kind::kAnalysisTemplate), "");
+  auto templates = store.list(spec::kindInfo(spec::Kind::kAnalysisTemplate).name, "");
   if (!templates) return std::unexpected(templates.error());
-  auto clusterTemplates = store.list(spec::kindName(spec::Kind::kClusterAnalysisTemplate), "");
+  auto clusterTemplates = store.list(spec::kindInfo(spec::Kind::kClusterAnalysisTemplate).name, "");
   if (!clusterTemplates) return std::unexpected(clusterTemplates.error());
   int64_t unreadable = 0;
 

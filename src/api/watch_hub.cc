@@ -240,7 +240,7 @@ void WatchHub::pollEvents() {
     if (!got || got->empty()) return;
     for (const store::Event& e : *got) {
       since = e.id;
-      if (e.object.kind == spec::kindName(spec::Kind::kRollout)) {
+      if (e.object.kind == spec::kindInfo(spec::Kind::kRollout).name) {
         std::lock_guard lock(countsMu_);
         ++eventCounts_[{e.object.namespace_, e.object.name,
                         e.type == store::EventType::kWarning ? "Warning" : "Normal", e.reason}];

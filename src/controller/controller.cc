@@ -18,6 +18,7 @@
 #include "common/metrics_page.h"
 #include "rollout/engine.h"
 #include "spec/codec.h"
+#include "spec/kinds.h"
 
 namespace ramp::controller {
 
@@ -25,11 +26,11 @@ using store::ObjectKey;
 
 namespace {
 
-constexpr const char* kRollout = spec::kindName(spec::Kind::kRollout);
-constexpr const char* kAnalysisRun = spec::kindName(spec::Kind::kAnalysisRun);
-constexpr const char* kAnalysisTemplate = spec::kindName(spec::Kind::kAnalysisTemplate);
+constexpr const char* kRollout = spec::kindInfo(spec::Kind::kRollout).name;
+constexpr const char* kAnalysisRun = spec::kindInfo(spec::Kind::kAnalysisRun).name;
+constexpr const char* kAnalysisTemplate = spec::kindInfo(spec::Kind::kAnalysisTemplate).name;
 constexpr const char* kClusterAnalysisTemplate =
-    spec::kindName(spec::Kind::kClusterAnalysisTemplate);
+    spec::kindInfo(spec::Kind::kClusterAnalysisTemplate).name;
 
 // Reconcile duration buckets in seconds (Argo's rollout_reconcile histogram uses these).
 constexpr std::array<double, 9> kBuckets = {0.0001, 0.0005, 0.001, 0.005, 0.01,

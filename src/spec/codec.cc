@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spec/fields.h"
+#include "spec/kinds.h"
 #include "spec/node.h"
 #include "spec/values.h"
 
@@ -898,6 +899,8 @@ Kind kindOf(const Object& object) {
     default: return Kind::kAnalysisRun;
   }
 }
+
+const char* kindName(Kind kind) { return kindInfo(kind).name; }
 
 const ObjectMeta& metadataOf(const Object& object) {
   return std::visit([](const auto& o) -> const ObjectMeta& { return o.metadata; }, object);

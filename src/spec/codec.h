@@ -29,7 +29,6 @@
 #include "ramp/spec/diagnostic.h"
 #include "ramp/spec/meta.h"
 #include "ramp/spec/rollout.h"
-#include "spec/kinds.h"
 
 namespace ramp::spec {
 
@@ -37,6 +36,7 @@ namespace ramp::spec {
 using Object = std::variant<Rollout, AnalysisTemplate, AnalysisRun>;
 
 Kind kindOf(const Object& object);
+const char* kindName(Kind kind);  // "Rollout", "AnalysisTemplate", …
 const ObjectMeta& metadataOf(const Object& object);
 
 struct Position {

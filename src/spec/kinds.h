@@ -1,7 +1,8 @@
 #pragma once
 
-// The kinds ramp manages, in one table: each kind's name (the manifest's and the store's
-// "Rollout"), its plural (the API's URL segment "rollouts"), its short name on the command line
+// The kinds ramp manages, in one table (spec::kindName in spec/codec.h reads it too): each kind's
+// name (the manifest's and the store's "Rollout"), its plural (the API's URL segment "rollouts"),
+// its short name on the command line
 // ("ro") and whether it is cluster-scoped. The codec, the controller, the API, /metrics and the
 // CLI's help all read their names here, so a kind is added in one place.
 //
@@ -40,9 +41,6 @@ constexpr const KindInfo& kindInfo(Kind kind) {
   }
   return kKinds.front();
 }
-
-// "Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun".
-constexpr const char* kindName(Kind kind) { return kindInfo(kind).name; }
 
 // The kind whose name is exactly `name` ("Rollout"); nullopt for any other text.
 std::optional<Kind> kindNamed(std::string_view name);

@@ -21,6 +21,7 @@
 
 #include "common/http_client.h"
 #include "harness/harness.h"
+#include "harness/promtool.h"
 #include "spec/codec.h"
 #include "store/sqlite/sqlite_state_store.h"
 

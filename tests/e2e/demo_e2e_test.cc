@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "harness/harness.h"
+#include "harness/promtool.h"
 
 namespace ramp {
 namespace {

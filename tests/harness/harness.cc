@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/http_client.h"
+#include "harness/promtool.h"
 
 extern char** environ;
 

@@ -91,11 +91,6 @@ Result<HttpResult> httpGet(const std::string& url);
 Result<HttpResult> httpPost(const std::string& url, const std::string& body = "",
                             const std::string& contentType = "application/x-www-form-urlencoded");
 
-// Runs `promtool check metrics` (from Debian's prometheus package) on `page`, a Prometheus text
-// page. Success when promtool exits 0 and prints nothing. Errors: kInvalidArgument with
-// promtool's complaints (a parse error, a lint problem); kUnavailable when promtool cannot run.
-Status promtoolCheckMetrics(const std::string& page);
-
 // ramp-demo-service started on a free port (binary from $RAMP_BINARY_DIR/demo).
 struct DemoOptions {
   std::string version = "demo:v1";
