@@ -4,6 +4,7 @@
 
 #include "common/template.h"
 #include "spec/codec.h"
+#include "spec/string_walk.h"
 
 namespace ramp::analysis {
 
@@ -64,47 +65,17 @@ Result<ArgValues> resolveArgValues(const std::vector<spec::Argument>& args, std:
 
 namespace {
 
+// Replaces {{args.NAME}} in the strings handed to apply(), remembering the first error.
 class Substituter {
  public:
   explicit Substituter(const std::map<std::string, std::string>& values) : values_(values) {}
 
   const std::optional<Error>& error() const { return error_; }
 
-  void str(std::string& s) { apply(s, false); }
-  void raw(spec::RawJson& j) { apply(j.text, true); }
-  void strs(std::vector<std::string>& v) {
-    for (auto& s : v) str(s);
-  }
-  void kvs(std::vector<spec::KeyValue>& v) {
-    for (auto& kv : v) {
-      str(kv.key);
-      str(kv.value);
-    }
-  }
-  void ios(std::optional<spec::IntOrString>& v) {
-    if (v && !v->isInt()) str(std::get<std::string>(v->value));
-  }
-  void auth(spec::Authentication& a) {
-    if (a.sigv4) {
-      str(a.sigv4->region);
-      str(a.sigv4->profile);
-      str(a.sigv4->roleArn);
-    }
-    if (a.oauth2) {
-      str(a.oauth2->tokenUrl);
-      str(a.oauth2->clientId);
-      str(a.oauth2->clientSecret);
-      strs(a.oauth2->scopes);
-    }
-    if (a.basicAuth) {
-      str(a.basicAuth->username);
-      str(a.basicAuth->password);
-    }
-  }
-
- private:
-  void apply(std::string& s, bool jsonQuoted) {
+  // Substitutes in `s`; a value written into raw JSON text is JSON-escaped.
+  void apply(std::string& s, spec::StringForm form) {
     if (error_ || !hasPlaceholder(s)) return;
+    const bool jsonQuoted = form == spec::StringForm::kJson;
     Result<std::string> r =
         expandTemplate(s, [&](std::string_view name) -> std::optional<std::string> {
           if (!name.starts_with("args.")) return std::nullopt;
@@ -119,6 +90,7 @@ class Substituter {
     s = std::move(*r);
   }
 
+ private:
   const std::map<std::string, std::string>& values_;
   std::optional<Error> error_;
 };
@@ -129,54 +101,10 @@ Result<spec::Metric> substituteArgs(const spec::Metric& metric,
                                     const std::map<std::string, std::string>& values) {
   spec::Metric m = metric;
   Substituter sub(values);
-  sub.str(m.name);
-  sub.str(m.interval);
-  sub.str(m.initialDelay);
-  sub.ios(m.count);
-  sub.str(m.successCondition);
-  sub.str(m.failureCondition);
-  sub.ios(m.failureLimit);
-  sub.ios(m.inconclusiveLimit);
-  sub.ios(m.consecutiveErrorLimit);
-  sub.ios(m.consecutiveSuccessLimit);
-  spec::MetricProviderSpec& p = m.provider;
-  if (p.prometheus) {
-    spec::PrometheusMetric& q = *p.prometheus;
-    sub.str(q.address);
-    sub.str(q.query);
-    sub.kvs(q.headers);
-    sub.auth(q.authentication);
-    if (q.rangeQuery) {
-      sub.str(q.rangeQuery->start);
-      sub.str(q.rangeQuery->end);
-      sub.str(q.rangeQuery->step);
-    }
-  }
-  if (p.web) {
-    spec::WebMetric& w = *p.web;
-    sub.str(w.url);
-    sub.str(w.method);
-    sub.kvs(w.headers);
-    sub.str(w.body);
-    sub.raw(w.jsonBody);
-    sub.str(w.jsonPath);
-    sub.auth(w.authentication);
-  }
-  if (p.job) {
-    spec::JobMetric& j = *p.job;
-    sub.raw(j.metadata);
-    sub.raw(j.raw);
-    sub.strs(j.command);
-    sub.strs(j.args);
-    for (spec::EnvVar& e : j.env) {
-      sub.str(e.name);
-      sub.str(e.value);
-      sub.raw(e.valueFrom);
-    }
-    sub.str(j.workingDir);
-  }
-  for (auto& [name, config] : p.plugin) sub.raw(config);
-  for (auto& [name, config] : p.other) sub.raw(config);
+  // Every string of the metric, as the codec lists them (spec/fields.h): Argo substitutes over
+  // the whole serialised metric, and a field added to the spec is substituted without a change
+  // here.
+  spec::forEachString(m, [&](std::string& s, spec::StringForm form) { sub.apply(s, form); });
   if (sub.error()) return std::unexpected(*sub.error());
   return m;
 }

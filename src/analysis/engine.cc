@@ -6,8 +6,8 @@
 #include <string>
 
 #include "args.h"
+#include "common/go_duration.h"
 #include "expr/expr.h"
-#include "go_duration.h"
 
 namespace ramp::analysis {
 
@@ -80,12 +80,12 @@ Status parseMetric(MetricPlan& plan) {
   }
   if (c > 1 && m.interval.empty()) return bad("interval must be specified when count > 1");
   if (!m.interval.empty()) {
-    auto d = parseGoDuration(m.interval);
+    auto d = parseGoDurationMillis(m.interval);
     if (!d) return bad("invalid interval string: " + d.error().message);
     plan.interval = *d;
   }
   if (!m.initialDelay.empty()) {
-    auto d = parseGoDuration(m.initialDelay);
+    auto d = parseGoDurationMillis(m.initialDelay);
     if (!d) return bad("invalid startDelay string: " + d.error().message);
     plan.initialDelay = *d;
   }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "args.h"
+#include "common/redact.h"
 
 namespace ramp::analysis {
 
@@ -105,15 +106,15 @@ spec::Measurement perform(const MetricTask& task, const std::string& resultName,
   return base;
 }
 
-void redactMeasurement(spec::Measurement& m, const std::vector<std::string>& secrets) {
-  if (secrets.empty()) return;
-  m.message = redactSecrets(std::move(m.message), secrets);
-  m.value = redactSecrets(std::move(m.value), secrets);
-  for (auto& [k, v] : m.metadata) v = redactSecrets(std::move(v), secrets);
+void redactMeasurement(spec::Measurement& m, const Redactor& secrets) {
+  if (secrets.size() == 0) return;
+  m.message = secrets.redact(m.message);
+  m.value = secrets.redact(m.value);
+  for (auto& [k, v] : m.metadata) v = secrets.redact(v);
 }
 
-ReconcileOutcome finishWithError(spec::AnalysisRun& run, const std::string& message, Time now) {
-  ReconcileOutcome out;
+RunPassOutcome finishWithError(spec::AnalysisRun& run, const std::string& message, Time now) {
+  RunPassOutcome out;
   out.events.push_back(failRun(run, message, now));
   out.completed = true;
   return out;
@@ -121,23 +122,8 @@ ReconcileOutcome finishWithError(spec::AnalysisRun& run, const std::string& mess
 
 }  // namespace
 
-std::string redactSecrets(std::string text, std::vector<std::string> secrets) {
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  static constexpr std::string_view kMask = "*****";
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    size_t pos = 0;
-    while ((pos = text.find(secret, pos)) != std::string::npos) {
-      text.replace(pos, secret.size(), kMask);
-      pos += kMask.size();
-    }
-  }
-  return text;
-}
-
-ReconcileOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv& env) {
-  ReconcileOutcome out;
+RunPassOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv& env) {
+  RunPassOutcome out;
   if (phaseCompleted(run.status.phase)) {
     out.completed = true;
     return out;
@@ -155,9 +141,9 @@ ReconcileOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv
   if (!args) {
     return finishWithError(run, "Unable to resolve metric arguments: " + args.error().message, now);
   }
-  const std::vector<std::string>& secrets = args->secrets;
+  const Redactor secrets(args->secrets);
   if (env.onSecret) {
-    for (const std::string& s : secrets) env.onSecret(s);
+    for (const std::string& s : args->secrets) env.onSecret(s);
   }
 
   std::vector<spec::Metric> metrics;
@@ -166,8 +152,7 @@ ReconcileOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv
     Result<spec::Metric> m = substituteArgs(run.spec.metrics[task.metric], args->values);
     if (!m) {
       return finishWithError(
-          run, redactSecrets("Unable to resolve metric arguments: " + m.error().message, secrets),
-          now);
+          run, secrets.redact("Unable to resolve metric arguments: " + m.error().message), now);
     }
     metrics.push_back(std::move(*m));
   }
@@ -216,7 +201,7 @@ spec::AnalysisPhase runToCompletion(spec::AnalysisRun& run, const ReconcileEnv& 
   Clock& clock = *env.clock;
   while (true) {
     if (stop != nullptr && stop->load() && !run.spec.terminate) run.spec.terminate = true;
-    ReconcileOutcome o = reconcileAnalysisRun(run, env);
+    RunPassOutcome o = reconcileAnalysisRun(run, env);
     for (const RecordedMeasurement& m : o.measurements) {
       if (callbacks.onMeasurement) callbacks.onMeasurement(m);
     }

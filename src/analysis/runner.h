@@ -44,7 +44,9 @@ struct RecordedMeasurement {
   spec::Measurement measurement;
 };
 
-struct ReconcileOutcome {
+// What one reconcile pass over an AnalysisRun produced. (The controller's work queue has its own
+// controller::ReconcileOutcome, which only says when to requeue a key.)
+struct RunPassOutcome {
   std::vector<RecordedMeasurement> measurements;
   std::vector<PhaseEvent> events;  // for the caller to record (AnalysisRun<Phase>, Metric<Phase>)
   bool completed = false;
@@ -63,11 +65,7 @@ struct ReconcileEnv {
 // Runs one reconcile pass over `run` (a completed run is returned unchanged). Never fails: an
 // invalid spec, unresolvable args or an unreadable secret end the run in phase Error with Argo's
 // message ("Analysis spec invalid: …", "Unable to resolve metric arguments: …").
-ReconcileOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv& env);
-
-// Returns `text` with every occurrence of every non-empty value of `secrets` replaced by
-// "*****", longest secret first.
-std::string redactSecrets(std::string text, std::vector<std::string> secrets);
+RunPassOutcome reconcileAnalysisRun(spec::AnalysisRun& run, const ReconcileEnv& env);
 
 struct RunnerCallbacks {
   std::function<void(const RecordedMeasurement&)> onMeasurement;  // each recorded measurement

@@ -28,6 +28,10 @@
 #include "ramp/platform/workload_driver.h"
 #include "ramp/store/state_store.h"
 
+namespace ramp {
+class MetricsPage;
+}  // namespace ramp
+
 namespace ramp::api {
 
 struct ApiOptions {
@@ -49,8 +53,9 @@ struct ApiOptions {
   Duration heartbeat = Duration(15000);
   // Upper bound on connections served at once (each holds a thread); more wait for a free one.
   size_t maxConnections = 4096;
-  // Appends controller-side metrics (rollout_reconcile histogram, …) to /metrics. May be empty.
-  std::function<void(std::string&)> appendMetrics;
+  // Declares controller-side metric families (rollout_reconcile histogram, …) on the /metrics
+  // page. May be empty.
+  std::function<void(MetricsPage&)> appendMetrics;
   // /readyz answers 200 when this returns true (absent = always ready once started).
   std::function<bool()> ready;
   // The revisions a platform runs for a rollout ("namespace/name"): used by undo and

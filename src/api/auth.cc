@@ -8,6 +8,8 @@
 #include <sstream>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace ramp::api {
 namespace {
 
@@ -15,16 +17,6 @@ std::string digest(std::string_view token) {
   unsigned char out[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), out);
   return std::string(reinterpret_cast<const char*>(out), sizeof out);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 }  // namespace

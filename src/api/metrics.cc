@@ -9,6 +9,8 @@
 #include <sstream>
 #include <vector>
 
+#include "spec/kinds.h"
+
 namespace ramp::api {
 namespace {
 
@@ -28,33 +30,6 @@ const json& sub(const json& j, const char* key) {
   static const json kEmpty = json::object();
   auto it = j.find(key);
   return it != j.end() && it->is_object() ? *it : kEmpty;
-}
-
-void header(std::string& out, const char* name, const char* type, const char* help) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += ' ';
-  out += type;
-  out += '\n';
-}
-
-std::string labels(std::initializer_list<std::pair<const char*, std::string>> kv) {
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [k, v] : kv) {
-    if (!first) out += ',';
-    first = false;
-    out += k;
-    out += "=\"";
-    out += escapeLabelValue(v);
-    out += '"';
-  }
-  out += '}';
-  return out;
 }
 
 // The provider of a metric: the first key of metric.provider ("prometheus", "web", "job", …, or
@@ -81,35 +56,34 @@ std::string trafficRouter(const json& canary) {
 
 }  // namespace
 
-std::string escapeLabelValue(const std::string& value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-Status appendObjectMetrics(store::StateStore& store, std::string& out) {
-  auto rollouts = store.list("Rollout", "");
+Status appendObjectMetrics(store::StateStore& store, MetricsPage& page) {
+  auto rollouts = store.list(spec::kindInfo(spec::Kind::kRollout).name, "");
   if (!rollouts) return std::unexpected(rollouts.error());
-  auto runs = store.list("AnalysisRun", "");
+  auto runs = store.list(spec::kindInfo(spec::Kind::kAnalysisRun).name, "");
   if (!runs) return std::unexpected(runs.error());
-  auto templates = store.list("AnalysisTemplate", "");
+  auto templates = store.list(spec::kindInfo(spec::Kind::kAnalysisTemplate).name, "");
   if (!templates) return std::unexpected(templates.error());
-  auto clusterTemplates = store.list("ClusterAnalysisTemplate", "");
+  auto clusterTemplates = store.list(spec::kindInfo(spec::Kind::kClusterAnalysisTemplate).name, "");
   if (!clusterTemplates) return std::unexpected(clusterTemplates.error());
   int64_t unreadable = 0;
 
-  std::string info, available, unavailable, desired, updated, phase;
+  constexpr auto kGauge = MetricType::kGauge;
+  auto& info = page.family("rollout_info", kGauge, "Information about a rollout.",
+                           {"namespace", "name", "strategy", "traffic_router", "phase"});
+  auto& available =
+      page.family("rollout_info_replicas_available", kGauge,
+                  "The number of available replicas per rollout.", {"namespace", "name"});
+  auto& unavailable =
+      page.family("rollout_info_replicas_unavailable", kGauge,
+                  "The number of unavailable replicas per rollout.", {"namespace", "name"});
+  auto& desired = page.family("rollout_info_replicas_desired", kGauge,
+                              "The number of desired replicas per rollout.", {"namespace", "name"});
+  auto& updated = page.family("rollout_info_replicas_updated", kGauge,
+                              "The number of updated replicas per rollout.", {"namespace", "name"});
+  auto& phase =
+      page.family("rollout_phase", kGauge,
+                  "Information on the state of the rollout (DEPRECATED - use rollout_info).",
+                  {"namespace", "name", "strategy", "phase"});
   for (const store::StoredObject& o : rollouts->items) {
     json j = json::parse(o.json, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -125,65 +99,48 @@ Status appendObjectMetrics(store::StateStore& store, std::string& out) {
     std::string router = trafficRouter(sub(strategy, "canary"));
     std::string ph = str(status, "phase");
     if (ph.empty()) ph = "Progressing";
-    std::string ns = o.key.namespace_, name = o.key.name;
-    info += "rollout_info" +
-            labels({{"namespace", ns},
-                    {"name", name},
-                    {"strategy", strategyName},
-                    {"traffic_router", router},
-                    {"phase", ph}}) +
-            " 1\n";
-    std::string l = labels({{"namespace", ns}, {"name", name}});
+    const std::string& ns = o.key.namespace_;
+    const std::string& name = o.key.name;
+    info.add({ns, name, strategyName, router, ph}, 1);
     int64_t replicas = num(status, "replicas");
     int64_t avail = num(status, "availableReplicas");
-    available += "rollout_info_replicas_available" + l + " " + std::to_string(avail) + "\n";
-    unavailable += "rollout_info_replicas_unavailable" + l + " " +
-                   std::to_string(std::max<int64_t>(0, replicas - avail)) + "\n";
-    desired +=
-        "rollout_info_replicas_desired" + l + " " + std::to_string(num(spec, "replicas", 1)) + "\n";
-    updated += "rollout_info_replicas_updated" + l + " " +
-               std::to_string(num(status, "updatedReplicas")) + "\n";
+    available.add({ns, name}, avail);
+    unavailable.add({ns, name}, std::max<int64_t>(0, replicas - avail));
+    desired.add({ns, name}, num(spec, "replicas", 1));
+    updated.add({ns, name}, num(status, "updatedReplicas"));
     for (const char* p : {"Progressing", "Paused", "Healthy", "Degraded", "Error"}) {
-      phase +=
-          "rollout_phase" +
-          labels({{"namespace", ns}, {"name", name}, {"strategy", strategyName}, {"phase", p}}) +
-          (ph == p ? " 1\n" : " 0\n");
+      phase.add({ns, name, strategyName, p}, ph == p ? 1 : 0);
     }
   }
-  header(out, "rollout_info", "gauge", "Information about a rollout.");
-  out += info;
-  header(out, "rollout_info_replicas_available", "gauge",
-         "The number of available replicas per rollout.");
-  out += available;
-  header(out, "rollout_info_replicas_unavailable", "gauge",
-         "The number of unavailable replicas per rollout.");
-  out += unavailable;
-  header(out, "rollout_info_replicas_desired", "gauge",
-         "The number of desired replicas per rollout.");
-  out += desired;
-  header(out, "rollout_info_replicas_updated", "gauge",
-         "The number of updated replicas per rollout.");
-  out += updated;
-  header(out, "rollout_phase", "gauge",
-         "Information on the state of the rollout (DEPRECATED - use rollout_info).");
-  out += phase;
 
-  std::string runInfo, runPhase, metricPhase, metricType;
+  auto& runInfo = page.family("analysis_run_info", kGauge, "Information about analysis run.",
+                              {"namespace", "name", "phase"});
+  auto& runPhase = page.family(
+      "analysis_run_phase", kGauge,
+      "Information on the state of the Analysis Run (DEPRECATED - use analysis_run_info).",
+      {"namespace", "name", "phase"});
+  auto& metricPhase =
+      page.family("analysis_run_metric_phase", kGauge,
+                  "Information on the duration of a specific metric in the Analysis Run.",
+                  {"namespace", "name", "metric", "type", "dry_run", "phase"});
+  auto& metricType =
+      page.family("analysis_run_metric_type", kGauge,
+                  "Information on the type of a specific metric in the Analysis Runs.",
+                  {"namespace", "name", "metric", "type"});
   for (const store::StoredObject& o : runs->items) {
     json j = json::parse(o.json, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
       ++unreadable;
       continue;
     }
-    std::string ns = o.key.namespace_, name = o.key.name;
+    const std::string& ns = o.key.namespace_;
+    const std::string& name = o.key.name;
     const json& status = sub(j, "status");
     std::string ph = str(status, "phase");
     if (ph.empty()) ph = "Pending";
-    runInfo +=
-        "analysis_run_info" + labels({{"namespace", ns}, {"name", name}, {"phase", ph}}) + " 1\n";
+    runInfo.add({ns, name, ph}, 1);
     for (const char* p : {"Pending", "Running", "Successful", "Failed", "Error", "Inconclusive"}) {
-      runPhase += "analysis_run_phase" + labels({{"namespace", ns}, {"name", name}, {"phase", p}}) +
-                  (ph == p ? " 1\n" : " 0\n");
+      runPhase.add({ns, name, p}, ph == p ? 1 : 0);
     }
     // Metric phases come from status.metricResults; types from spec.metrics.
     std::map<std::string, std::string> typeOf;
@@ -193,9 +150,7 @@ Status appendObjectMetrics(store::StateStore& store, std::string& out) {
         if (!metric.is_object()) continue;
         std::string mname = str(metric, "name"), type = providerType(metric);
         typeOf[mname] = type;
-        metricType +=
-            "analysis_run_metric_type" +
-            labels({{"namespace", ns}, {"name", name}, {"metric", mname}, {"type", type}}) + " 1\n";
+        metricType.add({ns, name, mname, type}, 1);
       }
     }
     std::map<std::string, std::pair<std::string, bool>> phaseOf;  // metric -> phase, dryRun
@@ -214,48 +169,31 @@ Status appendObjectMetrics(store::StateStore& store, std::string& out) {
       bool dry = it != phaseOf.end() && it->second.second;
       for (const char* p :
            {"Pending", "Running", "Successful", "Failed", "Error", "Inconclusive"}) {
-        metricPhase += "analysis_run_metric_phase" +
-                       labels({{"namespace", ns},
-                               {"name", name},
-                               {"metric", mname},
-                               {"type", type},
-                               {"dry_run", dry ? "true" : "false"},
-                               {"phase", p}}) +
-                       (mph == p ? " 1\n" : " 0\n");
+        metricPhase.add({ns, name, mname, type, dry ? "true" : "false", p}, mph == p ? 1 : 0);
       }
     }
   }
-  header(out, "analysis_run_info", "gauge", "Information about analysis run.");
-  out += runInfo;
-  header(out, "analysis_run_phase", "gauge",
-         "Information on the state of the Analysis Run (DEPRECATED - use analysis_run_info).");
-  out += runPhase;
-  header(out, "analysis_run_metric_phase", "gauge",
-         "Information on the duration of a specific metric in the Analysis Run.");
-  out += metricPhase;
-  header(out, "analysis_run_metric_type", "gauge",
-         "Information on the type of a specific metric in the Analysis Runs.");
-  out += metricType;
 
-  header(out, "analysis_template_info", "gauge", "Information about analysis templates.");
+  auto& templateInfo = page.family("analysis_template_info", kGauge,
+                                   "Information about analysis templates.", {"namespace", "name"});
   for (const store::StoredObject& o : templates->items) {
-    out += "analysis_template_info" +
-           labels({{"namespace", o.key.namespace_}, {"name", o.key.name}}) + " 1\n";
+    templateInfo.add({o.key.namespace_, o.key.name}, 1);
   }
-  header(out, "cluster_analysis_template_info", "gauge",
-         "Information about cluster analysis templates.");
+  auto& clusterTemplateInfo =
+      page.family("cluster_analysis_template_info", kGauge,
+                  "Information about cluster analysis templates.", {"name"});
   for (const store::StoredObject& o : clusterTemplates->items) {
-    out += "cluster_analysis_template_info" + labels({{"name", o.key.name}}) + " 1\n";
+    clusterTemplateInfo.add({o.key.name}, 1);
   }
-  header(out, "ramp_api_metrics_unreadable_objects", "gauge",
-         "Stored objects /metrics could not read at the last scrape.");
-  out += "ramp_api_metrics_unreadable_objects " + std::to_string(unreadable) + "\n";
+  page.family("ramp_api_metrics_unreadable_objects", kGauge,
+              "Stored objects /metrics could not read at the last scrape.")
+      .add({}, unreadable);
   return {};
 }
 
-void appendProcessMetrics(std::string& out) {
+void appendProcessMetrics(MetricsPage& page) {
   long ticks = sysconf(_SC_CLK_TCK);
-  long page = sysconf(_SC_PAGESIZE);
+  long pageSize = sysconf(_SC_PAGESIZE);
   std::ifstream statFile("/proc/self/stat");
   std::string stat((std::istreambuf_iterator<char>(statFile)), std::istreambuf_iterator<char>());
   size_t close = stat.rfind(')');
@@ -271,16 +209,16 @@ void appendProcessMetrics(std::string& out) {
       return i < f.size() ? std::strtod(f[i].c_str(), nullptr) : 0.0;
     };
     double cpu = (field(14) + field(15)) / static_cast<double>(ticks);
-    header(out, "process_cpu_seconds_total", "counter",
-           "Total user and system CPU time spent in seconds.");
-    out += "process_cpu_seconds_total " + std::to_string(cpu) + "\n";
-    header(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-    out += "process_virtual_memory_bytes " + std::to_string(static_cast<int64_t>(field(23))) + "\n";
-    header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-    out += "process_resident_memory_bytes " +
-           std::to_string(static_cast<int64_t>(field(24)) * page) + "\n";
-    header(out, "process_threads", "gauge", "Number of OS threads in the process.");
-    out += "process_threads " + std::to_string(static_cast<int64_t>(field(20))) + "\n";
+    page.family("process_cpu_seconds_total", MetricType::kCounter,
+                "Total user and system CPU time spent in seconds.")
+        .add({}, cpu);
+    page.family("process_virtual_memory_bytes", MetricType::kGauge, "Virtual memory size in bytes.")
+        .add({}, static_cast<int64_t>(field(23)));
+    page.family("process_resident_memory_bytes", MetricType::kGauge,
+                "Resident memory size in bytes.")
+        .add({}, static_cast<int64_t>(field(24)) * pageSize);
+    page.family("process_threads", MetricType::kGauge, "Number of OS threads in the process.")
+        .add({}, static_cast<int64_t>(field(20)));
     std::ifstream uptimeFile("/proc/uptime");
     double uptime = 0;
     std::ifstream btimeFile("/proc/stat");
@@ -291,10 +229,9 @@ void appendProcessMetrics(std::string& out) {
     }
     (void)uptime;
     if (btime > 0) {
-      header(out, "process_start_time_seconds", "gauge",
-             "Start time of the process since unix epoch in seconds.");
-      out += "process_start_time_seconds " +
-             std::to_string(btime + field(22) / static_cast<double>(ticks)) + "\n";
+      page.family("process_start_time_seconds", MetricType::kGauge,
+                  "Start time of the process since unix epoch in seconds.")
+          .add({}, btime + field(22) / static_cast<double>(ticks));
     }
   }
   if (DIR* d = opendir("/proc/self/fd")) {
@@ -303,8 +240,8 @@ void appendProcessMetrics(std::string& out) {
       if (e->d_name[0] != '.') ++n;
     }
     closedir(d);
-    header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
-    out += "process_open_fds " + std::to_string(n - 1) + "\n";  // minus the directory's own fd
+    page.family("process_open_fds", MetricType::kGauge, "Number of open file descriptors.")
+        .add({}, n - 1);  // minus the directory's own fd
   }
   std::ifstream limits("/proc/self/limits");
   std::string line;
@@ -313,8 +250,12 @@ void appendProcessMetrics(std::string& out) {
       std::istringstream in(line.substr(14));
       std::string soft;
       in >> soft;
-      header(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
-      out += "process_max_fds " + soft + "\n";
+      // "unlimited" is no number: the family is left out then.
+      if (soft != "unlimited") {
+        page.family("process_max_fds", MetricType::kGauge,
+                    "Maximum number of open file descriptors.")
+            .add({}, std::strtod(soft.c_str(), nullptr));
+      }
     }
   }
 }

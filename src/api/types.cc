@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "spec/kinds.h"
 #include "spec/values.h"
 
 namespace ramp::api {
@@ -69,13 +70,13 @@ std::optional<Role> parseRole(std::string_view name) {
 }
 
 const std::vector<Resource>& resources() {
-  static const std::vector<Resource> kResources = {
-      {spec::Kind::kRollout, "Rollout", "rollouts", false},
-      {spec::Kind::kAnalysisTemplate, "AnalysisTemplate", "analysistemplates", false},
-      {spec::Kind::kClusterAnalysisTemplate, "ClusterAnalysisTemplate", "clusteranalysistemplates",
-       true},
-      {spec::Kind::kAnalysisRun, "AnalysisRun", "analysisruns", false},
-  };
+  static const std::vector<Resource> kResources = [] {
+    std::vector<Resource> out;
+    for (const spec::KindInfo& k : spec::kKinds) {
+      out.push_back({k.kind, k.name, k.plural, k.clusterScoped});
+    }
+    return out;
+  }();
   return kResources;
 }
 
@@ -95,17 +96,10 @@ const Resource* resourceByPlural(std::string_view plural) {
 
 const Resource* resourceByUserName(std::string_view name) {
   std::string n = lower(name);
-  static const std::pair<const char*, spec::Kind> kShort[] = {
-      {"ro", spec::Kind::kRollout},
-      {"at", spec::Kind::kAnalysisTemplate},
-      {"cat", spec::Kind::kClusterAnalysisTemplate},
-      {"ar", spec::Kind::kAnalysisRun},
-  };
-  for (const auto& [s, kind] : kShort) {
-    if (n == s) return &resourceOf(kind);
-  }
   for (const Resource& r : resources()) {
-    if (n == lower(r.kindName) || n == r.plural) return &r;
+    if (n == lower(r.kindName) || n == r.plural || n == spec::kindInfo(r.kind).shortName) {
+      return &r;
+    }
   }
   return nullptr;
 }

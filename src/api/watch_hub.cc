@@ -3,25 +3,15 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/metrics_page.h"
+#include "spec/kinds.h"
+
 namespace ramp::api {
 namespace {
 
 // The inbox holds at most this many changes; beyond it the hub thread is hopelessly behind and
 // every stream is cut off (clients resume from the store's change log).
 constexpr size_t kMaxInbox = 200'000;
-
-std::string escapeLabel(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -250,7 +240,7 @@ void WatchHub::pollEvents() {
     if (!got || got->empty()) return;
     for (const store::Event& e : *got) {
       since = e.id;
-      if (e.object.kind == "Rollout") {
+      if (e.object.kind == spec::kindInfo(spec::Kind::kRollout).name) {
         std::lock_guard lock(countsMu_);
         ++eventCounts_[{e.object.namespace_, e.object.name,
                         e.type == store::EventType::kWarning ? "Warning" : "Normal", e.reason}];
@@ -269,15 +259,14 @@ void WatchHub::pollEvents() {
   }
 }
 
-void WatchHub::appendEventCounts(std::string& out) const {
-  out += "# HELP rollout_events_total Events recorded about rollouts since the server started.\n";
-  out += "# TYPE rollout_events_total counter\n";
+void WatchHub::appendEventCounts(MetricsPage& page) const {
+  auto& events = page.family("rollout_events_total", MetricType::kCounter,
+                             "Events recorded about rollouts since the server started.",
+                             {"namespace", "name", "type", "reason"});
   std::lock_guard lock(countsMu_);
   for (const auto& [k, n] : eventCounts_) {
     const auto& [ns, name, type, reason] = k;
-    out += "rollout_events_total{namespace=\"" + escapeLabel(ns) + "\",name=\"" +
-           escapeLabel(name) + "\",type=\"" + type + "\",reason=\"" + escapeLabel(reason) + "\"} " +
-           std::to_string(n) + "\n";
+    events.add({ns, name, type, reason}, n);
   }
 }
 

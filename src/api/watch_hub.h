@@ -35,6 +35,10 @@
 #include "ramp/clock.h"
 #include "ramp/store/state_store.h"
 
+namespace ramp {
+class MetricsPage;
+}  // namespace ramp
+
 namespace ramp::api {
 
 // One SSE frame without its "id:" line: "event: …\ndata: …\n\n". The cursor is what the client's
@@ -108,9 +112,9 @@ class WatchHub {
   // Streams cut off because their client read too slowly.
   uint64_t cutoffs() const { return cutoffs_.load(); }
 
-  // Appends rollout_events_total (events about Rollouts seen since start, by namespace, name,
-  // type and reason) in Prometheus text format.
-  void appendEventCounts(std::string& out) const;
+  // Declares rollout_events_total (events about Rollouts seen since start, by namespace, name,
+  // type and reason) on `page`. The hub owns that name: nothing else writes it.
+  void appendEventCounts(MetricsPage& page) const;
 
   // Frame texts, also used by streams for their catch-up.
   static std::string changeFrameText(const store::Change& change);

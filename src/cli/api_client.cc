@@ -8,6 +8,7 @@
 
 #include "api/types.h"
 #include "common/http_client.h"
+#include "common/strings.h"
 
 namespace ramp::cli {
 namespace {
@@ -36,13 +37,6 @@ Error errorFromResponse(long status, const std::string& body) {
   std::string msg = e->message;
   for (const spec::Diagnostic& d : e->diagnostics) msg += "\n  " + spec::formatDiagnostic(d);
   return Error{codeForStatus(status), msg};
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  return s.substr(i);
 }
 
 struct StreamCtx {
@@ -152,14 +146,14 @@ Result<ClientConfig> resolveClientConfig(const ClientFlags& flags) {
     while (in && std::getline(in, line)) {
       ++lineNo;
       if (size_t h = line.find('#'); h != std::string::npos) line = line.substr(0, h);
-      line = trim(line);
+      line = std::string(trim(line));
       if (line.empty()) continue;
       size_t colon = line.find(':');
       if (colon == std::string::npos) {
         return makeError(ErrorCode::kInvalidArgument,
                          path + ":" + std::to_string(lineNo) + ": expected KEY: VALUE");
       }
-      std::string key = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
+      std::string key(trim(line.substr(0, colon))), value(trim(line.substr(colon + 1)));
       if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
           value.back() == value.front()) {
         value = value.substr(1, value.size() - 2);

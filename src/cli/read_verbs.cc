@@ -12,6 +12,7 @@
 #include "cli/output.h"
 #include "cli/remote.h"
 #include "spec/codec.h"
+#include "spec/kinds.h"
 
 namespace ramp::cli {
 namespace {
@@ -100,10 +101,7 @@ class GetVerb final : public Verb {
     return "Show a rollout (tree view), analysis run or template from the server";
   }
   void configure(CLI::App& cmd) override {
-    cmd.add_option("kind", kind_,
-                   "rollout | analysisrun | analysistemplate | "
-                   "clusteranalysistemplate (or ro, ar, at, cat)")
-        ->required();
+    cmd.add_option("kind", kind_, spec::kindChoices(" | ", false, true))->required();
     cmd.add_option("name", name_, "Object name")->required();
     cmd.add_flag("-w,--watch", watch_, "Keep watching and redraw on every change");
     cmd.add_option("--timeout", timeout_, "Stop watching after this long (e.g. 5m)");
@@ -177,9 +175,7 @@ class ListVerb final : public Verb {
   std::string name() const override { return "list"; }
   std::string summary() const override { return "List rollouts (or other kinds) on the server"; }
   void configure(CLI::App& cmd) override {
-    cmd.add_option("kind", kind_,
-                   "rollouts (default), analysisruns, analysistemplates, "
-                   "clusteranalysistemplates");
+    cmd.add_option("kind", kind_, spec::kindChoices(", ", true, false) + " (default rollouts)");
     cmd.add_flag("-A,--all-namespaces", all_, "Every namespace");
     cmd.add_flag("-w,--watch", watch_, "Keep watching and redraw on every change");
     cmd.add_option("--timeout", timeout_, "Stop watching after this long (e.g. 5m)");

@@ -4,8 +4,8 @@
 
 #include "api/types.h"
 #include "cli/output.h"
+#include "common/go_duration.h"
 #include "spec/codec.h"
-#include "spec/values.h"
 
 namespace ramp::cli {
 
@@ -85,7 +85,7 @@ Result<RolloutView> fetchRolloutView(ApiClient& client, const std::string& names
 
 Result<Duration> parseTimeout(const std::string& text) {
   if (auto n = api::parseNonNegative(text)) return Duration(*n * 1000);
-  auto d = spec::parseGoDuration(text);
+  auto d = ramp::parseGoDuration(text);
   if (!d || d->count() < 0) {
     return makeError(ErrorCode::kInvalidArgument,
                      "--timeout " + text + ": expected a duration such as 30s, 5m or 1h");

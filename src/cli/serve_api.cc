@@ -51,7 +51,7 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
   o.watchBufferEvents = options.watchBufferEvents;
   o.heartbeat = Duration(options.watchHeartbeatMs);
   o.log = log;
-  o.appendMetrics = [&controller](std::string& out) { controller.appendMetrics(out); };
+  o.appendMetrics = [&controller](MetricsPage& page) { controller.appendMetrics(page); };
   o.revisions =
       [&driver](const std::string& rolloutKey) -> Result<std::vector<platform::ObservedRevision>> {
     auto workload = driver.observe(rolloutKey);

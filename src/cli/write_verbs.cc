@@ -17,6 +17,7 @@
 
 #include "api/types.h"
 #include "cli/remote.h"
+#include "spec/kinds.h"
 
 namespace ramp::cli {
 namespace {
@@ -145,10 +146,7 @@ class DeleteVerb final : public Verb {
   std::string name() const override { return "delete"; }
   std::string summary() const override { return "Delete an object on the server"; }
   void configure(CLI::App& cmd) override {
-    cmd.add_option("kind", kind_,
-                   "rollout | analysisrun | analysistemplate | "
-                   "clusteranalysistemplate")
-        ->required();
+    cmd.add_option("kind", kind_, spec::kindChoices(" | ", false, false))->required();
     cmd.add_option("name", name_, "Object name")->required();
     cmd.add_option("--resource-version", resourceVersion_,
                    "Delete only if the object still has this resourceVersion");

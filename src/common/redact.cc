@@ -1,6 +1,20 @@
 #include "common/redact.h"
 
+#include <array>
+#include <cctype>
+
 namespace ramp {
+
+bool isSecretName(std::string_view name) {
+  static constexpr std::array<std::string_view, 8> kParts = {
+      "auth", "token", "key", "secret", "passw", "cookie", "session", "credential"};
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view part : kParts) {
+    if (lower.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
 
 Redactor::Redactor(const std::vector<std::string>& secrets) {
   for (const auto& s : secrets) add(s);
@@ -19,9 +33,13 @@ Redactor& Redactor::operator=(const Redactor& other) {
 }
 
 void Redactor::add(std::string secret) {
-  if (secret.size() < kMinSecretLength) return;
+  if (secret.empty()) return;
   std::lock_guard lock(mu_);
   secrets_.insert(std::move(secret));
+}
+
+void Redactor::addIfSecret(std::string_view name, std::string value) {
+  if (isSecretName(name)) add(std::move(value));
 }
 
 size_t Redactor::size() const {

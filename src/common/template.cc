@@ -2,18 +2,9 @@
 
 #include <string>
 
+#include "common/strings.h"
+
 namespace ramp {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  auto b = s.find_first_not_of(kSpace);
-  if (b == std::string_view::npos) return {};
-  auto e = s.find_last_not_of(kSpace);
-  return s.substr(b, e - b + 1);
-}
-
-}  // namespace
 
 bool hasPlaceholder(std::string_view text) { return text.find("{{") != std::string_view::npos; }
 

@@ -15,8 +15,10 @@
 #include "analysis/engine.h"
 #include "analysis/runner.h"
 #include "analysis/secret_dir.h"
+#include "common/metrics_page.h"
 #include "rollout/engine.h"
 #include "spec/codec.h"
+#include "spec/kinds.h"
 
 namespace ramp::controller {
 
@@ -24,10 +26,11 @@ using store::ObjectKey;
 
 namespace {
 
-constexpr const char* kRollout = "Rollout";
-constexpr const char* kAnalysisRun = "AnalysisRun";
-constexpr const char* kAnalysisTemplate = "AnalysisTemplate";
-constexpr const char* kClusterAnalysisTemplate = "ClusterAnalysisTemplate";
+constexpr const char* kRollout = spec::kindInfo(spec::Kind::kRollout).name;
+constexpr const char* kAnalysisRun = spec::kindInfo(spec::Kind::kAnalysisRun).name;
+constexpr const char* kAnalysisTemplate = spec::kindInfo(spec::Kind::kAnalysisTemplate).name;
+constexpr const char* kClusterAnalysisTemplate =
+    spec::kindInfo(spec::Kind::kClusterAnalysisTemplate).name;
 
 // Reconcile duration buckets in seconds (Argo's rollout_reconcile histogram uses these).
 constexpr std::array<double, 9> kBuckets = {0.0001, 0.0005, 0.001, 0.005, 0.01,
@@ -43,11 +46,6 @@ Result<ObjectKey> parseKey(const std::string& key) {
 }
 
 std::string rolloutKeyOf(const ObjectKey& key) { return key.namespace_ + "/" + key.name; }
-
-bool finished(spec::AnalysisPhase p) {
-  return p == spec::AnalysisPhase::kSuccessful || p == spec::AnalysisPhase::kFailed ||
-         p == spec::AnalysisPhase::kError || p == spec::AnalysisPhase::kInconclusive;
-}
 
 std::string diagnosticsText(const std::vector<spec::Diagnostic>& diagnostics) {
   std::string out;
@@ -349,7 +347,7 @@ Status Controller::enqueueAll() {
     if (it != run.value->metadata.labels.end()) {
       owners[o.key.namespace_ + "/" + it->second].insert(o.key.name);
     }
-    if (!finished(run.value->status.phase)) unfinished.push_back(o.key.toString());
+    if (!analysis::phaseCompleted(run.value->status.phase)) unfinished.push_back(o.key.toString());
   }
   {
     std::lock_guard lock(mu_);
@@ -905,7 +903,7 @@ Result<ReconcileOutcome> Controller::reconcileRunKey(const ObjectKey& key) {
     return ReconcileOutcome{};
   }
   spec::AnalysisRun run = std::move(*decoded.value);
-  if (finished(run.status.phase)) return ReconcileOutcome{};
+  if (analysis::phaseCompleted(run.status.phase)) return ReconcileOutcome{};
   const spec::AnalysisRun before = run;
 
   std::mutex providersMu;
@@ -920,7 +918,7 @@ Result<ReconcileOutcome> Controller::reconcileRunKey(const ObjectKey& key) {
     providers.push_back(std::move(*provider));
     return providers.back().get();
   };
-  analysis::ReconcileOutcome outcome = analysis::reconcileAnalysisRun(run, env);
+  analysis::RunPassOutcome outcome = analysis::reconcileAnalysisRun(run, env);
 
   const Time now = clock_.now();
   std::vector<store::Event> events;
@@ -973,32 +971,22 @@ ControllerStats Controller::stats() const {
   return s;
 }
 
-void Controller::appendMetrics(std::string& out) const {
+void Controller::appendMetrics(MetricsPage& page) const {
   std::lock_guard lock(mu_);
-  out += "# HELP rollout_reconcile Rollout and AnalysisRun reconciliation performance.\n";
-  out += "# TYPE rollout_reconcile histogram\n";
-  int64_t cumulative = 0;
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    cumulative += histogram_[i];
-    out += "rollout_reconcile_bucket{le=\"" + nlohmann::json(kBuckets[i]).dump() + "\"} " +
-           std::to_string(cumulative) + "\n";
-  }
-  cumulative += histogram_.back();
-  out += "rollout_reconcile_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
-  out += "rollout_reconcile_sum " + nlohmann::json(durationSum_).dump() + "\n";
-  out += "rollout_reconcile_count " + std::to_string(cumulative) + "\n";
-  out += "# HELP rollout_reconcile_error Reconciliations that failed (retried with backoff).\n";
-  out += "# TYPE rollout_reconcile_error counter\n";
-  out += "rollout_reconcile_error " + std::to_string(stats_.reconcileErrors) + "\n";
-  out += "# HELP rollout_events_total Events recorded by the controller, by reason and type.\n";
-  out += "# TYPE rollout_events_total counter\n";
-  for (const auto& [k, n] : eventCounts_) {
-    out += "rollout_events_total{reason=\"" + k.first + "\",type=\"" + k.second + "\"} " +
-           std::to_string(n) + "\n";
-  }
-  out += "# HELP controller_workqueue_depth Keys queued and ready.\n";
-  out += "# TYPE controller_workqueue_depth gauge\n";
-  out += "controller_workqueue_depth " + std::to_string(queue_.len()) + "\n";
+  page.family("rollout_reconcile", MetricType::kHistogram,
+              "Rollout and AnalysisRun reconciliation performance.")
+      .addHistogram({}, kBuckets, histogram_, durationSum_);
+  page.family("rollout_reconcile_error_total", MetricType::kCounter,
+              "Reconciliations that failed (retried with backoff).")
+      .add({}, stats_.reconcileErrors);
+  // rollout_events_total belongs to the API (every event about a Rollout, by namespace and
+  // name); these are the events this controller wrote, about Rollouts and AnalysisRuns.
+  auto& events =
+      page.family("controller_events_total", MetricType::kCounter,
+                  "Events recorded by the controller, by reason and type.", {"reason", "type"});
+  for (const auto& [k, n] : eventCounts_) events.add({k.first, k.second}, n);
+  page.family("controller_workqueue_depth", MetricType::kGauge, "Keys queued and ready.")
+      .add({}, static_cast<int64_t>(queue_.len()));
 }
 
 }  // namespace ramp::controller

@@ -51,6 +51,10 @@
 #include "ramp/spec/rollout.h"
 #include "ramp/store/state_store.h"
 
+namespace ramp {
+class MetricsPage;
+}  // namespace ramp
+
 namespace ramp::controller {
 
 // Label the controller puts on every AnalysisRun it creates: the owning Rollout's name (same
@@ -157,8 +161,9 @@ class Controller {
   WorkQueue& queue() { return queue_; }
   ControllerStats stats() const;
 
-  // Prometheus text for the controller's own metrics (reconcile histogram, errors, events).
-  void appendMetrics(std::string& out) const;
+  // Declares the controller's own metric families on `page`: the rollout_reconcile histogram,
+  // rollout_reconcile_error_total, controller_events_total and controller_workqueue_depth.
+  void appendMetrics(MetricsPage& page) const;
 
   // The reserved queue key that triggers a resync.
   static constexpr const char* kResyncKey = "resync";

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/go_duration.h"
 #include "expr/expr.h"
 #include "expr/program.h"
 
@@ -17,84 +18,6 @@ struct TimeValue {
   enum class Kind { kTime, kDuration } kind;
   int64_t ns;  // nanoseconds since the epoch (kTime) or a length (kDuration)
 };
-
-// Go's time.ParseDuration.
-bool parseGoDuration(std::string_view s, int64_t& out, std::string& err) {
-  std::string quoted(1, '"');
-  quoted.append(s);
-  quoted.push_back('"');
-  std::string_view rest = s;
-  bool neg = false;
-  if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {
-    neg = rest[0] == '-';
-    rest.remove_prefix(1);
-  }
-  if (rest == "0") {
-    out = 0;
-    return true;
-  }
-  if (rest.empty()) {
-    err = "time: invalid duration " + quoted;
-    return false;
-  }
-  long double total = 0;
-  while (!rest.empty()) {
-    size_t i = 0;
-    long double v = 0;
-    bool digits = false;
-    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
-      v = v * 10 + (rest[i] - '0');
-      digits = true;
-      ++i;
-    }
-    if (i < rest.size() && rest[i] == '.') {
-      ++i;
-      long double scale = 0.1L;
-      while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
-        v += (rest[i] - '0') * scale;
-        scale /= 10;
-        digits = true;
-        ++i;
-      }
-    }
-    if (!digits) {
-      err = "time: invalid duration " + quoted;
-      return false;
-    }
-    size_t u = i;
-    while (u < rest.size() && rest[u] != '.' && !(rest[u] >= '0' && rest[u] <= '9')) ++u;
-    std::string_view unit = rest.substr(i, u - i);
-    if (unit.empty()) {
-      err = "time: missing unit in duration " + quoted;
-      return false;
-    }
-    long double mult;
-    if (unit == "ns") {
-      mult = 1;
-    } else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") {
-      mult = 1e3L;
-    } else if (unit == "ms") {
-      mult = 1e6L;
-    } else if (unit == "s") {
-      mult = 1e9L;
-    } else if (unit == "m") {
-      mult = 60e9L;
-    } else if (unit == "h") {
-      mult = 3600e9L;
-    } else {
-      err = "time: unknown unit \"" + std::string(unit) + "\" in duration " + quoted;
-      return false;
-    }
-    total += v * mult;
-    if (total > 9.2233720368547758e18L) {
-      err = "time: invalid duration " + quoted;
-      return false;
-    }
-    rest.remove_prefix(u);
-  }
-  out = static_cast<int64_t>(neg ? -total : total);
-  return true;
-}
 
 class TimeEvaluator {
  public:
@@ -112,9 +35,9 @@ class TimeEvaluator {
       if (arg.kind != NodeKind::kLiteral || !arg.literal.isString()) {
         return fail(nd, "duration() takes a string literal");
       }
-      std::string err;
-      out.kind = TimeValue::Kind::kDuration;
-      if (!parseGoDuration(arg.literal.asString(), out.ns, err)) return fail(nd, err);
+      auto d = parseGoDuration(arg.literal.asString());
+      if (!d) return fail(nd, d.error().message);
+      out = {TimeValue::Kind::kDuration, d->count()};
       return true;
     }
     if (nd.kind == NodeKind::kUnary && nd.op == Op::kNeg) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spec/fields.h"
+#include "spec/kinds.h"
 #include "spec/node.h"
 #include "spec/values.h"
 
@@ -737,8 +738,7 @@ void decodeDocument(Decoder& d, const Node& n, const std::string& file, const De
     }
     return;
   }
-  bool ours = kind == "Rollout" || kind == "AnalysisTemplate" ||
-              kind == "ClusterAnalysisTemplate" || kind == "AnalysisRun";
+  const std::optional<Kind> ours = kindNamed(kind);
   if (!ours) {
     std::string name;
     if (const Node* md = findKey(n, "metadata")) name = stringField(*md, "name").value_or("");
@@ -759,17 +759,17 @@ void decodeDocument(Decoder& d, const Node& n, const std::string& file, const De
   Document doc{Rollout{}, file, Position{n.line, n.column}, {}};
   Decoder local{d.file, d.diagnostics, &doc.positions};
   bool ok = false;
-  if (kind == "Rollout") {
+  if (*ours == Kind::kRollout) {
     Rollout r;
     ok = decodeTop(local, n, r, true);
     doc.object = std::move(r);
-  } else if (kind == "AnalysisRun") {
+  } else if (*ours == Kind::kAnalysisRun) {
     AnalysisRun r;
     ok = decodeTop(local, n, r, true);
     doc.object = std::move(r);
   } else {
     AnalysisTemplate t;
-    t.clusterScoped = kind == "ClusterAnalysisTemplate";
+    t.clusterScoped = kindInfo(*ours).clusterScoped;
     ok = decodeTop(local, n, t, false);
     doc.object = std::move(t);
   }
@@ -900,15 +900,7 @@ Kind kindOf(const Object& object) {
   }
 }
 
-const char* kindName(Kind kind) {
-  switch (kind) {
-    case Kind::kRollout: return "Rollout";
-    case Kind::kAnalysisTemplate: return "AnalysisTemplate";
-    case Kind::kClusterAnalysisTemplate: return "ClusterAnalysisTemplate";
-    case Kind::kAnalysisRun: return "AnalysisRun";
-  }
-  return "";
-}
+const char* kindName(Kind kind) { return kindInfo(kind).name; }
 
 const ObjectMeta& metadataOf(const Object& object) {
   return std::visit([](const auto& o) -> const ObjectMeta& { return o.metadata; }, object);
@@ -954,7 +946,7 @@ void locate(std::vector<Diagnostic>& diagnostics, const Document& document) {
 }
 
 std::string toJson(const Rollout& rollout) {
-  return internal::encodeTop("Rollout", internal::enc(rollout.metadata),
+  return internal::encodeTop(kindName(Kind::kRollout), internal::enc(rollout.metadata),
                              internal::enc(rollout.spec), internal::enc(rollout.status))
       .dump();
 }
@@ -962,7 +954,7 @@ std::string toJson(const Rollout& rollout) {
 std::string rolloutJsonHead(const Rollout& rollout) {
   // Keys are sorted (nlohmann::json keeps objects in a std::map), so "status" is the last key of
   // toJson's output: the head is the object without it, open at the end.
-  std::string head = internal::encodeTop("Rollout", internal::enc(rollout.metadata),
+  std::string head = internal::encodeTop(kindName(Kind::kRollout), internal::enc(rollout.metadata),
                                          internal::enc(rollout.spec), json::object())
                          .dump();
   head.pop_back();  // the closing '}'
@@ -1005,14 +997,15 @@ void appendJsonEscaped(std::string& out, std::string_view s) {
 }
 
 std::string toJson(const AnalysisTemplate& t) {
-  return internal::encodeTop(t.clusterScoped ? "ClusterAnalysisTemplate" : "AnalysisTemplate",
-                             internal::enc(t.metadata), internal::enc(t.spec), json::object())
+  return internal::encodeTop(
+             kindName(t.clusterScoped ? Kind::kClusterAnalysisTemplate : Kind::kAnalysisTemplate),
+             internal::enc(t.metadata), internal::enc(t.spec), json::object())
       .dump();
 }
 
 std::string toJson(const AnalysisRun& run) {
-  return internal::encodeTop("AnalysisRun", internal::enc(run.metadata), internal::enc(run.spec),
-                             internal::enc(run.status))
+  return internal::encodeTop(kindName(Kind::kAnalysisRun), internal::enc(run.metadata),
+                             internal::enc(run.spec), internal::enc(run.status))
       .dump();
 }
 
@@ -1021,21 +1014,23 @@ std::string toJson(const Object& object) {
 }
 
 Decoded<Rollout> rolloutFromJson(std::string_view text, std::string_view file) {
-  return internal::fromJsonAs<Rollout>(text, file, {"Rollout"});
+  return internal::fromJsonAs<Rollout>(text, file, {kindName(Kind::kRollout)});
 }
 
 Decoded<AnalysisTemplate> analysisTemplateFromJson(std::string_view text, std::string_view file) {
-  return internal::fromJsonAs<AnalysisTemplate>(text, file,
-                                                {"AnalysisTemplate", "ClusterAnalysisTemplate"});
+  return internal::fromJsonAs<AnalysisTemplate>(
+      text, file, {kindName(Kind::kAnalysisTemplate), kindName(Kind::kClusterAnalysisTemplate)});
 }
 
 Decoded<AnalysisRun> analysisRunFromJson(std::string_view text, std::string_view file) {
-  return internal::fromJsonAs<AnalysisRun>(text, file, {"AnalysisRun"});
+  return internal::fromJsonAs<AnalysisRun>(text, file, {kindName(Kind::kAnalysisRun)});
 }
 
 Decoded<Object> objectFromJson(std::string_view text, std::string_view file) {
   return internal::fromJsonAs<Object>(
-      text, file, {"Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"});
+      text, file,
+      {kindName(Kind::kRollout), kindName(Kind::kAnalysisTemplate),
+       kindName(Kind::kClusterAnalysisTemplate), kindName(Kind::kAnalysisRun)});
 }
 
 }  // namespace ramp::spec

@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "common/go_duration.h"
 #include "spec/values.h"
 
 namespace ramp::spec {

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <ctime>
 
+#include "common/go_duration.h"
+
 namespace ramp::spec {
 namespace {
 
@@ -15,17 +17,6 @@ std::unexpected<Error> invalid(std::string message) {
 }
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-// Nanoseconds per unit, or 0 for an unknown unit.
-int64_t unitNanos(std::string_view unit) {
-  if (unit == "ns") return 1;
-  if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") return 1000;
-  if (unit == "ms") return 1000 * 1000;
-  if (unit == "s") return 1000 * 1000 * 1000;
-  if (unit == "m") return int64_t{60} * 1000 * 1000 * 1000;
-  if (unit == "h") return int64_t{3600} * 1000 * 1000 * 1000;
-  return 0;
-}
 
 // Parses an optionally signed decimal integer that must consume all of `text`.
 template <class Int>
@@ -38,103 +29,6 @@ bool parseInt(std::string_view text, Int* out) {
 }
 
 }  // namespace
-
-Result<std::chrono::nanoseconds> parseGoDuration(std::string_view text) {
-  const std::string quoted = fmt::format("\"{}\"", text);
-  std::string_view s = text;
-  bool negative = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return std::chrono::nanoseconds(0);
-  if (s.empty()) return invalid("invalid duration " + quoted);
-  constexpr unsigned __int128 kMax = (static_cast<unsigned __int128>(1) << 63);
-  unsigned __int128 total = 0;
-  while (!s.empty()) {
-    if (!(isDigit(s[0]) || s[0] == '.')) return invalid("invalid duration " + quoted);
-    // Integer part.
-    unsigned __int128 whole = 0;
-    size_t i = 0;
-    bool overflow = false;
-    while (i < s.size() && isDigit(s[i])) {
-      whole = whole * 10 + static_cast<unsigned>(s[i] - '0');
-      if (whole > kMax) overflow = true;
-      ++i;
-    }
-    bool anyDigits = i > 0;
-    // Fraction.
-    unsigned __int128 frac = 0;
-    unsigned __int128 scale = 1;
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      size_t start = i;
-      while (i < s.size() && isDigit(s[i])) {
-        if (scale < (static_cast<unsigned __int128>(1) << 100)) {
-          frac = frac * 10 + static_cast<unsigned>(s[i] - '0');
-          scale *= 10;
-        }
-        ++i;
-      }
-      anyDigits = anyDigits || i > start;
-    }
-    if (!anyDigits) return invalid("invalid duration " + quoted);
-    if (overflow) return invalid("invalid duration " + quoted);
-    size_t unitStart = i;
-    while (i < s.size() && !isDigit(s[i]) && s[i] != '.') ++i;
-    std::string_view unit = s.substr(unitStart, i - unitStart);
-    if (unit.empty()) return invalid("missing unit in duration " + quoted);
-    int64_t perUnit = unitNanos(unit);
-    if (perUnit == 0) {
-      return invalid(fmt::format("unknown unit \"{}\" in duration {}", unit, quoted));
-    }
-    unsigned __int128 value = whole * static_cast<unsigned __int128>(perUnit);
-    value += frac * static_cast<unsigned __int128>(perUnit) / scale;
-    total += value;
-    if (total > kMax) return invalid("invalid duration " + quoted);
-    s.remove_prefix(i);
-  }
-  if (!negative && total == kMax) return invalid("invalid duration " + quoted);
-  int64_t ns =
-      negative ? static_cast<int64_t>(-static_cast<__int128>(total)) : static_cast<int64_t>(total);
-  return std::chrono::nanoseconds(ns);
-}
-
-std::string formatGoDuration(std::chrono::nanoseconds d) {
-  int64_t ns = d.count();
-  if (ns == 0) return "0s";
-  bool negative = ns < 0;
-  unsigned __int128 u = negative ? static_cast<unsigned __int128>(-static_cast<__int128>(ns))
-                                 : static_cast<unsigned __int128>(ns);
-  auto trimFrac = [](unsigned long long frac, int digits) {
-    std::string s = fmt::format("{:0{}}", frac, digits);
-    while (!s.empty() && s.back() == '0') s.pop_back();
-    return s.empty() ? std::string() : "." + s;
-  };
-  std::string out;
-  if (u < 1000000000) {
-    // Sub-second: ns, µs or ms with a fraction.
-    if (u < 1000) {
-      out = fmt::format("{}ns", static_cast<unsigned long long>(u));
-    } else if (u < 1000000) {
-      out = fmt::format("{}{}µs", static_cast<unsigned long long>(u / 1000),
-                        trimFrac(static_cast<unsigned long long>(u % 1000), 3));
-    } else {
-      out = fmt::format("{}{}ms", static_cast<unsigned long long>(u / 1000000),
-                        trimFrac(static_cast<unsigned long long>(u % 1000000), 6));
-    }
-  } else {
-    unsigned long long secs = static_cast<unsigned long long>(u / 1000000000);
-    unsigned long long frac = static_cast<unsigned long long>(u % 1000000000);
-    unsigned long long h = secs / 3600;
-    unsigned long long m = (secs % 3600) / 60;
-    unsigned long long sec = secs % 60;
-    if (h > 0) out += fmt::format("{}h", h);
-    if (h > 0 || m > 0) out += fmt::format("{}m", m);
-    out += fmt::format("{}{}s", sec, trimFrac(frac, 9));
-  }
-  return negative ? "-" + out : out;
-}
 
 bool isTemplated(std::string_view text) {
   size_t open = text.find("{{");

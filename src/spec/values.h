@@ -1,9 +1,9 @@
 #pragma once
 
-// Pure helpers that interpret spec values the way Argo Rollouts does: Go durations, pause
-// durations, IntOrString percentages against a replica count (with Argo's rounding), and the
-// maxSurge/maxUnavailable fence posts. The rollout and analysis engines use these; validation
-// uses them to reject values they cannot interpret.
+// Pure helpers that interpret spec values the way Argo Rollouts does: pause durations (Go
+// durations themselves are common/go_duration.h), IntOrString percentages against a replica
+// count (with Argo's rounding), and the maxSurge/maxUnavailable fence posts. The rollout and
+// analysis engines use these; validation uses them to reject values they cannot interpret.
 //
 // Pure functions; thread-safe.
 
@@ -17,15 +17,6 @@
 #include "ramp/spec/rollout.h"
 
 namespace ramp::spec {
-
-// Parses a Go duration ("300ms", "1.5h", "2h45m", "-1m", "0"), exactly as Go's
-// time.ParseDuration: units ns, us (µs, μs), ms, s, m, h; a bare "0" is allowed; anything else
-// without a unit is an error. Returns nanoseconds, or kInvalidArgument with a message naming the
-// text (empty, unknown unit, missing unit, overflow).
-Result<std::chrono::nanoseconds> parseGoDuration(std::string_view text);
-
-// Formats nanoseconds the way Go's Duration.String does ("1h30m0s", "500ms", "0s").
-std::string formatGoDuration(std::chrono::nanoseconds d);
 
 // True when `text` holds an unresolved "{{ ... }}" placeholder (e.g. "{{args.count}}").
 bool isTemplated(std::string_view text);

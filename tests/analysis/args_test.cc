@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "analysis/go_duration.h"
 #include "analysis/run_factory.h"
 #include "analysis/secret_dir.h"
 #include "common/template.h"
@@ -207,25 +206,6 @@ TEST(SecretDir, ReadsNamespacedKeysAndRefusesEscapes) {
   EXPECT_EQ(dir.get("prod", "..", "db").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(dir.get("prod", "db/../db", "password").error().code, ErrorCode::kInvalidArgument);
   std::filesystem::remove_all(root);
-}
-
-// --- durations -------------------------------------------------------------------------------
-
-TEST(GoDuration, ParsesLikeTimeParseDuration) {
-  EXPECT_EQ(*parseGoDuration("30s"), Duration(30000));
-  EXPECT_EQ(*parseGoDuration("1m30s"), Duration(90000));
-  EXPECT_EQ(*parseGoDuration("1.5h"), Duration(5400000));
-  EXPECT_EQ(*parseGoDuration("500ms"), Duration(500));
-  EXPECT_EQ(*parseGoDuration("0"), Duration(0));
-  EXPECT_EQ(*parseGoDuration("2h45m"), Duration((2 * 3600 + 45 * 60) * 1000));
-  EXPECT_EQ(*parseGoDuration(".5s"), Duration(500));
-  EXPECT_EQ(*parseGoDuration("-1s"), Duration(-1000));
-  EXPECT_EQ(parseGoDuration("5").error().message, "time: missing unit in duration \"5\"");
-  EXPECT_EQ(parseGoDuration("5d").error().message, "time: unknown unit \"d\" in duration \"5d\"");
-  EXPECT_EQ(parseGoDuration("").error().message, "time: invalid duration \"\"");
-  EXPECT_EQ(parseGoDuration("s").error().message, "time: invalid duration \"s\"");
-  EXPECT_EQ(parseGoDuration(".s").error().message, "time: invalid duration \".s\"");
-  EXPECT_FALSE(parseGoDuration("99999999999999h"));
 }
 
 // --- templates -> run ------------------------------------------------------------------------

@@ -75,8 +75,8 @@ class Harness {
   }
 
   // One reconcile pass at the current simulated time.
-  ReconcileOutcome pass() {
-    ReconcileOutcome o = reconcileAnalysisRun(run_, env_);
+  RunPassOutcome pass() {
+    RunPassOutcome o = reconcileAnalysisRun(run_, env_);
     for (auto& m : o.measurements) measurements_.push_back(m);
     for (auto& e : o.events) events_.push_back(e);
     return o;
@@ -85,7 +85,7 @@ class Harness {
   // Passes at each due time until the run completes or `limit` passes ran.
   AnalysisPhase runToEnd(int limit = 1000) {
     for (int i = 0; i < limit; ++i) {
-      ReconcileOutcome o = pass();
+      RunPassOutcome o = pass();
       if (o.completed) break;
       if (o.nextDue && *o.nextDue > clock_.now()) clock_.set(*o.nextDue);
     }

@@ -21,6 +21,7 @@
 
 #include "common/http_client.h"
 #include "harness/harness.h"
+#include "harness/promtool.h"
 #include "spec/codec.h"
 #include "store/sqlite/sqlite_state_store.h"
 
@@ -499,6 +500,8 @@ TEST_F(ApiIntegration, ConflictsLimitsAndErrors) {
         "process_resident_memory_bytes", "process_cpu_seconds_total", "ramp_api_watch_streams"}) {
     EXPECT_NE(metrics.body.find(want), std::string::npos) << want;
   }
+  auto checked = rt::promtoolCheckMetrics(metrics.body);
+  EXPECT_TRUE(checked) << (checked ? "" : checked.error().message) << metrics.body;
 }
 
 // A minimal SSE client on a raw socket, so a test can also be a client that never reads.
@@ -766,8 +769,16 @@ TEST(ServeIntegration, RealServeRunsTheApiNextToTheController) {
   EXPECT_EQ(json::parse(after.second)["spec"]["template"]["spec"]["containers"][0]["image"],
             "web:v1");
   auto metrics = call("GET", url + "/metrics", kAdmin);
+  ASSERT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("rollout_reconcile"), std::string::npos);
   EXPECT_NE(metrics.body.find("rollout_info{namespace=\"shop\",name=\"web\""), std::string::npos);
+  EXPECT_NE(metrics.body.find("rollout_events_total{namespace=\"shop\",name=\"web\""),
+            std::string::npos);
+  // The page as a Prometheus scrape reads it: one HELP, TYPE and label set per name, and no
+  // fault the writer found (common/metrics_page.h).
+  auto checked = rt::promtoolCheckMetrics(metrics.body);
+  EXPECT_TRUE(checked) << (checked ? "" : checked.error().message) << metrics.body;
+  EXPECT_EQ(metrics.body.find("# ramp: metrics page error"), std::string::npos) << metrics.body;
   EXPECT_EQ((*serve)->stop(), 0);
 }
 

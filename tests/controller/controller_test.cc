@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/metrics_page.h"
 #include "fakes/scripted_provider.h"
 #include "fakes/simulated_clock.h"
 #include "rollout/engine.h"
@@ -515,12 +516,16 @@ TEST_F(ControllerTest, MetricsRenderTheReconcileHistogram) {
   apply(kTemplate);
   apply(rolloutYaml("demo:v1", kSteps));
   runFor(std::chrono::seconds(5));
-  std::string text;
-  controller->appendMetrics(text);
+  MetricsPage page;
+  controller->appendMetrics(page);
+  EXPECT_EQ(page.errors(), std::vector<std::string>{});
+  const std::string text = page.text();
   EXPECT_NE(text.find("rollout_reconcile_bucket{le=\"+Inf\"}"), std::string::npos);
-  EXPECT_NE(text.find("rollout_events_total{reason=\"RolloutCompleted\",type=\"Normal\"} 1"),
+  EXPECT_NE(text.find("controller_events_total{reason=\"RolloutCompleted\",type=\"Normal\"} 1"),
             std::string::npos)
       << text;
+  EXPECT_EQ(text.find("rollout_events_total"), std::string::npos)
+      << "rollout_events_total is the API's (WatchHub): one owner per metric name";
 }
 
 TEST_F(ControllerTest, ABatchPersistsEveryIntentInOneTransactionThenActs) {

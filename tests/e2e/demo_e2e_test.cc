@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "harness/harness.h"
+#include "harness/promtool.h"
 
 namespace ramp {
 namespace {
@@ -65,6 +66,11 @@ TEST(DemoE2E, OnceFastPromotesTheHealthyReleaseAndAbortsTheBadOnes) {
   EXPECT_EQ(v4["outcome"], "Aborted");
   EXPECT_EQ(v4["analysis"], "judge");
   EXPECT_TRUE(j["ok"].get<bool>());
+  // ramp serve's /metrics after four releases on platform.process, as a Prometheus scrape reads
+  // it (one HELP, TYPE and label set per name).
+  ASSERT_TRUE(j.contains("metricsPage")) << j.value("metricsPageError", "");
+  auto checked = testing::promtoolCheckMetrics(j["metricsPage"].get<std::string>());
+  EXPECT_TRUE(checked) << (checked ? "" : checked.error().message);
   // Promoted means v2 became stable; aborted means stable stayed v2.
   EXPECT_EQ(v2["stableHash"], v2["hash"]);
   EXPECT_EQ(v3["stableHash"], v2["hash"]);

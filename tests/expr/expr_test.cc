@@ -431,6 +431,10 @@ TEST(ExprTime, NowAndDurations) {
   EXPECT_EQ(*at("now() - (duration('1m') + duration('1m'))"), now - std::chrono::minutes(2));
   EXPECT_EQ(*at("now() - -duration('1s')"), now + std::chrono::seconds(1));
   EXPECT_EQ(*at("now() - duration('500us')"), now - std::chrono::milliseconds(1));  // floor
+  // Go's arithmetic (common/go_duration.h): a fraction is computed in float64, as Go does.
+  EXPECT_EQ(*at("now() + duration('0.3333333333333333333h')"), now + std::chrono::minutes(20));
+  EXPECT_EQ(at("duration('1..5s')").error().message,
+            "column 1: time: missing unit in duration \"1..5s\"");
   EXPECT_EQ(at("now() - now()").error().message, "expected time.Time, but got time.Duration");
   EXPECT_EQ(at("duration('5d')").error().message,
             "column 1: time: unknown unit \"d\" in duration \"5d\"");

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/http_client.h"
+#include "harness/promtool.h"
 
 extern char** environ;
 
@@ -152,6 +153,26 @@ Result<HttpResult> httpGet(const std::string& url) {
   auto resp = http::send(req);
   if (!resp) return std::unexpected(resp.error());
   return HttpResult{resp->status, resp->body};
+}
+
+Status promtoolCheckMetrics(const std::string& page) {
+  TempDir dir("ramp-promtool");
+  std::ofstream(dir.file("page.prom"), std::ios::binary) << page;
+  const std::string cmd =
+      "promtool check metrics <" + dir.file("page.prom") + " >" + dir.file("out") + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream in(dir.file("out"));
+  std::stringstream out;
+  out << in.rdbuf();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) {
+    return makeError(ErrorCode::kUnavailable, "promtool could not run: " + out.str());
+  }
+  if (WEXITSTATUS(status) != 0 || !out.str().empty()) {
+    return makeError(
+        ErrorCode::kInvalidArgument,
+        "promtool check metrics (exit " + std::to_string(WEXITSTATUS(status)) + "): " + out.str());
+  }
+  return {};
 }
 
 Result<HttpResult> httpPost(const std::string& url, const std::string& body,

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+
 #include "analysis/judge/judge.h"
 
 namespace ramp::analysis::judge {
@@ -127,13 +130,38 @@ TEST(JudgeConfig, PresetLabelsCannotInjectPromQL) {
             std::string::npos);
 }
 
-TEST(GoDuration, Parses) {
-  EXPECT_EQ(*parseGoDuration("1h30m", "f"), std::chrono::minutes(90));
-  EXPECT_EQ(*parseGoDuration("500ms", "f"), std::chrono::milliseconds(500));
-  EXPECT_EQ(*parseGoDuration("1.5s", "f"), std::chrono::milliseconds(1500));
-  EXPECT_FALSE(parseGoDuration("15", "f"));
-  EXPECT_FALSE(parseGoDuration("", "f"));
-  EXPECT_FALSE(parseGoDuration("5d", "f"));
+// The durations are Go's (common/go_duration.h), as in every other part of ramp: the judge's own
+// parser accepted "1..5s", rejected "1us" and rounded "1.9999999ms" up to 2 ms.
+TEST(JudgeConfig, DurationsAreGoDurations) {
+  struct Case {
+    std::string text;
+    std::optional<Duration> want;  // nullopt: rejected with `error`
+    std::string error;
+  };
+  const Case cases[] = {
+      {"1h30m", std::chrono::minutes(90), ""},
+      {"1.5s", std::chrono::milliseconds(1500), ""},
+      {"1500us", std::chrono::milliseconds(1), ""},
+      {"1.9999999ms", std::chrono::milliseconds(1), ""},
+      {"+2s", std::chrono::seconds(2), ""},
+      {"1..5s", std::nullopt, R"(ramp/judge.lookInterval: time: missing unit in duration "1..5s")"},
+      {"15", std::nullopt, R"(ramp/judge.lookInterval: time: missing unit in duration "15")"},
+      {"", std::nullopt, R"(ramp/judge.lookInterval: time: invalid duration "")"},
+      {"5d", std::nullopt, R"(ramp/judge.lookInterval: time: unknown unit "d" in duration "5d")"},
+      {"0", std::nullopt, "ramp/judge.lookInterval: must be positive"},
+      {"-1s", std::nullopt, "ramp/judge.lookInterval: must be positive"},
+      {"1us", std::nullopt, "ramp/judge.lookInterval: must be positive"},  // under 1 ms
+  };
+  for (const Case& c : cases) {
+    auto config = parseJudgeConfig(with(R"("lookInterval": ")" + c.text + R"(")"));
+    if (c.want) {
+      ASSERT_TRUE(config) << c.text << ": " << config.error().message;
+      EXPECT_EQ(config->lookInterval, *c.want) << c.text;
+    } else {
+      ASSERT_FALSE(config) << c.text;
+      EXPECT_EQ(config.error().message, c.error) << c.text;
+    }
+  }
 }
 
 }  // namespace

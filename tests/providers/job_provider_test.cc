@@ -154,6 +154,20 @@ TEST_F(JobProviderTest, SecretsInOutputAreRedacted) {
   EXPECT_NE(d->message.find("token=*****"), std::string::npos) << d->message;
 }
 
+// A value the job was given in an env var with a secret's name never reaches the message.
+TEST_F(JobProviderTest, SecretEnvValuesInOutputAreRedacted) {
+  metric_.provider.job->command = {"sh", "-c", "echo \"pw=$DB_PASSWORD user=$DB_USER\"; exit 1"};
+  metric_.provider.job->env = {{"DB_PASSWORD", "hunter2-env", {}}, {"DB_USER", "alice", {}}};
+  JobProvider p(options());
+  auto r = p.run(ctx());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  auto d = waitDecided(p, started(*r));
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  EXPECT_EQ(d->message.find("hunter2-env"), std::string::npos) << d->message;
+  EXPECT_NE(d->message.find("pw=*****"), std::string::npos) << d->message;
+  EXPECT_NE(d->message.find("user=alice"), std::string::npos) << d->message;
+}
+
 TEST_F(JobProviderTest, DeadlineKillsTheProcessAndFails) {
   metric_.provider.job->command = {"sleep", "30"};
   metric_.provider.job->activeDeadlineSeconds = 2;

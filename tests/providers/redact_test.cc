@@ -19,10 +19,67 @@ TEST(RedactorTest, LongerSecretsFirst) {
   EXPECT_EQ(r.redact("xabcdefx abc"), "x*****x *****");
 }
 
-TEST(RedactorTest, IgnoresTooShortValues) {
+// Argo's rule: any non-empty value is a secret, however short.
+TEST(RedactorTest, MasksEveryNonEmptyValue) {
   Redactor r({"", "a", "ab"});
-  EXPECT_EQ(r.size(), 0u);
-  EXPECT_EQ(r.redact("a b ab"), "a b ab");
+  EXPECT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.redact("a b ab"), "***** b *****");
+  EXPECT_EQ(Redactor({""}).redact("x"), "x");
+}
+
+// Every header and field name whose value must never be printed, and names that are not secret.
+TEST(SecretNameTest, EveryCredentialNameIsSecret) {
+  struct Case {
+    const char* name;
+    bool secret;
+  };
+  const Case cases[] = {
+      // HTTP headers
+      {"Authorization", true},
+      {"authorization", true},
+      {"Proxy-Authorization", true},
+      {"Cookie", true},
+      {"cookie", true},
+      {"Set-Cookie", true},
+      {"X-Api-Key", true},
+      {"X-API-KEY", true},
+      {"Api-Key", true},
+      {"X-Auth-Token", true},
+      {"X-Access-Token", true},
+      {"X-Vault-Token", true},
+      {"X-Client-Secret", true},
+      {"X-Session-Id", true},
+      {"X-Amz-Security-Token", true},
+      {"DD-API-KEY", true},
+      {"DD-APPLICATION-KEY", true},
+      {"X-Password", true},
+      // spec fields that hold credentials
+      {"password", true},
+      {"clientSecret", true},
+      {"client_secret", true},
+      {"token", true},
+      {"bearerToken", true},
+      {"apiKey", true},
+      {"appKey", true},
+      {"credentials", true},
+      {"passwd", true},
+      // not secret
+      {"Content-Type", false},
+      {"Accept", false},
+      {"X-Scope-OrgID", false},
+      {"User-Agent", false},
+      {"Host", false},
+      {"username", false},
+      {"clientId", false},
+      {"address", false},
+      {"query", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(isSecretName(c.name), c.secret) << c.name;
+    Redactor r;
+    r.addIfSecret(c.name, "value-of-" + std::string(c.name));
+    EXPECT_EQ(r.size(), c.secret ? 1u : 0u) << c.name;
+  }
 }
 
 TEST(RedactorTest, CopiesAreIndependent) {

@@ -9,52 +9,6 @@
 namespace ramp::spec {
 namespace {
 
-using std::chrono::nanoseconds;
-
-TEST(GoDurationTest, ParsesLikeGo) {
-  struct Case {
-    const char* text;
-    int64_t ns;
-  };
-  const Case cases[] = {
-      {"0", 0},
-      {"1s", 1000000000},
-      {"500ms", 500000000},
-      {"1h30m", int64_t{5400} * 1000000000},
-      {"2h45m10.5s", (int64_t{2} * 3600 + 45 * 60 + 10) * 1000000000 + 500000000},
-      {"1.5h", int64_t{5400} * 1000000000},
-      {"-1m", int64_t{-60} * 1000000000},
-      {"+3s", int64_t{3} * 1000000000},
-      {"10us", 10000},
-      {"10\xC2\xB5s", 10000},
-      {"7ns", 7},
-      {".5s", 500000000},
-      {"1.s", 1000000000},
-  };
-  for (const Case& c : cases) {
-    auto d = parseGoDuration(c.text);
-    ASSERT_TRUE(d.has_value()) << c.text << ": " << d.error().message;
-    EXPECT_EQ(d->count(), c.ns) << c.text;
-  }
-}
-
-TEST(GoDurationTest, RejectsWhatGoRejects) {
-  for (const char* text : {"", "1", "s", "1x", "1h-1m", "abc", ".s", "-", "1.2.3s",
-                           "9999999999999999999h", "3000000h"}) {
-    EXPECT_FALSE(parseGoDuration(text).has_value()) << text;
-  }
-  EXPECT_NE(parseGoDuration("10").error().message.find("missing unit"), std::string::npos);
-  EXPECT_NE(parseGoDuration("10y").error().message.find("unknown unit"), std::string::npos);
-}
-
-TEST(GoDurationTest, FormatsLikeGo) {
-  EXPECT_EQ(formatGoDuration(nanoseconds(0)), "0s");
-  EXPECT_EQ(formatGoDuration(nanoseconds(int64_t{5400} * 1000000000)), "1h30m0s");
-  EXPECT_EQ(formatGoDuration(nanoseconds(500000000)), "500ms");
-  EXPECT_EQ(formatGoDuration(nanoseconds(1500000000)), "1.5s");
-  EXPECT_EQ(formatGoDuration(nanoseconds(-60000000000)), "-1m0s");
-}
-
 TEST(PauseDurationTest, IntStringIntAndGoDuration) {
   EXPECT_EQ(*pauseDurationSeconds(IntOrString{int64_t{40}}), 40);
   EXPECT_EQ(*pauseDurationSeconds(IntOrString{std::string("40")}), 40);

@@ -81,9 +81,6 @@ struct JudgeConfig {
 // message names the field, e.g. "ramp/judge.alpha: must be a number in (0, 0.5], got 2".
 Result<JudgeConfig> parseJudgeConfig(std::string_view json);
 
-// Parses a Go duration such as "15s", "1h30m", "500ms". Error names `field`.
-Result<Duration> parseGoDuration(std::string_view text, std::string_view field);
-
 // One histogram bucket: cumulative count of requests at most `le` seconds (le = +inf last).
 struct Bucket {
   double le = 0;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/judge/judge.h"
+#include "common/go_duration.h"
 
 namespace ramp::analysis::judge {
 
@@ -138,48 +139,14 @@ Status applyPreset(const json& obj, const std::string& path, JudgeConfig& c) {
   return {};
 }
 
-}  // namespace
-
-Result<Duration> parseGoDuration(std::string_view text, std::string_view field) {
-  auto bad = [&] {
-    return fieldError(std::string(field), "must be a duration such as \"15s\", \"1h30m\", got \"" +
-                                              std::string(text) + "\"");
-  };
-  if (text.empty()) return bad();
-  double totalMs = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = i;
-    while (j < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) {
-      ++j;
-    }
-    if (j == i) return bad();
-    double value = 0;
-    try {
-      value = std::stod(std::string(text.substr(i, j - i)));
-    } catch (...) {
-      return bad();
-    }
-    size_t k = j;
-    while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
-    const std::string_view unit = text.substr(j, k - j);
-    double scale = 0;
-    if (unit == "ms")
-      scale = 1;
-    else if (unit == "s")
-      scale = 1000;
-    else if (unit == "m")
-      scale = 60000;
-    else if (unit == "h")
-      scale = 3600000;
-    else
-      return bad();
-    totalMs += value * scale;
-    i = k;
-  }
-  return Duration(static_cast<int64_t>(std::llround(totalMs)));
+// A Go duration (common/go_duration.h) in milliseconds; the error names `field`.
+Result<Duration> duration(std::string_view text, const std::string& field) {
+  auto d = parseGoDurationMillis(text);
+  if (!d) return fieldError(field, d.error().message);
+  return *d;
 }
+
+}  // namespace
 
 Result<JudgeConfig> parseJudgeConfig(std::string_view text) {
   json root;
@@ -244,7 +211,7 @@ Result<JudgeConfig> parseJudgeConfig(std::string_view text) {
     auto s = string(root, p, key);
     if (!s) return std::unexpected(s.error());
     if (!*s) continue;
-    auto d = parseGoDuration(**s, p + "." + key);
+    auto d = duration(**s, p + "." + key);
     if (!d) return std::unexpected(d.error());
     if (d->count() <= 0) return fieldError(p + "." + key, "must be positive");
     *target = *d;

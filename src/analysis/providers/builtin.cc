@@ -2,10 +2,10 @@
 
 #include <cstdlib>
 
-#include "analysis/go_duration.h"
 #include "analysis/providers/job/job_provider.h"
 #include "analysis/providers/prometheus/prometheus_provider.h"
 #include "analysis/providers/web/web_provider.h"
+#include "common/go_duration.h"
 #include "expr/expr.h"
 
 namespace ramp::analysis::providers {
@@ -22,7 +22,7 @@ Result<MetricProviderPtr> makeBuiltinProvider(const spec::MetricProviderSpec& sp
     o.evaluateTime = [](std::string_view source, Time now) {
       return expr::evaluateTime(source, now);
     };
-    o.parseDuration = [](std::string_view text) { return parseGoDuration(text); };
+    o.parseDuration = [](std::string_view text) { return parseGoDurationMillis(text); };
     return std::make_unique<PrometheusProvider>(std::move(o));
   }
   if (spec.web) {

@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/go_duration.h"
 #include "spec/codec.h"
-#include "spec/values.h"
 
 namespace ramp::platform {
 namespace {
@@ -45,7 +45,7 @@ std::string annotationPath(const char* name) {
 Status readAnnotations(const spec::PodTemplateSpec& t, TemplateInfo& info) {
   const auto& a = t.metadata.annotations;
   if (auto it = a.find(kSimReadyAfterAnnotation); it != a.end()) {
-    auto d = spec::parseGoDuration(it->second);
+    auto d = ramp::parseGoDuration(it->second);
     if (!d) {
       return makeError(ErrorCode::kInvalidArgument, std::string(kName) + ": " +
                                                         annotationPath(kSimReadyAfterAnnotation) +

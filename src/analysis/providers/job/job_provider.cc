@@ -18,6 +18,7 @@
 
 #include "common/child_env.h"
 #include "common/redact.h"
+#include "common/strings.h"
 
 namespace ramp::analysis::providers {
 namespace {
@@ -93,11 +94,14 @@ std::string readFile(const fs::path& p) {
   return ss.str();
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
+// The run's secrets, and the values of the job's env vars whose names say they are secret
+// (isSecretName: DB_PASSWORD, API_TOKEN, …), which the job's output may echo.
+Redactor secretsOf(const Redactor* run, const MeasureContext& ctx) {
+  Redactor out = run != nullptr ? *run : Redactor();
+  if (ctx.metric != nullptr && ctx.metric->provider.job) {
+    for (const spec::EnvVar& e : ctx.metric->provider.job->env) out.addIfSecret(e.name, e.value);
+  }
+  return out;
 }
 
 // The last `lines` lines (at most 2 KiB) of the job's output.
@@ -197,8 +201,7 @@ JobProvider::JobProvider(Options options) : options_(std::move(options)) {
 
 Result<ProviderReply> JobProvider::run(const MeasureContext& ctx) {
   const auto& spec = ctx.metric->provider.job;
-  const Redactor empty;
-  const Redactor& redactor = options_.redactor != nullptr ? *options_.redactor : empty;
+  const Redactor redactor = secretsOf(options_.redactor, ctx);
   auto fail = [&](ErrorCode code, const std::string& message) -> Result<ProviderReply> {
     return makeError(code, redactor.redact(message));
   };
@@ -345,12 +348,11 @@ Result<ProviderReply> JobProvider::run(const MeasureContext& ctx) {
 
 Result<ProviderReply> JobProvider::resume(const MeasureContext& ctx,
                                           const spec::Measurement& inFlight) {
-  const Redactor empty;
-  const Redactor& redactor = options_.redactor != nullptr ? *options_.redactor : empty;
+  const Redactor redactor = secretsOf(options_.redactor, ctx);
   auto ref = refFromMetadata(inFlight.metadata);
   if (!ref) return std::unexpected(ref.error());
 
-  auto statusText = trim(readFile(ref->dir / "exit-status"));
+  const std::string statusText(trim(readFile(ref->dir / "exit-status")));
   if (!statusText.empty()) {
     auto code = toInt(statusText);
     ProviderReply reply;

@@ -203,15 +203,9 @@ Result<ProviderReply> PrometheusProvider::run(const MeasureContext& ctx) {
   }
   // Secrets of this metric, on top of the run's (secretKeyRef args).
   Redactor secrets = options_.redactor != nullptr ? *options_.redactor : Redactor();
+  for (const auto& h : spec->headers) secrets.addIfSecret(h.key, h.value);
   if (spec->authentication.basicAuth) secrets.add(spec->authentication.basicAuth->password);
-  for (const auto& h : spec->headers) {
-    std::string lower = h.key;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "authorization" || lower.find("token") != std::string::npos ||
-        lower.find("key") != std::string::npos || lower.find("secret") != std::string::npos) {
-      secrets.add(h.value);
-    }
-  }
+  if (spec->authentication.oauth2) secrets.add(spec->authentication.oauth2->clientSecret);
   auto fail = [&](ErrorCode code, const std::string& message) -> Result<ProviderReply> {
     return makeError(code, secrets.redact(message));
   };

@@ -63,14 +63,6 @@ std::string snippet(std::string_view body) {
   return s;
 }
 
-bool looksSecret(std::string_view key) {
-  std::string lower(key);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == "authorization" || lower.find("token") != std::string::npos ||
-         lower.find("key") != std::string::npos || lower.find("secret") != std::string::npos ||
-         lower.find("cookie") != std::string::npos;
-}
-
 }  // namespace
 
 Result<WebResponse> parseWebResponse(std::string_view body, std::string_view jsonPath) {
@@ -110,9 +102,7 @@ Result<ProviderReply> WebProvider::run(const MeasureContext& ctx) {
                      "metric \"" + ctx.metric->name + "\" has no web provider");
   }
   Redactor secrets = options_.redactor != nullptr ? *options_.redactor : Redactor();
-  for (const auto& h : spec->headers) {
-    if (looksSecret(h.key)) secrets.add(h.value);
-  }
+  for (const auto& h : spec->headers) secrets.addIfSecret(h.key, h.value);
   if (spec->authentication.basicAuth) secrets.add(spec->authentication.basicAuth->password);
   if (spec->authentication.oauth2) secrets.add(spec->authentication.oauth2->clientSecret);
   auto fail = [&](ErrorCode code, const std::string& message) -> Result<ProviderReply> {
