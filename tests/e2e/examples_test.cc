@@ -60,6 +60,10 @@ const std::vector<std::string> kGuideFiles = {"haproxy.cfg",  "prometheus.yml",
                                               "ramp.service", "tokens.example",
                                               "rollout.yaml", "analysis-template.yaml"};
 
+// The manifests of examples/ that run on the guide's stack.
+const std::vector<std::string> kExampleFiles = {"analysis-templates.yaml", "judge-template.yaml",
+                                                "canary-rollout.yaml", "bluegreen-rollout.yaml"};
+
 // Polls `ready` every 100 ms until it holds or `timeout` passes.
 bool waitUntil(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;
@@ -70,13 +74,13 @@ bool waitUntil(const std::function<bool()>& ready, std::chrono::milliseconds tim
   }
 }
 
-struct Run {
+struct CommandResult {
   int code = -1;
   std::string out;  // stdout and stderr
 };
 
 // Runs a shell command, output captured in `dir`/cmd.out.
-Run shell(const std::string& command, const std::string& dir) {
+CommandResult shell(const std::string& command, const std::string& dir) {
   const std::string out = dir + "/cmd.out";
   const int status = std::system((command + " >" + out + " 2>&1").c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, readText(out)};
@@ -203,17 +207,18 @@ class GuideStack {
     placeholders_ = placeholders();
     std::string all;
     for (const auto& f : kGuideFiles) all += readText(guideDir() + "/" + f);
+    for (const auto& f : kExampleFiles) all += readText(rt::sourceDir() + "/examples/" + f);
     for (const auto& [from, to] : placeholders_) {
       if (from == " group haproxy") continue;
       EXPECT_NE(all.find(from), std::string::npos)
-          << "placeholder " << from << " no longer occurs in examples/getting-started";
+          << "placeholder " << from << " no longer occurs in examples/";
     }
     for (const auto& f : kGuideFiles) writeText(file(f), render(f));
     // The tokens file and the TLS pair where ramp.service expects them.
     writeText(dir_.file("etc-ramp/tokens"), render("tokens.example"));
     ::chmod(dir_.file("etc-ramp/tokens").c_str(), 0600);  // the guide's install -m 600
     fs::create_directories(dir_.file("etc-ramp/tls"));
-    Run tls = shell(
+    CommandResult tls = shell(
         "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
         " -addext subjectAltName=IP:127.0.0.1 -keyout " +
             dir_.file("etc-ramp/tls/key.pem") + " -out " + dir_.file("etc-ramp/tls/cert.pem"),
@@ -222,11 +227,11 @@ class GuideStack {
 
     checkHaproxyConfig();
     checkSystemdUnit();
-    startHaproxy();
-    startServe(path);
+    ASSERT_NO_FATAL_FAILURE(startHaproxy());
+    ASSERT_NO_FATAL_FAILURE(startServe(path));
     // ramp serve has created its file_sd file: promtool then has nothing to warn about.
     checkPrometheusConfig();
-    startPrometheus();
+    ASSERT_NO_FATAL_FAILURE(startPrometheus());
     writeText(dir_.file("client.config"), "server: https://127.0.0.1:" + std::to_string(apiPort_) +
                                               "\ntoken: " + adminToken_ +
                                               "\ninsecure-skip-tls-verify: true\n");
@@ -236,7 +241,7 @@ class GuideStack {
 
   // `ramp ARGS…` as the guide's admin (client config: the server, the token; the test's
   // self-signed certificate is not verified).
-  Run ramp(const std::vector<std::string>& args) const {
+  CommandResult ramp(const std::vector<std::string>& args) const {
     std::string cmd = "env -u RAMP_SERVER -u RAMP_TOKEN RAMP_CONFIG=" + dir_.file("client.config") +
                       " HOME=" + dir_.path() + " " + rt::binaryDir() + "/ramp";
     for (const auto& a : args) cmd += " " + quote(a);
@@ -244,14 +249,14 @@ class GuideStack {
   }
 
   json rollout(const std::string& name) const {
-    Run r = ramp({"get", "rollout", name, "-o", "json"});
+    CommandResult r = ramp({"get", "rollout", name, "-o", "json"});
     auto j = json::parse(r.out, nullptr, false);
     return j.is_discarded() ? json::object() : j;
   }
 
   // The AnalysisRuns of the default namespace, as the API lists them.
   json analysisRuns() const {
-    Run r = ramp({"list", "analysisruns", "-o", "json"});
+    CommandResult r = ramp({"list", "analysisruns", "-o", "json"});
     auto j = json::parse(r.out, nullptr, false);
     if (j.is_discarded()) return json::array();
     return j.is_object() && j.contains("items") ? j["items"] : j;
@@ -303,7 +308,7 @@ class GuideStack {
   }
 
   void checkHaproxyConfig() {
-    Run c = shell("haproxy -c -f " + file("haproxy.cfg"), dir_.path());
+    CommandResult c = shell("haproxy -c -f " + file("haproxy.cfg"), dir_.path());
     EXPECT_EQ(c.code, 0) << c.out;
     EXPECT_EQ(c.out.find("WARNING"), std::string::npos) << "haproxy -c warns:\n" << c.out;
     EXPECT_EQ(c.out.find("ALERT"), std::string::npos) << c.out;
@@ -315,13 +320,13 @@ class GuideStack {
       return;
     }
     // verify wants the unit under its own name.
-    Run v = shell("systemd-analyze verify " + file("ramp.service"), dir_.path());
+    CommandResult v = shell("systemd-analyze verify " + file("ramp.service"), dir_.path());
     EXPECT_EQ(v.code, 0) << v.out;
     EXPECT_EQ(v.out, "") << "systemd-analyze verify ramp.service:\n" << v.out;
   }
 
   void checkPrometheusConfig() {
-    Run c = shell("promtool check config " + file("prometheus.yml"), dir_.path());
+    CommandResult c = shell("promtool check config " + file("prometheus.yml"), dir_.path());
     EXPECT_EQ(c.code, 0) << c.out;
     EXPECT_EQ(c.out.find("WARNING"), std::string::npos) << "promtool warns:\n" << c.out;
   }
@@ -451,10 +456,10 @@ TEST(GettingStarted, FirstReleaseAndANewVersionReachHealthy) {
   ASSERT_NO_FATAL_FAILURE(stack.start());
 
   // "The first release".
-  Run applied = stack.ramp(
+  CommandResult applied = stack.ramp(
       {"apply", "-f", stack.file("analysis-template.yaml"), "-f", stack.file("rollout.yaml")});
   ASSERT_EQ(applied.code, 0) << applied.out;
-  Run first = stack.ramp({"status", "myapp", "--timeout", "60s"});
+  CommandResult first = stack.ramp({"status", "myapp", "--timeout", "60s"});
   ASSERT_EQ(first.code, 0) << first.out << stack.serveLog();
   auto v1 = rt::httpGet(stack.frontUrl());
   ASSERT_TRUE(v1);
@@ -465,9 +470,9 @@ TEST(GettingStarted, FirstReleaseAndANewVersionReachHealthy) {
 
   // "A new version", under steady traffic (the analysis needs canary traffic).
   stack.startLoad();
-  Run set = stack.ramp({"set", "image", "myapp", "myapp=myapp:v2"});
+  CommandResult set = stack.ramp({"set", "image", "myapp", "myapp=myapp:v2"});
   ASSERT_EQ(set.code, 0) << set.out;
-  Run released = stack.ramp({"status", "myapp", "--timeout", "120s"});
+  CommandResult released = stack.ramp({"status", "myapp", "--timeout", "120s"});
   stack.stopLoad();
   ASSERT_EQ(released.code, 0) << released.out << stack.serveLog();
 
@@ -526,16 +531,16 @@ std::vector<std::string> judgeQueries() {
 TEST(Examples, CanaryRolloutReleasesV2ThroughEveryStep) {
   GuideStack stack(examplesRenames());
   ASSERT_NO_FATAL_FAILURE(stack.start(rt::binaryDir() + "/demo"));
-  Run applied = stack.ramp({"apply", "-f", stack.example("analysis-templates.yaml"), "-f",
-                            stack.example("judge-template.yaml"), "-f",
-                            stack.example("canary-rollout.yaml")});
+  CommandResult applied = stack.ramp({"apply", "-f", stack.example("analysis-templates.yaml"), "-f",
+                                      stack.example("judge-template.yaml"), "-f",
+                                      stack.example("canary-rollout.yaml")});
   ASSERT_EQ(applied.code, 0) << applied.out;
-  Run first = stack.ramp({"status", "demo", "--timeout", "60s"});
+  CommandResult first = stack.ramp({"status", "demo", "--timeout", "60s"});
   ASSERT_EQ(first.code, 0) << first.out << stack.serveLog();
   const std::string v1Hash = stableHash(stack.rollout("demo"));
 
   stack.startLoad();
-  Run set = stack.ramp({"set", "image", "demo", "demo=ramp/demo-service:v2"});
+  CommandResult set = stack.ramp({"set", "image", "demo", "demo=ramp/demo-service:v2"});
   ASSERT_EQ(set.code, 0) << set.out;
   // While the canary runs, every query of judge-template.yaml finds its series.
   const auto queries = judgeQueries();
@@ -544,7 +549,7 @@ TEST(Examples, CanaryRolloutReleasesV2ThroughEveryStep) {
     EXPECT_TRUE(waitUntil([&] { return !stack.query(q).empty(); }, 60s))
         << q << " found nothing during the canary";
   }
-  Run released = stack.ramp({"status", "demo", "--timeout", "150s"});
+  CommandResult released = stack.ramp({"status", "demo", "--timeout", "150s"});
   stack.stopLoad();
   ASSERT_EQ(released.code, 0) << released.out << stack.serveLog();
   EXPECT_NE(stableHash(stack.rollout("demo")), v1Hash);
@@ -558,20 +563,20 @@ TEST(Examples, CanaryRolloutReleasesV2ThroughEveryStep) {
 TEST(Examples, BlueGreenRolloutReleasesV2ThroughItsPrePromotionAnalysis) {
   GuideStack stack(examplesRenames());
   ASSERT_NO_FATAL_FAILURE(stack.start(rt::binaryDir() + "/demo"));
-  Run applied = stack.ramp({"apply", "-f", stack.example("analysis-templates.yaml"), "-f",
-                            stack.example("bluegreen-rollout.yaml")});
+  CommandResult applied = stack.ramp({"apply", "-f", stack.example("analysis-templates.yaml"), "-f",
+                                      stack.example("bluegreen-rollout.yaml")});
   ASSERT_EQ(applied.code, 0) << applied.out;
-  Run first = stack.ramp({"status", "demo-bluegreen", "--timeout", "60s"});
+  CommandResult first = stack.ramp({"status", "demo-bluegreen", "--timeout", "60s"});
   ASSERT_EQ(first.code, 0) << first.out << stack.serveLog();
   const std::string v1Hash = stableHash(stack.rollout("demo-bluegreen"));
 
-  Run set = stack.ramp({"set", "image", "demo-bluegreen", "demo=ramp/demo-service:v2"});
+  CommandResult set = stack.ramp({"set", "image", "demo-bluegreen", "demo=ramp/demo-service:v2"});
   ASSERT_EQ(set.code, 0) << set.out;
-  Run released = stack.ramp({"status", "demo-bluegreen", "--timeout", "120s"});
+  CommandResult released = stack.ramp({"status", "demo-bluegreen", "--timeout", "120s"});
   ASSERT_EQ(released.code, 0) << released.out << stack.serveLog();
   const json after = stack.rollout("demo-bluegreen");
   EXPECT_NE(stableHash(after), v1Hash);
-  EXPECT_EQ(after["status"]["blueGreen"].value("activeSelector", ""), stableHash(after));
+  EXPECT_EQ(after.value("/status/blueGreen/activeSelector"_json_pointer, ""), stableHash(after));
   EXPECT_EQ(expectRunsSuccessful(stack, "demo-bluegreen"), 1);
   // The active role moved to v2 in the replicas' Prometheus labels.
   EXPECT_TRUE(waitUntil(
