@@ -2,17 +2,22 @@
 // `ramp serve` and the demo service's replicas, all on 127.0.0.1.
 //
 // The stack is the guide's own files (examples/getting-started/): haproxy.cfg, prometheus.yml,
-// and ramp serve started with the ExecStart line of ramp.service. Only what must be chosen at
-// run time is replaced, literally, by kPlaceholders below (the guide lists the same values as
-// "what to change"); each placeholder must still occur in the files, so the two cannot drift.
-// Before anything starts, the files pass `haproxy -c` without a warning, `promtool check config`
-// without a warning, and `systemd-analyze verify` (skipped, with the reason printed, where
-// systemd-analyze is missing).
+// the tokens file from tokens.example, and ramp serve started with the ExecStart line of
+// ramp.service. Only what must be chosen at run time is replaced, literally, by
+// GuideStack::placeholders() (ports, paths, the binaries, the tokens; the guide lists the same
+// values under "What to change"); each must still occur in the files, so the two cannot drift.
+// Before anything starts, the files pass `haproxy -c` and `promtool check config` without a
+// warning and `systemd-analyze verify` without a word (skipped, with the reason printed, where
+// systemd-analyze is missing). Two deviations, both stated where they happen: the CLI does not
+// verify the test's throw-away self-signed certificate, and examples/ run with the guide's
+// backend renamed be_demo.
 //
 // GettingStarted: the guide's first release and a new version through the guide's steps, to
 // Healthy, with the analysis passing on HAProxy's counters. Examples: canary-rollout.yaml (with
-// analysis-templates.yaml and judge-template.yaml) and bluegreen-rollout.yaml, each applied,
-// Healthy, then released as v2 through every step and analysis, to Healthy.
+// analysis-templates.yaml) and bluegreen-rollout.yaml, each applied, Healthy, then released as
+// v2 through every step and analysis, to Healthy; judge-template.yaml is applied and each of
+// its queries finds data during the canary (the judge's verdicts are tested by DemoE2E and
+// tests/judge_prometheus).
 
 #include <gtest/gtest.h>
 #include <signal.h>
