@@ -335,7 +335,7 @@ ENV
 stop_pid() {
   local pid=$1 exe i
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 0
-  [ "$exe" = "$2" ] || return 0
+  [ "$exe" = "$(readlink -f "$2")" ] || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
   for i in $(seq 150); do
     kill -0 "$pid" 2>/dev/null || return 0
