@@ -26,7 +26,8 @@ version_ok() {
   [ "$major" = 1 ] && [ "${minor:-0}" -ge "$want_minor" ]
 }
 
-for g in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go "$CACHE/go$GO_VERSION/bin/go"; do
+for g in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go \
+  "$CACHE/go$GO_VERSION/bin/go"; do
   if [ -n "$g" ] && [ -x "$g" ] && version_ok "$g"; then
     echo "$g"
     exit 0
@@ -47,12 +48,17 @@ fi
 proxy=$(echo "${GOPROXY:-https://proxy.golang.org}" | tr ',|' '  ' | awk '{print $1}')
 case $proxy in
   http://* | https://*) ;;
-  *) echo "go-toolchain.sh: GOPROXY ($proxy) names no proxy to fetch Go $GO_VERSION from" >&2; exit 1 ;;
+  *)
+    echo "go-toolchain.sh: GOPROXY ($proxy) names no proxy to fetch Go $GO_VERSION from" >&2
+    exit 1
+    ;;
 esac
 mod=v0.0.1-go$GO_VERSION.linux-$arch
-tmp=$(mktemp -d "$CACHE.tmp.XXXXXX" 2>/dev/null || { mkdir -p "$CACHE" && mktemp -d "$CACHE.tmp.XXXXXX"; })
+mkdir -p "$CACHE"
+tmp=$(mktemp -d "$CACHE/go.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-echo "go-toolchain.sh: fetching Go $GO_VERSION (golang.org/toolchain@$mod) from the Go module proxy" >&2
+echo "go-toolchain.sh: fetching Go $GO_VERSION (golang.org/toolchain@$mod)" \
+  "from the Go module proxy" >&2
 if ! curl -fsSL --retry 3 -o "$tmp/go.zip" "$proxy/golang.org/toolchain/@v/$mod.zip"; then
   echo "go-toolchain.sh: download of golang.org/toolchain@$mod failed" >&2
   exit 1
@@ -71,7 +77,6 @@ for i in z.infolist():
     p=z.extract(i,sys.argv[2]); m=(i.external_attr>>16)&0o777
     if m: os.chmod(p,m)' "$tmp/go.zip" "$tmp/x"
 fi
-mkdir -p "$CACHE"
 rm -rf "$CACHE/go$GO_VERSION"
 mv "$tmp/x/golang.org/toolchain@$mod" "$CACHE/go$GO_VERSION"
 g="$CACHE/go$GO_VERSION/bin/go"

@@ -80,7 +80,7 @@ go_build() {
   t0=$(date +%s)
   local TIMEFORMAT="$(basename "$out"): wall %R s, user %U s, sys %S s"
   time (cd "$dir" && nice -n 19 "$GO" build -p "${RAMP_KUBE_GO_P:-2}" -trimpath \
-    -ldflags "-s -w $ldf" -o "$out" "$pkg")
+    -ldflags "-s -w $ldf" -o "$out" "$pkg") || return 1
   t1=$(date +%s)
   echo "$(basename "$out") built in $((t1 - t0)) s"
 }
@@ -108,28 +108,32 @@ cmd_build() {
   {
     echo "kube-cluster.sh build: key $key, k8s.io/kubernetes $k8s," \
       "etcd $(mod_version "$TOOLS/etcd" go.etcd.io/etcd/server/v3)," \
-      "kwok $(mod_version "$TOOLS/kwok" sigs.k8s.io/kwok), $("$GO" env GOVERSION), started $(date -u +%FT%TZ)"
+      "kwok $(mod_version "$TOOLS/kwok" sigs.k8s.io/kwok), $("$GO" env GOVERSION)," \
+      "started $(date -u +%FT%TZ)"
     local t0=$(date +%s)
+    # errexit does not apply inside this group (its pipeline is followed by ||): every step
+    # stops the build explicitly.
     (cd "$TOOLS/k8s" && "$GO" mod download) && (cd "$TOOLS/etcd" && "$GO" mod download) &&
-      (cd "$TOOLS/kwok" && "$GO" mod download)
+      (cd "$TOOLS/kwok" && "$GO" mod download) || exit 1
     echo "module download: $(($(date +%s) - t0)) s"
     mkdir -p "$bin.tmp"
-    go_build "$TOOLS/etcd" "$bin.tmp/etcd" go.etcd.io/etcd/server/v3
-    go_build "$TOOLS/k8s" "$bin.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$ldf"
+    go_build "$TOOLS/etcd" "$bin.tmp/etcd" go.etcd.io/etcd/server/v3 || exit 1
+    go_build "$TOOLS/k8s" "$bin.tmp/kube-apiserver" \
+      k8s.io/kubernetes/cmd/kube-apiserver "$ldf" || exit 1
     go_build "$TOOLS/k8s" "$bin.tmp/kube-controller-manager" \
-      k8s.io/kubernetes/cmd/kube-controller-manager "$ldf"
-    go_build "$TOOLS/k8s" "$bin.tmp/kube-scheduler" k8s.io/kubernetes/cmd/kube-scheduler "$ldf"
-    go_build "$TOOLS/k8s" "$bin.tmp/kubectl" k8s.io/kubernetes/cmd/kubectl "$ldf"
-    go_build "$TOOLS/kwok" "$bin.tmp/kwok" sigs.k8s.io/kwok/cmd/kwok
+      k8s.io/kubernetes/cmd/kube-controller-manager "$ldf" || exit 1
+    go_build "$TOOLS/k8s" "$bin.tmp/kube-scheduler" \
+      k8s.io/kubernetes/cmd/kube-scheduler "$ldf" || exit 1
+    go_build "$TOOLS/k8s" "$bin.tmp/kubectl" k8s.io/kubernetes/cmd/kubectl "$ldf" || exit 1
+    go_build "$TOOLS/kwok" "$bin.tmp/kwok" sigs.k8s.io/kwok/cmd/kwok || exit 1
     local kwok_dir f
-    kwok_dir=$(cd "$TOOLS/kwok" && "$GO" list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+    kwok_dir=$(cd "$TOOLS/kwok" && "$GO" list -m -f '{{.Dir}}' sigs.k8s.io/kwok) || exit 1
     for f in $KWOK_STAGES; do
       echo "---"
-      cat "$kwok_dir/kustomize/stage/$f"
+      cat "$kwok_dir/kustomize/stage/$f" || exit 1
     done >"$bin.tmp/kwok-stages.yaml"
     echo "total: $(($(date +%s) - start)) s"
-  } 2>&1 | tee "$log" >&2
-  [ "${PIPESTATUS[0]}" = 0 ] || die "build failed (log: $log)"
+  } 2>&1 | tee "$log" >&2 || die "build failed (log: $log)"
   have_all "$bin.tmp" || die "build incomplete (log: $log)"
   rm -rf "$bin"
   mv "$bin.tmp" "$bin"
@@ -167,9 +171,11 @@ pki() {
     }
     local client='keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth'
+    local san=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default
+    san=$san,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
     cert apiserver /CN=kube-apiserver "keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+subjectAltName=$san"
     cert admin "/O=system:masters/CN=ramp-admin" "$client"
     cert controller-manager /CN=system:kube-controller-manager "$client"
     cert scheduler /CN=system:kube-scheduler "$client"
@@ -247,7 +253,7 @@ cmd_start() {
   bin=$(cmd_build) || die "the cluster's programs could not be built"
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  [ ! -s "$dir/pids" ] || die "$dir/pids exists: stop that cluster first (kube-cluster.sh stop $dir)"
+  [ ! -s "$dir/pids" ] || die "$dir/pids exists: stop that cluster first (stop $dir)"
   : >"$dir/pids"
   # Whatever fails from here on (die exits) stops what was started.
   trap 'cmd_stop "$dir" >/dev/null 2>&1 || true' EXIT
@@ -271,7 +277,8 @@ cmd_start() {
     --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address=127.0.0.1 \
     --advertise-address=127.0.0.1 --secure-port="$api_port" \
     --tls-cert-file="$p/apiserver.crt" --tls-private-key-file="$p/apiserver.key" \
-    --client-ca-file="$p/ca.crt" --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --client-ca-file="$p/ca.crt" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$p/sa.pub" --service-account-signing-key-file="$p/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC \
     --endpoint-reconciler-type=none --allow-privileged=true --cert-dir="$dir/apiserver-certs"

@@ -69,7 +69,7 @@ echo "== the garbage collector deletes the Pods with their Deployment"
 k delete deployment web --wait=true --timeout=60s
 for i in $(seq 300); do
   [ -n "$(k get pods -l app=web -o name)" ] || break
-  [ "$i" -lt 300 ] || fail "Pods left 60 s after their Deployment was deleted: $(k get pods -l app=web)"
+  [ "$i" -lt 300 ] || fail "Pods left 60 s after their Deployment's deletion: $(k get pods)"
   sleep 0.2
 done
 
@@ -95,12 +95,14 @@ for i in $(seq 50); do
   sleep 0.2
 done
 [ "$(k get rollout demo -o jsonpath='{.spec.replicas}')" = 2 ] || fail "spec.replicas is not 2"
-managers=$(k get rollout demo --show-managed-fields -o jsonpath='{.metadata.managedFields[*].manager}')
+managers=$(k get rollout demo --show-managed-fields \
+  -o jsonpath='{.metadata.managedFields[*].manager}')
 [[ " $managers " == *" ramp-test "* ]] || fail "managedFields lack ramp-test: $managers"
 
 echo "== status subresource: /status takes status; the main resource ignores it"
 k patch rollout demo --subresource=status --type=merge \
-  -p '{"status":{"observedGeneration":"1","HPAReplicas":2,"selector":"app=demo","phase":"Progressing"}}'
+  -p '{"status":{"observedGeneration":"1","HPAReplicas":2,"selector":"app=demo",
+       "phase":"Progressing"}}'
 [ "$(k get rollout demo -o jsonpath='{.status.phase}')" = Progressing ] || fail "status not written"
 k patch rollout demo --type=merge -p '{"status":{"phase":"Healthy"}}'
 [ "$(k get rollout demo -o jsonpath='{.status.phase}')" = Progressing ] ||
