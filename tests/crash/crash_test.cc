@@ -126,9 +126,7 @@ std::string gatedRef(const std::string& gate, const std::string& extra = "") {
   "args": [{"name": "image",
             "valueFrom": {"fieldRef": {"fieldPath": "spec.template.spec.containers[0].image"}}},
            {"name": "gate", "value": ")" +
-         gate + ""}]" + extra + "
-}
-";
+         gate + R"("}])" + extra + "}";
 }
 
 // Table rows: a traffic-routed canary with background and step analysis, or a blue-green with
