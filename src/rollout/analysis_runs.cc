@@ -215,9 +215,28 @@ CurrentRun findRun(const Context& c, const std::optional<spec::RolloutAnalysisRu
 
 bool needsNewAnalysisRun(const Context& c, const CurrentRun& current) {
   if (!current.exists()) return true;
-  if (c.old.controllerPause && !c.oldPause(spec::kPauseReasonBlueGreenPause))
+  // Paused for an inconclusive run (not at a pause step or the blue-green pause, which set
+  // controllerPause too): a new run only once a user resumed. Otherwise the inconclusive run
+  // still has to pause the rollout.
+  if (c.old.controllerPause && !c.oldPause(spec::kPauseReasonCanaryPauseStep) &&
+      !c.oldPause(spec::kPauseReasonBlueGreenPause))
     return current.phase() == spec::AnalysisPhase::kInconclusive;
   return c.old.abortedAt.has_value();
+}
+
+void forgetRunsBeforeAbort(Context& c) {
+  if (!c.retrying()) return;
+  c.st.canary.currentStepAnalysisRunStatus.reset();
+  c.st.canary.currentBackgroundAnalysisRunStatus.reset();
+  c.st.blueGreen.prePromotionAnalysisRunStatus.reset();
+  c.st.blueGreen.postPromotionAnalysisRunStatus.reset();
+}
+
+bool passedGate(const Context& c, const std::optional<spec::RolloutAnalysisRunStatus>& s) {
+  if (!s || s->status != spec::AnalysisPhase::kSuccessful) return false;
+  for (const auto& r : c.obs.analysisRuns)
+    if (r.metadata.name == s->name && r.spec.terminate) return false;
+  return true;
 }
 
 std::optional<spec::RolloutAnalysisRunStatus> createAnalysisRun(

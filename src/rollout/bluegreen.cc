@@ -23,12 +23,18 @@ bool saturated(const Context& c, const ObservedRevision& r) {
   return r.desiredReplicas == c.replicas() && r.availableReplicas >= c.replicas();
 }
 
+// status.blueGreen.scaleUpPreviewCheckPoint as this reconcile sees it: a retry starts the
+// preview over (previewReplicaCount, pre-promotion analysis, pause), so it reads false then.
+bool checkpointPassed(const Context& c) {
+  return c.old.blueGreen.scaleUpPreviewCheckPoint && !c.retrying();
+}
+
 // Argo's ReadyForPause: the new revision is at the count it should have before the switch.
 bool readyForPause(const Context& c) {
   const auto& bg = bgOf(c);
   int32_t want = c.replicas();
-  if (bg.previewReplicaCount && !c.old.blueGreen.scaleUpPreviewCheckPoint &&
-      !c.old.blueGreen.activeSelector.empty() && c.old.blueGreen.activeSelector != c.podHash)
+  if (bg.previewReplicaCount && !checkpointPassed(c) && !c.old.blueGreen.activeSelector.empty() &&
+      c.old.blueGreen.activeSelector != c.podHash)
     want = *bg.previewReplicaCount;
   return c.newRev->desiredReplicas == want && c.newRev->availableReplicas >= want;
 }
@@ -43,14 +49,15 @@ bool needsControllerPause(const Context& c) {
   return bg.autoPromotionSeconds > 0;
 }
 
-bool fastTracked(const Context& c, bool newHadDeadline) {
+// Argo's isBlueGreenFastTracked: no pause and no pre-promotion analysis.
+bool fastTracked(const Context& c, bool fastRollback) {
   const std::string& active = c.old.blueGreen.activeSelector;
-  return newHadDeadline || c.old.promoteFull || active.empty() || active == c.podHash;
+  return fastRollback || c.old.promoteFull || active.empty() || active == c.podHash;
 }
 
 bool completedPause(const Context& c) {
   if (!c.addPause.empty()) return false;
-  if (c.old.blueGreen.scaleUpPreviewCheckPoint) return true;
+  if (checkpointPassed(c)) return true;
   if (!needsControllerPause(c)) return true;
   const auto& bg = bgOf(c);
   const spec::PauseCondition* cond = c.oldPause(spec::kPauseReasonBlueGreenPause);
@@ -63,8 +70,7 @@ bool completedPause(const Context& c) {
 
 bool completedPre(const Context& c) {
   if (!bgOf(c).prePromotionAnalysis) return true;
-  const auto& s = c.st.blueGreen.prePromotionAnalysisRunStatus;
-  return s && s->status == spec::AnalysisPhase::kSuccessful;
+  return passedGate(c, c.st.blueGreen.prePromotionAnalysisRunStatus);
 }
 
 spec::RolloutAnalysisRunStatus refreshed(const CurrentRun& run) {
@@ -76,15 +82,15 @@ spec::RolloutAnalysisRunStatus refreshed(const CurrentRun& run) {
   return s;
 }
 
-void reconcileAnalysis(Context& c, bool newHadDeadline) {
+void reconcileAnalysis(Context& c, bool fastRollback) {
   const auto& bg = bgOf(c);
-  CurrentRun pre = findRun(c, c.old.blueGreen.prePromotionAnalysisRunStatus);
-  CurrentRun post = findRun(c, c.old.blueGreen.postPromotionAnalysisRunStatus);
+  // c.st still holds the previous statuses (minus those forgotten on a retry).
+  CurrentRun pre = findRun(c, c.st.blueGreen.prePromotionAnalysisRunStatus);
+  CurrentRun post = findRun(c, c.st.blueGreen.postPromotionAnalysisRunStatus);
   std::optional<spec::RolloutAnalysisRunStatus> newPre, newPost;
   if (pre.exists()) newPre = refreshed(pre);
   if (post.exists()) newPost = refreshed(post);
-  const bool skipAll =
-      c.isAborted() || c.old.promoteFull || newHadDeadline || c.old.stableRS.empty();
+  const bool skipAll = c.isAborted() || c.old.promoteFull || fastRollback || c.old.stableRS.empty();
   if (skipAll) {
     terminateRun(c, pre);
     terminateRun(c, post);
@@ -99,8 +105,10 @@ void reconcileAnalysis(Context& c, bool newHadDeadline) {
                                     ? (c.newRev->desiredReplicas == *bg.previewReplicaCount &&
                                        c.newRev->availableReplicas == *bg.previewReplicaCount)
                                     : saturated(c, *c.newRev);
-      const bool skip =
-          c.old.stableRS == c.podHash || active.empty() || active == c.podHash || !previewReady;
+      // A run already started is not cancelled when the preview loses a replica (Argo): a
+      // terminated run ends Successful and must not stand in for a finished one.
+      const bool skip = c.old.stableRS == c.podHash || active.empty() || active == c.podHash ||
+                        (!pre.exists() && !previewReady);
       if (skip) {
         terminateRun(c, pre);
       } else if (c.oldPause(spec::kPauseReasonInconclusiveAnalysis)) {
@@ -117,8 +125,8 @@ void reconcileAnalysis(Context& c, bool newHadDeadline) {
       terminateRun(c, post);
       newPost.reset();
     } else {
-      const bool skip =
-          c.old.stableRS == c.podHash || active != c.podHash || !saturated(c, *c.newRev);
+      const bool skip = c.old.stableRS == c.podHash || active != c.podHash ||
+                        (!post.exists() && !saturated(c, *c.newRev));
       if (skip) {
         terminateRun(c, post);
       } else if (c.oldPause(spec::kPauseReasonInconclusiveAnalysis)) {
@@ -156,8 +164,7 @@ void reconcileReplicas(Context& c) {
   // The new (preview) revision: previewReplicaCount until the checkpoint, then full.
   if (!c.spec.paused) {
     int32_t target = c.replicas();
-    if (bg.previewReplicaCount && !c.old.blueGreen.scaleUpPreviewCheckPoint && !active.empty() &&
-        active != c.podHash)
+    if (bg.previewReplicaCount && !checkpointPassed(c) && !active.empty() && active != c.podHash)
       target = *bg.previewReplicaCount;
     const ObservedRevision& n = *c.newRev;
     if (aborted && c.hasStable() && n.podTemplateHash != c.old.stableRS) {
@@ -182,8 +189,7 @@ void reconcileReplicas(Context& c) {
   if (c.oldPause(spec::kPauseReasonInconclusiveAnalysis)) return;
   if (bg.postPromotionAnalysis && !bg.scaleDownDelaySeconds && active == c.podHash &&
       c.old.stableRS != c.podHash) {
-    const auto& post = c.old.blueGreen.postPromotionAnalysisRunStatus;
-    if (!post || post->status != spec::AnalysisPhase::kSuccessful) return;
+    if (!passedGate(c, c.st.blueGreen.postPromotionAnalysisRunStatus)) return;
   }
   int32_t annotated = 0;
   for (const auto* r : c.others) {
@@ -192,10 +198,9 @@ void reconcileReplicas(Context& c) {
   }
 }
 
-void reconcilePause(Context& c, bool newHadDeadline) {
+void reconcilePause(Context& c, bool fastRollback) {
   if (c.old.abort || !readyForPause(c) || halted(c)) return;
-  if (fastTracked(c, newHadDeadline) || c.old.blueGreen.scaleUpPreviewCheckPoint ||
-      !needsControllerPause(c)) {
+  if (fastTracked(c, fastRollback) || checkpointPassed(c) || !needsControllerPause(c)) {
     c.removePause.push_back(spec::kPauseReasonBlueGreenPause);
     return;
   }
@@ -217,29 +222,27 @@ void reconcilePause(Context& c, bool newHadDeadline) {
   }
 }
 
-std::string activeSwitch(Context& c, bool newHadDeadline) {
+std::string activeSwitch(Context& c, bool fastRollback) {
   const std::string& active = c.old.blueGreen.activeSelector;
   if (c.isAborted() && !c.old.stableRS.empty()) return c.old.stableRS;
   if (halted(c)) return active;
   if (!readyForPause(c) || !saturated(c, *c.newRev)) return active;
   std::string next = active;
-  if (fastTracked(c, newHadDeadline)) next = c.podHash;
+  if (fastTracked(c, fastRollback)) next = c.podHash;
   if (completedPause(c) && completedPre(c)) next = c.podHash;
   return next;
 }
 
-std::string shouldFullPromote(Context& c, const std::string& active, bool newHadDeadline) {
+std::string shouldFullPromote(Context& c, const std::string& active, bool fastRollback) {
   if (!c.stableRev) return "Initial deploy";
   if (active.empty()) return "Initial deploy";
   if (active != c.podHash) return "";
   if (c.old.promoteFull) return "Full promotion requested";
-  if (isRollbackWithinWindow(c)) return "Rollback within window";
+  if (fastRollback) return isRollbackWithinWindow(c) ? "Rollback within window" : "Fast rollback";
   if (c.isAborted()) return "";
-  if (bgOf(c).postPromotionAnalysis) {
-    if (newHadDeadline) return "Rollback to '" + c.rsName(c.podHash) + "' within scaleDownDelay";
-    const auto& post = c.st.blueGreen.postPromotionAnalysisRunStatus;
-    if (!post || post->status != spec::AnalysisPhase::kSuccessful) return "";
-  }
+  if (bgOf(c).postPromotionAnalysis &&
+      !passedGate(c, c.st.blueGreen.postPromotionAnalysisRunStatus))
+    return "";
   return "Completed blue-green update";
 }
 
@@ -256,7 +259,7 @@ void switchEvent(Context& c, const std::string& service, const std::string& from
 void reconcileBlueGreen(Context& c) {
   const auto& bg = bgOf(c);
   const bool changed = c.old.currentPodHash != c.podHash;
-  const bool newHadDeadline = !c.newRevCreatedNow && c.newRev->scaleDownDeadline.has_value();
+  const bool fastRollback = isFastRollback(c);
 
   // Preview follows the new revision unless progress is halted.
   std::string preview = c.old.blueGreen.previewSelector;
@@ -274,14 +277,15 @@ void reconcileBlueGreen(Context& c) {
     cancelRestart(c);
     c.requeueAfter(Duration(0));
   } else {
+    forgetRunsBeforeAbort(c);
     reconcileRestart(c);
     reconcileRevisionHistory(c);
     reconcileReplicas(c);
-    reconcilePause(c, newHadDeadline);
-    reconcileAnalysis(c, newHadDeadline);
+    reconcilePause(c, fastRollback);
+    reconcileAnalysis(c, fastRollback);
   }
   const std::string active =
-      changed ? c.old.blueGreen.activeSelector : activeSwitch(c, newHadDeadline);
+      changed ? c.old.blueGreen.activeSelector : activeSwitch(c, fastRollback);
   switchEvent(c, bg.previewService, c.old.blueGreen.previewSelector, preview);
   switchEvent(c, bg.activeService, c.old.blueGreen.activeSelector, active);
   if (!active.empty() || !preview.empty()) {
@@ -296,15 +300,15 @@ void reconcileBlueGreen(Context& c) {
   }
   c.st.blueGreen.previewSelector = preview;
   c.st.blueGreen.activeSelector = active;
-  const std::string reason = shouldFullPromote(c, active, newHadDeadline);
+  const std::string reason = shouldFullPromote(c, active, fastRollback);
   if (!reason.empty()) {
     promoteStable(c, reason);
   } else if (bg.previewReplicaCount) {
-    bool checkpoint = c.old.blueGreen.scaleUpPreviewCheckPoint;
+    bool checkpoint = checkpointPassed(c);
     if (!checkpoint && completedPre(c) && completedPause(c))
       checkpoint = c.newRev->availableReplicas == *bg.previewReplicaCount;
     c.st.blueGreen.scaleUpPreviewCheckPoint = checkpoint;
-    if (checkpoint && !c.old.blueGreen.scaleUpPreviewCheckPoint) c.requeueAfter(Duration(0));
+    if (checkpoint && !checkpointPassed(c)) c.requeueAfter(Duration(0));
   }
   if (const ObservedRevision* a = byHash(c, active)) {
     c.st.HPAReplicas = a->currentReplicas;

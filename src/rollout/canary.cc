@@ -160,14 +160,19 @@ spec::RolloutAnalysisRunStatus refreshed(const CurrentRun& run) {
 
 void reconcileAnalysis(Context& c) {
   const auto& canary = canaryOf(c);
-  CurrentRun stepRun = findRun(c, c.old.canary.currentStepAnalysisRunStatus);
-  CurrentRun bgRun = findRun(c, c.old.canary.currentBackgroundAnalysisRunStatus);
+  // c.st still holds the previous statuses (minus those forgotten on a retry).
+  forgetRunsBeforeAbort(c);
+  CurrentRun stepRun = findRun(c, c.st.canary.currentStepAnalysisRunStatus);
+  CurrentRun bgRun = findRun(c, c.st.canary.currentBackgroundAnalysisRunStatus);
   std::optional<spec::RolloutAnalysisRunStatus> newStep, newBg;
   if (stepRun.exists()) newStep = refreshed(stepRun);
   if (bgRun.exists()) newBg = refreshed(bgRun);
 
-  const bool skip = c.isAborted() || c.old.promoteFull || c.newRev->scaleDownDeadline.has_value() ||
-                    c.old.stableRS.empty() || isRollbackWithinWindow(c);
+  // A canary's fast rollback is one within rollbackWindow (a rollback to stable is fully
+  // promoted by then). A scale-down deadline on the new revision is not one: an aborted update
+  // keeps one while it is retried.
+  const bool skip =
+      c.isAborted() || c.old.promoteFull || c.old.stableRS.empty() || isRollbackWithinWindow(c);
   if (skip) {
     c.st.canary.currentStepAnalysisRunStatus = newStep;
     c.st.canary.currentBackgroundAnalysisRunStatus = newBg;
@@ -412,8 +417,7 @@ bool completedCurrentStep(Context& c) {
   if (step->experiment || step->plugin)
     return c.old.controllerPause && !c.oldPause(kPauseReasonUnsupportedStep);
   if (step->analysis) {
-    const auto& s = c.st.canary.currentStepAnalysisRunStatus;
-    return s && s->status == spec::AnalysisPhase::kSuccessful;
+    return passedGate(c, c.st.canary.currentStepAnalysisRunStatus);
   }
   return step->setHeaderRoute || step->setMirrorRoute;
 }

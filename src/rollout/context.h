@@ -70,6 +70,9 @@ struct Context {
 
   // --- helpers ---
   bool isAborted() const { return !removeAbort && (addAbort || old.abort); }
+  // The first reconcile after `retry` lifted an abort: abort is cleared, abortedAt still set
+  // (this reconcile clears it). Every AnalysisRun recorded before the abort is forgotten then.
+  bool retrying() const { return !old.abort && old.abortedAt.has_value(); }
   bool hasStable() const { return stableRev != nullptr && stableRev != newRev; }
   int32_t replicas() const { return spec::replicasOrDefault(spec); }
   std::string rsName(const std::string& hash) const { return ro.metadata.name + "-" + hash; }
@@ -103,6 +106,10 @@ void scaleRevision(Context& c, const ObservedRevision& rev, int32_t replicas);
 int32_t delayedScaleDownCount(Context& c, const ObservedRevision& rev, int32_t& annotated);
 void promoteStable(Context& c, const std::string& reason);
 bool isRollbackWithinWindow(const Context& c);
+// Argo's isFastRollback: a rollback to the stable revision, within rollbackWindow, or (blue-green)
+// to a revision whose scale-down deadline has not passed yet. Steps, pauses and analysis are
+// skipped. A retried update is never one: its revision is newer than the stable one.
+bool isFastRollback(const Context& c);
 
 // Analysis hook-up.
 struct CurrentRun {
@@ -113,6 +120,14 @@ struct CurrentRun {
   bool exists() const { return run != nullptr || status.has_value(); }
 };
 CurrentRun findRun(const Context& c, const std::optional<spec::RolloutAnalysisRunStatus>& s);
+// On the reconcile that retries an aborted update (Context::retrying), drops the run statuses
+// recorded before the abort from the next status: the step, background, pre- and post-promotion
+// runs are created again when the update reaches them, and a run that passed before the abort
+// does not open a gate after it. No-op otherwise.
+void forgetRunsBeforeAbort(Context& c);
+// True when the run `s` names ran to Successful. A run that was terminated ends Successful too
+// (as in Argo) but proves nothing, so it never opens a gate (active switch, stable, next step).
+bool passedGate(const Context& c, const std::optional<spec::RolloutAnalysisRunStatus>& s);
 bool needsNewAnalysisRun(const Context& c, const CurrentRun& current);
 // Creates the run (action) and returns its status entry, or a condition + nullopt on error.
 std::optional<spec::RolloutAnalysisRunStatus> createAnalysisRun(

@@ -465,18 +465,37 @@ void reconcileRevisionHistory(Context& c) {
   }
 }
 
+namespace {
+
+// The desired revision was created before the stable one. Revision numbers order revisions the
+// way Argo's creation timestamps do when the driver reports no creation time.
+bool olderThanStable(const Context& c) {
+  if (!c.hasStable() || c.newRevCreatedNow) return false;
+  if (!c.newRev->createdAt || !c.stableRev->createdAt)
+    return c.newRev->revision < c.stableRev->revision;
+  return *c.newRev->createdAt < *c.stableRev->createdAt;
+}
+
+// Argo's isRollback: the desired revision is the stable one, or older than it.
+bool isRollback(const Context& c) {
+  if (!c.stableRev || !c.newRev || c.newRevCreatedNow) return false;
+  return c.old.stableRS == c.podHash || olderThanStable(c);
+}
+
+}  // namespace
+
+bool isFastRollback(const Context& c) {
+  if (!isRollback(c)) return false;
+  const bool withinDelay = c.spec.strategy.blueGreen && c.newRev->scaleDownDeadline &&
+                           *c.newRev->scaleDownDeadline > c.now;
+  return c.old.stableRS == c.podHash || withinDelay || isRollbackWithinWindow(c);
+}
+
 bool isRollbackWithinWindow(const Context& c) {
   if (!c.hasStable() || !c.spec.rollbackWindow || c.spec.rollbackWindow->revisions <= 0)
     return false;
-  // A rollback: the desired revision is older than the stable one. Revision numbers order
-  // revisions the way Argo's creation timestamps do.
-  const int64_t target = c.newRevCreatedNow ? c.revision : c.newRev->revision;
+  if (!olderThanStable(c)) return false;
   const int64_t stable = c.stableRev->revision;
-  if (!c.newRev->createdAt || !c.stableRev->createdAt) {
-    if (target >= stable) return false;
-  } else if (!(*c.newRev->createdAt < *c.stableRev->createdAt)) {
-    return false;
-  }
   int32_t window = 0;
   for (const auto& r : c.obs.workload.revisions) {
     const bool between =
@@ -518,7 +537,7 @@ void promoteStable(Context& c, const std::string& reason) {
     d->completionStatus = "Promoted";
   } else if (reason == "Full promotion requested") {
     d->completionStatus = "FastPromoted";
-  } else if (reason == "Rollback within window" || reason.starts_with("Rollback to '")) {
+  } else if (reason == "Rollback within window" || reason == "Fast rollback") {
     d->completionStatus = "FastRolledBack";
   } else if (c.newRev && c.hasStable() && c.newRev->revision != 0 &&
              c.newRev->revision < c.stableRev->revision) {
