@@ -1,13 +1,13 @@
-#include "engine.h"
+#include "analysis/engine.h"
 
 #include <algorithm>
 #include <charconv>
 #include <regex>
 #include <string>
 
-#include "args.h"
+#include "analysis/args.h"
+#include "analysis/go_duration.h"
 #include "expr/expr.h"
-#include "go_duration.h"
 
 namespace ramp::analysis {
 

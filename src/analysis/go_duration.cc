@@ -1,4 +1,4 @@
-#include "go_duration.h"
+#include "analysis/go_duration.h"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "weight_math.h"
+#include "traffic/haproxy/weight_math.h"
 
 #include <algorithm>
 #include <cmath>
