@@ -2,6 +2,7 @@
 #   make demo   ramp's main job on the embedded defaults
 #   make test   install, build and run every test (what CI runs)
 #   make unit   the fast inner loop: build + unit tests only
+#   make tidy   clang-tidy on the files changed since main (scripts/tidy.py; TIDY_ARGS=--all)
 PRESET ?= asan-ubsan
 BUILD_DIR ?= build/$(PRESET)
 JOBS ?= 2
@@ -11,8 +12,8 @@ export CCACHE_NOHASHDIR := true
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_MAXSIZE := 5G
 
-.PHONY: all bootstrap configure build unit test integration format format-check fuzz fuzz-build \
-        bench demo clean
+.PHONY: all bootstrap configure build unit test integration format format-check tidy fuzz \
+        fuzz-build bench demo clean
 
 all: build
 
@@ -32,6 +33,7 @@ integration: build
 	@cd $(BUILD_DIR) && ctest -L integration -j 1 --output-on-failure
 
 test: bootstrap format-check build
+	@./scripts/tidy.py --jobs $(JOBS) $(TIDY_ARGS) $(BUILD_DIR)
 	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure
 	@$(MAKE) --no-print-directory fuzz
 
@@ -40,6 +42,9 @@ format:
 
 format-check:
 	@./scripts/format.sh check
+
+tidy: configure
+	@./scripts/tidy.py --jobs $(JOBS) $(TIDY_ARGS) $(BUILD_DIR)
 
 fuzz-build:
 	@cmake --preset fuzz >/dev/null
