@@ -3,7 +3,7 @@
 
 `make test` runs it after the build. Which files:
   - by default, every .cc/.h changed between a base commit and the working tree (committed,
-    staged, unstaged and untracked). The base is $RAMP_TIDY_BASE if set, else the merge-base
+    staged, unstaged and untracked; a file only moved is not changed). The base is $RAMP_TIDY_BASE if set, else the merge-base
     with origin/main (else main); when that is HEAD itself (a fresh clone of main, as in CI),
     the last commit's files (HEAD~1), so every commit is checked once as it lands;
   - with --all, every file in the compile database (slow: minutes per dozen files).
@@ -60,7 +60,11 @@ def base_commit(explicit):
 def changed_files(base):
     names = set()
     if base:
-        names |= set(git("diff", "--name-only", "--diff-filter=d", base).stdout.split())
+        # A file moved without a change (R100) is not a change: its findings predate the move.
+        for line in git("diff", "--name-status", "-M", "--diff-filter=d", base).stdout.splitlines():
+            fields = line.split("\t")
+            if fields[0] != "R100":
+                names.add(fields[-1])
     names |= set(git("ls-files", "--others", "--exclude-standard").stdout.split())
     return sorted(n for n in names if n.endswith((".cc", ".h")) and n.startswith(SOURCE_TREES)
                   and os.path.isfile(os.path.join(ROOT, n)))
