@@ -4,6 +4,7 @@
 #   make unit   the fast inner loop: build + unit tests only
 #   make kube-build  the Kubernetes test cluster's programs (once per version, cached outside
 #                    the checkout; docs/platforms/kubernetes.md); not yet part of `make test`
+#   make tidy   clang-tidy on the files changed since main (scripts/tidy.py; TIDY_ARGS=--all)
 PRESET ?= asan-ubsan
 BUILD_DIR ?= build/$(PRESET)
 JOBS ?= 2
@@ -13,8 +14,8 @@ export CCACHE_NOHASHDIR := true
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_MAXSIZE := 5G
 
-.PHONY: all bootstrap configure build unit test integration format format-check fuzz fuzz-build \
-        bench demo clean kube-build
+.PHONY: all bootstrap configure build unit test integration format format-check tidy fuzz \
+        fuzz-build bench demo clean kube-build
 
 all: build
 
@@ -34,6 +35,7 @@ integration: build
 	@cd $(BUILD_DIR) && ctest -L integration -j 1 --output-on-failure
 
 test: bootstrap format-check build
+	@./scripts/tidy.py --jobs $(JOBS) $(TIDY_ARGS) $(BUILD_DIR)
 	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure
 	@$(MAKE) --no-print-directory fuzz
 
@@ -47,6 +49,9 @@ format:
 
 format-check:
 	@./scripts/format.sh check
+
+tidy: configure
+	@./scripts/tidy.py --jobs $(JOBS) $(TIDY_ARGS) $(BUILD_DIR)
 
 fuzz-build:
 	@cmake --preset fuzz >/dev/null

@@ -1,6 +1,7 @@
 # ramp_module(NAME SOURCES <files…> DEPS <targets…>)
-# One static library per module. Dependencies are PRIVATE unless listed under PUBLIC_DEPS, so a
-# module can include only what it declares: a forbidden include fails the build.
+# One static library per module. Dependencies are PRIVATE unless listed under PUBLIC_DEPS. All of
+# src/ is on the include path; scripts/check_includes.py (the check_includes target) fails the
+# build when a module includes a header of a module it does not declare (docs/architecture.md).
 function(ramp_module name)
   cmake_parse_arguments(M "" "" "SOURCES;DEPS;PUBLIC_DEPS" ${ARGN})
   add_library(${name} STATIC ${M_SOURCES})

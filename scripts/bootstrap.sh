@@ -7,6 +7,7 @@ set -eu
 
 PACKAGES="
   build-essential cmake ninja-build ccache pkg-config clang-16 libclang-rt-16-dev clang-format
+  clang-tidy-16
   nlohmann-json3-dev libyaml-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
   libboost-math-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -29,7 +29,7 @@
 namespace ramp {
 namespace {
 
-using platform::SimDriver;
+using platform::sim::SimDriver;
 using ramp::testing::SimulatedClock;
 using ramp::testing::TempDir;
 
@@ -46,7 +46,7 @@ int64_t heapBytes() { return static_cast<int64_t>(mallinfo2().uordblks); }
 spec::PodTemplateSpec podTemplate(const std::string& image) {
   spec::PodTemplateSpec t;
   t.metadata.labels = {{"app", "demo"}};
-  t.metadata.annotations = {{platform::kSimReadyAfterAnnotation, "2s"}};
+  t.metadata.annotations = {{platform::sim::kSimReadyAfterAnnotation, "2s"}};
   spec::Container c;
   c.name = "demo";
   c.image = image;
@@ -174,7 +174,7 @@ void BM_SimDriverReopen(benchmark::State& state) {
 struct RouterWorld {
   int64_t routers = 0;
   std::unique_ptr<TempDir> dir;
-  std::vector<std::unique_ptr<traffic::SimRouter>> all;
+  std::vector<std::unique_ptr<traffic::sim::SimRouter>> all;
   double rssPerRouter = 0;
   size_t cursor = 0;
   int32_t weight = 10;
@@ -200,7 +200,7 @@ RouterWorld& routerWorld(int64_t n) {
   const int64_t rss0 = residentBytes();
   w->all.reserve(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
-    auto r = traffic::SimRouter::create(keyOf(i), "{}", 100, w->dir->path());
+    auto r = traffic::sim::SimRouter::create(keyOf(i), "{}", 100, w->dir->path());
     if (!r) std::abort();
     if (!(*r)->syncEndpoints(stable, canary) || !(*r)->setWeight(5, {})) std::abort();
     w->all.push_back(std::move(*r));

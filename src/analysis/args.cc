@@ -1,4 +1,4 @@
-#include "args.h"
+#include "analysis/args.h"
 
 #include <optional>
 

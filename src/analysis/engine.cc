@@ -1,11 +1,11 @@
-#include "engine.h"
+#include "analysis/engine.h"
 
 #include <algorithm>
 #include <charconv>
 #include <regex>
 #include <string>
 
-#include "args.h"
+#include "analysis/args.h"
 #include "common/go_duration.h"
 #include "expr/expr.h"
 

@@ -1,10 +1,10 @@
-#include "run_factory.h"
+#include "analysis/run_factory.h"
 
 #include <algorithm>
 #include <set>
 #include <utility>
 
-#include "args.h"
+#include "analysis/args.h"
 
 namespace ramp::analysis {
 namespace {

@@ -1,10 +1,10 @@
-#include "runner.h"
+#include "analysis/runner.h"
 
 #include <algorithm>
 #include <future>
 #include <utility>
 
-#include "args.h"
+#include "analysis/args.h"
 #include "common/redact.h"
 
 namespace ramp::analysis {

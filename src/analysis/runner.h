@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "engine.h"
+#include "analysis/engine.h"
 #include "ramp/analysis/metric_provider.h"
 #include "ramp/analysis/secret_source.h"
 #include "ramp/clock.h"

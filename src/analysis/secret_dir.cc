@@ -1,4 +1,4 @@
-#include "secret_dir.h"
+#include "analysis/secret_dir.h"
 
 #include <fstream>
 #include <sstream>

@@ -74,9 +74,9 @@ void registerBuiltins(Registry& registry) {
 
   must(registry.addRouter("traffic.haproxy", routerFactory<traffic::haproxy::HaproxyRouter>()));
   must(registry.addRouter("traffic.nginx", routerFactory<traffic::nginx::NginxRouter>()));
-  must(registry.addRouter("traffic.sim", traffic::makeSimRouter));
+  must(registry.addRouter("traffic.sim", traffic::sim::makeSimRouter));
 
-  must(registry.addPlatform("platform.sim", platform::makeSimDriver));
+  must(registry.addPlatform("platform.sim", platform::sim::makeSimDriver));
 }
 
 }  // namespace ramp

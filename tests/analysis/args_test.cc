@@ -10,8 +10,8 @@
 
 #include "analysis/run_factory.h"
 #include "analysis/secret_dir.h"
+#include "analysis/test_util.h"
 #include "common/template.h"
-#include "test_util.h"
 
 namespace ramp::analysis {
 namespace {

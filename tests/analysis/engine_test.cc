@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "test_util.h"
+#include "analysis/test_util.h"
 
 namespace ramp::analysis {
 namespace {

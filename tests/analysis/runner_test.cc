@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "analysis/secret_dir.h"
-#include "test_util.h"
+#include "analysis/test_util.h"
 
 namespace ramp::analysis {
 namespace {

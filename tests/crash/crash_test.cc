@@ -593,7 +593,7 @@ TEST_F(CrashTest, EveryRolloutEndsWhereArgoSaysDespiteFiftyKills) {
 
     // Traffic: the canary weight is back to 0 (promoted: stable is v2; aborted: stable is v1).
     if (k != Kind::kBlueGreenGood && k != Kind::kBlueGreenBad) {
-      auto traffic = traffic::readSimTraffic(dir.path(), "default/" + nameOf(i));
+      auto traffic = traffic::sim::readSimTraffic(dir.path(), "default/" + nameOf(i));
       ASSERT_TRUE(traffic) << traffic.error().message;
       EXPECT_EQ(traffic->canaryWeight, 0);
     }

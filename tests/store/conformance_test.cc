@@ -1,4 +1,6 @@
-// The StateStore conformance suite: every implementation must pass every test here.
+// The StateStore conformance suite: every implementation must pass every StoreConformanceTest
+// (the contract of include/ramp/store/state_store.h, which a store without multi-object
+// transactions can meet); the memory and SQLite stores also pass TransactionalStoreTest.
 
 #include <gtest/gtest.h>
 
@@ -171,29 +173,57 @@ TEST_P(StoreConformanceTest, ListsByNamespaceOrAllSortedWithRevision) {
 
 // --- batched writes ---
 
-TEST_P(StoreConformanceTest, BatchIsAllOrNothing) {
+TEST_P(StoreConformanceTest, BatchStopsAtTheFirstFailingOp) {
   int64_t a = create(kA, R"({"n":1})");
   const int64_t before = *s().currentRevision();
+  const ObjectKey kC{"Rollout", "default", "c"};
+  const ObjectKey kD{"Rollout", "default", "d"};
+  Event e;
+  e.time = Time(Duration(1000));
+  e.object = kA;
+  e.reason = "RolloutStepCompleted";
   std::vector<WriteOp> ops = {
       {WriteOp::Type::kPut, kB, R"({"n":1})", 0},
-      {WriteOp::Type::kPut, {"Rollout", "default", "c"}, "{}", 0},
+      {WriteOp::Type::kPut, kC, "{}", 0},
       {WriteOp::Type::kPut, kA, R"({"n":2})", a + 50},  // stale
+      {WriteOp::Type::kPut, kD, "{}", 0},
   };
-  auto r = s().write(ops);
+  auto r = s().writeWithEvents(ops, std::vector<Event>{e});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
   EXPECT_EQ(r.error().message.rfind("op 2: ", 0), 0u) << r.error().message;
-  EXPECT_EQ(*s().currentRevision(), before);
-  EXPECT_FALSE(s().get(kB));
+  // The failing op and every later one are not applied, and no event is stored.
   EXPECT_EQ(s().get(kA)->json, R"({"n":1})");
-  EXPECT_TRUE(s().changesSince(before, 10)->empty());
+  EXPECT_FALSE(s().get(kD));
+  EXPECT_TRUE(s().listEvents({})->empty());
+  // The ops before it may have been applied (not on a transactional store), but only in order:
+  // a prefix of the batch, each at a revision after the batch began.
+  auto b = s().get(kB);
+  auto c = s().get(kC);
+  if (c) EXPECT_TRUE(b);
+  if (b) EXPECT_GT(b->version, before);
+  if (b && c) EXPECT_GT(c->version, b->version);
+  auto changes = s().changesSince(before, 10);
+  ASSERT_TRUE(changes);
+  EXPECT_EQ(changes->size(), (b ? 1u : 0u) + (c ? 1u : 0u));
+}
 
-  ops[2].expectedVersion = a;
+TEST_P(StoreConformanceTest, BatchReturnsIncreasingVersionsInOpOrder) {
+  int64_t a = create(kA, R"({"n":1})");
+  std::vector<WriteOp> ops = {
+      {WriteOp::Type::kPut, kB, R"({"n":1})", 0},
+      {WriteOp::Type::kPut, {"Rollout", "default", "c"}, "{}", 0},
+      {WriteOp::Type::kPut, kA, R"({"n":2})", a},
+  };
   auto ok = s().write(ops);
   ASSERT_TRUE(ok) << ok.error().message;
-  EXPECT_EQ(*ok, (std::vector<int64_t>{before + 1, before + 2, before + 3}));
+  ASSERT_EQ(ok->size(), 3u);
+  EXPECT_GT((*ok)[0], a);
+  EXPECT_GT((*ok)[1], (*ok)[0]);
+  EXPECT_GT((*ok)[2], (*ok)[1]);
   EXPECT_EQ(s().get(kA)->json, R"({"n":2})");
-  EXPECT_EQ(s().get(kB)->version, before + 1);
+  EXPECT_EQ(s().get(kA)->version, (*ok)[2]);
+  EXPECT_EQ(s().get(kB)->version, (*ok)[0]);
 }
 
 TEST_P(StoreConformanceTest, BatchOpsSeeEarlierOpsOfTheSameBatch) {
@@ -226,7 +256,7 @@ TEST_P(StoreConformanceTest, BatchValidationErrorNamesTheOp) {
   EXPECT_TRUE(s().write(std::vector<WriteOp>{})->empty());
 }
 
-TEST_P(StoreConformanceTest, WriteWithEventsStoresBothOrNeither) {
+TEST_P(StoreConformanceTest, WriteWithEventsStoresEventsOnlyWithTheirOps) {
   int64_t a = create(kA, R"({"n":1})");
   Event e;
   e.time = Time(Duration(1000));
@@ -574,8 +604,67 @@ TEST_P(StoreConformanceTest, LeasesAreIndependentAndValidated) {
             ErrorCode::kInvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllStores, StoreConformanceTest,
+// --- transactional stores only (memory, SQLite): a batch is one transaction ---
+
+// Stores that apply a batch atomically (store/common/batch_state_store.h). The narrower contract
+// above is all a store without transactions (Kubernetes) gives; these tests are what the memory
+// and SQLite stores add to it.
+class TransactionalStoreTest : public StoreConformanceTest {};
+
+TEST_P(TransactionalStoreTest, BatchIsAllOrNothing) {
+  int64_t a = create(kA, R"({"n":1})");
+  const int64_t before = *s().currentRevision();
+  std::vector<WriteOp> ops = {
+      {WriteOp::Type::kPut, kB, R"({"n":1})", 0},
+      {WriteOp::Type::kPut, {"Rollout", "default", "c"}, "{}", 0},
+      {WriteOp::Type::kPut, kA, R"({"n":2})", a + 50},  // stale
+  };
+  auto r = s().write(ops);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(r.error().message.rfind("op 2: ", 0), 0u) << r.error().message;
+  EXPECT_EQ(*s().currentRevision(), before);
+  EXPECT_FALSE(s().get(kB));
+  EXPECT_EQ(s().get(kA)->json, R"({"n":1})");
+  EXPECT_TRUE(s().changesSince(before, 10)->empty());
+
+  ops[2].expectedVersion = a;
+  auto ok = s().write(ops);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(*ok, (std::vector<int64_t>{before + 1, before + 2, before + 3}));
+  EXPECT_EQ(s().get(kA)->json, R"({"n":2})");
+  EXPECT_EQ(s().get(kB)->version, before + 1);
+}
+
+TEST_P(TransactionalStoreTest, WriteWithEventsIsAllOrNothing) {
+  int64_t a = create(kA, R"({"n":1})");
+  const int64_t before = *s().currentRevision();
+  Event e;
+  e.time = Time(Duration(1000));
+  e.object = kA;
+  e.reason = "RolloutStepCompleted";
+  std::vector<WriteOp> ops = {{WriteOp::Type::kPut, kB, "{}", 0},
+                              {WriteOp::Type::kPut, kA, R"({"n":2})", a + 9}};  // stale
+  auto lost = s().writeWithEvents(ops, std::vector<Event>{e});
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().message.rfind("op 1: ", 0), 0u) << lost.error().message;
+  EXPECT_FALSE(s().get(kB));
+  EXPECT_EQ(*s().currentRevision(), before);
+  EXPECT_TRUE(s().listEvents({})->empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(TransactionalStores, TransactionalStoreTest,
                          ::testing::Values(memoryFactory(), sqliteFactory()),
+                         [](const ::testing::TestParamInfo<StoreFactory>& info) {
+                           return info.param.name;
+                         });
+
+// Every store, and the memory and SQLite stores written one object at a time: the contract a
+// store without multi-object transactions (Kubernetes) must meet.
+INSTANTIATE_TEST_SUITE_P(AllStores, StoreConformanceTest,
+                         ::testing::Values(memoryFactory(), sqliteFactory(),
+                                           sequentialFactory(memoryFactory()),
+                                           sequentialFactory(sqliteFactory())),
                          [](const ::testing::TestParamInfo<StoreFactory>& info) {
                            return info.param.name;
                          });

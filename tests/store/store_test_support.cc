@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "fakes/sequential_state_store.h"
 #include "store/memory/memory_state_store.h"
 #include "store/sqlite/sqlite_state_store.h"
 
@@ -38,6 +39,16 @@ StoreFactory sqliteFactory() {
               return nullptr;
             }
             return std::move(*s);
+          }};
+}
+
+StoreFactory sequentialFactory(StoreFactory inner) {
+  return {inner.name + "_sequential",
+          [make = inner.make](const std::filesystem::path& dir,
+                              StoreConfig c) -> std::unique_ptr<StateStore> {
+            auto store = make(dir, c);
+            if (!store) return nullptr;
+            return std::make_unique<SequentialStateStore>(std::move(store));
           }};
 }
 

@@ -36,5 +36,8 @@ struct StoreFactory {
 
 StoreFactory memoryFactory();
 StoreFactory sqliteFactory();
+// `inner` behind SequentialStateStore (tests/fakes/sequential_state_store.h): batches written one
+// object at a time, as by a store without transactions. Named "<inner>_sequential".
+StoreFactory sequentialFactory(StoreFactory inner);
 
 }  // namespace ramp::store::testing

@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <thread>
 
-#include "proxy_fixture.h"
 #include "ramp/clock.h"
 #include "traffic/haproxy/haproxy_router.h"
 #include "traffic/haproxy/runtime_api.h"
 #include "traffic/haproxy/server_state.h"
+#include "traffic/proxy_fixture.h"
 
 namespace ramp::traffic::haproxy {
 namespace {

@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <thread>
 
-#include "proxy_fixture.h"
 #include "ramp/clock.h"
 #include "traffic/nginx/nginx_router.h"
 #include "traffic/nginx/upstream_render.h"
+#include "traffic/proxy_fixture.h"
 
 namespace ramp::traffic::nginx {
 namespace {

@@ -1,4 +1,4 @@
-#include "proxy_fixture.h"
+#include "traffic/proxy_fixture.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

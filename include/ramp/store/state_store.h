@@ -22,8 +22,9 @@
 // locks with a holder (leader election). Time is always passed in by the caller: the store never
 // reads a clock, so tests are deterministic.
 //
-// Threading: every method is safe to call concurrently from any thread. Writes are atomic and
-// serialised; reads see the latest committed state. Listeners registered with subscribe() are
+// Threading: every method is safe to call concurrently from any thread. Each object write is
+// atomic (a batch is atomic only on transactional stores: see write()); reads see the latest
+// committed state. Listeners registered with subscribe() are
 // called after the write commits, outside the store's write lock, one change at a time in
 // revision order (see subscribe()). When a write returns, its listeners have run.
 //
@@ -152,17 +153,38 @@ class StateStore {
   // Errors: kNotFound if absent, kConflict if the version differs, kInvalidArgument as put().
   virtual Result<int64_t> remove(const ObjectKey& key, int64_t expectedVersion) = 0;
 
-  // Applies all ops atomically, in order, in one transaction: either every op succeeds or
-  // nothing is written. Op i takes revision (first + i); an op may build on an earlier op of
-  // the same batch (put v0 then put with the returned version). On success returns the new
-  // revision of each op, in order. On error returns the first failing op's error, its message
-  // prefixed with "op <i>: ". This is the throughput path: one commit for many writes.
+  // Applies ops in order. What every store guarantees (a store without multi-object
+  // transactions, such as one on the Kubernetes API, gives no more; see
+  // store/common/sequential_writes.h):
+  //   - every op is validated before any is applied: kInvalidArgument writes nothing;
+  //   - each op is one compare-and-swap put() or remove() of one object, applied in op order;
+  //     an op may build on an earlier op of the same batch (put v0, then put with the version
+  //     it returned);
+  //   - the first failing op stops the batch: it and every later op are not applied, and its
+  //     error is returned with the message prefixed "op <i>: ". The ops before it MAY have been
+  //     applied: on error the caller re-reads before deciding again;
+  //   - on success returns each op's new version, increasing in op order.
+  // Transactional stores (memory, SQLite; they derive from store/common/batch_state_store.h)
+  // also apply the batch atomically: on error nothing is written, and op i takes revision
+  // (first + i). Only throughput may rely on that (one commit for many writes), never
+  // correctness.
+  //
+  // What the controller relies on, so that it stays correct one object at a time: every
+  // prefix of its batch is a state the next reconcile handles. It reads back after any error;
+  // its follow-ups are idempotent (AnalysisRun names are deterministic and creates are put v0;
+  // a run the status does not name is terminated and collected); and an object another op
+  // refers to must come before it in the batch (an AnalysisRun create before the Rollout status
+  // that names it: a status naming a run that was never written waits on it forever). The
+  // controller's batches put the Rollout status first today, which is safe only on transactional
+  // stores: reorder them before writing a store without transactions (docs/store.md).
   virtual Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) = 0;
 
-  // write() plus appendEvent() of every event, in the same transaction: the status change and
-  // the events that explain it are stored together or not at all (one commit per reconcile).
-  // On success returns the versions and the event ids. Errors: as write(), and an invalid event
-  // is kInvalidArgument with the message prefixed "event <i>: "; nothing is written on error.
+  // write() plus appendEvent() of every event, after the ops: an event is never stored for an
+  // op that was not applied. On success returns the versions and the event ids. Errors: as
+  // write() (no event is stored), an invalid event is kInvalidArgument with the message
+  // prefixed "event <i>: " (nothing is written), and a failing append after every op applied
+  // returns its error prefixed "event <i>: " (the ops and earlier events stay). Transactional
+  // stores write the ops and the events in one transaction, together or not at all.
   virtual Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
                                               std::span<const Event> events) = 0;
 

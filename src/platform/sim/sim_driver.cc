@@ -13,9 +13,10 @@
 #include <vector>
 
 #include "common/go_duration.h"
+#include "common/sqlite/sqlite.h"
 #include "spec/codec.h"
 
-namespace ramp::platform {
+namespace ramp::platform::sim {
 namespace {
 
 constexpr std::string_view kName = "platform.sim";
@@ -120,21 +121,9 @@ std::vector<int64_t> decodeStarts(const void* data, int bytes) {
   return out;
 }
 
-ErrorCode codeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return ErrorCode::kFailedPrecondition;
-    default: return ErrorCode::kUnavailable;
-  }
-}
-
-// SQLite's message, and for a busy file who holds it.
-std::string describe(int rc, const char* message) {
-  std::string out = message;
-  if ((rc & 0xff) == SQLITE_BUSY)
-    out += " (the simulated world has one owner at a time, and another holds it)";
-  return out;
-}
+// Appended to a busy error: who holds the file.
+constexpr const char* kBusyHint =
+    "the simulated world has one owner at a time, and another holds it";
 
 // One revision, kept small: the template is shared between revisions with the same JSON.
 struct Revision {
@@ -155,24 +144,15 @@ class Db {
     for (sqlite3_stmt* s : {insert_, setRevision_, setScale_, setDeadline_, remove_, selectAll_}) {
       sqlite3_finalize(s);
     }
-    if (conn_) sqlite3_close_v2(conn_);
   }
 
   Status open(const std::string& path) {
-    path_ = path;
-    int rc =
-        sqlite3_open_v2(path.c_str(), &conn_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) return error("open", rc);
-    // One process owns the simulated world at a time (as one cluster runs the pods): it holds
-    // the file's lock from open to close, so a transaction takes no file locks and WAL needs no
-    // shared memory (measured: ~20 % more reconciles/s in the durable bench world). A second
+    // One process owns the simulated world at a time (sqlite::kOneOwnerPragmas). A second
     // owner waits a second for the first to exit (a restart after a kill), then is refused.
-    sqlite3_busy_timeout(conn_, 1000);
-    if (auto s = exec("PRAGMA locking_mode=EXCLUSIVE"); !s) return s;
-    if (auto s = exec("PRAGMA journal_mode=WAL"); !s) return s;
-    if (auto s = exec("PRAGMA synchronous=NORMAL"); !s) return s;
-    if (auto s = exec("PRAGMA wal_autocheckpoint=8192"); !s) return s;
+    if (auto s = conn_.open(path, std::string(kName) + " " + path, Duration(1000), kBusyHint); !s) {
+      return s;
+    }
+    if (auto s = exec(sqlite::kOneOwnerPragmas); !s) return s;
     if (auto s = exec("CREATE TABLE IF NOT EXISTS revisions ("
                       " rollout TEXT NOT NULL, hash TEXT NOT NULL, revision INTEGER NOT NULL,"
                       " template TEXT NOT NULL, min_ready_seconds INTEGER NOT NULL,"
@@ -202,7 +182,7 @@ class Db {
          " scale_down_deadline_ms, created_at_ms, replica_starts FROM revisions"},
     };
     for (const P& p : all) {
-      rc = sqlite3_prepare_v3(conn_, p.sql, -1, SQLITE_PREPARE_PERSISTENT, p.s, nullptr);
+      int rc = sqlite3_prepare_v3(conn_.get(), p.sql, -1, SQLITE_PREPARE_PERSISTENT, p.s, nullptr);
       if (rc != SQLITE_OK) return error("prepare", rc);
     }
     return {};
@@ -280,9 +260,7 @@ class Db {
   }
 
   std::unexpected<Error> error(std::string_view what, int rc) const {
-    const char* msg = conn_ ? sqlite3_errmsg(conn_) : sqlite3_errstr(rc);
-    return makeError(codeFor(rc), std::string(kName) + " " + path_ + ": " + std::string(what) +
-                                      ": " + describe(rc, msg));
+    return conn_.error(what, rc);
   }
 
  private:
@@ -298,16 +276,7 @@ class Db {
     }
   }
 
-  Status exec(const char* sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(conn_, sql, nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string msg = describe(rc, err ? err : sqlite3_errstr(rc));
-      sqlite3_free(err);
-      return makeError(codeFor(rc), std::string(kName) + " " + path_ + ": " + sql + ": " + msg);
-    }
-    return {};
-  }
+  Status exec(const char* sql) { return conn_.exec(sql); }
 
   Status run(sqlite3_stmt* s, std::string_view what) {
     int rc = sqlite3_step(s);
@@ -317,8 +286,7 @@ class Db {
     return {};
   }
 
-  std::string path_;
-  sqlite3* conn_ = nullptr;
+  sqlite::Connection conn_;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* setRevision_ = nullptr;
   sqlite3_stmt* setScale_ = nullptr;
@@ -612,4 +580,4 @@ Result<std::unique_ptr<WorkloadDriver>> makeSimDriver(const ExtensionContext& co
   return std::unique_ptr<WorkloadDriver>(std::move(*driver));
 }
 
-}  // namespace ramp::platform
+}  // namespace ramp::platform::sim

@@ -33,7 +33,7 @@
 #include "ramp/platform/workload_driver.h"
 #include "ramp/registry.h"
 
-namespace ramp::platform {
+namespace ramp::platform::sim {
 
 // Pod template annotations the simulated platform reads.
 inline constexpr const char* kSimReadyAfterAnnotation = "sim.ramp.dev/ready-after";
@@ -76,4 +76,4 @@ class SimDriver final : public WorkloadDriver {
 // The registry factory: SimDriver::open(*context.clock, context.dataDir).
 Result<std::unique_ptr<WorkloadDriver>> makeSimDriver(const ExtensionContext& context);
 
-}  // namespace ramp::platform
+}  // namespace ramp::platform::sim

@@ -19,32 +19,6 @@ Result<StoredObject> MemoryStateStore::get(const ObjectKey& key) {
   return StoredObject{key, it->second.json, it->second.version};
 }
 
-Result<int64_t> MemoryStateStore::put(const ObjectKey& key, std::string_view json,
-                                      int64_t expectedVersion) {
-  WriteOp op{WriteOp::Type::kPut, key, std::string(json), expectedVersion};
-  auto r = apply(std::span<const WriteOp>(&op, 1), {}, /*batch=*/false);
-  if (!r) return std::unexpected(r.error());
-  return r->versions.front();
-}
-
-Result<int64_t> MemoryStateStore::remove(const ObjectKey& key, int64_t expectedVersion) {
-  WriteOp op{WriteOp::Type::kDelete, key, {}, expectedVersion};
-  auto r = apply(std::span<const WriteOp>(&op, 1), {}, /*batch=*/false);
-  if (!r) return std::unexpected(r.error());
-  return r->versions.front();
-}
-
-Result<std::vector<int64_t>> MemoryStateStore::write(std::span<const WriteOp> ops) {
-  auto r = apply(ops, {}, /*batch=*/true);
-  if (!r) return std::unexpected(r.error());
-  return std::move(r->versions);
-}
-
-Result<WriteResult> MemoryStateStore::writeWithEvents(std::span<const WriteOp> ops,
-                                                      std::span<const Event> events) {
-  return apply(ops, events, /*batch=*/true);
-}
-
 Result<WriteResult> MemoryStateStore::apply(std::span<const WriteOp> ops,
                                             std::span<const Event> events, bool batch) {
   auto fail = [batch](size_t i, Error e) {

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "ramp/store/state_store.h"
+#include "store/common/batch_state_store.h"
 
 namespace ramp::store {
 
@@ -22,18 +23,12 @@ struct MemoryStoreOptions {
   int64_t eventRetention = kDefaultEventRetention;          // must be > 0
 };
 
-class MemoryStateStore final : public StateStore {
+class MemoryStateStore final : public BatchStateStore {
  public:
   explicit MemoryStateStore(MemoryStoreOptions options = {});
   ~MemoryStateStore() override;
 
   Result<StoredObject> get(const ObjectKey& key) override;
-  Result<int64_t> put(const ObjectKey& key, std::string_view json,
-                      int64_t expectedVersion) override;
-  Result<int64_t> remove(const ObjectKey& key, int64_t expectedVersion) override;
-  Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) override;
-  Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
-                                      std::span<const Event> events) override;
   Result<ObjectList> list(const std::string& kind, const std::string& namespace_) override;
   Result<int64_t> currentRevision() override;
   Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) override;
@@ -53,9 +48,8 @@ class MemoryStateStore final : public StateStore {
     int64_t version = 0;
   };
 
-  // write() without the "op <i>: " prefix when !batch (put and remove).
   Result<WriteResult> apply(std::span<const WriteOp> ops, std::span<const Event> events,
-                            bool batch);
+                            bool batch) override;
   Result<Lease> storeLease(Result<Lease> decided);
   int64_t appendEventLocked(const Event& event);  // mu_ held
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/sqlite/sqlite.h"
 #include "store/common/store_rules.h"
 
 namespace ramp::store {
@@ -67,72 +68,18 @@ CREATE TABLE leases (
 
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
-ErrorCode codeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM: return ErrorCode::kUnavailable;
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return ErrorCode::kFailedPrecondition;
-    default: return ErrorCode::kInternal;
-  }
-}
+using sqlite::Statement;
+using sqlite::Use;
 
 int64_t toMs(Time t) { return t.time_since_epoch().count(); }
 Time fromMs(int64_t ms) { return Time(Duration(ms)); }
-
-// A prepared statement, reset and unbound when a Use goes out of scope.
-class Statement {
- public:
-  Statement() = default;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
-
-  int prepare(sqlite3* db, const char* sql) {
-    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
-  }
-  sqlite3_stmt* get() const { return stmt_; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-class Use {
- public:
-  explicit Use(Statement& s) : s_(s.get()) {}
-  ~Use() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  Use& bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  Use& bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int step() { return sqlite3_step(s_); }
-  int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
-  std::string text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();
-  }
-
- private:
-  sqlite3_stmt* s_;
-};
 
 }  // namespace
 
 struct SqliteStateStore::Db {
   std::string path;
-  sqlite3* conn = nullptr;
+  sqlite::Connection connection;
+  sqlite3* conn = nullptr;  // connection.get(), once open
 
   Statement begin, beginImmediate, commit, rollback;
   Statement getObject, getVersion, upsertObject, deleteObject, listKind, listNamespace;
@@ -140,27 +87,11 @@ struct SqliteStateStore::Db {
   Statement insertEventStmt, pruneEvents, listEventsAll, listEventsObject;
   Statement getLease, upsertLease;
 
-  // close_v2 defers the close until the statements (members, destroyed after this body) are
-  // finalised.
-  ~Db() {
-    if (conn) sqlite3_close_v2(conn);
-  }
-
   std::unexpected<Error> error(std::string_view what, int rc) const {
-    const char* msg = conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc);
-    return makeError(codeFor(rc), "sqlite store " + path + ": " + std::string(what) + ": " + msg);
+    return connection.error(what, rc);
   }
 
-  Status exec(const char* sql, std::string_view what) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(conn, sql, nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string msg = err ? err : sqlite3_errstr(rc);
-      sqlite3_free(err);
-      return makeError(codeFor(rc), "sqlite store " + path + ": " + std::string(what) + ": " + msg);
-    }
-    return {};
-  }
+  Status exec(const char* sql, std::string_view what) const { return connection.exec(sql, what); }
 
   // Runs a statement that returns no rows.
   Status run(Use& u, std::string_view what) {
@@ -330,12 +261,12 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   }
   auto db = std::make_unique<Db>();
   db->path = path;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db->conn,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) return db->error("open", rc);
+  if (auto s = db->connection.open(path, "sqlite store " + path, options.busyTimeout); !s) {
+    return std::unexpected(s.error());
+  }
+  db->conn = db->connection.get();
   sqlite3_extended_result_codes(db->conn, 1);
-  sqlite3_busy_timeout(db->conn, static_cast<int>(options.busyTimeout.count()));
+  int rc = SQLITE_OK;
 
   // journal_mode must be set outside a transaction; it also detects a file that is not SQLite.
   {
@@ -456,32 +387,6 @@ Result<StoredObject> SqliteStateStore::get(const ObjectKey& key) {
   if (!r) return std::unexpected(r.error());
   if (!*r) return makeError(ErrorCode::kNotFound, key.toString() + " not found");
   return StoredObject{key, std::move((*r)->first), (*r)->second};
-}
-
-Result<int64_t> SqliteStateStore::put(const ObjectKey& key, std::string_view json,
-                                      int64_t expectedVersion) {
-  WriteOp op{WriteOp::Type::kPut, key, std::string(json), expectedVersion};
-  auto r = apply(std::span<const WriteOp>(&op, 1), {}, /*batch=*/false);
-  if (!r) return std::unexpected(r.error());
-  return r->versions.front();
-}
-
-Result<int64_t> SqliteStateStore::remove(const ObjectKey& key, int64_t expectedVersion) {
-  WriteOp op{WriteOp::Type::kDelete, key, {}, expectedVersion};
-  auto r = apply(std::span<const WriteOp>(&op, 1), {}, /*batch=*/false);
-  if (!r) return std::unexpected(r.error());
-  return r->versions.front();
-}
-
-Result<std::vector<int64_t>> SqliteStateStore::write(std::span<const WriteOp> ops) {
-  auto r = apply(ops, {}, /*batch=*/true);
-  if (!r) return std::unexpected(r.error());
-  return std::move(r->versions);
-}
-
-Result<WriteResult> SqliteStateStore::writeWithEvents(std::span<const WriteOp> ops,
-                                                      std::span<const Event> events) {
-  return apply(ops, events, /*batch=*/true);
 }
 
 Result<WriteResult> SqliteStateStore::apply(std::span<const WriteOp> ops,

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "ramp/store/state_store.h"
+#include "store/common/batch_state_store.h"
 
 namespace ramp::store {
 
@@ -39,7 +40,7 @@ struct SqliteStoreOptions {
 // The schema version this build writes (docs/store.md lists what each version added).
 inline constexpr int kSqliteSchemaVersion = 1;
 
-class SqliteStateStore final : public StateStore {
+class SqliteStateStore final : public BatchStateStore {
  public:
   // Opens (creating if needed) the database at `path` and migrates it to kSqliteSchemaVersion.
   // Errors: kFailedPrecondition if the file is not a SQLite database, is another program's
@@ -53,12 +54,6 @@ class SqliteStateStore final : public StateStore {
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
 
   Result<StoredObject> get(const ObjectKey& key) override;
-  Result<int64_t> put(const ObjectKey& key, std::string_view json,
-                      int64_t expectedVersion) override;
-  Result<int64_t> remove(const ObjectKey& key, int64_t expectedVersion) override;
-  Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) override;
-  Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
-                                      std::span<const Event> events) override;
   Result<ObjectList> list(const std::string& kind, const std::string& namespace_) override;
   Result<int64_t> currentRevision() override;
   Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) override;
@@ -81,7 +76,7 @@ class SqliteStateStore final : public StateStore {
 
   SqliteStateStore(std::unique_ptr<Db> db, SqliteStoreOptions options);
   Result<WriteResult> apply(std::span<const WriteOp> ops, std::span<const Event> events,
-                            bool batch);
+                            bool batch) override;
   enum class LeaseOp { kAcquire, kRenew, kRelease };
   Result<Lease> leaseOp(LeaseOp op, const std::string& name, const std::string& holder,
                         Duration ttl, Time now);

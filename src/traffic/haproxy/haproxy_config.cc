@@ -1,8 +1,8 @@
-#include "haproxy_config.h"
+#include "traffic/haproxy/haproxy_config.h"
 
 #include <nlohmann/json.hpp>
 
-#include "runtime_api.h"
+#include "traffic/haproxy/runtime_api.h"
 
 namespace ramp::traffic::haproxy {
 namespace {

@@ -1,4 +1,4 @@
-#include "haproxy_router.h"
+#include "traffic/haproxy/haproxy_router.h"
 
 #include <arpa/inet.h>
 
@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "weight_math.h"
+#include "traffic/haproxy/weight_math.h"
 
 namespace ramp::traffic::haproxy {
 namespace {

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "haproxy_config.h"
 #include "ramp/clock.h"
 #include "ramp/traffic/traffic_router.h"
-#include "runtime_api.h"
-#include "server_state.h"
+#include "traffic/haproxy/haproxy_config.h"
+#include "traffic/haproxy/runtime_api.h"
+#include "traffic/haproxy/server_state.h"
 
 namespace ramp::traffic::haproxy {
 

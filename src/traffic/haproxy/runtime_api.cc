@@ -1,4 +1,4 @@
-#include "runtime_api.h"
+#include "traffic/haproxy/runtime_api.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "server_state.h"
+#include "traffic/haproxy/server_state.h"
 
 #include <charconv>
 #include <optional>

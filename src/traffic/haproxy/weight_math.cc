@@ -1,4 +1,4 @@
-#include "weight_math.h"
+#include "traffic/haproxy/weight_math.h"
 
 #include <algorithm>
 #include <cmath>
@@ -46,7 +46,8 @@ Result<SplitTotals> computeSplit(int readyStable, int readyCanary, int32_t canar
   SplitTotals best{capStable, 0, true};
   double bestErr = target;
   for (int64_t c = 1; c <= capCanary; ++c) {
-    const double idealStable = static_cast<double>(c) * static_cast<double>(q) / p;
+    const double idealStable =
+        static_cast<double>(c) * static_cast<double>(q) / static_cast<double>(p);
     for (int64_t s : {static_cast<int64_t>(std::floor(idealStable)),
                       static_cast<int64_t>(std::ceil(idealStable))}) {
       s = std::clamp<int64_t>(s, 0, capStable);

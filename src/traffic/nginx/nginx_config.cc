@@ -1,4 +1,4 @@
-#include "nginx_config.h"
+#include "traffic/nginx/nginx_config.h"
 
 #include <nlohmann/json.hpp>
 

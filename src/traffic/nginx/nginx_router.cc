@@ -1,4 +1,4 @@
-#include "nginx_router.h"
+#include "traffic/nginx/nginx_router.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "upstream_render.h"
+#include "traffic/nginx/upstream_render.h"
 
 extern char** environ;
 

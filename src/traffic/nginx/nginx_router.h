@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "nginx_config.h"
 #include "ramp/clock.h"
 #include "ramp/traffic/traffic_router.h"
+#include "traffic/nginx/nginx_config.h"
 
 namespace ramp::traffic::nginx {
 

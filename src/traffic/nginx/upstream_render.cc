@@ -1,4 +1,4 @@
-#include "upstream_render.h"
+#include "traffic/nginx/upstream_render.h"
 
 #include <openssl/evp.h>
 

@@ -17,9 +17,9 @@
 #include <string>
 #include <string_view>
 
-#include "nginx_config.h"
 #include "ramp/error.h"
 #include "ramp/traffic/traffic_router.h"
+#include "traffic/nginx/nginx_config.h"
 
 namespace ramp::traffic::nginx {
 

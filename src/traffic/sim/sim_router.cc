@@ -11,7 +11,9 @@
 #include <unordered_map>
 #include <utility>
 
-namespace ramp::traffic {
+#include "common/sqlite/sqlite.h"
+
+namespace ramp::traffic::sim {
 namespace {
 
 using nlohmann::json;
@@ -118,21 +120,9 @@ SimTrafficState decState(const json& j) {
   return s;
 }
 
-ErrorCode codeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return ErrorCode::kFailedPrecondition;
-    default: return ErrorCode::kUnavailable;
-  }
-}
-
-// SQLite's message, and for a busy file who holds it.
-std::string describe(int rc, const char* message) {
-  std::string out = message;
-  if ((rc & 0xff) == SQLITE_BUSY)
-    out += " (the simulated world has one owner at a time, and another holds it)";
-  return out;
-}
+// Appended to a busy error: who holds the file.
+constexpr const char* kBusyHint =
+    "the simulated world has one owner at a time, and another holds it";
 
 }  // namespace
 
@@ -140,58 +130,36 @@ std::string describe(int rc, const char* message) {
 struct SimRouter::Shared {
   std::string path;  // "" = memory only
   std::mutex mu;
-  sqlite3* conn = nullptr;
+  sqlite::Connection conn;
   sqlite3_stmt* upsert = nullptr;
   std::unordered_map<std::string, SimTrafficState> states;
 
-  ~Shared() {
-    sqlite3_finalize(upsert);
-    if (conn) sqlite3_close_v2(conn);
-  }
+  ~Shared() { sqlite3_finalize(upsert); }
 
-  std::unexpected<Error> error(std::string_view what, int rc) const {
-    const char* msg = conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc);
-    return makeError(codeFor(rc), std::string(kName) + " " + path + ": " + std::string(what) +
-                                      ": " + describe(rc, msg));
-  }
+  std::unexpected<Error> error(std::string_view what, int rc) const { return conn.error(what, rc); }
 
-  Status exec(const char* sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(conn, sql, nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string msg = describe(rc, err ? err : sqlite3_errstr(rc));
-      sqlite3_free(err);
-      return makeError(codeFor(rc), std::string(kName) + " " + path + ": " + sql + ": " + msg);
-    }
-    return {};
-  }
+  Status exec(const char* sql) { return conn.exec(sql); }
 
   Status open(const std::string& file) {
     path = file;
-    int rc =
-        sqlite3_open_v2(file.c_str(), &conn,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) return error("open", rc);
-    // One process owns the simulated world at a time (as one cluster runs the pods): it holds
-    // the file's lock from open to close, so a transaction takes no file locks and WAL needs no
-    // shared memory (measured: ~20 % more reconciles/s in the durable bench world). A second
+    // One process owns the simulated world at a time (sqlite::kOneOwnerPragmas). A second
     // owner waits a second for the first to exit (a restart after a kill), then is refused.
-    sqlite3_busy_timeout(conn, 1000);
-    if (auto s = exec("PRAGMA locking_mode=EXCLUSIVE"); !s) return s;
-    if (auto s = exec("PRAGMA journal_mode=WAL"); !s) return s;
-    if (auto s = exec("PRAGMA synchronous=NORMAL"); !s) return s;
-    if (auto s = exec("PRAGMA wal_autocheckpoint=8192"); !s) return s;
+    if (auto s = conn.open(file, std::string(kName) + " " + file, Duration(1000), kBusyHint); !s) {
+      return s;
+    }
+    if (auto s = exec(sqlite::kOneOwnerPragmas); !s) return s;
     if (auto s = exec("CREATE TABLE IF NOT EXISTS routes (rollout TEXT PRIMARY KEY,"
                       " state TEXT NOT NULL) WITHOUT ROWID");
         !s) {
       return s;
     }
-    rc = sqlite3_prepare_v3(conn, "INSERT OR REPLACE INTO routes (rollout, state) VALUES (?1, ?2)",
-                            -1, SQLITE_PREPARE_PERSISTENT, &upsert, nullptr);
+    int rc = sqlite3_prepare_v3(conn.get(),
+                                "INSERT OR REPLACE INTO routes (rollout, state) VALUES (?1, ?2)",
+                                -1, SQLITE_PREPARE_PERSISTENT, &upsert, nullptr);
     if (rc != SQLITE_OK) return error("prepare", rc);
 
     sqlite3_stmt* select = nullptr;
-    rc = sqlite3_prepare_v2(conn, "SELECT rollout, state FROM routes", -1, &select, nullptr);
+    rc = sqlite3_prepare_v2(conn.get(), "SELECT rollout, state FROM routes", -1, &select, nullptr);
     if (rc != SQLITE_OK) return error("prepare", rc);
     Status result;
     while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
@@ -217,7 +185,7 @@ struct SimRouter::Shared {
   Status put(const std::string& key, SimTrafficState next) {
     auto it = states.find(key);
     if (it != states.end() && it->second == next) return {};
-    if (conn != nullptr) {
+    if (conn.get() != nullptr) {
       std::string text;
       try {
         text = enc(next).dump();
@@ -448,4 +416,4 @@ Result<SimTrafficState> readSimTraffic(const std::string& dataDir, const std::st
   return it->second;
 }
 
-}  // namespace ramp::traffic
+}  // namespace ramp::traffic::sim

@@ -27,7 +27,7 @@
 #include "ramp/registry.h"
 #include "ramp/traffic/traffic_router.h"
 
-namespace ramp::traffic {
+namespace ramp::traffic::sim {
 
 // What the simulated proxy holds for one rollout.
 struct SimTrafficState {
@@ -85,4 +85,4 @@ Result<TrafficRouterPtr> makeSimRouter(const RouterContext& router,
 // kFailedPrecondition when the file cannot be opened or read.
 Result<SimTrafficState> readSimTraffic(const std::string& dataDir, const std::string& rolloutKey);
 
-}  // namespace ramp::traffic
+}  // namespace ramp::traffic::sim

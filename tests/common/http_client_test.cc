@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "harness/harness.h"
-#include "providers/test_server.h"
+#include "harness/test_server.h"
 
 namespace ramp::http {
 namespace {

@@ -12,7 +12,7 @@
 #include "common/redact.h"
 #include "fakes/simulated_clock.h"
 #include "harness/harness.h"
-#include "providers/test_server.h"
+#include "harness/test_server.h"
 #include "ramp/registry.h"
 
 namespace ramp::analysis::judge {

@@ -7,7 +7,7 @@
 
 #include "harness/harness.h"
 
-namespace ramp::traffic {
+namespace ramp::traffic::sim {
 namespace {
 
 using ramp::testing::TempDir;
@@ -177,4 +177,4 @@ TEST(SimRouter, MemoryOnlyStateIsSharedWhileARouterLives) {
 }
 
 }  // namespace
-}  // namespace ramp::traffic
+}  // namespace ramp::traffic::sim

@@ -13,7 +13,7 @@
 #include "common/redact.h"
 #include "expr/expr.h"
 #include "harness/harness.h"
-#include "providers/test_server.h"
+#include "harness/test_server.h"
 
 namespace ramp::analysis::providers {
 namespace {

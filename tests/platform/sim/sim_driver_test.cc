@@ -14,7 +14,7 @@
 #include "fakes/simulated_clock.h"
 #include "harness/harness.h"
 
-namespace ramp::platform {
+namespace ramp::platform::sim {
 namespace {
 
 using ramp::testing::SimulatedClock;
@@ -447,4 +447,4 @@ TEST(SimDriver, EveryAcknowledgedChangeSurvivesSigkill) {
 }
 
 }  // namespace
-}  // namespace ramp::platform
+}  // namespace ramp::platform::sim

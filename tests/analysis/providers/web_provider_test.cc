@@ -9,7 +9,7 @@
 
 #include "common/redact.h"
 #include "harness/harness.h"
-#include "providers/test_server.h"
+#include "harness/test_server.h"
 
 namespace ramp::analysis::providers {
 namespace {

@@ -1,0 +1,91 @@
+# ramp_write_target_table(<file>)
+# Writes every target this project defines (modules, tests, fuzz and bench binaries, the ramp
+# executable) to <file> as JSON, for scripts/check_includes.py:
+#   {"targets": {"<name>": {"dir": "src/cli", "sources": ["src/cli/cli.cc", …],
+#                           "deps": [every library it links], "public": [what it passes on]}}}
+# Paths are relative to the source root; sources outside it (generated files) are left out.
+# "public" is INTERFACE_LINK_LIBRARIES without $<LINK_ONLY:…> entries, i.e. what a dependent may
+# include through this target: the PUBLIC_DEPS of a ramp_module(), not its private DEPS.
+# Call it at the end of the top CMakeLists.txt, once every target exists.
+
+function(_ramp_collect_targets dir out)
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(sub ${subdirs})
+    _ramp_collect_targets(${sub} sub_targets)
+    list(APPEND targets ${sub_targets})
+  endforeach()
+  set(${out} ${targets} PARENT_SCOPE)
+endfunction()
+
+# _ramp_json_array(<out> <items…>): a JSON array of strings (items hold no quotes or backslashes:
+# target names and paths).
+function(_ramp_json_array out)
+  set(json "[")
+  set(sep "")
+  foreach(item ${ARGN})
+    string(APPEND json "${sep}\"${item}\"")
+    set(sep ", ")
+  endforeach()
+  string(APPEND json "]")
+  set(${out} "${json}" PARENT_SCOPE)
+endfunction()
+
+# _ramp_link_names(<out> <entries…>): target names among link entries, generator expressions
+# other than $<LINK_ONLY:…> dropped.
+function(_ramp_link_names out)
+  set(names "")
+  foreach(entry ${ARGN})
+    if(entry MATCHES "^\\$<" OR entry MATCHES "^-")
+      continue()
+    endif()
+    list(APPEND names ${entry})
+  endforeach()
+  set(${out} ${names} PARENT_SCOPE)
+endfunction()
+
+function(ramp_write_target_table file)
+  _ramp_collect_targets(${CMAKE_SOURCE_DIR} targets)
+  set(entries "")
+  foreach(t ${targets})
+    get_target_property(type ${t} TYPE)
+    if(type STREQUAL "UTILITY")
+      continue()
+    endif()
+    get_target_property(src_dir ${t} SOURCE_DIR)
+    file(RELATIVE_PATH rel_dir ${CMAKE_SOURCE_DIR} ${src_dir})
+    set(sources "")
+    if(NOT type STREQUAL "INTERFACE_LIBRARY")
+      get_target_property(raw_sources ${t} SOURCES)
+      foreach(s ${raw_sources})
+        if(s MATCHES "^\\$<")
+          continue()
+        endif()
+        get_filename_component(abs ${s} ABSOLUTE BASE_DIR ${src_dir})
+        file(RELATIVE_PATH rel ${CMAKE_SOURCE_DIR} ${abs})
+        if(NOT rel MATCHES "^\\.\\." AND EXISTS ${abs})
+          list(APPEND sources ${rel})
+        endif()
+      endforeach()
+      get_target_property(link ${t} LINK_LIBRARIES)
+    else()
+      set(link "")
+    endif()
+    get_target_property(iface ${t} INTERFACE_LINK_LIBRARIES)
+    if(NOT link)
+      set(link "")
+    endif()
+    if(NOT iface)
+      set(iface "")
+    endif()
+    _ramp_link_names(deps ${link})
+    _ramp_link_names(public ${iface})
+    _ramp_json_array(sources_json ${sources})
+    _ramp_json_array(deps_json ${deps})
+    _ramp_json_array(public_json ${public})
+    list(APPEND entries "    \"${t}\": {\"dir\": \"${rel_dir}\", \"sources\": ${sources_json}, \
+\"deps\": ${deps_json}, \"public\": ${public_json}}")
+  endforeach()
+  list(JOIN entries ",\n" body)
+  file(CONFIGURE OUTPUT ${file} CONTENT "{\"targets\": {\n${body}\n}}\n" @ONLY)
+endfunction()
