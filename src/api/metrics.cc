@@ -109,7 +109,7 @@ Status appendObjectMetrics(store::StateStore& store, std::string& out) {
   if (!clusterTemplates) return std::unexpected(clusterTemplates.error());
   int64_t unreadable = 0;
 
-  std::string info, available, unavailable, desired, updated, phase;
+  std::string info, available, unavailable, desired, updated, phase, verified;
   for (const store::StoredObject& o : rollouts->items) {
     json j = json::parse(o.json, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -143,6 +143,12 @@ Status appendObjectMetrics(store::StateStore& store, std::string& out) {
         "rollout_info_replicas_desired" + l + " " + std::to_string(num(spec, "replicas", 1)) + "\n";
     updated += "rollout_info_replicas_updated" + l + " " +
                std::to_string(num(status, "updatedReplicas")) + "\n";
+    // status.canary.weights.verified: 0 while a router does not hold the applied weight (a
+    // restarted or unreachable proxy), 1 once it does; absent when never checked.
+    const json& weights = sub(sub(status, "canary"), "weights");
+    if (auto v = weights.find("verified"); v != weights.end() && v->is_boolean()) {
+      verified += "rollout_traffic_weight_verified" + l + (v->get<bool>() ? " 1\n" : " 0\n");
+    }
     for (const char* p : {"Progressing", "Paused", "Healthy", "Degraded", "Error"}) {
       phase +=
           "rollout_phase" +
@@ -167,6 +173,10 @@ Status appendObjectMetrics(store::StateStore& store, std::string& out) {
   header(out, "rollout_phase", "gauge",
          "Information on the state of the rollout (DEPRECATED - use rollout_info).");
   out += phase;
+  header(out, "rollout_traffic_weight_verified", "gauge",
+         "1 when the routers report the rollout's applied traffic weight, 0 while they do not "
+         "(status.canary.weights.verified).");
+  out += verified;
 
   std::string runInfo, runPhase, metricPhase, metricType;
   for (const store::StoredObject& o : runs->items) {

@@ -64,6 +64,8 @@ class SimRouter final : public TrafficRouter {
   Status setHeaderRoute(const HeaderRoute& route) override;
   Status setMirrorRoute(const MirrorRoute& route) override;
   Status removeManagedRoutes() override;
+  // Records an empty state for the rollout: no endpoints, weight 0, no routes.
+  Status removeAll() override;
   std::string type() const override { return "ramp/sim"; }
 
  private:
