@@ -143,11 +143,13 @@ Status appendObjectMetrics(store::StateStore& store, std::string& out) {
         "rollout_info_replicas_desired" + l + " " + std::to_string(num(spec, "replicas", 1)) + "\n";
     updated += "rollout_info_replicas_updated" + l + " " +
                std::to_string(num(status, "updatedReplicas")) + "\n";
-    // status.canary.weights.verified: 0 while a router does not hold the applied weight (a
-    // restarted or unreachable proxy), 1 once it does; absent when never checked.
-    const json& weights = sub(sub(status, "canary"), "weights");
-    if (auto v = weights.find("verified"); v != weights.end() && v->is_boolean()) {
-      verified += "rollout_traffic_weight_verified" + l + (v->get<bool>() ? " 1\n" : " 0\n");
+    // Routed rollouts: 0 while status.canary.weights.verified is false (a router does not hold
+    // the applied weight: a restarted or unreachable proxy), else 1.
+    if (!router.empty()) {
+      const json& weights = sub(sub(status, "canary"), "weights");
+      auto v = weights.find("verified");
+      const bool mismatch = v != weights.end() && v->is_boolean() && !v->get<bool>();
+      verified += "rollout_traffic_weight_verified" + l + (mismatch ? " 0\n" : " 1\n");
     }
     for (const char* p : {"Progressing", "Paused", "Healthy", "Degraded", "Error"}) {
       phase +=
@@ -174,8 +176,8 @@ Status appendObjectMetrics(store::StateStore& store, std::string& out) {
          "Information on the state of the rollout (DEPRECATED - use rollout_info).");
   out += phase;
   header(out, "rollout_traffic_weight_verified", "gauge",
-         "1 when the routers report the rollout's applied traffic weight, 0 while they do not "
-         "(status.canary.weights.verified).");
+         "0 while a router does not hold the rollout's applied traffic weight "
+         "(status.canary.weights.verified false), else 1. Routed rollouts only.");
   out += verified;
 
   std::string runInfo, runPhase, metricPhase, metricType;

@@ -160,6 +160,7 @@ struct Controller::RouterSet {
   std::string configKey;
   std::string queueKey;  // the rollout's queue key, for the router watch
   std::vector<traffic::TrafficRouterPtr> routers;
+  bool watchable = false;  // some router's proxy can change behind ramp's back
   // Held by whoever calls the routers: the rollout's reconcile, or the router watch (which
   // skips a set that is in use rather than wait). Guards the fields below too.
   std::mutex mu;
@@ -541,6 +542,7 @@ Result<Controller::RouterSet*> Controller::routersFor(const std::string& rollout
       return makeError(router.error().code,
                        "trafficRouting.plugins[\"" + name + "\"]: " + router.error().message);
     }
+    set->watchable = set->watchable || (*router)->watchable();
     set->routers.push_back(std::move(*router));
   }
   std::lock_guard lock(mu_);
@@ -564,7 +566,9 @@ ReconcileOutcome Controller::watchRouters() {
   {
     std::lock_guard lock(mu_);
     sets.reserve(routers_.size());
-    for (const auto& [rolloutKey, set] : routers_) sets.push_back(set);
+    for (const auto& [rolloutKey, set] : routers_) {
+      if (set->watchable) sets.push_back(set);
+    }
     if (sets.empty()) {
       routerWatchScheduled_ = false;  // the next applied weight schedules it again
       return ReconcileOutcome{};
@@ -892,7 +896,8 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
     routerSet->statusVerified = plan.status.canary.weights ? plan.status.canary.weights->verified
                                                            : std::optional<bool>(false);
   }
-  bool workloadChanged = false;
+  bool workloadChanged = false;  // since the last observe (SyncEndpoints observes again)
+  bool actedOnWorkload = false;  // in this reconcile at all
   bool nothingReady = false;
   const auto isReady = [](const traffic::Endpoint& e) { return e.ready; };
   for (const auto& action : plan.actions) {
@@ -912,6 +917,7 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       status = driver_.restartReplica(rolloutKey, rr->hash, rr->before);
       workloadChanged = true;
     } else if (const auto* sync = std::get_if<rollout::SyncEndpoints>(&action)) {
+      actedOnWorkload = actedOnWorkload || workloadChanged;
       if (workloadChanged) {
         auto fresh = driver_.observe(rolloutKey);
         if (!fresh) return std::unexpected(fresh.error());
@@ -945,7 +951,7 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
         }
         if (status) {
           routerSet->appliedWeight = w->canaryWeight;
-          scheduleRouterWatch();
+          if (routerSet->watchable) scheduleRouterWatch();
         }
       }
     } else if (const auto* h = std::get_if<rollout::SetHeaderRoute>(&action)) {
@@ -977,9 +983,13 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
     }
   }
 
+  // The status was decided before these actions: a reconcile that scaled comes back to record
+  // what the platform then runs, even when the new counts are already reached (a scale-down is
+  // immediate on the process platform, and nothing else would requeue a settled rollout: its
+  // status.replicas stayed stale after a promotion's scale-down until the next resync).
   std::optional<Duration> requeue = plan.requeueAfter;
   if (plan.status.phase == spec::RolloutPhase::kProgressing || inMotion(observed.workload) ||
-      workloadChanged) {
+      workloadChanged || actedOnWorkload) {
     requeue = earlier(requeue, options_.progressPoll);
   }
   // A settled rollout waits for a change, which a fresh decode serves as well: only busy ones

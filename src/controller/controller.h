@@ -92,8 +92,9 @@ struct ControllerOptions {
   // only react to changes, and a settled rollout has none, so without it a proxy that restarted
   // or reloaded (HAProxy's dynamic servers are then gone) or was changed by hand would serve the
   // wrong split, or nothing, until the next resync. Each tick calls verifyWeight with the weight
-  // last applied, for routed rollouts only, and queues those whose routers do not hold it (or
-  // hold it again while their status still records a mismatch): routerWatchRequeues().
+  // last applied, for rollouts with a watchable() router only, and queues those whose routers
+  // do not hold it (or hold it again while their status still records a mismatch):
+  // routerWatchRequeues().
   Duration routerWatch = std::chrono::seconds(2);
   // Called with one line per notable thing (start, errors). Must be thread-safe. May be empty.
   std::function<void(const std::string&)> log;

@@ -236,19 +236,14 @@ void reconcileUnsupportedStep(Context& c) {
 }
 
 // What status.canary.weights.verified records. At a setWeight step it is the step's check
-// (Argo's). Anywhere else (paused, promoted, aborted, Healthy) the routers are still watched: a
-// proxy that restarted, reloaded or was changed by hand reports kNotYet, which is recorded as
-// false until a later reconcile finds the weight in place again. A weight that changes in this
-// reconcile is not verified yet (false) until the next check; routers that cannot read weights
-// back, or were not asked, leave it unset (Argo's nil).
-std::optional<bool> recordedVerification(const Context& c, bool atSetWeightStep,
-                                         bool weightUnchanged) {
+// (Argo's). Anywhere else (paused, promoted, aborted, Healthy) the routers are still checked: a
+// proxy that restarted, reloaded or was changed by hand reports kNotYet, recorded as false
+// until a later check finds the weight in place again, which clears it (unset, as a settled
+// rollout's always was, so a healthy steady state writes nothing new).
+std::optional<bool> recordedVerification(const Context& c, bool atSetWeightStep) {
   if (atSetWeightStep) return c.weightVerified;
-  switch (c.obs.weightVerification) {
-    case WeightVerification::kNotYet: return false;
-    case WeightVerification::kVerified: return weightUnchanged;
-    default: return std::nullopt;
-  }
+  if (c.obs.weightVerification == WeightVerification::kNotYet) return false;
+  return std::nullopt;
 }
 
 // The weight the routers should apply now (Argo's reconcileTrafficRouting).
@@ -322,7 +317,7 @@ void reconcileTraffic(Context& c) {
   spec::TrafficWeights w;
   w.canary = spec::WeightDestination{weight, canary.canaryService, c.podHash};
   w.stable = spec::WeightDestination{maxWeight - weight, canary.stableService, stableHash};
-  w.verified = recordedVerification(c, verify, previous == weight);
+  w.verified = recordedVerification(c, verify);
   c.st.canary.weights = w;
 
   const bool managed = !canary.trafficRouting->managedRoutes.empty();

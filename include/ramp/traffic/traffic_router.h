@@ -130,6 +130,11 @@ class TrafficRouter {
   // controller retries.
   virtual Status removeAll() = 0;
 
+  // Whether what this router applied can change behind its back (a proxy in another process
+  // that can restart, reload or be edited), so the controller's router watch should read it
+  // back periodically. A router whose state lives only in ramp (traffic.sim) returns false.
+  virtual bool watchable() const { return true; }
+
   // The name it is configured under, e.g. "ramp/haproxy".
   virtual std::string type() const = 0;
 };
