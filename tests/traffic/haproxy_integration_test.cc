@@ -189,7 +189,7 @@ TEST_F(HaproxyRouterIntegrationTest, WeightsSurviveAProxyRestart) {
 TEST_F(HaproxyRouterIntegrationTest, ABackendFileStartsARestartedHaproxyWithTheLastServers) {
   haproxy_->stop();
   std::string own = testing::readFile(dir_.file("haproxy.cfg"));
-  own.erase(own.find("backend be_app\n"),
+  own.erase(own.find("\nbackend be_app\n") + 1,
             std::string("backend be_app\n    balance roundrobin\n").size());
   const std::string ownPath = dir_.file("own.cfg");
   const std::string backendFile = dir_.file("ramp-be_app.cfg");
