@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -137,6 +138,10 @@ class RouterWatchIntegrationTest : public ::testing::Test {
     options_.externalPoll = Duration(0);
     options_.progressPoll = std::chrono::milliseconds(100);
     // options_.routerWatch stays at its default (2 s): what `ramp serve` runs with.
+    // RAMP_TEST_ROUTER_WATCH_MS=0 turns the watch off, to see these tests fail without it.
+    if (const char* ms = std::getenv("RAMP_TEST_ROUTER_WATCH_MS")) {
+      options_.routerWatch = Duration(std::atoll(ms));
+    }
   }
   void TearDown() override {
     if (controller_) controller_->stop();
