@@ -896,8 +896,7 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
     routerSet->statusVerified = plan.status.canary.weights ? plan.status.canary.weights->verified
                                                            : std::optional<bool>(false);
   }
-  bool workloadChanged = false;  // since the last observe (SyncEndpoints observes again)
-  bool actedOnWorkload = false;  // in this reconcile at all
+  bool workloadChanged = false;
   bool nothingReady = false;
   const auto isReady = [](const traffic::Endpoint& e) { return e.ready; };
   for (const auto& action : plan.actions) {
@@ -917,7 +916,6 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       status = driver_.restartReplica(rolloutKey, rr->hash, rr->before);
       workloadChanged = true;
     } else if (const auto* sync = std::get_if<rollout::SyncEndpoints>(&action)) {
-      actedOnWorkload = actedOnWorkload || workloadChanged;
       if (workloadChanged) {
         auto fresh = driver_.observe(rolloutKey);
         if (!fresh) return std::unexpected(fresh.error());
@@ -983,13 +981,9 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
     }
   }
 
-  // The status was decided before these actions: a reconcile that scaled comes back to record
-  // what the platform then runs, even when the new counts are already reached (a scale-down is
-  // immediate on the process platform, and nothing else would requeue a settled rollout: its
-  // status.replicas stayed stale after a promotion's scale-down until the next resync).
   std::optional<Duration> requeue = plan.requeueAfter;
   if (plan.status.phase == spec::RolloutPhase::kProgressing || inMotion(observed.workload) ||
-      workloadChanged || actedOnWorkload) {
+      workloadChanged) {
     requeue = earlier(requeue, options_.progressPoll);
   }
   // A settled rollout waits for a change, which a fresh decode serves as well: only busy ones
