@@ -84,6 +84,11 @@ Status appendObjectMetrics(store::StateStore& store, MetricsPage& page) {
       page.family("rollout_phase", kGauge,
                   "Information on the state of the rollout (DEPRECATED - use rollout_info).",
                   {"namespace", "name", "strategy", "phase"});
+  auto& verified = page.family(
+      "rollout_traffic_weight_verified", kGauge,
+      "0 while a router does not hold the rollout's applied traffic weight "
+      "(status.canary.weights.verified false), else 1. Routed rollouts only.",
+      {"namespace", "name"});
   for (const store::StoredObject& o : rollouts->items) {
     json j = json::parse(o.json, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -108,6 +113,14 @@ Status appendObjectMetrics(store::StateStore& store, MetricsPage& page) {
     unavailable.add({ns, name}, std::max<int64_t>(0, replicas - avail));
     desired.add({ns, name}, num(spec, "replicas", 1));
     updated.add({ns, name}, num(status, "updatedReplicas"));
+    // Routed rollouts: 0 while status.canary.weights.verified is false (a router does not hold
+    // the applied weight: a restarted or unreachable proxy), else 1.
+    if (!router.empty()) {
+      const json& weights = sub(sub(status, "canary"), "weights");
+      auto v = weights.find("verified");
+      const bool mismatch = v != weights.end() && v->is_boolean() && !v->get<bool>();
+      verified.add({ns, name}, mismatch ? 0 : 1);
+    }
     for (const char* p : {"Progressing", "Paused", "Healthy", "Degraded", "Error"}) {
       phase.add({ns, name, strategyName, p}, ph == p ? 1 : 0);
     }

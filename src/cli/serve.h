@@ -33,6 +33,7 @@ struct ServeOptions {
   int maxBatch = 16;  // ControllerOptions::maxBatch
   std::string prometheusAddress;
   int64_t progressPollMs = 1000;
+  int64_t routerWatchMs = 2000;  // ControllerOptions::routerWatch (0 = off)
   int64_t resyncSeconds = 900;
   // The HTTP API (serve_api.cc).
   std::string listen;

@@ -74,6 +74,11 @@ class ServeVerb final : public Verb {
         ->capture_default_str();
     cmd.add_option("--resync-s", options_.resyncSeconds, "Full resync period in seconds")
         ->capture_default_str();
+    cmd.add_option("--router-watch-ms", options_.routerWatchMs,
+                   "How often every routed rollout's proxies are checked for a restart or drift "
+                   "(0 = never)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     configureApiFlags(cmd, options_);
   }
   int run(IoStreams& io) override { return runServe(options_, io); }
@@ -132,6 +137,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   copts.maxBatch = static_cast<size_t>(options.maxBatch);
   copts.progressPoll = Duration(options.progressPollMs);
   copts.resyncPeriod = std::chrono::seconds(options.resyncSeconds);
+  copts.routerWatch = Duration(options.routerWatchMs);
   copts.secretsDir = context.dataDir + "/secrets";
   copts.log = log;
   controller::Controller controller(**store, registry, **driver, context, copts);

@@ -156,8 +156,49 @@ std::optional<Duration> earlier(std::optional<Duration> a, std::optional<Duratio
 // The routers of one rollout, rebuilt when its trafficRouting changes.
 struct Controller::RouterSet {
   std::string configKey;
+  std::string queueKey;  // the rollout's queue key, for the router watch
   std::vector<traffic::TrafficRouterPtr> routers;
+  bool watchable = false;  // some router's proxy can change behind ramp's back
+  // Held by whoever calls the routers: the rollout's reconcile, or the router watch (which
+  // skips a set that is in use rather than wait). Guards the fields below too.
+  std::mutex mu;
+  // The weight the last SetWeight applied on every router; unset until one did.
+  std::optional<int32_t> appliedWeight;
+  // status.canary.weights.verified as the rollout's last reconcile persisted it.
+  std::optional<bool> statusVerified;
 };
+
+namespace {
+
+// Asks every router whether `weight` holds; one verdict for the rollout. An unreachable proxy
+// is not a verified weight.
+rollout::WeightVerification verifyRouters(std::vector<traffic::TrafficRouterPtr>& routers,
+                                          int32_t weight) {
+  bool allUnsupported = true;
+  bool allVerified = true;
+  for (auto& router : routers) {
+    auto check = router->verifyWeight(weight, {});
+    if (!check) {
+      allUnsupported = allVerified = false;
+      continue;
+    }
+    if (*check != traffic::WeightCheck::kUnsupported) allUnsupported = false;
+    if (*check == traffic::WeightCheck::kNotYet) allVerified = false;
+  }
+  return allUnsupported ? rollout::WeightVerification::kUnsupported
+         : allVerified  ? rollout::WeightVerification::kVerified
+                        : rollout::WeightVerification::kNotYet;
+}
+
+}  // namespace
+
+bool routerWatchRequeues(rollout::WeightVerification probe, std::optional<bool> statusVerified) {
+  switch (probe) {
+    case rollout::WeightVerification::kNotYet: return true;
+    case rollout::WeightVerification::kVerified: return statusVerified == false;
+    default: return false;
+  }
+}
 
 Controller::Controller(store::StateStore& store, const Registry& registry,
                        platform::WorkloadDriver& driver, ExtensionContext context,
@@ -363,6 +404,7 @@ Result<ReconcileOutcome> Controller::reconcile(const std::string& key) {
     if (auto s = enqueueAll(); !s) return std::unexpected(s.error());
     return ReconcileOutcome{options_.resyncPeriod};
   }
+  if (key == kRouterWatchKey) return watchRouters();
   auto objectKey = parseKey(key);
   if (!objectKey) return std::unexpected(objectKey.error());
   const Time started = clock_.now();
@@ -486,8 +528,9 @@ Result<Controller::RouterSet*> Controller::routersFor(const std::string& rollout
     auto it = routers_.find(rolloutKey);
     if (it != routers_.end() && it->second->configKey == configKey) return it->second.get();
   }
-  auto set = std::make_unique<RouterSet>();
+  auto set = std::make_shared<RouterSet>();
   set->configKey = configKey;
+  set->queueKey = std::string(kRollout) + "/" + rolloutKey;
   for (const auto& [name, config] : routing.plugins) {
     auto registered = Registry::routerNameFor(name);
     if (!registered) return std::unexpected(registered.error());
@@ -497,6 +540,7 @@ Result<Controller::RouterSet*> Controller::routersFor(const std::string& rollout
       return makeError(router.error().code,
                        "trafficRouting.plugins[\"" + name + "\"]: " + router.error().message);
     }
+    set->watchable = set->watchable || (*router)->watchable();
     set->routers.push_back(std::move(*router));
   }
   std::lock_guard lock(mu_);
@@ -505,11 +549,67 @@ Result<Controller::RouterSet*> Controller::routersFor(const std::string& rollout
   return slot.get();
 }
 
+void Controller::scheduleRouterWatch() {
+  if (options_.routerWatch <= Duration(0)) return;
+  {
+    std::lock_guard lock(mu_);
+    if (routerWatchScheduled_) return;
+    routerWatchScheduled_ = true;
+  }
+  queue_.addAfter(kRouterWatchKey, options_.routerWatch);
+}
+
+ReconcileOutcome Controller::watchRouters() {
+  std::vector<std::shared_ptr<RouterSet>> sets;
+  {
+    std::lock_guard lock(mu_);
+    sets.reserve(routers_.size());
+    for (const auto& [rolloutKey, set] : routers_) {
+      if (set->watchable) sets.push_back(set);
+    }
+    if (sets.empty()) {
+      routerWatchScheduled_ = false;  // the next applied weight schedules it again
+      return ReconcileOutcome{};
+    }
+  }
+  for (const auto& set : sets) {
+    std::unique_lock lock(set->mu, std::try_to_lock);
+    if (!lock.owns_lock() || !set->appliedWeight) continue;  // its reconcile is at it
+    const auto probe = verifyRouters(set->routers, *set->appliedWeight);
+    if (routerWatchRequeues(probe, set->statusVerified)) queue_.add(set->queueKey);
+  }
+  return ReconcileOutcome{options_.routerWatch};
+}
+
+Status Controller::removeRoutes(const std::string& rolloutKey) {
+  std::shared_ptr<RouterSet> set;
+  {
+    std::lock_guard lock(mu_);
+    auto it = routers_.find(rolloutKey);
+    if (it == routers_.end()) return {};
+    set = it->second;
+  }
+  {
+    std::lock_guard lock(set->mu);
+    for (auto& router : set->routers) {
+      if (auto s = router->removeAll(); !s) {
+        return makeError(s.error().code, "removing the routes of deleted rollout " + rolloutKey +
+                                             ": " + s.error().message);
+      }
+    }
+  }
+  std::lock_guard lock(mu_);
+  routers_.erase(rolloutKey);
+  return {};
+}
+
 Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
   // Argo's owner references garbage-collect the ReplicaSets and AnalysisRuns of a deleted
-  // Rollout; here the controller does it.
+  // Rollout; here the controller does it. The routers go first, so no request is sent to a
+  // replica that is stopping; a router that fails does not hold up the rest (retried below).
   const std::string rolloutKey = rolloutKeyOf(key);
   if (rolloutCache_.erase(key.toString())) releaseFreeMemory();
+  const Status routes = removeRoutes(rolloutKey);
   auto workload = driver_.observe(rolloutKey);
   if (!workload) return std::unexpected(workload.error());
   for (const auto& r : workload->revisions) {
@@ -532,8 +632,7 @@ Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
     if (run) (void)store_.remove(runKey, run->version);
     noteOwner(runKey, key.name, true);
   }
-  std::lock_guard lock(mu_);
-  routers_.erase(rolloutKey);
+  if (!routes) return std::unexpected(routes.error());
   return ReconcileOutcome{};
 }
 
@@ -646,22 +745,14 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
   auto routers = routersFor(rolloutKey, rollout);
   if (!routers) return std::unexpected(routers.error());
   RouterSet* routerSet = next->routerSet = *routers;
-  if (routerSet && rollout.status.canary.weights) {
-    const int32_t weight = rollout.status.canary.weights->canary.weight;
-    bool allUnsupported = true;
-    bool allVerified = true;
-    for (auto& router : routerSet->routers) {
-      auto check = router->verifyWeight(weight, {});
-      if (!check) {
-        allUnsupported = allVerified = false;
-        continue;
-      }
-      if (*check != traffic::WeightCheck::kUnsupported) allUnsupported = false;
-      if (*check == traffic::WeightCheck::kNotYet) allVerified = false;
-    }
-    observed.weightVerification = allUnsupported ? rollout::WeightVerification::kUnsupported
-                                  : allVerified  ? rollout::WeightVerification::kVerified
-                                                 : rollout::WeightVerification::kNotYet;
+  if (routerSet) {
+    // Whatever the phase: a proxy that lost or changed the weight shows in the status. Before
+    // any weight was recorded nothing is verified yet.
+    std::lock_guard routerLock(routerSet->mu);
+    observed.weightVerification =
+        rollout.status.canary.weights
+            ? verifyRouters(routerSet->routers, rollout.status.canary.weights->canary.weight)
+            : rollout::WeightVerification::kNotYet;
   }
 
   // 2. Decide.
@@ -796,7 +887,13 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
     rolloutCache_.put(cacheKey, std::move(intent.fresh));
   }
 
-  // 4. Act, in order.
+  // 4. Act, in order. The router watch stays off this rollout's routers meanwhile.
+  std::unique_lock<std::mutex> routerLock;
+  if (routerSet) {
+    routerLock = std::unique_lock(routerSet->mu);
+    routerSet->statusVerified = plan.status.canary.weights ? plan.status.canary.weights->verified
+                                                           : std::optional<bool>(false);
+  }
   bool workloadChanged = false;
   bool nothingReady = false;
   const auto isReady = [](const traffic::Endpoint& e) { return e.ready; };
@@ -847,6 +944,10 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
         for (auto& router : routerSet->routers) {
           status = router->setWeight(w->canaryWeight, {});
           if (!status) break;
+        }
+        if (status) {
+          routerSet->appliedWeight = w->canaryWeight;
+          if (routerSet->watchable) scheduleRouterWatch();
         }
       }
     } else if (const auto* h = std::get_if<rollout::SetHeaderRoute>(&action)) {

@@ -50,6 +50,7 @@
 #include "ramp/registry.h"
 #include "ramp/spec/rollout.h"
 #include "ramp/store/state_store.h"
+#include "rollout/engine.h"
 
 namespace ramp {
 class MetricsPage;
@@ -91,6 +92,14 @@ struct ControllerOptions {
   // router delays the others of its batch (never more than this many). 1 = no batching.
   // AnalysisRun keys are never batched (their providers may be slow).
   size_t maxBatch = 16;
+  // How often the router watch re-reads every routed rollout's proxies (0 = never). Reconciles
+  // only react to changes, and a settled rollout has none, so without it a proxy that restarted
+  // or reloaded (HAProxy's dynamic servers are then gone) or was changed by hand would serve the
+  // wrong split, or nothing, until the next resync. Each tick calls verifyWeight with the weight
+  // last applied, for rollouts with a watchable() router only, and queues those whose routers
+  // do not hold it (or hold it again while their status still records a mismatch):
+  // routerWatchRequeues().
+  Duration routerWatch = std::chrono::seconds(2);
   // Called with one line per notable thing (start, errors). Must be thread-safe. May be empty.
   std::function<void(const std::string&)> log;
 };
@@ -109,6 +118,13 @@ struct ControllerStats {
 // when the last poll found some (more may follow), else double `current`, at most
 // options.externalPollIdle.
 Duration nextExternalPoll(Duration current, bool foundExternal, const ControllerOptions& options);
+
+// The router watch's decision for one routed rollout: queue it for a reconcile when its routers
+// report that what was applied does not hold (kNotYet: a proxy restarted, reloaded, drifted or
+// cannot be reached), or when it holds again while the stored status still says
+// `verified: false` (so the status, `ramp get`, the dashboard and /metrics catch up). Routers
+// that cannot read their state back (kUnsupported) are not watched. Pure.
+bool routerWatchRequeues(rollout::WeightVerification probe, std::optional<bool> statusVerified);
 
 class Controller {
  public:
@@ -167,6 +183,10 @@ class Controller {
 
   // The reserved queue key that triggers a resync.
   static constexpr const char* kResyncKey = "resync";
+  // The reserved queue key of the router watch (ControllerOptions::routerWatch). It is queued
+  // once a routed rollout's weight has been applied and comes back every routerWatch while any
+  // routed rollout remains; unrouted rollouts never schedule it.
+  static constexpr const char* kRouterWatchKey = "router-watch";
 
  private:
   struct RouterSet;
@@ -187,6 +207,14 @@ class Controller {
   Result<ReconcileOutcome> reconcileRunKey(const store::ObjectKey& key);
   Result<ReconcileOutcome> cleanupDeleted(const store::ObjectKey& key);
   Result<RouterSet*> routersFor(const std::string& rolloutKey, const spec::Rollout& rollout);
+  // One tick of the router watch: probes every routed rollout whose routers are not in use by
+  // its reconcile and queues those routerWatchRequeues() picks. Says when to come back (nullopt
+  // once no routed rollout is left).
+  ReconcileOutcome watchRouters();
+  // Notes that a routed rollout now has an applied weight: schedules the watch if it is idle.
+  void scheduleRouterWatch();
+  // Removes what the routers of a deleted rollout created; forgets them once that worked.
+  Status removeRoutes(const std::string& rolloutKey);
   void recordError(const std::string& key, const Error& error);
   void noteOwner(const store::ObjectKey& runKey, const std::string& owner, bool removed);
   std::vector<std::string> ownedRuns(const std::string& rolloutKey) const;
@@ -208,7 +236,9 @@ class Controller {
   mutable std::mutex mu_;  // guards everything below
   // "namespace/rollout" -> names of the AnalysisRuns it owns.
   std::unordered_map<std::string, std::set<std::string>> owners_;
-  std::unordered_map<std::string, std::unique_ptr<RouterSet>> routers_;
+  // Shared with a router watch tick that may be probing the set while it is replaced.
+  std::unordered_map<std::string, std::shared_ptr<RouterSet>> routers_;
+  bool routerWatchScheduled_ = false;
   std::unordered_map<std::string, std::string> lastError_;  // key -> last error event message
   std::set<int64_t> selfRevisions_;  // store revisions written by reconciles (poller skips)
   int64_t polledRevision_ = 0;

@@ -240,6 +240,17 @@ void reconcileUnsupportedStep(Context& c) {
           {{"stepIndex", std::to_string(oldIndex(c))}, {"step", kind}});
 }
 
+// What status.canary.weights.verified records. At a setWeight step it is the step's check
+// (Argo's). Anywhere else (paused, promoted, aborted, Healthy) the routers are still checked: a
+// proxy that restarted, reloaded or was changed by hand reports kNotYet, recorded as false
+// until a later check finds the weight in place again, which clears it (unset, as a settled
+// rollout's always was, so a healthy steady state writes nothing new).
+std::optional<bool> recordedVerification(const Context& c, bool atSetWeightStep) {
+  if (atSetWeightStep) return c.weightVerified;
+  if (c.obs.weightVerification == WeightVerification::kNotYet) return false;
+  return std::nullopt;
+}
+
 // The weight the routers should apply now (Argo's reconcileTrafficRouting).
 int32_t desiredWeight(const Context& c) {
   const auto& canary = canaryOf(c);
@@ -311,7 +322,7 @@ void reconcileTraffic(Context& c) {
   spec::TrafficWeights w;
   w.canary = spec::WeightDestination{weight, canary.canaryService, c.podHash};
   w.stable = spec::WeightDestination{maxWeight - weight, canary.stableService, stableHash};
-  w.verified = c.weightVerified;
+  w.verified = recordedVerification(c, verify);
   c.st.canary.weights = w;
 
   const bool managed = !canary.trafficRouting->managedRoutes.empty();

@@ -190,6 +190,15 @@ spec::RolloutPhase phaseOf(const spec::RolloutSpec& sp, const spec::RolloutStatu
       return spec::RolloutPhase::kProgressing;
     }
   }
+  if (sp.strategy.canary && sp.strategy.canary->trafficRouting && s.canary.weights &&
+      s.canary.weights->verified == false) {
+    // Never Healthy while a router has not confirmed the traffic split it was given (a proxy
+    // that restarted, could not reload, or was changed by hand): the controller's router watch
+    // restores it and the next reconcile records it verified.
+    message = "waiting for the routers to verify traffic weight " +
+              std::to_string(s.canary.weights->canary.weight);
+    return spec::RolloutPhase::kProgressing;
+  }
   message.clear();
   return spec::RolloutPhase::kHealthy;
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/metrics.h"
 #include "api/object_service.h"
 #include "api/request.h"
 #include "api/types.h"
@@ -538,6 +539,37 @@ TEST(WatchHub, FansOutInOrderAndCutsOffASlowSubscriber) {
   EXPECT_TRUE(frames.empty());  // filtered: no Rollout frames for an AnalysisRun watcher
   hub.stop();
   EXPECT_EQ(fast->wait(Duration(1), &frames), WatchSubscriber::State::kClosed);
+}
+
+// rollout_traffic_weight_verified: one series per routed rollout, 0 while its status records
+// that a router does not hold the applied weight.
+TEST(ObjectMetrics, TrafficWeightVerifiedFollowsTheStatus) {
+  store::MemoryStateStore store;
+  const auto put = [&](const std::string& name, bool routed, std::optional<bool> verified) {
+    auto r =
+        std::get<spec::Rollout>(spec::parseDocuments(kRollout, "m.yaml").documents.at(0).object);
+    r.metadata.name = name;
+    r.metadata.namespace_ = "default";
+    if (routed) {
+      r.spec.strategy.canary->trafficRouting.emplace();
+      r.spec.strategy.canary->trafficRouting->plugins["ramp/haproxy"].text = "{}";
+      r.status.canary.weights.emplace();
+      r.status.canary.weights->verified = verified;
+    }
+    ASSERT_TRUE(store.put({"Rollout", "default", name}, spec::toJson(r), 0));
+  };
+  put("lost", true, false);
+  put("fine", true, std::nullopt);
+  put("plain", false, std::nullopt);
+  std::string text;
+  ASSERT_TRUE(appendObjectMetrics(store, text));
+  EXPECT_NE(text.find("rollout_traffic_weight_verified{namespace=\"default\",name=\"lost\"} 0"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rollout_traffic_weight_verified{namespace=\"default\",name=\"fine\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(text.find("rollout_traffic_weight_verified{namespace=\"default\",name=\"plain\"}"),
+            std::string::npos);
 }
 
 }  // namespace

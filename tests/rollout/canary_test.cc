@@ -330,6 +330,43 @@ TEST(CanaryTrafficRouting, WeightWaitsForVerification) {
   EXPECT_EQ(p.status.currentStepIndex, 3);
 }
 
+// Outside a setWeight step (Healthy, paused, aborted) the routers are still checked: a proxy that
+// lost the weight is recorded (weights.verified false) and the rollout is not Healthy until a
+// check finds it back, which clears the mark (a settled status is as before: unset).
+TEST(CanaryTrafficRouting, AProxyThatLostTheWeightIsRecordedInEveryPhase) {
+  World w = deployed(kRouted, 10);
+  Plan p = w.settle();
+  ASSERT_EQ(phaseOf(p), "Healthy");
+  EXPECT_EQ(p.status.canary.weights->verified, std::nullopt);
+  w.observed.weightVerification = WeightVerification::kNotYet;
+  p = w.settle();
+  EXPECT_EQ(p.status.canary.weights->verified, false);
+  EXPECT_EQ(phaseOf(p), "Progressing");
+  EXPECT_NE(p.status.message.find("verify traffic weight 0"), std::string::npos)
+      << p.status.message;
+  EXPECT_EQ(actionsOf<SetWeight>(p).at(0).canaryWeight, 0) << "the repair is still planned";
+  w.observed.weightVerification = WeightVerification::kVerified;
+  p = w.settle();
+  EXPECT_EQ(p.status.canary.weights->verified, std::nullopt);
+  EXPECT_EQ(phaseOf(p), "Healthy");
+
+  // Aborted (Degraded) and paused rollouts keep their phase but record the mismatch too.
+  testing::setImage(w.rollout, "demo:v2");
+  w.settle();
+  ASSERT_EQ(phaseOf(w.settle()), "Paused");
+  w.observed.weightVerification = WeightVerification::kNotYet;
+  p = w.settle();
+  EXPECT_EQ(phaseOf(p), "Paused");
+  EXPECT_EQ(p.status.canary.weights->verified, false);
+  w.observed.weightVerification = WeightVerification::kVerified;
+  w.rollout = *abortRollout(w.rollout);
+  w.settle();
+  w.observed.weightVerification = WeightVerification::kNotYet;
+  p = w.settle();
+  EXPECT_EQ(phaseOf(p), "Degraded");
+  EXPECT_EQ(p.status.canary.weights->verified, false);
+}
+
 TEST(CanaryTrafficRouting, MinPodsPerReplicaSetAndSetCanaryScale) {
   World w = deployed(
       "      trafficRouting:\n"

@@ -17,9 +17,10 @@ TEST(HaproxyConfigTest, DefaultsAndAllFields) {
   EXPECT_EQ(c->timeoutMs, 2000);
   auto all = haproxy::parseHaproxyConfig(
       R"({"runtimeApi":"127.0.0.1:9999","backend":"be","serverPrefix":"r_","maxServerWeight":100,
-          "timeoutMs":50})");
+          "timeoutMs":50,"backendFile":"/etc/haproxy/ramp/be.cfg"})");
   ASSERT_TRUE(all) << all.error().message;
-  EXPECT_EQ(*all, (haproxy::HaproxyConfig{"127.0.0.1:9999", "be", "r_", 100, 50}));
+  EXPECT_EQ(*all, (haproxy::HaproxyConfig{"127.0.0.1:9999", "be", "r_", 100, 50,
+                                          "/etc/haproxy/ramp/be.cfg"}));
 }
 
 TEST(HaproxyConfigTest, ErrorsNameTheField) {
@@ -39,6 +40,8 @@ TEST(HaproxyConfigTest, ErrorsNameTheField) {
        p + "timeoutMs: must be an integer"},
       {R"({"runtimeApi":"/a","backend":"be","weights":1})", p + "weights: unknown field"},
       {R"({"runtimeApi":"/a","backend":"be","serverPrefix":""})", p + "serverPrefix: must not"},
+      {R"({"runtimeApi":"/a","backend":"be","backendFile":"be.cfg"})",
+       p + "backendFile: must be an absolute path"},
   };
   for (const auto& c : cases) {
     auto r = haproxy::parseHaproxyConfig(c.json);

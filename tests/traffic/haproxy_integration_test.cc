@@ -54,10 +54,13 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) canary_.push_back(std::make_unique<NamedBackend>("canary"));
   }
 
-  void startHaproxy() {
+  // Starts HAProxy on `files` (default: haproxy.cfg), loaded in that order.
+  void startHaproxy(std::vector<std::string> files = {}) {
+    if (files.empty()) files.push_back(dir_.file("haproxy.cfg"));
+    std::vector<std::string> argv = {"haproxy", "-db"};
+    for (const auto& f : files) argv.insert(argv.end(), {"-f", f});
     std::string error;
-    haproxy_ = Child::spawn({"haproxy", "-db", "-f", dir_.file("haproxy.cfg")},
-                            dir_.file("haproxy.log"), &error);
+    haproxy_ = Child::spawn(argv, dir_.file("haproxy.log"), &error);
     ASSERT_TRUE(haproxy_) << error;
     ASSERT_TRUE(testing::waitForTcp(frontendPort_)) << testing::readFile(dir_.file("haproxy.log"));
     ASSERT_TRUE(testing::waitForTcp(apiPort_));
@@ -74,11 +77,14 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(answers) << "runtime API socket " << socket_ << " does not answer";
   }
 
-  std::unique_ptr<HaproxyRouter> makeRouter(std::string api = "", std::string backend = "be_app") {
+  std::unique_ptr<HaproxyRouter> makeRouter(std::string api = "", std::string backend = "be_app",
+                                            std::string backendFile = "") {
     if (api.empty()) api = "unix:" + socket_;
-    auto router = HaproxyRouter::create(
-        R"({"runtimeApi":")" + api + R"(","backend":")" + backend + R"(","timeoutMs":1000})", 100,
-        realClock());
+    const std::string file =
+        backendFile.empty() ? "" : R"(,"backendFile":")" + backendFile + R"(")";
+    auto router = HaproxyRouter::create(R"({"runtimeApi":")" + api + R"(","backend":")" + backend +
+                                            R"(","timeoutMs":1000)" + file + "}",
+                                        100, realClock());
     EXPECT_TRUE(router) << router.error().message;
     return std::move(*router);
   }
@@ -175,6 +181,64 @@ TEST_F(HaproxyRouterIntegrationTest, WeightsSurviveAProxyRestart) {
   ASSERT_TRUE(router->setWeight(30, {}));
   EXPECT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kVerified);
   expectSplit(30);
+}
+
+// With backendFile, HAProxy loads the servers and weights ramp applied last when it starts: a
+// restart alone (nobody calls the router) never empties the backend. The user's config leaves
+// the backend to that file, which starts as a bare `backend be_app`.
+TEST_F(HaproxyRouterIntegrationTest, ABackendFileStartsARestartedHaproxyWithTheLastServers) {
+  haproxy_->stop();
+  std::string own = testing::readFile(dir_.file("haproxy.cfg"));
+  own.erase(own.find("\nbackend be_app\n") + 1,
+            std::string("backend be_app\n    balance roundrobin\n").size());
+  const std::string ownPath = dir_.file("own.cfg");
+  const std::string backendFile = dir_.file("ramp-be_app.cfg");
+  testing::writeFile(ownPath, own);
+  testing::writeFile(backendFile, "backend be_app\n");
+  startHaproxy({ownPath, backendFile});
+
+  auto router = makeRouter("", "be_app", backendFile);
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_, 1)));
+  ASSERT_TRUE(router->setWeight(30, {}));
+  ASSERT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kVerified);
+  const std::string written = testing::readFile(backendFile);
+  EXPECT_NE(written.find("backend be_app\n"), std::string::npos) << written;
+  EXPECT_NE(written.find("server ramp-app-s1-0 127.0.0.1:" + std::to_string(stable_[0]->port()) +
+                         " weight "),
+            std::string::npos)
+      << written;
+  EXPECT_NE(written.find("server ramp-app-c1-1 127.0.0.1:" + std::to_string(canary_[1]->port()) +
+                         " weight 0 disabled"),
+            std::string::npos)
+      << written;
+
+  haproxy_->stop(9);
+  startHaproxy({ownPath, backendFile});
+  EXPECT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kVerified)
+      << "HAProxy started with every server, weight and maintenance state";
+  expectSplit(30);
+
+  // The rollout is deleted: no server is left, in the runtime or in the file, and HAProxy still
+  // starts on that file.
+  ASSERT_TRUE(router->removeAll());
+  EXPECT_TRUE(servers().empty());
+  EXPECT_EQ(testing::readFile(backendFile).find("server "), std::string::npos);
+  haproxy_->stop();
+  startHaproxy({ownPath, backendFile});
+  EXPECT_TRUE(servers().empty());
+}
+
+// A deleted rollout's servers go away (runtime API only).
+TEST_F(HaproxyRouterIntegrationTest, RemoveAllDeletesEveryServerOfTheRollout) {
+  auto router = makeRouter();
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->setWeight(50, {}));
+  ASSERT_EQ(servers().size(), 4u);
+  ASSERT_TRUE(router->removeAll());
+  EXPECT_TRUE(servers().empty());
+  ASSERT_TRUE(router->removeAll()) << "idempotent";
+  haproxy_->stop(9);
+  EXPECT_EQ(router->removeAll().error().code, ErrorCode::kUnavailable);
 }
 
 TEST_F(HaproxyRouterIntegrationTest, KilledHaproxyIsAClearError) {

@@ -7,7 +7,7 @@
 namespace ramp::traffic::haproxy {
 namespace {
 
-HaproxyConfig config() { return HaproxyConfig{"/tmp/none.sock", "be_app", "ramp-", 256, 100}; }
+HaproxyConfig config() { return HaproxyConfig{"/tmp/none.sock", "be_app", "ramp-", 256, 100, ""}; }
 
 RevisionEndpoints revision(std::string hash, int n, int firstPort, int readyCount = -1) {
   RevisionEndpoints r{hash, {}};
@@ -38,6 +38,25 @@ TEST(PlanServersTest, WeightsPerServerMatchTheSplit) {
             (DesiredServer{"ramp-app-s1-0", "127.0.0.1", 1000, true, false, 252}));
   EXPECT_EQ(plan->servers[1].weight, 252);
   EXPECT_EQ(plan->servers[2], (DesiredServer{"ramp-app-c1-0", "127.0.0.1", 2000, true, true, 56}));
+}
+
+// backendFile: the backend section HAProxy starts with, exactly the planned servers.
+TEST(BackendFileTest, HoldsEveryPlannedServerWithItsWeightAndState) {
+  auto plan = planServers(config(), revision("s1", 2, 1000), revision("c1", 2, 2000, 1), 10, 100);
+  ASSERT_TRUE(plan) << plan.error().message;
+  const std::string text = renderBackendFile(config(), plan->servers);
+  EXPECT_TRUE(text.starts_with("# Managed by ramp (ramp/haproxy); do not edit.")) << text;
+  EXPECT_NE(text.find("\nbackend be_app\n"
+                      "    server ramp-app-s1-0 127.0.0.1:1000 weight 252\n"
+                      "    server ramp-app-s1-1 127.0.0.1:1001 weight 252\n"
+                      "    server ramp-app-c1-0 127.0.0.1:2000 weight 56\n"
+                      "    server ramp-app-c1-1 127.0.0.1:2001 weight 0 disabled\n"),
+            std::string::npos)
+      << text;
+  EXPECT_TRUE(renderBackendFile(config(), {}).ends_with("\nbackend be_app\n"));
+  DesiredServer v6{"ramp-x", "::1", 80, true, false, 7};
+  EXPECT_NE(renderBackendFile(config(), {v6}).find("server ramp-x [::1]:80 weight 7\n"),
+            std::string::npos);
 }
 
 TEST(PlanServersTest, NotReadyServersGetNoWeightAndSameHashMeansNoCanary) {

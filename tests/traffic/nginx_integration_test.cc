@@ -212,5 +212,47 @@ TEST_F(NginxRouterIntegrationTest, StoppedNginxIsAClearError) {
   EXPECT_EQ(check.error().code, ErrorCode::kUnavailable);
 }
 
+// Without stateUrl only the file can be compared, but a file nobody serves is not a verified
+// weight: nginx killed (its pid file left behind) is an Error, not kVerified.
+TEST_F(NginxRouterIntegrationTest, AFileNobodyServesIsNotVerified) {
+  bootstrap();
+  std::string json = configJson_;
+  const auto from = json.find(R"(,"stateUrl")");
+  json.erase(from, json.find(R"(,"timeoutMs")") - from);
+  auto router = NginxRouter::create(json, 100, realClock());
+  ASSERT_TRUE(router) << router.error().message;
+  ASSERT_TRUE((*router)->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_EQ((*router)->verifyWeight(0, {}).value(), WeightCheck::kVerified);
+  nginx_->stop(9);
+  ASSERT_TRUE(std::filesystem::exists(dir_.file("nginx.pid"))) << "SIGKILL leaves the pid file";
+  auto check = (*router)->verifyWeight(0, {});
+  ASSERT_FALSE(check);
+  EXPECT_EQ(check.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(check.error().message.find("not running"), std::string::npos) << check.error().message;
+}
+
+// A deleted rollout: the upstream keeps its name but no replica, so nothing reaches the stopped
+// replicas; with nginx stopped, the file alone is enough.
+TEST_F(NginxRouterIntegrationTest, RemoveAllLeavesNoReplicaInTheUpstream) {
+  bootstrap();
+  ASSERT_TRUE(router_->setWeight(50, {}));
+  ASSERT_EQ(waitVerified(50), WeightCheck::kVerified);
+  ASSERT_TRUE(router_->removeAll());
+  const std::string file = testing::readFile(dir_.file("upstream.conf"));
+  for (const auto* backends : {&stable_, &canary_}) {
+    for (const auto& b : *backends) {
+      EXPECT_EQ(file.find(":" + std::to_string(b->port())), std::string::npos) << file;
+    }
+  }
+  bool reloaded = false;
+  for (int i = 0; i < 250 && !reloaded; ++i) {
+    reloaded = testing::countResponses(port_, 1)["error"] == 1;
+    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(reloaded) << "requests no longer reach the replicas";
+  nginx_->stop();
+  EXPECT_TRUE(router_->removeAll()) << "nginx stopped: the file is what it loads at start";
+}
+
 }  // namespace
 }  // namespace ramp::traffic::nginx

@@ -66,6 +66,16 @@ TEST(NginxRenderTest, RendersTheExpectedFile) {
 }
 
 // Summed weights are exactly w : (100 - w), and weight=0 never appears (nginx rejects it).
+// A deleted rollout: the upstream keeps its name and only a placeholder that takes no traffic.
+TEST(NginxRenderTest, RemovedKeepsTheUpstreamWithoutReplicas) {
+  auto r = renderRemoved(config());
+  EXPECT_NE(r.text.find("upstream app {\n    server 127.0.0.1:1 down;"), std::string::npos)
+      << r.text;
+  EXPECT_EQ(r.text.find("weight="), std::string::npos);
+  EXPECT_NE(r.text.find(r.digest), std::string::npos) << "the state map names its digest";
+  EXPECT_EQ(renderedCanaryWeight(r.text), std::nullopt);
+}
+
 TEST(NginxRenderTest, EveryPercentIsExactWithoutWeightZero) {
   for (int ns = 1; ns <= 4; ++ns) {
     for (int nc = 1; nc <= 4; ++nc) {

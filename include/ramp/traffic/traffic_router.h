@@ -10,8 +10,14 @@
 // to the desired state by the next call. A router never leaves traffic pointing at nothing: if
 // it cannot apply a change it keeps the last state that served and returns an Error.
 //
-// Thread safety: one rollout's router is called by one reconcile at a time; different
-// instances may be called concurrently. Calls must be bounded by a timeout.
+// The controller also watches routers: every few seconds it calls verifyWeight with the weight
+// it applied last, whatever the rollout's phase, and reconciles the rollout again when the proxy
+// no longer holds it (docs/controller.md, "The router watch"). verifyWeight must therefore be
+// cheap and must read the proxy, not the router's memory.
+//
+// Thread safety: one rollout's router is called by one caller at a time (its reconcile or the
+// router watch, serialised by the controller); different instances may be called concurrently.
+// Calls must be bounded by a timeout.
 
 #include <cstdint>
 #include <memory>
@@ -116,6 +122,18 @@ class TrafficRouter {
 
   // Removes every header/mirror route this router created (on promotion and abort).
   virtual Status removeManagedRoutes() = 0;
+
+  // Removes every destination this router gave the rollout (its servers, upstream entries and
+  // routes): the rollout was deleted, and its replicas are about to stop. Afterwards the proxy
+  // sends nothing to them; what it then does with requests is the user's configuration (e.g.
+  // a backup server, or 503). Idempotent; on error returns an Error naming the proxy, and the
+  // controller retries.
+  virtual Status removeAll() = 0;
+
+  // Whether what this router applied can change behind its back (a proxy in another process
+  // that can restart, reload or be edited), so the controller's router watch should read it
+  // back periodically. A router whose state lives only in ramp (traffic.sim) returns false.
+  virtual bool watchable() const { return true; }
 
   // The name it is configured under, e.g. "ramp/haproxy".
   virtual std::string type() const = 0;

@@ -38,12 +38,16 @@ Result<HaproxyConfig> parseHaproxyConfig(std::string_view json) {
     return makeError(ErrorCode::kInvalidArgument, std::string(kPath) + ": must be an object");
   HaproxyConfig c;
   for (const auto& [key, value] : j.items()) {
-    if (key == "runtimeApi" || key == "backend" || key == "serverPrefix") {
+    if (key == "runtimeApi" || key == "backend" || key == "serverPrefix" || key == "backendFile") {
       if (!value.is_string()) return fieldError(key, "must be a string");
       std::string s = value.get<std::string>();
       if (key == "runtimeApi") c.runtimeApi = s;
       if (key == "backend") c.backend = s;
       if (key == "serverPrefix") c.serverPrefix = s;
+      if (key == "backendFile") {
+        if (!s.starts_with("/")) return fieldError(key, "must be an absolute path");
+        c.backendFile = s;
+      }
     } else if (key == "maxServerWeight" || key == "timeoutMs") {
       if (!value.is_number_integer()) return fieldError(key, "must be an integer");
       int64_t v = value.get<int64_t>();
@@ -57,7 +61,7 @@ Result<HaproxyConfig> parseHaproxyConfig(std::string_view json) {
     } else {
       return fieldError(key,
                         "unknown field (known: runtimeApi, backend, serverPrefix, "
-                        "maxServerWeight, timeoutMs)");
+                        "maxServerWeight, timeoutMs, backendFile)");
     }
   }
   if (c.runtimeApi.empty()) return fieldError("runtimeApi", "required");

@@ -18,6 +18,11 @@ struct HaproxyConfig {
   std::string serverPrefix = "ramp-";  // servers ramp creates are named <prefix><hash>-<n>
   int maxServerWeight = 256;           // HAProxy absolute weight of a server carrying a full share
   int timeoutMs = 2000;                // per runtime API command (connect, write, read)
+  // Optional absolute path of a file ramp rewrites after every change it applies, holding the
+  // whole `backend <backend>` section with its servers and weights. HAProxy loads it with a
+  // second -f, so a restart or reload starts with the last applied servers (runtime changes
+  // alone are lost then). "" = runtime API only.
+  std::string backendFile;
   bool operator==(const HaproxyConfig&) const = default;
 };
 

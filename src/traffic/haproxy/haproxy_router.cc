@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "common/file_io.h"
 #include "traffic/haproxy/weight_math.h"
 
 namespace ramp::traffic::haproxy {
@@ -209,6 +210,31 @@ Result<std::vector<ServerState>> HaproxyRouter::readServers(RuntimeApiClient::Se
   return servers;
 }
 
+std::string renderBackendFile(const HaproxyConfig& config,
+                              const std::vector<DesiredServer>& servers) {
+  std::string out =
+      "# Managed by ramp (ramp/haproxy); do not edit. The servers and weights ramp applied last,\n"
+      "# so that HAProxy starts with them (load this file with a second -f).\n"
+      "backend " +
+      config.backend + "\n";
+  for (const auto& s : servers) {
+    out += "    server " + s.name + " " + hostPort(s.address, s.port) + " weight " +
+           std::to_string(s.ready ? s.weight : 0) + (s.ready ? "" : " disabled") + "\n";
+  }
+  return out;
+}
+
+Status HaproxyRouter::persist(const std::vector<DesiredServer>& servers) {
+  if (config_.backendFile.empty()) return {};
+  const std::string text = renderBackendFile(config_, servers);
+  auto current = readFileIfExists(config_.backendFile);
+  if (current && current->has_value() && **current == text) return {};
+  if (auto st = writeFileAtomically(config_.backendFile, text); !st) {
+    return makeError(st.error().code, "ramp/haproxy: backendFile: " + st.error().message);
+  }
+  return {};
+}
+
 Status HaproxyRouter::converge(int32_t weight) {
   if (!stable_) {
     return makeError(ErrorCode::kFailedPrecondition,
@@ -220,14 +246,18 @@ Status HaproxyRouter::converge(int32_t weight) {
                                             "\": " + plan.error().message +
                                             "; leaving the backend unchanged");
   }
+  if (auto st = applyServers(plan->servers); !st) return st;
+  return persist(plan->servers);
+}
+
+Status HaproxyRouter::applyServers(const std::vector<DesiredServer>& desired) {
   auto session = client_.open();
   if (!session) {
     return makeError(session.error().code, "ramp/haproxy: " + session.error().message);
   }
   auto actual = readServers(*session);
   if (!actual) return std::unexpected(actual.error());
-  for (const auto& cmd :
-       planCommands(config_.backend, config_.serverPrefix, *actual, plan->servers)) {
+  for (const auto& cmd : planCommands(config_.backend, config_.serverPrefix, *actual, desired)) {
     auto reply = session->call(cmd.line);
     if (!reply) {
       return makeError(reply.error().code,
@@ -305,5 +335,14 @@ Status HaproxyRouter::setMirrorRoute(const MirrorRoute& route) {
 }
 
 Status HaproxyRouter::removeManagedRoutes() { return {}; }
+
+Status HaproxyRouter::removeAll() {
+  if (auto st = persist({}); !st) return st;
+  if (auto st = applyServers({}); !st) return st;
+  stable_.reset();
+  canary_.reset();
+  weight_.reset();
+  return {};
+}
 
 }  // namespace ramp::traffic::haproxy

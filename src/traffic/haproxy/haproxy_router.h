@@ -7,8 +7,10 @@
 // weights is canaryWeight:(maxTrafficWeight - canaryWeight) (weight_math.h). Every call reads
 // `show servers state` and converges the backend to the desired state, so calls are
 // idempotent and a restarted HAProxy (runtime state lost) is repaired by the next call;
-// verifyWeight reports kNotYet until then. Servers not named with the configured prefix are
-// never touched. See docs/routers/haproxy.md.
+// verifyWeight reports kNotYet until then. With `backendFile` set, every applied change is also
+// written as a backend section HAProxy loads at start, so a restart alone never empties the
+// backend. Servers not named with the configured prefix are never touched. See
+// docs/routers/haproxy.md.
 //
 // Thread safety: one instance is driven by one reconcile at a time (TrafficRouter's rule).
 
@@ -76,6 +78,12 @@ std::vector<std::string> diffServers(std::string_view prefix,
                                      const std::vector<ServerState>& actual,
                                      const std::vector<DesiredServer>& desired);
 
+// The text of `backendFile`: the `backend <config.backend>` section holding `servers` as
+// HAProxy config lines (`server <name> <addr>:<port> weight <w>`, `disabled` when not ready), so
+// HAProxy starts with the state they describe. Servers come in the given order.
+std::string renderBackendFile(const HaproxyConfig& config,
+                              const std::vector<DesiredServer>& servers);
+
 class HaproxyRouter final : public TrafficRouter {
  public:
   // Parses the plugin config (parseHaproxyConfig's errors). `maxTrafficWeight` is the rollout's
@@ -94,13 +102,21 @@ class HaproxyRouter final : public TrafficRouter {
   Status setMirrorRoute(const MirrorRoute& route) override;
   // Nothing to remove: this router creates no header or mirror routes.
   Status removeManagedRoutes() override;
+  // Empties `backendFile` of servers, then puts every server with the prefix in maintenance and
+  // deletes it. kUnavailable if HAProxy cannot be reached (the file is written first).
+  Status removeAll() override;
   std::string type() const override { return std::string(kHaproxyRouterType); }
 
   const HaproxyConfig& config() const { return config_; }
 
  private:
-  // Reads the backend's servers and applies the commands that reach `weight`.
+  // Reads the backend's servers and applies the commands that reach `weight`, then writes
+  // backendFile.
   Status converge(int32_t weight);
+  // Sends the commands that turn the backend's servers into `desired`.
+  Status applyServers(const std::vector<DesiredServer>& desired);
+  // Writes backendFile (when configured and changed) for `servers`.
+  Status persist(const std::vector<DesiredServer>& servers);
   Result<std::vector<ServerState>> readServers(RuntimeApiClient::Session& session);
 
   HaproxyConfig config_;

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/file_io.h"
 #include "traffic/nginx/upstream_render.h"
 
 extern char** environ;
@@ -28,47 +29,16 @@ std::unexpected<Error> routerError(ErrorCode code, std::string message) {
   return makeError(code, "ramp/nginx: " + message);
 }
 
-// Returns the file's content, nullopt if it does not exist.
+// The common file helpers, with this router's prefix on their errors.
 Result<std::optional<std::string>> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return std::optional<std::string>();
-    return routerError(ErrorCode::kUnavailable,
-                       "cannot read " + path + ": " + std::strerror(errno));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::optional<std::string>(ss.str());
+  auto content = readFileIfExists(path);
+  if (!content) return routerError(content.error().code, content.error().message);
+  return content;
 }
 
-// Writes `content` to a temp file beside `path` and renames it over `path`.
 Status writeAtomically(const std::string& path, std::string_view content) {
-  const std::string tmp = path + ".ramp-tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return routerError(ErrorCode::kUnavailable,
-                       "cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return routerError(ErrorCode::kUnavailable,
-                         "cannot write " + tmp + ": " + std::strerror(err));
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return routerError(ErrorCode::kUnavailable,
-                       "cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
+  if (auto st = writeFileAtomically(path, content); !st) {
+    return routerError(st.error().code, st.error().message);
   }
   return {};
 }
@@ -265,16 +235,20 @@ Status NginxRouter::apply(int32_t weight) {
                                                   "\": " + rendered.error().message + "; leaving " +
                                                   config_.includePath + " unchanged");
   }
+  return install(*rendered);
+}
+
+Status NginxRouter::install(const RenderedUpstream& rendered) {
   auto previous = readFile(config_.includePath);
   if (!previous) return std::unexpected(previous.error());
-  if (previous->has_value() && **previous == rendered->text) {
+  if (previous->has_value() && **previous == rendered.text) {
     // Same render on disk: reload only if the running nginx is known to serve another one.
     if (config_.stateUrl.empty()) return {};
     auto running = runningDigest();
-    if (running && *running == rendered->digest) return {};
+    if (running && *running == rendered.digest) return {};
     return reload();
   }
-  if (auto st = writeAtomically(config_.includePath, rendered->text); !st) return st;
+  if (auto st = writeAtomically(config_.includePath, rendered.text); !st) return st;
   if (auto st = testConfig(); !st) {
     Status restored;
     if (previous->has_value()) {
@@ -319,6 +293,17 @@ Status NginxRouter::setWeight(int32_t canaryWeight, std::span<const WeightDestin
   return st;
 }
 
+Status NginxRouter::checkRunning() {
+  auto pid = masterPid();
+  if (!pid) return std::unexpected(pid.error());
+  if (::kill(*pid, 0) != 0 && errno == ESRCH) {
+    return routerError(ErrorCode::kUnavailable, "nginx is not running: no process " +
+                                                    std::to_string(*pid) + " (from " +
+                                                    config_.pidFile + ")");
+  }
+  return {};
+}
+
 Result<WeightCheck> NginxRouter::verifyWeight(int32_t canaryWeight,
                                               std::span<const WeightDestination> additional) {
   if (!additional.empty()) return WeightCheck::kUnsupported;
@@ -328,6 +313,8 @@ Result<WeightCheck> NginxRouter::verifyWeight(int32_t canaryWeight,
   auto onDisk = readFile(config_.includePath);
   if (!onDisk) return std::unexpected(onDisk.error());
   if (!onDisk->has_value() || **onDisk != rendered->text) return WeightCheck::kNotYet;
+  // A file nobody serves is not a verified weight: nginx must be running.
+  if (auto st = checkRunning(); !st) return std::unexpected(st.error());
   if (config_.stateUrl.empty()) return WeightCheck::kVerified;
   auto running = runningDigest();
   if (!running) return std::unexpected(running.error());
@@ -349,5 +336,17 @@ Status NginxRouter::setMirrorRoute(const MirrorRoute& route) {
 }
 
 Status NginxRouter::removeManagedRoutes() { return {}; }
+
+Status NginxRouter::removeAll() {
+  auto st = install(renderRemoved(config_));
+  // A stopped nginx loads the file as it is when it starts: nothing more to do.
+  if (!st && st.error().code == ErrorCode::kUnavailable && !checkRunning()) st = {};
+  if (st) {
+    stable_.reset();
+    canary_.reset();
+    weight_.reset();
+  }
+  return st;
+}
 
 }  // namespace ramp::traffic::nginx

@@ -21,6 +21,7 @@
 #include "ramp/clock.h"
 #include "ramp/traffic/traffic_router.h"
 #include "traffic/nginx/nginx_config.h"
+#include "traffic/nginx/upstream_render.h"
 
 namespace ramp::traffic::nginx {
 
@@ -42,6 +43,9 @@ class NginxRouter final : public TrafficRouter {
   Status setHeaderRoute(const HeaderRoute& route) override;
   Status setMirrorRoute(const MirrorRoute& route) override;
   Status removeManagedRoutes() override;
+  // Renders the upstream with no replica (renderRemoved), checks and reloads it. With nginx
+  // stopped, the written file is enough (nginx reads it when it starts).
+  Status removeAll() override;
   std::string type() const override { return std::string(kNginxRouterType); }
 
   // Runs `nginx -t` with the configured -p/-c/-e. On failure returns kFailedPrecondition with
@@ -53,6 +57,8 @@ class NginxRouter final : public TrafficRouter {
   Result<std::string> runningDigest();
   // Reads the master's pid from pidFile. kUnavailable if nginx is not running.
   Result<pid_t> masterPid();
+  // kUnavailable unless the master named by pidFile is alive (a stale pid file is not).
+  Status checkRunning();
   // Counts the master's children of an older configuration generation: after a reload they
   // still accept connections for 100 ms and then serve their open ones with the old upstream.
   // Linux /proc (start times and "is shutting down" titles); kUnavailable if nginx is not running.
@@ -60,6 +66,9 @@ class NginxRouter final : public TrafficRouter {
 
  private:
   Status apply(int32_t weight);
+  // Writes `rendered` if it differs from the file (after `nginx -t`, restoring the previous file
+  // if it fails) and reloads; an unchanged file is reloaded only if stateUrl shows another one.
+  Status install(const RenderedUpstream& rendered);
 
   NginxConfig config_;
   int32_t maxTrafficWeight_;

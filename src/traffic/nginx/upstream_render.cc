@@ -35,6 +35,17 @@ bool safeToken(std::string_view s) {
   return !s.empty();
 }
 
+// The include: the header line, the upstream block and the map that names its digest.
+RenderedUpstream finish(const NginxConfig& config, const std::string& header,
+                        const std::string& block, bool satisfied) {
+  RenderedUpstream out;
+  out.digest = shortSha256(block);
+  out.satisfied = satisfied;
+  out.text = header + block + "map $host $" + config.stateVariable + " {\n    default \"" +
+             out.digest + "\";\n}\n";
+  return out;
+}
+
 }  // namespace
 
 Result<RenderedUpstream> renderUpstream(const NginxConfig& config, const RevisionEndpoints& stable,
@@ -97,13 +108,18 @@ Result<RenderedUpstream> renderUpstream(const NginxConfig& config, const Revisio
   }
   if (config.keepalive > 0) block += "    keepalive " + std::to_string(config.keepalive) + ";\n";
   block += "}\n";
-  RenderedUpstream out;
-  out.digest = shortSha256(block);
-  out.satisfied = satisfied;
-  out.text = std::string(kHeader) + std::to_string(canaryWeight) +
-             " maxTrafficWeight=" + std::to_string(maxTrafficWeight) + "\n" + block +
-             "map $host $" + config.stateVariable + " {\n    default \"" + out.digest + "\";\n}\n";
-  return out;
+  return finish(config,
+                std::string(kHeader) + std::to_string(canaryWeight) +
+                    " maxTrafficWeight=" + std::to_string(maxTrafficWeight) + "\n",
+                block, satisfied);
+}
+
+RenderedUpstream renderRemoved(const NginxConfig& config) {
+  return finish(config,
+                "# Managed by ramp (ramp/nginx); do not edit. Rollout deleted: no replicas.\n",
+                "upstream " + config.upstream +
+                    " {\n    server 127.0.0.1:1 down;  # placeholder: nginx needs a server\n}\n",
+                true);
 }
 
 std::optional<int32_t> renderedCanaryWeight(std::string_view text) {

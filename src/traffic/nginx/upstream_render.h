@@ -35,6 +35,11 @@ Result<RenderedUpstream> renderUpstream(const NginxConfig& config, const Revisio
                                         const RevisionEndpoints& canary, int32_t canaryWeight,
                                         int32_t maxTrafficWeight);
 
+// The include for a rollout that was deleted: the upstream keeps its name (the user's
+// proxy_pass refers to it) but holds no replica, only a placeholder server marked `down` (nginx
+// requires one), so requests get 502 rather than reaching a stopped replica.
+RenderedUpstream renderRemoved(const NginxConfig& config);
+
 // Reads the canary weight back from a rendered include's header line; nullopt if absent.
 std::optional<int32_t> renderedCanaryWeight(std::string_view text);
 

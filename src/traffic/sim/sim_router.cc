@@ -396,6 +396,13 @@ Status SimRouter::removeManagedRoutes() {
   return shared_->put(rolloutKey_, std::move(next));
 }
 
+Status SimRouter::removeAll() {
+  std::lock_guard lock(shared_->mu);
+  SimTrafficState next = shared_->get(rolloutKey_);
+  if (next == SimTrafficState{}) return {};
+  return shared_->put(rolloutKey_, SimTrafficState{});
+}
+
 Result<TrafficRouterPtr> makeSimRouter(const RouterContext& router,
                                        const ExtensionContext& context) {
   auto r = SimRouter::create(router.rolloutKey, router.configJson, router.maxTrafficWeight,

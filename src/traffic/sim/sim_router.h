@@ -64,6 +64,10 @@ class SimRouter final : public TrafficRouter {
   Status setHeaderRoute(const HeaderRoute& route) override;
   Status setMirrorRoute(const MirrorRoute& route) override;
   Status removeManagedRoutes() override;
+  // Records an empty state for the rollout: no endpoints, weight 0, no routes.
+  Status removeAll() override;
+  // The simulated proxy's state is ramp's own (it cannot restart on its own): not watched.
+  bool watchable() const override { return false; }
   std::string type() const override { return "ramp/sim"; }
 
  private:
