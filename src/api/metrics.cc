@@ -84,11 +84,11 @@ Status appendObjectMetrics(store::StateStore& store, MetricsPage& page) {
       page.family("rollout_phase", kGauge,
                   "Information on the state of the rollout (DEPRECATED - use rollout_info).",
                   {"namespace", "name", "strategy", "phase"});
-  auto& verified = page.family(
-      "rollout_traffic_weight_verified", kGauge,
-      "0 while a router does not hold the rollout's applied traffic weight "
-      "(status.canary.weights.verified false), else 1. Routed rollouts only.",
-      {"namespace", "name"});
+  auto& verified =
+      page.family("rollout_traffic_weight_verified", kGauge,
+                  "0 while a router does not hold the rollout's applied traffic weight "
+                  "(status.canary.weights.verified false), else 1. Routed rollouts only.",
+                  {"namespace", "name"});
   for (const store::StoredObject& o : rollouts->items) {
     json j = json::parse(o.json, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {

@@ -18,12 +18,12 @@
 #include <mutex>
 #include <thread>
 
-#include "traffic/proxy_fixture.h"
 #include "controller/controller.h"
 #include "ramp/registry.h"
 #include "rollout/operations.h"
 #include "spec/codec.h"
 #include "store/memory/memory_state_store.h"
+#include "traffic/proxy_fixture.h"
 
 namespace ramp::controller {
 namespace {
