@@ -139,7 +139,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     log("cannot start the controller: " + s.error().message);
     return 1;
   }
-  auto api = startApi(options, **store, controller, **driver, log);
+  auto api = startApi(options, **store, controller, **driver, registry, log);
   if (!api) {
     log(api.error().message);
     controller.stop();

@@ -62,15 +62,19 @@ class ApplyVerb final : public Verb {
         rc = 2;
         continue;
       }
-      auto body = client->call("POST", "/api/v1/apply", text, "application/yaml");
-      if (!body) {
-        // Diagnostics name "request body": say which file they belong to.
-        Error e = body.error();
+      // Diagnostics name "request body": say which file they belong to.
+      const auto inFile = [&file](std::string text) {
         size_t pos = 0;
-        while ((pos = e.message.find("request body:", pos)) != std::string::npos) {
-          e.message.replace(pos, 12, file);
+        while ((pos = text.find("request body:", pos)) != std::string::npos) {
+          text.replace(pos, 12, file);
           pos += file.size();
         }
+        return text;
+      };
+      auto body = client->call("POST", "/api/v1/apply", text, "application/yaml");
+      if (!body) {
+        Error e = body.error();
+        e.message = inFile(e.message);
         int code = reportError(io, e);
         rc = rc == 0 ? code : rc;
         continue;
@@ -81,6 +85,7 @@ class ApplyVerb final : public Verb {
       }
       auto response = api::decodeApplyResponse(*body);
       if (!response) return reportError(io, response.error());
+      for (const std::string& w : response->warnings) io.err << "ramp: " << inFile(w) << "\n";
       for (const api::AppliedObject& o : response->objects) {
         io.out << lowerKind(o.kind) << ".argoproj.io/" << o.name << " " << o.result << "\n";
       }
