@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "api/object_service.h"
 #include "ramp/clock.h"
 #include "ramp/error.h"
 #include "ramp/platform/workload_driver.h"
