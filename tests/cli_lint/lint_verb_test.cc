@@ -149,13 +149,13 @@ TEST_F(LintVerbTest, PlatformProblemsWarnWithoutPlatformAndFailWithIt) {
   std::string f = write("istio.yaml", routedRollout("web", "istio: {virtualService: {name: vs}}"));
   LintRun r = lint({"-f", f});
   EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find(f + ":14:9: warning: spec.strategy.canary.trafficRouting.istio: istio "
+  EXPECT_NE(r.out.find(f + ":14:16: warning: spec.strategy.canary.trafficRouting.istio: istio "
                            "traffic routing is not available on platform.process"),
             std::string::npos)
       << r.out;
   r = lint({"-f", f, "--platform", "platform.process"});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_NE(r.err.find(f + ":14:9: spec.strategy.canary.trafficRouting.istio: istio traffic "
+  EXPECT_NE(r.err.find(f + ":14:16: spec.strategy.canary.trafficRouting.istio: istio traffic "
                            "routing is not available on platform.process"),
             std::string::npos)
       << r.err;
@@ -169,7 +169,7 @@ TEST_F(LintVerbTest, RampPluginConfigsAreCheckedWhateverThePlatform) {
       write("haproxy.yaml", routedRollout("web", "plugins: {ramp/haproxy: {runtimeApi: \"x:1\"}}"));
   LintRun r = lint({"-f", f});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, f + ":14:18: spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend: "
+  EXPECT_EQ(r.err, f + ":14:33: spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend: "
                        "required\n");
 }
 
@@ -179,7 +179,7 @@ TEST_F(LintVerbTest, TwoRolloutsClaimingOneBackendFail) {
   std::string b = write("b.yaml", routedRollout("b", routing));
   LintRun r = lint({"-f", a, "-f", b});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, b + ":14:18: spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend: "
+  EXPECT_EQ(r.err, b + ":14:33: spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend: "
                        "backend be_app is managed by rollout default/a\n");
 }
 

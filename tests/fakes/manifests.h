@@ -12,7 +12,7 @@ namespace ramp::testing {
 // A canary Rollout `name` (namespace default) with one container that has a command, both
 // Services, `routing` as the single line under trafficRouting: (e.g.
 // "plugins: {ramp/haproxy: {runtimeApi: \"127.0.0.1:9999\", backend: be_app}}") and one step.
-// The trafficRouting line is line 14, its value starting at column 9.
+// The trafficRouting entry is on line 14, starting at column 9.
 inline std::string routedRollout(const std::string& name, const std::string& routing) {
   return R"(apiVersion: argoproj.io/v1alpha1
 kind: Rollout
