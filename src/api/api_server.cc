@@ -605,7 +605,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(store::StateStore& store, Cl
   } else {
     impl->server = std::make_unique<httplib::Server>();
   }
-  impl->service = std::make_unique<ObjectService>(store, clock, o.revisions);
+  impl->service = std::make_unique<ObjectService>(store, clock, o.revisions, o.runChecks);
   impl->hub = std::make_unique<WatchHub>(store, o.watchBufferEvents, Duration(500));
   if (auto s = impl->hub->start(); !s) return std::unexpected(s.error());
 

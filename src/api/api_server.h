@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "api/object_service.h"
 #include "ramp/clock.h"
 #include "ramp/error.h"
 #include "ramp/platform/workload_driver.h"
@@ -61,6 +62,9 @@ struct ApiOptions {
   // The revisions a platform runs for a rollout ("namespace/name"): used by undo and
   // GET …/revisions. Absent = those answer 501.
   std::function<Result<std::vector<platform::ObservedRevision>>(const std::string&)> revisions;
+  // What apply checks against the daemon's platform and routers (object_service.h). Default:
+  // only the spec's own rules.
+  RunChecks runChecks;
 };
 
 class ApiServer {

@@ -2,7 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <variant>
@@ -125,8 +127,75 @@ std::string describe(const store::ObjectKey& key) {
 
 }  // namespace
 
-ObjectService::ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions)
-    : store_(store), clock_(clock), revisions_(std::move(revisions)) {}
+ObjectService::ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions,
+                             RunChecks checks)
+    : store_(store), clock_(clock), revisions_(std::move(revisions)), checks_(std::move(checks)) {}
+
+Result<std::vector<spec::Diagnostic>> ObjectService::checkRun(const spec::LintResult& lint,
+                                                              Time now) {
+  std::vector<spec::Diagnostic> out;
+  if (checks_.registry == nullptr) return out;
+  const Registry& registry = *checks_.registry;
+  // The claims of the documents' Rollouts, and when each was created: a Rollout being created is
+  // the newest; one being updated keeps its stored creation time.
+  std::vector<std::string> keys(lint.documents.size());
+  std::vector<std::vector<ClaimHolder>> mine(lint.documents.size());
+  bool anyClaims = false;
+  for (size_t i = 0; i < lint.documents.size(); ++i) {
+    const auto* rollout = std::get_if<spec::Rollout>(&lint.documents[i].object);
+    if (rollout == nullptr) continue;
+    const std::string ns = rollout->metadata.namespace_.empty() ? std::string(kDefaultNamespace)
+                                                                : rollout->metadata.namespace_;
+    keys[i] = ns + "/" + rollout->metadata.name;
+    mine[i] = registry.claimsOf(keys[i], *rollout);
+    if (mine[i].empty()) continue;
+    anyClaims = true;
+    Time created = now + Duration(static_cast<int64_t>(i));
+    auto current = store_.get({"Rollout", ns, rollout->metadata.name});
+    if (!current && current.error().code != ErrorCode::kNotFound) {
+      return std::unexpected(storeError(current.error()));
+    }
+    if (current) {
+      auto decoded = spec::rolloutFromJson(current->json, current->key.toString());
+      if (decoded.value && decoded.value->metadata.creationTimestamp) {
+        created = *decoded.value->metadata.creationTimestamp;
+      }
+    }
+    for (ClaimHolder& c : mine[i]) c.createdAt = created;
+  }
+  // The claims of the stored Rollouts: only those that name a claiming router are decoded.
+  std::vector<ClaimHolder> others;
+  if (anyClaims) {
+    auto all = store_.list("Rollout", "");
+    if (!all) return std::unexpected(storeError(all.error()));
+    const std::vector<std::string> plugins = registry.claimingPlugins();
+    for (const store::StoredObject& o : all->items) {
+      const bool names = std::any_of(plugins.begin(), plugins.end(), [&](const std::string& p) {
+        return o.json.find("\"" + p + "\"") != std::string::npos;
+      });
+      if (!names) continue;
+      auto decoded = spec::rolloutFromJson(o.json, o.key.toString());
+      if (!decoded.value) continue;
+      for (ClaimHolder& c :
+           registry.claimsOf(o.key.namespace_ + "/" + o.key.name, *decoded.value)) {
+        others.push_back(std::move(c));
+      }
+    }
+  }
+  for (size_t i = 0; i < lint.documents.size(); ++i) {
+    const spec::Document& doc = lint.documents[i];
+    const auto* rollout = std::get_if<spec::Rollout>(&doc.object);
+    if (rollout == nullptr) continue;
+    std::vector<spec::Diagnostic> ds = registry.checkRollout(*rollout, checks_.platform);
+    for (spec::Diagnostic& d : claimConflicts(mine[i], others)) ds.push_back(std::move(d));
+    // Later documents of the body see this one's claims in place of its stored ones.
+    std::erase_if(others, [&](const ClaimHolder& c) { return c.rolloutKey == keys[i]; });
+    others.insert(others.end(), mine[i].begin(), mine[i].end());
+    spec::locate(ds, doc);
+    for (spec::Diagnostic& d : ds) out.push_back(std::move(d));
+  }
+  return out;
+}
 
 ApiReply ObjectService::error(int status, ErrorCode code, std::string message,
                               std::vector<spec::Diagnostic> diagnostics) {
@@ -153,9 +222,15 @@ ApiReply ObjectService::put(const Identity& caller, const Route& route, std::str
 ApiReply ObjectService::applyText(const Identity& caller, std::string_view body, const Route* route,
                                   bool dryRun) {
   spec::LintResult lint = spec::lintText(body, "request body");
+  if (!lint.unreadable && !spec::hasErrors(lint.diagnostics)) {
+    auto run = checkRun(lint, clock_.now());
+    if (!run) return error(run.error());
+    for (spec::Diagnostic& d : *run) lint.diagnostics.push_back(std::move(d));
+  }
   std::vector<spec::Diagnostic> errors;
+  std::vector<spec::Diagnostic> remarks;  // warnings and notes (skipped documents)
   for (const spec::Diagnostic& d : lint.diagnostics) {
-    if (d.severity == spec::Severity::kError) errors.push_back(d);
+    (d.severity == spec::Severity::kError ? errors : remarks).push_back(d);
   }
   if (lint.unreadable || !errors.empty()) {
     size_t n = errors.size();
@@ -168,7 +243,8 @@ ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
   if (lint.documents.empty()) {
     return error(400, ErrorCode::kInvalidArgument,
                  "no Rollout, AnalysisTemplate, ClusterAnalysisTemplate or AnalysisRun in the "
-                 "request body");
+                 "request body",
+                 std::move(remarks));
   }
   if (route != nullptr && lint.documents.size() != 1) {
     return error(400, ErrorCode::kInvalidArgument, "PUT takes exactly one object");
@@ -226,6 +302,7 @@ ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
     std::vector<store::Event> events;
     std::vector<size_t> opIndex;  // object index of each op
     ApplyResponse response;
+    for (const spec::Diagnostic& d : remarks) response.warnings.push_back(formatDiagnostic(d));
     Time now = clock_.now();
     for (size_t i = 0; i < objects.size(); ++i) {
       spec::Object next = objects[i];

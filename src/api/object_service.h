@@ -23,7 +23,9 @@
 #include "api/types.h"
 #include "ramp/clock.h"
 #include "ramp/platform/workload_driver.h"
+#include "ramp/registry.h"
 #include "ramp/store/state_store.h"
+#include "spec/validation.h"
 
 namespace ramp::api {
 
@@ -38,13 +40,26 @@ struct ApiReply {
 using RevisionsFn =
     std::function<Result<std::vector<platform::ObservedRevision>>(const std::string& rolloutKey)>;
 
+// The daemon's extensions, so apply refuses what the daemon could not run: every Rollout is
+// checked with Registry::checkRollout for `platform` (the one `ramp serve --platform` runs), and
+// its routers' claims against every other stored Rollout's (claimConflicts). registry null = only
+// the spec's own rules (tests of other parts).
+struct RunChecks {
+  const Registry* registry = nullptr;
+  std::string platform;
+};
+
 class ObjectService {
  public:
-  ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions = nullptr);
+  ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions = nullptr,
+                RunChecks checks = {});
 
   // POST /api/v1/apply: validates every object of the manifest (400 with the lint diagnostics when
-  // any is invalid), then creates or updates them all in one transaction. An update replaces
-  // spec, labels and annotations, keeps status, uid and creationTimestamp, and increments
+  // any is invalid), checks every Rollout against the platform and its routers and their claims
+  // against the stored Rollouts (400 with diagnostics naming the field, e.g. "backend be_app is
+  // managed by rollout default/web"), then creates or updates them all in one transaction.
+  // Skipped documents (kinds ramp does not manage) and warnings are listed in the reply. An update
+  // replaces spec, labels and annotations, keeps status, uid and creationTimestamp, and increments
   // metadata.generation when the spec changed; an identical object is "unchanged" and not
   // written. A metadata.resourceVersion in the manifest must match the stored one (409).
   // dryRun (Kubernetes' ?dryRun=All): every check and the same answer, but nothing is written
@@ -77,10 +92,14 @@ class ObjectService {
  private:
   ApiReply applyText(const Identity& caller, std::string_view body, const Route* route,
                      bool dryRun);
+  // The run checks of the lint's documents: Registry::checkRollout of each Rollout, and its
+  // claims against the stored Rollouts and the ones before it in the body. Placed in the body.
+  Result<std::vector<spec::Diagnostic>> checkRun(const spec::LintResult& lint, Time now);
 
   store::StateStore& store_;
   Clock& clock_;
   RevisionsFn revisions_;
+  RunChecks checks_;
 };
 
 }  // namespace ramp::api

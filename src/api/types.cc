@@ -271,7 +271,9 @@ std::string encodeApplyResponse(const ApplyResponse& r) {
                      {"resourceVersion", std::to_string(o.resourceVersion)},
                      {"generation", o.generation}});
   }
-  return json{{"objects", items}}.dump();
+  json out{{"objects", items}};
+  if (!r.warnings.empty()) out["warnings"] = r.warnings;
+  return out.dump();
 }
 
 Result<ApplyResponse> decodeApplyResponse(std::string_view body) {
@@ -294,6 +296,11 @@ Result<ApplyResponse> decodeApplyResponse(std::string_view body) {
     readField(o, "generation", &a.generation, "");
     a.resourceVersion = parseNonNegative(rv).value_or(0);
     r.objects.push_back(std::move(a));
+  }
+  if (auto w = j->find("warnings"); w != j->end() && w->is_array()) {
+    for (const json& text : *w) {
+      if (text.is_string()) r.warnings.push_back(text.get<std::string>());
+    }
   }
   return r;
 }

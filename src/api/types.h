@@ -128,6 +128,9 @@ struct AppliedObject {
 };
 struct ApplyResponse {
   std::vector<AppliedObject> objects;
+  // What was applied with a remark, one formatted diagnostic each ("request body:3:1: note:
+  // Service \"web\" is not a kind ramp manages: skipped", warnings of the platform's checks).
+  std::vector<std::string> warnings;
 };
 std::string encodeApplyResponse(const ApplyResponse& response);
 Result<ApplyResponse> decodeApplyResponse(std::string_view body);

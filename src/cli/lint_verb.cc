@@ -1,7 +1,11 @@
-// `ramp lint -f FILE [-f FILE…] [-o json]`: decodes and validates manifests without a daemon.
-// Exit 0 when every object is valid, 1 when any is invalid, 2 when a file cannot be read or is
-// not YAML.
+// `ramp lint -f FILE [-f FILE…] [--platform NAME] [-o json]`: decodes and validates manifests
+// without a daemon: Argo's rules (spec/validation.h), the configs of ramp's own routers, two
+// Rollouts claiming one backend, and whether a platform can run each Rollout (Registry::
+// checkPlatform): against --platform as errors, else against platform.process (the default of
+// `ramp serve`) as warnings. Exit 0 when every object is valid, 1 when any is invalid, 2 when a
+// file cannot be read or is not YAML.
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -9,6 +13,7 @@
 #include <sstream>
 
 #include "cli/verb.h"
+#include "ramp/registry.h"
 #include "spec/validation.h"
 
 namespace ramp::cli {
@@ -25,10 +30,25 @@ class LintVerb final : public Verb {
         ->required();
     cmd.add_option("-o,--output", output_, "Output format: text (default) or json")
         ->check(CLI::IsMember({"text", "json"}));
+    cmd.add_option("--platform", platform_,
+                   "Check that this platform (platform.process, platform.sim) can run every "
+                   "Rollout: problems are errors (without it: warnings for platform.process)");
   }
 
   int run(IoStreams& io) override {
+    Registry registry;
+    registerBuiltins(registry);
+    const std::string platform = platform_.empty() ? std::string(kDefaultPlatform) : platform_;
+    if (!platform_.empty()) {
+      if (auto names = registry.names();
+          std::find(names.begin(), names.end(), platform_) == names.end() ||
+          !platform_.starts_with("platform.")) {
+        io.err << "ramp lint: --platform " << platform_ << ": not a registered platform\n";
+        return 2;
+      }
+    }
     std::vector<spec::Diagnostic> all;
+    std::vector<ClaimHolder> claims;
     bool unreadable = false;
     size_t objects = 0;
     for (const std::string& file : files_) {
@@ -45,6 +65,30 @@ class LintVerb final : public Verb {
       unreadable = unreadable || r.unreadable;
       objects += r.documents.size();
       for (spec::Diagnostic& d : r.diagnostics) all.push_back(std::move(d));
+      for (const spec::Document& doc : r.documents) {
+        const auto* rollout = std::get_if<spec::Rollout>(&doc.object);
+        if (rollout == nullptr) continue;
+        std::vector<spec::Diagnostic> ds = registry.checkRouters(*rollout);
+        for (spec::Diagnostic& d : registry.checkPlatform(*rollout, platform)) {
+          if (platform_.empty() && d.severity == spec::Severity::kError) {
+            d.severity = spec::Severity::kWarning;
+          }
+          ds.push_back(std::move(d));
+        }
+        // Claims in the files: each Rollout against those before it (file order stands in for
+        // creation order).
+        const std::string key =
+            (rollout->metadata.namespace_.empty() ? std::string("default")
+                                                  : rollout->metadata.namespace_) +
+            "/" + rollout->metadata.name;
+        std::vector<ClaimHolder> mine = registry.claimsOf(key, *rollout);
+        for (ClaimHolder& c : mine)
+          c.createdAt = Time(Duration(static_cast<int64_t>(claims.size())));
+        for (spec::Diagnostic& d : claimConflicts(mine, claims)) ds.push_back(std::move(d));
+        claims.insert(claims.end(), mine.begin(), mine.end());
+        spec::locate(ds, doc);
+        for (spec::Diagnostic& d : ds) all.push_back(std::move(d));
+      }
     }
     bool invalid = spec::hasErrors(all);
     if (output_ == "json") {
@@ -97,8 +141,11 @@ class LintVerb final : public Verb {
     return true;
   }
 
+  static constexpr std::string_view kDefaultPlatform = "platform.process";
+
   std::vector<std::string> files_;
   std::string output_ = "text";
+  std::string platform_;
 };
 
 }  // namespace

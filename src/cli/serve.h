@@ -20,6 +20,10 @@ class StateStore;
 namespace ramp::controller {
 class Controller;
 }
+namespace ramp {
+class Registry;
+}  // namespace ramp
+
 namespace ramp::platform {
 class WorkloadDriver;
 }
@@ -55,11 +59,13 @@ class ServeApi {
 void configureApiFlags(CLI::App& cmd, ServeOptions& options);
 
 // Starts the API when options.listen is set (nullptr when not) and logs its start-up line
-// ("api listening on URL (…)"). `driver` answers undo's revision history. On error (address in
-// use, bad tokens file or certificate) returns an Error naming the flag.
+// ("api listening on URL (…)"). `driver` answers undo's revision history; apply checks Rollouts
+// against `registry`'s extensions for options.platform. On error (address in use, bad tokens
+// file or certificate) returns an Error naming the flag.
 Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::StateStore& store,
                                            controller::Controller& controller,
                                            platform::WorkloadDriver& driver,
+                                           const Registry& registry,
                                            const std::function<void(const std::string&)>& log);
 
 // Runs the daemon until SIGTERM/SIGINT; returns the exit code.

@@ -5,6 +5,7 @@
 #include "cli/serve.h"
 #include "controller/controller.h"
 #include "ramp/platform/workload_driver.h"
+#include "ramp/registry.h"
 
 namespace ramp::cli {
 namespace {
@@ -40,6 +41,7 @@ void configureApiFlags(CLI::App& cmd, ServeOptions& options) {
 Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::StateStore& store,
                                            controller::Controller& controller,
                                            platform::WorkloadDriver& driver,
+                                           const Registry& registry,
                                            const std::function<void(const std::string&)>& log) {
   if (options.listen.empty()) return std::unique_ptr<ServeApi>();
   api::ApiOptions o;
@@ -58,6 +60,7 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
     if (!workload) return std::unexpected(workload.error());
     return std::move(workload->revisions);
   };
+  o.runChecks = {&registry, options.platform};
   auto server = api::ApiServer::start(store, realClock(), std::move(o));
   if (!server) {
     return makeError(server.error().code,

@@ -144,7 +144,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   // The API first: a port in use, a bad tokens file or TLS key stop the daemon before the
   // controller has touched anything. Writes that arrive before the controller starts are
   // picked up by its first listing.
-  auto api = startApi(options, **store, controller, **driver, log);
+  auto api = startApi(options, **store, controller, **driver, registry, log);
   if (!api) {
     log(api.error().message);
     return 1;

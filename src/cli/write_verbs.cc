@@ -85,7 +85,7 @@ class ApplyVerb final : public Verb {
         rc = rc == 0 ? code : rc;
         continue;
       }
-      if (dryRun_) print(io, *body, " (dry run)");
+      if (dryRun_) print(io, *body, files_[i], " (dry run)");
     }
     if (rc != 0) {
       if (files_.size() > 1) io.err << "ramp: nothing was applied\n";
@@ -105,7 +105,7 @@ class ApplyVerb final : public Verb {
         }
         return code;
       }
-      print(io, *body, "");
+      print(io, *body, files_[i], "");
     }
     return 0;
   }
@@ -121,7 +121,9 @@ class ApplyVerb final : public Verb {
     return e;
   }
 
-  void print(IoStreams& io, const std::string& body, const char* suffix) {
+  // The server's answer for `file`: the objects and what happened to each, and its warnings
+  // (documents it skipped, …) on stderr.
+  void print(IoStreams& io, const std::string& body, const std::string& file, const char* suffix) {
     if (!flags_.output.empty()) {
       printStructured(io, flags_.output, body);
       return;
@@ -130,6 +132,9 @@ class ApplyVerb final : public Verb {
     if (!response) {
       reportError(io, response.error());
       return;
+    }
+    for (const std::string& w : response->warnings) {
+      io.err << "ramp: " << inFile(Error{ErrorCode::kInvalidArgument, w}, file).message << "\n";
     }
     for (const api::AppliedObject& o : response->objects) {
       io.out << lowerKind(o.kind) << ".argoproj.io/" << o.name << " " << o.result << suffix << "\n";

@@ -47,6 +47,12 @@ Result<ObjectKey> parseKey(const std::string& key) {
 
 std::string rolloutKeyOf(const ObjectKey& key) { return key.namespace_ + "/" + key.name; }
 
+// The queue key of the Rollout "namespace/name".
+std::string rolloutQueueKey(const std::string& rolloutKey) {
+  const auto slash = rolloutKey.find('/');
+  return ObjectKey{kRollout, rolloutKey.substr(0, slash), rolloutKey.substr(slash + 1)}.toString();
+}
+
 std::string diagnosticsText(const std::vector<spec::Diagnostic>& diagnostics) {
   std::string out;
   for (const auto& d : diagnostics) {
@@ -394,6 +400,26 @@ Status Controller::enqueueAll() {
     std::lock_guard lock(mu_);
     owners_ = std::move(owners);
   }
+  // Who claims which backend, before any reconcile, so the first to run is not a usurper.
+  const std::vector<std::string> claiming = registry_.claimingPlugins();
+  std::vector<ClaimHolder> claims;
+  for (const auto& o : rollouts->items) {
+    if (std::none_of(claiming.begin(), claiming.end(), [&](const std::string& p) {
+          return o.json.find("\"" + p + "\"") != std::string::npos;
+        })) {
+      continue;
+    }
+    auto decoded = spec::rolloutFromJson(o.json, o.key.toString());
+    if (!decoded.value) continue;
+    for (auto& c : registry_.claimsOf(rolloutKeyOf(o.key), *decoded.value)) {
+      claims.push_back(std::move(c));
+    }
+  }
+  claims_.reset(claims);
+  {
+    std::lock_guard lock(mu_);
+    refused_.clear();  // a resync tries refused templates again (the host may have changed)
+  }
   for (const auto& o : rollouts->items) queue_.add(o.key.toString());
   for (const auto& k : unfinished) queue_.add(k);
   return {};
@@ -603,11 +629,36 @@ Status Controller::removeRoutes(const std::string& rolloutKey) {
   return {};
 }
 
+std::string Controller::runProblems(const std::string& rolloutKey, const spec::Rollout& rollout) {
+  std::vector<spec::Diagnostic> problems = registry_.checkRollout(rollout, driver_.type());
+  std::vector<std::string> displaced;
+  for (auto& d : claims_.update(rolloutKey, registry_.claimsOf(rolloutKey, rollout), displaced)) {
+    problems.push_back(std::move(d));
+  }
+  for (const std::string& other : displaced) queue_.add(rolloutQueueKey(other));
+  std::erase_if(problems,
+                [](const spec::Diagnostic& d) { return d.severity != spec::Severity::kError; });
+  std::string text = diagnosticsText(problems);
+  std::lock_guard lock(mu_);
+  if (auto it = refused_.find(rolloutKey); it != refused_.end()) {
+    if (rollout.spec.template_ &&
+        rollout::podTemplateHash(*rollout.spec.template_, rollout.status.collisionCount) ==
+            it->second.first) {
+      text += (text.empty() ? "" : "; ") + driver_.type() +
+              " refused the template: " + it->second.second;
+    } else {
+      refused_.erase(it);  // a new template: try it
+    }
+  }
+  return text;
+}
+
 Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
   // Argo's owner references garbage-collect the ReplicaSets and AnalysisRuns of a deleted
   // Rollout; here the controller does it. The routers go first, so no request is sent to a
   // replica that is stopping; a router that fails does not hold up the rest (retried below).
   const std::string rolloutKey = rolloutKeyOf(key);
+  for (const std::string& heir : claims_.erase(rolloutKey)) queue_.add(rolloutQueueKey(heir));
   if (rolloutCache_.erase(key.toString())) releaseFreeMemory();
   const Status routes = removeRoutes(rolloutKey);
   auto workload = driver_.observe(rolloutKey);
@@ -701,6 +752,28 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
   next->cached = std::move(cached);
   const spec::Rollout& rollout = next->cached->rollout;
   const std::string& rolloutKey = next->rolloutKey;
+
+  // 0. A Rollout this daemon cannot run (its platform or routers refuse it, another Rollout owns
+  // its backend) is InvalidSpec, and nothing is observed or touched (Argo halts the same way).
+  if (std::string problems = runProblems(rolloutKey, rollout); !problems.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      routers_.erase(rolloutKey);
+    }
+    const Time now = clock_.now();
+    next->plan = rollout::rejectSpec(rollout, problems, now);
+    next->statusChanged = next->plan.status != rollout.status;
+    if (next->statusChanged) {
+      next->ops.push_back({store::WriteOp::Type::kPut, key,
+                           spec::rolloutJsonWithStatus(next->cached->jsonHead, next->plan.status),
+                           stored->version});
+    }
+    for (const auto& e : next->plan.events) {
+      next->events.push_back(toStoreEvent(e, key, now, options_.actor));
+    }
+    intent = std::move(next);
+    return ReconcileOutcome{};
+  }
 
   // 1. Observe.
   rollout::Observed& observed = next->observed;
@@ -973,6 +1046,14 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       }
     }
     // Store actions (create/terminate/delete AnalysisRun) were persisted above.
+    if (!status && status.error().code == ErrorCode::kInvalidArgument &&
+        std::holds_alternative<rollout::EnsureRevision>(action)) {
+      // The platform cannot run this template at all: the retry reports InvalidSpec rather than
+      // trying (and announcing scaling) again and again.
+      std::lock_guard lock(mu_);
+      refused_[rolloutKey] = {std::get<rollout::EnsureRevision>(action).hash,
+                              status.error().message};
+    }
     if (!status) {
       return makeError(status.error().code,
                        rollout::describe(action) + " failed: " + status.error().message);

@@ -42,6 +42,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "controller/claim_index.h"
 #include "controller/rollout_cache.h"
 #include "controller/work_queue.h"
 #include "ramp/analysis/secret_source.h"
@@ -215,6 +216,10 @@ class Controller {
   void scheduleRouterWatch();
   // Removes what the routers of a deleted rollout created; forgets them once that worked.
   Status removeRoutes(const std::string& rolloutKey);
+  // Why this daemon will not run `rollout` (Registry::checkRollout for the driver's platform, a
+  // backend another Rollout owns, a template the platform refused), as one message; "" when it
+  // can. Records its claims.
+  std::string runProblems(const std::string& rolloutKey, const spec::Rollout& rollout);
   void recordError(const std::string& key, const Error& error);
   void noteOwner(const store::ObjectKey& runKey, const std::string& owner, bool removed);
   std::vector<std::string> ownedRuns(const std::string& rolloutKey) const;
@@ -232,6 +237,7 @@ class Controller {
   std::unique_ptr<analysis::SecretSource> secrets_;
   int64_t subscription_ = -1;
   RolloutCache rolloutCache_;  // thread-safe on its own
+  ClaimIndex claims_;          // thread-safe on its own
 
   mutable std::mutex mu_;  // guards everything below
   // "namespace/rollout" -> names of the AnalysisRuns it owns.
@@ -240,6 +246,10 @@ class Controller {
   std::unordered_map<std::string, std::shared_ptr<RouterSet>> routers_;
   bool routerWatchScheduled_ = false;
   std::unordered_map<std::string, std::string> lastError_;  // key -> last error event message
+  // rollout key -> {pod template hash, why}: templates the platform refused (ensureRevision's
+  // kInvalidArgument, e.g. a command not found on this host). Such a rollout is InvalidSpec
+  // until its template changes or the next resync tries again.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> refused_;
   std::set<int64_t> selfRevisions_;  // store revisions written by reconciles (poller skips)
   int64_t polledRevision_ = 0;
   ControllerStats stats_;

@@ -10,9 +10,12 @@
 #include "analysis/providers/prometheus/prometheus_provider.h"
 #include "analysis/providers/sim/sim_provider.h"
 #include "platform/process/process_driver.h"
+#include "platform/process/supervision.h"
 #include "platform/sim/sim_driver.h"
 #include "ramp/registry.h"
+#include "traffic/haproxy/haproxy_config.h"
 #include "traffic/haproxy/haproxy_router.h"
+#include "traffic/nginx/nginx_config.h"
 #include "traffic/nginx/nginx_router.h"
 #include "traffic/sim/sim_router.h"
 
@@ -70,10 +73,13 @@ void registerBuiltins(Registry& registry) {
   must(registry.addProvider("provider.sim", analysis::providers::makeSimProvider));
   must(registry.addProvider("provider.judge", judgeProvider));
 
-  must(registry.addPlatform("platform.process", platform::process::makeProcessDriver));
+  must(registry.addPlatform("platform.process", platform::process::makeProcessDriver,
+                            {platform::process::rolloutProblems}));
 
-  must(registry.addRouter("traffic.haproxy", routerFactory<traffic::haproxy::HaproxyRouter>()));
-  must(registry.addRouter("traffic.nginx", routerFactory<traffic::nginx::NginxRouter>()));
+  must(registry.addRouter("traffic.haproxy", routerFactory<traffic::haproxy::HaproxyRouter>(),
+                          {traffic::haproxy::inspectHaproxyConfig, {}}));
+  must(registry.addRouter("traffic.nginx", routerFactory<traffic::nginx::NginxRouter>(),
+                          {traffic::nginx::inspectNginxConfig, {}}));
   must(registry.addRouter("traffic.sim", traffic::sim::makeSimRouter));
 
   must(registry.addPlatform("platform.sim", platform::sim::makeSimDriver));

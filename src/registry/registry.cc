@@ -39,12 +39,17 @@ Error notFound(const Map& map, const std::string& name, std::string_view kind) {
 
 }  // namespace
 
-Status Registry::addPlatform(const std::string& name, PlatformFactory factory) {
-  return addTo(platforms_, name, "platform.", std::move(factory));
+Status Registry::addPlatform(const std::string& name, PlatformFactory factory,
+                             PlatformTraits traits) {
+  if (auto s = addTo(platforms_, name, "platform.", std::move(factory)); !s) return s;
+  platformTraits_[name] = std::move(traits);
+  return {};
 }
 
-Status Registry::addRouter(const std::string& name, RouterFactory factory) {
-  return addTo(routers_, name, "traffic.", std::move(factory));
+Status Registry::addRouter(const std::string& name, RouterFactory factory, RouterTraits traits) {
+  if (auto s = addTo(routers_, name, "traffic.", std::move(factory)); !s) return s;
+  routerTraits_[name] = std::move(traits);
+  return {};
 }
 
 Status Registry::addProvider(const std::string& name, ProviderFactory factory) {
@@ -113,6 +118,214 @@ std::vector<std::string> Registry::names() const {
   for (const auto& [n, f] : routers_) out.push_back(n);
   for (const auto& [n, f] : providers_) out.push_back(n);
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string Registry::routerNameForKey(std::string_view argoKey) {
+  if (argoKey == "nginx") return "traffic.nginx_ingress";
+  if (argoKey == "appMesh") return "traffic.app_mesh";
+  return "traffic." + std::string(argoKey);
+}
+
+namespace {
+
+constexpr std::string_view kRoutingPath = "spec.strategy.canary.trafficRouting";
+
+std::string pluginPath(const std::string& plugin) {
+  return std::string(kRoutingPath) + ".plugins[" + plugin + "]";
+}
+
+spec::Diagnostic problem(std::string path, std::string message,
+                         spec::Severity severity = spec::Severity::kError) {
+  spec::Diagnostic d;
+  d.path = std::move(path);
+  d.message = std::move(message);
+  d.severity = severity;
+  return d;
+}
+
+// Argo's own trafficRouting keys that are set in `routing`, in the order Argo lists them.
+std::vector<std::string_view> argoKeysOf(const spec::TrafficRouting& routing) {
+  std::vector<std::string_view> keys;
+  const std::pair<std::string_view, const spec::RawJson*> all[] = {
+      {"istio", &routing.istio},
+      {"nginx", &routing.nginx},
+      {"alb", &routing.alb},
+      {"smi", &routing.smi},
+      {"ambassador", &routing.ambassador},
+      {"appMesh", &routing.appMesh},
+      {"traefik", &routing.traefik},
+      {"apisix", &routing.apisix}};
+  for (const auto& [key, raw] : all) {
+    if (!raw->empty()) keys.push_back(key);
+  }
+  return keys;
+}
+
+const spec::TrafficRouting* routingOf(const spec::Rollout& rollout) {
+  const auto& canary = rollout.spec.strategy.canary;
+  if (!canary || !canary->trafficRouting) return nullptr;
+  return &*canary->trafficRouting;
+}
+
+}  // namespace
+
+std::vector<spec::Diagnostic> Registry::checkRouters(const spec::Rollout& rollout) const {
+  std::vector<spec::Diagnostic> out;
+  const spec::TrafficRouting* routing = routingOf(rollout);
+  if (routing == nullptr) return out;
+  const auto& canary = *rollout.spec.strategy.canary;
+  for (const auto& [plugin, config] : routing->plugins) {
+    auto name = routerNameFor(plugin);
+    if (!name) continue;  // not ramp's: checkPlatform reports it
+    auto traits = routerTraits_.find(*name);
+    if (traits == routerTraits_.end() || !traits->second.inspect) continue;
+    const std::string path = pluginPath(plugin);
+    RouterConfigReport report =
+        traits->second.inspect(config.text.empty() ? std::string_view("{}") : config.text);
+    for (spec::Diagnostic& d : report.problems) {
+      d.path = d.path.empty() ? path : path + "." + d.path;
+      out.push_back(std::move(d));
+    }
+    for (size_t i = 0; i < canary.steps.size(); ++i) {
+      const std::string step = "spec.strategy.canary.steps[" + std::to_string(i) + "]";
+      if (canary.steps[i].setHeaderRoute && !report.headerRoutes) {
+        out.push_back(problem(step + ".setHeaderRoute",
+                              plugin + " cannot route by header: use a router that can, or "
+                                       "remove the step"));
+      }
+      if (canary.steps[i].setMirrorRoute && !report.mirrorRoutes) {
+        out.push_back(problem(step + ".setMirrorRoute",
+                              plugin + " cannot mirror traffic: use a router that can, or "
+                                       "remove the step"));
+      }
+    }
+    if (canary.pingPong && !report.pingPong) {
+      out.push_back(problem("spec.strategy.canary.pingPong",
+                            plugin + " cannot alternate ping and pong Services: remove pingPong"));
+    }
+  }
+  return out;
+}
+
+std::vector<spec::Diagnostic> Registry::checkPlatform(const spec::Rollout& rollout,
+                                                      const std::string& platform) const {
+  std::vector<spec::Diagnostic> out;
+  auto traits = platformTraits_.find(platform);
+  // The routers that could serve this platform, for the messages (only built for a problem).
+  const auto here = [&] {
+    std::string out;
+    for (const auto& [name, rt] : routerTraits_) {
+      const auto& ps = rt.platforms;
+      if (!ps.empty() && std::find(ps.begin(), ps.end(), platform) == ps.end()) continue;
+      out += (out.empty() ? "" : ", ") + std::string(kRampPluginPrefix) +
+             name.substr(std::string_view("traffic.").size());
+    }
+    return out.empty() ? std::string("none") : out;
+  };
+  // Checks that router `name` is registered and routes for this platform.
+  const auto available = [&](const std::string& name, const std::string& path,
+                             const std::string& what) {
+    auto rt = routerTraits_.find(name);
+    if (rt == routerTraits_.end()) {
+      out.push_back(problem(path, what + " is not available on " + platform + ": no router " +
+                                      name + " is registered (routers here: " + here() + ")"));
+      return;
+    }
+    const auto& ps = rt->second.platforms;
+    if (!ps.empty() && std::find(ps.begin(), ps.end(), platform) == ps.end()) {
+      std::string list;
+      for (const auto& p : ps) list += (list.empty() ? "" : ", ") + p;
+      out.push_back(problem(path, what + " is not available on " + platform + ": " + name +
+                                      " routes only for " + list + " (routers here: " + here() +
+                                      ")"));
+    }
+  };
+  if (const spec::TrafficRouting* routing = routingOf(rollout)) {
+    for (std::string_view key : argoKeysOf(*routing)) {
+      available(routerNameForKey(key), std::string(kRoutingPath) + "." + std::string(key),
+                std::string(key) + " traffic routing");
+    }
+    for (const auto& [plugin, config] : routing->plugins) {
+      auto name = routerNameFor(plugin);
+      if (!name) {
+        out.push_back(
+            problem(pluginPath(plugin),
+                    "traffic router plugin " + plugin + " is not available on " + platform +
+                        ": ramp runs only its own routers (routers here: " + here() + ")"));
+        continue;
+      }
+      available(*name, pluginPath(plugin), "traffic router plugin " + plugin);
+    }
+  }
+  if (traits != platformTraits_.end() && traits->second.inspect) {
+    for (spec::Diagnostic& d : traits->second.inspect(rollout)) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<spec::Diagnostic> Registry::checkRollout(const spec::Rollout& rollout,
+                                                     const std::string& platform) const {
+  std::vector<spec::Diagnostic> out = checkRouters(rollout);
+  for (spec::Diagnostic& d : checkPlatform(rollout, platform)) out.push_back(std::move(d));
+  return out;
+}
+
+std::vector<ClaimHolder> Registry::claimsOf(const std::string& rolloutKey,
+                                            const spec::Rollout& rollout) const {
+  std::vector<ClaimHolder> out;
+  const spec::TrafficRouting* routing = routingOf(rollout);
+  if (routing == nullptr) return out;
+  for (const auto& [plugin, config] : routing->plugins) {
+    auto name = routerNameFor(plugin);
+    if (!name) continue;
+    auto traits = routerTraits_.find(*name);
+    if (traits == routerTraits_.end() || !traits->second.inspect) continue;
+    RouterConfigReport report =
+        traits->second.inspect(config.text.empty() ? std::string_view("{}") : config.text);
+    if (spec::hasErrors(report.problems)) continue;
+    for (RouterClaim& claim : report.claims) {
+      ClaimHolder h;
+      h.rolloutKey = rolloutKey;
+      h.createdAt = rollout.metadata.creationTimestamp.value_or(Time::max());
+      h.path = pluginPath(plugin) + (claim.field.empty() ? "" : "." + claim.field);
+      h.claim = std::move(claim);
+      out.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Registry::claimingPlugins() const {
+  std::vector<std::string> out;
+  for (const auto& [name, traits] : routerTraits_) {
+    if (!traits.inspect) continue;
+    out.push_back(std::string(kRampPluginPrefix) +
+                  name.substr(std::string_view("traffic.").size()));
+  }
+  return out;
+}
+
+std::vector<spec::Diagnostic> claimConflicts(const std::vector<ClaimHolder>& mine,
+                                             const std::vector<ClaimHolder>& others) {
+  std::vector<spec::Diagnostic> out;
+  for (const ClaimHolder& m : mine) {
+    const ClaimHolder* owner = nullptr;
+    for (const ClaimHolder& o : others) {
+      if (o.rolloutKey == m.rolloutKey || o.claim.resource != m.claim.resource) continue;
+      const bool first =
+          std::pair(o.createdAt, o.rolloutKey) < std::pair(m.createdAt, m.rolloutKey);
+      if (!first) continue;
+      if (owner == nullptr ||
+          std::pair(o.createdAt, o.rolloutKey) < std::pair(owner->createdAt, owner->rolloutKey)) {
+        owner = &o;
+      }
+    }
+    if (owner != nullptr) {
+      out.push_back(
+          problem(m.path, m.claim.description + " is managed by rollout " + owner->rolloutKey));
+    }
+  }
   return out;
 }
 

@@ -597,6 +597,28 @@ void invalidSpec(Context& c, const std::string& message) {
 
 using namespace internal;
 
+Plan rejectSpec(const spec::Rollout& rollout, const std::string& message, Time now) {
+  const Observed nothing;
+  Context c(rollout, nothing, now);
+  c.st = rollout.status;
+  if (rollout.spec.template_) {
+    // The shell caches these per stored version; a rollout that becomes runnable without a spec
+    // change (the owner of its backend was deleted) must not find them empty.
+    c.plan.hashes = {podTemplateHash(*rollout.spec.template_, rollout.status.collisionCount),
+                     rollout.status.collisionCount, stepHash(rollout)};
+  }
+  const spec::RolloutCondition* before = getCondition(rollout.status, spec::kConditionInvalidSpec);
+  const bool news = before == nullptr || before->message != message || before->status != "True";
+  if (!news) {
+    // Keep the condition's times: an unchanged problem is not a new transition.
+    c.st.observedGeneration = std::to_string(rollout.metadata.generation);
+    c.st.phase = phaseOf(c.spec, c.st, c.st.message);
+    return std::move(c.plan);
+  }
+  invalidSpec(c, message);
+  return std::move(c.plan);
+}
+
 std::string podTemplateHash(const spec::PodTemplateSpec& tmpl,
                             std::optional<int32_t> collisionCount) {
   spec::Rollout holder;

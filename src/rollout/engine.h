@@ -173,6 +173,16 @@ struct Plan {
 Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now,
                       const SpecHashes* known = nullptr);
 
+// The plan for a Rollout the shell will not run although its spec is valid on its own: the
+// platform or a router cannot serve it, or another Rollout owns its backend (the shell's checks,
+// Registry::checkRollout and claimConflicts). Sets the InvalidSpec condition with `message`
+// (phase Degraded, status.message "InvalidSpec: <message>"), keeps everything else of the
+// status, and has no actions and no requeue (a spec change or a resync comes back). The Warning
+// event InvalidSpec is emitted only when the condition is new or its message changed, so a
+// rollout that stays invalid does not repeat it. The next reconcile of a runnable spec clears the
+// condition as usual.
+Plan rejectSpec(const spec::Rollout& rollout, const std::string& message, Time now);
+
 // --- helpers exposed for the shell and tests ------------------------------------------------
 
 // The pod template hash ramp uses: FNV-32a over the canonical JSON of the template (as written

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <concepts>
@@ -707,6 +708,66 @@ bool decodeTop(Decoder& d, const Node& n, T& out, bool hasStatus) {
   return true;
 }
 
+// The kinds of the argoproj.io API group, by the Argo project that defines them ("" = none).
+std::string_view knownArgoKind(std::string_view kind) {
+  static constexpr std::pair<std::string_view, std::string_view> kKinds[] = {
+      {"Rollout", "Argo Rollouts"},
+      {"AnalysisTemplate", "Argo Rollouts"},
+      {"ClusterAnalysisTemplate", "Argo Rollouts"},
+      {"AnalysisRun", "Argo Rollouts"},
+      {"Experiment", "Argo Rollouts"},
+      {"Application", "Argo CD"},
+      {"ApplicationSet", "Argo CD"},
+      {"AppProject", "Argo CD"},
+      {"Workflow", "Argo Workflows"},
+      {"WorkflowTemplate", "Argo Workflows"},
+      {"ClusterWorkflowTemplate", "Argo Workflows"},
+      {"CronWorkflow", "Argo Workflows"},
+      {"WorkflowEventBinding", "Argo Workflows"},
+      {"WorkflowTaskSet", "Argo Workflows"},
+      {"WorkflowTaskResult", "Argo Workflows"},
+      {"WorkflowArtifactGCTask", "Argo Workflows"},
+      {"EventSource", "Argo Events"},
+      {"Sensor", "Argo Events"},
+      {"EventBus", "Argo Events"},
+  };
+  for (const auto& [k, project] : kKinds) {
+    if (k == kind) return project;
+  }
+  return "";
+}
+
+// The kind ramp manages that `kind` is closest to (case-insensitive edit distance at most 2),
+// or "" when none is.
+std::string_view closestKind(std::string_view kind) {
+  static constexpr std::string_view kOurs[] = {"Rollout", "AnalysisTemplate",
+                                               "ClusterAnalysisTemplate", "AnalysisRun"};
+  const auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  std::string_view best;
+  size_t bestDistance = 3;
+  for (std::string_view candidate : kOurs) {
+    std::vector<size_t> row(candidate.size() + 1);
+    for (size_t j = 0; j <= candidate.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= kind.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= candidate.size(); ++j) {
+        size_t above = row[j];
+        size_t cost = lower(kind[i - 1]) == lower(candidate[j - 1]) ? 0 : 1;
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+        diagonal = above;
+      }
+    }
+    if (row.back() < bestDistance) {
+      bestDistance = row.back();
+      best = candidate;
+    }
+  }
+  return best;
+}
+
 enum class DocKind { kOurs, kOther, kError };
 
 // Decodes one document node (a map) into `out` (appends on success).
@@ -742,11 +803,29 @@ void decodeDocument(Decoder& d, const Node& n, const std::string& file, const De
   if (!ours) {
     std::string name;
     if (const Node* md = findKey(n, "metadata")) name = stringField(*md, "name").value_or("");
-    bool argo = apiVersion.rfind("argoproj.io/", 0) == 0;
+    const std::string quoted = name.empty() ? "" : " \"" + name + "\"";
+    if (apiVersion.rfind("argoproj.io/", 0) != 0) {
+      d.report(n.line, n.column, "",
+               fmt::format("{}{} is not a kind ramp manages: skipped", kind, quoted),
+               Severity::kNote);
+      return;
+    }
+    // A kind of the argoproj.io group that no Argo project defines is a typo, not someone
+    // else's object: skipping it would drop the Rollout the author meant.
+    std::string_view known = knownArgoKind(kind);
+    if (known.empty()) {
+      std::string_view meant = closestKind(kind);
+      const Node& at = *kindNode;
+      d.error(at, "kind",
+              fmt::format("\"{}\" is not a kind of argoproj.io{}", kind,
+                          meant.empty() ? std::string(" (ramp manages Rollout, AnalysisTemplate, "
+                                                      "ClusterAnalysisTemplate, AnalysisRun)")
+                                        : fmt::format(": did you mean {}?", meant)));
+      return;
+    }
     d.report(n.line, n.column, "",
-             fmt::format("{} {}{}{} is not a kind ramp manages: skipped", kind,
-                         name.empty() ? "" : "\"", name, name.empty() ? "" : "\""),
-             argo ? Severity::kWarning : Severity::kNote);
+             fmt::format("{}{} is not a kind ramp manages ({}): skipped", kind, quoted, known),
+             known == "Argo Rollouts" ? Severity::kWarning : Severity::kNote);
     return;
   }
   if (apiVersion != kApiVersion) {

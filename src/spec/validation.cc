@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -338,6 +339,57 @@ void validateProbe(const std::optional<Probe>& probe, const Container& c, const 
   }
 }
 
+// A container's `resources` (kept as raw JSON): every requests/limits value must be a
+// Kubernetes quantity that is not negative, and a request must not exceed its limit
+// (apimachinery's ValidateResourceRequirements; Argo issues #389, #800, #2804).
+void validateResources(const RawJson& raw, const std::string& path, Errors& errors) {
+  if (raw.empty()) return;
+  json r = parseRaw(raw);
+  if (!r.is_object()) {
+    errors.add(path, "must be an object with requests and limits");
+    return;
+  }
+  std::map<std::string, long double> limits;
+  for (const char* section : {"limits", "requests"}) {
+    if (!r.contains(section)) continue;
+    const json& values = r[section];
+    const std::string sp = path + "." + section;
+    if (!values.is_object()) {
+      errors.add(sp, "must be a map of resource name to quantity");
+      continue;
+    }
+    for (const auto& [name, v] : values.items()) {
+      const std::string vp = sp + "." + name;
+      std::string text;
+      if (v.is_string()) {
+        text = v.get<std::string>();
+      } else if (v.is_number()) {
+        text = v.dump();
+      } else {
+        errors.add(vp, "must be a quantity (a string such as \"500m\" or \"128Mi\", or a number)");
+        continue;
+      }
+      auto q = parseQuantity(text);
+      if (!q) {
+        errors.add(vp, q.error().message);
+        continue;
+      }
+      if (*q < 0) {
+        errors.add(vp, "must be greater than or equal to 0");
+        continue;
+      }
+      if (std::string_view(section) == "limits") {
+        limits[name] = *q;
+      } else if (auto l = limits.find(name); l != limits.end() && *q > l->second) {
+        errors.add(vp,
+                   fmt::format("must be less than or equal to {} limit of {}", name,
+                               r["limits"][name].is_string() ? r["limits"][name].get<std::string>()
+                                                             : r["limits"][name].dump()));
+      }
+    }
+  }
+}
+
 void validateContainers(const std::vector<Container>& containers, const std::string& path,
                         Errors& errors, std::set<std::string>& names, bool regular) {
   for (size_t i = 0; i < containers.size(); ++i) {
@@ -371,6 +423,7 @@ void validateContainers(const std::vector<Container>& containers, const std::str
     for (size_t k = 0; k < c.env.size(); ++k) {
       if (c.env[k].name.empty()) errors.add(idx(cp + ".env", k) + ".name", "Required value");
     }
+    validateResources(c.resources, cp + ".resources", errors);
     validateProbe(c.readinessProbe, c, cp + ".readinessProbe", errors);
     validateProbe(c.livenessProbe, c, cp + ".livenessProbe", errors);
     validateProbe(c.startupProbe, c, cp + ".startupProbe", errors);
@@ -405,11 +458,47 @@ void validateTemplate(const RolloutSpec& spec, Errors& errors) {
   }
 }
 
-bool hasRamPlugin(const TrafficRouting& tr) {
-  for (const auto& [name, cfg] : tr.plugins) {
-    if (name.rfind("ramp/", 0) == 0) return true;
+// Argo's requireCanaryStableServices: the routers that split traffic between the two Services
+// need both named. Plugins do not (they name what they route themselves), nor do ALB and Istio
+// host splits with ping-pong (the ping and pong Services take their place), nor an Istio subset
+// split (a DestinationRule).
+bool requiresCanaryStableServices(const TrafficRouting& tr, bool pingPong) {
+  if (!tr.alb.empty() && !pingPong) return true;
+  if (!tr.istio.empty() && !pingPong) {
+    json istio = parseRaw(tr.istio);
+    if (!istio.is_object() || !istio.contains("destinationRule")) return true;
   }
-  return false;
+  return !tr.smi.empty() || !tr.apisix.empty() || !tr.ambassador.empty() || !tr.nginx.empty() ||
+         !tr.appMesh.empty() || !tr.traefik.empty();
+}
+
+// Argo's ping-pong rules: two different Services, a router that can alternate them (ALB, Istio
+// or a plugin), and ALB's rootService.
+void validatePingPong(const PingPongSpec& pp, const TrafficRouting* tr, Errors& errors) {
+  const std::string cp = "spec.strategy.canary";
+  if (tr != nullptr && tr->alb.empty() && tr->istio.empty() && tr->plugins.empty()) {
+    errors.add(
+        cp + ".trafficRouting.alb",
+        "Ping-pong feature works with the ALB, Istio, and plugin-based traffic routers only");
+  }
+  if (pp.pingService.empty())
+    errors.add(cp + ".pingPong.pingService",
+               "Ping service and Pong service must to be set to use Ping-Pong feature");
+  if (pp.pongService.empty())
+    errors.add(cp + ".pingPong.pongService",
+               "Ping service and Pong service must to be set to use Ping-Pong feature");
+  if (pp.pingService == pp.pongService)
+    errors.add(cp + ".pingPong.pingService",
+               "This rollout uses the same service for the ping and pong services, but two "
+               "different services are required.");
+  if (tr != nullptr && !tr->alb.empty()) {
+    json alb = parseRaw(tr->alb);
+    if (!alb.is_object() || !alb.contains("rootService") || alb["rootService"] == "") {
+      errors.add(cp + ".trafficRouting.alb.rootService",
+                 "Root service field is required for the configuration with ALB and ping-pong "
+                 "feature enabled");
+    }
+  }
 }
 
 void validateStringMatch(const StringMatch* m, const std::string& path, Errors& errors) {
@@ -484,44 +573,13 @@ void validateCanary(const Rollout& rollout, Errors& errors) {
   }
 
   const TrafficRouting* tr = c.trafficRouting ? &*c.trafficRouting : nullptr;
-  if (c.pingPong) {
-    if (tr != nullptr && tr->alb.empty()) {
-      errors.add(cp + ".trafficRouting.alb",
-                 "Ping-pong feature works with the ALB traffic routing only");
-    }
-    if (c.pingPong->pingService.empty())
-      errors.add(cp + ".pingPong.pingService",
-                 "Ping service and Pong service must to be set to use Ping-Pong feature");
-    if (c.pingPong->pongService.empty())
-      errors.add(cp + ".pingPong.pongService",
-                 "Ping service and Pong service must to be set to use Ping-Pong feature");
-    if (c.pingPong->pingService == c.pingPong->pongService)
-      errors.add(cp + ".pingPong.pingService",
-                 "This rollout uses the same service for the ping and pong services, but two "
-                 "different services are required.");
-    if (tr != nullptr && !tr->alb.empty()) {
-      json alb = parseRaw(tr->alb);
-      if (!alb.is_object() || !alb.contains("rootService") || alb["rootService"] == "") {
-        errors.add(cp + ".trafficRouting.alb.rootService",
-                   "Root service field is required for the configuration with ALB and ping-pong "
-                   "feature enabled");
-      }
-    }
-  }
-
+  if (c.pingPong) validatePingPong(*c.pingPong, tr, errors);
   if (tr != nullptr) {
     if (tr->noRouter()) {
       errors.add(cp + ".trafficRouting",
                  "must configure a traffic router (e.g. plugins: {ramp/haproxy: {...}})");
     }
-    bool needServices = (!tr->alb.empty() && !c.pingPong) || !tr->smi.empty() ||
-                        !tr->apisix.empty() || !tr->ambassador.empty() || !tr->nginx.empty() ||
-                        !tr->appMesh.empty() || !tr->traefik.empty() || hasRamPlugin(*tr);
-    if (!tr->istio.empty()) {
-      json istio = parseRaw(tr->istio);
-      if (!istio.is_object() || !istio.contains("destinationRule")) needServices = true;
-    }
-    if (needServices) {
+    if (requiresCanaryStableServices(*tr, c.pingPong.has_value())) {
       if (c.stableService.empty())
         errors.add(cp + ".stableService",
                    "Canary service and Stable service must to be set to use Traffic Routing");

@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 
 #include "common/go_duration.h"
@@ -170,6 +171,61 @@ Result<Time> parseRfc3339(std::string_view text) {
   int64_t secs = days.time_since_epoch().count() * 86400 + hour * 3600 + minute * 60 + second -
                  offsetMinutes * 60;
   return Time(std::chrono::milliseconds(secs * 1000 + millis));
+}
+
+Result<long double> parseQuantity(std::string_view text) {
+  const auto bad = [&](std::string_view why) -> Result<long double> {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "\"" + std::string(text) + "\" is not a quantity: " + std::string(why) +
+                         " (a number with an optional suffix, as 500m, 1.5, 128Mi, 1G, 1e3)");
+  };
+  size_t i = 0;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+  size_t digits = 0;
+  bool point = false;
+  for (; i < text.size(); ++i) {
+    if (text[i] >= '0' && text[i] <= '9') {
+      ++digits;
+    } else if (text[i] == '.' && !point) {
+      point = true;
+    } else {
+      break;
+    }
+  }
+  if (digits == 0) return bad("it does not start with a number");
+  long double value = std::strtold(std::string(text.substr(0, i)).c_str(), nullptr);
+  std::string_view suffix = text.substr(i);
+  static constexpr std::pair<std::string_view, long double> kSuffixes[] = {
+      {"", 1.0L},
+      {"m", 1e-3L},
+      {"k", 1e3L},
+      {"M", 1e6L},
+      {"G", 1e9L},
+      {"T", 1e12L},
+      {"P", 1e15L},
+      {"E", 1e18L},
+      {"Ki", 1024.0L},
+      {"Mi", 1048576.0L},
+      {"Gi", 1073741824.0L},
+      {"Ti", 1099511627776.0L},
+      {"Pi", 1125899906842624.0L},
+      {"Ei", 1152921504606846976.0L}};
+  for (const auto& [name, factor] : kSuffixes) {
+    if (suffix == name) return value * factor;
+  }
+  if (suffix[0] == 'e' || suffix[0] == 'E') {
+    std::string_view exponent = suffix.substr(1);
+    size_t k = 0;
+    if (k < exponent.size() && (exponent[k] == '+' || exponent[k] == '-')) ++k;
+    if (k == exponent.size()) return bad("the exponent has no digits");
+    for (size_t j = k; j < exponent.size(); ++j) {
+      if (exponent[j] < '0' || exponent[j] > '9') return bad("the exponent is not an integer");
+    }
+    if (exponent.size() - k > 4) return bad("the exponent is out of range");
+    return value * std::pow(10.0L, std::stold(std::string(exponent)));
+  }
+  return bad("unknown suffix \"" + std::string(suffix) +
+             "\" (use one of m k M G T P E, Ki Mi Gi Ti Pi Ei, or an exponent e3)");
 }
 
 }  // namespace ramp::spec

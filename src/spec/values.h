@@ -52,6 +52,14 @@ struct Fenceposts {
 Result<Fenceposts> resolveFenceposts(const IntOrString& maxSurge, const IntOrString& maxUnavailable,
                                      int32_t replicas);
 
+// Parses a Kubernetes resource quantity ("500m", "1.5", "128Mi", "1G", "1e3", "-2") with
+// apimachinery's grammar: an optionally signed decimal number, then at most one suffix: a
+// binary SI suffix (Ki Mi Gi Ti Pi Ei), a decimal SI suffix (m k M G T P E) or a decimal
+// exponent (e or E and an integer). No spaces, no other units ("12XB", "lots", "1 Gi" are
+// errors). Returns the value as a number (1Ki = 1024, 500m = 0.5), or kInvalidArgument saying
+// what is wrong with the text.
+Result<long double> parseQuantity(std::string_view text);
+
 // Formats and parses RFC 3339 UTC times ("2026-11-22T10:50:24Z"; fractional seconds kept to the
 // millisecond, a numeric offset accepted on input). parseRfc3339 returns kInvalidArgument on
 // anything else.

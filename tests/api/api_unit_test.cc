@@ -13,7 +13,9 @@
 #include "api/request.h"
 #include "api/types.h"
 #include "api/watch_hub.h"
+#include "fakes/manifests.h"
 #include "fakes/simulated_clock.h"
+#include "ramp/registry.h"
 #include "spec/codec.h"
 #include "store/memory/memory_state_store.h"
 
@@ -393,6 +395,106 @@ TEST_F(ServiceTest, InvalidManifestIs400WithLintErrorsAndNothingApplied) {
   EXPECT_EQ(*store_.currentRevision(), 0);  // the valid AnalysisRun was not applied either
   EXPECT_EQ(service_.apply(alice_, "a: [").status, 400);
   EXPECT_EQ(service_.apply(alice_, "kind: Service\napiVersion: v1\n").status, 400);
+}
+
+TEST_F(ServiceTest, SkippedDocumentsAreListed) {
+  std::string body =
+      std::string("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\n") + kRun;
+  ApiReply r = service_.apply(alice_, body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto resp = decodeApplyResponse(r.body);
+  ASSERT_TRUE(resp);
+  ASSERT_EQ(resp->warnings.size(), 1u);
+  EXPECT_EQ(resp->warnings[0],
+            "request body:1:1: note: Service \"web\" is not a kind ramp manages: skipped");
+  // Nothing to apply: the 400 still says what was skipped.
+  r = service_.apply(alice_, "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n");
+  ASSERT_EQ(r.status, 400);
+  auto e = decodeError(r.body);
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->diagnostics.size(), 1u);
+  EXPECT_NE(e->diagnostics[0].message.find("skipped"), std::string::npos);
+}
+
+// Apply with the daemon's extensions (what `ramp serve --platform platform.process` wires).
+class RunCheckTest : public ServiceTest {
+ protected:
+  RunCheckTest() { registerBuiltins(registry_); }
+  Registry registry_;
+  ObjectService checked_{store_, clock_, nullptr, RunChecks{&registry_, "platform.process"}};
+
+  static std::string routed(const std::string& name, const std::string& routing) {
+    return testing::routedRollout(name, routing);
+  }
+  static constexpr const char* kBackend =
+      "plugins: {ramp/haproxy: {runtimeApi: \"127.0.0.1:9999\", backend: be_app}}";
+};
+
+TEST_F(RunCheckTest, WhatThePlatformCannotRunIsRefusedWithTheField) {
+  struct Case {
+    const char* what;
+    std::string body;
+    const char* path;
+    const char* message;
+  };
+  std::string noCommand = routed("web", kBackend);
+  noCommand.replace(noCommand.find(", command: [/usr/bin/true]"), 26, "");
+  const Case cases[] = {
+      {"istio on a plain host", routed("web", "istio: {virtualService: {name: vs}}"),
+       "spec.strategy.canary.trafficRouting.istio",
+       "istio traffic routing is not available on platform.process"},
+      {"a bad ramp/haproxy config", routed("web", "plugins: {ramp/haproxy: {backend: be_app}}"),
+       "spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].runtimeApi", "required"},
+      {"no command on platform.process", noCommand, "spec.template.spec.containers[0].command",
+       "required by the process platform"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    // Every document is checked before any is written: the valid run goes in with it or not.
+    ApiReply r = checked_.apply(alice_, std::string(kRun) + "---\n" + c.body);
+    ASSERT_EQ(r.status, 400) << r.body;
+    auto e = decodeError(r.body);
+    ASSERT_TRUE(e);
+    ASSERT_EQ(e->diagnostics.size(), 1u) << r.body;
+    EXPECT_EQ(e->diagnostics[0].path, c.path);
+    EXPECT_NE(e->diagnostics[0].message.find(c.message), std::string::npos) << r.body;
+    EXPECT_GT(e->diagnostics[0].line, 10);
+    EXPECT_EQ(*store_.currentRevision(), 0);
+  }
+  ApiReply ok = checked_.apply(alice_, routed("web", kBackend));
+  EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
+TEST_F(RunCheckTest, ABackendHasOneRollout) {
+  ASSERT_EQ(checked_.apply(alice_, routed("web", kBackend)).status, 201);
+  clock_.advance(std::chrono::seconds(1));
+  ApiReply r = checked_.apply(alice_, routed("shop", kBackend));
+  ASSERT_EQ(r.status, 400) << r.body;
+  auto e = decodeError(r.body);
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->diagnostics.size(), 1u) << r.body;
+  EXPECT_EQ(e->diagnostics[0].path,
+            "spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend");
+  EXPECT_EQ(e->diagnostics[0].message, "backend be_app is managed by rollout default/web");
+  // The owner may re-apply itself; another backend is free; two in one body collide too.
+  EXPECT_EQ(checked_.apply(alice_, routed("web", kBackend)).status, 200);
+  std::string other = kBackend;
+  other.replace(other.find("be_app"), 6, "be_shop");
+  EXPECT_EQ(checked_.apply(alice_, routed("shop", other)).status, 201);
+  ApiReply both = checked_.apply(
+      alice_, routed("a",
+                     "plugins: {ramp/nginx: {includePath: /etc/nginx/r.conf, upstream: app, "
+                     "pidFile: /run/nginx.pid}}") +
+                  "---\n" +
+                  routed("b",
+                         "plugins: {ramp/nginx: {includePath: /etc/nginx/r2.conf, upstream: "
+                         "app, pidFile: /run/nginx.pid}}"));
+  ASSERT_EQ(both.status, 400) << both.body;
+  EXPECT_NE(both.body.find("upstream app is managed by rollout default/a"), std::string::npos)
+      << both.body;
+  // Once the owner is gone the backend is free.
+  ASSERT_EQ(checked_.remove(alice_, route("DELETE", kWebPath), std::nullopt).status, 200);
+  EXPECT_EQ(checked_.apply(alice_, routed("other", kBackend)).status, 201);
 }
 
 TEST_F(ServiceTest, PutMustMatchThePath) {

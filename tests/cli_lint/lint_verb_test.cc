@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "fakes/manifests.h"
 
 namespace ramp::cli {
 namespace {
@@ -63,7 +64,7 @@ spec:
   selector: {matchLabels: {app: bad}}
   template:
     metadata: {labels: {app: bad}}
-    spec: {containers: [{name: app, image: bad:1}]}
+    spec: {containers: [{name: app, image: bad:1, command: [bad]}]}
   strategy:
     canary:
       steps:
@@ -140,6 +141,46 @@ TEST_F(LintVerbTest, OtherKindsAreNotesAndDoNotFail) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("note: Service \"s\" is not a kind ramp manages"), std::string::npos)
       << r.out;
+}
+
+using testing::routedRollout;
+
+TEST_F(LintVerbTest, PlatformProblemsWarnWithoutPlatformAndFailWithIt) {
+  std::string f = write("istio.yaml", routedRollout("web", "istio: {virtualService: {name: vs}}"));
+  LintRun r = lint({"-f", f});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(f + ":14:16: warning: spec.strategy.canary.trafficRouting.istio: istio "
+                           "traffic routing is not available on platform.process"),
+            std::string::npos)
+      << r.out;
+  r = lint({"-f", f, "--platform", "platform.process"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(f + ":14:16: spec.strategy.canary.trafficRouting.istio: istio traffic "
+                           "routing is not available on platform.process"),
+            std::string::npos)
+      << r.err;
+  r = lint({"-f", f, "--platform", "platform.nowhere"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("not a registered platform"), std::string::npos) << r.err;
+}
+
+TEST_F(LintVerbTest, RampPluginConfigsAreCheckedWhateverThePlatform) {
+  std::string f =
+      write("haproxy.yaml", routedRollout("web", "plugins: {ramp/haproxy: {runtimeApi: \"x:1\"}}"));
+  LintRun r = lint({"-f", f});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, f + ":14:33: spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend: "
+                       "required\n");
+}
+
+TEST_F(LintVerbTest, TwoRolloutsClaimingOneBackendFail) {
+  const std::string routing = "plugins: {ramp/haproxy: {runtimeApi: \"x:1\", backend: be_app}}";
+  std::string a = write("a.yaml", routedRollout("a", routing));
+  std::string b = write("b.yaml", routedRollout("b", routing));
+  LintRun r = lint({"-f", a, "-f", b});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, b + ":14:33: spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend: "
+                       "backend be_app is managed by rollout default/a\n");
 }
 
 TEST_F(LintVerbTest, FileFlagIsRequired) {

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/metrics_page.h"
 #include "fakes/scripted_provider.h"
@@ -36,6 +38,11 @@ class InstantDriver final : public platform::WorkloadDriver {
   Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
                         const spec::PodTemplateSpec& tmpl, int32_t) override {
     std::lock_guard lock(mu_);
+    if (refusedImages.count(tmpl.spec.containers.at(0).image) != 0) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "spec.template.spec.containers[0].command[0]: \"app\" is not found in "
+                       "PATH");
+    }
     auto& w = workloads_[rolloutKey];
     for (auto& r : w.revisions)
       if (r.podTemplateHash == hash) {
@@ -94,6 +101,8 @@ class InstantDriver final : public platform::WorkloadDriver {
     }
     return makeError(ErrorCode::kNotFound, "no revision " + hash);
   }
+  // Templates with these images are refused as a host without their program would.
+  std::set<std::string> refusedImages;
   std::string type() const override { return "platform.instant"; }
 
   platform::ObservedWorkload workload(const std::string& key) {
@@ -357,6 +366,113 @@ TEST_F(ControllerTest, InitialDeploySkipsStepsAndBecomesHealthy) {
   EXPECT_EQ(r.status.availableReplicas, 4);
   EXPECT_EQ(provider.count("run"), 0u) << "the initial deploy runs no analysis";
   EXPECT_EQ(driver.workload("default/demo").revisions.size(), 1u);
+}
+
+// Item 4 of "Plain hosts, done right": a router this platform does not have (Istio on a plain
+// host) is InvalidSpec; nothing runs and no event claims a weight moved.
+TEST_F(ControllerTest, ARouterThePlatformLacksIsInvalidSpecAndNothingRuns) {
+  std::string yaml = rolloutYaml("demo:v1", kSteps);
+  const std::string plugin = "        plugins:\n          ramp/recording: {}\n";
+  yaml.replace(yaml.find(plugin), plugin.size(), "        istio: {virtualService: {name: vs}}\n");
+  yaml.replace(yaml.find("      trafficRouting:"), 0,
+               "      canaryService: demo-canary\n      stableService: demo-stable\n");
+  apply(kTemplate);
+  apply(yaml);
+  runFor(std::chrono::seconds(5));
+  const auto r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Degraded"));
+  EXPECT_EQ(r.status.message,
+            "InvalidSpec: spec.strategy.canary.trafficRouting.istio: istio traffic routing is not "
+            "available on platform.instant: no router traffic.istio is registered (routers here: "
+            "ramp/recording)");
+  EXPECT_TRUE(driver.workload("default/demo").revisions.empty());
+  EXPECT_TRUE(router.weights.empty());
+  EXPECT_EQ(count("TrafficWeightUpdated"), 0u);
+  EXPECT_EQ(count("RolloutCompleted"), 0u);
+  EXPECT_EQ(count("InvalidSpec"), 1u);
+  // Reconciled again (a resync) with the same problem: no second event, no write.
+  const int64_t revision = *store.currentRevision();
+  ASSERT_TRUE(controller->enqueueAll());
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(count("InvalidSpec"), 1u);
+  EXPECT_EQ(*store.currentRevision(), revision);
+  // Fixed: the condition goes and the rollout runs.
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
+}
+
+// Item 5: a second Rollout naming the same backend is InvalidSpec (Argo's "Service … is managed
+// by rollout …"); the first keeps it.
+TEST_F(ControllerTest, ABackendOwnedByAnotherRolloutIsInvalidSpec) {
+  RouterTraits claiming;
+  claiming.inspect = [](std::string_view config) {
+    RouterConfigReport report;
+    const auto j = nlohmann::json::parse(config);
+    const std::string backend = j.value("backend", "");
+    report.claims.push_back({"test " + backend, "backend " + backend, "backend"});
+    return report;
+  };
+  ASSERT_TRUE(registry.addRouter(
+      "traffic.claiming",
+      [this](const RouterContext&, const ExtensionContext&) {
+        return Result<traffic::TrafficRouterPtr>(std::make_unique<RecordingRouter>(router));
+      },
+      claiming));
+  const auto claimingRollout = [](const std::string& name) {
+    std::string yaml = named(name, rolloutYaml("demo:v1", "      - setWeight: 20\n"));
+    yaml.replace(yaml.find("ramp/recording: {}"), 18, "ramp/claiming: {backend: be_app}");
+    return yaml;
+  };
+  apply(claimingRollout("a"));
+  apply(claimingRollout("b"));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout("a").status.phase), std::string("Healthy"));
+  const auto b = rollout("b");
+  EXPECT_EQ(spec::rolloutPhaseName(b.status.phase), std::string("Degraded"));
+  EXPECT_EQ(b.status.message,
+            "InvalidSpec: spec.strategy.canary.trafficRouting.plugins[ramp/claiming].backend: "
+            "backend be_app is managed by rollout default/a");
+  EXPECT_TRUE(driver.workload("default/b").revisions.empty());
+
+  // A fresh controller (a restart) that happens to reconcile b first still finds a's claim: the
+  // listing fills the index before any reconcile.
+  store.unsubscribe(subscription);
+  controller = std::make_unique<Controller>(store, registry, driver, context, options);
+  subscription = store.subscribe([this](const store::Change& c) { controller->onChange(c); });
+  ASSERT_TRUE(controller->enqueueAll());
+  ASSERT_TRUE(controller->reconcile("Rollout/default/b"));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout("b").status.phase), std::string("Degraded"));
+  EXPECT_TRUE(driver.workload("default/b").revisions.empty());
+
+  // Once a is deleted, b takes the backend.
+  auto stored = store.get({"Rollout", "default", "a"});
+  ASSERT_TRUE(stored);
+  ASSERT_TRUE(store.remove({"Rollout", "default", "a"}, stored->version));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout("b").status.phase), std::string("Healthy"));
+}
+
+// Item 8: a template the platform refuses (its program is not on this host) becomes
+// InvalidSpec with the platform's reason in status.message, not "Progressing" forever under
+// repeated scaling events, and nothing claims the deploy completed.
+TEST_F(ControllerTest, ATemplateThePlatformRefusesIsInvalidSpecWithTheReason) {
+  driver.refusedImages.insert("demo:v1");
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(30), /*allowErrors=*/true);
+  const auto r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Degraded"));
+  EXPECT_EQ(r.status.message,
+            "InvalidSpec: platform.instant refused the template: "
+            "spec.template.spec.containers[0].command[0]: \"app\" is not found in PATH");
+  EXPECT_EQ(count("RolloutCompleted"), 0u);
+  EXPECT_LE(count("ScalingReplicaSet"), 1u);
+  EXPECT_EQ(count("InvalidSpec"), 1u);
+  // A new template is tried.
+  apply(rolloutYaml("demo:v2", kSteps));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
 }
 
 TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {

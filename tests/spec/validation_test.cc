@@ -42,6 +42,13 @@ std::string routed(const std::string& extra) {
          extra;
 }
 
+// canaryRollout("") whose container has `resources: <resources>`.
+std::string withResources(const std::string& resources) {
+  std::string yaml = canaryRollout("");
+  yaml.insert(yaml.find("        readinessProbe:"), "        resources: " + resources + "\n");
+  return yaml;
+}
+
 std::string blueGreenRollout(const std::string& bg, const std::string& spec = "") {
   return R"(apiVersion: argoproj.io/v1alpha1
 kind: Rollout
@@ -309,9 +316,13 @@ spec:
        canaryRollout("").replace(canaryRollout("").find("demo-canary"), 11, "demo-stable"),
        "spec.strategy.canary.stableService", "same service for the stable and canary"},
       {"trafficRouting needs stableService",
-       canaryRollout(routed(""))
-           .replace(canaryRollout(routed("")).find("      stableService"), 32, ""),
+       canaryRollout("      trafficRouting: {nginx: {stableIngress: web}}\n")
+           .replace(canaryRollout("").find("      stableService"), 32, ""),
        "spec.strategy.canary.stableService", "must to be set to use Traffic Routing"},
+      {"ALB without ping-pong needs canaryService",
+       canaryRollout("      trafficRouting: {alb: {ingress: i, servicePort: 80}}\n")
+           .replace(canaryRollout("").find("      canaryService"), 32, ""),
+       "spec.strategy.canary.canaryService", "must to be set to use Traffic Routing"},
       {"trafficRouting needs a router",
        canaryRollout("      trafficRouting: {managedRoutes: []}\n"),
        "spec.strategy.canary.trafficRouting", "must configure a traffic router"},
@@ -464,9 +475,11 @@ spec:
            "      antiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: {weight: 0}}\n"),
        "spec.strategy.canary.antiAffinity.preferredDuringSchedulingIgnoredDuringExecution.weight",
        "between 1-100"},
-      {"pingPong only with ALB",
-       canaryRollout(routed("") + "      pingPong: {pingService: a, pongService: b}\n"),
-       "spec.strategy.canary.trafficRouting.alb", "ALB traffic routing only"},
+      {"pingPong only with ALB, Istio and plugins",
+       canaryRollout("      trafficRouting: {smi: {}}\n"
+                     "      pingPong: {pingService: a, pongService: b}\n"),
+       "spec.strategy.canary.trafficRouting.alb",
+       "works with the ALB, Istio, and plugin-based traffic routers only"},
       {"pingPong services differ",
        canaryRollout("      pingPong: {pingService: a, pongService: a}\n"),
        "spec.strategy.canary.pingPong.pingService", "same service for the ping and pong"},
@@ -474,6 +487,19 @@ spec:
        canaryRollout("      trafficRouting: {alb: {ingress: i, servicePort: 80}}\n"
                      "      pingPong: {pingService: a, pongService: b}\n"),
        "spec.strategy.canary.trafficRouting.alb.rootService", "Root service field is required"},
+      {"cpu is a quantity", withResources("{limits: {cpu: lots}}"),
+       "spec.template.spec.containers[0].resources.limits.cpu", "\"lots\" is not a quantity"},
+      {"memory suffix is Kubernetes'", withResources("{requests: {memory: 12XB}}"),
+       "spec.template.spec.containers[0].resources.requests.memory", "unknown suffix \"XB\""},
+      {"quantity has no space", withResources("{requests: {memory: 1 Gi}}"),
+       "spec.template.spec.containers[0].resources.requests.memory", "not a quantity"},
+      {"quantity non-negative", withResources("{requests: {cpu: -1}}"),
+       "spec.template.spec.containers[0].resources.requests.cpu", "greater than or equal to 0"},
+      {"request at most the limit", withResources("{limits: {cpu: 500m}, requests: {cpu: \"1\"}}"),
+       "spec.template.spec.containers[0].resources.requests.cpu",
+       "less than or equal to cpu limit of 500m"},
+      {"quantity is a string or number", withResources("{limits: {cpu: [1]}}"),
+       "spec.template.spec.containers[0].resources.limits.cpu", "must be a quantity"},
       {"replicaProgressThreshold type",
        canaryRollout("      replicaProgressThreshold: {type: Pod, value: 1}\n"),
        "spec.strategy.canary.replicaProgressThreshold.type", "must be Percent or Pods"},
@@ -575,6 +601,65 @@ spec: {metrics: []}
                        << c.yaml << "got:\n"
                        << dump(ds);
   }
+}
+
+TEST(ValidationTest, KubernetesQuantitiesAreAccepted) {
+  auto ds = lint(withResources(
+      "{limits: {cpu: \"2\", memory: 1Gi, ephemeral-storage: 1e9, nvidia.com/gpu: 1}, "
+      "requests: {cpu: 500m, memory: 512Mi, ephemeral-storage: \"0.5G\"}}"));
+  EXPECT_FALSE(hasErrors(ds)) << dump(ds);
+}
+
+// Argo's current ping-pong rules (validation.go: ping-pong with ALB, Istio or a plugin; then the
+// canary and stable Services are not required). Argo's own e2e example of an Istio host split
+// with ping-pong (test/e2e/istio/istio-host-split-ping-pong.yaml) is in the examples test.
+TEST(ValidationTest, PingPongWithIstioAlbOrPluginsNeedsNoCanaryOrStableService) {
+  const std::string noServices = [] {
+    std::string y = canaryRollout("");
+    y.erase(y.find("      canaryService"),
+            std::string("      canaryService: demo-canary\n").size());
+    y.erase(y.find("      stableService"),
+            std::string("      stableService: demo-stable\n").size());
+    return y;
+  }();
+  for (const std::string routing :
+       {"      trafficRouting: {istio: {virtualService: {name: vs, routes: [primary]}}}\n",
+        "      trafficRouting: {alb: {ingress: i, servicePort: 80, rootService: root}}\n",
+        "      trafficRouting: {plugins: {argoproj-labs/gatewayAPI: {httpRoute: r}}}\n"}) {
+    SCOPED_TRACE(routing);
+    auto ds =
+        lint(noServices + routing + "      pingPong: {pingService: ping, pongService: pong}\n");
+    EXPECT_FALSE(hasErrors(ds)) << dump(ds);
+  }
+  // Without ping-pong, Istio's host split still needs both Services.
+  auto ds =
+      lint(noServices +
+           "      trafficRouting: {istio: {virtualService: {name: vs, routes: [primary]}}}\n");
+  EXPECT_TRUE(hasErrors(ds)) << dump(ds);
+}
+
+TEST(ValidationTest, UnknownKindOfArgoprojIsAnErrorOtherArgoKindsAreSkipped) {
+  std::string yaml = canaryRollout("");
+  yaml.replace(yaml.find("kind: Rollout"), 13, "kind: Rolout");
+  LintResult r = lintText(yaml, "case.yaml");
+  ASSERT_TRUE(hasErrors(r.diagnostics)) << dump(r.diagnostics);
+  EXPECT_EQ(formatDiagnostic(r.diagnostics[0]),
+            "case.yaml:2:7: kind: \"Rolout\" is not a kind of argoproj.io: did you mean Rollout?");
+  EXPECT_TRUE(r.documents.empty());
+  // Kinds of other Argo projects, and Argo Rollouts' Experiment, are skipped with a remark.
+  for (const char* kind : {"Application", "Workflow", "Sensor", "Experiment"}) {
+    SCOPED_TRACE(kind);
+    auto ds = lint(std::string("apiVersion: argoproj.io/v1alpha1\nkind: ") + kind +
+                   "\nmetadata: {name: x}\n");
+    EXPECT_FALSE(hasErrors(ds)) << dump(ds);
+    ASSERT_EQ(ds.size(), 1u);
+    EXPECT_NE(ds[0].message.find("skipped"), std::string::npos) << dump(ds);
+  }
+  // A kind far from every kind ramp manages gets the list instead of a guess.
+  auto ds = lint("apiVersion: argoproj.io/v1alpha1\nkind: Widget\nmetadata: {name: x}\n");
+  ASSERT_TRUE(hasErrors(ds));
+  EXPECT_NE(ds[0].message.find("ramp manages Rollout, AnalysisTemplate"), std::string::npos)
+      << dump(ds);
 }
 
 TEST(ValidationTest, PlaceholdersSkipNumericChecks) {

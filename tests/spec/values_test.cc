@@ -167,5 +167,43 @@ TEST(DefaultsTest, ExplicitValuesWin) {
 
 TEST(DefaultsTest, MetricDefaultsAreArgos) { EXPECT_EQ(kDefaultConsecutiveErrorLimit, 4); }
 
+// Kubernetes' quantity grammar (apimachinery resource.ParseQuantity).
+TEST(QuantityTest, ParsesKubernetesQuantities) {
+  struct Case {
+    const char* text;
+    long double value;
+  };
+  for (const Case& c : std::initializer_list<Case>{{"1", 1},
+                                                   {"500m", 0.5},
+                                                   {"1.5", 1.5},
+                                                   {".5", 0.5},
+                                                   {"2.", 2},
+                                                   {"+3", 3},
+                                                   {"-2", -2},
+                                                   {"128Mi", 128.0L * 1024 * 1024},
+                                                   {"1Ki", 1024},
+                                                   {"1G", 1e9},
+                                                   {"1k", 1e3},
+                                                   {"1e3", 1e3},
+                                                   {"1E-3", 1e-3},
+                                                   {"0", 0}}) {
+    SCOPED_TRACE(c.text);
+    auto q = parseQuantity(c.text);
+    ASSERT_TRUE(q.has_value()) << q.error().message;
+    EXPECT_NEAR(static_cast<double>(*q), static_cast<double>(c.value),
+                std::abs(static_cast<double>(c.value)) * 1e-12 + 1e-15);
+  }
+}
+
+TEST(QuantityTest, RejectsWhatKubernetesRejects) {
+  for (const char* text : {"", "lots", "12XB", "1 Gi", "Mi", "1Mb", "1e", "1e1.5", "1.2.3", "--1",
+                           "1m1", "1KI", ".", "1ki"}) {
+    SCOPED_TRACE(text);
+    auto q = parseQuantity(text);
+    ASSERT_FALSE(q.has_value());
+    EXPECT_NE(q.error().message.find("is not a quantity"), std::string::npos) << q.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace ramp::spec

@@ -141,17 +141,34 @@ std::vector<std::string> buildArgv(const spec::Container& container, const EnvLi
 
 namespace {
 
-Status validateProbe(const spec::Probe& probe, const spec::Container& container,
-                     const std::string& path) {
+// Collects problems of a template as Diagnostics with absolute field paths.
+class Problems {
+ public:
+  void add(std::string path, std::string message,
+           spec::Severity severity = spec::Severity::kError) {
+    spec::Diagnostic d;
+    d.path = std::move(path);
+    d.message = std::move(message);
+    d.severity = severity;
+    list_.push_back(std::move(d));
+  }
+  std::vector<spec::Diagnostic> take() { return std::move(list_); }
+
+ private:
+  std::vector<spec::Diagnostic> list_;
+};
+
+void checkProbe(const spec::Probe& probe, const spec::Container& container, const std::string& path,
+                Problems& problems) {
   int actions = (probe.httpGet ? 1 : 0) + (probe.tcpSocket ? 1 : 0) + (probe.exec ? 1 : 0);
   if (actions != 1) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     path +
-                         ": the process platform needs exactly one of httpGet, tcpSocket, "
-                         "exec (grpc is not supported)");
+    problems.add(path,
+                 "the process platform needs exactly one of httpGet, tcpSocket, exec (grpc is "
+                 "not supported)");
+    return;
   }
   if (probe.exec && probe.exec->command.empty()) {
-    return makeError(ErrorCode::kInvalidArgument, path + ".exec.command: must not be empty");
+    problems.add(path + ".exec.command", "must not be empty");
   }
   const spec::IntOrString* port = probe.httpGet     ? &probe.httpGet->port
                                   : probe.tcpSocket ? &probe.tcpSocket->port
@@ -160,72 +177,79 @@ Status validateProbe(const spec::Probe& probe, const spec::Container& container,
   if (port != nullptr) {
     if (port->isInt()) {
       if (port->intValue() < 1 || port->intValue() > 65535) {
-        return makeError(
-            ErrorCode::kInvalidArgument,
-            portPath + ": " + std::to_string(port->intValue()) + " is not a port number");
+        problems.add(portPath, std::to_string(port->intValue()) + " is not a port number");
       }
     } else {
       bool known = std::any_of(container.ports.begin(), container.ports.end(),
                                [&](const auto& p) { return p.name == port->stringValue(); });
       if (!known) {
-        return makeError(ErrorCode::kInvalidArgument,
-                         portPath + ": no containerPort is named \"" + port->stringValue() + "\"");
+        problems.add(portPath, "no containerPort is named \"" + port->stringValue() + "\"");
       }
     }
   }
   if (probe.httpGet && !probe.httpGet->scheme.empty() && probe.httpGet->scheme != "HTTP" &&
       probe.httpGet->scheme != "HTTPS") {
-    return makeError(ErrorCode::kInvalidArgument,
-                     path + ".httpGet.scheme: must be HTTP or HTTPS, not " + probe.httpGet->scheme);
+    problems.add(path + ".httpGet.scheme", "must be HTTP or HTTPS, not " + probe.httpGet->scheme);
   }
-  return {};
 }
 
 }  // namespace
 
-Status validateTemplate(const spec::PodTemplateSpec& template_) {
+std::vector<spec::Diagnostic> templateProblems(const spec::PodTemplateSpec& template_) {
+  Problems problems;
   const auto& pod = template_.spec;
   if (pod.containers.empty()) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     "spec.template.spec.containers: the process platform needs one container");
+    problems.add("spec.template.spec.containers", "the process platform needs one container");
+    return problems.take();
   }
   if (pod.containers.size() > 1) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     field(1) + ": the process platform runs one container per replica");
+    problems.add(field(1), "the process platform runs one container per replica");
   }
   if (!pod.initContainers.empty()) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     "spec.template.spec.initContainers: not supported by the process platform");
+    problems.add("spec.template.spec.initContainers", "not supported by the process platform");
   }
   const auto& c = pod.containers[0];
   if (c.command.empty() || c.command[0].empty()) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     field(0) + ".command: required by the process platform (image \"" + c.image +
-                         "\" is not run as a container image; command names the program)");
+    problems.add(field(0) + ".command", "required by the process platform (image \"" + c.image +
+                                            "\" is not run as a container image; command names "
+                                            "the program)");
   }
   for (size_t i = 0; i < c.env.size(); ++i) {
     if (!c.env[i].valueFrom.empty()) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       field(0) + ".env[" + std::to_string(i) +
-                           "].valueFrom: not supported by the process platform; use value");
+      problems.add(field(0) + ".env[" + std::to_string(i) + "].valueFrom",
+                   "not supported by the process platform; use value");
     }
   }
   std::set<std::string> names;
   for (size_t i = 0; i < c.ports.size(); ++i) {
     if (!c.ports[i].name.empty() && !names.insert(c.ports[i].name).second) {
-      return makeError(ErrorCode::kInvalidArgument, field(0) + ".ports[" + std::to_string(i) +
-                                                        "].name: duplicate \"" + c.ports[i].name +
-                                                        "\"");
+      problems.add(field(0) + ".ports[" + std::to_string(i) + "].name",
+                   "duplicate \"" + c.ports[i].name + "\"");
     }
   }
-  if (c.readinessProbe) {
-    if (auto s = validateProbe(*c.readinessProbe, c, field(0) + ".readinessProbe"); !s) return s;
+  if (c.readinessProbe) checkProbe(*c.readinessProbe, c, field(0) + ".readinessProbe", problems);
+  if (c.livenessProbe) checkProbe(*c.livenessProbe, c, field(0) + ".livenessProbe", problems);
+  if (c.startupProbe) checkProbe(*c.startupProbe, c, field(0) + ".startupProbe", problems);
+  for (size_t i = 0; i < pod.containers.size(); ++i) {
+    if (!pod.containers[i].resources.empty()) {
+      problems.add(field(i) + ".resources",
+                   "ignored by the process platform: replicas run without CPU or memory limits",
+                   spec::Severity::kWarning);
+    }
   }
-  if (c.livenessProbe) {
-    if (auto s = validateProbe(*c.livenessProbe, c, field(0) + ".livenessProbe"); !s) return s;
-  }
-  if (c.startupProbe) {
-    if (auto s = validateProbe(*c.startupProbe, c, field(0) + ".startupProbe"); !s) return s;
+  return problems.take();
+}
+
+std::vector<spec::Diagnostic> rolloutProblems(const spec::Rollout& rollout) {
+  if (!rollout.spec.template_) return {};  // spec validation reports it
+  return templateProblems(*rollout.spec.template_);
+}
+
+Status validateTemplate(const spec::PodTemplateSpec& template_) {
+  for (const spec::Diagnostic& d : templateProblems(template_)) {
+    if (d.severity == spec::Severity::kError) {
+      return makeError(ErrorCode::kInvalidArgument, d.path + ": " + d.message);
+    }
   }
   return {};
 }

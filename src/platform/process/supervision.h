@@ -20,6 +20,7 @@
 
 #include "ramp/clock.h"
 #include "ramp/error.h"
+#include "ramp/spec/diagnostic.h"
 #include "ramp/spec/rollout.h"
 
 namespace ramp::platform::process {
@@ -63,9 +64,17 @@ std::string portVariableName(const std::string& portName);
 // The pod name a replica reports: "<rollout name>-<hash>-<index>".
 std::string replicaName(const std::string& rolloutKey, const std::string& hash, int32_t index);
 
-// Checks that the process platform can run `template_`; kInvalidArgument naming the field under
-// "spec.template" otherwise (no container, more than one, no command, env valueFrom, a probe
-// without httpGet/tcpSocket/exec, a probe port name that no containerPort has).
+// Every reason the process platform cannot run `template_`, as errors with the field path under
+// "spec.template" (no container, more than one, init containers, no command, env valueFrom, a
+// probe without exactly one of httpGet/tcpSocket/exec, a probe port that no containerPort has,
+// duplicate port names), and a warning for what it ignores (resources).
+std::vector<spec::Diagnostic> templateProblems(const spec::PodTemplateSpec& template_);
+
+// templateProblems of the Rollout's template: the platform's PlatformTraits::inspect. Nothing for
+// a Rollout without a template (spec validation reports that).
+std::vector<spec::Diagnostic> rolloutProblems(const spec::Rollout& rollout);
+
+// The first error of templateProblems as kInvalidArgument "path: message"; success when none.
 Status validateTemplate(const spec::PodTemplateSpec& template_);
 
 // --- probes -------------------------------------------------------------------------------------

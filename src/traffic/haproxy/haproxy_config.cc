@@ -77,4 +77,18 @@ Result<HaproxyConfig> parseHaproxyConfig(std::string_view json) {
   return c;
 }
 
+RouterConfigReport inspectHaproxyConfig(std::string_view json) {
+  RouterConfigReport report;
+  auto config = parseHaproxyConfig(json);
+  if (!config) {
+    report.problems.push_back(configProblem(config.error(), kPath));
+    return report;
+  }
+  auto address = parseRuntimeApiAddress(config->runtimeApi);
+  report.claims.push_back({"haproxy " + (address ? address->describe() : config->runtimeApi) +
+                               " backend " + config->backend,
+                           "backend " + config->backend, "backend"});
+  return report;
+}
+
 }  // namespace ramp::traffic::haproxy

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ramp/error.h"
+#include "ramp/registry.h"
 
 namespace ramp::traffic::haproxy {
 
@@ -30,5 +31,10 @@ struct HaproxyConfig {
 // that is not JSON) and name the field, e.g.
 //   trafficRouting.plugins["ramp/haproxy"].backend: required
 Result<HaproxyConfig> parseHaproxyConfig(std::string_view json);
+
+// The router's declarations for the registry (RouterTraits::inspect): the config's problem with
+// its field ("backend": required), no header or mirror routes, no ping-pong, and the claim on the
+// backend (two Rollouts must not share one: each deletes the other's servers).
+RouterConfigReport inspectHaproxyConfig(std::string_view json);
 
 }  // namespace ramp::traffic::haproxy

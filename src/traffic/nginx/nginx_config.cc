@@ -94,4 +94,18 @@ Result<NginxConfig> parseNginxConfig(std::string_view json) {
   return c;
 }
 
+RouterConfigReport inspectNginxConfig(std::string_view json) {
+  RouterConfigReport report;
+  auto config = parseNginxConfig(json);
+  if (!config) {
+    report.problems.push_back(configProblem(config.error(), kPath));
+    return report;
+  }
+  report.claims.push_back({"nginx " + config->pidFile + " upstream " + config->upstream,
+                           "upstream " + config->upstream, "upstream"});
+  report.claims.push_back(
+      {"file " + config->includePath, "include file " + config->includePath, "includePath"});
+  return report;
+}
+
 }  // namespace ramp::traffic::nginx

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ramp/error.h"
+#include "ramp/registry.h"
 
 namespace ramp::traffic::nginx {
 
@@ -30,5 +31,10 @@ struct NginxConfig {
 // Parses the JSON text of the plugin config. Errors are kInvalidArgument (kParse for text that
 // is not JSON) naming the field, e.g. trafficRouting.plugins["ramp/nginx"].upstream: required
 Result<NginxConfig> parseNginxConfig(std::string_view json);
+
+// The router's declarations for the registry (RouterTraits::inspect): the config's problem with
+// its field ("upstream": required), no header or mirror routes, no ping-pong, and the claims on
+// the upstream (per nginx, named by its pid file) and on the rendered include file.
+RouterConfigReport inspectNginxConfig(std::string_view json);
 
 }  // namespace ramp::traffic::nginx
