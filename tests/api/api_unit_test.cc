@@ -13,6 +13,7 @@
 #include "api/request.h"
 #include "api/types.h"
 #include "api/watch_hub.h"
+#include "common/metrics_page.h"
 #include "fakes/manifests.h"
 #include "fakes/simulated_clock.h"
 #include "ramp/registry.h"
@@ -517,7 +518,13 @@ TEST_F(ServiceTest, ActionsWriteIntentWithAnEvent) {
   ASSERT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/pause"), "").status, 200);
   EXPECT_EQ(getJson(kWebPath)["spec"]["paused"], true);
   EXPECT_EQ(getJson(kWebPath)["metadata"]["generation"], 2);
-  EXPECT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/pause"), "").status, 422);
+  // Pausing again succeeds and writes nothing (Argo's pause is a patch): no new event.
+  const size_t eventsBefore = events().size();
+  ApiReply again = service_.action(op, route("POST", std::string(kWebPath) + "/pause"), "");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_NE(again.body.find("unchanged"), std::string::npos) << again.body;
+  EXPECT_EQ(events().size(), eventsBefore);
+  EXPECT_EQ(getJson(kWebPath)["metadata"]["generation"], 2);
   ASSERT_EQ(service_.action(op, route("POST", std::string(kWebPath) + "/resume"), "").status, 200);
 
   ApiReply img = service_.action(op, route("POST", std::string(kWebPath) + "/set-image"),
@@ -663,8 +670,9 @@ TEST(ObjectMetrics, TrafficWeightVerifiedFollowsTheStatus) {
   put("lost", true, false);
   put("fine", true, std::nullopt);
   put("plain", false, std::nullopt);
-  std::string text;
-  ASSERT_TRUE(appendObjectMetrics(store, text));
+  MetricsPage page;
+  ASSERT_TRUE(appendObjectMetrics(store, page));
+  const std::string text = page.text();
   EXPECT_NE(text.find("rollout_traffic_weight_verified{namespace=\"default\",name=\"lost\"} 0"),
             std::string::npos)
       << text;
