@@ -49,7 +49,7 @@ Error apiError(std::string_view verb, std::string_view resource, long httpStatus
   }
   std::string text =
       std::string(verb) + " " + std::string(resource) + ": HTTP " + std::to_string(httpStatus);
-  if (!reason.empty()) text += " " + reason;
+  if (!reason.empty()) text += " " + cut(reason, 100);
   if (!message.empty()) text += ": " + cut(message, 1000);
   return Error{code, text};
 }
