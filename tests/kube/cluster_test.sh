@@ -5,9 +5,8 @@
 # exercises its status and scale subresources, then stops the cluster and checks that every
 # process is gone.
 #
-# Exit 77 (ctest: skipped) with the reason when the cluster's programs are not built yet
-# (`make kube-build`): until the cluster has been seen running, `make test` does not build them
-# (docs/platforms/kubernetes.md, Status).
+# Exit 77 (ctest: skipped) with the reason when the cluster's programs are not built
+# (`make test` builds them first with `make kube-build`).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
