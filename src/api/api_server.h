@@ -56,6 +56,12 @@ struct ApiOptions {
   // The revisions a platform runs for a rollout ("namespace/name"): used by undo and
   // GET …/revisions. Absent = those answer 501.
   std::function<Result<std::vector<platform::ObservedRevision>>(const std::string&)> revisions;
+  // The platform's replicas of a rollout and their logs (object_service.h, ReplicasFn and
+  // ReadLogFn): GET …/replicas and …/logs. Absent = those answer 501.
+  std::function<Result<std::vector<platform::ObservedReplica>>(const std::string&)> replicas;
+  std::function<Result<platform::LogChunk>(const std::string&, const std::string&, int64_t,
+                                           int64_t)>
+      readLog;
 };
 
 class ApiServer {

@@ -38,9 +38,18 @@ struct ApiReply {
 using RevisionsFn =
     std::function<Result<std::vector<platform::ObservedRevision>>(const std::string& rolloutKey)>;
 
+// Returns the replicas the platform runs for a rollout (WorkloadDriver::observeReplicas), and
+// reads a replica's log (WorkloadDriver::readLog: rollout key, replica name, offset, max bytes).
+// Absent = GET …/replicas and …/logs answer 501.
+using ReplicasFn =
+    std::function<Result<std::vector<platform::ObservedReplica>>(const std::string& rolloutKey)>;
+using ReadLogFn = std::function<Result<platform::LogChunk>(
+    const std::string& rolloutKey, const std::string& replica, int64_t offset, int64_t maxBytes)>;
+
 class ObjectService {
  public:
-  ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions = nullptr);
+  ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions = nullptr,
+                ReplicasFn replicas = nullptr, ReadLogFn readLog = nullptr);
 
   // POST /api/v1/apply: validates every object of the manifest (400 with the lint diagnostics when
   // any is invalid), then creates or updates them all in one transaction. An update replaces
@@ -65,6 +74,12 @@ class ObjectService {
   ApiReply action(const Identity& caller, const Route& route, std::string_view body);
 
   ApiReply revisions(const Route& route);
+  // GET …/replicas: the platform's replicas of the rollout (404 for an unknown rollout, 501
+  // without a platform or from one that cannot list replicas).
+  ApiReply replicas(const Route& route);
+  // GET …/logs: a piece of one replica's log, cut at a UTF-8 character boundary (404 for an
+  // unknown rollout or a replica it does not have, 501 as replicas()).
+  ApiReply logs(const Route& route, const LogsQuery& query);
   ApiReply events(const EventsQuery& query);
 
   // An error reply with a JSON body a person can act on.
@@ -74,10 +89,14 @@ class ObjectService {
 
  private:
   ApiReply applyText(const Identity& caller, std::string_view body, const Route* route);
+  // 404 when the route's rollout is not stored (or the store's error); nullopt when it is.
+  std::optional<ApiReply> missingRollout(const Route& route);
 
   store::StateStore& store_;
   Clock& clock_;
   RevisionsFn revisions_;
+  ReplicasFn replicas_;
+  ReadLogFn readLog_;
 };
 
 }  // namespace ramp::api
