@@ -1,10 +1,16 @@
 #include "api/api_server.h"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -82,6 +88,39 @@ struct ListenAddress {
   bool loopback = false;
 };
 
+// Why `a` cannot be bound, in words (e.g. "address already in use"): httplib reports only that
+// binding failed, so the bind is tried once more on a plain socket to learn errno.
+std::string bindFailure(const ListenAddress& a) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string port = std::to_string(a.port);
+  if (int rc = ::getaddrinfo(a.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return std::string("cannot resolve the host: ") + ::gai_strerror(rc);
+  }
+  int err = 0;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    int rc = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
+    err = rc == 0 ? 0 : errno;
+    ::close(fd);
+    if (rc != 0) break;
+  }
+  ::freeaddrinfo(found);
+  if (err == EADDRINUSE) return "address already in use (is another ramp serve running?)";
+  if (err == EADDRNOTAVAIL) return "address not available on this host";
+  if (err != 0) return std::strerror(err);
+  return "the address could not be bound";
+}
+
 Result<ListenAddress> parseListen(const std::string& listen) {
   ListenAddress a;
   size_t colon = listen.rfind(':');
@@ -145,6 +184,8 @@ struct ApiServer::Impl {
   std::atomic<bool> stopped{false};
   std::atomic<uint64_t> requests[6] = {};  // by status class 1xx..5xx (index 1..5)
   std::atomic<uint64_t> watchStarted{0};
+  // The listening socket, as httplib's socket-options hook last saw it (to raise its backlog).
+  int listenFd = -1;
 
   Impl(store::StateStore& s, Clock& c, ApiOptions o) : store(s), clock(c), options(std::move(o)) {}
 
@@ -152,6 +193,10 @@ struct ApiServer::Impl {
     if (!tokens) return Authenticator::disabled().authenticate(authorization);
     return tokens->authenticate(authorization);
   }
+  // Answers what can be answered before the body is read: a caller that may not use the route
+  // (so no body is read for it), a form-encoded body, a POST/PUT/PATCH without a body. Returns
+  // true when it answered.
+  bool preRoute(const httplib::Request& req, httplib::Response& res);
   void handle(const httplib::Request& req, httplib::Response& res);
   void handleWatch(const httplib::Request& req, httplib::Response& res);
   void handleMetrics(httplib::Response& res);
@@ -191,6 +236,48 @@ void ApiServer::Impl::handleWhoami(const Identity& caller, httplib::Response& re
   res.set_content(j.dump(), "application/json");
 }
 
+bool ApiServer::Impl::preRoute(const httplib::Request& req, httplib::Response& res) {
+  auto route = parseRoute(req.method, req.path);
+  if (!route) return false;  // handle() answers it, without reading a body it does not need
+  if (auto role = requiredRole(*route)) {
+    auto who = authenticate(req.get_header_value("Authorization"));
+    if (!who) {
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_header("WWW-Authenticate", "Bearer realm=\"ramp\"");
+      sendReply(res, ObjectService::error(who.error()));
+      return true;
+    }
+    if (auto ok = authorize(*who, *role, endpointWhat(*route)); !ok) {
+      res.set_header("X-Content-Type-Options", "nosniff");
+      sendReply(res, ObjectService::error(ok.error()));
+      return true;
+    }
+  }
+  bool hasBodyMethod = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+  if (!hasBodyMethod) return false;
+  std::string type = req.get_header_value("Content-Type");
+  std::string length = req.get_header_value("Content-Length");
+  bool empty = !req.has_header("Transfer-Encoding") && (length.empty() || length == "0");
+  // An empty body is empty whatever its type (libcurl labels an empty POST as a form).
+  if (!empty && (type.starts_with("application/x-www-form-urlencoded") ||
+                 type.starts_with("multipart/form-data"))) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    sendReply(res, ObjectService::error(
+                       415, ErrorCode::kInvalidArgument,
+                       "request body: Content-Type " + type.substr(0, type.find(';')) +
+                           " is not accepted: send application/yaml or application/json (curl: "
+                           "-H 'Content-Type: application/yaml' --data-binary @FILE)"));
+    return true;
+  }
+  // No Content-Length and not chunked: the body is empty (httplib would wait for the connection
+  // to close, then answer 400).
+  if (!req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding").empty()) {
+    handle(req, res);
+    return true;
+  }
+  return false;
+}
+
 void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res) {
   res.set_header("X-Content-Type-Options", "nosniff");
   auto route = parseRoute(req.method, req.path);
@@ -228,7 +315,23 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
     }
     case Endpoint::kMetrics: handleMetrics(res); return;
     case Endpoint::kWatch: handleWatch(req, res); return;
-    case Endpoint::kApply: sendReply(res, service->apply(caller, req.body)); return;
+    case Endpoint::kApply: {
+      bool dryRun = false;
+      for (const auto& [k, v] : req.params) {
+        if (k == "dryRun" && v == "All") {
+          dryRun = true;
+          continue;
+        }
+        sendReply(res, ObjectService::error(400, ErrorCode::kInvalidArgument,
+                                            k == "dryRun"
+                                                ? "dryRun must be \"All\" (as Kubernetes' dryRun)"
+                                                : "unknown query parameter \"" + k.substr(0, 64) +
+                                                      "\" for apply (dryRun=All is the only one)"));
+        return;
+      }
+      sendReply(res, service->apply(caller, req.body, dryRun));
+      return;
+    }
     case Endpoint::kPut: sendReply(res, service->put(caller, *route, req.body)); return;
     case Endpoint::kGet: sendReply(res, service->get(*route)); return;
     case Endpoint::kList: {
@@ -532,6 +635,17 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(store::StateStore& store, Cl
   auto handler = [self](const httplib::Request& req, httplib::Response& res) {
     self->handle(req, res);
   };
+  srv.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
+    return self->preRoute(req, res) ? httplib::Server::HandlerResponse::Handled
+                                    : httplib::Server::HandlerResponse::Unhandled;
+  });
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server binds the
+  // same port and takes half of the connections.
+  srv.set_socket_options([self](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    self->listenFd = sock;
+  });
   srv.Get(".*", handler);
   srv.Post(".*", handler);
   srv.Put(".*", handler);
@@ -570,12 +684,16 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(store::StateStore& store, Cl
   if (port == 0) {
     port = srv.bind_to_any_port(listen->host);
     if (port <= 0) {
-      return makeError(ErrorCode::kUnavailable, "cannot listen on " + o.listen);
+      return makeError(ErrorCode::kUnavailable,
+                       "cannot listen on " + o.listen + ": " + bindFailure(*listen));
     }
   } else if (!srv.bind_to_port(listen->host, port)) {
     return makeError(ErrorCode::kUnavailable,
-                     "cannot listen on " + o.listen + " (address in use or not local)");
+                     "cannot listen on " + o.listen + ": " + bindFailure(*listen));
   }
+  // httplib listens with a backlog of 5, which drops connections under a burst: raise it to the
+  // system's maximum (listen() again on a listening socket only changes its backlog).
+  if (impl->listenFd >= 0) ::listen(impl->listenFd, SOMAXCONN);
   impl->port = port;
   impl->thread = std::thread([self] { self->server->listen_after_bind(); });
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));

@@ -3,8 +3,10 @@
 #include <openssl/sha.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace ramp::api {
 namespace {
@@ -45,6 +47,7 @@ Result<Authenticator> Authenticator::fromFile(const std::string& path) {
 
 Result<Authenticator> Authenticator::fromText(std::string_view text, std::string_view file) {
   Authenticator a;
+  std::vector<std::string> problems;  // every malformed line, in order
   size_t lineNo = 0;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -60,31 +63,37 @@ Result<Authenticator> Authenticator::fromText(std::string_view text, std::string
     size_t c1 = line.find(',');
     size_t c2 = c1 == std::string_view::npos ? c1 : line.find(',', c1 + 1);
     if (c2 == std::string_view::npos || line.find(',', c2 + 1) != std::string_view::npos) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       where + "expected TOKEN,NAME,ROLE (three comma-separated fields)");
+      problems.push_back(where + "expected TOKEN,NAME,ROLE (three comma-separated fields)");
+      continue;
     }
     std::string_view token = trim(line.substr(0, c1));
     std::string_view name = trim(line.substr(c1 + 1, c2 - c1 - 1));
     std::string_view role = trim(line.substr(c2 + 1));
     if (token.size() < 16) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       where + "token is too short (at least 16 characters)");
+      problems.push_back(where + "token is too short (at least 16 characters)");
+      continue;
     }
-    if (name.empty()) return makeError(ErrorCode::kInvalidArgument, where + "name is empty");
+    if (name.empty()) {
+      problems.push_back(where + "name is empty");
+      continue;
+    }
     auto r = parseRole(role);
     if (!r) {
-      return makeError(ErrorCode::kInvalidArgument, where + "unknown role \"" +
-                                                        std::string(role.substr(0, 32)) +
-                                                        "\" (viewer, operator or admin)");
+      problems.push_back(where + "unknown role \"" + std::string(role.substr(0, 32)) +
+                         "\" (viewer, operator or admin)");
+      continue;
     }
     if (!a.byDigest_.emplace(digest(token), Identity{std::string(name), *r}).second) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       where + "the same token appears twice (name " + std::string(name) + ")");
+      problems.push_back(where + "the same token appears twice (name " + std::string(name) + ")");
     }
-    if (pos > text.size()) break;
   }
-  if (a.byDigest_.empty()) {
-    return makeError(ErrorCode::kInvalidArgument, std::string(file) + ": no tokens");
+  if (a.byDigest_.empty() && problems.empty()) {
+    problems.push_back(std::string(file) + ": no tokens");
+  }
+  if (!problems.empty()) {
+    std::string message;
+    for (const std::string& p : problems) message += (message.empty() ? "" : "\n") + p;
+    return makeError(ErrorCode::kInvalidArgument, message);
   }
   return a;
 }
@@ -110,6 +119,17 @@ Result<Identity> Authenticator::authenticate(std::string_view authorization) con
   return it->second;
 }
 
+std::string tokensFileModeWarning(std::string_view path, unsigned mode) {
+  if ((mode & 077) == 0) return "";
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", mode & 07777);
+  std::string who = (mode & 070) != 0 && (mode & 07) != 0 ? "its group and other users"
+                    : (mode & 070) != 0                   ? "its group"
+                                                          : "other users";
+  return "warning: tokens file " + std::string(path) + " (mode " + octal + ") can be read by " +
+         who + ": chmod 600 " + std::string(path);
+}
+
 TokensFile::TokensFile(std::string path, Clock& clock, Duration checkEvery, Log log)
     : path_(std::move(path)), clock_(clock), checkEvery_(checkEvery), log_(std::move(log)) {}
 
@@ -119,6 +139,9 @@ Result<std::unique_ptr<TokensFile>> TokensFile::open(std::string path, Clock& cl
   FileStamp stamp = TokensFile::stamp(path);
   auto auth = Authenticator::fromFile(path);
   if (!auth) return std::unexpected(auth.error());
+  if (struct stat st{}; log && ::stat(path.c_str(), &st) == 0) {
+    if (auto warning = tokensFileModeWarning(path, st.st_mode); !warning.empty()) log(warning);
+  }
   std::unique_ptr<TokensFile> f(new TokensFile(std::move(path), clock, checkEvery, std::move(log)));
   f->current_ = std::make_shared<const Authenticator>(std::move(*auth));
   f->stamp_ = stamp;

@@ -30,8 +30,9 @@ class Authenticator {
   static Authenticator disabled();
 
   // Reads a tokens file. Errors: kNotFound / kUnavailable when it cannot be read;
-  // kInvalidArgument naming file:line for a malformed line, an unknown role, a token shorter than
-  // 16 characters, a repeated token, or a file with no tokens.
+  // kInvalidArgument naming file:line for every malformed line (one line of the message each:
+  // not three fields, an unknown role, a token shorter than 16 characters, a repeated token),
+  // or a file with no tokens.
   static Result<Authenticator> fromFile(const std::string& path);
 
   // Parses tokens-file text (`file` only names it in errors). Errors as fromFile().
@@ -49,6 +50,10 @@ class Authenticator {
   bool enabled_ = true;
   std::map<std::string, Identity> byDigest_;  // SHA-256 of the token (raw bytes) -> identity
 };
+
+// A warning for a tokens file whose permission bits (`mode`, as stat's st_mode) let its group or
+// other users read or write it, naming the file and the fix; "" when only its owner can.
+std::string tokensFileModeWarning(std::string_view path, unsigned mode);
 
 // The tokens file of a running server, re-read when it changes, so a token can be revoked or its
 // role changed without a restart. authenticate() looks at the file's modification time, size and

@@ -147,16 +147,16 @@ ApiReply ObjectService::error(const Error& e) {
   return error(httpStatusFor(e.code), e.code, e.message);
 }
 
-ApiReply ObjectService::apply(const Identity& caller, std::string_view body) {
-  return applyText(caller, body, nullptr);
+ApiReply ObjectService::apply(const Identity& caller, std::string_view body, bool dryRun) {
+  return applyText(caller, body, nullptr, dryRun);
 }
 
 ApiReply ObjectService::put(const Identity& caller, const Route& route, std::string_view body) {
-  return applyText(caller, body, &route);
+  return applyText(caller, body, &route, false);
 }
 
-ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
-                                  const Route* route) {
+ApiReply ObjectService::applyText(const Identity& caller, std::string_view body, const Route* route,
+                                  bool dryRun) {
   spec::LintResult lint = spec::lintText(body, "request body");
   std::vector<spec::Diagnostic> errors;
   for (const spec::Diagnostic& d : lint.diagnostics) {
@@ -292,7 +292,7 @@ ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
       opIndex.push_back(response.objects.size());
       response.objects.push_back(applied);
     }
-    if (!ops.empty()) {
+    if (!ops.empty() && !dryRun) {
       auto written = store_.writeWithEvents(ops, events);
       if (!written) {
         if (retryable(written.error())) continue;
@@ -442,6 +442,11 @@ ApiReply ObjectService::action(const Identity& caller, const Route& route, std::
         case Action::kTerminate: break;
       }
       if (!next) return error(next.error());
+      if (*next == r) {  // nothing to write (a pause of a paused rollout, the same image)
+        ActionResponse same{key.kind, key.namespace_,   key.name,
+                            name,     current->version, describe(key) + " unchanged"};
+        return ApiReply{200, encodeActionResponse(same)};
+      }
       spec::Rollout out = std::move(*next);
       if (out.spec != r.spec) out.metadata.generation = r.metadata.generation + 1;
       out.metadata.resourceVersion.clear();

@@ -56,7 +56,9 @@ class ObjectService {
   // spec, labels and annotations, keeps status, uid and creationTimestamp, and increments
   // metadata.generation when the spec changed; an identical object is "unchanged" and not
   // written. A metadata.resourceVersion in the manifest must match the stored one (409).
-  ApiReply apply(const Identity& caller, std::string_view body);
+  // dryRun (Kubernetes' ?dryRun=All): every check and the same answer, but nothing is written
+  // (resourceVersion 0 for what would be created or configured).
+  ApiReply apply(const Identity& caller, std::string_view body, bool dryRun = false);
 
   // PUT of one object at its path: as apply(), and the body's kind, namespace and name must match
   // the path (400).
@@ -88,7 +90,8 @@ class ObjectService {
   static ApiReply error(const Error& e);
 
  private:
-  ApiReply applyText(const Identity& caller, std::string_view body, const Route* route);
+  ApiReply applyText(const Identity& caller, std::string_view body, const Route* route,
+                     bool dryRun);
   // 404 when the route's rollout is not stored (or the store's error); nullopt when it is.
   std::optional<ApiReply> missingRollout(const Route& route);
 

@@ -2,11 +2,13 @@
 // providers, printing each measurement as it completes and the run's verdict at the end.
 //
 //   ramp analyze -f FILE [--template NAME] [--arg NAME=VALUE]… [-o json] [--secrets-dir DIR]
+//                [--prometheus URL]
 //
 // FILE holds AnalysisTemplates / ClusterAnalysisTemplates (a run is created from the one named by
 // --template, or the only one) or one AnalysisRun (run as is). Exit codes: 0 Successful,
 // 1 Failed, 2 Error, 3 Inconclusive, 4 invalid input. Ctrl-C terminates the run the way Argo's
-// `spec.terminate` does and reports the phase it ends in.
+// `spec.terminate` does and reports the phase it ends in. A configuration error (no Prometheus
+// address, an unsupported provider) stops the run at once with exit 2, not after its retries.
 
 #include <atomic>
 #include <csignal>
@@ -75,6 +77,54 @@ std::string why(const spec::Metric& metric, const spec::Measurement& m) {
   }
 }
 
+// Whether a provider's error is the metric's configuration (no Prometheus address, an
+// unsupported provider or option), which no retry can fix, rather than a failed query.
+bool isConfigurationError(const Error& e) {
+  return e.code == ErrorCode::kInvalidArgument || e.code == ErrorCode::kUnsupported;
+}
+
+// Wraps a provider for `ramp analyze`: the first configuration error stops the run at once
+// (through `stop`, as Ctrl-C does) instead of being retried until consecutiveErrorLimit, and is
+// kept for the report. Thread safety: as the wrapped provider; the shared state is atomic or
+// behind `mu`.
+class FailFastProvider final : public analysis::MetricProvider {
+ public:
+  FailFastProvider(analysis::MetricProviderPtr inner, std::atomic<bool>* stop, std::mutex* mu,
+                   std::string* firstError)
+      : inner_(std::move(inner)), stop_(stop), mu_(mu), firstError_(firstError) {}
+
+  Result<analysis::ProviderReply> run(const analysis::MeasureContext& ctx) override {
+    return check(ctx, inner_->run(ctx));
+  }
+  Result<analysis::ProviderReply> resume(const analysis::MeasureContext& ctx,
+                                         const spec::Measurement& inFlight) override {
+    return check(ctx, inner_->resume(ctx, inFlight));
+  }
+  Status terminate(const analysis::MeasureContext& ctx,
+                   const spec::Measurement& inFlight) override {
+    return inner_->terminate(ctx, inFlight);
+  }
+  std::string type() const override { return inner_->type(); }
+
+ private:
+  Result<analysis::ProviderReply> check(const analysis::MeasureContext& ctx,
+                                        Result<analysis::ProviderReply> reply) {
+    if (!reply && isConfigurationError(reply.error())) {
+      std::lock_guard lock(*mu_);
+      if (firstError_->empty()) {
+        *firstError_ = "metric \"" + ctx.metric->name + "\": " + reply.error().message;
+      }
+      stop_->store(true);
+    }
+    return reply;
+  }
+
+  analysis::MetricProviderPtr inner_;
+  std::atomic<bool>* stop_;
+  std::mutex* mu_;
+  std::string* firstError_;
+};
+
 class AnalyzeVerb final : public Verb {
  public:
   std::string name() const override { return "analyze"; }
@@ -92,6 +142,9 @@ class AnalyzeVerb final : public Verb {
                    "Directory of secrets <dir>/<namespace>/<secret>/<key> for secretKeyRef args");
     cmd.add_option("--state-dir", stateDir_, "Directory for job measurement state");
     cmd.add_option("--name", runName_, "Name of the created run (default <template>-<random>)");
+    cmd.add_option("--prometheus", prometheus_,
+                   "Prometheus address for metrics that name none (default: "
+                   "$ARGO_ROLLOUTS_PROMETHEUS_ADDRESS)");
   }
 
   int run(IoStreams& io) override {
@@ -199,6 +252,7 @@ class AnalyzeVerb final : public Verb {
     analysis::providers::ProviderEnv penv;
     penv.clock = &realClock();
     penv.redactor = &redactor;
+    penv.prometheusAddress = prometheus_;
     std::filesystem::path state = stateDir_;
     bool ownState = false;
     if (state.empty()) {
@@ -219,13 +273,21 @@ class AnalyzeVerb final : public Verb {
     env.clock = &realClock();
     env.secrets = secrets.get();
     env.onSecret = [&](const std::string& s) { redactor.add(s); };
+    std::string configError;  // the first configuration error: it ends the run at once
+    gInterrupted.store(false);
     env.resolve = [&](const spec::Metric& m) -> Result<analysis::MetricProvider*> {
       std::lock_guard lock(mu);
       auto it = providers.find(m.name);
       if (it != providers.end()) return it->second.get();
       auto p = analysis::providers::makeBuiltinProvider(m.provider, penv);
-      if (!p) return std::unexpected(p.error());
-      return (providers[m.name] = std::move(*p)).get();
+      if (!p) {
+        if (configError.empty()) configError = "metric \"" + m.name + "\": " + p.error().message;
+        gInterrupted.store(true);
+        return std::unexpected(p.error());
+      }
+      auto wrapped =
+          std::make_unique<FailFastProvider>(std::move(*p), &gInterrupted, &mu, &configError);
+      return (providers[m.name] = std::move(wrapped)).get();
     };
 
     std::map<std::string, const spec::Metric*> metrics;
@@ -250,11 +312,19 @@ class AnalyzeVerb final : public Verb {
     };
 
     if (!json) io.out << "AnalysisRun " << run.metadata.name << " started" << std::endl;
-    gInterrupted.store(false);
     auto previous = std::signal(SIGINT, onSigint);
     AnalysisPhase phase = analysis::runToCompletion(run, env, cb, &gInterrupted);
     std::signal(SIGINT, previous);
     if (ownState) std::filesystem::remove_all(state, ec);
+    {
+      std::lock_guard lock(mu);
+      if (!configError.empty()) {
+        io.err << "ramp analyze: " << redactor.redact(configError)
+               << " (a configuration error: the run stopped at once)" << std::endl;
+        if (json) io.out << spec::toJson(run) << std::endl;
+        return 2;
+      }
+    }
 
     if (json) {
       io.out << spec::toJson(run) << std::endl;
@@ -276,6 +346,7 @@ class AnalyzeVerb final : public Verb {
   std::string secretsDir_;
   std::string stateDir_;
   std::string runName_;
+  std::string prometheus_;
 };
 
 }  // namespace

@@ -22,4 +22,8 @@ struct IoStreams {
 // 2 for a usage error.
 int runCli(const std::vector<std::string>& args, IoStreams& io);
 
+// kubectl's message for a verb that does not exist: the verb, the known verbs within two edits
+// (or starting with it) as suggestions, and where to find usage.
+std::string unknownCommandMessage(const std::string& given, const std::vector<std::string>& verbs);
+
 }  // namespace ramp::cli

@@ -201,37 +201,30 @@ class ListVerb final : public Verb {
       if (!body) return reportError(io, body.error());
       return printStructured(io, flags_.output, *body);
     }
+    bool empty = false;
     auto render = [&]() -> Result<std::string> {
       auto body = client->call("GET", path);
       if (!body) return std::unexpected(body.error());
       auto list = api::decodeObjectList(*body);
       if (!list) return std::unexpected(list.error());
+      empty = list->items.empty();
+      if (empty) return noResourcesMessage(ns);
+      bool allNs = all_ && !res->clusterScoped;
       if (res->kind == spec::Kind::kRollout) {
         std::vector<spec::Rollout> rollouts;
         for (const std::string& item : list->items) {
           auto r = spec::rolloutFromJson(item, "server response");
           if (r.value) rollouts.push_back(std::move(*r.value));
         }
-        return renderRolloutTable(rollouts, all_, io.outIsTerminal);
+        return renderRolloutTable(rollouts, allNs, io.outIsTerminal);
       }
-      std::string out = all_ && !res->clusterScoped ? "NAMESPACE        NAME\n" : "NAME\n";
-      for (const std::string& item : list->items) {
-        auto j = nlohmann::json::parse(item, nullptr, false);
-        if (j.is_discarded()) continue;
-        std::string n = j["metadata"].value("name", ""),
-                    nsName = j["metadata"].value("namespace", "");
-        std::string phase;
-        if (j.contains("status") && j["status"].is_object()) phase = j["status"].value("phase", "");
-        if (all_ && !res->clusterScoped)
-          out += nsName + std::string(nsName.size() < 17 ? 17 - nsName.size() : 1, ' ');
-        out += n + (phase.empty() ? "" : "  " + phase) + "\n";
-      }
-      return out;
+      return renderObjectTable(list->items, res->kind == spec::Kind::kAnalysisRun, allNs);
     };
     if (!watch_) {
       auto text = render();
       if (!text) return reportError(io, text.error());
-      io.out << *text;
+      // As kubectl: "No resources found" goes to stderr, so a pipe sees an empty list.
+      (empty ? io.err : io.out) << *text;
       return 0;
     }
     bool bad = false;

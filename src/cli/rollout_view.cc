@@ -106,6 +106,81 @@ bool runBelongsTo(const spec::AnalysisRun& run, const spec::Rollout& rollout) {
   return run.metadata.name.rfind(prefix, 0) == 0;
 }
 
+std::string actualWeightText(const spec::Rollout& r,
+                             const std::vector<api::RevisionView>* revisions) {
+  if (!r.spec.strategy.canary) return "";
+  const spec::CanaryStrategy& c = *r.spec.strategy.canary;
+  const int32_t max = spec::maxTrafficWeightOrDefault(c);
+  const int32_t index = r.status.currentStepIndex.value_or(0);
+  if (c.steps.empty() || index >= static_cast<int32_t>(c.steps.size())) {
+    return std::to_string(max);
+  }
+  if (r.status.availableReplicas <= 0) return "0";
+  if (c.trafficRouting) {
+    if (!r.status.canary.weights) return std::to_string(rollout::currentSetWeight(r));
+    std::string w = std::to_string(r.status.canary.weights->canary.weight);
+    if (r.status.canary.weights->verified && !*r.status.canary.weights->verified) {
+      w += " (not yet verified)";
+    }
+    return w;
+  }
+  const bool updating = r.status.currentPodHash != r.status.stableRS;
+  if (revisions != nullptr) {
+    for (const api::RevisionView& rev : *revisions) {
+      if (updating && rev.podTemplateHash == r.status.currentPodHash) {
+        return std::to_string(rev.availableReplicas * max / r.status.availableReplicas);
+      }
+    }
+    return "0";
+  }
+  if (!updating) return "0";
+  int32_t canary = std::min(r.status.updatedReplicas, r.status.availableReplicas);
+  return std::to_string(canary * max / r.status.availableReplicas) + " (by updated replicas)";
+}
+
+std::vector<ImageTags> runningImages(const spec::Rollout& r,
+                                     const std::vector<api::RevisionView>* revisions) {
+  std::vector<ImageTags> out;
+  auto add = [&](const std::string& image, const std::vector<std::string>& tags) {
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const ImageTags& t) { return t.image == image; });
+    if (it == out.end()) {
+      out.push_back({image, tags});
+      return;
+    }
+    for (const std::string& t : tags) {
+      if (std::find(it->tags.begin(), it->tags.end(), t) == it->tags.end()) it->tags.push_back(t);
+    }
+  };
+  const bool blueGreen = r.spec.strategy.blueGreen.has_value();
+  const spec::RolloutStatus& st = r.status;
+  if (revisions != nullptr) {
+    for (const api::RevisionView& rev : *revisions) {
+      if (rev.desiredReplicas <= 0) continue;
+      std::vector<std::string> tags;
+      if (blueGreen) {
+        if (rev.podTemplateHash == st.blueGreen.activeSelector) tags.push_back("active");
+        if (rev.podTemplateHash == st.blueGreen.previewSelector) tags.push_back("preview");
+      } else {
+        if (rev.podTemplateHash == st.currentPodHash && st.currentPodHash != st.stableRS) {
+          tags.push_back("canary");
+        }
+        if (rev.podTemplateHash == st.stableRS) tags.push_back("stable");
+      }
+      for (const std::string& image : rev.images) add(image, tags);
+    }
+  } else if (r.spec.template_) {
+    const bool updating = !st.stableRS.empty() && st.currentPodHash != st.stableRS;
+    std::string tag =
+        blueGreen ? (updating ? "preview" : "active") : (updating ? "canary" : "stable");
+    for (const spec::Container& c : r.spec.template_->spec.containers) add(c.image, {tag});
+  }
+  for (ImageTags& t : out) std::sort(t.tags.begin(), t.tags.end());
+  std::sort(out.begin(), out.end(),
+            [](const ImageTags& a, const ImageTags& b) { return a.image < b.image; });
+  return out;
+}
+
 std::string renderRollout(const RolloutView& v) {
   const spec::Rollout& r = v.rollout;
   std::ostringstream out;
@@ -126,32 +201,19 @@ std::string renderRollout(const RolloutView& v) {
     row("Strategy", "Canary");
     out << pad("  Step:", 17) << stepText(r) << "\n";
     out << pad("  SetWeight:", 17) << rollout::currentSetWeight(r) << "\n";
-    std::string actual = "-";
-    if (r.status.canary.weights) {
-      actual = std::to_string(r.status.canary.weights->canary.weight);
-      if (r.status.canary.weights->verified && !*r.status.canary.weights->verified) {
-        actual += " (not yet verified)";
-      }
-    } else if (r.spec.strategy.canary->trafficRouting) {
-      actual = "0";
-    } else {
-      // No router: the split is the share of updated replicas.
-      actual = r.status.replicas > 0
-                   ? std::to_string(r.status.updatedReplicas * 100 / r.status.replicas) +
-                         " (by replica count)"
-                   : "-";
-    }
-    out << pad("  ActualWeight:", 17) << actual << "\n";
+    out << pad("  ActualWeight:", 17)
+        << actualWeightText(r, v.haveRevisions ? &v.revisions : nullptr) << "\n";
   } else if (r.spec.strategy.blueGreen) {
     row("Strategy", "BlueGreen");
   }
   std::string images;
-  if (r.spec.template_) {
-    for (const spec::Container& c : r.spec.template_->spec.containers) {
-      if (!images.empty()) images += "\n" + std::string(17, ' ');
-      images += c.image;
-      bool rollingOut = !r.status.stableRS.empty() && r.status.currentPodHash != r.status.stableRS;
-      images += rollingOut ? " (canary)" : " (stable)";
+  for (const ImageTags& t : runningImages(r, v.haveRevisions ? &v.revisions : nullptr)) {
+    if (!images.empty()) images += "\n" + std::string(17, ' ');
+    images += t.image;
+    if (!t.tags.empty()) {
+      std::string tags;
+      for (const std::string& tag : t.tags) tags += (tags.empty() ? "" : ", ") + tag;
+      images += " (" + tags + ")";
     }
   }
   row("Images", images.empty() ? "-" : images);
@@ -208,10 +270,15 @@ std::string renderRollout(const RolloutView& v) {
     }
   }
   for (const spec::AnalysisRun& run : v.runs) {
-    const spec::RunSummary& s = run.status.runSummary;
-    std::string info = "✔ " + std::to_string(s.successful) + ", ✖ " +
-                       std::to_string(s.failed + s.error) +
-                       (s.inconclusive ? ", ⚠ " + std::to_string(s.inconclusive) : "");
+    // Measurements, as Argo's tree counts them (summed over the metrics), not metrics.
+    int32_t ok = 0, bad = 0, inconclusive = 0;
+    for (const spec::MetricResult& m : run.status.metricResults) {
+      ok += m.successful;
+      bad += m.failed + m.error;
+      inconclusive += m.inconclusive;
+    }
+    std::string info = "✔ " + std::to_string(ok) + ", ✖ " + std::to_string(bad) +
+                       (inconclusive ? ", ⚠ " + std::to_string(inconclusive) : "");
     children.push_back(
         {"α " + run.metadata.name, "AnalysisRun", phaseIcon(run.status.phase, v.colour), info});
   }
@@ -291,6 +358,35 @@ std::string renderRolloutTable(const std::vector<spec::Rollout>& rollouts, bool 
         << pad(std::to_string(r.status.updatedReplicas), 12) << r.status.availableReplicas << "\n";
   }
   return out.str();
+}
+
+std::string renderObjectTable(const std::vector<std::string>& itemsJson, bool withStatus,
+                              bool allNamespaces) {
+  std::ostringstream out;
+  if (allNamespaces) out << pad("NAMESPACE", 16);
+  out << (withStatus ? pad("NAME", 40) + "STATUS" : std::string("NAME")) << "\n";
+  for (const std::string& item : itemsJson) {
+    auto j = nlohmann::json::parse(item, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("metadata") ||
+        !j["metadata"].is_object()) {
+      continue;
+    }
+    const nlohmann::json& meta = j["metadata"];
+    if (allNamespaces) out << pad(meta.value("namespace", ""), 16);
+    std::string name = meta.value("name", "");
+    if (!withStatus) {
+      out << name << "\n";
+      continue;
+    }
+    std::string phase;
+    if (j.contains("status") && j["status"].is_object()) phase = j["status"].value("phase", "");
+    out << pad(name, 40) << (phase.empty() ? "-" : phase) << "\n";
+  }
+  return out.str();
+}
+
+std::string noResourcesMessage(const std::string& ns) {
+  return ns.empty() ? "No resources found\n" : "No resources found in " + ns + " namespace.\n";
 }
 
 }  // namespace ramp::cli

@@ -48,9 +48,40 @@ std::string replicaInfo(const api::ReplicaView& replica);
 std::string renderAnalysisRun(const spec::AnalysisRun& run, const std::vector<store::Event>& events,
                               Time now, bool colour);
 
+// Argo's ActualWeight (its kubectl plugin's rollout info), for a canary: the maximum traffic
+// weight (100) once no step remains (Healthy); 0 while no replica is available; with a
+// router, the weight the controller verified (status.canary.weights, "(not yet verified)" while
+// the proxy does not report it) or else the set weight; without one, the canary revision's share
+// of the available replicas (from `revisions` when the platform gave them, else from
+// status.updatedReplicas, said so). "" for blue-green.
+std::string actualWeightText(const spec::Rollout& rollout,
+                             const std::vector<api::RevisionView>* revisions);
+
+// One image a rollout runs, with Argo's tags: canary, stable, active, preview.
+struct ImageTags {
+  std::string image;
+  std::vector<std::string> tags;
+  bool operator==(const ImageTags&) const = default;
+};
+// The images running now, as Argo lists them: from every revision with replicas, tagged by the
+// revision's role, merged by image and sorted. Without `revisions`, the template's images tagged
+// canary while an update is in progress, else stable (active for blue-green).
+std::vector<ImageTags> runningImages(const spec::Rollout& rollout,
+                                     const std::vector<api::RevisionView>* revisions);
+
 // The `list rollouts` table (NAMESPACE column when allNamespaces).
 std::string renderRolloutTable(const std::vector<spec::Rollout>& rollouts, bool allNamespaces,
                                bool colour);
+
+// The `list` table of other kinds from their API JSON: NAMESPACE (when allNamespaces), NAME and,
+// when withStatus (AnalysisRuns), STATUS (the phase; "-" before the first reconcile).
+// Unparsable items are skipped.
+std::string renderObjectTable(const std::vector<std::string>& itemsJson, bool withStatus,
+                              bool allNamespaces);
+
+// kubectl's line for an empty list: "No resources found in NS namespace." ("" = every namespace,
+// or a cluster-scoped kind: "No resources found").
+std::string noResourcesMessage(const std::string& ns);
 
 // Whether `run` belongs to `rollout` (Argo names runs "<rollout>-<hash>-…").
 bool runBelongsTo(const spec::AnalysisRun& run, const spec::Rollout& rollout);

@@ -135,14 +135,17 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   copts.secretsDir = context.dataDir + "/secrets";
   copts.log = log;
   controller::Controller controller(**store, registry, **driver, context, copts);
-  if (auto s = controller.start(); !s) {
-    log("cannot start the controller: " + s.error().message);
-    return 1;
-  }
+  // The API first: a port in use, a bad tokens file or TLS key stop the daemon before the
+  // controller has touched anything. Writes that arrive before the controller starts are
+  // picked up by its first listing.
   auto api = startApi(options, **store, controller, **driver, log);
   if (!api) {
     log(api.error().message);
-    controller.stop();
+    return 1;
+  }
+  if (auto s = controller.start(); !s) {
+    log("cannot start the controller: " + s.error().message);
+    api->reset();
     return 1;
   }
   log("ready (data " + context.dataDir + ", platform " + options.platform + ")");

@@ -44,52 +44,99 @@ class ApplyVerb final : public Verb {
  public:
   std::string name() const override { return "apply"; }
   std::string summary() const override {
-    return "Create or update objects on the server from manifests (all or nothing per file)";
+    return "Create or update objects on the server from manifests (every file checked before any "
+           "is "
+           "written)";
   }
   void configure(CLI::App& cmd) override {
     cmd.add_option("-f,--filename", files_, "Manifest file (YAML or JSON; '-' for stdin)")
         ->required();
+    cmd.add_flag("--dry-run", dryRun_,
+                 "Only check every file on the server (as kubectl's --dry-run=server); write "
+                 "nothing");
     addRemoteFlags(cmd, flags_, true);
   }
+  // Every file is read and checked by the server (a dry run) before any is written, so a bad
+  // file in the list applies nothing; then each file is applied in its own transaction, and a
+  // failure at that stage (the store changed meanwhile) is reported for its file, with the files
+  // already applied named.
   int run(IoStreams& io) override {
     auto client = makeClient(io, flags_);
     if (!client) return 2;
+    std::vector<std::string> texts;
     int rc = 0;
     for (const std::string& file : files_) {
       std::string text;
       if (!readAll(file, &text)) {
         io.err << "ramp: " << file << ": cannot read file\n";
         rc = 2;
-        continue;
       }
-      auto body = client->call("POST", "/api/v1/apply", text, "application/yaml");
+      texts.push_back(std::move(text));
+    }
+    if (rc != 0) {
+      io.err << "ramp: nothing was applied\n";
+      return rc;
+    }
+    for (size_t i = 0; i < files_.size(); ++i) {
+      auto body = client->call("POST", "/api/v1/apply?dryRun=All", texts[i], "application/yaml");
       if (!body) {
-        // Diagnostics name "request body": say which file they belong to.
-        Error e = body.error();
-        size_t pos = 0;
-        while ((pos = e.message.find("request body:", pos)) != std::string::npos) {
-          e.message.replace(pos, 12, file);
-          pos += file.size();
-        }
-        int code = reportError(io, e);
+        int code = reportError(io, inFile(body.error(), files_[i]));
         rc = rc == 0 ? code : rc;
         continue;
       }
-      if (!flags_.output.empty()) {
-        printStructured(io, flags_.output, *body);
-        continue;
-      }
-      auto response = api::decodeApplyResponse(*body);
-      if (!response) return reportError(io, response.error());
-      for (const api::AppliedObject& o : response->objects) {
-        io.out << lowerKind(o.kind) << ".argoproj.io/" << o.name << " " << o.result << "\n";
-      }
+      if (dryRun_) print(io, *body, " (dry run)");
     }
-    return rc;
+    if (rc != 0) {
+      if (files_.size() > 1) io.err << "ramp: nothing was applied\n";
+      return rc;
+    }
+    if (dryRun_) return 0;
+    for (size_t i = 0; i < files_.size(); ++i) {
+      auto body = client->call("POST", "/api/v1/apply", texts[i], "application/yaml");
+      if (!body) {
+        int code = reportError(io, inFile(body.error(), files_[i]));
+        if (i > 0) {
+          io.err << "ramp: applied before the failure:";
+          for (size_t k = 0; k < i; ++k) io.err << " " << files_[k];
+          io.err << "; not applied: " << files_[i];
+          for (size_t k = i + 1; k < files_.size(); ++k) io.err << " " << files_[k];
+          io.err << "\n";
+        }
+        return code;
+      }
+      print(io, *body, "");
+    }
+    return 0;
   }
 
  private:
+  // Diagnostics name "request body": say which file they belong to.
+  static Error inFile(Error e, const std::string& file) {
+    size_t pos = 0;
+    while ((pos = e.message.find("request body:", pos)) != std::string::npos) {
+      e.message.replace(pos, 12, file);
+      pos += file.size();
+    }
+    return e;
+  }
+
+  void print(IoStreams& io, const std::string& body, const char* suffix) {
+    if (!flags_.output.empty()) {
+      printStructured(io, flags_.output, body);
+      return;
+    }
+    auto response = api::decodeApplyResponse(body);
+    if (!response) {
+      reportError(io, response.error());
+      return;
+    }
+    for (const api::AppliedObject& o : response->objects) {
+      io.out << lowerKind(o.kind) << ".argoproj.io/" << o.name << " " << o.result << suffix << "\n";
+    }
+  }
+
   std::vector<std::string> files_;
+  bool dryRun_ = false;
   RemoteFlags flags_;
 };
 

@@ -126,13 +126,16 @@ Result<spec::Rollout> undo(const spec::Rollout& rollout,
 
 Result<spec::Rollout> pause(const spec::Rollout& rollout) {
   spec::Rollout r = rollout;
-  if (r.spec.paused) return precondition(r, "already paused");
   r.spec.paused = true;
   return r;
 }
 
 Result<spec::Rollout> resume(const spec::Rollout& rollout) {
   spec::Rollout r = rollout;
+  if (!r.spec.paused && !r.status.pauseConditions.empty()) {
+    return precondition(r, "paused by the controller (" + r.status.pauseConditions.front().reason +
+                               "), not by a user: use promote to continue");
+  }
   if (!r.spec.paused) return precondition(r, "not paused");
   r.spec.paused = false;
   return r;

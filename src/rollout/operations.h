@@ -45,10 +45,13 @@ Result<spec::Rollout> undo(const spec::Rollout& rollout,
                            const std::vector<platform::ObservedRevision>& revisions,
                            std::optional<int64_t> toRevision);
 
-// pause: spec.paused = true. Fails when already paused.
+// pause: spec.paused = true. Already paused: the rollout unchanged (Argo's pause is a patch,
+// so pausing twice succeeds).
 Result<spec::Rollout> pause(const spec::Rollout& rollout);
 
-// resume: spec.paused = false (the rollout continues where it was). Fails when not paused.
+// resume: spec.paused = false (the rollout continues where it was). Fails when not paused;
+// when the controller paused it (a `pause` step, an inconclusive analysis, a blue-green
+// promotion waiting), the message says to promote, which is what continues it.
 Result<spec::Rollout> resume(const spec::Rollout& rollout);
 
 // restart: spec.restartAt = at (replicas started before it are replaced). Fails when `at` is

@@ -135,10 +135,36 @@ ramp::http::Response call(const std::string& method, const std::string& url,
   r.body = body;
   r.headers = std::move(headers);
   if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
-  if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
+  bool typed = false;
+  for (const auto& h : r.headers) typed = typed || h.first == "Content-Type";
+  if (!body.empty() && !typed) r.headers.push_back({"Content-Type", "application/json"});
   auto res = ramp::http::send(r);
   EXPECT_TRUE(res) << (res ? "" : res.error().message);
   return res ? *res : ramp::http::Response{};
+}
+
+// One HTTP/1.1 request written by hand on a raw socket (so the test chooses every header, e.g. no
+// Content-Length), and the status line of the answer, or "" when none came within `timeout`.
+std::string rawStatusLine(int port, const std::string& head, std::chrono::milliseconds timeout) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string got;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size())) {
+    pollfd p{fd, POLLIN, 0};
+    while (got.find("\r\n") == std::string::npos &&
+           ::poll(&p, 1, static_cast<int>(timeout.count())) > 0) {
+      char buf[4096];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return got.substr(0, got.find("\r\n"));
 }
 
 class ApiIntegration : public ::testing::Test {
@@ -272,9 +298,13 @@ TEST_F(ApiIntegration, EveryVerbThroughTheCli) {
   EXPECT_EQ(getRollout()["status"]["currentStepIndex"], 1);
   EXPECT_EQ(cli({"pause", "web", "-n", "shop"}, kOperator).code, 0);
   EXPECT_EQ(getRollout()["spec"]["paused"], true);
+  // Pausing a paused rollout succeeds and writes nothing (Argo's pause is a patch).
+  int64_t pausedVersion =
+      std::stoll(getRollout()["metadata"]["resourceVersion"].get<std::string>());
   CliResult again = cli({"pause", "web", "-n", "shop"}, kOperator);
-  EXPECT_EQ(again.code, 1);
-  EXPECT_NE(again.err.find("already paused"), std::string::npos) << again.err;
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(std::stoll(getRollout()["metadata"]["resourceVersion"].get<std::string>()),
+            pausedVersion);
   EXPECT_EQ(cli({"resume", "web", "-n", "shop"}, kOperator).code, 0);
   EXPECT_FALSE(getRollout()["spec"].value("paused", false));
   EXPECT_EQ(cli({"restart", "web", "-n", "shop"}, kOperator).code, 0);
@@ -348,6 +378,83 @@ TEST_F(ApiIntegration, InvalidSpecsAreRefusedWithTheLintErrors) {
   json body = json::parse(http.body);
   EXPECT_EQ(body["diagnostics"][0]["line"], 22);
   EXPECT_EQ(call("POST", api("/api/v1/apply"), kAdmin, "{not yaml: [").status, 400);
+}
+
+// `apply -f good.yaml bad.yaml` checks both files before writing either: nothing is created.
+TEST_F(ApiIntegration, ApplyChecksEveryFileBeforeWritingAny) {
+  std::string good = write("good.yaml", kRollout);
+  std::string bad = kRun;
+  bad.replace(bad.find("name: web-abc-1"), 15, "name: web-abc-1\n  labels: [x]");
+  std::string badFile = write("bad.yaml", bad);
+  CliResult r = cli({"apply", "-f", good, "-f", badFile});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(badFile + ":"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was applied"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(call("GET", api("/api/v1/namespaces/shop/rollouts/web"), kViewer).status, 404);
+  // --dry-run checks and says what would happen, writing nothing.
+  CliResult dry = cli({"apply", "-f", good, "--dry-run"});
+  EXPECT_EQ(dry.code, 0) << dry.err;
+  EXPECT_EQ(dry.out, "rollout.argoproj.io/web created (dry run)\n");
+  EXPECT_EQ(call("GET", api("/api/v1/namespaces/shop/rollouts/web"), kViewer).status, 404);
+  EXPECT_EQ(call("POST", api("/api/v1/apply?dryRun=yes"), kAdmin, kRollout).status, 400);
+  CliResult both = cli({"apply", "-f", good, "-f", write("run.yaml", kRun)});
+  EXPECT_EQ(both.code, 0) << both.err;
+  EXPECT_EQ(both.out,
+            "rollout.argoproj.io/web created\nanalysisrun.argoproj.io/web-abc-1 created\n");
+}
+
+// A POST without a body (no Content-Length) is authenticated before anything else and, when
+// allowed, served at once (httplib alone waited for the connection to close, then said 400).
+TEST_F(ApiIntegration, ABodylessPostIsAuthenticatedFirstAndServed) {
+  ASSERT_EQ(cli({"apply", "-f", write("web.yaml", kRollout)}).code, 0);
+  std::string path = "/api/v1/namespaces/shop/rollouts/web/promote";
+  EXPECT_EQ(
+      rawStatusLine(server_->port(), "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 5s),
+      "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(
+      rawStatusLine(server_->port(),
+                    "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                        kViewer + "\r\n\r\n",
+                    5s),
+      "HTTP/1.1 403 Forbidden");
+  EXPECT_EQ(
+      rawStatusLine(server_->port(),
+                    "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                        kOperator + "\r\n\r\n",
+                    5s),
+      "HTTP/1.1 200 OK");
+  EXPECT_EQ(getRollout()["status"]["currentStepIndex"], 1);
+}
+
+// A form-encoded body (curl -d's default) is refused with what to send instead, at any size.
+TEST_F(ApiIntegration, AFormEncodedBodyIsToldToSendYaml) {
+  for (size_t size : {size_t{100}, size_t{20000}}) {
+    std::string body = std::string(kRollout) + "#" + std::string(size, 'x') + "\n";
+    auto r = call("POST", api("/api/v1/apply"), kAdmin, body,
+                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(r.status, 415) << size;
+    EXPECT_NE(r.body.find("send application/yaml"), std::string::npos) << r.body;
+  }
+  // The same without credentials is refused for the credentials first.
+  auto anon = call("POST", api("/api/v1/apply"), "", "a=b",
+                   {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(anon.status, 401);
+  EXPECT_EQ(call("GET", api("/api/v1/namespaces/shop/rollouts/web"), kViewer).status, 404);
+}
+
+// `list` of an empty kind says so on stderr (as kubectl); AnalysisRuns get a STATUS column.
+TEST_F(ApiIntegration, ListSaysNoResourcesAndShowsRunStatus) {
+  CliResult empty = cli({"list", "rollouts"});
+  EXPECT_EQ(empty.code, 0);
+  EXPECT_EQ(empty.out, "");
+  EXPECT_EQ(empty.err, "No resources found in default namespace.\n");
+  EXPECT_EQ(cli({"list", "analysisruns", "-A"}).err, "No resources found\n");
+  ASSERT_EQ(cli({"apply", "-f", write("run.yaml", kRun)}).code, 0);
+  CliResult runs = cli({"list", "analysisruns", "-n", "shop"});
+  EXPECT_EQ(runs.code, 0) << runs.err;
+  EXPECT_EQ(runs.out.substr(0, runs.out.find('\n')).find("STATUS"), 40u) << runs.out;
+  EXPECT_NE(runs.out.find("web-abc-1"), std::string::npos) << runs.out;
 }
 
 TEST_F(ApiIntegration, ConflictsLimitsAndErrors) {
@@ -662,6 +769,63 @@ TEST(ServeIntegration, RealServeRunsTheApiNextToTheController) {
   EXPECT_NE(metrics.body.find("rollout_reconcile"), std::string::npos);
   EXPECT_NE(metrics.body.find("rollout_info{namespace=\"shop\",name=\"web\""), std::string::npos);
   EXPECT_EQ((*serve)->stop(), 0);
+}
+
+// Runs `ramp serve ARGS…` on platform.sim until it exits by itself (or 20 s pass: then it is
+// stopped and -1 returned). Returns its exit code; *log gets what it printed.
+int serveUntilExit(const rt::TempDir& dir, const std::vector<std::string>& args, std::string* log) {
+  rt::ProcessOptions o;
+  o.argv = {rt::binaryDir() + "/ramp", "serve",      "--data",
+            dir.file("data"),          "--platform", "platform.sim"};
+  for (const std::string& a : args) o.argv.push_back(a);
+  o.logFile = dir.file("serve-exit.log");
+  auto serve = rt::Process::start(o);
+  if (!serve) {
+    ADD_FAILURE() << serve.error().message;
+    return -1;
+  }
+  for (int i = 0; i < 400 && (*serve)->running(); ++i) std::this_thread::sleep_for(50ms);
+  bool exited = !(*serve)->running();
+  int code = (*serve)->stop();
+  *log = (*serve)->log();
+  return exited && WIFEXITED(code) ? WEXITSTATUS(code) : -1;
+}
+
+// A port in use by another server, even one that allows port sharing (SO_REUSEPORT, as a first
+// `ramp serve` through httplib did), stops `ramp serve` with "address already in use".
+TEST(ServerStartup, APortInUseStopsServe) {
+  rt::TempDir dir("ramp-api-inuse");
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int yes = 1;
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string listen = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  std::string log;
+  EXPECT_EQ(serveUntilExit(dir, {"--listen", listen}, &log), 1) << log;
+  EXPECT_NE(log.find("cannot listen on " + listen + ": address already in use"), std::string::npos)
+      << log;
+  ::close(fd);
+}
+
+// A bad tokens file stops `ramp serve` before its controller starts, naming every bad line.
+TEST(ServerStartup, ABadTokensFileStopsServeWithEveryError) {
+  rt::TempDir dir("ramp-api-badtokens");
+  std::ofstream(dir.file("tokens.csv")) << "short,alice,admin\n"
+                                        << kAdmin << ",bob,admin\n"
+                                        << "two-fields-0123456789abc,carol\n";
+  std::string log;
+  EXPECT_EQ(
+      serveUntilExit(dir, {"--listen", "127.0.0.1:0", "--tokens", dir.file("tokens.csv")}, &log), 1)
+      << log;
+  EXPECT_NE(log.find("tokens.csv:1: token is too short"), std::string::npos) << log;
+  EXPECT_NE(log.find("tokens.csv:3: expected TOKEN,NAME,ROLE"), std::string::npos) << log;
+  EXPECT_EQ(log.find("ready"), std::string::npos) << log;
 }
 
 // Without a tokens file the server has no authentication, so it listens on loopback only and

@@ -213,6 +213,45 @@ TEST(Auth, MalformedTokensFilesNameTheLine) {
   }
 }
 
+TEST(Auth, EveryMalformedLineIsReportedAtOnce) {
+  auto a = Authenticator::fromText(
+      "only-two-fields-0123456789,alice\n"
+      "good-token-0123456789,carol,admin\n"
+      "short,bob,admin\n"
+      "\n"
+      "long-enough-token-0123,dave,root\n",
+      "tokens.csv");
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().message,
+            "tokens.csv:1: expected TOKEN,NAME,ROLE (three comma-separated fields)\n"
+            "tokens.csv:3: token is too short (at least 16 characters)\n"
+            "tokens.csv:5: unknown role \"root\" (viewer, operator or admin)");
+}
+
+TEST(Auth, TokensFileReadableByOthersIsWarnedAbout) {
+  struct Case {
+    unsigned mode;
+    const char* expect;  // "" = no warning
+  };
+  const Case cases[] = {
+      {0100600, ""},
+      {0100400, ""},
+      {0100640, "(mode 0640) can be read by its group: chmod 600 /etc/ramp/tokens"},
+      {0100604, "(mode 0604) can be read by other users: chmod 600 /etc/ramp/tokens"},
+      {0100644, "(mode 0644) can be read by its group and other users"},
+      {0100620, "(mode 0620) can be read by its group"},
+  };
+  for (const Case& c : cases) {
+    std::string w = tokensFileModeWarning("/etc/ramp/tokens", c.mode);
+    if (std::string(c.expect).empty()) {
+      EXPECT_EQ(w, "") << std::oct << c.mode;
+    } else {
+      EXPECT_NE(w.find(c.expect), std::string::npos) << w;
+      EXPECT_EQ(w.rfind("warning: tokens file /etc/ramp/tokens", 0), 0u) << w;
+    }
+  }
+}
+
 TEST(Auth, DisabledIsLocalAdmin) {
   auto who = Authenticator::disabled().authenticate("");
   ASSERT_TRUE(who);

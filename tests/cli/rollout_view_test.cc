@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -47,6 +48,93 @@ TEST(RolloutViewTest, SetWeightFollowsArgoGetCurrentSetWeight) {
   view.rollout = aborted;
   EXPECT_NE(renderRollout(view).find("SetWeight:     0\n"), std::string::npos)
       << renderRollout(view);
+}
+
+spec::TrafficRouting routed() {
+  spec::TrafficRouting t;
+  t.plugins["ramp/haproxy"] = {};
+  return t;
+}
+
+// Argo's ActualWeight (its plugin's rollout info), row by row.
+TEST(RolloutViewTest, ActualWeightFollowsArgo) {
+  struct Case {
+    const char* name;
+    spec::Rollout rollout;
+    std::optional<std::vector<api::RevisionView>> revisions;
+    std::string want;
+  };
+  auto with = [](spec::Rollout r, auto f) {
+    f(r);
+    return r;
+  };
+  auto available = [](spec::Rollout& r) { r.status.availableReplicas = 4; };
+  std::vector<Case> cases = {
+      {"healthy, every step done: the maximum, not 0",
+       with(canaryAtStep(4),
+            [&](spec::Rollout& r) { r.spec.strategy.canary->trafficRouting = routed(); }),
+       std::nullopt, "100"},
+      {"nothing available",
+       with(canaryAtStep(1),
+            [&](spec::Rollout& r) { r.spec.strategy.canary->trafficRouting = routed(); }),
+       std::nullopt, "0"},
+      {"router, no weights yet: the set weight",
+       with(canaryAtStep(1),
+            [&](spec::Rollout& r) {
+              r.spec.strategy.canary->trafficRouting = routed();
+              available(r);
+            }),
+       std::nullopt, "20"},
+      {"router, verified weights",
+       with(canaryAtStep(1),
+            [&](spec::Rollout& r) {
+              r.spec.strategy.canary->trafficRouting = routed();
+              available(r);
+              r.status.canary.weights = spec::TrafficWeights{};
+              r.status.canary.weights->canary.weight = 15;
+              r.status.canary.weights->verified = false;
+            }),
+       std::nullopt, "15 (not yet verified)"},
+      {"basic canary: the canary revision's share of the available replicas",
+       with(canaryAtStep(1),
+            [&](spec::Rollout& r) {
+              available(r);
+              r.status.stableRS = "a";
+              r.status.currentPodHash = "b";
+            }),
+       std::vector<api::RevisionView>{{2, "b", {"web:v2"}, 1, 1, 1}, {1, "a", {"web:v1"}, 3, 3, 3}},
+       "25"},
+      {"basic canary without the platform's revisions",
+       with(canaryAtStep(1),
+            [&](spec::Rollout& r) {
+              available(r);
+              r.status.stableRS = "a";
+              r.status.currentPodHash = "b";
+              r.status.updatedReplicas = 2;
+            }),
+       std::nullopt, "50 (by updated replicas)"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(actualWeightText(c.rollout, c.revisions ? &*c.revisions : nullptr), c.want) << c.name;
+  }
+}
+
+TEST(RolloutViewTest, ImagesAreTheRunningRevisionsWithArgosTags) {
+  spec::Rollout r = canaryAtStep(1);
+  r.status.stableRS = "a";
+  r.status.currentPodHash = "b";
+  std::vector<api::RevisionView> revs = {{2, "b", {"web:v2"}, 1, 1, 1},
+                                         {1, "a", {"web:v1", "side:v1"}, 3, 3, 3},
+                                         {0, "z", {"web:v0"}, 0, 0, 0}};
+  std::vector<ImageTags> want = {
+      {"side:v1", {"stable"}}, {"web:v1", {"stable"}}, {"web:v2", {"canary"}}};
+  EXPECT_EQ(runningImages(r, &revs), want);
+  spec::Rollout bg;
+  bg.spec.strategy.blueGreen = spec::BlueGreenStrategy{};
+  bg.status.blueGreen.activeSelector = "a";
+  bg.status.blueGreen.previewSelector = "b";
+  want = {{"side:v1", {"active"}}, {"web:v1", {"active"}}, {"web:v2", {"preview"}}};
+  EXPECT_EQ(runningImages(bg, &revs), want);
 }
 
 }  // namespace

@@ -29,6 +29,26 @@ TEST(CliTest, UnknownVerbIsAUsageError) {
   EXPECT_FALSE(err.empty());
 }
 
+TEST(CliTest, UnknownVerbIsNamedWithSuggestionsAsKubectlDoes) {
+  std::string out, err;
+  EXPECT_EQ(run({"promot", "web"}, &out, &err), 2);
+  EXPECT_EQ(err,
+            "ramp: unknown command \"promot\" for \"ramp\"\n\nDid you mean this?\n\tpromote\n\n"
+            "Run 'ramp --help' for usage.\n");
+  EXPECT_EQ(run({"foo"}, &out, &err), 2);
+  EXPECT_EQ(err, "ramp: unknown command \"foo\" for \"ramp\"\n\nRun 'ramp --help' for usage.\n");
+}
+
+TEST(CliTest, HelpVerbPrintsTheVerbsHelp) {
+  std::string out, err;
+  EXPECT_EQ(run({"help", "serve"}, &out, &err), 0);
+  EXPECT_NE(out.find("--data"), std::string::npos) << out;
+  EXPECT_EQ(run({"help"}, &out, &err), 0);
+  EXPECT_NE(out.find("promote"), std::string::npos) << out;
+  EXPECT_EQ(run({"help", "nope"}, &out, &err), 2);
+  EXPECT_NE(err.find("unknown command \"nope\""), std::string::npos) << err;
+}
+
 TEST(CliTest, NoVerbIsAUsageError) {
   std::string out, err;
   EXPECT_EQ(run({}, &out, &err), 2);

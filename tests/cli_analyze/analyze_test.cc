@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -116,6 +117,20 @@ spec:
               - name: sleeper
                 image: busybox
                 command: [sleep, "30"]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: prom
+spec:
+  metrics:
+  - name: ratio
+    interval: 1s
+    count: 1
+    successCondition: result[0] >= 0.95
+    provider:
+      prometheus:
+        query: vector(0.99)
 )";
 
 struct Outcome {
@@ -244,6 +259,28 @@ TEST_F(AnalyzeTest, InvalidInputExitsFour) {
   Outcome o = analyze({});
   EXPECT_EQ(o.exitCode, 4) << o.out << o.err;
   EXPECT_NE(o.err.find("interval"), std::string::npos) << o.err;
+}
+
+// --prometheus is the address of metrics that name none (a real Prometheus answers the query).
+TEST_F(AnalyzeTest, PrometheusFlagAddressesTheMetricsThatNameNone) {
+  auto prom = ramp::testing::PrometheusServer::start({}, (dir_ / "prom").string());
+  ASSERT_TRUE(prom) << prom.error().message;
+  Outcome o = analyze({"--template", "prom", "--prometheus", (*prom)->url()});
+  EXPECT_EQ(o.exitCode, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("ratio  Successful  value=[0.99]"), std::string::npos) << o.out;
+}
+
+// A configuration error (here: no Prometheus address anywhere) ends the run at once with exit 2
+// and the cause, after one measurement, instead of being retried to consecutiveErrorLimit (4).
+TEST_F(AnalyzeTest, AConfigurationErrorStopsTheRunAtOnce) {
+  ::unsetenv("ARGO_ROLLOUTS_PROMETHEUS_ADDRESS");
+  Outcome o = analyze({"--template", "prom", "-o", "json"});
+  EXPECT_EQ(o.exitCode, 2) << o.out << o.err;
+  EXPECT_NE(o.err.find("metric \"ratio\": prometheus address is not configured"), std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("the run stopped at once"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("\"error\":1"), std::string::npos) << o.out;
+  EXPECT_FALSE(std::regex_search(o.out, std::regex("\"error\":[2-9]"))) << o.out;
 }
 
 TEST_F(AnalyzeTest, CtrlCTerminatesLikeArgo) {

@@ -125,6 +125,23 @@ TEST_F(JobProviderTest, EnvAndWorkingDirAreApplied) {
   EXPECT_EQ(d->phase, spec::AnalysisPhase::kSuccessful) << d->message;
 }
 
+// A job inherits what a replica inherits (common/child_env.h), not the daemon's whole
+// environment: a credential in the daemon's environment does not reach it, PATH does.
+TEST_F(JobProviderTest, InheritsTheReplicasEnvironmentOnly) {
+  ::setenv("RAMP_JOB_TEST_CREDENTIAL", "s3cr3t-value", 1);
+  metric_.provider.job->command = {
+      "sh", "-c",
+      "test -z \"$RAMP_JOB_TEST_CREDENTIAL\" && test -n \"$PATH\" && test \"$FOO\" = bar"};
+  metric_.provider.job->env = {{"FOO", "bar", {}}};
+  JobProvider p(options());
+  auto r = p.run(ctx());
+  ::unsetenv("RAMP_JOB_TEST_CREDENTIAL");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  auto d = waitDecided(p, started(*r));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->phase, spec::AnalysisPhase::kSuccessful) << d->message;
+}
+
 TEST_F(JobProviderTest, SecretsInOutputAreRedacted) {
   redactor_.add("hunter2-secret");
   metric_.provider.job->command = {"sh", "-c", "echo token=hunter2-secret; exit 1"};

@@ -105,11 +105,22 @@ TEST(PauseResume, Preconditions) {
   auto paused = pause(promotedRollout());
   ASSERT_TRUE(paused.has_value());
   EXPECT_TRUE(paused->spec.paused);
-  expectPrecondition(pause(*paused), "already paused");
+  auto again = pause(*paused);  // idempotent, as Argo's patch
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*again, *paused);
   auto resumed = resume(*paused);
   ASSERT_TRUE(resumed.has_value());
   EXPECT_FALSE(resumed->spec.paused);
   expectPrecondition(resume(*resumed), "not paused");
+}
+
+TEST(PauseResume, ResumeAtAControllerPauseSaysToPromote) {
+  spec::Rollout r = promotedRollout();
+  r.status.pauseConditions.push_back(
+      spec::PauseCondition{spec::kPauseReasonCanaryPauseStep, testing::at(5)});
+  expectPrecondition(resume(r),
+                     "paused by the controller (CanaryPauseStep), not by a user: use "
+                     "promote to continue");
 }
 
 TEST(Restart, SetsRestartAt) {

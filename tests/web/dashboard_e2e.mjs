@@ -398,6 +398,13 @@ async function operatorPromotes(browser, info) {
   // gives the focus back to Promote.
   const promote = page.locator('button[data-action="promote"]');
   check(!(await promote.isDisabled()), 'operator: Promote is enabled');
+  // What the state does not allow is disabled, saying why (the server's own preconditions).
+  const retry = page.locator('button[data-action="retry"]');
+  const resume = page.locator('button[data-action="resume"]');
+  check(await retry.isDisabled() && /not aborted/.test(await retry.getAttribute('title')),
+    'operator at a pause: Retry is disabled, saying the update is not aborted');
+  check(await resume.isDisabled() && /use Promote/.test(await resume.getAttribute('title')),
+    'operator at a pause step: Resume is disabled, saying to promote');
   await promote.focus();
   await page.keyboard.press('Enter');
   const dialog = page.locator('dialog.confirm');

@@ -1,9 +1,11 @@
 // The rollout actions (docs/api.md, Actions): promote, promote full, abort, retry, pause, resume,
 // restart, undo to a chosen revision, set image. Shown to everyone, usable from the operator
-// role up (whoami); for a viewer they are disabled and say why. Each asks for confirmation in
+// role up (whoami); for a viewer they are disabled and say why, and so is an action the rollout's
+// state does not allow (applicability.js: the server's own preconditions). Each asks for confirmation in
 // the dialog, which shows the API's error when the server refuses (403 after a downgrade, 422 when
 // the action does not apply now, …).
 
+import { actionBlocker } from './applicability.js';
 import { h } from './dom.js';
 
 export const ACTIONS = [
@@ -52,9 +54,16 @@ export class ActionBar {
   update() {
     const who = this.ctx.app.who;
     const allowed = canAct(who.role);
-    for (const b of this.buttons.values()) b.disabled = !allowed;
+    const r = this.ctx.rollout();
+    for (const a of ACTIONS) {
+      const b = this.buttons.get(a.id);
+      const blocker = allowed ? actionBlocker(a.id, r) : '';
+      b.disabled = !allowed || !!blocker;
+      b.title = blocker ? `${a.label.replace('…', '')} is not possible now: ${blocker}` : a.what;
+      b.dataset.blocker = blocker;
+    }
     this.reason.textContent = allowed
-      ? `Signed in as ${who.name} (${who.role}): each action asks for confirmation.`
+      ? `Signed in as ${who.name} (${who.role}): each action asks for confirmation; a disabled one says why when you point at it.`
       : `Actions need the operator role: you are signed in as ${who.name} (${who.role}).`;
   }
 

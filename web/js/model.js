@@ -75,39 +75,85 @@ export function setWeight(r) {
   return w;
 }
 
-// The weight the router reports: {weight, note}. Without a router the split is the share of
-// updated replicas (src/cli/rollout_view.cc). null for blue-green.
-export function actualWeight(r) {
+// Argo's ActualWeight (src/cli/rollout_view.cc, actualWeightText): {weight, note}. The maximum
+// weight once no step remains; 0 while no replica is available; with a router the verified
+// weight (note "not yet verified" until the proxy reports it) or the set weight; without one the
+// canary revision's share of the available replicas (`revisions` from the platform when the page
+// has them, else status.updatedReplicas, noted). null for blue-green.
+export function actualWeight(r, revisions) {
   const c = r.spec && r.spec.strategy && r.spec.strategy.canary;
   if (!c) return null;
   const st = r.status || {};
-  const weights = st.canary && st.canary.weights;
-  if (weights) {
+  const steps = c.steps || [];
+  const max = (c.trafficRouting && c.trafficRouting.maxTrafficWeight) || 100;
+  if (currentStepIndex(r) >= steps.length) return { weight: max, note: '' };
+  const available = st.availableReplicas || 0;
+  if (available <= 0) return { weight: 0, note: '' };
+  if (c.trafficRouting) {
+    const weights = st.canary && st.canary.weights;
+    if (!weights) return { weight: setWeight(r), note: '' };
     const w = (weights.canary && weights.canary.weight) || 0;
     return { weight: w, note: weights.verified === false ? 'not yet verified' : '' };
   }
-  if (c.trafficRouting) return { weight: 0, note: '' };
-  if ((st.replicas || 0) > 0) {
-    return {
-      weight: Math.floor(((st.updatedReplicas || 0) * 100) / st.replicas),
-      note: 'by replica count',
-    };
+  const updating = st.currentPodHash !== st.stableRS;
+  if (revisions) {
+    const rev = updating ? revisions.find((x) => x.podTemplateHash === st.currentPodHash) : null;
+    return { weight: rev ? Math.floor(((rev.availableReplicas || 0) * max) / available) : 0, note: '' };
   }
-  return { weight: null, note: '' };
+  if (!updating) return { weight: 0, note: '' };
+  const canary = Math.min(st.updatedReplicas || 0, available);
+  return { weight: Math.floor((canary * max) / available), note: 'by updated replicas' };
 }
 
-// [{container, image, role}] where role is "canary" while an update is in progress, else
-// "stable".
-export function images(r) {
+// The images running now, as Argo lists them: [{image, tags}] from every revision with replicas,
+// tagged canary/stable (or active/preview for blue-green), merged by image and sorted. Without
+// `revisions`, the template's images tagged canary (preview) during an update, else stable
+// (active).
+export function images(r, revisions) {
   const st = r.status || {};
-  const rollingOut = !!st.stableRS && st.currentPodHash !== st.stableRS;
-  const containers = (r.spec && r.spec.template && r.spec.template.spec &&
-    r.spec.template.spec.containers) || [];
-  return containers.map((c) => ({
-    container: c.name,
-    image: c.image,
-    role: rollingOut ? 'canary' : 'stable',
-  }));
+  const blueGreen = !!(r.spec && r.spec.strategy && r.spec.strategy.blueGreen);
+  const bg = st.blueGreen || {};
+  const out = [];
+  const add = (image, tags) => {
+    let e = out.find((x) => x.image === image);
+    if (!e) out.push(e = { image, tags: [] });
+    for (const t of tags) if (!e.tags.includes(t)) e.tags.push(t);
+  };
+  if (revisions) {
+    for (const rev of revisions) {
+      if (!(rev.desiredReplicas > 0)) continue;
+      const tags = [];
+      if (blueGreen) {
+        if (rev.podTemplateHash === bg.activeSelector) tags.push('active');
+        if (rev.podTemplateHash === bg.previewSelector) tags.push('preview');
+      } else {
+        if (rev.podTemplateHash === st.currentPodHash && st.currentPodHash !== st.stableRS) tags.push('canary');
+        if (rev.podTemplateHash === st.stableRS) tags.push('stable');
+      }
+      for (const image of rev.images || []) add(image, tags);
+    }
+  } else {
+    const updating = !!st.stableRS && st.currentPodHash !== st.stableRS;
+    const tag = blueGreen ? (updating ? 'preview' : 'active') : (updating ? 'canary' : 'stable');
+    const containers = (r.spec && r.spec.template && r.spec.template.spec &&
+      r.spec.template.spec.containers) || [];
+    for (const c of containers) add(c.image, [tag]);
+  }
+  for (const e of out) e.tags.sort();
+  out.sort((x, y) => (x.image < y.image ? -1 : x.image > y.image ? 1 : 0));
+  return out;
+}
+
+// Measurements of an AnalysisRun, summed over its metrics (as Argo's tree counts ✔/✖):
+// {successful, failed (failed + error), inconclusive}.
+export function measurementCounts(run) {
+  const out = { successful: 0, failed: 0, inconclusive: 0 };
+  for (const m of (run.status && run.status.metricResults) || []) {
+    out.successful += m.successful || 0;
+    out.failed += (m.failed || 0) + (m.error || 0);
+    out.inconclusive += m.inconclusive || 0;
+  }
+  return out;
 }
 
 // The newest time the rollout's status records a change (a condition's transition, a pause, the

@@ -14,6 +14,7 @@
 #include <thread>
 #include <tuple>
 
+#include "common/child_env.h"
 #include "platform/process/process_io.h"
 #include "spec/codec.h"
 #include "spec/values.h"
@@ -24,9 +25,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-constexpr const char* kInheritedNames[] = {"PATH", "HOME",   "LANG", "LC_ALL",
-                                           "TZ",   "TMPDIR", "USER"};
 
 // A path component from a namespace or name: anything outside [A-Za-z0-9._-] becomes '_', and
 // "." / ".." cannot escape the state directory.
@@ -638,12 +636,12 @@ Result<std::unique_ptr<ProcessDriver>> ProcessDriver::create(Clock& clock,
                                                       : impl->options.fileSdPath;
   if (impl->options.inheritedEnv) {
     impl->inherited = *impl->options.inheritedEnv;
-  } else {
-    for (const char* name : kInheritedNames) {
-      if (const char* v = std::getenv(name); v != nullptr) impl->inherited[name] = v;
+    if (!impl->inherited.contains("PATH")) {
+      impl->inherited["PATH"] = inheritedEnvironment().at("PATH");
     }
+  } else {
+    impl->inherited = inheritedEnvironment();
   }
-  if (!impl->inherited.contains("PATH")) impl->inherited["PATH"] = "/usr/local/bin:/usr/bin:/bin";
 
   std::string statePath = impl->options.stateDir + "/state.json";
   if (fs::exists(statePath)) {

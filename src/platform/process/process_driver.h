@@ -48,8 +48,8 @@ struct ProcessDriverOptions {
   bool supervise = true;  // false: no background thread; the caller calls tick()
   // false (the daemon's policy): replicas outlive the driver and are re-adopted by the next one.
   bool stopReplicasOnDestroy = false;
-  // Variables replicas inherit from the daemon; nullopt = PATH, HOME, LANG, LC_ALL, TZ, TMPDIR
-  // and USER from this process's environment (nothing else, so no secret leaks through).
+  // Variables replicas inherit from the daemon; nullopt = common/child_env.h's list (PATH,
+  // HOME, LANG, LC_ALL, TZ, TMPDIR, USER), the same as job metrics, so no secret leaks through.
   std::optional<std::map<std::string, std::string>> inheritedEnv;
 };
 

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  actualWeight, describeStep, formatAge, formatDuration, images, lastChange, measurementNumber,
+  actualWeight, describeStep, formatAge, formatDuration, images, lastChange, measurementCounts,
+  measurementNumber,
   parseDuration, rolloutPhase, runBelongsTo, setWeight, stepStates, stepText, strategyName,
 } from '../../../web/js/model.js';
 import { parseCondition, satisfies, substituteArgs } from '../../../web/js/conditions.js';
@@ -47,22 +48,45 @@ test('phase, strategy, step i/n and set weight follow the CLI', () => {
   assert.equal(strategyName(bg), 'BlueGreen');
 });
 
-test('actual weight: the router\'s weights, else 0 with a router, else the replica share', () => {
+test('actual weight follows Argo: max when no step remains, 0 unavailable, router, replica share', () => {
   const routed = { trafficRouting: { plugins: { 'ramp/haproxy': {} } } };
-  assert.deepEqual(actualWeight(canary({ canary: { weights: { canary: { weight: 25 }, verified: true } } }, routed)),
+  const up = { availableReplicas: 4, currentStepIndex: 2 };
+  assert.deepEqual(actualWeight(canary({ ...up, canary: { weights: { canary: { weight: 25 }, verified: true } } }, routed)),
     { weight: 25, note: '' });
-  assert.deepEqual(actualWeight(canary({ canary: { weights: { canary: { weight: 25 }, verified: false } } }, routed)),
+  assert.deepEqual(actualWeight(canary({ ...up, canary: { weights: { canary: { weight: 25 }, verified: false } } }, routed)),
     { weight: 25, note: 'not yet verified' });
-  assert.deepEqual(actualWeight(canary({}, routed)), { weight: 0, note: '' });
-  assert.deepEqual(actualWeight(canary({ replicas: 4, updatedReplicas: 1 })), { weight: 25, note: 'by replica count' });
-  assert.deepEqual(actualWeight(canary({})), { weight: null, note: '' });
+  assert.deepEqual(actualWeight(canary({ ...up }, routed)), { weight: 25, note: '' }, 'no weights yet: the set weight');
+  assert.deepEqual(actualWeight(canary({ currentStepIndex: 6, availableReplicas: 4 }, routed)), { weight: 100, note: '' },
+    'Healthy, every step done: 100, not 0');
+  assert.deepEqual(actualWeight(canary({ currentStepIndex: 2 }, routed)), { weight: 0, note: '' }, 'nothing available');
+  const basic = { ...up, stableRS: 'a', currentPodHash: 'b', updatedReplicas: 1 };
+  assert.deepEqual(actualWeight(canary(basic), [
+    { podTemplateHash: 'b', availableReplicas: 1 }, { podTemplateHash: 'a', availableReplicas: 3 }]),
+  { weight: 25, note: '' }, 'basic canary: the canary revision\'s share of available replicas');
+  assert.deepEqual(actualWeight(canary(basic)), { weight: 25, note: 'by updated replicas' });
+  assert.deepEqual(actualWeight(canary({ ...up, stableRS: 'a', currentPodHash: 'a' }), []), { weight: 0, note: '' });
 });
 
-test('images are canary while the pod hash differs from the stable one', () => {
-  assert.deepEqual(images(canary({ stableRS: 'a', currentPodHash: 'b' })),
-    [{ container: 'web', image: 'web:v2', role: 'canary' }]);
-  assert.equal(images(canary({ stableRS: 'a', currentPodHash: 'a' }))[0].role, 'stable');
-  assert.equal(images(canary({}))[0].role, 'stable');
+test('images: from the running revisions with Argo\'s tags, merged and sorted', () => {
+  const revs = [
+    { podTemplateHash: 'b', images: ['web:v2'], desiredReplicas: 1 },
+    { podTemplateHash: 'a', images: ['web:v1'], desiredReplicas: 3 },
+    { podTemplateHash: 'z', images: ['web:v0'], desiredReplicas: 0 },
+  ];
+  assert.deepEqual(images(canary({ stableRS: 'a', currentPodHash: 'b' }), revs),
+    [{ image: 'web:v1', tags: ['stable'] }, { image: 'web:v2', tags: ['canary'] }]);
+  const bg = { metadata: {}, spec: { strategy: { blueGreen: {} } },
+    status: { blueGreen: { activeSelector: 'a', previewSelector: 'b' } } };
+  assert.deepEqual(images(bg, revs),
+    [{ image: 'web:v1', tags: ['active'] }, { image: 'web:v2', tags: ['preview'] }]);
+  assert.deepEqual(images(canary({ stableRS: 'a', currentPodHash: 'b' })), [{ image: 'web:v2', tags: ['canary'] }]);
+  assert.deepEqual(images(canary({ stableRS: 'a', currentPodHash: 'a' })), [{ image: 'web:v2', tags: ['stable'] }]);
+});
+
+test('an AnalysisRun counts measurements, not metrics', () => {
+  const run = { status: { runSummary: { successful: 1, failed: 1 }, metricResults: [
+    { successful: 5, failed: 1, error: 1 }, { successful: 2, inconclusive: 1 }] } };
+  assert.deepEqual(measurementCounts(run), { successful: 7, failed: 2, inconclusive: 1 });
 });
 
 test('last change is the newest time in the status', () => {

@@ -149,7 +149,8 @@ export class ListView {
       cell('Set weight', h('span', { class: 'set-weight' }, weightText(r))),
       cell('Actual weight', h('span', { class: 'actual-weight' }, actualText(r))),
       cell('Images', imgs.length ? h('ul', { class: 'images' },
-        imgs.map((i) => h('li', null, h('code', null, i.image), ' ', h('span', { class: 'muted' }, `(${i.role})`)))) : '–'),
+        imgs.map((i) => h('li', null, h('code', null, i.image), i.tags.length ? ' ' : '',
+          i.tags.length ? h('span', { class: 'muted' }, `(${i.tags.join(', ')})`) : null))) : '–'),
       cell('Last change', changed ? ageElement(changed, now) : '–'));
   }
 }

@@ -11,7 +11,8 @@ import { parseCondition, substituteArgs } from '../conditions.js';
 import { fill, h, replaceChildrenKeepingFocus } from '../dom.js';
 import { evidenceFields, evidenceSummary } from '../evidence.js';
 import {
-  actualWeight, images, lastChange, rolloutPhase, runBelongsTo, runTime, setWeight, statusMessage,
+  actualWeight, images, lastChange, measurementCounts, rolloutPhase, runBelongsTo, runTime, setWeight,
+  statusMessage,
   stepStates, stepText, strategyName,
 } from '../model.js';
 import { Watch } from '../watch.js';
@@ -202,6 +203,7 @@ export class RolloutView {
       return;
     }
     this.missing.hidden = true;
+    this.actionBar.update();
     this.drawHead(r);
     replaceChildrenKeepingFocus(this.summary, this.summaryContent(r, now));
     replaceChildrenKeepingFocus(this.steps, this.stepsContent(r, now));
@@ -215,7 +217,7 @@ export class RolloutView {
     const message = statusMessage(r);
     const step = stepText(r);
     const sw = setWeight(r);
-    const aw = actualWeight(r);
+    const aw = actualWeight(r, this.revisionList || undefined);
     fill(this.headerInfo,
       h('span', { class: 'rollout-phase', id: 'rollout-phase' }, phaseBadge(phase)),
       step ? h('span', { class: 'head-fact' }, 'step ', h('strong', null, step)) : null,
@@ -227,8 +229,8 @@ export class RolloutView {
   summaryContent(r, now) {
     const st = r.status || {};
     const sw = setWeight(r);
-    const aw = actualWeight(r);
-    const imgs = images(r);
+    const aw = actualWeight(r, this.revisionList || undefined);
+    const imgs = images(r, this.revisionList || undefined);
     const changed = lastChange(r);
     return dl([
       ['Namespace', r.metadata.namespace],
@@ -238,7 +240,7 @@ export class RolloutView {
       aw ? ['Actual weight', h('span', { id: 'summary-actual-weight' },
         aw.weight === null ? '–' : `${aw.weight}%${aw.note ? ` (${aw.note})` : ''}`)] : null,
       ['Images', imgs.length ? h('ul', { class: 'images' }, imgs.map((i) =>
-        h('li', null, h('code', null, i.image), ` (${i.container}, ${i.role})`))) : '–'],
+        h('li', null, h('code', null, i.image), i.tags.length ? ` (${i.tags.join(', ')})` : ''))) : '–'],
       ['Replicas', `${st.readyReplicas || 0} ready / ${st.replicas || 0} current / ${st.updatedReplicas || 0} updated / ${r.spec.replicas ?? 1} desired`],
       st.stableRS ? ['Stable', h('code', null, st.stableRS)] : null,
       st.currentPodHash && st.currentPodHash !== st.stableRS ? ['Canary', h('code', null, st.currentPodHash)] : null,
@@ -295,7 +297,7 @@ export class RolloutView {
 
   runContent(run, newest) {
     const st = run.status || {};
-    const sum = st.runSummary || {};
+    const sum = measurementCounts(run);
     const results = new Map((st.metricResults || []).map((m) => [m.name, m]));
     const metrics = (run.spec && run.spec.metrics) || [];
     const failedRun = st.phase === 'Failed' || st.phase === 'Error';
@@ -307,7 +309,7 @@ export class RolloutView {
     h('summary', null,
       h('span', { class: 'run-name' }, run.metadata.name), ' ',
       phaseBadge(st.phase, { analysis: true }), ' ',
-      h('span', { class: 'muted' }, `metrics ✔ ${sum.successful || 0} ✖ ${(sum.failed || 0) + (sum.error || 0)}${sum.inconclusive ? ` ⚠ ${sum.inconclusive}` : ''}`)),
+      h('span', { class: 'muted' }, `measurements ✔ ${sum.successful} ✖ ${sum.failed}${sum.inconclusive ? ` ⚠ ${sum.inconclusive}` : ''}`)),
     st.message ? h('p', { class: 'run-message' }, st.message) : null,
     metrics.map((m) => this.metricContent(run, m, results.get(m.name))));
   }

@@ -16,9 +16,8 @@
 #include <optional>
 #include <sstream>
 
+#include "common/child_env.h"
 #include "common/redact.h"
-
-extern char** environ;
 
 namespace ramp::analysis::providers {
 namespace {
@@ -278,13 +277,12 @@ Result<ProviderReply> JobProvider::run(const MeasureContext& ctx) {
                                    "ramp-launch", kWrapper, ref.dir.string()};
   argv.insert(argv.end(), spec->command.begin(), spec->command.end());
   argv.insert(argv.end(), spec->args.begin(), spec->args.end());
+  // The replicas' policy (common/child_env.h): a short inherited list, then the job's env.
   std::vector<std::string> envStrings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string_view entry(*e);
-    std::string name(entry.substr(0, entry.find('=')));
+  for (const auto& [name, value] : inheritedEnvironment()) {
     bool overridden = false;
     for (const auto& v : spec->env) overridden = overridden || v.name == name;
-    if (!overridden) envStrings.emplace_back(entry);
+    if (!overridden) envStrings.push_back(name + "=" + value);
   }
   for (const auto& v : spec->env) envStrings.push_back(v.name + "=" + v.value);
   std::vector<char*> cargv, cenv;
