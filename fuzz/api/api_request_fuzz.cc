@@ -59,6 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (logs && (logs->replica.empty() || logs->limit < 1 || logs->limit > ramp::api::kMaxLogLimit)) {
     std::abort();
   }
+  if (logs) {
+    auto again =
+        ramp::api::parseLogsQuery(ramp::api::parseQueryString(ramp::api::encodeLogsQuery(*logs)));
+    if (!again || !(*again == *logs)) std::abort();  // the client's encoding round-trips
+  }
   if (ramp::api::completeUtf8Prefix(body) > body.size()) std::abort();
   if (auto cursor = ramp::api::parseCursor(lastEventId)) {
     if (cursor->eventId >= 0) {

@@ -1,5 +1,7 @@
 #include "api/request.h"
 
+#include <cctype>
+
 #include <vector>
 
 namespace ramp::api {
@@ -307,6 +309,22 @@ Result<LogsQuery> parseLogsQuery(const QueryParams& params) {
   if (!limit) return std::unexpected(limit.error());
   q.limit = *limit;
   return q;
+}
+
+std::string encodeLogsQuery(const LogsQuery& q) {
+  std::string replica;
+  for (unsigned char c : q.replica) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      replica += static_cast<char>(c);
+    } else {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      replica += '%';
+      replica += kHex[c >> 4];
+      replica += kHex[c & 15];
+    }
+  }
+  return "replica=" + replica + "&offset=" + std::to_string(q.offset) +
+         "&limit=" + std::to_string(q.limit);
 }
 
 Result<WatchQuery> parseWatchQuery(const QueryParams& params, std::string_view lastEventId) {

@@ -85,6 +85,9 @@ struct LogsQuery {
 inline constexpr int64_t kMaxLogLimit = 1 << 20;
 // kInvalidArgument naming the parameter for an unknown one, a missing replica or a bad number.
 Result<LogsQuery> parseLogsQuery(const QueryParams& params);
+// The query string a client sends for `query` ("replica=R&offset=N&limit=B", the replica name
+// percent-encoded); parseLogsQuery(parseQueryString(...)) gives `query` back.
+std::string encodeLogsQuery(const LogsQuery& query);
 
 // GET /api/v1/watch ? kind= & namespace= & name= & resourceVersion= & events=true|false, or the
 // Last-Event-ID header (which wins). Without a position the stream starts with the current

@@ -102,9 +102,8 @@ class LogsVerb final : public Verb {
   }
 
   Result<api::LogChunkView> read(ApiClient& client, const std::string& replica, int64_t offset) {
-    auto body = client.call("GET", base_ + "/logs?replica=" + replica +
-                                       "&offset=" + std::to_string(offset) +
-                                       "&limit=" + std::to_string(api::kMaxLogLimit));
+    auto body = client.call(
+        "GET", base_ + "/logs?" + api::encodeLogsQuery({replica, offset, api::kMaxLogLimit}));
     if (!body) return std::unexpected(body.error());
     return api::decodeLogChunk(*body);
   }

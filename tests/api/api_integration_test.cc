@@ -5,9 +5,9 @@
 // keeps its stream.
 
 #include <arpa/inet.h>
-#include <signal.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -966,8 +966,8 @@ TEST(ServeIntegration, ProcessReplicasInGetAndLogs) {
   EXPECT_NE(one.second.find("hello from " + r1 + "\n"), std::string::npos) << one.second;
   EXPECT_EQ(one.second.find(r0), std::string::npos) << one.second;
   EXPECT_EQ(one.second.find("["), std::string::npos) << one.second;
-  auto tail = viewer({"logs", "talker", "-n", "shop", "--revision", hash, "--replica", "0",
-                      "--tail", "2"});
+  auto tail =
+      viewer({"logs", "talker", "-n", "shop", "--revision", hash, "--replica", "0", "--tail", "2"});
   ASSERT_EQ(tail.first, 0) << tail.second;
   EXPECT_TRUE(std::regex_match(tail.second, std::regex("tick \\d+\ntick \\d+\n"))) << tail.second;
   auto none = viewer({"logs", "talker", "-n", "shop", "--replica", "7"});
@@ -997,8 +997,7 @@ TEST(ServeIntegration, ProcessReplicasInGetAndLogs) {
     std::string text = (*follower)->log();
     int last = 0;
     static const std::regex kTick("tick (\\d+)\n");
-    for (std::sregex_iterator it(text.begin(), text.end(), kTick), end;
-         it != end; ++it) {
+    for (std::sregex_iterator it(text.begin(), text.end(), kTick), end; it != end; ++it) {
       last = std::stoi((*it)[1]);
     }
     return last;

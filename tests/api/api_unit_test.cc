@@ -542,6 +542,16 @@ TEST(Query, Logs) {
   }
 }
 
+TEST(Query, LogsRoundTripThroughTheClientsEncoding) {
+  for (const LogsQuery& q : {LogsQuery{"web-abc-0", 0, 65536}, LogsQuery{"web-abc-1", -4096, 1},
+                             LogsQuery{"odd name&x=1/é", 17, 1048576}}) {
+    std::string text = encodeLogsQuery(q);
+    auto back = parseLogsQuery(parseQueryString(text));
+    ASSERT_TRUE(back) << text << ": " << back.error().message;
+    EXPECT_EQ(*back, q) << text;
+  }
+}
+
 TEST(Types, ReplicasAndLogChunksRoundTrip) {
   std::vector<ReplicaView> replicas = {
       {"web-abc-0", "abc", 0, "Running", true, 0, "", "", Time(Duration(1700000000123))},
