@@ -232,6 +232,12 @@ std::string renderRollout(const RolloutView& v) {
       << pad(statusWithIcon(status, v.colour), 16) << pad(age, 6) << "\n";
   // Children: revisions (newest first), then AnalysisRuns.
   struct Child {
+    Child(std::string n, std::string k, std::string s, std::string i, std::string a = "")
+        : name(std::move(n)),
+          kind(std::move(k)),
+          status(std::move(s)),
+          info(std::move(i)),
+          age(std::move(a)) {}
     std::string name, kind, status, info;
     std::string age;
     std::vector<Child> replicas;  // a revision's replicas, drawn one level down
