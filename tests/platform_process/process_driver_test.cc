@@ -316,7 +316,7 @@ TEST_F(ProcessDriverTest, ObserveReplicasAndReadLogsOfRunningAndCrashingReplicas
   EXPECT_NE(crashed->text.find("crashing"), std::string::npos);
 
   // Only names the driver lists: not another rollout's, not a path.
-  for (const std::string& name : {"demo-ok-7", "../../state.json", "", "demo-ok-1.log"}) {
+  for (const char* name : {"demo-ok-7", "../../state.json", "", "demo-ok-1.log"}) {
     auto r = d->readLog(kKey, name, 0, 100);
     ASSERT_FALSE(r) << name;
     EXPECT_EQ(r.error().code, ErrorCode::kNotFound) << name;
