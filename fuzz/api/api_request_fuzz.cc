@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool objectEndpoint =
         route->endpoint == Endpoint::kList || route->endpoint == Endpoint::kGet ||
         route->endpoint == Endpoint::kPut || route->endpoint == Endpoint::kDelete ||
-        route->endpoint == Endpoint::kAction || route->endpoint == Endpoint::kRevisions;
+        route->endpoint == Endpoint::kAction || route->endpoint == Endpoint::kRevisions ||
+        route->endpoint == Endpoint::kReplicas || route->endpoint == Endpoint::kLogs;
     if (objectEndpoint != (route->resource != nullptr)) {
       std::abort();  // object endpoints, and only they, name their resource
     }
@@ -54,6 +55,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto watch = ramp::api::parseWatchQuery(params, lastEventId);
   auto events = ramp::api::parseEventsQuery(params);
   if (events && (events->limit < 1 || events->limit > 1000)) std::abort();
+  auto logs = ramp::api::parseLogsQuery(params);
+  if (logs && (logs->replica.empty() || logs->limit < 1 || logs->limit > ramp::api::kMaxLogLimit)) {
+    std::abort();
+  }
+  if (logs) {
+    auto again =
+        ramp::api::parseLogsQuery(ramp::api::parseQueryString(ramp::api::encodeLogsQuery(*logs)));
+    if (!again || !(*again == *logs)) std::abort();  // the client's encoding round-trips
+  }
+  if (ramp::api::completeUtf8Prefix(body) > body.size()) std::abort();
   if (auto cursor = ramp::api::parseCursor(lastEventId)) {
     if (cursor->eventId >= 0) {
       auto again = ramp::api::parseCursor(ramp::api::formatCursor(*cursor));

@@ -354,6 +354,17 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
     }
     case Endpoint::kAction: sendReply(res, service->action(caller, *route, req.body)); return;
     case Endpoint::kRevisions: sendReply(res, service->revisions(*route)); return;
+    case Endpoint::kReplicas: sendReply(res, service->replicas(*route)); return;
+    case Endpoint::kLogs: {
+      auto q = parseLogsQuery(req.params);
+      if (!q) {
+        sendReply(res, ObjectService::error(q.error()));
+        return;
+      }
+      res.set_header("Cache-Control", "no-store");
+      sendReply(res, service->logs(*route, *q));
+      return;
+    }
     case Endpoint::kEvents: {
       auto q = parseEventsQuery(req.params);
       if (!q) {
@@ -605,7 +616,8 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(store::StateStore& store, Cl
   } else {
     impl->server = std::make_unique<httplib::Server>();
   }
-  impl->service = std::make_unique<ObjectService>(store, clock, o.revisions, o.runChecks);
+  impl->service = std::make_unique<ObjectService>(store, clock, o.revisions, o.runChecks,
+                                                   o.replicas, o.readLog);
   impl->hub = std::make_unique<WatchHub>(store, o.watchBufferEvents, Duration(500));
   if (auto s = impl->hub->start(); !s) return std::unexpected(s.error());
 

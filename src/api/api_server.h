@@ -65,6 +65,10 @@ struct ApiOptions {
   // What apply checks against the daemon's platform and routers (object_service.h). Default:
   // only the spec's own rules.
   RunChecks runChecks;
+  // The platform's replicas of a rollout and their logs (object_service.h, ReplicasFn and
+  // ReadLogFn): GET …/replicas and …/logs. Absent = those answer 501.
+  ReplicasFn replicas;
+  ReadLogFn readLog;
 };
 
 class ApiServer {

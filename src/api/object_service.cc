@@ -128,8 +128,13 @@ std::string describe(const store::ObjectKey& key) {
 }  // namespace
 
 ObjectService::ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions,
-                             RunChecks checks)
-    : store_(store), clock_(clock), revisions_(std::move(revisions)), checks_(std::move(checks)) {}
+                             RunChecks checks, ReplicasFn replicas, ReadLogFn readLog)
+    : store_(store),
+      clock_(clock),
+      revisions_(std::move(revisions)),
+      checks_(std::move(checks)),
+      replicas_(std::move(replicas)),
+      readLog_(std::move(readLog)) {}
 
 Result<std::vector<spec::Diagnostic>> ObjectService::checkRun(const spec::LintResult& lint,
                                                               Time now) {
@@ -547,13 +552,8 @@ ApiReply ObjectService::revisions(const Route& route) {
     return error(501, ErrorCode::kUnsupported,
                  "revision history is not available: no platform is attached to the API");
   }
+  if (auto missing = missingRollout(route)) return *missing;
   store::ObjectKey key = keyOf(route);
-  if (auto obj = store_.get(key); !obj) {
-    if (obj.error().code == ErrorCode::kNotFound) {
-      return error(404, ErrorCode::kNotFound, describe(key) + " not found");
-    }
-    return error(storeError(obj.error()));
-  }
   auto revs = revisions_(key.namespace_ + "/" + key.name);
   if (!revs) return error(revs.error());
   std::vector<RevisionView> out;
@@ -570,6 +570,49 @@ ApiReply ObjectService::revisions(const Route& route) {
   std::sort(out.begin(), out.end(),
             [](const RevisionView& a, const RevisionView& b) { return a.revision > b.revision; });
   return ApiReply{200, encodeRevisions(out)};
+}
+
+std::optional<ApiReply> ObjectService::missingRollout(const Route& route) {
+  store::ObjectKey key = keyOf(route);
+  if (auto obj = store_.get(key); !obj) {
+    if (obj.error().code == ErrorCode::kNotFound) {
+      return error(404, ErrorCode::kNotFound, describe(key) + " not found");
+    }
+    return error(storeError(obj.error()));
+  }
+  return std::nullopt;
+}
+
+ApiReply ObjectService::replicas(const Route& route) {
+  if (!replicas_) {
+    return error(501, ErrorCode::kUnsupported,
+                 "replicas are not available: no platform is attached to the API");
+  }
+  if (auto missing = missingRollout(route)) return *missing;
+  store::ObjectKey key = keyOf(route);
+  auto observed = replicas_(key.namespace_ + "/" + key.name);
+  if (!observed) return error(observed.error());
+  std::vector<ReplicaView> out;
+  for (const platform::ObservedReplica& r : *observed) {
+    out.push_back(ReplicaView{r.name, r.podTemplateHash, r.index, r.state, r.ready, r.restarts,
+                              r.lastExit, r.message, r.startedAt});
+  }
+  return ApiReply{200, encodeReplicas(out)};
+}
+
+ApiReply ObjectService::logs(const Route& route, const LogsQuery& query) {
+  if (!readLog_) {
+    return error(501, ErrorCode::kUnsupported,
+                 "replica logs are not available: no platform is attached to the API");
+  }
+  if (auto missing = missingRollout(route)) return *missing;
+  store::ObjectKey key = keyOf(route);
+  auto chunk = readLog_(key.namespace_ + "/" + key.name, query.replica, query.offset, query.limit);
+  if (!chunk) return error(chunk.error());
+  LogChunkView out{query.replica, std::move(chunk->text), chunk->offset, 0};
+  out.text.resize(completeUtf8Prefix(out.text));
+  out.nextOffset = out.offset + static_cast<int64_t>(out.text.size());
+  return ApiReply{200, encodeLogChunk(out)};
 }
 
 ApiReply ObjectService::events(const EventsQuery& q) {

@@ -49,10 +49,19 @@ struct RunChecks {
   std::string platform;
 };
 
+// Returns the replicas the platform runs for a rollout (WorkloadDriver::observeReplicas), and
+// reads a replica's log (WorkloadDriver::readLog: rollout key, replica name, offset, max bytes).
+// Absent = GET …/replicas and …/logs answer 501.
+using ReplicasFn =
+    std::function<Result<std::vector<platform::ObservedReplica>>(const std::string& rolloutKey)>;
+using ReadLogFn = std::function<Result<platform::LogChunk>(
+    const std::string& rolloutKey, const std::string& replica, int64_t offset, int64_t maxBytes)>;
+
 class ObjectService {
  public:
   ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions = nullptr,
-                RunChecks checks = {});
+                RunChecks checks = {}, ReplicasFn replicas = nullptr,
+                ReadLogFn readLog = nullptr);
 
   // POST /api/v1/apply: validates every object of the manifest (400 with the lint diagnostics when
   // any is invalid), checks every Rollout against the platform and its routers and their claims
@@ -82,6 +91,12 @@ class ObjectService {
   ApiReply action(const Identity& caller, const Route& route, std::string_view body);
 
   ApiReply revisions(const Route& route);
+  // GET …/replicas: the platform's replicas of the rollout (404 for an unknown rollout, 501
+  // without a platform or from one that cannot list replicas).
+  ApiReply replicas(const Route& route);
+  // GET …/logs: a piece of one replica's log, cut at a UTF-8 character boundary (404 for an
+  // unknown rollout or a replica it does not have, 501 as replicas()).
+  ApiReply logs(const Route& route, const LogsQuery& query);
   ApiReply events(const EventsQuery& query);
 
   // An error reply with a JSON body a person can act on.
@@ -95,11 +110,15 @@ class ObjectService {
   // The run checks of the lint's documents: Registry::checkRollout of each Rollout, and its
   // claims against the stored Rollouts and the ones before it in the body. Placed in the body.
   Result<std::vector<spec::Diagnostic>> checkRun(const spec::LintResult& lint, Time now);
+  // 404 when the route's rollout is not stored (or the store's error); nullopt when it is.
+  std::optional<ApiReply> missingRollout(const Route& route);
 
   store::StateStore& store_;
   Clock& clock_;
   RevisionsFn revisions_;
   RunChecks checks_;
+  ReplicasFn replicas_;
+  ReadLogFn readLog_;
 };
 
 }  // namespace ramp::api

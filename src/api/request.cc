@@ -1,5 +1,7 @@
 #include "api/request.h"
 
+#include <cctype>
+
 #include <vector>
 
 namespace ramp::api {
@@ -111,9 +113,12 @@ Result<Route> objectRoute(std::string_view method, std::string_view path,
   }
   if (rest != 2) return std::unexpected(notFound(path));
   std::string_view sub = p[i + 1];
-  if (sub == "revisions" && r.resource->kind == spec::Kind::kRollout) {
+  if ((sub == "revisions" || sub == "replicas" || sub == "logs") &&
+      r.resource->kind == spec::Kind::kRollout) {
     if (method != "GET") return std::unexpected(wrongMethod(method, path, "GET"));
-    r.endpoint = Endpoint::kRevisions;
+    r.endpoint = sub == "revisions"  ? Endpoint::kRevisions
+                 : sub == "replicas" ? Endpoint::kReplicas
+                                     : Endpoint::kLogs;
     return r;
   }
   auto action = parseAction(sub);
@@ -201,6 +206,8 @@ std::optional<Role> requiredRole(const Route& route) {
     case Endpoint::kList:
     case Endpoint::kGet:
     case Endpoint::kRevisions:
+    case Endpoint::kReplicas:
+    case Endpoint::kLogs:
     case Endpoint::kEvents:
     case Endpoint::kWatch:
     case Endpoint::kWhoami:
@@ -271,6 +278,53 @@ Result<EventsQuery> parseEventsQuery(const QueryParams& params) {
   if (!tail) return std::unexpected(tail.error());
   q.tail = *tail;
   return q;
+}
+
+Result<LogsQuery> parseLogsQuery(const QueryParams& params) {
+  LogsQuery q;
+  for (const auto& [key, value] : params) {
+    if (key != "replica" && key != "offset" && key != "limit") {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "unknown query parameter \"" + key.substr(0, 64) +
+                           "\" for logs (known: replica, offset, limit)");
+    }
+  }
+  auto replica = single(params, "replica");
+  if (!replica || replica->empty()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "query parameter replica is required (the names are at …/replicas)");
+  }
+  q.replica = *replica;
+  if (auto v = single(params, "offset")) {
+    std::string_view text = *v;
+    bool fromEnd = !text.empty() && text.front() == '-';
+    auto n = parseNonNegative(fromEnd ? text.substr(1) : text);
+    if (!n) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "query parameter offset must be an integer (negative: from the end)");
+    }
+    q.offset = fromEnd ? -*n : *n;
+  }
+  auto limit = intParam(params, "limit", q.limit, 1, kMaxLogLimit);
+  if (!limit) return std::unexpected(limit.error());
+  q.limit = *limit;
+  return q;
+}
+
+std::string encodeLogsQuery(const LogsQuery& q) {
+  std::string replica;
+  for (unsigned char c : q.replica) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      replica += static_cast<char>(c);
+    } else {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      replica += '%';
+      replica += kHex[c >> 4];
+      replica += kHex[c & 15];
+    }
+  }
+  return "replica=" + replica + "&offset=" + std::to_string(q.offset) +
+         "&limit=" + std::to_string(q.limit);
 }
 
 Result<WatchQuery> parseWatchQuery(const QueryParams& params, std::string_view lastEventId) {

@@ -25,6 +25,8 @@ enum class Endpoint {
   kDelete,     // DELETE object
   kAction,     // POST …/rollouts/NAME/ACTION, …/analysisruns/NAME/terminate
   kRevisions,  // GET  …/rollouts/NAME/revisions
+  kReplicas,   // GET  …/rollouts/NAME/replicas
+  kLogs,       // GET  …/rollouts/NAME/logs
   kEvents,     // GET  /api/v1/events
   kWhoami,     // GET  /api/v1/whoami
   kWatch,      // GET  /api/v1/watch
@@ -36,7 +38,7 @@ enum class Endpoint {
 
 struct Route {
   Endpoint endpoint = Endpoint::kHealthz;
-  const Resource* resource = nullptr;  // kList … kRevisions
+  const Resource* resource = nullptr;  // kList … kLogs
   std::string namespace_;              // "" = every namespace (kList) or cluster-scoped
   std::string name;
   Action action = Action::kPromote;  // kAction
@@ -71,6 +73,21 @@ struct EventsQuery {
   int64_t tail = 0;  // 0 = off
 };
 Result<EventsQuery> parseEventsQuery(const QueryParams& params);
+
+// GET …/rollouts/NAME/logs ? replica=NAME (required) & offset=N (bytes from the start; -N: the
+// last N bytes; default 0) & limit=B (1..1048576, default 65536).
+struct LogsQuery {
+  std::string replica;
+  int64_t offset = 0;
+  int64_t limit = 65536;
+  bool operator==(const LogsQuery&) const = default;
+};
+inline constexpr int64_t kMaxLogLimit = 1 << 20;
+// kInvalidArgument naming the parameter for an unknown one, a missing replica or a bad number.
+Result<LogsQuery> parseLogsQuery(const QueryParams& params);
+// The query string a client sends for `query` ("replica=R&offset=N&limit=B", the replica name
+// percent-encoded); parseLogsQuery(parseQueryString(...)) gives `query` back.
+std::string encodeLogsQuery(const LogsQuery& query);
 
 // GET /api/v1/watch ? kind= & namespace= & name= & resourceVersion= & events=true|false, or the
 // Last-Event-ID header (which wins). Without a position the stream starts with the current

@@ -495,6 +495,95 @@ Result<std::vector<RevisionView>> decodeRevisions(std::string_view body) {
   return out;
 }
 
+std::string encodeReplicas(const std::vector<ReplicaView>& replicas) {
+  json items = json::array();
+  for (const ReplicaView& r : replicas) {
+    json item = {{"name", r.name},         {"podTemplateHash", r.podTemplateHash},
+                 {"index", r.index},       {"state", r.state},
+                 {"ready", r.ready},       {"restarts", r.restarts},
+                 {"lastExit", r.lastExit}, {"message", r.message}};
+    if (r.startedAt) item["startedAt"] = spec::formatRfc3339(*r.startedAt);
+    items.push_back(std::move(item));
+  }
+  return json{{"kind", "ReplicaList"}, {"items", items}}.dump(-1, ' ', false,
+                                                              json::error_handler_t::replace);
+}
+
+Result<std::vector<ReplicaView>> decodeReplicas(std::string_view body) {
+  auto j = parseObject(body, "replica list");
+  if (!j) return std::unexpected(j.error());
+  auto it = j->find("items");
+  if (it == j->end() || !it->is_array()) {
+    return makeError(ErrorCode::kInvalidArgument, "replica list: items missing");
+  }
+  std::vector<ReplicaView> out;
+  for (const json& item : *it) {
+    if (!item.is_object()) {
+      return makeError(ErrorCode::kInvalidArgument, "replica list: an item is not an object");
+    }
+    ReplicaView r;
+    for (Status s : {readField(item, "name", &r.name, "replica"),
+                     readField(item, "podTemplateHash", &r.podTemplateHash, "replica"),
+                     readField(item, "index", &r.index, "replica"),
+                     readField(item, "state", &r.state, "replica"),
+                     readField(item, "ready", &r.ready, "replica"),
+                     readField(item, "restarts", &r.restarts, "replica"),
+                     readField(item, "lastExit", &r.lastExit, "replica"),
+                     readField(item, "message", &r.message, "replica")}) {
+      if (!s) return std::unexpected(s.error());
+    }
+    std::string started;
+    if (auto s = readField(item, "startedAt", &started, "replica"); !s) {
+      return std::unexpected(s.error());
+    }
+    if (!started.empty()) {
+      auto t = spec::parseRfc3339(started);
+      if (!t)
+        return makeError(ErrorCode::kInvalidArgument, "replica: startedAt: " + t.error().message);
+      r.startedAt = *t;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string encodeLogChunk(const LogChunkView& c) {
+  return json{{"kind", "ReplicaLog"},
+              {"replica", c.replica},
+              {"offset", c.offset},
+              {"nextOffset", c.nextOffset},
+              {"text", c.text}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<LogChunkView> decodeLogChunk(std::string_view body) {
+  auto j = parseObject(body, "replica log");
+  if (!j) return std::unexpected(j.error());
+  LogChunkView c;
+  for (Status s : {readField(*j, "replica", &c.replica, "replica log"),
+                   readField(*j, "text", &c.text, "replica log"),
+                   readField(*j, "offset", &c.offset, "replica log"),
+                   readField(*j, "nextOffset", &c.nextOffset, "replica log")}) {
+    if (!s) return std::unexpected(s.error());
+  }
+  if (!j->contains("nextOffset")) {
+    return makeError(ErrorCode::kInvalidArgument, "replica log: nextOffset missing");
+  }
+  return c;
+}
+
+size_t completeUtf8Prefix(std::string_view text) {
+  // Look back at most 3 bytes for the lead byte of the last sequence.
+  size_t n = text.size();
+  for (size_t back = 1; back <= 4 && back <= n; ++back) {
+    auto c = static_cast<unsigned char>(text[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
+    size_t want = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    return want > back ? n - back : n;
+  }
+  return n;  // only continuation bytes: not UTF-8 here, keep them
+}
+
 std::string encodeError(const ApiErrorBody& e) {
   json diags = json::array();
   for (const spec::Diagnostic& d : e.diagnostics) {

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ramp/clock.h"
 #include "ramp/error.h"
 #include "ramp/spec/diagnostic.h"
 #include "ramp/spec/meta.h"
@@ -176,6 +177,43 @@ struct RevisionView {
 };
 std::string encodeRevisions(const std::vector<RevisionView>& revisions);
 Result<std::vector<RevisionView>> decodeRevisions(std::string_view body);
+
+// Replicas of a rollout as the platform runs them (GET …/rollouts/NAME/replicas): the fields of
+// platform::ObservedReplica, ordered by pod template hash and index.
+struct ReplicaView {
+  std::string name;
+  std::string podTemplateHash;
+  int32_t index = 0;
+  std::string state;  // Running, Starting, CrashLoopBackOff, Waiting, Terminating
+  bool ready = false;
+  int32_t restarts = 0;
+  std::string lastExit;  // "exit 1", "signal 9", "exited", "" if it never stopped
+  std::string message;   // why it is not ready, "" when nothing is wrong
+  std::optional<Time> startedAt;
+  bool operator==(const ReplicaView&) const = default;
+};
+// {"kind":"ReplicaList","items":[{name, podTemplateHash, index, state, ready, restarts,
+// lastExit, message, startedAt (RFC 3339, absent while not running)}]}
+std::string encodeReplicas(const std::vector<ReplicaView>& replicas);
+// kInvalidArgument for a body that is not a list of replicas (the field named).
+Result<std::vector<ReplicaView>> decodeReplicas(std::string_view body);
+
+// A piece of one replica's log (GET …/rollouts/NAME/logs?replica=R&offset=N&limit=B): bytes
+// [offset, nextOffset) of the log; read on from nextOffset to follow it.
+struct LogChunkView {
+  std::string replica;
+  std::string text;  // whole UTF-8 characters only (see completeUtf8Prefix)
+  int64_t offset = 0;
+  int64_t nextOffset = 0;
+  bool operator==(const LogChunkView&) const = default;
+};
+std::string encodeLogChunk(const LogChunkView& chunk);
+Result<LogChunkView> decodeLogChunk(std::string_view body);
+
+// The length of the longest prefix of `text` that does not end inside a UTF-8 sequence: a read
+// cut at a byte limit ends at a character boundary, and the rest comes with the next read. Bytes
+// that are not UTF-8 at all are kept (JSON encoding replaces them).
+size_t completeUtf8Prefix(std::string_view text);
 
 // --- errors --------------------------------------------------------------------------------------
 

@@ -80,6 +80,18 @@ Result<RolloutView> fetchRolloutView(ApiClient& client, const std::string& names
   } else if (revisions.error().code != ErrorCode::kUnsupported) {
     return std::unexpected(revisions.error());
   }
+  // Replicas: a platform that cannot list them (501) or a server without the endpoint (404)
+  // leaves the tree without replica rows.
+  auto replicas = client.call("GET", api::objectPath(ro, namespace_, name) + "/replicas");
+  if (replicas) {
+    if (auto list = api::decodeReplicas(*replicas)) {
+      v.replicas = std::move(*list);
+      v.haveReplicas = true;
+    }
+  } else if (replicas.error().code != ErrorCode::kUnsupported &&
+             replicas.error().code != ErrorCode::kNotFound) {
+    return std::unexpected(replicas.error());
+  }
   return v;
 }
 

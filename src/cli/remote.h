@@ -32,7 +32,7 @@ std::optional<ApiClient> makeClient(IoStreams& io, const RemoteFlags& flags);
 int printStructured(IoStreams& io, const std::string& format, const std::string& json);
 
 // GETs a rollout with its AnalysisRuns, its newest events and (when the server has a platform)
-// its revisions.
+// its revisions and replicas.
 Result<RolloutView> fetchRolloutView(ApiClient& client, const std::string& namespace_,
                                      const std::string& name, bool colour, Clock& clock);
 

@@ -64,6 +64,22 @@ void renderEvents(std::ostringstream& out, const std::vector<store::Event>& even
 
 }  // namespace
 
+std::string replicaStateWithIcon(const std::string& state, bool colour) {
+  if (state == "Running") return paint("✔ Running", Colour::kGreen, colour);
+  if (state == "CrashLoopBackOff") return paint("✖ CrashLoopBackOff", Colour::kRed, colour);
+  if (state == "Starting") return paint("◌ Starting", Colour::kBlue, colour);
+  if (state == "Terminating") return paint("◌ Terminating", Colour::kGrey, colour);
+  if (state == "Waiting") return paint("◷ Waiting", Colour::kGrey, colour);
+  return "? " + state;
+}
+
+std::string replicaInfo(const api::ReplicaView& r) {
+  std::string info =
+      std::string("ready:") + (r.ready ? "1" : "0") + "/1, restarts:" + std::to_string(r.restarts);
+  if (!r.lastExit.empty()) info += ", last exit: " + r.lastExit;
+  return info;
+}
+
 std::string rolloutStatus(const spec::Rollout& r) {
   std::string p = spec::rolloutPhaseName(r.status.phase);
   return p.empty() ? "Progressing" : p;
@@ -216,7 +232,15 @@ std::string renderRollout(const RolloutView& v) {
       << pad(statusWithIcon(status, v.colour), 16) << pad(age, 6) << "\n";
   // Children: revisions (newest first), then AnalysisRuns.
   struct Child {
+    Child(std::string n, std::string k, std::string s, std::string i, std::string a = "")
+        : name(std::move(n)),
+          kind(std::move(k)),
+          status(std::move(s)),
+          info(std::move(i)),
+          age(std::move(a)) {}
     std::string name, kind, status, info;
+    std::string age;
+    std::vector<Child> replicas;  // a revision's replicas, drawn one level down
   };
   std::vector<Child> children;
   if (v.haveRevisions) {
@@ -234,8 +258,15 @@ std::string renderRollout(const RolloutView& v) {
           "ready:" + std::to_string(rev.readyReplicas) + "/" + std::to_string(rev.desiredReplicas);
       if (!role.empty()) info = role + ", " + info;
       for (const std::string& img : rev.images) info += ", " + img;
-      children.push_back({"# revision:" + std::to_string(rev.revision) + " " + rev.podTemplateHash,
-                          "Revision", st, info});
+      Child child{"# revision:" + std::to_string(rev.revision) + " " + rev.podTemplateHash,
+                  "Revision", st, info};
+      for (const api::ReplicaView& rep : v.replicas) {
+        if (rep.podTemplateHash != rev.podTemplateHash) continue;
+        child.replicas.push_back({"□ " + rep.name, "Replica",
+                                  replicaStateWithIcon(rep.state, v.colour), replicaInfo(rep),
+                                  rep.startedAt ? formatAge(ms(v.now), ms(*rep.startedAt)) : ""});
+      }
+      children.push_back(std::move(child));
     }
   } else if (!r.status.currentPodHash.empty()) {
     std::string info = r.status.currentPodHash == r.status.stableRS ? "stable" : "canary";
@@ -259,9 +290,16 @@ std::string renderRollout(const RolloutView& v) {
   }
   for (size_t i = 0; i < children.size(); ++i) {
     const Child& c = children[i];
-    std::string branch = i + 1 == children.size() ? "└──" : "├──";
-    out << pad(branch + c.name, 44) << pad(c.kind, 13) << pad(c.status, 16) << pad("", 6) << c.info
-        << "\n";
+    bool last = i + 1 == children.size();
+    out << pad((last ? "└──" : "├──") + c.name, 44) << pad(c.kind, 13) << pad(c.status, 16)
+        << pad(c.age, 6) << c.info << "\n";
+    for (size_t j = 0; j < c.replicas.size(); ++j) {
+      const Child& k = c.replicas[j];
+      std::string branch =
+          std::string(last ? "   " : "│  ") + (j + 1 == c.replicas.size() ? "└──" : "├──");
+      out << pad(branch + k.name, 44) << pad(k.kind, 13) << pad(k.status, 16) << pad(k.age, 6)
+          << k.info << "\n";
+    }
   }
   renderEvents(out, v.events, v.now, v.colour);
   return out.str();

@@ -2,7 +2,8 @@
 
 // Text views of rollouts and analysis runs for `ramp get` and `ramp list`, in the layout of
 // `kubectl argo rollouts get rollout`: a summary (status icon, strategy, step i/n, set and actual
-// weight, images, replicas), then a tree of revisions and AnalysisRuns, then the latest events
+// weight, images, replicas), then a tree of revisions (with their replicas: state, ready,
+// restarts, last exit) and AnalysisRuns, then the latest events
 // with their evidence.
 //
 // Thread safety: pure functions.
@@ -24,6 +25,8 @@ struct RolloutView {
   std::vector<store::Event> events;     // newest last
   std::vector<api::RevisionView> revisions;
   bool haveRevisions = false;
+  std::vector<api::ReplicaView> replicas;  // shown under their revision
+  bool haveReplicas = false;
   Time now;
   bool colour = false;
 };
@@ -37,6 +40,11 @@ std::string statusWithIcon(const std::string& status, bool colour);
 std::string stepText(const spec::Rollout& rollout);
 
 std::string renderRollout(const RolloutView& view);
+// "✔ Running", "◌ Starting", "✖ CrashLoopBackOff", "◷ Waiting", "◌ Terminating" (coloured on a
+// terminal), as the tree shows a replica.
+std::string replicaStateWithIcon(const std::string& state, bool colour);
+// "ready:1/1, restarts:3, last exit: exit 1" (last exit only when it ever stopped).
+std::string replicaInfo(const api::ReplicaView& replica);
 std::string renderAnalysisRun(const spec::AnalysisRun& run, const std::vector<store::Event>& events,
                               Time now, bool colour);
 

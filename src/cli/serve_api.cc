@@ -1,5 +1,6 @@
 // The HTTP API's place in `ramp serve` (see serve.h): src/api's ApiServer on the daemon's store,
-// with the controller's metrics appended to /metrics and the platform's revisions for undo.
+// with the controller's metrics appended to /metrics, the platform's revisions for undo, and its
+// replicas and their logs for `ramp get` and `ramp logs`.
 
 #include "api/api_server.h"
 #include "cli/serve.h"
@@ -61,6 +62,13 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
     return std::move(workload->revisions);
   };
   o.runChecks = {&registry, options.platform};
+  o.replicas = [&driver](const std::string& rolloutKey) {
+    return driver.observeReplicas(rolloutKey);
+  };
+  o.readLog = [&driver](const std::string& rolloutKey, const std::string& replica, int64_t offset,
+                        int64_t maxBytes) {
+    return driver.readLog(rolloutKey, replica, offset, maxBytes);
+  };
   auto server = api::ApiServer::start(store, realClock(), std::move(o));
   if (!server) {
     return makeError(server.error().code,

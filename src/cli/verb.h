@@ -38,6 +38,7 @@ VerbPtr makeApplyVerb();
 VerbPtr makeGetVerb();
 VerbPtr makeListVerb();
 VerbPtr makeStatusVerb();
+VerbPtr makeLogsVerb();  // logs_verb.cc
 VerbPtr makeDeleteVerb();
 VerbPtr makeSetVerb();
 VerbPtr makeTerminateVerb();

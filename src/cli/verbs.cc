@@ -12,6 +12,7 @@ std::vector<VerbPtr> builtinVerbs() {
   verbs.push_back(makeGetVerb());
   verbs.push_back(makeListVerb());
   verbs.push_back(makeStatusVerb());
+  verbs.push_back(makeLogsVerb());
   for (VerbPtr& v : makeRolloutActionVerbs()) verbs.push_back(std::move(v));
   verbs.push_back(makeSetVerb());
   verbs.push_back(makeTerminateVerb());

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +15,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -837,6 +840,220 @@ TEST(ServerStartup, ABadTokensFileStopsServeWithEveryError) {
   EXPECT_NE(log.find("tokens.csv:1: token is too short"), std::string::npos) << log;
   EXPECT_NE(log.find("tokens.csv:3: expected TOKEN,NAME,ROLE"), std::string::npos) << log;
   EXPECT_EQ(log.find("ready"), std::string::npos) << log;
+}
+
+// The process platform's replicas outlive `ramp serve` (they are re-adopted by the next daemon):
+// at the end of a test every replica still named by a pid file under the data dir is killed.
+class ReplicaReaper {
+ public:
+  explicit ReplicaReaper(std::string dataDir) : dataDir_(std::move(dataDir)) {}
+  ~ReplicaReaper() {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dataDir_, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() != ".pid") continue;
+      std::ifstream in(it->path());
+      json j = json::parse(in, nullptr, false);
+      int pid = j.is_object() ? j.value("pid", 0) : 0;
+      if (pid > 1) {
+        ::kill(-pid, SIGKILL);  // the replica's process group
+        ::kill(pid, SIGKILL);
+      }
+    }
+  }
+
+ private:
+  std::string dataDir_;
+};
+
+// Runs the `ramp` CLI against `url` with `token`; returns the exit code and stdout+stderr.
+std::pair<int, std::string> runRamp(const rt::TempDir& dir, const std::string& url,
+                                    const std::string& token,
+                                    const std::vector<std::string>& args) {
+  std::string cmd = "env -u RAMP_CONFIG RAMP_SERVER=" + url + " RAMP_TOKEN=" + token +
+                    " HOME=" + dir.path() + " " + rt::binaryDir() + "/ramp";
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  cmd += " >" + dir.file("cli.out") + " 2>&1";
+  int status = std::system(cmd.c_str());
+  std::ifstream in(dir.file("cli.out"));
+  std::stringstream s;
+  s << in.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, s.str()};
+}
+
+std::string processRollout(const std::string& name, int replicas, const std::string& script) {
+  return "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: " + name +
+         "\n  namespace: shop\nspec:\n  replicas: " + std::to_string(replicas) +
+         "\n  selector:\n    matchLabels: {app: " + name +
+         "}\n  template:\n    metadata:\n      labels: {app: " + name +
+         "}\n    spec:\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: "
+         "main\n        image: " +
+         name + ":v1\n        command: [/bin/sh, -c, '" + script +
+         "']\n  strategy:\n    canary:\n      steps:\n      - setWeight: 50\n";
+}
+
+// `ramp get` and `ramp logs` against a real `ramp serve` on the process platform: replicas that
+// write to stdout, one that crashes. `get` shows each replica under its revision (a crashing one
+// CrashLoopBackOff with its restarts and last exit); `logs` prints what they wrote, prefixed per
+// replica, --replica and --revision select, --tail keeps the last lines, -f follows until
+// SIGTERM; the API refuses a replica the rollout does not have.
+TEST(ServeIntegration, ProcessReplicasInGetAndLogs) {
+  rt::TempDir dir("ramp-serve-logs");
+  std::ofstream(dir.file("tokens.csv")) << kAdmin << ",alice,admin\n"
+                                        << kViewer << ",victor,viewer\n";
+  ReplicaReaper reaper(dir.file("data"));
+  rt::ProcessOptions o;
+  o.argv = {rt::binaryDir() + "/ramp",
+            "serve",
+            "--data",
+            dir.file("data"),
+            "--platform",
+            "platform.process",
+            "--listen",
+            "127.0.0.1:0",
+            "--tokens",
+            dir.file("tokens.csv")};
+  o.logFile = dir.file("serve.log");
+  auto serve = rt::Process::start(o);
+  ASSERT_TRUE(serve) << serve.error().message;
+  std::string url;
+  for (int i = 0; i < 400 && url.empty(); ++i) {
+    std::string log = (*serve)->log();
+    size_t at = log.find("listening on ");
+    if (at != std::string::npos) {
+      url = log.substr(at + 13, log.find_first_of(" \n", at + 13) - at - 13);
+    } else {
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  ASSERT_FALSE(url.empty()) << (*serve)->log();
+  auto admin = [&](const std::vector<std::string>& args) {
+    return runRamp(dir, url, kAdmin, args);
+  };
+  auto viewer = [&](const std::vector<std::string>& args) {
+    return runRamp(dir, url, kViewer, args);
+  };
+  std::ofstream(dir.file("talker.yaml")) << processRollout(
+      "talker", 2,
+      "echo \"hello from $RAMP_POD_NAME\"; i=0; while true; do i=$((i+1)); echo \"tick $i\"; "
+      "sleep 0.2; done");
+  std::ofstream(dir.file("crashy.yaml"))
+      << processRollout("crashy", 1, "echo \"boom from $RAMP_POD_NAME\"; exit 3");
+  auto applied = admin({"apply", "-f", dir.file("talker.yaml"), "-f", dir.file("crashy.yaml")});
+  ASSERT_EQ(applied.first, 0) << applied.second;
+  auto healthy = admin({"status", "talker", "-n", "shop", "--timeout", "60s"});
+  ASSERT_EQ(healthy.first, 0) << healthy.second << (*serve)->log();
+  auto ro = admin({"get", "rollout", "talker", "-n", "shop", "-o", "json"});
+  std::string hash = json::parse(ro.second)["status"].value("currentPodHash", "");
+  ASSERT_FALSE(hash.empty()) << ro.second;
+  const std::string r0 = "talker-" + hash + "-0", r1 = "talker-" + hash + "-1";
+
+  // get: the replicas under their revision.
+  auto tree = viewer({"get", "rollout", "talker", "-n", "shop"});
+  ASSERT_EQ(tree.first, 0) << tree.second;
+  EXPECT_NE(tree.second.find("□ " + r0), std::string::npos) << tree.second;
+  EXPECT_NE(tree.second.find("□ " + r1), std::string::npos) << tree.second;
+  EXPECT_NE(tree.second.find("✔ Running"), std::string::npos) << tree.second;
+  EXPECT_NE(tree.second.find("ready:1/1, restarts:0"), std::string::npos) << tree.second;
+  EXPECT_LT(tree.second.find("# revision:1"), tree.second.find("□ " + r0)) << tree.second;
+
+  // logs: both replicas, each line prefixed with its name.
+  std::pair<int, std::string> all;
+  for (int i = 0; i < 100; ++i) {
+    all = viewer({"logs", "talker", "-n", "shop"});
+    if (all.second.find("[" + r1 + "] tick 2\n") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(all.first, 0) << all.second;
+  EXPECT_NE(all.second.find("[" + r0 + "] hello from " + r0 + "\n"), std::string::npos)
+      << all.second;
+  EXPECT_NE(all.second.find("[" + r1 + "] hello from " + r1 + "\n"), std::string::npos)
+      << all.second;
+  EXPECT_NE(all.second.find("[" + r1 + "] tick 2\n"), std::string::npos) << all.second;
+
+  // --replica selects one (no prefix); --revision too; --tail keeps the last lines.
+  auto one = viewer({"logs", "talker", "-n", "shop", "--replica", "1"});
+  ASSERT_EQ(one.first, 0) << one.second;
+  EXPECT_NE(one.second.find("hello from " + r1 + "\n"), std::string::npos) << one.second;
+  EXPECT_EQ(one.second.find(r0), std::string::npos) << one.second;
+  EXPECT_EQ(one.second.find("["), std::string::npos) << one.second;
+  auto tail =
+      viewer({"logs", "talker", "-n", "shop", "--revision", hash, "--replica", "0", "--tail", "2"});
+  ASSERT_EQ(tail.first, 0) << tail.second;
+  EXPECT_TRUE(std::regex_match(tail.second, std::regex("tick \\d+\ntick \\d+\n"))) << tail.second;
+  auto none = viewer({"logs", "talker", "-n", "shop", "--replica", "7"});
+  EXPECT_EQ(none.first, 1) << none.second;
+  EXPECT_NE(none.second.find("has no replica with index 7 (replicas: " + r0 + ", " + r1 + ")"),
+            std::string::npos)
+      << none.second;
+  auto otherRevision = viewer({"logs", "talker", "-n", "shop", "--revision", "nope"});
+  EXPECT_EQ(otherRevision.first, 1) << otherRevision.second;
+
+  // The API: only names the rollout has; viewers may read, no token may not.
+  const std::string base = url + "/api/v1/namespaces/shop/rollouts/talker";
+  EXPECT_EQ(call("GET", base + "/replicas", kViewer).status, 200);
+  EXPECT_EQ(call("GET", base + "/replicas", "").status, 401);
+  EXPECT_EQ(call("GET", base + "/logs?replica=" + r0 + "&limit=10", kViewer).status, 200);
+  EXPECT_EQ(call("GET", base + "/logs?replica=..%2F..%2Framp.db", kViewer).status, 404);
+  EXPECT_EQ(call("GET", base + "/logs?replica=crashy-x-0", kViewer).status, 404);
+
+  // -f follows new lines until SIGTERM, then exits 0.
+  rt::ProcessOptions f;
+  f.argv = {rt::binaryDir() + "/ramp", "logs", "talker", "-n", "shop", "--replica", "0", "-f"};
+  f.env = {{"RAMP_SERVER", url}, {"RAMP_TOKEN", kViewer}, {"HOME", dir.path()}};
+  f.logFile = dir.file("follow.log");
+  auto follower = rt::Process::start(f);
+  ASSERT_TRUE(follower) << follower.error().message;
+  auto lastTick = [&] {
+    std::string text = (*follower)->log();
+    int last = 0;
+    static const std::regex kTick("tick (\\d+)\n");
+    for (std::sregex_iterator it(text.begin(), text.end(), kTick), end; it != end; ++it) {
+      last = std::stoi((*it)[1]);
+    }
+    return last;
+  };
+  int first = 0;
+  for (int i = 0; i < 100 && first == 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+    first = lastTick();
+  }
+  ASSERT_GT(first, 0) << (*follower)->log();
+  bool moved = false;
+  for (int i = 0; i < 100 && !moved; ++i) {
+    std::this_thread::sleep_for(100ms);
+    moved = lastTick() >= first + 5;
+  }
+  EXPECT_TRUE(moved) << "-f printed no new lines after tick " << first << ":\n"
+                     << (*follower)->log();
+  int status = (*follower)->stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "ramp logs -f after SIGTERM: status " << status;
+
+  // A crashing replica: CrashLoopBackOff with its restarts and last exit; its output in logs.
+  std::string crashLine;
+  for (int i = 0; i < 300 && crashLine.empty(); ++i) {
+    auto t = viewer({"get", "rollout", "crashy", "-n", "shop"});
+    size_t at = t.second.find("CrashLoopBackOff");
+    if (at != std::string::npos) {
+      size_t start = t.second.rfind('\n', at) + 1;
+      crashLine = t.second.substr(start, t.second.find('\n', at) - start);
+    } else {
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  ASSERT_FALSE(crashLine.empty()) << viewer({"get", "rollout", "crashy", "-n", "shop"}).second;
+  EXPECT_NE(crashLine.find("□ crashy-"), std::string::npos) << crashLine;
+  EXPECT_NE(crashLine.find("✖ CrashLoopBackOff"), std::string::npos) << crashLine;
+  EXPECT_NE(crashLine.find("ready:0/1"), std::string::npos) << crashLine;
+  EXPECT_NE(crashLine.find("last exit: exit 3"), std::string::npos) << crashLine;
+  std::smatch restarts;
+  ASSERT_TRUE(std::regex_search(crashLine, restarts, std::regex("restarts:(\\d+)"))) << crashLine;
+  EXPECT_GE(std::stoi(restarts[1]), 2) << crashLine;
+  auto boom = viewer({"logs", "crashy", "-n", "shop"});
+  ASSERT_EQ(boom.first, 0) << boom.second;
+  EXPECT_NE(boom.second.find("boom from crashy-"), std::string::npos) << boom.second;
+  EXPECT_EQ((*serve)->stop(), 0);
 }
 
 // Without a tokens file the server has no authentication, so it listens on loopback only and

@@ -81,6 +81,8 @@ TEST(ParseRoute, DecodesEveryEndpoint) {
       {"POST", "/api/v1/namespaces/prod/analysisruns/r/terminate", Endpoint::kAction, "prod", "r"},
       {"GET", "/api/v1/namespaces/prod/rollouts/web/revisions", Endpoint::kRevisions, "prod",
        "web"},
+      {"GET", "/api/v1/namespaces/prod/rollouts/web/replicas", Endpoint::kReplicas, "prod", "web"},
+      {"GET", "/api/v1/namespaces/prod/rollouts/web/logs", Endpoint::kLogs, "prod", "web"},
       {"GET", "/api/v1/clusteranalysistemplates/t", Endpoint::kGet, "", "t"},
       {"GET", "/api/v1/watch", Endpoint::kWatch, "", ""},
       {"GET", "/api/v1/events", Endpoint::kEvents, "", ""},
@@ -117,6 +119,9 @@ TEST(ParseRoute, RejectsWhatIsNotAnEndpoint) {
       {"POST", "/api/v1/namespaces/default/rollouts", ErrorCode::kUnsupported},
       {"GET", "/api/v1/apply", ErrorCode::kUnsupported},
       {"DELETE", "/metrics", ErrorCode::kUnsupported},
+      {"POST", "/api/v1/namespaces/default/rollouts/web/logs", ErrorCode::kUnsupported},
+      {"GET", "/api/v1/namespaces/default/analysisruns/r/replicas", ErrorCode::kNotFound},
+      {"GET", "/api/v1/namespaces/default/rollouts/web/logs/x", ErrorCode::kNotFound},
   };
   for (const Case& c : cases) {
     auto r = parseRoute(c.method, c.path);
@@ -132,6 +137,8 @@ TEST(ParseRoute, RolesFollowTheEndpoint) {
   EXPECT_EQ(role("GET", "/metrics"), Role::kViewer);
   EXPECT_EQ(role("GET", "/api/v1/watch"), Role::kViewer);
   EXPECT_EQ(role("GET", "/api/v1/namespaces/d/rollouts/x"), Role::kViewer);
+  EXPECT_EQ(role("GET", "/api/v1/namespaces/d/rollouts/x/replicas"), Role::kViewer);
+  EXPECT_EQ(role("GET", "/api/v1/namespaces/d/rollouts/x/logs"), Role::kViewer);
   EXPECT_EQ(role("POST", "/api/v1/namespaces/d/rollouts/x/promote"), Role::kOperator);
   EXPECT_EQ(role("POST", "/api/v1/apply"), Role::kAdmin);
   EXPECT_EQ(role("DELETE", "/api/v1/namespaces/d/rollouts/x"), Role::kAdmin);
@@ -610,6 +617,183 @@ TEST_F(ServiceTest, EventsTail) {
   ASSERT_EQ(got->size(), 2u);
   EXPECT_EQ((*got)[0].reason, "RolloutPaused");
   EXPECT_EQ((*got)[1].reason, "RolloutResumed");
+}
+
+// --- replicas and logs ---
+
+TEST(Query, Logs) {
+  struct Case {
+    const char* query;
+    std::optional<LogsQuery> want;  // nullopt: kInvalidArgument
+  };
+  const Case cases[] = {
+      {"replica=web-abc-0", LogsQuery{"web-abc-0", 0, 65536}},
+      {"replica=web-abc-0&offset=120&limit=10", LogsQuery{"web-abc-0", 120, 10}},
+      {"replica=web-abc-0&offset=-4096", LogsQuery{"web-abc-0", -4096, 65536}},
+      {"replica=web-abc-0&limit=1048576", LogsQuery{"web-abc-0", 0, 1048576}},
+      {"", std::nullopt},                   // replica is required
+      {"replica=", std::nullopt},           // and not empty
+      {"replica=a&limit=0", std::nullopt},  // limit 1..1 MiB
+      {"replica=a&limit=1048577", std::nullopt},
+      {"replica=a&offset=x", std::nullopt},
+      {"replica=a&offset=--1", std::nullopt},
+      {"replica=a&offset=-", std::nullopt},
+      {"replica=a&follow=true", std::nullopt},  // unknown parameter
+  };
+  for (const Case& c : cases) {
+    auto q = parseLogsQuery(parseQueryString(c.query));
+    if (c.want) {
+      ASSERT_TRUE(q) << c.query << ": " << q.error().message;
+      EXPECT_EQ(*q, *c.want) << c.query;
+    } else {
+      ASSERT_FALSE(q) << c.query;
+      EXPECT_EQ(q.error().code, ErrorCode::kInvalidArgument) << c.query;
+    }
+  }
+}
+
+TEST(Query, LogsRoundTripThroughTheClientsEncoding) {
+  for (const LogsQuery& q : {LogsQuery{"web-abc-0", 0, 65536}, LogsQuery{"web-abc-1", -4096, 1},
+                             LogsQuery{"odd name&x=1/é", 17, 1048576}}) {
+    std::string text = encodeLogsQuery(q);
+    auto back = parseLogsQuery(parseQueryString(text));
+    ASSERT_TRUE(back) << text << ": " << back.error().message;
+    EXPECT_EQ(*back, q) << text;
+  }
+}
+
+TEST(Types, ReplicasAndLogChunksRoundTrip) {
+  std::vector<ReplicaView> replicas = {
+      {"web-abc-0", "abc", 0, "Running", true, 0, "", "", Time(Duration(1700000000123))},
+      {"web-abc-1", "abc", 1, "CrashLoopBackOff", false, 4, "exit 3", "pid 9 exited", {}},
+  };
+  auto back = decodeReplicas(encodeReplicas(replicas));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, replicas);
+  EXPECT_FALSE(decodeReplicas(R"({"items":[{"restarts":"many"}]})"));
+  EXPECT_FALSE(decodeReplicas(R"({"items":[{"startedAt":"yesterday"}]})"));
+  EXPECT_FALSE(decodeReplicas(R"({"kind":"ReplicaList"})"));
+
+  LogChunkView chunk{"web-abc-0", "line 1\nline \xc3\xa9\n", 10, 26};
+  auto c = decodeLogChunk(encodeLogChunk(chunk));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(*c, chunk);
+  // Bytes that are not UTF-8 become U+FFFD rather than breaking the JSON.
+  auto bad = decodeLogChunk(encodeLogChunk({"r", "a\xff", 0, 2}));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->text, "a\xef\xbf\xbd");
+  EXPECT_FALSE(decodeLogChunk(R"({"text":"x"})")) << "nextOffset is needed to read on";
+}
+
+TEST(Types, CompleteUtf8Prefix) {
+  struct Case {
+    std::string text;
+    size_t want;
+  };
+  const Case cases[] = {
+      {"", 0},
+      {"abc", 3},
+      {"\xc3\xa9", 2},              // é whole
+      {"a\xc3", 1},                 // é cut after its lead byte
+      {"a\xe2\x82", 1},             // € cut after two of three bytes
+      {"a\xe2\x82\xac", 4},         // € whole
+      {"a\xf0\x9f\x98", 1},         // an emoji cut after three of four bytes
+      {"a\xf0\x9f\x98\x80", 5},     // whole
+      {"\x80\x80\x80\x80\x80", 5},  // not UTF-8: kept as is
+      {"a\xff", 2},                 // not a lead byte: kept
+  };
+  for (const Case& c : cases) EXPECT_EQ(completeUtf8Prefix(c.text), c.want) << c.text;
+}
+
+// A platform as the API sees it: the replicas and logs of one rollout, and what it was asked.
+struct FakePlatform {
+  std::vector<platform::ObservedReplica> replicas;
+  std::map<std::string, std::string> logs;  // replica name -> log
+  std::string askedKey;
+  Result<std::vector<platform::ObservedReplica>> observe(const std::string& key) {
+    askedKey = key;
+    return replicas;
+  }
+  Result<platform::LogChunk> read(const std::string& key, const std::string& name, int64_t offset,
+                                  int64_t maxBytes) {
+    askedKey = key;
+    auto it = logs.find(name);
+    if (it == logs.end()) return makeError(ErrorCode::kNotFound, "no replica " + name);
+    int64_t start = std::min<int64_t>(offset, it->second.size());
+    std::string text = it->second.substr(start, maxBytes);
+    return platform::LogChunk{text, start, start + static_cast<int64_t>(text.size())};
+  }
+};
+
+TEST_F(ServiceTest, ReplicasAndLogsFromThePlatform) {
+  ASSERT_EQ(service_.apply(alice_, kRollout).status, 201);
+  const std::string replicasPath = std::string(kWebPath) + "/replicas";
+  const std::string logsPath = std::string(kWebPath) + "/logs";
+  // Without a platform: 501, saying why.
+  ApiReply none = service_.replicas(route("GET", replicasPath));
+  EXPECT_EQ(none.status, 501) << none.body;
+  EXPECT_NE(none.body.find("no platform"), std::string::npos) << none.body;
+  EXPECT_EQ(service_.logs(route("GET", logsPath), LogsQuery{"web-abc-0"}).status, 501);
+
+  FakePlatform fake;
+  fake.replicas = {{"web-abc-0", "abc", 0, "Running", true, 1, "exit 1", "", Time(Duration(5))}};
+  fake.logs["web-abc-0"] = "hello \xc3\xa9t\xc3\xa9\n";
+  ObjectService service(
+      store_, clock_, nullptr, {}, [&](const std::string& k) { return fake.observe(k); },
+      [&](const std::string& k, const std::string& n, int64_t o, int64_t m) {
+        return fake.read(k, n, o, m);
+      });
+  ApiReply list = service.replicas(route("GET", replicasPath));
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(fake.askedKey, "default/web");
+  auto decoded = decodeReplicas(list.body);
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->size(), 1u);
+  EXPECT_EQ((*decoded)[0], (ReplicaView{"web-abc-0", "abc", 0, "Running", true, 1, "exit 1", "",
+                                        Time(Duration(5))}));
+
+  // A read cut inside "é" stops before it; the next read starts there.
+  ApiReply cut = service.logs(route("GET", logsPath), LogsQuery{"web-abc-0", 0, 7});
+  ASSERT_EQ(cut.status, 200) << cut.body;
+  auto first = decodeLogChunk(cut.body);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->text, "hello ");
+  EXPECT_EQ(first->nextOffset, 6);
+  auto rest = decodeLogChunk(
+      service.logs(route("GET", logsPath), LogsQuery{"web-abc-0", first->nextOffset, 100}).body);
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(rest->text, "\xc3\xa9t\xc3\xa9\n");
+  EXPECT_EQ(rest->nextOffset, 12);
+
+  EXPECT_EQ(service.logs(route("GET", logsPath), LogsQuery{"web-abc-9"}).status, 404);
+  const std::string other = "/api/v1/namespaces/default/rollouts/nope";
+  EXPECT_EQ(service.replicas(route("GET", other + "/replicas")).status, 404);
+  EXPECT_EQ(service.logs(route("GET", other + "/logs"), LogsQuery{"web-abc-0"}).status, 404);
+
+  // A platform that keeps no replicas (the seam's defaults) answers 501 through the API.
+  struct Bare final : platform::WorkloadDriver {
+    Result<platform::ObservedWorkload> observe(const std::string&) override { return {}; }
+    Status ensureRevision(const std::string&, const std::string&, int64_t,
+                          const spec::PodTemplateSpec&, int32_t) override {
+      return {};
+    }
+    Status scale(const std::string&, const std::string&, int32_t) override { return {}; }
+    Status setScaleDownDeadline(const std::string&, const std::string&,
+                                std::optional<Time>) override {
+      return {};
+    }
+    Status retire(const std::string&, const std::string&) override { return {}; }
+    std::string type() const override { return "platform.bare"; }
+  } bare;
+  ObjectService bareService(
+      store_, clock_, nullptr, {}, [&](const std::string& k) { return bare.observeReplicas(k); },
+      [&](const std::string& k, const std::string& n, int64_t o, int64_t m) {
+        return bare.readLog(k, n, o, m);
+      });
+  ApiReply unsupported = bareService.replicas(route("GET", replicasPath));
+  EXPECT_EQ(unsupported.status, 501);
+  EXPECT_NE(unsupported.body.find("platform.bare"), std::string::npos) << unsupported.body;
+  EXPECT_EQ(bareService.logs(route("GET", logsPath), LogsQuery{"x"}).status, 501);
 }
 
 // --- WatchHub ---

@@ -18,7 +18,10 @@
 //      tokens file while the page is open; Promote (through the confirm dialog, by keyboard) is
 //      refused with the API's 403 message and the rollout stays paused; the role is restored,
 //      Promote is confirmed and the rollout moves on;
-//   4. v3's abort appears with its evidence: the failed measurement's value, the condition, a
+//      the rollout page shows each revision's replicas (state, ready, restarts, last exit) and, at
+//      1280×800, the head, steps, weights, newest run and the events beside the steps on the
+//      first screen (screenshot rollout-1280x800.png), no hash wrapped mid-word;
+//   4. v3's abort appears with its evidence (older AnalysisRuns collapsed): the failed measurement's value, the condition, a
 //      chart with the failed point — the same as the daemon stored (its SQLite store is read,
 //      read-only, after the demo has exited: the demo stops its stack within a second of the
 //      abort, too soon to ask the API);
@@ -393,6 +396,8 @@ async function operatorPromotes(browser, info) {
   check((await page.locator('table.revisions tbody tr').count()) >= 2, 'operator: revisions listed (stable and canary)');
   check((await page.locator('details.run svg.chart').count()) >= 1, 'operator: analysis charts shown');
   await shot(page, 'rollout-paused');
+  await replicaRowsShown(page);
+  await firstScreenShowsCurrentState(page);
 
   // Keyboard on the dialog: Enter on Promote opens it with the focus inside; Escape cancels and
   // gives the focus back to Promote.
@@ -476,6 +481,75 @@ async function operatorPromotes(browser, info) {
   return page;
 }
 
+// The platform's replicas under their revisions: the canary's and the stable's, each with its
+// state, ready, restarts and last exit (GET …/replicas, as `ramp get rollout` shows them).
+async function replicaRowsShown(page) {
+  const rows = page.locator('table.replicas tbody tr[data-replica]');
+  await rows.first().waitFor({ timeout: 15000 });
+  const shown = await rows.evaluateAll((trs) => trs.map((tr) => ({
+    name: tr.dataset.replica,
+    state: tr.dataset.state,
+    of: tr.closest('tr.replica-row').dataset.replicasOf,
+    ready: tr.querySelector('.replica-ready').textContent.trim(),
+    restarts: tr.querySelector('.replica-restarts').textContent.trim(),
+    lastExit: tr.querySelector('.replica-last-exit').textContent.trim(),
+  })));
+  log(`replicas: ${shown.map((r) => `${r.name} ${r.state} ${r.ready} restarts ${r.restarts} last exit ${r.lastExit}`).join('; ')}`);
+  check(new Set(shown.map((r) => r.of)).size >= 2, `replicas: rows under the stable and the canary revision (${shown.length} rows)`);
+  check(shown.every((r) => r.name.includes(r.of)), 'replicas: each row is under its own revision');
+  check(shown.some((r) => r.state === 'Running' && r.ready === '1/1'), 'replicas: running replicas are shown ready 1/1');
+  check(shown.every((r) => /^\d+$/.test(r.restarts) && r.lastExit !== ''), 'replicas: every row shows restarts and last exit');
+  check(await rows.first().isVisible(), 'replicas: the rows are visible');
+}
+
+// At 1280×800, without scrolling: the head (phase, step, weights), the steps with the current
+// one, the actual weight, the newest AnalysisRun and the events beside the steps; no hash or
+// replica name is broken across lines.
+async function firstScreenShowsCurrentState(page) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const boxes = await page.evaluate(() => {
+    const box = (sel) => {
+      const el = document.querySelector(sel);
+      if (!el) return null;
+      const r = el.getBoundingClientRect();
+      return { top: Math.round(r.top), bottom: Math.round(r.bottom), left: Math.round(r.left), right: Math.round(r.right) };
+    };
+    return {
+      height: window.innerHeight,
+      phase: box('#rollout-phase'),
+      current: box('ol.steps li[aria-current="step"]'),
+      lastStep: box('ol.steps li:last-child'),
+      actual: box('#summary-actual-weight'),
+      newestRun: box('details.run > summary'),
+      newestMetric: box('details.run .metric h3'),
+      events: box('section#events'),
+      steps: box('section#steps'),
+      wrapped: [...document.querySelectorAll('.hash, .run-name, .ellipsis')]
+        .filter((el) => el.getClientRects().length > 1).map((el) => el.textContent),
+    };
+  });
+  const inView = (b) => !!b && b.top >= 0 && b.bottom <= boxes.height;
+  const shotFile = await shot(page, 'rollout-1280x800');
+  for (const [what, b] of [['the phase', boxes.phase], ['the current step', boxes.current], ['every step', boxes.lastStep],
+    ['the actual weight', boxes.actual], ['the newest AnalysisRun', boxes.newestRun], ['its first metric', boxes.newestMetric]]) {
+    check(inView(b), `1280×800: ${what} is on the first screen without scrolling`, JSON.stringify(b));
+  }
+  check(!!boxes.events && !!boxes.steps && boxes.events.left > boxes.steps.right && boxes.events.top < boxes.steps.bottom,
+    '1280×800: the events are beside the steps', JSON.stringify({ events: boxes.events, steps: boxes.steps }));
+  check(boxes.wrapped.length === 0, `1280×800: no hash or name is wrapped mid-word (${boxes.wrapped.join(', ')})`);
+  log(`first screen: ${shotFile}`);
+}
+
+// Older AnalysisRuns are collapsed: the newest is open, a failed one stays open, the rest closed.
+async function olderRunsCollapsed(page) {
+  const runs = await page.locator('details.run').evaluateAll((ds) => ds.map((d) => ({ name: d.dataset.run, phase: d.dataset.phase, open: d.open })));
+  log(`runs: ${runs.map((r) => `${r.name} ${r.phase} ${r.open ? 'open' : 'closed'}`).join('; ')}`);
+  check(runs.length >= 2 && runs[0].open, `runs: the newest (${runs[0] && runs[0].name}) is open`);
+  const older = runs.slice(1);
+  check(older.every((r) => r.open === (r.phase === 'Failed' || r.phase === 'Error')),
+    'runs: older runs are collapsed unless they failed');
+}
+
 // 4. v3: aborted after the failed analysis, with the evidence. What the page shows is read now;
 // it is compared with what the daemon stored (storeWitness) once ramp-demo has exited, because
 // the demo stops its stack within a second of v3's abort.
@@ -489,6 +563,7 @@ async function abortWithEvidence(page) {
   const aborted = page.locator('ol.timeline li[data-reason="RolloutAborted"]').first();
   await aborted.waitFor();
   await shot(page, 'rollout-aborted');
+  await olderRunsCollapsed(page);
   // The README's picture (docs/img/dashboard-rollout.png is a copy of one of these).
   const readme = path.join(ARTIFACTS, 'dashboard-rollout.png');
   await page.screenshot({ path: readme, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1000 } });

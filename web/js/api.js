@@ -72,6 +72,10 @@ export class Api {
     return this.get(`/api/v1/namespaces/${enc(ns)}/rollouts/${enc(name)}/revisions`);
   }
 
+  replicas(ns, name) {
+    return this.get(`/api/v1/namespaces/${enc(ns)}/rollouts/${enc(name)}/replicas`);
+  }
+
   // The newest `tail` events matching {kind, namespace, name} ('' = any), oldest first.
   events({ kind = '', namespace = '', name = '' }, tail = 200) {
     const q = new URLSearchParams();

@@ -48,17 +48,19 @@ export function fill(el, ...children) {
 
 // Replaces the children of `container` with `children`. When the focused element carried a
 // data-focus-key, the element with the same key in the new content gets the focus back, so a
-// live update does not throw a keyboard user out of the page.
+// live update does not throw a keyboard user out of the page. A <details> with a data-open-key
+// keeps the open or closed state its twin had (the reader's choice); a new key gets the default
+// the new content gives it.
 export function replaceChildrenKeepingFocus(container, children) {
   const active = document.activeElement;
   const key = active && container.contains(active) ? active.dataset.focusKey : undefined;
-  const open = new Set();
+  const open = new Map();
   for (const d of container.querySelectorAll('details[data-open-key]')) {
-    if (d.open) open.add(d.dataset.openKey);
+    open.set(d.dataset.openKey, d.open);
   }
   fill(container, children);
   for (const d of container.querySelectorAll('details[data-open-key]')) {
-    if (open.has(d.dataset.openKey)) d.open = true;
+    if (open.has(d.dataset.openKey)) d.open = open.get(d.dataset.openKey);
   }
   if (key !== undefined) {
     const again = container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);

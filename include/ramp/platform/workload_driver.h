@@ -58,6 +58,37 @@ struct ObservedRevision {
   bool operator==(const ObservedRevision&) const = default;
 };
 
+// One replica of a rollout as the platform runs it (Kubernetes: one Pod of the revision's
+// ReplicaSet; platform.process: one process), for people: `ramp get rollout`, the dashboard and
+// `ramp logs`. The controller does not decide on these; it reads ObservedRevision's counts.
+struct ObservedReplica {
+  std::string name;             // unique within the rollout (Kubernetes: the pod name)
+  std::string podTemplateHash;  // the revision it belongs to
+  int32_t index = 0;            // replica number within the revision (Kubernetes: 0, unused)
+  // "Running" (running and has been ready since it last started), "Starting" (running, not
+  // ready yet since it last started), "CrashLoopBackOff" (crashed repeatedly, waiting to be
+  // started again), "Waiting" (waiting to be started, e.g. after a first crash), or
+  // "Terminating" (being stopped: scaled down or replaced).
+  std::string state;
+  bool ready = false;    // passing its readiness check now
+  int32_t restarts = 0;  // times it was started again after it stopped (Kubernetes: restartCount)
+  // Why it last stopped: "exit 1", "signal 9", "exited" (status unknown), "" if it never did.
+  std::string lastExit;
+  // Why it is not ready or cannot start, in words ("" when nothing is wrong); shown, not parsed.
+  std::string message;
+  std::optional<Time> startedAt;  // when its current run started; nullopt while not running
+
+  bool operator==(const ObservedReplica&) const = default;
+};
+
+// A piece of one replica's log (stdout and stderr, as the platform keeps them).
+struct LogChunk {
+  std::string text;        // bytes [offset, nextOffset) of the log
+  int64_t offset = 0;      // where `text` starts
+  int64_t nextOffset = 0;  // where the next read continues (= offset + text.size())
+  bool operator==(const LogChunk&) const = default;
+};
+
 // Everything the driver runs for one rollout.
 struct ObservedWorkload {
   std::vector<ObservedRevision> revisions;  // any order
@@ -122,6 +153,28 @@ class WorkloadDriver {
   virtual Status setRoles(const std::string& rolloutKey,
                           const std::map<std::string, std::string>& roles) {
     return {};
+  }
+
+  // Returns every replica of `rolloutKey` ("namespace/name"), terminating ones included,
+  // ordered by pod template hash and index. A rollout the driver has never seen has none (not an
+  // error). On error returns kUnavailable, or kUnsupported from a driver that cannot list
+  // replicas (the default).
+  virtual Result<std::vector<ObservedReplica>> observeReplicas(const std::string& rolloutKey) {
+    return makeError(ErrorCode::kUnsupported,
+                     type() + ": listing replicas is not supported by this platform");
+  }
+
+  // Reads at most `maxBytes` of the log of replica `replicaName` (a name observeReplicas lists
+  // for `rolloutKey`; never a path) starting at byte `offset`. A negative offset counts from the
+  // end (-N: the last N bytes, or the whole log when shorter). An offset past the end returns no
+  // text with nextOffset = the log's size, so a follower polling with nextOffset sees new lines
+  // as they come. On error returns kNotFound for a replica the rollout does not have (the
+  // message lists no paths), kInvalidArgument for maxBytes < 1, kUnavailable when the log
+  // cannot be read, or kUnsupported from a driver that keeps no logs (the default).
+  virtual Result<LogChunk> readLog(const std::string& rolloutKey, const std::string& replicaName,
+                                   int64_t offset, int64_t maxBytes) {
+    return makeError(ErrorCode::kUnsupported,
+                     type() + ": replica logs are not supported by this platform");
   }
 
   // The name it is registered under, e.g. "platform.process".

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "common/child_env.h"
 #include "platform/process/process_io.h"
@@ -87,7 +88,9 @@ struct ProcessDriver::Impl {
     int32_t restarts = 0;
     int32_t consecutiveCrashes = 0;
     std::string lastError;
+    std::string lastExit;  // exitText() of the last exit, "exited" when unknown
     bool ready = false;
+    bool becameReady = false;  // ready at least once since the current run started
     std::optional<Time> readySince;
     ProbeState readiness, liveness, startup;
     EnvList env;  // of the current run (exec probes use it)
@@ -171,6 +174,7 @@ struct ProcessDriver::Impl {
 
   void resetProbes(Replica& rep, const spec::Container& c, Time now) {
     rep.ready = false;
+    rep.becameReady = false;
     rep.readySince.reset();
     rep.readiness = rep.liveness = rep.startup = ProbeState{};
     if (c.startupProbe) {
@@ -196,6 +200,7 @@ struct ProcessDriver::Impl {
     if (ready && !rep.ready) rep.readySince = now;
     if (!ready) rep.readySince.reset();
     rep.ready = ready;
+    if (ready) rep.becameReady = true;
   }
 
   // A start that failed before the process ran counts as a crash.
@@ -298,6 +303,7 @@ struct ProcessDriver::Impl {
           if (rep.pid > 0) {
             std::optional<int> status;
             if (!processAlive(rep.pid, rep.startTime, &status)) {
+              rep.lastExit = status ? exitText(*status) : "exited";
               onExit(key, rev, rep, now,
                      "pid " + std::to_string(rep.pid) + " " +
                          (status ? describeWaitStatus(*status) : std::string("exited")));
@@ -464,6 +470,7 @@ struct ProcessDriver::Impl {
                     {"restarts", rep.restarts},
                     {"ready", rep.ready}};
           if (rep.readySince) r["readySince"] = toMs(*rep.readySince);
+          if (!rep.lastExit.empty()) r["lastExit"] = rep.lastExit;
           reps.push_back(std::move(r));
         }
         json rj = {{"hash", hash},
@@ -561,6 +568,7 @@ Status ProcessDriver::Impl::load(const std::string& statePath) {
           rep.index = pj.at("index").get<int32_t>();
           rep.ports = pj.value("ports", std::vector<int>{});
           rep.restarts = pj.value("restarts", 0);
+          rep.lastExit = pj.value("lastExit", "");
           rep.restartAt = now;  // started again by the next tick unless adopted here
           std::string b = base(key, rev.hash, rep.index);
           std::ifstream pin(b + ".pid");
@@ -581,6 +589,7 @@ Status ProcessDriver::Impl::load(const std::string& statePath) {
               rep.readiness.passing = rep.ready;
               rep.readiness.due = now;
               if (rep.ready) rep.readySince = fromMs(pj.value("readySince", toMs(now)));
+              rep.becameReady = rep.ready;
               ReplicaIdentity id{key, rev.hash, rev.revision, rep.index, rep.ports, inherited};
               rep.env = buildEnvironment(id, c);
               appendLine(b + ".log", "--- ramp: pid " + std::to_string(p) +
@@ -881,8 +890,11 @@ std::vector<ReplicaInfo> ProcessDriver::replicas(const std::string& rolloutKey) 
                       now - *rep.readySince >= Duration(int64_t{rev.minReadySeconds} * 1000);
         r.crashLooping = isCrashLooping(rep.consecutiveCrashes, rep.ready);
         r.adopted = rep.adopted;
+        r.becameReady = rep.becameReady;
         r.restarts = rep.restarts;
+        if (rep.pid > 0) r.startedAt = rep.startedAt;
         r.nextRestart = rep.restartAt;
+        r.lastExit = rep.lastExit;
         r.lastError = rep.lastError;
         r.logFile = impl_->base(rolloutKey, hash, index) + ".log";
         out.push_back(std::move(r));
@@ -901,6 +913,52 @@ std::vector<ReplicaInfo> ProcessDriver::replicas(const std::string& rolloutKey) 
     out.push_back(std::move(r));
   }
   return out;
+}
+
+Result<std::vector<ObservedReplica>> ProcessDriver::observeReplicas(const std::string& rolloutKey) {
+  std::vector<ObservedReplica> out;
+  for (const ReplicaInfo& r : replicas(rolloutKey)) out.push_back(toObservedReplica(r));
+  std::sort(out.begin(), out.end(), [](const ObservedReplica& a, const ObservedReplica& b) {
+    return std::tie(a.podTemplateHash, a.index, a.state) <
+           std::tie(b.podTemplateHash, b.index, b.state);
+  });
+  return out;
+}
+
+Result<LogChunk> ProcessDriver::readLog(const std::string& rolloutKey,
+                                        const std::string& replicaName, int64_t offset,
+                                        int64_t maxBytes) {
+  if (maxBytes < 1) {
+    return makeError(
+        ErrorCode::kInvalidArgument,
+        "platform.process: a log read needs maxBytes >= 1, not " + std::to_string(maxBytes));
+  }
+  std::string path;
+  for (const ReplicaInfo& r : replicas(rolloutKey)) {
+    if (r.name == replicaName) path = r.logFile;
+  }
+  if (path.empty()) {
+    return makeError(ErrorCode::kNotFound,
+                     "platform.process: " + rolloutKey + " has no replica " + replicaName);
+  }
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return makeError(ErrorCode::kUnavailable, "platform.process: cannot read the log of " +
+                                                  replicaName + ": " + ec.message());
+  }
+  LogRange range = logRange(offset, maxBytes, ec ? 0 : static_cast<int64_t>(size));
+  LogChunk chunk;
+  chunk.offset = range.start;
+  if (range.length > 0) {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(range.start);
+    chunk.text.resize(static_cast<size_t>(range.length));
+    in.read(chunk.text.data(), range.length);
+    chunk.text.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+  }
+  chunk.nextOffset = chunk.offset + static_cast<int64_t>(chunk.text.size());
+  return chunk;
 }
 
 void ProcessDriver::tick() {

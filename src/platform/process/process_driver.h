@@ -53,24 +53,6 @@ struct ProcessDriverOptions {
   std::optional<std::map<std::string, std::string>> inheritedEnv;
 };
 
-// One replica as the driver sees it (diagnostics, `ramp` status pages, tests).
-struct ReplicaInfo {
-  std::string name;  // "<rollout>-<hash>-<index>"
-  std::string podTemplateHash;
-  int32_t index = 0;
-  pid_t pid = 0;  // 0 while waiting to be (re)started
-  std::vector<int> ports;
-  bool ready = false;
-  bool available = false;
-  bool crashLooping = false;
-  bool adopted = false;      // found running by this driver at start-up
-  bool terminating = false;  // scaled down, waiting to exit
-  int32_t restarts = 0;
-  std::optional<Time> nextRestart;
-  std::string lastError;  // why it last stopped, or why it cannot start
-  std::string logFile;
-};
-
 class ProcessDriver final : public WorkloadDriver {
  public:
   // Loads <stateDir>/state.json (re-adopting live replicas), writes the file_sd file and starts
@@ -104,6 +86,13 @@ class ProcessDriver final : public WorkloadDriver {
 
   // Every replica of the rollout, terminating ones included, ordered by hash and index.
   std::vector<ReplicaInfo> replicas(const std::string& rolloutKey);
+
+  // replicas() as the seam shows them (toObservedReplica); never fails.
+  Result<std::vector<ObservedReplica>> observeReplicas(const std::string& rolloutKey) override;
+  // Reads <hash>-<index>.log of a replica replicas() lists (by its name, never a path). The log
+  // holds every run of the replica's slot, with ramp's own "--- ramp: …" lines between runs.
+  Result<LogChunk> readLog(const std::string& rolloutKey, const std::string& replicaName,
+                           int64_t offset, int64_t maxBytes) override;
 
   // One supervision pass: reap exits, restart due replicas, start or stop replicas to match the
   // desired counts, SIGKILL after the grace period, run due probes, rewrite file_sd and

@@ -1,5 +1,7 @@
 #include "platform/process/supervision.h"
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -446,6 +448,39 @@ std::string fileSdJson(std::vector<SdTarget> targets) {
 
 bool validRole(const std::string& role) {
   return role == "stable" || role == "canary" || role == "preview" || role == "active";
+}
+
+std::string exitText(int waitStatus) {
+  if (WIFEXITED(waitStatus)) return "exit " + std::to_string(WEXITSTATUS(waitStatus));
+  if (WIFSIGNALED(waitStatus)) return "signal " + std::to_string(WTERMSIG(waitStatus));
+  return "wait status " + std::to_string(waitStatus);
+}
+
+ObservedReplica toObservedReplica(const ReplicaInfo& r) {
+  ObservedReplica o;
+  o.name = r.name;
+  o.podTemplateHash = r.podTemplateHash;
+  o.index = r.index;
+  bool running = r.pid > 0;
+  if (r.terminating) {
+    o.state = "Terminating";
+  } else if (running) {
+    o.state = r.becameReady ? "Running" : "Starting";
+  } else {
+    o.state = r.crashLooping ? "CrashLoopBackOff" : "Waiting";
+  }
+  o.ready = r.ready && running && !r.terminating;
+  o.restarts = r.restarts;
+  o.lastExit = r.lastExit;
+  if (!o.ready) o.message = r.lastError;
+  if (running) o.startedAt = r.startedAt;
+  return o;
+}
+
+LogRange logRange(int64_t offset, int64_t maxBytes, int64_t size) {
+  size = std::max<int64_t>(0, size);
+  int64_t start = offset < 0 ? std::max<int64_t>(0, size + offset) : std::min(offset, size);
+  return LogRange{start, std::clamp<int64_t>(size - start, 0, std::max<int64_t>(0, maxBytes))};
 }
 
 }  // namespace ramp::platform::process

@@ -21,6 +21,7 @@
 #include "ramp/clock.h"
 #include "ramp/error.h"
 #include "ramp/spec/diagnostic.h"
+#include "ramp/platform/workload_driver.h"
 #include "ramp/spec/rollout.h"
 
 namespace ramp::platform::process {
@@ -158,6 +159,49 @@ std::vector<int32_t> pickScaleDown(const std::vector<ScaleDownCandidate>& replic
 
 // The lowest index >= 0 not in `used`.
 int32_t lowestFreeIndex(const std::vector<int32_t>& used);
+
+// --- replicas as people see them ----------------------------------------------------------------
+
+// One replica as the driver sees it (observeReplicas, diagnostics, tests).
+struct ReplicaInfo {
+  std::string name;  // "<rollout>-<hash>-<index>"
+  std::string podTemplateHash;
+  int32_t index = 0;
+  pid_t pid = 0;  // 0 while waiting to be (re)started
+  std::vector<int> ports;
+  bool ready = false;
+  bool available = false;
+  bool crashLooping = false;
+  bool adopted = false;      // found running by this driver at start-up
+  bool terminating = false;  // scaled down or replaced, waiting to exit
+  bool becameReady = false;  // has been ready at least once since its current run started
+  int32_t restarts = 0;
+  std::optional<Time> startedAt;  // of the current run; nullopt while not running
+  std::optional<Time> nextRestart;
+  std::string lastExit;   // exitText() of its last exit, "exited" when unknown, "" if none
+  std::string lastError;  // why it last stopped, or why it cannot start
+  std::string logFile;
+  bool operator==(const ReplicaInfo&) const = default;
+};
+
+// Why a process stopped, from its wait status: "exit 1", "signal 9", or "wait status N" for
+// anything else.
+std::string exitText(int waitStatus);
+
+// The seam's view of a replica: state Terminating when terminating; else, while running (pid >
+// 0), Running once it became ready since it started and Starting before; else CrashLoopBackOff
+// when crash-looping, Waiting otherwise. message is lastError while the replica is not ready or
+// not running ("" when it is ready: an old reason would mislead). Times and counts are copied.
+ObservedReplica toObservedReplica(const ReplicaInfo& replica);
+
+// Which bytes of a log of `size` bytes a read at `offset` (negative: from the end) of at most
+// `maxBytes` returns: [start, start + length). A start past the end is clamped to the end.
+struct LogRange {
+  int64_t start = 0;
+  int64_t length = 0;
+  bool operator==(const LogRange&) const = default;
+};
+LogRange logRange(int64_t offset, int64_t maxBytes, int64_t size);
 
 // --- /proc --------------------------------------------------------------------------------------
 

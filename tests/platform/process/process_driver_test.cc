@@ -252,6 +252,86 @@ TEST_F(ProcessDriverTest, CrashingReplicaIsRestartedWithBackoffAndCountsAsCrashL
   EXPECT_EQ(readFile(r.logFile).find("restart in 1600 ms"), std::string::npos) << "cap is 1 s";
 }
 
+// What `ramp get` and `ramp logs` read through the seam: each replica's state, readiness,
+// restarts and last exit, and its own log, by name only.
+TEST_F(ProcessDriverTest, ObserveReplicasAndReadLogsOfRunningAndCrashingReplicas) {
+  auto d = makeDriver();
+  ASSERT_TRUE(d);
+  ASSERT_TRUE(d->ensureRevision(
+      kKey, "ok", 1, shellTemplate("echo hello from $RAMP_POD_NAME; exec sleep 60", 1), 0));
+  ASSERT_TRUE(d->ensureRevision(kKey, "crash", 2, shellTemplate("echo crashing; exit 3", 1), 0));
+  ASSERT_TRUE(d->scale(kKey, "ok", 2));
+  ASSERT_TRUE(d->scale(kKey, "crash", 1));
+  auto find = [&](const std::string& name) {
+    auto all = d->observeReplicas(kKey);
+    EXPECT_TRUE(all);
+    for (const ObservedReplica& r : all ? *all : std::vector<ObservedReplica>{}) {
+      if (r.name == name) return r;
+    }
+    return ObservedReplica{};
+  };
+  ASSERT_TRUE(waitUntil([&] {
+    return find("demo-ok-0").state == "Running" && find("demo-ok-1").state == "Running" &&
+           find("demo-crash-0").state == "CrashLoopBackOff";
+  })) << find("demo-crash-0").state;
+  auto all = d->observeReplicas(kKey);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].name, "demo-crash-0") << "ordered by hash, then index";
+  ObservedReplica ok = find("demo-ok-1");
+  EXPECT_TRUE(ok.ready);
+  EXPECT_EQ(ok.restarts, 0);
+  EXPECT_EQ(ok.lastExit, "");
+  EXPECT_TRUE(ok.startedAt.has_value());
+  ObservedReplica crash = find("demo-crash-0");
+  EXPECT_FALSE(crash.ready);
+  EXPECT_GE(crash.restarts, 2);
+  EXPECT_EQ(crash.lastExit, "exit 3");
+  EXPECT_NE(crash.message.find("exited with status 3"), std::string::npos) << crash.message;
+  EXPECT_FALSE(crash.startedAt.has_value()) << "not running while it backs off";
+
+  // Each replica's own output, continued from nextOffset.
+  ASSERT_TRUE(waitUntil([&] {
+    auto c = d->readLog(kKey, "demo-ok-1", 0, 1 << 20);
+    return c && c->text.find("hello from demo-ok-1") != std::string::npos;
+  }));
+  auto first = d->readLog(kKey, "demo-ok-1", 0, 1 << 20);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->offset, 0);
+  EXPECT_EQ(first->nextOffset, static_cast<int64_t>(first->text.size()));
+  EXPECT_EQ(first->text.find("demo-ok-0"), std::string::npos) << "another replica's output";
+  auto more = d->readLog(kKey, "demo-ok-1", first->nextOffset, 1 << 20);
+  ASSERT_TRUE(more);
+  EXPECT_EQ(more->text, "") << "nothing new";
+  EXPECT_EQ(more->nextOffset, first->nextOffset);
+  auto tail = d->readLog(kKey, "demo-ok-1", -5, 1 << 20);
+  ASSERT_TRUE(tail);
+  EXPECT_EQ(tail->text, first->text.substr(first->text.size() - 5));
+  auto capped = d->readLog(kKey, "demo-ok-1", 0, 3);
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(capped->text, first->text.substr(0, 3));
+  EXPECT_EQ(capped->nextOffset, 3);
+  auto crashed = d->readLog(kKey, "demo-crash-0", 0, 1 << 20);
+  ASSERT_TRUE(crashed);
+  EXPECT_NE(crashed->text.find("crashing"), std::string::npos);
+
+  // Only names the driver lists: not another rollout's, not a path.
+  for (const char* name : {"demo-ok-7", "../../state.json", "", "demo-ok-1.log"}) {
+    auto r = d->readLog(kKey, name, 0, 100);
+    ASSERT_FALSE(r) << name;
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound) << name;
+  }
+  auto other = d->readLog("shop/other", "demo-ok-1", 0, 100);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::kNotFound);
+  auto zero = d->readLog(kKey, "demo-ok-1", 0, 0);
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().code, ErrorCode::kInvalidArgument);
+  auto none = d->observeReplicas("shop/never");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 // The restart backoff is scheduled on the driver's clock: with a simulated clock and no
 // supervisor thread, a crashed replica stays down until the clock reaches its restart time.
 TEST_F(ProcessDriverTest, RestartBackoffRunsOnTheDriversClock) {

@@ -375,5 +375,106 @@ TEST(ProcessReplicaName, FromRolloutKey) {
   EXPECT_EQ(replicaName("demo", "6f9c", 0), "demo-6f9c-0");
 }
 
+// What `ramp get` and the dashboard show for a replica, from what the driver knows of it. Each
+// row changes one fact of a replica that runs and is ready.
+TEST(ProcessObservedReplica, StateReadyAndMessageFromTheDriversFacts) {
+  ReplicaInfo base;
+  base.name = "demo-abc-1";
+  base.podTemplateHash = "abc";
+  base.index = 1;
+  base.pid = 4242;
+  base.ready = true;
+  base.becameReady = true;
+  base.restarts = 2;
+  base.startedAt = at(5000);
+  base.lastExit = "exit 1";
+  base.lastError = "pid 4000 exited with status 1";
+  struct Case {
+    const char* what;
+    std::function<void(ReplicaInfo&)> change;
+    std::string state;
+    bool ready;
+    std::string message;
+    bool started;
+  };
+  const std::string why = base.lastError;
+  const Case cases[] = {
+      {"running and ready", [](ReplicaInfo&) {}, "Running", true, "", true},
+      {"ready once, failing readiness now", [](ReplicaInfo& r) { r.ready = false; }, "Running",
+       false, why, true},
+      {"running, never ready since it started",
+       [](ReplicaInfo& r) { r.ready = false, r.becameReady = false; }, "Starting", false, why,
+       true},
+      {"waiting for its first start",
+       [](ReplicaInfo& r) { r.pid = 0, r.ready = false, r.becameReady = false; }, "Waiting", false,
+       why, false},
+      {"crashed repeatedly, in backoff",
+       [](ReplicaInfo& r) { r.pid = 0, r.ready = false, r.crashLooping = true; },
+       "CrashLoopBackOff", false, why, false},
+      {"scaled down, still running", [](ReplicaInfo& r) { r.terminating = true; }, "Terminating",
+       false, why, true},
+      {"crash-looping but terminating",
+       [](ReplicaInfo& r) { r.terminating = true, r.crashLooping = true; }, "Terminating", false,
+       why, true},
+      {"a ready flag without a process is not ready", [](ReplicaInfo& r) { r.pid = 0; }, "Waiting",
+       false, why, false},
+  };
+  for (const Case& c : cases) {
+    ReplicaInfo r = base;
+    c.change(r);
+    ObservedReplica o = toObservedReplica(r);
+    EXPECT_EQ(o.state, c.state) << c.what;
+    EXPECT_EQ(o.ready, c.ready) << c.what;
+    EXPECT_EQ(o.message, c.message) << c.what;
+    EXPECT_EQ(o.startedAt.has_value(), c.started) << c.what;
+    EXPECT_EQ(o.name, "demo-abc-1") << c.what;
+    EXPECT_EQ(o.podTemplateHash, "abc") << c.what;
+    EXPECT_EQ(o.index, 1) << c.what;
+    EXPECT_EQ(o.restarts, 2) << c.what;
+    EXPECT_EQ(o.lastExit, "exit 1") << c.what;
+  }
+}
+
+TEST(ProcessExitText, ExitCodeOrSignal) {
+  // Wait statuses as the kernel encodes them: exit code in bits 8-15, signal in bits 0-6.
+  struct Case {
+    int status;
+    std::string text;
+  };
+  const Case cases[] = {{0, "exit 0"},
+                        {1 << 8, "exit 1"},
+                        {3 << 8, "exit 3"},
+                        {255 << 8, "exit 255"},
+                        {9, "signal 9"},
+                        {15, "signal 15"},
+                        {0x7f | (19 << 8), "wait status 4991"}};  // stopped by SIGSTOP
+  for (const Case& c : cases) EXPECT_EQ(exitText(c.status), c.text) << c.status;
+}
+
+TEST(ProcessLogRange, OffsetsFromTheStartOrTheEnd) {
+  struct Case {
+    int64_t offset, maxBytes, size;
+    LogRange want;
+  };
+  const Case cases[] = {
+      {0, 100, 10, {0, 10}},    // whole log
+      {0, 4, 10, {0, 4}},       // capped
+      {4, 4, 10, {4, 4}},       // from the middle
+      {8, 100, 10, {8, 2}},     // up to the end
+      {10, 100, 10, {10, 0}},   // at the end: nothing new yet
+      {25, 100, 10, {10, 0}},   // past the end: clamped, so a follower resumes at the end
+      {-3, 100, 10, {7, 3}},    // the last 3 bytes
+      {-30, 100, 10, {0, 10}},  // more than there is: the whole log
+      {-6, 2, 10, {4, 2}},      // from the end, capped
+      {0, 100, 0, {0, 0}},      // empty log
+      {-5, 100, 0, {0, 0}},     // empty log from the end
+      {0, 0, 10, {0, 0}},       // nothing asked
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(logRange(c.offset, c.maxBytes, c.size), c.want)
+        << c.offset << " " << c.maxBytes << " " << c.size;
+  }
+}
+
 }  // namespace
 }  // namespace ramp::platform::process

@@ -15,6 +15,7 @@ import {
   statusMessage,
   stepStates, stepText, strategyName,
 } from '../model.js';
+import { replicaCounts, replicasByRevision } from '../replicas.js';
 import { Watch } from '../watch.js';
 import { ageElement, announce, batched, countdown, phaseBadge, setWatchStatus, watchStatus } from '../ui.js';
 
@@ -81,13 +82,16 @@ export class RolloutView {
         h('a', { href: '#/' }, 'Rollouts'), ' / ', h('span', null, this.namespace), ' / ',
         h('span', { 'aria-current': 'page' }, this.name)),
       this.heading, this.headerInfo, this.status, this.missing,
+      // Wide screens: the current state (steps, summary, revisions), the analysis runs (newest
+      // first) and the events side by side, so the first screen needs no scrolling (style.css).
       this.body = h('div', null, this.actionBar.el, h('div', { class: 'rollout-grid' },
-        h('div', { class: 'col' },
+        h('div', { class: 'col col-state' },
           section('steps', 'Steps', this.steps),
           section('summary', 'Summary', this.summary),
           section('revisions', 'Revisions', this.revisions)),
-        h('div', { class: 'col' },
-          section('analysis', 'Analysis runs', this.analysis),
+        h('div', { class: 'col col-analysis' },
+          section('analysis', 'Analysis runs', this.analysis)),
+        h('div', { class: 'col col-events' },
           section('events', 'Events', this.events)))));
     this.cache.subscribe((change) => this.onChange(change));
     this.watch = new Watch({
@@ -101,12 +105,16 @@ export class RolloutView {
       onState: (state, detail) => setWatchStatus(this.status, state, detail),
       onFatal: (err) => this.app.onFatal(err),
     }).start();
+    // Replicas restart and become ready without the rollout changing: read them again every few
+    // seconds too.
+    this.replicaTicker = setInterval(() => this.refreshRevisions(), 5000);
     this.draw();
   }
 
   destroy() {
     if (this.watch) this.watch.stop();
     clearTimeout(this.revisionTimer);
+    clearInterval(this.replicaTicker);
   }
 
   roleChanged() {
@@ -151,12 +159,24 @@ export class RolloutView {
 
   async loadRevisions() {
     this.revisionsAt = Date.now();
-    try {
-      const list = await this.app.api.revisions(this.namespace, this.name);
-      this.revisionList = (list && list.items) || [];
+    const [revisions, replicas] = await Promise.allSettled([
+      this.app.api.revisions(this.namespace, this.name),
+      this.app.api.replicas(this.namespace, this.name),
+    ]);
+    if (revisions.status === 'fulfilled') {
+      this.revisionList = (revisions.value && revisions.value.items) || [];
       this.revisionError = '';
-    } catch (err) {
+    } else {
+      const err = revisions.reason;
       this.revisionError = err.status === 501 ? 'The server has no platform attached: no revisions to show.' : err.message;
+    }
+    // Replicas: a platform that lists none (501) shows the revisions alone.
+    if (replicas.status === 'fulfilled') {
+      this.replicaMap = replicasByRevision(replicas.value && replicas.value.items);
+      this.replicaError = '';
+    } else {
+      this.replicaMap = null;
+      this.replicaError = replicas.reason.status === 501 ? '' : `Cannot read replicas: ${replicas.reason.message}`;
     }
     this.schedule();
   }
@@ -242,8 +262,8 @@ export class RolloutView {
       ['Images', imgs.length ? h('ul', { class: 'images' }, imgs.map((i) =>
         h('li', null, h('code', null, i.image), i.tags.length ? ` (${i.tags.join(', ')})` : ''))) : '–'],
       ['Replicas', `${st.readyReplicas || 0} ready / ${st.replicas || 0} current / ${st.updatedReplicas || 0} updated / ${r.spec.replicas ?? 1} desired`],
-      st.stableRS ? ['Stable', h('code', null, st.stableRS)] : null,
-      st.currentPodHash && st.currentPodHash !== st.stableRS ? ['Canary', h('code', null, st.currentPodHash)] : null,
+      st.stableRS ? ['Stable', h('code', { class: 'hash' }, st.stableRS)] : null,
+      st.currentPodHash && st.currentPodHash !== st.stableRS ? ['Canary', h('code', { class: 'hash' }, st.currentPodHash)] : null,
       ['Last change', changed ? ageElement(changed, now) : '–'],
     ]);
   }
@@ -270,7 +290,7 @@ export class RolloutView {
     if (!this.revisionList) return h('p', { class: 'muted' }, 'Loading…');
     if (!this.revisionList.length) return h('p', { class: 'muted' }, 'No revisions running.');
     const st = r.status || {};
-    return h('div', { class: 'table-wrap' }, h('table', { class: 'revisions' },
+    return [h('div', { class: 'table-wrap' }, h('table', { class: 'revisions' },
       h('thead', null, h('tr', null, ['Revision', 'Role', 'Images', 'Replicas', 'Ready', 'Available']
         .map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', null, this.revisionList.map((rev) => {
@@ -279,14 +299,38 @@ export class RolloutView {
         if (rev.podTemplateHash === st.currentPodHash && st.currentPodHash !== st.stableRS) role = 'canary';
         const healthy = rev.desiredReplicas > 0 && rev.availableReplicas >= rev.desiredReplicas;
         return h('tr', { dataset: { revision: String(rev.revision) } },
-          h('th', { scope: 'row', dataset: { label: 'Revision' } }, `${rev.revision} `, h('code', { class: 'muted' }, rev.podTemplateHash)),
+          h('th', { scope: 'row', dataset: { label: 'Revision' } }, `${rev.revision} `, h('code', { class: 'muted hash' }, rev.podTemplateHash)),
           h('td', { dataset: { label: 'Role' } }, role || '–'),
           h('td', { dataset: { label: 'Images' } }, (rev.images || []).map((i) => h('code', { class: 'block' }, i))),
           h('td', { dataset: { label: 'Replicas' } }, String(rev.desiredReplicas)),
           h('td', { dataset: { label: 'Ready' } }, `${rev.readyReplicas}/${rev.desiredReplicas}`),
           h('td', { dataset: { label: 'Available' } },
-            rev.desiredReplicas === 0 ? 'scaled down' : `${rev.availableReplicas}/${rev.desiredReplicas}${healthy ? ' ✔' : ''}`));
-      }))));
+            rev.desiredReplicas === 0 ? 'scaled down' : `${rev.availableReplicas}/${rev.desiredReplicas}${healthy ? ' ✔' : ''}`)),
+        this.replicaRows(rev)];
+      })))),
+    this.replicaError ? h('p', { class: 'muted' }, this.replicaError) : null];
+  }
+
+  // The revision's replicas as a row under it: state, ready, restarts, last exit, age (as `ramp
+  // get rollout` shows them under each revision). Nothing when the platform lists no replicas.
+  replicaRows(rev) {
+    const rows = this.replicaMap && this.replicaMap.get(rev.podTemplateHash);
+    if (!rows || !rows.length) return null;
+    const now = Date.now();
+    return h('tr', { class: 'replica-row', dataset: { replicasOf: rev.podTemplateHash } },
+      h('td', { class: 'replica-cell', colspan: '6' },
+        h('table', { class: 'replicas', 'aria-label': `Replicas of revision ${rev.revision}: ${replicaCounts(rows)}` },
+          h('thead', null, h('tr', null, ['Replica', 'State', 'Ready', 'Restarts', 'Last exit', 'Started']
+            .map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', null, rows.map((rep) => h('tr', { dataset: { replica: rep.name, state: rep.state } },
+            h('th', { scope: 'row', dataset: { label: 'Replica' } }, h('code', { class: 'hash ellipsis', title: rep.name }, rep.name)),
+            h('td', { class: 'replica-state', dataset: { label: 'State' } },
+              h('span', { class: ['badge', `tone-${rep.tone}`], title: rep.message || null },
+                h('span', { class: 'icon', 'aria-hidden': 'true' }, rep.icon), ' ', rep.state)),
+            h('td', { class: 'replica-ready', dataset: { label: 'Ready' } }, rep.ready),
+            h('td', { class: 'replica-restarts', dataset: { label: 'Restarts' } }, String(rep.restarts)),
+            h('td', { class: 'replica-last-exit', title: rep.message || null, dataset: { label: 'Last exit' } }, rep.lastExit),
+            h('td', { dataset: { label: 'Started' } }, rep.startedAt ? ageElement(rep.startedAt, now) : '–')))))));
   }
 
   analysisContent() {
@@ -304,10 +348,13 @@ export class RolloutView {
     return h('details', {
       class: ['run', failedRun ? 'run-failed' : null],
       open: newest || failedRun,
-      dataset: { run: run.metadata.name, openKey: run.metadata.name, phase: st.phase || 'Pending' },
+      // The key names the run's place and failure too: when a newer run arrives this one becomes
+      // "older" and takes its default (collapsed unless failed), a run that fails opens, and a
+      // run the reader opened or closed keeps that choice across redraws.
+      dataset: { run: run.metadata.name, openKey: `${run.metadata.name}:${newest ? 'newest' : 'older'}${failedRun ? ':failed' : ''}`, phase: st.phase || 'Pending' },
     },
     h('summary', null,
-      h('span', { class: 'run-name' }, run.metadata.name), ' ',
+      h('span', { class: 'run-name ellipsis', title: run.metadata.name }, run.metadata.name), ' ',
       phaseBadge(st.phase, { analysis: true }), ' ',
       h('span', { class: 'muted' }, `measurements ✔ ${sum.successful} ✖ ${sum.failed}${sum.inconclusive ? ` ⚠ ${sum.inconclusive}` : ''}`)),
     st.message ? h('p', { class: 'run-message' }, st.message) : null,
