@@ -69,6 +69,10 @@ struct ApiOptions {
   // ReadLogFn): GET …/replicas and …/logs. Absent = those answer 501.
   ReplicasFn replicas;
   ReadLogFn readLog;
+  // The GitOps agent's refresh, called by POST /api/v1/gitops/webhook (gitops_service.h), and
+  // the secret pushes must be signed with ("" = unsigned pushes accepted). Absent = 501.
+  std::function<int(const std::string&)> gitopsRefresh;
+  std::string gitopsWebhookSecret;
 };
 
 class ApiServer {

@@ -220,12 +220,17 @@ ApiReply ObjectService::apply(const Identity& caller, std::string_view body, boo
   return applyText(caller, body, nullptr, dryRun);
 }
 
+ApiReply ObjectService::applyRevision(const Identity& caller, std::string_view body,
+                                      const std::vector<store::ObjectKey>& prune) {
+  return applyText(caller, body, nullptr, false, prune);
+}
+
 ApiReply ObjectService::put(const Identity& caller, const Route& route, std::string_view body) {
   return applyText(caller, body, &route, false);
 }
 
 ApiReply ObjectService::applyText(const Identity& caller, std::string_view body, const Route* route,
-                                  bool dryRun) {
+                                  bool dryRun, const std::vector<store::ObjectKey>& prune) {
   spec::LintResult lint = spec::lintText(body, "request body");
   if (!lint.unreadable && !spec::hasErrors(lint.diagnostics)) {
     auto run = checkRun(lint, clock_.now());
@@ -245,7 +250,7 @@ ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
                                 (n == 1 ? " error" : " errors") + "; nothing was applied";
     return error(400, ErrorCode::kInvalidArgument, msg, std::move(errors));
   }
-  if (lint.documents.empty()) {
+  if (lint.documents.empty() && prune.empty()) {
     return error(400, ErrorCode::kInvalidArgument,
                  "no Rollout, AnalysisTemplate, ClusterAnalysisTemplate or AnalysisRun in the "
                  "request body",
@@ -368,6 +373,15 @@ ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
                                  evidence, caller));
       opIndex.push_back(response.objects.size());
       response.objects.push_back(applied);
+    }
+    for (const store::ObjectKey& key : prune) {
+      auto current = store_.get(key);
+      if (!current && current.error().code == ErrorCode::kNotFound) continue;
+      if (!current) return error(storeError(current.error()));
+      ops.push_back({store::WriteOp::Type::kDelete, key, "", current->version});
+      events.push_back(makeEvent(key, now, "ObjectDeleted",
+                                 describe(key) + " pruned by " + caller.name,
+                                 json{{"resourceVersion", current->version}}, caller));
     }
     if (!ops.empty() && !dryRun) {
       auto written = store_.writeWithEvents(ops, events);

@@ -195,6 +195,12 @@ Result<Route> parseRoute(std::string_view method, std::string_view path) {
       return r;
     }
   }
+  if (p.size() == 4 && p[2] == "gitops" && p[3] == "webhook") {
+    if (method != "POST") return std::unexpected(wrongMethod(method, path, "POST"));
+    Route r;
+    r.endpoint = Endpoint::kWebhook;
+    return r;
+  }
   return objectRoute(method, path, p);
 }
 
@@ -202,6 +208,7 @@ std::optional<Role> requiredRole(const Route& route) {
   switch (route.endpoint) {
     case Endpoint::kHealthz:
     case Endpoint::kReadyz:
+    case Endpoint::kWebhook:  // the Git server signs it (gitops_service.h)
     case Endpoint::kAsset: return std::nullopt;
     case Endpoint::kList:
     case Endpoint::kGet:

@@ -80,6 +80,7 @@ class ServeVerb final : public Verb {
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     configureApiFlags(cmd, options_);
+    configureGitopsFlags(cmd, options_);
   }
   int run(IoStreams& io) override { return runServe(options_, io); }
 
@@ -144,7 +145,8 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   // The API first: a port in use, a bad tokens file or TLS key stop the daemon before the
   // controller has touched anything. Writes that arrive before the controller starts are
   // picked up by its first listing.
-  auto api = startApi(options, **store, controller, **driver, registry, log);
+  auto gitopsAgent = startGitops(options, **store, registry);
+  auto api = startApi(options, **store, controller, **driver, registry, log, gitopsAgent.get());
   if (!api) {
     log(api.error().message);
     return 1;
@@ -154,12 +156,14 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     api->reset();
     return 1;
   }
+  gitopsAgent->start();
   log("ready (data " + context.dataDir + ", platform " + options.platform + ")");
 
   int signal = 0;
   sigwait(&stopSignals, &signal);
   log(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", draining");
   api->reset();
+  gitopsAgent.reset();
   controller.stop();
   log("stopped");
   return 0;
