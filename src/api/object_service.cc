@@ -9,6 +9,7 @@
 #include <set>
 #include <variant>
 
+#include "gitops/operations.h"
 #include "rollout/operations.h"
 #include "spec/codec.h"
 #include "spec/validation.h"
@@ -486,7 +487,22 @@ ApiReply ObjectService::action(const Identity& caller, const Route& route, std::
     std::string nextJson;
     json evidence = {{"action", name}};
     std::string message = std::string(name) + " requested by " + caller.name;
-    if (route.resource->kind == spec::Kind::kAnalysisRun) {
+    if (route.resource->kind == spec::Kind::kApplication) {
+      auto app = spec::applicationFromJson(current->json, key.toString());
+      if (!app.value) {
+        return error(500, ErrorCode::kInternal,
+                     "the stored " + describe(key) + " cannot be decoded",
+                     std::move(app.diagnostics));
+      }
+      auto next =
+          gitops::requestOperation(*app.value, route.action == Action::kSync, request->revision,
+                                   request->prune, caller.name, caller.role == Role::kAdmin);
+      if (!next) return error(next.error());
+      if (!request->revision.empty()) evidence["revision"] = request->revision;
+      if (request->prune) evidence["prune"] = true;
+      next->metadata.resourceVersion.clear();
+      nextJson = spec::toJson(*next);
+    } else if (route.resource->kind == spec::Kind::kAnalysisRun) {
       auto run = spec::analysisRunFromJson(current->json, key.toString());
       if (!run.value) {
         return error(500, ErrorCode::kInternal,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "gitops/operations.h"
 #include "gitops/webhook.h"
 #include "spec/kinds.h"
 
@@ -235,6 +236,7 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
   spec::Application next = app;
   next.status = plan.status;
   if (plan.clearOperation) next.operation.reset();
+  next.metadata.annotations.erase(kRefreshAnnotation);  // done: the repository was just read
   next.metadata.resourceVersion.clear();
   store::WriteOp op{store::WriteOp::Type::kPut, key, spec::toJson(next), stored->version};
   auto written = store_.writeWithEvents(std::span(&op, 1), events);

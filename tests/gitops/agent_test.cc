@@ -4,11 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "api/gitops_service.h"
 #include "api/object_service.h"
 #include "fakes/memory_git_source.h"
 #include "fakes/simulated_clock.h"
 #include "gitops/gitops_fixtures.h"
+#include "gitops/operations.h"
 #include "store/memory/memory_state_store.h"
 
 namespace ramp::gitops {
@@ -46,6 +49,16 @@ class AgentTest : public ::testing::Test {
   std::string image(const std::string& name = "shop") {
     auto r = rollout(name);
     return r ? r->spec.template_->spec.containers[0].image : "";
+  }
+  // The route of POST …/applications/shop-prod/ACTION.
+  static api::Route appAction(api::Action action) {
+    api::Route route;
+    route.endpoint = api::Endpoint::kAction;
+    route.resource = &api::resourceOf(spec::Kind::kApplication);
+    route.namespace_ = "argocd";
+    route.name = "shop-prod";
+    route.action = action;
+    return route;
   }
   std::vector<std::string> events() {
     std::vector<std::string> out;
@@ -89,7 +102,12 @@ TEST_F(AgentTest, AutoSyncAppliesEachNewCommitAndWritesArgoCdStatus) {
   EXPECT_EQ(a.status.sync.revision, c2);
   ASSERT_EQ(a.status.history.size(), 2u);
   EXPECT_EQ(a.status.history[1].id, 2);
-  EXPECT_EQ(events().size(), 2u);
+  const auto ev = events();
+  EXPECT_EQ(
+      std::count_if(ev.begin(), ev.end(),
+                    [](const std::string& e) { return e.starts_with("Synced gitops: sync to "); }),
+      2)
+      << ::testing::PrintToString(ev);
 }
 
 TEST_F(AgentTest, RefreshFetchesAtOnce) {
@@ -196,6 +214,69 @@ TEST_F(AgentTest, ManualSyncOperationOfAnOlderRevision) {
   agent_.step(clock_.now());
   EXPECT_EQ(image(), "shop:1");
   EXPECT_EQ(app().status.sync.status, "OutOfSync");
+}
+
+// ramp app sync: the API writes the intent (operation, with who asked); the agent carries it out.
+// Through a closed window only an admin's request runs, and the override is recorded.
+TEST_F(AgentTest, SyncActionThroughTheApiHonoursWindowsUnlessAdmin) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyYaml(
+      "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: shop, "
+      "namespace: argocd}\nspec:\n  sourceRepos: ['*']\n  destinations: [{namespace: "
+      "'*'}]\n  syncWindows: [{kind: deny, schedule: '* * * * *', duration: 1h, "
+      "applications: ['*'], manualSync: false}]\n");
+  applyApp("  project: shop\n");
+  agent_.step(clock_.now());
+  EXPECT_FALSE(rollout()) << "manual policy: nothing applied";
+  const api::Route route = appAction(api::Action::kSync);
+  api::ApiReply requested = service_.action({"bob", api::Role::kOperator}, route, "{}");
+  ASSERT_EQ(requested.status, 200) << requested.body;
+  EXPECT_EQ(service_.action({"bob", api::Role::kOperator}, route, "{}").status, 422)
+      << "a sync is already pending";
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_FALSE(rollout()) << "the deny window refuses bob";
+  spec::Application a = app();
+  EXPECT_FALSE(a.operation);
+  EXPECT_EQ(a.status.operationState->phase, "Failed");
+  EXPECT_NE(a.status.operationState->message.find("blocked by sync window"), std::string::npos);
+  ASSERT_EQ(service_.action({"alice", api::Role::kAdmin}, route, R"({"prune":true})").status, 200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+  a = app();
+  EXPECT_EQ(a.status.operationState->phase, "Succeeded");
+  EXPECT_NE(a.status.operationState->message.find("sync window overridden by alice"),
+            std::string::npos)
+      << a.status.operationState->message;
+  EXPECT_EQ(a.status.history.back().initiatedBy.username, "alice");
+}
+
+// A push webhook (and ramp app refresh) makes the agent read the repository at once.
+TEST_F(AgentTest, WebhookAndRefreshActionReadTheRepositoryNow) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {}}\n");
+  agent_.step(clock_.now());
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  const std::string push =
+      R"({"ref":"refs/heads/main","repository":{"clone_url":"https://git.example.com/shop"}})";
+  api::RefreshFn refresh = [this](const std::string& url) { return agent_.refresh(url); };
+  api::ApiReply reply = api::gitopsWebhook({{"x-github-event", "push"}}, push, "", refresh);
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("\"refreshed\":1"), std::string::npos) << reply.body;
+  EXPECT_EQ(api::gitopsWebhook({{"x-github-event", "push"}}, push, "s3cret", refresh).status, 401);
+  EXPECT_EQ(api::gitopsWebhook({{"x-github-event", "ping"}}, push, "", refresh).status, 202);
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:2");
+  // ramp app refresh: the annotation, read at once and removed.
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:3"));
+  ASSERT_EQ(
+      service_.action({"bob", api::Role::kOperator}, appAction(api::Action::kRefresh), "").status,
+      200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:3");
+  EXPECT_EQ(app().metadata.annotations.count(kRefreshAnnotation), 0u);
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ TEST(GitopsSpecTest, ApplicationRoundTripsThroughJsonWithStatusAndOperation) {
   ParseOutput parsed = parseDocuments(kApplication, "app.yaml");
   ASSERT_EQ(parsed.documents.size(), 1u);
   auto app = std::get<Application>(parsed.documents[0].object);
-  app.operation = Operation{SyncOperation{"abc123", true}, OperationInitiator{"alice", false}};
+  app.operation = Operation{SyncOperation{"abc123", true}, OperationInitiator{"alice", false}, {}};
   app.status.sync = {"OutOfSync", "0123abcd"};
   app.status.health = {"Suspended", "Rollout is paused"};
   app.status.history.push_back(
