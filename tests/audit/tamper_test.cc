@@ -54,7 +54,9 @@ class TamperTest : public ::testing::Test {
       auto w = log->writeWithEvents(ops, events);
       ASSERT_TRUE(w) << w.error().message;
       version = w->versions[0];
-      if (i == 3) ASSERT_EQ(*log->checkpoint(e.time), 8);
+      if (i == 3) {
+        ASSERT_EQ(*log->checkpoint(e.time), 8);
+      }
     }
   }
 
