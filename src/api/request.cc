@@ -195,6 +195,16 @@ Result<Route> parseRoute(std::string_view method, std::string_view path) {
       return r;
     }
   }
+  if (p.size() == 4 && p[2] == "audit") {
+    if (p[3] != "records" && p[3] != "checkpoints" && p[3] != "key") {
+      return std::unexpected(notFound(path));
+    }
+    if (method != "GET") return std::unexpected(wrongMethod(method, path, "GET"));
+    Route r;
+    r.endpoint = Endpoint::kAudit;
+    r.name = std::string(p[3]);
+    return r;
+  }
   return objectRoute(method, path, p);
 }
 
@@ -212,6 +222,7 @@ std::optional<Role> requiredRole(const Route& route) {
     case Endpoint::kWatch:
     case Endpoint::kWhoami:
     case Endpoint::kMetrics: return Role::kViewer;
+    case Endpoint::kAudit: return Role::kAuditor;
     case Endpoint::kAction: return Role::kOperator;
     case Endpoint::kApply:
     case Endpoint::kPut:
@@ -237,6 +248,34 @@ QueryParams parseQueryString(std::string_view query) {
     i = amp + 1;
   }
   return params;
+}
+
+Result<AuditRecordsQuery> parseAuditRecordsQuery(const QueryParams& params) {
+  AuditRecordsQuery q;
+  for (const auto& [key, value] : params) {
+    if (key != "from" && key != "limit" && key != "kind" && key != "namespace" && key != "name") {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "unknown query parameter \"" + key.substr(0, 64) +
+                           "\" for /api/v1/audit/records (known: from, limit, kind, namespace, "
+                           "name)");
+    }
+  }
+  auto from = intParam(params, "from", 0, 0, INT64_MAX);
+  if (!from) return std::unexpected(from.error());
+  q.from = *from;
+  auto limit = intParam(params, "limit", 1000, 1, 1000);
+  if (!limit) return std::unexpected(limit.error());
+  q.limit = *limit;
+  if (auto name = single(params, "name"); name && !name->empty()) {
+    const Resource* r = resourceByUserName(single(params, "kind").value_or("rollout"));
+    if (r == nullptr) {
+      return makeError(ErrorCode::kInvalidArgument, "query parameter kind: unknown kind");
+    }
+    std::string ns = single(params, "namespace").value_or("");
+    if (ns.empty() && !r->clusterScoped) ns = std::string(kDefaultNamespace);
+    q.object = store::ObjectKey{r->kindName, r->clusterScoped ? "" : ns, *name};
+  }
+  return q;
 }
 
 Result<EventsQuery> parseEventsQuery(const QueryParams& params) {

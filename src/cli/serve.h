@@ -47,6 +47,12 @@ struct ServeOptions {
   size_t apiMaxBodyBytes = 1 << 20;
   size_t watchBufferEvents = 1000;
   int64_t watchHeartbeatMs = 15000;
+  // The audit log (docs/audit.md): the signing key's PEM file ("" = unsigned records) and how
+  // often a checkpoint is signed over new records.
+  std::string auditKey;
+  int64_t auditCheckpointMs = 10000;
+  // Set by runServe for startApi: the public key served at GET /api/v1/audit/key.
+  std::string auditPublicKeyPem;
 };
 
 // Whatever keeps the API running; destroying it stops the API.

@@ -10,14 +10,19 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <ostream>
+#include <thread>
 
+#include "audit/audited_store.h"
 #include "cli/serve.h"
 #include "cli/verb.h"
+#include "common/file_io.h"
 #include "controller/controller.h"
 #include "ramp/registry.h"
 #include "store/sqlite/sqlite_state_store.h"
@@ -79,12 +84,79 @@ class ServeVerb final : public Verb {
                    "(0 = never)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    cmd.add_option("--audit-key", options_.auditKey,
+                   "Sign the audit log with this ECDSA P-256 private key (PEM; `ramp audit keygen` "
+                   "makes one); without it the records are unsigned");
+    cmd.add_option("--audit-checkpoint-ms", options_.auditCheckpointMs,
+                   "How often a checkpoint of the audit log is signed over new records")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     configureApiFlags(cmd, options_);
   }
   int run(IoStreams& io) override { return runServe(options_, io); }
 
  private:
   ServeOptions options_;
+};
+
+// Reads the audit signing key. Errors name the file, never its content.
+Result<audit::SigningKey> readAuditKey(const std::string& path,
+                                       const std::function<void(const std::string&)>& log) {
+  auto pem = readFileIfExists(path);
+  if (!pem) return makeError(pem.error().code, "--audit-key " + path + ": " + pem.error().message);
+  if (!*pem) return makeError(ErrorCode::kNotFound, "--audit-key " + path + ": no such file");
+  auto key = audit::SigningKey::fromPem(**pem);
+  if (!key) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "--audit-key " + path + ": not an ECDSA P-256 private key in PEM");
+  }
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    log("warning: --audit-key " + path +
+        " can be read by users other than its owner (whoever reads it can forge the audit "
+        "log): chmod 600 " +
+        path);
+  }
+  return key;
+}
+
+// Signs a checkpoint of the audit log every `period` until stopped, and once more when stopped.
+class Checkpointer {
+ public:
+  Checkpointer(audit::AuditedStateStore& store, Duration period,
+               std::function<void(const std::string&)> say)
+      : store_(store), period_(period), say_(std::move(say)), thread_([this] { loop(); }) {}
+  ~Checkpointer() { stop(); }
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    once();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, period_, [this] { return stopping_; })) {
+      lock.unlock();
+      once();
+      lock.lock();
+    }
+  }
+  void once() {
+    auto r = store_.checkpoint(realClock().now());
+    if (!r) say_("audit log: cannot sign a checkpoint: " + r.error().message);
+  }
+  audit::AuditedStateStore& store_;
+  const Duration period_;
+  const std::function<void(const std::string&)> say_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 }  // namespace
@@ -112,6 +184,35 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     return 1;
   }
 
+  // Every decision the controller and the API write goes through the audit log.
+  ServeOptions withKey = options;
+  std::optional<audit::SigningKey> auditKey;
+  if (!options.auditKey.empty()) {
+    auto key = readAuditKey(options.auditKey, log);
+    if (!key) {
+      log(key.error().message);
+      return 1;
+    }
+    withKey.auditPublicKeyPem = key->publicKey().pem();
+    const std::string pub = options.dataDir + "/audit-key.pub";
+    if (auto s = writeFileAtomically(pub, withKey.auditPublicKeyPem); !s) {
+      log("cannot write " + pub + ": " + s.error().message);
+      return 1;
+    }
+    log("audit log: records signed by key " + key->publicKey().keyId().substr(0, 16) +
+        " (public key in " + pub + ")");
+    auditKey = std::move(*key);
+  } else {
+    log("audit log: records are UNSIGNED (no --audit-key): `ramp audit verify` can check that "
+        "the log is consistent, not who wrote it");
+  }
+  controller::ControllerOptions copts;
+  auto audited = audit::AuditedStateStore::wrap(**store, std::move(auditKey), copts.actor);
+  if (!audited) {
+    log(audited.error().message);
+    return 1;
+  }
+
   Registry registry;
   registerBuiltins(registry);
   ExtensionContext context;
@@ -132,7 +233,6 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
-  controller::ControllerOptions copts;
   copts.workers = options.workers;
   copts.maxBatch = static_cast<size_t>(options.maxBatch);
   copts.progressPoll = Duration(options.progressPollMs);
@@ -140,11 +240,11 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   copts.routerWatch = Duration(options.routerWatchMs);
   copts.secretsDir = context.dataDir + "/secrets";
   copts.log = log;
-  controller::Controller controller(**store, registry, **driver, context, copts);
+  controller::Controller controller(**audited, registry, **driver, context, copts);
   // The API first: a port in use, a bad tokens file or TLS key stop the daemon before the
   // controller has touched anything. Writes that arrive before the controller starts are
   // picked up by its first listing.
-  auto api = startApi(options, **store, controller, **driver, registry, log);
+  auto api = startApi(withKey, **audited, controller, **driver, registry, log);
   if (!api) {
     log(api.error().message);
     return 1;
@@ -154,6 +254,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     api->reset();
     return 1;
   }
+  Checkpointer checkpointer(**audited, Duration(options.auditCheckpointMs), log);
   log("ready (data " + context.dataDir + ", platform " + options.platform + ")");
 
   int signal = 0;
@@ -161,6 +262,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   log(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", draining");
   api->reset();
   controller.stop();
+  checkpointer.stop();  // a last checkpoint over every record
   log("stopped");
   return 0;
 }

@@ -61,6 +61,16 @@ class SequentialStateStore final : public StateStore {
   Status releaseLease(const std::string& name, const std::string& holder, Time now) override {
     return inner_->releaseLease(name, holder, now);
   }
+  Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query) override {
+    return inner_->listAuditRecords(query);
+  }
+  Result<int64_t> auditSize() override { return inner_->auditSize(); }
+  Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override {
+    return inner_->appendAuditCheckpoint(checkpoint);
+  }
+  Result<std::vector<AuditCheckpoint>> listAuditCheckpoints() override {
+    return inner_->listAuditCheckpoints();
+  }
 
  private:
   std::unique_ptr<StateStore> inner_;

@@ -659,6 +659,104 @@ TEST_P(StoreConformanceTest, LeasesAreIndependentAndValidated) {
             ErrorCode::kInvalidArgument);
 }
 
+// --- the audit log ---
+
+Event audited(const ObjectKey& k, int64_t index, std::string entry) {
+  Event e;
+  e.time = at(index);
+  e.object = k;
+  e.reason = "RolloutPromoted";
+  e.auditLeafHash = "hash-of-" + entry;
+  e.auditEntry = std::move(entry);
+  e.auditIndex = index;
+  return e;
+}
+
+TEST_P(StoreConformanceTest, AuditRecordsAreWrittenWithTheirEventsInOrder) {
+  EXPECT_EQ(*s().auditSize(), 0);
+  int64_t a = create(kA, R"({"n":1})");
+  std::vector<WriteOp> ops = {{WriteOp::Type::kPut, kA, R"({"n":2})", a}};
+  Event plain;
+  plain.time = at(0);
+  plain.object = kA;
+  plain.reason = "NoRecord";
+  auto w = s().writeWithEvents(
+      ops, std::vector<Event>{audited(kA, 0, "r0"), plain, audited(kB, 1, "r1")});
+  ASSERT_TRUE(w) << w.error().message;
+  ASSERT_TRUE(s().appendEvent(audited(kA, 2, "r2")));
+  EXPECT_EQ(*s().auditSize(), 3);
+  auto all = s().listAuditRecords({});
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 3u);
+  for (int64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*all)[i].index, i);
+    EXPECT_EQ((*all)[i].entry, "r" + std::to_string(i));
+    EXPECT_EQ((*all)[i].leafHash, "hash-of-r" + std::to_string(i));
+    EXPECT_EQ((*all)[i].time, at(i));
+  }
+  EXPECT_EQ((*all)[0].eventId, w->eventIds[0]);
+  EXPECT_EQ((*all)[1].eventId, w->eventIds[2]);
+  EXPECT_EQ((*all)[1].object, kB);
+  // Events do not echo their records.
+  auto events = s().listEvents({});
+  ASSERT_TRUE(events);
+  for (const Event& e : *events) EXPECT_TRUE(e.auditEntry.empty());
+
+  AuditQuery ofA;
+  ofA.object = kA;
+  auto onlyA = s().listAuditRecords(ofA);
+  ASSERT_TRUE(onlyA);
+  ASSERT_EQ(onlyA->size(), 2u);
+  EXPECT_EQ((*onlyA)[1].index, 2);
+  AuditQuery page;
+  page.fromIndex = 1;
+  page.limit = 1;
+  EXPECT_EQ(s().listAuditRecords(page)->front().index, 1);
+  page.limit = 0;
+  EXPECT_EQ(s().listAuditRecords(page).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, AnAuditRecordMustTakeTheIndexItNames) {
+  ASSERT_TRUE(s().appendEvent(audited(kA, 0, "r0")));
+  auto stale = s().appendEvent(audited(kA, 0, "again"));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(stale.error().message.find("audit log has 1 records"), std::string::npos)
+      << stale.error().message;
+  EXPECT_EQ(*s().auditSize(), 1);
+  Event half = audited(kA, 1, "r1");
+  half.auditLeafHash.clear();
+  EXPECT_EQ(s().appendEvent(half).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, CheckpointsGrowAndNeverOutrunTheLog) {
+  EXPECT_TRUE(s().listAuditCheckpoints()->empty());
+  ASSERT_TRUE(s().appendEvent(audited(kA, 0, "r0")));
+  ASSERT_TRUE(s().appendEvent(audited(kA, 1, "r1")));
+  EXPECT_EQ(s().appendAuditCheckpoint({3, "root", "note", at(0)}).error().code,
+            ErrorCode::kFailedPrecondition);  // only 2 records
+  EXPECT_EQ(s().appendAuditCheckpoint({1, "", "note", at(0)}).error().code,
+            ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(s().appendAuditCheckpoint({1, "root1", "note1", at(1)}));
+  EXPECT_EQ(s().appendAuditCheckpoint({1, "root1", "again", at(1)}).error().code,
+            ErrorCode::kFailedPrecondition);  // does not grow
+  ASSERT_TRUE(s().appendAuditCheckpoint({2, "root2", "note2", at(2)}));
+  auto cps = s().listAuditCheckpoints();
+  ASSERT_TRUE(cps);
+  ASSERT_EQ(cps->size(), 2u);
+  EXPECT_EQ((*cps)[0].size, 1);
+  EXPECT_EQ((*cps)[1].rootHash, "root2");
+  EXPECT_EQ((*cps)[1].note, "note2");
+  EXPECT_EQ((*cps)[1].time, at(2));
+}
+
+TEST_P(StoreConformanceTest, AuditRecordsAreNeverPrunedWithEvents) {
+  open(StoreConfig{kDefaultChangeLogRetention, /*eventRetention=*/2});
+  for (int64_t i = 0; i < 40; ++i) ASSERT_TRUE(s().appendEvent(audited(kA, i, "r")));
+  EXPECT_LE(s().listEvents({})->size(), 4u);
+  EXPECT_EQ(s().listAuditRecords({})->size(), 40u);
+}
+
 // --- transactional stores only (memory, SQLite): a batch is one transaction ---
 
 // Stores that apply a batch atomically (store/common/batch_state_store.h). The narrower contract
@@ -705,6 +803,22 @@ TEST_P(TransactionalStoreTest, WriteWithEventsIsAllOrNothing) {
   EXPECT_EQ(lost.error().message.rfind("op 1: ", 0), 0u) << lost.error().message;
   EXPECT_FALSE(s().get(kB));
   EXPECT_EQ(*s().currentRevision(), before);
+  EXPECT_TRUE(s().listEvents({})->empty());
+}
+
+TEST_P(TransactionalStoreTest, AuditRecordsLandWithTheBatchOrNotAtAll) {
+  int64_t a = create(kA, R"({"n":1})");
+  std::vector<WriteOp> stale = {{WriteOp::Type::kPut, kA, R"({"n":2})", a + 9}};
+  EXPECT_FALSE(s().writeWithEvents(stale, std::vector<Event>{audited(kA, 0, "r0")}));
+  EXPECT_EQ(*s().auditSize(), 0);
+  // A record naming the wrong index stops the whole batch, ops included.
+  std::vector<WriteOp> ok = {{WriteOp::Type::kPut, kA, R"({"n":2})", a}};
+  auto wrong =
+      s().writeWithEvents(ok, std::vector<Event>{audited(kA, 0, "r0"), audited(kA, 5, "r1")});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(s().get(kA)->json, R"({"n":1})");
+  EXPECT_EQ(*s().auditSize(), 0);
   EXPECT_TRUE(s().listEvents({})->empty());
 }
 

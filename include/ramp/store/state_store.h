@@ -111,6 +111,41 @@ struct Event {
   int64_t count = 1;
   Time firstTime;
   int64_t replaces = 0;
+  // The audit record of this event (docs/audit.md): when `auditEntry` is non-empty the store
+  // appends it to the audit log in the same write as the event (one transaction on
+  // transactional stores), so a decision and its record land together or not at all. Opaque to
+  // the store. Write-only: listEvents() leaves both empty (listAuditRecords() reads the log).
+  std::string auditEntry;     // the record's bytes (a signed DSSE envelope's JSON)
+  std::string auditLeafHash;  // the record's leaf hash (hex), as a verifier recomputes it
+  // The index the record must take (compare-and-swap, as an object's version: the write fails
+  // with kFailedPrecondition, writing nothing on transactional stores, when the log holds
+  // another number of records), so a signed record can name its own place in the log.
+  int64_t auditIndex = 0;
+};
+
+// One record of the audit log: an append-only sequence, never pruned, numbered 0, 1, 2, … in
+// the order the store committed them (the leaf indexes of the log's Merkle tree).
+struct AuditRecord {
+  int64_t index = 0;    // leaf index, assigned by the store
+  int64_t eventId = 0;  // the event it was written with
+  Time time;            // the event's time
+  ObjectKey object;     // the event's object
+  std::string leafHash;
+  std::string entry;
+};
+
+struct AuditQuery {
+  std::optional<ObjectKey> object;  // only records about this object; nullopt = all
+  int64_t fromIndex = 0;            // only records with index >= fromIndex
+  int64_t limit = 1000;             // at most this many, in index order; must be > 0
+};
+
+// A signed tree head of the audit log, stored beside it (docs/audit.md).
+struct AuditCheckpoint {
+  int64_t size = 0;      // the tree's size: records [0, size)
+  std::string rootHash;  // hex
+  std::string note;      // the signed note (opaque to the store)
+  Time time;
 };
 
 struct EventQuery {
@@ -258,7 +293,41 @@ class StateStore {
   // already released. Errors: kNotFound if it never existed; kConflict if another holder
   // has it.
   virtual Status releaseLease(const std::string& name, const std::string& holder, Time now) = 0;
+
+  // --- the audit log (records are appended by writeWithEvents/appendEvent: see Event) ---
+  //
+  // A store that keeps no audit log (the defaults) answers kUnsupported to each of these; the
+  // audit layer (src/audit/audited_store.h) refuses to start on such a store rather than drop
+  // records.
+
+  // Returns the records matching `query`, in index order. Errors: kInvalidArgument for
+  // limit <= 0 or a negative fromIndex.
+  virtual Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query);
+
+  // The number of records (the next record's index).
+  virtual Result<int64_t> auditSize();
+
+  // Appends a checkpoint. Errors: kInvalidArgument for an empty note or root hash;
+  // kFailedPrecondition unless size is greater than the newest checkpoint's and at most
+  // auditSize() (a checkpoint never shrinks the log nor covers records that do not exist).
+  virtual Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint);
+
+  // Every checkpoint, oldest (smallest) first.
+  virtual Result<std::vector<AuditCheckpoint>> listAuditCheckpoints();
 };
+
+inline Result<std::vector<AuditRecord>> StateStore::listAuditRecords(const AuditQuery&) {
+  return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
+inline Result<int64_t> StateStore::auditSize() {
+  return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
+inline Status StateStore::appendAuditCheckpoint(const AuditCheckpoint&) {
+  return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
+inline Result<std::vector<AuditCheckpoint>> StateStore::listAuditCheckpoints() {
+  return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
 
 // Retention defaults shared by the implementations.
 inline constexpr int64_t kDefaultChangeLogRetention = 10'000;

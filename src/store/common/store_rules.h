@@ -51,6 +51,16 @@ Event eventToStore(const Event* newest, const Event& next);
 // changesSince's arguments: revision >= 0 and limit > 0 (kInvalidArgument otherwise).
 Status validateChangesSince(int64_t revision, int64_t limit);
 
+// The audit log's rules. validateAuditQuery: limit > 0, fromIndex >= 0, a valid object key.
+Status validateAuditQuery(const AuditQuery& query);
+// The compare-and-swap of audit records: the events with an audit entry must name indexes
+// size, size + 1, … in order. kFailedPrecondition naming the event otherwise.
+Status checkAuditIndexes(std::span<const Event> events, int64_t size);
+// Whether `checkpoint` may follow the newest stored one (`lastSize`, 0 if none) over a log of
+// `records` records: kInvalidArgument for an empty note or root hash, kFailedPrecondition unless
+// lastSize < size <= records.
+Status checkAuditCheckpoint(const AuditCheckpoint& checkpoint, int64_t lastSize, int64_t records);
+
 // The "too old" / "ahead of the store" check of changesSince(): `compacted` is the highest
 // revision whose change was dropped (0 if none), `current` the store's revision.
 Status checkWatchWindow(int64_t revision, int64_t compacted, int64_t current);

@@ -72,6 +72,36 @@ ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE events ADD COLUMN first_time_ms INTEGER;
 ALTER TABLE events ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // The audit log (docs/audit.md): records written in the same transaction as their event,
+    // never pruned; rows are never updated or deleted (the triggers refuse it: a guard against
+    // mistakes, not against someone who can edit the file — `ramp audit verify` catches that).
+    {3, R"sql(
+CREATE TABLE audit_records (
+  leaf_index INTEGER PRIMARY KEY,
+  event_id   INTEGER NOT NULL,
+  time_ms    INTEGER NOT NULL,
+  kind       TEXT    NOT NULL,
+  namespace  TEXT    NOT NULL,
+  name       TEXT    NOT NULL,
+  leaf_hash  TEXT    NOT NULL,
+  envelope   TEXT    NOT NULL
+);
+CREATE INDEX audit_records_by_object ON audit_records (kind, namespace, name, leaf_index);
+CREATE TABLE audit_checkpoints (
+  tree_size  INTEGER PRIMARY KEY,
+  root_hash  TEXT    NOT NULL,
+  note       TEXT    NOT NULL,
+  time_ms    INTEGER NOT NULL
+);
+CREATE TRIGGER audit_records_append_only_update BEFORE UPDATE ON audit_records
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER audit_records_append_only_delete BEFORE DELETE ON audit_records
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+)sql"},
 };
 
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
@@ -99,6 +129,8 @@ struct SqliteStateStore::Db {
   Statement readState, insertChange, selectChanges, compactChanges;
   Statement insertEventStmt, pruneEvents, listEventsAll, listEventsObject, newestEvent, deleteEvent;
   Statement getLease, upsertLease;
+  Statement insertAudit, auditCount, listAuditAll, listAuditObject, lastCheckpoint,
+      insertCheckpoint, listCheckpoints;
 
   std::unexpected<Error> error(std::string_view what, int rc) const {
     return connection.error(what, rc);
@@ -171,6 +203,24 @@ struct SqliteStateStore::Db {
          "holder=excluded.holder, acquired_at_ms=excluded.acquired_at_ms, "
          "renewed_at_ms=excluded.renewed_at_ms, expires_at_ms=excluded.expires_at_ms, "
          "transitions=excluded.transitions"},
+        {&insertAudit,
+         "INSERT INTO audit_records (leaf_index, event_id, time_ms, kind, namespace, name, "
+         "leaf_hash, envelope) VALUES ((SELECT coalesce(max(leaf_index) + 1, 0) FROM "
+         "audit_records), ?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&auditCount, "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_records"},
+        {&listAuditAll,
+         "SELECT leaf_index, event_id, time_ms, kind, namespace, name, leaf_hash, envelope "
+         "FROM audit_records WHERE leaf_index >= ?1 ORDER BY leaf_index LIMIT ?2"},
+        {&listAuditObject,
+         "SELECT leaf_index, event_id, time_ms, kind, namespace, name, leaf_hash, envelope "
+         "FROM audit_records WHERE kind=?3 AND namespace=?4 AND name=?5 AND leaf_index >= ?1 "
+         "ORDER BY leaf_index LIMIT ?2"},
+        {&lastCheckpoint, "SELECT coalesce(max(tree_size), 0) FROM audit_checkpoints"},
+        {&insertCheckpoint,
+         "INSERT INTO audit_checkpoints (tree_size, root_hash, note, time_ms) "
+         "VALUES (?1, ?2, ?3, ?4)"},
+        {&listCheckpoints,
+         "SELECT tree_size, root_hash, note, time_ms FROM audit_checkpoints ORDER BY tree_size"},
     };
     for (const P& p : all) {
       if (int rc = p.s->prepare(conn, p.sql); rc != SQLITE_OK) {
@@ -286,6 +336,13 @@ struct SqliteStateStore::Db {
       u.bind(1, stored.replaces);
       if (auto s = run(u, "fold a repeated event"); !s) return std::unexpected(s.error());
     }
+    if (!event.auditEntry.empty()) {
+      Use u(insertAudit);
+      u.bind(1, id).bind(2, toMs(event.time)).bind(3, event.object.kind);
+      u.bind(4, event.object.namespace_).bind(5, event.object.name);
+      u.bind(6, event.auditLeafHash).bind(7, event.auditEntry);
+      if (auto s = run(u, "append audit record"); !s) return std::unexpected(s.error());
+    }
     const int64_t slack = std::max<int64_t>(1, retention / 16);
     if (id > retention && id % slack == 0) {
       Use u(pruneEvents);
@@ -293,6 +350,23 @@ struct SqliteStateStore::Db {
       if (auto s = run(u, "prune events"); !s) return std::unexpected(s.error());
     }
     return id;
+  }
+
+  Result<int64_t> scalar(Statement& statement, std::string_view what) {
+    Use u(statement);
+    if (int rc = u.step(); rc != SQLITE_ROW) return error(what, rc);
+    return u.i64(0);
+  }
+
+  // The audit records' compare-and-swap (store_rules.h); reads the log's size only when a
+  // record is written.
+  Status checkAuditIndexes(std::span<const Event> events) {
+    bool any = false;
+    for (const Event& e : events) any = any || !e.auditEntry.empty();
+    if (!any) return {};
+    auto size = scalar(auditCount, "count audit records");
+    if (!size) return std::unexpected(size.error());
+    return store::checkAuditIndexes(events, *size);
   }
 
   Result<std::optional<Lease>> readLease(const std::string& name) {
@@ -462,6 +536,7 @@ Result<WriteResult> SqliteStateStore::apply(std::span<const WriteOp> ops,
     auto revs = db.readRevisions();
     if (!revs) return std::unexpected(revs.error());
     auto [rev, compacted] = *revs;
+    if (auto s = db.checkAuditIndexes(events); !s) return std::unexpected(s.error());
     const bool notify = notifier_->hasListeners();
     std::vector<Change> fresh;
     for (size_t i = 0; i < ops.size(); ++i) {
@@ -589,6 +664,7 @@ Result<int64_t> SqliteStateStore::appendEvent(const Event& event) {
   Db& db = *db_;
   Db::Tx tx(db);
   if (auto s = tx.begin(/*immediate=*/true); !s) return std::unexpected(s.error());
+  if (auto s = db.checkAuditIndexes(std::span(&event, 1)); !s) return std::unexpected(s.error());
   auto id = db.insertEvent(event, options_.eventRetention);
   if (!id) return std::unexpected(id.error());
   if (auto s = tx.commit(); !s) return std::unexpected(s.error());
@@ -608,6 +684,60 @@ Result<std::vector<Event>> SqliteStateStore::listEvents(const EventQuery& query)
   int rc;
   while ((rc = u.step()) == SQLITE_ROW) out.push_back(Db::readEvent(u));
   if (rc != SQLITE_DONE) return db.error("list events", rc);
+  return out;
+}
+
+Result<std::vector<AuditRecord>> SqliteStateStore::listAuditRecords(const AuditQuery& query) {
+  if (auto s = validateAuditQuery(query); !s) return std::unexpected(s.error());
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Use u(query.object ? db.listAuditObject : db.listAuditAll);
+  u.bind(1, query.fromIndex).bind(2, query.limit);
+  if (query.object) {
+    u.bind(3, query.object->kind).bind(4, query.object->namespace_).bind(5, query.object->name);
+  }
+  std::vector<AuditRecord> out;
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    out.push_back(AuditRecord{u.i64(0), u.i64(1), fromMs(u.i64(2)),
+                              ObjectKey{u.text(3), u.text(4), u.text(5)}, u.text(6), u.text(7)});
+  }
+  if (rc != SQLITE_DONE) return db.error("list audit records", rc);
+  return out;
+}
+
+Result<int64_t> SqliteStateStore::auditSize() {
+  std::lock_guard lock(mu_);
+  return db_->scalar(db_->auditCount, "count audit records");
+}
+
+Status SqliteStateStore::appendAuditCheckpoint(const AuditCheckpoint& checkpoint) {
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Db::Tx tx(db);
+  if (auto s = tx.begin(/*immediate=*/true); !s) return s;
+  auto last = db.scalar(db.lastCheckpoint, "read the newest audit checkpoint");
+  if (!last) return std::unexpected(last.error());
+  auto records = db.scalar(db.auditCount, "count audit records");
+  if (!records) return std::unexpected(records.error());
+  if (auto s = checkAuditCheckpoint(checkpoint, *last, *records); !s) return s;
+  Use u(db.insertCheckpoint);
+  u.bind(1, checkpoint.size).bind(2, checkpoint.rootHash).bind(3, checkpoint.note);
+  u.bind(4, toMs(checkpoint.time));
+  if (auto s = db.run(u, "append audit checkpoint"); !s) return s;
+  return tx.commit();
+}
+
+Result<std::vector<AuditCheckpoint>> SqliteStateStore::listAuditCheckpoints() {
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Use u(db.listCheckpoints);
+  std::vector<AuditCheckpoint> out;
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    out.push_back(AuditCheckpoint{u.i64(0), u.text(1), u.text(2), fromMs(u.i64(3))});
+  }
+  if (rc != SQLITE_DONE) return db.error("list audit checkpoints", rc);
   return out;
 }
 

@@ -38,7 +38,7 @@ struct SqliteStoreOptions {
 };
 
 // The schema version this build writes (docs/store.md lists what each version added).
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 class SqliteStateStore final : public BatchStateStore {
  public:
@@ -66,6 +66,10 @@ class SqliteStateStore final : public BatchStateStore {
   Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
                            Time now) override;
   Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
+  Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query) override;
+  Result<int64_t> auditSize() override;
+  Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
+  Result<std::vector<AuditCheckpoint>> listAuditCheckpoints() override;
 
   // Runs SQLite's integrity check. Ok if the file is sound; kInternal with SQLite's report
   // otherwise. Used by the crash tests and by `ramp` diagnostics.
