@@ -21,6 +21,7 @@
 #include "api/types.h"
 #include "audit/audited_store.h"
 #include "audit/dsse.h"
+#include "audit/key_file.h"
 #include "audit/statement.h"
 #include "audit/verify.h"
 #include "cli/remote.h"
@@ -120,24 +121,11 @@ class AuditVerb final : public Verb {
   }
 
   int keygen(IoStreams& io) {
-    auto key = audit::SigningKey::generate();
+    auto key = audit::createKeyFile(keyOut_);
     if (!key) return fail(io, key.error());
-    const std::string pub = keyOut_ + ".pub";
-    for (const std::string& f : {keyOut_, pub}) {
-      if (std::filesystem::exists(f)) {
-        return fail(io, Error{ErrorCode::kAlreadyExists, f + " exists; not overwriting a key"});
-      }
-    }
-    int fd = ::open(keyOut_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(io, Error{ErrorCode::kUnavailable, "cannot create " + keyOut_});
-    const std::string pem = key->privatePem();
-    const bool wrote = ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size());
-    ::close(fd);
-    if (!wrote) return fail(io, Error{ErrorCode::kUnavailable, "cannot write " + keyOut_});
-    if (auto s = writeFileAtomically(pub, key->publicKey().pem()); !s) return fail(io, s.error());
     io.out << "wrote " << keyOut_ << " (private, mode 0600: ramp serve --audit-key " << keyOut_
-           << ") and " << pub << " (public, key id " << key->publicKey().keyId().substr(0, 16)
-           << ")\n";
+           << ") and " << keyOut_ << ".pub (public, key id "
+           << key->publicKey().keyId().substr(0, 16) << ")\n";
     return 0;
   }
 

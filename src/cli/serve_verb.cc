@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "audit/audited_store.h"
+#include "audit/key_file.h"
 #include "cli/serve.h"
 #include "cli/verb.h"
 #include "common/file_io.h"
@@ -99,26 +100,6 @@ class ServeVerb final : public Verb {
   ServeOptions options_;
 };
 
-// Reads the audit signing key. Errors name the file, never its content.
-Result<audit::SigningKey> readAuditKey(const std::string& path,
-                                       const std::function<void(const std::string&)>& log) {
-  auto pem = readFileIfExists(path);
-  if (!pem) return makeError(pem.error().code, "--audit-key " + path + ": " + pem.error().message);
-  if (!*pem) return makeError(ErrorCode::kNotFound, "--audit-key " + path + ": no such file");
-  auto key = audit::SigningKey::fromPem(**pem);
-  if (!key) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     "--audit-key " + path + ": not an ECDSA P-256 private key in PEM");
-  }
-  if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    log("warning: --audit-key " + path +
-        " can be read by users other than its owner (whoever reads it can forge the audit "
-        "log): chmod 600 " +
-        path);
-  }
-  return key;
-}
-
 // Signs a checkpoint of the audit log every `period` until stopped, and once more when stopped.
 class Checkpointer {
  public:
@@ -186,26 +167,33 @@ int runServe(const ServeOptions& options, IoStreams& io) {
 
   // Every decision the controller and the API write goes through the audit log.
   ServeOptions withKey = options;
-  std::optional<audit::SigningKey> auditKey;
-  if (!options.auditKey.empty()) {
-    auto key = readAuditKey(options.auditKey, log);
-    if (!key) {
-      log(key.error().message);
-      return 1;
+  // The key: --audit-key, else DATA/audit-key.pem, made at first start (docs/audit.md).
+  std::string keyPath = options.auditKey;
+  Result<audit::SigningKey> key = makeError(ErrorCode::kNotFound, "");
+  if (keyPath.empty()) {
+    keyPath = options.dataDir + "/audit-key.pem";
+    key = audit::readKeyFile(keyPath, [&](const std::string& w) { log("warning: " + w); });
+    if (!key && key.error().code == ErrorCode::kNotFound) {
+      key = audit::createKeyFile(keyPath);
+      if (key) log("audit log: made a signing key at first start: " + keyPath);
     }
-    withKey.auditPublicKeyPem = key->publicKey().pem();
-    const std::string pub = options.dataDir + "/audit-key.pub";
-    if (auto s = writeFileAtomically(pub, withKey.auditPublicKeyPem); !s) {
-      log("cannot write " + pub + ": " + s.error().message);
-      return 1;
-    }
-    log("audit log: records signed by key " + key->publicKey().keyId().substr(0, 16) +
-        " (public key in " + pub + ")");
-    auditKey = std::move(*key);
   } else {
-    log("audit log: records are UNSIGNED (no --audit-key): `ramp audit verify` can check that "
-        "the log is consistent, not who wrote it");
+    key = audit::readKeyFile(keyPath,
+                             [&](const std::string& w) { log("warning: --audit-key " + w); });
   }
+  if (!key) {
+    log((options.auditKey.empty() ? "audit key " : "--audit-key ") + key.error().message);
+    return 1;
+  }
+  withKey.auditPublicKeyPem = key->publicKey().pem();
+  const std::string pub = options.dataDir + "/audit-key.pub";
+  if (auto s = writeFileAtomically(pub, withKey.auditPublicKeyPem); !s) {
+    log("cannot write " + pub + ": " + s.error().message);
+    return 1;
+  }
+  log("audit log: records signed by key " + key->publicKey().keyId().substr(0, 16) +
+      " (public key in " + pub + ")");
+  std::optional<audit::SigningKey> auditKey = std::move(*key);
   controller::ControllerOptions copts;
   auto audited = audit::AuditedStateStore::wrap(**store, std::move(auditKey), copts.actor);
   if (!audited) {

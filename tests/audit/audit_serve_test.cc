@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -163,17 +164,35 @@ TEST_F(AuditServe, ARealReleaseLeavesALogThatVerifies) {
   EXPECT_EQ(exported.second.rfind("{\"checkpoint\":", 0), 0u) << exported.second.substr(0, 200);
 }
 
-// Without --audit-key the daemon says its records are unsigned, and verify exits 3.
-TEST_F(AuditServe, UnsignedRecordsAreSaidToBeUnsigned) {
+// Without --audit-key the daemon makes a key in its data dir at first start (mode 0600), signs
+// with it, and keeps it across restarts: the log verifies, signed. (A log written unsigned by
+// another writer is audit_log_test's: verify exits 3.)
+TEST_F(AuditServe, WithoutAKeyTheDaemonMakesOneAtFirstStart) {
   startServe({});
-  EXPECT_NE(serve_->log().find("audit log: records are UNSIGNED"), std::string::npos)
+  EXPECT_NE(serve_->log().find("audit log: made a signing key at first start"), std::string::npos)
       << serve_->log();
+  struct stat st {};
+  ASSERT_EQ(::stat(dir_.file("data/audit-key.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   std::ofstream(dir_.file("web.yaml")) << kRollout;
   ASSERT_EQ(ramp({"apply", "-f", dir_.file("web.yaml")}, "none").first, 0);
   EXPECT_EQ(serve_->stop(), 0);
+  const std::string firstLog = serve_->log();
+  std::filesystem::remove(dir_.file("serve.log"));  // the log is appended to
+  url_.clear();
+
+  startServe({});
+  EXPECT_EQ(serve_->log().find("made a signing key"), std::string::npos) << serve_->log();
+  const auto keyLine = [](const std::string& log) {
+    const size_t at = log.find("records signed by key ");
+    return at == std::string::npos ? std::string() : log.substr(at, 40);
+  };
+  EXPECT_FALSE(keyLine(firstLog).empty()) << firstLog;
+  EXPECT_EQ(keyLine(serve_->log()), keyLine(firstLog)) << "the same key after a restart";
+  EXPECT_EQ(serve_->stop(), 0);
   auto verify = ramp({"audit", "verify", "--data-dir", dir_.file("data")});
-  EXPECT_EQ(verify.first, 3) << verify.second;
-  EXPECT_NE(verify.second.find("UNSIGNED"), std::string::npos) << verify.second;
+  EXPECT_EQ(verify.first, 0) << verify.second;
+  EXPECT_NE(verify.second.find("every signature valid"), std::string::npos) << verify.second;
 }
 
 }  // namespace
