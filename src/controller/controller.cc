@@ -172,6 +172,9 @@ struct Controller::RouterSet {
   std::optional<int32_t> appliedWeight;
   // status.canary.weights.verified as the rollout's last reconcile persisted it.
   std::optional<bool> statusVerified;
+  // Service switches the status already records but the routers have not applied yet (the
+  // sync failed, or nothing was ready): recorded as events once a later sync succeeds.
+  std::vector<rollout::ServiceSwitch> pendingSwitches;
 };
 
 namespace {
@@ -614,13 +617,13 @@ ReconcileOutcome Controller::watchRouters() {
   return ReconcileOutcome{options_.routerWatch};
 }
 
-std::vector<rollout::Event> switchEvents(const rollout::SyncEndpoints& sync,
+std::vector<rollout::Event> switchEvents(const std::vector<rollout::ServiceSwitch>& switches,
                                          const std::vector<std::string>& routerTypes,
                                          const std::string& platform) {
   std::string through;
   for (const auto& t : routerTypes) through += (through.empty() ? "" : ", ") + t;
   std::vector<rollout::Event> out;
-  for (const auto& sw : sync.switches) {
+  for (const auto& sw : switches) {
     std::map<std::string, std::string> evidence = {
         {"service", sw.service}, {"from", sw.from}, {"to", sw.to}};
     if (!through.empty()) {
@@ -641,14 +644,15 @@ std::vector<rollout::Event> switchEvents(const rollout::SyncEndpoints& sync,
   return out;
 }
 
-void Controller::recordSwitches(const ObjectKey& key, const rollout::SyncEndpoints& sync,
+void Controller::recordSwitches(const ObjectKey& key,
+                                const std::vector<rollout::ServiceSwitch>& switches,
                                 const RouterSet* routerSet) {
   std::vector<std::string> types;
   if (routerSet) {
     for (const auto& router : routerSet->routers) types.push_back(router->type());
   }
   const Time now = clock_.now();
-  for (const auto& e : switchEvents(sync, types, driver_.type())) {
+  for (const auto& e : switchEvents(switches, types, driver_.type())) {
     if (auto appended = store_.appendEvent(toStoreEvent(e, key, now, options_.actor)); !appended) {
       if (options_.log) {
         options_.log("recording event " + e.reason + ": " + appended.error().message);
@@ -1073,9 +1077,16 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
           if (!status) break;
         }
       }
-      // The Services moved only if the routers moved them (or there is none to move).
-      if (status && !sync->switches.empty() && (!routerSet || !nothingReady)) {
-        recordSwitches(key, *sync, routerSet);
+      // The Services moved only when the routers moved them (or there is none to move).
+      if (!routerSet) {
+        if (status) recordSwitches(key, sync->switches, nullptr);
+      } else {
+        auto& pending = routerSet->pendingSwitches;
+        pending.insert(pending.end(), sync->switches.begin(), sync->switches.end());
+        if (status && !nothingReady && !pending.empty()) {
+          recordSwitches(key, pending, routerSet);
+          pending.clear();
+        }
       }
     } else if (const auto* w = std::get_if<rollout::SetWeight>(&action)) {
       if (routerSet && !nothingReady) {

@@ -426,6 +426,10 @@ TEST_F(ControllerTest, NoSwitchEventBeforeTheRouterAppliedIt) {
   apply(blueGreenYaml("demo:v2", kRecordingRouting));
   runFor(std::chrono::seconds(5), /*allowErrors=*/true);
   EXPECT_EQ(count("SwitchService"), before) << "an event claims a switch the router refused";
+  router.down = false;
+  runFor(std::chrono::seconds(20), /*allowErrors=*/true);
+  EXPECT_EQ(router.stableHash, hashOf("demo:v2"));
+  EXPECT_EQ(count("SwitchService"), before + 2) << "the preview and active switches, once applied";
 }
 
 // Without a router nothing switches traffic on a platform without Services, and the events say
@@ -441,7 +445,7 @@ TEST_F(ControllerTest, BlueGreenWithoutARouterSaysNothingWasSwitched) {
 }
 
 TEST(SwitchEventsTest, NameTheRoutersOrSayNothingMoved) {
-  rollout::SyncEndpoints sync{"b", "b", {}, {{"web-active", "a", "b"}}};
+  const std::vector<rollout::ServiceSwitch> sync = {{"web-active", "a", "b"}};
   auto routed = switchEvents(sync, {"ramp/haproxy", "ramp/nginx"}, "platform.process");
   ASSERT_EQ(routed.size(), 1u);
   EXPECT_EQ(routed[0].type, "Normal");
@@ -456,7 +460,7 @@ TEST(SwitchEventsTest, NameTheRoutersOrSayNothingMoved) {
             "Service 'web-active' now selects 'b' (was 'a'), but no traffic was switched: no "
             "router serves this rollout on platform.process (set "
             "spec.strategy.blueGreen.trafficRouting.plugins)");
-  EXPECT_TRUE(switchEvents(rollout::SyncEndpoints{"b", "b", {}, {}}, {}, "p").empty());
+  EXPECT_TRUE(switchEvents({}, {}, "p").empty());
 }
 
 TEST_F(ControllerTest, InitialDeploySkipsStepsAndBecomesHealthy) {

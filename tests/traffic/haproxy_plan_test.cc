@@ -227,6 +227,20 @@ TEST(BatchCommandsTest, OnlySilentCommandsShareALine) {
                       {"show servers state be", false}};
   for (const Row& row : rows) EXPECT_EQ(silentOnSuccess(row.line), row.silent) << row.line;
   EXPECT_TRUE(batchCommands({}).empty());
+  // A switch of very many servers is cut into lines HAProxy's buffer holds.
+  std::vector<RuntimeCommand> many;
+  for (int i = 0; i < 400; ++i)
+    many.push_back({"set weight be_app/ramp-s" + std::to_string(i) + " 0"});
+  auto lines = batchCommands(many);
+  ASSERT_GT(lines.size(), 1u);
+  size_t total = 0;
+  for (const auto& line : lines) {
+    size_t length = 0;
+    for (const auto& c : line) length += c.line.size() + 2;
+    EXPECT_LE(length, kMaxBatchLine + 2);
+    total += line.size();
+  }
+  EXPECT_EQ(total, many.size());
 }
 
 TEST(BackendFileTest, HoldsThePreviewBackendToo) {

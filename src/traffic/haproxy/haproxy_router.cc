@@ -217,14 +217,17 @@ std::vector<std::vector<RuntimeCommand>> batchCommands(
     const std::vector<RuntimeCommand>& commands) {
   std::vector<std::vector<RuntimeCommand>> lines;
   bool open = false;  // the last line is a batch of silent commands that may grow
+  size_t length = 0;  // of the last line, joined with "; "
   for (const auto& c : commands) {
     const bool silent = silentOnSuccess(c.line);
-    if (silent && open) {
+    if (silent && open && length + 2 + c.line.size() <= kMaxBatchLine) {
       lines.back().push_back(c);
+      length += 2 + c.line.size();
       continue;
     }
     lines.push_back({c});
     open = silent;
+    length = c.line.size();
   }
   return lines;
 }

@@ -105,7 +105,10 @@ std::vector<RuntimeCommand> planCommands(std::span<const BackendChange> backends
 
 // Groups `commands` into the lines to send: each run of consecutive silent commands
 // (silentOnSuccess) becomes one batch, sent as one line (RuntimeApiClient::Session::callBatch)
-// so HAProxy applies it in one go; any other command is a line of its own. Order is kept.
+// so HAProxy applies it in one go; any other command is a line of its own. Order is kept. A
+// batch stops growing at kMaxBatchLine characters (HAProxy reads a command line into one
+// buffer, 16 KB by default), so a switch of very many servers takes several lines.
+inline constexpr size_t kMaxBatchLine = 8000;
 std::vector<std::vector<RuntimeCommand>> batchCommands(const std::vector<RuntimeCommand>& commands);
 
 // Lists the differences between `actual` and `desired` that matter for traffic; empty when the
