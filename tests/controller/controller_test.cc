@@ -403,7 +403,9 @@ TEST_F(ControllerTest, BlueGreenSwitchesThroughTheRouterAndDrainsTheOldActive) {
   store::EventQuery q;
   q.object = store::ObjectKey{"Rollout", "default", "demo"};
   std::vector<std::string> switches;
-  for (const auto& e : *store.listEvents(q)) {
+  const auto events = store.listEvents(q);
+  ASSERT_TRUE(events);
+  for (const auto& e : *events) {
     if (e.reason == "SwitchService") switches.push_back(e.message);
   }
   const std::vector<std::string> want = {
@@ -442,6 +444,22 @@ TEST_F(ControllerTest, BlueGreenWithoutARouterSaysNothingWasSwitched) {
   EXPECT_EQ(rollout().status.blueGreen.activeSelector, hashOf("demo:v2"));
   EXPECT_EQ(count("SwitchService"), 0u);
   EXPECT_EQ(count("ServiceNotRouted"), 4u);  // preview and active, for v1 and for v2
+}
+
+// The router watch covers blue-green: a proxy that lost its backends is refilled within one watch
+// period, and a settled blue-green (which records no weights) is not requeued by the watch.
+TEST_F(ControllerTest, TheRouterWatchRestoresABlueGreensBackends) {
+  apply(blueGreenYaml("demo:v1", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  ASSERT_EQ(router.current, 0);
+  const int64_t before = controller->stats().rolloutReconciles;
+  runFor(options.routerWatch * 3);
+  EXPECT_EQ(controller->stats().rolloutReconciles, before) << "the watch requeues a settled one";
+  router.current = RouterLog::kLost;
+  router.stableHash.clear();
+  runFor(options.routerWatch + Duration(1));
+  EXPECT_EQ(router.current, 0) << "restored by the watch";
+  EXPECT_EQ(router.stableHash, hashOf("demo:v1"));
 }
 
 TEST(SwitchEventsTest, NameTheRoutersOrSayNothingMoved) {
