@@ -77,13 +77,18 @@ struct RouterClaim {
   bool operator==(const RouterClaim&) const = default;
 };
 
-// What a router makes of one config (the JSON under trafficRouting.plugins["ramp/<x>"]).
+// What a router makes of one config (the JSON under trafficRouting.plugins["ramp/<x>"], the
+// canary's or ramp's blueGreen.trafficRouting).
 struct RouterConfigReport {
   // Problems in the config; paths are relative to the config ("backend", "" for the whole).
   std::vector<spec::Diagnostic> problems;
   bool headerRoutes = false;  // it can carry setHeaderRoute steps
   bool mirrorRoutes = false;  // it can carry setMirrorRoute steps
   bool pingPong = false;      // it can alternate ping and pong Services
+  // It has a destination holding the canary's replicas alone (blue-green's preview Service),
+  // configured by `previewField` (e.g. "previewBackend").
+  bool preview = false;
+  std::string previewField;
   std::vector<RouterClaim> claims;
 };
 using RouterInspector = std::function<RouterConfigReport(std::string_view configJson)>;
@@ -155,8 +160,10 @@ class Registry {
   static std::string routerNameForKey(std::string_view argoKey);
 
   // What the routers a Rollout names say about it, whatever the platform: each ramp/* plugin's
-  // config problems, and steps it cannot carry (setHeaderRoute, setMirrorRoute, pingPong).
-  // Paths are absolute (spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend).
+  // config problems, and steps it cannot carry (setHeaderRoute, setMirrorRoute, pingPong); for
+  // blue-green (blueGreen.trafficRouting), a warning when the previewService has no destination
+  // of its own. Paths are absolute (spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].
+  // backend).
   std::vector<spec::Diagnostic> checkRouters(const spec::Rollout& rollout) const;
   // Whether `platform` can run the Rollout: a registered platform; every trafficRouting entry
   // (Argo's keys and plugins) served by a registered router that routes for this platform; the

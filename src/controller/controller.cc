@@ -161,6 +161,9 @@ struct Controller::RouterSet {
   std::optional<int32_t> appliedWeight;
   // status.canary.weights.verified as the rollout's last reconcile persisted it.
   std::optional<bool> statusVerified;
+  // Service switches the status already records but the routers have not applied yet (the
+  // sync failed, or nothing was ready): recorded as events once a later sync succeeds.
+  std::vector<rollout::ServiceSwitch> pendingSwitches;
 };
 
 namespace {
@@ -528,13 +531,20 @@ void Controller::recordError(const std::string& key, const Error& error) {
 
 Result<Controller::RouterSet*> Controller::routersFor(const std::string& rolloutKey,
                                                       const spec::Rollout& rollout) {
-  const auto& canary = rollout.spec.strategy.canary;
-  if (!canary || !canary->trafficRouting || canary->trafficRouting->plugins.empty()) {
+  // The canary's trafficRouting, or ramp's blueGreen.trafficRouting (the backends that stand for
+  // the active and preview Services).
+  const auto& strategy = rollout.spec.strategy;
+  const spec::TrafficRouting* configured =
+      strategy.canary && strategy.canary->trafficRouting ? &*strategy.canary->trafficRouting
+      : strategy.blueGreen && strategy.blueGreen->trafficRouting
+          ? &*strategy.blueGreen->trafficRouting
+          : nullptr;
+  if (configured == nullptr || configured->plugins.empty()) {
     std::lock_guard lock(mu_);
     routers_.erase(rolloutKey);
     return nullptr;
   }
-  const auto& routing = *canary->trafficRouting;
+  const auto& routing = *configured;
   const int32_t maxWeight = routing.maxTrafficWeight.value_or(spec::kDefaultMaxTrafficWeight);
   std::string configKey = std::to_string(maxWeight);
   for (const auto& [name, config] : routing.plugins) configKey += "|" + name + "=" + config.text;
@@ -597,6 +607,54 @@ ReconcileOutcome Controller::watchRouters() {
     if (routerWatchRequeues(probe, set->statusVerified)) queue_.add(set->queueKey);
   }
   return ReconcileOutcome{options_.routerWatch};
+}
+
+std::vector<rollout::Event> switchEvents(const std::vector<rollout::ServiceSwitch>& switches,
+                                         const std::vector<std::string>& routerTypes,
+                                         const std::string& platform) {
+  std::string through;
+  for (const auto& t : routerTypes) through += (through.empty() ? "" : ", ") + t;
+  std::vector<rollout::Event> out;
+  for (const auto& sw : switches) {
+    std::map<std::string, std::string> evidence = {
+        {"service", sw.service}, {"from", sw.from}, {"to", sw.to}};
+    if (!through.empty()) {
+      evidence["routers"] = through;
+      out.push_back({"Normal", "SwitchService",
+                     "Switched service '" + sw.service + "' from '" + sw.from + "' to '" + sw.to +
+                         "' through " + through,
+                     std::move(evidence)});
+    } else {
+      evidence["platform"] = platform;
+      out.push_back({"Warning", "ServiceNotRouted",
+                     "Service '" + sw.service + "' now selects '" + sw.to + "' (was '" + sw.from +
+                         "'), but no traffic was switched: no router serves this rollout on " +
+                         platform + " (set spec.strategy.blueGreen.trafficRouting.plugins)",
+                     std::move(evidence)});
+    }
+  }
+  return out;
+}
+
+void Controller::recordSwitches(const ObjectKey& key,
+                                const std::vector<rollout::ServiceSwitch>& switches,
+                                const RouterSet* routerSet) {
+  std::vector<std::string> types;
+  if (routerSet) {
+    for (const auto& router : routerSet->routers) types.push_back(router->type());
+  }
+  const Time now = clock_.now();
+  for (const auto& e : switchEvents(switches, types, driver_.type())) {
+    if (auto appended = store_.appendEvent(toStoreEvent(e, key, now, options_.actor)); !appended) {
+      if (options_.log) {
+        options_.log("recording event " + e.reason + ": " + appended.error().message);
+      }
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    ++stats_.eventsWritten;
+    ++eventCounts_[{e.reason, e.type}];
+  }
 }
 
 Status Controller::removeRoutes(const std::string& rolloutKey) {
@@ -923,8 +981,11 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
   std::unique_lock<std::mutex> routerLock;
   if (routerSet) {
     routerLock = std::unique_lock(routerSet->mu);
+    // Blue-green records no weights (Argo's status has none): the watch requeues on a probe
+    // that fails, and the reconcile converges the routers again.
     routerSet->statusVerified = plan.status.canary.weights ? plan.status.canary.weights->verified
-                                                           : std::optional<bool>(false);
+                                : rollout.spec.strategy.blueGreen ? std::nullopt
+                                                                  : std::optional<bool>(false);
   }
   // Every router of the rollout, in order, until one fails (none: nothing to do).
   const auto eachRouter = [routerSet](const std::function<Status(traffic::TrafficRouter&)>& call) {
@@ -968,14 +1029,29 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       status = driver_.setRoles(rolloutKey, roles);
       const auto stable = endpointsOf(observed.workload, sync->stableHash);
       const auto canary = endpointsOf(observed.workload, sync->canaryHash);
+      std::vector<traffic::RevisionEndpoints> draining;
+      for (const auto& hash : sync->drainingHashes) {
+        draining.push_back(endpointsOf(observed.workload, hash));
+      }
       // With no ready replica in either revision (a first deploy still starting) there is
       // nothing to route to: routers refuse such a change, and that must not keep this
       // reconcile from scaling the replicas up. A later reconcile syncs them once ready.
       nothingReady = std::none_of(stable.endpoints.begin(), stable.endpoints.end(), isReady) &&
                      std::none_of(canary.endpoints.begin(), canary.endpoints.end(), isReady);
       if (status && !nothingReady) {
-        status =
-            eachRouter([&](traffic::TrafficRouter& r) { return r.syncEndpoints(stable, canary); });
+        status = eachRouter(
+            [&](traffic::TrafficRouter& r) { return r.syncEndpoints(stable, canary, draining); });
+      }
+      // The Services moved only when the routers moved them (or there is none to move).
+      if (!routerSet) {
+        if (status) recordSwitches(key, sync->switches, nullptr);
+      } else {
+        auto& pending = routerSet->pendingSwitches;
+        pending.insert(pending.end(), sync->switches.begin(), sync->switches.end());
+        if (status && !nothingReady && !pending.empty()) {
+          recordSwitches(key, pending, routerSet);
+          pending.clear();
+        }
       }
     } else if (const auto* w = std::get_if<rollout::SetWeight>(&action)) {
       if (routerSet && !nothingReady) {

@@ -128,6 +128,14 @@ Duration nextExternalPoll(Duration current, bool foundExternal, const Controller
 // that cannot read their state back (kUnsupported) are not watched. Pure.
 bool routerWatchRequeues(rollout::WeightVerification probe, std::optional<bool> statusVerified);
 
+// The events of Service switches (a SyncEndpoints's), once they were applied. With routers
+// (`routerTypes`, e.g. "ramp/haproxy") their backends are the Services: SwitchService, "Switched
+// service 'web-active' from 'a' to 'b' through ramp/haproxy". Without any, no traffic moved on
+// `platform` (it has no Services), and the event says so: Warning ServiceNotRouted. Pure.
+std::vector<rollout::Event> switchEvents(const std::vector<rollout::ServiceSwitch>& switches,
+                                         const std::vector<std::string>& routerTypes,
+                                         const std::string& platform);
+
 class Controller {
  public:
   // `store`, `registry`, `driver` and `context.clock` must outlive the controller.
@@ -227,6 +235,10 @@ class Controller {
   ReconcileOutcome watchRouters();
   // Notes that a routed rollout now has an applied weight: schedules the watch if it is idle.
   void scheduleRouterWatch();
+  // Records switchEvents() of `switches`, applied by `routerSet` (null: no router), for `key`.
+  void recordSwitches(const store::ObjectKey& key,
+                      const std::vector<rollout::ServiceSwitch>& switches,
+                      const RouterSet* routerSet);
   // Removes what the routers of a deleted rollout created; forgets them once that worked.
   Status removeRoutes(const std::string& rolloutKey);
   // Why this daemon will not run `rollout` (Registry::checkRollout for the driver's platform, a

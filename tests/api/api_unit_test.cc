@@ -535,6 +535,20 @@ TEST_F(RunCheckTest, WhatThePlatformCannotRunIsRefusedWithTheField) {
   EXPECT_EQ(ok.status, 201) << ok.body;
 }
 
+// A Rollout nothing would route traffic to on platform.process is applied, and the answer
+// says so (a warning at the strategy), rather than silently.
+TEST_F(RunCheckTest, NothingRoutesToItIsAWarningAtApply) {
+  ApiReply r = checked_.apply(alice_, testing::blueGreenRollout("bg", ""));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto resp = decodeApplyResponse(r.body);
+  ASSERT_TRUE(resp);
+  ASSERT_EQ(resp->warnings.size(), 1u) << r.body;
+  EXPECT_NE(resp->warnings[0].find("spec.strategy.blueGreen: nothing routes traffic to the active "
+                                   "or preview Service on the process platform"),
+            std::string::npos)
+      << resp->warnings[0];
+}
+
 TEST_F(RunCheckTest, ABackendHasOneRollout) {
   ASSERT_EQ(checked_.apply(alice_, routed("web", kBackend)).status, 201);
   clock_.advance(std::chrono::seconds(1));

@@ -57,20 +57,26 @@ spec:
         ramp/scripted: {}
 )";
 
-std::string rolloutYaml(const std::string& image, const std::string& steps) {
+// Rollout "demo" of `replicas` running `image`, up to `strategy:` (the caller adds the rest).
+std::string rolloutHead(const std::string& image, int replicas) {
   return R"(
 apiVersion: argoproj.io/v1alpha1
 kind: Rollout
 metadata: {name: demo}
 spec:
-  replicas: 4
+  replicas: )" +
+         std::to_string(replicas) + R"(
   selector: {matchLabels: {app: demo}}
   template:
     metadata: {labels: {app: demo}}
     spec: {containers: [{name: app, image: )" +
          image + R"(}]}
   strategy:
-    canary:
+)";
+}
+
+std::string rolloutYaml(const std::string& image, const std::string& steps) {
+  return rolloutHead(image, 4) + R"(    canary:
       trafficRouting:
         plugins:
           ramp/recording: {}
@@ -217,6 +223,119 @@ std::string named(const std::string& name, const std::string& yaml) {
   std::string out = yaml;
   out.replace(out.find("{name: demo}"), 12, "{name: " + name + "}");
   return out;
+}
+
+// A blue-green Rollout; `routing` is its blueGreen.trafficRouting block ("" = no router).
+std::string blueGreenYaml(const std::string& image, const std::string& routing) {
+  return rolloutHead(image, 2) + R"(    blueGreen:
+      activeService: demo-active
+      previewService: demo-preview
+      scaleDownDelaySeconds: 30
+)" + routing;
+}
+
+const std::string kRecordingRouting = R"(      trafficRouting:
+        plugins:
+          ramp/recording: {}
+)";
+
+// Blue-green through a router: the routers' backends are the Services. The preview, then the
+// active, move to v2 through the router, and each SwitchService event is recorded only once
+// the router applied it; v1 stays in the router, draining, until its scale-down deadline.
+TEST_F(ControllerTest, BlueGreenSwitchesThroughTheRouterAndDrainsTheOldActive) {
+  apply(blueGreenYaml("demo:v1", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  const std::string v1 = hashOf("demo:v1");
+  EXPECT_EQ(router.stableHash, v1);
+  apply(blueGreenYaml("demo:v2", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  const std::string v2 = hashOf("demo:v2");
+  auto r = rollout();
+  EXPECT_EQ(r.status.blueGreen.activeSelector, v2);
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy")) << r.status.message;
+  EXPECT_EQ(router.stableHash, v2);
+  EXPECT_EQ(router.canaryHash, v2);
+  EXPECT_EQ(router.drainingHashes, std::vector<std::string>{v1});
+  EXPECT_EQ(router.weights, std::vector<int32_t>{0});  // blue-green never splits
+  store::EventQuery q;
+  q.object = store::ObjectKey{"Rollout", "default", "demo"};
+  std::vector<std::string> switches;
+  const auto events = store.listEvents(q);
+  ASSERT_TRUE(events);
+  for (const auto& e : *events) {
+    if (e.reason == "SwitchService") switches.push_back(e.message);
+  }
+  const std::vector<std::string> want = {
+      "Switched service 'demo-preview' from '' to '" + v1 + "' through ramp/recording",
+      "Switched service 'demo-active' from '' to '" + v1 + "' through ramp/recording",
+      "Switched service 'demo-preview' from '" + v1 + "' to '" + v2 + "' through ramp/recording",
+      "Switched service 'demo-active' from '" + v1 + "' to '" + v2 + "' through ramp/recording"};
+  EXPECT_EQ(switches, want);
+  EXPECT_EQ(count("ServiceNotRouted"), 0u);
+  runFor(std::chrono::seconds(40));
+  EXPECT_TRUE(router.drainingHashes.empty()) << "v1 left the router after its deadline";
+}
+
+// A router that fails the switch: no event claims it, and the retry records it once applied.
+TEST_F(ControllerTest, NoSwitchEventBeforeTheRouterAppliedIt) {
+  apply(blueGreenYaml("demo:v1", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  const size_t before = count("SwitchService");
+  router.down = true;
+  apply(blueGreenYaml("demo:v2", kRecordingRouting));
+  runFor(std::chrono::seconds(5), /*allowErrors=*/true);
+  EXPECT_EQ(count("SwitchService"), before) << "an event claims a switch the router refused";
+  router.down = false;
+  runFor(std::chrono::seconds(20), /*allowErrors=*/true);
+  EXPECT_EQ(router.stableHash, hashOf("demo:v2"));
+  EXPECT_EQ(count("SwitchService"), before + 2) << "the preview and active switches, once applied";
+}
+
+// Without a router nothing switches traffic on a platform without Services, and the events say
+// so instead of claiming a switch.
+TEST_F(ControllerTest, BlueGreenWithoutARouterSaysNothingWasSwitched) {
+  apply(blueGreenYaml("demo:v1", ""));
+  runFor(std::chrono::seconds(5));
+  apply(blueGreenYaml("demo:v2", ""));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(rollout().status.blueGreen.activeSelector, hashOf("demo:v2"));
+  EXPECT_EQ(count("SwitchService"), 0u);
+  EXPECT_EQ(count("ServiceNotRouted"), 4u);  // preview and active, for v1 and for v2
+}
+
+// The router watch covers blue-green: a proxy that lost its backends is refilled within one watch
+// period, and a settled blue-green (which records no weights) is not requeued by the watch.
+TEST_F(ControllerTest, TheRouterWatchRestoresABlueGreensBackends) {
+  apply(blueGreenYaml("demo:v1", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  ASSERT_EQ(router.current, 0);
+  const int64_t before = controller->stats().rolloutReconciles;
+  runFor(options.routerWatch * 3);
+  EXPECT_EQ(controller->stats().rolloutReconciles, before) << "the watch requeues a settled one";
+  router.current = RouterLog::kLost;
+  router.stableHash.clear();
+  runFor(options.routerWatch + Duration(1));
+  EXPECT_EQ(router.current, 0) << "restored by the watch";
+  EXPECT_EQ(router.stableHash, hashOf("demo:v1"));
+}
+
+TEST(SwitchEventsTest, NameTheRoutersOrSayNothingMoved) {
+  const std::vector<rollout::ServiceSwitch> sync = {{"web-active", "a", "b"}};
+  auto routed = switchEvents(sync, {"ramp/haproxy", "ramp/nginx"}, "platform.process");
+  ASSERT_EQ(routed.size(), 1u);
+  EXPECT_EQ(routed[0].type, "Normal");
+  EXPECT_EQ(routed[0].reason, "SwitchService");
+  EXPECT_EQ(routed[0].message,
+            "Switched service 'web-active' from 'a' to 'b' through ramp/haproxy, ramp/nginx");
+  auto none = switchEvents(sync, {}, "platform.process");
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_EQ(none[0].type, "Warning");
+  EXPECT_EQ(none[0].reason, "ServiceNotRouted");
+  EXPECT_EQ(none[0].message,
+            "Service 'web-active' now selects 'b' (was 'a'), but no traffic was switched: no "
+            "router serves this rollout on platform.process (set "
+            "spec.strategy.blueGreen.trafficRouting.plugins)");
+  EXPECT_TRUE(switchEvents({}, {}, "p").empty());
 }
 
 TEST_F(ControllerTest, InitialDeploySkipsStepsAndBecomesHealthy) {

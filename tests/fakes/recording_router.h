@@ -19,6 +19,7 @@ struct RouterLog {
   static constexpr int32_t kLost = -1;
   std::vector<int32_t> weights;  // every distinct weight set, in order
   std::string stableHash, canaryHash;
+  std::vector<std::string> drainingHashes;  // of the last syncEndpoints
   int32_t current = 0;
   bool down = false;     // every call fails with kUnavailable
   bool removed = false;  // removeAll() was called
@@ -29,10 +30,13 @@ class RecordingRouter final : public traffic::TrafficRouter {
  public:
   explicit RecordingRouter(RouterLog& log) : log_(log) {}
   Status syncEndpoints(const traffic::RevisionEndpoints& stable,
-                       const traffic::RevisionEndpoints& canary) override {
+                       const traffic::RevisionEndpoints& canary,
+                       std::span<const traffic::RevisionEndpoints> draining) override {
     if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
     log_.stableHash = stable.podTemplateHash;
     log_.canaryHash = canary.podTemplateHash;
+    log_.drainingHashes.clear();
+    for (const auto& d : draining) log_.drainingHashes.push_back(d.podTemplateHash);
     return {};
   }
   Status setWeight(int32_t w, std::span<const traffic::WeightDestination>) override {
