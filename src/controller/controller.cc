@@ -17,6 +17,7 @@
 #include "analysis/secret_dir.h"
 #include "common/metrics_page.h"
 #include "rollout/engine.h"
+#include "rollout/services.h"
 #include "spec/codec.h"
 #include "spec/kinds.h"
 
@@ -999,6 +1000,11 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       if (!sync->canaryHash.empty()) roles[sync->canaryHash] = blueGreen ? "preview" : "canary";
       if (!sync->stableHash.empty()) roles[sync->stableHash] = blueGreen ? "active" : "stable";
       status = driver_.setRoles(rolloutKey, roles);
+      // Services that select a revision (platform.kubernetes): Argo's selector switch.
+      if (status) {
+        status = driver_.selectServices(rolloutKey,
+                                        rollout::serviceSelections(rollout, plan.status, *sync));
+      }
       const auto stable = endpointsOf(observed.workload, sync->stableHash);
       const auto canary = endpointsOf(observed.workload, sync->canaryHash);
       // With no ready replica in either revision (a first deploy still starting) there is

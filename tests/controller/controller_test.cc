@@ -101,6 +101,17 @@ class InstantDriver final : public platform::WorkloadDriver {
     }
     return makeError(ErrorCode::kNotFound, "no revision " + hash);
   }
+  // Records the selector each Service was last given: rollout key -> service -> hash.
+  Status selectServices(const std::string& rolloutKey,
+                        const std::vector<platform::ServiceSelection>& selections) override {
+    std::lock_guard lock(mu_);
+    for (const auto& s : selections) services_[rolloutKey][s.service] = s.podTemplateHash;
+    return {};
+  }
+  std::map<std::string, std::string> services(const std::string& rolloutKey) {
+    std::lock_guard lock(mu_);
+    return services_[rolloutKey];
+  }
   // Templates with these images are refused as a host without their program would.
   std::set<std::string> refusedImages;
   std::string type() const override { return "platform.instant"; }
@@ -120,6 +131,7 @@ class InstantDriver final : public platform::WorkloadDriver {
  private:
   std::mutex mu_;
   std::map<std::string, platform::ObservedWorkload> workloads_;
+  std::map<std::string, std::map<std::string, std::string>> services_;
 };
 
 // Records what the controller asked of the proxy; reads weights back exactly. A test makes the
@@ -768,6 +780,44 @@ TEST_F(ControllerTest, RestartAtReplacesEveryReplicaOneAtATimeThenSetsRestartedA
   EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy")) << r.status.message;
   const auto workload = driver.workload("default/demo");
   for (Time t : workload.revisions.at(0).replicaStartedAt) EXPECT_GE(t, restartAt);
+}
+
+// The platform is told which Service selects which revision: the blue-green preview follows the
+// new revision at once, the active Service switches only at promotion (Argo's SwitchService).
+TEST_F(ControllerTest, BlueGreenServicesSwitchOnThePlatformAtPromotion) {
+  auto blueGreen = [](const std::string& image) {
+    return R"(
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: demo}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: demo}}
+  template:
+    metadata: {labels: {app: demo}}
+    spec: {containers: [{name: app, image: )" +
+           image + R"(}]}
+  strategy:
+    blueGreen: {activeService: demo-active, previewService: demo-preview,
+                autoPromotionEnabled: false}
+)";
+  };
+  using Services = std::map<std::string, std::string>;
+  apply(blueGreen("demo:v1"));
+  runFor(std::chrono::seconds(5));
+  const std::string v1 = hashOf("demo:v1");
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v1}, {"demo-preview", v1}}));
+  apply(blueGreen("demo:v2"));
+  runFor(std::chrono::seconds(5));
+  const std::string v2 = hashOf("demo:v2");
+  ASSERT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Paused"));
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v1}, {"demo-preview", v2}}));
+  const store::ObjectKey key{"Rollout", "default", "demo"};
+  auto promoted = rollout::promote(rollout());
+  ASSERT_TRUE(promoted) << promoted.error().message;
+  ASSERT_TRUE(store.put(key, spec::toJson(*promoted), store.get(key)->version));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v2}, {"demo-preview", v2}}));
 }
 
 TEST_F(ControllerTest, MetricsRenderTheReconcileHistogram) {
