@@ -209,10 +209,7 @@ Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const std
   if (!rollout) return std::unexpected(rollout.error());
   const std::vector<json> existing = replicaSetsOf(*rollout);
   const std::string wanted = std::to_string(revision);
-  auto revisionOf = [](const json& rs) {
-    auto a = rs["metadata"].value("annotations", json::object());
-    return a.value(kRevisionAnnotation, std::string());
-  };
+  auto revisionOf = [](const json& rs) { return annotationOf(rs, kRevisionAnnotation); };
   for (const json& rs : existing) {
     if (revisionHash(rs) != hash) continue;
     if (revisionOf(rs) == wanted) return {};
@@ -221,7 +218,7 @@ Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const std
   }
   const json desired = templateJson(template_);
   for (const json& rs : existing) {
-    if (sameTemplate(rs["spec"].value("template", json::object()), desired)) {
+    if (sameTemplate(podTemplateOf(rs), desired)) {
       return withContext(patchReplicaSet(rs, adoptPatch(hash, revision)),
                          "platform.kubernetes: adopting ReplicaSet " + keyOf(rs));
     }
@@ -265,7 +262,7 @@ Status KubernetesDriver::scale(const std::string& rolloutKey, const std::string&
   if (!rollout) return std::unexpected(rollout.error());
   auto rs = replicaSetFor(*rollout, hash);
   if (!rs) return std::unexpected(rs.error());
-  if ((*rs)["spec"].value("replicas", 1) == replicas) return {};
+  if (specReplicas(*rs) == replicas) return {};
   return withContext(patchReplicaSet(*rs, scalePatch(replicas)),
                      "platform.kubernetes: scaling ReplicaSet " + keyOf(*rs));
 }

@@ -26,11 +26,6 @@ std::string str(const json& j, const char* key) {
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
-int64_t integer(const json& j, const char* key, int64_t otherwise = 0) {
-  const json& v = at(j, key);
-  return v.is_number_integer() ? v.get<int64_t>() : otherwise;
-}
-
 // An int32 field (replicas, ports, counts): values out of range are clamped, never wrapped.
 int32_t int32(const json& j, const char* key, int32_t otherwise = 0) {
   const json& v = at(j, key);
@@ -275,6 +270,14 @@ std::string revisionHash(const json& rs) {
   return alias.empty() ? revisionLabel(rs) : alias;
 }
 
+std::string annotationOf(const json& object, const char* key) {
+  return str(at(at(object, "metadata"), "annotations"), key);
+}
+
+int32_t specReplicas(const json& rs) { return int32(at(rs, "spec"), "replicas", 1); }
+
+const json& podTemplateOf(const json& rs) { return at(at(rs, "spec"), "template"); }
+
 std::string controllerUid(const json& object) {
   const json& owners = at(at(object, "metadata"), "ownerReferences");
   if (!owners.is_array()) return "";
@@ -294,9 +297,9 @@ ObservedRevision observeRevision(const json& rs, const std::vector<json>& pods, 
   } catch (const std::exception&) {
     r.revision = 0;  // Argo: a ReplicaSet without a readable revision sorts first
   }
-  if (auto t = decodeTemplate(at(at(rs, "spec"), "template"))) r.template_ = std::move(*t);
+  if (auto t = decodeTemplate(podTemplateOf(rs))) r.template_ = std::move(*t);
   r.createdAt = createdAt(rs);
-  r.desiredReplicas = int32(at(rs, "spec"), "replicas", 1);
+  r.desiredReplicas = specReplicas(rs);
   const auto minReady = std::chrono::seconds(std::max(int32(at(rs, "spec"), "minReadySeconds"), 0));
   r.scaleDownDeadline = timeOf(at(m, "annotations"), kScaleDownDeadlineAnnotation);
 
@@ -420,7 +423,7 @@ ServiceSwitch planServiceSwitch(const json& service, const std::string& rolloutN
   const bool managed = at(at(service, "metadata"), "annotations").contains(kManagedByAnnotation);
   if (out.from == target && managed) return out;
   if (out.from != target && requireAvailable) {
-    const int64_t replicas = integer(at(rs, "spec"), "replicas", 1);
+    const int32_t replicas = specReplicas(rs);
     if (!managed && (replicas == 0 || available < replicas)) {
       out.waiting = "ReplicaSet " + str(at(rs, "metadata"), "name") + " not fully available (" +
                     std::to_string(available) + " of " + std::to_string(replicas) + ")";

@@ -97,6 +97,13 @@ std::string revisionLabel(const json& rs);
 // adopted by template), else revisionLabel.
 std::string revisionHash(const json& rs);
 
+// metadata.annotations[key] of `object` ("" when absent or not a string).
+std::string annotationOf(const json& object, const char* key);
+// spec.replicas of a ReplicaSet (Kubernetes' default 1 when absent; clamped to int32).
+int32_t specReplicas(const json& rs);
+// spec.template of a ReplicaSet ({} when absent).
+const json& podTemplateOf(const json& rs);
+
 // The uid of the controller in `object`'s ownerReferences ("" when none).
 std::string controllerUid(const json& object);
 
