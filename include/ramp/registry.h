@@ -1,11 +1,11 @@
 #pragma once
 
 // Registry: where the controller finds the implementations of its seams by name. Platforms
-// ("platform.process", "platform.sim"), traffic routers ("traffic.haproxy", "traffic.nginx",
-// "traffic.sim") and metric providers ("provider.prometheus", "provider.web", "provider.job",
-// "provider.judge", "provider.sim") are registered as factories, once, by the one explicit list
-// in src/registry (registerBuiltins). Extensions never include each other: each exposes a
-// factory, and only that list knows them all.
+// ("platform.process", "platform.sim", "platform.kubernetes"), traffic routers ("traffic.haproxy",
+// "traffic.nginx", "traffic.sim") and metric providers ("provider.prometheus", "provider.web",
+// "provider.job", "provider.judge", "provider.sim") are registered as factories, once, by the one
+// explicit list in src/registry (registerBuiltins). Extensions never include each other: each
+// exposes a factory, and only that list knows them all.
 //
 // Names. A Rollout selects routers with `trafficRouting.plugins: {"ramp/<x>": config}` and a
 // metric selects a provider with `provider.prometheus|web|job` or `provider.plugin:
@@ -35,6 +35,9 @@
 namespace ramp {
 
 class Redactor;
+namespace kube {
+class Client;
+}
 
 // What every factory may use. Pointers outlive every object the factories return.
 struct ExtensionContext {
@@ -45,6 +48,10 @@ struct ExtensionContext {
   std::string dataDir;
   const Redactor* redactor = nullptr;  // secrets to hide in messages; may be null
   std::string prometheusAddress;       // default Prometheus address ("" = env or none)
+  // The daemon's one Kubernetes API client (ramp serve --kubeconfig, or the in-cluster service
+  // account), shared by every Kubernetes extension; null when the daemon talks to no cluster.
+  kube::Client* kubeClient = nullptr;
+  std::string kubeNamespace;  // the namespace they work in (ramp serve --namespace; "" = all)
 };
 
 // What a router factory gets: one router instance drives one rollout.

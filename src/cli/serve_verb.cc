@@ -25,6 +25,7 @@
 #include "cli/verb.h"
 #include "common/file_io.h"
 #include "controller/controller.h"
+#include "kube/client.h"
 #include "ramp/registry.h"
 #include "store/sqlite/sqlite_state_store.h"
 
@@ -66,7 +67,8 @@ class ServeVerb final : public Verb {
     cmd.add_option("--data", options_.dataDir, "Data directory (store, platform state, logs)")
         ->required();
     cmd.add_option("--platform", options_.platform,
-                   "Where replicas run: platform.process (local processes) or platform.sim")
+                   "Where replicas run: platform.process (local processes), platform.kubernetes "
+                   "(ReplicaSets; --kubeconfig) or platform.sim")
         ->capture_default_str();
     cmd.add_option("--workers", options_.workers, "Reconcile workers")->capture_default_str();
     cmd.add_option("--max-batch", options_.maxBatch,
@@ -93,6 +95,7 @@ class ServeVerb final : public Verb {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     configureApiFlags(cmd, options_);
+    configureKubeFlags(cmd, options_);
   }
   int run(IoStreams& io) override { return runServe(options_, io); }
 
@@ -207,6 +210,13 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   context.clock = &realClock();
   context.dataDir = std::filesystem::absolute(options.dataDir).string();
   context.prometheusAddress = options.prometheusAddress;
+  auto kubeClient = connectKube(options, realClock());
+  if (!kubeClient) {
+    log(kubeClient.error().message);
+    return 1;
+  }
+  context.kubeClient = kubeClient->get();
+  context.kubeNamespace = options.kubeNamespace;
   auto driver = registry.makePlatform(options.platform, context);
   if (!driver) {
     log("--platform: " + driver.error().message);

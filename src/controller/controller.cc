@@ -19,6 +19,7 @@
 #include "common/metrics_page.h"
 #include "controller/writes.h"
 #include "rollout/engine.h"
+#include "rollout/services.h"
 #include "spec/codec.h"
 #include "spec/kinds.h"
 
@@ -1027,6 +1028,11 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       if (!sync->canaryHash.empty()) roles[sync->canaryHash] = blueGreen ? "preview" : "canary";
       if (!sync->stableHash.empty()) roles[sync->stableHash] = blueGreen ? "active" : "stable";
       status = driver_.setRoles(rolloutKey, roles);
+      // Services that select a revision (platform.kubernetes): Argo's selector switch.
+      if (status) {
+        status = driver_.selectServices(rolloutKey,
+                                        rollout::serviceSelections(rollout, plan.status, *sync));
+      }
       const auto stable = endpointsOf(observed.workload, sync->stableHash);
       const auto canary = endpointsOf(observed.workload, sync->canaryHash);
       std::vector<traffic::RevisionEndpoints> draining;

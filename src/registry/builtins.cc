@@ -9,6 +9,7 @@
 #include "analysis/providers/builtin.h"
 #include "analysis/providers/prometheus/prometheus_provider.h"
 #include "analysis/providers/sim/sim_provider.h"
+#include "platform/kubernetes/kubernetes_driver.h"
 #include "platform/process/process_driver.h"
 #include "platform/process/supervision.h"
 #include "platform/sim/sim_driver.h"
@@ -83,6 +84,8 @@ void registerBuiltins(Registry& registry) {
   must(registry.addRouter("traffic.sim", traffic::sim::makeSimRouter));
 
   must(registry.addPlatform("platform.sim", platform::sim::makeSimDriver));
+  must(registry.addPlatform("platform.kubernetes", platform::kubernetes::makeKubernetesDriver,
+                            {platform::kubernetes::rolloutProblems}));
 }
 
 }  // namespace ramp

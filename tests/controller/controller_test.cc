@@ -785,6 +785,44 @@ TEST_F(ControllerTest, RestartAtReplacesEveryReplicaOneAtATimeThenSetsRestartedA
   for (Time t : workload.revisions.at(0).replicaStartedAt) EXPECT_GE(t, restartAt);
 }
 
+// The platform is told which Service selects which revision: the blue-green preview follows the
+// new revision at once, the active Service switches only at promotion (Argo's SwitchService).
+TEST_F(ControllerTest, BlueGreenServicesSwitchOnThePlatformAtPromotion) {
+  auto blueGreen = [](const std::string& image) {
+    return R"(
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: demo}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: demo}}
+  template:
+    metadata: {labels: {app: demo}}
+    spec: {containers: [{name: app, image: )" +
+           image + R"(}]}
+  strategy:
+    blueGreen: {activeService: demo-active, previewService: demo-preview,
+                autoPromotionEnabled: false}
+)";
+  };
+  using Services = std::map<std::string, std::string>;
+  apply(blueGreen("demo:v1"));
+  runFor(std::chrono::seconds(5));
+  const std::string v1 = hashOf("demo:v1");
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v1}, {"demo-preview", v1}}));
+  apply(blueGreen("demo:v2"));
+  runFor(std::chrono::seconds(5));
+  const std::string v2 = hashOf("demo:v2");
+  ASSERT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Paused"));
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v1}, {"demo-preview", v2}}));
+  const store::ObjectKey key{"Rollout", "default", "demo"};
+  auto promoted = rollout::promote(rollout());
+  ASSERT_TRUE(promoted) << promoted.error().message;
+  ASSERT_TRUE(store.put(key, spec::toJson(*promoted), store.get(key)->version));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v2}, {"demo-preview", v2}}));
+}
+
 TEST_F(ControllerTest, MetricsRenderTheReconcileHistogram) {
   apply(kTemplate);
   apply(rolloutYaml("demo:v1", kSteps));

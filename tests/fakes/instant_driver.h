@@ -116,7 +116,21 @@ class InstantDriver final : public platform::WorkloadDriver {
     return makeError(ErrorCode::kNotFound, "no revision " + hash);
   }
 
+  // Records the revision each Service was last told to select (services() reads it back).
+  Status selectServices(const std::string& rolloutKey,
+                        const std::vector<platform::ServiceSelection>& selections) override {
+    std::lock_guard lock(mu_);
+    for (const auto& s : selections) services_[rolloutKey][s.service] = s.podTemplateHash;
+    return {};
+  }
+
   std::string type() const override { return "platform.instant"; }
+
+  // Service -> hash, as selectServices last set them for a rollout.
+  std::map<std::string, std::string> services(const std::string& rolloutKey) {
+    std::lock_guard lock(mu_);
+    return services_[rolloutKey];
+  }
 
   // A copy of what the driver holds for a rollout.
   platform::ObservedWorkload workload(const std::string& key) {
@@ -136,6 +150,7 @@ class InstantDriver final : public platform::WorkloadDriver {
  private:
   std::mutex mu_;
   std::map<std::string, platform::ObservedWorkload> workloads_;
+  std::map<std::string, std::map<std::string, std::string>> services_;
 };
 
 }  // namespace ramp::testing
