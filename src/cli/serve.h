@@ -33,6 +33,9 @@ namespace ramp::cli {
 struct ServeOptions {
   std::string dataDir;
   std::string platform = "platform.process";
+  std::string store = "store.sqlite";  // the registry's store (--store)
+  bool leaderElect = false;  // --leader-elect: run the controller only while holding the lease
+  std::string kubeconfig;    // --kubeconfig ("" = in-cluster, else $KUBECONFIG or ~/.kube/config)
   int workers = 4;
   int maxBatch = 16;  // ControllerOptions::maxBatch
   std::string prometheusAddress;

@@ -1,5 +1,6 @@
-// `ramp serve --data DIR`: the daemon. Opens the store in DIR, builds the registry and the
-// platform, runs the controller until SIGTERM or SIGINT, then drains: every worker finishes the
+// `ramp serve --data DIR`: the daemon. Opens the store (--store: SQLite in DIR, or the custom
+// resources of a Kubernetes cluster), builds the registry and the platform, runs the controller
+// until SIGTERM or SIGINT, then drains: every worker finishes the
 // reconcile it is in (each persisted its intent first, so nothing is half-applied) and the
 // process exits 0.
 //
@@ -12,15 +13,21 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <ostream>
+#include <random>
 
 #include "cli/serve.h"
 #include "cli/verb.h"
 #include "controller/controller.h"
+#include "controller/leader_election.h"
+#include "kube/client.h"
+#include "kube/kubeconfig.h"
 #include "ramp/registry.h"
-#include "store/sqlite/sqlite_state_store.h"
 
 namespace ramp::cli {
 namespace {
@@ -50,6 +57,37 @@ class DataDirLock {
   int fd_;
 };
 
+// The daemon's one Kubernetes client: from --kubeconfig, else the in-cluster service account,
+// else $KUBECONFIG or ~/.kube/config. Made only when the store (or the flag) asks for a cluster.
+Result<std::unique_ptr<kube::Client>> kubeClientFor(const ServeOptions& options, Clock& clock) {
+  if (options.kubeconfig.empty() && options.store != "store.kubernetes") return nullptr;
+  Result<kube::ClusterConfig> config = options.kubeconfig.empty()
+                                           ? kube::inClusterConfig()
+                                           : kube::loadKubeconfig(options.kubeconfig, "");
+  if (!config && options.kubeconfig.empty() &&
+      config.error().code == ErrorCode::kFailedPrecondition) {
+    config = kube::loadKubeconfig("", "");  // not in a cluster: $KUBECONFIG or ~/.kube/config
+  }
+  if (!config) return std::unexpected(config.error());
+  auto client = kube::Client::create(std::move(*config), clock);
+  if (!client) return std::unexpected(client.error());
+  return std::move(*client);
+}
+
+// Argo's lock name, so ramp and Argo's controller (on one cluster, same instance) exclude each
+// other.
+constexpr const char* kLeaderLease = "argo-rollouts-controller-lock";
+
+// host name + "_" + a random suffix per process, as Argo names its leader-election identity.
+std::string leaderIdentity() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "ramp");
+  std::random_device random;
+  char suffix[17];
+  std::snprintf(suffix, sizeof suffix, "%08x%08x", random(), random());
+  return std::string(host) + "_" + suffix;
+}
+
 class ServeVerb final : public Verb {
  public:
   std::string name() const override { return "serve"; }
@@ -62,6 +100,16 @@ class ServeVerb final : public Verb {
     cmd.add_option("--platform", options_.platform,
                    "Where replicas run: platform.process (local processes) or platform.sim")
         ->capture_default_str();
+    cmd.add_option("--store", options_.store,
+                   "Where objects live: store.sqlite (DIR/ramp.db) or store.kubernetes (Argo's "
+                   "custom resources in the cluster)")
+        ->capture_default_str();
+    cmd.add_option("--kubeconfig", options_.kubeconfig,
+                   "The cluster's kubeconfig (default: in-cluster, else $KUBECONFIG or "
+                   "~/.kube/config)");
+    cmd.add_flag("--leader-elect", options_.leaderElect,
+                 "Run the controller only while holding the lease " + std::string(kLeaderLease) +
+                     " in the store (several daemons on one store: one leads)");
     cmd.add_option("--workers", options_.workers, "Reconcile workers")->capture_default_str();
     cmd.add_option("--max-batch", options_.maxBatch,
                    "Rollouts a worker commits in one transaction under a backlog (1 = none)")
@@ -106,11 +154,13 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     log(lock.error().message);
     return 1;
   }
-  auto store = store::SqliteStateStore::open(options.dataDir + "/ramp.db");
-  if (!store) {
-    log(store.error().message);
-    return 1;
-  }
+  // Block the stop signals before any thread starts (the Kubernetes store's informers are the
+  // first), so every thread inherits the mask and only sigwait below receives them.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   Registry registry;
   registerBuiltins(registry);
@@ -118,19 +168,22 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   context.clock = &realClock();
   context.dataDir = std::filesystem::absolute(options.dataDir).string();
   context.prometheusAddress = options.prometheusAddress;
+  auto kubeClient = kubeClientFor(options, realClock());
+  if (!kubeClient) {
+    log("--kubeconfig: " + kubeClient.error().message);
+    return 1;
+  }
+  context.kubeClient = kubeClient->get();
+  auto store = registry.makeStore(options.store, context);
+  if (!store) {
+    log("--store: " + store.error().message);
+    return 1;
+  }
   auto driver = registry.makePlatform(options.platform, context);
   if (!driver) {
     log("--platform: " + driver.error().message);
     return 1;
   }
-
-  // Block the stop signals before any thread starts, so every thread inherits the mask and
-  // only sigwait below receives them.
-  sigset_t stopSignals;
-  sigemptyset(&stopSignals);
-  sigaddset(&stopSignals, SIGTERM);
-  sigaddset(&stopSignals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   controller::ControllerOptions copts;
   copts.workers = options.workers;
@@ -149,20 +202,54 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     log(api.error().message);
     return 1;
   }
-  if (auto s = controller.start(); !s) {
+  // With --leader-elect the controller runs only while this daemon holds the lease; losing it
+  // stops the daemon (exit 1, as Argo's controller exits), for its supervisor to start again as a
+  // candidate.
+  std::atomic<bool> failed{false};
+  auto stopDaemon = [&] {
+    failed = true;
+    ::kill(::getpid(), SIGTERM);  // sigwait below takes it
+  };
+  std::unique_ptr<controller::LeaderElector> elector;
+  if (options.leaderElect) {
+    const std::string identity = leaderIdentity();
+    elector = std::make_unique<controller::LeaderElector>(
+        **store, realClock(), kLeaderLease, identity, controller::LeaderTimings{},
+        [&, identity] {
+          if (auto s = controller.start(); !s) {
+            log("cannot start the controller: " + s.error().message);
+            stopDaemon();
+            return;
+          }
+          log("leading as " + identity + " (lease " + kLeaderLease + ")");
+        },
+        [&] {
+          log("lost the leadership: stopping");
+          stopDaemon();
+        });
+  } else if (auto s = controller.start(); !s) {
     log("cannot start the controller: " + s.error().message);
     api->reset();
     return 1;
   }
-  log("ready (data " + context.dataDir + ", platform " + options.platform + ")");
+  log("ready (data " + context.dataDir + ", store " + options.store + ", platform " +
+      options.platform + (elector ? ", waiting for the leadership" : "") + ")");
+  if (elector) elector->start();
 
   int signal = 0;
   sigwait(&stopSignals, &signal);
-  log(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", draining");
+  if (!failed) {
+    log(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", draining");
+  }
   api->reset();
+  if (elector) elector->stop();
   controller.stop();
+  if (elector && elector->leading()) {
+    // Hand over at once instead of after the lease's 15 s.
+    (void)(*store)->releaseLease(kLeaderLease, elector->identity(), realClock().now());
+  }
   log("stopped");
-  return 0;
+  return failed ? 1 : 0;
 }
 
 VerbPtr makeServeVerb() { return std::make_unique<ServeVerb>(); }

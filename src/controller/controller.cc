@@ -700,7 +700,10 @@ struct Controller::RolloutIntent {
   rollout::Plan plan;
   RouterSet* routerSet = nullptr;
   bool statusChanged = false;
-  std::vector<store::WriteOp> ops;  // status first (if changed), then AnalysisRun writes
+  // AnalysisRun creates, then the status (if changed), then the other AnalysisRun writes: every
+  // prefix is safe on a store that writes one object at a time (state_store.h, write()).
+  std::vector<store::WriteOp> ops;
+  size_t statusOp = 0;  // the index of the status write in `ops` (when statusChanged)
   std::vector<store::Event> events;
   std::vector<std::string> createdRuns;
   // Set by commitIntents().
@@ -834,15 +837,10 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
   next->plan = rollout::reconcileRollout(rollout, observed, now, hashes);
   const rollout::Plan& plan = next->plan;
 
-  // 3. Persist the intent: status, AnalysisRun writes and events in one transaction. Only the
-  // status changes, so the text is the cached head plus the new status.
+  // 3. Persist the intent: AnalysisRun writes, status and events in one write (one transaction
+  // on a transactional store). Only the status changes, so the text is the cached head plus the
+  // new status.
   std::vector<store::WriteOp>& ops = next->ops;
-  next->statusChanged = plan.status != rollout.status;
-  if (next->statusChanged) {
-    ops.push_back({store::WriteOp::Type::kPut, key,
-                   spec::rolloutJsonWithStatus(next->cached->jsonHead, plan.status),
-                   stored->version});
-  }
   for (const auto& action : plan.actions) {
     if (const auto* create = std::get_if<rollout::CreateAnalysisRun>(&action)) {
       spec::AnalysisRun run = create->run;
@@ -851,6 +849,18 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
                      ObjectKey{kAnalysisRun, key.namespace_, run.metadata.name}, spec::toJson(run),
                      0});
       next->createdRuns.push_back(run.metadata.name);
+    }
+  }
+  next->statusChanged = plan.status != rollout.status;
+  if (next->statusChanged) {
+    next->statusOp = ops.size();
+    ops.push_back({store::WriteOp::Type::kPut, key,
+                   spec::rolloutJsonWithStatus(next->cached->jsonHead, plan.status),
+                   stored->version});
+  }
+  for (const auto& action : plan.actions) {
+    if (std::holds_alternative<rollout::CreateAnalysisRun>(action)) {
+      continue;  // written above, before the status
     } else if (const auto* terminate = std::get_if<rollout::TerminateAnalysisRun>(&action)) {
       for (const auto& run : observed.analysisRuns) {
         if (run.metadata.name != terminate->name || run.spec.terminate) continue;
@@ -886,7 +896,7 @@ void Controller::commitIntents(std::span<RolloutIntent* const> intents) {
   // Records what a successful write of `intent` (its ops at versions[opBase…]) changed.
   const auto landed = [&](RolloutIntent& intent, const std::vector<int64_t>& versions,
                           size_t opBase) {
-    if (intent.statusChanged) intent.versionAfter = versions[opBase];
+    if (intent.statusChanged) intent.versionAfter = versions[opBase + intent.statusOp];
     std::lock_guard lock(mu_);
     stats_.eventsWritten += static_cast<int64_t>(intent.events.size());
     for (const auto& e : intent.plan.events) ++eventCounts_[{e.reason, e.type}];
@@ -896,7 +906,7 @@ void Controller::commitIntents(std::span<RolloutIntent* const> intents) {
       }
     }
   };
-  if (writing.size() > 1) {
+  if (writing.size() > 1 && store_.transactional()) {
     // One transaction for every intent. The ops and events move into it and back out, so a
     // failed batch (one rollout's compare-and-swap lost a race) can be retried one by one.
     std::vector<store::WriteOp> ops;
