@@ -50,9 +50,10 @@ struct ExtensionContext {
   std::string dataDir;
   const Redactor* redactor = nullptr;  // secrets to hide in messages; may be null
   std::string prometheusAddress;       // default Prometheus address ("" = env or none)
-  // The daemon's one Kubernetes API client (`ramp serve --kubeconfig`, or the in-cluster service
-  // account); null when the daemon talks to no cluster.
+  // The daemon's one Kubernetes API client (ramp serve --kubeconfig, or the in-cluster service
+  // account), shared by every Kubernetes extension; null when the daemon talks to no cluster.
   kube::Client* kubeClient = nullptr;
+  std::string kubeNamespace;  // the namespace they work in (ramp serve --namespace; "" = all)
 };
 
 // What a router factory gets: one router instance drives one rollout.

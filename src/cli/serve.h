@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/cli.h"
+#include "ramp/clock.h"
 #include "ramp/error.h"
 
 namespace ramp::store {
@@ -27,6 +28,9 @@ class Registry;
 namespace ramp::platform {
 class WorkloadDriver;
 }
+namespace ramp::kube {
+class Client;
+}
 
 namespace ramp::cli {
 
@@ -35,13 +39,15 @@ struct ServeOptions {
   std::string platform = "platform.process";
   std::string store = "store.sqlite";  // the registry's store (--store)
   bool leaderElect = false;  // --leader-elect: run the controller only while holding the lease
-  std::string kubeconfig;    // --kubeconfig ("" = in-cluster, else $KUBECONFIG or ~/.kube/config)
   int workers = 4;
   int maxBatch = 16;  // ControllerOptions::maxBatch
   std::string prometheusAddress;
   int64_t progressPollMs = 1000;
   int64_t routerWatchMs = 2000;  // ControllerOptions::routerWatch (0 = off)
   int64_t resyncSeconds = 900;
+  // The Kubernetes API server (serve_kube.cc).
+  std::string kubeconfig;
+  std::string kubeNamespace;
   // The HTTP API (serve_api.cc).
   std::string listen;
   std::string tokensFile;
@@ -70,6 +76,14 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
                                            platform::WorkloadDriver& driver,
                                            const Registry& registry,
                                            const std::function<void(const std::string&)>& log);
+
+// Declares --kubeconfig and --namespace on `cmd`.
+void configureKubeFlags(CLI::App& cmd, ServeOptions& options);
+
+// The daemon's one Kubernetes API client: from options.kubeconfig, else from the in-cluster
+// service account, else none (nullptr: not running in a cluster). On error (an unreadable
+// kubeconfig, a broken service account) returns an Error naming the flag or the source.
+Result<std::unique_ptr<kube::Client>> connectKube(const ServeOptions& options, Clock& clock);
 
 // Runs the daemon until SIGTERM/SIGINT; returns the exit code.
 int runServe(const ServeOptions& options, IoStreams& io);

@@ -26,7 +26,6 @@
 #include "controller/controller.h"
 #include "controller/leader_election.h"
 #include "kube/client.h"
-#include "kube/kubeconfig.h"
 #include "ramp/registry.h"
 
 namespace ramp::cli {
@@ -56,23 +55,6 @@ class DataDirLock {
   explicit DataDirLock(int fd) : fd_(fd) {}
   int fd_;
 };
-
-// The daemon's one Kubernetes client: from --kubeconfig, else the in-cluster service account,
-// else $KUBECONFIG or ~/.kube/config. Made only when the store (or the flag) asks for a cluster.
-Result<std::unique_ptr<kube::Client>> kubeClientFor(const ServeOptions& options, Clock& clock) {
-  if (options.kubeconfig.empty() && options.store != "store.kubernetes") return nullptr;
-  Result<kube::ClusterConfig> config = options.kubeconfig.empty()
-                                           ? kube::inClusterConfig()
-                                           : kube::loadKubeconfig(options.kubeconfig, "");
-  if (!config && options.kubeconfig.empty() &&
-      config.error().code == ErrorCode::kFailedPrecondition) {
-    config = kube::loadKubeconfig("", "");  // not in a cluster: $KUBECONFIG or ~/.kube/config
-  }
-  if (!config) return std::unexpected(config.error());
-  auto client = kube::Client::create(std::move(*config), clock);
-  if (!client) return std::unexpected(client.error());
-  return std::move(*client);
-}
 
 // Argo's lock name, so ramp and Argo's controller (on one cluster, same instance) exclude each
 // other.
@@ -104,9 +86,6 @@ class ServeVerb final : public Verb {
                    "Where objects live: store.sqlite (DIR/ramp.db) or store.kubernetes (Argo's "
                    "custom resources in the cluster)")
         ->capture_default_str();
-    cmd.add_option("--kubeconfig", options_.kubeconfig,
-                   "The cluster's kubeconfig (default: in-cluster, else $KUBECONFIG or "
-                   "~/.kube/config)");
     cmd.add_flag("--leader-elect", options_.leaderElect,
                  "Run the controller only while holding the lease " + std::string(kLeaderLease) +
                      " in the store (several daemons on one store: one leads)");
@@ -128,6 +107,7 @@ class ServeVerb final : public Verb {
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     configureApiFlags(cmd, options_);
+    configureKubeFlags(cmd, options_);
   }
   int run(IoStreams& io) override { return runServe(options_, io); }
 
@@ -168,12 +148,13 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   context.clock = &realClock();
   context.dataDir = std::filesystem::absolute(options.dataDir).string();
   context.prometheusAddress = options.prometheusAddress;
-  auto kubeClient = kubeClientFor(options, realClock());
+  auto kubeClient = connectKube(options, realClock());
   if (!kubeClient) {
-    log("--kubeconfig: " + kubeClient.error().message);
+    log(kubeClient.error().message);
     return 1;
   }
   context.kubeClient = kubeClient->get();
+  context.kubeNamespace = options.kubeNamespace;
   auto store = registry.makeStore(options.store, context);
   if (!store) {
     log("--store: " + store.error().message);

@@ -64,7 +64,7 @@ TEST(ObjectMirrorTest, OrdersOwnWritesAndWatchEventsByResourceVersion) {
   ASSERT_TRUE(changes);
   ASSERT_EQ(changes->size(), 6u);
   EXPECT_EQ((*changes)[3].type, ChangeType::kDelete);
-  EXPECT_EQ(m.list("Rollout", "")->items.size(), 1u);
+  EXPECT_EQ(m.list("Rollout", "").items.size(), 1u);
 }
 
 TEST(ObjectMirrorTest, StartsAboveEveryLoadedVersionAndRejectsOlderRevisions) {
@@ -134,6 +134,14 @@ TEST(CustomResourcesTest, BodyTakesIdentityFromTheKeyAndLeavesServerMetadataOut)
   EXPECT_EQ(json::parse(*cat)["metadata"], json::parse(R"({"name":"t"})"));
   EXPECT_EQ(json::parse(*cat)["kind"], "ClusterAnalysisTemplate");
   EXPECT_EQ(customResourceBody(kA, "[1]", "").error().code, ErrorCode::kInvalidArgument);
+
+  // An update keeps the finalizers and owners ramp's model drops (a PUT replaces everything).
+  const std::string owned = R"({"metadata":{"name":"a","finalizers":["x/y"],
+    "ownerReferences":[{"kind":"Application","name":"app","uid":"u"}]},"spec":{}})";
+  json update = json::parse(*customResourceBody(kA, R"({"spec":{"replicas":2}})", "8", owned));
+  EXPECT_EQ(update["metadata"]["finalizers"], json::parse(R"(["x/y"])"));
+  EXPECT_EQ(update["metadata"]["ownerReferences"][0]["name"], "app");
+  EXPECT_EQ(planWrite(owned, R"({"spec":{}})"), (WritePlan{false, false}));
 }
 
 TEST(CustomResourcesTest, PlanWriteSendsOnlyWhatChanged) {

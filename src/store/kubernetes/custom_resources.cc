@@ -56,7 +56,7 @@ json mainPart(const json& object) {
     out[k] = it.value();
   }
   if (const json* m = member(object, "metadata"); m != nullptr && m->is_object()) {
-    for (const char* k : {"labels", "annotations", "finalizers", "ownerReferences"}) {
+    for (const char* k : {"labels", "annotations"}) {
       if (const json* v = member(*m, k)) out["metadata"][k] = *v;
     }
   }
@@ -109,7 +109,7 @@ Status checkKey(const ObjectKey& key) {
 }
 
 Result<std::string> customResourceBody(const ObjectKey& key, std::string_view text,
-                                       std::string_view resourceVersion) {
+                                       std::string_view resourceVersion, std::string_view current) {
   json object = parseObject(text);
   if (!object.is_object()) {
     return makeError(ErrorCode::kInvalidArgument,
@@ -128,6 +128,14 @@ Result<std::string> customResourceBody(const ObjectKey& key, std::string_view te
   }
   meta["name"] = key.name;
   if (!key.namespace_.empty()) meta["namespace"] = key.namespace_;
+  if (!current.empty()) {
+    json stored = parseObject(current);
+    for (const char* k : {"finalizers", "ownerReferences"}) {
+      const json* m = member(stored, "metadata");
+      const json* v = m != nullptr ? member(*m, k) : nullptr;
+      if (v != nullptr && !meta.contains(k)) meta[k] = *v;
+    }
+  }
   if (!resourceVersion.empty()) meta["resourceVersion"] = resourceVersion;
   return object.dump();
 }

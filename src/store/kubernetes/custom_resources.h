@@ -44,17 +44,22 @@ Status checkKey(const ObjectKey& key);
 // The custom resource to send for `json` stored at `key`: apiVersion and kind set, metadata.name
 // and metadata.namespace from the key, the metadata the server owns (uid, generation,
 // creationTimestamp, managedFields, selfLink, deletion fields) left out, and
-// metadata.resourceVersion = `resourceVersion` ("" = none, for a create). Errors:
-// kInvalidArgument naming the key when `json` is not a JSON object.
+// metadata.resourceVersion = `resourceVersion` ("" = none, for a create). An update replaces
+// the whole object, so what ramp's model does not hold (metadata.finalizers and
+// ownerReferences, which src/spec drops) is carried over from `current` (the stored object; ""
+// for a create) when `json` has none. Errors: kInvalidArgument naming the key when `json` is
+// not a JSON object.
 Result<std::string> customResourceBody(const ObjectKey& key, std::string_view json,
-                                       std::string_view resourceVersion);
+                                       std::string_view resourceVersion,
+                                       std::string_view current = "");
 
 // What a write of `desired` over the stored `current` sends when the kind has a status
 // subresource: `main` (PUT of the object: labels, annotations, spec, any field but status) when
 // anything but the status differs, `status` (PUT of /status) when the status differs. Both false:
 // nothing changes. Values compare as Kubernetes' omitempty writes them (absent = null = false =
-// 0 = "" = {} = []), and of the metadata only labels, annotations, finalizers and
-// ownerReferences count. Malformed JSON on either side counts as a difference.
+// 0 = "" = {} = []), and of the metadata only labels and annotations count (finalizers and
+// ownerReferences are carried over, see customResourceBody). Malformed JSON on either side counts
+// as a difference.
 struct WritePlan {
   bool main = false;
   bool status = false;

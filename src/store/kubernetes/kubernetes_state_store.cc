@@ -71,8 +71,9 @@ KubernetesStateStore::KubernetesStateStore(kube::Client& client, Clock& clock,
       options_(std::move(options)),
       objects_(options_.changeLogRetention),
       events_(options_.eventRetention) {
-  leaseNamespace_ =
-      options_.leaseNamespace.empty() ? client.config().namespace_ : options_.leaseNamespace;
+  leaseNamespace_ = !options_.leaseNamespace.empty() ? options_.leaseNamespace
+                    : !options_.namespace_.empty()   ? options_.namespace_
+                                                     : client.config().namespace_;
   if (leaseNamespace_.empty()) leaseNamespace_ = "default";
 }
 
@@ -109,13 +110,16 @@ Status KubernetesStateStore::start() {
     }
     state->statusSubresource = served->contains(state->type.plural + "/status");
     const std::string kind = info.name;
+    kube::InformerOptions informerOptions;
+    informerOptions.ns = options_.namespace_;  // ignored for the cluster-scoped kind
     state->informer = std::make_unique<kube::Informer>(
-        client_, clock_, state->type, kube::InformerOptions{},
+        client_, clock_, state->type, informerOptions,
         [this, kind](const kube::ObjectChange& c) { onObjectChange(kind, c); });
     kinds_.push_back(std::move(state));
   }
   kube::InformerOptions eventOptions;
   eventOptions.labelSelector = std::string(kManagedByLabel) + "=" + kManagedBy;
+  eventOptions.ns = options_.namespace_;
   eventInformer_ =
       std::make_unique<kube::Informer>(client_, clock_, kube::events(), eventOptions,
                                        [this](const kube::ObjectChange& c) { onEventChange(c); });
@@ -205,16 +209,27 @@ Result<int64_t> KubernetesStateStore::observeReply(const ObjectKey& key, std::st
 
 Result<StoredObject> KubernetesStateStore::get(const ObjectKey& key) {
   if (auto s = validateKey(key); !s) return std::unexpected(s.error());
-  if (auto s = checkKey(key); !s) return std::unexpected(s.error());
+  if (auto s = checkScope(key); !s) return std::unexpected(s.error());
   std::lock_guard lock(mu_);
   const MirrorEntry* e = objects_.find(key);
   if (e == nullptr) return makeError(ErrorCode::kNotFound, key.toString() + " not found");
   return StoredObject{key, e->json, e->version};
 }
 
+Status KubernetesStateStore::checkScope(const ObjectKey& key) const {
+  if (auto s = checkKey(key); !s) return s;
+  if (!options_.namespace_.empty() && !key.namespace_.empty() &&
+      key.namespace_ != options_.namespace_) {
+    return makeError(ErrorCode::kInvalidArgument, key.toString() +
+                                                      ": outside the store's namespace " +
+                                                      options_.namespace_ + " (--namespace)");
+  }
+  return {};
+}
+
 Result<KubernetesStateStore::Checked> KubernetesStateStore::check(const WriteOp& op) {
   if (auto s = validateOp(op); !s) return std::unexpected(s.error());
-  if (auto s = checkKey(op.key); !s) return std::unexpected(s.error());
+  if (auto s = checkScope(op.key); !s) return std::unexpected(s.error());
   Checked out{kindState(op.key.kind), std::nullopt};
   {
     std::lock_guard lock(mu_);
@@ -235,7 +250,7 @@ Result<int64_t> KubernetesStateStore::put(const ObjectKey& key, std::string_view
   const std::optional<MirrorEntry>& current = checked->current;
   const std::string& ns = key.namespace_;
   auto writeStatus = [&](const std::string& resourceVersion) -> Result<int64_t> {
-    auto body = customResourceBody(key, json, resourceVersion);
+    auto body = customResourceBody(key, json, resourceVersion, current ? current->json : "");
     if (!body) return std::unexpected(body.error());
     auto written = client_.updateStatus(kind->type, ns, key.name, *body);
     if (!written) {
@@ -270,7 +285,7 @@ Result<int64_t> KubernetesStateStore::put(const ObjectKey& key, std::string_view
   if (plan.main || !plan.status) {
     // Also when nothing changes: the PUT still checks the resourceVersion (a no-op write keeps
     // it), so a stale expectedVersion is kConflict however the mirror lags.
-    auto body = customResourceBody(key, json, resourceVersion);
+    auto body = customResourceBody(key, json, resourceVersion, current->json);
     if (!body) return std::unexpected(body.error());
     auto updated = client_.update(kind->type, ns, key.name, *body);
     if (!updated) {
@@ -417,6 +432,7 @@ Result<std::unique_ptr<StateStore>> makeKubernetesStore(const ExtensionContext& 
                      "(its service account)");
   }
   KubernetesStoreOptions options;
+  options.namespace_ = context.kubeNamespace;
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') {
     options.reportingInstance = host;

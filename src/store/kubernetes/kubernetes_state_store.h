@@ -40,8 +40,11 @@ namespace ramp::store::kubernetes {
 struct KubernetesStoreOptions {
   int64_t changeLogRetention = kDefaultChangeLogRetention;  // must be > 0
   int64_t eventRetention = kDefaultEventRetention;          // must be > 0
-  std::string leaseNamespace;              // where Leases live; "" = the client's context namespace
-  std::string reportingInstance = "ramp";  // events.k8s.io reportingInstance (host name, pod)
+  // The one namespace whose objects the store keeps (Argo's --namespaced; ramp serve
+  // --namespace); "" = every namespace. ClusterAnalysisTemplates are kept either way.
+  std::string namespace_;
+  std::string leaseNamespace;  // where Leases live; "" = namespace_, else the client's context's
+  std::string reportingInstance = "ramp";   // events.k8s.io reportingInstance (host name, pod)
   Duration syncTimeout = Duration(60'000);  // open(): how long the first lists may take
 };
 
@@ -94,6 +97,8 @@ class KubernetesStateStore final : public StateStore {
     std::optional<MirrorEntry> current;
   };
   Result<Checked> check(const WriteOp& op);
+  // checkKey() plus: a namespaced key outside options_.namespace_ is kInvalidArgument.
+  Status checkScope(const ObjectKey& key) const;
   // Puts the server's reply for `key` into the mirror and delivers the change. Returns the
   // version of that state.
   Result<int64_t> observeReply(const ObjectKey& key, std::string_view reply, bool deleted,
@@ -116,9 +121,9 @@ class KubernetesStateStore final : public StateStore {
   std::unique_ptr<kube::Informer> eventInformer_;
 };
 
-// store.kubernetes's registry factory: a store on context.kubeClient (the daemon's one client),
-// its reportingInstance the host name. kFailedPrecondition when the daemon has no client;
-// open()'s errors.
+// store.kubernetes's registry factory: a store on context.kubeClient (the daemon's one client)
+// in context.kubeNamespace ("" = every namespace), its reportingInstance the host name.
+// kFailedPrecondition when the daemon has no client; open()'s errors.
 Result<std::unique_ptr<StateStore>> makeKubernetesStore(const ExtensionContext& context);
 
 }  // namespace ramp::store::kubernetes
