@@ -114,9 +114,9 @@ TEST(KubernetesServeTest, PicksUpRolloutsFromTheClusterAndWritesTheirStatusBack)
   emptyKubeStore(*client);
   ramp::testing::TempDir dir("ramp-kube-serve");
 
-  // Before the daemon starts: a Rollout ramp cannot read (replicas is not a number).
+  // Before the daemon starts: a Rollout ramp cannot read (a field Argo's Rollout does not have).
   json bad = rollout("bad", "demo:v1");
-  bad["spec"]["replicas"] = "many";
+  bad["spec"]["replicaz"] = 3;
   ASSERT_TRUE(client->create(rollouts(), "default", bad.dump()));
   ASSERT_TRUE(client->create(*kubernetes::resourceFor("AnalysisTemplate"), "default", kTemplate));
 
