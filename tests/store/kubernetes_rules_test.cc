@@ -48,6 +48,8 @@ TEST(ObjectMirrorTest, OrdersOwnWritesAndWatchEventsByResourceVersion) {
        std::nullopt, 52},
       {"own delete of a", true, kA, 64, 54, 54},
       {"its watch echo", true, kA, 64, std::nullopt, 54},
+      {"the delete's reply, with a's last resourceVersion, after the echo", true, kA, 60,
+       std::nullopt, 54},
       {"a's last put arriving after the delete", false, kA, 60, std::nullopt, 0},
       {"a created again", false, kA, 70, 55, 55},
       {"a relist's synthetic delete (the last known resourceVersion)", true, kA, 70, 56, 56},
@@ -219,7 +221,7 @@ TEST(CustomResourcesTest, EventsRoundTripWithEvidenceActorAndLongMessages) {
   json body = json::parse(eventBody(e, "host-1"));
   EXPECT_EQ(body["note"].get<std::string>().size(), kNoteLimit);
   EXPECT_EQ(body["metadata"]["namespace"], "default");
-  EXPECT_EQ(body["metadata"]["generateName"], "a.");
+  EXPECT_EQ(body["metadata"]["generateName"], "a-");  // a trailing "." is refused
   EXPECT_EQ(body["regarding"]["kind"], "Rollout");
   EXPECT_EQ(body["reportingInstance"], "host-1");
   EXPECT_EQ(body["metadata"]["labels"][kManagedByLabel], kManagedBy);

@@ -207,7 +207,7 @@ std::string eventBody(const Event& event, std::string_view reportingInstance) {
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
       {"metadata",
-       {{"generateName", event.object.name + "."},
+       {{"generateName", event.object.name.substr(0, 200) + "-"},
         {"namespace", eventNamespace(event)},
         {"labels", {{kManagedByLabel, kManagedBy}}},
         {"annotations", annotations}}},

@@ -84,7 +84,7 @@ Result<ApiObject> decodeApiObject(std::string_view json, std::string_view what);
 // ("2026-01-01T00:00:00.005000Z").
 std::string microTime(Time t);
 
-// The events.k8s.io/v1 Event recording `event`: generateName "<object name>.", the object's
+// The events.k8s.io/v1 Event recording `event`: generateName "<object name>-", the object's
 // namespace ("default" for a cluster-scoped object), regarding the object, reason (cut to 128
 // bytes), note = message (the whole message in an annotation when over 1 KiB), type, eventTime,
 // action = reason, reportingController "ramp" and `reportingInstance`, the managed-by label, and

@@ -62,8 +62,14 @@ int64_t ObjectMirror::versionOf(const ObjectKey& key, ChangeType type,
     }
   }
   for (size_t i = changes_.size(); i-- > 0;) {
-    if (changeRvs_[i] == resourceVersion && changes_[i].key == key && changes_[i].type == type) {
-      return changes_[i].revision;
+    if (changes_[i].key != key) continue;
+    if (changeRvs_[i] == resourceVersion && changes_[i].type == type) return changes_[i].revision;
+    // A delete's reply may carry the object's last resourceVersion while the watch reports the
+    // delete's own: the key's latest change, a delete at or after it, is that delete.
+    if (type == ChangeType::kDelete) {
+      return changes_[i].type == ChangeType::kDelete && changeRvs_[i] >= resourceVersion
+                 ? changes_[i].revision
+                 : 0;
     }
   }
   return 0;
