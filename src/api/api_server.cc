@@ -617,7 +617,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(store::StateStore& store, Cl
     impl->server = std::make_unique<httplib::Server>();
   }
   impl->service = std::make_unique<ObjectService>(store, clock, o.revisions, o.runChecks,
-                                                   o.replicas, o.readLog);
+                                                  o.replicas, o.readLog);
   impl->hub = std::make_unique<WatchHub>(store, o.watchBufferEvents, Duration(500));
   if (auto s = impl->hub->start(); !s) return std::unexpected(s.error());
 

@@ -60,8 +60,7 @@ using ReadLogFn = std::function<Result<platform::LogChunk>(
 class ObjectService {
  public:
   ObjectService(store::StateStore& store, Clock& clock, RevisionsFn revisions = nullptr,
-                RunChecks checks = {}, ReplicasFn replicas = nullptr,
-                ReadLogFn readLog = nullptr);
+                RunChecks checks = {}, ReplicasFn replicas = nullptr, ReadLogFn readLog = nullptr);
 
   // POST /api/v1/apply: validates every object of the manifest (400 with the lint diagnostics when
   // any is invalid), checks every Rollout against the platform and its routers and their claims

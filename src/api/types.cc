@@ -397,6 +397,12 @@ json eventJson(const store::Event& e) {
             {"reason", e.reason},
             {"message", e.message},
             {"actor", e.actor}};
+  // Repeats folded into this event (Kubernetes' count and firstTimestamp); only when counted.
+  if (e.count > 1) {
+    j["count"] = e.count;
+    j["firstTime"] = spec::formatRfc3339(e.firstTime);
+  }
+  if (e.replaces != 0) j["replaces"] = e.replaces;
   if (!e.evidence.empty()) {
     json ev = json::parse(e.evidence, nullptr, false);
     j["evidence"] = ev.is_discarded() ? json(e.evidence) : ev;
@@ -417,7 +423,13 @@ Result<store::Event> eventFrom(const json& j) {
   readField(j, "reason", &e.reason, "");
   readField(j, "message", &e.message, "");
   readField(j, "actor", &e.actor, "");
+  readField(j, "count", &e.count, "");
+  readField(j, "replaces", &e.replaces, "");
   if (auto t = spec::parseRfc3339(time)) e.time = *t;
+  std::string first;
+  readField(j, "firstTime", &first, "");
+  auto firstTime = spec::parseRfc3339(first);
+  e.firstTime = firstTime ? *firstTime : e.time;
   e.type = type == "Warning" ? store::EventType::kWarning : store::EventType::kNormal;
   auto ev = j.find("evidence");
   if (ev != j.end() && !ev->is_null())

@@ -13,6 +13,8 @@
 #include <set>
 
 #include "common/metrics_page.h"
+#include "fakes/instant_driver.h"
+#include "fakes/recording_router.h"
 #include "fakes/scripted_provider.h"
 #include "fakes/simulated_clock.h"
 #include "rollout/engine.h"
@@ -23,154 +25,11 @@
 namespace ramp::controller {
 namespace {
 
+using testing::InstantDriver;
+using testing::RecordingRouter;
+using testing::RouterLog;
 using testing::ScriptedProvider;
 using testing::SimulatedClock;
-
-// Replicas become available the moment they are scaled, unless the revision is "broken".
-class InstantDriver final : public platform::WorkloadDriver {
- public:
-  Result<platform::ObservedWorkload> observe(const std::string& rolloutKey) override {
-    if (onObserve) onObserve(rolloutKey);
-    std::lock_guard lock(mu_);
-    if (failObserve) return makeError(ErrorCode::kUnavailable, "platform down");
-    return workloads_[rolloutKey];
-  }
-  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& tmpl, int32_t) override {
-    std::lock_guard lock(mu_);
-    if (refusedImages.count(tmpl.spec.containers.at(0).image) != 0) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       "spec.template.spec.containers[0].command[0]: \"app\" is not found in "
-                       "PATH");
-    }
-    auto& w = workloads_[rolloutKey];
-    for (auto& r : w.revisions)
-      if (r.podTemplateHash == hash) {
-        r.revision = revision;
-        return {};
-      }
-    platform::ObservedRevision r;
-    r.podTemplateHash = hash;
-    r.revision = revision;
-    r.template_ = tmpl;
-    w.revisions.push_back(r);
-    return {};
-  }
-  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t n) override {
-    std::lock_guard lock(mu_);
-    ++scaleCalls;
-    for (auto& r : workloads_[rolloutKey].revisions)
-      if (r.podTemplateHash == hash) {
-        const bool ok = broken.count(hash) == 0;
-        r.desiredReplicas = r.currentReplicas = n;
-        r.readyReplicas = r.availableReplicas = ok ? n : 0;
-        r.replicaStartedAt.resize(static_cast<size_t>(n), clock ? clock->now() : Time{});
-        r.endpoints.clear();
-        for (int i = 0; i < n; ++i)
-          r.endpoints.push_back({hash + "-" + std::to_string(i), "127.0.0.1", 1000 + i, ok});
-        return {};
-      }
-    return makeError(ErrorCode::kNotFound, "no revision " + hash);
-  }
-  Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
-                              std::optional<Time> deadline) override {
-    std::lock_guard lock(mu_);
-    for (auto& r : workloads_[rolloutKey].revisions)
-      if (r.podTemplateHash == hash) r.scaleDownDeadline = deadline;
-    return {};
-  }
-  Status retire(const std::string& rolloutKey, const std::string& hash) override {
-    std::lock_guard lock(mu_);
-    std::erase_if(workloads_[rolloutKey].revisions,
-                  [&](const auto& r) { return r.podTemplateHash == hash; });
-    return {};
-  }
-  // The oldest replica started before `before` is replaced by one started now (available at once).
-  Status restartReplica(const std::string& rolloutKey, const std::string& hash,
-                        Time before) override {
-    std::lock_guard lock(mu_);
-    for (auto& r : workloads_[rolloutKey].revisions) {
-      if (r.podTemplateHash != hash) continue;
-      auto& starts = r.replicaStartedAt;
-      auto oldest = std::min_element(starts.begin(), starts.end());
-      if (oldest == starts.end() || *oldest >= before) return {};
-      starts.erase(oldest);
-      starts.push_back(clock ? clock->now() : Time{});
-      ++restartCalls;
-      return {};
-    }
-    return makeError(ErrorCode::kNotFound, "no revision " + hash);
-  }
-  // Templates with these images are refused as a host without their program would.
-  std::set<std::string> refusedImages;
-  std::string type() const override { return "platform.instant"; }
-
-  platform::ObservedWorkload workload(const std::string& key) {
-    std::lock_guard lock(mu_);
-    return workloads_[key];
-  }
-
-  std::set<std::string> broken;
-  bool failObserve = false;
-  std::function<void(const std::string&)> onObserve;  // called before each observe()
-  int scaleCalls = 0;
-  int restartCalls = 0;
-  Clock* clock = nullptr;  // start times of replicas
-
- private:
-  std::mutex mu_;
-  std::map<std::string, platform::ObservedWorkload> workloads_;
-};
-
-// Records what the controller asked of the proxy; reads weights back exactly. A test makes the
-// proxy lose its state (current = kLost, as HAProxy's restart drops runtime servers) or go down.
-struct RouterLog {
-  static constexpr int32_t kLost = -1;
-  std::vector<int32_t> weights;
-  std::string stableHash, canaryHash;
-  int32_t current = 0;
-  bool down = false;     // every call fails with kUnavailable
-  bool removed = false;  // removeAll() was called
-  int verifyCalls = 0;
-};
-
-class RecordingRouter final : public traffic::TrafficRouter {
- public:
-  explicit RecordingRouter(RouterLog& log) : log_(log) {}
-  Status syncEndpoints(const traffic::RevisionEndpoints& stable,
-                       const traffic::RevisionEndpoints& canary) override {
-    if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
-    log_.stableHash = stable.podTemplateHash;
-    log_.canaryHash = canary.podTemplateHash;
-    return {};
-  }
-  Status setWeight(int32_t w, std::span<const traffic::WeightDestination>) override {
-    if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
-    if (log_.weights.empty() || log_.weights.back() != w) log_.weights.push_back(w);
-    log_.current = w;
-    return {};
-  }
-  Result<traffic::WeightCheck> verifyWeight(int32_t w,
-                                            std::span<const traffic::WeightDestination>) override {
-    ++log_.verifyCalls;
-    if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
-    return log_.current == w ? traffic::WeightCheck::kVerified : traffic::WeightCheck::kNotYet;
-  }
-  Status setHeaderRoute(const traffic::HeaderRoute&) override { return {}; }
-  Status setMirrorRoute(const traffic::MirrorRoute&) override { return {}; }
-  Status removeManagedRoutes() override { return {}; }
-  Status removeAll() override {
-    if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
-    log_.stableHash.clear();
-    log_.canaryHash.clear();
-    log_.removed = true;
-    return {};
-  }
-  std::string type() const override { return "ramp/recording"; }
-
- private:
-  RouterLog& log_;
-};
 
 // Forwards to a provider the test owns (the registry hands out owned instances).
 class Forwarding final : public analysis::MetricProvider {
@@ -327,13 +186,17 @@ class ControllerTest : public ::testing::Test {
     r->spec.template_->spec.containers.at(0).image = image;
     return rollout::podTemplateHash(*r->spec.template_, std::nullopt);
   }
-  // Events with this reason about the Rollout (the AnalysisRuns have their own).
+  // Events with this reason about the Rollout (the AnalysisRuns have their own), each repeat the
+  // store counted into one included.
   size_t count(const std::string& reason) {
     store::EventQuery q;
     q.object = store::ObjectKey{"Rollout", "default", "demo"};
+    size_t n = 0;
     const auto events = store.listEvents(q);
-    return std::count_if(events->begin(), events->end(),
-                         [&](const store::Event& e) { return e.reason == reason; });
+    for (const store::Event& e : *events) {
+      if (e.reason == reason) n += static_cast<size_t>(e.count);
+    }
+    return n;
   }
 
   SimulatedClock clock;
@@ -628,6 +491,39 @@ TEST_F(ControllerTest, PlatformErrorsAreRetriedWithBackoffAndReported) {
   driver.failObserve = false;
   runFor(std::chrono::seconds(15));
   EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
+}
+
+// Item 22: a router that cannot be made is reported with its field path once, whether or not
+// the router's own error already names it.
+TEST_F(ControllerTest, ARouterErrorNamesItsFieldPathOnce) {
+  ASSERT_TRUE(
+      registry.addRouter("traffic.failing", [](const RouterContext& rc, const ExtensionContext&) {
+        const bool named = rc.configJson.find("named") != std::string::npos;
+        return Result<traffic::TrafficRouterPtr>(makeError(
+            ErrorCode::kInvalidArgument,
+            named ? "trafficRouting.plugins[\"ramp/failing\"].backend: required" : "cannot start"));
+      }));
+  const auto failing = [](const std::string& config) {
+    std::string yaml = rolloutYaml("demo:v1", "      - setWeight: 20\n");
+    yaml.replace(yaml.find("ramp/recording: {}"), 18, "ramp/failing: " + config);
+    return yaml;
+  };
+  const auto lastError = [&] {
+    store::EventQuery q;
+    q.object = store::ObjectKey{"Rollout", "default", "demo"};
+    std::string message;
+    const auto events = store.listEvents(q);
+    for (const store::Event& e : *events) {
+      if (e.reason == "ReconcileError") message = e.message;
+    }
+    return message;
+  };
+  apply(failing("{named: true}"));
+  runFor(std::chrono::seconds(2), /*allowErrors=*/true);
+  EXPECT_EQ(lastError(), "trafficRouting.plugins[\"ramp/failing\"].backend: required");
+  apply(failing("{other: true}"));
+  runFor(std::chrono::seconds(2), /*allowErrors=*/true);
+  EXPECT_EQ(lastError(), "trafficRouting.plugins[\"ramp/failing\"]: cannot start");
 }
 
 TEST_F(ControllerTest, DeletingARolloutRemovesItsRevisionsAndRuns) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -517,6 +518,58 @@ TEST_P(StoreConformanceTest, EventsFilterByObjectSinceIdAndLimit) {
   EXPECT_EQ(page->back().reason, "R2");
 }
 
+// A repeat of the newest event about the same object is counted, not stored again (as Kubernetes
+// counts events): a new id, count + 1, the first time kept, the old row gone.
+TEST_P(StoreConformanceTest, RepeatedEventsAreCounted) {
+  Event e = makeEvent(kA, "ScalingReplicaSet", 5);
+  e.evidence = R"({"replicas":3})";
+  const int64_t first = *s().appendEvent(e);
+  auto fresh = s().listEvents({});
+  ASSERT_EQ(fresh->size(), 1u);
+  EXPECT_EQ(fresh->front().count, 1);
+  EXPECT_EQ(fresh->front().firstTime, at(5));
+  EXPECT_EQ(fresh->front().replaces, 0);
+
+  e.time = at(9);
+  const int64_t second = *s().appendEvent(e);
+  EXPECT_GT(second, first);
+  e.time = at(12);
+  auto batch = s().writeWithEvents({}, std::vector<Event>{e});
+  ASSERT_TRUE(batch) << batch.error().message;
+  const int64_t third = batch->eventIds.at(0);
+  EXPECT_GT(third, second);
+  auto all = s().listEvents({});
+  ASSERT_EQ(all->size(), 1u);
+  const Event& got = all->front();
+  EXPECT_EQ(got.id, third);
+  EXPECT_EQ(got.count, 3);
+  EXPECT_EQ(got.time, at(12));
+  EXPECT_EQ(got.firstTime, at(5));
+  EXPECT_EQ(got.replaces, second);
+  EXPECT_EQ(got.evidence, e.evidence);
+  // A watcher past the old id sees the counted event again.
+  EXPECT_EQ(s().listEvents({.object = kA, .sinceId = first, .limit = 10})->size(), 1u);
+
+  // Not a repeat: another object's event in between does not matter, but a different message,
+  // evidence, actor, type or reason does; and a repeat of an older event is a new event.
+  ASSERT_TRUE(s().appendEvent(makeEvent(kB, "Other", 13)));
+  e.time = at(14);
+  ASSERT_TRUE(s().appendEvent(e));
+  EXPECT_EQ(s().listEvents({.object = kA, .sinceId = 0, .limit = 10})->front().count, 4);
+  for (auto change : std::vector<std::function<void(Event&)>>{
+           [](Event& x) { x.message += "!"; }, [](Event& x) { x.evidence = "{}"; },
+           [](Event& x) { x.actor = "bob"; }, [](Event& x) { x.type = EventType::kWarning; },
+           [](Event& x) { x.reason = "Other"; }}) {
+    Event other = e;
+    change(other);
+    ASSERT_TRUE(s().appendEvent(other));
+  }
+  ASSERT_TRUE(s().appendEvent(e));
+  auto forA = s().listEvents({.object = kA, .sinceId = 0, .limit = 10});
+  ASSERT_EQ(forA->size(), 7u);
+  for (size_t i = 1; i < forA->size(); ++i) EXPECT_EQ((*forA)[i].count, 1) << i;
+}
+
 TEST_P(StoreConformanceTest, EventsRejectInvalidInput) {
   EXPECT_EQ(s().appendEvent(makeEvent(kA, "", 0)).error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(s().appendEvent(makeEvent({"", "", "x"}, "R", 0)).error().code,
@@ -528,7 +581,9 @@ TEST_P(StoreConformanceTest, EventsRejectInvalidInput) {
 TEST_P(StoreConformanceTest, EventLogKeepsAtLeastTheRetainedMostRecentEvents) {
   open(StoreConfig{.changeLogRetention = kDefaultChangeLogRetention, .eventRetention = 16});
   int64_t last = 0;
-  for (int i = 0; i < 200; ++i) last = *s().appendEvent(makeEvent(kA, "R", i));
+  for (int i = 0; i < 200; ++i) {
+    last = *s().appendEvent(makeEvent(kA, "R" + std::to_string(i), i));
+  }
   auto all = s().listEvents({.object = std::nullopt, .sinceId = 0, .limit = 1000});
   ASSERT_TRUE(all);
   EXPECT_GE(all->size(), 16u);

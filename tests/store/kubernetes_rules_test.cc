@@ -104,6 +104,28 @@ TEST(EventMirrorTest, NumbersEventsOnceAndKeepsTheNewest) {
   EXPECT_EQ(m.list(EventQuery{.object = std::nullopt, .sinceId = 42, .limit = 10}).size(), 1u);
 }
 
+TEST(EventMirrorTest, ARepeatFoldedIntoAnEventTakesANewIdAndReplacesTheOld) {
+  EventMirror m(10);
+  m.start(100);
+  Event e;
+  e.object = kA;
+  e.reason = "ScalingReplicaSet";
+  const int64_t first = m.observe("default/a-x", e, 5);
+  std::string name;
+  ASSERT_NE(m.newestAbout(kA, &name), nullptr);
+  EXPECT_EQ(name, "default/a-x");
+  EXPECT_EQ(m.newestAbout(kB, nullptr), nullptr);
+  e.count = 2;
+  const int64_t second = m.observe("default/a-x", e, 6);
+  EXPECT_GT(second, first);
+  EXPECT_EQ(m.observe("default/a-x", e, 6), second) << "the watch's echo of the same count";
+  auto all = m.list(EventQuery{});
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id, second);
+  EXPECT_EQ(all[0].replaces, first);
+  EXPECT_EQ(all[0].count, 2);
+}
+
 // --- custom resources ---
 
 TEST(CustomResourcesTest, KindsComeFromTheKindTable) {
@@ -235,6 +257,23 @@ TEST(CustomResourcesTest, EventsRoundTripWithEvidenceActorAndLongMessages) {
   EXPECT_EQ(back->message, e.message);  // the whole message, from the annotation
   EXPECT_EQ(back->evidence, e.evidence);
   EXPECT_EQ(back->actor, e.actor);
+
+  // A repeat folded into the Event: its series holds the count and the last time, eventTime
+  // the first.
+  json folded = body;
+  folded["series"] = json::parse(eventSeriesPatch([&] {
+    Event r = e;
+    r.count = 3;
+    r.time = at(9000);
+    return r;
+  }()))["series"];
+  auto repeat = eventFromApi(folded.dump());
+  ASSERT_TRUE(repeat) << repeat.error().message;
+  EXPECT_EQ(repeat->count, 3);
+  EXPECT_EQ(repeat->time, at(9000));
+  EXPECT_EQ(repeat->firstTime, at(1234));
+  EXPECT_EQ(back->count, 1);
+  EXPECT_EQ(back->firstTime, at(1234));
 
   Event cluster = e;
   cluster.object = {"ClusterAnalysisTemplate", "", "t"};

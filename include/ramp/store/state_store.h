@@ -116,6 +116,15 @@ struct Event {
   std::string message;   // human-readable, secrets already redacted
   std::string evidence;  // JSON text (opaque to the store); empty = none
   std::string actor;     // who caused it: "controller", a user name, …
+  // Set by the store, ignored on input. An event that repeats the newest event about its object
+  // (same type, reason, message, evidence and actor) is folded into it, as Kubernetes counts
+  // repeated events: the stored event gets a new id and this time, `count` grows by one,
+  // `firstTime` keeps when the first happened, and `replaces` names the id it supersedes (no
+  // longer listed), so a watcher replaces that row. A fresh event: count 1, firstTime = time,
+  // replaces 0.
+  int64_t count = 1;
+  Time firstTime;
+  int64_t replaces = 0;
 };
 
 struct EventQuery {
@@ -247,9 +256,11 @@ class StateStore {
 
   // --- events ---
 
-  // Appends `event` (its id is ignored). On success returns the assigned id (greater than every
-  // earlier id). The log keeps at least the most recent `eventRetention` events; older ones are
-  // dropped. Errors: kInvalidArgument if the object key has no kind or name or reason is empty.
+  // Appends `event` (its id, count, firstTime and replaces are ignored), folding it into the
+  // newest event about the same object when it repeats it (see Event). On success returns the
+  // assigned id (greater than every earlier id). The log keeps at least the most recent
+  // `eventRetention` events; older ones are dropped. Errors: kInvalidArgument if the object key has
+  // no kind or name or reason is empty.
   virtual Result<int64_t> appendEvent(const Event& event) = 0;
 
   // Returns events matching `query`, oldest first. Errors: kInvalidArgument for limit <= 0.

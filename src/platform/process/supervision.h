@@ -20,8 +20,8 @@
 
 #include "ramp/clock.h"
 #include "ramp/error.h"
-#include "ramp/spec/diagnostic.h"
 #include "ramp/platform/workload_driver.h"
+#include "ramp/spec/diagnostic.h"
 #include "ramp/spec/rollout.h"
 
 namespace ramp::platform::process {

@@ -77,6 +77,27 @@ Status validateEvent(const Event& event) {
   return {};
 }
 
+bool repeatsEvent(const Event& newest, const Event& next) {
+  return newest.object == next.object && newest.type == next.type && newest.reason == next.reason &&
+         newest.message == next.message && newest.evidence == next.evidence &&
+         newest.actor == next.actor;
+}
+
+Event eventToStore(const Event* newest, const Event& next) {
+  Event out = next;
+  out.id = 0;
+  if (newest != nullptr && repeatsEvent(*newest, next)) {
+    out.count = newest->count + 1;
+    out.firstTime = newest->firstTime;
+    out.replaces = newest->id;
+  } else {
+    out.count = 1;
+    out.firstTime = next.time;
+    out.replaces = 0;
+  }
+  return out;
+}
+
 Status validateEvents(std::span<const Event> events) {
   for (size_t i = 0; i < events.size(); ++i) {
     if (auto s = validateEvent(events[i]); !s) {

@@ -32,10 +32,23 @@ Status checkVersion(const WriteOp& op, std::optional<int64_t> currentVersion);
 // Prefixes an error's message with "op <i>: " (batch errors).
 Error opError(size_t index, Error error);
 
+// An event needs an object key with a kind and a name, and a reason (kInvalidArgument naming
+// the object otherwise). Its id, count, firstTime and replaces are the store's and not checked.
 Status validateEvent(const Event& event);
 // Validates every event of a batch; the error message is prefixed "event <i>: ".
 Status validateEvents(std::span<const Event> events);
+// A query's limit must be positive and its object key, if any, valid (kInvalidArgument).
 Status validateEventQuery(const EventQuery& query);
+
+// Whether `next` repeats `newest` (the newest stored event about the same object): the same
+// object, type, reason, message, evidence and actor. Time and the store's fields do not count.
+bool repeatsEvent(const Event& newest, const Event& next);
+
+// What a store stores for `next` (id left to the store): `next` counted once, or, when it repeats
+// `newest`, folded into it (count + 1, newest's firstTime, replaces newest's id).
+Event eventToStore(const Event* newest, const Event& next);
+
+// changesSince's arguments: revision >= 0 and limit > 0 (kInvalidArgument otherwise).
 Status validateChangesSince(int64_t revision, int64_t limit);
 
 // The "too old" / "ahead of the store" check of changesSince(): `compacted` is the highest

@@ -211,7 +211,7 @@ std::string eventBody(const Event& event, std::string_view reportingInstance) {
         {"namespace", eventNamespace(event)},
         {"labels", {{kManagedByLabel, kManagedBy}}},
         {"annotations", annotations}}},
-      {"eventTime", microTime(event.time)},
+      {"eventTime", microTime(event.count > 1 ? event.firstTime : event.time)},
       {"reportingController", "ramp"},
       {"reportingInstance", std::string(reportingInstance.substr(0, 128))},
       {"action", reason},
@@ -221,6 +221,11 @@ std::string eventBody(const Event& event, std::string_view reportingInstance) {
       {"type", event.type == EventType::kWarning ? "Warning" : "Normal"},
   };
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string eventSeriesPatch(const Event& event) {
+  return json{{"series", {{"count", event.count}, {"lastObservedTime", microTime(event.time)}}}}
+      .dump();
 }
 
 Result<Event> eventFromApi(std::string_view text) {
@@ -241,6 +246,15 @@ Result<Event> eventFromApi(std::string_view text) {
   auto t = parseTime(object, "eventTime");
   if (!t) return bad(t.error().message);
   e.time = *t;
+  e.firstTime = *t;
+  e.count = 1;
+  if (const json* series = member(object, "series"); series != nullptr && series->is_object()) {
+    auto last = parseTime(*series, "lastObservedTime");
+    if (!last) return bad("series: " + last.error().message);
+    e.time = *last;
+    const json* count = member(*series, "count");
+    if (count != nullptr && count->is_number_integer()) e.count = count->get<int64_t>();
+  }
   e.type = stringAt(object, "type") == "Warning" ? EventType::kWarning : EventType::kNormal;
   e.message = stringAt(object, "note");
   const json* annotations = member(object["metadata"], "annotations");

@@ -90,10 +90,16 @@ std::string microTime(Time t);
 // action = reason, reportingController "ramp" and `reportingInstance`, the managed-by label, and
 // the evidence and actor in annotations.
 std::string eventBody(const Event& event, std::string_view reportingInstance);
+// A repeat folded into an existing Event (state_store.h, Event): the merge patch that records it,
+// as Kubernetes counts events: series.count = event.count and series.lastObservedTime =
+// event.time (the Event's eventTime stays the first time).
+std::string eventSeriesPatch(const Event& event);
 // The namespace eventBody() puts the event in.
 std::string eventNamespace(const Event& event);
-// The store event an Event object records (id 0). Errors: kParse naming the Event when it lacks
-// regarding.kind/name, reason or a readable eventTime.
+// The store event an Event object records (id 0, replaces 0): firstTime its eventTime; time and
+// count its series' lastObservedTime and count when it has a series (a folded repeat), else
+// eventTime and 1. Errors: kParse naming the Event when it lacks regarding.kind/name, reason or a
+// readable eventTime.
 Result<Event> eventFromApi(std::string_view json);
 
 // The Lease object holding `lease` in `ns` (holderIdentity, acquireTime, renewTime,

@@ -352,13 +352,29 @@ void KubernetesStateStore::unsubscribe(int64_t id) { notifier_.unsubscribe(id); 
 
 Result<int64_t> KubernetesStateStore::appendEvent(const Event& event) {
   if (auto s = validateEvent(event); !s) return std::unexpected(s.error());
-  auto created = client_.create(kube::events(), eventNamespace(event),
-                                eventBody(event, options_.reportingInstance));
-  if (!created) return std::unexpected(created.error());
-  auto object = decodeApiObject(*created, "Event about " + event.object.toString());
+  // A repeat of the newest event about the object is folded into its Event (series.count), as
+  // Kubernetes counts events; anything else is a new Event.
+  std::string newestName;
+  Event stored;
+  {
+    std::lock_guard lock(mu_);
+    stored = eventToStore(events_.newestAbout(event.object, &newestName), event);
+  }
+  Result<std::string> written;
+  if (stored.replaces != 0) {
+    const size_t slash = newestName.find('/');
+    written =
+        client_.patch(kube::events(), newestName.substr(0, slash), newestName.substr(slash + 1),
+                      kube::PatchType::kMerge, eventSeriesPatch(stored));
+  } else {
+    written = client_.create(kube::events(), eventNamespace(event),
+                             eventBody(stored, options_.reportingInstance));
+  }
+  if (!written) return std::unexpected(written.error());
+  auto object = decodeApiObject(*written, "Event about " + event.object.toString());
   if (!object) return std::unexpected(object.error());
   std::lock_guard lock(mu_);
-  return events_.observe(object->namespace_ + "/" + object->name, event, object->resourceVersion);
+  return events_.observe(object->namespace_ + "/" + object->name, stored, object->resourceVersion);
 }
 
 Result<std::vector<Event>> KubernetesStateStore::listEvents(const EventQuery& query) {

@@ -111,7 +111,14 @@ Result<std::vector<Change>> ObjectMirror::changesSince(int64_t revision, int64_t
 }
 
 int64_t EventMirror::observe(const std::string& name, Event event, int64_t resourceVersion) {
-  if (auto it = ids_.find(name); it != ids_.end()) return it->second;
+  event.replaces = 0;
+  if (auto it = ids_.find(name); it != ids_.end()) {
+    auto known = events_.find(it->second);
+    if (known == events_.end() || known->second.count == event.count) return it->second;
+    event.replaces = it->second;  // a repeat folded into it: the old id goes
+    names_.erase(it->second);
+    events_.erase(known);
+  }
   const int64_t id = started_ ? ++nextId_ : resourceVersion;
   if (!started_) nextId_ = std::max(nextId_, resourceVersion);
   event.id = id;
@@ -125,6 +132,15 @@ int64_t EventMirror::observe(const std::string& name, Event event, int64_t resou
     events_.erase(events_.begin());
   }
   return id;
+}
+
+const Event* EventMirror::newestAbout(const ObjectKey& object, std::string* name) const {
+  for (auto it = events_.rbegin(); it != events_.rend(); ++it) {
+    if (it->second.object != object) continue;
+    if (name != nullptr) *name = names_.at(it->first);
+    return &it->second;
+  }
+  return nullptr;
 }
 
 void EventMirror::start(int64_t base) {

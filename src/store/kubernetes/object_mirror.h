@@ -89,9 +89,12 @@ class EventMirror {
  public:
   explicit EventMirror(int64_t retention) : retention_(retention) {}
 
-  // The Event object `name` records `event`. Returns its id (the one it already has if it was
-  // seen before).
+  // The Event object `name` records `event`. Returns its id: the one it already has if it was
+  // seen before with the same count; a new one when its count changed (a repeat folded into it:
+  // the event's `replaces` is then the old id, which is no longer listed).
   int64_t observe(const std::string& name, Event event, int64_t resourceVersion);
+  // The newest event about `object` and the name of its Event object; nullptr when none.
+  const Event* newestAbout(const ObjectKey& object, std::string* name) const;
   // As ObjectMirror::start.
   void start(int64_t base);
   // As StateStore::listEvents (query already validated).

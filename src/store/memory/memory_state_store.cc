@@ -121,8 +121,12 @@ Result<int64_t> MemoryStateStore::appendEvent(const Event& event) {
 }
 
 int64_t MemoryStateStore::appendEventLocked(const Event& event) {
-  Event e = event;
+  // The newest event about the object, which a repeat folds into (and so removes).
+  auto newest = std::find_if(events_.rbegin(), events_.rend(),
+                             [&](const Event& e) { return e.object == event.object; });
+  Event e = eventToStore(newest == events_.rend() ? nullptr : &*newest, event);
   e.id = nextEventId_++;
+  if (e.replaces != 0) events_.erase(std::next(newest).base());
   events_.push_back(std::move(e));
   while (static_cast<int64_t>(events_.size()) > options_.eventRetention) events_.pop_front();
   return events_.back().id;

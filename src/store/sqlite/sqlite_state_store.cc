@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,9 +65,21 @@ CREATE TABLE leases (
   transitions    INTEGER NOT NULL
 );
 )sql"},
+    // Repeated events are counted (docs/store.md, "events"): a repeat is inserted with the
+    // previous one's count + 1 and first time, and the previous row is deleted.
+    {2, R"sql(
+ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE events ADD COLUMN first_time_ms INTEGER;
+ALTER TABLE events ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
+
+// The columns Db::readEvent reads, in its order (a macro: it is pasted into statement literals).
+#define EVENT_COLUMNS                                                                   \
+  "id, time_ms, kind, namespace, name, type, reason, message, evidence, actor, count, " \
+  "first_time_ms, replaces"
 
 using sqlite::Statement;
 using sqlite::Use;
@@ -84,7 +97,7 @@ struct SqliteStateStore::Db {
   Statement begin, beginImmediate, commit, rollback;
   Statement getObject, getVersion, upsertObject, deleteObject, listKind, listNamespace;
   Statement readState, insertChange, selectChanges, compactChanges;
-  Statement insertEventStmt, pruneEvents, listEventsAll, listEventsObject;
+  Statement insertEventStmt, pruneEvents, listEventsAll, listEventsObject, newestEvent, deleteEvent;
   Statement getLease, upsertLease;
 
   std::unexpected<Error> error(std::string_view what, int rc) const {
@@ -139,15 +152,16 @@ struct SqliteStateStore::Db {
         {&compactChanges, "DELETE FROM changes WHERE revision <= ?1"},
         {&insertEventStmt,
          "INSERT INTO events (time_ms, kind, namespace, name, type, reason, message, evidence, "
-         "actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+         "actor, count, first_time_ms, replaces) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
         {&pruneEvents, "DELETE FROM events WHERE id <= ?1"},
-        {&listEventsAll,
-         "SELECT id, time_ms, kind, namespace, name, type, reason, message, evidence, actor "
-         "FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
+        {&listEventsAll, "SELECT " EVENT_COLUMNS " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
         {&listEventsObject,
-         "SELECT id, time_ms, kind, namespace, name, type, reason, message, evidence, actor "
-         "FROM events WHERE kind=?3 AND namespace=?4 AND name=?5 AND id > ?1 ORDER BY id "
-         "LIMIT ?2"},
+         "SELECT " EVENT_COLUMNS " FROM events "
+         "WHERE kind=?3 AND namespace=?4 AND name=?5 AND id > ?1 ORDER BY id LIMIT ?2"},
+        {&newestEvent, "SELECT " EVENT_COLUMNS " FROM events "
+                       "WHERE kind=?1 AND namespace=?2 AND name=?3 ORDER BY id DESC LIMIT 1"},
+        {&deleteEvent, "DELETE FROM events WHERE id=?1"},
         {&getLease,
          "SELECT holder, acquired_at_ms, renewed_at_ms, expires_at_ms, transitions FROM leases "
          "WHERE name=?1"},
@@ -220,20 +234,58 @@ struct SqliteStateStore::Db {
     return u.i64(0);
   }
 
-  // Inserts one event row (inside the caller's transaction) and prunes old ones. Ids are
-  // consecutive (max + 1, and only the oldest rows are ever deleted), so "keep the last N" is
-  // an id bound; pruning runs every N/16 ids so that not every append pays for a delete.
+  // One row of EVENT_COLUMNS. Rows written before schema version 2 have no first time: their
+  // time, as a count of 1 means.
+  static Event readEvent(Use& u) {
+    Event e;
+    e.id = u.i64(0);
+    e.time = fromMs(u.i64(1));
+    e.object = ObjectKey{u.text(2), u.text(3), u.text(4)};
+    e.type = u.text(5) == "Warning" ? EventType::kWarning : EventType::kNormal;
+    e.reason = u.text(6);
+    e.message = u.text(7);
+    e.evidence = u.text(8);
+    e.actor = u.text(9);
+    e.count = u.i64(10);
+    e.firstTime = u.isNull(11) ? e.time : fromMs(u.i64(11));
+    e.replaces = u.i64(12);
+    return e;
+  }
+
+  // Inserts one event row (inside the caller's transaction), folding a repeat of the object's
+  // newest event into it (store_rules.h, eventToStore: the new row first, so its id is max + 1,
+  // then the old row goes), and prunes old ones. Ids only grow (max + 1 of rows that only lose
+  // their oldest, or a folded row that a newer one replaced), so "keep the last N" is an id
+  // bound; pruning runs every N/16 ids so that not every append pays for a delete.
   Result<int64_t> insertEvent(const Event& event, int64_t retention) {
+    std::optional<Event> newest;
+    {
+      Use u(newestEvent);
+      u.bind(1, event.object.kind).bind(2, event.object.namespace_).bind(3, event.object.name);
+      const int rc = u.step();
+      if (rc == SQLITE_ROW) {
+        newest = readEvent(u);
+      } else if (rc != SQLITE_DONE) {
+        return error("read the newest event", rc);
+      }
+    }
+    const Event stored = eventToStore(newest ? &*newest : nullptr, event);
     {
       Use u(insertEventStmt);
-      u.bind(1, toMs(event.time)).bind(2, event.object.kind).bind(3, event.object.namespace_);
-      u.bind(4, event.object.name);
-      u.bind(5, std::string_view(event.type == EventType::kWarning ? "Warning" : "Normal"));
-      u.bind(6, event.reason).bind(7, event.message).bind(8, event.evidence);
-      u.bind(9, event.actor);
+      u.bind(1, toMs(stored.time)).bind(2, stored.object.kind).bind(3, stored.object.namespace_);
+      u.bind(4, stored.object.name);
+      u.bind(5, std::string_view(stored.type == EventType::kWarning ? "Warning" : "Normal"));
+      u.bind(6, stored.reason).bind(7, stored.message).bind(8, stored.evidence);
+      u.bind(9, stored.actor).bind(10, stored.count).bind(11, toMs(stored.firstTime));
+      u.bind(12, stored.replaces);
       if (auto s = run(u, "append event"); !s) return std::unexpected(s.error());
     }
     const int64_t id = sqlite3_last_insert_rowid(conn);
+    if (stored.replaces != 0) {
+      Use u(deleteEvent);
+      u.bind(1, stored.replaces);
+      if (auto s = run(u, "fold a repeated event"); !s) return std::unexpected(s.error());
+    }
     const int64_t slack = std::max<int64_t>(1, retention / 16);
     if (id > retention && id % slack == 0) {
       Use u(pruneEvents);
@@ -554,18 +606,7 @@ Result<std::vector<Event>> SqliteStateStore::listEvents(const EventQuery& query)
   }
   std::vector<Event> out;
   int rc;
-  while ((rc = u.step()) == SQLITE_ROW) {
-    Event e;
-    e.id = u.i64(0);
-    e.time = fromMs(u.i64(1));
-    e.object = ObjectKey{u.text(2), u.text(3), u.text(4)};
-    e.type = u.text(5) == "Warning" ? EventType::kWarning : EventType::kNormal;
-    e.reason = u.text(6);
-    e.message = u.text(7);
-    e.evidence = u.text(8);
-    e.actor = u.text(9);
-    out.push_back(std::move(e));
-  }
+  while ((rc = u.step()) == SQLITE_ROW) out.push_back(Db::readEvent(u));
   if (rc != SQLITE_DONE) return db.error("list events", rc);
   return out;
 }

@@ -39,7 +39,7 @@ struct SqliteStoreOptions {
 };
 
 // The schema version this build writes (docs/store.md lists what each version added).
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;
 
 class SqliteStateStore final : public BatchStateStore {
  public:

@@ -415,6 +415,7 @@ export class RolloutView {
           ' ', h('strong', { class: 'event-reason' }, e.reason), ' ',
           h('span', { class: 'muted' }, e.kind === 'AnalysisRun' ? `AnalysisRun ${e.name}` : ''), ' ',
           ageElement(e.time, now),
+          e.count > 1 ? h('span', { class: 'muted event-count', title: `first at ${e.firstTime}` }, ` ×${e.count}`) : null,
           e.actor ? h('span', { class: 'muted' }, ` by ${e.actor}`) : null),
         h('p', { class: 'event-message' }, e.message),
         summary ? h('p', { class: 'evidence-summary' }, h('span', { class: 'label' }, 'Evidence: '), summary) : null,
