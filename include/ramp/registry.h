@@ -10,7 +10,8 @@
 // Names. A Rollout selects routers with `trafficRouting.plugins: {"ramp/<x>": config}` and a
 // metric selects a provider with `provider.prometheus|web|job` or `provider.plugin:
 // {"ramp/<x>": config}`; the registry maps them to "traffic.<x>" and "provider.<x>"
-// (routerNameFor, providerNameFor). The platform is chosen per daemon (`ramp serve --platform`).
+// (routerNameFor, providerNameFor). The platform and the store ("store.sqlite",
+// "store.kubernetes") are chosen per daemon (`ramp serve --platform`, `--store`).
 //
 // Threading: fill the registry on one thread before the controller starts; afterwards it is
 // read-only and every method may be called concurrently. Factories must be reentrant.
@@ -30,6 +31,7 @@
 #include "ramp/spec/analysis.h"
 #include "ramp/spec/diagnostic.h"
 #include "ramp/spec/rollout.h"
+#include "ramp/store/state_store.h"
 #include "ramp/traffic/traffic_router.h"
 
 namespace ramp {
@@ -67,6 +69,9 @@ using RouterFactory =
     std::function<Result<traffic::TrafficRouterPtr>(const RouterContext&, const ExtensionContext&)>;
 using ProviderFactory = std::function<Result<analysis::MetricProviderPtr>(
     const spec::MetricProviderSpec&, const ExtensionContext&)>;
+// Opens the daemon's store (one per daemon), e.g. <dataDir>/ramp.db or the context's cluster.
+using StoreFactory =
+    std::function<Result<std::unique_ptr<store::StateStore>>(const ExtensionContext&)>;
 
 // --- what an extension says about a Rollout before it runs it -----------------------------------
 //
@@ -149,6 +154,7 @@ class Registry {
   Status addPlatform(const std::string& name, PlatformFactory factory, PlatformTraits traits = {});
   Status addRouter(const std::string& name, RouterFactory factory, RouterTraits traits = {});
   Status addProvider(const std::string& name, ProviderFactory factory);
+  Status addStore(const std::string& name, StoreFactory factory);  // prefix "store."
 
   // Create an instance by registered name. kNotFound lists the registered names of that kind;
   // otherwise the factory's own result.
@@ -158,6 +164,8 @@ class Registry {
                                                const ExtensionContext& context) const;
   Result<analysis::MetricProviderPtr> makeProvider(const spec::MetricProviderSpec& spec,
                                                    const ExtensionContext& context) const;
+  Result<std::unique_ptr<store::StateStore>> makeStore(const std::string& name,
+                                                       const ExtensionContext& context) const;
 
   // "ramp/haproxy" -> "traffic.haproxy". kUnsupported for plugins that are not ramp's own.
   static Result<std::string> routerNameFor(const std::string& pluginName);
@@ -201,6 +209,7 @@ class Registry {
   std::map<std::string, RouterFactory> routers_;
   std::map<std::string, RouterTraits> routerTraits_;
   std::map<std::string, ProviderFactory> providers_;
+  std::map<std::string, StoreFactory> stores_;
 };
 
 // Ownership of claimed resources, as Argo refuses a Service managed by another Rollout: for each

@@ -37,6 +37,8 @@ namespace ramp::cli {
 struct ServeOptions {
   std::string dataDir;
   std::string platform = "platform.process";
+  std::string store = "store.sqlite";  // the registry's store (--store)
+  bool leaderElect = false;  // --leader-elect: run the controller only while holding the lease
   int workers = 4;
   int maxBatch = 16;  // ControllerOptions::maxBatch
   std::string prometheusAddress;

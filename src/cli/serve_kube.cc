@@ -9,10 +9,12 @@ namespace ramp::cli {
 
 void configureKubeFlags(CLI::App& cmd, ServeOptions& options) {
   cmd.add_option("--kubeconfig", options.kubeconfig,
-                 "Kubernetes API server for platform.kubernetes: a kubeconfig file (its current "
-                 "context); without it, the in-cluster service account when running in a Pod");
+                 "Kubernetes API server for platform.kubernetes and store.kubernetes: a kubeconfig "
+                 "file (its current context); without it, the in-cluster service account when "
+                 "running in a Pod");
   cmd.add_option("--namespace", options.kubeNamespace,
-                 "The one namespace platform.kubernetes works in (default: every namespace)");
+                 "The one namespace platform.kubernetes and store.kubernetes work in (default: "
+                 "every namespace)");
 }
 
 Result<std::unique_ptr<kube::Client>> connectKube(const ServeOptions& options, Clock& clock) {

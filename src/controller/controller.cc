@@ -903,7 +903,8 @@ void Controller::commitIntents(std::span<RolloutIntent* const> intents) {
   // Records what a successful write of `intent` (its ops at versions[opBase…]) changed.
   const auto landed = [&](RolloutIntent& intent, const std::vector<int64_t>& versions,
                           size_t opBase) {
-    if (intent.writes.statusChanged) intent.versionAfter = versions[opBase];
+    if (intent.writes.statusChanged)
+      intent.versionAfter = versions[opBase + intent.writes.statusOp];
     std::lock_guard lock(mu_);
     stats_.eventsWritten += static_cast<int64_t>(intent.writes.events.size());
     for (const auto& e : intent.plan.events) ++eventCounts_[{e.reason, e.type}];
@@ -913,7 +914,7 @@ void Controller::commitIntents(std::span<RolloutIntent* const> intents) {
       }
     }
   };
-  if (writing.size() > 1) {
+  if (writing.size() > 1 && store_.transactional()) {
     // One transaction for every intent. The ops and events move into it and back out, so a
     // failed batch (one rollout's compare-and-swap lost a race) can be retried one by one.
     std::vector<store::WriteOp> ops;

@@ -59,12 +59,6 @@ RolloutWrites rolloutWrites(const StoredRollout& stored, const rollout::Plan& pl
                             const std::string& actor) {
   RolloutWrites out;
   const store::ObjectKey& key = stored.key;
-  // Only the status changes, so the text is the stored head plus the new status.
-  out.statusChanged = plan.status != stored.rollout->status;
-  if (out.statusChanged) {
-    out.ops.push_back({store::WriteOp::Type::kPut, key,
-                       spec::rolloutJsonWithStatus(stored.jsonHead, plan.status), stored.version});
-  }
   const auto runKey = [&](const std::string& name) {
     return store::ObjectKey{kAnalysisRun, key.namespace_, name};
   };
@@ -75,6 +69,18 @@ RolloutWrites rolloutWrites(const StoredRollout& stored, const rollout::Plan& pl
       out.ops.push_back(
           {store::WriteOp::Type::kPut, runKey(run.metadata.name), spec::toJson(run), 0});
       out.createdRuns.push_back(run.metadata.name);
+    }
+  }
+  // Only the status changes, so the text is the stored head plus the new status.
+  out.statusChanged = plan.status != stored.rollout->status;
+  if (out.statusChanged) {
+    out.statusOp = out.ops.size();
+    out.ops.push_back({store::WriteOp::Type::kPut, key,
+                       spec::rolloutJsonWithStatus(stored.jsonHead, plan.status), stored.version});
+  }
+  for (const auto& action : plan.actions) {
+    if (std::holds_alternative<rollout::CreateAnalysisRun>(action)) {
+      continue;  // written above, before the status
     } else if (const auto* terminate = std::get_if<rollout::TerminateAnalysisRun>(&action)) {
       if (stored.runs == nullptr || stored.runVersions == nullptr) continue;
       for (const auto& run : *stored.runs) {

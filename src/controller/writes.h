@@ -33,9 +33,12 @@ struct StoredRollout {
 
 struct RolloutWrites {
   bool statusChanged = false;
-  // The status put first (when it changed), then the AnalysisRun writes in the plan's order.
+  // The AnalysisRun creates, then the status put (when it changed), then the other AnalysisRun
+  // writes in the plan's order: every prefix is safe on a store that writes one object at a time
+  // (state_store.h, write()), since a run is written before the status that names it.
   std::vector<store::WriteOp> ops;
-  std::vector<store::Event> events;      // the plan's events, by `actor` at `now`
+  size_t statusOp = 0;               // the index of the status put in `ops` (when statusChanged)
+  std::vector<store::Event> events;  // the plan's events, by `actor` at `now`
   std::vector<std::string> createdRuns;  // names of the AnalysisRuns the ops create
 };
 

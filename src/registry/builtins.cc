@@ -1,5 +1,5 @@
-// The one explicit registration list: every platform, traffic router and metric provider ramp
-// ships, by name. Adding an extension means adding one line here (and its library to
+// The one explicit registration list: every platform, traffic router, metric provider and store
+// ramp ships, by name. Adding an extension means adding one line here (and its library to
 // CMakeLists.txt); nothing else knows the full set.
 
 #include <cstdlib>
@@ -14,6 +14,8 @@
 #include "platform/process/supervision.h"
 #include "platform/sim/sim_driver.h"
 #include "ramp/registry.h"
+#include "store/kubernetes/kubernetes_state_store.h"
+#include "store/sqlite/sqlite_state_store.h"
 #include "traffic/haproxy/haproxy_config.h"
 #include "traffic/haproxy/haproxy_router.h"
 #include "traffic/nginx/nginx_config.h"
@@ -86,6 +88,9 @@ void registerBuiltins(Registry& registry) {
   must(registry.addPlatform("platform.sim", platform::sim::makeSimDriver));
   must(registry.addPlatform("platform.kubernetes", platform::kubernetes::makeKubernetesDriver,
                             {platform::kubernetes::rolloutProblems}));
+
+  must(registry.addStore("store.sqlite", store::makeSqliteStore));
+  must(registry.addStore("store.kubernetes", store::kubernetes::makeKubernetesStore));
 }
 
 }  // namespace ramp

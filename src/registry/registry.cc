@@ -56,6 +56,17 @@ Status Registry::addProvider(const std::string& name, ProviderFactory factory) {
   return addTo(providers_, name, "provider.", std::move(factory));
 }
 
+Status Registry::addStore(const std::string& name, StoreFactory factory) {
+  return addTo(stores_, name, "store.", std::move(factory));
+}
+
+Result<std::unique_ptr<store::StateStore>> Registry::makeStore(
+    const std::string& name, const ExtensionContext& context) const {
+  auto it = stores_.find(name);
+  if (it == stores_.end()) return std::unexpected(notFound(stores_, name, "store"));
+  return it->second(context);
+}
+
 Result<std::unique_ptr<platform::WorkloadDriver>> Registry::makePlatform(
     const std::string& name, const ExtensionContext& context) const {
   auto it = platforms_.find(name);
@@ -117,6 +128,7 @@ std::vector<std::string> Registry::names() const {
   for (const auto& [n, f] : platforms_) out.push_back(n);
   for (const auto& [n, f] : routers_) out.push_back(n);
   for (const auto& [n, f] : providers_) out.push_back(n);
+  for (const auto& [n, f] : stores_) out.push_back(n);
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -484,6 +484,28 @@ TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
   EXPECT_EQ(run->status.phase, spec::AnalysisPhase::kSuccessful);
 }
 
+// On a store without transactions a batch may land only in part, so an AnalysisRun is written
+// before the Rollout status that names it (state_store.h, write()): the run's create takes the
+// lower revision of the batch that starts the analysis step.
+TEST_F(ControllerTest, AnAnalysisRunIsWrittenBeforeTheStatusThatNamesIt) {
+  std::vector<store::Change> changes;
+  const int64_t id = store.subscribe([&](const store::Change& c) { changes.push_back(c); });
+  releaseV2ToItsFirstPause();
+  runFor(std::chrono::seconds(30));
+  store.unsubscribe(id);
+  auto created = std::find_if(changes.begin(), changes.end(),
+                              [](const store::Change& c) { return c.key.kind == "AnalysisRun"; });
+  ASSERT_NE(created, changes.end());
+  ASSERT_NE(created + 1, changes.end());
+  const store::Change& status = *(created + 1);
+  EXPECT_EQ(status.key.kind, "Rollout");
+  EXPECT_EQ(status.revision, created->revision + 1) << "one batch: the run, then the status";
+  auto r = spec::rolloutFromJson(status.json).value;
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->status.canary.currentStepAnalysisRunStatus);
+  EXPECT_EQ(r->status.canary.currentStepAnalysisRunStatus->name, created->key.name);
+}
+
 // The controller keeps the last version it decoded or wrote of a busy rollout (RolloutCache),
 // and writes a new status onto that version's text. A spec written by someone else in between
 // (a new store version) must be read afresh, and every text the controller writes must be what

@@ -56,7 +56,10 @@ TEST(RolloutWrites, AnUnchangedStatusWritesNothingButTheEvents) {
   EXPECT_EQ(nlohmann::json::parse(w.events[0].evidence), nlohmann::json({{"step", "1"}}));
 }
 
-TEST(RolloutWrites, TheStatusComesFirstThenTheRunsInThePlansOrder) {
+// Creates first, then the status, then the other run writes in the plan's order: a run is
+// written before the status that names it, so every prefix of the batch is safe on a store that
+// writes one object at a time (state_store.h, write()).
+TEST(RolloutWrites, RunCreatesThenTheStatusThenTheOtherRunWrites) {
   Fixture f;
   rollout::Plan plan;
   plan.status = f.rollout.status;
@@ -74,23 +77,24 @@ TEST(RolloutWrites, TheStatusComesFirstThenTheRunsInThePlansOrder) {
   EXPECT_TRUE(w.statusChanged);
   ASSERT_EQ(w.ops.size(), 4u);
   EXPECT_EQ(w.ops[0].type, store::WriteOp::Type::kPut);
-  EXPECT_EQ(w.ops[0].key, kKey);
-  EXPECT_EQ(w.ops[0].expectedVersion, 7);
-  auto written = spec::rolloutFromJson(w.ops[0].json, "put");
-  ASSERT_TRUE(written.value);
-  EXPECT_EQ(written.value->status.currentStepIndex, 2);
-
-  EXPECT_EQ(w.ops[1].type, store::WriteOp::Type::kDelete);
-  EXPECT_EQ(w.ops[1].key, (store::ObjectKey{"AnalysisRun", "shop", "web-2"}));
-  EXPECT_EQ(w.ops[1].expectedVersion, 12);
-
-  EXPECT_EQ(w.ops[2].type, store::WriteOp::Type::kPut);
-  EXPECT_EQ(w.ops[2].key, (store::ObjectKey{"AnalysisRun", "shop", "web-3"}));
-  EXPECT_EQ(w.ops[2].expectedVersion, 0) << "a new run must not exist yet";
-  auto created = spec::analysisRunFromJson(w.ops[2].json, "create");
+  EXPECT_EQ(w.ops[0].key, (store::ObjectKey{"AnalysisRun", "shop", "web-3"}));
+  EXPECT_EQ(w.ops[0].expectedVersion, 0) << "a new run must not exist yet";
+  auto created = spec::analysisRunFromJson(w.ops[0].json, "create");
   ASSERT_TRUE(created.value);
   EXPECT_EQ(created.value->metadata.labels.at(kOwnerLabel), "web");
   EXPECT_EQ(w.createdRuns, std::vector<std::string>{"web-3"});
+
+  EXPECT_EQ(w.statusOp, 1u);
+  EXPECT_EQ(w.ops[1].type, store::WriteOp::Type::kPut);
+  EXPECT_EQ(w.ops[1].key, kKey);
+  EXPECT_EQ(w.ops[1].expectedVersion, 7);
+  auto written = spec::rolloutFromJson(w.ops[1].json, "put");
+  ASSERT_TRUE(written.value);
+  EXPECT_EQ(written.value->status.currentStepIndex, 2);
+
+  EXPECT_EQ(w.ops[2].type, store::WriteOp::Type::kDelete);
+  EXPECT_EQ(w.ops[2].key, (store::ObjectKey{"AnalysisRun", "shop", "web-2"}));
+  EXPECT_EQ(w.ops[2].expectedVersion, 12);
 
   EXPECT_EQ(w.ops[3].key, (store::ObjectKey{"AnalysisRun", "shop", "web-1"}));
   EXPECT_EQ(w.ops[3].expectedVersion, 11);

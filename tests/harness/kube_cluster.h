@@ -1,52 +1,34 @@
 #pragma once
 
-// The real Kubernetes test cluster of scripts/kube-cluster.sh (etcd, kube-apiserver,
-// controller-manager, scheduler, kwok) started on loopback in a test's temporary directory for
-// the life of one object, and stopped by the pids the script recorded. When the cluster's
-// programs are not built (`make kube-build`), built() is false and the test skips itself.
+// The Kubernetes test cluster (scripts/kube-cluster.sh: etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler and kwok on loopback) shared by every test of one test
+// process: started on first use with ramp's CRDs (deploy/crds) applied, stopped by pid when the
+// process exits. Tests skip, with the reason, only when the cluster's programs are not built
+// (`make kube-build`); a cluster that is built but does not start fails the test.
 //
-// Thread safety: none; use from the test's thread.
+// Thread safety: shared() may be called from any thread; kubectl() runs a child process.
 
-#include <gtest/gtest.h>
-
-#include <cstdlib>
 #include <string>
-
-#include "harness/harness.h"
 
 namespace ramp::testing {
 
 class KubeCluster {
  public:
-  explicit KubeCluster(const TempDir& dir) : dir_(dir.file("cluster")) {
-    script_ = sourceDir() + "/scripts/kube-cluster.sh";
-    std::string bin = "'" + script_ + "' bin >/dev/null 2>&1";
-    if (std::system(bin.c_str()) != 0) return;
-    programsBuilt_ = true;
-    std::string start =
-        "'" + script_ + "' start '" + dir_ + "' >" + dir.file("start.log") + " 2>&1";
-    started_ = std::system(start.c_str()) == 0;
-    EXPECT_TRUE(started_) << "kube-cluster.sh start failed: see " << dir.file("start.log");
-  }
-  ~KubeCluster() {
-    if (!programsBuilt_) return;
-    std::string stop = "'" + script_ + "' stop '" + dir_ + "' >/dev/null 2>&1";
-    (void)std::system(stop.c_str());
-  }
-  KubeCluster(const KubeCluster&) = delete;
-  KubeCluster& operator=(const KubeCluster&) = delete;
+  // The running cluster, or nullptr with `*skipReason` set when its programs are not built. A
+  // failed start is a test failure (ADD_FAILURE) and also returns nullptr.
+  static KubeCluster* shared(std::string* skipReason);
 
-  // True when the programs are built and the cluster started.
-  bool built() const { return started_; }
-  // The admin kubeconfig (client certificate of group system:masters).
-  std::string kubeconfig() const { return dir_ + "/kubeconfig"; }
-  // Where the components' logs are (DIR/<name>.log).
-  const std::string& dir() const { return dir_; }
+  // The admin kubeconfig.
+  const std::string& kubeconfig() const { return kubeconfig_; }
+  // Runs `kubectl ARGS` (a shell fragment) against the cluster; returns its exit status, with
+  // stdout and stderr in `*output` when given.
+  int kubectl(const std::string& args, std::string* output = nullptr) const;
+
+  ~KubeCluster();
 
  private:
-  std::string dir_, script_;
-  bool programsBuilt_ = false;
-  bool started_ = false;
+  KubeCluster() = default;
+  std::string dir_, script_, kubeconfig_;
 };
 
 }  // namespace ramp::testing

@@ -3,8 +3,12 @@
 // StateStore: the durable home of every object ramp manages (Rollouts, AnalysisTemplates,
 // AnalysisRuns, …), of the event log and of the leader lease.
 //
-// Objects are opaque JSON text keyed by (kind, namespace, name); the store never parses them
-// (src/spec produces and reads the JSON). Every write is compare-and-swap on the object's
+// Objects are JSON text keyed by (kind, namespace, name). The memory and SQLite stores never
+// parse them and give back exactly the text last written. The Kubernetes store keeps each object
+// as the custom resource it is, so there the JSON must be the object's manifest as src/spec
+// writes it, and what comes back is the API server's copy: the same labels, annotations, spec
+// and status, plus the metadata the server owns (uid, resourceVersion, generation,
+// creationTimestamp), keys in another order. Every write is compare-and-swap on the object's
 // version, so two writers that read the same version cannot both succeed: the loser gets
 // kConflict, re-reads and tries again. This is what lets the controller "persist intent, then
 // act" safely, and what lets the API reject a stale update.
@@ -12,6 +16,14 @@
 // Revisions. The store keeps one store-wide revision counter. Every put or remove of one object
 // takes the next revision, and an object's `version` is the revision of its last write, so
 // versions are unique store-wide and increase with time (like a Kubernetes resourceVersion).
+// A store starts at revision 0, except the Kubernetes store: it starts at the API server's
+// revision when it opened (so its revisions do not go back when a daemon restarts), gives every
+// object it found then its resourceVersion as version, and takes the next revision for every
+// change after that, its own writes and other clients' alike. Its revision is its own, not the
+// server's: one watch per kind cannot order changes of different kinds by resourceVersion, so
+// the store orders them as they reach it, one revision each, and keeps each object's
+// resourceVersion beside its version for the compare-and-swap (a put sends it; a stale one is
+// HTTP 409, kConflict). Two daemons on one cluster number the same changes differently.
 // Each write is also recorded in a bounded change log; changesSince() lets a watcher resume
 // from the revision it last saw, and subscribe() tells in-process listeners about new changes.
 // The change log keeps at least the last `changeLogRetention` revisions; older entries are
@@ -20,7 +32,8 @@
 //
 // Events are an append-only log with their own increasing ids; leases are named, time-bounded
 // locks with a holder (leader election). Time is always passed in by the caller: the store never
-// reads a clock, so tests are deterministic.
+// reads a clock, so tests are deterministic. (On Kubernetes, events are events.k8s.io/v1 Events
+// and leases coordination.k8s.io/v1 Leases; event ids are numbered like revisions.)
 //
 // Threading: every method is safe to call concurrently from any thread. Each object write is
 // atomic (a batch is atomic only on transactional stores: see write()); reads see the latest
@@ -28,8 +41,9 @@
 // called after the write commits, outside the store's write lock, one change at a time in
 // revision order (see subscribe()). When a write returns, its listeners have run.
 //
-// Implementations: src/store/memory (tests), src/store/sqlite (the embedded default). One
-// conformance suite (tests/store/) runs against every implementation.
+// Implementations: src/store/memory (tests), src/store/sqlite (the embedded default),
+// src/store/kubernetes (Argo's custom resources in the API server). One conformance suite
+// (tests/store/) runs against every implementation.
 
 #include <cstdint>
 #include <functional>
@@ -188,7 +202,12 @@ class StateStore {
   // (kAlreadyExists otherwise). Any other value must equal the object's current version
   // (kConflict otherwise, also when the object no longer exists). On success returns the new
   // version (the revision of this write) and records a kPut change. kInvalidArgument for a key
-  // without kind or name, empty json, or a negative expectedVersion.
+  // without kind or name, empty json, or a negative expectedVersion (on Kubernetes also for a
+  // kind it does not serve, a namespace on a cluster-scoped kind or none on a namespaced one,
+  // and json that is not an object). On Kubernetes a put that changes nothing returns the
+  // current version and records no change, and a put that changes both the spec and the status
+  // of a kind with a status subresource (Rollout) is two requests, the object then /status: if
+  // the second fails, the first stays written and the error is returned.
   virtual Result<int64_t> put(const ObjectKey& key, std::string_view json,
                               int64_t expectedVersion) = 0;
 
@@ -219,8 +238,9 @@ class StateStore {
   // a run the status does not name is terminated and collected); and an object another op
   // refers to must come before it in the batch (an AnalysisRun create before the Rollout status
   // that names it: a status naming a run that was never written waits on it forever). The
-  // controller's batches put the Rollout status first today, which is safe only on transactional
-  // stores: reorder them before writing a store without transactions (docs/store.md).
+  // controller's batches create AnalysisRuns first, then write the Rollout status, then
+  // terminate and delete runs; under a backlog it groups several Rollouts' batches into one
+  // write only on a transactional store (transactional()).
   virtual Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) = 0;
 
   // write() plus appendEvent() of every event, after the ops: an event is never stored for an
@@ -232,6 +252,10 @@ class StateStore {
   virtual Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
                                               std::span<const Event> events) = 0;
 
+  // True when write() and writeWithEvents() apply a batch in one transaction (memory, SQLite);
+  // false for a store that writes one object at a time (Kubernetes).
+  virtual bool transactional() const { return true; }
+
   // Lists every object of `kind` in `namespace_` ("" = every namespace), sorted by (namespace,
   // name), with the revision the list is consistent with. Errors: kInvalidArgument for an empty
   // kind; storage errors as get().
@@ -239,14 +263,18 @@ class StateStore {
 
   // --- revisions and watch ---
 
-  // On success returns the revision of the latest write (0 for an empty store).
+  // On success returns the revision of the latest write (0 for an empty store; on Kubernetes
+  // the revision the store started at, until something changes).
   virtual Result<int64_t> currentRevision() = 0;
 
   // Returns the changes with revision > `revision`, oldest first, at most `limit` (> 0) of them.
   // An empty vector means the caller is up to date. Errors: kFailedPrecondition ("too old") if
   // some change after `revision` has been compacted away, or if `revision` is ahead of the store
   // (the store was replaced): the caller must list again. kInvalidArgument for limit <= 0 or a
-  // negative revision.
+  // negative revision. On Kubernetes the changes are those the store saw through its watches
+  // (one per kind) and its own writes, in the order they reached it; revisions before the one
+  // it started at are "too old", and a watch that the API server ends with 410 Gone is listed
+  // again, its differences recorded as changes (deletes for objects that vanished).
   virtual Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) = 0;
 
   // Registers a listener for every change committed after this call (by this process; writes by

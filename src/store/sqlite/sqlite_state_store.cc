@@ -798,4 +798,13 @@ Status SqliteStateStore::checkIntegrity() {
   return {};
 }
 
+Result<std::unique_ptr<StateStore>> makeSqliteStore(const ExtensionContext& context) {
+  if (context.dataDir.empty()) {
+    return makeError(ErrorCode::kInvalidArgument, "store.sqlite needs a data directory (--data)");
+  }
+  auto store = SqliteStateStore::open(context.dataDir + "/ramp.db");
+  if (!store) return std::unexpected(store.error());
+  return std::unique_ptr<StateStore>(std::move(*store));
+}
+
 }  // namespace ramp::store

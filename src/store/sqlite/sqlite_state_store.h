@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 
+#include "ramp/registry.h"
 #include "ramp/store/state_store.h"
 #include "store/common/batch_state_store.h"
 
@@ -90,5 +91,9 @@ class SqliteStateStore final : public BatchStateStore {
   std::mutex mu_;  // guards db_
   std::unique_ptr<Db> db_;
 };
+
+// store.sqlite's registry factory: opens <context.dataDir>/ramp.db. kInvalidArgument without a
+// data directory; open()'s errors.
+Result<std::unique_ptr<StateStore>> makeSqliteStore(const ExtensionContext& context);
 
 }  // namespace ramp::store
