@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/gitops_service.h"
 #include "api/metrics.h"
 #include "api/object_service.h"
 #include "api/request.h"
@@ -279,7 +280,7 @@ bool ApiServer::Impl::preRoute(const httplib::Request& req, httplib::Response& r
     }
   }
   bool hasBodyMethod = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
-  if (!hasBodyMethod) return false;
+  if (!hasBodyMethod || route->endpoint == Endpoint::kWebhook) return false;
   std::string type = req.get_header_value("Content-Type");
   std::string length = req.get_header_value("Content-Length");
   bool empty = !req.has_header("Transfer-Encoding") && (length.empty() || length == "0");
@@ -397,6 +398,21 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
       return;
     }
     case Endpoint::kAudit: sendReply(res, handleAudit(*route, req.params)); return;
+    case Endpoint::kWebhook: {
+      std::map<std::string, std::string> headers;
+      for (const auto& [name, value] : req.headers) {
+        std::string lower = name;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        headers.emplace(std::move(lower), value);
+      }
+      // GitHub's default content type is a form with the JSON in `payload`.
+      const bool form =
+          req.get_header_value("Content-Type").starts_with("application/x-www-form-urlencoded");
+      const std::string body = form ? req.get_param_value("payload") : req.body;
+      sendReply(res,
+                gitopsWebhook(headers, body, options.gitopsWebhookSecret, options.gitopsRefresh));
+      return;
+    }
     case Endpoint::kEvents: {
       auto q = parseEventsQuery(req.params);
       if (!q) {

@@ -73,6 +73,10 @@ struct ApiOptions {
   // The public key (PEM) that signs the audit log, served at GET /api/v1/audit/key; "" when
   // the daemon's records are unsigned.
   std::string auditPublicKey;
+  // The GitOps agent's refresh, called by POST /api/v1/gitops/webhook (gitops_service.h), and
+  // the secret pushes must be signed with ("" = unsigned pushes accepted). Absent = 501.
+  std::function<int(const std::string&)> gitopsRefresh;
+  std::string gitopsWebhookSecret;
 };
 
 class ApiServer {

@@ -9,6 +9,7 @@
 #include <set>
 #include <variant>
 
+#include "gitops/operations.h"
 #include "rollout/operations.h"
 #include "spec/codec.h"
 #include "spec/validation.h"
@@ -220,12 +221,17 @@ ApiReply ObjectService::apply(const Identity& caller, std::string_view body, boo
   return applyText(caller, body, nullptr, dryRun);
 }
 
+ApiReply ObjectService::applyRevision(const Identity& caller, std::string_view body,
+                                      const std::vector<store::ObjectKey>& prune) {
+  return applyText(caller, body, nullptr, false, prune);
+}
+
 ApiReply ObjectService::put(const Identity& caller, const Route& route, std::string_view body) {
   return applyText(caller, body, &route, false);
 }
 
 ApiReply ObjectService::applyText(const Identity& caller, std::string_view body, const Route* route,
-                                  bool dryRun) {
+                                  bool dryRun, const std::vector<store::ObjectKey>& prune) {
   spec::LintResult lint = spec::lintText(body, "request body");
   if (!lint.unreadable && !spec::hasErrors(lint.diagnostics)) {
     auto run = checkRun(lint, clock_.now());
@@ -245,7 +251,7 @@ ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
                                 (n == 1 ? " error" : " errors") + "; nothing was applied";
     return error(400, ErrorCode::kInvalidArgument, msg, std::move(errors));
   }
-  if (lint.documents.empty()) {
+  if (lint.documents.empty() && prune.empty()) {
     return error(400, ErrorCode::kInvalidArgument,
                  "no Rollout, AnalysisTemplate, ClusterAnalysisTemplate or AnalysisRun in the "
                  "request body",
@@ -369,6 +375,15 @@ ApiReply ObjectService::applyText(const Identity& caller, std::string_view body,
       opIndex.push_back(response.objects.size());
       response.objects.push_back(applied);
     }
+    for (const store::ObjectKey& key : prune) {
+      auto current = store_.get(key);
+      if (!current && current.error().code == ErrorCode::kNotFound) continue;
+      if (!current) return error(storeError(current.error()));
+      ops.push_back({store::WriteOp::Type::kDelete, key, "", current->version});
+      events.push_back(makeEvent(key, now, "ObjectDeleted",
+                                 describe(key) + " pruned by " + caller.name,
+                                 json{{"resourceVersion", current->version}}, caller));
+    }
     if (!ops.empty() && !dryRun) {
       auto written = store_.writeWithEvents(ops, events);
       if (!written) {
@@ -472,7 +487,22 @@ ApiReply ObjectService::action(const Identity& caller, const Route& route, std::
     std::string nextJson;
     json evidence = {{"action", name}};
     std::string message = std::string(name) + " requested by " + caller.name;
-    if (route.resource->kind == spec::Kind::kAnalysisRun) {
+    if (route.resource->kind == spec::Kind::kApplication) {
+      auto app = spec::applicationFromJson(current->json, key.toString());
+      if (!app.value) {
+        return error(500, ErrorCode::kInternal,
+                     "the stored " + describe(key) + " cannot be decoded",
+                     std::move(app.diagnostics));
+      }
+      auto next =
+          gitops::requestOperation(*app.value, route.action == Action::kSync, request->revision,
+                                   request->prune, caller.name, caller.role == Role::kAdmin);
+      if (!next) return error(next.error());
+      if (!request->revision.empty()) evidence["revision"] = request->revision;
+      if (request->prune) evidence["prune"] = true;
+      next->metadata.resourceVersion.clear();
+      nextJson = spec::toJson(*next);
+    } else if (route.resource->kind == spec::Kind::kAnalysisRun) {
       auto run = spec::analysisRunFromJson(current->json, key.toString());
       if (!run.value) {
         return error(500, ErrorCode::kInternal,

@@ -74,6 +74,13 @@ class ObjectService {
   // (resourceVersion 0 for what would be created or configured).
   ApiReply apply(const Identity& caller, std::string_view body, bool dryRun = false);
 
+  // The GitOps agent's sync of one revision (src/gitops/agent.h): apply() of `body` (the
+  // revision's objects) and the deletion of every `prune` object still stored (an "ObjectDeleted"
+  // event each, "pruned by CALLER"), all in one transaction: every object or none. A body with
+  // no object is allowed when something is pruned.
+  ApiReply applyRevision(const Identity& caller, std::string_view body,
+                         const std::vector<store::ObjectKey>& prune);
+
   // PUT of one object at its path: as apply(), and the body's kind, namespace and name must match
   // the path (400).
   ApiReply put(const Identity& caller, const Route& route, std::string_view body);
@@ -104,8 +111,8 @@ class ObjectService {
   static ApiReply error(const Error& e);
 
  private:
-  ApiReply applyText(const Identity& caller, std::string_view body, const Route* route,
-                     bool dryRun);
+  ApiReply applyText(const Identity& caller, std::string_view body, const Route* route, bool dryRun,
+                     const std::vector<store::ObjectKey>& prune = {});
   // The run checks of the lint's documents: Registry::checkRollout of each Rollout, and its
   // claims against the stored Rollouts and the ones before it in the body. Placed in the body.
   Result<std::vector<spec::Diagnostic>> checkRun(const spec::LintResult& lint, Time now);

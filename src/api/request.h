@@ -35,6 +35,7 @@ enum class Endpoint {
   kHealthz,    // GET  /healthz
   kReadyz,     // GET  /readyz
   kAsset,      // GET  any other path outside /api/: the dashboard's files (static_assets.h)
+  kWebhook,    // POST /api/v1/gitops/webhook (signed by the Git server, no token)
 };
 
 struct Route {

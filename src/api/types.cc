@@ -166,13 +166,16 @@ const char* actionName(Action action) {
     case Action::kRestart: return "restart";
     case Action::kSetImage: return "set-image";
     case Action::kTerminate: return "terminate";
+    case Action::kSync: return "sync";
+    case Action::kRefresh: return "refresh";
   }
   return "";
 }
 
 std::optional<Action> parseAction(std::string_view name) {
   for (Action a : {Action::kPromote, Action::kAbort, Action::kRetry, Action::kUndo, Action::kPause,
-                   Action::kResume, Action::kRestart, Action::kSetImage, Action::kTerminate}) {
+                   Action::kResume, Action::kRestart, Action::kSetImage, Action::kTerminate,
+                   Action::kSync, Action::kRefresh}) {
     if (name == actionName(a)) return a;
   }
   return std::nullopt;
@@ -189,6 +192,8 @@ const char* actionEventReason(Action action) {
     case Action::kRestart: return "RolloutRestarted";
     case Action::kSetImage: return "RolloutImageSet";
     case Action::kTerminate: return "AnalysisRunTerminated";
+    case Action::kSync: return "SyncRequested";
+    case Action::kRefresh: return "RefreshRequested";
   }
   return "";
 }
@@ -199,6 +204,8 @@ std::string encodeActionRequest(const ActionRequest& r) {
   if (r.toRevision) j["toRevision"] = *r.toRevision;
   if (!r.container.empty()) j["container"] = r.container;
   if (!r.image.empty()) j["image"] = r.image;
+  if (!r.revision.empty()) j["revision"] = r.revision;
+  if (r.prune) j["prune"] = true;
   return j.dump();
 }
 
@@ -211,10 +218,11 @@ Result<ActionRequest> decodeActionRequest(std::string_view body) {
   auto j = parseObject(body, "action request");
   if (!j) return std::unexpected(j.error());
   for (const auto& [key, value] : j->items()) {
-    if (key != "full" && key != "toRevision" && key != "container" && key != "image") {
+    if (key != "full" && key != "toRevision" && key != "container" && key != "image" &&
+        key != "revision" && key != "prune") {
       return makeError(ErrorCode::kInvalidArgument,
                        "action request: unknown field \"" + key.substr(0, 64) +
-                           "\" (known: full, toRevision, container, image)");
+                           "\" (known: full, toRevision, container, image, revision, prune)");
     }
   }
   if (auto s = readField(*j, "full", &r.full, "action request"); !s)
@@ -230,6 +238,12 @@ Result<ActionRequest> decodeActionRequest(std::string_view body) {
     r.toRevision = rev;
   }
   if (auto s = readField(*j, "container", &r.container, "action request"); !s) {
+    return std::unexpected(s.error());
+  }
+  if (auto s = readField(*j, "revision", &r.revision, "action request"); !s) {
+    return std::unexpected(s.error());
+  }
+  if (auto s = readField(*j, "prune", &r.prune, "action request"); !s) {
     return std::unexpected(s.error());
   }
   if (auto s = readField(*j, "image", &r.image, "action request"); !s) {

@@ -85,9 +85,11 @@ enum class Action {
   kRestart,
   kSetImage,
   kTerminate,  // AnalysisRun only
+  kSync,       // Application only: request a sync (writes `operation`, as argocd app sync)
+  kRefresh,    // Application only: read the repository now (Argo CD's refresh annotation)
 };
 // The URL segment: "promote", "abort", "retry", "undo", "pause", "resume", "restart",
-// "set-image", "terminate".
+// "set-image", "terminate", "sync", "refresh".
 const char* actionName(Action action);
 std::optional<Action> parseAction(std::string_view name);
 // The CamelCase reason of the event an action records, e.g. "RolloutPromoted".
@@ -99,6 +101,8 @@ struct ActionRequest {
   std::optional<int64_t> toRevision;  // undo --to-revision
   std::string container;              // set-image: container name or "*"
   std::string image;                  // set-image
+  std::string revision;               // sync: "" = the Application's targetRevision
+  bool prune = false;                 // sync --prune
   bool operator==(const ActionRequest&) const = default;
 };
 std::string encodeActionRequest(const ActionRequest& request);

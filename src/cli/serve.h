@@ -62,7 +62,28 @@ struct ServeOptions {
   int64_t auditCheckpointMs = 10000;
   // Set by runServe for startApi: the public key served at GET /api/v1/audit/key.
   std::string auditPublicKeyPem;
+  // The GitOps agent (serve_gitops.cc).
+  std::string gitCredentialsDir;
+  int64_t gitopsPollSeconds = 180;
+  std::string gitopsWebhookSecretFile;
 };
+
+// The GitOps agent running beside the controller; destroying it stops it.
+class ServeGitops {
+ public:
+  virtual ~ServeGitops() = default;
+  // Starts the agent's thread (after the API and the controller are up).
+  virtual void start() = 0;
+  // Makes the Applications reading `repoURL` ("" = all) due now; returns how many.
+  virtual int refresh(const std::string& repoURL) = 0;
+};
+
+// Declares --git-credentials and --gitops-poll-s on `cmd`.
+void configureGitopsFlags(CLI::App& cmd, ServeOptions& options);
+
+// Builds the GitOps agent (docs/gitops.md); start() runs it on its own thread.
+std::unique_ptr<ServeGitops> startGitops(const ServeOptions& options, store::StateStore& store,
+                                         const Registry& registry);
 
 // Whatever keeps the API running; destroying it stops the API.
 class ServeApi {
@@ -77,11 +98,13 @@ void configureApiFlags(CLI::App& cmd, ServeOptions& options);
 // ("api listening on URL (…)"). `driver` answers undo's revision history; apply checks Rollouts
 // against `registry`'s extensions for options.platform. On error (address in use, bad tokens
 // file or certificate) returns an Error naming the flag.
+// `gitops` (may be null) answers POST /api/v1/gitops/webhook.
 Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::StateStore& store,
                                            controller::Controller& controller,
                                            platform::WorkloadDriver& driver,
                                            const Registry& registry,
-                                           const std::function<void(const std::string&)>& log);
+                                           const std::function<void(const std::string&)>& log,
+                                           ServeGitops* gitops = nullptr);
 
 // Declares --kubeconfig and --namespace on `cmd`.
 void configureKubeFlags(CLI::App& cmd, ServeOptions& options);

@@ -4,6 +4,8 @@
 
 #include "api/api_server.h"
 #include "cli/serve.h"
+#include "common/file_io.h"
+#include "common/strings.h"
 #include "controller/controller.h"
 #include "ramp/platform/workload_driver.h"
 #include "ramp/registry.h"
@@ -43,7 +45,8 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
                                            controller::Controller& controller,
                                            platform::WorkloadDriver& driver,
                                            const Registry& registry,
-                                           const std::function<void(const std::string&)>& log) {
+                                           const std::function<void(const std::string&)>& log,
+                                           ServeGitops* gitops) {
   if (options.listen.empty()) return std::unique_ptr<ServeApi>();
   api::ApiOptions o;
   o.listen = options.listen;
@@ -70,6 +73,18 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
                         int64_t maxBytes) {
     return driver.readLog(rolloutKey, replica, offset, maxBytes);
   };
+  if (gitops != nullptr) {
+    o.gitopsRefresh = [gitops](const std::string& url) { return gitops->refresh(url); };
+  }
+  if (!options.gitopsWebhookSecretFile.empty()) {
+    auto secret = readFileIfExists(options.gitopsWebhookSecretFile);
+    if (!secret || !*secret) {
+      return makeError(
+          ErrorCode::kInvalidArgument,
+          "--gitops-webhook-secret " + options.gitopsWebhookSecretFile + ": cannot be read");
+    }
+    o.gitopsWebhookSecret = trim(**secret);
+  }
   auto server = api::ApiServer::start(store, realClock(), std::move(o));
   if (!server) {
     return makeError(server.error().code,

@@ -122,6 +122,7 @@ class ServeVerb final : public Verb {
         ->check(CLI::PositiveNumber);
     configureApiFlags(cmd, options_);
     configureKubeFlags(cmd, options_);
+    configureGitopsFlags(cmd, options_);
   }
   int run(IoStreams& io) override { return runServe(options_, io); }
 
@@ -252,7 +253,8 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     audited = std::move(*wrapped);
     active = audited.get();
   } else if (wrapped.error().code == ErrorCode::kUnsupported) {
-    log("warning: " + options.store + " keeps no audit log yet: decisions are not recorded "
+    log("warning: " + options.store +
+        " keeps no audit log yet: decisions are not recorded "
         "(docs/audit.md)");
   } else {
     log(wrapped.error().message);
@@ -276,7 +278,8 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   // The API first: a port in use, a bad tokens file or TLS key stop the daemon before the
   // controller has touched anything. Writes that arrive before the controller starts are
   // picked up by its first listing.
-  auto api = startApi(withKey, *active, controller, **driver, registry, log);
+  auto gitopsAgent = startGitops(options, *active, registry);
+  auto api = startApi(withKey, *active, controller, **driver, registry, log, gitopsAgent.get());
   if (!api) {
     log(api.error().message);
     return 1;
@@ -311,6 +314,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     api->reset();
     return 1;
   }
+  gitopsAgent->start();
   std::optional<Checkpointer> checkpointer;
   if (audited) checkpointer.emplace(*audited, Duration(options.auditCheckpointMs), log);
   log("ready (data " + context.dataDir + ", store " + options.store + ", platform " +
@@ -324,6 +328,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   }
   api->reset();
   if (elector) elector->stop();
+  gitopsAgent.reset();
   controller.stop();
   if (checkpointer) checkpointer->stop();  // a last checkpoint over every record
   if (elector && elector->leading()) {

@@ -286,6 +286,19 @@ class FieldsIn {
     return *this;
   }
 
+  FieldsIn& rest(const char* project) {
+    for (size_t i = 0; i < n_.entries.size(); ++i) {
+      if (used_[i]) continue;
+      used_[i] = true;
+      const MapEntry& e = n_.entries[i];
+      d_.report(
+          e.line, e.column, child(path_, e.key),
+          fmt::format("\"{}\" is a field of {} that ramp does not read: ignored", e.key, project),
+          Severity::kWarning);
+    }
+    return *this;
+  }
+
   // Reports every field that no visitor call consumed.
   void finish() {
     for (size_t i = 0; i < n_.entries.size(); ++i) {
@@ -486,6 +499,7 @@ class FieldsOut {
     return *this;
   }
   FieldsOut& ignore(std::initializer_list<const char*>) { return *this; }
+  FieldsOut& rest(const char*) { return *this; }
   FieldsOut& extra(const std::map<std::string, RawJson>& raw, const std::set<std::string_view>&) {
     for (const auto& [k, v] : raw) j_[k] = rawToJson(v);
     return *this;
@@ -595,6 +609,7 @@ class FieldsText {
     return *this;
   }
   FieldsText& ignore(std::initializer_list<const char*>) { return *this; }
+  FieldsText& rest(const char*) { return *this; }
   FieldsText& extra(const std::map<std::string, RawJson>& raw, const std::set<std::string_view>&) {
     for (const auto& [k, v] : raw) add(k, v);
     return *this;
@@ -700,6 +715,7 @@ bool decodeTop(Decoder& d, const Node& n, T& out, bool hasStatus) {
   FieldsIn v(d, n, "");
   v.ignore({"apiVersion", "kind"});
   v("metadata", out.metadata)("spec", out.spec);
+  if constexpr (requires { out.operation; }) v("operation", out.operation);
   if constexpr (requires { out.status; }) v("status", out.status);
   v.finish();
   for (size_t i = before; i < d.diagnostics->size(); ++i) {
@@ -737,17 +753,23 @@ std::string_view knownArgoKind(std::string_view kind) {
   return "";
 }
 
+// The names of the kinds ramp manages: "Rollout, AnalysisTemplate, …".
+std::string kindList() {
+  std::string out;
+  for (const KindInfo& info : kKinds) out += (out.empty() ? "" : ", ") + std::string(info.name);
+  return out;
+}
+
 // The kind ramp manages that `kind` is closest to (case-insensitive edit distance at most 2),
 // or "" when none is.
 std::string_view closestKind(std::string_view kind) {
-  static constexpr std::string_view kOurs[] = {"Rollout", "AnalysisTemplate",
-                                               "ClusterAnalysisTemplate", "AnalysisRun"};
   const auto lower = [](char c) {
     return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   };
   std::string_view best;
   size_t bestDistance = 3;
-  for (std::string_view candidate : kOurs) {
+  for (const KindInfo& info : kKinds) {
+    const std::string_view candidate = info.name;
     std::vector<size_t> row(candidate.size() + 1);
     for (size_t j = 0; j <= candidate.size(); ++j) row[j] = j;
     for (size_t i = 1; i <= kind.size(); ++i) {
@@ -818,8 +840,7 @@ void decodeDocument(Decoder& d, const Node& n, const std::string& file, const De
       const Node& at = *kindNode;
       d.error(at, "kind",
               fmt::format("\"{}\" is not a kind of argoproj.io{}", kind,
-                          meant.empty() ? std::string(" (ramp manages Rollout, AnalysisTemplate, "
-                                                      "ClusterAnalysisTemplate, AnalysisRun)")
+                          meant.empty() ? " (ramp manages " + kindList() + ")"
                                         : fmt::format(": did you mean {}?", meant)));
       return;
     }
@@ -846,6 +867,14 @@ void decodeDocument(Decoder& d, const Node& n, const std::string& file, const De
     AnalysisRun r;
     ok = decodeTop(local, n, r, true);
     doc.object = std::move(r);
+  } else if (*ours == Kind::kApplication) {
+    Application a;
+    ok = decodeTop(local, n, a, true);
+    doc.object = std::move(a);
+  } else if (*ours == Kind::kAppProject) {
+    AppProject p;
+    ok = decodeTop(local, n, p, false);
+    doc.object = std::move(p);
   } else {
     AnalysisTemplate t;
     t.clusterScoped = kindInfo(*ours).clusterScoped;
@@ -975,7 +1004,9 @@ Kind kindOf(const Object& object) {
     case 1:
       return std::get<AnalysisTemplate>(object).clusterScoped ? Kind::kClusterAnalysisTemplate
                                                               : Kind::kAnalysisTemplate;
-    default: return Kind::kAnalysisRun;
+    case 2: return Kind::kAnalysisRun;
+    case 3: return Kind::kApplication;
+    default: return Kind::kAppProject;
   }
 }
 
@@ -1088,6 +1119,19 @@ std::string toJson(const AnalysisRun& run) {
       .dump();
 }
 
+std::string toJson(const Application& app) {
+  json j = internal::encodeTop(kindName(Kind::kApplication), internal::enc(app.metadata),
+                               internal::enc(app.spec), internal::enc(app.status));
+  if (app.operation) j["operation"] = internal::enc(*app.operation);
+  return j.dump();
+}
+
+std::string toJson(const AppProject& project) {
+  return internal::encodeTop(kindName(Kind::kAppProject), internal::enc(project.metadata),
+                             internal::enc(project.spec), json::object())
+      .dump();
+}
+
 std::string toJson(const Object& object) {
   return std::visit([](const auto& o) { return toJson(o); }, object);
 }
@@ -1105,11 +1149,20 @@ Decoded<AnalysisRun> analysisRunFromJson(std::string_view text, std::string_view
   return internal::fromJsonAs<AnalysisRun>(text, file, {kindName(Kind::kAnalysisRun)});
 }
 
+Decoded<Application> applicationFromJson(std::string_view text, std::string_view file) {
+  return internal::fromJsonAs<Application>(text, file, {kindName(Kind::kApplication)});
+}
+
+Decoded<AppProject> appProjectFromJson(std::string_view text, std::string_view file) {
+  return internal::fromJsonAs<AppProject>(text, file, {kindName(Kind::kAppProject)});
+}
+
 Decoded<Object> objectFromJson(std::string_view text, std::string_view file) {
   return internal::fromJsonAs<Object>(
       text, file,
       {kindName(Kind::kRollout), kindName(Kind::kAnalysisTemplate),
-       kindName(Kind::kClusterAnalysisTemplate), kindName(Kind::kAnalysisRun)});
+       kindName(Kind::kClusterAnalysisTemplate), kindName(Kind::kAnalysisRun),
+       kindName(Kind::kApplication), kindName(Kind::kAppProject)});
 }
 
 }  // namespace ramp::spec

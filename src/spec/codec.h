@@ -1,7 +1,9 @@
 #pragma once
 
 // Reading and writing manifests: YAML or JSON text -> typed Rollout / AnalysisTemplate /
-// ClusterAnalysisTemplate / AnalysisRun objects, and typed objects -> JSON.
+// ClusterAnalysisTemplate / AnalysisRun objects and Argo CD's Application / AppProject, and typed
+// objects -> JSON. Argo CD's kinds are read leniently: a field ramp does not model is accepted and
+// reported as ignored (a warning with its position), since Argo CD has many ramp does not use.
 //
 // Decoding is strict, like `kubectl apply --validate=strict`: an unknown field, a value of the
 // wrong type, a duplicate key or a bad apiVersion is an error naming file:line:column and the
@@ -27,13 +29,14 @@
 
 #include "ramp/spec/analysis.h"
 #include "ramp/spec/diagnostic.h"
+#include "ramp/spec/gitops.h"
 #include "ramp/spec/meta.h"
 #include "ramp/spec/rollout.h"
 
 namespace ramp::spec {
 
 // A decoded object. A ClusterAnalysisTemplate is an AnalysisTemplate with clusterScoped = true.
-using Object = std::variant<Rollout, AnalysisTemplate, AnalysisRun>;
+using Object = std::variant<Rollout, AnalysisTemplate, AnalysisRun, Application, AppProject>;
 
 Kind kindOf(const Object& object);
 const char* kindName(Kind kind);  // "Rollout", "AnalysisTemplate", …
@@ -83,6 +86,8 @@ void locate(std::vector<Diagnostic>& diagnostics, const Document& document);
 std::string toJson(const Rollout& rollout);
 std::string toJson(const AnalysisTemplate& analysisTemplate);  // kind from clusterScoped
 std::string toJson(const AnalysisRun& run);
+std::string toJson(const Application& app);  // with its top-level `operation` when set
+std::string toJson(const AppProject& project);
 std::string toJson(const Object& object);
 
 // toJson(rollout) in two parts, for a writer that changes only the status (the controller
@@ -109,6 +114,8 @@ Decoded<Rollout> rolloutFromJson(std::string_view json, std::string_view file = 
 Decoded<AnalysisTemplate> analysisTemplateFromJson(std::string_view json,
                                                    std::string_view file = "");
 Decoded<AnalysisRun> analysisRunFromJson(std::string_view json, std::string_view file = "");
+Decoded<Application> applicationFromJson(std::string_view json, std::string_view file = "");
+Decoded<AppProject> appProjectFromJson(std::string_view json, std::string_view file = "");
 // Any of the kinds above, chosen by the "kind" field.
 Decoded<Object> objectFromJson(std::string_view json, std::string_view file = "");
 

@@ -8,6 +8,8 @@
 //   v.presence(key, flag)     a field whose value is an empty object, present or not
 //   v.ignore({keys…})         fields accepted on input and dropped (store-managed metadata)
 //   v.extra(map, known)       last: other fields whose names are in `known`, kept as raw JSON
+//   v.rest(project)           last: every other field is accepted and reported as ignored (a
+//                             warning naming `project`, e.g. "Argo CD"): Argo CD's kinds
 // Internal to src/spec.
 
 #include <initializer_list>
@@ -15,6 +17,7 @@
 #include <string_view>
 
 #include "ramp/spec/analysis.h"
+#include "ramp/spec/gitops.h"
 #include "ramp/spec/meta.h"
 #include "ramp/spec/rollout.h"
 
@@ -437,6 +440,125 @@ void fields(V& v, RolloutStatus& x) {
       "restartedAt", x.restartedAt)("promoteFull", x.promoteFull)("phase", x.phase)(
       "message", x.message)("workloadObservedGeneration", x.workloadObservedGeneration)(
       "alb", x.alb)("albs", x.albs)("duration", x.duration);
+}
+
+// --- Argo CD: Application, AppProject (ramp/spec/gitops.h) ---
+inline constexpr const char* kArgoCd = "Argo CD";
+template <class V>
+void fields(V& v, ApplicationSourceDirectory& x) {
+  v("recurse", x.recurse);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ApplicationSourceKustomize& x) {
+  v("images", x.images);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ApplicationSource& x) {
+  v("repoURL", x.repoURL)("path", x.path)("targetRevision", x.targetRevision)(
+      "directory", x.directory)("kustomize", x.kustomize);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ApplicationDestination& x) {
+  v("server", x.server)("name", x.name)("namespace", x.namespace_);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, SyncPolicyAutomated& x) {
+  v("prune", x.prune)("selfHeal", x.selfHeal);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, SyncPolicy& x) {
+  v("automated", x.automated)("syncOptions", x.syncOptions);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ApplicationSpec& x) {
+  v("source", x.source)("destination", x.destination)("project", x.project)("syncPolicy",
+                                                                            x.syncPolicy);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, OperationInitiator& x) {
+  v("username", x.username)("automated", x.automated);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, SyncOperation& x) {
+  v("revision", x.revision)("prune", x.prune);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, OperationInfo& x) {
+  v("name", x.name)("value", x.value);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, Operation& x) {
+  v("sync", x.sync)("initiatedBy", x.initiatedBy)("info", x.info);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ApplicationHealth& x) {
+  v("status", x.status)("message", x.message);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ApplicationSyncStatus& x) {
+  v("status", x.status)("revision", x.revision);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ResourceStatus& x) {
+  v("group", x.group)("version", x.version)("kind", x.kind)("namespace", x.namespace_)(
+      "name", x.name)("status", x.status)("health", x.health)("message", x.message);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, RevisionHistory& x) {
+  v.keep("id", x.id);
+  v("revision", x.revision)("deployedAt", x.deployedAt)("deployStartedAt", x.deployStartedAt)(
+      "initiatedBy", x.initiatedBy);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, SyncOperationResult& x) {
+  v("revision", x.revision);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, OperationState& x) {
+  v("operation", x.operation)("phase", x.phase)("message", x.message)("syncResult", x.syncResult)(
+      "startedAt", x.startedAt)("finishedAt", x.finishedAt);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ApplicationCondition& x) {
+  v("type", x.type)("message", x.message)("lastTransitionTime", x.lastTransitionTime);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, ApplicationStatus& x) {
+  v("resources", x.resources)("sync", x.sync)("health", x.health)("history", x.history)(
+      "conditions", x.conditions)("reconciledAt", x.reconciledAt)("operationState",
+                                                                  x.operationState);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, SyncWindow& x) {
+  v("kind", x.kind)("schedule", x.schedule)("duration", x.duration)("applications", x.applications)(
+      "namespaces", x.namespaces)("clusters", x.clusters)("manualSync", x.manualSync)(
+      "timeZone", x.timeZone)("andOperator", x.andOperator)("description", x.description);
+  v.rest(kArgoCd);
+}
+template <class V>
+void fields(V& v, AppProjectSpec& x) {
+  v("description", x.description)("sourceRepos", x.sourceRepos)("destinations", x.destinations)(
+      "syncWindows", x.syncWindows);
+  v.rest(kArgoCd);
 }
 
 }  // namespace ramp::spec::internal

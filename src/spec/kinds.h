@@ -26,12 +26,14 @@ struct KindInfo {
 };
 
 // Every kind, in a fixed order (the order of the Kind enum).
-inline constexpr std::array<KindInfo, 4> kKinds = {{
+inline constexpr std::array<KindInfo, 6> kKinds = {{
     {Kind::kRollout, "Rollout", "rollouts", "ro", false},
     {Kind::kAnalysisTemplate, "AnalysisTemplate", "analysistemplates", "at", false},
     {Kind::kClusterAnalysisTemplate, "ClusterAnalysisTemplate", "clusteranalysistemplates", "cat",
      true},
     {Kind::kAnalysisRun, "AnalysisRun", "analysisruns", "ar", false},
+    {Kind::kApplication, "Application", "applications", "app", false},
+    {Kind::kAppProject, "AppProject", "appprojects", "appproj", false},
 }};
 
 // The table row of `kind`.

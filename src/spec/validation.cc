@@ -878,6 +878,12 @@ void validateMeta(const ObjectMeta& m, Errors& errors) {
 
 }  // namespace
 
+std::vector<Diagnostic> validateMetadata(const ObjectMeta& metadata) {
+  Errors errors;
+  validateMeta(metadata, errors);
+  return errors.take();
+}
+
 std::vector<Diagnostic> validateMetric(const Metric& metric, const std::string& path) {
   Errors errors;
   validateMetricInto(metric, path, errors);
@@ -986,6 +992,8 @@ std::vector<Diagnostic> validateObject(const Object& object) {
         if constexpr (std::is_same_v<T, Rollout>) return validateRollout(o);
         if constexpr (std::is_same_v<T, AnalysisTemplate>) return validateAnalysisTemplate(o);
         if constexpr (std::is_same_v<T, AnalysisRun>) return validateAnalysisRun(o);
+        if constexpr (std::is_same_v<T, Application>) return validateApplication(o);
+        if constexpr (std::is_same_v<T, AppProject>) return validateAppProject(o);
       },
       object);
 }

@@ -12,6 +12,7 @@
 
 #include "ramp/spec/analysis.h"
 #include "ramp/spec/diagnostic.h"
+#include "ramp/spec/gitops.h"
 #include "ramp/spec/rollout.h"
 #include "spec/codec.h"
 
@@ -20,7 +21,14 @@ namespace ramp::spec {
 std::vector<Diagnostic> validateRollout(const Rollout& rollout);
 std::vector<Diagnostic> validateAnalysisTemplate(const AnalysisTemplate& analysisTemplate);
 std::vector<Diagnostic> validateAnalysisRun(const AnalysisRun& run);
+// Argo CD's kinds (gitops_validation.cc): the fields ramp reads; the sync options and destinations
+// ramp does not apply are warnings.
+std::vector<Diagnostic> validateApplication(const Application& app);
+std::vector<Diagnostic> validateAppProject(const AppProject& project);
 std::vector<Diagnostic> validateObject(const Object& object);
+
+// metadata.name (or generateName) as Kubernetes requires it, for every kind.
+std::vector<Diagnostic> validateMetadata(const ObjectMeta& metadata);
 
 // ValidateMetric for one metric; paths are relative to `path` (e.g. "spec.metrics[0]").
 std::vector<Diagnostic> validateMetric(const Metric& metric, const std::string& path);

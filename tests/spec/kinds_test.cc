@@ -22,10 +22,11 @@ TEST(KindsTest, EveryKindHasOneRowInEnumOrder) {
 
 TEST(KindsTest, ChoicesForHelp) {
   EXPECT_EQ(kindChoices(" | ", false, true),
-            "rollout | analysistemplate | clusteranalysistemplate | analysisrun "
-            "(or ro, at, cat, ar)");
+            "rollout | analysistemplate | clusteranalysistemplate | analysisrun | application | "
+            "appproject (or ro, at, cat, ar, app, appproj)");
   EXPECT_EQ(kindChoices(", ", true, false),
-            "rollouts, analysistemplates, clusteranalysistemplates, analysisruns");
+            "rollouts, analysistemplates, clusteranalysistemplates, analysisruns, applications, "
+            "appprojects");
 }
 
 // The codec decodes and encodes every kind under the table's name.

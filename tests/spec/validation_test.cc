@@ -656,7 +656,7 @@ TEST(ValidationTest, UnknownKindOfArgoprojIsAnErrorOtherArgoKindsAreSkipped) {
             "case.yaml:2:7: kind: \"Rolout\" is not a kind of argoproj.io: did you mean Rollout?");
   EXPECT_TRUE(r.documents.empty());
   // Kinds of other Argo projects, and Argo Rollouts' Experiment, are skipped with a remark.
-  for (const char* kind : {"Application", "Workflow", "Sensor", "Experiment"}) {
+  for (const char* kind : {"ApplicationSet", "Workflow", "Sensor", "Experiment"}) {
     SCOPED_TRACE(kind);
     auto ds = lint(std::string("apiVersion: argoproj.io/v1alpha1\nkind: ") + kind +
                    "\nmetadata: {name: x}\n");

@@ -60,6 +60,13 @@ struct ObjectMeta {
   bool operator==(const ObjectMeta&) const = default;
 };
 
-enum class Kind { kRollout, kAnalysisTemplate, kClusterAnalysisTemplate, kAnalysisRun };
+enum class Kind {
+  kRollout,
+  kAnalysisTemplate,
+  kClusterAnalysisTemplate,
+  kAnalysisRun,
+  kApplication,  // Argo CD's, read by ramp's GitOps agent (ramp/spec/gitops.h)
+  kAppProject,
+};
 
 }  // namespace ramp::spec

@@ -1,0 +1,283 @@
+// gitops/agent.h: the shell on a memory store, the API's apply and an in-memory Git, stepped on a
+// simulated clock (no threads, no sleeps).
+#include "gitops/agent.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "api/gitops_service.h"
+#include "api/object_service.h"
+#include "fakes/memory_git_source.h"
+#include "fakes/simulated_clock.h"
+#include "gitops/gitops_fixtures.h"
+#include "gitops/operations.h"
+#include "store/memory/memory_state_store.h"
+
+namespace ramp::gitops {
+namespace {
+
+const std::string kRepo = "https://git.example.com/shop.git";
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() : service_(store_, clock_), agent_(store_, git_, api::gitopsApplyFn(service_)) {}
+
+  void applyYaml(const std::string& yaml) {
+    api::ApiReply r = service_.apply({"alice", api::Role::kAdmin}, yaml);
+    ASSERT_LT(r.status, 300) << r.body;
+  }
+  void applyApp(const std::string& extra) {
+    applyYaml(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: shop-prod, "
+        "namespace: argocd}\nspec:\n  source: {repoURL: \"" +
+        kRepo +
+        "\", path: environments/prod, targetRevision: main}\n  destination: "
+        "{namespace: shop}\n" +
+        extra);
+  }
+  spec::Application app() {
+    auto o = store_.get({"Application", "argocd", "shop-prod"});
+    EXPECT_TRUE(o);
+    return *spec::applicationFromJson(o->json).value;
+  }
+  std::optional<spec::Rollout> rollout(const std::string& name = "shop") {
+    auto o = store_.get({"Rollout", "shop", name});
+    if (!o) return std::nullopt;
+    return *spec::rolloutFromJson(o->json).value;
+  }
+  std::string image(const std::string& name = "shop") {
+    auto r = rollout(name);
+    return r ? r->spec.template_->spec.containers[0].image : "";
+  }
+  // The route of POST …/applications/shop-prod/ACTION.
+  static api::Route appAction(api::Action action) {
+    api::Route route;
+    route.endpoint = api::Endpoint::kAction;
+    route.resource = &api::resourceOf(spec::Kind::kApplication);
+    route.namespace_ = "argocd";
+    route.name = "shop-prod";
+    route.action = action;
+    return route;
+  }
+  std::vector<std::string> events() {
+    std::vector<std::string> out;
+    auto got = store_.listEvents({store::ObjectKey{"Application", "argocd", "shop-prod"}, 0, 100});
+    for (const store::Event& e : *got) out.push_back(e.reason + " " + e.actor + ": " + e.message);
+    return out;
+  }
+
+  store::MemoryStateStore store_;
+  ramp::testing::SimulatedClock clock_;
+  ramp::testing::MemoryGitSource git_;
+  api::ObjectService service_;
+  Agent agent_;
+};
+
+TEST_F(AgentTest, AutoSyncAppliesEachNewCommitAndWritesArgoCdStatus) {
+  const std::string c1 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {}}\n");
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+  spec::Application a = app();
+  EXPECT_EQ(a.status.sync, (spec::ApplicationSyncStatus{"Synced", c1}));
+  ASSERT_EQ(a.status.history.size(), 1u);
+  EXPECT_EQ(a.status.history[0].revision, c1);
+  EXPECT_EQ(a.status.operationState->phase, "Succeeded");
+  // The stored Rollout is the API's: created by the agent, with its events and tracking.
+  EXPECT_EQ(rollout()->metadata.generation, 1);
+  EXPECT_EQ(rollout()->metadata.annotations.at(kTrackingAnnotation),
+            "shop-prod:argoproj.io/Rollout:shop/shop");
+
+  // A commit changing the image: seen at the next poll (not before).
+  const std::string c2 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  clock_.advance(std::chrono::minutes(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1") << "not yet polled";
+  clock_.advance(std::chrono::minutes(2));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:2");
+  EXPECT_EQ(rollout()->metadata.generation, 2);
+  a = app();
+  EXPECT_EQ(a.status.sync.revision, c2);
+  ASSERT_EQ(a.status.history.size(), 2u);
+  EXPECT_EQ(a.status.history[1].id, 2);
+  const auto ev = events();
+  EXPECT_EQ(
+      std::count_if(ev.begin(), ev.end(),
+                    [](const std::string& e) { return e.starts_with("Synced gitops: sync to "); }),
+      2)
+      << ::testing::PrintToString(ev);
+}
+
+TEST_F(AgentTest, RefreshFetchesAtOnce) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {}}\n");
+  agent_.step(clock_.now());
+  const int calls = git_.resolveCalls();
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  EXPECT_EQ(agent_.refresh(kRepo), 1);
+  EXPECT_EQ(agent_.refresh("https://other.example.com/x.git"), 0);
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:2");
+  EXPECT_EQ(git_.resolveCalls(), calls + 1);
+}
+
+TEST_F(AgentTest, DriftThroughTheApiIsNamedAndSelfHealRestoresIt) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {selfHeal: false}}\n");
+  agent_.step(clock_.now());
+  ASSERT_EQ(image(), "shop:1");
+  // Someone sets the image through ramp's API.
+  api::Route route;
+  route.endpoint = api::Endpoint::kAction;
+  route.resource = &api::resourceOf(spec::Kind::kRollout);
+  route.namespace_ = "shop";
+  route.name = "shop";
+  route.action = api::Action::kSetImage;
+  ASSERT_EQ(service_
+                .action({"bob", api::Role::kOperator}, route,
+                        R"({"container":"app","image":"shop:hotfix"})")
+                .status,
+            200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());  // the change is seen without waiting for the poll
+  spec::Application a = app();
+  EXPECT_EQ(a.status.sync.status, "OutOfSync");
+  ASSERT_EQ(a.status.resources.size(), 1u);
+  EXPECT_EQ(a.status.resources[0].message,
+            "spec.template.spec.containers[0].image: \"shop:1\" in Git, \"shop:hotfix\" live");
+  EXPECT_EQ(image(), "shop:hotfix") << "without selfHeal the change stays";
+  // With selfHeal the agent restores Git's image.
+  applyApp("  syncPolicy: {automated: {selfHeal: true}}\n");
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+  EXPECT_EQ(app().status.sync.status, "Synced");
+}
+
+TEST_F(AgentTest, AnInvalidRevisionAppliesNothingAndSaysWhere) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {prune: true}}\n");
+  agent_.step(clock_.now());
+  auto files = testing::twoEnvironments("shop:2");
+  files["environments/prod/cart.yaml"] = testing::rolloutYaml("cart", "cart:1");
+  files["environments/prod/broken.yaml"] =
+      "kind: Rollout\napiVersion: argoproj.io/v1alpha1\n"
+      "metadata: {name: b}\nspec: {replicas: -1}\n";
+  git_.commit(kRepo, "main", files);
+  agent_.refresh(kRepo);
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1") << "nothing of the revision is applied";
+  EXPECT_FALSE(rollout("cart"));
+  spec::Application a = app();
+  ASSERT_EQ(a.status.conditions.size(), 1u);
+  EXPECT_EQ(a.status.conditions[0].type, "ManifestError");
+  EXPECT_NE(a.status.conditions[0].message.find("environments/prod/broken.yaml:4:"),
+            std::string::npos)
+      << a.status.conditions[0].message;
+}
+
+TEST_F(AgentTest, PruneAndUnreachableRepository) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {prune: true}}\n");
+  agent_.step(clock_.now());
+  auto files = testing::twoEnvironments();
+  files.erase("environments/prod/shop.yaml");
+  files["environments/prod/cart.yaml"] = testing::rolloutYaml("cart", "cart:1");
+  git_.commit(kRepo, "main", files);
+  agent_.refresh(kRepo);
+  agent_.step(clock_.now());
+  EXPECT_FALSE(rollout("shop")) << "pruned";
+  EXPECT_EQ(image("cart"), "cart:1");
+  git_.setReachable(false);
+  agent_.refresh("");
+  const Time next = agent_.step(clock_.now());
+  spec::Application a = app();
+  EXPECT_EQ(a.status.sync.status, "Unknown");
+  ASSERT_EQ(a.status.conditions.size(), 1u);
+  EXPECT_EQ(a.status.conditions[0].type, "RepositoryError");
+  EXPECT_EQ(next - clock_.now(), std::chrono::seconds(5)) << "retried with backoff";
+}
+
+TEST_F(AgentTest, ManualSyncOperationOfAnOlderRevision) {
+  const std::string c1 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  applyApp("operation: {sync: {revision: \"" + c1 + "\"}, initiatedBy: {username: carol}}\n");
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+  spec::Application a = app();
+  EXPECT_FALSE(a.operation) << "the operation is consumed";
+  EXPECT_EQ(a.status.history.at(0).initiatedBy.username, "carol");
+  // No auto-sync: the newer commit is OutOfSync but not applied.
+  clock_.advance(std::chrono::minutes(3));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+  EXPECT_EQ(app().status.sync.status, "OutOfSync");
+}
+
+// ramp app sync: the API writes the intent (operation, with who asked); the agent carries it out.
+// Through a closed window only an admin's request runs, and the override is recorded.
+TEST_F(AgentTest, SyncActionThroughTheApiHonoursWindowsUnlessAdmin) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyYaml(
+      "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: shop, "
+      "namespace: argocd}\nspec:\n  sourceRepos: ['*']\n  destinations: [{namespace: "
+      "'*'}]\n  syncWindows: [{kind: deny, schedule: '* * * * *', duration: 1h, "
+      "applications: ['*'], manualSync: false}]\n");
+  applyApp("  project: shop\n");
+  agent_.step(clock_.now());
+  EXPECT_FALSE(rollout()) << "manual policy: nothing applied";
+  const api::Route route = appAction(api::Action::kSync);
+  api::ApiReply requested = service_.action({"bob", api::Role::kOperator}, route, "{}");
+  ASSERT_EQ(requested.status, 200) << requested.body;
+  EXPECT_EQ(service_.action({"bob", api::Role::kOperator}, route, "{}").status, 422)
+      << "a sync is already pending";
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_FALSE(rollout()) << "the deny window refuses bob";
+  spec::Application a = app();
+  EXPECT_FALSE(a.operation);
+  EXPECT_EQ(a.status.operationState->phase, "Failed");
+  EXPECT_NE(a.status.operationState->message.find("blocked by sync window"), std::string::npos);
+  ASSERT_EQ(service_.action({"alice", api::Role::kAdmin}, route, R"({"prune":true})").status, 200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+  a = app();
+  EXPECT_EQ(a.status.operationState->phase, "Succeeded");
+  EXPECT_NE(a.status.operationState->message.find("sync window overridden by alice"),
+            std::string::npos)
+      << a.status.operationState->message;
+  EXPECT_EQ(a.status.history.back().initiatedBy.username, "alice");
+}
+
+// A push webhook (and ramp app refresh) makes the agent read the repository at once.
+TEST_F(AgentTest, WebhookAndRefreshActionReadTheRepositoryNow) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {}}\n");
+  agent_.step(clock_.now());
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  const std::string push =
+      R"({"ref":"refs/heads/main","repository":{"clone_url":"https://git.example.com/shop"}})";
+  api::RefreshFn refresh = [this](const std::string& url) { return agent_.refresh(url); };
+  api::ApiReply reply = api::gitopsWebhook({{"x-github-event", "push"}}, push, "", refresh);
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("\"refreshed\":1"), std::string::npos) << reply.body;
+  EXPECT_EQ(api::gitopsWebhook({{"x-github-event", "push"}}, push, "s3cret", refresh).status, 401);
+  EXPECT_EQ(api::gitopsWebhook({{"x-github-event", "ping"}}, push, "", refresh).status, 202);
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:2");
+  // ramp app refresh: the annotation, read at once and removed.
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:3"));
+  ASSERT_EQ(
+      service_.action({"bob", api::Role::kOperator}, appAction(api::Action::kRefresh), "").status,
+      200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:3");
+  EXPECT_EQ(app().metadata.annotations.count(kRefreshAnnotation), 0u);
+}
+
+}  // namespace
+}  // namespace ramp::gitops

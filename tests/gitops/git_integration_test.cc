@@ -1,0 +1,163 @@
+// gitops/libgit2_source.h against real Git: repositories made by the test with the git CLI,
+// read over file:// and over git:// from a real `git daemon` on a loopback port chosen at run
+// time (stopped by pid), including a pushed revert commit.
+#include "gitops/libgit2_source.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "gitops/gitops_fixtures.h"
+#include "harness/harness.h"
+
+namespace ramp::gitops {
+namespace {
+
+using ramp::testing::Process;
+using ramp::testing::TempDir;
+
+// Runs a shell command; returns its stdout (trimmed) or fails the test.
+std::string sh(const std::string& command) {
+  std::string out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return "";
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int rc = pclose(p);
+  EXPECT_EQ(rc, 0) << command << "\n" << out;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+void writeFile(const std::string& path, const std::string& text) {
+  sh("mkdir -p \"$(dirname '" + path + "')\"");
+  std::ofstream(path) << text;
+}
+
+class GitIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.file("srv");
+    work_ = dir_.file("work");
+    sh("git init -q --bare -b main " + root_ + "/shop.git");
+    sh("git init -q -b main " + work_);
+    commitTree(testing::twoEnvironments("shop:1"), "first");
+    c1_ = sh(git() + " rev-parse HEAD");
+    sh(git() + " tag v1");
+    commitTree(testing::twoEnvironments("shop:2"), "second");
+    c2_ = sh(git() + " rev-parse HEAD");
+    sh(git() + " push -q " + root_ + "/shop.git main v1");
+  }
+  std::string git() const {
+    return "git -C " + work_ + " -c user.name=tester -c user.email=tester@example.com";
+  }
+  void commitTree(const FileTree& files, const std::string& message) {
+    for (const auto& [path, text] : files) writeFile(work_ + "/" + path, text);
+    sh(git() + " add -A && " + git() + " commit -q -m '" + message + "'");
+  }
+  // Starts git daemon serving root_ (push allowed) and waits until it answers.
+  std::string startDaemon(Libgit2Source& source) {
+    const int port = ramp::testing::pickFreePort();
+    auto p = Process::start(
+        {{"git", "daemon", "--reuseaddr", "--listen=127.0.0.1", "--port=" + std::to_string(port),
+          "--base-path=" + root_, "--export-all", "--enable=receive-pack", root_},
+         {},
+         dir_.file("daemon.log"),
+         ""});
+    EXPECT_TRUE(p) << (p ? "" : p.error().message);
+    daemon_ = std::move(*p);
+    const std::string url = "git://127.0.0.1:" + std::to_string(port) + "/shop.git";
+    for (int i = 0; i < 100; ++i) {
+      if (source.resolve(url, "main")) return url;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "git daemon did not answer: " << daemon_->log();
+    return url;
+  }
+
+  TempDir dir_{"ramp-git"};
+  std::string root_, work_, c1_, c2_;
+  std::unique_ptr<Process> daemon_;
+};
+
+TEST_F(GitIntegrationTest, FileUrlBranchTagCommitAndPaths) {
+  Libgit2Source source(dir_.file("cache"), "");
+  const std::string url = "file://" + root_ + "/shop.git";
+  EXPECT_EQ(source.resolve(url, "main"), c2_);
+  EXPECT_EQ(source.resolve(url, "HEAD"), c2_);
+  EXPECT_EQ(source.resolve(url, ""), c2_);
+  EXPECT_EQ(source.resolve(url, "v1"), c1_);
+  EXPECT_EQ(source.resolve(url, c1_), c1_);
+  EXPECT_EQ(source.resolve(url, c1_.substr(0, 8)), c1_);
+  auto missing = source.resolve(url, "release-9");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  auto files = source.readTree(url, c1_, "environments/prod");
+  ASSERT_TRUE(files) << files.error().message;
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ(files->begin()->first, "environments/prod/shop.yaml");
+  EXPECT_NE(files->begin()->second.find("shop:1"), std::string::npos);
+  auto all = source.readTree(url, c2_, "");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 4u);
+  auto noPath = source.readTree(url, c2_, "environments/qa");
+  ASSERT_FALSE(noPath);
+  EXPECT_EQ(noPath.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(noPath.error().message,
+            "path environments/qa does not exist in " + url + " at " + c2_.substr(0, 7));
+}
+
+TEST_F(GitIntegrationTest, GitDaemonFetchesNewCommitsAndTakesARevertPush) {
+  Libgit2Source source(dir_.file("cache"), "");
+  const std::string url = startDaemon(source);
+  EXPECT_EQ(source.resolve(url, "main"), c2_);
+  // A new commit upstream is seen on the next resolve.
+  commitTree(testing::twoEnvironments("shop:3"), "third");
+  const std::string c3 = sh(git() + " rev-parse HEAD");
+  sh(git() + " push -q " + root_ + "/shop.git main");
+  EXPECT_EQ(source.resolve(url, "main"), c3);
+  // Revert environments/prod to the first commit: a new commit on main, pushed.
+  auto revert = source.revertPath(url, "main", "environments/prod", c1_, "alice",
+                                  "Revert environments/prod to " + c1_.substr(0, 7));
+  ASSERT_TRUE(revert) << revert.error().message;
+  EXPECT_EQ(source.resolve(url, "main"), revert->sha);
+  auto prod = source.readTree(url, revert->sha, "environments/prod");
+  ASSERT_TRUE(prod);
+  EXPECT_NE(prod->at("environments/prod/shop.yaml").find("shop:1"), std::string::npos);
+  auto staging = source.readTree(url, revert->sha, "environments/staging");
+  EXPECT_NE(staging->at("environments/staging/shop.yaml").find("shop:2"), std::string::npos)
+      << "the rest of the tree is the branch's";
+  // The server has it, authored by the caller, parent = the old head.
+  const std::string log =
+      sh("git --git-dir=" + root_ + "/shop.git log -1 --format='%an %P %s' main");
+  EXPECT_EQ(log, "alice " + c3 + " Revert environments/prod to " + c1_.substr(0, 7));
+  // Reverting again changes nothing: refused.
+  auto again = source.revertPath(url, "main", "environments/prod", c1_, "alice", "again");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(GitIntegrationTest, UnreachableRepositoryNeverShowsCredentials) {
+  TempDir secrets("ramp-git-secret");
+  writeFile(secrets.file("username"), "deploy\n");
+  writeFile(secrets.file("password"), "s3cr3t-token\n");
+  Libgit2Source source(dir_.file("cache"), secrets.path());
+  const int port = ramp::testing::pickFreePort();  // nothing listens there
+  const std::string url = "http://deploy:s3cr3t-token@127.0.0.1:" + std::to_string(port) + "/x.git";
+  auto r = source.resolve(url, "main");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message.find("repository http://127.0.0.1:"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("unreachable"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find("s3cr3t"), std::string::npos) << r.error().message;
+  EXPECT_EQ(displayUrl("https://u:p@host/a/b.git"), "https://host/a/b.git");
+  EXPECT_EQ(displayUrl("git@host:a/b.git"), "git@host:a/b.git");
+}
+
+}  // namespace
+}  // namespace ramp::gitops
