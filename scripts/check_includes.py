@@ -5,7 +5,7 @@ Every module compiles with all of src/ on its include path (cmake/ramp_module.cm
 compiler alone would let a module include a header of a module it does not declare. This script
 reads the build's target table (cmake/ramp_targets.cmake writes it: each target's directory,
 sources, linked libraries and the libraries it passes on) and every quoted #include under
-include/, src/, tests/, fuzz/ and bench/, and reports, as file:line: message:
+include/, src/, tests/, fuzz/, bench/ and demo/, and reports, as file:line: message:
 
   undeclared   a file includes a header of a module its target does not declare: neither in its
                DEPS/PUBLIC_DEPS nor passed on through the PUBLIC_DEPS of one of those (a
@@ -31,7 +31,7 @@ import os
 import re
 import sys
 
-CHECKED_TREES = ("include", "src", "tests", "fuzz", "bench")
+CHECKED_TREES = ("include", "src", "tests", "fuzz", "bench", "demo")
 SUFFIXES = (".h", ".cc", ".hpp", ".cpp")
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 CLOCK_RE = re.compile(r"\b(?:system_clock|steady_clock|high_resolution_clock)::now\b|"
@@ -140,7 +140,8 @@ def check(root, table):
 
     for path in files:
         tree = path.split("/", 1)[0]
-        roots = ["include", "src"] + (["tests"] if tree in ("tests", "fuzz", "bench") else [])
+        roots = ["include", "src"] + (["tests"] if tree in ("tests", "fuzz", "bench") else
+                                      ["demo"] if tree == "demo" else [])
         users = table.compiled_by(path)
         with open(os.path.join(root, path), encoding="utf-8", errors="replace") as fh:
             lines = fh.read().split("\n")

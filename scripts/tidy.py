@@ -14,7 +14,10 @@ run: the .clang-tidy's WarningsAsErrors (bugprone-*); the other checks are print
 Bounded time: each file gets --timeout seconds (default 300; a timeout fails the run, naming
 the file, because its code went unchecked), files run --jobs at a time (default 2).
 
-Usage: tidy.py [--all] [--base REV] [--jobs N] [--timeout S] [build dir]
+--list prints the translation units it would check, one per line, and runs nothing (no
+clang-tidy needed): what tests/scripts/tidy_test.py checks.
+
+Usage: tidy.py [--all] [--list] [--base REV] [--jobs N] [--timeout S] [build dir]
 Exit 0 when clean, 1 on findings or timeouts, 2 when it cannot run (no clang-tidy-16, no
 compile_commands.json: configure first).
 """
@@ -59,12 +62,13 @@ def base_commit(explicit):
 
 def changed_files(base):
     names = set()
-    if base:
-        # A file moved without a change (R100) is not a change: its findings predate the move.
-        for line in git("diff", "--name-status", "-M", "--diff-filter=d", base).stdout.splitlines():
-            fields = line.split("\t")
-            if fields[0] != "R100":
-                names.add(fields[-1])
+    # A file moved without a change (R100) is not a change: its findings predate the move. No
+    # base (a repository of one commit): what the working tree changed since HEAD.
+    diff = git("diff", "--name-status", "-M", "--diff-filter=d", base or "HEAD")
+    for line in diff.stdout.splitlines():
+        fields = line.split("\t")
+        if fields[0] != "R100":
+            names.add(fields[-1])
     names |= set(git("ls-files", "--others", "--exclude-standard").stdout.split())
     return sorted(n for n in names if n.endswith((".cc", ".h")) and n.startswith(SOURCE_TREES)
                   and os.path.isfile(os.path.join(ROOT, n)))
@@ -77,9 +81,10 @@ def main(argv):
     parser.add_argument("--base", help="compare against this commit")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2")))
     parser.add_argument("--timeout", type=int, default=300, help="seconds per file")
+    parser.add_argument("--list", action="store_true", help="print the files; run nothing")
     args = parser.parse_args(argv)
 
-    if not shutil.which(TIDY):
+    if not args.list and not shutil.which(TIDY):
         print(f"tidy: {TIDY} not found (scripts/bootstrap.sh installs it)", file=sys.stderr)
         return 2
     db_path = os.path.join(ROOT, args.build, "compile_commands.json")
@@ -101,6 +106,10 @@ def main(argv):
         if unit in compiled:
             units.add(unit)
     units = sorted(units)
+    if args.list:
+        for unit in units:
+            print(unit)
+        return 0
     if not units:
         print(f"tidy: no changed file to check ({len(changed)} changed, none compiled)")
         return 0

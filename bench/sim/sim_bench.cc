@@ -202,7 +202,7 @@ RouterWorld& routerWorld(int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     auto r = traffic::sim::SimRouter::create(keyOf(i), "{}", 100, w->dir->path());
     if (!r) std::abort();
-    if (!(*r)->syncEndpoints(stable, canary) || !(*r)->setWeight(5, {})) std::abort();
+    if (!(*r)->syncEndpoints(stable, canary, {}) || !(*r)->setWeight(5, {})) std::abort();
     w->all.push_back(std::move(*r));
   }
   w->rssPerRouter = double(residentBytes() - rss0) / double(n);

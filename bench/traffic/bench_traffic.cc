@@ -53,7 +53,7 @@ struct HaproxyStack {
     router = std::move(*haproxy::HaproxyRouter::create(
         R"({"runtimeApi":"unix:)" + dir.file("admin.sock") + R"(","backend":"be_app"})", 100,
         realClock()));
-    if (!router->syncEndpoints(revision("s", stable), revision("c", canary))) std::abort();
+    if (!router->syncEndpoints(revision("s", stable), revision("c", canary), {})) std::abort();
   }
 };
 
@@ -120,7 +120,8 @@ struct NginxStack {
             R"(/error.log","pidFile":")" + d + R"(/nginx.pid","stateUrl":"http://127.0.0.1:)" +
             std::to_string(port) + R"(/ramp-state"})",
         100, realClock()));
-    (void)router->syncEndpoints(revision("s", stable), revision("c", canary));  // not running yet
+    (void)router->syncEndpoints(revision("s", stable), revision("c", canary),
+                                {});  // not running yet
     std::string error;
     nginx =
         Child::spawn({"nginx", "-p", d, "-c", dir.file("nginx.conf"), "-e", dir.file("error.log")},

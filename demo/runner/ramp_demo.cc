@@ -20,6 +20,10 @@
 // tokens, for people and for the dashboard's browser test. --pause-step gives v2 an indefinite
 // pause after its 25% analysis, so that someone promotes it (dashboard or `ramp promote`).
 //
+// ramp serve signs every decision into its audit log with a key made by `ramp audit keygen`
+// (DATA/audit.key); after the stack stops, the demo ends by printing `ramp audit verify`'s
+// result over the daemon's data directory (docs/audit.md), and exits non-zero if it fails.
+//
 // Specs are written into the daemon's SQLite store from this process (the controller picks
 // external writes up within 250 ms), as a second writer would; the runner keeps the controller's
 // status when it replaces a spec, as `ramp apply` does.
@@ -27,6 +31,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -127,6 +132,9 @@ class Demo {
   void startLoad();
   void waitForCtrlC();
   void shutdown();
+  // Runs `ramp audit verify` over the stopped daemon's data directory with the demo's public
+  // key, printing its result. Returns its exit code.
+  int verifyAudit() const;
   bool tempData() const { return tempData_; }
   const std::string& data() const { return data_; }
   LoadGenerator* load() { return load_.get(); }
@@ -332,6 +340,11 @@ Status Demo::writeTokens() {
 
 Status Demo::startServe() {
   if (auto s = writeTokens(); !s) return s;
+  const std::string key = data_ + "/audit.key";
+  const std::string keygen = o_.rampBinary + " audit keygen --out '" + key + "' >/dev/null";
+  if (!fs::exists(key) && std::system(keygen.c_str()) != 0) {
+    return makeError(ErrorCode::kUnavailable, "ramp audit keygen --out " + key + " failed");
+  }
   const char* path = std::getenv("PATH");
   std::map<std::string, std::string> env = {
       {"PATH", o_.serviceDir + ":" + (path ? path : "/usr/bin:/bin")},
@@ -340,7 +353,7 @@ Status Demo::startServe() {
   auto p = ChildProcess::start(
       {o_.rampBinary, "serve", "--data", rampData_, "--platform", "platform.process",
        "--prometheus", "http://127.0.0.1:" + std::to_string(promPort_), "--progress-poll-ms", "250",
-       "--listen", o_.listen, "--tokens", data_ + "/tokens"},
+       "--listen", o_.listen, "--tokens", data_ + "/tokens", "--audit-key", key},
       env, log);
   if (!p) return std::unexpected(p.error());
   serve_ = std::move(*p);
@@ -702,6 +715,20 @@ void Demo::shutdown() {
   if (haproxy_) haproxy_->stop();
 }
 
+int Demo::verifyAudit() const {
+  const std::string cmd = o_.rampBinary + " audit verify --data-dir '" + rampData_ +
+                          "' --public-key '" + data_ + "/audit.key.pub' 2>&1";
+  std::printf("\n$ ramp audit verify --data-dir %s --public-key %s/audit.key.pub\n",
+              rampData_.c_str(), data_.c_str());
+  std::fflush(stdout);
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return -1;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) std::fputs(buf, stdout);
+  const int status = ::pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 std::string pad(std::string s, size_t n) {
   if (s.size() < n) s.append(n - s.size(), ' ');
   return s;
@@ -868,6 +895,8 @@ int run(const Options& o) {
     demo.waitForCtrlC();
   }
   demo.shutdown();
+  // The last word: every decision of the run, signed and checked (docs/audit.md).
+  if (demo.verifyAudit() != 0) allExpected = false;
   if (demo.tempData() && !o.keep && allExpected) {
     std::error_code ec;
     fs::remove_all(demo.data(), ec);

@@ -55,6 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto watch = ramp::api::parseWatchQuery(params, lastEventId);
   auto events = ramp::api::parseEventsQuery(params);
   if (events && (events->limit < 1 || events->limit > 1000)) std::abort();
+  auto audit = ramp::api::parseAuditRecordsQuery(params);
+  if (audit && (audit->from < 0 || audit->limit < 1 || audit->limit > 1000)) std::abort();
   auto logs = ramp::api::parseLogsQuery(params);
   if (logs && (logs->replica.empty() || logs->limit < 1 || logs->limit > ramp::api::kMaxLogLimit)) {
     std::abort();

@@ -1,16 +1,17 @@
 #pragma once
 
 // Registry: where the controller finds the implementations of its seams by name. Platforms
-// ("platform.process", "platform.sim"), traffic routers ("traffic.haproxy", "traffic.nginx",
-// "traffic.sim") and metric providers ("provider.prometheus", "provider.web", "provider.job",
-// "provider.judge", "provider.sim") are registered as factories, once, by the one explicit list
-// in src/registry (registerBuiltins). Extensions never include each other: each exposes a
-// factory, and only that list knows them all.
+// ("platform.process", "platform.sim", "platform.kubernetes"), traffic routers ("traffic.haproxy",
+// "traffic.nginx", "traffic.sim") and metric providers ("provider.prometheus", "provider.web",
+// "provider.job", "provider.judge", "provider.sim") are registered as factories, once, by the one
+// explicit list in src/registry (registerBuiltins). Extensions never include each other: each
+// exposes a factory, and only that list knows them all.
 //
 // Names. A Rollout selects routers with `trafficRouting.plugins: {"ramp/<x>": config}` and a
 // metric selects a provider with `provider.prometheus|web|job` or `provider.plugin:
 // {"ramp/<x>": config}`; the registry maps them to "traffic.<x>" and "provider.<x>"
-// (routerNameFor, providerNameFor). The platform is chosen per daemon (`ramp serve --platform`).
+// (routerNameFor, providerNameFor). The platform and the store ("store.sqlite",
+// "store.kubernetes") are chosen per daemon (`ramp serve --platform`, `--store`).
 //
 // Threading: fill the registry on one thread before the controller starts; afterwards it is
 // read-only and every method may be called concurrently. Factories must be reentrant.
@@ -30,11 +31,15 @@
 #include "ramp/spec/analysis.h"
 #include "ramp/spec/diagnostic.h"
 #include "ramp/spec/rollout.h"
+#include "ramp/store/state_store.h"
 #include "ramp/traffic/traffic_router.h"
 
 namespace ramp {
 
 class Redactor;
+namespace kube {
+class Client;
+}
 
 // What every factory may use. Pointers outlive every object the factories return.
 struct ExtensionContext {
@@ -45,6 +50,10 @@ struct ExtensionContext {
   std::string dataDir;
   const Redactor* redactor = nullptr;  // secrets to hide in messages; may be null
   std::string prometheusAddress;       // default Prometheus address ("" = env or none)
+  // The daemon's one Kubernetes API client (ramp serve --kubeconfig, or the in-cluster service
+  // account), shared by every Kubernetes extension; null when the daemon talks to no cluster.
+  kube::Client* kubeClient = nullptr;
+  std::string kubeNamespace;  // the namespace they work in (ramp serve --namespace; "" = all)
 };
 
 // What a router factory gets: one router instance drives one rollout.
@@ -60,6 +69,9 @@ using RouterFactory =
     std::function<Result<traffic::TrafficRouterPtr>(const RouterContext&, const ExtensionContext&)>;
 using ProviderFactory = std::function<Result<analysis::MetricProviderPtr>(
     const spec::MetricProviderSpec&, const ExtensionContext&)>;
+// Opens the daemon's store (one per daemon), e.g. <dataDir>/ramp.db or the context's cluster.
+using StoreFactory =
+    std::function<Result<std::unique_ptr<store::StateStore>>(const ExtensionContext&)>;
 
 // --- what an extension says about a Rollout before it runs it -----------------------------------
 //
@@ -77,13 +89,18 @@ struct RouterClaim {
   bool operator==(const RouterClaim&) const = default;
 };
 
-// What a router makes of one config (the JSON under trafficRouting.plugins["ramp/<x>"]).
+// What a router makes of one config (the JSON under trafficRouting.plugins["ramp/<x>"], the
+// canary's or ramp's blueGreen.trafficRouting).
 struct RouterConfigReport {
   // Problems in the config; paths are relative to the config ("backend", "" for the whole).
   std::vector<spec::Diagnostic> problems;
   bool headerRoutes = false;  // it can carry setHeaderRoute steps
   bool mirrorRoutes = false;  // it can carry setMirrorRoute steps
   bool pingPong = false;      // it can alternate ping and pong Services
+  // It has a destination holding the canary's replicas alone (blue-green's preview Service),
+  // configured by `previewField` (e.g. "previewBackend").
+  bool preview = false;
+  std::string previewField;
   std::vector<RouterClaim> claims;
 };
 using RouterInspector = std::function<RouterConfigReport(std::string_view configJson)>;
@@ -137,6 +154,7 @@ class Registry {
   Status addPlatform(const std::string& name, PlatformFactory factory, PlatformTraits traits = {});
   Status addRouter(const std::string& name, RouterFactory factory, RouterTraits traits = {});
   Status addProvider(const std::string& name, ProviderFactory factory);
+  Status addStore(const std::string& name, StoreFactory factory);  // prefix "store."
 
   // Create an instance by registered name. kNotFound lists the registered names of that kind;
   // otherwise the factory's own result.
@@ -146,6 +164,8 @@ class Registry {
                                                const ExtensionContext& context) const;
   Result<analysis::MetricProviderPtr> makeProvider(const spec::MetricProviderSpec& spec,
                                                    const ExtensionContext& context) const;
+  Result<std::unique_ptr<store::StateStore>> makeStore(const std::string& name,
+                                                       const ExtensionContext& context) const;
 
   // "ramp/haproxy" -> "traffic.haproxy". kUnsupported for plugins that are not ramp's own.
   static Result<std::string> routerNameFor(const std::string& pluginName);
@@ -155,8 +175,10 @@ class Registry {
   static std::string routerNameForKey(std::string_view argoKey);
 
   // What the routers a Rollout names say about it, whatever the platform: each ramp/* plugin's
-  // config problems, and steps it cannot carry (setHeaderRoute, setMirrorRoute, pingPong).
-  // Paths are absolute (spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].backend).
+  // config problems, and steps it cannot carry (setHeaderRoute, setMirrorRoute, pingPong); for
+  // blue-green (blueGreen.trafficRouting), a warning when the previewService has no destination
+  // of its own. Paths are absolute (spec.strategy.canary.trafficRouting.plugins[ramp/haproxy].
+  // backend).
   std::vector<spec::Diagnostic> checkRouters(const spec::Rollout& rollout) const;
   // Whether `platform` can run the Rollout: a registered platform; every trafficRouting entry
   // (Argo's keys and plugins) served by a registered router that routes for this platform; the
@@ -187,6 +209,7 @@ class Registry {
   std::map<std::string, RouterFactory> routers_;
   std::map<std::string, RouterTraits> routerTraits_;
   std::map<std::string, ProviderFactory> providers_;
+  std::map<std::string, StoreFactory> stores_;
 };
 
 // Ownership of claimed resources, as Argo refuses a Service managed by another Rollout: for each

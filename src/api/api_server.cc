@@ -158,6 +158,7 @@ std::string endpointWhat(const Route& route) {
     case Endpoint::kWatch: return "watch";
     case Endpoint::kMetrics: return "/metrics";
     case Endpoint::kWhoami: return "whoami";
+    case Endpoint::kAudit: return "reading the audit log";
     default: return "reading objects";
   }
 }
@@ -197,7 +198,37 @@ struct ApiServer::Impl {
   void handleMetrics(httplib::Response& res);
   void handleAsset(const httplib::Request& req, httplib::Response& res, const Route& route);
   void handleWhoami(const Identity& caller, httplib::Response& res);
+  ApiReply handleAudit(const Route& route, const QueryParams& params);
 };
+
+// The audit log's rows as stored; the client verifies them (docs/audit.md).
+ApiReply ApiServer::Impl::handleAudit(const Route& route, const QueryParams& params) {
+  auto storeFailed = [](const Error& e) {
+    return ObjectService::error(
+        Error{e.code == ErrorCode::kUnsupported ? e.code : ErrorCode::kUnavailable,
+              "state store: " + e.message});
+  };
+  if (route.name == "key") return ApiReply{200, encodeAuditKey({options.auditPublicKey})};
+  if (route.name == "checkpoints") {
+    auto cps = store.listAuditCheckpoints();
+    if (!cps) return storeFailed(cps.error());
+    return ApiReply{200, encodeAuditCheckpoints(*cps)};
+  }
+  auto q = parseAuditRecordsQuery(params);
+  if (!q) return ObjectService::error(q.error());
+  store::AuditQuery query;
+  query.object = q->object;
+  query.fromIndex = q->from;
+  query.limit = q->limit;
+  AuditRecordsView view;
+  auto size = store.auditSize();
+  if (!size) return storeFailed(size.error());
+  view.size = *size;
+  auto records = store.listAuditRecords(query);
+  if (!records) return storeFailed(records.error());
+  view.records = std::move(*records);
+  return ApiReply{200, encodeAuditRecords(view)};
+}
 
 void ApiServer::Impl::handleAsset(const httplib::Request& req, httplib::Response& res,
                                   const Route& route) {
@@ -366,6 +397,7 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
       sendReply(res, service->logs(*route, *q));
       return;
     }
+    case Endpoint::kAudit: sendReply(res, handleAudit(*route, req.params)); return;
     case Endpoint::kWebhook: {
       std::map<std::string, std::string> headers;
       for (const auto& [name, value] : req.headers) {

@@ -5,10 +5,11 @@
 // served by `ramp serve`.
 //
 // Every request except /healthz, /readyz and the dashboard's files is authenticated with a bearer
-// token from the tokens file and authorised by role (viewer: read and watch; operator: + actions;
-// admin: + apply and delete); a refused request changes nothing. The tokens file is re-read when
-// it changes (api/auth.h, TokensFile). Without a tokens file authentication is off, and the
-// server refuses to listen anywhere but loopback. TLS when a certificate and key are given.
+// token from the tokens file and authorised by role (viewer: read and watch; auditor: + the
+// audit log; operator: + actions; admin: + apply and delete); a refused request changes nothing.
+// The tokens file is re-read when it changes (api/auth.h, TokensFile). Without a tokens file
+// authentication is off, and the server refuses to listen anywhere but loopback. TLS when a
+// certificate and key are given.
 //
 // The server only writes user intent into the store (apply, delete, the actions) — the
 // controller carries it out — and every write is recorded as an event naming the caller.
@@ -69,6 +70,9 @@ struct ApiOptions {
   // ReadLogFn): GET …/replicas and …/logs. Absent = those answer 501.
   ReplicasFn replicas;
   ReadLogFn readLog;
+  // The public key (PEM) that signs the audit log, served at GET /api/v1/audit/key; "" when
+  // the daemon's records are unsigned.
+  std::string auditPublicKey;
   // The GitOps agent's refresh, called by POST /api/v1/gitops/webhook (gitops_service.h), and
   // the secret pushes must be signed with ("" = unsigned pushes accepted). Absent = 501.
   std::function<int(const std::string&)> gitopsRefresh;

@@ -29,6 +29,7 @@ enum class Endpoint {
   kLogs,       // GET  …/rollouts/NAME/logs
   kEvents,     // GET  /api/v1/events
   kWhoami,     // GET  /api/v1/whoami
+  kAudit,      // GET  /api/v1/audit/records|checkpoints|key (Route::name says which)
   kWatch,      // GET  /api/v1/watch
   kMetrics,    // GET  /metrics
   kHealthz,    // GET  /healthz
@@ -74,6 +75,17 @@ struct EventsQuery {
   int64_t tail = 0;  // 0 = off
 };
 Result<EventsQuery> parseEventsQuery(const QueryParams& params);
+
+// GET /api/v1/audit/records ? from=N (the first index, default 0) & limit=N (1..1000, default
+// 1000) & kind= & namespace= & name= (only one object's records; namespace defaults to
+// "default" when a name is given).
+struct AuditRecordsQuery {
+  int64_t from = 0;
+  int64_t limit = 1000;
+  std::optional<store::ObjectKey> object;
+};
+// kInvalidArgument naming the parameter for an unknown one or a bad number.
+Result<AuditRecordsQuery> parseAuditRecordsQuery(const QueryParams& params);
 
 // GET …/rollouts/NAME/logs ? replica=NAME (required) & offset=N (bytes from the start; -N: the
 // last N bytes; default 0) & limit=B (1..1048576, default 65536).

@@ -56,6 +56,7 @@ std::string lower(std::string_view s) {
 const char* roleName(Role role) {
   switch (role) {
     case Role::kViewer: return "viewer";
+    case Role::kAuditor: return "auditor";
     case Role::kOperator: return "operator";
     case Role::kAdmin: return "admin";
   }
@@ -64,6 +65,7 @@ const char* roleName(Role role) {
 
 std::optional<Role> parseRole(std::string_view name) {
   if (name == "viewer") return Role::kViewer;
+  if (name == "auditor") return Role::kAuditor;
   if (name == "operator") return Role::kOperator;
   if (name == "admin") return Role::kAdmin;
   return std::nullopt;
@@ -411,6 +413,12 @@ json eventJson(const store::Event& e) {
             {"reason", e.reason},
             {"message", e.message},
             {"actor", e.actor}};
+  // Repeats folded into this event (Kubernetes' count and firstTimestamp); only when counted.
+  if (e.count > 1) {
+    j["count"] = e.count;
+    j["firstTime"] = spec::formatRfc3339(e.firstTime);
+  }
+  if (e.replaces != 0) j["replaces"] = e.replaces;
   if (!e.evidence.empty()) {
     json ev = json::parse(e.evidence, nullptr, false);
     j["evidence"] = ev.is_discarded() ? json(e.evidence) : ev;
@@ -431,7 +439,13 @@ Result<store::Event> eventFrom(const json& j) {
   readField(j, "reason", &e.reason, "");
   readField(j, "message", &e.message, "");
   readField(j, "actor", &e.actor, "");
+  readField(j, "count", &e.count, "");
+  readField(j, "replaces", &e.replaces, "");
   if (auto t = spec::parseRfc3339(time)) e.time = *t;
+  std::string first;
+  readField(j, "firstTime", &first, "");
+  auto firstTime = spec::parseRfc3339(first);
+  e.firstTime = firstTime ? *firstTime : e.time;
   e.type = type == "Warning" ? store::EventType::kWarning : store::EventType::kNormal;
   auto ev = j.find("evidence");
   if (ev != j.end() && !ev->is_null())
@@ -442,6 +456,95 @@ Result<store::Event> eventFrom(const json& j) {
 }  // namespace
 
 std::string encodeEvent(const store::Event& event) { return eventJson(event).dump(); }
+
+std::string encodeAuditRecords(const AuditRecordsView& view) {
+  json items = json::array();
+  for (const store::AuditRecord& r : view.records) {
+    items.push_back({{"index", r.index},
+                     {"eventId", r.eventId},
+                     {"time", spec::formatRfc3339(r.time)},
+                     {"kind", r.object.kind},
+                     {"namespace", r.object.namespace_},
+                     {"name", r.object.name},
+                     {"leafHash", r.leafHash},
+                     {"envelope", r.entry}});
+  }
+  return json{{"kind", "AuditRecordList"}, {"size", view.size}, {"items", items}}.dump();
+}
+
+Result<AuditRecordsView> decodeAuditRecords(std::string_view body) {
+  json j = json::parse(body.begin(), body.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("items") || !j["items"].is_array()) {
+    return makeError(ErrorCode::kInvalidArgument, "audit records: not an AuditRecordList");
+  }
+  AuditRecordsView out;
+  readField(j, "size", &out.size, "");
+  for (const json& item : j["items"]) {
+    if (!item.is_object()) {
+      return makeError(ErrorCode::kInvalidArgument, "audit records: an item is not an object");
+    }
+    store::AuditRecord r;
+    std::string time;
+    readField(item, "index", &r.index, "");
+    readField(item, "eventId", &r.eventId, "");
+    readField(item, "time", &time, "");
+    readField(item, "kind", &r.object.kind, "");
+    readField(item, "namespace", &r.object.namespace_, "");
+    readField(item, "name", &r.object.name, "");
+    readField(item, "leafHash", &r.leafHash, "");
+    readField(item, "envelope", &r.entry, "");
+    if (auto t = spec::parseRfc3339(time)) r.time = *t;
+    out.records.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string encodeAuditCheckpoints(const std::vector<store::AuditCheckpoint>& checkpoints) {
+  json items = json::array();
+  for (const store::AuditCheckpoint& c : checkpoints) {
+    items.push_back({{"size", c.size},
+                     {"rootHash", c.rootHash},
+                     {"note", c.note},
+                     {"time", spec::formatRfc3339(c.time)}});
+  }
+  return json{{"kind", "AuditCheckpointList"}, {"items", items}}.dump();
+}
+
+Result<std::vector<store::AuditCheckpoint>> decodeAuditCheckpoints(std::string_view body) {
+  json j = json::parse(body.begin(), body.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("items") || !j["items"].is_array()) {
+    return makeError(ErrorCode::kInvalidArgument, "audit checkpoints: not an AuditCheckpointList");
+  }
+  std::vector<store::AuditCheckpoint> out;
+  for (const json& item : j["items"]) {
+    if (!item.is_object()) {
+      return makeError(ErrorCode::kInvalidArgument, "audit checkpoints: an item is not an object");
+    }
+    store::AuditCheckpoint c;
+    std::string time;
+    readField(item, "size", &c.size, "");
+    readField(item, "rootHash", &c.rootHash, "");
+    readField(item, "note", &c.note, "");
+    readField(item, "time", &time, "");
+    if (auto t = spec::parseRfc3339(time)) c.time = *t;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string encodeAuditKey(const AuditKeyView& view) {
+  return json{{"publicKey", view.publicKey}, {"signed", !view.publicKey.empty()}}.dump();
+}
+
+Result<AuditKeyView> decodeAuditKey(std::string_view body) {
+  json j = json::parse(body.begin(), body.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return makeError(ErrorCode::kInvalidArgument, "audit key: not a JSON object");
+  }
+  AuditKeyView out;
+  readField(j, "publicKey", &out.publicKey, "");
+  return out;
+}
 
 std::string encodeEvents(const std::vector<store::Event>& events) {
   json items = json::array();

@@ -29,8 +29,9 @@ inline constexpr std::string_view kDefaultNamespace = "default";
 
 // --- roles ---------------------------------------------------------------------------------------
 
-// viewer: read and watch; operator: + actions (promote, abort, …); admin: + apply and delete.
-enum class Role { kViewer = 0, kOperator = 1, kAdmin = 2 };
+// viewer: read and watch; auditor: + the audit log (GET /api/v1/audit/…), and no action;
+// operator: + actions (promote, abort, …); admin: + apply and delete.
+enum class Role { kViewer = 0, kAuditor = 1, kOperator = 2, kAdmin = 3 };
 const char* roleName(Role role);
 std::optional<Role> parseRole(std::string_view name);
 
@@ -169,6 +170,24 @@ std::string encodeEvent(const store::Event& event);
 std::string encodeEvents(const std::vector<store::Event>& events);
 Result<store::Event> decodeEvent(std::string_view json);
 Result<std::vector<store::Event>> decodeEvents(std::string_view body);
+
+// The audit log (GET /api/v1/audit/records and …/checkpoints, docs/audit.md): the rows as the
+// store keeps them, so a client verifies them itself (audit/verify.h).
+struct AuditRecordsView {
+  int64_t size = 0;  // records in the log
+  std::vector<store::AuditRecord> records;
+};
+std::string encodeAuditRecords(const AuditRecordsView& view);
+Result<AuditRecordsView> decodeAuditRecords(std::string_view body);
+std::string encodeAuditCheckpoints(const std::vector<store::AuditCheckpoint>& checkpoints);
+Result<std::vector<store::AuditCheckpoint>> decodeAuditCheckpoints(std::string_view body);
+// GET /api/v1/audit/key: the daemon's public key ("" when its records are unsigned).
+struct AuditKeyView {
+  std::string publicKey;  // PEM
+  bool operator==(const AuditKeyView&) const = default;
+};
+std::string encodeAuditKey(const AuditKeyView& view);
+Result<AuditKeyView> decodeAuditKey(std::string_view body);
 
 // Revisions of a rollout as the platform runs them (GET …/rollouts/NAME/revisions).
 struct RevisionView {

@@ -59,11 +59,7 @@ Result<std::string> signCheckpoint(const Checkpoint& c, std::string_view keyName
          encodeBase64(blob) + "\n";
 }
 
-Result<Checkpoint> verifyCheckpoint(std::string_view note, std::string_view keyName,
-                                    const VerifyingKey& key) {
-  size_t sep = note.rfind("\n\n");
-  if (sep == std::string_view::npos) return parseError("no blank line before the signatures");
-  std::string_view text = note.substr(0, sep + 1);
+Result<Checkpoint> parseCheckpointText(std::string_view text) {
   std::vector<std::string_view> body = lines(text);
   if (body.size() < 3) return parseError("the text has fewer than 3 lines");
   Checkpoint c;
@@ -78,6 +74,17 @@ Result<Checkpoint> verifyCheckpoint(std::string_view note, std::string_view keyN
   if (!root || root->size() != 32)
     return parseError("line 3: the tree head is not 32 bytes of base64");
   std::copy(root->begin(), root->end(), c.root.begin());
+  return c;
+}
+
+Result<Checkpoint> verifyCheckpoint(std::string_view note, std::string_view keyName,
+                                    const VerifyingKey& key) {
+  size_t sep = note.rfind("\n\n");
+  if (sep == std::string_view::npos) return parseError("no blank line before the signatures");
+  std::string_view text = note.substr(0, sep + 1);
+  auto parsed = parseCheckpointText(text);
+  if (!parsed) return parsed;
+  Checkpoint c = std::move(*parsed);
 
   const uint32_t want = noteKeyId(key);
   bool known = false;

@@ -42,6 +42,10 @@ Result<std::string> signCheckpoint(const Checkpoint& checkpoint, std::string_vie
 Result<Checkpoint> verifyCheckpoint(std::string_view note, std::string_view keyName,
                                     const VerifyingKey& key);
 
+// Parses the note text alone (origin, size, tree head; what an unsigned log stores), ignoring
+// anything after the third line. Errors: kParse naming the line.
+Result<Checkpoint> parseCheckpointText(std::string_view text);
+
 // The 4-byte key id (big-endian) of `key`.
 uint32_t noteKeyId(const VerifyingKey& key);
 

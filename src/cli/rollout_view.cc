@@ -54,7 +54,14 @@ void renderEvents(std::ostringstream& out, const std::vector<store::Event>& even
     out << "  " << pad(formatAge(ms(now), ms(e.time)), 6)
         << pad(paint(warn ? "Warning" : "Normal", warn ? Colour::kYellow : Colour::kNone, colour),
                9)
-        << pad(e.reason, 26) << pad(e.actor.empty() ? "-" : e.actor, 12) << e.message << "\n";
+        << pad(e.reason, 26) << pad(e.actor.empty() ? "-" : e.actor, 12) << e.message;
+    // Repeats the store folded into this event, as kubectl shows them.
+    if (e.count > 1) {
+      out << paint(
+          " (x" + std::to_string(e.count) + " over " + formatAge(ms(now), ms(e.firstTime)) + ")",
+          Colour::kGrey, colour);
+    }
+    out << "\n";
     if (!e.evidence.empty()) {
       out << "  " << std::string(6 + 9 + 26 + 12, ' ') << paint("evidence: ", Colour::kGrey, colour)
           << shortEvidence(e.evidence) << "\n";

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/cli.h"
+#include "ramp/clock.h"
 #include "ramp/error.h"
 
 namespace ramp::store {
@@ -27,18 +28,26 @@ class Registry;
 namespace ramp::platform {
 class WorkloadDriver;
 }
+namespace ramp::kube {
+class Client;
+}
 
 namespace ramp::cli {
 
 struct ServeOptions {
   std::string dataDir;
   std::string platform = "platform.process";
+  std::string store = "store.sqlite";  // the registry's store (--store)
+  bool leaderElect = false;  // --leader-elect: run the controller only while holding the lease
   int workers = 4;
   int maxBatch = 16;  // ControllerOptions::maxBatch
   std::string prometheusAddress;
   int64_t progressPollMs = 1000;
   int64_t routerWatchMs = 2000;  // ControllerOptions::routerWatch (0 = off)
   int64_t resyncSeconds = 900;
+  // The Kubernetes API server (serve_kube.cc).
+  std::string kubeconfig;
+  std::string kubeNamespace;
   // The HTTP API (serve_api.cc).
   std::string listen;
   std::string tokensFile;
@@ -47,6 +56,12 @@ struct ServeOptions {
   size_t apiMaxBodyBytes = 1 << 20;
   size_t watchBufferEvents = 1000;
   int64_t watchHeartbeatMs = 15000;
+  // The audit log (docs/audit.md): the signing key's PEM file ("" = unsigned records) and how
+  // often a checkpoint is signed over new records.
+  std::string auditKey;
+  int64_t auditCheckpointMs = 10000;
+  // Set by runServe for startApi: the public key served at GET /api/v1/audit/key.
+  std::string auditPublicKeyPem;
   // The GitOps agent (serve_gitops.cc).
   std::string gitCredentialsDir;
   int64_t gitopsPollSeconds = 180;
@@ -90,6 +105,14 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
                                            const Registry& registry,
                                            const std::function<void(const std::string&)>& log,
                                            ServeGitops* gitops = nullptr);
+
+// Declares --kubeconfig and --namespace on `cmd`.
+void configureKubeFlags(CLI::App& cmd, ServeOptions& options);
+
+// The daemon's one Kubernetes API client: from options.kubeconfig, else from the in-cluster
+// service account, else none (nullptr: not running in a cluster). On error (an unreadable
+// kubeconfig, a broken service account) returns an Error naming the flag or the source.
+Result<std::unique_ptr<kube::Client>> connectKube(const ServeOptions& options, Clock& clock);
 
 // Runs the daemon until SIGTERM/SIGINT; returns the exit code.
 int runServe(const ServeOptions& options, IoStreams& io);

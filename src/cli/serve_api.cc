@@ -65,6 +65,7 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
     return std::move(workload->revisions);
   };
   o.runChecks = {&registry, options.platform};
+  o.auditPublicKey = options.auditPublicKeyPem;
   o.replicas = [&driver](const std::string& rolloutKey) {
     return driver.observeReplicas(rolloutKey);
   };

@@ -33,6 +33,7 @@ VerbPtr makeVersionVerb();
 VerbPtr makeAnalyzeVerb();
 VerbPtr makeLintVerb();
 VerbPtr makeServeVerb();  // serve_verb.cc
+VerbPtr makeAuditVerb();  // audit_verb.cc: keygen, verify, show, export
 // Verbs that talk to a running server (read_verbs.cc, write_verbs.cc).
 VerbPtr makeApplyVerb();
 VerbPtr makeGetVerb();

@@ -17,6 +17,7 @@ std::vector<VerbPtr> builtinVerbs() {
   verbs.push_back(makeSetVerb());
   verbs.push_back(makeTerminateVerb());
   verbs.push_back(makeDeleteVerb());
+  verbs.push_back(makeAuditVerb());
   verbs.push_back(makeAppVerb());
   return verbs;
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <variant>
 
@@ -16,7 +17,9 @@
 #include "analysis/runner.h"
 #include "analysis/secret_dir.h"
 #include "common/metrics_page.h"
+#include "controller/writes.h"
 #include "rollout/engine.h"
+#include "rollout/services.h"
 #include "spec/codec.h"
 #include "spec/kinds.h"
 
@@ -128,19 +131,6 @@ bool inMotion(const platform::ObservedWorkload& workload) {
   return false;
 }
 
-store::Event toStoreEvent(const rollout::Event& e, const ObjectKey& object, Time now,
-                          const std::string& actor) {
-  store::Event out;
-  out.time = now;
-  out.object = object;
-  out.type = e.type == "Warning" ? store::EventType::kWarning : store::EventType::kNormal;
-  out.reason = e.reason;
-  out.message = e.message;
-  if (!e.evidence.empty()) out.evidence = nlohmann::json(e.evidence).dump();
-  out.actor = actor;
-  return out;
-}
-
 // Hands the heap's free pages back to the system. glibc's free() keeps them (it only trims the
 // top of the heap), so after a burst of busy rollouts the process would stay at its peak size;
 // malloc_trim releases every free page (measured: the resident size per settled rollout after
@@ -172,6 +162,9 @@ struct Controller::RouterSet {
   std::optional<int32_t> appliedWeight;
   // status.canary.weights.verified as the rollout's last reconcile persisted it.
   std::optional<bool> statusVerified;
+  // Service switches the status already records but the routers have not applied yet (the
+  // sync failed, or nothing was ready): recorded as events once a later sync succeeds.
+  std::vector<rollout::ServiceSwitch> pendingSwitches;
 };
 
 namespace {
@@ -539,13 +532,20 @@ void Controller::recordError(const std::string& key, const Error& error) {
 
 Result<Controller::RouterSet*> Controller::routersFor(const std::string& rolloutKey,
                                                       const spec::Rollout& rollout) {
-  const auto& canary = rollout.spec.strategy.canary;
-  if (!canary || !canary->trafficRouting || canary->trafficRouting->plugins.empty()) {
+  // The canary's trafficRouting, or ramp's blueGreen.trafficRouting (the backends that stand for
+  // the active and preview Services).
+  const auto& strategy = rollout.spec.strategy;
+  const spec::TrafficRouting* configured =
+      strategy.canary && strategy.canary->trafficRouting ? &*strategy.canary->trafficRouting
+      : strategy.blueGreen && strategy.blueGreen->trafficRouting
+          ? &*strategy.blueGreen->trafficRouting
+          : nullptr;
+  if (configured == nullptr || configured->plugins.empty()) {
     std::lock_guard lock(mu_);
     routers_.erase(rolloutKey);
     return nullptr;
   }
-  const auto& routing = *canary->trafficRouting;
+  const auto& routing = *configured;
   const int32_t maxWeight = routing.maxTrafficWeight.value_or(spec::kDefaultMaxTrafficWeight);
   std::string configKey = std::to_string(maxWeight);
   for (const auto& [name, config] : routing.plugins) configKey += "|" + name + "=" + config.text;
@@ -563,8 +563,11 @@ Result<Controller::RouterSet*> Controller::routersFor(const std::string& rollout
     RouterContext rc{rolloutKey, config.text.empty() ? "{}" : config.text, maxWeight};
     auto router = registry_.makeRouter(*registered, rc, context_);
     if (!router) {
+      // The path once: a router's own configuration errors already start with it.
+      const std::string path = "trafficRouting.plugins[\"" + name + "\"]";
+      const std::string& message = router.error().message;
       return makeError(router.error().code,
-                       "trafficRouting.plugins[\"" + name + "\"]: " + router.error().message);
+                       message.starts_with(path) ? message : path + ": " + message);
     }
     set->watchable = set->watchable || (*router)->watchable();
     set->routers.push_back(std::move(*router));
@@ -605,6 +608,54 @@ ReconcileOutcome Controller::watchRouters() {
     if (routerWatchRequeues(probe, set->statusVerified)) queue_.add(set->queueKey);
   }
   return ReconcileOutcome{options_.routerWatch};
+}
+
+std::vector<rollout::Event> switchEvents(const std::vector<rollout::ServiceSwitch>& switches,
+                                         const std::vector<std::string>& routerTypes,
+                                         const std::string& platform) {
+  std::string through;
+  for (const auto& t : routerTypes) through += (through.empty() ? "" : ", ") + t;
+  std::vector<rollout::Event> out;
+  for (const auto& sw : switches) {
+    std::map<std::string, std::string> evidence = {
+        {"service", sw.service}, {"from", sw.from}, {"to", sw.to}};
+    if (!through.empty()) {
+      evidence["routers"] = through;
+      out.push_back({"Normal", "SwitchService",
+                     "Switched service '" + sw.service + "' from '" + sw.from + "' to '" + sw.to +
+                         "' through " + through,
+                     std::move(evidence)});
+    } else {
+      evidence["platform"] = platform;
+      out.push_back({"Warning", "ServiceNotRouted",
+                     "Service '" + sw.service + "' now selects '" + sw.to + "' (was '" + sw.from +
+                         "'), but no traffic was switched: no router serves this rollout on " +
+                         platform + " (set spec.strategy.blueGreen.trafficRouting.plugins)",
+                     std::move(evidence)});
+    }
+  }
+  return out;
+}
+
+void Controller::recordSwitches(const ObjectKey& key,
+                                const std::vector<rollout::ServiceSwitch>& switches,
+                                const RouterSet* routerSet) {
+  std::vector<std::string> types;
+  if (routerSet) {
+    for (const auto& router : routerSet->routers) types.push_back(router->type());
+  }
+  const Time now = clock_.now();
+  for (const auto& e : switchEvents(switches, types, driver_.type())) {
+    if (auto appended = store_.appendEvent(toStoreEvent(e, key, now, options_.actor)); !appended) {
+      if (options_.log) {
+        options_.log("recording event " + e.reason + ": " + appended.error().message);
+      }
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    ++stats_.eventsWritten;
+    ++eventCounts_[{e.reason, e.type}];
+  }
 }
 
 Status Controller::removeRoutes(const std::string& rolloutKey) {
@@ -696,13 +747,13 @@ struct Controller::RolloutIntent {
   // The decoded version the plan was made from; `fresh` when this reconcile decoded it.
   std::shared_ptr<const RolloutCache::Entry> cached;
   std::shared_ptr<RolloutCache::Entry> fresh;
+  int64_t storedVersion = 0;
   rollout::Observed observed;
+  std::map<std::string, int64_t> runVersions;  // of observed.analysisRuns, by name
   rollout::Plan plan;
   RouterSet* routerSet = nullptr;
-  bool statusChanged = false;
-  std::vector<store::WriteOp> ops;  // status first (if changed), then AnalysisRun writes
-  std::vector<store::Event> events;
-  std::vector<std::string> createdRuns;
+  // What step 3 persists (writes.h); its ops and events move through commitIntents().
+  RolloutWrites writes;
   // Set by commitIntents().
   Status committed;
   int64_t versionAfter = 0;  // the Rollout's new version, once a status change is committed
@@ -725,31 +776,12 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
     if (stored.error().code == ErrorCode::kNotFound) return cleanupDeleted(key);
     return std::unexpected(stored.error());
   }
-  const std::string cacheKey = key.toString();
-  std::shared_ptr<const RolloutCache::Entry> cached = rolloutCache_.find(cacheKey, stored->version);
-  std::shared_ptr<RolloutCache::Entry> fresh;  // decoded by this reconcile, not cached yet
-  if (!cached) {
-    auto decoded = spec::rolloutFromJson(stored->json, cacheKey);
-    if (!decoded.value) {
-      // The API validates before storing, so this is a damaged record: report, do not retry.
-      recordError(cacheKey,
-                  Error{ErrorCode::kInvalidArgument,
-                        "stored Rollout cannot be read: " + diagnosticsText(decoded.diagnostics)});
-      return ReconcileOutcome{};
-    }
-    auto entry = std::make_shared<RolloutCache::Entry>();
-    entry->version = stored->version;
-    entry->rollout = std::move(*decoded.value);
-    entry->jsonHead = spec::rolloutJsonHead(entry->rollout);
-    fresh = entry;
-    cached = std::move(entry);
-  }
   auto next = std::make_unique<RolloutIntent>();
   next->key = key;
-  next->cacheKey = cacheKey;
+  next->cacheKey = key.toString();
   next->rolloutKey = rolloutKeyOf(key);
-  next->fresh = std::move(fresh);
-  next->cached = std::move(cached);
+  next->storedVersion = stored->version;
+  if (!decodeRollout(*stored, *next)) return ReconcileOutcome{};  // reported; not retried
   const spec::Rollout& rollout = next->cached->rollout;
   const std::string& rolloutKey = next->rolloutKey;
 
@@ -762,27 +794,54 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
     }
     const Time now = clock_.now();
     next->plan = rollout::rejectSpec(rollout, problems, now);
-    next->statusChanged = next->plan.status != rollout.status;
-    if (next->statusChanged) {
-      next->ops.push_back({store::WriteOp::Type::kPut, key,
-                           spec::rolloutJsonWithStatus(next->cached->jsonHead, next->plan.status),
-                           stored->version});
-    }
-    for (const auto& e : next->plan.events) {
-      next->events.push_back(toStoreEvent(e, key, now, options_.actor));
-    }
+    next->writes = rolloutWrites(storedOf(*next), next->plan, now, options_.actor);
     intent = std::move(next);
     return ReconcileOutcome{};
   }
 
   // 1. Observe.
-  rollout::Observed& observed = next->observed;
-  auto workload = driver_.observe(rolloutKey);
+  if (auto s = observeRollout(*next); !s) return std::unexpected(s.error());
+
+  // 2. Decide.
+  const Time now = clock_.now();
+  const auto* hashes = next->cached->hashes ? &*next->cached->hashes : nullptr;
+  next->plan = rollout::reconcileRollout(rollout, next->observed, now, hashes);
+
+  // 3. The intent to persist: status, AnalysisRun writes and events, in one transaction.
+  next->writes = rolloutWrites(storedOf(*next), next->plan, now, options_.actor);
+  intent = std::move(next);
+  return ReconcileOutcome{};
+}
+
+bool Controller::decodeRollout(const store::StoredObject& stored, RolloutIntent& intent) {
+  intent.cached = rolloutCache_.find(intent.cacheKey, stored.version);
+  if (intent.cached) return true;
+  auto decoded = spec::rolloutFromJson(stored.json, intent.cacheKey);
+  if (!decoded.value) {
+    // The API validates before storing, so this is a damaged record: report, do not retry.
+    recordError(intent.cacheKey,
+                Error{ErrorCode::kInvalidArgument,
+                      "stored Rollout cannot be read: " + diagnosticsText(decoded.diagnostics)});
+    return false;
+  }
+  auto entry = std::make_shared<RolloutCache::Entry>();
+  entry->version = stored.version;
+  entry->rollout = std::move(*decoded.value);
+  entry->jsonHead = spec::rolloutJsonHead(entry->rollout);
+  intent.fresh = entry;  // decoded by this reconcile, not cached yet
+  intent.cached = std::move(entry);
+  return true;
+}
+
+Status Controller::observeRollout(RolloutIntent& intent) {
+  const ObjectKey& key = intent.key;
+  const spec::Rollout& rollout = intent.cached->rollout;
+  rollout::Observed& observed = intent.observed;
+  auto workload = driver_.observe(intent.rolloutKey);
   if (!workload) return std::unexpected(workload.error());
   observed.workload = std::move(*workload);
 
-  std::map<std::string, int64_t> runVersions;
-  for (const auto& name : ownedRuns(rolloutKey)) {
+  for (const auto& name : ownedRuns(intent.rolloutKey)) {
     auto run = store_.get(ObjectKey{kAnalysisRun, key.namespace_, name});
     if (!run) {
       if (run.error().code == ErrorCode::kNotFound) continue;
@@ -790,7 +849,7 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
     }
     auto decodedRun = spec::analysisRunFromJson(run->json, run->key.toString());
     if (!decodedRun.value) continue;
-    runVersions[name] = run->version;
+    intent.runVersions[name] = run->version;
     observed.analysisRuns.push_back(std::move(*decodedRun.value));
   }
 
@@ -815,88 +874,47 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
     observed.templates.push_back(std::move(*decodedTemplate.value));
   }
 
-  auto routers = routersFor(rolloutKey, rollout);
+  auto routers = routersFor(intent.rolloutKey, rollout);
   if (!routers) return std::unexpected(routers.error());
-  RouterSet* routerSet = next->routerSet = *routers;
-  if (routerSet) {
+  intent.routerSet = *routers;
+  if (intent.routerSet != nullptr) {
     // Whatever the phase: a proxy that lost or changed the weight shows in the status. Before
     // any weight was recorded nothing is verified yet.
-    std::lock_guard routerLock(routerSet->mu);
+    std::lock_guard routerLock(intent.routerSet->mu);
     observed.weightVerification =
         rollout.status.canary.weights
-            ? verifyRouters(routerSet->routers, rollout.status.canary.weights->canary.weight)
+            ? verifyRouters(intent.routerSet->routers, rollout.status.canary.weights->canary.weight)
             : rollout::WeightVerification::kNotYet;
   }
+  return {};
+}
 
-  // 2. Decide.
-  const Time now = clock_.now();
-  const auto* hashes = next->cached->hashes ? &*next->cached->hashes : nullptr;
-  next->plan = rollout::reconcileRollout(rollout, observed, now, hashes);
-  const rollout::Plan& plan = next->plan;
-
-  // 3. Persist the intent: status, AnalysisRun writes and events in one transaction. Only the
-  // status changes, so the text is the cached head plus the new status.
-  std::vector<store::WriteOp>& ops = next->ops;
-  next->statusChanged = plan.status != rollout.status;
-  if (next->statusChanged) {
-    ops.push_back({store::WriteOp::Type::kPut, key,
-                   spec::rolloutJsonWithStatus(next->cached->jsonHead, plan.status),
-                   stored->version});
-  }
-  for (const auto& action : plan.actions) {
-    if (const auto* create = std::get_if<rollout::CreateAnalysisRun>(&action)) {
-      spec::AnalysisRun run = create->run;
-      run.metadata.labels[kOwnerLabel] = key.name;
-      ops.push_back({store::WriteOp::Type::kPut,
-                     ObjectKey{kAnalysisRun, key.namespace_, run.metadata.name}, spec::toJson(run),
-                     0});
-      next->createdRuns.push_back(run.metadata.name);
-    } else if (const auto* terminate = std::get_if<rollout::TerminateAnalysisRun>(&action)) {
-      for (const auto& run : observed.analysisRuns) {
-        if (run.metadata.name != terminate->name || run.spec.terminate) continue;
-        spec::AnalysisRun next = run;
-        next.spec.terminate = true;
-        ops.push_back({store::WriteOp::Type::kPut,
-                       ObjectKey{kAnalysisRun, key.namespace_, run.metadata.name},
-                       spec::toJson(next), runVersions[run.metadata.name]});
-      }
-    } else if (const auto* del = std::get_if<rollout::DeleteAnalysisRun>(&action)) {
-      auto it = runVersions.find(del->name);
-      if (it == runVersions.end()) continue;
-      store::WriteOp op;
-      op.type = store::WriteOp::Type::kDelete;
-      op.key = ObjectKey{kAnalysisRun, key.namespace_, del->name};
-      op.expectedVersion = it->second;
-      ops.push_back(std::move(op));
-    }
-  }
-  for (const auto& e : plan.events) {
-    next->events.push_back(toStoreEvent(e, key, now, options_.actor));
-  }
-  intent = std::move(next);
-  return ReconcileOutcome{};
+StoredRollout Controller::storedOf(const RolloutIntent& intent) {
+  return StoredRollout{intent.key,           &intent.cached->rollout,       intent.cached->jsonHead,
+                       intent.storedVersion, &intent.observed.analysisRuns, &intent.runVersions};
 }
 
 void Controller::commitIntents(std::span<RolloutIntent* const> intents) {
   std::vector<RolloutIntent*> writing;
   for (RolloutIntent* intent : intents) {
     intent->committed = {};
-    if (!intent->ops.empty() || !intent->events.empty()) writing.push_back(intent);
+    if (!intent->writes.ops.empty() || !intent->writes.events.empty()) writing.push_back(intent);
   }
   // Records what a successful write of `intent` (its ops at versions[opBase…]) changed.
   const auto landed = [&](RolloutIntent& intent, const std::vector<int64_t>& versions,
                           size_t opBase) {
-    if (intent.statusChanged) intent.versionAfter = versions[opBase];
+    if (intent.writes.statusChanged)
+      intent.versionAfter = versions[opBase + intent.writes.statusOp];
     std::lock_guard lock(mu_);
-    stats_.eventsWritten += static_cast<int64_t>(intent.events.size());
+    stats_.eventsWritten += static_cast<int64_t>(intent.writes.events.size());
     for (const auto& e : intent.plan.events) ++eventCounts_[{e.reason, e.type}];
     if (options_.externalPoll > Duration(0)) {
-      for (size_t i = 0; i < intent.ops.size(); ++i) {
-        if (intent.ops[i].key == intent.key) selfRevisions_.insert(versions[opBase + i]);
+      for (size_t i = 0; i < intent.writes.ops.size(); ++i) {
+        if (intent.writes.ops[i].key == intent.key) selfRevisions_.insert(versions[opBase + i]);
       }
     }
   };
-  if (writing.size() > 1) {
+  if (writing.size() > 1 && store_.transactional()) {
     // One transaction for every intent. The ops and events move into it and back out, so a
     // failed batch (one rollout's compare-and-swap lost a race) can be retried one by one.
     std::vector<store::WriteOp> ops;
@@ -904,15 +922,16 @@ void Controller::commitIntents(std::span<RolloutIntent* const> intents) {
     std::vector<size_t> opBase;
     for (RolloutIntent* intent : writing) {
       opBase.push_back(ops.size());
-      std::move(intent->ops.begin(), intent->ops.end(), std::back_inserter(ops));
-      std::move(intent->events.begin(), intent->events.end(), std::back_inserter(events));
+      std::move(intent->writes.ops.begin(), intent->writes.ops.end(), std::back_inserter(ops));
+      std::move(intent->writes.events.begin(), intent->writes.events.end(),
+                std::back_inserter(events));
     }
     auto written = store_.writeWithEvents(ops, events);
     size_t op = 0;
     size_t event = 0;
     for (RolloutIntent* intent : writing) {
-      for (auto& o : intent->ops) o = std::move(ops[op++]);
-      for (auto& e : intent->events) e = std::move(events[event++]);
+      for (auto& o : intent->writes.ops) o = std::move(ops[op++]);
+      for (auto& e : intent->writes.events) e = std::move(events[event++]);
     }
     if (written) {
       for (size_t i = 0; i < writing.size(); ++i) landed(*writing[i], written->versions, opBase[i]);
@@ -922,7 +941,7 @@ void Controller::commitIntents(std::span<RolloutIntent* const> intents) {
     }
   }
   for (RolloutIntent* intent : writing) {
-    auto written = store_.writeWithEvents(intent->ops, intent->events);
+    auto written = store_.writeWithEvents(intent->writes.ops, intent->writes.events);
     if (!written) {
       intent->committed = std::unexpected(written.error());
       continue;
@@ -942,12 +961,12 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
   const rollout::Plan& plan = intent.plan;
   rollout::Observed& observed = intent.observed;
   RouterSet* routerSet = intent.routerSet;
-  for (const auto& name : intent.createdRuns) {
+  for (const auto& name : intent.writes.createdRuns) {
     noteOwner(ObjectKey{kAnalysisRun, key.namespace_, name}, key.name, false);
   }
   // The cache now describes the version this reconcile left in the store (a hit that wrote
   // nothing is there already). `cached` keeps the entry `rollout` refers to alive.
-  if (intent.statusChanged) {
+  if (intent.writes.statusChanged) {
     auto next = std::make_shared<RolloutCache::Entry>();
     next->version = intent.versionAfter;
     next->rollout = rollout;
@@ -964,9 +983,20 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
   std::unique_lock<std::mutex> routerLock;
   if (routerSet) {
     routerLock = std::unique_lock(routerSet->mu);
+    // Blue-green records no weights (Argo's status has none): the watch requeues on a probe
+    // that fails, and the reconcile converges the routers again.
     routerSet->statusVerified = plan.status.canary.weights ? plan.status.canary.weights->verified
-                                                           : std::optional<bool>(false);
+                                : rollout.spec.strategy.blueGreen ? std::nullopt
+                                                                  : std::optional<bool>(false);
   }
+  // Every router of the rollout, in order, until one fails (none: nothing to do).
+  const auto eachRouter = [routerSet](const std::function<Status(traffic::TrafficRouter&)>& call) {
+    if (routerSet == nullptr) return Status{};
+    for (auto& router : routerSet->routers) {
+      if (auto status = call(*router); !status) return status;
+    }
+    return Status{};
+  };
   bool workloadChanged = false;
   bool nothingReady = false;
   const auto isReady = [](const traffic::Endpoint& e) { return e.ready; };
@@ -999,51 +1029,54 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       if (!sync->canaryHash.empty()) roles[sync->canaryHash] = blueGreen ? "preview" : "canary";
       if (!sync->stableHash.empty()) roles[sync->stableHash] = blueGreen ? "active" : "stable";
       status = driver_.setRoles(rolloutKey, roles);
+      // Services that select a revision (platform.kubernetes): Argo's selector switch.
+      if (status) {
+        status = driver_.selectServices(rolloutKey,
+                                        rollout::serviceSelections(rollout, plan.status, *sync));
+      }
       const auto stable = endpointsOf(observed.workload, sync->stableHash);
       const auto canary = endpointsOf(observed.workload, sync->canaryHash);
+      std::vector<traffic::RevisionEndpoints> draining;
+      for (const auto& hash : sync->drainingHashes) {
+        draining.push_back(endpointsOf(observed.workload, hash));
+      }
       // With no ready replica in either revision (a first deploy still starting) there is
       // nothing to route to: routers refuse such a change, and that must not keep this
       // reconcile from scaling the replicas up. A later reconcile syncs them once ready.
       nothingReady = std::none_of(stable.endpoints.begin(), stable.endpoints.end(), isReady) &&
                      std::none_of(canary.endpoints.begin(), canary.endpoints.end(), isReady);
-      if (status && routerSet && !nothingReady) {
-        for (auto& router : routerSet->routers) {
-          status = router->syncEndpoints(stable, canary);
-          if (!status) break;
+      if (status && !nothingReady) {
+        status = eachRouter(
+            [&](traffic::TrafficRouter& r) { return r.syncEndpoints(stable, canary, draining); });
+      }
+      // The Services moved only when the routers moved them (or there is none to move).
+      if (!routerSet) {
+        if (status) recordSwitches(key, sync->switches, nullptr);
+      } else {
+        auto& pending = routerSet->pendingSwitches;
+        pending.insert(pending.end(), sync->switches.begin(), sync->switches.end());
+        if (status && !nothingReady && !pending.empty()) {
+          recordSwitches(key, pending, routerSet);
+          pending.clear();
         }
       }
     } else if (const auto* w = std::get_if<rollout::SetWeight>(&action)) {
       if (routerSet && !nothingReady) {
-        for (auto& router : routerSet->routers) {
-          status = router->setWeight(w->canaryWeight, {});
-          if (!status) break;
-        }
+        status =
+            eachRouter([&](traffic::TrafficRouter& r) { return r.setWeight(w->canaryWeight, {}); });
         if (status) {
           routerSet->appliedWeight = w->canaryWeight;
           if (routerSet->watchable) scheduleRouterWatch();
         }
       }
     } else if (const auto* h = std::get_if<rollout::SetHeaderRoute>(&action)) {
-      if (routerSet) {
-        for (auto& router : routerSet->routers) {
-          status = router->setHeaderRoute(toHeaderRoute(h->route));
-          if (!status) break;
-        }
-      }
+      const traffic::HeaderRoute route = toHeaderRoute(h->route);
+      status = eachRouter([&](traffic::TrafficRouter& r) { return r.setHeaderRoute(route); });
     } else if (const auto* m = std::get_if<rollout::SetMirrorRoute>(&action)) {
-      if (routerSet) {
-        for (auto& router : routerSet->routers) {
-          status = router->setMirrorRoute(toMirrorRoute(m->route));
-          if (!status) break;
-        }
-      }
+      const traffic::MirrorRoute route = toMirrorRoute(m->route);
+      status = eachRouter([&](traffic::TrafficRouter& r) { return r.setMirrorRoute(route); });
     } else if (std::holds_alternative<rollout::RemoveManagedRoutes>(action)) {
-      if (routerSet) {
-        for (auto& router : routerSet->routers) {
-          status = router->removeManagedRoutes();
-          if (!status) break;
-        }
-      }
+      status = eachRouter([](traffic::TrafficRouter& r) { return r.removeManagedRoutes(); });
     }
     // Store actions (create/terminate/delete AnalysisRun) were persisted above.
     if (!status && status.error().code == ErrorCode::kInvalidArgument &&
@@ -1103,28 +1136,7 @@ Result<ReconcileOutcome> Controller::reconcileRunKey(const ObjectKey& key) {
   analysis::RunPassOutcome outcome = analysis::reconcileAnalysisRun(run, env);
 
   const Time now = clock_.now();
-  std::vector<store::Event> events;
-  for (const auto& pe : outcome.events) {
-    store::Event e;
-    e.time = now;
-    e.object = key;
-    e.type = pe.warning ? store::EventType::kWarning : store::EventType::kNormal;
-    e.reason = pe.reason;
-    e.message = pe.message;
-    nlohmann::json evidence = nlohmann::json::object();
-    if (!pe.metric.empty()) evidence["metric"] = pe.metric;
-    evidence["phase"] = spec::analysisPhaseName(pe.phase);
-    // The last measurement of the metric is the evidence behind its phase.
-    for (auto it = outcome.measurements.rbegin(); it != outcome.measurements.rend(); ++it) {
-      if (it->metric != pe.metric) continue;
-      evidence["value"] = it->measurement.value;
-      if (!it->measurement.message.empty()) evidence["message"] = it->measurement.message;
-      break;
-    }
-    e.evidence = evidence.dump();
-    e.actor = options_.actor;
-    events.push_back(std::move(e));
-  }
+  const std::vector<store::Event> events = runEvents(outcome, key, now, options_.actor);
   if (run != before || !events.empty()) {
     std::vector<store::WriteOp> ops;
     if (run != before) {

@@ -45,6 +45,7 @@
 #include "controller/claim_index.h"
 #include "controller/rollout_cache.h"
 #include "controller/work_queue.h"
+#include "controller/writes.h"
 #include "ramp/analysis/secret_source.h"
 #include "ramp/clock.h"
 #include "ramp/error.h"
@@ -127,6 +128,14 @@ Duration nextExternalPoll(Duration current, bool foundExternal, const Controller
 // that cannot read their state back (kUnsupported) are not watched. Pure.
 bool routerWatchRequeues(rollout::WeightVerification probe, std::optional<bool> statusVerified);
 
+// The events of Service switches (a SyncEndpoints's), once they were applied. With routers
+// (`routerTypes`, e.g. "ramp/haproxy") their backends are the Services: SwitchService, "Switched
+// service 'web-active' from 'a' to 'b' through ramp/haproxy". Without any, no traffic moved on
+// `platform` (it has no Services), and the event says so: Warning ServiceNotRouted. Pure.
+std::vector<rollout::Event> switchEvents(const std::vector<rollout::ServiceSwitch>& switches,
+                                         const std::vector<std::string>& routerTypes,
+                                         const std::string& platform);
+
 class Controller {
  public:
   // `store`, `registry`, `driver` and `context.clock` must outlive the controller.
@@ -193,10 +202,22 @@ class Controller {
   struct RouterSet;
   struct RolloutIntent;
   Result<ReconcileOutcome> reconcileRolloutKey(const store::ObjectKey& key);
-  // Steps 1–2 of a rollout reconcile and the writes of step 3. On success either `intent` is
-  // set (commit it, then act) or the returned outcome is final (deleted, unreadable record).
+  // A rollout reconcile reads as observe → decide → persist → act:
+  //   prepareRollout: decode (decodeRollout), observe (observeRollout), decide (the core's
+  //     reconcileRollout) and the writes of step 3 (rolloutWrites, pure);
+  //   commitIntents: persist;  actRollout: act (the platform, then the routers).
+  // On success either `intent` is set (commit it, then act) or the returned outcome is final
+  // (deleted, unreadable record).
   Result<ReconcileOutcome> prepareRollout(const store::ObjectKey& key,
                                           std::unique_ptr<RolloutIntent>& intent);
+  // Sets intent.cached (and intent.fresh when this call decoded it) from the cache or `stored`.
+  // False for a record that cannot be decoded (reported with recordError; not worth a retry).
+  bool decodeRollout(const store::StoredObject& stored, RolloutIntent& intent);
+  // Step 1: the workload, the owned AnalysisRuns (and their versions), the templates the spec
+  // names, the routers and whether they hold the recorded weight. The store's, platform's or
+  // router factory's error otherwise.
+  Status observeRollout(RolloutIntent& intent);
+  static StoredRollout storedOf(const RolloutIntent& intent);
   // Step 3: persists every intent's writes, together when there are several; sets each one's
   // `committed`. Never throws away an intent's ops: a failed batch falls back to one by one.
   void commitIntents(std::span<RolloutIntent* const> intents);
@@ -214,6 +235,10 @@ class Controller {
   ReconcileOutcome watchRouters();
   // Notes that a routed rollout now has an applied weight: schedules the watch if it is idle.
   void scheduleRouterWatch();
+  // Records switchEvents() of `switches`, applied by `routerSet` (null: no router), for `key`.
+  void recordSwitches(const store::ObjectKey& key,
+                      const std::vector<rollout::ServiceSwitch>& switches,
+                      const RouterSet* routerSet);
   // Removes what the routers of a deleted rollout created; forgets them once that worked.
   Status removeRoutes(const std::string& rolloutKey);
   // Why this daemon will not run `rollout` (Registry::checkRollout for the driver's platform, a

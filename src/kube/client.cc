@@ -1,6 +1,7 @@
 #include "kube/client.h"
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/http_client.h"
@@ -159,6 +160,15 @@ Status Client::remove(const ResourceType& type, std::string_view ns, std::string
                  body.empty() ? "" : "application/json"});
   if (!r) return std::unexpected(r.error());
   return {};
+}
+
+Result<std::string> Client::removeAt(const ResourceType& type, std::string_view ns,
+                                     std::string_view name, std::string_view resourceVersion) {
+  nlohmann::json options = {{"kind", "DeleteOptions"},
+                            {"apiVersion", "v1"},
+                            {"preconditions", {{"resourceVersion", resourceVersion}}}};
+  return send({"delete", describe(type, ns, name), "DELETE", objectPath(type, ns, name),
+               options.dump(), "application/json"});
 }
 
 Status Client::watch(const ResourceType& type, std::string_view ns, WatchOptions options,

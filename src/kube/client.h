@@ -87,6 +87,13 @@ class Client {
   Status remove(const ResourceType& type, std::string_view ns, std::string_view name,
                 bool foreground = false);
 
+  // DELETE only if the object is still at `resourceVersion` (DeleteOptions.preconditions):
+  // kConflict when it changed, kNotFound when absent. Returns the server's reply: the deleted
+  // object as last stored, its resourceVersion the delete's (or, with finalizers, the object
+  // marked for deletion).
+  Result<std::string> removeAt(const ResourceType& type, std::string_view ns, std::string_view name,
+                               std::string_view resourceVersion);
+
   // Streams the watch's events to `onEvent` until it returns false, the server ends the watch
   // (then returns success: resume from the last resourceVersion seen), or an error: the
   // request's (isGone() for an expired resourceVersion, in the response or as an ERROR event

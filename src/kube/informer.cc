@@ -104,9 +104,13 @@ void Informer::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void Informer::stop() {
+void Informer::requestStop() {
   stopping_ = true;  // the watch notices within a second (Client::watch's keepGoing)
   cv_.notify_all();
+}
+
+void Informer::stop() {
+  requestStop();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -81,6 +81,9 @@ class Informer {
   void start();
   // Ends the watch (within about a second) and a backoff pause, and joins.
   void stop();
+  // Asks the thread to end without waiting for it (stop() then joins): several informers end
+  // in about a second together instead of a second each.
+  void requestStop();
 
   // True once the first list has been applied.
   bool synced() const { return synced_.load(); }

@@ -1,5 +1,5 @@
-// The one explicit registration list: every platform, traffic router and metric provider ramp
-// ships, by name. Adding an extension means adding one line here (and its library to
+// The one explicit registration list: every platform, traffic router, metric provider and store
+// ramp ships, by name. Adding an extension means adding one line here (and its library to
 // CMakeLists.txt); nothing else knows the full set.
 
 #include <cstdlib>
@@ -9,10 +9,13 @@
 #include "analysis/providers/builtin.h"
 #include "analysis/providers/prometheus/prometheus_provider.h"
 #include "analysis/providers/sim/sim_provider.h"
+#include "platform/kubernetes/kubernetes_driver.h"
 #include "platform/process/process_driver.h"
 #include "platform/process/supervision.h"
 #include "platform/sim/sim_driver.h"
 #include "ramp/registry.h"
+#include "store/kubernetes/kubernetes_state_store.h"
+#include "store/sqlite/sqlite_state_store.h"
 #include "traffic/haproxy/haproxy_config.h"
 #include "traffic/haproxy/haproxy_router.h"
 #include "traffic/nginx/nginx_config.h"
@@ -83,6 +86,11 @@ void registerBuiltins(Registry& registry) {
   must(registry.addRouter("traffic.sim", traffic::sim::makeSimRouter));
 
   must(registry.addPlatform("platform.sim", platform::sim::makeSimDriver));
+  must(registry.addPlatform("platform.kubernetes", platform::kubernetes::makeKubernetesDriver,
+                            {platform::kubernetes::rolloutProblems}));
+
+  must(registry.addStore("store.sqlite", store::makeSqliteStore));
+  must(registry.addStore("store.kubernetes", store::kubernetes::makeKubernetesStore));
 }
 
 }  // namespace ramp

@@ -56,6 +56,17 @@ Status Registry::addProvider(const std::string& name, ProviderFactory factory) {
   return addTo(providers_, name, "provider.", std::move(factory));
 }
 
+Status Registry::addStore(const std::string& name, StoreFactory factory) {
+  return addTo(stores_, name, "store.", std::move(factory));
+}
+
+Result<std::unique_ptr<store::StateStore>> Registry::makeStore(
+    const std::string& name, const ExtensionContext& context) const {
+  auto it = stores_.find(name);
+  if (it == stores_.end()) return std::unexpected(notFound(stores_, name, "store"));
+  return it->second(context);
+}
+
 Result<std::unique_ptr<platform::WorkloadDriver>> Registry::makePlatform(
     const std::string& name, const ExtensionContext& context) const {
   auto it = platforms_.find(name);
@@ -117,6 +128,7 @@ std::vector<std::string> Registry::names() const {
   for (const auto& [n, f] : platforms_) out.push_back(n);
   for (const auto& [n, f] : routers_) out.push_back(n);
   for (const auto& [n, f] : providers_) out.push_back(n);
+  for (const auto& [n, f] : stores_) out.push_back(n);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -129,10 +141,15 @@ std::string Registry::routerNameForKey(std::string_view argoKey) {
 
 namespace {
 
-constexpr std::string_view kRoutingPath = "spec.strategy.canary.trafficRouting";
+// Where the Rollout's routers are configured: the canary's trafficRouting, or ramp's
+// blueGreen.trafficRouting (the backends that stand for the active and preview Services).
+std::string routingPath(const spec::Rollout& rollout) {
+  return rollout.spec.strategy.blueGreen ? "spec.strategy.blueGreen.trafficRouting"
+                                         : "spec.strategy.canary.trafficRouting";
+}
 
-std::string pluginPath(const std::string& plugin) {
-  return std::string(kRoutingPath) + ".plugins[" + plugin + "]";
+std::string pluginPath(const spec::Rollout& rollout, const std::string& plugin) {
+  return routingPath(rollout) + ".plugins[" + plugin + "]";
 }
 
 spec::Diagnostic problem(std::string path, std::string message,
@@ -163,9 +180,12 @@ std::vector<std::string_view> argoKeysOf(const spec::TrafficRouting& routing) {
 }
 
 const spec::TrafficRouting* routingOf(const spec::Rollout& rollout) {
-  const auto& canary = rollout.spec.strategy.canary;
-  if (!canary || !canary->trafficRouting) return nullptr;
-  return &*canary->trafficRouting;
+  const auto& strategy = rollout.spec.strategy;
+  if (strategy.canary && strategy.canary->trafficRouting) return &*strategy.canary->trafficRouting;
+  if (strategy.blueGreen && strategy.blueGreen->trafficRouting) {
+    return &*strategy.blueGreen->trafficRouting;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -174,19 +194,30 @@ std::vector<spec::Diagnostic> Registry::checkRouters(const spec::Rollout& rollou
   std::vector<spec::Diagnostic> out;
   const spec::TrafficRouting* routing = routingOf(rollout);
   if (routing == nullptr) return out;
-  const auto& canary = *rollout.spec.strategy.canary;
+  const auto& blueGreen = rollout.spec.strategy.blueGreen;
   for (const auto& [plugin, config] : routing->plugins) {
     auto name = routerNameFor(plugin);
     if (!name) continue;  // not ramp's: checkPlatform reports it
     auto traits = routerTraits_.find(*name);
     if (traits == routerTraits_.end() || !traits->second.inspect) continue;
-    const std::string path = pluginPath(plugin);
+    const std::string path = pluginPath(rollout, plugin);
     RouterConfigReport report =
         traits->second.inspect(config.text.empty() ? std::string_view("{}") : config.text);
     for (spec::Diagnostic& d : report.problems) {
       d.path = d.path.empty() ? path : path + "." + d.path;
       out.push_back(std::move(d));
     }
+    if (blueGreen) {
+      if (!blueGreen->previewService.empty() && !report.preview && report.problems.empty()) {
+        out.push_back(problem(path,
+                              "the preview (previewService " + blueGreen->previewService +
+                                  ") is not reachable through " + plugin + " before promotion: " +
+                                  "set " + report.previewField + " to give it its own destination",
+                              spec::Severity::kWarning));
+      }
+      continue;
+    }
+    const auto& canary = *rollout.spec.strategy.canary;
     for (size_t i = 0; i < canary.steps.size(); ++i) {
       const std::string step = "spec.strategy.canary.steps[" + std::to_string(i) + "]";
       if (canary.steps[i].setHeaderRoute && !report.headerRoutes) {
@@ -243,19 +274,19 @@ std::vector<spec::Diagnostic> Registry::checkPlatform(const spec::Rollout& rollo
   };
   if (const spec::TrafficRouting* routing = routingOf(rollout)) {
     for (std::string_view key : argoKeysOf(*routing)) {
-      available(routerNameForKey(key), std::string(kRoutingPath) + "." + std::string(key),
+      available(routerNameForKey(key), routingPath(rollout) + "." + std::string(key),
                 std::string(key) + " traffic routing");
     }
     for (const auto& [plugin, config] : routing->plugins) {
       auto name = routerNameFor(plugin);
       if (!name) {
         out.push_back(
-            problem(pluginPath(plugin),
+            problem(pluginPath(rollout, plugin),
                     "traffic router plugin " + plugin + " is not available on " + platform +
                         ": ramp runs only its own routers (routers here: " + here() + ")"));
         continue;
       }
-      available(*name, pluginPath(plugin), "traffic router plugin " + plugin);
+      available(*name, pluginPath(rollout, plugin), "traffic router plugin " + plugin);
     }
   }
   if (traits != platformTraits_.end() && traits->second.inspect) {
@@ -288,7 +319,7 @@ std::vector<ClaimHolder> Registry::claimsOf(const std::string& rolloutKey,
       ClaimHolder h;
       h.rolloutKey = rolloutKey;
       h.createdAt = rollout.metadata.creationTimestamp.value_or(Time::max());
-      h.path = pluginPath(plugin) + (claim.field.empty() ? "" : "." + claim.field);
+      h.path = pluginPath(rollout, plugin) + (claim.field.empty() ? "" : "." + claim.field);
       h.claim = std::move(claim);
       out.push_back(std::move(h));
     }

@@ -2,7 +2,9 @@
 // analysis.go, pause.go and sync.go). On plain hosts the active Service is the router's stable
 // destination and the preview Service its canary destination, at weight 0.
 
+#include <algorithm>
 #include <string>
+#include <variant>
 
 #include "rollout/context.h"
 
@@ -246,12 +248,39 @@ std::string shouldFullPromote(Context& c, const std::string& active, bool fastRo
   return "Completed blue-green update";
 }
 
-void switchEvent(Context& c, const std::string& service, const std::string& from,
-                 const std::string& to) {
+void noteSwitch(std::vector<ServiceSwitch>& out, const std::string& service,
+                const std::string& from, const std::string& to) {
   if (from == to || service.empty()) return;
-  c.event("Normal", "SwitchService",
-          "Switched selector for service '" + service + "' from '" + from + "' to '" + to + "'",
-          {{"service", service}, {"from", from}, {"to", to}});
+  out.push_back({service, from, to});
+}
+
+// The desired replicas of `r` once this plan's actions are applied.
+int32_t plannedReplicas(const Context& c, const ObservedRevision& r) {
+  int32_t n = r.desiredReplicas;
+  for (const auto& a : c.plan.actions) {
+    if (const auto* s = std::get_if<ScaleRevision>(&a); s && s->hash == r.podTemplateHash) {
+      n = s->replicas;
+    }
+  }
+  return n;
+}
+
+// Revisions that are neither active nor preview but still run (the previous active until its
+// scale-down deadline, an aborted preview until abortScaleDownDelaySeconds): kept in the
+// routers with no traffic, newest first.
+std::vector<std::string> drainingHashes(const Context& c, const std::string& active,
+                                        const std::string& preview) {
+  std::vector<std::string> out;
+  std::vector<const ObservedRevision*> candidates = c.others;
+  if (c.hasStable()) candidates.insert(candidates.begin(), c.stableRev);
+  if (c.newRev != nullptr) candidates.insert(candidates.begin(), c.newRev);
+  for (const ObservedRevision* r : candidates) {
+    const std::string& hash = r->podTemplateHash;
+    if (hash == active || hash == preview) continue;
+    if (std::find(out.begin(), out.end(), hash) != out.end()) continue;
+    if (plannedReplicas(c, *r) > 0) out.push_back(hash);
+  }
+  return out;
 }
 
 }  // namespace
@@ -286,10 +315,13 @@ void reconcileBlueGreen(Context& c) {
   }
   const std::string active =
       changed ? c.old.blueGreen.activeSelector : activeSwitch(c, fastRollback);
-  switchEvent(c, bg.previewService, c.old.blueGreen.previewSelector, preview);
-  switchEvent(c, bg.activeService, c.old.blueGreen.activeSelector, active);
   if (!active.empty() || !preview.empty()) {
-    c.action(SyncEndpoints{active.empty() ? preview : active, preview.empty() ? active : preview});
+    SyncEndpoints sync{
+        active.empty() ? preview : active, preview.empty() ? active : preview, {}, {}};
+    sync.drainingHashes = drainingHashes(c, sync.stableHash, sync.canaryHash);
+    noteSwitch(sync.switches, bg.previewService, c.old.blueGreen.previewSelector, preview);
+    noteSwitch(sync.switches, bg.activeService, c.old.blueGreen.activeSelector, active);
+    c.action(std::move(sync));
     c.action(SetWeight{0});
   }
   if (active != c.old.blueGreen.activeSelector) c.requeueAfter(Duration(0));

@@ -668,7 +668,9 @@ std::string describe(const Action& action) {
       return "RetireRevision(" + a.hash + ")";
     }
     std::string operator()(const SyncEndpoints& a) const {
-      return "SyncEndpoints(stable=" + a.stableHash + ", canary=" + a.canaryHash + ")";
+      std::string out = "SyncEndpoints(stable=" + a.stableHash + ", canary=" + a.canaryHash;
+      for (const auto& h : a.drainingHashes) out += ", draining=" + h;
+      return out + ")";
     }
     std::string operator()(const SetWeight& a) const {
       return "SetWeight(" + std::to_string(a.canaryWeight) + ")";

@@ -88,11 +88,25 @@ struct RestartReplica {
   Time before{};
   bool operator==(const RestartReplica&) const = default;
 };
+// A Service whose selector this SyncEndpoints moves (blue-green's active and preview). On plain
+// hosts the routers' backends play the Services' role, so the switch happens only when the
+// routers apply it: the shell records the SwitchService event then, and says so when no router
+// serves the rollout (nothing switches any traffic), never before.
+struct ServiceSwitch {
+  std::string service;
+  std::string from;  // pod template hash ("" = none)
+  std::string to;
+  bool operator==(const ServiceSwitch&) const = default;
+};
 // Points the router's stable and canary destinations at these revisions (Argo's UpdateHash and
 // the stable/canary Service selectors). Blue-green: stable = active, canary = preview.
 struct SyncEndpoints {
   std::string stableHash;
   std::string canaryHash;
+  // Revisions out of traffic that still run until their scale-down deadline (blue-green's
+  // previous active during scaleDownDelaySeconds): the routers keep them with no traffic.
+  std::vector<std::string> drainingHashes;
+  std::vector<ServiceSwitch> switches;  // the Service selectors this sync moves
   bool operator==(const SyncEndpoints&) const = default;
 };
 struct SetWeight {

@@ -352,7 +352,8 @@ void fields(V& v, BlueGreenStrategy& x) {
                                                                     x.prePromotionAnalysis)(
       "postPromotionAnalysis", x.postPromotionAnalysis)("antiAffinity", x.antiAffinity)(
       "previewMetadata", x.previewMetadata)("activeMetadata", x.activeMetadata)(
-      "abortScaleDownDelaySeconds", x.abortScaleDownDelaySeconds);
+      "abortScaleDownDelaySeconds", x.abortScaleDownDelaySeconds)("trafficRouting",
+                                                                  x.trafficRouting);
 }
 template <class V>
 void fields(V& v, RolloutStrategy& x) {

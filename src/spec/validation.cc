@@ -846,6 +846,20 @@ void validateBlueGreen(const Rollout& rollout, Errors& errors) {
   if (bg.postPromotionAnalysis)
     validateRolloutAnalysis(*bg.postPromotionAnalysis, bp + ".postPromotionAnalysis", errors);
   validateAntiAffinity(bg.antiAffinity, bp + ".antiAffinity", errors);
+  if (const auto& tr = bg.trafficRouting) {
+    // ramp's extension: the backends of ramp's own routers stand for the Services.
+    const std::string tp = bp + ".trafficRouting";
+    if (tr->plugins.empty()) {
+      errors.add(tp, "must configure a router under plugins (ramp/haproxy or ramp/nginx)");
+    }
+    TrafficRouting onlyPlugins;
+    onlyPlugins.plugins = tr->plugins;
+    if (*tr != onlyPlugins) {
+      errors.add(tp,
+                 "takes only plugins (ramp/haproxy or ramp/nginx): blue-green switches the "
+                 "active and preview Services, which on plain hosts are those routers' backends");
+    }
+  }
 }
 
 void validateMeta(const ObjectMeta& m, Errors& errors) {

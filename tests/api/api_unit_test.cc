@@ -142,6 +142,68 @@ TEST(ParseRoute, RolesFollowTheEndpoint) {
   EXPECT_EQ(role("POST", "/api/v1/namespaces/d/rollouts/x/promote"), Role::kOperator);
   EXPECT_EQ(role("POST", "/api/v1/apply"), Role::kAdmin);
   EXPECT_EQ(role("DELETE", "/api/v1/namespaces/d/rollouts/x"), Role::kAdmin);
+  EXPECT_EQ(role("GET", "/api/v1/audit/records"), Role::kAuditor);
+  EXPECT_EQ(role("GET", "/api/v1/audit/checkpoints"), Role::kAuditor);
+  EXPECT_EQ(role("GET", "/api/v1/audit/key"), Role::kAuditor);
+  EXPECT_EQ(parseRoute("GET", "/api/v1/audit/bogus").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(parseRoute("POST", "/api/v1/audit/records").error().code, ErrorCode::kUnsupported);
+}
+
+// An auditor reads everything a viewer does and the audit log, and acts on nothing.
+TEST(Auth, AuditorsReadButCannotAct) {
+  Identity auditor{"ada", *parseRole("auditor")};
+  EXPECT_STREQ(roleName(auditor.role), "auditor");
+  EXPECT_TRUE(authorize(auditor, Role::kViewer, "get"));
+  EXPECT_TRUE(authorize(auditor, Role::kAuditor, "reading the audit log"));
+  EXPECT_FALSE(authorize(auditor, Role::kOperator, "promote"));
+  EXPECT_FALSE(authorize(auditor, Role::kAdmin, "apply"));
+  EXPECT_FALSE(authorize(Identity{"vic", Role::kViewer}, Role::kAuditor, "reading the audit log"));
+  EXPECT_TRUE(authorize(Identity{"olga", Role::kOperator}, Role::kAuditor, "audit"));
+}
+
+TEST(Query, AuditRecords) {
+  auto all = parseAuditRecordsQuery({});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->from, 0);
+  EXPECT_EQ(all->limit, 1000);
+  EXPECT_FALSE(all->object);
+  auto one = parseAuditRecordsQuery(parseQueryString("from=5&limit=10&name=web"));
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(one->from, 5);
+  EXPECT_EQ(one->object, (store::ObjectKey{"Rollout", "default", "web"}));
+  EXPECT_FALSE(parseAuditRecordsQuery(parseQueryString("limit=0")));
+  EXPECT_FALSE(parseAuditRecordsQuery(parseQueryString("from=-1")));
+  EXPECT_FALSE(parseAuditRecordsQuery(parseQueryString("kind=widget&name=x")));
+  EXPECT_FALSE(parseAuditRecordsQuery(parseQueryString("sinceId=1")));
+}
+
+TEST(Types, AuditRowsRoundTrip) {
+  AuditRecordsView view;
+  view.size = 9;
+  view.records.push_back({3,
+                          17,
+                          Time(Duration(1'767'225'600'123)),
+                          {"Rollout", "shop", "web"},
+                          "ab12",
+                          R"({"payloadType":"x"})"});
+  auto back = decodeAuditRecords(encodeAuditRecords(view));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->size, 9);
+  ASSERT_EQ(back->records.size(), 1u);
+  const store::AuditRecord& r = back->records[0];
+  EXPECT_EQ(r.index, 3);
+  EXPECT_EQ(r.eventId, 17);
+  EXPECT_EQ(r.time, view.records[0].time);
+  EXPECT_EQ(r.object, view.records[0].object);
+  EXPECT_EQ(r.leafHash, "ab12");
+  EXPECT_EQ(r.entry, view.records[0].entry);
+  std::vector<store::AuditCheckpoint> cps = {{4, "cd34", "note\n", Time(Duration(1'000))}};
+  auto cpsBack = decodeAuditCheckpoints(encodeAuditCheckpoints(cps));
+  ASSERT_TRUE(cpsBack);
+  EXPECT_EQ((*cpsBack)[0].note, "note\n");
+  EXPECT_EQ((*cpsBack)[0].size, 4);
+  EXPECT_EQ(decodeAuditKey(encodeAuditKey({"PEM"}))->publicKey, "PEM");
+  EXPECT_FALSE(decodeAuditRecords("[]"));
 }
 
 TEST(Query, WatchAndEvents) {
@@ -471,6 +533,20 @@ TEST_F(RunCheckTest, WhatThePlatformCannotRunIsRefusedWithTheField) {
   }
   ApiReply ok = checked_.apply(alice_, routed("web", kBackend));
   EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
+// A Rollout nothing would route traffic to on platform.process is applied, and the answer
+// says so (a warning at the strategy), rather than silently.
+TEST_F(RunCheckTest, NothingRoutesToItIsAWarningAtApply) {
+  ApiReply r = checked_.apply(alice_, testing::blueGreenRollout("bg", ""));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto resp = decodeApplyResponse(r.body);
+  ASSERT_TRUE(resp);
+  ASSERT_EQ(resp->warnings.size(), 1u) << r.body;
+  EXPECT_NE(resp->warnings[0].find("spec.strategy.blueGreen: nothing routes traffic to the active "
+                                   "or preview Service on the process platform"),
+            std::string::npos)
+      << resp->warnings[0];
 }
 
 TEST_F(RunCheckTest, ABackendHasOneRollout) {

@@ -137,5 +137,28 @@ TEST(RolloutViewTest, ImagesAreTheRunningRevisionsWithArgosTags) {
   EXPECT_EQ(runningImages(bg, &revs), want);
 }
 
+// A repeat the store counted is shown once, with kubectl's "(xN over AGE)".
+TEST(RolloutViewTest, CountedEventsShowHowManyAndSinceWhen) {
+  RolloutView view;
+  view.rollout = canaryAtStep(1);
+  view.now = Time(std::chrono::minutes(10));
+  store::Event once;
+  once.time = Time(std::chrono::minutes(9));
+  once.object = {"Rollout", "default", "web"};
+  once.reason = "RolloutPaused";
+  once.message = "Rollout is paused";
+  once.firstTime = once.time;
+  store::Event counted = once;
+  counted.reason = "ScalingReplicaSet";
+  counted.message = "Scaled up revision abc to 3";
+  counted.count = 4;
+  counted.firstTime = Time(std::chrono::minutes(5));
+  view.events = {once, counted};
+  const std::string out = renderRollout(view);
+  EXPECT_NE(out.find("Scaled up revision abc to 3 (x4 over 5m)"), std::string::npos) << out;
+  EXPECT_NE(out.find("Rollout is paused\n"), std::string::npos) << "no count when counted once\n"
+                                                                << out;
+}
+
 }  // namespace
 }  // namespace ramp::cli

@@ -13,6 +13,8 @@
 #include <set>
 
 #include "common/metrics_page.h"
+#include "fakes/instant_driver.h"
+#include "fakes/recording_router.h"
 #include "fakes/scripted_provider.h"
 #include "fakes/simulated_clock.h"
 #include "rollout/engine.h"
@@ -23,154 +25,11 @@
 namespace ramp::controller {
 namespace {
 
+using testing::InstantDriver;
+using testing::RecordingRouter;
+using testing::RouterLog;
 using testing::ScriptedProvider;
 using testing::SimulatedClock;
-
-// Replicas become available the moment they are scaled, unless the revision is "broken".
-class InstantDriver final : public platform::WorkloadDriver {
- public:
-  Result<platform::ObservedWorkload> observe(const std::string& rolloutKey) override {
-    if (onObserve) onObserve(rolloutKey);
-    std::lock_guard lock(mu_);
-    if (failObserve) return makeError(ErrorCode::kUnavailable, "platform down");
-    return workloads_[rolloutKey];
-  }
-  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& tmpl, int32_t) override {
-    std::lock_guard lock(mu_);
-    if (refusedImages.count(tmpl.spec.containers.at(0).image) != 0) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       "spec.template.spec.containers[0].command[0]: \"app\" is not found in "
-                       "PATH");
-    }
-    auto& w = workloads_[rolloutKey];
-    for (auto& r : w.revisions)
-      if (r.podTemplateHash == hash) {
-        r.revision = revision;
-        return {};
-      }
-    platform::ObservedRevision r;
-    r.podTemplateHash = hash;
-    r.revision = revision;
-    r.template_ = tmpl;
-    w.revisions.push_back(r);
-    return {};
-  }
-  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t n) override {
-    std::lock_guard lock(mu_);
-    ++scaleCalls;
-    for (auto& r : workloads_[rolloutKey].revisions)
-      if (r.podTemplateHash == hash) {
-        const bool ok = broken.count(hash) == 0;
-        r.desiredReplicas = r.currentReplicas = n;
-        r.readyReplicas = r.availableReplicas = ok ? n : 0;
-        r.replicaStartedAt.resize(static_cast<size_t>(n), clock ? clock->now() : Time{});
-        r.endpoints.clear();
-        for (int i = 0; i < n; ++i)
-          r.endpoints.push_back({hash + "-" + std::to_string(i), "127.0.0.1", 1000 + i, ok});
-        return {};
-      }
-    return makeError(ErrorCode::kNotFound, "no revision " + hash);
-  }
-  Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
-                              std::optional<Time> deadline) override {
-    std::lock_guard lock(mu_);
-    for (auto& r : workloads_[rolloutKey].revisions)
-      if (r.podTemplateHash == hash) r.scaleDownDeadline = deadline;
-    return {};
-  }
-  Status retire(const std::string& rolloutKey, const std::string& hash) override {
-    std::lock_guard lock(mu_);
-    std::erase_if(workloads_[rolloutKey].revisions,
-                  [&](const auto& r) { return r.podTemplateHash == hash; });
-    return {};
-  }
-  // The oldest replica started before `before` is replaced by one started now (available at once).
-  Status restartReplica(const std::string& rolloutKey, const std::string& hash,
-                        Time before) override {
-    std::lock_guard lock(mu_);
-    for (auto& r : workloads_[rolloutKey].revisions) {
-      if (r.podTemplateHash != hash) continue;
-      auto& starts = r.replicaStartedAt;
-      auto oldest = std::min_element(starts.begin(), starts.end());
-      if (oldest == starts.end() || *oldest >= before) return {};
-      starts.erase(oldest);
-      starts.push_back(clock ? clock->now() : Time{});
-      ++restartCalls;
-      return {};
-    }
-    return makeError(ErrorCode::kNotFound, "no revision " + hash);
-  }
-  // Templates with these images are refused as a host without their program would.
-  std::set<std::string> refusedImages;
-  std::string type() const override { return "platform.instant"; }
-
-  platform::ObservedWorkload workload(const std::string& key) {
-    std::lock_guard lock(mu_);
-    return workloads_[key];
-  }
-
-  std::set<std::string> broken;
-  bool failObserve = false;
-  std::function<void(const std::string&)> onObserve;  // called before each observe()
-  int scaleCalls = 0;
-  int restartCalls = 0;
-  Clock* clock = nullptr;  // start times of replicas
-
- private:
-  std::mutex mu_;
-  std::map<std::string, platform::ObservedWorkload> workloads_;
-};
-
-// Records what the controller asked of the proxy; reads weights back exactly. A test makes the
-// proxy lose its state (current = kLost, as HAProxy's restart drops runtime servers) or go down.
-struct RouterLog {
-  static constexpr int32_t kLost = -1;
-  std::vector<int32_t> weights;
-  std::string stableHash, canaryHash;
-  int32_t current = 0;
-  bool down = false;     // every call fails with kUnavailable
-  bool removed = false;  // removeAll() was called
-  int verifyCalls = 0;
-};
-
-class RecordingRouter final : public traffic::TrafficRouter {
- public:
-  explicit RecordingRouter(RouterLog& log) : log_(log) {}
-  Status syncEndpoints(const traffic::RevisionEndpoints& stable,
-                       const traffic::RevisionEndpoints& canary) override {
-    if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
-    log_.stableHash = stable.podTemplateHash;
-    log_.canaryHash = canary.podTemplateHash;
-    return {};
-  }
-  Status setWeight(int32_t w, std::span<const traffic::WeightDestination>) override {
-    if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
-    if (log_.weights.empty() || log_.weights.back() != w) log_.weights.push_back(w);
-    log_.current = w;
-    return {};
-  }
-  Result<traffic::WeightCheck> verifyWeight(int32_t w,
-                                            std::span<const traffic::WeightDestination>) override {
-    ++log_.verifyCalls;
-    if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
-    return log_.current == w ? traffic::WeightCheck::kVerified : traffic::WeightCheck::kNotYet;
-  }
-  Status setHeaderRoute(const traffic::HeaderRoute&) override { return {}; }
-  Status setMirrorRoute(const traffic::MirrorRoute&) override { return {}; }
-  Status removeManagedRoutes() override { return {}; }
-  Status removeAll() override {
-    if (log_.down) return makeError(ErrorCode::kUnavailable, "proxy down");
-    log_.stableHash.clear();
-    log_.canaryHash.clear();
-    log_.removed = true;
-    return {};
-  }
-  std::string type() const override { return "ramp/recording"; }
-
- private:
-  RouterLog& log_;
-};
 
 // Forwards to a provider the test owns (the registry hands out owned instances).
 class Forwarding final : public analysis::MetricProvider {
@@ -198,20 +57,26 @@ spec:
         ramp/scripted: {}
 )";
 
-std::string rolloutYaml(const std::string& image, const std::string& steps) {
+// Rollout "demo" of `replicas` running `image`, up to `strategy:` (the caller adds the rest).
+std::string rolloutHead(const std::string& image, int replicas) {
   return R"(
 apiVersion: argoproj.io/v1alpha1
 kind: Rollout
 metadata: {name: demo}
 spec:
-  replicas: 4
+  replicas: )" +
+         std::to_string(replicas) + R"(
   selector: {matchLabels: {app: demo}}
   template:
     metadata: {labels: {app: demo}}
     spec: {containers: [{name: app, image: )" +
          image + R"(}]}
   strategy:
-    canary:
+)";
+}
+
+std::string rolloutYaml(const std::string& image, const std::string& steps) {
+  return rolloutHead(image, 4) + R"(    canary:
       trafficRouting:
         plugins:
           ramp/recording: {}
@@ -327,13 +192,17 @@ class ControllerTest : public ::testing::Test {
     r->spec.template_->spec.containers.at(0).image = image;
     return rollout::podTemplateHash(*r->spec.template_, std::nullopt);
   }
-  // Events with this reason about the Rollout (the AnalysisRuns have their own).
+  // Events with this reason about the Rollout (the AnalysisRuns have their own), each repeat the
+  // store counted into one included.
   size_t count(const std::string& reason) {
     store::EventQuery q;
     q.object = store::ObjectKey{"Rollout", "default", "demo"};
+    size_t n = 0;
     const auto events = store.listEvents(q);
-    return std::count_if(events->begin(), events->end(),
-                         [&](const store::Event& e) { return e.reason == reason; });
+    for (const store::Event& e : *events) {
+      if (e.reason == reason) n += static_cast<size_t>(e.count);
+    }
+    return n;
   }
 
   SimulatedClock clock;
@@ -354,6 +223,119 @@ std::string named(const std::string& name, const std::string& yaml) {
   std::string out = yaml;
   out.replace(out.find("{name: demo}"), 12, "{name: " + name + "}");
   return out;
+}
+
+// A blue-green Rollout; `routing` is its blueGreen.trafficRouting block ("" = no router).
+std::string blueGreenYaml(const std::string& image, const std::string& routing) {
+  return rolloutHead(image, 2) + R"(    blueGreen:
+      activeService: demo-active
+      previewService: demo-preview
+      scaleDownDelaySeconds: 30
+)" + routing;
+}
+
+const std::string kRecordingRouting = R"(      trafficRouting:
+        plugins:
+          ramp/recording: {}
+)";
+
+// Blue-green through a router: the routers' backends are the Services. The preview, then the
+// active, move to v2 through the router, and each SwitchService event is recorded only once
+// the router applied it; v1 stays in the router, draining, until its scale-down deadline.
+TEST_F(ControllerTest, BlueGreenSwitchesThroughTheRouterAndDrainsTheOldActive) {
+  apply(blueGreenYaml("demo:v1", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  const std::string v1 = hashOf("demo:v1");
+  EXPECT_EQ(router.stableHash, v1);
+  apply(blueGreenYaml("demo:v2", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  const std::string v2 = hashOf("demo:v2");
+  auto r = rollout();
+  EXPECT_EQ(r.status.blueGreen.activeSelector, v2);
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy")) << r.status.message;
+  EXPECT_EQ(router.stableHash, v2);
+  EXPECT_EQ(router.canaryHash, v2);
+  EXPECT_EQ(router.drainingHashes, std::vector<std::string>{v1});
+  EXPECT_EQ(router.weights, std::vector<int32_t>{0});  // blue-green never splits
+  store::EventQuery q;
+  q.object = store::ObjectKey{"Rollout", "default", "demo"};
+  std::vector<std::string> switches;
+  const auto events = store.listEvents(q);
+  ASSERT_TRUE(events);
+  for (const auto& e : *events) {
+    if (e.reason == "SwitchService") switches.push_back(e.message);
+  }
+  const std::vector<std::string> want = {
+      "Switched service 'demo-preview' from '' to '" + v1 + "' through ramp/recording",
+      "Switched service 'demo-active' from '' to '" + v1 + "' through ramp/recording",
+      "Switched service 'demo-preview' from '" + v1 + "' to '" + v2 + "' through ramp/recording",
+      "Switched service 'demo-active' from '" + v1 + "' to '" + v2 + "' through ramp/recording"};
+  EXPECT_EQ(switches, want);
+  EXPECT_EQ(count("ServiceNotRouted"), 0u);
+  runFor(std::chrono::seconds(40));
+  EXPECT_TRUE(router.drainingHashes.empty()) << "v1 left the router after its deadline";
+}
+
+// A router that fails the switch: no event claims it, and the retry records it once applied.
+TEST_F(ControllerTest, NoSwitchEventBeforeTheRouterAppliedIt) {
+  apply(blueGreenYaml("demo:v1", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  const size_t before = count("SwitchService");
+  router.down = true;
+  apply(blueGreenYaml("demo:v2", kRecordingRouting));
+  runFor(std::chrono::seconds(5), /*allowErrors=*/true);
+  EXPECT_EQ(count("SwitchService"), before) << "an event claims a switch the router refused";
+  router.down = false;
+  runFor(std::chrono::seconds(20), /*allowErrors=*/true);
+  EXPECT_EQ(router.stableHash, hashOf("demo:v2"));
+  EXPECT_EQ(count("SwitchService"), before + 2) << "the preview and active switches, once applied";
+}
+
+// Without a router nothing switches traffic on a platform without Services, and the events say
+// so instead of claiming a switch.
+TEST_F(ControllerTest, BlueGreenWithoutARouterSaysNothingWasSwitched) {
+  apply(blueGreenYaml("demo:v1", ""));
+  runFor(std::chrono::seconds(5));
+  apply(blueGreenYaml("demo:v2", ""));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(rollout().status.blueGreen.activeSelector, hashOf("demo:v2"));
+  EXPECT_EQ(count("SwitchService"), 0u);
+  EXPECT_EQ(count("ServiceNotRouted"), 4u);  // preview and active, for v1 and for v2
+}
+
+// The router watch covers blue-green: a proxy that lost its backends is refilled within one watch
+// period, and a settled blue-green (which records no weights) is not requeued by the watch.
+TEST_F(ControllerTest, TheRouterWatchRestoresABlueGreensBackends) {
+  apply(blueGreenYaml("demo:v1", kRecordingRouting));
+  runFor(std::chrono::seconds(5));
+  ASSERT_EQ(router.current, 0);
+  const int64_t before = controller->stats().rolloutReconciles;
+  runFor(options.routerWatch * 3);
+  EXPECT_EQ(controller->stats().rolloutReconciles, before) << "the watch requeues a settled one";
+  router.current = RouterLog::kLost;
+  router.stableHash.clear();
+  runFor(options.routerWatch + Duration(1));
+  EXPECT_EQ(router.current, 0) << "restored by the watch";
+  EXPECT_EQ(router.stableHash, hashOf("demo:v1"));
+}
+
+TEST(SwitchEventsTest, NameTheRoutersOrSayNothingMoved) {
+  const std::vector<rollout::ServiceSwitch> sync = {{"web-active", "a", "b"}};
+  auto routed = switchEvents(sync, {"ramp/haproxy", "ramp/nginx"}, "platform.process");
+  ASSERT_EQ(routed.size(), 1u);
+  EXPECT_EQ(routed[0].type, "Normal");
+  EXPECT_EQ(routed[0].reason, "SwitchService");
+  EXPECT_EQ(routed[0].message,
+            "Switched service 'web-active' from 'a' to 'b' through ramp/haproxy, ramp/nginx");
+  auto none = switchEvents(sync, {}, "platform.process");
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_EQ(none[0].type, "Warning");
+  EXPECT_EQ(none[0].reason, "ServiceNotRouted");
+  EXPECT_EQ(none[0].message,
+            "Service 'web-active' now selects 'b' (was 'a'), but no traffic was switched: no "
+            "router serves this rollout on platform.process (set "
+            "spec.strategy.blueGreen.trafficRouting.plugins)");
+  EXPECT_TRUE(switchEvents({}, {}, "p").empty());
 }
 
 TEST_F(ControllerTest, InitialDeploySkipsStepsAndBecomesHealthy) {
@@ -502,6 +484,28 @@ TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
   EXPECT_EQ(run->status.phase, spec::AnalysisPhase::kSuccessful);
 }
 
+// On a store without transactions a batch may land only in part, so an AnalysisRun is written
+// before the Rollout status that names it (state_store.h, write()): the run's create takes the
+// lower revision of the batch that starts the analysis step.
+TEST_F(ControllerTest, AnAnalysisRunIsWrittenBeforeTheStatusThatNamesIt) {
+  std::vector<store::Change> changes;
+  const int64_t id = store.subscribe([&](const store::Change& c) { changes.push_back(c); });
+  releaseV2ToItsFirstPause();
+  runFor(std::chrono::seconds(30));
+  store.unsubscribe(id);
+  auto created = std::find_if(changes.begin(), changes.end(),
+                              [](const store::Change& c) { return c.key.kind == "AnalysisRun"; });
+  ASSERT_NE(created, changes.end());
+  ASSERT_NE(created + 1, changes.end());
+  const store::Change& status = *(created + 1);
+  EXPECT_EQ(status.key.kind, "Rollout");
+  EXPECT_EQ(status.revision, created->revision + 1) << "one batch: the run, then the status";
+  auto r = spec::rolloutFromJson(status.json).value;
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->status.canary.currentStepAnalysisRunStatus);
+  EXPECT_EQ(r->status.canary.currentStepAnalysisRunStatus->name, created->key.name);
+}
+
 // The controller keeps the last version it decoded or wrote of a busy rollout (RolloutCache),
 // and writes a new status onto that version's text. A spec written by someone else in between
 // (a new store version) must be read afresh, and every text the controller writes must be what
@@ -606,6 +610,39 @@ TEST_F(ControllerTest, PlatformErrorsAreRetriedWithBackoffAndReported) {
   driver.failObserve = false;
   runFor(std::chrono::seconds(15));
   EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
+}
+
+// Item 22: a router that cannot be made is reported with its field path once, whether or not
+// the router's own error already names it.
+TEST_F(ControllerTest, ARouterErrorNamesItsFieldPathOnce) {
+  ASSERT_TRUE(
+      registry.addRouter("traffic.failing", [](const RouterContext& rc, const ExtensionContext&) {
+        const bool named = rc.configJson.find("named") != std::string::npos;
+        return Result<traffic::TrafficRouterPtr>(makeError(
+            ErrorCode::kInvalidArgument,
+            named ? "trafficRouting.plugins[\"ramp/failing\"].backend: required" : "cannot start"));
+      }));
+  const auto failing = [](const std::string& config) {
+    std::string yaml = rolloutYaml("demo:v1", "      - setWeight: 20\n");
+    yaml.replace(yaml.find("ramp/recording: {}"), 18, "ramp/failing: " + config);
+    return yaml;
+  };
+  const auto lastError = [&] {
+    store::EventQuery q;
+    q.object = store::ObjectKey{"Rollout", "default", "demo"};
+    std::string message;
+    const auto events = store.listEvents(q);
+    for (const store::Event& e : *events) {
+      if (e.reason == "ReconcileError") message = e.message;
+    }
+    return message;
+  };
+  apply(failing("{named: true}"));
+  runFor(std::chrono::seconds(2), /*allowErrors=*/true);
+  EXPECT_EQ(lastError(), "trafficRouting.plugins[\"ramp/failing\"].backend: required");
+  apply(failing("{other: true}"));
+  runFor(std::chrono::seconds(2), /*allowErrors=*/true);
+  EXPECT_EQ(lastError(), "trafficRouting.plugins[\"ramp/failing\"]: cannot start");
 }
 
 TEST_F(ControllerTest, DeletingARolloutRemovesItsRevisionsAndRuns) {
@@ -768,6 +805,44 @@ TEST_F(ControllerTest, RestartAtReplacesEveryReplicaOneAtATimeThenSetsRestartedA
   EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy")) << r.status.message;
   const auto workload = driver.workload("default/demo");
   for (Time t : workload.revisions.at(0).replicaStartedAt) EXPECT_GE(t, restartAt);
+}
+
+// The platform is told which Service selects which revision: the blue-green preview follows the
+// new revision at once, the active Service switches only at promotion (Argo's SwitchService).
+TEST_F(ControllerTest, BlueGreenServicesSwitchOnThePlatformAtPromotion) {
+  auto blueGreen = [](const std::string& image) {
+    return R"(
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: demo}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: demo}}
+  template:
+    metadata: {labels: {app: demo}}
+    spec: {containers: [{name: app, image: )" +
+           image + R"(}]}
+  strategy:
+    blueGreen: {activeService: demo-active, previewService: demo-preview,
+                autoPromotionEnabled: false}
+)";
+  };
+  using Services = std::map<std::string, std::string>;
+  apply(blueGreen("demo:v1"));
+  runFor(std::chrono::seconds(5));
+  const std::string v1 = hashOf("demo:v1");
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v1}, {"demo-preview", v1}}));
+  apply(blueGreen("demo:v2"));
+  runFor(std::chrono::seconds(5));
+  const std::string v2 = hashOf("demo:v2");
+  ASSERT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Paused"));
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v1}, {"demo-preview", v2}}));
+  const store::ObjectKey key{"Rollout", "default", "demo"};
+  auto promoted = rollout::promote(rollout());
+  ASSERT_TRUE(promoted) << promoted.error().message;
+  ASSERT_TRUE(store.put(key, spec::toJson(*promoted), store.get(key)->version));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(driver.services("default/demo"), (Services{{"demo-active", v2}, {"demo-preview", v2}}));
 }
 
 TEST_F(ControllerTest, MetricsRenderTheReconcileHistogram) {

@@ -2,7 +2,7 @@
 // real clock, the builtin HAProxy and nginx routers) drives a real HAProxy or nginx on run-time
 // loopback ports; the proxies are killed and started again by pid.
 //
-// The workload driver is an in-test double (the platform is not what is tested here): each
+// The workload driver is the InstantDriver double (the platform is not what is tested here): each
 // replica is an in-process HTTP backend answering with its version ("v1", "v2"), available as
 // soon as it is scaled.
 
@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "controller/controller.h"
+#include "fakes/instant_driver.h"
 #include "ramp/registry.h"
 #include "rollout/operations.h"
 #include "spec/codec.h"
@@ -30,69 +31,6 @@ namespace {
 
 namespace fixture = traffic::testing;
 using SteadyClock = std::chrono::steady_clock;
-
-// Replicas are in-process backends that answer with the image's tag.
-class BackendDriver final : public platform::WorkloadDriver {
- public:
-  Result<platform::ObservedWorkload> observe(const std::string& rolloutKey) override {
-    std::lock_guard lock(mu_);
-    return workloads_[rolloutKey];
-  }
-  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& tmpl, int32_t) override {
-    std::lock_guard lock(mu_);
-    auto& w = workloads_[rolloutKey];
-    for (auto& r : w.revisions)
-      if (r.podTemplateHash == hash) return {};
-    platform::ObservedRevision r;
-    r.podTemplateHash = hash;
-    r.revision = revision;
-    r.template_ = tmpl;
-    w.revisions.push_back(r);
-    const std::string& image = tmpl.spec.containers.at(0).image;
-    tags_[hash] = image.substr(image.rfind(':') + 1);
-    return {};
-  }
-  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t n) override {
-    std::lock_guard lock(mu_);
-    for (auto& r : workloads_[rolloutKey].revisions) {
-      if (r.podTemplateHash != hash) continue;
-      auto& pool = backends_[hash];
-      while (static_cast<int32_t>(pool.size()) < n) {
-        pool.push_back(std::make_unique<fixture::NamedBackend>(tags_[hash]));
-      }
-      r.desiredReplicas = r.currentReplicas = r.readyReplicas = r.availableReplicas = n;
-      r.replicaStartedAt.assign(static_cast<size_t>(n), realClock().now());
-      r.endpoints.clear();
-      for (int i = 0; i < n; ++i) {
-        r.endpoints.push_back({hash + "-" + std::to_string(i), "127.0.0.1",
-                               pool[static_cast<size_t>(i)]->port(), true});
-      }
-      return {};
-    }
-    return makeError(ErrorCode::kNotFound, "no revision " + hash);
-  }
-  Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
-                              std::optional<Time> deadline) override {
-    std::lock_guard lock(mu_);
-    for (auto& r : workloads_[rolloutKey].revisions)
-      if (r.podTemplateHash == hash) r.scaleDownDeadline = deadline;
-    return {};
-  }
-  Status retire(const std::string& rolloutKey, const std::string& hash) override {
-    std::lock_guard lock(mu_);
-    std::erase_if(workloads_[rolloutKey].revisions,
-                  [&](const auto& r) { return r.podTemplateHash == hash; });
-    return {};
-  }
-  std::string type() const override { return "platform.backends"; }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, platform::ObservedWorkload> workloads_;
-  std::map<std::string, std::string> tags_;
-  std::map<std::string, std::vector<std::unique_ptr<fixture::NamedBackend>>> backends_;
-};
 
 std::string rolloutYaml(const std::string& image, const std::string& plugin) {
   return R"(
@@ -134,6 +72,18 @@ class RouterWatchIntegrationTest : public ::testing::Test {
   void SetUp() override {
     registerBuiltins(registry_);
     context_.clock = &realClock();
+    // Each replica is an in-process backend answering with its image's tag.
+    driver_.clock = &realClock();
+    driver_.ports = [this](const std::string& hash, const spec::PodTemplateSpec& tmpl, int32_t n) {
+      const std::string& image = tmpl.spec.containers.at(0).image;
+      auto& pool = backends_[hash];
+      while (static_cast<int32_t>(pool.size()) < n) {
+        pool.push_back(std::make_unique<fixture::NamedBackend>(image.substr(image.rfind(':') + 1)));
+      }
+      std::vector<int> ports;
+      for (int32_t i = 0; i < n; ++i) ports.push_back(pool[static_cast<size_t>(i)]->port());
+      return ports;
+    };
     options_.workers = 2;
     options_.externalPoll = Duration(0);
     options_.progressPoll = std::chrono::milliseconds(100);
@@ -202,7 +152,9 @@ class RouterWatchIntegrationTest : public ::testing::Test {
   fixture::TempDir dir_;
   store::MemoryStateStore store_;
   Registry registry_;
-  BackendDriver driver_;
+  testing::InstantDriver driver_;
+  // The backends of each revision (by hash), created as the driver scales up; kept until the end.
+  std::map<std::string, std::vector<std::unique_ptr<fixture::NamedBackend>>> backends_;
   ExtensionContext context_;
   ControllerOptions options_;
   std::unique_ptr<Controller> controller_;

@@ -129,8 +129,9 @@ std::string gatedRef(const std::string& gate, const std::string& extra = "") {
          gate + R"("}])" + extra + "}";
 }
 
-// Table rows: a traffic-routed canary with background and step analysis, or a blue-green with
-// pre- and post-promotion analysis and manual promotion (the default abort delay of 30 s, so
+// Table rows: a traffic-routed canary with background and step analysis, or a blue-green (its
+// Services switched by the ramp/sim router, so SwitchService events are recorded) with pre- and
+// post-promotion analysis and manual promotion (the default abort delay of 30 s, so
 // the operation lands while the aborted revision still runs).
 std::string tableStrategy(Gate g) {
   if (g == Gate::kStep || g == Gate::kBackground) {
@@ -141,6 +142,7 @@ std::string tableStrategy(Gate g) {
            gatedRef("step") + R"(}, {"setWeight": 50}]}})";
   }
   return R"({"blueGreen": {"activeService": "active", "previewService": "preview",
+    "trafficRouting": {"plugins": {"ramp/sim": {}}},
     "autoPromotionEnabled": false, "scaleDownDelaySeconds": 1,
     "prePromotionAnalysis": )" +
          gatedRef("pre") + R"(, "postPromotionAnalysis": )" + gatedRef("post") + "}}";
@@ -166,6 +168,7 @@ std::string strategyOf(Kind k) {
     case Kind::kBlueGreenGood:
     case Kind::kBlueGreenBad:
       return R"({"blueGreen": {"activeService": "active", "previewService": "preview",
+        "trafficRouting": {"plugins": {"ramp/sim": {}}},
         "scaleDownDelaySeconds": 1, "abortScaleDownDelaySeconds": 1,
         "autoPromotionSeconds": 5,
         "prePromotionAnalysis": )" +

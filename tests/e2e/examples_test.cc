@@ -157,6 +157,9 @@ class GuideStack {
 
   const rt::TempDir& dir() const { return dir_; }
   std::string frontUrl() const { return "http://127.0.0.1:" + std::to_string(frontPort_) + "/"; }
+  std::string previewUrl() const {
+    return "http://127.0.0.1:" + std::to_string(previewPort_) + "/";
+  }
   std::string promUrl() const { return "http://127.0.0.1:" + std::to_string(promPort_); }
   std::string serveLog() const { return serve_ ? serve_->log() : ""; }
 
@@ -171,6 +174,7 @@ class GuideStack {
         {"/run/haproxy/admin.sock", dir_.file("admin.sock")},
         {"bind :8080", "bind 127.0.0.1:" + std::to_string(frontPort_)},
         {"127.0.0.1:8080", "127.0.0.1:" + std::to_string(frontPort_)},
+        {"127.0.0.1:8081", "127.0.0.1:" + std::to_string(previewPort_)},
         {"127.0.0.1:8405", "127.0.0.1:" + std::to_string(exporterPort_)},
         {"127.0.0.1:9090", "127.0.0.1:" + std::to_string(promPort_)},
         {"0.0.0.0:8443", "127.0.0.1:" + std::to_string(apiPort_)},
@@ -205,6 +209,7 @@ class GuideStack {
   // and Prometheus. `path` is prepended to ramp serve's PATH (replicas inherit it).
   void start(const std::string& path = "") {
     frontPort_ = rt::pickFreePort();
+    previewPort_ = rt::pickFreePort();
     exporterPort_ = rt::pickFreePort();
     promPort_ = rt::pickFreePort();
     apiPort_ = rt::pickFreePort();
@@ -417,7 +422,7 @@ class GuideStack {
   rt::TempDir dir_{"ramp-guide"};
   std::vector<std::pair<std::string, std::string>> renames_;
   std::vector<std::pair<std::string, std::string>> placeholders_;
-  int frontPort_ = 0, exporterPort_ = 0, promPort_ = 0, apiPort_ = 0;
+  int frontPort_ = 0, previewPort_ = 0, exporterPort_ = 0, promPort_ = 0, apiPort_ = 0;
   std::string adminToken_;
   std::unique_ptr<rt::Process> haproxy_, prometheus_, serve_;
   std::thread load_;
@@ -565,24 +570,98 @@ TEST(Examples, CanaryRolloutReleasesV2ThroughEveryStep) {
   EXPECT_EQ(v2->body, "v2\n");
 }
 
+// The first line of each answer of `n` GETs of `url` ("error" for a failure), counted.
+std::map<std::string, int> answersOf(const std::string& url, int n) {
+  std::map<std::string, int> out;
+  for (int i = 0; i < n; ++i) {
+    auto r = rt::httpGet(url);
+    ++out[!r || r->status != 200 ? "error" : r->body.substr(0, r->body.find('\n'))];
+  }
+  return out;
+}
+
+// The ramp servers of HAProxy backend `backend` (name -> weight), through the runtime API.
+std::map<std::string, int> haproxyServers(const GuideStack& stack, const std::string& backend) {
+  CommandResult r = shell("echo 'show servers state " + backend +
+                              "' | socat -t 2 - UNIX-CONNECT:" + stack.dir().file("admin.sock"),
+                          stack.dir().path());
+  std::map<std::string, int> out;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string w; fields >> w;) f.push_back(w);
+    // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight …
+    if (f.size() > 7 && f[1] == backend && f[3].rfind("ramp-", 0) == 0) {
+      out[f[3]] = std::stoi(f[7]);
+    }
+  }
+  return out;
+}
+
+// Blue-green through HAProxy on platform.process: the preview answers v2 on its own frontend
+// while users still get v1; the pre-promotion analysis passes and one switch moves users to v2;
+// v1's servers stay in the active backend at weight 0 for scaleDownDelaySeconds (30 s), then
+// go with v1's replicas.
 TEST(Examples, BlueGreenRolloutReleasesV2ThroughItsPrePromotionAnalysis) {
-  GuideStack stack(examplesRenames());
+  GuideStack stack(
+      {{"be_myapp_preview", "be_demo_bluegreen_preview"}, {"be_myapp", "be_demo_bluegreen"}});
   ASSERT_NO_FATAL_FAILURE(stack.start(rt::binaryDir() + "/demo"));
   CommandResult applied = stack.ramp({"apply", "-f", stack.example("analysis-templates.yaml"), "-f",
                                       stack.example("bluegreen-rollout.yaml")});
   ASSERT_EQ(applied.code, 0) << applied.out;
+  EXPECT_EQ(applied.out.find("nothing routes"), std::string::npos) << applied.out;
   CommandResult first = stack.ramp({"status", "demo-bluegreen", "--timeout", "60s"});
   ASSERT_EQ(first.code, 0) << first.out << stack.serveLog();
   const std::string v1Hash = stableHash(stack.rollout("demo-bluegreen"));
+  EXPECT_EQ(answersOf(stack.frontUrl(), 20)["v1"], 20);
+  EXPECT_EQ(answersOf(stack.previewUrl(), 20)["v1"], 20);
 
   CommandResult set = stack.ramp({"set", "image", "demo-bluegreen", "demo=ramp/demo-service:v2"});
   ASSERT_EQ(set.code, 0) << set.out;
+  // Before promotion (the analysis takes 15 s at least): the preview is v2, users get v1.
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        return answersOf(stack.previewUrl(), 5)["v2"] == 5 &&
+               stableHash(stack.rollout("demo-bluegreen")) == v1Hash;
+      },
+      60s))
+      << "the preview never answered v2 before promotion\n"
+      << stack.serveLog();
+  EXPECT_EQ(answersOf(stack.frontUrl(), 20)["v1"], 20) << "users left v1 before promotion";
+
   CommandResult released = stack.ramp({"status", "demo-bluegreen", "--timeout", "120s"});
   ASSERT_EQ(released.code, 0) << released.out << stack.serveLog();
   const json after = stack.rollout("demo-bluegreen");
-  EXPECT_NE(stableHash(after), v1Hash);
-  EXPECT_EQ(after.value("/status/blueGreen/activeSelector"_json_pointer, ""), stableHash(after));
+  const std::string v2Hash = stableHash(after);
+  EXPECT_NE(v2Hash, v1Hash);
+  EXPECT_EQ(after.value("/status/blueGreen/activeSelector"_json_pointer, ""), v2Hash);
   EXPECT_EQ(expectRunsSuccessful(stack, "demo-bluegreen"), 1);
+  EXPECT_EQ(answersOf(stack.frontUrl(), 20)["v2"], 20);
+  EXPECT_EQ(answersOf(stack.previewUrl(), 20)["v2"], 20);
+  // v1's servers are kept, at weight 0, while v1 runs out its scale-down delay.
+  auto servers = haproxyServers(stack, "be_demo_bluegreen");
+  int v1Servers = 0;
+  for (const auto& [name, weight] : servers) {
+    if (name.find(v1Hash) == std::string::npos) continue;
+    ++v1Servers;
+    EXPECT_EQ(weight, 0) << name;
+  }
+  EXPECT_EQ(v1Servers, 2) << json(servers).dump();
+  // The switch event names the router that made it.
+  CommandResult events = stack.ramp({"get", "rollout", "demo-bluegreen"});
+  EXPECT_NE(events.out.find("through ramp/haproxy"), std::string::npos) << events.out;
+  // After scaleDownDelaySeconds (30 s) v1 leaves the backend.
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        for (const auto& [name, weight] : haproxyServers(stack, "be_demo_bluegreen")) {
+          if (name.find(v1Hash) != std::string::npos) return false;
+        }
+        return true;
+      },
+      60s))
+      << json(haproxyServers(stack, "be_demo_bluegreen")).dump();
+  EXPECT_EQ(haproxyServers(stack, "be_demo_bluegreen").size(), 2u);
   // The active role moved to v2 in the replicas' Prometheus labels.
   EXPECT_TRUE(waitUntil(
       [&] {
@@ -590,7 +669,7 @@ TEST(Examples, BlueGreenRolloutReleasesV2ThroughItsPrePromotionAnalysis) {
                     .query(
                         "up{rollout=\"demo-bluegreen\",role=\"active\",rollouts_pod_template_"
                         "hash=\"" +
-                        stableHash(after) + "\"} == 1")
+                        v2Hash + "\"} == 1")
                     .empty();
       },
       30s));

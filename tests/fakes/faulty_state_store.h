@@ -95,6 +95,16 @@ class FaultyStateStore final : public StateStore {
     if (auto e = take(Op::kLease)) return std::unexpected(*e);
     return inner_.releaseLease(name, holder, now);
   }
+  Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query) override {
+    return inner_.listAuditRecords(query);
+  }
+  Result<int64_t> auditSize() override { return inner_.auditSize(); }
+  Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override {
+    return inner_.appendAuditCheckpoint(checkpoint);
+  }
+  Result<std::vector<AuditCheckpoint>> listAuditCheckpoints() override {
+    return inner_.listAuditCheckpoints();
+  }
 
  private:
   std::optional<Error> take(Op op) {

@@ -2,68 +2,33 @@
 
 // SequentialStateStore: a StateStore decorator whose write() and writeWithEvents() write one
 // object at a time (store/common/sequential_writes.h), as a store without multi-object
-// transactions (Kubernetes) does. The conformance suite runs the memory and SQLite stores
-// through it, so the contract every store promises is tested without a Kubernetes API server.
-// Every other method goes to the wrapped store. Thread-safe as the wrapped store.
+// transactions (Kubernetes) does, and which says so (transactional() is false). The conformance
+// suite runs the memory and SQLite stores through it, so the contract every store promises is
+// tested without a Kubernetes API server. Every other method goes to the wrapped store.
+// Thread-safe as the wrapped store.
 
 #include <memory>
 
-#include "ramp/store/state_store.h"
+#include "fakes/forwarding_state_store.h"
 #include "store/common/sequential_writes.h"
 
 namespace ramp::store::testing {
 
-class SequentialStateStore final : public StateStore {
+class SequentialStateStore final : public ForwardingStateStore {
  public:
-  explicit SequentialStateStore(std::unique_ptr<StateStore> inner) : inner_(std::move(inner)) {}
+  explicit SequentialStateStore(std::unique_ptr<StateStore> inner)
+      : ForwardingStateStore(std::move(inner)) {}
 
   Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) override {
-    auto r = writeSequentially(*inner_, ops, {});
+    auto r = writeSequentially(inner(), ops, {});
     if (!r) return std::unexpected(r.error());
     return std::move(r->versions);
   }
   Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
                                       std::span<const Event> events) override {
-    return writeSequentially(*inner_, ops, events);
+    return writeSequentially(inner(), ops, events);
   }
-
-  Result<StoredObject> get(const ObjectKey& key) override { return inner_->get(key); }
-  Result<int64_t> put(const ObjectKey& key, std::string_view json,
-                      int64_t expectedVersion) override {
-    return inner_->put(key, json, expectedVersion);
-  }
-  Result<int64_t> remove(const ObjectKey& key, int64_t expectedVersion) override {
-    return inner_->remove(key, expectedVersion);
-  }
-  Result<ObjectList> list(const std::string& kind, const std::string& namespace_) override {
-    return inner_->list(kind, namespace_);
-  }
-  Result<int64_t> currentRevision() override { return inner_->currentRevision(); }
-  Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) override {
-    return inner_->changesSince(revision, limit);
-  }
-  int64_t subscribe(ChangeListener listener) override {
-    return inner_->subscribe(std::move(listener));
-  }
-  void unsubscribe(int64_t id) override { inner_->unsubscribe(id); }
-  Result<int64_t> appendEvent(const Event& event) override { return inner_->appendEvent(event); }
-  Result<std::vector<Event>> listEvents(const EventQuery& query) override {
-    return inner_->listEvents(query);
-  }
-  Result<Lease> acquireLease(const std::string& name, const std::string& holder, Duration ttl,
-                             Time now) override {
-    return inner_->acquireLease(name, holder, ttl, now);
-  }
-  Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
-                           Time now) override {
-    return inner_->renewLease(name, holder, ttl, now);
-  }
-  Status releaseLease(const std::string& name, const std::string& holder, Time now) override {
-    return inner_->releaseLease(name, holder, now);
-  }
-
- private:
-  std::unique_ptr<StateStore> inner_;
+  bool transactional() const override { return false; }
 };
 
 }  // namespace ramp::store::testing

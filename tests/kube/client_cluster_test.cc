@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "harness/harness.h"
+#include "harness/kube_cluster.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 #include "kube/kubeconfig.h"
@@ -20,29 +21,6 @@ namespace ramp::kube {
 namespace {
 
 using nlohmann::json;
-
-class Cluster {
- public:
-  explicit Cluster(const testing::TempDir& dir) : dir_(dir.file("cluster")) {
-    script_ = testing::sourceDir() + "/scripts/kube-cluster.sh";
-    std::string bin = "'" + script_ + "' bin >/dev/null 2>&1";
-    if (std::system(bin.c_str()) != 0) return;
-    std::string start =
-        "'" + script_ + "' start '" + dir_ + "' >" + dir.file("start.log") + " 2>&1";
-    started_ = std::system(start.c_str()) == 0;
-    EXPECT_TRUE(started_) << "kube-cluster.sh start failed: see " << dir.file("start.log");
-  }
-  ~Cluster() {
-    std::string stop = "'" + script_ + "' stop '" + dir_ + "' >/dev/null 2>&1";
-    (void)std::system(stop.c_str());
-  }
-  bool built() const { return !script_.empty() && started_; }
-  std::string kubeconfig() const { return dir_ + "/kubeconfig"; }
-
- private:
-  std::string dir_, script_;
-  bool started_ = false;
-};
 
 std::string lease(const std::string& name, const std::string& holder) {
   return json{{"apiVersion", "coordination.k8s.io/v1"},
@@ -60,10 +38,13 @@ InformerOptions informerOptions() {
 
 TEST(KubeClientOnACluster, CrudConflictsListAndInformer) {
   testing::TempDir dir("ramp-kube-client");
-  Cluster cluster(dir);
-  if (!cluster.built())
-    GTEST_SKIP() << "the test cluster's programs are not built (make kube-build)";
-  auto config = loadKubeconfig(cluster.kubeconfig(), "");
+  std::string skip;
+  testing::KubeCluster* cluster = testing::KubeCluster::shared(&skip);
+  if (cluster == nullptr) {
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    return;  // a cluster that did not start already failed the test
+  }
+  auto config = loadKubeconfig(cluster->kubeconfig(), "");
   ASSERT_TRUE(config) << config.error().message;
   auto client = Client::create(*config, realClock());
   ASSERT_TRUE(client) << client.error().message;

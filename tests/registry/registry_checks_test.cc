@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "fakes/manifests.h"
 #include "ramp/registry.h"
 #include "spec/codec.h"
 
@@ -82,6 +83,22 @@ struct Case {
   spec::Severity severity = spec::Severity::kError;
 };
 
+// Each case is reported by checkRollout for platform.process at its path, severity and message.
+template <size_t N>
+void expectReported(const Registry& registry, const Case (&cases)[N]) {
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    spec::Rollout r = decode(c.yaml);
+    auto ds = registry.checkRollout(r, "platform.process");
+    bool found = false;
+    for (const auto& d : ds) {
+      found = found || (d.path == c.path && d.severity == c.severity &&
+                        d.message.find(c.message) != std::string::npos);
+    }
+    EXPECT_TRUE(found) << "not reported at " << c.path << "\n" << c.yaml << "got:\n" << dump(ds);
+  }
+}
+
 TEST_F(RegistryChecksTest, EachCheckReportsItsPathAndMessage) {
   const std::string routes = "        managedRoutes: [{name: r}]\n";
   const Case cases[] = {
@@ -141,17 +158,7 @@ TEST_F(RegistryChecksTest, EachCheckReportsItsPathAndMessage) {
        manifest(kHaproxy, "      - {name: side, image: side:1, command: [/bin/true]}\n"),
        "spec.template.spec.containers[1]", "one container per replica"},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.what);
-    spec::Rollout r = decode(c.yaml);
-    auto ds = registry_.checkRollout(r, "platform.process");
-    bool found = false;
-    for (const auto& d : ds) {
-      found = found || (d.path == c.path && d.severity == c.severity &&
-                        d.message.find(c.message) != std::string::npos);
-    }
-    EXPECT_TRUE(found) << "not reported at " << c.path << "\n" << c.yaml << "got:\n" << dump(ds);
-  }
+  expectReported(registry_, cases);
 }
 
 TEST_F(RegistryChecksTest, ConfigProblemsDoNotDependOnThePlatform) {
@@ -211,6 +218,52 @@ TEST_F(RegistryChecksTest, ClaimsNameTheBackendAndTheUpstream) {
   EXPECT_TRUE(
       registry_.claimsOf("default/web", decode(manifest("        plugins: {ramp/sim: {}}\n")))
           .empty());
+}
+
+const std::string kBlueGreenHaproxy =
+    "plugins: {ramp/haproxy: {runtimeApi: \"127.0.0.1:9999\", backend: be_web, "
+    "previewBackend: be_web_preview}}";
+
+TEST_F(RegistryChecksTest, BlueGreenBehindHaproxyRunsAndClaimsBothBackends) {
+  spec::Rollout r = decode(testing::blueGreenRollout("web", kBlueGreenHaproxy));
+  EXPECT_TRUE(registry_.checkRollout(r, "platform.process").empty())
+      << dump(registry_.checkRollout(r, "platform.process"));
+  auto claims = registry_.claimsOf("default/web", r);
+  ASSERT_EQ(claims.size(), 2u);
+  EXPECT_EQ(claims[1].claim.description, "backend be_web_preview");
+  EXPECT_EQ(claims[1].path,
+            "spec.strategy.blueGreen.trafficRouting.plugins[ramp/haproxy].previewBackend");
+}
+
+// Where nothing would route traffic, lint and apply say so (warnings: the replicas still run).
+TEST_F(RegistryChecksTest, NothingRoutesToItIsSaid) {
+  const Case cases[] = {
+      {"blue-green without a router", testing::blueGreenRollout("web", ""),
+       "spec.strategy.blueGreen",
+       "nothing routes traffic to the active or preview Service on the process platform",
+       spec::Severity::kWarning},
+      {"a basic canary",
+       [] {
+         std::string y = manifest();
+         const std::string routing = "      trafficRouting:\n" + kHaproxy;
+         y.erase(y.find(routing), routing.size());
+         return y;
+       }(),
+       "spec.strategy.canary", "nothing routes traffic to this canary on the process platform",
+       spec::Severity::kWarning},
+      {"a preview without a destination",
+       testing::blueGreenRollout(
+           "web", "plugins: {ramp/haproxy: {runtimeApi: \"127.0.0.1:9999\", backend: be_app}}"),
+       "spec.strategy.blueGreen.trafficRouting.plugins[ramp/haproxy]",
+       "the preview (previewService web-preview) is not reachable through ramp/haproxy before "
+       "promotion: set previewBackend",
+       spec::Severity::kWarning},
+      {"another project's plugin",
+       testing::blueGreenRollout("web", "plugins: {argoproj-labs/gatewayAPI: {httpRoute: web}}"),
+       "spec.strategy.blueGreen.trafficRouting.plugins[argoproj-labs/gatewayAPI]",
+       "ramp runs only its own routers"},
+  };
+  expectReported(registry_, cases);
 }
 
 ClaimHolder holder(const std::string& key, int64_t createdMs, const std::string& resource) {

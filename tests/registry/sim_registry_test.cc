@@ -3,6 +3,7 @@
 #include "fakes/simulated_clock.h"
 #include "harness/harness.h"
 #include "ramp/registry.h"
+#include "store/sqlite/sqlite_state_store.h"
 
 namespace ramp {
 namespace {
@@ -38,6 +39,44 @@ TEST(SimRegistry, TheSimWorldIsRegisteredUnderItsNames) {
   auto provider = registry.makeProvider(spec, context);
   ASSERT_TRUE(provider) << provider.error().message;
   EXPECT_EQ((*provider)->type(), "ramp/sim");
+}
+
+}  // namespace
+}  // namespace ramp
+
+namespace ramp {
+namespace {
+
+// `ramp serve --store NAME`: the stores are registered by name like every other extension.
+TEST(StoreRegistry, StoresAreFoundByNameAndSayWhatTheyNeed) {
+  Registry registry;
+  registerBuiltins(registry);
+  SimulatedClock clock;
+  TempDir dir("ramp-storereg");
+  ExtensionContext context;
+  context.clock = &clock;
+  context.dataDir = dir.path();
+
+  auto sqlite = registry.makeStore("store.sqlite", context);
+  ASSERT_TRUE(sqlite) << sqlite.error().message;
+  EXPECT_TRUE((*sqlite)->transactional());
+  ASSERT_TRUE((*sqlite)->put({"Rollout", "default", "a"}, "{}", 0));
+
+  // store.kubernetes needs the daemon's cluster client (--kubeconfig or in-cluster).
+  auto kube = registry.makeStore("store.kubernetes", context);
+  ASSERT_FALSE(kube);
+  EXPECT_EQ(kube.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(kube.error().message.find("--kubeconfig"), std::string::npos);
+
+  auto unknown = registry.makeStore("store.etcd", context);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(unknown.error().message.find("store.kubernetes, store.sqlite"), std::string::npos)
+      << unknown.error().message;
+  EXPECT_EQ(registry.addStore("sqlite", store::makeSqliteStore).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(registry.addStore("store.sqlite", store::makeSqliteStore).error().code,
+            ErrorCode::kAlreadyExists);
 }
 
 }  // namespace

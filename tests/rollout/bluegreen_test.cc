@@ -63,13 +63,44 @@ TEST(BlueGreenAutoPromotion, SwitchesOnceThePreviewIsSaturated) {
   p = w.settle();
   EXPECT_EQ(p.status.blueGreen.activeSelector, v2);
   EXPECT_EQ(p.status.stableRS, v2);
-  EXPECT_TRUE(w.sawEvent("SwitchService"));
   ASSERT_TRUE(w.revision(v1)->scaleDownDeadline.has_value());
   EXPECT_EQ(w.revision(v1)->desiredReplicas, 3);
   w.now = at(31);
   w.settle();
   EXPECT_EQ(w.revision(v1)->desiredReplicas, 0);
   EXPECT_EQ(phaseOf(w.history.back()), "Healthy");
+}
+
+// The switch rides on SyncEndpoints, so the shell records it only once the routers applied it
+// (an event before the switch would claim what has not happened). While v1 runs out its
+// scaleDownDelaySeconds it is draining: kept in the routers with no traffic, then dropped.
+TEST(BlueGreenAutoPromotion, TheSwitchAndTheDrainingRevisionRideOnSyncEndpoints) {
+  World w = deployed("      activeService: demo-active\n      previewService: demo-preview\n");
+  const std::string v1 = w.rollout.status.stableRS;
+  w.history.clear();  // the first release's switches ("" to v1) are not this test's
+  testing::setImage(w.rollout, "demo:v2");
+  const std::string v2 = w.hashOf("demo:v2");
+  w.settle();
+  std::vector<SyncEndpoints> syncs;
+  for (const Plan& p : w.history) {
+    EXPECT_EQ(findEvent(p, "SwitchService"), nullptr) << "an event claims a switch in the plan";
+    for (const auto& s : actionsOf<SyncEndpoints>(p)) syncs.push_back(s);
+  }
+  // The preview moved to v2, then the active (in a later reconcile), each exactly once.
+  std::vector<ServiceSwitch> switches;
+  for (const auto& s : syncs) switches.insert(switches.end(), s.switches.begin(), s.switches.end());
+  const std::vector<ServiceSwitch> want = {{"demo-preview", v1, v2}, {"demo-active", v1, v2}};
+  EXPECT_EQ(switches, want);
+  // After the switch: active = preview = v2, v1 draining until its deadline.
+  ASSERT_FALSE(syncs.empty());
+  EXPECT_EQ(syncs.back(), (SyncEndpoints{v2, v2, {v1}, {}}));
+  w.now = at(31);
+  w.history.clear();
+  w.settle();
+  ASSERT_FALSE(w.history.empty());
+  auto last = actionsOf<SyncEndpoints>(w.history.back());
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0], (SyncEndpoints{v2, v2, {}, {}})) << "v1 left the routers with its replicas";
 }
 
 TEST(BlueGreenManualPromotion, PausesUntilPromoted) {

@@ -34,6 +34,8 @@ TARGETS = {
     "ramp_provider_p": module("src/analysis/providers/p", ["src/analysis/providers/p/p.cc"],
                               deps=["ramp_kube"]),
     "ramp_analysis": module("src/analysis", ["src/analysis/engine.cc"], deps=["ramp_kube"]),
+    "demo_runner": {"dir": "demo", "sources": ["demo/runner/main.cc", "demo/runner/stack.cc"],
+                    "deps": ["ramp_rollout"], "public": []},
     "rollout_test": {"dir": "tests/rollout", "sources": ["tests/rollout/engine_test.cc"],
                      "deps": ["ramp_rollout"], "public": []},
 }
@@ -64,6 +66,9 @@ CLEAN = {
     "tests/rollout/world.h": "#pragma once\n#include \"rollout/engine.h\"\n",
     "tests/rollout/engine_test.cc": ("#include \"rollout/world.h\"\n#include \"fakes/fake.h\"\n"
                                      "#include \"spec/codec.h\"\n"),
+    "demo/runner/stack.h": "#pragma once\n",
+    "demo/runner/stack.cc": "#include \"runner/stack.h\"\n",
+    "demo/runner/main.cc": "#include \"runner/stack.h\"\n#include \"rollout/engine.h\"\n",
 }
 
 # (name, files changed from the clean tree, expected findings as (file:line, kind)).
@@ -82,6 +87,12 @@ CASES = [
      {"tests/rollout/world.h": "#pragma once\n\n#include \"controller/controller.h\"\n",
       "src/controller/controller.h": "#pragma once\n"},
      [("tests/rollout/world.h:3", "undeclared")]),
+    ("the demo's undeclared include",
+     {"demo/runner/main.cc": "#include \"runner/stack.h\"\n#include \"kube/client.h\"\n"},
+     [("demo/runner/main.cc:2", "undeclared")]),
+    ("bare include in the demo",
+     {"demo/runner/main.cc": "#include \"stack.h\"\n"},
+     [("demo/runner/main.cc:1", "bare")]),
     ("bare include",
      {"src/spec/codec.cc": "#include \"codec.h\"\n"},
      [("src/spec/codec.cc:1", "bare")]),

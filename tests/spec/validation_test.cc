@@ -100,6 +100,8 @@ std::string dump(const std::vector<Diagnostic>& ds) {
 TEST(ValidationTest, BaseManifestsAreValid) {
   for (const std::string& yaml :
        {canaryRollout(""), canaryRollout(routed("")), blueGreenRollout("      activeService: a\n"),
+        blueGreenRollout("      activeService: a\n      trafficRouting:\n"
+                         "        plugins: {ramp/haproxy: {runtimeApi: /a.sock, backend: b}}\n"),
         analysisTemplate("")}) {
     auto ds = lint(yaml);
     EXPECT_FALSE(hasErrors(ds)) << yaml << dump(ds);
@@ -522,6 +524,13 @@ spec:
       {"blueGreen antiAffinity",
        blueGreenRollout("      activeService: a\n      antiAffinity: {}\n"),
        "spec.strategy.blueGreen.antiAffinity", "exactly one strategy"},
+      {"blueGreen trafficRouting takes plugins only",
+       blueGreenRollout("      activeService: a\n"
+                        "      trafficRouting: {istio: {virtualService: {name: vs}}}\n"),
+       "spec.strategy.blueGreen.trafficRouting", "takes only plugins"},
+      {"blueGreen trafficRouting needs a router",
+       blueGreenRollout("      activeService: a\n      trafficRouting: {}\n"),
+       "spec.strategy.blueGreen.trafficRouting", "must configure a router under plugins"},
       // --- metrics (ValidateMetric) ---
       {"no metrics", R"(apiVersion: argoproj.io/v1alpha1
 kind: AnalysisTemplate

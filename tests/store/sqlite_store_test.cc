@@ -119,6 +119,45 @@ TEST_F(SqliteStoreTest, MigratesAnEmptyFileAndUsesWal) {
   EXPECT_EQ(rawSql(file(), "SELECT count(*) FROM objects"), "1");
 }
 
+// A file at schema version 1 (events without counts, no audit log: made here by dropping version
+// 2's columns and version 3's tables) is migrated on open; its events read as counted once, a
+// repeat folds into them, and the audit log is there.
+TEST_F(SqliteStoreTest, MigratesVersionOneEventsToCountedEvents) {
+  Event e;
+  e.time = Time(Duration(5000));
+  e.object = kA;
+  e.reason = "ScalingReplicaSet";
+  e.message = "Scaled up to 3";
+  e.actor = "controller";
+  {
+    auto s = open();
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->appendEvent(e));
+  }
+  for (const char* column : {"count", "first_time_ms", "replaces"}) {
+    rawSql(file(), std::string("ALTER TABLE events DROP COLUMN ") + column);
+  }
+  rawSql(file(), "DROP TABLE audit_records");
+  rawSql(file(), "DROP TABLE audit_checkpoints");
+  rawSql(file(), "UPDATE schema_version SET version = 1");
+  auto s = open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(rawSql(file(), "SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(*s->auditSize(), 0);
+  EXPECT_TRUE(s->listAuditCheckpoints()->empty());
+  auto before = s->listEvents({});
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ(before->front().count, 1);
+  EXPECT_EQ(before->front().firstTime, e.time);
+  e.time = Time(Duration(9000));
+  ASSERT_TRUE(s->appendEvent(e));
+  auto after = s->listEvents({});
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->front().count, 2);
+  EXPECT_EQ(after->front().firstTime, Time(Duration(5000)));
+  EXPECT_EQ(after->front().replaces, before->front().id);
+}
+
 TEST_F(SqliteStoreTest, OpeningTwiceDoesNotReapplyMigrations) {
   ASSERT_TRUE(open());
   ASSERT_TRUE(open());  // a second CREATE TABLE would fail

@@ -21,10 +21,12 @@ TempDir::~TempDir() {
 }
 
 StoreFactory memoryFactory() {
-  return {"memory", [](const std::filesystem::path&, StoreConfig c) -> std::unique_ptr<StateStore> {
+  return {"memory",
+          [](const std::filesystem::path&, StoreConfig c) -> std::unique_ptr<StateStore> {
             return std::make_unique<MemoryStateStore>(
                 MemoryStoreOptions{c.changeLogRetention, c.eventRetention});
-          }};
+          },
+          /*anyKind=*/true, /*skipReason=*/nullptr};
 }
 
 StoreFactory sqliteFactory() {
@@ -39,7 +41,8 @@ StoreFactory sqliteFactory() {
               return nullptr;
             }
             return std::move(*s);
-          }};
+          },
+          /*anyKind=*/true, /*skipReason=*/nullptr};
 }
 
 StoreFactory sequentialFactory(StoreFactory inner) {
@@ -49,7 +52,8 @@ StoreFactory sequentialFactory(StoreFactory inner) {
             auto store = make(dir, c);
             if (!store) return nullptr;
             return std::make_unique<SequentialStateStore>(std::move(store));
-          }};
+          },
+          inner.anyKind, inner.skipReason};
 }
 
 }  // namespace ramp::store::testing

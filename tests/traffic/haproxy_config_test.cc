@@ -20,7 +20,19 @@ TEST(HaproxyConfigTest, DefaultsAndAllFields) {
           "timeoutMs":50,"backendFile":"/etc/haproxy/ramp/be.cfg"})");
   ASSERT_TRUE(all) << all.error().message;
   EXPECT_EQ(*all, (haproxy::HaproxyConfig{"127.0.0.1:9999", "be", "r_", 100, 50,
-                                          "/etc/haproxy/ramp/be.cfg"}));
+                                          "/etc/haproxy/ramp/be.cfg", ""}));
+  auto preview = haproxy::parseHaproxyConfig(
+      R"({"runtimeApi":"/a.sock","backend":"be_active","previewBackend":"be_preview"})");
+  ASSERT_TRUE(preview) << preview.error().message;
+  EXPECT_EQ(preview->previewBackend, "be_preview");
+  // Both backends are claimed: another Rollout naming either would delete these servers.
+  auto report = haproxy::inspectHaproxyConfig(
+      R"({"runtimeApi":"/a.sock","backend":"be_active","previewBackend":"be_preview"})");
+  ASSERT_EQ(report.claims.size(), 2u);
+  EXPECT_EQ(report.claims[1].resource, "haproxy unix:/a.sock backend be_preview");
+  EXPECT_EQ(report.claims[1].field, "previewBackend");
+  EXPECT_TRUE(report.preview);
+  EXPECT_FALSE(haproxy::inspectHaproxyConfig(R"({"runtimeApi":"/a.sock","backend":"b"})").preview);
 }
 
 TEST(HaproxyConfigTest, ErrorsNameTheField) {
@@ -42,6 +54,10 @@ TEST(HaproxyConfigTest, ErrorsNameTheField) {
       {R"({"runtimeApi":"/a","backend":"be","serverPrefix":""})", p + "serverPrefix: must not"},
       {R"({"runtimeApi":"/a","backend":"be","backendFile":"be.cfg"})",
        p + "backendFile: must be an absolute path"},
+      {R"({"runtimeApi":"/a","backend":"be","previewBackend":"be"})",
+       p + "previewBackend: must differ from backend"},
+      {R"({"runtimeApi":"/a","backend":"be","previewBackend":"b e"})",
+       p + "previewBackend: may hold only"},
   };
   for (const auto& c : cases) {
     auto r = haproxy::parseHaproxyConfig(c.json);
@@ -81,12 +97,21 @@ TEST(NginxConfigTest, DefaultsAndErrors) {
        p + "stateVariable: may hold"},
       {R"({"includePath":"/a.conf","upstream":"app","pidFile":"/p","reload":true})",
        p + "reload: unknown field"},
+      {R"({"includePath":"/a.conf","upstream":"app","previewUpstream":"app","pidFile":"/p"})",
+       p + "previewUpstream: must differ from upstream"},
   };
   for (const auto& k : cases) {
     auto r = nginx::parseNginxConfig(k.json);
     ASSERT_FALSE(r) << k.json;
     EXPECT_TRUE(r.error().message.starts_with(k.message)) << r.error().message;
   }
+  auto report = nginx::inspectNginxConfig(
+      R"({"includePath":"/a.conf","upstream":"app","previewUpstream":"app-preview",
+          "pidFile":"/p"})");
+  ASSERT_TRUE(report.problems.empty());
+  EXPECT_TRUE(report.preview);
+  ASSERT_EQ(report.claims.size(), 3u);
+  EXPECT_EQ(report.claims[1].resource, "nginx /p upstream app-preview");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 #include "ramp/clock.h"
@@ -24,6 +25,7 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     frontendPort_ = testing::freePort();
+    previewPort_ = testing::freePort();
     apiPort_ = testing::freePort();
     socket_ = dir_.file("admin.sock");
     testing::writeFile(dir_.file("haproxy.cfg"),
@@ -45,7 +47,14 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
                            std::to_string(frontendPort_) +
                            "\n"
                            "    default_backend be_app\n"
+                           "frontend fe_preview\n"
+                           "    bind 127.0.0.1:" +
+                           std::to_string(previewPort_) +
+                           "\n"
+                           "    default_backend be_preview\n"
                            "backend be_app\n"
+                           "    balance roundrobin\n"
+                           "backend be_preview\n"
                            "    balance roundrobin\n"
                            "backend be_hash\n"
                            "    balance source\n");
@@ -78,10 +87,11 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
   }
 
   std::unique_ptr<HaproxyRouter> makeRouter(std::string api = "", std::string backend = "be_app",
-                                            std::string backendFile = "") {
+                                            std::string backendFile = "",
+                                            std::string previewBackend = "") {
     if (api.empty()) api = "unix:" + socket_;
-    const std::string file =
-        backendFile.empty() ? "" : R"(,"backendFile":")" + backendFile + R"(")";
+    std::string file = backendFile.empty() ? "" : R"(,"backendFile":")" + backendFile + R"(")";
+    if (!previewBackend.empty()) file += R"(,"previewBackend":")" + previewBackend + R"(")";
     auto router = HaproxyRouter::create(R"({"runtimeApi":")" + api + R"(","backend":")" + backend +
                                             R"(","timeoutMs":1000)" + file + "}",
                                         100, realClock());
@@ -111,14 +121,14 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
         << "weight " << weight << ": canary " << counts["canary"] << " of " << n;
   }
 
-  std::vector<ServerState> servers() {
+  std::vector<ServerState> servers(const std::string& backend = "be_app") {
     RuntimeApiClient client(*parseRuntimeApiAddress(socket_), Duration(1000), realClock());
     auto session = client.open();
     if (!session) {
       ADD_FAILURE() << "runtime API: " << session.error().message;
       return {};
     }
-    auto reply = session->call("show servers state be_app");
+    auto reply = session->call("show servers state " + backend);
     if (!reply) {
       ADD_FAILURE() << "show servers state: " << reply.error().message;
       return {};
@@ -133,6 +143,7 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
 
   TempDir dir_;
   int frontendPort_ = 0;
+  int previewPort_ = 0;
   int apiPort_ = 0;
   std::string socket_;
   std::unique_ptr<Child> haproxy_;
@@ -141,7 +152,7 @@ class HaproxyRouterIntegrationTest : public ::testing::Test {
 
 TEST_F(HaproxyRouterIntegrationTest, MeasuredSplitMatchesEveryWeight) {
   auto router = makeRouter();
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   for (int weight : {0, 5, 30, 50, 100}) {
     auto st = router->setWeight(weight, {});
     ASSERT_TRUE(st) << st.error().message;
@@ -155,9 +166,62 @@ TEST_F(HaproxyRouterIntegrationTest, MeasuredSplitMatchesEveryWeight) {
   EXPECT_EQ(router->verifyWeight(100, {}).value(), WeightCheck::kVerified);
 }
 
+// Blue-green through HAProxy (the engine passes active as stable, preview as canary, weight 0):
+// the preview backend serves the new version alone before promotion while users see the old
+// one; at promotion one batch moves the active backend to the new version, with no failed
+// request under load; the old servers stay (weight 0, in rotation for requests in flight)
+// until their scale-down deadline, then go.
+TEST_F(HaproxyRouterIntegrationTest, BlueGreenPreviewThenOneSwitchThenTheOldServersDrain) {
+  auto router = makeRouter("", "be_app", "", "be_preview");
+  const RevisionEndpoints v1 = revision("v1", stable_), v2 = revision("v2", canary_);
+  const RevisionEndpoints none[] = {v1};
+  const int n = 200;
+  // The first release: v1 is active and preview.
+  ASSERT_TRUE(router->syncEndpoints(v1, v1, {}));
+  ASSERT_TRUE(router->setWeight(0, {}));
+  EXPECT_EQ(testing::countResponses(frontendPort_, n)["stable"], n);
+  EXPECT_EQ(testing::countResponses(previewPort_, n)["stable"], n);
+
+  // v2 comes up as the preview: reachable on its own frontend, users still on v1.
+  ASSERT_TRUE(router->syncEndpoints(v1, v2, {}));
+  EXPECT_EQ(router->verifyWeight(0, {}).value(), WeightCheck::kVerified);
+  EXPECT_EQ(testing::countResponses(frontendPort_, n)["stable"], n);
+  EXPECT_EQ(testing::countResponses(previewPort_, n)["canary"], n);
+
+  // Promotion, under load.
+  std::map<std::string, int> during;
+  std::thread load([&] { during = testing::countResponses(frontendPort_, 400); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto switched = router->syncEndpoints(v2, v2, none);
+  load.join();
+  ASSERT_TRUE(switched) << switched.error().message;
+  EXPECT_EQ(during["error"], 0) << "stable " << during["stable"] << " canary " << during["canary"];
+  EXPECT_EQ(router->verifyWeight(0, {}).value(), WeightCheck::kVerified);
+  EXPECT_EQ(testing::countResponses(frontendPort_, n)["canary"], n);
+  EXPECT_EQ(testing::countResponses(previewPort_, n)["canary"], n);
+  // v1's servers are still in the active backend, in rotation at weight 0.
+  int kept = 0;
+  for (const auto& s : servers("be_app")) {
+    if (s.name.find("-v1-") == std::string::npos) continue;
+    ++kept;
+    EXPECT_EQ(s.userWeight, 0) << s.name;
+    EXPECT_EQ(s.adminState, 0) << s.name;
+  }
+  EXPECT_EQ(kept, 2);
+
+  // The scale-down deadline passed: v1 leaves the backend.
+  ASSERT_TRUE(router->syncEndpoints(v2, v2, {}));
+  EXPECT_EQ(router->verifyWeight(0, {}).value(), WeightCheck::kVerified);
+  for (const auto& s : servers("be_app")) {
+    EXPECT_EQ(s.name.find("-v1-"), std::string::npos) << s.name << " still in be_app";
+  }
+  EXPECT_EQ(servers("be_app").size(), 2u);
+  EXPECT_EQ(servers("be_preview").size(), 2u);
+}
+
 TEST_F(HaproxyRouterIntegrationTest, TcpRuntimeApiWorksToo) {
   auto router = makeRouter("127.0.0.1:" + std::to_string(apiPort_));
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   ASSERT_TRUE(router->setWeight(20, {}));
   EXPECT_EQ(router->verifyWeight(20, {}).value(), WeightCheck::kVerified);
   expectSplit(20);
@@ -167,7 +231,7 @@ TEST_F(HaproxyRouterIntegrationTest, TcpRuntimeApiWorksToo) {
 // reconcile (syncEndpoints + setWeight) puts everything back.
 TEST_F(HaproxyRouterIntegrationTest, WeightsSurviveAProxyRestart) {
   auto router = makeRouter();
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   ASSERT_TRUE(router->setWeight(30, {}));
   ASSERT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kVerified);
   expectSplit(30);
@@ -177,7 +241,7 @@ TEST_F(HaproxyRouterIntegrationTest, WeightsSurviveAProxyRestart) {
   EXPECT_TRUE(servers().empty());
   EXPECT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kNotYet);
 
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   ASSERT_TRUE(router->setWeight(30, {}));
   EXPECT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kVerified);
   expectSplit(30);
@@ -198,7 +262,7 @@ TEST_F(HaproxyRouterIntegrationTest, ABackendFileStartsARestartedHaproxyWithTheL
   startHaproxy({ownPath, backendFile});
 
   auto router = makeRouter("", "be_app", backendFile);
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_, 1)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_, 1), {}));
   ASSERT_TRUE(router->setWeight(30, {}));
   ASSERT_EQ(router->verifyWeight(30, {}).value(), WeightCheck::kVerified);
   const std::string written = testing::readFile(backendFile);
@@ -231,7 +295,7 @@ TEST_F(HaproxyRouterIntegrationTest, ABackendFileStartsARestartedHaproxyWithTheL
 // A deleted rollout's servers go away (runtime API only).
 TEST_F(HaproxyRouterIntegrationTest, RemoveAllDeletesEveryServerOfTheRollout) {
   auto router = makeRouter();
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   ASSERT_TRUE(router->setWeight(50, {}));
   ASSERT_EQ(servers().size(), 4u);
   ASSERT_TRUE(router->removeAll());
@@ -243,7 +307,7 @@ TEST_F(HaproxyRouterIntegrationTest, RemoveAllDeletesEveryServerOfTheRollout) {
 
 TEST_F(HaproxyRouterIntegrationTest, KilledHaproxyIsAClearError) {
   auto router = makeRouter();
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   haproxy_->stop(9);
   auto st = router->setWeight(10, {});
   ASSERT_FALSE(st);
@@ -252,24 +316,24 @@ TEST_F(HaproxyRouterIntegrationTest, KilledHaproxyIsAClearError) {
   auto check = router->verifyWeight(10, {});
   ASSERT_FALSE(check);
   EXPECT_EQ(check.error().code, ErrorCode::kUnavailable);
-  EXPECT_FALSE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  EXPECT_FALSE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
 }
 
 // A change that cannot be applied leaves the previous destinations serving.
 TEST_F(HaproxyRouterIntegrationTest, BadChangeKeepsThePreviousDestinations) {
   auto router = makeRouter();
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   ASSERT_TRUE(router->setWeight(0, {}));
   auto broken = revision("c2", canary_);
   broken.endpoints[0].port = 0;
-  auto st = router->syncEndpoints(revision("s1", stable_), broken);
+  auto st = router->syncEndpoints(revision("s1", stable_), broken, {});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
   expectSplit(0);
   EXPECT_EQ(router->verifyWeight(0, {}).value(), WeightCheck::kVerified);
 
   // No ready replica anywhere: refused, the backend keeps serving what it had.
-  auto st2 = router->syncEndpoints(revision("s1", stable_, 0), revision("c1", canary_, 0));
+  auto st2 = router->syncEndpoints(revision("s1", stable_, 0), revision("c1", canary_, 0), {});
   ASSERT_FALSE(st2);
   EXPECT_EQ(st2.error().code, ErrorCode::kFailedPrecondition);
   expectSplit(0);
@@ -277,14 +341,14 @@ TEST_F(HaproxyRouterIntegrationTest, BadChangeKeepsThePreviousDestinations) {
 
 TEST_F(HaproxyRouterIntegrationTest, IncompatibleOrMissingBackendIsAClearError) {
   auto hashed = makeRouter("", "be_hash");
-  auto st = hashed->syncEndpoints(revision("s1", stable_), revision("c1", canary_));
+  auto st = hashed->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(st.error().message.find("add server be_hash/"), std::string::npos)
       << st.error().message;
   std::printf("%s\n", st.error().message.c_str());
   auto missing = makeRouter("", "be_missing");
-  auto st2 = missing->syncEndpoints(revision("s1", stable_), revision("c1", canary_));
+  auto st2 = missing->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {});
   ASSERT_FALSE(st2);
   EXPECT_NE(st2.error().message.find("be_missing"), std::string::npos) << st2.error().message;
   std::printf("%s\n", st2.error().message.c_str());
@@ -294,11 +358,11 @@ TEST_F(HaproxyRouterIntegrationTest, IncompatibleOrMissingBackendIsAClearError) 
 // that went away are deleted, and a canary without ready replicas cannot carry its weight.
 TEST_F(HaproxyRouterIntegrationTest, FollowsReplicaChanges) {
   auto router = makeRouter();
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   ASSERT_TRUE(router->setWeight(50, {}));
 
   // One canary replica not ready: all canary traffic goes to the other, the split holds.
-  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_, 1)));
+  ASSERT_TRUE(router->syncEndpoints(revision("s1", stable_), revision("c1", canary_, 1), {}));
   EXPECT_EQ(router->verifyWeight(50, {}).value(), WeightCheck::kVerified);
   expectSplit(50);
   auto state = servers();
@@ -310,7 +374,7 @@ TEST_F(HaproxyRouterIntegrationTest, FollowsReplicaChanges) {
   // The second stable replica goes away: its server is deleted.
   auto oneStable = revision("s1", stable_);
   oneStable.endpoints.pop_back();
-  ASSERT_TRUE(router->syncEndpoints(oneStable, revision("c1", canary_, 1)));
+  ASSERT_TRUE(router->syncEndpoints(oneStable, revision("c1", canary_, 1), {}));
   state = servers();
   EXPECT_EQ(std::count_if(state.begin(), state.end(),
                           [](const ServerState& s) { return s.name == "ramp-app-s1-1"; }),
@@ -319,7 +383,7 @@ TEST_F(HaproxyRouterIntegrationTest, FollowsReplicaChanges) {
   expectSplit(50);
 
   // No ready canary at 50%: stable serves everything, and the weight is not verified.
-  ASSERT_TRUE(router->syncEndpoints(oneStable, revision("c1", canary_, 0)));
+  ASSERT_TRUE(router->syncEndpoints(oneStable, revision("c1", canary_, 0), {}));
   EXPECT_EQ(router->verifyWeight(50, {}).value(), WeightCheck::kNotYet);
   expectSplit(0);
 }

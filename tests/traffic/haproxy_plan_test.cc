@@ -7,7 +7,9 @@
 namespace ramp::traffic::haproxy {
 namespace {
 
-HaproxyConfig config() { return HaproxyConfig{"/tmp/none.sock", "be_app", "ramp-", 256, 100, ""}; }
+HaproxyConfig config() {
+  return HaproxyConfig{"/tmp/none.sock", "be_app", "ramp-", 256, 100, "", ""};
+}
 
 RevisionEndpoints revision(std::string hash, int n, int firstPort, int readyCount = -1) {
   RevisionEndpoints r{hash, {}};
@@ -30,7 +32,7 @@ TEST(ServerNameTest, UsesHashOnceAndSanitizes) {
 }
 
 TEST(PlanServersTest, WeightsPerServerMatchTheSplit) {
-  auto plan = planServers(config(), revision("s1", 2, 1000), revision("c1", 1, 2000), 10, 100);
+  auto plan = planServers(config(), revision("s1", 2, 1000), revision("c1", 1, 2000), {}, 10, 100);
   ASSERT_TRUE(plan) << plan.error().message;
   ASSERT_EQ(plan->servers.size(), 3u);
   // 10% with 2 stable and 1 canary: totals 504 : 56 = 90 : 10, spread 252 + 252 and 56.
@@ -42,7 +44,8 @@ TEST(PlanServersTest, WeightsPerServerMatchTheSplit) {
 
 // backendFile: the backend section HAProxy starts with, exactly the planned servers.
 TEST(BackendFileTest, HoldsEveryPlannedServerWithItsWeightAndState) {
-  auto plan = planServers(config(), revision("s1", 2, 1000), revision("c1", 2, 2000, 1), 10, 100);
+  auto plan =
+      planServers(config(), revision("s1", 2, 1000), revision("c1", 2, 2000, 1), {}, 10, 100);
   ASSERT_TRUE(plan) << plan.error().message;
   const std::string text = renderBackendFile(config(), plan->servers);
   EXPECT_TRUE(text.starts_with("# Managed by ramp (ramp/haproxy); do not edit.")) << text;
@@ -61,24 +64,26 @@ TEST(BackendFileTest, HoldsEveryPlannedServerWithItsWeightAndState) {
 
 TEST(PlanServersTest, NotReadyServersGetNoWeightAndSameHashMeansNoCanary) {
   auto plan =
-      planServers(config(), revision("s1", 3, 1000, 2), revision("c1", 2, 2000, 0), 40, 100);
+      planServers(config(), revision("s1", 3, 1000, 2), revision("c1", 2, 2000, 0), {}, 40, 100);
   ASSERT_TRUE(plan);
   EXPECT_FALSE(plan->satisfied);  // the canary has no ready replica
   EXPECT_EQ(plan->servers[2].weight, 0);
   EXPECT_EQ(plan->servers[3].weight, 0);
   EXPECT_GT(plan->servers[0].weight, 0);
 
-  auto promoted = planServers(config(), revision("s1", 2, 1000), revision("s1", 2, 1000), 0, 100);
+  auto promoted =
+      planServers(config(), revision("s1", 2, 1000), revision("s1", 2, 1000), {}, 0, 100);
   ASSERT_TRUE(promoted);
   EXPECT_EQ(promoted->servers.size(), 2u);
   EXPECT_TRUE(promoted->satisfied);
 
   RevisionEndpoints dup{"s1", {{"x", "127.0.0.1", 1, true}, {"x", "127.0.0.1", 2, true}}};
-  EXPECT_EQ(planServers(config(), dup, revision("c1", 1, 5), 0, 100).error().code,
+  EXPECT_EQ(planServers(config(), dup, revision("c1", 1, 5), {}, 0, 100).error().code,
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(
-      planServers(config(), revision("s1", 1, 1, 0), revision("c1", 1, 5, 0), 0, 100).error().code,
-      ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(planServers(config(), revision("s1", 1, 1, 0), revision("c1", 1, 5, 0), {}, 0, 100)
+                .error()
+                .code,
+            ErrorCode::kFailedPrecondition);
 }
 
 // After a restart HAProxy's backend is empty: the plan adds and enables every server.
@@ -140,6 +145,116 @@ TEST(PlanCommandsTest, ReadinessFlipsUseServerState) {
           .empty());
 }
 
+// Blue-green before promotion: the active (stable) takes everything, the preview's servers sit
+// in the backend at weight 0; the previous active, draining, is kept at weight 0 too.
+TEST(PlanServersTest, DrainingRevisionsStayAtWeightZero) {
+  const RevisionEndpoints draining[] = {revision("old", 2, 3000, 1), revision("s1", 2, 1000)};
+  auto plan =
+      planServers(config(), revision("s1", 2, 1000), revision("c1", 1, 2000), draining, 0, 100);
+  ASSERT_TRUE(plan) << plan.error().message;
+  std::vector<DesiredServer> want = {
+      {"ramp-app-s1-0", "127.0.0.1", 1000, true, false, 256},
+      {"ramp-app-s1-1", "127.0.0.1", 1001, true, false, 256},
+      {"ramp-app-c1-0", "127.0.0.1", 2000, true, true, 0},
+      {"ramp-app-old-0", "127.0.0.1", 3000, true, false, 0},    // draining: no new requests
+      {"ramp-app-old-1", "127.0.0.1", 3001, false, false, 0}};  // (s1 listed again: once)
+  EXPECT_EQ(plan->servers, want);
+  EXPECT_TRUE(plan->satisfied);
+}
+
+// The preview backend holds the canary's replicas alone, the stable's when there is no canary.
+TEST(PlanPreviewServersTest, HoldsTheCanaryAloneAtFullWeight) {
+  struct Row {
+    std::string canaryHash;
+    std::vector<std::string> want;
+  };
+  const Row rows[] = {
+      {"c1", {"ramp-app-c1-0:256", "ramp-app-c1-1:0"}},  // preview: c1 (one not ready)
+      {"", {"ramp-app-s1-0:256", "ramp-app-s1-1:256"}},  // no preview yet: the active's
+  };
+  for (const Row& row : rows) {
+    RevisionEndpoints canary =
+        row.canaryHash.empty() ? RevisionEndpoints{} : revision(row.canaryHash, 2, 2000, 1);
+    auto servers = planPreviewServers(config(), revision("s1", 2, 1000), canary);
+    ASSERT_TRUE(servers) << servers.error().message;
+    std::vector<std::string> got;
+    for (const auto& s : *servers) got.push_back(s.name + ":" + std::to_string(s.weight));
+    EXPECT_EQ(got, row.want) << "canary " << row.canaryHash;
+  }
+}
+
+// The blue-green switch over two backends: every add first, then one run of silent commands
+// (the active backend's weights and the preview backend's) that batchCommands makes one line,
+// then the removals.
+TEST(PlanCommandsTest, ASwitchAcrossBackendsIsOneBatch) {
+  const BackendChange changes[] = {
+      {"be_active",
+       {state("ramp-v1", 1000, 256), state("ramp-v2", 2000, 0)},
+       {{"ramp-v1", "127.0.0.1", 1000, true, false, 0},
+        {"ramp-v2", "127.0.0.1", 2000, true, false, 256}}},
+      {"be_preview",
+       {state("ramp-v1", 1000, 256)},
+       {{"ramp-v2", "127.0.0.1", 2000, true, true, 256}}},
+  };
+  auto cmds = planCommands(changes, "ramp-");
+  std::vector<RuntimeCommand> want = {
+      {"add server be_preview/ramp-v2 127.0.0.1:2000 weight 256"},
+      {"set server be_preview/ramp-v2 state ready"},
+      {"set weight be_active/ramp-v2 256"},
+      {"set weight be_active/ramp-v1 0"},
+      {"set server be_preview/ramp-v1 state maint"},
+      {"del server be_preview/ramp-v1", false},
+  };
+  EXPECT_EQ(cmds, want);
+  auto lines = batchCommands(cmds);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].size(), 1u);  // add server answers with text: a line of its own
+  EXPECT_EQ(lines[1].size(), 4u);  // ready, the switch, maint: one line
+  EXPECT_EQ(lines[2], (std::vector<RuntimeCommand>{{"del server be_preview/ramp-v1", false}}));
+}
+
+TEST(BatchCommandsTest, OnlySilentCommandsShareALine) {
+  struct Row {
+    std::string line;
+    bool silent;
+  };
+  const Row rows[] = {{"set weight be/a 10", true},
+                      {"set server be/a state ready", true},
+                      {"set server be/a state maint", true},
+                      {"set server be/a addr 127.0.0.1 port 2", false},
+                      {"add server be/a 127.0.0.1:1 weight 0", false},
+                      {"del server be/a", false},
+                      {"show servers state be", false}};
+  for (const Row& row : rows) EXPECT_EQ(silentOnSuccess(row.line), row.silent) << row.line;
+  EXPECT_TRUE(batchCommands({}).empty());
+  // A switch of very many servers is cut into lines HAProxy's buffer holds.
+  std::vector<RuntimeCommand> many;
+  for (int i = 0; i < 400; ++i)
+    many.push_back({"set weight be_app/ramp-s" + std::to_string(i) + " 0"});
+  auto lines = batchCommands(many);
+  ASSERT_GT(lines.size(), 1u);
+  size_t total = 0;
+  for (const auto& line : lines) {
+    size_t length = 0;
+    for (const auto& c : line) length += c.line.size() + 2;
+    EXPECT_LE(length, kMaxBatchLine + 2);
+    total += line.size();
+  }
+  EXPECT_EQ(total, many.size());
+}
+
+TEST(BackendFileTest, HoldsThePreviewBackendToo) {
+  HaproxyConfig c = config();
+  c.previewBackend = "be_preview";
+  const std::vector<DesiredServer> main = {{"ramp-a", "127.0.0.1", 1, true, false, 256}};
+  const std::vector<DesiredServer> preview = {{"ramp-b", "127.0.0.1", 2, true, true, 256}};
+  const std::string text = renderBackendFile(c, main, preview);
+  EXPECT_NE(text.find("backend be_app\n    server ramp-a 127.0.0.1:1 weight 256\n"
+                      "backend be_preview\n    server ramp-b 127.0.0.1:2 weight 256\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(HaproxyRouterTest, UnsupportedRoutesAndConfigErrors) {
   ramp::testing::SimulatedClock clock_;
   auto router =
@@ -153,7 +268,7 @@ TEST(HaproxyRouterTest, UnsupportedRoutesAndConfigErrors) {
             ErrorCode::kInvalidArgument);
   // Before any sync nothing can be verified; an unreachable HAProxy is an Error naming it.
   EXPECT_EQ((*router)->verifyWeight(0, {}).value(), WeightCheck::kNotYet);
-  auto st = (*router)->syncEndpoints(revision("s", 1, 1000), revision("c", 1, 2000));
+  auto st = (*router)->syncEndpoints(revision("s", 1, 1000), revision("c", 1, 2000), {});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(st.error().message.find("unix:/nonexistent.sock"), std::string::npos)

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "ramp/clock.h"
@@ -123,7 +124,7 @@ class NginxRouterIntegrationTest : public ::testing::Test {
   // The first sync writes the include before nginx runs (nginx.conf needs it to start); the
   // reload then fails because nothing runs yet, which is a clear kUnavailable.
   void bootstrap() {
-    auto st = router_->syncEndpoints(revision("s1", stable_), revision("c1", canary_));
+    auto st = router_->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {});
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
     EXPECT_NE(st.error().message.find("not running"), std::string::npos) << st.error().message;
@@ -152,6 +153,61 @@ TEST_F(NginxRouterIntegrationTest, MeasuredSplitMatchesEveryWeight) {
   EXPECT_EQ(router_->verifyWeight(40, {}).value(), WeightCheck::kNotYet);
 }
 
+// Blue-green through nginx: a preview upstream (served on its own port here) holds the new
+// version alone before promotion; at promotion one reload moves the upstream to it with no
+// failed request under load; the old servers stay in the file, `down`, until their scale-down
+// deadline, then go.
+TEST_F(NginxRouterIntegrationTest, BlueGreenPreviewThenOneReloadSwitchesThenTheOldServersDrain) {
+  const int previewPort = testing::freePort();
+  std::string conf = testing::readFile(dir_.file("nginx.conf"));
+  conf.replace(conf.rfind("}\n"), 2,
+               "  server {\n    listen 127.0.0.1:" + std::to_string(previewPort) +
+                   ";\n    location / { proxy_pass http://app_preview; }\n  }\n}\n");
+  testing::writeFile(dir_.file("nginx.conf"), conf);
+  std::string json = configJson_;
+  json.insert(json.size() - 1, R"(,"previewUpstream":"app_preview")");
+  auto router = NginxRouter::create(json, 100, realClock());
+  ASSERT_TRUE(router) << router.error().message;
+  router_ = std::move(*router);
+  const RevisionEndpoints v1 = revision("v1", stable_), v2 = revision("v2", canary_);
+  const RevisionEndpoints old[] = {v1};
+  const int n = 200;
+
+  // The first release: v1 is active and preview (the include is written before nginx runs).
+  (void)router_->syncEndpoints(v1, v1, {});
+  startNginx();
+  ASSERT_EQ(waitVerified(0), WeightCheck::kVerified);
+  EXPECT_EQ(testing::countResponses(port_, n)["stable"], n);
+  EXPECT_EQ(testing::countResponses(previewPort, n)["stable"], n);
+
+  // v2 comes up as the preview: reachable on its own port, users still on v1.
+  ASSERT_TRUE(router_->syncEndpoints(v1, v2, {}));
+  ASSERT_EQ(waitVerified(0), WeightCheck::kVerified);
+  EXPECT_EQ(testing::countResponses(port_, n)["stable"], n);
+  EXPECT_EQ(testing::countResponses(previewPort, n)["canary"], n);
+
+  // Promotion, under load: one render, one reload.
+  std::map<std::string, int> during;
+  std::thread load([&] { during = testing::countResponses(port_, 400); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto switched = router_->syncEndpoints(v2, v2, old);
+  load.join();
+  ASSERT_TRUE(switched) << switched.error().message;
+  EXPECT_EQ(during["error"], 0) << "stable " << during["stable"] << " canary " << during["canary"];
+  ASSERT_EQ(waitVerified(0), WeightCheck::kVerified);
+  EXPECT_EQ(testing::countResponses(port_, n)["canary"], n);
+  EXPECT_EQ(testing::countResponses(previewPort, n)["canary"], n);
+  const std::string include = testing::readFile(dir_.file("upstream.conf"));
+  EXPECT_NE(include.find(std::to_string(stable_[0]->port()) + " down;  # draining v1"),
+            std::string::npos)
+      << include;
+
+  // The scale-down deadline passed: v1 leaves the file.
+  ASSERT_TRUE(router_->syncEndpoints(v2, v2, {}));
+  ASSERT_EQ(waitVerified(0), WeightCheck::kVerified);
+  EXPECT_EQ(testing::readFile(dir_.file("upstream.conf")).find("v1"), std::string::npos);
+}
+
 // The weights live in the include file, so a restarted nginx serves them at once.
 TEST_F(NginxRouterIntegrationTest, WeightsSurviveAProxyRestart) {
   bootstrap();
@@ -164,7 +220,7 @@ TEST_F(NginxRouterIntegrationTest, WeightsSurviveAProxyRestart) {
   // A new router (a restarted controller) picks the weight up from the file.
   auto fresh = NginxRouter::create(configJson_, 100, realClock());
   ASSERT_TRUE(fresh);
-  ASSERT_TRUE((*fresh)->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE((*fresh)->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   EXPECT_EQ((*fresh)->verifyWeight(30, {}).value(), WeightCheck::kVerified);
 }
 
@@ -176,7 +232,7 @@ TEST_F(NginxRouterIntegrationTest, RejectedRenderRestoresThePreviousFile) {
   const std::string before = testing::readFile(dir_.file("upstream.conf"));
   auto broken = revision("c2", canary_);
   broken.endpoints[0].address = "127.0.0.1:80";  // rendered as [127.0.0.1:80]: invalid in nginx
-  auto st = router_->syncEndpoints(revision("s1", stable_), broken);
+  auto st = router_->syncEndpoints(revision("s1", stable_), broken, {});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(st.error().message.find("invalid IPv6 address"), std::string::npos)
@@ -221,7 +277,7 @@ TEST_F(NginxRouterIntegrationTest, AFileNobodyServesIsNotVerified) {
   json.erase(from, json.find(R"(,"timeoutMs")") - from);
   auto router = NginxRouter::create(json, 100, realClock());
   ASSERT_TRUE(router) << router.error().message;
-  ASSERT_TRUE((*router)->syncEndpoints(revision("s1", stable_), revision("c1", canary_)));
+  ASSERT_TRUE((*router)->syncEndpoints(revision("s1", stable_), revision("c1", canary_), {}));
   ASSERT_EQ((*router)->verifyWeight(0, {}).value(), WeightCheck::kVerified);
   nginx_->stop(9);
   ASSERT_TRUE(std::filesystem::exists(dir_.file("nginx.pid"))) << "SIGKILL leaves the pid file";

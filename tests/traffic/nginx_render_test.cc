@@ -126,6 +126,42 @@ TEST(NginxRenderTest, FallbacksAndErrors) {
             std::string::npos);
 }
 
+// Blue-green: the active upstream holds the active (and the preview, down), the previous active
+// kept `down` while it drains, and the preview upstream the preview alone. One file, so one
+// reload switches both.
+TEST(NginxRenderTest, BlueGreenUpstreamsAndDrainingServers) {
+  NginxConfig c = config();
+  c.previewUpstream = "app_preview";
+  const RevisionEndpoints draining[] = {revision("old", 1, 3000)};
+  auto r = renderUpstream(c, revision("v2", 1, 2000), revision("v2", 1, 2000), 0, 100, draining);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NE(r->text.find("upstream app {\n"
+                         "    server 127.0.0.1:2000 weight=1;  # stable v2 v2-0\n"
+                         "    server 127.0.0.1:3000 down;  # draining old old-0\n"
+                         "}\n"
+                         "upstream app_preview {\n"
+                         "    server 127.0.0.1:2000 weight=1;  # preview v2 v2-0\n"
+                         "}\n"),
+            std::string::npos)
+      << r->text;
+  // Before promotion the preview upstream holds the preview alone; the digest covers it.
+  auto before = renderUpstream(c, revision("v1", 1, 1000), revision("v2", 1, 2000), 0, 100);
+  ASSERT_TRUE(before);
+  EXPECT_NE(before->text.find("upstream app_preview {\n"
+                              "    server 127.0.0.1:2000 weight=1;  # preview v2 v2-0\n}"),
+            std::string::npos)
+      << before->text;
+  EXPECT_NE(before->text.find("    server 127.0.0.1:2000 down;  # canary v2 v2-0\n"),
+            std::string::npos);
+  NginxConfig other = c;
+  other.previewUpstream = "app_other";
+  EXPECT_NE(renderUpstream(other, revision("v1", 1, 1000), revision("v2", 1, 2000), 0, 100)->digest,
+            before->digest);
+  // A deleted rollout empties both upstreams.
+  EXPECT_NE(renderRemoved(c).text.find("upstream app_preview {\n    server 127.0.0.1:1 down;"),
+            std::string::npos);
+}
+
 TEST(NginxRenderTest, DigestFollowsTheUpstreamBlock) {
   auto a = renderUpstream(config(), revision("s", 1, 1000), revision("c", 1, 2000), 10, 100);
   auto b = renderUpstream(config(), revision("s", 1, 1000), revision("c", 1, 2000), 20, 100);

@@ -66,6 +66,8 @@ export class Cache {
     let added = false;
     for (const e of events) {
       if (!this.events.has(e.id)) {
+        // A repeat the store folded into an earlier event supersedes that event's row.
+        if (e.replaces) this.events.delete(e.replaces);
         this.events.set(e.id, e);
         added = true;
       }

@@ -1,13 +1,13 @@
 #pragma once
 
 // WorkloadDriver: runs the replicas of a rollout's revisions on one platform (local processes on
-// a plain host; later Kubernetes ReplicaSets) and reports what is running. It hides whether a
+// a plain host; Kubernetes ReplicaSets) and reports what is running. It hides whether a
 // revision is a ReplicaSet or a set of processes: the rollout core only ever sees revisions
 // identified by their pod template hash, with replica counts and endpoints.
 //
 // The controller calls observe() at the start of every reconcile and then applies the actions
 // the strategy core decided (ensureRevision, scale, setScaleDownDeadline, retire,
-// restartReplica). Reconcile is
+// restartReplica, setRoles, selectServices). Reconcile is
 // level-triggered, so every mutating method is idempotent: calling scale(h, 3) twice is the same
 // as once, and ensureRevision of a revision that exists only updates its revision number.
 // Methods never block on replicas becoming ready; readiness shows up in a later observe().
@@ -89,6 +89,18 @@ struct LogChunk {
   bool operator==(const LogChunk&) const = default;
 };
 
+// One Service that must send its traffic to one revision (Argo: the blue-green activeService and
+// previewService, the canary stableService and canaryService), by the selector key
+// rollouts-pod-template-hash.
+struct ServiceSelection {
+  std::string service;          // the Service's name, in the rollout's namespace
+  std::string podTemplateHash;  // the revision it must select
+  // Argo's ensureSVCTargets (canary): switch only once the revision has an available replica,
+  // and, for a Service no rollout manages yet, only once every replica is available.
+  bool requireAvailable = false;
+  bool operator==(const ServiceSelection&) const = default;
+};
+
 // Everything the driver runs for one rollout.
 struct ObservedWorkload {
   std::vector<ObservedRevision> revisions;  // any order
@@ -152,6 +164,18 @@ class WorkloadDriver {
   // kInvalidArgument for an unknown role or kUnavailable.
   virtual Status setRoles(const std::string& rolloutKey,
                           const std::map<std::string, std::string>& roles) {
+    return {};
+  }
+
+  // Points each Service in `selections` at its revision, as Argo switches a Service's selector
+  // (and marks the Service as managed by the rollout). Idempotent: a Service that already
+  // selects its revision is left alone; one whose revision is not available yet while
+  // requireAvailable is set is left as it is (a later call switches it). The controller calls
+  // it with every SyncEndpoints. Platforms without Services (platform.process, platform.sim:
+  // the routers carry the traffic) succeed without doing anything (the default). On error
+  // returns kNotFound for a Service or revision that does not exist, or kUnavailable.
+  virtual Status selectServices(const std::string& rolloutKey,
+                                const std::vector<ServiceSelection>& selections) {
     return {};
   }
 

@@ -360,6 +360,10 @@ struct BlueGreenStrategy {
   std::optional<PodTemplateMetadata> previewMetadata;
   std::optional<PodTemplateMetadata> activeMetadata;
   std::optional<int32_t> abortScaleDownDelaySeconds;  // default 30
+  // ramp's extension (not in Argo's schema, which switches Kubernetes Services instead): on
+  // plain hosts the routers' backends play the active and preview Services' role. Only
+  // `plugins` (ramp/haproxy, ramp/nginx) is accepted. See docs/routers/haproxy.md.
+  std::optional<TrafficRouting> trafficRouting;
   bool operator==(const BlueGreenStrategy&) const = default;
 };
 

@@ -3,8 +3,12 @@
 // StateStore: the durable home of every object ramp manages (Rollouts, AnalysisTemplates,
 // AnalysisRuns, …), of the event log and of the leader lease.
 //
-// Objects are opaque JSON text keyed by (kind, namespace, name); the store never parses them
-// (src/spec produces and reads the JSON). Every write is compare-and-swap on the object's
+// Objects are JSON text keyed by (kind, namespace, name). The memory and SQLite stores never
+// parse them and give back exactly the text last written. The Kubernetes store keeps each object
+// as the custom resource it is, so there the JSON must be the object's manifest as src/spec
+// writes it, and what comes back is the API server's copy: the same labels, annotations, spec
+// and status, plus the metadata the server owns (uid, resourceVersion, generation,
+// creationTimestamp), keys in another order. Every write is compare-and-swap on the object's
 // version, so two writers that read the same version cannot both succeed: the loser gets
 // kConflict, re-reads and tries again. This is what lets the controller "persist intent, then
 // act" safely, and what lets the API reject a stale update.
@@ -12,6 +16,14 @@
 // Revisions. The store keeps one store-wide revision counter. Every put or remove of one object
 // takes the next revision, and an object's `version` is the revision of its last write, so
 // versions are unique store-wide and increase with time (like a Kubernetes resourceVersion).
+// A store starts at revision 0, except the Kubernetes store: it starts at the API server's
+// revision when it opened (so its revisions do not go back when a daemon restarts), gives every
+// object it found then its resourceVersion as version, and takes the next revision for every
+// change after that, its own writes and other clients' alike. Its revision is its own, not the
+// server's: one watch per kind cannot order changes of different kinds by resourceVersion, so
+// the store orders them as they reach it, one revision each, and keeps each object's
+// resourceVersion beside its version for the compare-and-swap (a put sends it; a stale one is
+// HTTP 409, kConflict). Two daemons on one cluster number the same changes differently.
 // Each write is also recorded in a bounded change log; changesSince() lets a watcher resume
 // from the revision it last saw, and subscribe() tells in-process listeners about new changes.
 // The change log keeps at least the last `changeLogRetention` revisions; older entries are
@@ -20,7 +32,8 @@
 //
 // Events are an append-only log with their own increasing ids; leases are named, time-bounded
 // locks with a holder (leader election). Time is always passed in by the caller: the store never
-// reads a clock, so tests are deterministic.
+// reads a clock, so tests are deterministic. (On Kubernetes, events are events.k8s.io/v1 Events
+// and leases coordination.k8s.io/v1 Leases; event ids are numbered like revisions.)
 //
 // Threading: every method is safe to call concurrently from any thread. Each object write is
 // atomic (a batch is atomic only on transactional stores: see write()); reads see the latest
@@ -28,8 +41,9 @@
 // called after the write commits, outside the store's write lock, one change at a time in
 // revision order (see subscribe()). When a write returns, its listeners have run.
 //
-// Implementations: src/store/memory (tests), src/store/sqlite (the embedded default). One
-// conformance suite (tests/store/) runs against every implementation.
+// Implementations: src/store/memory (tests), src/store/sqlite (the embedded default),
+// src/store/kubernetes (Argo's custom resources in the API server). One conformance suite
+// (tests/store/) runs against every implementation.
 
 #include <cstdint>
 #include <functional>
@@ -102,6 +116,50 @@ struct Event {
   std::string message;   // human-readable, secrets already redacted
   std::string evidence;  // JSON text (opaque to the store); empty = none
   std::string actor;     // who caused it: "controller", a user name, …
+  // Set by the store, ignored on input. An event that repeats the newest event about its object
+  // (same type, reason, message, evidence and actor) is folded into it, as Kubernetes counts
+  // repeated events: the stored event gets a new id and this time, `count` grows by one,
+  // `firstTime` keeps when the first happened, and `replaces` names the id it supersedes (no
+  // longer listed), so a watcher replaces that row. A fresh event: count 1, firstTime = time,
+  // replaces 0.
+  int64_t count = 1;
+  Time firstTime;
+  int64_t replaces = 0;
+  // The audit record of this event (docs/audit.md): when `auditEntry` is non-empty the store
+  // appends it to the audit log in the same write as the event (one transaction on
+  // transactional stores), so a decision and its record land together or not at all. Opaque to
+  // the store. Write-only: listEvents() leaves both empty (listAuditRecords() reads the log).
+  std::string auditEntry;     // the record's bytes (a signed DSSE envelope's JSON)
+  std::string auditLeafHash;  // the record's leaf hash (hex), as a verifier recomputes it
+  // The index the record must take (compare-and-swap, as an object's version: the write fails
+  // with kFailedPrecondition, writing nothing on transactional stores, when the log holds
+  // another number of records), so a signed record can name its own place in the log.
+  int64_t auditIndex = 0;
+};
+
+// One record of the audit log: an append-only sequence, never pruned, numbered 0, 1, 2, … in
+// the order the store committed them (the leaf indexes of the log's Merkle tree).
+struct AuditRecord {
+  int64_t index = 0;    // leaf index, assigned by the store
+  int64_t eventId = 0;  // the event it was written with
+  Time time;            // the event's time
+  ObjectKey object;     // the event's object
+  std::string leafHash;
+  std::string entry;
+};
+
+struct AuditQuery {
+  std::optional<ObjectKey> object;  // only records about this object; nullopt = all
+  int64_t fromIndex = 0;            // only records with index >= fromIndex
+  int64_t limit = 1000;             // at most this many, in index order; must be > 0
+};
+
+// A signed tree head of the audit log, stored beside it (docs/audit.md).
+struct AuditCheckpoint {
+  int64_t size = 0;      // the tree's size: records [0, size)
+  std::string rootHash;  // hex
+  std::string note;      // the signed note (opaque to the store)
+  Time time;
 };
 
 struct EventQuery {
@@ -144,7 +202,12 @@ class StateStore {
   // (kAlreadyExists otherwise). Any other value must equal the object's current version
   // (kConflict otherwise, also when the object no longer exists). On success returns the new
   // version (the revision of this write) and records a kPut change. kInvalidArgument for a key
-  // without kind or name, empty json, or a negative expectedVersion.
+  // without kind or name, empty json, or a negative expectedVersion (on Kubernetes also for a
+  // kind it does not serve, a namespace on a cluster-scoped kind or none on a namespaced one,
+  // and json that is not an object). On Kubernetes a put that changes nothing returns the
+  // current version and records no change, and a put that changes both the spec and the status
+  // of a kind with a status subresource (Rollout) is two requests, the object then /status: if
+  // the second fails, the first stays written and the error is returned.
   virtual Result<int64_t> put(const ObjectKey& key, std::string_view json,
                               int64_t expectedVersion) = 0;
 
@@ -175,8 +238,9 @@ class StateStore {
   // a run the status does not name is terminated and collected); and an object another op
   // refers to must come before it in the batch (an AnalysisRun create before the Rollout status
   // that names it: a status naming a run that was never written waits on it forever). The
-  // controller's batches put the Rollout status first today, which is safe only on transactional
-  // stores: reorder them before writing a store without transactions (docs/store.md).
+  // controller's batches create AnalysisRuns first, then write the Rollout status, then
+  // terminate and delete runs; under a backlog it groups several Rollouts' batches into one
+  // write only on a transactional store (transactional()).
   virtual Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) = 0;
 
   // write() plus appendEvent() of every event, after the ops: an event is never stored for an
@@ -188,6 +252,10 @@ class StateStore {
   virtual Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
                                               std::span<const Event> events) = 0;
 
+  // True when write() and writeWithEvents() apply a batch in one transaction (memory, SQLite);
+  // false for a store that writes one object at a time (Kubernetes).
+  virtual bool transactional() const { return true; }
+
   // Lists every object of `kind` in `namespace_` ("" = every namespace), sorted by (namespace,
   // name), with the revision the list is consistent with. Errors: kInvalidArgument for an empty
   // kind; storage errors as get().
@@ -195,14 +263,18 @@ class StateStore {
 
   // --- revisions and watch ---
 
-  // On success returns the revision of the latest write (0 for an empty store).
+  // On success returns the revision of the latest write (0 for an empty store; on Kubernetes
+  // the revision the store started at, until something changes).
   virtual Result<int64_t> currentRevision() = 0;
 
   // Returns the changes with revision > `revision`, oldest first, at most `limit` (> 0) of them.
   // An empty vector means the caller is up to date. Errors: kFailedPrecondition ("too old") if
   // some change after `revision` has been compacted away, or if `revision` is ahead of the store
   // (the store was replaced): the caller must list again. kInvalidArgument for limit <= 0 or a
-  // negative revision.
+  // negative revision. On Kubernetes the changes are those the store saw through its watches
+  // (one per kind) and its own writes, in the order they reached it; revisions before the one
+  // it started at are "too old", and a watch that the API server ends with 410 Gone is listed
+  // again, its differences recorded as changes (deletes for objects that vanished).
   virtual Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) = 0;
 
   // Registers a listener for every change committed after this call (by this process; writes by
@@ -219,9 +291,11 @@ class StateStore {
 
   // --- events ---
 
-  // Appends `event` (its id is ignored). On success returns the assigned id (greater than every
-  // earlier id). The log keeps at least the most recent `eventRetention` events; older ones are
-  // dropped. Errors: kInvalidArgument if the object key has no kind or name or reason is empty.
+  // Appends `event` (its id, count, firstTime and replaces are ignored), folding it into the
+  // newest event about the same object when it repeats it (see Event). On success returns the
+  // assigned id (greater than every earlier id). The log keeps at least the most recent
+  // `eventRetention` events; older ones are dropped. Errors: kInvalidArgument if the object key has
+  // no kind or name or reason is empty.
   virtual Result<int64_t> appendEvent(const Event& event) = 0;
 
   // Returns events matching `query`, oldest first. Errors: kInvalidArgument for limit <= 0.
@@ -247,7 +321,41 @@ class StateStore {
   // already released. Errors: kNotFound if it never existed; kConflict if another holder
   // has it.
   virtual Status releaseLease(const std::string& name, const std::string& holder, Time now) = 0;
+
+  // --- the audit log (records are appended by writeWithEvents/appendEvent: see Event) ---
+  //
+  // A store that keeps no audit log (the defaults) answers kUnsupported to each of these; the
+  // audit layer (src/audit/audited_store.h) refuses to start on such a store rather than drop
+  // records.
+
+  // Returns the records matching `query`, in index order. Errors: kInvalidArgument for
+  // limit <= 0 or a negative fromIndex.
+  virtual Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query);
+
+  // The number of records (the next record's index).
+  virtual Result<int64_t> auditSize();
+
+  // Appends a checkpoint. Errors: kInvalidArgument for an empty note or root hash;
+  // kFailedPrecondition unless size is greater than the newest checkpoint's and at most
+  // auditSize() (a checkpoint never shrinks the log nor covers records that do not exist).
+  virtual Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint);
+
+  // Every checkpoint, oldest (smallest) first.
+  virtual Result<std::vector<AuditCheckpoint>> listAuditCheckpoints();
 };
+
+inline Result<std::vector<AuditRecord>> StateStore::listAuditRecords(const AuditQuery&) {
+  return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
+inline Result<int64_t> StateStore::auditSize() {
+  return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
+inline Status StateStore::appendAuditCheckpoint(const AuditCheckpoint&) {
+  return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
+inline Result<std::vector<AuditCheckpoint>> StateStore::listAuditCheckpoints() {
+  return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
 
 // Retention defaults shared by the implementations.
 inline constexpr int64_t kDefaultChangeLogRetention = 10'000;

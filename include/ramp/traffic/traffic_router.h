@@ -100,10 +100,21 @@ class TrafficRouter {
  public:
   virtual ~TrafficRouter() = default;
 
-  // Makes the proxy's stable and canary destinations the given replicas (ready ones receive
-  // traffic). On error the previous destinations stay in place.
-  virtual Status syncEndpoints(const RevisionEndpoints& stable,
-                               const RevisionEndpoints& canary) = 0;
+  // Makes the proxy's destinations the given replicas (ready ones receive traffic):
+  // - `stable` and `canary` share the traffic as setWeight says. Blue-green passes its active
+  //   revision as `stable` and its preview as `canary`, at weight 0, so promotion is a weight
+  //   change of servers already in place.
+  // - A router configured with a preview destination (ramp/haproxy `previewBackend`, ramp/nginx
+  //   `previewUpstream`) gives all of that destination's traffic to the canary's replicas (the
+  //   stable's when there is no canary): blue-green's preview Service.
+  // - `draining` are revisions that left traffic but still run (a blue-green's previous active
+  //   during scaleDownDelaySeconds): they stay in the proxy's configuration with no traffic, so
+  //   requests in flight finish and a rollback inside the delay is a weight change. Servers of a
+  //   revision in none of the three are removed.
+  // The weight change between the destinations is applied in one batch (one runtime API line,
+  // one reload), never command by command. On error the previous destinations stay in place.
+  virtual Status syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary,
+                               std::span<const RevisionEndpoints> draining) = 0;
 
   // Sends `canaryWeight` percent (of maxTrafficWeight, default 100) to the canary and the rest
   // to stable. On error returns an Error naming the proxy and the command that failed.

@@ -106,6 +106,7 @@ class Use {
   }
   int step() { return sqlite3_step(s_); }
   int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
+  bool isNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::string text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
     return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();

@@ -244,7 +244,29 @@ std::vector<spec::Diagnostic> templateProblems(const spec::PodTemplateSpec& temp
 
 std::vector<spec::Diagnostic> rolloutProblems(const spec::Rollout& rollout) {
   if (!rollout.spec.template_) return {};  // spec validation reports it
-  return templateProblems(*rollout.spec.template_);
+  std::vector<spec::Diagnostic> out = templateProblems(*rollout.spec.template_);
+  // No Services here: without a router nothing sends the replicas any traffic.
+  const auto& strategy = rollout.spec.strategy;
+  const auto warn = [&](std::string path, std::string message) {
+    spec::Diagnostic d;
+    d.path = std::move(path);
+    d.message = std::move(message);
+    d.severity = spec::Severity::kWarning;
+    out.push_back(std::move(d));
+  };
+  if (strategy.canary && !strategy.canary->trafficRouting) {
+    warn("spec.strategy.canary",
+         "nothing routes traffic to this canary on the process platform: a canary without "
+         "trafficRouting is split by replica counts through a Service, and this platform has "
+         "none; add trafficRouting.plugins (ramp/haproxy or ramp/nginx) to route it");
+  }
+  if (strategy.blueGreen && !strategy.blueGreen->trafficRouting) {
+    warn("spec.strategy.blueGreen",
+         "nothing routes traffic to the active or preview Service on the process platform: it has "
+         "no Services, so promotion switches no traffic; add blueGreen.trafficRouting.plugins "
+         "(ramp/haproxy or ramp/nginx), whose backends play the Services' role");
+  }
+  return out;
 }
 
 Status validateTemplate(const spec::PodTemplateSpec& template_) {

@@ -20,8 +20,8 @@
 
 #include "ramp/clock.h"
 #include "ramp/error.h"
-#include "ramp/spec/diagnostic.h"
 #include "ramp/platform/workload_driver.h"
+#include "ramp/spec/diagnostic.h"
 #include "ramp/spec/rollout.h"
 
 namespace ramp::platform::process {
@@ -71,8 +71,10 @@ std::string replicaName(const std::string& rolloutKey, const std::string& hash, 
 // duplicate port names), and a warning for what it ignores (resources).
 std::vector<spec::Diagnostic> templateProblems(const spec::PodTemplateSpec& template_);
 
-// templateProblems of the Rollout's template: the platform's PlatformTraits::inspect. Nothing for
-// a Rollout without a template (spec validation reports that).
+// templateProblems of the Rollout's template, and a warning when nothing would route traffic to
+// its replicas (this platform has no Services): a canary without trafficRouting, a blue-green
+// without blueGreen.trafficRouting. The platform's PlatformTraits::inspect. Nothing for a Rollout
+// without a template (spec validation reports that).
 std::vector<spec::Diagnostic> rolloutProblems(const spec::Rollout& rollout);
 
 // The first error of templateProblems as kInvalidArgument "path: message"; success when none.

@@ -74,7 +74,77 @@ Status validateEvent(const Event& event) {
     return makeError(ErrorCode::kInvalidArgument,
                      "event about " + event.object.toString() + ": empty reason");
   }
+  if (event.auditEntry.empty() != event.auditLeafHash.empty()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "event about " + event.object.toString() +
+                         ": an audit record needs both its entry and its leaf hash");
+  }
   return {};
+}
+
+Status validateAuditQuery(const AuditQuery& query) {
+  if (query.limit <= 0 || query.fromIndex < 0) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "audit query: limit must be > 0 and fromIndex >= 0, got limit " +
+                         std::to_string(query.limit) + ", fromIndex " +
+                         std::to_string(query.fromIndex));
+  }
+  if (query.object) {
+    if (auto s = validateKey(*query.object); !s) return s;
+  }
+  return {};
+}
+
+Status checkAuditIndexes(std::span<const Event> events, int64_t size) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].auditEntry.empty()) continue;
+    if (events[i].auditIndex != size) {
+      return makeError(ErrorCode::kFailedPrecondition,
+                       "event " + std::to_string(i) + ": its audit record claims index " +
+                           std::to_string(events[i].auditIndex) + " but the audit log has " +
+                           std::to_string(size) +
+                           " records (another writer appended to it); nothing was written");
+    }
+    ++size;
+  }
+  return {};
+}
+
+Status checkAuditCheckpoint(const AuditCheckpoint& checkpoint, int64_t lastSize, int64_t records) {
+  if (checkpoint.note.empty() || checkpoint.rootHash.empty()) {
+    return makeError(ErrorCode::kInvalidArgument, "audit checkpoint of size " +
+                                                      std::to_string(checkpoint.size) +
+                                                      ": empty note or root hash");
+  }
+  if (checkpoint.size <= lastSize || checkpoint.size > records) {
+    return makeError(ErrorCode::kFailedPrecondition,
+                     "audit checkpoint of size " + std::to_string(checkpoint.size) +
+                         " must cover more than the newest checkpoint (" +
+                         std::to_string(lastSize) + ") and at most the log's " +
+                         std::to_string(records) + " records");
+  }
+  return {};
+}
+
+bool repeatsEvent(const Event& newest, const Event& next) {
+  return newest.object == next.object && newest.type == next.type && newest.reason == next.reason &&
+         newest.message == next.message && newest.evidence == next.evidence &&
+         newest.actor == next.actor;
+}
+
+Event eventToStore(const Event* newest, const Event& next) {
+  Event out = next;
+  out.id = 0;
+  if (newest != nullptr && repeatsEvent(*newest, next)) {
+    out.count = newest->count + 1;
+    out.firstTime = newest->firstTime;
+    out.replaces = newest->id;
+  } else {
+    out.count = 1;
+    out.firstTime = next.time;
+    out.replaces = 0;
+  }
+  return out;
 }
 
 Status validateEvents(std::span<const Event> events) {

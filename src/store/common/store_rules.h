@@ -32,11 +32,34 @@ Status checkVersion(const WriteOp& op, std::optional<int64_t> currentVersion);
 // Prefixes an error's message with "op <i>: " (batch errors).
 Error opError(size_t index, Error error);
 
+// An event needs an object key with a kind and a name, and a reason (kInvalidArgument naming
+// the object otherwise). Its id, count, firstTime and replaces are the store's and not checked.
 Status validateEvent(const Event& event);
 // Validates every event of a batch; the error message is prefixed "event <i>: ".
 Status validateEvents(std::span<const Event> events);
+// A query's limit must be positive and its object key, if any, valid (kInvalidArgument).
 Status validateEventQuery(const EventQuery& query);
+
+// Whether `next` repeats `newest` (the newest stored event about the same object): the same
+// object, type, reason, message, evidence and actor. Time and the store's fields do not count.
+bool repeatsEvent(const Event& newest, const Event& next);
+
+// What a store stores for `next` (id left to the store): `next` counted once, or, when it repeats
+// `newest`, folded into it (count + 1, newest's firstTime, replaces newest's id).
+Event eventToStore(const Event* newest, const Event& next);
+
+// changesSince's arguments: revision >= 0 and limit > 0 (kInvalidArgument otherwise).
 Status validateChangesSince(int64_t revision, int64_t limit);
+
+// The audit log's rules. validateAuditQuery: limit > 0, fromIndex >= 0, a valid object key.
+Status validateAuditQuery(const AuditQuery& query);
+// The compare-and-swap of audit records: the events with an audit entry must name indexes
+// size, size + 1, … in order. kFailedPrecondition naming the event otherwise.
+Status checkAuditIndexes(std::span<const Event> events, int64_t size);
+// Whether `checkpoint` may follow the newest stored one (`lastSize`, 0 if none) over a log of
+// `records` records: kInvalidArgument for an empty note or root hash, kFailedPrecondition unless
+// lastSize < size <= records.
+Status checkAuditCheckpoint(const AuditCheckpoint& checkpoint, int64_t lastSize, int64_t records);
 
 // The "too old" / "ahead of the store" check of changesSince(): `compacted` is the highest
 // revision whose change was dropped (0 if none), `current` the store's revision.

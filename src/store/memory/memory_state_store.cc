@@ -33,6 +33,9 @@ Result<WriteResult> MemoryStateStore::apply(std::span<const WriteOp> ops,
   versions.reserve(ops.size());
   {
     std::lock_guard lock(mu_);
+    if (auto s = checkAuditIndexes(events, static_cast<int64_t>(audit_.size())); !s) {
+      return std::unexpected(s.error());
+    }
     // Check the whole batch against an overlay before touching anything: all or nothing.
     std::map<ObjectKey, std::optional<int64_t>> overlay;
     int64_t rev = revision_;
@@ -117,12 +120,25 @@ void MemoryStateStore::unsubscribe(int64_t id) { notifier_->unsubscribe(id); }
 Result<int64_t> MemoryStateStore::appendEvent(const Event& event) {
   if (auto s = validateEvent(event); !s) return std::unexpected(s.error());
   std::lock_guard lock(mu_);
+  if (auto s = checkAuditIndexes(std::span(&event, 1), static_cast<int64_t>(audit_.size())); !s) {
+    return std::unexpected(s.error());
+  }
   return appendEventLocked(event);
 }
 
 int64_t MemoryStateStore::appendEventLocked(const Event& event) {
-  Event e = event;
+  // The newest event about the object, which a repeat folds into (and so removes).
+  auto newest = std::find_if(events_.rbegin(), events_.rend(),
+                             [&](const Event& e) { return e.object == event.object; });
+  Event e = eventToStore(newest == events_.rend() ? nullptr : &*newest, event);
   e.id = nextEventId_++;
+  if (!e.auditEntry.empty()) {
+    audit_.push_back(AuditRecord{static_cast<int64_t>(audit_.size()), e.id, e.time, e.object,
+                                 std::move(e.auditLeafHash), std::move(e.auditEntry)});
+    e.auditEntry.clear();
+    e.auditLeafHash.clear();
+  }
+  if (e.replaces != 0) events_.erase(std::next(newest).base());
   events_.push_back(std::move(e));
   while (static_cast<int64_t>(events_.size()) > options_.eventRetention) events_.pop_front();
   return events_.back().id;
@@ -139,6 +155,38 @@ Result<std::vector<Event>> MemoryStateStore::listEvents(const EventQuery& query)
     out.push_back(*it);
   }
   return out;
+}
+
+Result<std::vector<AuditRecord>> MemoryStateStore::listAuditRecords(const AuditQuery& query) {
+  if (auto s = validateAuditQuery(query); !s) return std::unexpected(s.error());
+  std::lock_guard lock(mu_);
+  std::vector<AuditRecord> out;
+  for (size_t i = static_cast<size_t>(std::min<int64_t>(query.fromIndex, audit_.size()));
+       i < audit_.size() && static_cast<int64_t>(out.size()) < query.limit; ++i) {
+    if (query.object && audit_[i].object != *query.object) continue;
+    out.push_back(audit_[i]);
+  }
+  return out;
+}
+
+Result<int64_t> MemoryStateStore::auditSize() {
+  std::lock_guard lock(mu_);
+  return static_cast<int64_t>(audit_.size());
+}
+
+Status MemoryStateStore::appendAuditCheckpoint(const AuditCheckpoint& checkpoint) {
+  std::lock_guard lock(mu_);
+  const int64_t last = checkpoints_.empty() ? 0 : checkpoints_.back().size;
+  if (auto s = checkAuditCheckpoint(checkpoint, last, static_cast<int64_t>(audit_.size())); !s) {
+    return s;
+  }
+  checkpoints_.push_back(checkpoint);
+  return {};
+}
+
+Result<std::vector<AuditCheckpoint>> MemoryStateStore::listAuditCheckpoints() {
+  std::lock_guard lock(mu_);
+  return checkpoints_;
 }
 
 Result<Lease> MemoryStateStore::storeLease(Result<Lease> decided) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "ramp/store/state_store.h"
 #include "store/common/batch_state_store.h"
@@ -41,6 +42,10 @@ class MemoryStateStore final : public BatchStateStore {
   Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
                            Time now) override;
   Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
+  Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query) override;
+  Result<int64_t> auditSize() override;
+  Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
+  Result<std::vector<AuditCheckpoint>> listAuditCheckpoints() override;
 
  private:
   struct Entry {
@@ -63,6 +68,8 @@ class MemoryStateStore final : public BatchStateStore {
   std::deque<Event> events_;
   int64_t nextEventId_ = 1;
   std::map<std::string, Lease> leases_;
+  std::vector<AuditRecord> audit_;  // never pruned
+  std::vector<AuditCheckpoint> checkpoints_;
 };
 
 }  // namespace ramp::store

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,9 +65,51 @@ CREATE TABLE leases (
   transitions    INTEGER NOT NULL
 );
 )sql"},
+    // Repeated events are counted (docs/store.md, "events"): a repeat is inserted with the
+    // previous one's count + 1 and first time, and the previous row is deleted.
+    {2, R"sql(
+ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE events ADD COLUMN first_time_ms INTEGER;
+ALTER TABLE events ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;
+)sql"},
+    // The audit log (docs/audit.md): records written in the same transaction as their event,
+    // never pruned; rows are never updated or deleted (the triggers refuse it: a guard against
+    // mistakes, not against someone who can edit the file — `ramp audit verify` catches that).
+    {3, R"sql(
+CREATE TABLE audit_records (
+  leaf_index INTEGER PRIMARY KEY,
+  event_id   INTEGER NOT NULL,
+  time_ms    INTEGER NOT NULL,
+  kind       TEXT    NOT NULL,
+  namespace  TEXT    NOT NULL,
+  name       TEXT    NOT NULL,
+  leaf_hash  TEXT    NOT NULL,
+  envelope   TEXT    NOT NULL
+);
+CREATE INDEX audit_records_by_object ON audit_records (kind, namespace, name, leaf_index);
+CREATE TABLE audit_checkpoints (
+  tree_size  INTEGER PRIMARY KEY,
+  root_hash  TEXT    NOT NULL,
+  note       TEXT    NOT NULL,
+  time_ms    INTEGER NOT NULL
+);
+CREATE TRIGGER audit_records_append_only_update BEFORE UPDATE ON audit_records
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER audit_records_append_only_delete BEFORE DELETE ON audit_records
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+)sql"},
 };
 
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
+
+// The columns Db::readEvent reads, in its order (a macro: it is pasted into statement literals).
+#define EVENT_COLUMNS                                                                   \
+  "id, time_ms, kind, namespace, name, type, reason, message, evidence, actor, count, " \
+  "first_time_ms, replaces"
 
 using sqlite::Statement;
 using sqlite::Use;
@@ -84,8 +127,10 @@ struct SqliteStateStore::Db {
   Statement begin, beginImmediate, commit, rollback;
   Statement getObject, getVersion, upsertObject, deleteObject, listKind, listNamespace;
   Statement readState, insertChange, selectChanges, compactChanges;
-  Statement insertEventStmt, pruneEvents, listEventsAll, listEventsObject;
+  Statement insertEventStmt, pruneEvents, listEventsAll, listEventsObject, newestEvent, deleteEvent;
   Statement getLease, upsertLease;
+  Statement insertAudit, auditCount, listAuditAll, listAuditObject, lastCheckpoint,
+      insertCheckpoint, listCheckpoints;
 
   std::unexpected<Error> error(std::string_view what, int rc) const {
     return connection.error(what, rc);
@@ -139,15 +184,16 @@ struct SqliteStateStore::Db {
         {&compactChanges, "DELETE FROM changes WHERE revision <= ?1"},
         {&insertEventStmt,
          "INSERT INTO events (time_ms, kind, namespace, name, type, reason, message, evidence, "
-         "actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+         "actor, count, first_time_ms, replaces) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
         {&pruneEvents, "DELETE FROM events WHERE id <= ?1"},
-        {&listEventsAll,
-         "SELECT id, time_ms, kind, namespace, name, type, reason, message, evidence, actor "
-         "FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
+        {&listEventsAll, "SELECT " EVENT_COLUMNS " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"},
         {&listEventsObject,
-         "SELECT id, time_ms, kind, namespace, name, type, reason, message, evidence, actor "
-         "FROM events WHERE kind=?3 AND namespace=?4 AND name=?5 AND id > ?1 ORDER BY id "
-         "LIMIT ?2"},
+         "SELECT " EVENT_COLUMNS " FROM events "
+         "WHERE kind=?3 AND namespace=?4 AND name=?5 AND id > ?1 ORDER BY id LIMIT ?2"},
+        {&newestEvent, "SELECT " EVENT_COLUMNS " FROM events "
+                       "WHERE kind=?1 AND namespace=?2 AND name=?3 ORDER BY id DESC LIMIT 1"},
+        {&deleteEvent, "DELETE FROM events WHERE id=?1"},
         {&getLease,
          "SELECT holder, acquired_at_ms, renewed_at_ms, expires_at_ms, transitions FROM leases "
          "WHERE name=?1"},
@@ -157,6 +203,24 @@ struct SqliteStateStore::Db {
          "holder=excluded.holder, acquired_at_ms=excluded.acquired_at_ms, "
          "renewed_at_ms=excluded.renewed_at_ms, expires_at_ms=excluded.expires_at_ms, "
          "transitions=excluded.transitions"},
+        {&insertAudit,
+         "INSERT INTO audit_records (leaf_index, event_id, time_ms, kind, namespace, name, "
+         "leaf_hash, envelope) VALUES ((SELECT coalesce(max(leaf_index) + 1, 0) FROM "
+         "audit_records), ?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&auditCount, "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_records"},
+        {&listAuditAll,
+         "SELECT leaf_index, event_id, time_ms, kind, namespace, name, leaf_hash, envelope "
+         "FROM audit_records WHERE leaf_index >= ?1 ORDER BY leaf_index LIMIT ?2"},
+        {&listAuditObject,
+         "SELECT leaf_index, event_id, time_ms, kind, namespace, name, leaf_hash, envelope "
+         "FROM audit_records WHERE kind=?3 AND namespace=?4 AND name=?5 AND leaf_index >= ?1 "
+         "ORDER BY leaf_index LIMIT ?2"},
+        {&lastCheckpoint, "SELECT coalesce(max(tree_size), 0) FROM audit_checkpoints"},
+        {&insertCheckpoint,
+         "INSERT INTO audit_checkpoints (tree_size, root_hash, note, time_ms) "
+         "VALUES (?1, ?2, ?3, ?4)"},
+        {&listCheckpoints,
+         "SELECT tree_size, root_hash, note, time_ms FROM audit_checkpoints ORDER BY tree_size"},
     };
     for (const P& p : all) {
       if (int rc = p.s->prepare(conn, p.sql); rc != SQLITE_OK) {
@@ -220,20 +284,65 @@ struct SqliteStateStore::Db {
     return u.i64(0);
   }
 
-  // Inserts one event row (inside the caller's transaction) and prunes old ones. Ids are
-  // consecutive (max + 1, and only the oldest rows are ever deleted), so "keep the last N" is
-  // an id bound; pruning runs every N/16 ids so that not every append pays for a delete.
+  // One row of EVENT_COLUMNS. Rows written before schema version 2 have no first time: their
+  // time, as a count of 1 means.
+  static Event readEvent(Use& u) {
+    Event e;
+    e.id = u.i64(0);
+    e.time = fromMs(u.i64(1));
+    e.object = ObjectKey{u.text(2), u.text(3), u.text(4)};
+    e.type = u.text(5) == "Warning" ? EventType::kWarning : EventType::kNormal;
+    e.reason = u.text(6);
+    e.message = u.text(7);
+    e.evidence = u.text(8);
+    e.actor = u.text(9);
+    e.count = u.i64(10);
+    e.firstTime = u.isNull(11) ? e.time : fromMs(u.i64(11));
+    e.replaces = u.i64(12);
+    return e;
+  }
+
+  // Inserts one event row (inside the caller's transaction), folding a repeat of the object's
+  // newest event into it (store_rules.h, eventToStore: the new row first, so its id is max + 1,
+  // then the old row goes), and prunes old ones. Ids only grow (max + 1 of rows that only lose
+  // their oldest, or a folded row that a newer one replaced), so "keep the last N" is an id
+  // bound; pruning runs every N/16 ids so that not every append pays for a delete.
   Result<int64_t> insertEvent(const Event& event, int64_t retention) {
+    std::optional<Event> newest;
+    {
+      Use u(newestEvent);
+      u.bind(1, event.object.kind).bind(2, event.object.namespace_).bind(3, event.object.name);
+      const int rc = u.step();
+      if (rc == SQLITE_ROW) {
+        newest = readEvent(u);
+      } else if (rc != SQLITE_DONE) {
+        return error("read the newest event", rc);
+      }
+    }
+    const Event stored = eventToStore(newest ? &*newest : nullptr, event);
     {
       Use u(insertEventStmt);
-      u.bind(1, toMs(event.time)).bind(2, event.object.kind).bind(3, event.object.namespace_);
-      u.bind(4, event.object.name);
-      u.bind(5, std::string_view(event.type == EventType::kWarning ? "Warning" : "Normal"));
-      u.bind(6, event.reason).bind(7, event.message).bind(8, event.evidence);
-      u.bind(9, event.actor);
+      u.bind(1, toMs(stored.time)).bind(2, stored.object.kind).bind(3, stored.object.namespace_);
+      u.bind(4, stored.object.name);
+      u.bind(5, std::string_view(stored.type == EventType::kWarning ? "Warning" : "Normal"));
+      u.bind(6, stored.reason).bind(7, stored.message).bind(8, stored.evidence);
+      u.bind(9, stored.actor).bind(10, stored.count).bind(11, toMs(stored.firstTime));
+      u.bind(12, stored.replaces);
       if (auto s = run(u, "append event"); !s) return std::unexpected(s.error());
     }
     const int64_t id = sqlite3_last_insert_rowid(conn);
+    if (stored.replaces != 0) {
+      Use u(deleteEvent);
+      u.bind(1, stored.replaces);
+      if (auto s = run(u, "fold a repeated event"); !s) return std::unexpected(s.error());
+    }
+    if (!event.auditEntry.empty()) {
+      Use u(insertAudit);
+      u.bind(1, id).bind(2, toMs(event.time)).bind(3, event.object.kind);
+      u.bind(4, event.object.namespace_).bind(5, event.object.name);
+      u.bind(6, event.auditLeafHash).bind(7, event.auditEntry);
+      if (auto s = run(u, "append audit record"); !s) return std::unexpected(s.error());
+    }
     const int64_t slack = std::max<int64_t>(1, retention / 16);
     if (id > retention && id % slack == 0) {
       Use u(pruneEvents);
@@ -241,6 +350,23 @@ struct SqliteStateStore::Db {
       if (auto s = run(u, "prune events"); !s) return std::unexpected(s.error());
     }
     return id;
+  }
+
+  Result<int64_t> scalar(Statement& statement, std::string_view what) {
+    Use u(statement);
+    if (int rc = u.step(); rc != SQLITE_ROW) return error(what, rc);
+    return u.i64(0);
+  }
+
+  // The audit records' compare-and-swap (store_rules.h); reads the log's size only when a
+  // record is written.
+  Status checkAuditIndexes(std::span<const Event> events) {
+    bool any = false;
+    for (const Event& e : events) any = any || !e.auditEntry.empty();
+    if (!any) return {};
+    auto size = scalar(auditCount, "count audit records");
+    if (!size) return std::unexpected(size.error());
+    return store::checkAuditIndexes(events, *size);
   }
 
   Result<std::optional<Lease>> readLease(const std::string& name) {
@@ -410,6 +536,7 @@ Result<WriteResult> SqliteStateStore::apply(std::span<const WriteOp> ops,
     auto revs = db.readRevisions();
     if (!revs) return std::unexpected(revs.error());
     auto [rev, compacted] = *revs;
+    if (auto s = db.checkAuditIndexes(events); !s) return std::unexpected(s.error());
     const bool notify = notifier_->hasListeners();
     std::vector<Change> fresh;
     for (size_t i = 0; i < ops.size(); ++i) {
@@ -537,6 +664,7 @@ Result<int64_t> SqliteStateStore::appendEvent(const Event& event) {
   Db& db = *db_;
   Db::Tx tx(db);
   if (auto s = tx.begin(/*immediate=*/true); !s) return std::unexpected(s.error());
+  if (auto s = db.checkAuditIndexes(std::span(&event, 1)); !s) return std::unexpected(s.error());
   auto id = db.insertEvent(event, options_.eventRetention);
   if (!id) return std::unexpected(id.error());
   if (auto s = tx.commit(); !s) return std::unexpected(s.error());
@@ -554,19 +682,62 @@ Result<std::vector<Event>> SqliteStateStore::listEvents(const EventQuery& query)
   }
   std::vector<Event> out;
   int rc;
-  while ((rc = u.step()) == SQLITE_ROW) {
-    Event e;
-    e.id = u.i64(0);
-    e.time = fromMs(u.i64(1));
-    e.object = ObjectKey{u.text(2), u.text(3), u.text(4)};
-    e.type = u.text(5) == "Warning" ? EventType::kWarning : EventType::kNormal;
-    e.reason = u.text(6);
-    e.message = u.text(7);
-    e.evidence = u.text(8);
-    e.actor = u.text(9);
-    out.push_back(std::move(e));
-  }
+  while ((rc = u.step()) == SQLITE_ROW) out.push_back(Db::readEvent(u));
   if (rc != SQLITE_DONE) return db.error("list events", rc);
+  return out;
+}
+
+Result<std::vector<AuditRecord>> SqliteStateStore::listAuditRecords(const AuditQuery& query) {
+  if (auto s = validateAuditQuery(query); !s) return std::unexpected(s.error());
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Use u(query.object ? db.listAuditObject : db.listAuditAll);
+  u.bind(1, query.fromIndex).bind(2, query.limit);
+  if (query.object) {
+    u.bind(3, query.object->kind).bind(4, query.object->namespace_).bind(5, query.object->name);
+  }
+  std::vector<AuditRecord> out;
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    out.push_back(AuditRecord{u.i64(0), u.i64(1), fromMs(u.i64(2)),
+                              ObjectKey{u.text(3), u.text(4), u.text(5)}, u.text(6), u.text(7)});
+  }
+  if (rc != SQLITE_DONE) return db.error("list audit records", rc);
+  return out;
+}
+
+Result<int64_t> SqliteStateStore::auditSize() {
+  std::lock_guard lock(mu_);
+  return db_->scalar(db_->auditCount, "count audit records");
+}
+
+Status SqliteStateStore::appendAuditCheckpoint(const AuditCheckpoint& checkpoint) {
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Db::Tx tx(db);
+  if (auto s = tx.begin(/*immediate=*/true); !s) return s;
+  auto last = db.scalar(db.lastCheckpoint, "read the newest audit checkpoint");
+  if (!last) return std::unexpected(last.error());
+  auto records = db.scalar(db.auditCount, "count audit records");
+  if (!records) return std::unexpected(records.error());
+  if (auto s = checkAuditCheckpoint(checkpoint, *last, *records); !s) return s;
+  Use u(db.insertCheckpoint);
+  u.bind(1, checkpoint.size).bind(2, checkpoint.rootHash).bind(3, checkpoint.note);
+  u.bind(4, toMs(checkpoint.time));
+  if (auto s = db.run(u, "append audit checkpoint"); !s) return s;
+  return tx.commit();
+}
+
+Result<std::vector<AuditCheckpoint>> SqliteStateStore::listAuditCheckpoints() {
+  std::lock_guard lock(mu_);
+  Db& db = *db_;
+  Use u(db.listCheckpoints);
+  std::vector<AuditCheckpoint> out;
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    out.push_back(AuditCheckpoint{u.i64(0), u.text(1), u.text(2), fromMs(u.i64(3))});
+  }
+  if (rc != SQLITE_DONE) return db.error("list audit checkpoints", rc);
   return out;
 }
 
@@ -625,6 +796,15 @@ Status SqliteStateStore::checkIntegrity() {
     return makeError(ErrorCode::kInternal, "sqlite store " + db_->path + ": " + report);
   }
   return {};
+}
+
+Result<std::unique_ptr<StateStore>> makeSqliteStore(const ExtensionContext& context) {
+  if (context.dataDir.empty()) {
+    return makeError(ErrorCode::kInvalidArgument, "store.sqlite needs a data directory (--data)");
+  }
+  auto store = SqliteStateStore::open(context.dataDir + "/ramp.db");
+  if (!store) return std::unexpected(store.error());
+  return std::unique_ptr<StateStore>(std::move(*store));
 }
 
 }  // namespace ramp::store

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 
+#include "ramp/registry.h"
 #include "ramp/store/state_store.h"
 #include "store/common/batch_state_store.h"
 
@@ -38,7 +39,7 @@ struct SqliteStoreOptions {
 };
 
 // The schema version this build writes (docs/store.md lists what each version added).
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 class SqliteStateStore final : public BatchStateStore {
  public:
@@ -66,6 +67,10 @@ class SqliteStateStore final : public BatchStateStore {
   Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
                            Time now) override;
   Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
+  Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query) override;
+  Result<int64_t> auditSize() override;
+  Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
+  Result<std::vector<AuditCheckpoint>> listAuditCheckpoints() override;
 
   // Runs SQLite's integrity check. Ok if the file is sound; kInternal with SQLite's report
   // otherwise. Used by the crash tests and by `ramp` diagnostics.
@@ -86,5 +91,9 @@ class SqliteStateStore final : public BatchStateStore {
   std::mutex mu_;  // guards db_
   std::unique_ptr<Db> db_;
 };
+
+// store.sqlite's registry factory: opens <context.dataDir>/ramp.db. kInvalidArgument without a
+// data directory; open()'s errors.
+Result<std::unique_ptr<StateStore>> makeSqliteStore(const ExtensionContext& context);
 
 }  // namespace ramp::store

@@ -38,11 +38,13 @@ Result<HaproxyConfig> parseHaproxyConfig(std::string_view json) {
     return makeError(ErrorCode::kInvalidArgument, std::string(kPath) + ": must be an object");
   HaproxyConfig c;
   for (const auto& [key, value] : j.items()) {
-    if (key == "runtimeApi" || key == "backend" || key == "serverPrefix" || key == "backendFile") {
+    if (key == "runtimeApi" || key == "backend" || key == "serverPrefix" || key == "backendFile" ||
+        key == "previewBackend") {
       if (!value.is_string()) return fieldError(key, "must be a string");
       std::string s = value.get<std::string>();
       if (key == "runtimeApi") c.runtimeApi = s;
       if (key == "backend") c.backend = s;
+      if (key == "previewBackend") c.previewBackend = s;
       if (key == "serverPrefix") c.serverPrefix = s;
       if (key == "backendFile") {
         if (!s.starts_with("/")) return fieldError(key, "must be an absolute path");
@@ -60,8 +62,8 @@ Result<HaproxyConfig> parseHaproxyConfig(std::string_view json) {
       }
     } else {
       return fieldError(key,
-                        "unknown field (known: runtimeApi, backend, serverPrefix, "
-                        "maxServerWeight, timeoutMs, backendFile)");
+                        "unknown field (known: runtimeApi, backend, previewBackend, "
+                        "serverPrefix, maxServerWeight, timeoutMs, backendFile)");
     }
   }
   if (c.runtimeApi.empty()) return fieldError("runtimeApi", "required");
@@ -70,6 +72,14 @@ Result<HaproxyConfig> parseHaproxyConfig(std::string_view json) {
   }
   if (c.backend.empty()) return fieldError("backend", "required");
   if (!validName(c.backend)) return fieldError("backend", "may hold only letters, digits, -_.:");
+  if (!validName(c.previewBackend)) {
+    return fieldError("previewBackend", "may hold only letters, digits, -_.:");
+  }
+  if (!c.previewBackend.empty() && c.previewBackend == c.backend) {
+    return fieldError("previewBackend",
+                      "must differ from backend (as previewService from "
+                      "activeService)");
+  }
   if (c.serverPrefix.empty()) return fieldError("serverPrefix", "must not be empty");
   if (!validName(c.serverPrefix)) {
     return fieldError("serverPrefix", "may hold only letters, digits, -_.:");
@@ -84,10 +94,17 @@ RouterConfigReport inspectHaproxyConfig(std::string_view json) {
     report.problems.push_back(configProblem(config.error(), kPath));
     return report;
   }
+  report.preview = !config->previewBackend.empty();
+  report.previewField = "previewBackend";
   auto address = parseRuntimeApiAddress(config->runtimeApi);
   report.claims.push_back({"haproxy " + (address ? address->describe() : config->runtimeApi) +
                                " backend " + config->backend,
                            "backend " + config->backend, "backend"});
+  if (!config->previewBackend.empty()) {
+    report.claims.push_back({"haproxy " + (address ? address->describe() : config->runtimeApi) +
+                                 " backend " + config->previewBackend,
+                             "backend " + config->previewBackend, "previewBackend"});
+  }
   return report;
 }
 

@@ -24,6 +24,10 @@ struct HaproxyConfig {
   // second -f, so a restart or reload starts with the last applied servers (runtime changes
   // alone are lost then). "" = runtime API only.
   std::string backendFile;
+  // Optional second backend that holds only the canary's replicas (the stable's when there is
+  // none), each at full weight: a blue-green's preview Service, reached through a frontend or
+  // an ACL of the user's own. "" = none.
+  std::string previewBackend;
   bool operator==(const HaproxyConfig&) const = default;
 };
 
@@ -33,8 +37,9 @@ struct HaproxyConfig {
 Result<HaproxyConfig> parseHaproxyConfig(std::string_view json);
 
 // The router's declarations for the registry (RouterTraits::inspect): the config's problem with
-// its field ("backend": required), no header or mirror routes, no ping-pong, and the claim on the
-// backend (two Rollouts must not share one: each deletes the other's servers).
+// its field ("backend": required), no header or mirror routes, no ping-pong, and the claims on the
+// backend and the preview backend (two Rollouts must not share one: each deletes the other's
+// servers).
 RouterConfigReport inspectHaproxyConfig(std::string_view json);
 
 }  // namespace ramp::traffic::haproxy

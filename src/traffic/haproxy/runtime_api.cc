@@ -172,15 +172,35 @@ Status RuntimeApiClient::Session::writeAll(std::string_view data, Time deadline)
 }
 
 Result<std::string> RuntimeApiClient::Session::readReply(Time deadline) {
+  auto replies = readReplies(1, deadline);
+  if (!replies) return std::unexpected(replies.error());
+  return std::move(replies->front());
+}
+
+Result<std::vector<std::string>> RuntimeApiClient::Session::readReplies(size_t count,
+                                                                        Time deadline) {
   const std::string where = "HAProxy runtime API " + client_->address_.describe();
   char chunk[16384];
   for (;;) {
-    if (buffer_.ends_with(kPrompt) || buffer_ == "> ") {
-      std::string reply =
-          buffer_.substr(0, buffer_.size() - std::min(buffer_.size(), kPrompt.size()));
-      if (buffer_ == "> ") reply.clear();
+    if (buffer_ == "> ") {  // the first prompt after "prompt": an empty reply
       buffer_.clear();
-      return reply;
+      return std::vector<std::string>(count);
+    }
+    if (count == 1 && buffer_.ends_with(kPrompt)) {
+      std::vector<std::string> replies{buffer_.substr(0, buffer_.size() - kPrompt.size())};
+      buffer_.clear();
+      return replies;
+    }
+    // Each reply ends with "\n> "; only a prompt at the end of what arrived is complete.
+    std::vector<std::string> replies;
+    size_t from = 0;
+    for (size_t at; replies.size() < count && (at = buffer_.find(kPrompt, from)) != buffer_.npos;
+         from = at + kPrompt.size()) {
+      replies.push_back(buffer_.substr(from, at - from));
+    }
+    if (replies.size() == count && buffer_.size() == from) {
+      buffer_.clear();
+      return replies;
     }
     ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
     if (n > 0) {
@@ -215,6 +235,28 @@ Result<std::string> RuntimeApiClient::Session::call(std::string_view command) {
   // HAProxy ends a non-empty reply with its own newline before the prompt's.
   while (!reply->empty() && (reply->back() == '\n' || reply->back() == '\r')) reply->pop_back();
   return reply;
+}
+
+Result<std::vector<std::string>> RuntimeApiClient::Session::callBatch(
+    std::span<const std::string> commands) {
+  if (commands.empty()) return makeError(ErrorCode::kInvalidArgument, "empty runtime API batch");
+  std::string line;
+  for (const auto& c : commands) {
+    if (c.find_first_of("\r\n;") != std::string::npos) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "runtime API command in a batch contains a newline or ';'");
+    }
+    line += (line.empty() ? "" : "; ") + c;
+  }
+  line += '\n';
+  const Time deadline = client_->clock_->now() + client_->timeout_;
+  if (auto st = writeAll(line, deadline); !st) return std::unexpected(st.error());
+  auto replies = readReplies(commands.size(), deadline);
+  if (!replies) return replies;
+  for (auto& reply : *replies) {
+    while (!reply.empty() && (reply.back() == '\n' || reply.back() == '\r')) reply.pop_back();
+  }
+  return replies;
 }
 
 }  // namespace ramp::traffic::haproxy

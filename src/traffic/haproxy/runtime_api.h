@@ -11,8 +11,10 @@
 // thread at a time.
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ramp/clock.h"
 #include "ramp/error.h"
@@ -45,11 +47,19 @@ class RuntimeApiClient {
     // breaks, kDeadlineExceeded on timeout, kInvalidArgument for a command containing a newline.
     Result<std::string> call(std::string_view command);
 
+    // Sends `commands` as one line joined by "; ", which HAProxy reads at once and runs one
+    // after another before it reads anything else from this connection, and returns their
+    // replies in order (HAProxy prompts after each). Errors as call(); kInvalidArgument for an
+    // empty list or a command holding a newline or ';'.
+    Result<std::vector<std::string>> callBatch(std::span<const std::string> commands);
+
    private:
     friend class RuntimeApiClient;
     Session(int fd, const RuntimeApiClient* client) : fd_(fd), client_(client) {}
     Status writeAll(std::string_view data, Time deadline);
     Result<std::string> readReply(Time deadline);
+    // Reads until `count` prompts have arrived; the replies before each.
+    Result<std::vector<std::string>> readReplies(size_t count, Time deadline);
     int fd_ = -1;
     const RuntimeApiClient* client_;
     std::string buffer_;

@@ -38,6 +38,7 @@ Result<NginxConfig> parseNginxConfig(std::string_view json) {
   NginxConfig c;
   std::pair<const char*, std::string*> strings[] = {{"includePath", &c.includePath},
                                                     {"upstream", &c.upstream},
+                                                    {"previewUpstream", &c.previewUpstream},
                                                     {"nginxBinary", &c.nginxBinary},
                                                     {"prefix", &c.prefix},
                                                     {"conf", &c.conf},
@@ -67,7 +68,8 @@ Result<NginxConfig> parseNginxConfig(std::string_view json) {
     }
     if (!known) {
       return fieldError(key,
-                        "unknown field (known: includePath, upstream, nginxBinary, prefix, "
+                        "unknown field (known: includePath, upstream, previewUpstream, "
+                        "nginxBinary, prefix, "
                         "conf, errorLog, pidFile, stateUrl, stateVariable, keepalive, "
                         "timeoutMs)");
     }
@@ -77,6 +79,13 @@ Result<NginxConfig> parseNginxConfig(std::string_view json) {
   if (c.upstream.empty()) return fieldError("upstream", "required");
   if (!isIdentifier(c.upstream, true)) {
     return fieldError("upstream", "may hold only letters, digits, -_.");
+  }
+  if (!c.previewUpstream.empty() && !isIdentifier(c.previewUpstream, true)) {
+    return fieldError("previewUpstream", "may hold only letters, digits, -_.");
+  }
+  if (!c.previewUpstream.empty() && c.previewUpstream == c.upstream) {
+    return fieldError("previewUpstream",
+                      "must differ from upstream (as previewService from activeService)");
   }
   if (c.pidFile.empty()) return fieldError("pidFile", "required (reload signals the master)");
   if (c.nginxBinary.empty()) return fieldError("nginxBinary", "must not be empty");
@@ -101,8 +110,14 @@ RouterConfigReport inspectNginxConfig(std::string_view json) {
     report.problems.push_back(configProblem(config.error(), kPath));
     return report;
   }
+  report.preview = !config->previewUpstream.empty();
+  report.previewField = "previewUpstream";
   report.claims.push_back({"nginx " + config->pidFile + " upstream " + config->upstream,
                            "upstream " + config->upstream, "upstream"});
+  if (!config->previewUpstream.empty()) {
+    report.claims.push_back({"nginx " + config->pidFile + " upstream " + config->previewUpstream,
+                             "upstream " + config->previewUpstream, "previewUpstream"});
+  }
   report.claims.push_back(
       {"file " + config->includePath, "include file " + config->includePath, "includePath"});
   return report;

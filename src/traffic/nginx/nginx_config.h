@@ -25,6 +25,9 @@ struct NginxConfig {
   std::string stateVariable;          // default "ramp_state_<upstream>"
   int keepalive = 0;                  // > 0 adds `keepalive N;` to the upstream
   int timeoutMs = 10000;              // bound on `nginx -t` and on the state request
+  // Optional second upstream holding only the canary's replicas (the stable's when there is
+  // none): a blue-green's preview Service, for a server block or a map of the user's own.
+  std::string previewUpstream;
   bool operator==(const NginxConfig&) const = default;
 };
 
@@ -34,7 +37,8 @@ Result<NginxConfig> parseNginxConfig(std::string_view json);
 
 // The router's declarations for the registry (RouterTraits::inspect): the config's problem with
 // its field ("upstream": required), no header or mirror routes, no ping-pong, and the claims on
-// the upstream (per nginx, named by its pid file) and on the rendered include file.
+// the upstream and the preview upstream (per nginx, named by its pid file) and on the rendered
+// include file.
 RouterConfigReport inspectNginxConfig(std::string_view json);
 
 }  // namespace ramp::traffic::nginx

@@ -229,7 +229,7 @@ Result<std::string> NginxRouter::runningDigest() {
 
 Status NginxRouter::apply(int32_t weight) {
   if (!stable_) return routerError(ErrorCode::kFailedPrecondition, "syncEndpoints not called yet");
-  auto rendered = renderUpstream(config_, *stable_, *canary_, weight, maxTrafficWeight_);
+  auto rendered = renderUpstream(config_, *stable_, *canary_, weight, maxTrafficWeight_, draining_);
   if (!rendered) {
     return routerError(rendered.error().code, "upstream \"" + config_.upstream +
                                                   "\": " + rendered.error().message + "; leaving " +
@@ -266,10 +266,11 @@ Status NginxRouter::install(const RenderedUpstream& rendered) {
   return reload();
 }
 
-Status NginxRouter::syncEndpoints(const RevisionEndpoints& stable,
-                                  const RevisionEndpoints& canary) {
+Status NginxRouter::syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary,
+                                  std::span<const RevisionEndpoints> draining) {
   stable_ = stable;
   canary_ = canary;
+  draining_.assign(draining.begin(), draining.end());
   if (!weight_) {
     // A restarted controller carries on from the weight the file on disk was rendered with.
     auto content = readFile(config_.includePath);
@@ -308,7 +309,8 @@ Result<WeightCheck> NginxRouter::verifyWeight(int32_t canaryWeight,
                                               std::span<const WeightDestination> additional) {
   if (!additional.empty()) return WeightCheck::kUnsupported;
   if (!stable_) return WeightCheck::kNotYet;
-  auto rendered = renderUpstream(config_, *stable_, *canary_, canaryWeight, maxTrafficWeight_);
+  auto rendered =
+      renderUpstream(config_, *stable_, *canary_, canaryWeight, maxTrafficWeight_, draining_);
   if (!rendered || !rendered->satisfied) return WeightCheck::kNotYet;
   auto onDisk = readFile(config_.includePath);
   if (!onDisk) return std::unexpected(onDisk.error());
@@ -344,6 +346,7 @@ Status NginxRouter::removeAll() {
   if (st) {
     stable_.reset();
     canary_.reset();
+    draining_.clear();
     weight_.reset();
   }
   return st;

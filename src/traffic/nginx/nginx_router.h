@@ -1,7 +1,8 @@
 #pragma once
 
 // NginxRouter: the `ramp/nginx` TrafficRouter. Open-source nginx has no runtime API for
-// upstream weights, so every change is a new include file (upstream_render.h) written
+// upstream weights, so every change (a weight, a blue-green switch of the upstream and the
+// preview upstream together) is a new include file (upstream_render.h) written
 // atomically (temp file + rename), checked with `nginx -t` (the previous file is restored if the
 // check fails) and loaded by SIGHUP to the master (read from pidFile). verifyWeight compares the
 // file on disk with the desired render and, when `stateUrl` is configured, asks the running
@@ -35,7 +36,8 @@ class NginxRouter final : public TrafficRouter {
 
   NginxRouter(NginxConfig config, int32_t maxTrafficWeight, Clock& clock);
 
-  Status syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary) override;
+  Status syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary,
+                       std::span<const RevisionEndpoints> draining) override;
   Status setWeight(int32_t canaryWeight, std::span<const WeightDestination> additional) override;
   Result<WeightCheck> verifyWeight(int32_t canaryWeight,
                                    std::span<const WeightDestination> additional) override;
@@ -75,6 +77,7 @@ class NginxRouter final : public TrafficRouter {
   Clock* clock_;
   std::optional<RevisionEndpoints> stable_;
   std::optional<RevisionEndpoints> canary_;
+  std::vector<RevisionEndpoints> draining_;
   std::optional<int32_t> weight_;
 };
 

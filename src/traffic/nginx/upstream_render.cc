@@ -50,7 +50,8 @@ RenderedUpstream finish(const NginxConfig& config, const std::string& header,
 
 Result<RenderedUpstream> renderUpstream(const NginxConfig& config, const RevisionEndpoints& stable,
                                         const RevisionEndpoints& canary, int32_t canaryWeight,
-                                        int32_t maxTrafficWeight) {
+                                        int32_t maxTrafficWeight,
+                                        std::span<const RevisionEndpoints> draining) {
   if (maxTrafficWeight <= 0 || canaryWeight < 0 || canaryWeight > maxTrafficWeight) {
     return makeError(ErrorCode::kInvalidArgument, "canary weight " + std::to_string(canaryWeight) +
                                                       " is outside [0, " +
@@ -106,8 +107,27 @@ Result<RenderedUpstream> renderUpstream(const NginxConfig& config, const Revisio
       return std::unexpected(st.error());
     }
   }
+  for (const auto& rev : draining) {
+    if (rev.podTemplateHash == stable.podTemplateHash ||
+        rev.podTemplateHash == canary.podTemplateHash) {
+      continue;
+    }
+    if (auto st = addServers(rev, "draining", 0); !st) return std::unexpected(st.error());
+  }
   if (config.keepalive > 0) block += "    keepalive " + std::to_string(config.keepalive) + ";\n";
   block += "}\n";
+  if (!config.previewUpstream.empty()) {
+    const RevisionEndpoints& preview = canary.podTemplateHash.empty() ? stable : canary;
+    block += "upstream " + config.previewUpstream + " {\n";
+    if (preview.endpoints.empty()) {
+      block += "    server 127.0.0.1:1 down;  # placeholder: no preview replica yet\n";
+    }
+    if (auto st = addServers(preview, "preview", 1); !st) return std::unexpected(st.error());
+    if (config.keepalive > 0) {
+      block += "    keepalive " + std::to_string(config.keepalive) + ";\n";
+    }
+    block += "}\n";
+  }
   return finish(config,
                 std::string(kHeader) + std::to_string(canaryWeight) +
                     " maxTrafficWeight=" + std::to_string(maxTrafficWeight) + "\n",
@@ -115,11 +135,15 @@ Result<RenderedUpstream> renderUpstream(const NginxConfig& config, const Revisio
 }
 
 RenderedUpstream renderRemoved(const NginxConfig& config) {
+  std::string block;
+  for (const std::string* name : {&config.upstream, &config.previewUpstream}) {
+    if (name->empty()) continue;
+    block += "upstream " + *name +
+             " {\n    server 127.0.0.1:1 down;  # placeholder: nginx needs a server\n}\n";
+  }
   return finish(config,
                 "# Managed by ramp (ramp/nginx); do not edit. Rollout deleted: no replicas.\n",
-                "upstream " + config.upstream +
-                    " {\n    server 127.0.0.1:1 down;  # placeholder: nginx needs a server\n}\n",
-                true);
+                block, true);
 }
 
 std::optional<int32_t> renderedCanaryWeight(std::string_view text) {

@@ -307,7 +307,8 @@ Result<std::unique_ptr<SimRouter>> SimRouter::create(const std::string& rolloutK
       new SimRouter(rolloutKey, maxTrafficWeight, headerRoutes, std::move(*shared)));
 }
 
-Status SimRouter::syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary) {
+Status SimRouter::syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary,
+                                std::span<const RevisionEndpoints> /*draining*/) {
   std::lock_guard lock(shared_->mu);
   SimTrafficState next = shared_->get(rolloutKey_);
   if (next.stable == stable && next.canary == canary) return {};  // level-triggered: no write

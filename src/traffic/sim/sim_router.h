@@ -57,7 +57,10 @@ class SimRouter final : public TrafficRouter {
   // See TrafficRouter. Weights outside [0, maxTrafficWeight] (or additional weights whose sum
   // with the canary weight exceeds it) return kInvalidArgument; a failed SQLite write returns
   // kUnavailable and leaves the previous state in place.
-  Status syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary) override;
+  // Records stable and canary; draining revisions are not recorded (the simulated proxy keeps
+  // no configuration to keep them in).
+  Status syncEndpoints(const RevisionEndpoints& stable, const RevisionEndpoints& canary,
+                       std::span<const RevisionEndpoints> draining) override;
   Status setWeight(int32_t canaryWeight, std::span<const WeightDestination> additional) override;
   Result<WeightCheck> verifyWeight(int32_t canaryWeight,
                                    std::span<const WeightDestination> additional) override;

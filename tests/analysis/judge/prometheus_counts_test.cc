@@ -268,7 +268,7 @@ TEST(PrometheusCounts, CredentialsAndSecretsAreRedacted) {
   FakePrometheus prom;
   prom.answers[kCanaryRequests] = {500, "boom"};
   Redactor secrets({"tenant-token-42"});
-  PrometheusCounts counts({.redactor = &secrets});
+  PrometheusCounts counts({.defaultAddress = "", .redactor = &secrets});
   Ctx c("{}");
   auto cfg = config();
   cfg.address = "http://judge:pa55word-x@" + prom.hostPort();

@@ -85,7 +85,7 @@ TEST(SimRouter, StateSurvivesAllRoutersGoingAway) {
   SimTrafficState before;
   {
     auto r = router("default/demo", dir.path());
-    ASSERT_TRUE(r->syncEndpoints(endpoints("stab", 3, true), endpoints("cana", 1, false)));
+    ASSERT_TRUE(r->syncEndpoints(endpoints("stab", 3, true), endpoints("cana", 1, false), {}));
     ASSERT_TRUE(r->setWeight(25, std::vector<WeightDestination>{{"svc", "exp", 5}}));
     ASSERT_TRUE(r->setHeaderRoute(headerRoute("h1", "yes")));
     MirrorRoute m;

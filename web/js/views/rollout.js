@@ -81,7 +81,8 @@ export class RolloutView {
       h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' },
         h('a', { href: '#/' }, 'Rollouts'), ' / ', h('span', null, this.namespace), ' / ',
         h('span', { 'aria-current': 'page' }, this.name)),
-      this.heading, this.headerInfo, this.status, this.missing,
+      // The phase line and the watch's state share a row: one line less above the panels.
+      this.heading, h('div', { class: 'rollout-top' }, this.headerInfo, this.status), this.missing,
       // Wide screens: the current state (steps, summary, revisions), the analysis runs (newest
       // first) and the events side by side, so the first screen needs no scrolling (style.css).
       this.body = h('div', null, this.actionBar.el, h('div', { class: 'rollout-grid' },
@@ -298,7 +299,7 @@ export class RolloutView {
         if (rev.podTemplateHash === st.stableRS) role = 'stable';
         if (rev.podTemplateHash === st.currentPodHash && st.currentPodHash !== st.stableRS) role = 'canary';
         const healthy = rev.desiredReplicas > 0 && rev.availableReplicas >= rev.desiredReplicas;
-        return h('tr', { dataset: { revision: String(rev.revision) } },
+        return [h('tr', { dataset: { revision: String(rev.revision) } },
           h('th', { scope: 'row', dataset: { label: 'Revision' } }, `${rev.revision} `, h('code', { class: 'muted hash' }, rev.podTemplateHash)),
           h('td', { dataset: { label: 'Role' } }, role || '–'),
           h('td', { dataset: { label: 'Images' } }, (rev.images || []).map((i) => h('code', { class: 'block' }, i))),
@@ -415,6 +416,7 @@ export class RolloutView {
           ' ', h('strong', { class: 'event-reason' }, e.reason), ' ',
           h('span', { class: 'muted' }, e.kind === 'AnalysisRun' ? `AnalysisRun ${e.name}` : ''), ' ',
           ageElement(e.time, now),
+          e.count > 1 ? h('span', { class: 'muted event-count', title: `first at ${e.firstTime}` }, ` ×${e.count}`) : null,
           e.actor ? h('span', { class: 'muted' }, ` by ${e.actor}`) : null),
         h('p', { class: 'event-message' }, e.message),
         summary ? h('p', { class: 'evidence-summary' }, h('span', { class: 'label' }, 'Evidence: '), summary) : null,

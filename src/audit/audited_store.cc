@@ -1,0 +1,201 @@
+#include "audit/audited_store.h"
+
+#include <map>
+
+#include "audit/checkpoint.h"
+#include "audit/dsse.h"
+#include "audit/statement.h"
+
+namespace ramp::audit {
+
+using store::Event;
+using store::WriteOp;
+
+Result<std::string> sealRecord(const std::string& statement, const std::optional<SigningKey>& key) {
+  if (!key) return encodeEnvelope(Envelope{std::string(kInTotoPayloadType), statement, {}});
+  auto envelope = signEnvelope(kInTotoPayloadType, statement, *key);
+  if (!envelope) return std::unexpected(envelope.error());
+  return encodeEnvelope(*envelope);
+}
+
+Result<std::string> sealCheckpoint(int64_t size, const Hash& root,
+                                   const std::optional<SigningKey>& key) {
+  Checkpoint c{std::string(kLogOrigin), static_cast<uint64_t>(size), root};
+  if (!key) return checkpointText(c);
+  return signCheckpoint(c, kLogOrigin, *key);
+}
+
+Result<std::unique_ptr<AuditedStateStore>> AuditedStateStore::wrap(store::StateStore& inner,
+                                                                   std::optional<SigningKey> key,
+                                                                   std::string controllerActor) {
+  auto size = inner.auditSize();
+  if (!size) {
+    return makeError(size.error().code, "audit log: " + size.error().message);
+  }
+  return std::unique_ptr<AuditedStateStore>(
+      new AuditedStateStore(inner, std::move(key), std::move(controllerActor), *size));
+}
+
+AuditedStateStore::AuditedStateStore(store::StateStore& inner, std::optional<SigningKey> key,
+                                     std::string controllerActor, int64_t size)
+    : inner_(inner),
+      key_(std::move(key)),
+      controllerActor_(std::move(controllerActor)),
+      next_(size) {}
+
+Result<std::vector<Event>> AuditedStateStore::recordEvents(std::span<const WriteOp> ops,
+                                                           std::span<const Event> events) {
+  // The object text each event explains: the batch's last write of it, else the stored text.
+  std::map<store::ObjectKey, std::optional<std::string>> after;
+  for (const WriteOp& op : ops) {
+    after[op.key] = op.type == WriteOp::Type::kPut ? std::optional(op.json) : std::nullopt;
+  }
+  std::vector<Event> out(events.begin(), events.end());
+  int64_t index = next_;
+  for (Event& e : out) {
+    auto it = after.find(e.object);
+    if (it == after.end()) {
+      auto stored = inner_.get(e.object);
+      std::optional<std::string> text;
+      if (stored) {
+        text = std::move(stored->json);
+      } else if (stored.error().code != ErrorCode::kNotFound) {
+        return std::unexpected(stored.error());
+      }
+      it = after.emplace(e.object, std::move(text)).first;
+    }
+    auto sealed = sealRecord(decisionStatement(e, index, it->second, controllerActor_), key_);
+    if (!sealed) return std::unexpected(sealed.error());
+    e.auditLeafHash = toHex(leafHash(*sealed));
+    e.auditEntry = std::move(*sealed);
+    e.auditIndex = index++;
+  }
+  return out;
+}
+
+Result<store::WriteResult> AuditedStateStore::writeWithEvents(std::span<const WriteOp> ops,
+                                                              std::span<const Event> events) {
+  if (events.empty()) return inner_.writeWithEvents(ops, events);
+  std::lock_guard lock(writeMu_);
+  // A failed compare-and-swap of the records means the log grew behind this decorator's back
+  // (or a failed write's records were partly applied by a store without transactions): read
+  // its size and sign again, once.
+  for (int attempt = 0;; ++attempt) {
+    auto recorded = recordEvents(ops, events);
+    if (!recorded) return std::unexpected(recorded.error());
+    auto written = inner_.writeWithEvents(ops, *recorded);
+    if (written) {
+      next_ += static_cast<int64_t>(events.size());
+      return written;
+    }
+    auto size = inner_.auditSize();
+    if (!size) return std::unexpected(written.error());
+    const bool moved = *size != next_;
+    next_ = *size;
+    if (!moved || attempt > 0 || written.error().code != ErrorCode::kFailedPrecondition) {
+      return written;
+    }
+  }
+}
+
+Result<int64_t> AuditedStateStore::appendEvent(const Event& event) {
+  auto r = writeWithEvents({}, std::span(&event, 1));
+  if (!r) return std::unexpected(r.error());
+  return r->eventIds.front();
+}
+
+Result<int64_t> AuditedStateStore::checkpoint(Time now) {
+  std::lock_guard lock(checkpointMu_);
+  auto checkpoints = inner_.listAuditCheckpoints();
+  if (!checkpoints) return std::unexpected(checkpoints.error());
+  const int64_t last = checkpoints->empty() ? 0 : checkpoints->back().size;
+  auto size = inner_.auditSize();
+  if (!size) return std::unexpected(size.error());
+  while (static_cast<int64_t>(leaves_.size()) < *size) {
+    store::AuditQuery q;
+    q.fromIndex = static_cast<int64_t>(leaves_.size());
+    q.limit = 1000;
+    auto records = inner_.listAuditRecords(q);
+    if (!records) return std::unexpected(records.error());
+    if (records->empty()) break;
+    for (const store::AuditRecord& r : *records) {
+      const int64_t want = static_cast<int64_t>(leaves_.size());
+      Hash h = leafHash(r.entry);
+      if (r.index != want || toHex(h) != r.leafHash) {
+        return makeError(ErrorCode::kInternal,
+                         "audit log: record " + std::to_string(want) +
+                             (r.index != want ? " is missing" : " was altered") +
+                             "; no checkpoint is signed over it (run ramp audit verify)");
+      }
+      leaves_.push_back(h);
+    }
+  }
+  const int64_t covered = std::min<int64_t>(*size, static_cast<int64_t>(leaves_.size()));
+  if (covered <= last) return last;
+  const Hash root = treeHead(std::span(leaves_).first(static_cast<size_t>(covered)));
+  auto note = sealCheckpoint(covered, root, key_);
+  if (!note) return std::unexpected(note.error());
+  if (auto s = inner_.appendAuditCheckpoint({covered, toHex(root), *note, now}); !s) {
+    return std::unexpected(s.error());
+  }
+  return covered;
+}
+
+// --- forwarded ---
+
+Result<store::StoredObject> AuditedStateStore::get(const store::ObjectKey& key) {
+  return inner_.get(key);
+}
+Result<int64_t> AuditedStateStore::put(const store::ObjectKey& key, std::string_view json,
+                                       int64_t expectedVersion) {
+  return inner_.put(key, json, expectedVersion);
+}
+Result<int64_t> AuditedStateStore::remove(const store::ObjectKey& key, int64_t expectedVersion) {
+  return inner_.remove(key, expectedVersion);
+}
+Result<std::vector<int64_t>> AuditedStateStore::write(std::span<const WriteOp> ops) {
+  return inner_.write(ops);
+}
+Result<store::ObjectList> AuditedStateStore::list(const std::string& kind,
+                                                  const std::string& namespace_) {
+  return inner_.list(kind, namespace_);
+}
+Result<int64_t> AuditedStateStore::currentRevision() { return inner_.currentRevision(); }
+Result<std::vector<store::Change>> AuditedStateStore::changesSince(int64_t revision,
+                                                                   int64_t limit) {
+  return inner_.changesSince(revision, limit);
+}
+int64_t AuditedStateStore::subscribe(store::ChangeListener listener) {
+  return inner_.subscribe(std::move(listener));
+}
+void AuditedStateStore::unsubscribe(int64_t id) { inner_.unsubscribe(id); }
+Result<std::vector<Event>> AuditedStateStore::listEvents(const store::EventQuery& query) {
+  return inner_.listEvents(query);
+}
+Result<store::Lease> AuditedStateStore::acquireLease(const std::string& name,
+                                                     const std::string& holder, Duration ttl,
+                                                     Time now) {
+  return inner_.acquireLease(name, holder, ttl, now);
+}
+Result<store::Lease> AuditedStateStore::renewLease(const std::string& name,
+                                                   const std::string& holder, Duration ttl,
+                                                   Time now) {
+  return inner_.renewLease(name, holder, ttl, now);
+}
+Status AuditedStateStore::releaseLease(const std::string& name, const std::string& holder,
+                                       Time now) {
+  return inner_.releaseLease(name, holder, now);
+}
+Result<std::vector<store::AuditRecord>> AuditedStateStore::listAuditRecords(
+    const store::AuditQuery& query) {
+  return inner_.listAuditRecords(query);
+}
+Result<int64_t> AuditedStateStore::auditSize() { return inner_.auditSize(); }
+Status AuditedStateStore::appendAuditCheckpoint(const store::AuditCheckpoint& checkpoint) {
+  return inner_.appendAuditCheckpoint(checkpoint);
+}
+Result<std::vector<store::AuditCheckpoint>> AuditedStateStore::listAuditCheckpoints() {
+  return inner_.listAuditCheckpoints();
+}
+
+}  // namespace ramp::audit

@@ -1,0 +1,101 @@
+#pragma once
+
+// AuditedStateStore: the StateStore the daemon's controller and API write through. It forwards
+// every call to the real store, and turns every event of writeWithEvents() and appendEvent()
+// into a decision record (audit/statement.h) in a DSSE envelope signed with the daemon's key,
+// handed to the store with the event (store::Event::auditEntry) so that the store writes the
+// decision, its event and its record in one transaction. checkpoint() appends a signed tree
+// head (audit/checkpoint.h) of the records written so far; the daemon calls it periodically and
+// when it stops.
+//
+// Without a key the records and checkpoints are unsigned (docs/audit.md says what that proves).
+//
+// Records are numbered by the store; the decorator predicts each number (the log's size plus
+// the record's place in the batch) so that the signed statement names its own index, and the
+// store refuses a record whose number is not its prediction (compare-and-swap: a second writer
+// of the same log would be caught, not interleaved). Writes through the decorator are therefore
+// serialised by its mutex; the stores serialise writes anyway.
+//
+// Threading: every method may be called from any thread.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/merkle.h"
+#include "audit/signer.h"
+#include "ramp/store/state_store.h"
+
+namespace ramp::audit {
+
+// The origin line of ramp's checkpoints and the key name of their signatures.
+inline constexpr std::string_view kLogOrigin = "ramp.local/audit";
+
+class AuditedStateStore final : public store::StateStore {
+ public:
+  // Errors: kUnsupported when `inner` keeps no audit log (the daemon must not run without one);
+  // storage errors reading the log's size.
+  static Result<std::unique_ptr<AuditedStateStore>> wrap(store::StateStore& inner,
+                                                         std::optional<SigningKey> key,
+                                                         std::string controllerActor);
+
+  bool signedRecords() const { return key_.has_value(); }
+
+  // Appends a checkpoint of every record written so far when there are records no checkpoint
+  // covers; does nothing otherwise. Before signing it recomputes the leaf hash of every new
+  // record from its envelope: kInternal naming the index when a stored record was altered (the
+  // log is not extended over it). On success returns the size of the newest checkpoint.
+  Result<int64_t> checkpoint(Time now);
+
+  Result<store::StoredObject> get(const store::ObjectKey& key) override;
+  Result<int64_t> put(const store::ObjectKey& key, std::string_view json,
+                      int64_t expectedVersion) override;
+  Result<int64_t> remove(const store::ObjectKey& key, int64_t expectedVersion) override;
+  Result<std::vector<int64_t>> write(std::span<const store::WriteOp> ops) override;
+  Result<store::WriteResult> writeWithEvents(std::span<const store::WriteOp> ops,
+                                             std::span<const store::Event> events) override;
+  Result<store::ObjectList> list(const std::string& kind, const std::string& namespace_) override;
+  Result<int64_t> currentRevision() override;
+  Result<std::vector<store::Change>> changesSince(int64_t revision, int64_t limit) override;
+  int64_t subscribe(store::ChangeListener listener) override;
+  void unsubscribe(int64_t id) override;
+  Result<int64_t> appendEvent(const store::Event& event) override;
+  Result<std::vector<store::Event>> listEvents(const store::EventQuery& query) override;
+  Result<store::Lease> acquireLease(const std::string& name, const std::string& holder,
+                                    Duration ttl, Time now) override;
+  Result<store::Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
+                                  Time now) override;
+  Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
+  Result<std::vector<store::AuditRecord>> listAuditRecords(const store::AuditQuery& query) override;
+  Result<int64_t> auditSize() override;
+  Status appendAuditCheckpoint(const store::AuditCheckpoint& checkpoint) override;
+  Result<std::vector<store::AuditCheckpoint>> listAuditCheckpoints() override;
+
+ private:
+  AuditedStateStore(store::StateStore& inner, std::optional<SigningKey> key,
+                    std::string controllerActor, int64_t size);
+  // Signs the records of `events` (numbered from next_), with the objects' text from `ops` or
+  // the store.
+  Result<std::vector<store::Event>> recordEvents(std::span<const store::WriteOp> ops,
+                                                 std::span<const store::Event> events);
+
+  store::StateStore& inner_;
+  const std::optional<SigningKey> key_;
+  const std::string controllerActor_;
+  std::mutex writeMu_;        // serialises writes of events (and guards next_)
+  int64_t next_;              // the index the next record takes
+  std::mutex checkpointMu_;   // guards leaves_
+  std::vector<Hash> leaves_;  // recomputed leaf hashes of the records checkpointed or read
+};
+
+// The envelope of an unsigned record or a signed one, as the decorator writes it. Exposed for
+// tests and for `ramp audit` verification.
+Result<std::string> sealRecord(const std::string& statement, const std::optional<SigningKey>& key);
+
+// The note of a checkpoint: signed by `key` under kLogOrigin, or the bare note text without one.
+Result<std::string> sealCheckpoint(int64_t size, const Hash& root,
+                                   const std::optional<SigningKey>& key);
+
+}  // namespace ramp::audit

@@ -1,0 +1,230 @@
+// `ramp audit keygen|verify|show|export`: the audit log (docs/audit.md) read from a data
+// directory (--data-dir, the daemon's SQLite file, even while it runs) or from a server
+// (--server, GET /api/v1/audit/…, role auditor). Verification always runs here, on the rows as
+// read (audit/verify.h): a server is not trusted to check itself.
+//
+//   keygen --out PATH       a new ECDSA P-256 key: PATH (private, mode 0600) and PATH.pub
+//   verify [--public-key P] exit 0 when every record and checkpoint holds and is signed by the
+//                           key; 1 naming the first bad record; 3 when the log is consistent but
+//                           unsigned (or no key was available to check it); 2 when it cannot
+//                           be read
+//   show ROLLOUT [-n NS]    one rollout's records: when, who, what, why
+//   export                  JSON lines: the newest checkpoint, then every record's envelope
+//                           with its inclusion proof
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <ostream>
+
+#include "api/types.h"
+#include "audit/audited_store.h"
+#include "audit/dsse.h"
+#include "audit/key_file.h"
+#include "audit/statement.h"
+#include "audit/verify.h"
+#include "cli/remote.h"
+#include "common/file_io.h"
+#include "store/sqlite/sqlite_state_store.h"
+
+namespace ramp::cli {
+namespace {
+
+// Where the log is read from: a data directory or a server.
+struct Source {
+  std::string dataDir;
+  RemoteFlags remote;
+};
+
+Result<std::unique_ptr<store::SqliteStateStore>> openDataDir(const std::string& dir) {
+  const std::string file = dir + "/ramp.db";
+  if (!std::filesystem::exists(file)) {
+    return makeError(ErrorCode::kNotFound,
+                     "--data-dir " + dir + ": no ramp database (" + file + " does not exist)");
+  }
+  return store::SqliteStateStore::open(file);
+}
+
+// Every record (of one object, when given) and checkpoint, from the source.
+Result<audit::LogContents> readSource(IoStreams& io, const Source& source,
+                                      const std::optional<store::ObjectKey>& object) {
+  if (!source.dataDir.empty()) {
+    auto db = openDataDir(source.dataDir);
+    if (!db) return std::unexpected(db.error());
+    return audit::readLog(**db, object);
+  }
+  auto client = makeClient(io, source.remote);
+  if (!client) return makeError(ErrorCode::kInvalidArgument, "no server to read from");
+  audit::LogContents out;
+  auto cps = client->call("GET", std::string(api::kApiPrefix) + "/audit/checkpoints");
+  if (!cps) return std::unexpected(cps.error());
+  auto decoded = api::decodeAuditCheckpoints(*cps);
+  if (!decoded) return std::unexpected(decoded.error());
+  out.checkpoints = std::move(*decoded);
+  std::string filter;
+  if (object) {
+    filter = "&kind=" + object->kind + "&namespace=" + object->namespace_ + "&name=" + object->name;
+  }
+  for (int64_t from = 0;;) {
+    auto body = client->call("GET", std::string(api::kApiPrefix) + "/audit/records?from=" +
+                                        std::to_string(from) + "&limit=1000" + filter);
+    if (!body) return std::unexpected(body.error());
+    auto page = api::decodeAuditRecords(*body);
+    if (!page) return std::unexpected(page.error());
+    if (page->records.empty()) return out;
+    from = page->records.back().index + 1;
+    std::move(page->records.begin(), page->records.end(), std::back_inserter(out.records));
+  }
+}
+
+void addSourceFlags(CLI::App& cmd, Source& source) {
+  cmd.add_option("--data-dir", source.dataDir,
+                 "Read the log from this data directory (ramp serve --data) instead of a server");
+  addRemoteFlags(cmd, source.remote, false);
+}
+
+class AuditVerb final : public Verb {
+ public:
+  std::string name() const override { return "audit"; }
+  std::string summary() const override {
+    return "Verify, show or export the signed log of every decision (keygen makes its key)";
+  }
+  void configure(CLI::App& cmd) override {
+    cmd.require_subcommand(1);
+    keygen_ = cmd.add_subcommand("keygen", "Write a new ECDSA P-256 signing key and its .pub");
+    keygen_->add_option("--out", keyOut_, "Private key file to create (PATH.pub gets the public)")
+        ->required();
+    verify_ = cmd.add_subcommand("verify", "Check every record and checkpoint of the log");
+    addSourceFlags(*verify_, verifySource_);
+    verify_->add_option("--public-key", publicKey_,
+                        "The key the log must be signed by (PEM); default: the daemon's");
+    show_ = cmd.add_subcommand("show", "Print one rollout's decision records");
+    show_->add_option("rollout", rollout_, "Rollout name")->required();
+    addSourceFlags(*show_, showSource_);
+    export_ = cmd.add_subcommand(
+        "export", "Print the log as JSON lines with inclusion proofs (docs/audit.md)");
+    addSourceFlags(*export_, exportSource_);
+  }
+
+  int run(IoStreams& io) override {
+    if (keygen_->parsed()) return keygen(io);
+    if (verify_->parsed()) return verify(io);
+    if (show_->parsed()) return show(io);
+    return exportLog(io);
+  }
+
+ private:
+  int fail(IoStreams& io, const Error& e) {
+    io.err << "ramp audit: " << e.message << "\n";
+    return 2;
+  }
+
+  int keygen(IoStreams& io) {
+    auto key = audit::createKeyFile(keyOut_);
+    if (!key) return fail(io, key.error());
+    io.out << "wrote " << keyOut_ << " (private, mode 0600: ramp serve --audit-key " << keyOut_
+           << ") and " << keyOut_ << ".pub (public, key id "
+           << key->publicKey().keyId().substr(0, 16) << ")\n";
+    return 0;
+  }
+
+  // The key to verify with: --public-key, else the daemon's (DATA/audit-key.pub or the API).
+  Result<std::optional<audit::VerifyingKey>> verifyingKey(IoStreams& io) {
+    std::string pem, from;
+    if (!publicKey_.empty()) {
+      auto text = readFileIfExists(publicKey_);
+      if (!text) return std::unexpected(text.error());
+      if (!*text)
+        return makeError(ErrorCode::kNotFound, "--public-key " + publicKey_ + ": no such file");
+      pem = **text;
+      from = publicKey_;
+    } else if (!verifySource_.dataDir.empty()) {
+      from = verifySource_.dataDir + "/audit-key.pub";
+      auto text = readFileIfExists(from);
+      if (!text) return std::unexpected(text.error());
+      if (*text) pem = **text;
+    } else {
+      auto client = makeClient(io, verifySource_.remote);
+      if (!client) return makeError(ErrorCode::kInvalidArgument, "no server to read from");
+      auto body = client->call("GET", std::string(api::kApiPrefix) + "/audit/key");
+      if (!body) return std::unexpected(body.error());
+      auto view = api::decodeAuditKey(*body);
+      if (!view) return std::unexpected(view.error());
+      pem = view->publicKey;
+      from = "the server";
+    }
+    if (pem.empty()) return std::nullopt;
+    auto key = audit::VerifyingKey::fromPem(pem);
+    if (!key) return makeError(key.error().code, from + ": " + key.error().message);
+    io.out << "key " << key->keyId().substr(0, 16) << " from " << from;
+    if (publicKey_.empty())
+      io.out << " (pin it with --public-key: a rewritten log could bring its own)";
+    io.out << "\n";
+    return std::optional(std::move(*key));
+  }
+
+  int verify(IoStreams& io) {
+    auto key = verifyingKey(io);
+    if (!key) return fail(io, key.error());
+    auto log = readSource(io, verifySource_, std::nullopt);
+    if (!log) return fail(io, log.error());
+    audit::VerifyReport r =
+        audit::verifyLog(log->records, log->checkpoints, *key ? &**key : nullptr);
+    io.out << audit::describeReport(r) << "\n";
+    if (!r.ok()) return 1;
+    return r.signatures ? 0 : 3;
+  }
+
+  int show(IoStreams& io) {
+    store::ObjectKey key{"Rollout", showSource_.remote.namespace_, rollout_};
+    auto log = readSource(io, showSource_, key);
+    if (!log) return fail(io, log.error());
+    io.out << "decision records of Rollout " << key.namespace_ << "/" << key.name
+           << " (ramp audit verify checks them)\n";
+    if (log->records.empty()) io.out << "  none\n";
+    for (const store::AuditRecord& r : log->records) {
+      auto envelope = audit::decodeEnvelope(r.entry);
+      auto d = envelope ? audit::decodeDecision(envelope->payload)
+                        : Result<audit::Decision>(std::unexpected(envelope.error()));
+      if (!d) {
+        io.out << "#" << r.index << "  unreadable: " << d.error().message << "\n";
+        continue;
+      }
+      io.out << "#" << r.index << "  " << d->time << "  " << d->action << " by " << d->actorId
+             << " (" << d->actorKind << ")  " << d->reason
+             << (d->outcome == "Warning" ? " [Warning]" : "")
+             << (envelope->signatures.empty() ? "  UNSIGNED" : "") << "\n";
+      if (!d->message.empty()) io.out << "    why: " << d->message << "\n";
+      if (!d->evidence.empty()) io.out << "    evidence: " << d->evidence << "\n";
+      std::string revision;
+      if (d->generation) revision += "generation " + std::to_string(*d->generation);
+      if (!d->podTemplateHash.empty()) revision += ", pod template " + d->podTemplateHash;
+      for (const std::string& image : d->images) revision += ", image " + image;
+      if (!revision.empty()) io.out << "    revision: " << revision << "\n";
+    }
+    return 0;
+  }
+
+  int exportLog(IoStreams& io) {
+    auto log = readSource(io, exportSource_, std::nullopt);
+    if (!log) return fail(io, log.error());
+    auto text = audit::exportLog(log->records, log->checkpoints);
+    if (!text) return fail(io, text.error());
+    io.out << *text;
+    return 0;
+  }
+
+  CLI::App* keygen_ = nullptr;
+  CLI::App* verify_ = nullptr;
+  CLI::App* show_ = nullptr;
+  CLI::App* export_ = nullptr;
+  std::string keyOut_, publicKey_, rollout_;
+  Source verifySource_, showSource_, exportSource_;
+};
+
+}  // namespace
+
+VerbPtr makeAuditVerb() { return std::make_unique<AuditVerb>(); }
+
+}  // namespace ramp::cli

@@ -1,0 +1,38 @@
+// The Kubernetes API client of `ramp serve` (see serve.h): one client for the whole daemon,
+// handed to every extension through ExtensionContext::kubeClient.
+
+#include "cli/serve.h"
+#include "kube/client.h"
+#include "kube/kubeconfig.h"
+
+namespace ramp::cli {
+
+void configureKubeFlags(CLI::App& cmd, ServeOptions& options) {
+  cmd.add_option("--kubeconfig", options.kubeconfig,
+                 "Kubernetes API server for platform.kubernetes and store.kubernetes: a kubeconfig "
+                 "file (its current context); without it, the in-cluster service account when "
+                 "running in a Pod");
+  cmd.add_option("--namespace", options.kubeNamespace,
+                 "The one namespace platform.kubernetes and store.kubernetes work in (default: "
+                 "every namespace)");
+}
+
+Result<std::unique_ptr<kube::Client>> connectKube(const ServeOptions& options, Clock& clock) {
+  Result<kube::ClusterConfig> config;
+  if (!options.kubeconfig.empty()) {
+    config = kube::loadKubeconfig(options.kubeconfig, "");
+    if (!config) {
+      return makeError(config.error().code, "--kubeconfig: " + config.error().message);
+    }
+  } else {
+    config = kube::inClusterConfig();
+    if (!config) {
+      // Not in a cluster: no client, and extensions that need one say so.
+      if (config.error().code == ErrorCode::kFailedPrecondition) return nullptr;
+      return makeError(config.error().code, "in-cluster configuration: " + config.error().message);
+    }
+  }
+  return kube::Client::create(std::move(*config), clock);
+}
+
+}  // namespace ramp::cli

@@ -1,0 +1,406 @@
+#include "platform/kubernetes/kubernetes_driver.h"
+
+#include <algorithm>
+
+#include "kube/resources.h"
+#include "ramp/spec/diagnostic.h"
+
+namespace ramp::platform::kubernetes {
+namespace {
+
+std::string metaStr(const json& object, const char* key) {
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return "";
+  auto v = m->find(key);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+std::string keyOf(const json& object) {
+  return metaStr(object, "namespace") + "/" + metaStr(object, "name");
+}
+
+Status withContext(Status status, const std::string& what) {
+  if (status) return status;
+  return makeError(status.error().code, what + ": " + status.error().message);
+}
+
+}  // namespace
+
+KubernetesDriver::KubernetesDriver(kube::Client& client, Clock& clock,
+                                   KubernetesDriverOptions options)
+    : client_(client), clock_(clock), options_(std::move(options)) {}
+
+Result<std::unique_ptr<KubernetesDriver>> KubernetesDriver::create(
+    kube::Client& client, Clock& clock, KubernetesDriverOptions options) {
+  std::unique_ptr<KubernetesDriver> d(new KubernetesDriver(client, clock, std::move(options)));
+  kube::InformerOptions managed;
+  managed.ns = d->options_.namespace_;
+  managed.labelSelector = kHashLabel;  // Argo's filter: only rollout-managed objects
+  kube::InformerOptions all;
+  all.ns = d->options_.namespace_;
+  KubernetesDriver* self = d.get();
+  d->replicaSets_ = std::make_unique<kube::Informer>(
+      client, clock, kube::replicaSets(), managed,
+      [self](const kube::ObjectChange& change) { self->onReplicaSet(change); });
+  d->pods_ = std::make_unique<kube::Informer>(
+      client, clock, kube::pods(), managed,
+      [self](const kube::ObjectChange& change) { self->onPod(change); });
+  d->services_ = std::make_unique<kube::Informer>(client, clock, kube::services(), all, nullptr);
+  for (kube::Informer* informer : {d->replicaSets_.get(), d->pods_.get(), d->services_.get()}) {
+    informer->start();
+  }
+  for (kube::Informer* informer : {d->replicaSets_.get(), d->pods_.get(), d->services_.get()}) {
+    if (!informer->waitForSync(d->options_.syncTimeout)) {
+      return makeError(ErrorCode::kUnavailable,
+                       "platform.kubernetes: could not list ReplicaSets, Pods and Services from " +
+                           client.config().server + " within " +
+                           std::to_string(d->options_.syncTimeout.count() / 1000) + " s");
+    }
+  }
+  return d;
+}
+
+KubernetesDriver::~KubernetesDriver() {
+  for (auto* informer : {services_.get(), pods_.get(), replicaSets_.get()}) {
+    if (informer) informer->stop();
+  }
+}
+
+void KubernetesDriver::onReplicaSet(const kube::ObjectChange& change) {
+  json object = json::parse(change.json, nullptr, false);
+  if (object.is_discarded()) return;
+  const std::string rv = metaStr(object, "resourceVersion");
+  std::lock_guard lock(mu_);
+  if (change.type == kube::ObjectChange::Type::kDeleted) {
+    memory_.replicaSets.erase(change.key);
+    memory_.deletedVersions.erase(change.key);
+    return;
+  }
+  // A write of this driver newer than the event stays (the watch has not caught up yet).
+  if (auto d = memory_.deletedVersions.find(change.key); d != memory_.deletedVersions.end()) {
+    if (compareResourceVersions(rv, d->second) <= 0) return;
+    memory_.deletedVersions.erase(d);
+  }
+  auto it = memory_.replicaSets.find(change.key);
+  if (it != memory_.replicaSets.end() &&
+      compareResourceVersions(rv, metaStr(it->second, "resourceVersion")) < 0) {
+    return;
+  }
+  memory_.replicaSets[change.key] = std::move(object);
+}
+
+void KubernetesDriver::onPod(const kube::ObjectChange& change) {
+  json object = json::parse(change.json, nullptr, false);
+  if (object.is_discarded()) return;
+  std::lock_guard lock(mu_);
+  if (auto old = memory_.podOwner.find(change.key); old != memory_.podOwner.end()) {
+    auto owned = memory_.podsByOwner.find(old->second);
+    if (owned != memory_.podsByOwner.end()) {
+      owned->second.erase(change.key);
+      if (owned->second.empty()) memory_.podsByOwner.erase(owned);
+    }
+    memory_.podOwner.erase(old);
+  }
+  if (change.type == kube::ObjectChange::Type::kDeleted) return;
+  const std::string owner = controllerUid(object);
+  if (owner.empty()) return;
+  memory_.podOwner[change.key] = owner;
+  memory_.podsByOwner[owner][change.key] = std::move(object);
+}
+
+void KubernetesDriver::remember(const std::string& rsJson) {
+  json object = json::parse(rsJson, nullptr, false);
+  if (object.is_discarded()) return;
+  const std::string key = keyOf(object);
+  std::lock_guard lock(mu_);
+  auto it = memory_.replicaSets.find(key);
+  if (it != memory_.replicaSets.end() &&
+      compareResourceVersions(metaStr(object, "resourceVersion"),
+                              metaStr(it->second, "resourceVersion")) < 0) {
+    return;
+  }
+  memory_.deletedVersions.erase(key);
+  memory_.replicaSets[key] = std::move(object);
+}
+
+Result<RolloutRef> KubernetesDriver::rolloutOf(const std::string& rolloutKey) const {
+  auto ref = parseRolloutKey(rolloutKey);
+  if (!ref) return ref;
+  if (!options_.namespace_.empty() && ref->namespace_ != options_.namespace_) {
+    return makeError(ErrorCode::kFailedPrecondition, "platform.kubernetes works in namespace '" +
+                                                         options_.namespace_ +
+                                                         "' (--namespace); rollout " + rolloutKey +
+                                                         " is in '" + ref->namespace_ + "'");
+  }
+  return ref;
+}
+
+std::vector<json> KubernetesDriver::replicaSetsOf(const RolloutRef& rollout) const {
+  std::vector<json> out;
+  std::lock_guard lock(mu_);
+  const std::string prefix = rollout.namespace_ + "/";
+  for (auto it = memory_.replicaSets.lower_bound(prefix);
+       it != memory_.replicaSets.end() && it->first.starts_with(prefix); ++it) {
+    if (belongsTo(it->second, rollout) && !revisionLabel(it->second).empty()) {
+      out.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+std::vector<json> KubernetesDriver::podsOf(const json& rs) const {
+  std::vector<json> out;
+  const std::string uid = metaStr(rs, "uid");
+  std::lock_guard lock(mu_);
+  auto it = memory_.podsByOwner.find(uid);
+  if (uid.empty() || it == memory_.podsByOwner.end()) return out;
+  for (const auto& [key, pod] : it->second) out.push_back(pod);
+  return out;
+}
+
+Result<json> KubernetesDriver::replicaSetFor(const RolloutRef& rollout,
+                                             const std::string& hash) const {
+  for (json& rs : replicaSetsOf(rollout)) {
+    if (revisionHash(rs) == hash) return std::move(rs);
+  }
+  return makeError(ErrorCode::kNotFound, "platform.kubernetes: rollout " + rollout.namespace_ +
+                                             "/" + rollout.name +
+                                             " has no ReplicaSet for revision " + hash);
+}
+
+Status KubernetesDriver::patchReplicaSet(const json& rs, const json& patch) {
+  auto patched = client_.patch(kube::replicaSets(), metaStr(rs, "namespace"), metaStr(rs, "name"),
+                               kube::PatchType::kMerge, patch.dump());
+  if (!patched) return std::unexpected(patched.error());
+  remember(*patched);
+  return {};
+}
+
+Result<std::string> KubernetesDriver::rolloutUid(const RolloutRef& rollout) {
+  auto got = client_.get(kube::rollouts(), rollout.namespace_, rollout.name);
+  if (!got) {
+    // No Rollout object (ramp's store is not the cluster, or the CRD is not installed), or no
+    // right to read one: the ReplicaSet is found by its ramp.local/rollout label instead.
+    if (got.error().code == ErrorCode::kNotFound ||
+        got.error().code == ErrorCode::kPermissionDenied) {
+      return std::string();
+    }
+    return std::unexpected(got.error());
+  }
+  json object = json::parse(*got, nullptr, false);
+  return object.is_discarded() ? std::string() : metaStr(object, "uid");
+}
+
+Result<ObservedWorkload> KubernetesDriver::observe(const std::string& rolloutKey) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  ObservedWorkload out;
+  const Time now = clock_.now();
+  for (const json& rs : replicaSetsOf(*rollout)) {
+    out.revisions.push_back(observeRevision(rs, podsOf(rs), now));
+  }
+  return out;
+}
+
+Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const std::string& hash,
+                                        int64_t revision, const spec::PodTemplateSpec& template_,
+                                        int32_t minReadySeconds) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  const std::vector<json> existing = replicaSetsOf(*rollout);
+  const std::string wanted = std::to_string(revision);
+  auto revisionOf = [](const json& rs) { return annotationOf(rs, kRevisionAnnotation); };
+  for (const json& rs : existing) {
+    if (revisionHash(rs) != hash) continue;
+    if (revisionOf(rs) == wanted) return {};
+    return withContext(patchReplicaSet(rs, revisionPatch(revision)),
+                       "platform.kubernetes: renumbering ReplicaSet " + keyOf(rs));
+  }
+  const json desired = templateJson(template_);
+  for (const json& rs : existing) {
+    if (sameTemplate(podTemplateOf(rs), desired)) {
+      return withContext(patchReplicaSet(rs, adoptPatch(hash, revision)),
+                         "platform.kubernetes: adopting ReplicaSet " + keyOf(rs));
+    }
+  }
+  auto uid = rolloutUid(*rollout);
+  if (!uid) return std::unexpected(uid.error());
+  rollout->uid = *uid;
+  const json manifest = replicaSetManifest(*rollout, hash, revision, template_, minReadySeconds);
+  auto created = client_.create(kube::replicaSets(), rollout->namespace_, manifest.dump());
+  if (created) {
+    remember(*created);
+    return {};
+  }
+  if (created.error().code != ErrorCode::kAlreadyExists) {
+    if (created.error().code == ErrorCode::kInvalidArgument) {
+      return makeError(
+          ErrorCode::kInvalidArgument,
+          "spec.template: the API server refused the ReplicaSet: " + created.error().message);
+    }
+    return std::unexpected(created.error());
+  }
+  // The name is taken by a ReplicaSet this driver has not seen yet: the rollout's own (adopt
+  // it) or another's (refuse).
+  const std::string name = replicaSetName(rollout->name, hash);
+  auto got = client_.get(kube::replicaSets(), rollout->namespace_, name);
+  if (!got) return std::unexpected(got.error());
+  json live = json::parse(*got, nullptr, false);
+  if (live.is_discarded() || !belongsTo(live, *rollout) || revisionLabel(live) != hash) {
+    return makeError(ErrorCode::kAlreadyExists,
+                     "platform.kubernetes: ReplicaSet " + rollout->namespace_ + "/" + name +
+                         " exists and is not revision " + hash + " of rollout " + rolloutKey);
+  }
+  remember(*got);
+  if (revisionOf(live) == wanted) return {};
+  return patchReplicaSet(live, revisionPatch(revision));
+}
+
+Status KubernetesDriver::scale(const std::string& rolloutKey, const std::string& hash,
+                               int32_t replicas) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  auto rs = replicaSetFor(*rollout, hash);
+  if (!rs) return std::unexpected(rs.error());
+  if (specReplicas(*rs) == replicas) return {};
+  return withContext(patchReplicaSet(*rs, scalePatch(replicas)),
+                     "platform.kubernetes: scaling ReplicaSet " + keyOf(*rs));
+}
+
+Status KubernetesDriver::setScaleDownDeadline(const std::string& rolloutKey,
+                                              const std::string& hash,
+                                              std::optional<Time> deadline) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  auto rs = replicaSetFor(*rollout, hash);
+  if (!rs) return std::unexpected(rs.error());
+  if (observeRevision(*rs, {}, clock_.now()).scaleDownDeadline == deadline) return {};
+  return withContext(patchReplicaSet(*rs, scaleDownDeadlinePatch(deadline)),
+                     "platform.kubernetes: annotating ReplicaSet " + keyOf(*rs));
+}
+
+Status KubernetesDriver::retire(const std::string& rolloutKey, const std::string& hash) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  auto rs = replicaSetFor(*rollout, hash);
+  if (!rs)
+    return rs.error().code == ErrorCode::kNotFound ? Status{} : Status(std::unexpected(rs.error()));
+  const ObservedRevision r = observeRevision(*rs, podsOf(*rs), clock_.now());
+  if (r.desiredReplicas > 0 || r.currentReplicas > 0) {
+    return makeError(ErrorCode::kFailedPrecondition,
+                     "platform.kubernetes: ReplicaSet " + keyOf(*rs) + " still has " +
+                         std::to_string(std::max(r.desiredReplicas, r.currentReplicas)) +
+                         " replicas");
+  }
+  auto removed =
+      client_.remove(kube::replicaSets(), metaStr(*rs, "namespace"), metaStr(*rs, "name"));
+  if (!removed && removed.error().code != ErrorCode::kNotFound) return removed;
+  std::lock_guard lock(mu_);
+  memory_.replicaSets.erase(keyOf(*rs));
+  memory_.deletedVersions[keyOf(*rs)] = metaStr(*rs, "resourceVersion");
+  return {};
+}
+
+Status KubernetesDriver::restartReplica(const std::string& rolloutKey, const std::string& hash,
+                                        Time startedBefore) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  auto rs = replicaSetFor(*rollout, hash);
+  if (!rs) return std::unexpected(rs.error());
+  auto pod = podToRestart(podsOf(*rs), startedBefore);
+  if (!pod) return {};
+  auto removed = client_.remove(kube::pods(), rollout->namespace_, *pod);
+  if (!removed && removed.error().code != ErrorCode::kNotFound) return removed;
+  return {};
+}
+
+Status KubernetesDriver::selectServices(const std::string& rolloutKey,
+                                        const std::vector<ServiceSelection>& selections) {
+  if (selections.empty()) return {};
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  for (const ServiceSelection& s : selections) {
+    auto rs = replicaSetFor(*rollout, s.podTemplateHash);
+    if (!rs) return std::unexpected(rs.error());
+    const std::string key = rollout->namespace_ + "/" + s.service;
+    auto text = services_->get(key);
+    if (!text) {
+      return makeError(ErrorCode::kNotFound, "platform.kubernetes: Service " + key +
+                                                 " not found (rollout " + rolloutKey + ")");
+    }
+    json service = json::parse(*text, nullptr, false);
+    if (service.is_discarded()) {
+      return makeError(ErrorCode::kUnavailable, "platform.kubernetes: Service " + key +
+                                                    " is not JSON in the informer's cache");
+    }
+    const int32_t available = observeRevision(*rs, podsOf(*rs), clock_.now()).availableReplicas;
+    ServiceSwitch plan =
+        planServiceSwitch(service, rollout->name, *rs, available, s.requireAvailable);
+    if (!plan.patch) continue;
+    auto patched = client_.patch(kube::services(), rollout->namespace_, s.service,
+                                 kube::PatchType::kStrategicMerge, plan.patch->dump());
+    if (!patched) {
+      return makeError(patched.error().code, "platform.kubernetes: switching Service " + key +
+                                                 " to " + revisionLabel(*rs) + ": " +
+                                                 patched.error().message);
+    }
+  }
+  return {};
+}
+
+Result<std::vector<ObservedReplica>> KubernetesDriver::observeReplicas(
+    const std::string& rolloutKey) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  std::vector<ObservedReplica> out;
+  for (const json& rs : replicaSetsOf(*rollout)) {
+    auto replicas = kubernetes::observeReplicas(rs, podsOf(rs));
+    out.insert(out.end(), replicas.begin(), replicas.end());
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ObservedReplica& a, const ObservedReplica& b) {
+    return a.podTemplateHash < b.podTemplateHash;
+  });
+  return out;
+}
+
+Result<LogChunk> KubernetesDriver::readLog(const std::string& rolloutKey,
+                                           const std::string& replicaName, int64_t, int64_t) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  return makeError(ErrorCode::kUnsupported,
+                   "platform.kubernetes does not read Pod logs yet: use kubectl logs -n " +
+                       rollout->namespace_ + " " + replicaName);
+}
+
+Result<std::unique_ptr<WorkloadDriver>> makeKubernetesDriver(const ExtensionContext& context) {
+  if (context.clock == nullptr) {
+    return makeError(ErrorCode::kInvalidArgument, "platform.kubernetes needs a clock");
+  }
+  if (context.kubeClient == nullptr) {
+    return makeError(ErrorCode::kFailedPrecondition,
+                     "platform.kubernetes needs a Kubernetes API server: pass --kubeconfig PATH, "
+                     "or run ramp serve in a cluster (service account)");
+  }
+  KubernetesDriverOptions options;
+  options.namespace_ = context.kubeNamespace;
+  auto d = KubernetesDriver::create(*context.kubeClient, *context.clock, std::move(options));
+  if (!d) return std::unexpected(d.error());
+  return std::unique_ptr<WorkloadDriver>(std::move(*d));
+}
+
+std::vector<spec::Diagnostic> rolloutProblems(const spec::Rollout& rollout) {
+  std::vector<spec::Diagnostic> out;
+  if (!rollout.spec.template_) return out;
+  const auto& containers = rollout.spec.template_->spec.containers;
+  for (size_t i = 0; i < containers.size(); ++i) {
+    if (containers[i].image.empty()) {
+      spec::Diagnostic d;
+      d.path = "spec.template.spec.containers[" + std::to_string(i) + "].image";
+      d.message = "required on platform.kubernetes";
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+}  // namespace ramp::platform::kubernetes

@@ -1,0 +1,124 @@
+#pragma once
+
+// KubernetesDriver (platform.kubernetes): runs each revision of a rollout as a Kubernetes
+// ReplicaSet in the rollout's namespace, as Argo Rollouts does (replica_sets.h has the objects
+// and every decision), and points the rollout's Services at revisions by the selector
+// rollouts-pod-template-hash. The cluster's own controllers do the rest: the ReplicaSet
+// controller creates and deletes Pods, the scheduler binds them, the kubelet (kwok in the tests)
+// runs them and reports readiness.
+//
+// Reads come from memory: three informers (kube/informer.h) keep ReplicaSets and Pods labelled
+// rollouts-pod-template-hash (Argo's filter), and Services, of the namespace (or of every
+// namespace), and observe() reads only them. Writes go to the API server (create, merge patch,
+// strategic-merge patch of Services, delete) and are recorded in the same memory at once, with
+// their resourceVersion, so the next observe() sees what this driver wrote even before the watch
+// delivers it (Argo's read-your-own-writes guard); an event older than a write is ignored.
+//
+// No durable state of its own: the cluster is the state, so a restarted daemon finds its
+// ReplicaSets again by label (ramp.local/rollout) or by their controller ownerReference to the
+// Rollout object.
+//
+// Threading: every public method may be called from any thread; one mutex guards the memory
+// and is never held during a request. Requests are bounded by the client's timeout.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kube/client.h"
+#include "kube/informer.h"
+#include "platform/kubernetes/replica_sets.h"
+#include "ramp/clock.h"
+#include "ramp/error.h"
+#include "ramp/platform/workload_driver.h"
+#include "ramp/registry.h"
+
+namespace ramp::platform::kubernetes {
+
+struct KubernetesDriverOptions {
+  std::string namespace_;                  // "" = every namespace (ramp serve --namespace)
+  Duration syncTimeout = Duration(30000);  // how long create() waits for the first lists
+};
+
+class KubernetesDriver final : public WorkloadDriver {
+ public:
+  // Starts the informers and waits until each has listed once. kUnavailable (naming the
+  // server) when that takes longer than options.syncTimeout. `client` and `clock` must outlive
+  // the driver.
+  static Result<std::unique_ptr<KubernetesDriver>> create(kube::Client& client, Clock& clock,
+                                                          KubernetesDriverOptions options);
+  ~KubernetesDriver() override;  // stops the informers
+
+  // Rollouts outside options.namespace_ are refused with kFailedPrecondition by every method.
+  Result<ObservedWorkload> observe(const std::string& rolloutKey) override;
+  // Finds the revision's ReplicaSet by hash (label, or the adoption annotation), else adopts
+  // one of the rollout's ReplicaSets with the same template, else creates it (0 replicas,
+  // owned by the Rollout object when the cluster has one). kAlreadyExists when the name is
+  // taken by a ReplicaSet that is not the rollout's.
+  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
+                        const spec::PodTemplateSpec& template_, int32_t minReadySeconds) override;
+  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas) override;
+  Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
+                              std::optional<Time> deadline) override;
+  // Deletes the ReplicaSet (its Pods go with it). kFailedPrecondition while it wants replicas
+  // or still has Pods.
+  Status retire(const std::string& rolloutKey, const std::string& hash) override;
+  // Deletes the oldest Pod created before `startedBefore`; the ReplicaSet controller replaces it.
+  Status restartReplica(const std::string& rolloutKey, const std::string& hash,
+                        Time startedBefore) override;
+  // Strategic-merge patches of each Service's selector (planServiceSwitch). kNotFound naming the
+  // Service or the revision when either does not exist.
+  Status selectServices(const std::string& rolloutKey,
+                        const std::vector<ServiceSelection>& selections) override;
+  Result<std::vector<ObservedReplica>> observeReplicas(const std::string& rolloutKey) override;
+  // kUnsupported: Pod logs are not read yet (the message says to use kubectl logs).
+  Result<LogChunk> readLog(const std::string& rolloutKey, const std::string& replicaName,
+                           int64_t offset, int64_t maxBytes) override;
+  std::string type() const override { return "platform.kubernetes"; }
+
+ private:
+  KubernetesDriver(kube::Client& client, Clock& clock, KubernetesDriverOptions options);
+
+  // What the informers and this driver's writes say, parsed once.
+  struct Memory {
+    std::map<std::string, json> replicaSets;             // key "ns/name"
+    std::map<std::string, std::string> deletedVersions;  // ReplicaSets this driver deleted
+    std::map<std::string, std::map<std::string, json>> podsByOwner;  // owner uid -> key -> Pod
+    std::map<std::string, std::string> podOwner;                     // Pod key -> owner uid
+  };
+  void onReplicaSet(const kube::ObjectChange& change);
+  void onPod(const kube::ObjectChange& change);
+  // Records a ReplicaSet this driver just wrote (the server's answer).
+  void remember(const std::string& rsJson);
+
+  Result<RolloutRef> rolloutOf(const std::string& rolloutKey) const;
+  std::vector<json> replicaSetsOf(const RolloutRef& rollout) const;
+  std::vector<json> podsOf(const json& rs) const;
+  // The rollout's ReplicaSet for `hash`; kNotFound naming the revision.
+  Result<json> replicaSetFor(const RolloutRef& rollout, const std::string& hash) const;
+  // Merge patch of a ReplicaSet, remembered.
+  Status patchReplicaSet(const json& rs, const json& patch);
+  // The Rollout object's uid in the cluster ("" when there is none).
+  Result<std::string> rolloutUid(const RolloutRef& rollout);
+
+  kube::Client& client_;
+  Clock& clock_;
+  const KubernetesDriverOptions options_;
+  mutable std::mutex mu_;
+  Memory memory_;
+  std::unique_ptr<kube::Informer> replicaSets_;
+  std::unique_ptr<kube::Informer> pods_;
+  std::unique_ptr<kube::Informer> services_;
+};
+
+// The registry's factory: needs context.kubeClient (ramp serve --kubeconfig, or running in a
+// cluster); works in context.kubeNamespace.
+Result<std::unique_ptr<WorkloadDriver>> makeKubernetesDriver(const ExtensionContext& context);
+
+// platform.kubernetes' checks of a Rollout: each container of the pod template names an image.
+std::vector<spec::Diagnostic> rolloutProblems(const spec::Rollout& rollout);
+
+}  // namespace ramp::platform::kubernetes

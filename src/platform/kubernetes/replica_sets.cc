@@ -1,0 +1,453 @@
+#include "platform/kubernetes/replica_sets.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <map>
+
+#include "ramp/spec/diagnostic.h"
+#include "spec/codec.h"
+#include "spec/values.h"
+
+namespace ramp::platform::kubernetes {
+namespace {
+
+const json kEmpty = json::object();
+
+// j[key] when j is an object holding it, else an empty object (never inserts).
+const json& at(const json& j, const char* key) {
+  if (!j.is_object()) return kEmpty;
+  auto it = j.find(key);
+  return it == j.end() ? kEmpty : *it;
+}
+
+std::string str(const json& j, const char* key) {
+  const json& v = at(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+// An int32 field (replicas, ports, counts): values out of range are clamped, never wrapped.
+int32_t int32(const json& j, const char* key, int32_t otherwise = 0) {
+  const json& v = at(j, key);
+  if (v.is_number_unsigned()) {
+    return static_cast<int32_t>(std::min<uint64_t>(v.get<uint64_t>(), INT32_MAX));
+  }
+  if (!v.is_number_integer()) return otherwise;
+  return static_cast<int32_t>(std::clamp<int64_t>(v.get<int64_t>(), INT32_MIN, INT32_MAX));
+}
+
+std::optional<Time> timeOf(const json& j, const char* key) {
+  const std::string text = str(j, key);
+  if (text.empty()) return std::nullopt;
+  auto t = spec::parseRfc3339(text);
+  if (!t) return std::nullopt;
+  return *t;
+}
+
+// Removes `key` from object `j` when its value equals `value`.
+void dropIf(json& j, const char* key, const json& value) {
+  if (!j.is_object()) return;
+  auto it = j.find(key);
+  if (it != j.end() && *it == value) j.erase(it);
+}
+
+// Removes empty objects, arrays and nulls, deepest first.
+void dropEmpty(json& j) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end();) {
+      dropEmpty(*it);
+      if (it->is_null() || ((it->is_object() || it->is_array()) && it->empty())) {
+        it = j.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  } else if (j.is_array()) {
+    for (json& e : j) dropEmpty(e);
+  }
+}
+
+// Kubernetes' default imagePullPolicy: Always for the tag "latest" or no tag (a digest counts as
+// a tag), else IfNotPresent.
+std::string defaultPullPolicy(const std::string& image) {
+  if (image.find('@') != std::string::npos) return "IfNotPresent";
+  const size_t slash = image.rfind('/');
+  const size_t colon = image.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return "Always";
+  return image.substr(colon + 1) == "latest" ? "Always" : "IfNotPresent";
+}
+
+void normalizeProbe(json& probe) {
+  if (!probe.is_object()) return;
+  dropIf(probe, "timeoutSeconds", 1);
+  dropIf(probe, "periodSeconds", 10);
+  dropIf(probe, "successThreshold", 1);
+  dropIf(probe, "failureThreshold", 3);
+  if (probe.contains("httpGet")) dropIf(probe["httpGet"], "scheme", "HTTP");
+}
+
+void normalizeContainer(json& c) {
+  if (!c.is_object()) return;
+  dropIf(c, "terminationMessagePath", "/dev/termination-log");
+  dropIf(c, "terminationMessagePolicy", "File");
+  dropIf(c, "imagePullPolicy", defaultPullPolicy(str(c, "image")));
+  if (c.contains("ports") && c["ports"].is_array()) {
+    for (json& p : c["ports"]) dropIf(p, "protocol", "TCP");
+  }
+  for (const char* probe : {"readinessProbe", "livenessProbe", "startupProbe"}) {
+    if (c.contains(probe)) normalizeProbe(c[probe]);
+  }
+  if (c.contains("env") && c["env"].is_array()) {
+    for (json& e : c["env"]) {
+      if (e.contains("valueFrom") && e["valueFrom"].contains("fieldRef")) {
+        dropIf(e["valueFrom"]["fieldRef"], "apiVersion", "v1");
+      }
+    }
+  }
+}
+
+// The Ready condition of a Pod: (status, lastTransitionTime).
+std::pair<bool, std::optional<Time>> readyCondition(const json& pod) {
+  const json& conditions = at(at(pod, "status"), "conditions");
+  if (!conditions.is_array()) return {false, std::nullopt};
+  for (const json& c : conditions) {
+    if (str(c, "type") == "Ready")
+      return {str(c, "status") == "True", timeOf(c, "lastTransitionTime")};
+  }
+  return {false, std::nullopt};
+}
+
+bool terminating(const json& pod) { return at(pod, "metadata").contains("deletionTimestamp"); }
+
+bool current(const json& pod) {
+  const std::string phase = str(at(pod, "status"), "phase");
+  return !terminating(pod) && phase != "Succeeded" && phase != "Failed";
+}
+
+// A container status waiting in `reason`.
+bool waitingIn(const json& pod, std::string_view reason) {
+  const json& statuses = at(at(pod, "status"), "containerStatuses");
+  if (!statuses.is_array()) return false;
+  for (const json& s : statuses) {
+    if (str(at(at(s, "state"), "waiting"), "reason") == reason) return true;
+  }
+  return false;
+}
+
+std::optional<Time> createdAt(const json& object) {
+  return timeOf(at(object, "metadata"), "creationTimestamp");
+}
+
+}  // namespace
+
+Result<RolloutRef> parseRolloutKey(std::string_view rolloutKey) {
+  const size_t slash = rolloutKey.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rolloutKey.size() ||
+      rolloutKey.find('/', slash + 1) != std::string_view::npos) {
+    return makeError(
+        ErrorCode::kInvalidArgument,
+        "platform.kubernetes: rollout key '" + std::string(rolloutKey) + "' is not namespace/name");
+  }
+  return RolloutRef{std::string(rolloutKey.substr(0, slash)),
+                    std::string(rolloutKey.substr(slash + 1)), ""};
+}
+
+std::string replicaSetName(const std::string& rollout, const std::string& hash) {
+  return rollout + "-" + hash;
+}
+
+json templateJson(const spec::PodTemplateSpec& tmpl) {
+  spec::Rollout holder;
+  holder.metadata.namespace_.clear();
+  holder.spec.template_ = tmpl;
+  json j = json::parse(spec::toJson(holder));
+  return at(at(j, "spec"), "template");
+}
+
+json normalizeTemplate(const json& tmpl) {
+  json t = tmpl.is_object() ? tmpl : json::object();
+  json metadata = json::object();
+  const json& m = at(t, "metadata");
+  if (m.contains("labels")) metadata["labels"] = m["labels"];
+  if (m.contains("annotations")) metadata["annotations"] = m["annotations"];
+  if (metadata.contains("labels") && metadata["labels"].is_object()) {
+    metadata["labels"].erase(kHashLabel);
+  }
+  t["metadata"] = metadata;
+  if (t.contains("spec") && t["spec"].is_object()) {
+    json& s = t["spec"];
+    dropIf(s, "restartPolicy", "Always");
+    dropIf(s, "dnsPolicy", "ClusterFirst");
+    dropIf(s, "schedulerName", "default-scheduler");
+    dropIf(s, "terminationGracePeriodSeconds", 30);
+    dropIf(s, "securityContext", json::object());
+    if (s.contains("serviceAccount") && s["serviceAccount"] == at(s, "serviceAccountName")) {
+      s.erase("serviceAccount");
+    }
+    for (const char* list : {"containers", "initContainers"}) {
+      if (s.contains(list) && s[list].is_array()) {
+        for (json& c : s[list]) normalizeContainer(c);
+      }
+    }
+  }
+  dropEmpty(t);
+  return t;
+}
+
+bool sameTemplate(const json& live, const json& desired) {
+  return normalizeTemplate(live) == normalizeTemplate(desired);
+}
+
+Result<spec::PodTemplateSpec> decodeTemplate(const json& tmpl) {
+  json holder = {{"apiVersion", "argoproj.io/v1alpha1"},
+                 {"kind", "Rollout"},
+                 {"metadata", {{"name", "template"}}},
+                 {"spec", {{"template", normalizeTemplate(tmpl)}}}};
+  auto decoded = spec::rolloutFromJson(holder.dump());
+  if (!decoded.value || !decoded.value->spec.template_) {
+    std::string message = "platform.kubernetes: cannot read the pod template";
+    for (const spec::Diagnostic& d : decoded.diagnostics) {
+      if (d.severity == spec::Severity::kError) {
+        message += ": " + d.path + ": " + d.message;
+        break;
+      }
+    }
+    return makeError(ErrorCode::kInvalidArgument, message);
+  }
+  return *decoded.value->spec.template_;
+}
+
+json replicaSetManifest(const RolloutRef& rollout, const std::string& hash, int64_t revision,
+                        const spec::PodTemplateSpec& tmpl, int32_t minReadySeconds) {
+  json podTemplate = templateJson(tmpl);
+  json templateLabels = at(at(podTemplate, "metadata"), "labels");
+  if (!templateLabels.is_object()) templateLabels = json::object();
+  templateLabels[kHashLabel] = hash;
+  podTemplate["metadata"]["labels"] = templateLabels;
+
+  json labels = templateLabels;
+  labels[kRolloutLabel] = rollout.name;
+  json metadata = {{"name", replicaSetName(rollout.name, hash)},
+                   {"namespace", rollout.namespace_},
+                   {"labels", labels},
+                   {"annotations", {{kRevisionAnnotation, std::to_string(revision)}}}};
+  if (!rollout.uid.empty()) {
+    metadata["ownerReferences"] = json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
+                                                {"kind", "Rollout"},
+                                                {"name", rollout.name},
+                                                {"uid", rollout.uid},
+                                                {"controller", true},
+                                                {"blockOwnerDeletion", true}}});
+  }
+  json spec = {
+      {"replicas", 0}, {"selector", {{"matchLabels", templateLabels}}}, {"template", podTemplate}};
+  if (minReadySeconds > 0) spec["minReadySeconds"] = minReadySeconds;
+  return {
+      {"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"metadata", metadata}, {"spec", spec}};
+}
+
+bool belongsTo(const json& rs, const RolloutRef& rollout) {
+  const json& m = at(rs, "metadata");
+  if (str(m, "namespace") != rollout.namespace_) return false;
+  if (str(at(m, "labels"), kRolloutLabel) == rollout.name) return true;
+  const json& owners = at(m, "ownerReferences");
+  if (!owners.is_array()) return false;
+  for (const json& o : owners) {
+    if (at(o, "controller") == true && str(o, "kind") == "Rollout" &&
+        str(o, "apiVersion").starts_with("argoproj.io/") && str(o, "name") == rollout.name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string revisionLabel(const json& rs) {
+  return str(at(at(rs, "metadata"), "labels"), kHashLabel);
+}
+
+std::string revisionHash(const json& rs) {
+  const std::string alias = str(at(at(rs, "metadata"), "annotations"), kHashAliasAnnotation);
+  return alias.empty() ? revisionLabel(rs) : alias;
+}
+
+std::string annotationOf(const json& object, const char* key) {
+  return str(at(at(object, "metadata"), "annotations"), key);
+}
+
+int32_t specReplicas(const json& rs) { return int32(at(rs, "spec"), "replicas", 1); }
+
+const json& podTemplateOf(const json& rs) { return at(at(rs, "spec"), "template"); }
+
+std::string controllerUid(const json& object) {
+  const json& owners = at(at(object, "metadata"), "ownerReferences");
+  if (!owners.is_array()) return "";
+  for (const json& o : owners) {
+    if (at(o, "controller") == true) return str(o, "uid");
+  }
+  return "";
+}
+
+ObservedRevision observeRevision(const json& rs, const std::vector<json>& pods, Time now) {
+  ObservedRevision r;
+  const json& m = at(rs, "metadata");
+  r.podTemplateHash = revisionHash(rs);
+  const std::string revision = str(at(m, "annotations"), kRevisionAnnotation);
+  try {
+    r.revision = revision.empty() ? 0 : std::stoll(revision);
+  } catch (const std::exception&) {
+    r.revision = 0;  // Argo: a ReplicaSet without a readable revision sorts first
+  }
+  if (auto t = decodeTemplate(podTemplateOf(rs))) r.template_ = std::move(*t);
+  r.createdAt = createdAt(rs);
+  r.desiredReplicas = specReplicas(rs);
+  const auto minReady = std::chrono::seconds(std::max(int32(at(rs, "spec"), "minReadySeconds"), 0));
+  r.scaleDownDeadline = timeOf(at(m, "annotations"), kScaleDownDeadlineAnnotation);
+
+  std::vector<const json*> live;
+  for (const json& pod : pods) {
+    if (current(pod)) live.push_back(&pod);
+  }
+  std::stable_sort(live.begin(), live.end(), [](const json* a, const json* b) {
+    return createdAt(*a).value_or(Time{}) < createdAt(*b).value_or(Time{});
+  });
+  for (const json* pod : live) {
+    ++r.currentReplicas;
+    const auto [ready, since] = readyCondition(*pod);
+    if (ready) {
+      ++r.readyReplicas;
+      if (minReady.count() == 0 || (since && *since + minReady <= now)) ++r.availableReplicas;
+    }
+    if (waitingIn(*pod, "CrashLoopBackOff")) ++r.crashLoopingReplicas;
+    r.replicaStartedAt.push_back(createdAt(*pod).value_or(Time{}));
+    traffic::Endpoint e;
+    e.name = str(at(*pod, "metadata"), "name");
+    e.address = str(at(*pod, "status"), "podIP");
+    const json& containers = at(at(*pod, "spec"), "containers");
+    if (containers.is_array() && !containers.empty()) {
+      const json& ports = at(containers[0], "ports");
+      if (ports.is_array() && !ports.empty()) {
+        e.port = int32(ports[0], "containerPort");
+      }
+    }
+    e.ready = ready;
+    r.endpoints.push_back(std::move(e));
+  }
+  return r;
+}
+
+std::vector<ObservedReplica> observeReplicas(const json& rs, const std::vector<json>& pods) {
+  std::vector<ObservedReplica> out;
+  const std::string hash = revisionHash(rs);
+  for (const json& pod : pods) {
+    const json& status = at(pod, "status");
+    ObservedReplica r;
+    r.name = str(at(pod, "metadata"), "name");
+    r.podTemplateHash = hash;
+    r.ready = readyCondition(pod).first;
+    const std::string phase = str(status, "phase");
+    if (terminating(pod)) {
+      r.state = "Terminating";
+    } else if (waitingIn(pod, "CrashLoopBackOff")) {
+      r.state = "CrashLoopBackOff";
+    } else if (r.ready) {
+      r.state = "Running";
+    } else if (phase == "Running") {
+      r.state = "Starting";
+    } else {
+      r.state = "Waiting";
+    }
+    const json& statuses = at(status, "containerStatuses");
+    if (statuses.is_array()) {
+      int64_t restarts = 0;
+      for (const json& s : statuses) restarts += std::max(int32(s, "restartCount"), 0);
+      r.restarts = static_cast<int32_t>(std::min<int64_t>(restarts, INT32_MAX));
+      if (!statuses.empty()) {
+        const json& state = at(statuses[0], "state");
+        r.startedAt = timeOf(at(state, "running"), "startedAt");
+        const json& waiting = at(state, "waiting");
+        if (!waiting.empty()) {
+          r.message = str(waiting, "reason");
+          const std::string detail = str(waiting, "message");
+          if (!detail.empty()) r.message += ": " + detail;
+        }
+        const json& last = at(at(statuses[0], "lastState"), "terminated");
+        if (int32(last, "signal") != 0) {
+          r.lastExit = "signal " + std::to_string(int32(last, "signal"));
+        } else if (last.is_object() && last.contains("exitCode")) {
+          r.lastExit = "exit " + std::to_string(int32(last, "exitCode"));
+        }
+      }
+    }
+    if (r.message.empty() && r.state == "Waiting") r.message = str(status, "reason");
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ObservedReplica& a, const ObservedReplica& b) { return a.name < b.name; });
+  return out;
+}
+
+std::optional<std::string> podToRestart(const std::vector<json>& pods, Time before) {
+  const json* oldest = nullptr;
+  for (const json& pod : pods) {
+    if (!current(pod)) continue;
+    const auto created = createdAt(pod);
+    if (!created || *created >= before) continue;
+    if (!oldest || *created < *createdAt(*oldest)) oldest = &pod;
+  }
+  if (!oldest) return std::nullopt;
+  return str(at(*oldest, "metadata"), "name");
+}
+
+json scalePatch(int32_t replicas) { return {{"spec", {{"replicas", replicas}}}}; }
+
+json revisionPatch(int64_t revision) {
+  return {{"metadata", {{"annotations", {{kRevisionAnnotation, std::to_string(revision)}}}}}};
+}
+
+json scaleDownDeadlinePatch(std::optional<Time> deadline) {
+  json value = deadline ? json(spec::formatRfc3339(*deadline)) : json(nullptr);
+  return {{"metadata", {{"annotations", {{kScaleDownDeadlineAnnotation, value}}}}}};
+}
+
+json adoptPatch(const std::string& hash, int64_t revision) {
+  return {{"metadata",
+           {{"annotations",
+             {{kHashAliasAnnotation, hash}, {kRevisionAnnotation, std::to_string(revision)}}}}}};
+}
+
+ServiceSwitch planServiceSwitch(const json& service, const std::string& rolloutName, const json& rs,
+                                int32_t available, bool requireAvailable) {
+  ServiceSwitch out;
+  const std::string target = revisionLabel(rs);
+  out.from = str(at(at(service, "spec"), "selector"), kHashLabel);
+  const bool managed = at(at(service, "metadata"), "annotations").contains(kManagedByAnnotation);
+  if (out.from == target && managed) return out;
+  if (out.from != target && requireAvailable) {
+    const int32_t replicas = specReplicas(rs);
+    if (!managed && (replicas == 0 || available < replicas)) {
+      out.waiting = "ReplicaSet " + str(at(rs, "metadata"), "name") + " not fully available (" +
+                    std::to_string(available) + " of " + std::to_string(replicas) + ")";
+      return out;
+    }
+    if (available == 0) {
+      out.waiting = "ReplicaSet " + str(at(rs, "metadata"), "name") + " has no available replica";
+      return out;
+    }
+  }
+  json patch = {{"spec", {{"selector", {{kHashLabel, target}}}}}};
+  if (!managed) patch["metadata"] = {{"annotations", {{kManagedByAnnotation, rolloutName}}}};
+  out.patch = std::move(patch);
+  return out;
+}
+
+int compareResourceVersions(std::string_view a, std::string_view b) {
+  auto digits = [](std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!digits(a) || !digits(b)) return 0;
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  return a.compare(b) < 0 ? -1 : (a.compare(b) > 0 ? 1 : 0);
+}
+
+}  // namespace ramp::platform::kubernetes

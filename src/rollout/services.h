@@ -1,0 +1,30 @@
+#pragma once
+
+// Which Service selects which revision, as Argo switches Service selectors (rollout/service.go):
+// the blue-green activeService and previewService follow the selectors the core recorded in the
+// status (activeSelector, previewSelector), which it moves only when Argo would (the preview as
+// soon as the new revision exists, the active one at promotion); the canary stableService and
+// canaryService follow the stable and canary revisions of a SyncEndpoints action, switched only
+// once that revision has an available replica (Argo's ensureSVCTargets). The shell hands the
+// result to WorkloadDriver::selectServices; platforms with Services (platform.kubernetes) patch
+// their selectors.
+//
+// Thread safety: a pure function.
+
+#include <vector>
+
+#include "ramp/platform/workload_driver.h"
+#include "ramp/spec/rollout.h"
+#include "rollout/engine.h"
+
+namespace ramp::rollout {
+
+// The Services of `rollout` and the revision each must select after the reconcile that left
+// `next` as the status and planned `sync`. Services the spec does not name, and roles with no
+// revision yet (an empty selector or hash), are left out. Ping-pong Services are not switched
+// here (platform.kubernetes does not carry ping-pong yet).
+std::vector<platform::ServiceSelection> serviceSelections(const spec::Rollout& rollout,
+                                                          const spec::RolloutStatus& next,
+                                                          const SyncEndpoints& sync);
+
+}  // namespace ramp::rollout

@@ -1,0 +1,129 @@
+#pragma once
+
+// KubernetesStateStore (store.kubernetes): a StateStore whose objects are Argo Rollouts' custom
+// resources in a Kubernetes API server (argoproj.io/v1alpha1 Rollout, AnalysisTemplate,
+// ClusterAnalysisTemplate, AnalysisRun), so ramp reads the Rollouts users apply with kubectl and
+// writes their status where `kubectl get rollout` and Argo's tools look. Events are
+// events.k8s.io/v1 Events with Argo's reasons; leases are coordination.k8s.io/v1 Leases.
+//
+// Reads are served from memory: one informer (list, then watch) per kind and one for the
+// store's own Events keep an ObjectMirror/EventMirror current (object_mirror.h). Writes go to the
+// API server through the kube Client, one object per request, each a compare-and-swap on the
+// object's resourceVersion (a stale one is 409: kConflict); the reply goes into the mirror before
+// the write returns, so a reader sees its own writes. A Rollout's status goes through its /status
+// subresource (custom_resources.h, planWrite). Batches are written one op at a time
+// (store/common/sequential_writes.h): the contract of state_store.h, write(), without the
+// all-or-nothing part (transactional() is false). Leases follow store_rules.h's decideAcquire/
+// Renew/Release over the Lease object, retried on a conflicting write.
+//
+// open() needs the CRDs installed (deploy/crds) and waits until every informer has listed.
+//
+// Threading: every method may be called from any thread. One mutex guards the mirrors; no lock
+// is held during a request. Listeners run as state_store.h says, on the writing thread for the
+// store's own writes and on an informer's thread for other clients' changes.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kube/client.h"
+#include "kube/informer.h"
+#include "ramp/clock.h"
+#include "ramp/registry.h"
+#include "ramp/store/state_store.h"
+#include "store/common/store_rules.h"
+#include "store/kubernetes/object_mirror.h"
+
+namespace ramp::store::kubernetes {
+
+struct KubernetesStoreOptions {
+  int64_t changeLogRetention = kDefaultChangeLogRetention;  // must be > 0
+  int64_t eventRetention = kDefaultEventRetention;          // must be > 0
+  // The one namespace whose objects the store keeps (Argo's --namespaced; ramp serve
+  // --namespace); "" = every namespace. ClusterAnalysisTemplates are kept either way.
+  std::string namespace_;
+  std::string leaseNamespace;  // where Leases live; "" = namespace_, else the client's context's
+  std::string reportingInstance = "ramp";   // events.k8s.io reportingInstance (host name, pod)
+  Duration syncTimeout = Duration(60'000);  // open(): how long the first lists may take
+};
+
+class KubernetesStateStore final : public StateStore {
+ public:
+  // Checks the argoproj.io/v1alpha1 kinds are served, starts the informers and waits for their
+  // first lists. `client` and `clock` must outlive the store. Errors: kFailedPrecondition when a
+  // CRD is missing (naming it and deploy/crds); kDeadlineExceeded when the lists take longer
+  // than syncTimeout; the API's errors.
+  static Result<std::unique_ptr<KubernetesStateStore>> open(kube::Client& client, Clock& clock,
+                                                            KubernetesStoreOptions options = {});
+  ~KubernetesStateStore() override;
+
+  Result<StoredObject> get(const ObjectKey& key) override;
+  Result<int64_t> put(const ObjectKey& key, std::string_view json,
+                      int64_t expectedVersion) override;
+  Result<int64_t> remove(const ObjectKey& key, int64_t expectedVersion) override;
+  Result<std::vector<int64_t>> write(std::span<const WriteOp> ops) override;
+  Result<WriteResult> writeWithEvents(std::span<const WriteOp> ops,
+                                      std::span<const Event> events) override;
+  bool transactional() const override { return false; }
+  Result<ObjectList> list(const std::string& kind, const std::string& namespace_) override;
+  Result<int64_t> currentRevision() override;
+  Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) override;
+  int64_t subscribe(ChangeListener listener) override;
+  void unsubscribe(int64_t id) override;
+  Result<int64_t> appendEvent(const Event& event) override;
+  Result<std::vector<Event>> listEvents(const EventQuery& query) override;
+  Result<Lease> acquireLease(const std::string& name, const std::string& holder, Duration ttl,
+                             Time now) override;
+  Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
+                           Time now) override;
+  Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
+
+ private:
+  KubernetesStateStore(kube::Client& client, Clock& clock, KubernetesStoreOptions options);
+
+  struct KindState {
+    kube::ResourceType type;
+    bool statusSubresource = false;
+    std::unique_ptr<kube::Informer> informer;
+  };
+
+  Status start();
+  KindState* kindState(const std::string& kind);
+  // Validates `op` and makes its compare-and-swap decision against the mirror: the kind and the
+  // mirror's entry (nullopt = absent) when the op may go to the API server.
+  struct Checked {
+    KindState* kind;
+    std::optional<MirrorEntry> current;
+  };
+  Result<Checked> check(const WriteOp& op);
+  // checkKey() plus: a namespaced key outside options_.namespace_ is kInvalidArgument.
+  Status checkScope(const ObjectKey& key) const;
+  // Puts the server's reply for `key` into the mirror and delivers the change. Returns the
+  // version of that state.
+  Result<int64_t> observeReply(const ObjectKey& key, std::string_view reply, bool deleted,
+                               int64_t fallbackResourceVersion);
+  void onObjectChange(const std::string& kind, const kube::ObjectChange& change);
+  void onEventChange(const kube::ObjectChange& change);
+  Result<Lease> updateLease(
+      const std::string& name,
+      const std::function<Result<Lease>(const std::optional<Lease>&)>& decide);
+
+  kube::Client& client_;
+  Clock& clock_;
+  const KubernetesStoreOptions options_;
+  std::string leaseNamespace_;
+  ChangeNotifier notifier_;
+  std::mutex mu_;  // guards the mirrors
+  ObjectMirror objects_;
+  EventMirror events_;
+  std::vector<std::unique_ptr<KindState>> kinds_;  // filled by start(), then read-only
+  std::unique_ptr<kube::Informer> eventInformer_;
+};
+
+// store.kubernetes's registry factory: a store on context.kubeClient (the daemon's one client)
+// in context.kubeNamespace ("" = every namespace), its reportingInstance the host name.
+// kFailedPrecondition when the daemon has no client; open()'s errors.
+Result<std::unique_ptr<StateStore>> makeKubernetesStore(const ExtensionContext& context);
+
+}  // namespace ramp::store::kubernetes

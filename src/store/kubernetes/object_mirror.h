@@ -1,0 +1,112 @@
+#pragma once
+
+// ObjectMirror and EventMirror: the Kubernetes store's local view of what the API server holds,
+// as plain data structures with no I/O, so every ordering rule is a table test.
+//
+// ObjectMirror keeps each object's JSON and resourceVersion and numbers the changes it sees with
+// the store's own revisions (state_store.h, "Revisions"). Observations come from two places: the
+// store's own writes (the server's reply) and the informers (one watch per kind, a relist after
+// 410 Gone). The same state can arrive from both, in either order, and a watch can deliver an
+// object's older state after the store has written a newer one; the rule that makes this safe
+// is the resourceVersion, which grows with every write of one object: an observation whose
+// resourceVersion is not newer than what the mirror holds for the key (or, after a delete, than
+// the delete) changes nothing. A delete applies when it is not older than the held state (a
+// relist's synthetic delete carries the last known resourceVersion).
+//
+// Before start(), the initial lists are loaded: each object's version is its resourceVersion and
+// no change is recorded. start(base) then numbers every later change base+1, base+2, …; base is
+// at least every resourceVersion loaded, so versions stay unique.
+//
+// EventMirror does the same for events, keyed by the Event object's name: ids are the
+// resourceVersions of the events loaded before start(), then base+1, …; the newest `retention`
+// are kept.
+//
+// Thread safety: none; the store guards each mirror with its mutex.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "ramp/store/state_store.h"
+
+namespace ramp::store::kubernetes {
+
+struct MirrorEntry {
+  std::string json;
+  int64_t resourceVersion = 0;
+  int64_t version = 0;  // the store's revision of this state
+};
+
+class ObjectMirror {
+ public:
+  explicit ObjectMirror(int64_t changeLogRetention) : retention_(changeLogRetention) {}
+
+  // The observation's outcome: the change it recorded (nullopt = none: already known, older, or
+  // before start()), and the version the key's state at `resourceVersion` has (0 when the mirror
+  // never held that state: a newer one replaced it before this observation arrived, or the
+  // change log no longer holds it).
+  struct Observed {
+    std::optional<Change> change;
+    int64_t version = 0;
+  };
+
+  // The server holds `json` for `key` at `resourceVersion`.
+  Observed observePut(const ObjectKey& key, std::string json, int64_t resourceVersion);
+  // The server deleted `key` at `resourceVersion`.
+  Observed observeDelete(const ObjectKey& key, int64_t resourceVersion);
+
+  // Ends the initial load: later changes take revisions base+1, … (base is raised to the
+  // highest resourceVersion loaded if lower). Changes before base are "too old".
+  void start(int64_t base);
+  bool started() const { return started_; }
+
+  const MirrorEntry* find(const ObjectKey& key) const;
+  // Every object of `kind` in `namespace_` ("" = all), sorted, with the current revision.
+  ObjectList list(const std::string& kind, const std::string& namespace_) const;
+  int64_t revision() const { return revision_; }
+  int64_t highestResourceVersion() const { return highestRv_; }
+  // As StateStore::changesSince (arguments already validated).
+  Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) const;
+
+ private:
+  Observed record(Change change, int64_t resourceVersion);
+  int64_t versionOf(const ObjectKey& key, ChangeType type, int64_t resourceVersion) const;
+
+  const int64_t retention_;
+  bool started_ = false;
+  std::map<ObjectKey, MirrorEntry> objects_;
+  std::map<ObjectKey, int64_t> deletedAt_;  // resourceVersion of the last delete seen per key
+  std::deque<Change> changes_;              // revisions (compacted_, revision_]
+  std::deque<int64_t> changeRvs_;           // the resourceVersion of each entry of changes_
+  int64_t revision_ = 0;
+  int64_t compacted_ = 0;
+  int64_t highestRv_ = 0;
+};
+
+class EventMirror {
+ public:
+  explicit EventMirror(int64_t retention) : retention_(retention) {}
+
+  // The Event object `name` records `event`. Returns its id: the one it already has if it was
+  // seen before with the same count; a new one when its count changed (a repeat folded into it:
+  // the event's `replaces` is then the old id, which is no longer listed).
+  int64_t observe(const std::string& name, Event event, int64_t resourceVersion);
+  // The newest event about `object` and the name of its Event object; nullptr when none.
+  const Event* newestAbout(const ObjectKey& object, std::string* name) const;
+  // As ObjectMirror::start.
+  void start(int64_t base);
+  // As StateStore::listEvents (query already validated).
+  std::vector<Event> list(const EventQuery& query) const;
+
+ private:
+  const int64_t retention_;
+  bool started_ = false;
+  int64_t nextId_ = 0;
+  std::map<std::string, int64_t> ids_;    // Event object name -> id
+  std::map<int64_t, Event> events_;       // by id
+  std::map<int64_t, std::string> names_;  // id -> Event object name, for trimming ids_
+};
+
+}  // namespace ramp::store::kubernetes

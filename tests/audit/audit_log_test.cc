@@ -1,0 +1,402 @@
+// The audit log above the store: decision statements (pure, table-driven), the decorator that
+// writes a signed record with every event, its checkpoints, verification that names the first
+// bad record, and the export's inclusion proofs. tamper_test.cc edits a real SQLite file.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "audit/audited_store.h"
+#include "audit/dsse.h"
+#include "audit/statement.h"
+#include "audit/verify.h"
+#include "common/base64.h"
+#include "harness/harness.h"
+#include "store/memory/memory_state_store.h"
+
+namespace ramp::audit {
+namespace {
+
+using store::Event;
+using store::ObjectKey;
+using store::WriteOp;
+
+const ObjectKey kWeb{"Rollout", "shop", "web"};
+const Time kT0 = Time(Duration(1'767'225'600'000));
+
+Event event(std::string reason, std::string actor, std::string evidence = "") {
+  Event e;
+  e.time = kT0;
+  e.object = kWeb;
+  e.reason = std::move(reason);
+  e.actor = std::move(actor);
+  e.message = "because";
+  e.evidence = std::move(evidence);
+  return e;
+}
+
+constexpr const char* kDigest = "4aa3054270f7a70b4528f2064ee90961788e1e1518703592ae4463de3b889dec";
+
+std::string rolloutJson(const std::string& image) {
+  return R"({"metadata":{"name":"web","generation":3},"spec":{"template":{"spec":{"containers":[{"name":"app","image":")" +
+         image + R"("}]}}},"status":{"currentPodHash":"6f9c7d"}})";
+}
+
+TEST(DecisionAction, ReasonsMapToDecisions) {
+  struct Row {
+    const char* reason;
+    const char* action;
+  } rows[] = {{"RolloutPromoted", "promote"},
+              {"RolloutAborted", "abort"},
+              {"RolloutStepCompleted", "step"},
+              {"TrafficWeightUpdated", "weight"},
+              {"AnalysisRunFailed", "analysis-verdict"},
+              {"MetricSuccessful", "analysis"},
+              {"SpecApplied", "apply"},
+              {"RolloutUndone", "rollback"},
+              {"SomethingNew", "other"}};
+  for (const Row& r : rows) EXPECT_EQ(decisionAction(r.reason), r.action) << r.reason;
+}
+
+TEST(DecisionStatement, SaysWhoWhatWhyAndWhichRevision) {
+  struct Case {
+    std::string name;
+    Event event;
+    std::optional<std::string> object;
+    std::string actorKind;
+    size_t subjects;  // the object, plus images pinned by digest
+    std::optional<int64_t> generation;
+  } cases[] = {
+      {"user promote, image by digest",
+       event("RolloutPromoted", "alice", R"({"action":"promote"})"),
+       rolloutJson(std::string("reg.example/shop/web:1.2@sha256:") + kDigest), "user", 2, 3},
+      {"controller step, image by tag", event("RolloutStepCompleted", "controller"),
+       rolloutJson("reg.example:5000/web:1.3"), "controller", 1, 3},
+      {"deleted object", event("ObjectDeleted", "bob"), std::nullopt, "user", 1, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string text = decisionStatement(c.event, 7, c.object);
+    EXPECT_EQ(text, decisionStatement(c.event, 7, c.object));  // deterministic
+    auto j = nlohmann::json::parse(text);
+    EXPECT_EQ(j["_type"], "https://in-toto.io/Statement/v1");
+    EXPECT_EQ(j["predicateType"], std::string(kDecisionPredicateType));
+    ASSERT_EQ(j["subject"].size(), c.subjects);
+    EXPECT_EQ(j["subject"][0]["name"], "Rollout/shop/web");
+    EXPECT_EQ(j["subject"][0]["digest"]["sha256"], toHex(sha256(c.object.value_or(""))));
+    auto d = decodeDecision(text);
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->index, 7);
+    EXPECT_EQ(d->object, kWeb);
+    EXPECT_EQ(d->actorId, c.event.actor);
+    EXPECT_EQ(d->actorKind, c.actorKind);
+    EXPECT_EQ(d->reason, c.event.reason);
+    EXPECT_EQ(d->message, "because");
+    EXPECT_EQ(d->time, "2026-01-01T00:00:00Z");
+    EXPECT_EQ(d->generation, c.generation);
+  }
+  auto pinned =
+      nlohmann::json::parse(decisionStatement(cases[0].event, 0, cases[0].object))["subject"][1];
+  EXPECT_EQ(pinned["name"], "reg.example/shop/web");
+  EXPECT_EQ(pinned["digest"]["sha256"], kDigest);
+  auto evidence = decodeDecision(decisionStatement(cases[0].event, 0, cases[0].object));
+  EXPECT_EQ(evidence->evidence, R"({"action":"promote"})");
+  EXPECT_EQ(evidence->podTemplateHash, "6f9c7d");
+}
+
+TEST(DecisionStatement, DecodeNamesWhatIsMissing) {
+  EXPECT_EQ(decodeDecision("[]").error().code, ErrorCode::kParse);
+  auto other = decodeDecision(
+      R"({"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":[{}]})");
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("predicateType"), std::string::npos);
+}
+
+// A log written through the decorator over the memory store.
+struct Log {
+  store::MemoryStateStore inner;
+  std::unique_ptr<AuditedStateStore> audited;
+  explicit Log(std::optional<SigningKey> key) {
+    audited = *AuditedStateStore::wrap(inner, std::move(key), "controller");
+  }
+  void decide(int n) {
+    for (int i = 0; i < n; ++i) {
+      auto current = inner.get(kWeb);
+      int64_t version = current ? current->version : 0;
+      std::vector<WriteOp> ops = {
+          {WriteOp::Type::kPut, kWeb, rolloutJson("web:" + std::to_string(i)), version}};
+      std::vector<Event> events = {event("RolloutStepCompleted", "controller"),
+                                   event("TrafficWeightUpdated", "controller")};
+      ASSERT_TRUE(audited->writeWithEvents(ops, events));
+    }
+  }
+  std::vector<store::AuditRecord> records() { return *inner.listAuditRecords({}); }
+  std::vector<store::AuditCheckpoint> checkpoints() { return *inner.listAuditCheckpoints(); }
+};
+
+TEST(AuditedStore, EveryEventGetsASignedRecordThatVerifies) {
+  auto key = *SigningKey::generate();
+  Log log(key);
+  log.decide(3);
+  ASSERT_TRUE(log.audited->appendEvent(event("RolloutPromoted", "alice")));
+  EXPECT_EQ(*log.audited->checkpoint(kT0), 7);
+  EXPECT_EQ(*log.audited->checkpoint(kT0), 7);  // nothing new: no second checkpoint
+  log.decide(1);
+  EXPECT_EQ(*log.audited->checkpoint(kT0), 9);
+  auto records = log.records();
+  ASSERT_EQ(records.size(), 9u);
+  auto env = decodeEnvelope(records[6].entry);
+  ASSERT_TRUE(env);
+  EXPECT_TRUE(verifyEnvelope(*env, key.publicKey()));
+  auto d = decodeDecision(env->payload);
+  EXPECT_EQ(d->actorId, "alice");
+  EXPECT_EQ(d->index, 6);
+  // The promote names the stored rollout's text at the time.
+  EXPECT_EQ(d->objectDigest, toHex(sha256(rolloutJson("web:2"))));
+
+  VerifyReport r = verifyLog(records, log.checkpoints(), &key.publicKey());
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_TRUE(r.signatures);
+  EXPECT_EQ(r.covered, 9);
+  EXPECT_EQ(r.checkpoints, 2);
+  EXPECT_EQ(describeReport(r), "ok: 9 records, 2 checkpoints, every signature valid");
+
+  auto other = *SigningKey::generate();
+  VerifyReport forged = verifyLog(records, log.checkpoints(), &other.publicKey());
+  EXPECT_EQ(forged.badIndex, 0);
+  EXPECT_NE(forged.problem.find("no signature by key"), std::string::npos) << forged.problem;
+}
+
+TEST(AuditedStore, AFailedWriteWritesNoRecordAndTheNextTakesItsPlace) {
+  Log log(*SigningKey::generate());
+  log.decide(1);
+  std::vector<WriteOp> stale = {{WriteOp::Type::kPut, kWeb, "{}", 1'000}};
+  std::vector<Event> events = {event("RolloutAborted", "alice")};
+  EXPECT_FALSE(log.audited->writeWithEvents(stale, events));
+  log.decide(1);
+  auto r = verifyLog(log.records(), log.checkpoints(), nullptr);
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(r.records, 4);
+}
+
+TEST(AuditedStore, ARecordWrittenBehindItsBackIsCaughtAndSignedAgain) {
+  Log log(*SigningKey::generate());
+  log.decide(1);
+  Event intruder = event("RolloutPromoted", "mallory");
+  intruder.auditEntry = "x";
+  intruder.auditLeafHash = "y";
+  intruder.auditIndex = 2;
+  ASSERT_TRUE(log.inner.appendEvent(intruder));
+  log.decide(1);  // predicted index 2 is taken: re-read the size, sign as 3
+  auto records = log.records();
+  ASSERT_EQ(records.size(), 5u);
+  EXPECT_EQ(decodeDecision(decodeEnvelope(records[3].entry)->payload)->index, 3);
+  EXPECT_EQ(verifyLog(records, {}, nullptr).badIndex, 2);  // the intruder's row
+}
+
+TEST(AuditedStore, UnsignedLogsSaySo) {
+  Log log(std::nullopt);
+  log.decide(2);
+  ASSERT_TRUE(log.audited->checkpoint(kT0));
+  VerifyReport r = verifyLog(log.records(), log.checkpoints(), nullptr);
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_TRUE(r.unsigned_);
+  EXPECT_NE(describeReport(r).find("UNSIGNED"), std::string::npos);
+  auto key = *SigningKey::generate();
+  EXPECT_FALSE(verifyLog(log.records(), log.checkpoints(), &key.publicKey()).ok());
+}
+
+TEST(AuditedStore, RefusesAStoreWithoutAnAuditLog) {
+  store::MemoryStateStore real;
+  // A store that keeps the interface's default audit methods (kUnsupported), as a store
+  // without an audit log does.
+  class Bare final : public store::StateStore {
+   public:
+    explicit Bare(store::StateStore& s) : s_(s) {}
+    Result<store::StoredObject> get(const ObjectKey& k) override { return s_.get(k); }
+    Result<int64_t> put(const ObjectKey& k, std::string_view j, int64_t v) override {
+      return s_.put(k, j, v);
+    }
+    Result<int64_t> remove(const ObjectKey& k, int64_t v) override { return s_.remove(k, v); }
+    Result<std::vector<int64_t>> write(std::span<const WriteOp> o) override { return s_.write(o); }
+    Result<store::WriteResult> writeWithEvents(std::span<const WriteOp> o,
+                                               std::span<const Event> e) override {
+      return s_.writeWithEvents(o, e);
+    }
+    Result<store::ObjectList> list(const std::string& k, const std::string& n) override {
+      return s_.list(k, n);
+    }
+    Result<int64_t> currentRevision() override { return s_.currentRevision(); }
+    Result<std::vector<store::Change>> changesSince(int64_t r, int64_t l) override {
+      return s_.changesSince(r, l);
+    }
+    int64_t subscribe(store::ChangeListener l) override { return s_.subscribe(std::move(l)); }
+    void unsubscribe(int64_t id) override { s_.unsubscribe(id); }
+    Result<int64_t> appendEvent(const Event& e) override { return s_.appendEvent(e); }
+    Result<std::vector<Event>> listEvents(const store::EventQuery& q) override {
+      return s_.listEvents(q);
+    }
+    Result<store::Lease> acquireLease(const std::string& n, const std::string& h, Duration t,
+                                      Time now) override {
+      return s_.acquireLease(n, h, t, now);
+    }
+    Result<store::Lease> renewLease(const std::string& n, const std::string& h, Duration t,
+                                    Time now) override {
+      return s_.renewLease(n, h, t, now);
+    }
+    Status releaseLease(const std::string& n, const std::string& h, Time now) override {
+      return s_.releaseLease(n, h, now);
+    }
+
+   private:
+    store::StateStore& s_;
+  } bare(real);
+  auto wrapped = AuditedStateStore::wrap(bare, std::nullopt, "controller");
+  ASSERT_FALSE(wrapped);
+  EXPECT_EQ(wrapped.error().code, ErrorCode::kUnsupported);
+}
+
+// Tampering with the rows as read back (tamper_test.cc does it to a SQLite file).
+TEST(VerifyLog, NamesTheFirstBadRecord) {
+  auto key = *SigningKey::generate();
+  Log log(key);
+  log.decide(4);
+  ASSERT_TRUE(log.audited->checkpoint(kT0));
+  const auto records = log.records();
+  const auto cps = log.checkpoints();
+  struct Case {
+    std::string name;
+    std::function<void(std::vector<store::AuditRecord>&, std::vector<store::AuditCheckpoint>&)>
+        tamper;
+    int64_t badIndex;
+    std::string says;
+  } cases[] = {
+      {"a byte of a record", [](auto& r, auto&) { r[5].entry[r[5].entry.size() / 2] ^= 1; }, 5,
+       "record 5 was altered"},
+      {"a record and its leaf hash",
+       [](auto& r, auto&) {
+         auto env = *decodeEnvelope(r[3].entry);
+         env.payload[env.payload.find("controller")] = 'C';
+         r[3].entry = encodeEnvelope(env);
+         r[3].leafHash = toHex(leafHash(r[3].entry));
+       },
+       3, "record 3 was altered or forged"},
+      {"a deleted record", [](auto& r, auto&) { r.erase(r.begin() + 2); }, 2,
+       "record 2 is missing"},
+      {"a deleted and renumbered record",
+       [](auto& r, auto&) {
+         r.erase(r.begin() + 2);
+         for (size_t i = 2; i < r.size(); ++i) r[i].index = static_cast<int64_t>(i);
+       },
+       2, "its statement says it is record 3"},
+      {"two swapped records",
+       [](auto& r, auto&) {
+         std::swap(r[4].entry, r[6].entry);
+         std::swap(r[4].leafHash, r[6].leafHash);
+       },
+       4, "its statement says it is record 6"},
+      {"truncated after a checkpoint", [](auto& r, auto&) { r.resize(6); }, 6,
+       "covers records 6 to 7, which are missing"},
+      {"a checkpoint's root", [](auto&, auto& c) { c[0].rootHash = std::string(64, '0'); }, 0,
+       "differ from its note"},
+      {"a checkpoint's note", [](auto&, auto& c) { c[0].note[c[0].note.find('\n') + 1] = '9'; }, 0,
+       "does not verify"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = records;
+    auto k = cps;
+    c.tamper(r, k);
+    VerifyReport report = verifyLog(r, k, &key.publicKey());
+    EXPECT_FALSE(report.ok());
+    EXPECT_EQ(report.badIndex, c.badIndex) << report.problem;
+    EXPECT_NE(report.problem.find(c.says), std::string::npos) << report.problem;
+  }
+  EXPECT_TRUE(verifyLog(records, cps, &key.publicKey()).ok());
+}
+
+TEST(VerifyLog, UnsignedLogsCatchAlterationsThroughTheirCheckpoints) {
+  Log log(std::nullopt);
+  log.decide(2);
+  ASSERT_TRUE(log.audited->checkpoint(kT0));
+  log.decide(2);
+  ASSERT_TRUE(log.audited->checkpoint(kT0));
+  auto r = log.records();
+  // Rewrite record 5's message and its leaf hash: only the tree heads notice.
+  auto env = *decodeEnvelope(r[5].entry);
+  env.payload.replace(env.payload.find("because"), 7, "BECAUSE");
+  r[5].entry = encodeEnvelope(env);
+  r[5].leafHash = toHex(leafHash(r[5].entry));
+  VerifyReport report = verifyLog(r, log.checkpoints(), nullptr);
+  EXPECT_EQ(report.badIndex, 4) << report.problem;
+  EXPECT_NE(report.problem.find("records 4 to 7 do not match"), std::string::npos)
+      << report.problem;
+}
+
+TEST(Export, EveryRecordProvesItsInclusion) {
+  auto key = *SigningKey::generate();
+  Log log(key);
+  log.decide(3);
+  ASSERT_TRUE(log.audited->checkpoint(kT0));
+  log.decide(1);  // two records the checkpoint does not cover
+  auto text = exportLog(log.records(), log.checkpoints());
+  ASSERT_TRUE(text) << text.error().message;
+  std::vector<std::string> lines;
+  for (size_t start = 0, nl; (nl = text->find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines.push_back(text->substr(start, nl - start));
+  }
+  ASSERT_EQ(lines.size(), 9u);
+  std::string note = nlohmann::json::parse(lines[0])["checkpoint"];
+  for (size_t i = 1; i < lines.size(); ++i) {
+    auto rec = decodeExportedRecord(lines[i]);
+    ASSERT_TRUE(rec) << rec.error().message;
+    EXPECT_EQ(rec->index, static_cast<int64_t>(i - 1));
+    auto s = verifyExportedRecord(*rec, note, &key.publicKey());
+    if (i <= 6) {
+      EXPECT_TRUE(s) << i << ": " << s.error().message;
+    } else {
+      EXPECT_FALSE(s);  // newer than the checkpoint
+    }
+  }
+  auto rec = *decodeExportedRecord(lines[2]);
+  rec.proof[0][0] ^= 1;
+  EXPECT_FALSE(verifyExportedRecord(rec, note, &key.publicKey()));
+  rec = *decodeExportedRecord(lines[2]);
+  rec.index = 2;
+  EXPECT_FALSE(verifyExportedRecord(rec, note, &key.publicKey()));
+  EXPECT_EQ(decodeExportedRecord(R"({"index":-1})").error().code, ErrorCode::kParse);
+}
+
+// An exported envelope's signature, checked by the openssl command alone, as docs/audit.md
+// shows: PAE(payloadType, payload) and the DER signature, both from the export line.
+TEST(Export, OpensslVerifiesAnExportedEnvelope) {
+  ramp::testing::TempDir dir("ramp-audit-export");
+  auto key = *SigningKey::generate();
+  Log log(key);
+  log.decide(1);
+  ASSERT_TRUE(log.audited->checkpoint(kT0));
+  auto text = *exportLog(log.records(), log.checkpoints());
+  std::ofstream(dir.file("export.jsonl")) << text;
+  std::ofstream(dir.file("audit.pub")) << key.publicKey().pem();
+  // The documented recipe, with jq, base64 and openssl.
+  const std::string script =
+      "set -e; cd " + dir.path() +
+      "; sed -n 2p export.jsonl | jq -r .envelope > env.json"
+      "; jq -r .payload env.json | base64 -d > payload"
+      "; jq -r '.signatures[0].sig' env.json | base64 -d > sig.der"
+      "; type=$(jq -r .payloadType env.json)"
+      "; printf 'DSSEv1 %d %s %d ' ${#type} \"$type\" $(wc -c < payload) > pae"
+      "; cat payload >> pae"
+      "; openssl dgst -sha256 -verify audit.pub -signature sig.der pae";
+  std::ofstream(dir.file("verify.sh")) << script << "\n";
+  EXPECT_EQ(std::system(("bash " + dir.file("verify.sh") + " >/dev/null 2>&1").c_str()), 0);
+  // The same recipe over a changed payload fails.
+  std::ofstream(dir.file("tamper.sh"))
+      << script.substr(0, script.find("; openssl")) << "; printf x >> pae"
+      << script.substr(script.find("; openssl")) << "\n";
+  EXPECT_NE(std::system(("bash " + dir.file("tamper.sh") + " >/dev/null 2>&1").c_str()), 0);
+}
+
+}  // namespace
+}  // namespace ramp::audit

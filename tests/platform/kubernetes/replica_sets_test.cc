@@ -1,0 +1,411 @@
+// Unit tests of platform.kubernetes' pure half (src/platform/kubernetes/replica_sets.h): the
+// ReplicaSet ramp writes, which ReplicaSets belong to a rollout, template equality with the API
+// server's defaults, what a ReplicaSet and its Pods say about a revision, the patches, and
+// Argo's Service selector switch. Objects are JSON literals shaped as the API server returns
+// them (the live template is what kube-apiserver v1.37 stored for templateJson's output).
+
+#include "platform/kubernetes/replica_sets.h"
+
+#include <gtest/gtest.h>
+
+#include "spec/values.h"
+
+namespace ramp::platform::kubernetes {
+namespace {
+
+Time at(const char* rfc3339) { return *spec::parseRfc3339(rfc3339); }
+
+spec::PodTemplateSpec webTemplate(const std::string& image = "web:v1") {
+  spec::PodTemplateSpec t;
+  t.metadata.labels = {{"app", "web"}};
+  spec::Container c;
+  c.name = "web";
+  c.image = image;
+  spec::ContainerPort p;
+  p.containerPort = 8080;
+  c.ports.push_back(p);
+  t.spec.containers.push_back(c);
+  return t;
+}
+
+// webTemplate() as kube-apiserver stores it in a ReplicaSet: the hash label, and every field
+// its defaulting fills in.
+json liveWebTemplate(const std::string& image = "web:v1", const std::string& hash = "abc") {
+  return json::parse(R"({
+    "metadata": {"creationTimestamp": null,
+                 "labels": {"app": "web", "rollouts-pod-template-hash": ")" +
+                     hash + R"("}},
+    "spec": {
+      "containers": [{"name": "web", "image": ")" +
+                     image + R"(",
+                      "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                      "resources": {},
+                      "terminationMessagePath": "/dev/termination-log",
+                      "terminationMessagePolicy": "File",
+                      "imagePullPolicy": "IfNotPresent"}],
+      "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+      "dnsPolicy": "ClusterFirst", "securityContext": {}, "schedulerName": "default-scheduler"}
+  })");
+}
+
+TEST(KubernetesReplicaSet, ManifestAsArgoWritesIt) {
+  struct Case {
+    std::string name;
+    std::string uid;
+    int32_t minReadySeconds;
+    bool owned;
+  } cases[] = {
+      {"no Rollout object: labelled, not owned", "", 0, false},
+      {"a Rollout object: controller ownerReference", "u-1", 5, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    json rs =
+        replicaSetManifest({"shop", "web", c.uid}, "6d9f8", 3, webTemplate(), c.minReadySeconds);
+    EXPECT_EQ(rs["apiVersion"], "apps/v1");
+    EXPECT_EQ(rs["kind"], "ReplicaSet");
+    EXPECT_EQ(rs["metadata"]["name"], "web-6d9f8");
+    EXPECT_EQ(rs["metadata"]["namespace"], "shop");
+    EXPECT_EQ(rs["metadata"]["labels"], json({{"app", "web"},
+                                              {"rollouts-pod-template-hash", "6d9f8"},
+                                              {"ramp.local/rollout", "web"}}));
+    EXPECT_EQ(rs["metadata"]["annotations"], json({{"rollout.argoproj.io/revision", "3"}}));
+    EXPECT_EQ(rs["spec"]["replicas"], 0);
+    EXPECT_EQ(rs["spec"]["selector"]["matchLabels"],
+              json({{"app", "web"}, {"rollouts-pod-template-hash", "6d9f8"}}));
+    EXPECT_EQ(rs["spec"]["template"]["metadata"]["labels"],
+              json({{"app", "web"}, {"rollouts-pod-template-hash", "6d9f8"}}));
+    EXPECT_EQ(rs["spec"]["template"]["spec"]["containers"][0]["image"], "web:v1");
+    EXPECT_EQ(rs["spec"].contains("minReadySeconds"), c.minReadySeconds > 0);
+    EXPECT_EQ(rs["metadata"].contains("ownerReferences"), c.owned);
+    if (c.owned) {
+      EXPECT_EQ(rs["metadata"]["ownerReferences"],
+                json::parse(R"([{"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout",
+                  "name":"web","uid":"u-1","controller":true,"blockOwnerDeletion":true}])"));
+    }
+    EXPECT_TRUE(belongsTo(rs, {"shop", "web", ""}));
+    EXPECT_TRUE(sameTemplate(rs["spec"]["template"], templateJson(webTemplate())));
+  }
+}
+
+TEST(KubernetesReplicaSet, BelongsToByLabelOrControllerOwner) {
+  auto rs = [](const std::string& ns, const std::string& extra) {
+    return json::parse(R"({"metadata":{"name":"x","namespace":")" + ns + R"(")" + extra + "}}");
+  };
+  const std::string argoOwner =
+      R"(,"ownerReferences":[{"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","name":"web","uid":"u","controller":true}])";
+  struct Case {
+    std::string name;
+    json object;
+    bool belongs;
+  } cases[] = {
+      {"ramp's label", rs("shop", R"(,"labels":{"ramp.local/rollout":"web"})"), true},
+      {"Argo's controller owner", rs("shop", argoOwner), true},
+      {"another namespace", rs("other", R"(,"labels":{"ramp.local/rollout":"web"})"), false},
+      {"another rollout's label", rs("shop", R"(,"labels":{"ramp.local/rollout":"api"})"), false},
+      {"owner that is not the controller",
+       rs("shop",
+          R"(,"ownerReferences":[{"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","name":"web"}])"),
+       false},
+      {"a Deployment's ReplicaSet",
+       rs("shop",
+          R"(,"ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","controller":true}])"),
+       false},
+      {"no labels, no owners", rs("shop", ""), false},
+  };
+  for (const Case& c : cases)
+    EXPECT_EQ(belongsTo(c.object, {"shop", "web", ""}), c.belongs) << c.name;
+}
+
+TEST(KubernetesReplicaSet, TemplateEqualityIgnoresHashAndServerDefaults) {
+  const json desired = templateJson(webTemplate());
+  json noCommand = liveWebTemplate();
+  noCommand["spec"]["containers"][0]["command"] = json::array({"/bin/web"});
+  json explicitAlways = liveWebTemplate();
+  explicitAlways["spec"]["containers"][0]["imagePullPolicy"] = "Always";
+  json otherGrace = liveWebTemplate();
+  otherGrace["spec"]["terminationGracePeriodSeconds"] = 5;
+  json annotated = liveWebTemplate();
+  annotated["metadata"]["annotations"] = {{"a", "b"}};
+  struct Case {
+    std::string name;
+    json live;
+    json desired;
+    bool same;
+  } cases[] = {
+      {"the stored form of the same template", liveWebTemplate(), desired, true},
+      {"another hash label", liveWebTemplate("web:v1", "zzz"), desired, true},
+      {"another image", liveWebTemplate("web:v2"), desired, false},
+      {"a field the desired template lacks", noCommand, desired, false},
+      {"a non-default pull policy", explicitAlways, desired, false},
+      {"a non-default grace period", otherGrace, desired, false},
+      {"annotations the desired template lacks", annotated, desired, false},
+      {":latest defaults to Always",
+       [] {
+         json l = liveWebTemplate("web:latest");
+         l["spec"]["containers"][0]["imagePullPolicy"] = "Always";
+         return l;
+       }(),
+       templateJson(webTemplate("web:latest")), true},
+      {"no tag defaults to Always",
+       [] {
+         json l = liveWebTemplate("registry:5000/web");
+         l["spec"]["containers"][0]["imagePullPolicy"] = "Always";
+         return l;
+       }(),
+       templateJson(webTemplate("registry:5000/web")), true},
+  };
+  for (const Case& c : cases) EXPECT_EQ(sameTemplate(c.live, c.desired), c.same) << c.name;
+}
+
+TEST(KubernetesReplicaSet, DecodesTheStoredTemplateBackToRampsType) {
+  auto decoded = decodeTemplate(liveWebTemplate());
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, webTemplate());
+  auto same = decodeTemplate(templateJson(webTemplate()));
+  ASSERT_TRUE(same);
+  EXPECT_EQ(*same, webTemplate());
+}
+
+json pod(const std::string& name, const std::string& created, const std::string& status,
+         const std::string& metaExtra = "") {
+  return json::parse(R"({"metadata":{"name":")" + name + R"(","namespace":"shop",
+    "creationTimestamp":")" +
+                     created + R"(",
+    "ownerReferences":[{"kind":"ReplicaSet","name":"web-abc","uid":"rs-1","controller":true}])" +
+                     metaExtra + R"(},
+    "spec":{"containers":[{"name":"web","image":"web:v1","ports":[{"containerPort":8080}]}]},
+    "status":)" + status +
+                     "}");
+}
+
+std::string ready(const std::string& since, const std::string& ip) {
+  return R"({"phase":"Running","podIP":")" + ip + R"(","conditions":[{"type":"Ready",
+    "status":"True","lastTransitionTime":")" +
+         since + R"("}],
+    "containerStatuses":[{"name":"web","ready":true,"restartCount":0,
+      "state":{"running":{"startedAt":")" +
+         since + R"("}}}]})";
+}
+
+json replicaSet(int replicas, int minReadySeconds, const std::string& annotations = "") {
+  json rs = json::parse(R"({"metadata":{"name":"web-abc","namespace":"shop","uid":"rs-1",
+    "creationTimestamp":"2026-01-01T00:00:00Z","resourceVersion":"7",
+    "labels":{"app":"web","rollouts-pod-template-hash":"abc","ramp.local/rollout":"web"},
+    "annotations":{"rollout.argoproj.io/revision":"2")" +
+                        annotations + R"(}},
+    "spec":{"selector":{"matchLabels":{"app":"web","rollouts-pod-template-hash":"abc"}}}})");
+  rs["spec"]["replicas"] = replicas;
+  rs["spec"]["minReadySeconds"] = minReadySeconds;
+  rs["spec"]["template"] = liveWebTemplate();
+  return rs;
+}
+
+TEST(KubernetesReplicaSet, ObservesARevisionFromItsPods) {
+  const std::string starting = R"({"phase":"Running","podIP":"10.0.0.3","conditions":[
+    {"type":"Ready","status":"False","lastTransitionTime":"2026-01-01T00:00:05Z"}],
+    "containerStatuses":[{"name":"web","ready":false,"restartCount":0,
+      "state":{"running":{"startedAt":"2026-01-01T00:00:05Z"}}}]})";
+  const std::string crashing = R"({"phase":"Running","containerStatuses":[{"name":"web",
+    "restartCount":4,"state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off"}},
+    "lastState":{"terminated":{"exitCode":1}}}]})";
+  const Time now = at("2026-01-01T00:01:00Z");
+  struct Case {
+    std::string name;
+    json rs;
+    std::vector<json> pods;
+    int32_t current, ready, available, crashLooping;
+  } cases[] = {
+      {"no pods yet", replicaSet(2, 0), {}, 0, 0, 0, 0},
+      {"one ready, one starting",
+       replicaSet(2, 0),
+       {pod("a", "2026-01-01T00:00:01Z", ready("2026-01-01T00:00:02Z", "10.0.0.2")),
+        pod("b", "2026-01-01T00:00:04Z", starting)},
+       2,
+       1,
+       1,
+       0},
+      {"ready but not for minReadySeconds yet",
+       replicaSet(2, 30),
+       {pod("a", "2026-01-01T00:00:01Z", ready("2026-01-01T00:00:02Z", "10.0.0.2")),
+        pod("b", "2026-01-01T00:00:04Z", ready("2026-01-01T00:00:50Z", "10.0.0.3"))},
+       2,
+       2,
+       1,
+       0},
+      {"terminating and finished pods do not count",
+       replicaSet(1, 0),
+       {pod("a", "2026-01-01T00:00:01Z", ready("2026-01-01T00:00:02Z", "10.0.0.2"),
+            R"(,"deletionTimestamp":"2026-01-01T00:00:59Z")"),
+        pod("b", "2026-01-01T00:00:01Z", R"({"phase":"Succeeded"})"),
+        pod("c", "2026-01-01T00:00:01Z", R"({"phase":"Failed"})")},
+       0,
+       0,
+       0,
+       0},
+      {"a crash-looping pod",
+       replicaSet(1, 0),
+       {pod("a", "2026-01-01T00:00:01Z", crashing)},
+       1,
+       0,
+       0,
+       1},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ObservedRevision r = observeRevision(c.rs, c.pods, now);
+    EXPECT_EQ(r.podTemplateHash, "abc");
+    EXPECT_EQ(r.revision, 2);
+    EXPECT_EQ(r.template_, webTemplate());
+    EXPECT_EQ(r.createdAt, at("2026-01-01T00:00:00Z"));
+    EXPECT_EQ(r.desiredReplicas, c.rs["spec"]["replicas"].get<int32_t>());
+    EXPECT_EQ(r.currentReplicas, c.current);
+    EXPECT_EQ(r.readyReplicas, c.ready);
+    EXPECT_EQ(r.availableReplicas, c.available);
+    EXPECT_EQ(r.crashLoopingReplicas, c.crashLooping);
+    EXPECT_EQ(r.endpoints.size(), static_cast<size_t>(c.current));
+    EXPECT_EQ(r.replicaStartedAt.size(), static_cast<size_t>(c.current));
+    EXPECT_FALSE(r.scaleDownDeadline);
+  }
+  ObservedRevision two =
+      observeRevision(replicaSet(2, 0),
+                      {pod("b", "2026-01-01T00:00:04Z", starting),
+                       pod("a", "2026-01-01T00:00:01Z", ready("2026-01-01T00:00:02Z", "10.0.0.2"))},
+                      now);
+  // Oldest first; endpoints carry the Pod IP and the first container port.
+  EXPECT_EQ(two.replicaStartedAt,
+            (std::vector<Time>{at("2026-01-01T00:00:01Z"), at("2026-01-01T00:00:04Z")}));
+  EXPECT_EQ(two.endpoints[0], (traffic::Endpoint{"a", "10.0.0.2", 8080, true}));
+  EXPECT_EQ(two.endpoints[1], (traffic::Endpoint{"b", "10.0.0.3", 8080, false}));
+}
+
+TEST(KubernetesReplicaSet, DeadlineRevisionAndAdoptedHashComeFromAnnotations) {
+  ObservedRevision r =
+      observeRevision(replicaSet(0, 0, R"(,"scale-down-deadline":"2026-01-01T00:05:00Z",
+        "ramp.local/pod-template-hash":"ramps")"),
+                      {}, at("2026-01-01T00:01:00Z"));
+  EXPECT_EQ(r.scaleDownDeadline, at("2026-01-01T00:05:00Z"));
+  EXPECT_EQ(r.podTemplateHash, "ramps");  // the core's hash for an adopted ReplicaSet
+  json adopted = replicaSet(0, 0, R"(,"ramp.local/pod-template-hash":"ramps")");
+  EXPECT_EQ(revisionLabel(adopted), "abc");  // what Services select
+  json bad = replicaSet(0, 0);
+  bad["metadata"]["annotations"]["rollout.argoproj.io/revision"] = "x";
+  EXPECT_EQ(observeRevision(bad, {}, at("2026-01-01T00:01:00Z")).revision, 0);
+}
+
+TEST(KubernetesReplicaSet, ReplicasForPeople) {
+  const std::string crashing = R"({"phase":"Running","containerStatuses":[{"name":"web",
+    "restartCount":4,"state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off"}},
+    "lastState":{"terminated":{"exitCode":1}}}]})";
+  auto replicas = observeReplicas(
+      replicaSet(3, 0),
+      {pod("c", "2026-01-01T00:00:01Z", crashing),
+       pod("a", "2026-01-01T00:00:01Z", ready("2026-01-01T00:00:02Z", "10.0.0.2")),
+       pod("b", "2026-01-01T00:00:01Z", R"({"phase":"Pending","reason":"Unschedulable"})"),
+       pod("d", "2026-01-01T00:00:01Z", ready("2026-01-01T00:00:02Z", "10.0.0.4"),
+           R"(,"deletionTimestamp":"2026-01-01T00:00:59Z")")});
+  ASSERT_EQ(replicas.size(), 4u);
+  EXPECT_EQ(replicas[0].name, "a");
+  EXPECT_EQ(replicas[0].state, "Running");
+  EXPECT_TRUE(replicas[0].ready);
+  EXPECT_EQ(replicas[0].startedAt, at("2026-01-01T00:00:02Z"));
+  EXPECT_EQ(replicas[1].state, "Waiting");
+  EXPECT_EQ(replicas[1].message, "Unschedulable");
+  EXPECT_EQ(replicas[2].state, "CrashLoopBackOff");
+  EXPECT_EQ(replicas[2].restarts, 4);
+  EXPECT_EQ(replicas[2].lastExit, "exit 1");
+  EXPECT_EQ(replicas[2].message, "CrashLoopBackOff: back-off");
+  EXPECT_EQ(replicas[3].state, "Terminating");
+  for (const auto& r : replicas) EXPECT_EQ(r.podTemplateHash, "abc");
+}
+
+TEST(KubernetesReplicaSet, RestartsTheOldestCurrentPodStartedBefore) {
+  std::vector<json> pods = {
+      pod("new", "2026-01-01T00:00:30Z", ready("2026-01-01T00:00:31Z", "10.0.0.3")),
+      pod("old", "2026-01-01T00:00:10Z", ready("2026-01-01T00:00:11Z", "10.0.0.2")),
+      pod("gone", "2026-01-01T00:00:01Z", ready("2026-01-01T00:00:02Z", "10.0.0.1"),
+          R"(,"deletionTimestamp":"2026-01-01T00:00:59Z")"),
+  };
+  EXPECT_EQ(podToRestart(pods, at("2026-01-01T00:00:40Z")), "old");
+  EXPECT_EQ(podToRestart(pods, at("2026-01-01T00:00:20Z")), "old");
+  EXPECT_EQ(podToRestart(pods, at("2026-01-01T00:00:05Z")), std::nullopt);
+}
+
+TEST(KubernetesReplicaSet, Patches) {
+  EXPECT_EQ(scalePatch(3), json::parse(R"({"spec":{"replicas":3}})"));
+  EXPECT_EQ(revisionPatch(4),
+            json::parse(R"({"metadata":{"annotations":{"rollout.argoproj.io/revision":"4"}}})"));
+  EXPECT_EQ(scaleDownDeadlinePatch(at("2026-01-01T00:05:00Z")),
+            json::parse(
+                R"({"metadata":{"annotations":{"scale-down-deadline":"2026-01-01T00:05:00Z"}}})"));
+  EXPECT_EQ(scaleDownDeadlinePatch(std::nullopt),
+            json::parse(R"({"metadata":{"annotations":{"scale-down-deadline":null}}})"));
+  EXPECT_EQ(adoptPatch("h", 2), json::parse(R"({"metadata":{"annotations":{
+    "ramp.local/pod-template-hash":"h","rollout.argoproj.io/revision":"2"}}})"));
+}
+
+TEST(KubernetesService, SwitchesTheSelectorAsArgoDoes) {
+  auto service = [](const std::string& selectorHash, bool managed) {
+    json s = json::parse(R"({"metadata":{"name":"web-active","namespace":"shop"},
+      "spec":{"selector":{"app":"web"}}})");
+    if (!selectorHash.empty()) s["spec"]["selector"]["rollouts-pod-template-hash"] = selectorHash;
+    if (managed) s["metadata"]["annotations"] = {{kManagedByAnnotation, "web"}};
+    return s;
+  };
+  const json target = replicaSet(2, 0);  // label "abc"
+  const json switchAndManage =
+      json::parse(R"({"spec":{"selector":{"rollouts-pod-template-hash":"abc"}},
+    "metadata":{"annotations":{"argo-rollouts.argoproj.io/managed-by-rollouts":"web"}}})");
+  const json switchOnly =
+      json::parse(R"({"spec":{"selector":{"rollouts-pod-template-hash":"abc"}}})");
+  struct Case {
+    std::string name;
+    json service;
+    int32_t available;
+    bool requireAvailable;
+    std::optional<json> patch;
+    bool waiting;
+  } cases[] = {
+      {"already selects it and is managed", service("abc", true), 0, true, std::nullopt, false},
+      {"blue-green: switched whatever the availability", service("old", true), 0, false, switchOnly,
+       false},
+      {"first time: adds the managed-by annotation", service("", false), 0, false, switchAndManage,
+       false},
+      {"canary: nothing available yet", service("old", true), 0, true, std::nullopt, true},
+      {"canary: one available is enough for a managed Service", service("old", true), 1, true,
+       switchOnly, false},
+      {"canary: adopting a Service waits for every replica", service("old", false), 1, true,
+       std::nullopt, true},
+      {"canary: adopting a Service once all are available", service("old", false), 2, true,
+       switchAndManage, false},
+      {"selects it but not managed yet", service("abc", false), 0, true, json::parse(R"({
+       "spec":{"selector":{"rollouts-pod-template-hash":"abc"}},
+       "metadata":{"annotations":{"argo-rollouts.argoproj.io/managed-by-rollouts":"web"}}})"),
+       false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ServiceSwitch s = planServiceSwitch(c.service, "web", target, c.available, c.requireAvailable);
+    EXPECT_EQ(s.patch, c.patch);
+    EXPECT_EQ(!s.waiting.empty(), c.waiting) << s.waiting;
+  }
+}
+
+TEST(KubernetesReplicaSet, RolloutKeysAndResourceVersions) {
+  EXPECT_EQ(*parseRolloutKey("shop/web"), (RolloutRef{"shop", "web", ""}));
+  for (const char* bad : {"web", "/web", "shop/", "a/b/c", ""}) {
+    EXPECT_FALSE(parseRolloutKey(bad)) << bad;
+  }
+  struct Case {
+    const char* a;
+    const char* b;
+    int order;
+  } cases[] = {{"9", "10", -1},    {"10", "9", 1}, {"12", "12", 0},
+               {"123", "124", -1}, {"x", "1", 0},  {"", "1", 0}};
+  for (const Case& c : cases) {
+    EXPECT_EQ(compareResourceVersions(c.a, c.b), c.order) << c.a << " vs " << c.b;
+  }
+}
+
+}  // namespace
+}  // namespace ramp::platform::kubernetes

@@ -1,0 +1,309 @@
+// The Kubernetes store's pure parts (src/store/kubernetes/object_mirror.h, custom_resources.h):
+// how observations from its own writes and its watches order into revisions, and what it sends
+// to and reads from the API server. The store itself runs the conformance suite against a real
+// cluster (kubernetes_conformance.cc).
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "store/kubernetes/custom_resources.h"
+#include "store/kubernetes/object_mirror.h"
+
+namespace ramp::store::kubernetes {
+namespace {
+
+using nlohmann::json;
+
+const ObjectKey kA{"Rollout", "default", "a"};
+const ObjectKey kB{"Rollout", "default", "b"};
+
+Time at(int64_t ms) { return Time(Duration(1'767'225'600'000 + ms)); }
+
+// --- ObjectMirror ---
+
+// One observation and what the mirror must make of it.
+struct Step {
+  const char* what;
+  bool deleted;
+  ObjectKey key;
+  int64_t resourceVersion;
+  std::optional<int64_t> change;  // the revision of the change recorded, nullopt = none
+  int64_t version;                // Observed::version
+};
+
+TEST(ObjectMirrorTest, OrdersOwnWritesAndWatchEventsByResourceVersion) {
+  ObjectMirror m(100);
+  // Loaded before start: version = resourceVersion, no change.
+  EXPECT_EQ(m.observePut(kA, R"({"n":0})", 40).version, 40);
+  m.start(50);
+  EXPECT_EQ(m.revision(), 50);
+  const std::vector<Step> steps = {
+      {"own write of a", false, kA, 60, 51, 51},
+      {"its watch echo", false, kA, 60, std::nullopt, 51},
+      {"an older state of a arriving late", false, kA, 55, std::nullopt, 0},
+      {"another client's write of b", false, kB, 61, 52, 52},
+      {"b written again", false, kB, 63, 53, 53},
+      {"b's older state from the watch: its change is still in the log", false, kB, 61,
+       std::nullopt, 52},
+      {"own delete of a", true, kA, 64, 54, 54},
+      {"its watch echo", true, kA, 64, std::nullopt, 54},
+      {"the delete's reply, with a's last resourceVersion, after the echo", true, kA, 60,
+       std::nullopt, 54},
+      {"a's last put arriving after the delete", false, kA, 60, std::nullopt, 0},
+      {"a created again", false, kA, 70, 55, 55},
+      {"a relist's synthetic delete (the last known resourceVersion)", true, kA, 70, 56, 56},
+  };
+  for (const Step& s : steps) {
+    auto o = s.deleted ? m.observeDelete(s.key, s.resourceVersion)
+                       : m.observePut(s.key, "{}", s.resourceVersion);
+    EXPECT_EQ(o.change ? std::optional(o.change->revision) : std::nullopt, s.change) << s.what;
+    EXPECT_EQ(o.version, s.version) << s.what;
+  }
+  EXPECT_EQ(m.find(kA), nullptr);
+  EXPECT_EQ(m.find(kB)->version, 53);
+  auto changes = m.changesSince(50, 100);
+  ASSERT_TRUE(changes);
+  ASSERT_EQ(changes->size(), 6u);
+  EXPECT_EQ((*changes)[3].type, ChangeType::kDelete);
+  EXPECT_EQ(m.list("Rollout", "").items.size(), 1u);
+}
+
+TEST(ObjectMirrorTest, StartsAboveEveryLoadedVersionAndRejectsOlderRevisions) {
+  ObjectMirror m(2);
+  m.observePut(kA, "{}", 90);  // loaded with a resourceVersion above the base asked for
+  m.start(80);
+  EXPECT_EQ(m.revision(), 90);
+  EXPECT_EQ(m.observePut(kB, "{}", 95).version, 91);
+  ASSERT_FALSE(m.changesSince(89, 10));  // before the start: too old
+  EXPECT_EQ(m.changesSince(89, 10).error().code, ErrorCode::kFailedPrecondition);
+  m.observePut(kB, "{}", 96);
+  m.observePut(kB, "{}", 97);  // retention 2: revision 91 is compacted
+  EXPECT_FALSE(m.changesSince(90, 10));
+  EXPECT_EQ(m.changesSince(91, 10)->size(), 2u);
+  EXPECT_FALSE(m.changesSince(94, 10));  // ahead of the store
+}
+
+TEST(EventMirrorTest, NumbersEventsOnceAndKeepsTheNewest) {
+  EventMirror m(3);
+  Event e;
+  e.object = kA;
+  e.reason = "Loaded";
+  EXPECT_EQ(m.observe("default/a.1", e, 30), 30);
+  m.start(40);
+  e.reason = "New";
+  EXPECT_EQ(m.observe("default/a.2", e, 45), 41);
+  EXPECT_EQ(m.observe("default/a.2", e, 45), 41);  // the watch's echo of an append
+  EXPECT_EQ(m.observe("default/b.1", e, 46), 42);
+  EXPECT_EQ(m.observe("default/b.2", e, 47), 43);  // retention 3: the loaded one goes
+  auto all = m.list(EventQuery{});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all.front().id, 41);
+  EXPECT_EQ(m.list(EventQuery{.object = kA, .sinceId = 0, .limit = 10}).size(), 3u);
+  EXPECT_EQ(m.list(EventQuery{.object = kB, .sinceId = 0, .limit = 10}).size(), 0u);
+  EXPECT_EQ(m.list(EventQuery{.object = std::nullopt, .sinceId = 42, .limit = 10}).size(), 1u);
+}
+
+TEST(EventMirrorTest, ARepeatFoldedIntoAnEventTakesANewIdAndReplacesTheOld) {
+  EventMirror m(10);
+  m.start(100);
+  Event e;
+  e.object = kA;
+  e.reason = "ScalingReplicaSet";
+  const int64_t first = m.observe("default/a-x", e, 5);
+  std::string name;
+  ASSERT_NE(m.newestAbout(kA, &name), nullptr);
+  EXPECT_EQ(name, "default/a-x");
+  EXPECT_EQ(m.newestAbout(kB, nullptr), nullptr);
+  e.count = 2;
+  const int64_t second = m.observe("default/a-x", e, 6);
+  EXPECT_GT(second, first);
+  EXPECT_EQ(m.observe("default/a-x", e, 6), second) << "the watch's echo of the same count";
+  auto all = m.list(EventQuery{});
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id, second);
+  EXPECT_EQ(all[0].replaces, first);
+  EXPECT_EQ(all[0].count, 2);
+}
+
+// --- custom resources ---
+
+TEST(CustomResourcesTest, KindsComeFromTheKindTable) {
+  auto r = resourceFor("Rollout");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(kube::collectionPath(*r, "shop"),
+            "/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts");
+  EXPECT_FALSE(resourceFor("ClusterAnalysisTemplate")->namespaced);
+  EXPECT_FALSE(resourceFor("Experiment"));
+  EXPECT_TRUE(checkKey(kA));
+  EXPECT_EQ(checkKey({"Experiment", "default", "x"}).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(checkKey({"Rollout", "", "x"}));
+  EXPECT_FALSE(checkKey({"ClusterAnalysisTemplate", "default", "x"}));
+  EXPECT_TRUE(checkKey({"ClusterAnalysisTemplate", "", "x"}));
+}
+
+TEST(CustomResourcesTest, BodyTakesIdentityFromTheKeyAndLeavesServerMetadataOut) {
+  const std::string stored = R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout",
+    "metadata":{"name":"other","namespace":"elsewhere","uid":"u1","generation":4,
+    "resourceVersion":"12","creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app":"web"},
+    "managedFields":[{}]},"spec":{"replicas":3},"status":{"phase":"Healthy"}})";
+  auto body = customResourceBody(kA, stored, "77");
+  ASSERT_TRUE(body) << body.error().message;
+  json j = json::parse(*body);
+  EXPECT_EQ(j["metadata"], json::parse(R"({"name":"a","namespace":"default",
+    "resourceVersion":"77","labels":{"app":"web"}})"));
+  EXPECT_EQ(j["spec"]["replicas"], 3);
+  EXPECT_EQ(j["status"]["phase"], "Healthy");
+  auto cat = customResourceBody({"ClusterAnalysisTemplate", "", "t"}, "{}", "");
+  EXPECT_EQ(json::parse(*cat)["metadata"], json::parse(R"({"name":"t"})"));
+  EXPECT_EQ(json::parse(*cat)["kind"], "ClusterAnalysisTemplate");
+  EXPECT_EQ(customResourceBody(kA, "[1]", "").error().code, ErrorCode::kInvalidArgument);
+
+  // An update keeps the finalizers and owners ramp's model drops (a PUT replaces everything).
+  const std::string owned = R"({"metadata":{"name":"a","finalizers":["x/y"],
+    "ownerReferences":[{"kind":"Application","name":"app","uid":"u"}]},"spec":{}})";
+  json update = json::parse(*customResourceBody(kA, R"({"spec":{"replicas":2}})", "8", owned));
+  EXPECT_EQ(update["metadata"]["finalizers"], json::parse(R"(["x/y"])"));
+  EXPECT_EQ(update["metadata"]["ownerReferences"][0]["name"], "app");
+  EXPECT_EQ(planWrite(owned, R"({"spec":{}})"), (WritePlan{false, false}));
+}
+
+TEST(CustomResourcesTest, PlanWriteSendsOnlyWhatChanged) {
+  const std::string base =
+      R"({"metadata":{"name":"a","uid":"u","resourceVersion":"5","labels":{"x":"1"}},
+          "spec":{"replicas":1},"status":{"phase":"Progressing"}})";
+  struct Row {
+    const char* what;
+    std::string desired;
+    WritePlan plan;
+  };
+  const std::vector<Row> rows = {
+      {"the same object, as ramp writes it (no server metadata)",
+       R"({"metadata":{"name":"a","labels":{"x":"1"}},"spec":{"replicas":1},
+           "status":{"phase":"Progressing"}})",
+       {false, false}},
+      {"a new status",
+       R"({"metadata":{"labels":{"x":"1"}},"spec":{"replicas":1},
+           "status":{"phase":"Healthy"}})",
+       {false, true}},
+      {"a new spec",
+       R"({"metadata":{"labels":{"x":"1"}},"spec":{"replicas":2},
+           "status":{"phase":"Progressing"}})",
+       {true, false}},
+      {"a new label and status",
+       R"({"metadata":{"labels":{"x":"2"}},"spec":{"replicas":1},
+           "status":{"phase":"Healthy"}})",
+       {true, true}},
+      {"empty labels equal absent ones",
+       R"({"metadata":{"labels":{"x":"1"},"annotations":{}},
+           "spec":{"replicas":1},"status":{"phase":"Progressing"}})",
+       {false, false}},
+      {"defaults spelled out equal absent ones (a spec decoded and encoded again)",
+       R"({"metadata":{"labels":{"x":"1"}},"spec":{"replicas":1,"paused":false,"note":""},
+           "status":{"phase":"Progressing","abort":false}})",
+       {false, false}},
+      {"not JSON", "{", {true, true}},
+  };
+  for (const Row& r : rows) EXPECT_EQ(planWrite(base, r.desired), r.plan) << r.what;
+}
+
+TEST(CustomResourcesTest, ApiObjectsAreCheckedAndLoseManagedFields) {
+  auto o = decodeApiObject(R"({"metadata":{"name":"a","namespace":"d","resourceVersion":"42",
+    "managedFields":[{"manager":"x"}]},"spec":{}})",
+                           "x");
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->resourceVersion, 42);
+  EXPECT_EQ(o->namespace_, "d");
+  EXPECT_EQ(o->json.find("managedFields"), std::string::npos);
+  EXPECT_FALSE(o->deleting);
+  for (const char* bad : {"", "[]", R"({"metadata":{"name":"a"}})",
+                          R"({"metadata":{"name":"a","resourceVersion":"x1"}})",
+                          R"({"metadata":{"resourceVersion":"1"}})"}) {
+    auto r = decodeApiObject(bad, "rollouts.argoproj.io default/a");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kParse);
+    EXPECT_NE(r.error().message.find("default/a"), std::string::npos);
+  }
+}
+
+TEST(CustomResourcesTest, MicroTimeHasSixFractionalDigits) {
+  EXPECT_EQ(microTime(at(5)), "2026-01-01T00:00:00.005000Z");
+  EXPECT_EQ(microTime(at(61'999)), "2026-01-01T00:01:01.999000Z");
+}
+
+TEST(CustomResourcesTest, EventsRoundTripWithEvidenceActorAndLongMessages) {
+  Event e;
+  e.time = at(1234);
+  e.object = kA;
+  e.type = EventType::kWarning;
+  e.reason = "RolloutAborted";
+  e.message = std::string(2000, 'm');
+  e.evidence = R"({"weight":20})";
+  e.actor = "alice";
+  json body = json::parse(eventBody(e, "host-1"));
+  EXPECT_EQ(body["note"].get<std::string>().size(), kNoteLimit);
+  EXPECT_EQ(body["metadata"]["namespace"], "default");
+  EXPECT_EQ(body["metadata"]["generateName"], "a-");  // a trailing "." is refused
+  EXPECT_EQ(body["regarding"]["kind"], "Rollout");
+  EXPECT_EQ(body["reportingInstance"], "host-1");
+  EXPECT_EQ(body["metadata"]["labels"][kManagedByLabel], kManagedBy);
+  body["metadata"]["name"] = "a.xyz";
+  auto back = eventFromApi(body.dump());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->time, e.time);
+  EXPECT_EQ(back->object, e.object);
+  EXPECT_EQ(back->type, e.type);
+  EXPECT_EQ(back->reason, e.reason);
+  EXPECT_EQ(back->message, e.message);  // the whole message, from the annotation
+  EXPECT_EQ(back->evidence, e.evidence);
+  EXPECT_EQ(back->actor, e.actor);
+
+  // A repeat folded into the Event: its series holds the count and the last time, eventTime
+  // the first.
+  json folded = body;
+  folded["series"] = json::parse(eventSeriesPatch([&] {
+    Event r = e;
+    r.count = 3;
+    r.time = at(9000);
+    return r;
+  }()))["series"];
+  auto repeat = eventFromApi(folded.dump());
+  ASSERT_TRUE(repeat) << repeat.error().message;
+  EXPECT_EQ(repeat->count, 3);
+  EXPECT_EQ(repeat->time, at(9000));
+  EXPECT_EQ(repeat->firstTime, at(1234));
+  EXPECT_EQ(back->count, 1);
+  EXPECT_EQ(back->firstTime, at(1234));
+
+  Event cluster = e;
+  cluster.object = {"ClusterAnalysisTemplate", "", "t"};
+  EXPECT_EQ(eventNamespace(cluster), "default");
+  EXPECT_FALSE(json::parse(eventBody(cluster, "h"))["regarding"].contains("namespace"));
+  EXPECT_FALSE(eventFromApi(R"({"metadata":{"name":"x"},"reason":"R"})"));
+}
+
+TEST(CustomResourcesTest, LeasesRoundTripAndClientGoLeasesAreRead) {
+  Lease l{"leader", "p1", at(0), at(10'000), at(25'500), 3};
+  json body = json::parse(leaseBody(l, "argo-rollouts", "9"));
+  EXPECT_EQ(body["spec"]["leaseDurationSeconds"], 16);  // 15.5 s rounded up
+  EXPECT_EQ(body["metadata"]["resourceVersion"], "9");
+  auto back = leaseFromApi(body.dump());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, l);
+
+  Lease released = l;
+  released.holder.clear();
+  EXPECT_EQ(*leaseFromApi(leaseBody(released, "ns", "")), released);
+
+  // Written by client-go's leader election: the expiry is renewTime + leaseDurationSeconds.
+  auto argo = leaseFromApi(R"({"metadata":{"name":"argo-rollouts-controller-lock"},"spec":{
+    "holderIdentity":"pod_1","leaseDurationSeconds":15,"acquireTime":"2026-01-01T00:00:00.000000Z",
+    "renewTime":"2026-01-01T00:00:02.500000Z","leaseTransitions":1}})");
+  ASSERT_TRUE(argo) << argo.error().message;
+  EXPECT_EQ(argo->expiresAt, at(17'500));
+  EXPECT_EQ(argo->holder, "pod_1");
+  EXPECT_FALSE(leaseFromApi(R"({"metadata":{"name":"x"},"spec":{}})"));
+}
+
+}  // namespace
+}  // namespace ramp::store::kubernetes
