@@ -43,6 +43,7 @@ VerbPtr makeLogsVerb();  // logs_verb.cc
 VerbPtr makeDeleteVerb();
 VerbPtr makeSetVerb();
 VerbPtr makeTerminateVerb();
+VerbPtr makeAppVerb();  // app_verb.cc: ramp app list|get|diff|history|sync|refresh
 std::vector<VerbPtr>
 makeRolloutActionVerbs();  // promote, abort, retry, undo, pause, resume, restart
 

@@ -18,6 +18,7 @@ std::vector<VerbPtr> builtinVerbs() {
   verbs.push_back(makeTerminateVerb());
   verbs.push_back(makeDeleteVerb());
   verbs.push_back(makeAuditVerb());
+  verbs.push_back(makeAppVerb());
   return verbs;
 }
 
