@@ -209,14 +209,16 @@ Result<Route> parseRoute(std::string_view method, std::string_view path) {
     Route r;
     r.endpoint = Endpoint::kAudit;
     r.name = std::string(p[3]);
-    if (p.size() == 4 && p[2] == "gitops" && p[3] == "webhook") {
-      if (method != "POST") return std::unexpected(wrongMethod(method, path, "POST"));
-      Route r;
-      r.endpoint = Endpoint::kWebhook;
-      return r;
-    }
-    return objectRoute(method, path, p);
+    return r;
   }
+  if (p.size() == 4 && p[2] == "gitops" && p[3] == "webhook") {
+    if (method != "POST") return std::unexpected(wrongMethod(method, path, "POST"));
+    Route r;
+    r.endpoint = Endpoint::kWebhook;
+    return r;
+  }
+  return objectRoute(method, path, p);
+}
 
   std::optional<Role> requiredRole(const Route& route) {
     switch (route.endpoint) {

@@ -612,7 +612,7 @@ ReconcileOutcome Controller::watchRouters() {
 
 std::vector<rollout::Event> switchEvents(const std::vector<rollout::ServiceSwitch>& switches,
                                          const std::vector<std::string>& routerTypes,
-                                         const std::string& platform) {
+                                         const std::string& platform, bool servicesRoute) {
   std::string through;
   for (const auto& t : routerTypes) through += (through.empty() ? "" : ", ") + t;
   std::vector<rollout::Event> out;
@@ -624,6 +624,13 @@ std::vector<rollout::Event> switchEvents(const std::vector<rollout::ServiceSwitc
       out.push_back({"Normal", "SwitchService",
                      "Switched service '" + sw.service + "' from '" + sw.from + "' to '" + sw.to +
                          "' through " + through,
+                     std::move(evidence)});
+    } else if (servicesRoute) {
+      // The platform's Service carries the traffic (Argo's own event and wording).
+      evidence["platform"] = platform;
+      out.push_back({"Normal", "SwitchService",
+                     "Switched selector for service '" + sw.service + "' from '" + sw.from +
+                         "' to '" + sw.to + "'",
                      std::move(evidence)});
     } else {
       evidence["platform"] = platform;
@@ -645,7 +652,8 @@ void Controller::recordSwitches(const ObjectKey& key,
     for (const auto& router : routerSet->routers) types.push_back(router->type());
   }
   const Time now = clock_.now();
-  for (const auto& e : switchEvents(switches, types, driver_.type())) {
+  for (const auto& e :
+       switchEvents(switches, types, driver_.type(), driver_.servicesRouteTraffic())) {
     if (auto appended = store_.appendEvent(toStoreEvent(e, key, now, options_.actor)); !appended) {
       if (options_.log) {
         options_.log("recording event " + e.reason + ": " + appended.error().message);

@@ -130,11 +130,13 @@ bool routerWatchRequeues(rollout::WeightVerification probe, std::optional<bool> 
 
 // The events of Service switches (a SyncEndpoints's), once they were applied. With routers
 // (`routerTypes`, e.g. "ramp/haproxy") their backends are the Services: SwitchService, "Switched
-// service 'web-active' from 'a' to 'b' through ramp/haproxy". Without any, no traffic moved on
-// `platform` (it has no Services), and the event says so: Warning ServiceNotRouted. Pure.
+// service 'web-active' from 'a' to 'b' through ramp/haproxy". Without any, on a platform whose
+// Services carry the traffic (`servicesRoute`: Kubernetes) the selector switch is the switch:
+// Argo's SwitchService, "Switched selector for service 'web-active' from 'a' to 'b'"; elsewhere
+// no traffic moved on `platform`, and the event says so: Warning ServiceNotRouted. Pure.
 std::vector<rollout::Event> switchEvents(const std::vector<rollout::ServiceSwitch>& switches,
                                          const std::vector<std::string>& routerTypes,
-                                         const std::string& platform);
+                                         const std::string& platform, bool servicesRoute = false);
 
 class Controller {
  public:

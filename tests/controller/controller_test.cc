@@ -336,6 +336,12 @@ TEST(SwitchEventsTest, NameTheRoutersOrSayNothingMoved) {
             "router serves this rollout on platform.process (set "
             "spec.strategy.blueGreen.trafficRouting.plugins)");
   EXPECT_TRUE(switchEvents({}, {}, "p").empty());
+  // On Kubernetes the Service's selector is the switch: Argo's event and wording.
+  auto selected = switchEvents(sync, {}, "platform.kubernetes", /*servicesRoute=*/true);
+  ASSERT_EQ(selected.size(), 1u);
+  EXPECT_EQ(selected[0].type, "Normal");
+  EXPECT_EQ(selected[0].reason, "SwitchService");
+  EXPECT_EQ(selected[0].message, "Switched selector for service 'web-active' from 'a' to 'b'");
 }
 
 TEST_F(ControllerTest, InitialDeploySkipsStepsAndBecomesHealthy) {

@@ -179,6 +179,10 @@ class WorkloadDriver {
     return {};
   }
 
+  // True when the platform's Services carry the traffic, so selectServices switches it
+  // (platform.kubernetes); false when only routers move traffic (the default).
+  virtual bool servicesRouteTraffic() const { return false; }
+
   // Returns every replica of `rolloutKey` ("namespace/name"), terminating ones included,
   // ordered by pod template hash and index. A rollout the driver has never seen has none (not an
   // error). On error returns kUnavailable, or kUnsupported from a driver that cannot list

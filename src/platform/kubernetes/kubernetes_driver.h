@@ -77,6 +77,7 @@ class KubernetesDriver final : public WorkloadDriver {
   // kUnsupported: Pod logs are not read yet (the message says to use kubectl logs).
   Result<LogChunk> readLog(const std::string& rolloutKey, const std::string& replicaName,
                            int64_t offset, int64_t maxBytes) override;
+  bool servicesRouteTraffic() const override { return true; }
   std::string type() const override { return "platform.kubernetes"; }
 
  private:
