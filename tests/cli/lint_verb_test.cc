@@ -123,7 +123,11 @@ TEST_F(LintVerbTest, JsonOutputListsEveryProblem) {
   EXPECT_EQ(r.rc, 1);
   nlohmann::json j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j.is_array());
-  ASSERT_EQ(j.size(), 2u);
+  // Two errors, then the platform's warning that nothing routes to a canary without
+  // trafficRouting on platform.process.
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[2]["severity"], "warning");
+  EXPECT_NE(j[2]["message"].get<std::string>().find("nothing routes traffic"), std::string::npos);
   EXPECT_EQ(j[0]["file"], f);
   EXPECT_EQ(j[0]["line"], 12);
   EXPECT_EQ(j[0]["column"], 20);
