@@ -220,214 +220,213 @@ Result<Route> parseRoute(std::string_view method, std::string_view path) {
   return objectRoute(method, path, p);
 }
 
-  std::optional<Role> requiredRole(const Route& route) {
-    switch (route.endpoint) {
-      case Endpoint::kHealthz:
-      case Endpoint::kReadyz:
-      case Endpoint::kWebhook:  // the Git server signs it (gitops_service.h)
-      case Endpoint::kAsset: return std::nullopt;
-      case Endpoint::kList:
-      case Endpoint::kGet:
-      case Endpoint::kRevisions:
-      case Endpoint::kReplicas:
-      case Endpoint::kLogs:
-      case Endpoint::kEvents:
-      case Endpoint::kWatch:
-      case Endpoint::kWhoami:
-      case Endpoint::kMetrics: return Role::kViewer;
-      case Endpoint::kAudit: return Role::kAuditor;
-      case Endpoint::kAction: return Role::kOperator;
-      case Endpoint::kApply:
-      case Endpoint::kPut:
-      case Endpoint::kDelete: return Role::kAdmin;
-    }
-    return Role::kAdmin;
+std::optional<Role> requiredRole(const Route& route) {
+  switch (route.endpoint) {
+    case Endpoint::kHealthz:
+    case Endpoint::kReadyz:
+    case Endpoint::kWebhook:  // the Git server signs it (gitops_service.h)
+    case Endpoint::kAsset: return std::nullopt;
+    case Endpoint::kList:
+    case Endpoint::kGet:
+    case Endpoint::kRevisions:
+    case Endpoint::kReplicas:
+    case Endpoint::kLogs:
+    case Endpoint::kEvents:
+    case Endpoint::kWatch:
+    case Endpoint::kWhoami:
+    case Endpoint::kMetrics: return Role::kViewer;
+    case Endpoint::kAudit: return Role::kAuditor;
+    case Endpoint::kAction: return Role::kOperator;
+    case Endpoint::kApply:
+    case Endpoint::kPut:
+    case Endpoint::kDelete: return Role::kAdmin;
   }
+  return Role::kAdmin;
+}
 
-  QueryParams parseQueryString(std::string_view query) {
-    QueryParams params;
-    size_t i = 0;
-    while (i <= query.size()) {
-      size_t amp = query.find('&', i);
-      if (amp == std::string_view::npos) amp = query.size();
-      std::string_view piece = query.substr(i, amp - i);
-      if (!piece.empty()) {
-        size_t eq = piece.find('=');
-        std::string key = decodeComponent(piece.substr(0, eq));
-        std::string value =
-            eq == std::string_view::npos ? std::string() : decodeComponent(piece.substr(eq + 1));
-        params.emplace(std::move(key), std::move(value));
-      }
-      i = amp + 1;
+QueryParams parseQueryString(std::string_view query) {
+  QueryParams params;
+  size_t i = 0;
+  while (i <= query.size()) {
+    size_t amp = query.find('&', i);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view piece = query.substr(i, amp - i);
+    if (!piece.empty()) {
+      size_t eq = piece.find('=');
+      std::string key = decodeComponent(piece.substr(0, eq));
+      std::string value =
+          eq == std::string_view::npos ? std::string() : decodeComponent(piece.substr(eq + 1));
+      params.emplace(std::move(key), std::move(value));
     }
-    return params;
+    i = amp + 1;
   }
+  return params;
+}
 
-  Result<AuditRecordsQuery> parseAuditRecordsQuery(const QueryParams& params) {
-    AuditRecordsQuery q;
-    for (const auto& [key, value] : params) {
-      if (key != "from" && key != "limit" && key != "kind" && key != "namespace" && key != "name") {
-        return makeError(ErrorCode::kInvalidArgument,
-                         "unknown query parameter \"" + key.substr(0, 64) +
-                             "\" for /api/v1/audit/records (known: from, limit, kind, namespace, "
-                             "name)");
-      }
+Result<AuditRecordsQuery> parseAuditRecordsQuery(const QueryParams& params) {
+  AuditRecordsQuery q;
+  for (const auto& [key, value] : params) {
+    if (key != "from" && key != "limit" && key != "kind" && key != "namespace" && key != "name") {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "unknown query parameter \"" + key.substr(0, 64) +
+                           "\" for /api/v1/audit/records (known: from, limit, kind, namespace, "
+                           "name)");
     }
-    auto from = intParam(params, "from", 0, 0, INT64_MAX);
-    if (!from) return std::unexpected(from.error());
-    q.from = *from;
-    auto limit = intParam(params, "limit", 1000, 1, 1000);
-    if (!limit) return std::unexpected(limit.error());
-    q.limit = *limit;
-    if (auto name = single(params, "name"); name && !name->empty()) {
-      const Resource* r = resourceByUserName(single(params, "kind").value_or("rollout"));
-      if (r == nullptr) {
-        return makeError(ErrorCode::kInvalidArgument, "query parameter kind: unknown kind");
-      }
-      std::string ns = single(params, "namespace").value_or("");
-      if (ns.empty() && !r->clusterScoped) ns = std::string(kDefaultNamespace);
-      q.object = store::ObjectKey{r->kindName, r->clusterScoped ? "" : ns, *name};
-    }
-    return q;
   }
+  auto from = intParam(params, "from", 0, 0, INT64_MAX);
+  if (!from) return std::unexpected(from.error());
+  q.from = *from;
+  auto limit = intParam(params, "limit", 1000, 1, 1000);
+  if (!limit) return std::unexpected(limit.error());
+  q.limit = *limit;
+  if (auto name = single(params, "name"); name && !name->empty()) {
+    const Resource* r = resourceByUserName(single(params, "kind").value_or("rollout"));
+    if (r == nullptr) {
+      return makeError(ErrorCode::kInvalidArgument, "query parameter kind: unknown kind");
+    }
+    std::string ns = single(params, "namespace").value_or("");
+    if (ns.empty() && !r->clusterScoped) ns = std::string(kDefaultNamespace);
+    q.object = store::ObjectKey{r->kindName, r->clusterScoped ? "" : ns, *name};
+  }
+  return q;
+}
 
-  Result<EventsQuery> parseEventsQuery(const QueryParams& params) {
-    EventsQuery q;
-    for (const auto& [key, value] : params) {
-      if (key != "kind" && key != "namespace" && key != "name" && key != "sinceId" &&
-          key != "limit" && key != "tail") {
-        return makeError(ErrorCode::kInvalidArgument,
-                         "unknown query parameter \"" + key.substr(0, 64) +
-                             "\" for /api/v1/events (known: kind, namespace, name, sinceId, limit, "
-                             "tail)");
-      }
+Result<EventsQuery> parseEventsQuery(const QueryParams& params) {
+  EventsQuery q;
+  for (const auto& [key, value] : params) {
+    if (key != "kind" && key != "namespace" && key != "name" && key != "sinceId" &&
+        key != "limit" && key != "tail") {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "unknown query parameter \"" + key.substr(0, 64) +
+                           "\" for /api/v1/events (known: kind, namespace, name, sinceId, limit, "
+                           "tail)");
     }
-    if (auto v = single(params, "kind")) {
-      const Resource* r = resourceByUserName(*v);
-      if (r == nullptr) {
-        return makeError(ErrorCode::kInvalidArgument, "query parameter kind: unknown kind");
-      }
-      q.kind = r->kindName;
+  }
+  if (auto v = single(params, "kind")) {
+    const Resource* r = resourceByUserName(*v);
+    if (r == nullptr) {
+      return makeError(ErrorCode::kInvalidArgument, "query parameter kind: unknown kind");
     }
-    if (auto v = single(params, "namespace"); v && !v->empty()) {
-      if (auto s = checkNamespace(*v); !s) return std::unexpected(s.error());
-      q.namespace_ = *v;
+    q.kind = r->kindName;
+  }
+  if (auto v = single(params, "namespace"); v && !v->empty()) {
+    if (auto s = checkNamespace(*v); !s) return std::unexpected(s.error());
+    q.namespace_ = *v;
+  }
+  if (auto v = single(params, "name"); v && !v->empty()) {
+    if (auto s = checkName(*v, "name"); !s) return std::unexpected(s.error());
+    q.name = *v;
+  }
+  if (!q.name.empty() && q.kind.empty()) {
+    return makeError(ErrorCode::kInvalidArgument, "query parameter name needs kind");
+  }
+  auto since = intParam(params, "sinceId", 0, 0, INT64_MAX);
+  if (!since) return std::unexpected(since.error());
+  q.sinceId = *since;
+  auto limit = intParam(params, "limit", 100, 1, 1000);
+  if (!limit) return std::unexpected(limit.error());
+  q.limit = *limit;
+  auto tail = intParam(params, "tail", 0, 0, 1000);
+  if (!tail) return std::unexpected(tail.error());
+  q.tail = *tail;
+  return q;
+}
+
+Result<LogsQuery> parseLogsQuery(const QueryParams& params) {
+  LogsQuery q;
+  for (const auto& [key, value] : params) {
+    if (key != "replica" && key != "offset" && key != "limit") {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "unknown query parameter \"" + key.substr(0, 64) +
+                           "\" for logs (known: replica, offset, limit)");
     }
-    if (auto v = single(params, "name"); v && !v->empty()) {
-      if (auto s = checkName(*v, "name"); !s) return std::unexpected(s.error());
-      q.name = *v;
+  }
+  auto replica = single(params, "replica");
+  if (!replica || replica->empty()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "query parameter replica is required (the names are at …/replicas)");
+  }
+  q.replica = *replica;
+  if (auto v = single(params, "offset")) {
+    std::string_view text = *v;
+    bool fromEnd = !text.empty() && text.front() == '-';
+    auto n = parseNonNegative(fromEnd ? text.substr(1) : text);
+    if (!n) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "query parameter offset must be an integer (negative: from the end)");
     }
-    if (!q.name.empty() && q.kind.empty()) {
+    q.offset = fromEnd ? -*n : *n;
+  }
+  auto limit = intParam(params, "limit", q.limit, 1, kMaxLogLimit);
+  if (!limit) return std::unexpected(limit.error());
+  q.limit = *limit;
+  return q;
+}
+
+std::string encodeLogsQuery(const LogsQuery& q) {
+  std::string replica;
+  for (unsigned char c : q.replica) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      replica += static_cast<char>(c);
+    } else {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      replica += '%';
+      replica += kHex[c >> 4];
+      replica += kHex[c & 15];
+    }
+  }
+  return "replica=" + replica + "&offset=" + std::to_string(q.offset) +
+         "&limit=" + std::to_string(q.limit);
+}
+
+Result<WatchQuery> parseWatchQuery(const QueryParams& params, std::string_view lastEventId) {
+  WatchQuery q;
+  for (const auto& [key, value] : params) {
+    if (key != "kind" && key != "namespace" && key != "name" && key != "resourceVersion" &&
+        key != "events") {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "unknown query parameter \"" + key.substr(0, 64) +
+                           "\" for /api/v1/watch (known: kind, namespace, name, resourceVersion, "
+                           "events)");
+    }
+  }
+  if (auto v = single(params, "kind"); v && !v->empty()) {
+    q.resource = resourceByUserName(*v);
+    if (q.resource == nullptr) {
+      return makeError(ErrorCode::kInvalidArgument, "query parameter kind: unknown kind");
+    }
+  }
+  if (auto v = single(params, "namespace"); v && !v->empty()) {
+    if (auto s = checkNamespace(*v); !s) return std::unexpected(s.error());
+    q.namespace_ = *v;
+  }
+  if (auto v = single(params, "name"); v && !v->empty()) {
+    if (auto s = checkName(*v, "name"); !s) return std::unexpected(s.error());
+    if (q.resource == nullptr) {
       return makeError(ErrorCode::kInvalidArgument, "query parameter name needs kind");
     }
-    auto since = intParam(params, "sinceId", 0, 0, INT64_MAX);
-    if (!since) return std::unexpected(since.error());
-    q.sinceId = *since;
-    auto limit = intParam(params, "limit", 100, 1, 1000);
-    if (!limit) return std::unexpected(limit.error());
-    q.limit = *limit;
-    auto tail = intParam(params, "tail", 0, 0, 1000);
-    if (!tail) return std::unexpected(tail.error());
-    q.tail = *tail;
-    return q;
+    q.name = *v;
   }
-
-  Result<LogsQuery> parseLogsQuery(const QueryParams& params) {
-    LogsQuery q;
-    for (const auto& [key, value] : params) {
-      if (key != "replica" && key != "offset" && key != "limit") {
-        return makeError(ErrorCode::kInvalidArgument,
-                         "unknown query parameter \"" + key.substr(0, 64) +
-                             "\" for logs (known: replica, offset, limit)");
-      }
+  if (auto v = single(params, "events")) {
+    if (*v != "true" && *v != "false") {
+      return makeError(ErrorCode::kInvalidArgument, "query parameter events must be true or false");
     }
-    auto replica = single(params, "replica");
-    if (!replica || replica->empty()) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       "query parameter replica is required (the names are at …/replicas)");
-    }
-    q.replica = *replica;
-    if (auto v = single(params, "offset")) {
-      std::string_view text = *v;
-      bool fromEnd = !text.empty() && text.front() == '-';
-      auto n = parseNonNegative(fromEnd ? text.substr(1) : text);
-      if (!n) {
-        return makeError(ErrorCode::kInvalidArgument,
-                         "query parameter offset must be an integer (negative: from the end)");
-      }
-      q.offset = fromEnd ? -*n : *n;
-    }
-    auto limit = intParam(params, "limit", q.limit, 1, kMaxLogLimit);
-    if (!limit) return std::unexpected(limit.error());
-    q.limit = *limit;
-    return q;
+    q.events = *v == "true";
   }
-
-  std::string encodeLogsQuery(const LogsQuery& q) {
-    std::string replica;
-    for (unsigned char c : q.replica) {
-      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-        replica += static_cast<char>(c);
-      } else {
-        constexpr char kHex[] = "0123456789ABCDEF";
-        replica += '%';
-        replica += kHex[c >> 4];
-        replica += kHex[c & 15];
-      }
+  if (!lastEventId.empty()) {
+    auto c = parseCursor(lastEventId);
+    if (!c) {
+      return makeError(ErrorCode::kInvalidArgument, "Last-Event-ID: " + c.error().message);
     }
-    return "replica=" + replica + "&offset=" + std::to_string(q.offset) +
-           "&limit=" + std::to_string(q.limit);
+    q.from = *c;
+  } else if (auto v = single(params, "resourceVersion"); v && !v->empty()) {
+    auto c = parseCursor(*v);
+    if (!c) {
+      return makeError(ErrorCode::kInvalidArgument, "resourceVersion: " + c.error().message);
+    }
+    q.from = *c;
   }
-
-  Result<WatchQuery> parseWatchQuery(const QueryParams& params, std::string_view lastEventId) {
-    WatchQuery q;
-    for (const auto& [key, value] : params) {
-      if (key != "kind" && key != "namespace" && key != "name" && key != "resourceVersion" &&
-          key != "events") {
-        return makeError(ErrorCode::kInvalidArgument,
-                         "unknown query parameter \"" + key.substr(0, 64) +
-                             "\" for /api/v1/watch (known: kind, namespace, name, resourceVersion, "
-                             "events)");
-      }
-    }
-    if (auto v = single(params, "kind"); v && !v->empty()) {
-      q.resource = resourceByUserName(*v);
-      if (q.resource == nullptr) {
-        return makeError(ErrorCode::kInvalidArgument, "query parameter kind: unknown kind");
-      }
-    }
-    if (auto v = single(params, "namespace"); v && !v->empty()) {
-      if (auto s = checkNamespace(*v); !s) return std::unexpected(s.error());
-      q.namespace_ = *v;
-    }
-    if (auto v = single(params, "name"); v && !v->empty()) {
-      if (auto s = checkName(*v, "name"); !s) return std::unexpected(s.error());
-      if (q.resource == nullptr) {
-        return makeError(ErrorCode::kInvalidArgument, "query parameter name needs kind");
-      }
-      q.name = *v;
-    }
-    if (auto v = single(params, "events")) {
-      if (*v != "true" && *v != "false") {
-        return makeError(ErrorCode::kInvalidArgument,
-                         "query parameter events must be true or false");
-      }
-      q.events = *v == "true";
-    }
-    if (!lastEventId.empty()) {
-      auto c = parseCursor(lastEventId);
-      if (!c) {
-        return makeError(ErrorCode::kInvalidArgument, "Last-Event-ID: " + c.error().message);
-      }
-      q.from = *c;
-    } else if (auto v = single(params, "resourceVersion"); v && !v->empty()) {
-      auto c = parseCursor(*v);
-      if (!c) {
-        return makeError(ErrorCode::kInvalidArgument, "resourceVersion: " + c.error().message);
-      }
-      q.from = *c;
-    }
-    return q;
-  }
+  return q;
+}
 
 }  // namespace ramp::api
