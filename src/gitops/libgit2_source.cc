@@ -24,7 +24,7 @@ extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reser
 namespace ramp::gitops {
 namespace {
 
-constexpr size_t kMaxTreeBytes = 64 * 1024 * 1024;
+constexpr size_t kMaxTreeBytes = size_t{64} * 1024 * 1024;
 constexpr int kMaxCredentialAttempts = 3;
 
 // RAII for libgit2 objects.
@@ -413,9 +413,9 @@ Result<GitCommitInfo> Libgit2Source::revertPath(const std::string& repoURL,
   Signature sig;
   git_oid headOid, commitOid;
   git_oid_fromstr(&headOid, headSha->c_str());
-  if (int rc = git_tree_lookup(tree.out(), repo.get(), &newTree);
-      rc < 0 || (rc = git_commit_lookup(parent.out(), repo.get(), &headOid)) < 0 ||
-      (rc = git_signature_now(sig.out(), author.c_str(), (author + "@ramp").c_str())) < 0) {
+  if (git_tree_lookup(tree.out(), repo.get(), &newTree) < 0 ||
+      git_commit_lookup(parent.out(), repo.get(), &headOid) < 0 ||
+      git_signature_now(sig.out(), author.c_str(), (author + "@ramp").c_str()) < 0) {
     return std::unexpected(impl_->error(-1, "cannot write the revert commit"));
   }
   const git_commit* parents[] = {parent.get()};

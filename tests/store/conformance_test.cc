@@ -463,7 +463,7 @@ TEST_P(StoreConformanceTest, ConcurrentCasWritersNeverLoseAnUpdate) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(s().get(kA)->json, std::to_string(kThreads * kIncrements));
   // One revision per successful write; the failed CAS attempts wrote nothing.
-  EXPECT_EQ(*s().currentRevision(), base_ + 1 + kThreads * kIncrements);
+  EXPECT_EQ(*s().currentRevision(), base_ + 1 + int64_t{kThreads} * kIncrements);
 }
 
 // --- events ---

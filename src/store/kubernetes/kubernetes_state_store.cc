@@ -199,9 +199,8 @@ Result<int64_t> KubernetesStateStore::observeReply(const ObjectKey& key, std::st
   {
     std::lock_guard lock(mu_);
     ObjectMirror::Observed observed;
-    if (object && object->deleting) {
-      observed = objects_.observePut(key, std::move(object->json), object->resourceVersion);
-    } else if (deleted) {
+    // An object the server still holds (a delete that left finalizers to run) is a put.
+    if (deleted && !(object && object->deleting)) {
       observed =
           objects_.observeDelete(key, object ? object->resourceVersion : fallbackResourceVersion);
     } else {
