@@ -13,6 +13,7 @@
 #include "common/base64.h"
 #include "common/http_client.h"
 #include "ramp/clock.h"
+#include "supply/oci_client.h"
 #include "supply/oci_manifest.h"
 #include "supply/oci_reference.h"
 
@@ -223,6 +224,59 @@ Result<std::string> LocalRegistry::pushImage(const std::string& repo, const std:
   m.layers.push_back(Descriptor{
       "application/vnd.oci.image.layer.v1.tar", *l, static_cast<int64_t>(layer.size()), "", {}});
   return pushManifest(repo, tag, encodeManifest(m), m.mediaType);
+}
+
+Status LocalRegistry::pushLegacySignature(
+    const std::string& repo, const std::string& digest,
+    const std::vector<std::pair<std::string, std::string>>& signatures) {
+  std::string config = R"({"architecture":"","os":"","config":{},"rootfs":{"type":"layers"}})";
+  auto c = pushBlob(repo, config);
+  if (!c) return std::unexpected(c.error());
+  Manifest m;
+  m.mediaType = std::string(kOciManifestType);
+  m.config = Descriptor{
+      "application/vnd.oci.image.config.v1+json", *c, static_cast<int64_t>(config.size()), "", {}};
+  for (const auto& [payload, sig] : signatures) {
+    auto l = pushBlob(repo, payload);
+    if (!l) return std::unexpected(l.error());
+    m.layers.push_back(Descriptor{"application/vnd.dev.cosign.simplesigning.v1+json",
+                                  *l,
+                                  static_cast<int64_t>(payload.size()),
+                                  "",
+                                  {{"dev.cosignproject.cosign/signature", sig}}});
+  }
+  auto d = pushManifest(repo, digestTag(digest) + ".sig", encodeManifest(m), m.mediaType);
+  if (!d) return std::unexpected(d.error());
+  return {};
+}
+
+Status LocalRegistry::pushBundleReferrer(const std::string& repo, const std::string& digest,
+                                         const std::string& bundle) {
+  constexpr const char* kBundleType = "application/vnd.dev.sigstore.bundle.v0.3+json";
+  auto empty = pushBlob(repo, "{}");
+  if (!empty) return std::unexpected(empty.error());
+  auto layer = pushBlob(repo, bundle);
+  if (!layer) return std::unexpected(layer.error());
+  Manifest m;
+  m.mediaType = std::string(kOciManifestType);
+  m.artifactType = kBundleType;
+  m.config = Descriptor{std::string(kOciEmptyType), *empty, 2, "", {}};
+  m.layers.push_back(Descriptor{kBundleType, *layer, static_cast<int64_t>(bundle.size()), "", {}});
+  m.subject = Descriptor{std::string(kOciManifestType), digest, 0, "", {}};
+  std::string bytes = encodeManifest(m);
+  auto d = pushManifest(repo, sha256Digest(bytes), bytes, m.mediaType);
+  if (!d) return std::unexpected(d.error());
+  Manifest index;
+  index.isIndex = true;
+  index.mediaType = std::string(kOciIndexType);
+  std::string& known = referrerIndexes_[repo + "@" + digest];
+  if (!known.empty()) index = *parseManifest(known);
+  index.manifests.push_back(
+      Descriptor{m.mediaType, *d, static_cast<int64_t>(bytes.size()), kBundleType, {}});
+  known = encodeManifest(index);
+  auto i = pushManifest(repo, digestTag(digest), known, index.mediaType);
+  if (!i) return std::unexpected(i.error());
+  return {};
 }
 
 }  // namespace ramp::supply::testing

@@ -9,8 +9,11 @@
 //
 // Thread safety: none; test code.
 
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/harness.h"
 #include "harness/test_server.h"
@@ -47,6 +50,16 @@ class LocalRegistry {
   // manifest's digest. `salt` makes different images.
   Result<std::string> pushImage(const std::string& repo, const std::string& tag,
                                 const std::string& salt);
+  // Writes cosign's legacy signature manifest for `digest` at tag sha256-<hex>.sig: one
+  // simple-signing layer per (payload, base64 signature) pair, as `cosign sign` 1-2 does.
+  Status pushLegacySignature(const std::string& repo, const std::string& digest,
+                             const std::vector<std::pair<std::string, std::string>>& signatures);
+  // Writes `bundle` as a Sigstore bundle referrer of `digest` (artifactType
+  // application/vnd.dev.sigstore.bundle.v0.3+json, subject = the image) and adds it to the
+  // referrers tag-schema index at sha256-<hex>, as cosign 3 does on a registry without the
+  // referrers API.
+  Status pushBundleReferrer(const std::string& repo, const std::string& digest,
+                            const std::string& bundle);
 
  private:
   std::string authorization(const std::string& repo);  // "" without tokenAuth
@@ -59,6 +72,7 @@ class LocalRegistry {
   std::string keyPem_;
   std::string certDerBase64_;
   int tokensIssued_ = 0;
+  std::map<std::string, std::string> referrerIndexes_;  // "repo@digest" -> index JSON
 };
 
 }  // namespace ramp::supply::testing
