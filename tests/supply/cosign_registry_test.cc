@@ -10,6 +10,8 @@
 #include "harness/harness.h"
 #include "supply/cosign_fetch.h"
 #include "supply/cosign_fixtures.h"
+#include "supply/image_gate.h"
+#include "supply/image_policy.h"
 #include "supply/oci_client.h"
 #include "supply/registry_harness.h"
 
@@ -105,6 +107,53 @@ TEST_F(CosignRegistryTest, BundleReferrerVerifiesThroughTheFallbackIndex) {
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->format, SignatureFormat::kBundle);
   EXPECT_TRUE(client_.lastReferrersUsedFallback());
+}
+
+// The whole gate on a real registry: a policy file, a tag resolved to its digest, the signature
+// found and verified, the decision naming the policy, authority and the digest to pin.
+TEST_F(CosignRegistryTest, GateDecidesFromAPolicyFile) {
+  std::string pem;
+  for (char c : key_.publicKey().pem())
+    pem += c == '\n' ? std::string("\n        ") : std::string(1, c);
+  std::string policy =
+      "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\n"
+      "metadata: {name: shop}\nspec:\n  images:\n  - glob: \"" +
+      registry_->host() +
+      "/shop/**\"\n  authorities:\n  - name: release\n"
+      "    signatureFormat: bundle\n    key:\n      data: |\n        " +
+      pem + "\n";
+  auto policies = parseImagePolicies(policy, "policy.yaml");
+  ASSERT_TRUE(policies) << policies.error().message;
+  std::string image = registry_->host() + "/shop/web:v1";
+
+  Decision unsigned_ = gateImage(client_, *policies, image);
+  EXPECT_FALSE(unsigned_.allowed);
+  EXPECT_EQ(unsigned_.policy, "shop");
+  EXPECT_NE(unsigned_.reason.find("no bundle"), std::string::npos) << unsigned_.reason;
+
+  ASSERT_TRUE(registry_->pushBundleReferrer(
+      "shop/web", digest_,
+      testing::bundleJson(key_, testing::signStatement(ref_.repositoryName(), digest_))));
+  Decision signed_ = gateImage(client_, *policies, image);
+  EXPECT_TRUE(signed_.allowed) << signed_.reason;
+  EXPECT_EQ(signed_.authority, "release");
+  EXPECT_EQ(signed_.verifiedDigest, digest_);
+
+  // The tag moves to an unsigned image: the gate follows the tag and refuses.
+  auto moved = registry_->pushImage("shop/web", "v1", "unsigned replacement");
+  ASSERT_TRUE(moved);
+  Decision after = gateImage(client_, *policies, image);
+  EXPECT_FALSE(after.allowed) << after.reason;
+
+  // Pinned to the signed digest, the image still verifies whatever the tag names.
+  Decision pinned = gateImage(client_, *policies, registry_->host() + "/shop/web@" + digest_);
+  EXPECT_TRUE(pinned.allowed) << pinned.reason;
+  // An unreachable registry is a failure, never a pass.
+  registry_->process().stop();
+  Decision unreachable = gateImage(client_, *policies, image);
+  EXPECT_FALSE(unreachable.allowed);
+  EXPECT_NE(unreachable.reason.find("cannot resolve the digest"), std::string::npos)
+      << unreachable.reason;
 }
 
 }  // namespace
