@@ -4,6 +4,7 @@
 // made by OpenSSL in cosign's documented formats (cosign_fixtures.h).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
 #include "audit/signer.h"
@@ -14,6 +15,7 @@
 #include "supply/image_policy.h"
 #include "supply/oci_client.h"
 #include "supply/registry_harness.h"
+#include "supply/registry_image_verifier.h"
 
 namespace ramp::supply {
 namespace {
@@ -154,6 +156,38 @@ TEST_F(CosignRegistryTest, GateDecidesFromAPolicyFile) {
   EXPECT_FALSE(unreachable.allowed);
   EXPECT_NE(unreachable.reason.find("cannot resolve the digest"), std::string::npos)
       << unreachable.reason;
+}
+
+// The seam's implementation: a policy file on disk, a verdict with the pinned reference.
+TEST_F(CosignRegistryTest, RegistryImageVerifierPinsTheVerifiedDigest) {
+  std::string pem;
+  for (char c : key_.publicKey().pem())
+    pem += c == '\n' ? std::string("\n        ") : std::string(1, c);
+  std::ofstream(dir_.file("policy.yaml"))
+      << "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\n"
+         "metadata: {name: shop}\nspec:\n  images: [{glob: \"" +
+             registry_->host() +
+             "/shop/**\"}]\n  authorities:\n  - name: release\n    key:\n      data: |\n        " +
+             pem + "\n";
+  auto policies = RegistryImageVerifier::loadPolicies(dir_.file("policy.yaml"));
+  ASSERT_TRUE(policies) << policies.error().message;
+  RegistryImageVerifier verifier(std::move(*policies), {}, NoMatch::kDeny);
+  std::string image = registry_->host() + "/shop/web:v1";
+  ImageVerdict refused = verifier.verify(image);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_TRUE(refused.pinnedImage.empty());
+  EXPECT_EQ(refused.policy, "shop");
+  EXPECT_NE(refused.reason.find("no legacy signature"), std::string::npos) << refused.reason;
+
+  std::string payload = testing::simpleSigningPayload(ref_.repositoryName(), digest_);
+  ASSERT_TRUE(registry_->pushLegacySignature("shop/web", digest_,
+                                             {{payload, testing::signBase64(key_, payload)}}));
+  ImageVerdict allowed = verifier.verify(image);
+  EXPECT_TRUE(allowed.allowed) << allowed.reason;
+  EXPECT_EQ(allowed.pinnedImage, image + "@" + digest_);
+  EXPECT_EQ(allowed.authority, "release");
+
+  EXPECT_FALSE(RegistryImageVerifier::loadPolicies(dir_.file("missing.yaml")));
 }
 
 }  // namespace

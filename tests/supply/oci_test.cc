@@ -8,6 +8,7 @@
 #include "supply/oci_client.h"
 #include "supply/oci_manifest.h"
 #include "supply/oci_reference.h"
+#include "supply/registry_image_verifier.h"
 
 namespace ramp::supply {
 namespace {
@@ -89,6 +90,13 @@ TEST(Digest, Sha256AndCheck) {
   EXPECT_NE(wrong.error().message.find("digest mismatch"), std::string::npos);
   EXPECT_EQ(checkDigest("abc", "md5:x").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(digestTag(kDigest), "sha256-" + kHex);
+}
+
+TEST(PinImage, KeepsTheSpellingAndReplacesAnyDigest) {
+  EXPECT_EQ(pinImage("nginx:1.25", kDigest), "nginx:1.25@" + kDigest);
+  EXPECT_EQ(pinImage("r.example/a/b", kDigest), "r.example/a/b@" + kDigest);
+  EXPECT_EQ(pinImage("r.example/a/b:t@sha256:" + std::string(64, 'b'), kDigest),
+            "r.example/a/b:t@" + kDigest);
 }
 
 TEST(Manifest, ParsesImageManifestWithSubject) {
