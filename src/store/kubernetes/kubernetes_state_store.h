@@ -52,8 +52,10 @@ class KubernetesStateStore final : public StateStore {
  public:
   // Checks the argoproj.io/v1alpha1 kinds are served, starts the informers and waits for their
   // first lists. `client` and `clock` must outlive the store. Errors: kFailedPrecondition when a
-  // CRD is missing (naming it and deploy/crds); kDeadlineExceeded when the lists take longer
-  // than syncTimeout; the API's errors.
+  // CRD of Argo Rollouts' is missing (naming it and deploy/crds); kDeadlineExceeded when the
+  // lists take longer than syncTimeout; the API's errors. Argo CD's CRDs (Application,
+  // AppProject) are optional: without one, that kind lists empty, reads as kNotFound, and every
+  // write of it is kFailedPrecondition naming the CRD (missingCustomResources() says which).
   static Result<std::unique_ptr<KubernetesStateStore>> open(kube::Client& client, Clock& clock,
                                                             KubernetesStoreOptions options = {});
   ~KubernetesStateStore() override;
@@ -78,6 +80,9 @@ class KubernetesStateStore final : public StateStore {
   Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
                            Time now) override;
   Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
+
+  // The optional CRDs ("applications.argoproj.io") the server did not serve at open().
+  std::vector<std::string> missingCustomResources() const;
 
  private:
   KubernetesStateStore(kube::Client& client, Clock& clock, KubernetesStoreOptions options);
@@ -118,6 +123,7 @@ class KubernetesStateStore final : public StateStore {
   ObjectMirror objects_;
   EventMirror events_;
   std::vector<std::unique_ptr<KindState>> kinds_;  // filled by start(), then read-only
+  std::vector<std::string> missing_;               // likewise
   std::unique_ptr<kube::Informer> eventInformer_;
 };
 
