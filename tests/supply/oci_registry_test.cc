@@ -193,5 +193,41 @@ TEST(OciRegistryDigests, MismatchedBytesAreRefused) {
   EXPECT_NE(header.error().message.find("Docker-Content-Digest"), std::string::npos);
 }
 
+// The referrers API itself (distribution 2.8 does not serve it; no registry here does): an
+// answer from the API is used as is, without the fallback; a 5xx is an error, not a fallback.
+TEST(OciReferrersApi, UsedWhenServedAndErrorsAreNotFallbacks) {
+  const std::string subject = sha256Digest("subject");
+  const std::string a = sha256Digest("a"), b = sha256Digest("b");
+  ramp::testing::TestServer server;
+  server.server().Get(
+      "/v2/x/referrers/" + subject, [&](const httplib::Request& req, httplib::Response& res) {
+        EXPECT_EQ(req.get_header_value("Accept"), kOciIndexType);
+        res.set_content(
+            R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",)"
+            R"("manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+            R"("digest":")" +
+                a +
+                R"(","size":1,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"},)"
+                R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                b + R"(","size":1,"artifactType":"application/spdx+json"}]})",
+            "application/vnd.oci.image.index.v1+json");
+      });
+  server.server().Get("/v2/broken/referrers/" + subject,
+                      [](const httplib::Request&, httplib::Response& res) { res.status = 503; });
+  int port = server.start();
+  OciClient client({});
+  auto x = parseImageReference("127.0.0.1:" + std::to_string(port) + "/x");
+  auto bundles = client.referrers(*x, subject, "application/vnd.dev.sigstore.bundle.v0.3+json");
+  ASSERT_TRUE(bundles) << bundles.error().message;
+  ASSERT_EQ(bundles->size(), 1u);
+  EXPECT_EQ((*bundles)[0].digest, a);
+  EXPECT_FALSE(client.lastReferrersUsedFallback());
+  auto broken = parseImageReference("127.0.0.1:" + std::to_string(port) + "/broken");
+  auto err = client.referrers(*broken, subject);
+  ASSERT_FALSE(err);
+  EXPECT_EQ(err.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(err.error().message.find("HTTP 503"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ramp::supply
