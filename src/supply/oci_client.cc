@@ -47,6 +47,47 @@ std::unexpected<Error> statusError(const http::Response& r, const std::string& u
   return makeError(code, what);
 }
 
+// The scheme and authority ("https://host:port") of an absolute URL.
+std::string originOf(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  return std::string(url.substr(0, url.find('/', start)));
+}
+
+// Sends `req`, following up to 5 redirects: registries answer blob (and some manifest) GETs with
+// a 307 to a CDN or object store. Credentials (the Authorization header, Basic auth) go only to
+// the registry's own origin, never where it redirects; an https -> http redirect is refused.
+Result<http::Response> sendFollowingRedirects(http::Request req) {
+  const std::string origin = originOf(req.url);
+  for (int hop = 0;; ++hop) {
+    auto r = http::send(req);
+    if (!r) return r;
+    bool redirect = r->status == 301 || r->status == 302 || r->status == 303 || r->status == 307 ||
+                    r->status == 308;
+    std::string location = r->header("Location");
+    if (!redirect || location.empty()) return r;
+    std::string from = http::redactUrl(req.url);
+    if (hop == 5) {
+      return makeError(ErrorCode::kUnavailable, "GET " + from + ": more than 5 redirects");
+    }
+    if (location.starts_with("/")) {
+      location.insert(0, originOf(req.url));
+    } else if (!location.starts_with("http://") && !location.starts_with("https://")) {
+      return makeError(ErrorCode::kUnsupported,
+                       "GET " + from + ": redirect to an unsupported location");
+    }
+    if (req.url.starts_with("https://") && location.starts_with("http://")) {
+      return makeError(ErrorCode::kPermissionDenied,
+                       "GET " + from + ": refused a redirect from https to http");
+    }
+    req.url = location;
+    if (originOf(location) != origin) {
+      std::erase_if(req.headers, [](const auto& h) { return lower(h.first) == "authorization"; });
+      req.basicAuth.reset();
+    }
+  }
+}
+
 }  // namespace
 
 Result<AuthChallenge> parseAuthChallenge(std::string_view h) {
@@ -199,7 +240,7 @@ Result<OciClient::Fetched> OciClient::get(const ImageReference& repo, const std:
       body->append(piece);
       return true;
     };
-    auto r = http::send(req);
+    auto r = sendFollowingRedirects(req);
     if (!r) return std::unexpected(r.error());
     if (*tooBig) {
       return makeError(

@@ -6,8 +6,9 @@
 // a digest (the referrers API, or the referrers tag schema `sha256-<hex>` when the registry does
 // not serve the API). Authentication: anonymous, HTTP Basic, or the Bearer token flow (a 401
 // with `WWW-Authenticate: Bearer realm=…,service=…,scope=…` -> GET the realm for a pull token,
-// with the Basic credentials when given, then retry). It talks to nothing but the registry and
-// the token realm the registry names.
+// with the Basic credentials when given, then retry). Redirects (blobs served from a CDN) are
+// followed up to 5 hops, with credentials sent to the registry's own origin only. It talks to
+// nothing but the registry, where the registry redirects, and the token realm it names.
 //
 // A thin shell on common/http_client.h; the decoding it relies on (oci_manifest.h,
 // parseAuthChallenge, parseTokenResponse) is pure and fuzzed.

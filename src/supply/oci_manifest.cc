@@ -1,5 +1,7 @@
 #include "supply/oci_manifest.h"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "supply/oci_reference.h"
@@ -26,7 +28,7 @@ Result<std::map<std::string, std::string>> annotations(const Json& j, const std:
   if (it == j.end() || it->is_null()) return out;
   if (!it->is_object()) return bad(where + "annotations: not an object");
   for (const auto& [k, v] : it->items()) {
-    if (!v.is_string()) return bad(where + "annotations." + k + ": not a string");
+    if (!v.is_string()) return bad(fmt::format("{}annotations.{}: not a string", where, k));
     out[k] = v.get<std::string>();
   }
   return out;

@@ -18,7 +18,8 @@ namespace {
 using testing::LocalRegistry;
 using testing::RegistryOptions;
 
-ImageReference repoRef(const LocalRegistry& reg, const std::string& repo, std::string tag = "") {
+ImageReference repoRef(const LocalRegistry& reg, const std::string& repo,
+                       const std::string& tag = "") {
   auto r = parseImageReference(reg.host() + "/" + repo + (tag.empty() ? "" : ":" + tag));
   EXPECT_TRUE(r) << r.error().message;
   return *r;
@@ -227,6 +228,58 @@ TEST(OciReferrersApi, UsedWhenServedAndErrorsAreNotFallbacks) {
   ASSERT_FALSE(err);
   EXPECT_EQ(err.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(err.error().message.find("HTTP 503"), std::string::npos);
+}
+
+// Registries send blob GETs to a CDN with a 307 (Docker Hub, GHCR, ECR; docker-registry's
+// filesystem driver never does, so stand-ins play both): the redirect is followed, the bytes
+// checked against the digest, and the registry's token is not sent to the CDN.
+TEST(OciRedirects, BlobRedirectFollowedWithoutTheToken) {
+  const std::string blob = "blob bytes behind a CDN";
+  const std::string digest = sha256Digest(blob);
+  ramp::testing::TestServer cdn;
+  std::string cdnAuthorization = "unset";
+  cdn.server().Get("/signed/blob", [&](const httplib::Request& req, httplib::Response& res) {
+    cdnAuthorization = req.get_header_value("Authorization");
+    res.set_content(blob, "application/octet-stream");
+  });
+  cdn.server().Get("/signed/tampered", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(blob + "!", "application/octet-stream");
+  });
+  int cdnPort = cdn.start();
+  ramp::testing::TestServer registry;
+  std::string registryAuthorization;
+  registry.server().Get("/token", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"token":"registry-token"})", "application/json");
+  });
+  int registryPort = registry.start();
+  auto challengeOr = [&](const char* to) {
+    return [&, to](const httplib::Request& req, httplib::Response& res) {
+      registryAuthorization = req.get_header_value("Authorization");
+      if (registryAuthorization.empty()) {
+        res.status = 401;
+        res.set_header("WWW-Authenticate",
+                       "Bearer realm=\"http://127.0.0.1:" + std::to_string(registryPort) +
+                           "/token\",service=\"s\"");
+        return;
+      }
+      res.status = 307;
+      res.set_header("Location", "http://127.0.0.1:" + std::to_string(cdnPort) + to);
+    };
+  };
+  registry.server().Get("/v2/x/blobs/" + digest, challengeOr("/signed/blob"));
+  registry.server().Get("/v2/y/blobs/" + digest, challengeOr("/signed/tampered"));
+
+  OciClient client({});
+  auto x = parseImageReference("127.0.0.1:" + std::to_string(registryPort) + "/x");
+  auto got = client.getBlob(*x, digest);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(*got, blob);
+  EXPECT_EQ(registryAuthorization, "Bearer registry-token");
+  EXPECT_EQ(cdnAuthorization, "");  // the token stays with the registry
+  auto y = parseImageReference("127.0.0.1:" + std::to_string(registryPort) + "/y");
+  auto tampered = client.getBlob(*y, digest);
+  ASSERT_FALSE(tampered);
+  EXPECT_NE(tampered.error().message.find("digest mismatch"), std::string::npos);
 }
 
 }  // namespace
