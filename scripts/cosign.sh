@@ -1,15 +1,18 @@
 #!/bin/bash
 # cosign.sh — the real `cosign` for src/supply's tests (docs/supply-chain.md, "Tests").
 #
-#   cosign.sh build   builds cosign once per version; prints the path of the binary. Reuses the
-#                     cached build when present.
-#   cosign.sh bin     prints the path if the build is cached (exit 1 if not)
+#   cosign.sh build   builds cosign (and ociregistry, below) once per version; prints the path of
+#                     cosign. Reuses the cached build when present.
+#   cosign.sh bin     prints the path if the build is cached (exit 1 if not); ociregistry is
+#                     beside it
 #
 # cosign comes from the Go module proxy through the wrapper module tools/cosign (its go.mod
 # pins github.com/sigstore/cosign/v3 and every dependency, go.sum checks them), built by an
 # ordinary `go build` into ${RAMP_KUBE_CACHE:-${XDG_CACHE_HOME:-~/.cache}/ramp/kube}/
 # cosign-<key>/cosign, key = hash of the wrapper's go.mod/go.sum, the Go version and this
-# recipe's revision: the same cache directory, Go module cache and build cache as
+# recipe's revision. Beside it, ociregistry (tools/cosign/ociregistry): go-containerregistry's
+# registry with the OCI 1.1 referrers API on, which neither docker-registry nor `crane registry
+# serve` offers. The same cache directory, Go module cache and build cache as
 # scripts/kube-cluster.sh. The toolchain comes from scripts/go-toolchain.sh. The build runs
 # under `nice -n 19` with `go build -p 2` (RAMP_KUBE_GO_P overrides): about 6.5 min of CPU
 # (measured: wall 27 min at -p 1 on a busy 2-core machine), then nothing.
@@ -37,7 +40,7 @@ cache_key() {
     echo "recipe $RECIPE"
     "$GO" env GOVERSION GOOS GOARCH
     grep -v '^//' "$TOOL/go.mod"
-    cat "$TOOL/go.sum"
+    cat "$TOOL/go.sum" "$TOOL/ociregistry/main.go"
   } | sha256sum | cut -c1-16
 }
 
@@ -45,7 +48,7 @@ cmd_bin() {
   go_env
   local out
   out=$CACHE/cosign-$(cache_key)/cosign
-  [ -x "$out" ] || return 1
+  [ -x "$out" ] && [ -x "$(dirname "$out")/ociregistry" ] || return 1
   echo "$out"
 }
 
@@ -57,7 +60,7 @@ cmd_build() {
   mkdir -p "$dir"
   exec 9>"$dir/lock"
   flock 9
-  if [ -x "$dir/cosign" ]; then
+  if [ -x "$dir/cosign" ] && [ -x "$dir/ociregistry" ]; then
     echo "$dir/cosign"
     return 0
   fi
@@ -69,6 +72,8 @@ cmd_build() {
     local TIMEFORMAT="cosign: wall %R s, user %U s, sys %S s"
     time (cd "$TOOL" && nice -n 19 "$GO" build -p "${RAMP_KUBE_GO_P:-2}" -ldflags "-s -w" \
       -o "$dir/cosign.tmp" github.com/sigstore/cosign/v3/cmd/cosign) || exit 1
+    (cd "$TOOL" && nice -n 19 "$GO" build -ldflags "-s -w" -o "$dir/ociregistry" ./ociregistry) ||
+      exit 1
     echo "total: $(($(date +%s) - t0)) s"
   } >>"$log" 2>&1 || die "build failed; log: $log"
   mv "$dir/cosign.tmp" "$dir/cosign"

@@ -1,5 +1,7 @@
 #include "supply/cosign_fetch.h"
 
+#include "supply/oci_manifest.h"
+
 namespace ramp::supply {
 
 Result<std::vector<LegacySignature>> fetchLegacySignatures(OciClient& client,
@@ -32,12 +34,19 @@ Result<std::vector<LegacySignature>> fetchLegacySignatures(OciClient& client,
 
 Result<std::vector<std::string>> fetchBundles(OciClient& client, const ImageReference& repo,
                                               std::string_view digest) {
-  auto refs = client.referrers(repo, digest, kSigstoreBundleMediaType);
+  auto refs = client.referrers(repo, digest);
   if (!refs) return std::unexpected(refs.error());
   std::vector<std::string> out;
   for (const Descriptor& d : *refs) {
+    // A registry should list a referrer under its manifest's artifactType; some list the config's
+    // media type instead (go-containerregistry's registry: the empty type). Those are read to
+    // find out; referrers of another declared type are skipped unread.
+    bool maybe = d.artifactType == kSigstoreBundleMediaType || d.artifactType.empty() ||
+                 d.artifactType == kOciEmptyType;
+    if (!maybe) continue;
     auto m = client.getManifest(repo, d.digest);
     if (!m) return std::unexpected(m.error());
+    if (m->manifest.artifactType != kSigstoreBundleMediaType) continue;
     for (const Descriptor& layer : m->manifest.layers) {
       if (layer.mediaType != kSigstoreBundleMediaType) continue;
       auto blob = client.getBlob(repo, layer.digest);

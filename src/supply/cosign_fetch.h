@@ -33,7 +33,8 @@ Result<std::vector<LegacySignature>> fetchLegacySignatures(OciClient& client,
                                                            const ImageReference& repo,
                                                            std::string_view digest);
 
-// The bundle JSON of every Sigstore bundle referrer of `digest` (none is not an error).
+// The bundle JSON of every Sigstore bundle referrer of `digest` (a referrer whose manifest has
+// artifactType application/vnd.dev.sigstore.bundle.v0.3+json; none is not an error).
 // Errors: OciClient's.
 Result<std::vector<std::string>> fetchBundles(OciClient& client, const ImageReference& repo,
                                               std::string_view digest);

@@ -6,6 +6,8 @@
 // (`make cosign-build`).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +42,26 @@ std::string cosignBinary() {
   return out;
 }
 
+// The shell prefix cosign runs under in `dir`: no network (proxies at a closed port, loopback
+// excepted), HOME in the test's directory, the key's password.
+std::string cosignEnv(const std::string& dir) {
+  return "cd '" + dir + "' && HOME='" + dir +
+         "' COSIGN_PASSWORD=test-password HTTPS_PROXY=http://127.0.0.1:9 "
+         "HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1 ";
+}
+
+// `cosign generate-key-pair` in `dir`; returns cosign.pub as ramp reads it.
+Result<audit::VerifyingKey> generateKeyPair(const std::string& cosign, const std::string& dir) {
+  std::string out;
+  if (run(cosignEnv(dir) + "'" + cosign + "' generate-key-pair", &out) != 0) {
+    return makeError(ErrorCode::kInternal, "cosign generate-key-pair: " + out);
+  }
+  std::ifstream pubFile(dir + "/cosign.pub");
+  std::stringstream pem;
+  pem << pubFile.rdbuf();
+  return audit::VerifyingKey::fromPem(pem.str());
+}
+
 TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
   std::string cosign = cosignBinary();
   if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
@@ -50,17 +72,10 @@ TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
   ASSERT_TRUE(digest) << digest.error().message;
   std::string image = (*reg)->host() + "/shop/web@" + *digest;
 
-  // No network for cosign: proxies at a closed port (loopback excepted), HOME here.
-  std::string env = "cd '" + dir.path() + "' && HOME='" + dir.path() +
-                    "' COSIGN_PASSWORD=test-password HTTPS_PROXY=http://127.0.0.1:9 "
-                    "HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1 ";
-  std::string out;
-  ASSERT_EQ(run(env + "'" + cosign + "' generate-key-pair", &out), 0) << out;
-  std::ifstream pubFile(dir.file("cosign.pub"));
-  std::stringstream pem;
-  pem << pubFile.rdbuf();
-  auto key = audit::VerifyingKey::fromPem(pem.str());
+  auto key = generateKeyPair(cosign, dir.path());
   ASSERT_TRUE(key) << key.error().message;
+  std::string env = cosignEnv(dir.path());
+  std::string out;
 
   OciClient client({});
   auto repo = *parseImageReference(image);
@@ -90,6 +105,60 @@ TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
       verifyImageSignature(client, repo, *digest, SignatureFormat::kLegacy, stranger.publicKey()));
   EXPECT_FALSE(
       verifyImageSignature(client, repo, *digest, SignatureFormat::kBundle, stranger.publicKey()));
+}
+
+// The OCI 1.1 referrers API on a real registry implementation: ociregistry (tools/cosign:
+// go-containerregistry's registry with referrers on, built beside cosign). cosign 3 pushes its
+// bundle through the API (no sha256-<hex> tag) and ramp finds it there, not by the fallback.
+// go-containerregistry lists the referrer under its config's media type (the empty type), not
+// its artifactType: fetchBundles reads such referrers to find out.
+TEST(CosignCli, BundleFoundThroughTheReferrersApi) {
+  std::string cosign = cosignBinary();
+  if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
+  ramp::testing::TempDir dir("ramp-cosign-referrers");
+  std::string registryBin = cosign.substr(0, cosign.rfind('/')) + "/ociregistry";
+  ramp::testing::ProcessOptions po;
+  po.argv = {registryBin, "-addr", "127.0.0.1:0"};
+  po.logFile = dir.file("ociregistry.log");
+  auto proc = ramp::testing::Process::start(po);
+  ASSERT_TRUE(proc) << proc.error().message;
+  std::string host;
+  for (int i = 0; i < 500 && host.empty(); ++i) {  // bounded: 5 s
+    std::string log = (*proc)->log();
+    if (size_t at = log.find("listening on "); at != std::string::npos) {
+      size_t end = log.find('\n', at);
+      if (end != std::string::npos) host = log.substr(at + 13, end - at - 13);
+    }
+    if (host.empty()) ::usleep(10000);
+  }
+  ASSERT_FALSE(host.empty()) << (*proc)->log();
+  ASSERT_TRUE(ramp::testing::waitForHttp("http://" + host + "/v2/"));
+
+  // The image, pushed through the API as the other tests do.
+  auto registry = testing::LocalRegistry::attach(host);
+  auto digest = registry->pushImage("shop/api", "v1", "referrers");
+  ASSERT_TRUE(digest) << digest.error().message;
+  std::string image = host + "/shop/api@" + *digest;
+
+  auto key = generateKeyPair(cosign, dir.path());
+  ASSERT_TRUE(key) << key.error().message;
+  std::string env = cosignEnv(dir.path());
+  std::string out;
+  ASSERT_EQ(
+      run(env + "'" + cosign +
+              "' sign --key cosign.key --use-signing-config=false --tlog-upload=false -y " + image,
+          &out),
+      0)
+      << out;
+
+  OciClient client({});
+  auto repo = *parseImageReference(image);
+  auto v = verifyImageSignature(client, repo, *digest, SignatureFormat::kBundle, *key);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_FALSE(client.lastReferrersUsedFallback());  // found through /referrers/, not a tag
+  auto tag = client.getManifest(repo, digestTag(*digest));
+  ASSERT_FALSE(tag);  // cosign wrote no fallback index: the API path is what was tested
+  EXPECT_EQ(tag.error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace

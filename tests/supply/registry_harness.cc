@@ -54,6 +54,12 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
+std::unique_ptr<LocalRegistry> LocalRegistry::attach(const std::string& host) {
+  auto r = std::unique_ptr<LocalRegistry>(new LocalRegistry());
+  r->port_ = std::stoi(host.substr(host.rfind(':') + 1));
+  return r;
+}
+
 LocalRegistry::~LocalRegistry() {
   if (process_) process_->stop();
 }

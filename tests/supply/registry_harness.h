@@ -32,6 +32,8 @@ class LocalRegistry {
   // Starts the registry (and the token server) under `workDir`; waits until /v2/ answers.
   static Result<std::unique_ptr<LocalRegistry>> start(const RegistryOptions& options,
                                                       const std::string& workDir);
+  // The push helpers for a registry someone else started at "127.0.0.1:<port>" (anonymous).
+  static std::unique_ptr<LocalRegistry> attach(const std::string& host);
   ~LocalRegistry();
 
   // "127.0.0.1:<port>", the registry part of image references.
