@@ -240,7 +240,16 @@ Result<OciClient::Fetched> OciClient::get(const ImageReference& repo, const std:
       body->append(piece);
       return true;
     };
+    // Streaming bounds only silences (http_client.h): the whole request is bounded here.
+    const Clock& clock = options_.clock != nullptr ? *options_.clock : realClock();
+    const Time deadline = clock.now() + options_.timeout;
+    req.keepGoing = [&clock, deadline] { return clock.now() < deadline; };
     auto r = sendFollowingRedirects(req);
+    if (!r && r.error().code == ErrorCode::kCancelled) {
+      return makeError(
+          ErrorCode::kDeadlineExceeded,
+          "GET " + url + ": timed out after " + std::to_string(options_.timeout.count()) + " ms");
+    }
     if (!r) return std::unexpected(r.error());
     if (*tooBig) {
       return makeError(

@@ -61,7 +61,10 @@ struct FetchedManifest {
 class OciClient {
  public:
   struct Options {
-    Duration timeout = Duration(10000);  // per request
+    // Per request, whole: connecting, the headers and the body (a registry that sends its body a
+    // byte at a time is cut off here, not only when it falls silent).
+    Duration timeout = Duration(10000);
+    const Clock* clock = nullptr;        // measures `timeout`; null = realClock()
     int64_t maxManifestBytes = 4 << 20;  // OCI recommends registries accept at least 4 MiB
     int64_t maxBlobBytes = 16 << 20;     // signatures and bundles are a few KiB
     std::optional<http::BasicCredentials> credentials;  // for Basic and for the token realm

@@ -3,7 +3,9 @@
 // referrers() is tested on its tag-schema fallback here.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "harness/harness.h"
 #include "harness/test_server.h"
@@ -280,6 +282,30 @@ TEST(OciRedirects, BlobRedirectFollowedWithoutTheToken) {
   auto tampered = client.getBlob(*y, digest);
   ASSERT_FALSE(tampered);
   EXPECT_NE(tampered.error().message.find("digest mismatch"), std::string::npos);
+}
+
+// A registry that sends its body a byte at a time never falls silent long enough for libcurl's
+// low-speed limit; the client's own deadline cuts it off.
+TEST(OciTimeouts, ADripFedBodyIsCutOffAtTheTimeout) {
+  ramp::testing::TestServer server;
+  server.server().Get(R"(/v2/x/blobs/(.*))", [](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/octet-stream",
+                                     [](size_t, httplib::DataSink& sink) {
+                                       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                                       return sink.write("x", 1);
+                                     });
+  });
+  int port = server.start();
+  OciClient::Options options;
+  options.timeout = Duration(1500);
+  OciClient client(options);
+  auto x = parseImageReference("127.0.0.1:" + std::to_string(port) + "/x");
+  auto start = std::chrono::steady_clock::now();
+  auto blob = client.getBlob(*x, sha256Digest("never"));
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(blob);
+  EXPECT_EQ(blob.error().code, ErrorCode::kDeadlineExceeded) << blob.error().message;
+  EXPECT_LT(took, std::chrono::seconds(5));
 }
 
 }  // namespace
