@@ -356,6 +356,11 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
                                std::string_view digest, const std::vector<AuthorityResult>& results,
                                NoMatch noMatch) {
   Decision d;
+  // No policy can match what is not an image reference; "no match" must not let it through.
+  if (auto ref = parseImageReference(image); !ref) {
+    d.reason = ref.error().message;
+    return d;
+  }
   std::vector<const ImagePolicy*> matching = matchingPolicies(policies, image);
   if (matching.empty()) {
     d.allowed = noMatch == NoMatch::kAllow;

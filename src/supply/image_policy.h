@@ -103,7 +103,8 @@ std::vector<const ImagePolicy*> matchingPolicies(const std::vector<ImagePolicy>&
                                                  std::string_view image);
 
 // The decision for `image` (as written) at `digest`, from the results of the authorities of
-// the matching policies. Pure.
+// the matching policies. An `image` that is not a valid reference is refused whatever `noMatch`
+// says. Pure.
 Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::string_view image,
                                std::string_view digest, const std::vector<AuthorityResult>& results,
                                NoMatch noMatch = NoMatch::kDeny);

@@ -229,6 +229,10 @@ TEST_F(ImagePolicyTest, Evaluation) {
   EXPECT_FALSE(none.allowed);
   EXPECT_NE(none.reason.find("no ClusterImagePolicy matches"), std::string::npos);
   EXPECT_TRUE(evaluateImagePolicies(*ps, "ghcr.io/x/y:1", digest, {}, NoMatch::kAllow).allowed);
+  // Not an image reference: refused even when unmatched images are allowed.
+  Decision invalid = evaluateImagePolicies(*ps, "Bad Image", digest, {}, NoMatch::kAllow);
+  EXPECT_FALSE(invalid.allowed);
+  EXPECT_NE(invalid.reason.find("image reference"), std::string::npos) << invalid.reason;
 
   // Only the warn-mode policy matches and fails: allowed in warn mode.
   auto warnOnly = parseImagePolicies(policyYaml("w", "**", "legacy", "warn"), "w.yaml");
