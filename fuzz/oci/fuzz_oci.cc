@@ -1,6 +1,7 @@
 // Fuzzes what src/supply reads from a registry or a user: image references, manifests and
-// indexes, WWW-Authenticate challenges and token answers. Each must decode or fail with an
-// Error, never crash; a reference or manifest that decodes must encode and decode to itself.
+// indexes, WWW-Authenticate challenges, token answers and Docker config files. Each must decode or
+// fail with an Error, never crash; a reference or manifest that decodes must encode and decode to
+// itself.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -24,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parseManifest(text, "application/vnd.oci.image.index.v1+json");
   (void)parseAuthChallenge(text);
   (void)parseTokenResponse(text);
+  if (auto c = parseDockerConfig(text)) {
+    for (const auto& [host, cred] : *c) {
+      if (host != normalizeRegistryHost(host)) std::abort();  // keys come out normalized
+    }
+  }
   (void)checkDigest(text, sha256Digest(text));
   return 0;
 }

@@ -1,9 +1,10 @@
 #include "supply/oci_client.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>
 #include <memory>
+#include <nlohmann/json.hpp>
+
+#include "common/base64.h"
 
 namespace ramp::supply {
 namespace {
@@ -158,6 +159,70 @@ Result<std::string> parseTokenResponse(std::string_view body) {
   return makeError(ErrorCode::kParse, "token response: no \"token\" or \"access_token\" string");
 }
 
+std::string normalizeRegistryHost(std::string_view key) {
+  if (size_t scheme = key.find("://"); scheme != std::string_view::npos) {
+    key = key.substr(scheme + 3);
+  }
+  key = key.substr(0, key.find('/'));
+  std::string host = lower(key);
+  if (host == "docker.io" || host == "registry-1.docker.io") return std::string(kDockerHubRegistry);
+  return host;
+}
+
+Result<RegistryCredentials> parseDockerConfig(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  auto bad = [](const std::string& why) {
+    return makeError(ErrorCode::kParse, "docker config: " + why);
+  };
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  for (const char* helper : {"credsStore", "credHelpers"}) {
+    if (j.contains(helper)) {
+      return makeError(ErrorCode::kUnsupported,
+                       std::string("docker config: ") + helper +
+                           ": credential helpers are not run; put the registry's auth in auths");
+    }
+  }
+  RegistryCredentials out;
+  auto auths = j.find("auths");
+  if (auths == j.end()) return out;
+  if (!auths->is_object()) return bad("auths: not an object");
+  for (const auto& [key, entry] : auths->items()) {
+    std::string where = "auths." + key;
+    if (!entry.is_object()) return bad(where + ": not an object");
+    http::BasicCredentials c;
+    if (auto a = entry.find("auth"); a != entry.end()) {
+      if (!a->is_string()) return bad(where + ".auth: not a string");
+      auto decoded = decodeBase64(a->get<std::string>());
+      size_t colon = decoded ? decoded->find(':') : std::string::npos;
+      if (colon == std::string::npos) return bad(where + ".auth: not base64 of user:password");
+      c.username = decoded->substr(0, colon);
+      c.password = decoded->substr(colon + 1);
+    } else if (entry.contains("username") && entry.contains("password")) {
+      if (!entry["username"].is_string() || !entry["password"].is_string()) {
+        return bad(where + ": username and password must be strings");
+      }
+      c.username = entry["username"].get<std::string>();
+      c.password = entry["password"].get<std::string>();
+    } else if (entry.contains("identitytoken") || entry.contains("registrytoken")) {
+      return makeError(
+          ErrorCode::kUnsupported,
+          "docker config: " + where + ": identity and registry tokens are not supported; use auth");
+    } else {
+      continue;  // an empty entry (docker login to a credential helper leaves these)
+    }
+    out[normalizeRegistryHost(key)] = std::move(c);
+  }
+  return out;
+}
+
+std::optional<http::BasicCredentials> OciClient::credentialsFor(const ImageReference& repo) const {
+  if (auto it = options_.credentialsByRegistry.find(normalizeRegistryHost(repo.registry));
+      it != options_.credentialsByRegistry.end()) {
+    return it->second;
+  }
+  return options_.credentials;
+}
+
 std::string digestTag(std::string_view digest) {
   std::string tag(digest);
   if (size_t colon = tag.find(':'); colon != std::string::npos) tag[colon] = '-';
@@ -193,7 +258,7 @@ Result<std::string> OciClient::token(const ImageReference& repo, const AuthChall
   req.url = tokenUrl;
   req.timeout = options_.timeout;
   req.insecure = options_.insecure;
-  req.basicAuth = options_.credentials;
+  req.basicAuth = credentialsFor(repo);
   auto r = http::send(req);
   if (!r) return std::unexpected(r.error());
   if (!r->ok()) {
@@ -222,7 +287,7 @@ Result<OciClient::Fetched> OciClient::get(const ImageReference& repo, const std:
     req.insecure = options_.insecure;
     if (!accept.empty()) req.headers.emplace_back("Accept", accept);
     if (basic) {
-      req.basicAuth = options_.credentials;  // http_client encodes it; never cached here
+      req.basicAuth = credentialsFor(repo);  // http_client encodes it; never cached here
     } else {
       std::lock_guard lock(mu_);
       if (auto it = tokens_.find(key); it != tokens_.end()) {
@@ -270,7 +335,7 @@ Result<OciClient::Fetched> OciClient::get(const ImageReference& repo, const std:
       if (!t) return std::unexpected(t.error());
       std::lock_guard lock(mu_);
       tokens_[key] = std::move(*t);
-    } else if (scheme == "basic" && options_.credentials) {
+    } else if (scheme == "basic" && credentialsFor(repo)) {
       basic = true;
     } else {
       return makeError(ErrorCode::kUnauthenticated,

@@ -47,6 +47,21 @@ Result<AuthChallenge> parseAuthChallenge(std::string_view header);
 // Errors: kParse when neither is a non-empty string.
 Result<std::string> parseTokenResponse(std::string_view body);
 
+// Registry host -> credentials, as Docker's ~/.docker/config.json keeps them.
+using RegistryCredentials = std::map<std::string, http::BasicCredentials>;
+
+// The registry a credential key names, as ImageReference::registry spells it: the scheme and any
+// path dropped ("https://index.docker.io/v1/" -> "index.docker.io"), Docker Hub's aliases
+// (docker.io, registry-1.docker.io) folded into index.docker.io.
+std::string normalizeRegistryHost(std::string_view key);
+
+// Decodes Docker's config.json `auths`: {"auths":{"<registry>":{"auth":"<base64 user:password>"}
+// | {"username":…,"password":…}}}. Errors: kParse naming the registry and field (not JSON, bad
+// base64, no ':' in auth); kUnsupported for an entry with only an identitytoken or
+// registrytoken, and for credsStore/credHelpers (ramp runs no credential helpers): the message
+// names the registry, never a secret.
+Result<RegistryCredentials> parseDockerConfig(std::string_view json);
+
 // "sha256-<hex>": the tag under which the referrers tag schema keeps the referrers of `digest`
 // (and, with ".sig", cosign's legacy signatures).
 std::string digestTag(std::string_view digest);
@@ -67,7 +82,9 @@ class OciClient {
     const Clock* clock = nullptr;        // measures `timeout`; null = realClock()
     int64_t maxManifestBytes = 4 << 20;  // OCI recommends registries accept at least 4 MiB
     int64_t maxBlobBytes = 16 << 20;     // signatures and bundles are a few KiB
-    std::optional<http::BasicCredentials> credentials;  // for Basic and for the token realm
+    // For Basic and for the token realm: the entry of the image's registry, else `credentials`.
+    RegistryCredentials credentialsByRegistry;
+    std::optional<http::BasicCredentials> credentials;
     // "http" for registries on loopback (127.0.0.1, localhost, [::1]) unless forced here.
     std::string scheme;     // "" = https, or http for loopback registries
     bool insecure = false;  // skip TLS verification (tests only)
@@ -114,6 +131,7 @@ class OciClient {
   Result<std::string> token(const ImageReference& repo, const AuthChallenge& challenge,
                             const std::string& url);
   std::string baseUrl(const ImageReference& repo) const;
+  std::optional<http::BasicCredentials> credentialsFor(const ImageReference& repo) const;
 
   Options options_;
   mutable std::mutex mu_;

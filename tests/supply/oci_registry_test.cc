@@ -148,8 +148,20 @@ TEST(OciRegistryTokenAuth, BearerChallengeThenToken) {
   EXPECT_EQ(refused.error().code, ErrorCode::kUnauthenticated);
   EXPECT_NE(refused.error().message.find("/token"), std::string::npos) << refused.error().message;
 
+  // Credentials for another registry are not sent here.
+  OciClient::Options otherRegistry;
+  otherRegistry.credentialsByRegistry["ghcr.io"] = {options.user, options.password};
+  auto wrongHost = OciClient(otherRegistry).getManifest(ref, "v1");
+  ASSERT_FALSE(wrongHost);
+  EXPECT_EQ(wrongHost.error().code, ErrorCode::kUnauthenticated);
+
+  // This registry's entry, as a docker config.json names it.
+  auto config =
+      parseDockerConfig(R"({"auths":{"http://)" + (*reg)->host() + R"(":{"username":")" +
+                        options.user + R"(","password":")" + options.password + R"("}}})");
+  ASSERT_TRUE(config) << config.error().message;
   OciClient::Options withCredentials;
-  withCredentials.credentials = http::BasicCredentials{options.user, options.password};
+  withCredentials.credentialsByRegistry = *config;
   OciClient client(withCredentials);
   int before = (*reg)->tokensIssued();
   auto m = client.getManifest(ref, "v1");

@@ -191,6 +191,44 @@ TEST(AuthChallenge, ParsesBearerAndBasic) {
   EXPECT_FALSE(parseAuthChallenge(R"(Bearer realm="a" service="b")"));
 }
 
+TEST(DockerConfig, AuthsAsDockerLoginWritesThem) {
+  // "dXNlcjpwYTpzcw==" is base64 of "user:pa:ss" (a password may hold ':').
+  auto c = parseDockerConfig(R"({"auths":{
+      "https://index.docker.io/v1/":{"auth":"dXNlcjpwYTpzcw=="},
+      "ghcr.io":{"username":"bot","password":"tok"},
+      "quay.io":{}}})");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->size(), 2u);
+  EXPECT_EQ(c->at("index.docker.io").username, "user");
+  EXPECT_EQ(c->at("index.docker.io").password, "pa:ss");
+  EXPECT_EQ(c->at("ghcr.io").password, "tok");
+  EXPECT_EQ(normalizeRegistryHost("docker.io"), "index.docker.io");
+  EXPECT_EQ(normalizeRegistryHost("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+
+  struct Case {
+    std::string json;
+    ErrorCode code;
+    std::string why;
+  };
+  std::vector<Case> cases = {
+      {"[]", ErrorCode::kParse, "not a JSON object"},
+      {R"({"auths":{"r.io":{"auth":"%%%"}}})", ErrorCode::kParse, "auths.r.io.auth"},
+      {R"({"auths":{"r.io":{"auth":"bm9jb2xvbg=="}}})", ErrorCode::kParse, "user:password"},
+      {R"({"auths":{"r.io":{"identitytoken":"x"}}})", ErrorCode::kUnsupported, "auths.r.io"},
+      {R"({"credsStore":"desktop"})", ErrorCode::kUnsupported, "credsStore"},
+  };
+  for (const Case& k : cases) {
+    auto r = parseDockerConfig(k.json);
+    ASSERT_FALSE(r) << k.json;
+    EXPECT_EQ(r.error().code, k.code) << k.json;
+    EXPECT_NE(r.error().message.find(k.why), std::string::npos) << r.error().message;
+  }
+  // The secret is never in a message.
+  auto leaked = parseDockerConfig(R"({"auths":{"r.io":{"username":"u","password":7}}})");
+  ASSERT_FALSE(leaked);
+  EXPECT_EQ(leaked.error().message.find('7'), std::string::npos);
+}
+
 TEST(TokenResponse, TokenOrAccessToken) {
   EXPECT_EQ(*parseTokenResponse(R"({"token":"t1","expires_in":300})"), "t1");
   EXPECT_EQ(*parseTokenResponse(R"({"access_token":"t2"})"), "t2");
