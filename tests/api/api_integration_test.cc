@@ -25,6 +25,7 @@
 #include "common/http_client.h"
 #include "harness/harness.h"
 #include "harness/promtool.h"
+#include "harness/ramp_daemon.h"
 #include "spec/codec.h"
 #include "store/sqlite/sqlite_state_store.h"
 
@@ -75,11 +76,7 @@ spec:
         url: http://127.0.0.1:1/x
 )";
 
-struct CliResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using rt::CliResult;
 
 class ApiServerProcess {
  public:
@@ -177,21 +174,7 @@ class ApiIntegration : public ::testing::Test {
 
   // Runs `ramp ARGS…` with RAMP_SERVER set and RAMP_TOKEN = token (unset when empty).
   CliResult cli(const std::vector<std::string>& args, const std::string& token = kAdmin) {
-    std::string cmd = "env -u RAMP_CONFIG -u RAMP_TOKEN RAMP_SERVER=" + server_->url();
-    if (!token.empty()) cmd += " RAMP_TOKEN=" + token;
-    cmd += " HOME=" + dir_.path() + " " + rt::binaryDir() + "/ramp";
-    for (const std::string& a : args) cmd += " '" + a + "'";
-    cmd += " >" + dir_.file("cli.out") + " 2>" + dir_.file("cli.err");
-    int status = std::system(cmd.c_str());
-    CliResult r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream o(dir_.file("cli.out")), e(dir_.file("cli.err"));
-    std::stringstream so, se;
-    so << o.rdbuf();
-    se << e.rdbuf();
-    r.out = so.str();
-    r.err = se.str();
-    return r;
+    return rt::runRamp(dir_, args, server_->url(), token);
   }
 
   std::string write(const std::string& name, const std::string& text) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "harness/harness.h"
+#include "harness/ramp_daemon.h"
 
 namespace {
 
@@ -50,44 +51,16 @@ class AuditServe : public ::testing::Test {
   // `ramp ARGS…` (against the server when `token` is given); exit code and stdout+stderr.
   std::pair<int, std::string> ramp(const std::vector<std::string>& args,
                                    const std::string& token = "") {
-    std::string cmd = "env -u RAMP_CONFIG -u RAMP_TOKEN HOME=" + dir_.path();
-    if (!token.empty()) cmd += " RAMP_SERVER=" + url_ + " RAMP_TOKEN=" + token;
-    cmd += " " + rt::binaryDir() + "/ramp";
-    for (const std::string& a : args) cmd += " '" + a + "'";
-    cmd += " >" + dir_.file("out") + " 2>&1";
-    int status = std::system(cmd.c_str());
-    std::ifstream in(dir_.file("out"));
-    std::stringstream s;
-    s << in.rdbuf();
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, s.str()};
+    rt::CliResult r = rt::runRamp(dir_, args, token.empty() ? "" : serve_->url(), token);
+    return {r.code, r.out + r.err};
   }
 
   // `ramp serve` on platform.sim with its API on a run-time port, plus `extra` flags.
   void startServe(const std::vector<std::string>& extra) {
-    rt::ProcessOptions o;
-    o.argv = {rt::binaryDir() + "/ramp",
-              "serve",
-              "--data",
-              dir_.file("data"),
-              "--platform",
-              "platform.sim",
-              "--listen",
-              "127.0.0.1:0"};
-    o.argv.insert(o.argv.end(), extra.begin(), extra.end());
-    o.logFile = dir_.file("serve.log");
-    auto serve = rt::Process::start(o);
-    ASSERT_TRUE(serve) << serve.error().message;
-    serve_ = std::move(*serve);
-    for (int i = 0; i < 400 && url_.empty(); ++i) {
-      std::string log = serve_->log();
-      size_t at = log.find("listening on ");
-      if (at != std::string::npos) {
-        url_ = log.substr(at + 13, log.find_first_of(" \n", at + 13) - at - 13);
-      } else {
-        std::this_thread::sleep_for(50ms);
-      }
-    }
-    ASSERT_FALSE(url_.empty()) << serve_->log();
+    std::vector<std::string> args = {"--platform", "platform.sim"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    serve_ = std::make_unique<rt::RampDaemon>(dir_, args);
+    ASSERT_FALSE(serve_->url().empty()) << serve_->log();
   }
 
   std::string phase() {
@@ -97,8 +70,7 @@ class AuditServe : public ::testing::Test {
   }
 
   rt::TempDir dir_{"ramp-audit-serve"};
-  std::unique_ptr<rt::Process> serve_;
-  std::string url_;
+  std::unique_ptr<rt::RampDaemon> serve_;
 };
 
 TEST_F(AuditServe, ARealReleaseLeavesALogThatVerifies) {
@@ -179,7 +151,6 @@ TEST_F(AuditServe, WithoutAKeyTheDaemonMakesOneAtFirstStart) {
   EXPECT_EQ(serve_->stop(), 0);
   const std::string firstLog = serve_->log();
   std::filesystem::remove(dir_.file("serve.log"));  // the log is appended to
-  url_.clear();
 
   startServe({});
   EXPECT_EQ(serve_->log().find("made a signing key"), std::string::npos) << serve_->log();

@@ -6,6 +6,7 @@
 //
 // Thread safety: one test thread.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ class RampDaemon {
   const std::string& url() const { return url_; }
   std::string log() const { return process_ ? process_->log() : ""; }
   bool running() { return process_ && process_->running(); }
+  // SIGTERM, then SIGKILL after `grace`; the wait status (Process::stop). -1 if never started.
+  int stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000)) {
+    return process_ ? process_->stop(grace) : -1;
+  }
 
  private:
   std::unique_ptr<Process> process_;
