@@ -810,6 +810,26 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
   // 1. Observe.
   if (auto s = observeRollout(*next); !s) return std::unexpected(s.error());
 
+  // The object spec.workloadRef names (Argo's templateref.go): a platform that cannot read it,
+  // or one that is missing or unreadable, makes the Rollout InvalidSpec (Argo's
+  // InvalidWorkloadRef), looked at again after workloadRefPoll (it may appear).
+  if (rollout.spec.workloadRef) {
+    auto workload = driver_.resolveWorkloadRef(rolloutKey, *rollout.spec.workloadRef);
+    if (!workload) {
+      const ErrorCode code = workload.error().code;
+      if (code == ErrorCode::kUnavailable || code == ErrorCode::kDeadlineExceeded) {
+        return std::unexpected(workload.error());
+      }
+      const Time now = clock_.now();
+      next->plan = rollout::rejectSpec(rollout, workload.error().message, now);
+      next->plan.requeueAfter = options_.workloadRefPoll;
+      next->writes = rolloutWrites(storedOf(*next), next->plan, now, options_.actor);
+      intent = std::move(next);
+      return ReconcileOutcome{};
+    }
+    next->observed.referencedWorkload = std::move(*workload);
+  }
+
   // 2. Decide.
   const Time now = clock_.now();
   const auto* hashes = next->cached->hashes ? &*next->cached->hashes : nullptr;
@@ -1021,6 +1041,8 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       status = driver_.setScaleDownDeadline(rolloutKey, d->hash, d->deadline);
     } else if (const auto* r = std::get_if<rollout::RetireRevision>(&action)) {
       status = driver_.retire(rolloutKey, r->hash);
+    } else if (const auto* sw = std::get_if<rollout::ScaleWorkloadRef>(&action)) {
+      status = driver_.scaleWorkloadRef(rolloutKey, *rollout.spec.workloadRef, sw->replicas);
     } else if (const auto* rr = std::get_if<rollout::RestartReplica>(&action)) {
       status = driver_.restartReplica(rolloutKey, rr->hash, rr->before);
       workloadChanged = true;
@@ -1106,6 +1128,7 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       workloadChanged) {
     requeue = earlier(requeue, options_.progressPoll);
   }
+  if (rollout.spec.workloadRef) requeue = earlier(requeue, options_.workloadRefPoll);
   // A settled rollout waits for a change, which a fresh decode serves as well: only busy ones
   // (coming back soon) keep their entry.
   if (!requeue && rolloutCache_.erase(cacheKey)) releaseFreeMemory();
