@@ -105,6 +105,9 @@ Status KubernetesStateStore::start() {
     auto state = std::make_unique<KindState>();
     state->type = *resourceFor(info.name);
     if (!served->contains(state->type.plural)) {
+      // Argo CD's kinds (the GitOps agent's Applications) are kept only where their CRDs are
+      // installed; Argo Rollouts' are what this store is for.
+      if (info.kind == spec::Kind::kApplication || info.kind == spec::Kind::kAppProject) continue;
       return makeError(ErrorCode::kFailedPrecondition,
                        "store.kubernetes: the CRD " + state->type.plural +
                            ".argoproj.io is not installed on " + client_.config().server +
@@ -234,6 +237,12 @@ Result<KubernetesStateStore::Checked> KubernetesStateStore::check(const WriteOp&
   if (auto s = validateOp(op); !s) return std::unexpected(s.error());
   if (auto s = checkScope(op.key); !s) return std::unexpected(s.error());
   Checked out{kindState(op.key.kind), std::nullopt};
+  if (out.kind == nullptr) {
+    const auto type = resourceFor(op.key.kind);
+    return makeError(ErrorCode::kFailedPrecondition,
+                     op.key.toString() + ": the CRD " + (type ? type->plural : op.key.kind) +
+                         ".argoproj.io is not installed on " + client_.config().server);
+  }
   {
     std::lock_guard lock(mu_);
     if (const MirrorEntry* e = objects_.find(op.key)) out.current = *e;

@@ -16,7 +16,9 @@
 // all-or-nothing part (transactional() is false). Leases follow store_rules.h's decideAcquire/
 // Renew/Release over the Lease object, retried on a conflicting write.
 //
-// open() needs the CRDs installed (deploy/crds) and waits until every informer has listed.
+// open() needs Argo Rollouts' CRDs installed (deploy/crds) and waits until every informer has
+// listed. Argo CD's kinds (Application, AppProject) are kept only when their CRDs are installed;
+// without them a write of one is kFailedPrecondition naming the CRD.
 //
 // Threading: every method may be called from any thread. One mutex guards the mirrors; no lock
 // is held during a request. Listeners run as state_store.h says, on the writing thread for the
