@@ -485,6 +485,9 @@ spec:
             "InvalidSpec: spec.workloadRef: Deployment default/legacy not found");
   EXPECT_TRUE(driver.workload("default/demo").revisions.empty());
 
+  const auto hashOfTemplate = [](const spec::PodTemplateSpec& t) {
+    return rollout::podTemplateHash(t, std::nullopt);
+  };
   platform::ReferencedWorkload legacy;
   legacy.template_.metadata.labels = {{"app", "demo"}};
   spec::Container container;
@@ -504,6 +507,19 @@ spec:
   EXPECT_EQ(driver.referenced["default/legacy"].replicas, 0);
   EXPECT_EQ(count("ScalingWorkloadRef"), 1u);
   EXPECT_FALSE(r.spec.template_);
+
+  // A settled Rollout still notices a new template in its Deployment (the platform pushes no
+  // change, nothing changes in the store): a second revision, through the steps, within the
+  // poll. The Deployment stays at 0.
+  driver.referenced["default/legacy"].template_.spec.containers[0].image = "legacy:v2";
+  driver.referenced["default/legacy"].generation = 8;
+  runFor(std::chrono::seconds(20));
+  const spec::Rollout v2 = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(v2.status.phase), std::string("Healthy")) << v2.status.message;
+  EXPECT_EQ(v2.status.workloadObservedGeneration, "8");
+  ASSERT_EQ(driver.workload("default/demo").revisions.size(), 2u);
+  EXPECT_EQ(v2.status.stableRS, hashOfTemplate(driver.referenced["default/legacy"].template_));
+  EXPECT_EQ(driver.referenced["default/legacy"].replicas, 0);
 }
 
 TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
