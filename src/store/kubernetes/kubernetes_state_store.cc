@@ -14,6 +14,12 @@
 namespace ramp::store::kubernetes {
 namespace {
 
+// Argo CD installs these CRDs, not Argo Rollouts (deploy/crds); a cluster without Argo CD has
+// none, and the store still serves rollouts there.
+bool installedByArgoCd(spec::Kind kind) {
+  return kind == spec::Kind::kApplication || kind == spec::Kind::kAppProject;
+}
+
 // The served resource names of argoproj.io/v1alpha1 ("rollouts", "rollouts/status", …).
 Result<std::set<std::string>> servedResources(kube::Client& client) {
   const std::string path = "/apis/argoproj.io/v1alpha1";
@@ -105,9 +111,10 @@ Status KubernetesStateStore::start() {
     auto state = std::make_unique<KindState>();
     state->type = *resourceFor(info.name);
     if (!served->contains(state->type.plural)) {
-      // Argo CD's kinds (the GitOps agent's Applications) are kept only where their CRDs are
-      // installed; Argo Rollouts' are what this store is for.
-      if (info.kind == spec::Kind::kApplication || info.kind == spec::Kind::kAppProject) continue;
+      if (installedByArgoCd(info.kind)) {
+        missing_.push_back(state->type.plural + ".argoproj.io");
+        continue;
+      }
       return makeError(ErrorCode::kFailedPrecondition,
                        "store.kubernetes: the CRD " + state->type.plural +
                            ".argoproj.io is not installed on " + client_.config().server +
@@ -152,6 +159,8 @@ Status KubernetesStateStore::start() {
   return {};
 }
 
+std::vector<std::string> KubernetesStateStore::missingCustomResources() const { return missing_; }
+
 KubernetesStateStore::KindState* KubernetesStateStore::kindState(const std::string& kind) {
   for (auto& k : kinds_) {
     if (k->type.kind == kind) return k.get();
@@ -193,9 +202,8 @@ Result<int64_t> KubernetesStateStore::observeReply(const ObjectKey& key, std::st
   {
     std::lock_guard lock(mu_);
     ObjectMirror::Observed observed;
-    if (object && object->deleting) {
-      observed = objects_.observePut(key, std::move(object->json), object->resourceVersion);
-    } else if (deleted) {
+    // An object the server still holds (a delete that left finalizers to run) is a put.
+    if (deleted && !(object && object->deleting)) {
       observed =
           objects_.observeDelete(key, object ? object->resourceVersion : fallbackResourceVersion);
     } else {
@@ -238,10 +246,11 @@ Result<KubernetesStateStore::Checked> KubernetesStateStore::check(const WriteOp&
   if (auto s = checkScope(op.key); !s) return std::unexpected(s.error());
   Checked out{kindState(op.key.kind), std::nullopt};
   if (out.kind == nullptr) {
-    const auto type = resourceFor(op.key.kind);
+    auto type = resourceFor(op.key.kind);
     return makeError(ErrorCode::kFailedPrecondition,
-                     op.key.toString() + ": the CRD " + (type ? type->plural : op.key.kind) +
-                         ".argoproj.io is not installed on " + client_.config().server);
+                     "store.kubernetes: " + op.key.toString() + " cannot be stored: the CRD " +
+                         (type ? type->plural : op.key.kind) + ".argoproj.io is not installed on " +
+                         client_.config().server + " (it comes with Argo CD)");
   }
   {
     std::lock_guard lock(mu_);

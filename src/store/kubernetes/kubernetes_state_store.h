@@ -16,9 +16,7 @@
 // all-or-nothing part (transactional() is false). Leases follow store_rules.h's decideAcquire/
 // Renew/Release over the Lease object, retried on a conflicting write.
 //
-// open() needs Argo Rollouts' CRDs installed (deploy/crds) and waits until every informer has
-// listed. Argo CD's kinds (Application, AppProject) are kept only when their CRDs are installed;
-// without them a write of one is kFailedPrecondition naming the CRD.
+// open() needs the CRDs installed (deploy/crds) and waits until every informer has listed.
 //
 // Threading: every method may be called from any thread. One mutex guards the mirrors; no lock
 // is held during a request. Listeners run as state_store.h says, on the writing thread for the
@@ -59,8 +57,10 @@ class KubernetesStateStore final : public StateStore {
  public:
   // Checks the argoproj.io/v1alpha1 kinds are served, starts the informers and waits for their
   // first lists. `client` and `clock` must outlive the store. Errors: kFailedPrecondition when a
-  // CRD is missing (naming it and deploy/crds); kDeadlineExceeded when the lists take longer
-  // than syncTimeout; the API's errors.
+  // CRD of Argo Rollouts' is missing (naming it and deploy/crds); kDeadlineExceeded when the
+  // lists take longer than syncTimeout; the API's errors. Argo CD's CRDs (Application,
+  // AppProject) are optional: without one, that kind lists empty, reads as kNotFound, and every
+  // write of it is kFailedPrecondition naming the CRD (missingCustomResources() says which).
   static Result<std::unique_ptr<KubernetesStateStore>> open(kube::Client& client, Clock& clock,
                                                             KubernetesStoreOptions options = {});
   ~KubernetesStateStore() override;
@@ -85,6 +85,9 @@ class KubernetesStateStore final : public StateStore {
   Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
                            Time now) override;
   Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
+
+  // The optional CRDs ("applications.argoproj.io") the server did not serve at open().
+  std::vector<std::string> missingCustomResources() const;
 
  private:
   KubernetesStateStore(kube::Client& client, Clock& clock, KubernetesStoreOptions options);
@@ -127,6 +130,7 @@ class KubernetesStateStore final : public StateStore {
   ObjectMirror objects_;
   EventMirror events_;
   std::vector<std::unique_ptr<KindState>> kinds_;  // filled by start(), then read-only
+  std::vector<std::string> missing_;               // likewise
   std::unique_ptr<kube::Informer> eventInformer_;
 };
 

@@ -149,14 +149,10 @@ Result<pid_t> NginxRouter::masterPid() {
   return static_cast<pid_t>(pid);
 }
 
-Result<int> NginxRouter::oldWorkers() {
+Result<std::vector<NginxRouter::Worker>> NginxRouter::workers() {
   auto master = masterPid();
   if (!master) return std::unexpected(master.error());
-  struct ChildProcess {
-    unsigned long long start = 0;  // clock ticks since boot
-    bool shuttingDown = false;
-  };
-  std::vector<ChildProcess> children;
+  std::vector<Worker> children;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
@@ -171,7 +167,8 @@ Result<int> NginxRouter::oldWorkers() {
     std::string field;
     long ppid = 0;
     if (!(rest >> field >> ppid) || ppid != *master) continue;
-    ChildProcess child;
+    Worker child;
+    child.pid = static_cast<pid_t>(std::stol(name));
     for (int i = 5; i < 22 && rest >> field; ++i) {
     }
     if (!(rest >> child.start)) continue;
@@ -180,19 +177,34 @@ Result<int> NginxRouter::oldWorkers() {
                          (*cmdline)->find("is shutting down") != std::string::npos;
     children.push_back(child);
   }
+  return children;
+}
+
+Result<int> NginxRouter::oldWorkers() {
+  auto children = workers();
+  if (!children) return std::unexpected(children.error());
   // After a HUP the master starts the new generation together, waits 100 ms and only then asks
-  // the old one to quit; so a child started well before the newest one is of an old generation.
+  // the old one to quit. Children alive when this router sent its HUP are of an old generation;
+  // for a reload sent by someone else (or before a restart), a child started well before the
+  // newest one is too.
   unsigned long long newest = 0;
-  for (const auto& c : children) newest = std::max(newest, c.start);
+  for (const auto& c : *children) newest = std::max(newest, c.start);
   const unsigned long long window = std::max(1L, ::sysconf(_SC_CLK_TCK) / 20);  // 50 ms
   int old = 0;
-  for (const auto& c : children) old += (c.shuttingDown || c.start + window < newest) ? 1 : 0;
+  for (const auto& c : *children) {
+    const bool beforeOurReload =
+        std::any_of(beforeReload_.begin(), beforeReload_.end(),
+                    [&](const Worker& w) { return w.pid == c.pid && w.start == c.start; });
+    old += (c.shuttingDown || beforeOurReload || c.start + window < newest) ? 1 : 0;
+  }
   return old;
 }
 
 Status NginxRouter::reload() {
   auto pid = masterPid();
   if (!pid) return std::unexpected(pid.error());
+  auto children = workers();
+  beforeReload_ = children ? std::move(*children) : std::vector<Worker>{};
   if (::kill(*pid, SIGHUP) != 0) {
     return routerError(ErrorCode::kUnavailable, "cannot signal nginx master " +
                                                     std::to_string(*pid) + " (from " +

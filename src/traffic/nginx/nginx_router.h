@@ -63,10 +63,20 @@ class NginxRouter final : public TrafficRouter {
   Status checkRunning();
   // Counts the master's children of an older configuration generation: after a reload they
   // still accept connections for 100 ms and then serve their open ones with the old upstream.
-  // Linux /proc (start times and "is shutting down" titles); kUnavailable if nginx is not running.
+  // Those alive when reload() signalled count, and so do children that started well before the
+  // newest one or whose title says "is shutting down" (a reload nobody here sent). Linux /proc;
+  // kUnavailable if nginx is not running.
   Result<int> oldWorkers();
 
  private:
+  struct Worker {
+    pid_t pid = 0;
+    unsigned long long start = 0;  // clock ticks since boot; with pid, names one process
+    bool shuttingDown = false;
+  };
+  // The master's children from /proc. kUnavailable if nginx is not running.
+  Result<std::vector<Worker>> workers();
+
   Status apply(int32_t weight);
   // Writes `rendered` if it differs from the file (after `nginx -t`, restoring the previous file
   // if it fails) and reloads; an unchanged file is reloaded only if stateUrl shows another one.
@@ -79,6 +89,7 @@ class NginxRouter final : public TrafficRouter {
   std::optional<RevisionEndpoints> canary_;
   std::vector<RevisionEndpoints> draining_;
   std::optional<int32_t> weight_;
+  std::vector<Worker> beforeReload_;  // the master's children when reload() last signalled it
 };
 
 }  // namespace ramp::traffic::nginx
