@@ -281,6 +281,13 @@ TEST(KubernetesServeTest, InstanceIdsSplitTheRolloutsBetweenDaemons) {
   json run = json::parse(runs->items[0]);
   EXPECT_EQ(run["metadata"]["labels"].value(kubernetes::kInstanceIdLabel, ""), "shard-a");
   EXPECT_EQ(run.value("/status/phase"_json_pointer, ""), "Successful") << run.dump(2);
+  // The Rollout's events carry Argo's reasons, the analysis's among them (rollout/analysis.go).
+  std::set<std::string> aReasons;
+  for (const auto& [reason, label] : eventsAbout(*client, "for-a")) aReasons.insert(reason);
+  for (const char* r : {"RolloutUpdated", "ScalingReplicaSet", "RolloutStepCompleted",
+                        "AnalysisRunRunning", "AnalysisRunSuccessful", "RolloutCompleted"}) {
+    EXPECT_TRUE(aReasons.contains(r)) << r << " " << json(aReasons).dump();
+  }
 
   // Neither touched the unlabelled Rollout; each wrote events only about its own, labelled with
   // its instance.
