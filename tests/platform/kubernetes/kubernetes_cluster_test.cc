@@ -89,6 +89,13 @@ json service(const std::string& name, const std::string& app) {
             {"ports", json::array({{{"port", 80}, {"targetPort", 8080}}})}}}};
 }
 
+// A client of the cluster's admin kubeconfig.
+Result<std::unique_ptr<kube::Client>> adminClient(const rt::KubeCluster& cluster) {
+  auto config = kube::loadKubeconfig(cluster.kubeconfig(), "");
+  if (!config) return std::unexpected(config.error());
+  return kube::Client::create(*config, realClock());
+}
+
 // Polls `done` every 200 ms for up to `timeout`.
 bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout = 120s) {
   for (auto end = std::chrono::steady_clock::now() + timeout;
@@ -185,9 +192,7 @@ TEST(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices
     if (!skip.empty()) GTEST_SKIP() << skip;
     return;  // a cluster that did not start already failed the test
   }
-  auto config = kube::loadKubeconfig(cluster->kubeconfig(), "");
-  ASSERT_TRUE(config) << config.error().message;
-  auto client = kube::Client::create(*config, realClock());
+  auto client = adminClient(*cluster);
   ASSERT_TRUE(client) << client.error().message;
   for (const auto& [name, app] :
        std::vector<std::pair<std::string, std::string>>{{"web-stable", "web"},
@@ -375,12 +380,10 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
     if (!skip.empty()) GTEST_SKIP() << skip;
     return;
   }
-  auto config = kube::loadKubeconfig(cluster->kubeconfig(), "");
-  ASSERT_TRUE(config) << config.error().message;
-  auto made = kube::Client::create(*config, realClock());
+  auto made = adminClient(*cluster);
   ASSERT_TRUE(made) << made.error().message;
   kube::Client& client = **made;
-  const kube::ResourceType rollouts{"argoproj.io", "v1alpha1", "rollouts", "Rollout", true};
+  const kube::ResourceType& rollouts = kube::rollouts();
   auto get = [&](const kube::ResourceType& type, const std::string& name) {
     auto got = client.get(type, "default", name);
     return got ? json::parse(*got) : json();
