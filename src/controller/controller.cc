@@ -418,6 +418,27 @@ Status Controller::enqueueAll() {
   return {};
 }
 
+// One rollout reconcile between "decided" and "acted": what prepareRollout() read and decided,
+// the store writes that persist it, and (after commitIntents()) whether they landed.
+struct Controller::RolloutIntent {
+  ObjectKey key;
+  std::string cacheKey;    // key.toString()
+  std::string rolloutKey;  // "namespace/name", the driver's and routers' key
+  // The decoded version the plan was made from; `fresh` when this reconcile decoded it.
+  std::shared_ptr<const RolloutCache::Entry> cached;
+  std::shared_ptr<RolloutCache::Entry> fresh;
+  int64_t storedVersion = 0;
+  rollout::Observed observed;
+  std::map<std::string, int64_t> runVersions;  // of observed.analysisRuns, by name
+  rollout::Plan plan;
+  RouterSet* routerSet = nullptr;
+  // What step 3 persists (writes.h); its ops and events move through commitIntents().
+  RolloutWrites writes;
+  // Set by commitIntents().
+  Status committed;
+  int64_t versionAfter = 0;  // the Rollout's new version, once a status change is committed
+};
+
 Result<ReconcileOutcome> Controller::reconcile(const std::string& key) {
   if (key == kResyncKey) {
     if (auto s = enqueueAll(); !s) return std::unexpected(s.error());
@@ -745,27 +766,6 @@ Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
   if (!routes) return std::unexpected(routes.error());
   return ReconcileOutcome{};
 }
-
-// One rollout reconcile between "decided" and "acted": what prepareRollout() read and decided,
-// the store writes that persist it, and (after commitIntents()) whether they landed.
-struct Controller::RolloutIntent {
-  ObjectKey key;
-  std::string cacheKey;    // key.toString()
-  std::string rolloutKey;  // "namespace/name", the driver's and routers' key
-  // The decoded version the plan was made from; `fresh` when this reconcile decoded it.
-  std::shared_ptr<const RolloutCache::Entry> cached;
-  std::shared_ptr<RolloutCache::Entry> fresh;
-  int64_t storedVersion = 0;
-  rollout::Observed observed;
-  std::map<std::string, int64_t> runVersions;  // of observed.analysisRuns, by name
-  rollout::Plan plan;
-  RouterSet* routerSet = nullptr;
-  // What step 3 persists (writes.h); its ops and events move through commitIntents().
-  RolloutWrites writes;
-  // Set by commitIntents().
-  Status committed;
-  int64_t versionAfter = 0;  // the Rollout's new version, once a status change is committed
-};
 
 Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
   std::unique_ptr<RolloutIntent> intent;

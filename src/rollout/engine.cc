@@ -542,17 +542,14 @@ void promoteStable(Context& c, const std::string& reason) {
   auto& d = c.st.duration;
   if (!d) d = spec::RolloutDuration{};
   d->finishedAt = c.now;
-  if (reason == "Initial deploy") {
-    d->completionStatus = "Promoted";
-  } else if (reason == "Full promotion requested") {
+  d->completionStatus = "Promoted";  // an initial deploy too
+  if (reason == "Full promotion requested") {
     d->completionStatus = "FastPromoted";
   } else if (reason == "Rollback within window" || reason == "Fast rollback") {
     d->completionStatus = "FastRolledBack";
-  } else if (c.newRev && c.hasStable() && c.newRev->revision != 0 &&
+  } else if (reason != "Initial deploy" && c.newRev && c.hasStable() && c.newRev->revision != 0 &&
              c.newRev->revision < c.stableRev->revision) {
     d->completionStatus = "RolledBack";
-  } else {
-    d->completionStatus = "Promoted";
   }
   c.event("Normal", kReasonRolloutCompleted,
           "Rollout completed update to revision " + std::to_string(c.revision) + " (" + c.podHash +
