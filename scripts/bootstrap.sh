@@ -12,9 +12,10 @@ PACKAGES="
   libboost-math-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev libhowardhinnant-date-dev git
   haproxy socat nginx prometheus wrk curl ca-certificates python3
-  chromium fonts-dejavu-core iproute2 openssl
+  chromium fonts-dejavu-core iproute2 openssl docker-registry
 "
-# chromium and fonts-dejavu-core: the dashboard's browser test (tests/web), headless (iproute2's
+# docker-registry: distribution 2.8.2, the OCI registry src/supply's tests push to and verify
+# from (tests/supply). chromium and fonts-dejavu-core: the dashboard's browser test (tests/web), headless (iproute2's
 # `ss -K` cuts its watch streams to test the resume). It runs playwright-core under Node.js: machines that already have a `node` (v18+) keep theirs, others
 # get Debian's.
 if ! command -v node >/dev/null 2>&1; then
@@ -57,6 +58,6 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends $missing
 if [ "$created_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 if [ -d /run/systemd/system ]; then
-  $SUDO systemctl disable --now haproxy nginx prometheus 2>/dev/null || true
+  $SUDO systemctl disable --now haproxy nginx prometheus docker-registry 2>/dev/null || true
 fi
 go_toolchain

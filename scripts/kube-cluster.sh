@@ -44,11 +44,8 @@ mod_version() {
     "$1/go.mod"
 }
 
-go_env() {
-  GO=$("$ROOT/scripts/go-toolchain.sh") || die "no Go toolchain (scripts/go-toolchain.sh failed)"
-  export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build GOFLAGS=-modcacherw GOTOOLCHAIN=local
-  export CGO_ENABLED=0 GOWORK=off
-}
+# shellcheck source=go-env.sh
+. "$ROOT/scripts/go-env.sh"
 
 cache_key() {
   {

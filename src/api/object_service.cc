@@ -494,10 +494,28 @@ ApiReply ObjectService::action(const Identity& caller, const Route& route, std::
                      "the stored " + describe(key) + " cannot be decoded",
                      std::move(app.diagnostics));
       }
-      auto next =
-          gitops::requestOperation(*app.value, route.action == Action::kSync, request->revision,
-                                   request->prune, caller.name, caller.role == Role::kAdmin);
+      Result<spec::Application> next =
+          route.action == Action::kRollback
+              ? gitops::requestRollback(*app.value, {request->id, request->noGit, request->prune,
+                                                     request->reason, caller.name})
+              : gitops::requestOperation(*app.value, route.action == Action::kSync,
+                                         request->revision, request->prune, caller.name,
+                                         caller.role == Role::kAdmin);
       if (!next) return error(next.error());
+      if (route.action == Action::kRollback) {
+        // A rollback is a sync: an admin's may pass a closed window, as a sync would.
+        if (caller.role == Role::kAdmin) {
+          next->operation->info.push_back({spec::kOverrideSyncWindows, "true"});
+        }
+        const gitops::RollbackIntent intent = *gitops::rollbackOf(*next);
+        evidence["revision"] = intent.revision;
+        evidence["id"] = intent.id;
+        evidence["noGit"] = !intent.revert;
+        if (!intent.reason.empty()) evidence["reason"] = intent.reason;
+        message += " (to " + intent.revision.substr(0, 7) + ", history " +
+                   std::to_string(intent.id) +
+                   (intent.revert ? ", by a revert commit)" : ", without Git)");
+      }
       if (!request->revision.empty()) evidence["revision"] = request->revision;
       if (request->prune) evidence["prune"] = true;
       next->metadata.resourceVersion.clear();

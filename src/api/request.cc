@@ -124,11 +124,13 @@ Result<Route> objectRoute(std::string_view method, std::string_view path,
   auto action = parseAction(sub);
   if (!action) return std::unexpected(notFound(path));
   bool isRunAction = *action == Action::kTerminate;
-  const bool isAppAction = *action == Action::kSync || *action == Action::kRefresh;
+  const bool isAppAction =
+      *action == Action::kSync || *action == Action::kRefresh || *action == Action::kRollback;
   if (isAppAction != (r.resource->kind == spec::Kind::kApplication)) {
-    return makeError(ErrorCode::kInvalidArgument, std::string("action ") + actionName(*action) +
-                                                      " does not apply to " + r.resource->kindName +
-                                                      " (sync and refresh are for Applications)");
+    return makeError(ErrorCode::kInvalidArgument,
+                     std::string("action ") + actionName(*action) + " does not apply to " +
+                         r.resource->kindName +
+                         " (sync, refresh and rollback are for Applications)");
   }
   if (!isAppAction && (isRunAction != (r.resource->kind == spec::Kind::kAnalysisRun) ||
                        (!isRunAction && r.resource->kind != spec::Kind::kRollout))) {

@@ -168,6 +168,7 @@ const char* actionName(Action action) {
     case Action::kTerminate: return "terminate";
     case Action::kSync: return "sync";
     case Action::kRefresh: return "refresh";
+    case Action::kRollback: return "rollback";
   }
   return "";
 }
@@ -175,7 +176,7 @@ const char* actionName(Action action) {
 std::optional<Action> parseAction(std::string_view name) {
   for (Action a : {Action::kPromote, Action::kAbort, Action::kRetry, Action::kUndo, Action::kPause,
                    Action::kResume, Action::kRestart, Action::kSetImage, Action::kTerminate,
-                   Action::kSync, Action::kRefresh}) {
+                   Action::kSync, Action::kRefresh, Action::kRollback}) {
     if (name == actionName(a)) return a;
   }
   return std::nullopt;
@@ -194,6 +195,7 @@ const char* actionEventReason(Action action) {
     case Action::kTerminate: return "AnalysisRunTerminated";
     case Action::kSync: return "SyncRequested";
     case Action::kRefresh: return "RefreshRequested";
+    case Action::kRollback: return "RollbackRequested";
   }
   return "";
 }
@@ -206,6 +208,9 @@ std::string encodeActionRequest(const ActionRequest& r) {
   if (!r.image.empty()) j["image"] = r.image;
   if (!r.revision.empty()) j["revision"] = r.revision;
   if (r.prune) j["prune"] = true;
+  if (r.id) j["id"] = *r.id;
+  if (r.noGit) j["noGit"] = true;
+  if (!r.reason.empty()) j["reason"] = r.reason;
   return j.dump();
 }
 
@@ -219,10 +224,11 @@ Result<ActionRequest> decodeActionRequest(std::string_view body) {
   if (!j) return std::unexpected(j.error());
   for (const auto& [key, value] : j->items()) {
     if (key != "full" && key != "toRevision" && key != "container" && key != "image" &&
-        key != "revision" && key != "prune") {
+        key != "revision" && key != "prune" && key != "id" && key != "noGit" && key != "reason") {
       return makeError(ErrorCode::kInvalidArgument,
                        "action request: unknown field \"" + key.substr(0, 64) +
-                           "\" (known: full, toRevision, container, image, revision, prune)");
+                           "\" (known: full, toRevision, container, image, revision, prune, id, "
+                           "noGit, reason)");
     }
   }
   if (auto s = readField(*j, "full", &r.full, "action request"); !s)
@@ -247,6 +253,19 @@ Result<ActionRequest> decodeActionRequest(std::string_view body) {
     return std::unexpected(s.error());
   }
   if (auto s = readField(*j, "image", &r.image, "action request"); !s) {
+    return std::unexpected(s.error());
+  }
+  if (j->contains("id") && !(*j)["id"].is_null()) {
+    int64_t id = 0;
+    if (auto s = readField(*j, "id", &id, "action request"); !s) return std::unexpected(s.error());
+    if (id <= 0)
+      return makeError(ErrorCode::kInvalidArgument, "action request: id must be positive");
+    r.id = id;
+  }
+  if (auto s = readField(*j, "noGit", &r.noGit, "action request"); !s) {
+    return std::unexpected(s.error());
+  }
+  if (auto s = readField(*j, "reason", &r.reason, "action request"); !s) {
     return std::unexpected(s.error());
   }
   return r;

@@ -87,9 +87,10 @@ enum class Action {
   kTerminate,  // AnalysisRun only
   kSync,       // Application only: request a sync (writes `operation`, as argocd app sync)
   kRefresh,    // Application only: read the repository now (Argo CD's refresh annotation)
+  kRollback,   // Application only: back to a history entry, by a revert commit or --no-git
 };
 // The URL segment: "promote", "abort", "retry", "undo", "pause", "resume", "restart",
-// "set-image", "terminate", "sync", "refresh".
+// "set-image", "terminate", "sync", "refresh", "rollback".
 const char* actionName(Action action);
 std::optional<Action> parseAction(std::string_view name);
 // The CamelCase reason of the event an action records, e.g. "RolloutPromoted".
@@ -102,7 +103,10 @@ struct ActionRequest {
   std::string container;              // set-image: container name or "*"
   std::string image;                  // set-image
   std::string revision;               // sync: "" = the Application's targetRevision
-  bool prune = false;                 // sync --prune
+  bool prune = false;                 // sync --prune, rollback --prune
+  std::optional<int64_t> id;          // rollback: a history id; nullopt = the previous entry
+  bool noGit = false;                 // rollback --no-git
+  std::string reason;                 // rollback: the caller's words (commit message, record)
   bool operator==(const ActionRequest&) const = default;
 };
 std::string encodeActionRequest(const ActionRequest& request);

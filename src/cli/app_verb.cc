@@ -7,6 +7,10 @@
 //   ramp app sync NAME [--revision R] [--prune]   (operator) request a sync; sync windows apply
 //                                          unless the caller is admin (recorded)
 //   ramp app refresh NAME                  (operator) read the repository now
+//   ramp app rollback NAME [ID] [--no-git] [--reason TEXT] [--prune]
+//                                          (operator) back to history entry ID (default: the
+//                                          previous one) by a pushed revert commit, or with
+//                                          --no-git by syncing it as it is (auto-sync suspended)
 // The bodies are api/types.h's and the status is spec::Application's, shared with the server.
 
 #include <iomanip>
@@ -77,7 +81,7 @@ class AppVerb final : public Verb {
   std::string name() const override { return "app"; }
   std::string summary() const override {
     return "Argo CD Applications run by ramp's GitOps agent: list, get, diff, history, sync, "
-           "refresh";
+           "refresh, rollback";
   }
   void configure(CLI::App& cmd) override {
     cmd.require_subcommand(1);
@@ -97,13 +101,28 @@ class AppVerb final : public Verb {
                       "Branch, tag or commit (default: the Application's targetRevision)");
     sync_->add_flag("--prune", request_.prune, "Also delete objects that left Git");
     refresh_ = named(cmd, "refresh", "Read the repository now (operator)", true);
+    rollback_ = named(cmd, "rollback",
+                      "Go back to a history entry (operator): a revert commit is pushed to the "
+                      "branch, so auto-sync keeps it; --no-git syncs the old revision as Argo CD "
+                      "does and suspends auto-sync",
+                      true);
+    rollback_->add_option("id", historyId_, "History id (ramp app history; default: the previous)")
+        ->check(CLI::PositiveNumber);
+    rollback_->add_flag("--no-git", request_.noGit,
+                        "Do not write to Git: sync the old revision, suspend auto-sync until the "
+                        "next manual sync");
+    rollback_->add_option("--reason", request_.reason,
+                          "Why, for the revert commit's message and the record");
+    rollback_->add_flag("--prune", request_.prune, "Also delete objects the old revision lacks");
   }
 
   int run(IoStreams& io) override {
     auto client = makeClient(io, flags_);
     if (!client) return 2;
     if (list_->parsed()) return runList(io, *client);
-    if (sync_->parsed() || refresh_->parsed()) return runAction(io, *client);
+    if (sync_->parsed() || refresh_->parsed() || rollback_->parsed()) {
+      return runAction(io, *client);
+    }
     auto app = fetchApp(*client, flags_, name_);
     if (!app) {
       reportError(io, app.error());
@@ -179,7 +198,10 @@ class AppVerb final : public Verb {
 
   int runAction(IoStreams& io, ApiClient& client) {
     const api::Resource& res = api::resourceOf(spec::Kind::kApplication);
-    const api::Action action = sync_->parsed() ? api::Action::kSync : api::Action::kRefresh;
+    const api::Action action = sync_->parsed()       ? api::Action::kSync
+                               : rollback_->parsed() ? api::Action::kRollback
+                                                     : api::Action::kRefresh;
+    if (historyId_ > 0) request_.id = historyId_;
     const std::string path =
         api::objectPath(res, flags_.namespace_, name_) + "/" + api::actionName(action);
     auto body = client.call("POST", path, api::encodeActionRequest(request_));
@@ -192,8 +214,9 @@ class AppVerb final : public Verb {
   }
 
   CLI::App *list_ = nullptr, *get_ = nullptr, *diff_ = nullptr, *history_ = nullptr,
-           *sync_ = nullptr, *refresh_ = nullptr;
+           *sync_ = nullptr, *refresh_ = nullptr, *rollback_ = nullptr;
   bool all_ = false;
+  int64_t historyId_ = 0;
   std::string name_;
   api::ActionRequest request_;
   RemoteFlags flags_;

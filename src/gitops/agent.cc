@@ -32,6 +32,11 @@ std::string targetOf(const spec::Application& app) {
   return app.spec.source.targetRevision;
 }
 
+spec::Application withoutOperation(spec::Application app) {
+  app.operation.reset();
+  return app;
+}
+
 }  // namespace
 
 Agent::Agent(store::StateStore& store, GitSource& git, ApplyFn apply, AgentOptions options)
@@ -177,6 +182,32 @@ Result<GitRevision> Agent::observeRevision(const spec::Application& app, Tracked
   return *t.cached;
 }
 
+bool Agent::mayPushRevert(const spec::Application& app,
+                          const std::optional<spec::AppProject>& project, Time now) const {
+  const std::string projectName = app.spec.project.empty() ? "default" : app.spec.project;
+  if (!project) return projectName == "default";
+  if (!checkSource(*project, app) || !checkDestination(*project, app)) return false;
+  if (evaluateWindows(*project, app, now, true).allowed) return true;
+  return std::any_of(app.operation->info.begin(), app.operation->info.end(),
+                     [](const spec::OperationInfo& i) {
+                       return i.name == spec::kOverrideSyncWindows && i.value == "true";
+                     });
+}
+
+Result<std::string> Agent::pushRevert(const spec::Application& app,
+                                      const RollbackIntent& rollback) {
+  const spec::ApplicationSource& source = app.spec.source;
+  auto commit =
+      git_.revertPath(source.repoURL, source.targetRevision, source.path, rollback.revision,
+                      rollback.user, revertMessage(app, rollback, app.status.sync.revision));
+  if (commit) return commit->sha;
+  // The branch already has those files: a revert pushed before a crash, or a commit by hand.
+  if (commit.error().code == ErrorCode::kAlreadyExists) {
+    return git_.resolve(source.repoURL, source.targetRevision);
+  }
+  return std::unexpected(commit.error());
+}
+
 Status Agent::reconcile(const store::ObjectKey& key, Time now) { return reconcile(key, now, true); }
 
 Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
@@ -189,7 +220,7 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
     return makeError(ErrorCode::kInvalidArgument,
                      "the stored " + key.toString() + " cannot be decoded");
   }
-  const spec::Application& app = *decoded.value;
+  spec::Application app = std::move(*decoded.value);
   Observed observed;
   const std::string projectName = app.spec.project.empty() ? "default" : app.spec.project;
   if (auto p = store_.get({"AppProject", key.namespace_, projectName}); p) {
@@ -198,7 +229,22 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
   } else if (p.error().code != ErrorCode::kNotFound) {
     return std::unexpected(p.error());
   }
-  observed.revision = observeRevision(app, t, now, fetch);
+  if (auto rollback = rollbackOf(app);
+      rollback && rollback->revert && rollback->revertCommit.empty()) {
+    if (mayPushRevert(app, observed.project, now)) {
+      auto pushed = pushRevert(app, *rollback);
+      if (pushed) {
+        app.operation->sync->revision = *pushed;
+        app.operation->info.push_back({spec::kRevertCommitInfo, *pushed});
+        fetch = true;
+      } else {
+        observed.revertError = pushed.error();
+      }
+    }
+  }
+  // A refused rollback compares with the branch, not with the revision it asked for.
+  observed.revision = observed.revertError ? observeRevision(withoutOperation(app), t, now, fetch)
+                                           : observeRevision(app, t, now, fetch);
   observed.failures = t.failures;
   t.failures = observed.revision ? 0 : t.failures + 1;
   std::vector<store::ObjectKey> desired;
@@ -220,11 +266,17 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
       failSync(plan, app, ok.error().message);
     }
   }
+  // Who: the sync's initiator, or the requester of an operation refused before any sync.
+  std::string who = plan.initiatedBy;
+  if (who.empty() && app.operation) who = app.operation->initiatedBy.username;
   for (const std::string& line : plan.events) {
     const bool failed =
         line.find("failed") != std::string::npos || line.find("refused") != std::string::npos;
-    events.push_back(event(key, now, failed ? "SyncFailed" : "Synced", line,
-                           plan.sync || failed ? plan.initiatedBy : kActor, failed));
+    const bool rollback =
+        line.find("rolled back") != std::string::npos || line.starts_with("rollback ");
+    const char* reason =
+        rollback ? (failed ? "RollbackFailed" : "RolledBack") : (failed ? "SyncFailed" : "Synced");
+    events.push_back(event(key, now, reason, line, plan.sync || failed ? who : kActor, failed));
   }
   for (const spec::ApplicationCondition& c : plan.status.conditions) {
     const bool known = std::any_of(app.status.conditions.begin(), app.status.conditions.end(),
@@ -237,6 +289,11 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
   next.status = plan.status;
   if (plan.clearOperation) next.operation.reset();
   next.metadata.annotations.erase(kRefreshAnnotation);  // done: the repository was just read
+  if (plan.suspendAutoSync) {
+    next.metadata.annotations[kAutoSyncSuspendedAnnotation] = *plan.suspendAutoSync;
+  } else if (plan.resumeAutoSync) {
+    next.metadata.annotations.erase(kAutoSyncSuspendedAnnotation);
+  }
   next.metadata.resourceVersion.clear();
   store::WriteOp op{store::WriteOp::Type::kPut, key, spec::toJson(next), stored->version};
   auto written = store_.writeWithEvents(std::span(&op, 1), events);

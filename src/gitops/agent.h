@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "gitops/operations.h"
 #include "gitops/reconcile.h"
 #include "ramp/clock.h"
 #include "ramp/gitops/git_source.h"
@@ -81,6 +82,14 @@ class Agent {
   Result<GitRevision> observeRevision(const spec::Application& app, Tracked& t, Time now,
                                       bool fetch);
   void noteChanges(Time now);
+  // A rollback's revert commit is pushed only when the sync that follows would be allowed (the
+  // project permits the source and destination, and no sync window refuses it): a refused
+  // rollback leaves Git untouched.
+  bool mayPushRevert(const spec::Application& app, const std::optional<spec::AppProject>& project,
+                     Time now) const;
+  // Pushes the revert commit and returns its id (or the branch head when the branch already has
+  // the target's files); GitSource's errors otherwise.
+  Result<std::string> pushRevert(const spec::Application& app, const RollbackIntent& rollback);
 
   store::StateStore& store_;
   GitSource& git_;

@@ -368,13 +368,30 @@ Result<std::map<std::string, std::string>> Libgit2Source::readTree(const std::st
 }
 
 Result<GitCommitInfo> Libgit2Source::revertPath(const std::string& repoURL,
-                                                const std::string& branch, const std::string& path,
-                                                const std::string& target,
+                                                const std::string& branchName,
+                                                const std::string& path, const std::string& target,
                                                 const std::string& author,
                                                 const std::string& message) {
   Repo repo;
   if (auto ok = impl_->open(repoURL, repo); !ok) return std::unexpected(ok.error());
   if (auto ok = impl_->fetch(repoURL, repo.get()); !ok) return std::unexpected(ok.error());
+  std::string branch = branchName;
+  if (branch.empty() || branch == "HEAD") {
+    auto it = impl_->defaultBranch.find(repoURL);
+    if (it == impl_->defaultBranch.end()) {
+      return makeError(ErrorCode::kNotFound,
+                       "repository " + displayUrl(repoURL) + " has no default branch");
+    }
+    branch = it->second;
+  }
+  // Only a branch can take a commit: a tag or a commit id would be pushed as a new branch.
+  Reference remoteBranch;
+  if (git_reference_lookup(remoteBranch.out(), repo.get(),
+                           ("refs/remotes/origin/" + branch).c_str()) < 0) {
+    return makeError(ErrorCode::kFailedPrecondition,
+                     "\"" + branch + "\" is not a branch of " + displayUrl(repoURL) +
+                         ": a revert commit needs a branch to be pushed to");
+  }
   auto headSha = impl_->resolveIn(repoURL, repo.get(), branch);
   if (!headSha) return std::unexpected(headSha.error());
   Tree headTree, targetTree;
@@ -404,7 +421,7 @@ Result<GitCommitInfo> Libgit2Source::revertPath(const std::string& repoURL,
     }
   }
   if (git_oid_equal(&newTree, git_tree_id(headTree.get()))) {
-    return makeError(ErrorCode::kFailedPrecondition,
+    return makeError(ErrorCode::kAlreadyExists,
                      branch + " already has the files of " + target.substr(0, 7) + " under " +
                          (path.empty() ? "the root" : path) + ": nothing to revert");
   }

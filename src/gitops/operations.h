@@ -5,6 +5,7 @@
 // refresh is Argo CD's annotation argocd.argoproj.io/refresh. The agent carries them out and
 // removes them. Pure functions; thread-safe.
 
+#include <optional>
 #include <string>
 
 #include "ramp/error.h"
@@ -13,6 +14,9 @@
 namespace ramp::gitops {
 
 inline constexpr const char* kRefreshAnnotation = "argocd.argoproj.io/refresh";
+// Set by the agent after a rollback --no-git: auto-sync stays off (its value says why) until a
+// manual sync that is not a rollback succeeds, or a user removes it.
+inline constexpr const char* kAutoSyncSuspendedAnnotation = "gitops.ramp.dev/auto-sync-suspended";
 
 // sync: the Application with operation {sync {revision, prune}, initiatedBy {user}} and, when
 // `mayOverrideWindows` (the caller's role may), info overrideSyncWindows=true.
@@ -21,5 +25,37 @@ inline constexpr const char* kRefreshAnnotation = "argocd.argoproj.io/refresh";
 Result<spec::Application> requestOperation(const spec::Application& app, bool sync,
                                            const std::string& revision, bool prune,
                                            const std::string& user, bool mayOverrideWindows);
+
+struct RollbackRequest {
+  std::optional<int64_t> id;  // status.history id; nullopt = the one before the newest
+  bool noGit = false;         // sync the old revision as it is (Argo CD's rollback)
+  bool prune = false;
+  std::string reason;  // the caller's words, for the commit message and the record
+  std::string user;
+};
+
+// rollback: the Application with a sync operation of history entry `id`'s revision and the
+// rollback info (spec::kRollbackInfo …). Errors: kFailedPrecondition when an operation is
+// pending or there is no earlier revision; kNotFound when `id` is not in the history (Argo CD's
+// "does not have history id" wording).
+Result<spec::Application> requestRollback(const spec::Application& app,
+                                          const RollbackRequest& request);
+
+// What a pending rollback asks for, read back from the operation; nullopt when the pending
+// operation (if any) is not a rollback.
+struct RollbackIntent {
+  int64_t id = 0;
+  std::string revision;      // the history entry's commit: what the path returns to
+  bool revert = true;        // rollbackMode "revert"; false = "no-git"
+  std::string revertCommit;  // set by the agent once the revert commit is pushed
+  std::string reason;
+  std::string user;
+};
+std::optional<RollbackIntent> rollbackOf(const spec::Application& app);
+
+// The revert commit's message: a subject naming the path and the commit returned to, and a body
+// naming the reverted commit (`from`), the history id, the reason and who asked.
+std::string revertMessage(const spec::Application& app, const RollbackIntent& intent,
+                          const std::string& from);
 
 }  // namespace ramp::gitops

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gitops/health.h"
+#include "gitops/operations.h"
 
 namespace ramp::gitops {
 namespace {
@@ -84,7 +85,11 @@ Plan reconcileApplication(const spec::Application& app, const Observed& observed
   st.sync = old.sync;
   st.reconciledAt = now;
   plan.requeueAfter = options.pollInterval;
-  const bool pending = app.operation && app.operation->sync;
+  // A rollback whose revert commit could not be pushed is refused below, before the revision.
+  bool pending = app.operation && app.operation->sync;
+  const auto suspension = app.metadata.annotations.find(kAutoSyncSuspendedAnnotation);
+  const bool suspended = suspension != app.metadata.annotations.end();
+  if (suspended) setCondition(st, old, "AutoSyncSuspended", suspension->second, now);
 
   // The project: what it permits.
   const std::string projectName = app.spec.project.empty() ? "default" : app.spec.project;
@@ -107,6 +112,18 @@ Plan reconcileApplication(const spec::Application& app, const Observed& observed
           spec::OperationState{*app.operation, "Failed", invalid, std::nullopt, now, now};
     }
     return plan;
+  }
+
+  if (app.operation && app.operation->sync && observed.revertError) {
+    const auto rollback = rollbackOf(app);
+    const std::string message = "rollback to " +
+                                (rollback ? shortSha(rollback->revision) : std::string("?")) +
+                                " failed: " + observed.revertError->message;
+    plan.clearOperation = true;
+    st.operationState =
+        spec::OperationState{*app.operation, "Failed", message, std::nullopt, now, now};
+    plan.events.push_back(message);
+    pending = false;
   }
 
   // The revision.
@@ -150,7 +167,7 @@ Plan reconcileApplication(const spec::Application& app, const Observed& observed
 
   // Decide whether to sync.
   const bool manual = pending;
-  const bool automatic = !manual && autoSyncWanted(app, rev.sha, outOfSync);
+  const bool automatic = !manual && !suspended && autoSyncWanted(app, rev.sha, outOfSync);
   if (!manual && !automatic) return plan;
   spec::Operation op;
   if (manual) {
@@ -205,6 +222,30 @@ Plan reconcileApplication(const spec::Application& app, const Observed& observed
   }
   std::string message = "successfully synced (" + std::to_string(plan.apply.size()) + " applied, " +
                         std::to_string(plan.prune.size()) + " pruned)" + note;
+  if (auto rollback = rollbackOf(app)) {
+    const std::string to =
+        shortSha(rollback->revision) + " (history " + std::to_string(rollback->id) + ")";
+    const std::string why = rollback->reason.empty() ? "" : ": " + rollback->reason;
+    if (rollback->revert) {
+      message =
+          "rolled back to " + to + " by revert commit " + shortSha(rev.sha) + why + "; " + message;
+    } else {
+      message = "rolled back to " + to + " without Git" + why + "; " + message;
+      plan.suspendAutoSync = "auto-sync suspended: rolled back to " + to + " by " +
+                             op.initiatedBy.username + " without Git" + why +
+                             "; a manual sync (ramp app sync " + app.metadata.name + ") resumes it";
+      std::erase_if(st.conditions, [](const spec::ApplicationCondition& c) {
+        return c.type == "AutoSyncSuspended";
+      });
+      setCondition(st, old, "AutoSyncSuspended", *plan.suspendAutoSync, now);
+    }
+  } else if (manual && suspended) {
+    plan.resumeAutoSync = true;
+    message += "; auto-sync resumed";
+    std::erase_if(st.conditions, [](const spec::ApplicationCondition& c) {
+      return c.type == "AutoSyncSuspended";
+    });
+  }
   st.operationState =
       spec::OperationState{op, "Succeeded", message, spec::SyncOperationResult{rev.sha}, now, now};
   st.sync.status = pruneSkipped ? "OutOfSync" : "Synced";
@@ -231,6 +272,8 @@ void failSync(Plan& plan, const spec::Application& app, const std::string& messa
   }
   st.sync.status = "OutOfSync";
   st.resources = app.status.resources;
+  plan.suspendAutoSync.reset();
+  plan.resumeAutoSync = false;
   plan.sync = false;
   plan.apply.clear();
   plan.prune.clear();

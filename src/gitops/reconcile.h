@@ -46,6 +46,8 @@ struct Observed {
   std::vector<store::StoredObject> live;
   // Consecutive failed reads of the repository before this one (for the backoff).
   int failures = 0;
+  // A pending rollback by revert whose revert commit could not be pushed: why.
+  std::optional<Error> revertError;
 };
 
 struct ReconcileOptions {
@@ -63,11 +65,17 @@ struct Plan {
   std::string initiatedBy;          // who the sync is for ("gitops" for auto-sync)
   std::vector<std::string> events;  // what happened, one line each ("sync to 1a2b3c4 started…")
   Duration requeueAfter{0};
+  // Set the kAutoSyncSuspendedAnnotation to this (a rollback --no-git synced), or remove it (a
+  // manual sync that is not a rollback synced).
+  std::optional<std::string> suspendAutoSync;
+  bool resumeAutoSync = false;
 };
 
 // A pending operation whose info has overrideSyncWindows "true" (written by ramp's API when the
 // caller's role may override) syncs through a closed window; the override is recorded in the
-// operation's message and the event.
+// operation's message and the event. A rollback (operations.h) is a manual sync whose message
+// and event say so; one without Git suspends auto-sync. While the Application carries
+// kAutoSyncSuspendedAnnotation, auto-sync does nothing and condition AutoSyncSuspended says why.
 Plan reconcileApplication(const spec::Application& app, const Observed& observed, Time now,
                           const ReconcileOptions& options = {});
 

@@ -336,6 +336,14 @@ TEST(Types, ActionRequestRoundTripAndStrictness) {
   EXPECT_FALSE(decodeActionRequest("{\"ful\":true}"));
   EXPECT_FALSE(decodeActionRequest("{\"full\":\"yes\"}"));
   EXPECT_FALSE(decodeActionRequest("{\"toRevision\":0}"));
+  ActionRequest rollback;
+  rollback.id = 4;
+  rollback.noGit = true;
+  rollback.prune = true;
+  rollback.reason = "5xx after the release";
+  EXPECT_EQ(*decodeActionRequest(encodeActionRequest(rollback)), rollback);
+  EXPECT_FALSE(decodeActionRequest("{\"id\":0}"));
+  EXPECT_FALSE(decodeActionRequest("{\"noGit\":\"yes\"}"));
   EXPECT_FALSE(decodeActionRequest("[1]"));
   EXPECT_FALSE(decodeActionRequest("{"));
 }

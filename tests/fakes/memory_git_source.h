@@ -38,6 +38,14 @@ class MemoryGitSource : public gitops::GitSource {
   const Files& files(const std::string& repoURL, const std::string& sha) {
     return repos_[repoURL].commits[sha].files;
   }
+  // The commit `branch` points at, with its whole message and author ("" fields if none).
+  gitops::GitCommitInfo head(const std::string& repoURL, const std::string& branch) {
+    Repo& r = repos_[repoURL];
+    auto b = r.branches.find(branch);
+    if (b == r.branches.end()) return {};
+    const Commit& c = r.commits[b->second];
+    return {b->second, c.message, c.author};
+  }
 
   Result<std::string> resolve(const std::string& repoURL, const std::string& revision) override {
     ++resolveCalls_;
@@ -80,6 +88,10 @@ class MemoryGitSource : public gitops::GitSource {
     auto head = resolve(repoURL, branch);
     if (!head) return std::unexpected(head.error());
     Repo& r = repos_[repoURL];
+    const std::string name = branch.empty() || branch == "HEAD" ? r.defaultBranch : branch;
+    if (r.branches.count(name) == 0) {
+      return makeError(ErrorCode::kFailedPrecondition, "\"" + name + "\" is not a branch");
+    }
     if (r.commits.count(target) == 0) return makeError(ErrorCode::kNotFound, "no commit " + target);
     const std::string prefix = dir(path);
     Files next;
@@ -90,9 +102,9 @@ class MemoryGitSource : public gitops::GitSource {
       if (p.starts_with(prefix)) next[p] = c;
     }
     if (next == r.commits[*head].files) {
-      return makeError(ErrorCode::kFailedPrecondition, "nothing to revert");
+      return makeError(ErrorCode::kAlreadyExists, "nothing to revert");
     }
-    const std::string sha = commit(repoURL, branch, std::move(next), message, author);
+    const std::string sha = commit(repoURL, name, std::move(next), message, author);
     return gitops::GitCommitInfo{sha, message, author};
   }
 

@@ -284,5 +284,196 @@ TEST_F(AgentTest, WebhookAndRefreshActionReadTheRepositoryNow) {
   EXPECT_EQ(app().metadata.annotations.count(kRefreshAnnotation), 0u);
 }
 
+// ramp app rollback (default): the agent pushes a revert commit of the Application's path,
+// authored by the caller and naming what it reverts and why, then syncs it; auto-sync keeps it
+// because Git now says the same (argo-cd #9570's complaint).
+TEST_F(AgentTest, RollbackByRevertPushesACommitAndAutoSyncKeepsIt) {
+  const std::string c1 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {selfHeal: true}}\n");
+  agent_.step(clock_.now());
+  const std::string c2 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  clock_.advance(std::chrono::minutes(3));
+  agent_.step(clock_.now());
+  ASSERT_EQ(image(), "shop:2");
+
+  api::ApiReply requested =
+      service_.action({"bob", api::Role::kOperator}, appAction(api::Action::kRollback),
+                      R"({"reason":"5xx on checkout"})");
+  ASSERT_EQ(requested.status, 200) << requested.body;
+  EXPECT_NE(requested.body.find("history 1, by a revert commit"), std::string::npos)
+      << requested.body;
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+
+  const gitops::GitCommitInfo revert = git_.head(kRepo, "main");
+  EXPECT_NE(revert.sha, c2) << "a new commit on main";
+  EXPECT_EQ(revert.author, "bob");
+  EXPECT_NE(revert.message.find("Roll back environments/prod to " + c1.substr(0, 7)),
+            std::string::npos)
+      << revert.message;
+  EXPECT_NE(revert.message.find("from " + c2 + " to " + c1), std::string::npos) << revert.message;
+  EXPECT_NE(revert.message.find("Reason: 5xx on checkout"), std::string::npos) << revert.message;
+  EXPECT_EQ(git_.files(kRepo, revert.sha).at("environments/staging/shop.yaml"),
+            git_.files(kRepo, c2).at("environments/staging/shop.yaml"))
+      << "only the Application's path is reverted";
+
+  spec::Application a = app();
+  EXPECT_FALSE(a.operation);
+  EXPECT_EQ(a.status.sync, (spec::ApplicationSyncStatus{"Synced", revert.sha}));
+  EXPECT_EQ(a.status.history.back().revision, revert.sha);
+  EXPECT_EQ(a.status.history.back().initiatedBy.username, "bob");
+  EXPECT_NE(a.status.operationState->message.find("rolled back to " + c1.substr(0, 7) +
+                                                  " (history 1) by revert commit"),
+            std::string::npos)
+      << a.status.operationState->message;
+  const auto ev = events();
+  EXPECT_EQ(std::count_if(ev.begin(), ev.end(),
+                          [](const std::string& e) { return e.starts_with("RolledBack bob: "); }),
+            1)
+      << ::testing::PrintToString(ev);
+
+  // Polls later: Git says shop:1, so auto-sync leaves it there.
+  clock_.advance(std::chrono::minutes(10));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+  EXPECT_EQ(app().status.sync.status, "Synced");
+}
+
+// ramp app rollback --no-git: Argo CD's rollback (sync the old revision as it is); auto-sync is
+// suspended with a condition saying so, never silently, until a manual sync resumes it.
+TEST_F(AgentTest, RollbackWithoutGitSuspendsAutoSyncUntilAManualSync) {
+  const std::string c1 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {}}\n");
+  agent_.step(clock_.now());
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  clock_.advance(std::chrono::minutes(3));
+  agent_.step(clock_.now());
+  ASSERT_EQ(image(), "shop:2");
+  const std::string head = git_.head(kRepo, "main").sha;
+
+  ASSERT_EQ(service_
+                .action({"bob", api::Role::kOperator}, appAction(api::Action::kRollback),
+                        R"({"id":1,"noGit":true})")
+                .status,
+            200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:1");
+  EXPECT_EQ(git_.head(kRepo, "main").sha, head) << "nothing written to Git";
+  spec::Application a = app();
+  ASSERT_EQ(a.metadata.annotations.count(kAutoSyncSuspendedAnnotation), 1u);
+  auto suspended = std::find_if(a.status.conditions.begin(), a.status.conditions.end(),
+                                [](const auto& c) { return c.type == "AutoSyncSuspended"; });
+  ASSERT_NE(suspended, a.status.conditions.end());
+  EXPECT_NE(suspended->message.find("rolled back to " + c1.substr(0, 7) +
+                                    " (history 1) by bob without Git"),
+            std::string::npos)
+      << suspended->message;
+
+  // A new commit and many polls: auto-sync stays off, the Application says OutOfSync.
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:3"));
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(std::chrono::minutes(3));
+    agent_.step(clock_.now());
+  }
+  EXPECT_EQ(image(), "shop:1");
+  a = app();
+  EXPECT_EQ(a.status.sync.status, "OutOfSync");
+  EXPECT_EQ(std::count_if(a.status.conditions.begin(), a.status.conditions.end(),
+                          [](const auto& c) { return c.type == "AutoSyncSuspended"; }),
+            1);
+
+  // A manual sync takes the branch head and resumes auto-sync.
+  ASSERT_EQ(
+      service_.action({"bob", api::Role::kOperator}, appAction(api::Action::kSync), "{}").status,
+      200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:3");
+  a = app();
+  EXPECT_EQ(a.metadata.annotations.count(kAutoSyncSuspendedAnnotation), 0u);
+  EXPECT_TRUE(std::none_of(a.status.conditions.begin(), a.status.conditions.end(),
+                           [](const auto& c) { return c.type == "AutoSyncSuspended"; }));
+  EXPECT_NE(a.status.operationState->message.find("auto-sync resumed"), std::string::npos);
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:4"));
+  clock_.advance(std::chrono::minutes(3));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:4") << "auto-sync runs again";
+}
+
+// What a rollback refuses: a history id that is not there, an Application with no earlier
+// revision, a revert where targetRevision is not a branch (the operation fails, naming it, and
+// nothing is applied), and a closed sync window (Git is left untouched).
+TEST_F(AgentTest, RefusedRollbacksChangeNothing) {
+  const std::string c1 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {}}\n");
+  agent_.step(clock_.now());
+  const api::Route route = appAction(api::Action::kRollback);
+  api::ApiReply onlyOne = service_.action({"bob", api::Role::kOperator}, route, "{}");
+  EXPECT_EQ(onlyOne.status, 422);
+  EXPECT_NE(onlyOne.body.find("no earlier revision"), std::string::npos) << onlyOne.body;
+  api::ApiReply unknown = service_.action({"bob", api::Role::kOperator}, route, R"({"id":9})");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("does not have history id 9"), std::string::npos) << unknown.body;
+
+  // targetRevision a tag: a revert has no branch to go to.
+  git_.tag(kRepo, "v1", c1);
+  const std::string c2 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  git_.tag(kRepo, "v2", c2);
+  spec::Application a = app();
+  a.spec.source.targetRevision = "v2";
+  a.metadata.resourceVersion.clear();
+  ASSERT_TRUE(store_.put({"Application", "argocd", "shop-prod"}, spec::toJson(a),
+                         store_.get({"Application", "argocd", "shop-prod"})->version));
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  ASSERT_EQ(image(), "shop:2");
+  ASSERT_EQ(service_.action({"bob", api::Role::kOperator}, route, "{}").status, 200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:2");
+  a = app();
+  EXPECT_FALSE(a.operation);
+  EXPECT_EQ(a.status.operationState->phase, "Failed");
+  EXPECT_NE(a.status.operationState->message.find("\"v2\" is not a branch"), std::string::npos)
+      << a.status.operationState->message;
+  EXPECT_EQ(git_.head(kRepo, "v2").sha, "") << "no branch was made from the tag";
+  const auto ev = events();
+  EXPECT_TRUE(std::any_of(ev.begin(), ev.end(), [](const std::string& e) {
+    return e.starts_with("RollbackFailed bob: rollback to ");
+  })) << ::testing::PrintToString(ev);
+}
+
+// A closed window refuses an operator's rollback before anything is pushed.
+TEST_F(AgentTest, AWindowRefusesARollbackBeforeGitIsWritten) {
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  const std::string project =
+      "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: shop, "
+      "namespace: argocd}\nspec:\n  sourceRepos: ['*']\n  destinations: [{namespace: '*'}]\n";
+  applyYaml(project);
+  applyApp("  project: shop\n  syncPolicy: {automated: {}}\n");
+  agent_.step(clock_.now());
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  clock_.advance(std::chrono::minutes(3));
+  agent_.step(clock_.now());
+  ASSERT_EQ(image(), "shop:2");
+  applyYaml(project +
+            "  syncWindows: [{kind: deny, schedule: '* * * * *', duration: 1h, applications: "
+            "['*'], manualSync: false}]\n");
+  const std::string head = git_.head(kRepo, "main").sha;
+  ASSERT_EQ(service_.action({"bob", api::Role::kOperator}, appAction(api::Action::kRollback), "{}")
+                .status,
+            200);
+  clock_.advance(std::chrono::seconds(1));
+  agent_.step(clock_.now());
+  EXPECT_EQ(image(), "shop:2");
+  EXPECT_EQ(git_.head(kRepo, "main").sha, head) << "a refused rollback pushes nothing";
+  spec::Application a = app();
+  EXPECT_EQ(a.status.operationState->phase, "Failed");
+  EXPECT_NE(a.status.operationState->message.find("blocked by sync window"), std::string::npos)
+      << a.status.operationState->message;
+}
+
 }  // namespace
 }  // namespace ramp::gitops

@@ -1,16 +1,19 @@
 // gitops/libgit2_source.h against real Git: repositories made by the test with the git CLI,
 // read over file:// and over git:// from a real `git daemon` on a loopback port chosen at run
-// time (stopped by pid), including a pushed revert commit.
+// time (stopped by pid), including a pushed revert commit. Last, `ramp serve` as the GitOps agent
+// of such a repository, driven by the CLI: sync, a pushed commit, `ramp app rollback`.
 #include "gitops/libgit2_source.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "gitops/gitops_fixtures.h"
 #include "harness/harness.h"
+#include "harness/ramp_daemon.h"
 
 namespace ramp::gitops {
 namespace {
@@ -135,10 +138,20 @@ TEST_F(GitIntegrationTest, GitDaemonFetchesNewCommitsAndTakesARevertPush) {
   const std::string log =
       sh("git --git-dir=" + root_ + "/shop.git log -1 --format='%an %P %s' main");
   EXPECT_EQ(log, "alice " + c3 + " Revert environments/prod to " + c1_.substr(0, 7));
-  // Reverting again changes nothing: refused.
+  // Reverting again changes nothing: refused, no commit made.
   auto again = source.revertPath(url, "main", "environments/prod", c1_, "alice", "again");
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+  // "" is the default branch; a tag is not a branch, and nothing is pushed for it.
+  auto onDefault = source.revertPath(url, "", "environments/prod", c2_, "bob", "to c2");
+  ASSERT_TRUE(onDefault) << onDefault.error().message;
+  EXPECT_EQ(source.resolve(url, "main"), onDefault->sha);
+  auto onTag = source.revertPath(url, "v1", "environments/prod", c2_, "bob", "on a tag");
+  ASSERT_FALSE(onTag);
+  EXPECT_EQ(onTag.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(onTag.error().message.find("is not a branch"), std::string::npos)
+      << onTag.error().message;
+  EXPECT_EQ(sh("git --git-dir=" + root_ + "/shop.git branch --list v1"), "");
 }
 
 TEST_F(GitIntegrationTest, UnreachableRepositoryNeverShowsCredentials) {
@@ -157,6 +170,85 @@ TEST_F(GitIntegrationTest, UnreachableRepositoryNeverShowsCredentials) {
   EXPECT_EQ(r.error().message.find("s3cr3t"), std::string::npos) << r.error().message;
   EXPECT_EQ(displayUrl("https://u:p@host/a/b.git"), "https://host/a/b.git");
   EXPECT_EQ(displayUrl("git@host:a/b.git"), "git@host:a/b.git");
+}
+
+// `ramp serve` on platform.sim with the agent reading the repository from git daemon: an
+// Application (applied with the CLI) syncs prod, a pushed commit changes the image, and
+// `ramp app rollback` by an operator pushes a revert commit authored by them, which the agent
+// syncs; auto-sync keeps it. `ramp app history` lists all three.
+constexpr const char* kAdmin = "admin-token-0123456789abcdef";
+constexpr const char* kOperator = "operator-token-0123456789abc";
+
+TEST_F(GitIntegrationTest, ServeSyncsFromGitAndRollsBackByARevertCommit) {
+  Libgit2Source probe(dir_.file("probe"), "");
+  const std::string url = startDaemon(probe);
+  std::ofstream(dir_.file("tokens.csv")) << kAdmin << ",alice,admin\n"
+                                         << kOperator << ",bob,operator\n";
+  ramp::testing::RampDaemon serve(dir_, {"--platform", "platform.sim", "--tokens",
+                                         dir_.file("tokens.csv"), "--gitops-poll-s", "1"});
+  ASSERT_FALSE(serve.url().empty());
+  auto cli = [&](const std::vector<std::string>& args, const char* token = kAdmin) {
+    return ramp::testing::runRamp(dir_, args, serve.url(), token);
+  };
+  auto image = [&] {
+    auto r = cli({"get", "rollout", "shop", "-n", "shop", "-o", "json"});
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    return r.code == 0 && j.is_object()
+               ? j["spec"]["template"]["spec"]["containers"][0].value("image", "")
+               : "";
+  };
+  auto waitForImage = [&](const std::string& want) {
+    for (int i = 0; i < 300 && image() != want; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return image() == want;
+  };
+  std::ofstream(dir_.file("app.yaml"))
+      << "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: shop-prod, "
+         "namespace: argocd}\nspec:\n  source: {repoURL: \""
+      << url
+      << "\", path: environments/prod, targetRevision: main}\n  destination: {namespace: shop}\n"
+         "  syncPolicy: {automated: {}}\n";
+  auto applied = cli({"apply", "-f", dir_.file("app.yaml")});
+  ASSERT_EQ(applied.code, 0) << applied.out << applied.err;
+  ASSERT_TRUE(waitForImage("shop:2")) << serve.log();
+
+  commitTree(testing::twoEnvironments("shop:3"), "third");
+  const std::string c3 = sh(git() + " rev-parse HEAD");
+  sh(git() + " push -q " + root_ + "/shop.git main");
+  ASSERT_EQ(cli({"app", "refresh", "shop-prod", "-n", "argocd"}, kOperator).code, 0);
+  ASSERT_TRUE(waitForImage("shop:3")) << serve.log();
+
+  auto rollback = cli(
+      {"app", "rollback", "shop-prod", "-n", "argocd", "--reason", "checkout errors after shop:3"},
+      kOperator);
+  ASSERT_EQ(rollback.code, 0) << rollback.out << rollback.err;
+  EXPECT_NE(rollback.out.find("history 1, by a revert commit"), std::string::npos) << rollback.out;
+  ASSERT_TRUE(waitForImage("shop:2")) << serve.log();
+
+  // The server's branch has the revert: by bob, on top of c3, naming what it reverts and why.
+  const std::string gitLog =
+      "git --git-dir=" + root_ + "/shop.git log -1 --format=%an%n%P%n%s%n%b main";
+  const std::string head = sh(gitLog);
+  EXPECT_EQ(head.substr(0, head.find('\n')), "bob") << head;
+  EXPECT_NE(head.find(c3 + "\nRoll back environments/prod to " + c2_.substr(0, 7)),
+            std::string::npos)
+      << head;
+  EXPECT_NE(head.find("Reason: checkout errors after shop:3"), std::string::npos) << head;
+  const std::string revert = sh("git --git-dir=" + root_ + "/shop.git rev-parse main");
+
+  auto history = cli({"app", "history", "shop-prod", "-n", "argocd"});
+  ASSERT_EQ(history.code, 0) << history.err;
+  EXPECT_NE(history.out.find("3   "), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find(revert.substr(0, 7) + "   bob"), std::string::npos) << history.out;
+  auto got = cli({"app", "get", "shop-prod", "-n", "argocd", "-o", "json"});
+  auto app = nlohmann::json::parse(got.out, nullptr, false);
+  ASSERT_TRUE(app.is_object()) << got.out << got.err;
+  EXPECT_EQ(app["status"]["sync"].value("status", ""), "Synced");
+  EXPECT_EQ(app["status"]["sync"].value("revision", ""), revert);
+  // Polls later: Git says shop:2, and auto-sync leaves it there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(image(), "shop:2");
 }
 
 }  // namespace

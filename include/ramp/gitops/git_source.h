@@ -40,10 +40,13 @@ class GitSource {
                                                               const std::string& sha,
                                                               const std::string& path) = 0;
 
-  // Creates on `branch` a commit whose tree under `path` is that of commit `target` (the rest of
-  // the tree is left as the branch has it), authored by `author`, with `message`, and pushes it.
-  // Returns the new commit. kFailedPrecondition when the branch moved and the push was refused,
-  // kNotFound for an unknown branch or commit, kUnavailable as resolve().
+  // Creates on `branch` (a branch name, or ""/"HEAD" for the default branch) a commit whose tree
+  // under `path` is that of commit `target` (the rest of the tree is left as the branch has it),
+  // authored by `author`, with `message`, and pushes it. Returns the new commit. Errors:
+  // kAlreadyExists when the branch already has target's files under `path` (nothing to revert;
+  // no commit is made); kFailedPrecondition when `branch` is not a branch (a tag or a commit id:
+  // nothing to push to) or the branch moved and the push was refused; kNotFound for an unknown
+  // commit or path; kUnavailable as resolve().
   virtual Result<GitCommitInfo> revertPath(const std::string& repoURL, const std::string& branch,
                                            const std::string& path, const std::string& target,
                                            const std::string& author,

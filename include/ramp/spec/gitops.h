@@ -93,6 +93,15 @@ struct OperationInfo {
 // ramp's API writes info {name: overrideSyncWindows, value: "true"} when the caller's role may
 // sync through a closed sync window (the agent records the override).
 inline constexpr const char* kOverrideSyncWindows = "overrideSyncWindows";
+// A rollback (ramp app rollback) is a sync of an older revision whose info says so: rollback =
+// the history id, rollbackRevision = its commit, rollbackMode = "revert" (the agent first pushes
+// a revert commit, adds revertCommit = its id and syncs that) or "no-git" (the old revision is
+// synced as it is and auto-sync is suspended), reason = the caller's words. docs/gitops.md.
+inline constexpr const char* kRollbackInfo = "rollback";
+inline constexpr const char* kRollbackRevisionInfo = "rollbackRevision";
+inline constexpr const char* kRollbackModeInfo = "rollbackMode";
+inline constexpr const char* kRevertCommitInfo = "revertCommit";
+inline constexpr const char* kReasonInfo = "reason";
 
 struct Operation {
   std::optional<SyncOperation> sync;

@@ -1,0 +1,34 @@
+#include "supply/image_gate.h"
+
+#include "supply/cosign_fetch.h"
+
+namespace ramp::supply {
+
+Decision gateImage(OciClient& client, const std::vector<ImagePolicy>& policies,
+                   std::string_view image, NoMatch noMatch) {
+  std::vector<const ImagePolicy*> matching = matchingPolicies(policies, image);
+  std::vector<AuthorityResult> results;
+  std::string digest;
+  if (!matching.empty()) {
+    auto ref = parseImageReference(image);
+    Result<std::string> resolved =
+        ref ? client.resolveDigest(*ref) : Result<std::string>(std::unexpected(ref.error()));
+    if (resolved) digest = *resolved;
+    for (const ImagePolicy* p : matching) {
+      for (const PolicyAuthority& a : p->authorities) {
+        if (a.kind != PolicyAuthority::Kind::kKey) continue;
+        AuthorityResult r{p->name, a.name, std::unexpected(Error{})};
+        if (!resolved) {
+          r.result = std::unexpected(Error{
+              resolved.error().code, "cannot resolve the digest: " + resolved.error().message});
+        } else {
+          r.result = verifyImageSignature(client, *ref, digest, a.format, *a.key);
+        }
+        results.push_back(std::move(r));
+      }
+    }
+  }
+  return evaluateImagePolicies(policies, image, digest, results, noMatch);
+}
+
+}  // namespace ramp::supply

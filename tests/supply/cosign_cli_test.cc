@@ -1,0 +1,165 @@
+// Signatures made by the real cosign (v3, built from the Go module proxy by scripts/cosign.sh)
+// on a real registry (docker-registry, distribution 2.8.2), in both formats, verified by ramp
+// with cosign.pub alone. cosign runs with its proxies pointed at a closed port and HOME in the
+// test's directory: signing with a key and --tlog-upload=false needs no network, and ramp's
+// verification reads nothing but the registry. Skipped, saying so, when cosign is not built
+// (`make cosign-build`).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "audit/signer.h"
+#include "harness/harness.h"
+#include "supply/cosign_fetch.h"
+#include "supply/oci_client.h"
+#include "supply/registry_harness.h"
+
+namespace ramp::supply {
+namespace {
+
+// Runs `cmd` with sh; returns its exit status and output (stdout and stderr).
+int run(const std::string& cmd, std::string* out) {
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return -1;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out->append(buf.data(), n);
+  int status = ::pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string cosignBinary() {
+  std::string out;
+  if (run("'" + ramp::testing::sourceDir() + "/scripts/cosign.sh' bin", &out) != 0) return "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+// The shell prefix cosign runs under in `dir`: no network (proxies at a closed port, loopback
+// excepted), HOME in the test's directory, the key's password.
+std::string cosignEnv(const std::string& dir) {
+  return "cd '" + dir + "' && HOME='" + dir +
+         "' COSIGN_PASSWORD=test-password HTTPS_PROXY=http://127.0.0.1:9 "
+         "HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1 ";
+}
+
+// `cosign generate-key-pair` in `dir`; returns cosign.pub as ramp reads it.
+Result<audit::VerifyingKey> generateKeyPair(const std::string& cosign, const std::string& dir) {
+  std::string out;
+  if (run(cosignEnv(dir) + "'" + cosign + "' generate-key-pair", &out) != 0) {
+    return makeError(ErrorCode::kInternal, "cosign generate-key-pair: " + out);
+  }
+  std::ifstream pubFile(dir + "/cosign.pub");
+  std::stringstream pem;
+  pem << pubFile.rdbuf();
+  return audit::VerifyingKey::fromPem(pem.str());
+}
+
+TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
+  std::string cosign = cosignBinary();
+  if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
+  ramp::testing::TempDir dir("ramp-cosign-cli");
+  auto reg = testing::LocalRegistry::start({}, dir.file("registry"));
+  ASSERT_TRUE(reg) << reg.error().message;
+  auto digest = (*reg)->pushImage("shop/web", "v1", "cosign cli");
+  ASSERT_TRUE(digest) << digest.error().message;
+  std::string image = (*reg)->host() + "/shop/web@" + *digest;
+
+  auto key = generateKeyPair(cosign, dir.path());
+  ASSERT_TRUE(key) << key.error().message;
+  std::string env = cosignEnv(dir.path());
+  std::string out;
+
+  OciClient client({});
+  auto repo = *parseImageReference(image);
+  ASSERT_FALSE(verifyImageSignature(client, repo, *digest, SignatureFormat::kLegacy, *key));
+
+  std::string sign = env + "'" + cosign +
+                     "' sign --key cosign.key --use-signing-config=false --tlog-upload=false -y ";
+  out.clear();
+  ASSERT_EQ(run(sign + "--new-bundle-format=false " + image, &out), 0) << out;
+  auto legacy = verifyImageSignature(client, repo, *digest, SignatureFormat::kLegacy, *key);
+  ASSERT_TRUE(legacy) << legacy.error().message;
+  EXPECT_EQ(legacy->identity, repo.repositoryName());
+  auto noBundle = verifyImageSignature(client, repo, *digest, SignatureFormat::kBundle, *key);
+  ASSERT_FALSE(noBundle);
+  EXPECT_EQ(noBundle.error().code, ErrorCode::kNotFound);
+
+  out.clear();
+  ASSERT_EQ(run(sign + image, &out), 0) << out;  // cosign 3's default: a bundle referrer
+  auto bundle = verifyImageSignature(client, repo, *digest, SignatureFormat::kBundle, *key);
+  ASSERT_TRUE(bundle) << bundle.error().message;
+  EXPECT_EQ(bundle->format, SignatureFormat::kBundle);
+  EXPECT_TRUE(client.lastReferrersUsedFallback());  // distribution 2.8: the tag schema
+
+  // Another key (not cosign's) verifies neither.
+  auto stranger = *audit::SigningKey::generate();
+  EXPECT_FALSE(
+      verifyImageSignature(client, repo, *digest, SignatureFormat::kLegacy, stranger.publicKey()));
+  EXPECT_FALSE(
+      verifyImageSignature(client, repo, *digest, SignatureFormat::kBundle, stranger.publicKey()));
+}
+
+// The OCI 1.1 referrers API on a real registry implementation: ociregistry (tools/cosign:
+// go-containerregistry's registry with referrers on, built beside cosign). cosign 3 pushes its
+// bundle through the API (no sha256-<hex> tag) and ramp finds it there, not by the fallback.
+// go-containerregistry lists the referrer under its config's media type (the empty type), not
+// its artifactType: fetchBundles reads such referrers to find out.
+TEST(CosignCli, BundleFoundThroughTheReferrersApi) {
+  std::string cosign = cosignBinary();
+  if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
+  ramp::testing::TempDir dir("ramp-cosign-referrers");
+  std::string registryBin = cosign.substr(0, cosign.rfind('/')) + "/ociregistry";
+  ramp::testing::ProcessOptions po;
+  po.argv = {registryBin, "-addr", "127.0.0.1:0"};
+  po.logFile = dir.file("ociregistry.log");
+  auto proc = ramp::testing::Process::start(po);
+  ASSERT_TRUE(proc) << proc.error().message;
+  std::string host;
+  for (int i = 0; i < 500 && host.empty(); ++i) {  // bounded: 5 s
+    std::string log = (*proc)->log();
+    if (size_t at = log.find("listening on "); at != std::string::npos) {
+      size_t end = log.find('\n', at);
+      if (end != std::string::npos) host = log.substr(at + 13, end - at - 13);
+    }
+    if (host.empty()) ::usleep(10000);
+  }
+  ASSERT_FALSE(host.empty()) << (*proc)->log();
+  ASSERT_TRUE(ramp::testing::waitForHttp("http://" + host + "/v2/"));
+
+  // The image, pushed through the API as the other tests do.
+  auto registry = testing::LocalRegistry::attach(host);
+  auto digest = registry->pushImage("shop/api", "v1", "referrers");
+  ASSERT_TRUE(digest) << digest.error().message;
+  std::string image = host + "/shop/api@" + *digest;
+
+  auto key = generateKeyPair(cosign, dir.path());
+  ASSERT_TRUE(key) << key.error().message;
+  std::string env = cosignEnv(dir.path());
+  std::string out;
+  ASSERT_EQ(
+      run(env + "'" + cosign +
+              "' sign --key cosign.key --use-signing-config=false --tlog-upload=false -y " + image,
+          &out),
+      0)
+      << out;
+
+  OciClient client({});
+  auto repo = *parseImageReference(image);
+  auto v = verifyImageSignature(client, repo, *digest, SignatureFormat::kBundle, *key);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_FALSE(client.lastReferrersUsedFallback());  // found through /referrers/, not a tag
+  auto tag = client.getManifest(repo, digestTag(*digest));
+  ASSERT_FALSE(tag);  // cosign wrote no fallback index: the API path is what was tested
+  EXPECT_EQ(tag.error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ramp::supply
