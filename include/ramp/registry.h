@@ -54,6 +54,10 @@ struct ExtensionContext {
   // account), shared by every Kubernetes extension; null when the daemon talks to no cluster.
   kube::Client* kubeClient = nullptr;
   std::string kubeNamespace;  // the namespace they work in (ramp serve --namespace; "" = all)
+  // Argo's --instance-id (ramp serve --instance-id): store.kubernetes keeps only the custom
+  // resources labelled argo-rollouts.argoproj.io/controller-instance-id with this value, or with
+  // "" only those without the label.
+  std::string kubeInstanceId;
 };
 
 // What a router factory gets: one router instance drives one rollout.
@@ -136,6 +140,9 @@ struct RouterTraits {
 using PlatformInspector = std::function<std::vector<spec::Diagnostic>(const spec::Rollout&)>;
 struct PlatformTraits {
   PlatformInspector inspect;  // empty = no checks
+  // It reads spec.workloadRef (WorkloadDriver::resolveWorkloadRef): a Rollout with one is refused
+  // on any other registered platform.
+  bool workloadRefs = false;
 };
 
 // One claim of one Rollout, as the API and the controller compare them.

@@ -48,6 +48,7 @@ struct ServeOptions {
   // The Kubernetes API server (serve_kube.cc).
   std::string kubeconfig;
   std::string kubeNamespace;
+  std::string instanceId;  // Argo's --instance-id (store.kubernetes only)
   // The HTTP API (serve_api.cc).
   std::string listen;
   std::string tokensFile;

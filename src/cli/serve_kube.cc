@@ -15,6 +15,10 @@ void configureKubeFlags(CLI::App& cmd, ServeOptions& options) {
   cmd.add_option("--namespace", options.kubeNamespace,
                  "The one namespace platform.kubernetes and store.kubernetes work in (default: "
                  "every namespace)");
+  cmd.add_option("--instance-id", options.instanceId,
+                 "Argo's controller instance id: store.kubernetes handles only the objects "
+                 "labelled argo-rollouts.argoproj.io/controller-instance-id=ID (without it, only "
+                 "those without the label), and the leader lease is named after it");
 }
 
 Result<std::unique_ptr<kube::Client>> connectKube(const ServeOptions& options, Clock& clock) {

@@ -63,8 +63,11 @@ class DataDirLock {
 };
 
 // Argo's lock name, so ramp and Argo's controller (on one cluster, same instance) exclude each
-// other.
+// other; with --instance-id ID, "argo-rollouts-controller-lock-ID" (Argo's leaseLockName).
 constexpr const char* kLeaderLease = "argo-rollouts-controller-lock";
+std::string leaderLease(const std::string& instanceId) {
+  return instanceId.empty() ? kLeaderLease : std::string(kLeaderLease) + "-" + instanceId;
+}
 
 // host name + "_" + a random suffix per process, as Argo names its leader-election identity.
 std::string leaderIdentity() {
@@ -95,7 +98,7 @@ class ServeVerb final : public Verb {
         ->capture_default_str();
     cmd.add_flag("--leader-elect", options_.leaderElect,
                  "Run the controller only while holding the lease " + std::string(kLeaderLease) +
-                     " in the store (several daemons on one store: one leads)");
+                     "[-INSTANCE-ID] in the store (several daemons on one store: one leads)");
     cmd.add_option("--workers", options_.workers, "Reconcile workers")->capture_default_str();
     cmd.add_option("--max-batch", options_.maxBatch,
                    "Rollouts a worker commits in one transaction under a backlog (1 = none)")
@@ -210,6 +213,13 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   }
   context.kubeClient = kubeClient->get();
   context.kubeNamespace = options.kubeNamespace;
+  if (!options.instanceId.empty() && options.store != "store.kubernetes") {
+    log("--instance-id selects Argo's custom resources in a cluster: it needs --store "
+        "store.kubernetes (this daemon's store is " +
+        options.store + ")");
+    return 1;
+  }
+  context.kubeInstanceId = options.instanceId;
   auto store = registry.makeStore(options.store, context);
   if (!store) {
     log("--store: " + store.error().message);
@@ -293,17 +303,18 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     ::kill(::getpid(), SIGTERM);  // sigwait below takes it
   };
   std::unique_ptr<controller::LeaderElector> elector;
+  const std::string lease = leaderLease(options.instanceId);
   if (options.leaderElect) {
     const std::string identity = leaderIdentity();
     elector = std::make_unique<controller::LeaderElector>(
-        **store, realClock(), kLeaderLease, identity, controller::LeaderTimings{},
+        **store, realClock(), lease, identity, controller::LeaderTimings{},
         [&, identity] {
           if (auto s = controller.start(); !s) {
             log("cannot start the controller: " + s.error().message);
             stopDaemon();
             return;
           }
-          log("leading as " + identity + " (lease " + kLeaderLease + ")");
+          log("leading as " + identity + " (lease " + lease + ")");
         },
         [&] {
           log("lost the leadership: stopping");
@@ -333,7 +344,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   if (checkpointer) checkpointer->stop();  // a last checkpoint over every record
   if (elector && elector->leading()) {
     // Hand over at once instead of after the lease's 15 s.
-    (void)(*store)->releaseLease(kLeaderLease, elector->identity(), realClock().now());
+    (void)(*store)->releaseLease(lease, elector->identity(), realClock().now());
   }
   log("stopped");
   return failed ? 1 : 0;

@@ -418,6 +418,27 @@ Status Controller::enqueueAll() {
   return {};
 }
 
+// One rollout reconcile between "decided" and "acted": what prepareRollout() read and decided,
+// the store writes that persist it, and (after commitIntents()) whether they landed.
+struct Controller::RolloutIntent {
+  ObjectKey key;
+  std::string cacheKey;    // key.toString()
+  std::string rolloutKey;  // "namespace/name", the driver's and routers' key
+  // The decoded version the plan was made from; `fresh` when this reconcile decoded it.
+  std::shared_ptr<const RolloutCache::Entry> cached;
+  std::shared_ptr<RolloutCache::Entry> fresh;
+  int64_t storedVersion = 0;
+  rollout::Observed observed;
+  std::map<std::string, int64_t> runVersions;  // of observed.analysisRuns, by name
+  rollout::Plan plan;
+  RouterSet* routerSet = nullptr;
+  // What step 3 persists (writes.h); its ops and events move through commitIntents().
+  RolloutWrites writes;
+  // Set by commitIntents().
+  Status committed;
+  int64_t versionAfter = 0;  // the Rollout's new version, once a status change is committed
+};
+
 Result<ReconcileOutcome> Controller::reconcile(const std::string& key) {
   if (key == kResyncKey) {
     if (auto s = enqueueAll(); !s) return std::unexpected(s.error());
@@ -746,27 +767,6 @@ Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
   return ReconcileOutcome{};
 }
 
-// One rollout reconcile between "decided" and "acted": what prepareRollout() read and decided,
-// the store writes that persist it, and (after commitIntents()) whether they landed.
-struct Controller::RolloutIntent {
-  ObjectKey key;
-  std::string cacheKey;    // key.toString()
-  std::string rolloutKey;  // "namespace/name", the driver's and routers' key
-  // The decoded version the plan was made from; `fresh` when this reconcile decoded it.
-  std::shared_ptr<const RolloutCache::Entry> cached;
-  std::shared_ptr<RolloutCache::Entry> fresh;
-  int64_t storedVersion = 0;
-  rollout::Observed observed;
-  std::map<std::string, int64_t> runVersions;  // of observed.analysisRuns, by name
-  rollout::Plan plan;
-  RouterSet* routerSet = nullptr;
-  // What step 3 persists (writes.h); its ops and events move through commitIntents().
-  RolloutWrites writes;
-  // Set by commitIntents().
-  Status committed;
-  int64_t versionAfter = 0;  // the Rollout's new version, once a status change is committed
-};
-
 Result<ReconcileOutcome> Controller::reconcileRolloutKey(const ObjectKey& key) {
   std::unique_ptr<RolloutIntent> intent;
   auto prepared = prepareRollout(key, intent);
@@ -809,6 +809,26 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
 
   // 1. Observe.
   if (auto s = observeRollout(*next); !s) return std::unexpected(s.error());
+
+  // The object spec.workloadRef names (Argo's templateref.go): a platform that cannot read it,
+  // or one that is missing or unreadable, makes the Rollout InvalidSpec (Argo's
+  // InvalidWorkloadRef), looked at again after workloadRefPoll (it may appear).
+  if (rollout.spec.workloadRef) {
+    auto workload = driver_.resolveWorkloadRef(rolloutKey, *rollout.spec.workloadRef);
+    if (!workload) {
+      const ErrorCode code = workload.error().code;
+      if (code == ErrorCode::kUnavailable || code == ErrorCode::kDeadlineExceeded) {
+        return std::unexpected(workload.error());
+      }
+      const Time now = clock_.now();
+      next->plan = rollout::rejectSpec(rollout, workload.error().message, now);
+      next->plan.requeueAfter = options_.workloadRefPoll;
+      next->writes = rolloutWrites(storedOf(*next), next->plan, now, options_.actor);
+      intent = std::move(next);
+      return ReconcileOutcome{};
+    }
+    next->observed.referencedWorkload = std::move(*workload);
+  }
 
   // 2. Decide.
   const Time now = clock_.now();
@@ -1021,6 +1041,8 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       status = driver_.setScaleDownDeadline(rolloutKey, d->hash, d->deadline);
     } else if (const auto* r = std::get_if<rollout::RetireRevision>(&action)) {
       status = driver_.retire(rolloutKey, r->hash);
+    } else if (const auto* sw = std::get_if<rollout::ScaleWorkloadRef>(&action)) {
+      status = driver_.scaleWorkloadRef(rolloutKey, *rollout.spec.workloadRef, sw->replicas);
     } else if (const auto* rr = std::get_if<rollout::RestartReplica>(&action)) {
       status = driver_.restartReplica(rolloutKey, rr->hash, rr->before);
       workloadChanged = true;
@@ -1106,6 +1128,7 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       workloadChanged) {
     requeue = earlier(requeue, options_.progressPoll);
   }
+  if (rollout.spec.workloadRef) requeue = earlier(requeue, options_.workloadRefPoll);
   // A settled rollout waits for a change, which a fresh decode serves as well: only busy ones
   // (coming back soon) keep their entry.
   if (!requeue && rolloutCache_.erase(cacheKey)) releaseFreeMemory();

@@ -77,6 +77,10 @@ struct ControllerOptions {
   // externalPoll (nextExternalPoll()).
   Duration externalPoll = Duration(250);
   Duration externalPollIdle = std::chrono::seconds(2);
+  // A Rollout with spec.workloadRef is reconciled again at least this often: the platform does
+  // not push changes of the Deployment (ReplicaSet, PodTemplate) it names, so a new template
+  // there is picked up within this long (Argo: at once, from a watch of that object).
+  Duration workloadRefPoll = std::chrono::seconds(5);
   // secretKeyRef root (<dir>/<namespace>/<secret>/<key>); "" = no secrets.
   std::string secretsDir;
   // The identity recorded on events the controller writes.

@@ -19,6 +19,7 @@ RAMP_RESOURCE(clusterAnalysisTemplates, "argoproj.io", "v1alpha1", "clusteranaly
 RAMP_RESOURCE(replicaSets, "apps", "v1", "replicasets", "ReplicaSet", true)
 RAMP_RESOURCE(deployments, "apps", "v1", "deployments", "Deployment", true)
 RAMP_RESOURCE(pods, "", "v1", "pods", "Pod", true)
+RAMP_RESOURCE(podTemplates, "", "v1", "podtemplates", "PodTemplate", true)
 RAMP_RESOURCE(services, "", "v1", "services", "Service", true)
 RAMP_RESOURCE(events, "events.k8s.io", "v1", "events", "Event", true)
 RAMP_RESOURCE(leases, "coordination.k8s.io", "v1", "leases", "Lease", true)

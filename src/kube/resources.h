@@ -34,6 +34,7 @@ const ResourceType& analysisTemplates();
 const ResourceType& clusterAnalysisTemplates();
 const ResourceType& replicaSets();
 const ResourceType& pods();
+const ResourceType& podTemplates();
 const ResourceType& services();
 const ResourceType& events();
 const ResourceType& leases();

@@ -87,7 +87,7 @@ void registerBuiltins(Registry& registry) {
 
   must(registry.addPlatform("platform.sim", platform::sim::makeSimDriver));
   must(registry.addPlatform("platform.kubernetes", platform::kubernetes::makeKubernetesDriver,
-                            {platform::kubernetes::rolloutProblems}));
+                            {platform::kubernetes::rolloutProblems, /*workloadRefs=*/true}));
 
   must(registry.addStore("store.sqlite", store::makeSqliteStore));
   must(registry.addStore("store.kubernetes", store::kubernetes::makeKubernetesStore));

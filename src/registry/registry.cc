@@ -289,6 +289,12 @@ std::vector<spec::Diagnostic> Registry::checkPlatform(const spec::Rollout& rollo
       available(*name, pluginPath(rollout, plugin), "traffic router plugin " + plugin);
     }
   }
+  if (rollout.spec.workloadRef && traits != platformTraits_.end() && !traits->second.workloadRefs) {
+    out.push_back(problem("spec.workloadRef",
+                          platform + " cannot read a pod template from a Kubernetes " +
+                              rollout.spec.workloadRef->kind +
+                              ": workloadRef needs platform.kubernetes (or inline spec.template)"));
+  }
   if (traits != platformTraits_.end() && traits->second.inspect) {
     for (spec::Diagnostic& d : traits->second.inspect(rollout)) out.push_back(std::move(d));
   }

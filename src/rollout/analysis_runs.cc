@@ -260,6 +260,12 @@ std::optional<spec::RolloutAnalysisRunStatus> createAnalysisRun(
   run.metadata.labels[kPodTemplateHashLabel] = c.podHash;
   run.metadata.labels[kRolloutTypeLabel] = type;
   if (stepIndex) run.metadata.labels[kStepIndexLabel] = std::to_string(*stepIndex);
+  // The Rollout's controller instance, so the run stays with that controller (Argo's
+  // GetInstanceID + *Labels in utils/analysis/factory.go).
+  if (auto id = c.ro.metadata.labels.find(kControllerInstanceIdLabel);
+      id != c.ro.metadata.labels.end()) {
+    run.metadata.labels[kControllerInstanceIdLabel] = id->second;
+  }
   if (analysis.analysisRunMetadata)
     for (const auto& [k, v] : analysis.analysisRunMetadata->labels) run.metadata.labels[k] = v;
   if (c.spec.selector)

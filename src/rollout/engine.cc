@@ -542,17 +542,14 @@ void promoteStable(Context& c, const std::string& reason) {
   auto& d = c.st.duration;
   if (!d) d = spec::RolloutDuration{};
   d->finishedAt = c.now;
-  if (reason == "Initial deploy") {
-    d->completionStatus = "Promoted";
-  } else if (reason == "Full promotion requested") {
+  d->completionStatus = "Promoted";  // an initial deploy too
+  if (reason == "Full promotion requested") {
     d->completionStatus = "FastPromoted";
   } else if (reason == "Rollback within window" || reason == "Fast rollback") {
     d->completionStatus = "FastRolledBack";
-  } else if (c.newRev && c.hasStable() && c.newRev->revision != 0 &&
+  } else if (reason != "Initial deploy" && c.newRev && c.hasStable() && c.newRev->revision != 0 &&
              c.newRev->revision < c.stableRev->revision) {
     d->completionStatus = "RolledBack";
-  } else {
-    d->completionStatus = "Promoted";
   }
   c.event("Normal", kReasonRolloutCompleted,
           "Rollout completed update to revision " + std::to_string(c.revision) + " (" + c.podHash +
@@ -691,6 +688,10 @@ std::string describe(const Action& action) {
     std::string operator()(const DeleteAnalysisRun& a) const {
       return "DeleteAnalysisRun(" + a.name + ")";
     }
+    std::string operator()(const ScaleWorkloadRef& a) const {
+      return "ScaleWorkloadRef(" + std::to_string(a.from) + " -> " + std::to_string(a.replicas) +
+             ")";
+    }
     std::string operator()(const RestartReplica& a) const {
       return "RestartReplica(" + a.hash + ", started before " + formatTime(a.before) + ")";
     }
@@ -698,15 +699,18 @@ std::string describe(const Action& action) {
   return std::visit(Visitor{}, action);
 }
 
-Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now,
-                      const SpecHashes* known) {
+namespace {
+
+Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, Time now,
+                       const SpecHashes* known) {
   Context c(rollout, observed, now);
   c.st = rollout.status;
   const auto& strategy = rollout.spec.strategy;
   if (!rollout.spec.template_) {
-    invalidSpec(c, rollout.spec.workloadRef
-                       ? "workloadRef is not supported by ramp yet: inline spec.template"
-                       : "Rollout has missing field 'spec.template'");
+    const auto& ref = rollout.spec.workloadRef;
+    invalidSpec(c, ref ? "spec.workloadRef: the " + ref->kind + " " + ref->name +
+                             " was not read by the platform"
+                       : std::string("Rollout has missing field 'spec.template'"));
     return std::move(c.plan);
   }
   if (strategy.canary.has_value() == strategy.blueGreen.has_value()) {
@@ -799,6 +803,69 @@ Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Ti
     reconcileBlueGreen(c);
   }
   return std::move(c.plan);
+}
+
+}  // namespace
+
+std::optional<int32_t> workloadScaleDown(const spec::Rollout& rollout, int64_t revision,
+                                         const spec::RolloutStatus& next, bool newScaledDown,
+                                         int32_t deploymentReplicas) {
+  const auto& ref = rollout.spec.workloadRef;
+  if (!ref || revision != 1) return std::nullopt;
+  const spec::RolloutStatus& last = rollout.status;
+  const bool healthy = last.phase == spec::RolloutPhase::kHealthy;
+  std::optional<int32_t> target;
+  if (ref->scaleDown == "onsuccess") {
+    if (healthy && !next.stableRS.empty() && next.stableRS == next.currentPodHash) target = 0;
+  } else if (ref->scaleDown == "progressively") {
+    if (healthy) {
+      target = 0;
+    } else if (rollout.spec.replicas && (last.readyReplicas > 0 || newScaledDown)) {
+      target = std::max(0, *rollout.spec.replicas - last.readyReplicas);
+    }
+  }
+  if (!target || *target == deploymentReplicas) return std::nullopt;
+  return target;
+}
+
+Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now,
+                      const SpecHashes* known) {
+  if (!rollout.spec.workloadRef || !observed.referencedWorkload) {
+    Plan plan = reconcileTemplate(rollout, observed, now, known);
+    if (!rollout.spec.workloadRef) plan.status.workloadObservedGeneration.clear();
+    return plan;
+  }
+  const platform::ReferencedWorkload& workload = *observed.referencedWorkload;
+  spec::Rollout resolved = rollout;
+  resolved.spec.template_ = workload.template_;
+  if (!resolved.spec.selector) resolved.spec.selector = workload.selector;
+  Plan plan = reconcileTemplate(resolved, observed, now, nullptr);
+  if (!plan.hashes.podTemplate.empty()) {
+    plan.status.workloadObservedGeneration = std::to_string(workload.generation);
+  }
+  if (!workload.replicas) return plan;
+  bool newScaledDown = false;
+  for (const Action& a : plan.actions) {
+    const auto* s = std::get_if<ScaleRevision>(&a);
+    if (s && s->hash == plan.hashes.podTemplate && s->from > s->replicas) newScaledDown = true;
+  }
+  auto target =
+      workloadScaleDown(rollout, plan.revision, plan.status, newScaledDown, *workload.replicas);
+  if (!target) return plan;
+  const auto& ref = *rollout.spec.workloadRef;
+  plan.actions.push_back(ScaleWorkloadRef{*target, *workload.replicas});
+  plan.events.push_back({"Normal",
+                         "ScalingWorkloadRef",
+                         "Scaled " + ref.kind + " " + ref.name + " from " +
+                             std::to_string(*workload.replicas) + " to " + std::to_string(*target) +
+                             " (workloadRef.scaleDown: " + ref.scaleDown + ")",
+                         {{"workload", ref.kind + "/" + ref.name},
+                          {"scaleDown", ref.scaleDown},
+                          {"from", std::to_string(*workload.replicas)},
+                          {"to", std::to_string(*target)},
+                          {"readyReplicas", std::to_string(rollout.status.readyReplicas)},
+                          {"phase", spec::rolloutPhaseName(rollout.status.phase)}}});
+  return plan;
 }
 
 }  // namespace ramp::rollout

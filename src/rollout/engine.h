@@ -33,6 +33,9 @@ inline constexpr const char* kPodTemplateHashLabel = "rollouts-pod-template-hash
 inline constexpr const char* kRolloutTypeLabel = "rollout-type";
 inline constexpr const char* kStepIndexLabel = "step-index";
 inline constexpr const char* kRevisionAnnotation = "rollout.argoproj.io/revision";
+// Argo's controller sharding label (--instance-id): an AnalysisRun carries its Rollout's value.
+inline constexpr const char* kControllerInstanceIdLabel =
+    "argo-rollouts.argoproj.io/controller-instance-id";
 inline constexpr const char* kRolloutTypeStep = "Step";
 inline constexpr const char* kRolloutTypeBackground = "Background";
 inline constexpr const char* kRolloutTypePrePromotion = "PrePromotion";
@@ -55,6 +58,9 @@ struct Observed {
   // reference), already fetched. Missing ones are reported as a condition, not guessed.
   std::vector<spec::AnalysisTemplate> templates;
   WeightVerification weightVerification = WeightVerification::kNotChecked;
+  // The object spec.workloadRef names, as the platform read it (nullopt without a workloadRef,
+  // or when it could not be read: the Rollout is then InvalidSpec).
+  std::optional<platform::ReferencedWorkload> referencedWorkload;
 };
 
 // --- actions, in the order the shell must apply them -------------------------------------------
@@ -136,11 +142,17 @@ struct DeleteAnalysisRun {
   std::string name;
   bool operator==(const DeleteAnalysisRun&) const = default;
 };
+// Sets the replicas of the Deployment spec.workloadRef names (workloadRef.scaleDown).
+struct ScaleWorkloadRef {
+  int32_t replicas = 0;
+  int32_t from = 0;  // its replicas as observed
+  bool operator==(const ScaleWorkloadRef&) const = default;
+};
 
 using Action =
     std::variant<EnsureRevision, ScaleRevision, SetScaleDownDeadline, RetireRevision, SyncEndpoints,
                  SetWeight, SetHeaderRoute, SetMirrorRoute, RemoveManagedRoutes, CreateAnalysisRun,
-                 TerminateAnalysisRun, DeleteAnalysisRun, RestartReplica>;
+                 TerminateAnalysisRun, DeleteAnalysisRun, RestartReplica, ScaleWorkloadRef>;
 
 // A short human-readable rendering, e.g. "ScaleRevision(abc, 2 -> 3)".
 std::string describe(const Action& action);
@@ -181,11 +193,28 @@ struct Plan {
 // Decides the next status and actions for `rollout` given what is observed at `now`.
 // Never fails: problems (unknown template, missing AnalysisTemplate, unsupported step) become
 // conditions, events and a halted rollout, as in Argo.
+// With spec.workloadRef, the pod template (and, when the Rollout has none, the selector) is
+// observed.referencedWorkload's, as Argo resolves it (rollout/templateref.go);
+// status.workloadObservedGeneration records its generation, and on revision 1 the referenced
+// Deployment is scaled down as workloadRef.scaleDown says (ScaleWorkloadRef, see
+// workloadScaleDown). `known` is not used then (the template is not the stored spec's).
 // `known`: the hashes a previous Plan returned for this same spec, or nullptr. They are used
 // only when computed with the same collisionCount; the caller vouches that spec.template and
 // the steps are unchanged (the controller keys them by the stored object's version).
 Plan reconcileRollout(const spec::Rollout& rollout, const Observed& observed, Time now,
                       const SpecHashes* known = nullptr);
+
+// Argo's workloadRef.scaleDown for the Deployment a Rollout migrates from, on revision 1 only
+// (the migration): `onsuccess` scales it to 0 once the Rollout is Healthy (as last persisted:
+// `rollout.status`) and the revision is stable (promoteStable in rollout/sync.go);
+// `progressively` to 0 once Healthy and before that to spec.replicas - status.readyReplicas
+// (at least 0) once the Rollout has ready replicas or the new revision is being scaled down
+// (`newScaledDown`; reconcileNewReplicaSet in rollout/replicaset.go); `never` or unset: never.
+// Returns the replicas to set, or nullopt when nothing is to change (`deploymentReplicas` is what
+// the Deployment has). Pure.
+std::optional<int32_t> workloadScaleDown(const spec::Rollout& rollout, int64_t revision,
+                                         const spec::RolloutStatus& next, bool newScaledDown,
+                                         int32_t deploymentReplicas);
 
 // The plan for a Rollout the shell will not run although its spec is valid on its own: the
 // platform or a router cannot serve it, or another Rollout owns its backend (the shell's checks,

@@ -463,6 +463,65 @@ TEST_F(ControllerTest, ATemplateThePlatformRefusesIsInvalidSpecWithTheReason) {
   EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
 }
 
+// spec.workloadRef: the pod template comes from the object the platform reads. While it is
+// missing the Rollout is InvalidSpec and is looked at again every workloadRefPoll (nothing in the
+// store changes meanwhile); once it exists the Rollout runs its template, records its
+// generation, and with scaleDown: onsuccess the controller scales the Deployment to 0 once
+// Healthy. The stored spec keeps no template.
+TEST_F(ControllerTest, AWorkloadRefRolloutWaitsForItsDeploymentThenMigrates) {
+  apply(R"(
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: demo}
+spec:
+  replicas: 2
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: legacy, scaleDown: onsuccess}
+  strategy:
+    canary:
+      steps: [{setWeight: 50}]
+)");
+  runFor(std::chrono::seconds(3));
+  EXPECT_EQ(rollout().status.message,
+            "InvalidSpec: spec.workloadRef: Deployment default/legacy not found");
+  EXPECT_TRUE(driver.workload("default/demo").revisions.empty());
+
+  const auto hashOfTemplate = [](const spec::PodTemplateSpec& t) {
+    return rollout::podTemplateHash(t, std::nullopt);
+  };
+  platform::ReferencedWorkload legacy;
+  legacy.template_.metadata.labels = {{"app", "demo"}};
+  spec::Container container;
+  container.name = "app";
+  container.image = "legacy:v1";
+  legacy.template_.spec.containers.push_back(container);
+  legacy.generation = 7;
+  legacy.replicas = 2;
+  driver.referenced["default/legacy"] = legacy;
+  runFor(std::chrono::seconds(10));
+  const spec::Rollout r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy")) << r.status.message;
+  EXPECT_EQ(r.status.workloadObservedGeneration, "7");
+  const auto w = driver.workload("default/demo");
+  ASSERT_EQ(w.revisions.size(), 1u);
+  EXPECT_EQ(w.revisions[0].template_, legacy.template_);
+  EXPECT_EQ(driver.referenced["default/legacy"].replicas, 0);
+  EXPECT_EQ(count("ScalingWorkloadRef"), 1u);
+  EXPECT_FALSE(r.spec.template_);
+
+  // A settled Rollout still notices a new template in its Deployment (the platform pushes no
+  // change, nothing changes in the store): a second revision, through the steps, within the
+  // poll. The Deployment stays at 0.
+  driver.referenced["default/legacy"].template_.spec.containers[0].image = "legacy:v2";
+  driver.referenced["default/legacy"].generation = 8;
+  runFor(std::chrono::seconds(20));
+  const spec::Rollout v2 = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(v2.status.phase), std::string("Healthy")) << v2.status.message;
+  EXPECT_EQ(v2.status.workloadObservedGeneration, "8");
+  ASSERT_EQ(driver.workload("default/demo").revisions.size(), 2u);
+  EXPECT_EQ(v2.status.stableRS, hashOfTemplate(driver.referenced["default/legacy"].template_));
+  EXPECT_EQ(driver.referenced["default/legacy"].replicas, 0);
+}
+
 TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
   releaseV2ToItsFirstPause();
   auto r = rollout();

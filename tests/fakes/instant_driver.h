@@ -124,6 +124,28 @@ class InstantDriver final : public platform::WorkloadDriver {
     return {};
   }
 
+  // spec.workloadRef: `referenced` by name ("namespace/name"); kNotFound for any other.
+  Result<platform::ReferencedWorkload> resolveWorkloadRef(const std::string& rolloutKey,
+                                                          const spec::WorkloadRef& ref) override {
+    std::lock_guard lock(mu_);
+    const std::string key = rolloutKey.substr(0, rolloutKey.find('/') + 1) + ref.name;
+    auto it = referenced.find(key);
+    if (it == referenced.end()) {
+      return makeError(ErrorCode::kNotFound,
+                       "spec.workloadRef: " + ref.kind + " " + key + " not found");
+    }
+    return it->second;
+  }
+  Status scaleWorkloadRef(const std::string& rolloutKey, const spec::WorkloadRef& ref,
+                          int32_t replicas) override {
+    std::lock_guard lock(mu_);
+    const std::string key = rolloutKey.substr(0, rolloutKey.find('/') + 1) + ref.name;
+    auto it = referenced.find(key);
+    if (it == referenced.end()) return makeError(ErrorCode::kNotFound, key + " not found");
+    it->second.replicas = replicas;
+    return {};
+  }
+
   std::string type() const override { return "platform.instant"; }
 
   // Service -> hash, as selectServices last set them for a rollout.
@@ -139,6 +161,9 @@ class InstantDriver final : public platform::WorkloadDriver {
   }
 
   std::set<std::string> refusedImages;
+  // The objects spec.workloadRef may name, by "namespace/name" (a Deployment's replicas are
+  // changed by scaleWorkloadRef). Guarded like the rest: set it before the controller runs.
+  std::map<std::string, platform::ReferencedWorkload> referenced;
   std::set<std::string> broken;  // hashes whose replicas never become available
   bool failObserve = false;
   std::function<void(const std::string&)> onObserve;  // called before each observe()

@@ -183,6 +183,23 @@ TEST_F(RegistryChecksTest, AnUnregisteredPlatformHasNoChecksOfItsOwn) {
   EXPECT_EQ(ds[0].path, "spec.strategy.canary.trafficRouting.istio");
 }
 
+TEST_F(RegistryChecksTest, WorkloadRefNeedsAPlatformThatReadsIt) {
+  spec::Rollout r = decode(manifest("        plugins: {ramp/sim: {}}\n"));
+  r.spec.template_.reset();
+  r.spec.workloadRef = spec::WorkloadRef{"apps/v1", "Deployment", "web", "onsuccess"};
+  for (const char* platform : {"platform.process", "platform.sim"}) {
+    SCOPED_TRACE(platform);
+    auto ds = registry_.checkPlatform(r, platform);
+    ASSERT_EQ(ds.size(), 1u) << dump(ds);
+    EXPECT_EQ(ds[0].path, "spec.workloadRef");
+    EXPECT_EQ(ds[0].message, std::string(platform) +
+                                 " cannot read a pod template from a Kubernetes Deployment: "
+                                 "workloadRef needs platform.kubernetes (or inline spec.template)");
+  }
+  EXPECT_TRUE(registry_.checkPlatform(r, "platform.kubernetes").empty())
+      << dump(registry_.checkPlatform(r, "platform.kubernetes"));
+}
+
 TEST_F(RegistryChecksTest, RouterDeclaresThePlatformsItServes) {
   Registry registry;
   ASSERT_TRUE(registry.addPlatform("platform.process", [](const ExtensionContext&) {

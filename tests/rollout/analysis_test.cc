@@ -98,6 +98,21 @@ TEST(CanaryStepAnalysis, CreatesARunNamedAndLabelledAsArgo) {
   EXPECT_EQ(args["stable-hash"], v1);
   EXPECT_EQ(args["app"], "demo");
   EXPECT_EQ(phaseOf(w.history.back()), "Progressing");
+  // No controller instance on the Rollout: none on the run.
+  EXPECT_EQ(run->metadata.labels.count("argo-rollouts.argoproj.io/controller-instance-id"), 0u);
+}
+
+TEST(CanaryStepAnalysis, TheRunCarriesTheRolloutsControllerInstance) {
+  World w;
+  w.rollout = testing::parseRollout(canaryYaml(kStepAnalysis));
+  w.rollout.metadata.labels["argo-rollouts.argoproj.io/controller-instance-id"] = "shard-a";
+  w.observed.templates.push_back(testing::parseTemplate(kTemplate));
+  w.settle();
+  testing::setImage(w.rollout, "demo:v2");
+  w.settle();
+  const spec::AnalysisRun* run = w.run("demo-" + w.hashOf("demo:v2") + "-2-1");
+  ASSERT_NE(run, nullptr);
+  EXPECT_EQ(run->metadata.labels.at("argo-rollouts.argoproj.io/controller-instance-id"), "shard-a");
 }
 
 TEST(CanaryStepAnalysis, SuccessCompletesTheStep) {

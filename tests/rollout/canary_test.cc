@@ -601,7 +601,9 @@ TEST(CanaryInvalidSpec, WorkloadRefIsReportedAsInvalidSpec) {
   r.spec.workloadRef = spec::WorkloadRef{"apps/v1", "Deployment", "demo", ""};
   Plan p = reconcileRollout(r, Observed{}, at(0));
   EXPECT_EQ(phaseOf(p), "Degraded");
-  EXPECT_NE(p.status.message.find("InvalidSpec: workloadRef is not supported"), std::string::npos)
+  EXPECT_NE(
+      p.status.message.find("InvalidSpec: spec.workloadRef: the Deployment demo was not read"),
+      std::string::npos)
       << p.status.message;
   EXPECT_TRUE(p.actions.empty());
 }

@@ -200,6 +200,10 @@ struct World {
           if (r->status.phase == spec::AnalysisPhase::kRunning)
             r->status.phase = spec::AnalysisPhase::kSuccessful;
         }
+      } else if (const auto* sw = std::get_if<ScaleWorkloadRef>(&a)) {
+        ASSERT_TRUE(observed.referencedWorkload && observed.referencedWorkload->replicas)
+            << "ScaleWorkloadRef without a referenced Deployment";
+        observed.referencedWorkload->replicas = sw->replicas;
       } else if (const auto* del = std::get_if<DeleteAnalysisRun>(&a)) {
         std::erase_if(observed.analysisRuns,
                       [&](const spec::AnalysisRun& r) { return r.metadata.name == del->name; });

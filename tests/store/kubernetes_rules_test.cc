@@ -247,6 +247,13 @@ TEST(CustomResourcesTest, EventsRoundTripWithEvidenceActorAndLongMessages) {
   EXPECT_EQ(body["regarding"]["kind"], "Rollout");
   EXPECT_EQ(body["reportingInstance"], "host-1");
   EXPECT_EQ(body["metadata"]["labels"][kManagedByLabel], kManagedBy);
+  EXPECT_FALSE(body["metadata"]["labels"].contains(kInstanceIdLabel));
+  EXPECT_FALSE(body["regarding"].contains("uid"));
+  // With an instance and the object's uid: labelled for that instance's informer, and found by
+  // kubectl describe (which selects on involvedObject.uid).
+  json labelled = json::parse(eventBody(e, "host-1", "shard-a", "0a1b-uid"));
+  EXPECT_EQ(labelled["metadata"]["labels"][kInstanceIdLabel], "shard-a");
+  EXPECT_EQ(labelled["regarding"]["uid"], "0a1b-uid");
   body["metadata"]["name"] = "a.xyz";
   auto back = eventFromApi(body.dump());
   ASSERT_TRUE(back) << back.error().message;
@@ -280,6 +287,54 @@ TEST(CustomResourcesTest, EventsRoundTripWithEvidenceActorAndLongMessages) {
   EXPECT_EQ(eventNamespace(cluster), "default");
   EXPECT_FALSE(json::parse(eventBody(cluster, "h"))["regarding"].contains("namespace"));
   EXPECT_FALSE(eventFromApi(R"({"metadata":{"name":"x"},"reason":"R"})"));
+}
+
+TEST(CustomResourcesTest, InstanceSelectorIsArgosInstanceIdRequirement) {
+  EXPECT_EQ(*instanceSelector(""), "!argo-rollouts.argoproj.io/controller-instance-id");
+  EXPECT_EQ(*instanceSelector("shard-a"),
+            "argo-rollouts.argoproj.io/controller-instance-id=shard-a");
+  auto bad = instanceSelector("not a label value");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("--instance-id"), std::string::npos) << bad.error().message;
+}
+
+TEST(CustomResourcesTest, ObjectsAreLabelledForTheStoresInstance) {
+  struct Row {
+    const char* what;
+    const char* instance;
+    const char* object;
+    const char* label;  // the label after, nullptr = none; "!" = refused
+  };
+  const Row rows[] = {
+      {"no instance, no label: unchanged", "", R"({"spec":{}})", nullptr},
+      {"no instance, another's label: refused", "",
+       R"({"metadata":{"labels":{"argo-rollouts.argoproj.io/controller-instance-id":"b"}}})", "!"},
+      {"instance, no label: labelled", "a", R"({"metadata":{"name":"x"}})", "a"},
+      {"instance, no metadata: labelled", "a", R"({"spec":{}})", "a"},
+      {"instance, its own label: unchanged", "a",
+       R"({"metadata":{"labels":{"argo-rollouts.argoproj.io/controller-instance-id":"a"}}})", "a"},
+      {"instance, another's label: refused", "a",
+       R"({"metadata":{"labels":{"argo-rollouts.argoproj.io/controller-instance-id":"b"}}})", "!"},
+      {"not an object: left to customResourceBody", "a", "[1]", nullptr},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.what);
+    auto out = labelForInstance(kA, row.object, row.instance);
+    if (row.label != nullptr && std::string(row.label) == "!") {
+      ASSERT_FALSE(out);
+      EXPECT_EQ(out.error().code, ErrorCode::kInvalidArgument);
+      EXPECT_NE(out.error().message.find("default/a"), std::string::npos) << out.error().message;
+      continue;
+    }
+    ASSERT_TRUE(out) << out.error().message;
+    json j = json::parse(*out);
+    if (row.label == nullptr) {
+      EXPECT_EQ(j, json::parse(row.object));
+    } else {
+      EXPECT_EQ(j["metadata"]["labels"][kInstanceIdLabel], row.label);
+    }
+  }
 }
 
 TEST(CustomResourcesTest, LeasesRoundTripAndClientGoLeasesAreRead) {

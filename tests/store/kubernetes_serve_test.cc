@@ -207,5 +207,121 @@ TEST(KubernetesServeTest, TwoDaemonsOnOneClusterOneLeads) {
   EXPECT_EQ(WEXITSTATUS(b->stop()), 0) << b->log();
 }
 
+// Every Event ramp wrote about `rollout`, as {reason, instance-id label ("" = none)}.
+std::vector<std::pair<std::string, std::string>> eventsAbout(kube::Client& client,
+                                                             const std::string& rollout) {
+  kube::ListOptions lo;
+  lo.labelSelector = std::string(kubernetes::kManagedByLabel) + "=" + kubernetes::kManagedBy;
+  std::vector<std::pair<std::string, std::string>> out;
+  auto events = client.list(kube::events(), "default", lo);
+  EXPECT_TRUE(events) << events.error().message;
+  if (!events) return out;
+  for (const auto& e : events->items) {
+    json j = json::parse(e);
+    if (j["regarding"]["name"] != rollout) continue;
+    out.emplace_back(j["reason"].get<std::string>(),
+                     j["metadata"]["labels"].value(kubernetes::kInstanceIdLabel, ""));
+  }
+  return out;
+}
+
+// Argo's --instance-id: two daemons with different ids on one cluster each run only the Rollouts
+// labelled with their own id (and label what they write so); a Rollout without the label is
+// left to a daemon without an id. Each leads under its own lease.
+TEST(KubernetesServeTest, InstanceIdsSplitTheRolloutsBetweenDaemons) {
+  std::string reason;
+  kube::Client* client = kubeTestClient(&reason);
+  if (client == nullptr) GTEST_SKIP() << reason;
+  emptyKubeStore(*client);
+  ramp::testing::TempDir dir("ramp-kube-instances");
+  json quality = json::parse(kTemplate);
+  quality["metadata"]["labels"][kubernetes::kInstanceIdLabel] = "shard-a";
+  ASSERT_TRUE(
+      client->create(*kubernetes::resourceFor("AnalysisTemplate"), "default", quality.dump()));
+  for (const auto& [name, instance] : std::vector<std::pair<std::string, std::string>>{
+           {"for-a", "shard-a"}, {"for-b", "shard-b"}, {"for-none", ""}}) {
+    json r = rollout(name, "demo:v1");
+    if (!instance.empty()) r["metadata"]["labels"][kubernetes::kInstanceIdLabel] = instance;
+    ASSERT_TRUE(client->create(rollouts(), "default", r.dump()));
+  }
+
+  auto a = startServe(dir.file("a"), {"--instance-id", "shard-a", "--leader-elect"});
+  ASSERT_NE(a, nullptr);
+  auto b = startServe(dir.file("b"), {"--instance-id", "shard-b", "--leader-elect"});
+  ASSERT_NE(b, nullptr);
+  // Different instances, different leases (Argo's leaseLockName): both lead.
+  EXPECT_TRUE(waitForLog(*a, "(lease argo-rollouts-controller-lock-shard-a)", 30s)) << a->log();
+  EXPECT_TRUE(waitForLog(*b, "(lease argo-rollouts-controller-lock-shard-b)", 30s)) << b->log();
+
+  for (const char* name : {"for-a", "for-b"}) {
+    json r = waitFor(
+        *client, name, [](const json& r) { return phase(r) == "Healthy"; }, 60s);
+    ASSERT_EQ(phase(r), "Healthy") << name << r.dump(2) << "\n" << a->log() << b->log();
+  }
+  // A new image for shard-a's Rollout: its step analysis reads shard-a's AnalysisTemplate (b's
+  // store does not hold it), and the AnalysisRun carries the Rollout's instance.
+  json forA = waitFor(
+      *client, "for-a", [](const json&) { return true; }, 5s);
+  forA["spec"]["template"]["spec"]["containers"][0]["image"] = "demo:v2";
+  forA.erase("status");
+  ASSERT_TRUE(client->update(rollouts(), "default", "for-a", forA.dump()));
+  json done = waitFor(
+      *client, "for-a",
+      [](const json& r) {
+        return phase(r) == "Healthy" && r.value("/metadata/generation"_json_pointer, 0) == 2 &&
+               r.value("/status/observedGeneration"_json_pointer, "") == "2" &&
+               r.value("/status/stableRS"_json_pointer, "") ==
+                   r.value("/status/currentPodHash"_json_pointer, "x");
+      },
+      90s);
+  ASSERT_EQ(phase(done), "Healthy") << done.dump(2) << "\n" << a->log();
+  auto runs = client->list(*kubernetes::resourceFor("AnalysisRun"), "default");
+  ASSERT_TRUE(runs) << runs.error().message;
+  ASSERT_EQ(runs->items.size(), 1u);
+  json run = json::parse(runs->items[0]);
+  EXPECT_EQ(run["metadata"]["labels"].value(kubernetes::kInstanceIdLabel, ""), "shard-a");
+  EXPECT_EQ(run.value("/status/phase"_json_pointer, ""), "Successful") << run.dump(2);
+  // The Rollout's events carry Argo's reasons, the analysis's among them (rollout/analysis.go).
+  std::set<std::string> aReasons;
+  for (const auto& [reason, label] : eventsAbout(*client, "for-a")) aReasons.insert(reason);
+  for (const char* r : {"RolloutUpdated", "ScalingReplicaSet", "RolloutStepCompleted",
+                        "AnalysisRunRunning", "AnalysisRunSuccessful", "RolloutCompleted"}) {
+    EXPECT_TRUE(aReasons.contains(r)) << r << " " << json(aReasons).dump();
+  }
+
+  // Neither touched the unlabelled Rollout; each wrote events only about its own, labelled with
+  // its instance.
+  auto none = client->get(rollouts(), "default", "for-none");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(json::parse(*none).contains("status")) << *none;
+  EXPECT_TRUE(eventsAbout(*client, "for-none").empty());
+  for (const auto& [name, instance] : std::vector<std::pair<std::string, std::string>>{
+           {"for-a", "shard-a"}, {"for-b", "shard-b"}}) {
+    auto events = eventsAbout(*client, name);
+    EXPECT_FALSE(events.empty()) << name;
+    for (const auto& [reason, label] : events) EXPECT_EQ(label, instance) << name << " " << reason;
+  }
+  EXPECT_EQ(WEXITSTATUS(a->stop()), 0) << a->log();
+  EXPECT_EQ(WEXITSTATUS(b->stop()), 0) << b->log();
+
+  // A daemon without an instance id runs only the unlabelled Rollout: shard-a's is left as it is.
+  const size_t aEvents = eventsAbout(*client, "for-a").size();
+  const std::string aVersion = waitFor(
+      *client, "for-a", [](const json&) { return true; }, 5s)["metadata"]["resourceVersion"];
+  auto c = startServe(dir.file("c"), {"--leader-elect"});
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(waitForLog(*c, "(lease argo-rollouts-controller-lock)", 30s)) << c->log();
+  json forNone = waitFor(
+      *client, "for-none", [](const json& r) { return phase(r) == "Healthy"; }, 60s);
+  EXPECT_EQ(phase(forNone), "Healthy") << forNone.dump(2) << "\n" << c->log();
+  for (const auto& [reason, label] : eventsAbout(*client, "for-none")) EXPECT_EQ(label, "");
+  EXPECT_EQ(eventsAbout(*client, "for-a").size(), aEvents);
+  EXPECT_EQ(
+      waitFor(
+          *client, "for-a", [](const json&) { return true; }, 5s)["metadata"]["resourceVersion"],
+      aVersion);
+  EXPECT_EQ(WEXITSTATUS(c->stop()), 0) << c->log();
+}
+
 }  // namespace
 }  // namespace ramp::store::testing

@@ -101,6 +101,19 @@ struct ServiceSelection {
   bool operator==(const ServiceSelection&) const = default;
 };
 
+// The object a Rollout's spec.workloadRef names (Argo's migration path from a Deployment: the
+// Rollout takes its pod template from the Deployment, ReplicaSet or PodTemplate), as the platform
+// read it.
+struct ReferencedWorkload {
+  spec::PodTemplateSpec template_;              // spec.template (a PodTemplate's template)
+  std::optional<spec::LabelSelector> selector;  // spec.selector (none for a PodTemplate)
+  int64_t generation = 0;                       // metadata.generation
+  // spec.replicas of a Deployment (Kubernetes' default 1 when absent); nullopt for the kinds
+  // workloadRef.scaleDown does not scale (ReplicaSet, PodTemplate).
+  std::optional<int32_t> replicas;
+  bool operator==(const ReferencedWorkload&) const = default;
+};
+
 // Everything the driver runs for one rollout.
 struct ObservedWorkload {
   std::vector<ObservedRevision> revisions;  // any order
@@ -177,6 +190,29 @@ class WorkloadDriver {
   virtual Status selectServices(const std::string& rolloutKey,
                                 const std::vector<ServiceSelection>& selections) {
     return {};
+  }
+
+  // Reads the object `ref` names in the rollout's namespace (spec.workloadRef: apps/v1 Deployment
+  // or ReplicaSet, v1 PodTemplate). On error returns kNotFound naming the object when it does
+  // not exist, kInvalidArgument when it holds no pod template ramp can read, kFailedPrecondition
+  // when the platform cannot run it safely, kUnavailable, or kUnsupported from a platform that
+  // has no such objects (the default: only platform.kubernetes has).
+  virtual Result<ReferencedWorkload> resolveWorkloadRef(const std::string& rolloutKey,
+                                                        const spec::WorkloadRef& ref) {
+    return makeError(ErrorCode::kUnsupported,
+                     type() +
+                         " cannot read spec.workloadRef (a pod template kept in a Kubernetes "
+                         "Deployment, ReplicaSet or PodTemplate): it needs platform.kubernetes");
+  }
+
+  // Sets spec.replicas of the Deployment `ref` names (workloadRef.scaleDown: Argo scales the
+  // Deployment a Rollout migrates from down as the Rollout takes over). Idempotent. On error
+  // returns kNotFound, kInvalidArgument for a kind other than Deployment, kUnavailable, or
+  // kUnsupported (the default).
+  virtual Status scaleWorkloadRef(const std::string& rolloutKey, const spec::WorkloadRef& ref,
+                                  int32_t replicas) {
+    return makeError(ErrorCode::kUnsupported,
+                     type() + " cannot scale spec.workloadRef: it needs platform.kubernetes");
   }
 
   // True when the platform's Services carry the traffic, so selectServices switches it

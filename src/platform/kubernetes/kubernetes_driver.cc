@@ -61,6 +61,11 @@ Result<std::unique_ptr<KubernetesDriver>> KubernetesDriver::create(
 }
 
 KubernetesDriver::~KubernetesDriver() {
+  for (auto& [kind, informer] : workloadInformers_) informer->requestStop();
+  for (auto* informer : {services_.get(), pods_.get(), replicaSets_.get()}) {
+    if (informer) informer->requestStop();
+  }
+  for (auto& [kind, informer] : workloadInformers_) informer->stop();
   for (auto* informer : {services_.get(), pods_.get(), replicaSets_.get()}) {
     if (informer) informer->stop();
   }
@@ -361,6 +366,104 @@ Result<std::vector<ObservedReplica>> KubernetesDriver::observeReplicas(
     return a.podTemplateHash < b.podTemplateHash;
   });
   return out;
+}
+
+Result<kube::Informer*> KubernetesDriver::workloadInformer(const spec::WorkloadRef& ref) {
+  const kube::ResourceType* type = ref.kind == "Deployment"    ? &kube::deployments()
+                                   : ref.kind == "ReplicaSet"  ? &kube::replicaSets()
+                                   : ref.kind == "PodTemplate" ? &kube::podTemplates()
+                                                               : nullptr;
+  if (type == nullptr) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "spec.workloadRef.kind: " + ref.kind +
+                         " cannot hold a Rollout's pod template (Deployment, ReplicaSet or "
+                         "PodTemplate)");
+  }
+  if (ref.apiVersion != kube::apiVersion(*type)) {
+    return makeError(ErrorCode::kInvalidArgument, "spec.workloadRef.apiVersion: " + ref.kind +
+                                                      " is served as " + kube::apiVersion(*type) +
+                                                      ", not \"" + ref.apiVersion + "\"");
+  }
+  std::lock_guard lock(workloadMu_);
+  auto& informer = workloadInformers_[ref.kind];
+  if (!informer) {
+    kube::InformerOptions all;
+    all.ns = options_.namespace_;
+    informer = std::make_unique<kube::Informer>(client_, clock_, *type, all, nullptr);
+    informer->start();
+  }
+  if (!informer->waitForSync(options_.syncTimeout)) {
+    return makeError(ErrorCode::kUnavailable,
+                     "platform.kubernetes: could not list " + type->plural + " from " +
+                         client_.config().server + " within " +
+                         std::to_string(options_.syncTimeout.count() / 1000) + " s");
+  }
+  return informer.get();
+}
+
+Result<ReferencedWorkload> KubernetesDriver::resolveWorkloadRef(const std::string& rolloutKey,
+                                                                const spec::WorkloadRef& ref) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  auto informer = workloadInformer(ref);
+  if (!informer) return std::unexpected(informer.error());
+  const std::string key = rollout->namespace_ + "/" + ref.name;
+  auto text = (*informer)->get(key);
+  if (!text) {
+    return makeError(ErrorCode::kNotFound,
+                     "spec.workloadRef: " + ref.kind + " " + key + " not found");
+  }
+  json object = json::parse(*text, nullptr, false);
+  if (object.is_discarded()) {
+    return makeError(ErrorCode::kUnavailable,
+                     "platform.kubernetes: " + ref.kind + " " + key + " is not JSON");
+  }
+  if (ref.kind == "Deployment") {
+    bool seen = false;
+    {
+      std::lock_guard lock(workloadMu_);
+      seen = rolloutsInCluster_.contains(rolloutKey);
+    }
+    if (!seen) {
+      auto uid = rolloutUid(*rollout);
+      if (!uid) return std::unexpected(uid.error());
+      if (uid->empty()) {
+        return makeError(ErrorCode::kFailedPrecondition,
+                         "spec.workloadRef: the Deployment " + key +
+                             " would adopt the ReplicaSets ramp creates from its template (its "
+                             "selector matches their labels) unless a Rollout object owns them: "
+                             "keep the Rollout in the cluster (--store store.kubernetes)");
+      }
+      std::lock_guard lock(workloadMu_);
+      rolloutsInCluster_.insert(rolloutKey);
+    }
+  }
+  return referencedWorkload(object, ref);
+}
+
+Status KubernetesDriver::scaleWorkloadRef(const std::string& rolloutKey,
+                                          const spec::WorkloadRef& ref, int32_t replicas) {
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  if (ref.kind != "Deployment") {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "spec.workloadRef.scaleDown scales a Deployment, not a " + ref.kind);
+  }
+  auto informer = workloadInformer(ref);
+  if (!informer) return std::unexpected(informer.error());
+  if (auto text = (*informer)->get(rollout->namespace_ + "/" + ref.name)) {
+    json object = json::parse(*text, nullptr, false);
+    if (!object.is_discarded() && specReplicas(object) == replicas) return {};
+  }
+  auto patched = client_.patch(kube::deployments(), rollout->namespace_, ref.name,
+                               kube::PatchType::kMerge, scalePatch(replicas).dump());
+  if (!patched) {
+    return makeError(patched.error().code, "platform.kubernetes: scaling Deployment " +
+                                               rollout->namespace_ + "/" + ref.name + " to " +
+                                               std::to_string(replicas) + ": " +
+                                               patched.error().message);
+  }
+  return {};
 }
 
 Result<LogChunk> KubernetesDriver::readLog(const std::string& rolloutKey,

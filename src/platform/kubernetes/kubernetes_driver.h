@@ -77,6 +77,16 @@ class KubernetesDriver final : public WorkloadDriver {
   // kUnsupported: Pod logs are not read yet (the message says to use kubectl logs).
   Result<LogChunk> readLog(const std::string& rolloutKey, const std::string& replicaName,
                            int64_t offset, int64_t maxBytes) override;
+  // Reads the Deployment, ReplicaSet or PodTemplate from an informer of its kind, started on the
+  // first workloadRef that names the kind (Argo's on-demand informers, rollout/templateref.go).
+  // kFailedPrecondition for a Deployment while the cluster holds no Rollout object of that name:
+  // ramp's ReplicaSets would then have no owner, and the Deployment, whose selector matches
+  // their labels, would adopt them.
+  Result<ReferencedWorkload> resolveWorkloadRef(const std::string& rolloutKey,
+                                                const spec::WorkloadRef& ref) override;
+  // Merge patch of the Deployment's spec.replicas (nothing when it already has them).
+  Status scaleWorkloadRef(const std::string& rolloutKey, const spec::WorkloadRef& ref,
+                          int32_t replicas) override;
   bool servicesRouteTraffic() const override { return true; }
   std::string type() const override { return "platform.kubernetes"; }
 
@@ -104,6 +114,9 @@ class KubernetesDriver final : public WorkloadDriver {
   Status patchReplicaSet(const json& rs, const json& patch);
   // The Rollout object's uid in the cluster ("" when there is none).
   Result<std::string> rolloutUid(const RolloutRef& rollout);
+  // The informer of the kind `ref` names, started (and listed) on first use. kInvalidArgument
+  // for a kind or apiVersion workloadRef cannot name; kUnavailable when the first list fails.
+  Result<kube::Informer*> workloadInformer(const spec::WorkloadRef& ref);
 
   kube::Client& client_;
   Clock& clock_;
@@ -113,6 +126,9 @@ class KubernetesDriver final : public WorkloadDriver {
   std::unique_ptr<kube::Informer> replicaSets_;
   std::unique_ptr<kube::Informer> pods_;
   std::unique_ptr<kube::Informer> services_;
+  std::mutex workloadMu_;  // guards the two maps below; held while a first list runs
+  std::map<std::string, std::unique_ptr<kube::Informer>> workloadInformers_;  // by kind
+  std::set<std::string> rolloutsInCluster_;  // rollout keys whose Rollout object was seen
 };
 
 // The registry's factory: needs context.kubeClient (ramp serve --kubeconfig, or running in a

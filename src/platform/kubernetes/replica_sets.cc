@@ -217,6 +217,39 @@ Result<spec::PodTemplateSpec> decodeTemplate(const json& tmpl) {
   return *decoded.value->spec.template_;
 }
 
+Result<ReferencedWorkload> referencedWorkload(const json& object, const spec::WorkloadRef& ref) {
+  const json& meta = at(object, "metadata");
+  const std::string what =
+      "spec.workloadRef: " + ref.kind + " " + str(meta, "namespace") + "/" + str(meta, "name");
+  const bool podTemplate = ref.kind == "PodTemplate";
+  const json& tmpl = podTemplate ? at(object, "template") : at(at(object, "spec"), "template");
+  if (tmpl.empty()) return makeError(ErrorCode::kInvalidArgument, what + " has no pod template");
+  ReferencedWorkload out;
+  auto decoded = decodeTemplate(tmpl);
+  if (!decoded) {
+    return makeError(ErrorCode::kInvalidArgument, what + ": " + decoded.error().message);
+  }
+  out.template_ = std::move(*decoded);
+  if (!podTemplate) {
+    const json& selector = at(at(object, "spec"), "selector");
+    if (!selector.empty()) {
+      json holder = {{"apiVersion", "argoproj.io/v1alpha1"},
+                     {"kind", "Rollout"},
+                     {"metadata", {{"name", "selector"}}},
+                     {"spec", {{"selector", selector}}}};
+      auto rollout = spec::rolloutFromJson(holder.dump());
+      if (!rollout.value || !rollout.value->spec.selector) {
+        return makeError(ErrorCode::kInvalidArgument, what + ": spec.selector cannot be read");
+      }
+      out.selector = rollout.value->spec.selector;
+    }
+  }
+  const json& generation = at(meta, "generation");
+  if (generation.is_number_integer()) out.generation = generation.get<int64_t>();
+  if (ref.kind == "Deployment") out.replicas = specReplicas(object);
+  return out;
+}
+
 json replicaSetManifest(const RolloutRef& rollout, const std::string& hash, int64_t revision,
                         const spec::PodTemplateSpec& tmpl, int32_t minReadySeconds) {
   json podTemplate = templateJson(tmpl);

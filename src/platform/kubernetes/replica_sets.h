@@ -82,6 +82,13 @@ bool sameTemplate(const json& live, const json& desired);
 // reads back ==). kInvalidArgument naming the field when ramp's decoder refuses it.
 Result<spec::PodTemplateSpec> decodeTemplate(const json& tmpl);
 
+// What the object a Rollout's spec.workloadRef names holds for it (`object`: its JSON, of
+// `ref.kind`): the pod template at spec.template (a PodTemplate's at template), read as
+// decodeTemplate does; spec.selector; metadata.generation; and for a Deployment spec.replicas
+// (default 1). Errors: kInvalidArgument naming spec.workloadRef and the object when it holds no
+// pod template ramp can read.
+Result<ReferencedWorkload> referencedWorkload(const json& object, const spec::WorkloadRef& ref);
+
 // The ReplicaSet ramp creates for revision `hash` of `rollout`, with 0 replicas.
 json replicaSetManifest(const RolloutRef& rollout, const std::string& hash, int64_t revision,
                         const spec::PodTemplateSpec& tmpl, int32_t minReadySeconds);
@@ -121,7 +128,7 @@ std::vector<ObservedReplica> observeReplicas(const json& rs, const std::vector<j
 // The oldest current (not terminating) Pod created before `before`; nullopt when none.
 std::optional<std::string> podToRestart(const std::vector<json>& pods, Time before);
 
-// Merge patches of a ReplicaSet.
+// Merge patches of a ReplicaSet (scalePatch: of a Deployment too).
 json scalePatch(int32_t replicas);
 json revisionPatch(int64_t revision);
 // Sets the annotation scale-down-deadline to the RFC 3339 time, or removes it (nullopt).

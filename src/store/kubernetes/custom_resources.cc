@@ -108,6 +108,40 @@ Status checkKey(const ObjectKey& key) {
   return {};
 }
 
+Result<std::string> instanceSelector(std::string_view instanceId) {
+  kube::Requirement r{kInstanceIdLabel, kube::Requirement::Op::kDoesNotExist, {}};
+  if (!instanceId.empty()) {
+    if (auto s = kube::checkLabelValue(instanceId); !s) {
+      return makeError(ErrorCode::kInvalidArgument, "--instance-id: " + s.error().message);
+    }
+    r = {kInstanceIdLabel, kube::Requirement::Op::kEquals, {std::string(instanceId)}};
+  }
+  return kube::encodeSelector({r});
+}
+
+Result<std::string> labelForInstance(const ObjectKey& key, std::string_view text,
+                                     std::string_view instanceId) {
+  json object = parseObject(text);
+  if (!object.is_object()) return std::string(text);  // customResourceBody refuses it
+  const json* meta = member(object, "metadata");
+  const json* labels = meta != nullptr ? member(*meta, "labels") : nullptr;
+  const json* label = labels != nullptr ? member(*labels, kInstanceIdLabel) : nullptr;
+  if (label != nullptr) {
+    const std::string value = label->is_string() ? label->get<std::string>() : label->dump();
+    if (value == instanceId) return std::string(text);
+    return makeError(ErrorCode::kInvalidArgument,
+                     key.toString() + ": metadata.labels[" + kInstanceIdLabel + "] is \"" + value +
+                         "\": it belongs to that controller instance, and this one " +
+                         (instanceId.empty() ? std::string("has no --instance-id")
+                                             : "is --instance-id " + std::string(instanceId)));
+  }
+  if (instanceId.empty()) return std::string(text);
+  if (!object["metadata"].is_object()) object["metadata"] = json::object();
+  if (!object["metadata"]["labels"].is_object()) object["metadata"]["labels"] = json::object();
+  object["metadata"]["labels"][kInstanceIdLabel] = instanceId;
+  return object.dump();
+}
+
 Result<std::string> customResourceBody(const ObjectKey& key, std::string_view text,
                                        std::string_view resourceVersion, std::string_view current) {
   json object = parseObject(text);
@@ -189,7 +223,8 @@ std::string eventNamespace(const Event& event) {
   return event.object.namespace_.empty() ? "default" : event.object.namespace_;
 }
 
-std::string eventBody(const Event& event, std::string_view reportingInstance) {
+std::string eventBody(const Event& event, std::string_view reportingInstance,
+                      std::string_view instanceId, std::string_view regardingUid) {
   json annotations = json::object();
   if (!event.evidence.empty()) annotations[kEvidenceAnnotation] = event.evidence;
   if (!event.actor.empty()) annotations[kActorAnnotation] = event.actor;
@@ -203,13 +238,16 @@ std::string eventBody(const Event& event, std::string_view reportingInstance) {
                     {"kind", event.object.kind},
                     {"name", event.object.name}};
   if (!event.object.namespace_.empty()) regarding["namespace"] = event.object.namespace_;
+  if (!regardingUid.empty()) regarding["uid"] = regardingUid;
+  json labels = {{kManagedByLabel, kManagedBy}};
+  if (!instanceId.empty()) labels[kInstanceIdLabel] = instanceId;
   json body = {
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
       {"metadata",
        {{"generateName", event.object.name.substr(0, 200) + "-"},
         {"namespace", eventNamespace(event)},
-        {"labels", {{kManagedByLabel, kManagedBy}}},
+        {"labels", labels},
         {"annotations", annotations}}},
       {"eventTime", microTime(event.count > 1 ? event.firstTime : event.time)},
       {"reportingController", "ramp"},

@@ -29,6 +29,10 @@ inline constexpr const char* kEvidenceAnnotation = "store.ramp.dev/evidence";
 inline constexpr const char* kActorAnnotation = "store.ramp.dev/actor";
 inline constexpr const char* kMessageAnnotation = "store.ramp.dev/message";       // note over 1 KiB
 inline constexpr const char* kExpiresAtAnnotation = "store.ramp.dev/expires-at";  // ms, exact
+// Argo's controller sharding label (LabelKeyControllerInstanceID, --instance-id): a controller
+// with an instance id handles only the objects carrying that value; one without, only the
+// objects without the label.
+inline constexpr const char* kInstanceIdLabel = "argo-rollouts.argoproj.io/controller-instance-id";
 // events.k8s.io/v1 limits (the API server refuses longer values).
 inline constexpr size_t kNoteLimit = 1024;
 inline constexpr size_t kReasonLimit = 128;
@@ -40,6 +44,21 @@ std::optional<kube::ResourceType> resourceFor(std::string_view kind);
 // kInvalidArgument unless `key`'s kind is served and its namespace fits the kind's scope
 // (empty for cluster-scoped kinds, set for namespaced ones).
 Status checkKey(const ObjectKey& key);
+
+// The label selector of an instance's informers (Argo's InstanceIDRequirement):
+// "argo-rollouts.argoproj.io/controller-instance-id=ID", or for no id (""),
+// "!argo-rollouts.argoproj.io/controller-instance-id". Errors: kInvalidArgument naming
+// --instance-id when `instanceId` is not a valid label value.
+Result<std::string> instanceSelector(std::string_view instanceId);
+
+// `json` (an object the store is asked to write at `key`) as instance `instanceId` keeps it: with
+// an id, labelled kInstanceIdLabel=ID (the label added when absent, so the object stays in this
+// store's informers); without one, unchanged. Errors: kInvalidArgument naming the key when the
+// object carries the label with another value, or carries it at all while `instanceId` is empty
+// (it belongs to another controller instance: written, it would vanish from this store). Text
+// that is not a JSON object is returned as it is (customResourceBody refuses it).
+Result<std::string> labelForInstance(const ObjectKey& key, std::string_view json,
+                                     std::string_view instanceId);
 
 // The custom resource to send for `json` stored at `key`: apiVersion and kind set, metadata.name
 // and metadata.namespace from the key, the metadata the server owns (uid, generation,
@@ -87,9 +106,12 @@ std::string microTime(Time t);
 // The events.k8s.io/v1 Event recording `event`: generateName "<object name>-", the object's
 // namespace ("default" for a cluster-scoped object), regarding the object, reason (cut to 128
 // bytes), note = message (the whole message in an annotation when over 1 KiB), type, eventTime,
-// action = reason, reportingController "ramp" and `reportingInstance`, the managed-by label, and
-// the evidence and actor in annotations.
-std::string eventBody(const Event& event, std::string_view reportingInstance);
+// action = reason, reportingController "ramp" and `reportingInstance`, the managed-by label (and
+// kInstanceIdLabel=`instanceId` when set), and the evidence and actor in annotations.
+// `regardingUid` is the regarding object's metadata.uid ("" = unknown): kubectl describe finds an
+// object's events by name, namespace, kind and uid, so an Event without it is not shown there.
+std::string eventBody(const Event& event, std::string_view reportingInstance,
+                      std::string_view instanceId = "", std::string_view regardingUid = "");
 // A repeat folded into an existing Event (state_store.h, Event): the merge patch that records it,
 // as Kubernetes counts events: series.count = event.count and series.lastObservedTime =
 // event.time (the Event's eventTime stays the first time).

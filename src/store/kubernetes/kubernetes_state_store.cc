@@ -103,6 +103,8 @@ KubernetesStateStore::~KubernetesStateStore() {
 }
 
 Status KubernetesStateStore::start() {
+  auto selector = instanceSelector(options_.instanceId);
+  if (!selector) return std::unexpected(selector.error());
   auto served = servedResources(client_);
   if (!served) return std::unexpected(served.error());
   for (const spec::KindInfo& info : spec::kKinds) {
@@ -121,14 +123,15 @@ Status KubernetesStateStore::start() {
     state->statusSubresource = served->contains(state->type.plural + "/status");
     const std::string kind = info.name;
     kube::InformerOptions informerOptions;
-    informerOptions.ns = options_.namespace_;  // ignored for the cluster-scoped kind
+    informerOptions.ns = options_.namespace_;   // ignored for the cluster-scoped kind
+    informerOptions.labelSelector = *selector;  // Argo's instance-id filter, on every kind
     state->informer = std::make_unique<kube::Informer>(
         client_, clock_, state->type, informerOptions,
         [this, kind](const kube::ObjectChange& c) { onObjectChange(kind, c); });
     kinds_.push_back(std::move(state));
   }
   kube::InformerOptions eventOptions;
-  eventOptions.labelSelector = std::string(kManagedByLabel) + "=" + kManagedBy;
+  eventOptions.labelSelector = std::string(kManagedByLabel) + "=" + kManagedBy + "," + *selector;
   eventOptions.ns = options_.namespace_;
   eventInformer_ =
       std::make_unique<kube::Informer>(client_, clock_, kube::events(), eventOptions,
@@ -260,10 +263,14 @@ Result<KubernetesStateStore::Checked> KubernetesStateStore::check(const WriteOp&
   return out;
 }
 
-Result<int64_t> KubernetesStateStore::put(const ObjectKey& key, std::string_view json,
+Result<int64_t> KubernetesStateStore::put(const ObjectKey& key, std::string_view given,
                                           int64_t expectedVersion) {
-  auto checked = check(WriteOp{WriteOp::Type::kPut, key, std::string(json), expectedVersion});
+  auto checked = check(WriteOp{WriteOp::Type::kPut, key, std::string(given), expectedVersion});
   if (!checked) return std::unexpected(checked.error());
+  // Labelled before anything compares it, so an unchanged object is not written again.
+  auto labelled = labelForInstance(key, given, options_.instanceId);
+  if (!labelled) return std::unexpected(labelled.error());
+  const std::string_view json = *labelled;
   KindState* kind = checked->kind;
   const std::optional<MirrorEntry>& current = checked->current;
   const std::string& ns = key.namespace_;
@@ -385,14 +392,29 @@ Result<int64_t> KubernetesStateStore::appendEvent(const Event& event) {
         client_.patch(kube::events(), newestName.substr(0, slash), newestName.substr(slash + 1),
                       kube::PatchType::kMerge, eventSeriesPatch(stored));
   } else {
-    written = client_.create(kube::events(), eventNamespace(event),
-                             eventBody(stored, options_.reportingInstance));
+    written = client_.create(
+        kube::events(), eventNamespace(event),
+        eventBody(stored, options_.reportingInstance, options_.instanceId, uidOf(event.object)));
   }
   if (!written) return std::unexpected(written.error());
   auto object = decodeApiObject(*written, "Event about " + event.object.toString());
   if (!object) return std::unexpected(object.error());
   std::lock_guard lock(mu_);
   return events_.observe(object->namespace_ + "/" + object->name, stored, object->resourceVersion);
+}
+
+std::string KubernetesStateStore::uidOf(const ObjectKey& key) {
+  std::string json;
+  {
+    std::lock_guard lock(mu_);
+    const MirrorEntry* e = objects_.find(key);
+    if (e == nullptr) return "";
+    json = e->json;
+  }
+  auto object = nlohmann::json::parse(json, nullptr, false);
+  const auto uid = object.is_object() ? object.value("/metadata/uid"_json_pointer, nlohmann::json())
+                                      : nlohmann::json();
+  return uid.is_string() ? uid.get<std::string>() : "";
 }
 
 Result<std::vector<Event>> KubernetesStateStore::listEvents(const EventQuery& query) {
@@ -467,6 +489,7 @@ Result<std::unique_ptr<StateStore>> makeKubernetesStore(const ExtensionContext& 
   }
   KubernetesStoreOptions options;
   options.namespace_ = context.kubeNamespace;
+  options.instanceId = context.kubeInstanceId;
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') {
     options.reportingInstance = host;

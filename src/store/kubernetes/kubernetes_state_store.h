@@ -44,7 +44,12 @@ struct KubernetesStoreOptions {
   // --namespace); "" = every namespace. ClusterAnalysisTemplates are kept either way.
   std::string namespace_;
   std::string leaseNamespace;  // where Leases live; "" = namespace_, else the client's context's
-  std::string reportingInstance = "ramp";   // events.k8s.io reportingInstance (host name, pod)
+  std::string reportingInstance = "ramp";  // events.k8s.io reportingInstance (host name, pod)
+  // Argo's --instance-id: the store keeps only the custom resources labelled
+  // argo-rollouts.argoproj.io/controller-instance-id=ID (and labels what it writes so), or with
+  // "" only those without the label (custom_resources.h, instanceSelector/labelForInstance). Its
+  // Events are filtered and labelled the same way.
+  std::string instanceId;
   Duration syncTimeout = Duration(60'000);  // open(): how long the first lists may take
 };
 
@@ -95,6 +100,8 @@ class KubernetesStateStore final : public StateStore {
 
   Status start();
   KindState* kindState(const std::string& kind);
+  // The metadata.uid of the object `key` as mirrored ("" when unknown).
+  std::string uidOf(const ObjectKey& key);
   // Validates `op` and makes its compare-and-swap decision against the mirror: the kind and the
   // mirror's entry (nullopt = absent) when the op may go to the API server.
   struct Checked {
@@ -128,7 +135,8 @@ class KubernetesStateStore final : public StateStore {
 };
 
 // store.kubernetes's registry factory: a store on context.kubeClient (the daemon's one client)
-// in context.kubeNamespace ("" = every namespace), its reportingInstance the host name.
+// in context.kubeNamespace ("" = every namespace) for context.kubeInstanceId, its
+// reportingInstance the host name.
 // kFailedPrecondition when the daemon has no client; open()'s errors.
 Result<std::unique_ptr<StateStore>> makeKubernetesStore(const ExtensionContext& context);
 

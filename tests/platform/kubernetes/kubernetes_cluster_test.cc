@@ -89,6 +89,13 @@ json service(const std::string& name, const std::string& app) {
             {"ports", json::array({{{"port", 80}, {"targetPort", 8080}}})}}}};
 }
 
+// A client of the cluster's admin kubeconfig.
+Result<std::unique_ptr<kube::Client>> adminClient(const rt::KubeCluster& cluster) {
+  auto config = kube::loadKubeconfig(cluster.kubeconfig(), "");
+  if (!config) return std::unexpected(config.error());
+  return kube::Client::create(*config, realClock());
+}
+
 // Polls `done` every 200 ms for up to `timeout`.
 bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout = 120s) {
   for (auto end = std::chrono::steady_clock::now() + timeout;
@@ -185,9 +192,7 @@ TEST(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices
     if (!skip.empty()) GTEST_SKIP() << skip;
     return;  // a cluster that did not start already failed the test
   }
-  auto config = kube::loadKubeconfig(cluster->kubeconfig(), "");
-  ASSERT_TRUE(config) << config.error().message;
-  auto client = kube::Client::create(*config, realClock());
+  auto client = adminClient(*cluster);
   ASSERT_TRUE(client) << client.error().message;
   for (const auto& [name, app] :
        std::vector<std::pair<std::string, std::string>>{{"web-stable", "web"},
@@ -321,6 +326,178 @@ TEST(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices
                                "' to '" + s2 + "'"),
             std::string::npos)
       << events.second;
+
+  EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
+}
+
+// A Deployment as `kubectl create deployment` makes it: `replicas` Pods labelled app=NAME.
+json deployment(const std::string& name, const std::string& image, int replicas) {
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"name", name}, {"namespace", "default"}}},
+          {"spec",
+           {{"replicas", replicas},
+            {"selector", {{"matchLabels", {{"app", name}}}}},
+            {"template",
+             {{"metadata", {{"labels", {{"app", name}}}}},
+              {"spec",
+               {{"containers",
+                 json::array({{{"name", name},
+                               {"image", image},
+                               {"ports", json::array({{{"containerPort", 8080}}})}}})}}}}}}}};
+}
+
+// A Rollout migrating from the Deployment of the same name (Argo's workloadRef), as kubectl
+// would apply it to the cluster.
+json migratingRollout(const std::string& name, int replicas, const std::string& scaleDown) {
+  return {
+      {"apiVersion", "argoproj.io/v1alpha1"},
+      {"kind", "Rollout"},
+      {"metadata", {{"name", name}, {"namespace", "default"}}},
+      {"spec",
+       {{"replicas", replicas},
+        {"workloadRef",
+         {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"name", name},
+          {"scaleDown", scaleDown}}},
+        {"strategy",
+         {{"canary",
+           {{"steps", json::array({{{"setWeight", 50}}, {{"pause", {{"duration", "1s"}}}}})}}}}}}}};
+}
+
+// ramp as a drop-in for Argo's controller (`--store store.kubernetes --platform
+// platform.kubernetes`): Rollouts created with the cluster's API migrate from Deployments through
+// spec.workloadRef (the ReplicaSet runs the Deployment's template, the Deployment is scaled down
+// as scaleDown says, a new template in the Deployment is a new revision), and the Events about a
+// Rollout carry Argo's reasons where `kubectl describe rollout` and `kubectl get events` show
+// them.
+TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEvents) {
+  rt::TempDir dir("ramp-k8s-workloadref");
+  std::string skip;
+  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
+  if (cluster == nullptr) {
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    return;
+  }
+  auto made = adminClient(*cluster);
+  ASSERT_TRUE(made) << made.error().message;
+  kube::Client& client = **made;
+  const kube::ResourceType& rollouts = kube::rollouts();
+  auto get = [&](const kube::ResourceType& type, const std::string& name) {
+    auto got = client.get(type, "default", name);
+    return got ? json::parse(*got) : json();
+  };
+  auto deploymentReplicas = [&](const std::string& name) {
+    return get(kube::deployments(), name)["spec"].value("replicas", -1);
+  };
+  // The Deployments run (their Pods Ready) before the Rollouts exist.
+  ASSERT_TRUE(
+      client.create(kube::deployments(), "default", deployment("legacy", "legacy:v1", 2).dump()));
+  ASSERT_TRUE(
+      client.create(kube::deployments(), "default", deployment("gradual", "gradual:v1", 3).dump()));
+  ASSERT_TRUE(eventually([&] {
+    return get(kube::deployments(), "legacy")["status"].value("readyReplicas", 0) == 2 &&
+           get(kube::deployments(), "gradual")["status"].value("readyReplicas", 0) == 3;
+  }));
+
+  rt::ProcessOptions o;
+  o.argv = {rt::binaryDir() + "/ramp",
+            "serve",
+            "--data",
+            dir.file("data"),
+            "--store",
+            "store.kubernetes",
+            "--platform",
+            "platform.kubernetes",
+            "--kubeconfig",
+            cluster->kubeconfig(),
+            "--namespace",
+            "default",
+            "--progress-poll-ms",
+            "200"};
+  o.logFile = dir.file("serve.log");
+  auto serve = rt::Process::start(o);
+  ASSERT_TRUE(serve) << serve.error().message;
+  ASSERT_TRUE(eventually(
+      [&] { return (*serve)->log().find("ramp serve: ready") != std::string::npos; }, 60s))
+      << (*serve)->log();
+
+  ASSERT_TRUE(
+      client.create(rollouts, "default", migratingRollout("legacy", 2, "onsuccess").dump()));
+  ASSERT_TRUE(
+      client.create(rollouts, "default", migratingRollout("gradual", 3, "progressively").dump()));
+  auto healthyOn = [&](const std::string& name, const std::string& image) {
+    json r = get(rollouts, name);
+    const std::string hash = r.value("/status/stableRS"_json_pointer, "");
+    if (r.value("/status/phase"_json_pointer, "") != "Healthy" || hash.empty()) return false;
+    json rs = get(kube::replicaSets(), name + "-" + hash);
+    return rs.value("/spec/template/spec/containers/0/image"_json_pointer, "") == image &&
+           rs.value("/status/readyReplicas"_json_pointer, 0) == r["spec"].value("replicas", 0);
+  };
+  ASSERT_TRUE(eventually([&] { return healthyOn("legacy", "legacy:v1"); }))
+      << get(rollouts, "legacy").dump(2) << (*serve)->log();
+  json legacy = get(rollouts, "legacy");
+  const std::string v1 = legacy["status"]["stableRS"];
+  json rs = get(kube::replicaSets(), "legacy-" + v1);
+  // The ReplicaSet runs the Deployment's template, owned by the Rollout object.
+  EXPECT_EQ(rs["metadata"]["labels"]["app"], "legacy");
+  EXPECT_EQ(rs["metadata"]["labels"]["rollouts-pod-template-hash"], v1);
+  EXPECT_EQ(rs["metadata"]["ownerReferences"][0]["kind"], "Rollout");
+  EXPECT_EQ(rs["metadata"]["ownerReferences"][0]["uid"], legacy["metadata"]["uid"]);
+  // onsuccess: the Deployment goes to 0 once the Rollout is Healthy.
+  EXPECT_TRUE(eventually([&] { return deploymentReplicas("legacy") == 0; }))
+      << get(kube::deployments(), "legacy").dump(2);
+  EXPECT_TRUE(eventually([&] {
+    return get(rollouts, "legacy").value("/status/workloadObservedGeneration"_json_pointer, "") ==
+           std::to_string(get(kube::deployments(), "legacy")["metadata"].value("generation", 0));
+  })) << get(rollouts, "legacy").dump(2);
+
+  // progressively: down as the Rollout's replicas become ready, 0 once Healthy.
+  ASSERT_TRUE(eventually([&] { return healthyOn("gradual", "gradual:v1"); }))
+      << get(rollouts, "gradual").dump(2) << (*serve)->log();
+  EXPECT_TRUE(eventually([&] { return deploymentReplicas("gradual") == 0; }))
+      << get(kube::deployments(), "gradual").dump(2);
+
+  // A new image in the Deployment is a new revision of the Rollout; the Deployment stays at 0.
+  auto patched = client.patch(
+      kube::deployments(), "default", "legacy", kube::PatchType::kStrategicMerge,
+      R"({"spec":{"template":{"spec":{"containers":[{"name":"legacy","image":"legacy:v2"}]}}}})");
+  ASSERT_TRUE(patched) << patched.error().message;
+  ASSERT_TRUE(eventually([&] { return healthyOn("legacy", "legacy:v2"); }))
+      << get(rollouts, "legacy").dump(2) << (*serve)->log();
+  EXPECT_EQ(
+      get(kube::replicaSets(),
+          "legacy-" +
+              get(rollouts, "legacy")["status"]["stableRS"]
+                  .get<std::string>())["metadata"]["annotations"]["rollout.argoproj.io/revision"],
+      "2");
+  EXPECT_EQ(deploymentReplicas("legacy"), 0);
+
+  // Events: on the Rollout (regarding = involvedObject, with its uid) with Argo's reasons.
+  std::string out;
+  ASSERT_EQ(cluster->kubectl("get events -n default --field-selector "
+                             "involvedObject.kind=Rollout,involvedObject.name=legacy "
+                             "-o custom-columns=REASON:.reason,MESSAGE:.message --no-headers",
+                             &out),
+            0)
+      << out;
+  for (const char* reason :
+       {"NewReplicaSetCreated", "RolloutUpdated", "ScalingReplicaSet", "RolloutStepCompleted",
+        "RolloutPaused", "RolloutResumed", "RolloutCompleted", "ScalingWorkloadRef"}) {
+    EXPECT_NE(out.find(std::string(reason) + " "), std::string::npos) << reason << "\n" << out;
+  }
+  EXPECT_NE(out.find("Scaled Deployment legacy from 2 to 0 (workloadRef.scaleDown: onsuccess)"),
+            std::string::npos)
+      << out;
+  std::string described;
+  ASSERT_EQ(cluster->kubectl("describe rollout legacy -n default", &described), 0) << described;
+  EXPECT_NE(described.find("RolloutCompleted"), std::string::npos) << described;
+  EXPECT_NE(described.find("Rollout completed update to revision 2"), std::string::npos)
+      << described;
+  ASSERT_EQ(cluster->kubectl("describe rollout gradual -n default", &described), 0) << described;
+  EXPECT_NE(described.find("to 0 (workloadRef.scaleDown: progressively)"), std::string::npos)
+      << described;
 
   EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
 }

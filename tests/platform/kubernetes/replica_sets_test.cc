@@ -201,6 +201,42 @@ json replicaSet(int replicas, int minReadySeconds, const std::string& annotation
   return rs;
 }
 
+TEST(KubernetesWorkloadRef, ReadsTheTemplateSelectorGenerationAndReplicas) {
+  // A Deployment as kube-apiserver returns it: defaulted template, no replicas field.
+  json deployment = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "web"}, {"namespace", "default"}, {"generation", 4}}},
+      {"spec",
+       {{"selector", {{"matchLabels", {{"app", "web"}}}}}, {"template", liveWebTemplate()}}}};
+  const spec::WorkloadRef ref{"apps/v1", "Deployment", "web", "onsuccess"};
+  auto got = referencedWorkload(deployment, ref);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->template_, webTemplate());  // the server's defaults removed
+  ASSERT_TRUE(got->selector);
+  EXPECT_EQ(got->selector->matchLabels, (std::map<std::string, std::string>{{"app", "web"}}));
+  EXPECT_EQ(got->generation, 4);
+  EXPECT_EQ(got->replicas, 1);  // Kubernetes' default
+  deployment["spec"]["replicas"] = 2;
+  EXPECT_EQ(referencedWorkload(deployment, ref)->replicas, 2);
+
+  // A PodTemplate holds its template at the top and has no selector nor replicas.
+  json podTemplate = {{"metadata", {{"name", "web"}, {"namespace", "default"}}},
+                      {"template", liveWebTemplate()}};
+  auto pt = referencedWorkload(podTemplate, {"v1", "PodTemplate", "web", ""});
+  ASSERT_TRUE(pt) << pt.error().message;
+  EXPECT_EQ(pt->template_, webTemplate());
+  EXPECT_FALSE(pt->selector);
+  EXPECT_FALSE(pt->replicas);
+
+  // No template: an error naming the field and the object.
+  deployment["spec"].erase("template");
+  auto none = referencedWorkload(deployment, ref);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(none.error().message, "spec.workloadRef: Deployment default/web has no pod template");
+}
+
 TEST(KubernetesReplicaSet, ObservesARevisionFromItsPods) {
   const std::string starting = R"({"phase":"Running","podIP":"10.0.0.3","conditions":[
     {"type":"Ready","status":"False","lastTransitionTime":"2026-01-01T00:00:05Z"}],
