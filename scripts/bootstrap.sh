@@ -15,8 +15,9 @@ PACKAGES="
   chromium fonts-dejavu-core iproute2 openssl docker-registry
 "
 # docker-registry: distribution 2.8.2, the OCI registry src/supply's tests push to and verify
-# from (tests/supply). chromium and fonts-dejavu-core: the dashboard's browser test (tests/web), headless (iproute2's
-# `ss -K` cuts its watch streams to test the resume). It runs playwright-core under Node.js: machines that already have a `node` (v18+) keep theirs, others
+# from (tests/supply). chromium and fonts-dejavu-core: the dashboard's browser test (tests/web),
+# headless (iproute2's `ss -K` cuts its watch streams to test the resume). It runs
+# playwright-core under Node.js: machines that already have a `node` (v18+) keep theirs, others
 # get Debian's.
 if ! command -v node >/dev/null 2>&1; then
   PACKAGES="$PACKAGES nodejs npm"

@@ -222,7 +222,7 @@ Plan reconcileApplication(const spec::Application& app, const Observed& observed
   }
   std::string message = "successfully synced (" + std::to_string(plan.apply.size()) + " applied, " +
                         std::to_string(plan.prune.size()) + " pruned)" + note;
-  if (auto rollback = rollbackOf(app)) {
+  if (auto rollback = manual ? rollbackOf(app) : std::nullopt) {
     const std::string to =
         shortSha(rollback->revision) + " (history " + std::to_string(rollback->id) + ")";
     const std::string why = rollback->reason.empty() ? "" : ": " + rollback->reason;
