@@ -187,11 +187,7 @@ bool Agent::mayPushRevert(const spec::Application& app,
   const std::string projectName = app.spec.project.empty() ? "default" : app.spec.project;
   if (!project) return projectName == "default";
   if (!checkSource(*project, app) || !checkDestination(*project, app)) return false;
-  if (evaluateWindows(*project, app, now, true).allowed) return true;
-  return std::any_of(app.operation->info.begin(), app.operation->info.end(),
-                     [](const spec::OperationInfo& i) {
-                       return i.name == spec::kOverrideSyncWindows && i.value == "true";
-                     });
+  return evaluateWindows(*project, app, now, true).allowed || overridesSyncWindows(*app.operation);
 }
 
 Result<std::string> Agent::pushRevert(const spec::Application& app,

@@ -77,6 +77,10 @@ Result<spec::Application> requestRollback(const spec::Application& app,
   return next;
 }
 
+bool overridesSyncWindows(const spec::Operation& op) {
+  return infoOf(op, spec::kOverrideSyncWindows) == "true";
+}
+
 std::optional<RollbackIntent> rollbackOf(const spec::Application& app) {
   if (!app.operation || !app.operation->sync) return std::nullopt;
   const spec::Operation& op = *app.operation;

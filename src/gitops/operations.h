@@ -41,6 +41,9 @@ struct RollbackRequest {
 Result<spec::Application> requestRollback(const spec::Application& app,
                                           const RollbackRequest& request);
 
+// Whether `op` carries info overrideSyncWindows=true (written by the API for an admin's request).
+bool overridesSyncWindows(const spec::Operation& op);
+
 // What a pending rollback asks for, read back from the operation; nullopt when the pending
 // operation (if any) is not a rollback.
 struct RollbackIntent {

@@ -180,10 +180,7 @@ Plan reconcileApplication(const spec::Application& app, const Observed& observed
   std::string note;
   if (observed.project) {
     WindowDecision w = evaluateWindows(*observed.project, app, now, manual);
-    const bool mayOverride =
-        manual && std::any_of(op.info.begin(), op.info.end(), [](const spec::OperationInfo& i) {
-          return i.name == spec::kOverrideSyncWindows && i.value == "true";
-        });
+    const bool mayOverride = manual && overridesSyncWindows(op);
     if (!w.allowed && mayOverride) {
       note = "; sync window overridden by " + op.initiatedBy.username + " (" + w.reason + ")";
     } else if (!w.allowed) {
