@@ -49,7 +49,6 @@ struct ExtensionContext {
   // state (tests that do not need it).
   std::string dataDir;
   const Redactor* redactor = nullptr;  // secrets to hide in messages; may be null
-  std::string prometheusAddress;       // default Prometheus address ("" = env or none)
   // The daemon's one Kubernetes API client (ramp serve --kubeconfig, or the in-cluster service
   // account), shared by every Kubernetes extension; null when the daemon talks to no cluster.
   kube::Client* kubeClient = nullptr;
@@ -227,7 +226,15 @@ class Registry {
 std::vector<spec::Diagnostic> claimConflicts(const std::vector<ClaimHolder>& mine,
                                              const std::vector<ClaimHolder>& others);
 
+// The daemon's settings of particular built-in extensions (one extension's flag stays out of
+// ExtensionContext, which every extension shares): given at registration, kept by the factories.
+struct BuiltinSettings {
+  // The default Prometheus address of provider.prometheus and ramp/judge (ramp serve
+  // --prometheus); "" = $ARGO_ROLLOUTS_PROMETHEUS_ADDRESS, or none.
+  std::string prometheusAddress;
+};
+
 // The one explicit registration list (src/registry/builtins.cc).
-void registerBuiltins(Registry& registry);
+void registerBuiltins(Registry& registry, const BuiltinSettings& settings = {});
 
 }  // namespace ramp

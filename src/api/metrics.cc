@@ -3,55 +3,159 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
+#include "spec/codec.h"
 #include "spec/kinds.h"
 
 namespace ramp::api {
 namespace {
 
-using nlohmann::json;
+constexpr auto kGauge = MetricType::kGauge;
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+// The provider of a metric, as its key in the manifest: "prometheus", "web", "job", "plugin", or
+// a provider ramp models but does not run ("datadog", …).
+std::string providerType(const spec::MetricProviderSpec& p) {
+  if (p.prometheus) return "prometheus";
+  if (p.web) return "web";
+  if (p.job) return "job";
+  if (!p.plugin.empty()) return "plugin";
+  if (!p.other.empty()) return p.other.begin()->first;
+  return "";
 }
 
-int64_t num(const json& j, const char* key, int64_t def = 0) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : def;
-}
-
-const json& sub(const json& j, const char* key) {
-  static const json kEmpty = json::object();
-  auto it = j.find(key);
-  return it != j.end() && it->is_object() ? *it : kEmpty;
-}
-
-// The provider of a metric: the first key of metric.provider ("prometheus", "web", "job", …, or
-// "plugin" for a plugin provider).
-std::string providerType(const json& metric) {
-  const json& p = sub(metric, "provider");
-  if (p.empty()) return "";
-  return p.begin().key();
-}
-
-std::string trafficRouter(const json& canary) {
-  const json& tr = sub(canary, "trafficRouting");
+// The routers a Rollout configures, comma-separated: Argo's keys, and plugins by name.
+std::string trafficRouter(const spec::Rollout& rollout) {
+  const spec::TrafficRouting* routing = spec::routersOf(rollout.spec);
+  if (routing == nullptr) return "";
   std::string out;
-  for (const auto& [k, v] : tr.items()) {
-    if (k == "managedRoutes" || k == "maxTrafficWeight") continue;
-    if (k == "plugins" && v.is_object()) {
-      for (const auto& [pk, pv] : v.items()) out += (out.empty() ? "" : ",") + pk;
-    } else {
-      out += (out.empty() ? "" : ",") + k;
+  const auto add = [&](const std::string& name) { out += (out.empty() ? "" : ",") + name; };
+  const std::pair<const char*, const spec::RawJson*> argo[] = {
+      {"alb", &routing->alb},       {"ambassador", &routing->ambassador},
+      {"apisix", &routing->apisix}, {"appMesh", &routing->appMesh},
+      {"istio", &routing->istio},   {"nginx", &routing->nginx},
+      {"smi", &routing->smi},       {"traefik", &routing->traefik}};
+  for (const auto& [key, raw] : argo) {
+    if (!raw->empty()) add(key);
+  }
+  for (const auto& [name, config] : routing->plugins) add(name);
+  return out;
+}
+
+// The families of one kind, created once per page.
+struct RolloutFamilies {
+  explicit RolloutFamilies(MetricsPage& page)
+      : info(page.family("rollout_info", kGauge, "Information about a rollout.",
+                         {"namespace", "name", "strategy", "traffic_router", "phase"})),
+        available(page.family("rollout_info_replicas_available", kGauge,
+                              "The number of available replicas per rollout.",
+                              {"namespace", "name"})),
+        unavailable(page.family("rollout_info_replicas_unavailable", kGauge,
+                                "The number of unavailable replicas per rollout.",
+                                {"namespace", "name"})),
+        desired(page.family("rollout_info_replicas_desired", kGauge,
+                            "The number of desired replicas per rollout.", {"namespace", "name"})),
+        updated(page.family("rollout_info_replicas_updated", kGauge,
+                            "The number of updated replicas per rollout.", {"namespace", "name"})),
+        phase(page.family("rollout_phase", kGauge,
+                          "Information on the state of the rollout (DEPRECATED - use "
+                          "rollout_info).",
+                          {"namespace", "name", "strategy", "phase"})),
+        verified(page.family("rollout_traffic_weight_verified", kGauge,
+                             "0 while a router does not hold the rollout's applied traffic weight "
+                             "(status.canary.weights.verified false), else 1. Routed rollouts "
+                             "only.",
+                             {"namespace", "name"})) {}
+  MetricsPage::Family& info;
+  MetricsPage::Family& available;
+  MetricsPage::Family& unavailable;
+  MetricsPage::Family& desired;
+  MetricsPage::Family& updated;
+  MetricsPage::Family& phase;
+  MetricsPage::Family& verified;
+};
+
+void appendRollout(const spec::Rollout& r, RolloutFamilies& f) {
+  const std::string& ns = r.metadata.namespace_;
+  const std::string& name = r.metadata.name;
+  const auto& strategy = r.spec.strategy;
+  const std::string strategyName = strategy.blueGreen ? "blueGreen"
+                                   : strategy.canary  ? "canary"
+                                                      : "none";
+  const std::string router = trafficRouter(r);
+  std::string ph = spec::rolloutPhaseName(r.status.phase);
+  if (ph.empty()) ph = "Progressing";
+  f.info.add({ns, name, strategyName, router, ph}, 1);
+  const int64_t available = r.status.availableReplicas;
+  f.available.add({ns, name}, available);
+  f.unavailable.add({ns, name}, std::max<int64_t>(0, int64_t{r.status.replicas} - available));
+  f.desired.add({ns, name}, spec::replicasOrDefault(r.spec));
+  f.updated.add({ns, name}, r.status.updatedReplicas);
+  // Routed rollouts: 0 while status.canary.weights.verified is false (a router does not hold the
+  // applied weight: a restarted or unreachable proxy), else 1.
+  if (!router.empty()) {
+    const auto& weights = r.status.canary.weights;
+    const bool mismatch = weights && weights->verified && !*weights->verified;
+    f.verified.add({ns, name}, mismatch ? 0 : 1);
+  }
+  for (const char* p : {"Progressing", "Paused", "Healthy", "Degraded", "Error"}) {
+    f.phase.add({ns, name, strategyName, p}, ph == p ? 1 : 0);
+  }
+}
+
+struct RunFamilies {
+  explicit RunFamilies(MetricsPage& page)
+      : info(page.family("analysis_run_info", kGauge, "Information about analysis run.",
+                         {"namespace", "name", "phase"})),
+        phase(page.family(
+            "analysis_run_phase", kGauge,
+            "Information on the state of the Analysis Run (DEPRECATED - use analysis_run_info).",
+            {"namespace", "name", "phase"})),
+        metricPhase(
+            page.family("analysis_run_metric_phase", kGauge,
+                        "Information on the duration of a specific metric in the Analysis Run.",
+                        {"namespace", "name", "metric", "type", "dry_run", "phase"})),
+        metricType(page.family("analysis_run_metric_type", kGauge,
+                               "Information on the type of a specific metric in the Analysis Runs.",
+                               {"namespace", "name", "metric", "type"})) {}
+  MetricsPage::Family& info;
+  MetricsPage::Family& phase;
+  MetricsPage::Family& metricPhase;
+  MetricsPage::Family& metricType;
+};
+
+constexpr const char* kRunPhases[] = {"Pending", "Running", "Successful",
+                                      "Failed",  "Error",   "Inconclusive"};
+
+void appendRun(const spec::AnalysisRun& run, RunFamilies& f) {
+  const std::string& ns = run.metadata.namespace_;
+  const std::string& name = run.metadata.name;
+  std::string ph = spec::analysisPhaseName(run.status.phase);
+  if (ph.empty()) ph = "Pending";
+  f.info.add({ns, name, ph}, 1);
+  for (const char* p : kRunPhases) f.phase.add({ns, name, p}, ph == p ? 1 : 0);
+  // Metric types from spec.metrics, phases from status.metricResults.
+  std::map<std::string, std::string> typeOf;
+  for (const spec::Metric& m : run.spec.metrics) {
+    typeOf[m.name] = providerType(m.provider);
+    f.metricType.add({ns, name, m.name, typeOf[m.name]}, 1);
+  }
+  std::map<std::string, const spec::MetricResult*> resultOf;
+  for (const spec::MetricResult& r : run.status.metricResults) resultOf[r.name] = &r;
+  for (const auto& [metric, type] : typeOf) {
+    auto it = resultOf.find(metric);
+    const spec::MetricResult* result = it == resultOf.end() ? nullptr : it->second;
+    std::string mph = result ? spec::analysisPhaseName(result->phase) : "";
+    if (mph.empty()) mph = "Pending";
+    const char* dry = result && result->dryRun ? "true" : "false";
+    for (const char* p : kRunPhases) {
+      f.metricPhase.add({ns, name, metric, type, dry, p}, mph == p ? 1 : 0);
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -67,126 +171,24 @@ Status appendObjectMetrics(store::StateStore& store, MetricsPage& page) {
   if (!clusterTemplates) return std::unexpected(clusterTemplates.error());
   int64_t unreadable = 0;
 
-  constexpr auto kGauge = MetricType::kGauge;
-  auto& info = page.family("rollout_info", kGauge, "Information about a rollout.",
-                           {"namespace", "name", "strategy", "traffic_router", "phase"});
-  auto& available =
-      page.family("rollout_info_replicas_available", kGauge,
-                  "The number of available replicas per rollout.", {"namespace", "name"});
-  auto& unavailable =
-      page.family("rollout_info_replicas_unavailable", kGauge,
-                  "The number of unavailable replicas per rollout.", {"namespace", "name"});
-  auto& desired = page.family("rollout_info_replicas_desired", kGauge,
-                              "The number of desired replicas per rollout.", {"namespace", "name"});
-  auto& updated = page.family("rollout_info_replicas_updated", kGauge,
-                              "The number of updated replicas per rollout.", {"namespace", "name"});
-  auto& phase =
-      page.family("rollout_phase", kGauge,
-                  "Information on the state of the rollout (DEPRECATED - use rollout_info).",
-                  {"namespace", "name", "strategy", "phase"});
-  auto& verified =
-      page.family("rollout_traffic_weight_verified", kGauge,
-                  "0 while a router does not hold the rollout's applied traffic weight "
-                  "(status.canary.weights.verified false), else 1. Routed rollouts only.",
-                  {"namespace", "name"});
+  RolloutFamilies rolloutFamilies(page);
   for (const store::StoredObject& o : rollouts->items) {
-    json j = json::parse(o.json, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    auto decoded = spec::rolloutFromJson(o.json);
+    if (!decoded.value) {
       ++unreadable;
       continue;
     }
-    const json& spec = sub(j, "spec");
-    const json& status = sub(j, "status");
-    const json& strategy = sub(spec, "strategy");
-    std::string strategyName = strategy.contains("blueGreen") ? "blueGreen"
-                               : strategy.contains("canary")  ? "canary"
-                                                              : "none";
-    std::string router = trafficRouter(sub(strategy, "canary"));
-    std::string ph = str(status, "phase");
-    if (ph.empty()) ph = "Progressing";
-    const std::string& ns = o.key.namespace_;
-    const std::string& name = o.key.name;
-    info.add({ns, name, strategyName, router, ph}, 1);
-    int64_t replicas = num(status, "replicas");
-    int64_t avail = num(status, "availableReplicas");
-    available.add({ns, name}, avail);
-    unavailable.add({ns, name}, std::max<int64_t>(0, replicas - avail));
-    desired.add({ns, name}, num(spec, "replicas", 1));
-    updated.add({ns, name}, num(status, "updatedReplicas"));
-    // Routed rollouts: 0 while status.canary.weights.verified is false (a router does not hold
-    // the applied weight: a restarted or unreachable proxy), else 1.
-    if (!router.empty()) {
-      const json& weights = sub(sub(status, "canary"), "weights");
-      auto v = weights.find("verified");
-      const bool mismatch = v != weights.end() && v->is_boolean() && !v->get<bool>();
-      verified.add({ns, name}, mismatch ? 0 : 1);
-    }
-    for (const char* p : {"Progressing", "Paused", "Healthy", "Degraded", "Error"}) {
-      phase.add({ns, name, strategyName, p}, ph == p ? 1 : 0);
-    }
+    appendRollout(*decoded.value, rolloutFamilies);
   }
-
-  auto& runInfo = page.family("analysis_run_info", kGauge, "Information about analysis run.",
-                              {"namespace", "name", "phase"});
-  auto& runPhase = page.family(
-      "analysis_run_phase", kGauge,
-      "Information on the state of the Analysis Run (DEPRECATED - use analysis_run_info).",
-      {"namespace", "name", "phase"});
-  auto& metricPhase =
-      page.family("analysis_run_metric_phase", kGauge,
-                  "Information on the duration of a specific metric in the Analysis Run.",
-                  {"namespace", "name", "metric", "type", "dry_run", "phase"});
-  auto& metricType =
-      page.family("analysis_run_metric_type", kGauge,
-                  "Information on the type of a specific metric in the Analysis Runs.",
-                  {"namespace", "name", "metric", "type"});
+  RunFamilies runFamilies(page);
   for (const store::StoredObject& o : runs->items) {
-    json j = json::parse(o.json, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    auto decoded = spec::analysisRunFromJson(o.json);
+    if (!decoded.value) {
       ++unreadable;
       continue;
     }
-    const std::string& ns = o.key.namespace_;
-    const std::string& name = o.key.name;
-    const json& status = sub(j, "status");
-    std::string ph = str(status, "phase");
-    if (ph.empty()) ph = "Pending";
-    runInfo.add({ns, name, ph}, 1);
-    for (const char* p : {"Pending", "Running", "Successful", "Failed", "Error", "Inconclusive"}) {
-      runPhase.add({ns, name, p}, ph == p ? 1 : 0);
-    }
-    // Metric phases come from status.metricResults; types from spec.metrics.
-    std::map<std::string, std::string> typeOf;
-    const json& spec = sub(j, "spec");
-    if (auto m = spec.find("metrics"); m != spec.end() && m->is_array()) {
-      for (const json& metric : *m) {
-        if (!metric.is_object()) continue;
-        std::string mname = str(metric, "name"), type = providerType(metric);
-        typeOf[mname] = type;
-        metricType.add({ns, name, mname, type}, 1);
-      }
-    }
-    std::map<std::string, std::pair<std::string, bool>> phaseOf;  // metric -> phase, dryRun
-    if (auto m = status.find("metricResults"); m != status.end() && m->is_array()) {
-      for (const json& r : *m) {
-        if (!r.is_object()) continue;
-        auto dry = r.find("dryRun");
-        phaseOf[str(r, "name")] = {str(r, "phase"),
-                                   dry != r.end() && dry->is_boolean() && dry->get<bool>()};
-      }
-    }
-    for (const auto& [mname, type] : typeOf) {
-      auto it = phaseOf.find(mname);
-      std::string mph =
-          it == phaseOf.end() || it->second.first.empty() ? "Pending" : it->second.first;
-      bool dry = it != phaseOf.end() && it->second.second;
-      for (const char* p :
-           {"Pending", "Running", "Successful", "Failed", "Error", "Inconclusive"}) {
-        metricPhase.add({ns, name, mname, type, dry ? "true" : "false", p}, mph == p ? 1 : 0);
-      }
-    }
+    appendRun(*decoded.value, runFamilies);
   }
-
   auto& templateInfo = page.family("analysis_template_info", kGauge,
                                    "Information about analysis templates.", {"namespace", "name"});
   for (const store::StoredObject& o : templates->items) {

@@ -201,11 +201,10 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   Registry registry;
-  registerBuiltins(registry);
+  registerBuiltins(registry, BuiltinSettings{options.prometheusAddress});
   ExtensionContext context;
   context.clock = &realClock();
   context.dataDir = std::filesystem::absolute(options.dataDir).string();
-  context.prometheusAddress = options.prometheusAddress;
   auto kubeClient = connectKube(options, realClock());
   if (!kubeClient) {
     log(kubeClient.error().message);

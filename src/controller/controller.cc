@@ -149,9 +149,10 @@ std::optional<Duration> earlier(std::optional<Duration> a, std::optional<Duratio
 
 }  // namespace
 
-// The routers of one rollout, rebuilt when its trafficRouting changes.
+// The routers of one rollout, rebuilt when its routing configuration changes.
 struct Controller::RouterSet {
   std::string configKey;
+  int32_t maxWeight = spec::kDefaultMaxTrafficWeight;
   std::string queueKey;  // the rollout's queue key, for the router watch
   std::vector<traffic::TrafficRouterPtr> routers;
   bool watchable = false;  // some router's proxy can change behind ramp's back
@@ -553,14 +554,7 @@ void Controller::recordError(const std::string& key, const Error& error) {
 
 Result<Controller::RouterSet*> Controller::routersFor(const std::string& rolloutKey,
                                                       const spec::Rollout& rollout) {
-  // The canary's trafficRouting, or ramp's blueGreen.trafficRouting (the backends that stand for
-  // the active and preview Services).
-  const auto& strategy = rollout.spec.strategy;
-  const spec::TrafficRouting* configured =
-      strategy.canary && strategy.canary->trafficRouting ? &*strategy.canary->trafficRouting
-      : strategy.blueGreen && strategy.blueGreen->trafficRouting
-          ? &*strategy.blueGreen->trafficRouting
-          : nullptr;
+  const spec::TrafficRouting* configured = spec::routersOf(rollout.spec);
   if (configured == nullptr || configured->plugins.empty()) {
     std::lock_guard lock(mu_);
     routers_.erase(rolloutKey);
@@ -577,6 +571,7 @@ Result<Controller::RouterSet*> Controller::routersFor(const std::string& rollout
   }
   auto set = std::make_shared<RouterSet>();
   set->configKey = configKey;
+  set->maxWeight = maxWeight;
   set->queueKey = std::string(kRollout) + "/" + rolloutKey;
   for (const auto& [name, config] : routing.plugins) {
     auto registered = Registry::routerNameFor(name);
@@ -1025,9 +1020,21 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
     }
     return Status{};
   };
+  // Sets the canary weight on every router and remembers it for the router watch.
+  const auto applyWeight = [&](int32_t weight) {
+    Status status = eachRouter([&](traffic::TrafficRouter& r) { return r.setWeight(weight, {}); });
+    if (status) {
+      routerSet->appliedWeight = weight;
+      if (routerSet->watchable) scheduleRouterWatch();
+    }
+    return status;
+  };
   bool workloadChanged = false;
   bool nothingReady = false;
-  const auto isReady = [](const traffic::Endpoint& e) { return e.ready; };
+  const auto readyCount = [](const traffic::RevisionEndpoints& r) {
+    return static_cast<int>(std::count_if(r.endpoints.begin(), r.endpoints.end(),
+                                          [](const traffic::Endpoint& e) { return e.ready; }));
+  };
   for (const auto& action : plan.actions) {
     Status status;
     if (const auto* e = std::get_if<rollout::EnsureRevision>(&action)) {
@@ -1073,11 +1080,16 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       // With no ready replica in either revision (a first deploy still starting) there is
       // nothing to route to: routers refuse such a change, and that must not keep this
       // reconcile from scaling the replicas up. A later reconcile syncs them once ready.
-      nothingReady = std::none_of(stable.endpoints.begin(), stable.endpoints.end(), isReady) &&
-                     std::none_of(canary.endpoints.begin(), canary.endpoints.end(), isReady);
+      nothingReady = readyCount(stable) == 0 && readyCount(canary) == 0;
       if (status && !nothingReady) {
         status = eachRouter(
             [&](traffic::TrafficRouter& r) { return r.syncEndpoints(stable, canary, draining); });
+      }
+      // A basic canary's Service holds both revisions alike: the split follows ready replicas.
+      if (status && !nothingReady && routerSet && sync->byReplicas) {
+        const bool sameRevision = sync->canaryHash == sync->stableHash;
+        status = applyWeight(rollout::replicaShareWeight(
+            readyCount(stable), sameRevision ? 0 : readyCount(canary), routerSet->maxWeight));
       }
       // The Services moved only when the routers moved them (or there is none to move).
       if (!routerSet) {
@@ -1091,14 +1103,7 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
         }
       }
     } else if (const auto* w = std::get_if<rollout::SetWeight>(&action)) {
-      if (routerSet && !nothingReady) {
-        status =
-            eachRouter([&](traffic::TrafficRouter& r) { return r.setWeight(w->canaryWeight, {}); });
-        if (status) {
-          routerSet->appliedWeight = w->canaryWeight;
-          if (routerSet->watchable) scheduleRouterWatch();
-        }
-      }
+      if (routerSet && !nothingReady) status = applyWeight(w->canaryWeight);
     } else if (const auto* h = std::get_if<rollout::SetHeaderRoute>(&action)) {
       const traffic::HeaderRoute route = toHeaderRoute(h->route);
       status = eachRouter([&](traffic::TrafficRouter& r) { return r.setHeaderRoute(route); });

@@ -26,30 +26,35 @@ namespace ramp {
 namespace {
 
 // prometheus, web and job are built by the providers module's own factory.
-Result<analysis::MetricProviderPtr> builtinProvider(const spec::MetricProviderSpec& spec,
-                                                    const ExtensionContext& context) {
-  analysis::providers::ProviderEnv env;
-  env.clock = context.clock;
-  env.stateDir = context.dataDir.empty() ? std::string() : context.dataDir + "/provider.job";
-  env.redactor = context.redactor;
-  env.prometheusAddress = context.prometheusAddress;
-  return analysis::providers::makeBuiltinProvider(spec, env);
+ProviderFactory builtinProvider(const BuiltinSettings& settings) {
+  return [prometheus = settings.prometheusAddress](const spec::MetricProviderSpec& spec,
+                                                   const ExtensionContext& context) {
+    analysis::providers::ProviderEnv env;
+    env.clock = context.clock;
+    env.stateDir = context.dataDir.empty() ? std::string() : context.dataDir + "/provider.job";
+    env.redactor = context.redactor;
+    env.prometheusAddress = prometheus;
+    return analysis::providers::makeBuiltinProvider(spec, env);
+  };
 }
 
 // ramp/judge: the canary judge, fed from Prometheus (the config's `address`, else the daemon's,
 // else $ARGO_ROLLOUTS_PROMETHEUS_ADDRESS as for provider.prometheus).
-Result<analysis::MetricProviderPtr> judgeProvider(const spec::MetricProviderSpec&,
-                                                  const ExtensionContext& context) {
-  analysis::judge::PrometheusCounts::Options options;
-  options.defaultAddress = context.prometheusAddress;
-  if (options.defaultAddress.empty()) {
-    if (const char* a = std::getenv(analysis::providers::kPrometheusAddressEnv)) {
-      options.defaultAddress = a;
+ProviderFactory judgeProvider(const BuiltinSettings& settings) {
+  return [prometheus = settings.prometheusAddress](
+             const spec::MetricProviderSpec&,
+             const ExtensionContext& context) -> Result<analysis::MetricProviderPtr> {
+    analysis::judge::PrometheusCounts::Options options;
+    options.defaultAddress = prometheus;
+    if (options.defaultAddress.empty()) {
+      if (const char* a = std::getenv(analysis::providers::kPrometheusAddressEnv)) {
+        options.defaultAddress = a;
+      }
     }
-  }
-  options.redactor = context.redactor;
-  return std::make_unique<analysis::judge::JudgeProvider>(
-      std::make_shared<analysis::judge::PrometheusCounts>(std::move(options)));
+    options.redactor = context.redactor;
+    return std::make_unique<analysis::judge::JudgeProvider>(
+        std::make_shared<analysis::judge::PrometheusCounts>(std::move(options)));
+  };
 }
 
 template <class Router>
@@ -69,12 +74,12 @@ void must(Status status) {
 
 }  // namespace
 
-void registerBuiltins(Registry& registry) {
-  must(registry.addProvider("provider.prometheus", builtinProvider));
-  must(registry.addProvider("provider.web", builtinProvider));
-  must(registry.addProvider("provider.job", builtinProvider));
+void registerBuiltins(Registry& registry, const BuiltinSettings& settings) {
+  must(registry.addProvider("provider.prometheus", builtinProvider(settings)));
+  must(registry.addProvider("provider.web", builtinProvider(settings)));
+  must(registry.addProvider("provider.job", builtinProvider(settings)));
   must(registry.addProvider("provider.sim", analysis::providers::makeSimProvider));
-  must(registry.addProvider("provider.judge", judgeProvider));
+  must(registry.addProvider("provider.judge", judgeProvider(settings)));
 
   must(registry.addPlatform("platform.process", platform::process::makeProcessDriver,
                             {platform::process::rolloutProblems}));

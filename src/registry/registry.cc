@@ -141,15 +141,8 @@ std::string Registry::routerNameForKey(std::string_view argoKey) {
 
 namespace {
 
-// Where the Rollout's routers are configured: the canary's trafficRouting, or ramp's
-// blueGreen.trafficRouting (the backends that stand for the active and preview Services).
-std::string routingPath(const spec::Rollout& rollout) {
-  return rollout.spec.strategy.blueGreen ? "spec.strategy.blueGreen.trafficRouting"
-                                         : "spec.strategy.canary.trafficRouting";
-}
-
 std::string pluginPath(const spec::Rollout& rollout, const std::string& plugin) {
-  return routingPath(rollout) + ".plugins[" + plugin + "]";
+  return spec::routersPath(rollout.spec) + ".plugins[" + plugin + "]";
 }
 
 spec::Diagnostic problem(std::string path, std::string message,
@@ -179,20 +172,11 @@ std::vector<std::string_view> argoKeysOf(const spec::TrafficRouting& routing) {
   return keys;
 }
 
-const spec::TrafficRouting* routingOf(const spec::Rollout& rollout) {
-  const auto& strategy = rollout.spec.strategy;
-  if (strategy.canary && strategy.canary->trafficRouting) return &*strategy.canary->trafficRouting;
-  if (strategy.blueGreen && strategy.blueGreen->trafficRouting) {
-    return &*strategy.blueGreen->trafficRouting;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 std::vector<spec::Diagnostic> Registry::checkRouters(const spec::Rollout& rollout) const {
   std::vector<spec::Diagnostic> out;
-  const spec::TrafficRouting* routing = routingOf(rollout);
+  const spec::TrafficRouting* routing = spec::routersOf(rollout.spec);
   if (routing == nullptr) return out;
   const auto& blueGreen = rollout.spec.strategy.blueGreen;
   for (const auto& [plugin, config] : routing->plugins) {
@@ -272,9 +256,9 @@ std::vector<spec::Diagnostic> Registry::checkPlatform(const spec::Rollout& rollo
                                       ")"));
     }
   };
-  if (const spec::TrafficRouting* routing = routingOf(rollout)) {
+  if (const spec::TrafficRouting* routing = spec::routersOf(rollout.spec)) {
     for (std::string_view key : argoKeysOf(*routing)) {
-      available(routerNameForKey(key), routingPath(rollout) + "." + std::string(key),
+      available(routerNameForKey(key), spec::routersPath(rollout.spec) + "." + std::string(key),
                 std::string(key) + " traffic routing");
     }
     for (const auto& [plugin, config] : routing->plugins) {
@@ -311,7 +295,7 @@ std::vector<spec::Diagnostic> Registry::checkRollout(const spec::Rollout& rollou
 std::vector<ClaimHolder> Registry::claimsOf(const std::string& rolloutKey,
                                             const spec::Rollout& rollout) const {
   std::vector<ClaimHolder> out;
-  const spec::TrafficRouting* routing = routingOf(rollout);
+  const spec::TrafficRouting* routing = spec::routersOf(rollout.spec);
   if (routing == nullptr) return out;
   for (const auto& [plugin, config] : routing->plugins) {
     auto name = routerNameFor(plugin);

@@ -20,7 +20,7 @@ bool completed(spec::AnalysisPhase p) {
 }
 
 const spec::AnalysisTemplate* findTemplate(const Context& c, const spec::AnalysisTemplateRef& ref) {
-  for (const auto& t : c.obs.templates)
+  for (const auto& t : c.observed.templates)
     if (t.metadata.name == ref.templateName && t.clusterScoped == ref.clusterScope) return &t;
   return nullptr;
 }
@@ -113,7 +113,7 @@ Result<std::vector<spec::Argument>> rolloutArgs(const Context& c,
       }
       a.valueFrom.reset();
     } else if (a.valueFrom && a.valueFrom->fieldRef) {
-      auto v = resolveFieldPath(c.ro, a.valueFrom->fieldRef->fieldPath);
+      auto v = resolveFieldPath(c.rollout, a.valueFrom->fieldRef->fieldPath);
       if (!v) return std::unexpected(v.error());
       a.value = *v;
       a.valueFrom.reset();
@@ -184,7 +184,7 @@ Result<spec::AnalysisRunSpec> buildRunSpec(const Context& c,
 }
 
 bool nameTaken(const Context& c, const std::string& name) {
-  for (const auto& r : c.obs.analysisRuns)
+  for (const auto& r : c.observed.analysisRuns)
     if (r.metadata.name == name) return true;
   for (const auto& a : c.plan.actions)
     if (auto* cr = std::get_if<CreateAnalysisRun>(&a); cr && cr->run.metadata.name == name)
@@ -208,7 +208,7 @@ CurrentRun findRun(const Context& c, const std::optional<spec::RolloutAnalysisRu
   CurrentRun cur;
   if (!s || s->name.empty()) return cur;
   cur.status = s;
-  for (const auto& r : c.obs.analysisRuns)
+  for (const auto& r : c.observed.analysisRuns)
     if (r.metadata.name == s->name) cur.run = &r;
   return cur;
 }
@@ -226,15 +226,15 @@ bool needsNewAnalysisRun(const Context& c, const CurrentRun& current) {
 
 void forgetRunsBeforeAbort(Context& c) {
   if (!c.retrying()) return;
-  c.st.canary.currentStepAnalysisRunStatus.reset();
-  c.st.canary.currentBackgroundAnalysisRunStatus.reset();
-  c.st.blueGreen.prePromotionAnalysisRunStatus.reset();
-  c.st.blueGreen.postPromotionAnalysisRunStatus.reset();
+  c.next.canary.currentStepAnalysisRunStatus.reset();
+  c.next.canary.currentBackgroundAnalysisRunStatus.reset();
+  c.next.blueGreen.prePromotionAnalysisRunStatus.reset();
+  c.next.blueGreen.postPromotionAnalysisRunStatus.reset();
 }
 
 bool passedGate(const Context& c, const std::optional<spec::RolloutAnalysisRunStatus>& s) {
   if (!s || s->status != spec::AnalysisPhase::kSuccessful) return false;
-  for (const auto& r : c.obs.analysisRuns)
+  for (const auto& r : c.observed.analysisRuns)
     if (r.metadata.name == s->name && r.spec.terminate) return false;
   return true;
 }
@@ -245,25 +245,25 @@ std::optional<spec::RolloutAnalysisRunStatus> createAnalysisRun(
   auto runSpec = buildRunSpec(c, analysis);
   if (!runSpec) {
     const std::string message = type + " analysis cannot start: " + runSpec.error().message;
-    setCondition(c.st, newCondition(spec::kConditionInvalidSpec, "True", kReasonInvalidSpec,
-                                    message, c.now));
+    setCondition(c.next, newCondition(spec::kConditionInvalidSpec, "True", kReasonInvalidSpec,
+                                      message, c.now));
     c.event("Warning", "AnalysisRunError", message, {{"rolloutType", type}});
     return std::nullopt;
   }
   spec::AnalysisRun run;
-  std::string name = c.ro.metadata.name + "-" + c.podHash + "-" + std::to_string(c.revision);
+  std::string name = c.rollout.metadata.name + "-" + c.podHash + "-" + std::to_string(c.revision);
   if (!infix.empty()) name += "-" + infix;
   const std::string base = name;
   for (int n = 1; nameTaken(c, name); ++n) name = base + "." + std::to_string(n);
   run.metadata.name = name;
-  run.metadata.namespace_ = c.ro.metadata.namespace_;
+  run.metadata.namespace_ = c.rollout.metadata.namespace_;
   run.metadata.labels[kPodTemplateHashLabel] = c.podHash;
   run.metadata.labels[kRolloutTypeLabel] = type;
   if (stepIndex) run.metadata.labels[kStepIndexLabel] = std::to_string(*stepIndex);
   // The Rollout's controller instance, so the run stays with that controller (Argo's
   // GetInstanceID + *Labels in utils/analysis/factory.go).
-  if (auto id = c.ro.metadata.labels.find(kControllerInstanceIdLabel);
-      id != c.ro.metadata.labels.end()) {
+  if (auto id = c.rollout.metadata.labels.find(kControllerInstanceIdLabel);
+      id != c.rollout.metadata.labels.end()) {
     run.metadata.labels[kControllerInstanceIdLabel] = id->second;
   }
   if (analysis.analysisRunMetadata)
@@ -350,7 +350,7 @@ void emitRunStatusChange(Context& c, const std::optional<spec::RolloutAnalysisRu
   const bool bad =
       cur->status == spec::AnalysisPhase::kFailed || cur->status == spec::AnalysisPhase::kError;
   std::map<std::string, std::string> ev{{"analysisRun", cur->name}, {"rolloutType", type}};
-  for (const auto& r : c.obs.analysisRuns)
+  for (const auto& r : c.observed.analysisRuns)
     if (r.metadata.name == cur->name) ev = runEvidence(r), ev["rolloutType"] = type;
   c.event(bad ? "Warning" : "Normal", "AnalysisRun" + phase,
           type + " Analysis Run '" + cur->name + "' Status New: '" + phase + "' Previous: '" +
@@ -360,7 +360,7 @@ void emitRunStatusChange(Context& c, const std::optional<spec::RolloutAnalysisRu
 
 void cancelAndCollectOtherRuns(Context& c, const std::vector<std::string>& currentNames) {
   std::vector<const spec::AnalysisRun*> others;
-  for (const auto& r : c.obs.analysisRuns) {
+  for (const auto& r : c.observed.analysisRuns) {
     if (std::find(currentNames.begin(), currentNames.end(), r.metadata.name) != currentNames.end())
       continue;
     others.push_back(&r);

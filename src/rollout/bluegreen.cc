@@ -15,7 +15,7 @@ const spec::BlueGreenStrategy& bgOf(const Context& c) { return *c.spec.strategy.
 
 const ObservedRevision* byHash(const Context& c, const std::string& hash) {
   if (hash.empty()) return nullptr;
-  for (const auto& r : c.obs.workload.revisions)
+  for (const auto& r : c.observed.workload.revisions)
     if (r.podTemplateHash == hash) return &r;
   if (c.newRevCreatedNow && hash == c.podHash) return c.newRev;
   return nullptr;
@@ -72,7 +72,7 @@ bool completedPause(const Context& c) {
 
 bool completedPre(const Context& c) {
   if (!bgOf(c).prePromotionAnalysis) return true;
-  return passedGate(c, c.st.blueGreen.prePromotionAnalysisRunStatus);
+  return passedGate(c, c.next.blueGreen.prePromotionAnalysisRunStatus);
 }
 
 spec::RolloutAnalysisRunStatus refreshed(const CurrentRun& run) {
@@ -86,9 +86,9 @@ spec::RolloutAnalysisRunStatus refreshed(const CurrentRun& run) {
 
 void reconcileAnalysis(Context& c, bool fastRollback) {
   const auto& bg = bgOf(c);
-  // c.st still holds the previous statuses (minus those forgotten on a retry).
-  CurrentRun pre = findRun(c, c.st.blueGreen.prePromotionAnalysisRunStatus);
-  CurrentRun post = findRun(c, c.st.blueGreen.postPromotionAnalysisRunStatus);
+  // c.next still holds the previous statuses (minus those forgotten on a retry).
+  CurrentRun pre = findRun(c, c.next.blueGreen.prePromotionAnalysisRunStatus);
+  CurrentRun post = findRun(c, c.next.blueGreen.postPromotionAnalysisRunStatus);
   std::optional<spec::RolloutAnalysisRunStatus> newPre, newPost;
   if (pre.exists()) newPre = refreshed(pre);
   if (post.exists()) newPost = refreshed(post);
@@ -145,8 +145,8 @@ void reconcileAnalysis(Context& c, bool fastRollback) {
                       kRolloutTypePrePromotion);
   emitRunStatusChange(c, c.old.blueGreen.postPromotionAnalysisRunStatus, newPost,
                       kRolloutTypePostPromotion);
-  c.st.blueGreen.prePromotionAnalysisRunStatus = newPre;
-  c.st.blueGreen.postPromotionAnalysisRunStatus = newPost;
+  c.next.blueGreen.prePromotionAnalysisRunStatus = newPre;
+  c.next.blueGreen.postPromotionAnalysisRunStatus = newPost;
   cancelAndCollectOtherRuns(c, {newPre ? newPre->name : "", newPost ? newPost->name : ""});
 }
 
@@ -191,7 +191,7 @@ void reconcileReplicas(Context& c) {
   if (c.oldPause(spec::kPauseReasonInconclusiveAnalysis)) return;
   if (bg.postPromotionAnalysis && !bg.scaleDownDelaySeconds && active == c.podHash &&
       c.old.stableRS != c.podHash) {
-    if (!passedGate(c, c.st.blueGreen.postPromotionAnalysisRunStatus)) return;
+    if (!passedGate(c, c.next.blueGreen.postPromotionAnalysisRunStatus)) return;
   }
   int32_t annotated = 0;
   for (const auto* r : c.others) {
@@ -243,7 +243,7 @@ std::string shouldFullPromote(Context& c, const std::string& active, bool fastRo
   if (fastRollback) return isRollbackWithinWindow(c) ? "Rollback within window" : "Fast rollback";
   if (c.isAborted()) return "";
   if (bgOf(c).postPromotionAnalysis &&
-      !passedGate(c, c.st.blueGreen.postPromotionAnalysisRunStatus))
+      !passedGate(c, c.next.blueGreen.postPromotionAnalysisRunStatus))
     return "";
   return "Completed blue-green update";
 }
@@ -297,12 +297,12 @@ void reconcileBlueGreen(Context& c) {
   if (changed) {
     c.clearPause = true;
     c.removeAbort = true;
-    c.st.promoteFull = false;
-    c.st.blueGreen.prePromotionAnalysisRunStatus.reset();
-    c.st.blueGreen.postPromotionAnalysisRunStatus.reset();
-    c.st.blueGreen.scaleUpPreviewCheckPoint = false;
-    c.st.duration = spec::RolloutDuration{};
-    c.st.duration->rolloutStartedAt = c.now;
+    c.next.promoteFull = false;
+    c.next.blueGreen.prePromotionAnalysisRunStatus.reset();
+    c.next.blueGreen.postPromotionAnalysisRunStatus.reset();
+    c.next.blueGreen.scaleUpPreviewCheckPoint = false;
+    c.next.duration = spec::RolloutDuration{};
+    c.next.duration->rolloutStartedAt = c.now;
     cancelRestart(c);
     c.requeueAfter(Duration(0));
   } else {
@@ -330,8 +330,8 @@ void reconcileBlueGreen(Context& c) {
     c.clearPause = true;
     c.removeAbort = true;
   }
-  c.st.blueGreen.previewSelector = preview;
-  c.st.blueGreen.activeSelector = active;
+  c.next.blueGreen.previewSelector = preview;
+  c.next.blueGreen.activeSelector = active;
   const std::string reason = shouldFullPromote(c, active, fastRollback);
   if (!reason.empty()) {
     promoteStable(c, reason);
@@ -339,13 +339,13 @@ void reconcileBlueGreen(Context& c) {
     bool checkpoint = checkpointPassed(c);
     if (!checkpoint && completedPre(c) && completedPause(c))
       checkpoint = c.newRev->availableReplicas == *bg.previewReplicaCount;
-    c.st.blueGreen.scaleUpPreviewCheckPoint = checkpoint;
+    c.next.blueGreen.scaleUpPreviewCheckPoint = checkpoint;
     if (checkpoint && !checkpointPassed(c)) c.requeueAfter(Duration(0));
   }
   if (const ObservedRevision* a = byHash(c, active)) {
-    c.st.HPAReplicas = a->currentReplicas;
-    c.st.availableReplicas = a->availableReplicas;
-    c.st.readyReplicas = a->readyReplicas;
+    c.next.HPAReplicas = a->currentReplicas;
+    c.next.availableReplicas = a->availableReplicas;
+    c.next.readyReplicas = a->readyReplicas;
   }
   calculateConditions(c);
   finalizeStatus(c);

@@ -97,10 +97,10 @@ CanaryCounts desiredCounts(const Context& c) {
       } else if (scs->weight) {
         weight = *scs->weight;
       } else {
-        weight = currentSetWeight(c.ro);
+        weight = currentSetWeight(c.rollout);
       }
     } else {
-      weight = currentSetWeight(c.ro);
+      weight = currentSetWeight(c.rollout);
     }
   }
   if (!canary.trafficRouting) {
@@ -160,10 +160,10 @@ spec::RolloutAnalysisRunStatus refreshed(const CurrentRun& run) {
 
 void reconcileAnalysis(Context& c) {
   const auto& canary = canaryOf(c);
-  // c.st still holds the previous statuses (minus those forgotten on a retry).
+  // c.next still holds the previous statuses (minus those forgotten on a retry).
   forgetRunsBeforeAbort(c);
-  CurrentRun stepRun = findRun(c, c.st.canary.currentStepAnalysisRunStatus);
-  CurrentRun bgRun = findRun(c, c.st.canary.currentBackgroundAnalysisRunStatus);
+  CurrentRun stepRun = findRun(c, c.next.canary.currentStepAnalysisRunStatus);
+  CurrentRun bgRun = findRun(c, c.next.canary.currentBackgroundAnalysisRunStatus);
   std::optional<spec::RolloutAnalysisRunStatus> newStep, newBg;
   if (stepRun.exists()) newStep = refreshed(stepRun);
   if (bgRun.exists()) newBg = refreshed(bgRun);
@@ -174,8 +174,8 @@ void reconcileAnalysis(Context& c) {
   const bool skip =
       c.isAborted() || c.old.promoteFull || c.old.stableRS.empty() || isRollbackWithinWindow(c);
   if (skip) {
-    c.st.canary.currentStepAnalysisRunStatus = newStep;
-    c.st.canary.currentBackgroundAnalysisRunStatus = newBg;
+    c.next.canary.currentStepAnalysisRunStatus = newStep;
+    c.next.canary.currentBackgroundAnalysisRunStatus = newBg;
     terminateRun(c, stepRun);
     terminateRun(c, bgRun);
     cancelAndCollectOtherRuns(c, {stepRun.name(), bgRun.name()});
@@ -217,8 +217,8 @@ void reconcileAnalysis(Context& c) {
   emitRunStatusChange(c, c.old.canary.currentStepAnalysisRunStatus, newStep, kRolloutTypeStep);
   emitRunStatusChange(c, c.old.canary.currentBackgroundAnalysisRunStatus, newBg,
                       kRolloutTypeBackground);
-  c.st.canary.currentStepAnalysisRunStatus = newStep;
-  c.st.canary.currentBackgroundAnalysisRunStatus = newBg;
+  c.next.canary.currentStepAnalysisRunStatus = newStep;
+  c.next.canary.currentBackgroundAnalysisRunStatus = newBg;
   cancelAndCollectOtherRuns(c, {newStep ? newStep->name : "", newBg ? newBg->name : ""});
 }
 
@@ -247,7 +247,7 @@ void reconcileUnsupportedStep(Context& c) {
 // rollout's always was, so a healthy steady state writes nothing new).
 std::optional<bool> recordedVerification(const Context& c, bool atSetWeightStep) {
   if (atSetWeightStep) return c.weightVerified;
-  if (c.obs.weightVerification == WeightVerification::kNotYet) return false;
+  if (c.observed.weightVerification == WeightVerification::kNotYet) return false;
   return std::nullopt;
 }
 
@@ -278,7 +278,7 @@ int32_t desiredWeight(const Context& c) {
         return *canary.steps[static_cast<size_t>(k)].setWeight;
     return 0;
   }
-  if (i != stepCount(c)) return currentSetWeight(c.ro);
+  if (i != stepCount(c)) return currentSetWeight(c.rollout);
   return maxWeight;
 }
 
@@ -288,7 +288,9 @@ void reconcileTraffic(Context& c) {
   if (!canary.trafficRouting) {
     // Basic canary: both Services (on plain hosts, the one backend) hold the pods; on abort the
     // canary Service points back at stable.
-    c.action(SyncEndpoints{stableHash, c.isAborted() ? stableHash : c.podHash});
+    SyncEndpoints sync{stableHash, c.isAborted() ? stableHash : c.podHash};
+    sync.byReplicas = true;
+    c.action(std::move(sync));
     return;
   }
   c.action(SyncEndpoints{stableHash, c.podHash});
@@ -310,7 +312,7 @@ void reconcileTraffic(Context& c) {
   const spec::CanaryStep* step = currentStep(c);
   const bool verify = !c.old.stableRS.empty() && !fullyPromotedBefore(c) && step && step->setWeight;
   if (verify) {
-    switch (c.obs.weightVerification) {
+    switch (c.observed.weightVerification) {
       case WeightVerification::kNotYet:
         c.weightVerified = false;
         c.requeueAfter(std::chrono::seconds(10));
@@ -323,7 +325,7 @@ void reconcileTraffic(Context& c) {
   w.canary = spec::WeightDestination{weight, canary.canaryService, c.podHash};
   w.stable = spec::WeightDestination{maxWeight - weight, canary.stableService, stableHash};
   w.verified = recordedVerification(c, verify);
-  c.st.canary.weights = w;
+  c.next.canary.weights = w;
 
   const bool managed = !canary.trafficRouting->managedRoutes.empty();
   if (managed && c.isAborted()) {
@@ -337,7 +339,7 @@ void reconcileTraffic(Context& c) {
 void scaleDownOthers(Context& c) {
   const bool routed = canaryOf(c).trafficRouting.has_value();
   int32_t available = 0;
-  for (const auto& r : c.obs.workload.revisions) available += r.availableReplicas;
+  for (const auto& r : c.observed.workload.revisions) available += r.availableReplicas;
   const int32_t minAvailable = c.replicas() - fenceposts(c).maxUnavailable;
   int32_t maxScaleDown = available - minAvailable;
   int32_t annotated = 0;
@@ -428,7 +430,7 @@ bool completedCurrentStep(Context& c) {
   if (step->experiment || step->plugin)
     return c.old.controllerPause && !c.oldPause(kPauseReasonUnsupportedStep);
   if (step->analysis) {
-    return passedGate(c, c.st.canary.currentStepAnalysisRunStatus);
+    return passedGate(c, c.next.canary.currentStepAnalysisRunStatus);
   }
   return step->setHeaderRoute || step->setMirrorRoute;
 }
@@ -455,17 +457,17 @@ void syncStatus(Context& c) {
     c.removeAbort = true;
     if (n > 0) index = n;
   }
-  c.st.currentStepIndex = index;
+  c.next.currentStepIndex = index;
   const std::string reason = shouldFullPromote(c);
   if (!reason.empty()) {
-    const bool switching = c.st.stableRS != c.podHash;
+    const bool switching = c.next.stableRS != c.podHash;
     promoteStable(c, reason);
     if (switching && canaryOf(c).trafficRouting &&
         !canaryOf(c).trafficRouting->managedRoutes.empty())
       c.action(RemoveManagedRoutes{});
     if (switching) c.requeueAfter(Duration(0));
   } else if (c.isAborted()) {
-    if (n > 0) c.st.currentStepIndex = c.st.stableRS == c.podHash ? n : 0;
+    if (n > 0) c.next.currentStepIndex = c.next.stableRS == c.podHash ? n : 0;
   } else if (completedCurrentStep(c)) {
     const auto& step = canaryOf(c).steps[static_cast<size_t>(*index)];
     const int32_t next = *index + 1;
@@ -475,12 +477,13 @@ void syncStatus(Context& c) {
             stepString(step) + ")",
         {{"stepIndex", std::to_string(*index)},
          {"step", stepString(step)},
-         {"canaryWeight", c.st.canary.weights ? std::to_string(c.st.canary.weights->canary.weight)
-                                              : std::to_string(currentSetWeight(c.ro))},
+         {"canaryWeight", c.next.canary.weights
+                              ? std::to_string(c.next.canary.weights->canary.weight)
+                              : std::to_string(currentSetWeight(c.rollout))},
          {"canaryAvailable", std::to_string(c.newRev->availableReplicas)},
          {"stableAvailable", std::to_string(c.hasStable() ? c.stableRev->availableReplicas : 0)}});
-    c.st.currentStepIndex = next;
-    c.st.canary.currentStepAnalysisRunStatus.reset();
+    c.next.currentStepIndex = next;
+    c.next.canary.currentStepAnalysisRunStatus.reset();
     c.removePause.push_back(spec::kPauseReasonCanaryPauseStep);
     c.removePause.push_back(kPauseReasonUnsupportedStep);
     c.requeueAfter(Duration(0));
@@ -498,18 +501,18 @@ void reconcileCanary(Context& c) {
     // A new template or new steps: the update starts over (Argo's resetRolloutStatus).
     c.clearPause = true;
     c.removeAbort = true;
-    c.st.promoteFull = false;
-    c.st.canary.currentStepAnalysisRunStatus.reset();
-    c.st.canary.currentBackgroundAnalysisRunStatus.reset();
-    c.st.currentStepIndex = n > 0 ? std::optional<int32_t>(0) : std::nullopt;
+    c.next.promoteFull = false;
+    c.next.canary.currentStepAnalysisRunStatus.reset();
+    c.next.canary.currentBackgroundAnalysisRunStatus.reset();
+    c.next.currentStepIndex = n > 0 ? std::optional<int32_t>(0) : std::nullopt;
     if (c.old.currentPodHash != c.podHash) {
-      c.st.duration = spec::RolloutDuration{};
-      c.st.duration->rolloutStartedAt = c.now;
+      c.next.duration = spec::RolloutDuration{};
+      c.next.duration->rolloutStartedAt = c.now;
     }
     if (!c.newRevCreatedNow && c.podHash == c.old.stableRS && n > 0) {
       c.event("Normal", "SkipSteps", "Rollback to stable ReplicaSets",
               {{"stableHash", c.old.stableRS}, {"skippedSteps", std::to_string(n)}});
-      c.st.currentStepIndex = n;
+      c.next.currentStepIndex = n;
     }
     cancelRestart(c);
     calculateConditions(c);

@@ -2,6 +2,8 @@
 
 // Internal to src/rollout: the per-reconcile working state shared by the canary and blue-green
 // halves of the core (Argo's rolloutContext + pauseContext), and the helpers both use.
+//
+// Thread safety: a Context belongs to one reconcile on one thread; the helpers are pure.
 
 #include <map>
 #include <optional>
@@ -33,17 +35,19 @@ inline constexpr const char* kReasonAvailable = "AvailableReason";
 inline constexpr const char* kReasonInvalidSpec = "InvalidSpec";
 inline constexpr const char* kPauseReasonUnsupportedStep = "UnsupportedStep";
 
+// One reconcile's working state. `old` is the status as stored, `next` the status this reconcile
+// builds (the plan's); the phases read `old` and write `next`.
 struct Context {
   Context(const spec::Rollout& r, const Observed& o, Time t)
-      : ro(r), spec(r.spec), old(r.status), obs(o), now(t) {}
+      : rollout(r), spec(r.spec), old(r.status), observed(o), now(t) {}
 
-  const spec::Rollout& ro;
+  const spec::Rollout& rollout;
   const spec::RolloutSpec& spec;
   const spec::RolloutStatus& old;
-  const Observed& obs;
+  const Observed& observed;
   Time now;
   Plan plan;
-  spec::RolloutStatus& st = plan.status;
+  spec::RolloutStatus& next = plan.status;
 
   std::string podHash;
   std::string stepsHash;
@@ -75,7 +79,7 @@ struct Context {
   bool retrying() const { return !old.abort && old.abortedAt.has_value(); }
   bool hasStable() const { return stableRev != nullptr && stableRev != newRev; }
   int32_t replicas() const { return spec::replicasOrDefault(spec); }
-  std::string rsName(const std::string& hash) const { return ro.metadata.name + "-" + hash; }
+  std::string rsName(const std::string& hash) const { return rollout.metadata.name + "-" + hash; }
   const spec::PauseCondition* oldPause(const std::string& reason) const;
   void event(const std::string& type, const std::string& reason, const std::string& message,
              std::map<std::string, std::string> evidence = {});
@@ -147,7 +151,7 @@ std::map<std::string, std::string> runEvidence(const spec::AnalysisRun& run);
 // left. Runs in both strategies, paused or not, after the template-change check.
 void reconcileRestart(Context& c);
 // A template (or steps) change cancels a pending restart: the new revision's replicas are new.
-inline void cancelRestart(Context& c) { c.st.restartedAt = c.spec.restartAt; }
+inline void cancelRestart(Context& c) { c.next.restartedAt = c.spec.restartAt; }
 
 // Strategies.
 void reconcileCanary(Context& c);

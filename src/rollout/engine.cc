@@ -110,7 +110,7 @@ bool rolloutHealthy(const Context& c, const spec::RolloutStatus& s) {
     completed = allSteps && stable && s.replicas == replicas;
   }
   return s.updatedReplicas == replicas && s.availableReplicas == replicas &&
-         c.old.observedGeneration == std::to_string(c.ro.metadata.generation) && completed;
+         c.old.observedGeneration == std::to_string(c.rollout.metadata.generation) && completed;
 }
 
 // Argo's RolloutProgressing, except that readiness and availability gains of a new revision
@@ -208,93 +208,93 @@ spec::RolloutPhase phaseOf(const spec::RolloutSpec& sp, const spec::RolloutStatu
 // --- shared phases ------------------------------------------------------------------------------
 
 void computeBaseStatus(Context& c) {
-  auto& st = c.st;
-  st.currentPodHash = c.podHash;
+  auto& next = c.next;
+  next.currentPodHash = c.podHash;
   int32_t replicas = 0, ready = 0, available = 0;
-  for (const auto& r : c.obs.workload.revisions) {
+  for (const auto& r : c.observed.workload.revisions) {
     replicas += r.currentReplicas;
     ready += r.readyReplicas;
     available += r.availableReplicas;
   }
-  st.replicas = replicas;
-  st.readyReplicas = ready;
-  st.availableReplicas = available;
-  st.HPAReplicas = replicas;
-  st.updatedReplicas = c.newRev ? c.newRev->currentReplicas : 0;
-  st.observedGeneration = std::to_string(c.ro.metadata.generation);
-  st.selector = formatSelector(c.spec);
-  st.promoteFull = c.podHash != c.old.stableRS && c.old.promoteFull;
-  if (c.spec.strategy.canary) st.currentStepHash = c.stepsHash;
-  removeCondition(st, spec::kConditionInvalidSpec);
+  next.replicas = replicas;
+  next.readyReplicas = ready;
+  next.availableReplicas = available;
+  next.HPAReplicas = replicas;
+  next.updatedReplicas = c.newRev ? c.newRev->currentReplicas : 0;
+  next.observedGeneration = std::to_string(c.rollout.metadata.generation);
+  next.selector = formatSelector(c.spec);
+  next.promoteFull = c.podHash != c.old.stableRS && c.old.promoteFull;
+  if (c.spec.strategy.canary) next.currentStepHash = c.stepsHash;
+  removeCondition(next, spec::kConditionInvalidSpec);
 }
 
 void checkPausedConditions(Context& c) {
-  auto& st = c.st;
-  const spec::RolloutCondition* prog = getCondition(st, spec::kConditionProgressing);
+  auto& next = c.next;
+  const spec::RolloutCondition* prog = getCondition(next, spec::kConditionProgressing);
   const bool progPaused = prog && prog->reason == kReasonRolloutPaused;
   const bool isPaused = !c.old.pauseConditions.empty() || c.spec.paused;
   const bool abortCond = prog && prog->reason == kReasonRolloutAborted;
   if (isPaused != progPaused && !abortCond) {
-    setCondition(st, newCondition(spec::kConditionProgressing, "Unknown",
-                                  isPaused ? kReasonRolloutPaused : kReasonRolloutResumed,
-                                  isPaused ? "Rollout is paused" : "Rollout is resumed", c.now));
+    setCondition(next, newCondition(spec::kConditionProgressing, "Unknown",
+                                    isPaused ? kReasonRolloutPaused : kReasonRolloutResumed,
+                                    isPaused ? "Rollout is paused" : "Rollout is resumed", c.now));
   }
   if (!c.old.abort && abortCond) {
-    setCondition(st, newCondition(spec::kConditionProgressing, "Unknown", kReasonRolloutRetry,
-                                  "Retrying Rollout after abort", c.now));
+    setCondition(next, newCondition(spec::kConditionProgressing, "Unknown", kReasonRolloutRetry,
+                                    "Retrying Rollout after abort", c.now));
   }
-  const spec::RolloutCondition* paused = getCondition(st, spec::kConditionPaused);
+  const spec::RolloutCondition* paused = getCondition(next, spec::kConditionPaused);
   const bool pausedTrue = paused && paused->status == "True";
   if (isPaused != pausedTrue && !abortCond) {
-    setCondition(st, newCondition(spec::kConditionPaused, isPaused ? "True" : "False",
-                                  kReasonRolloutPaused, "Rollout is paused", c.now));
+    setCondition(next, newCondition(spec::kConditionPaused, isPaused ? "True" : "False",
+                                    kReasonRolloutPaused, "Rollout is paused", c.now));
   }
 }
 
 void calculateConditions(Context& c) {
-  auto& st = c.st;
+  auto& next = c.next;
   const bool isPaused = !c.old.pauseConditions.empty() || c.spec.paused;
   const bool aborted = c.isAborted();
   const std::string rsName = c.rsName(c.podHash);
 
   bool becameUnhealthy = false;
   const bool hadHealthy = getCondition(c.old, spec::kConditionHealthy) != nullptr;
-  if (!isPaused && rolloutHealthy(c, st)) {
-    setCondition(st, newCondition(spec::kConditionHealthy, "True", kReasonRolloutHealthy,
-                                  "Rollout is healthy", c.now));
+  if (!isPaused && rolloutHealthy(c, next)) {
+    setCondition(next, newCondition(spec::kConditionHealthy, "True", kReasonRolloutHealthy,
+                                    "Rollout is healthy", c.now));
   } else if (hadHealthy) {
     becameUnhealthy =
-        setCondition(st, newCondition(spec::kConditionHealthy, "False", kReasonRolloutHealthy,
-                                      "Rollout is not healthy", c.now));
+        setCondition(next, newCondition(spec::kConditionHealthy, "False", kReasonRolloutHealthy,
+                                        "Rollout is not healthy", c.now));
   }
 
   if (aborted) {
     std::string message = "Rollout aborted update to revision " + std::to_string(c.revision);
     if (!c.abortMessage.empty()) message += ": " + c.abortMessage;
-    if (setCondition(st, newCondition(spec::kConditionProgressing, "False", kReasonRolloutAborted,
-                                      message, c.now))) {
+    if (setCondition(next, newCondition(spec::kConditionProgressing, "False", kReasonRolloutAborted,
+                                        message, c.now))) {
       auto evidence = c.abortEvidence;
       evidence["revision"] = std::to_string(c.revision);
       c.event("Warning", kReasonRolloutAborted, message, evidence);
     }
   } else {
-    const spec::RolloutCondition* current = getCondition(st, spec::kConditionProgressing);
-    if (rolloutHealthy(c, st)) {
+    const spec::RolloutCondition* current = getCondition(next, spec::kConditionProgressing);
+    if (rolloutHealthy(c, next)) {
       setCondition(
-          st, newCondition(spec::kConditionProgressing, "True", kReasonNewRsAvailable,
-                           "ReplicaSet \"" + rsName + "\" has successfully progressed.", c.now));
-    } else if (rolloutProgressing(c, st) || becameUnhealthy) {
+          next, newCondition(spec::kConditionProgressing, "True", kReasonNewRsAvailable,
+                             "ReplicaSet \"" + rsName + "\" has successfully progressed.", c.now));
+    } else if (rolloutProgressing(c, next) || becameUnhealthy) {
       std::string reason = kReasonReplicaSetUpdated;
       std::string message = "ReplicaSet \"" + rsName + "\" is progressing.";
-      if (st.stableRS == st.currentPodHash && becameUnhealthy) {
+      if (next.stableRS == next.currentPodHash && becameUnhealthy) {
         reason = kReasonReplicaSetNotAvailable;
         message = "Rollout does not have minimum availability";
       }
       auto cond = newCondition(spec::kConditionProgressing, "True", reason, message, c.now);
       if (current && current->status == "True")
         cond.lastTransitionTime = current->lastTransitionTime;
-      removeCondition(st, spec::kConditionProgressing);
-      st.conditions.push_back(cond);
+      removeCondition(next, spec::kConditionProgressing);
+      next.conditions.push_back(cond);
     } else if (!isIndefiniteStep(c) && !isPaused && current && current->lastUpdateTime &&
                current->reason != kReasonRolloutAborted) {
       const Duration deadline =
@@ -307,13 +307,13 @@ void calculateConditions(Context& c) {
             {"progressDeadlineSeconds",
              std::to_string(spec::progressDeadlineSecondsOrDefault(c.spec))},
             {"lastProgress", formatTime(*current->lastUpdateTime)},
-            {"updatedReplicas", std::to_string(st.updatedReplicas)},
-            {"availableReplicas", std::to_string(st.availableReplicas)},
+            {"updatedReplicas", std::to_string(next.updatedReplicas)},
+            {"availableReplicas", std::to_string(next.availableReplicas)},
             {"crashLoopingReplicas",
              std::to_string(c.newRev ? c.newRev->crashLoopingReplicas : 0)}};
         const bool changed =
-            setCondition(st, newCondition(spec::kConditionProgressing, "False",
-                                          kReasonProgressDeadlineExceeded, message, c.now));
+            setCondition(next, newCondition(spec::kConditionProgressing, "False",
+                                            kReasonProgressDeadlineExceeded, message, c.now));
         if (changed) c.event("Warning", kReasonProgressDeadlineExceeded, message, evidence);
         const bool fullyPromoted = c.old.stableRS == c.podHash;
         if (c.spec.progressDeadlineAbort && !fullyPromoted && !c.isAborted()) {
@@ -322,10 +322,10 @@ void calculateConditions(Context& c) {
       }
     }
     // While the update is in flight, check the deadline again when it would expire.
-    const spec::RolloutCondition* prog = getCondition(st, spec::kConditionProgressing);
+    const spec::RolloutCondition* prog = getCondition(next, spec::kConditionProgressing);
     if (prog && prog->lastUpdateTime && prog->reason != kReasonProgressDeadlineExceeded &&
         prog->reason != kReasonNewRsAvailable && !isPaused && !isIndefiniteStep(c) &&
-        !rolloutHealthy(c, st)) {
+        !rolloutHealthy(c, next)) {
       const Duration deadline =
           std::chrono::seconds(spec::progressDeadlineSecondsOrDefault(c.spec));
       c.requeueAt(*prog->lastUpdateTime + deadline + Duration(1000));
@@ -335,23 +335,24 @@ void calculateConditions(Context& c) {
   // Available.
   bool available = false;
   if (c.spec.strategy.blueGreen) {
-    for (const auto& r : c.obs.workload.revisions)
-      if (r.podTemplateHash == st.blueGreen.activeSelector && !st.blueGreen.activeSelector.empty())
+    for (const auto& r : c.observed.workload.revisions)
+      if (r.podTemplateHash == next.blueGreen.activeSelector &&
+          !next.blueGreen.activeSelector.empty())
         available = r.availableReplicas >= c.replicas() && r.desiredReplicas == c.replicas();
   } else {
-    available = st.availableReplicas >= c.replicas();
+    available = next.availableReplicas >= c.replicas();
   }
   setCondition(
-      st, newCondition(spec::kConditionAvailable, available ? "True" : "False", kReasonAvailable,
-                       available ? "Rollout has minimum availability"
-                                 : "Rollout does not have minimum availability",
-                       c.now));
+      next, newCondition(spec::kConditionAvailable, available ? "True" : "False", kReasonAvailable,
+                         available ? "Rollout has minimum availability"
+                                   : "Rollout does not have minimum availability",
+                         c.now));
 
   // Completed.
-  const bool completed = !st.stableRS.empty() && st.stableRS == st.currentPodHash;
+  const bool completed = !next.stableRS.empty() && next.stableRS == next.currentPodHash;
   const bool changed =
-      setCondition(st, newCondition(spec::kConditionCompleted, completed ? "True" : "False",
-                                    kReasonRolloutCompleted, kReasonRolloutCompleted, c.now));
+      setCondition(next, newCondition(spec::kConditionCompleted, completed ? "True" : "False",
+                                      kReasonRolloutCompleted, kReasonRolloutCompleted, c.now));
   if (changed && !completed) {
     c.event("Normal", kReasonRolloutNotCompleted,
             "Rollout not completed, started update to revision " + std::to_string(c.revision) +
@@ -361,17 +362,17 @@ void calculateConditions(Context& c) {
 }
 
 void finalizeStatus(Context& c) {
-  auto& st = c.st;
+  auto& next = c.next;
   // Argo's CalculatePauseStatus.
   const std::optional<Time> abortedAt = c.old.abortedAt ? c.old.abortedAt : std::optional(c.now);
   if (c.isAborted()) {
-    st.abort = true;
-    st.abortedAt = abortedAt;
-    st.pauseConditions.clear();
-    st.controllerPause = false;
+    next.abort = true;
+    next.abortedAt = abortedAt;
+    next.pauseConditions.clear();
+    next.controllerPause = false;
   } else {
-    st.abort = false;
-    st.abortedAt.reset();
+    next.abort = false;
+    next.abortedAt.reset();
     std::vector<spec::PauseCondition> conds;
     bool controllerPause = c.old.controllerPause;
     if (!c.clearPause) {
@@ -388,12 +389,12 @@ void finalizeStatus(Context& c) {
         controllerPause = true;
       }
     }
-    st.pauseConditions = conds;
-    st.controllerPause = conds.empty() ? false : controllerPause;
+    next.pauseConditions = conds;
+    next.controllerPause = conds.empty() ? false : controllerPause;
   }
 
   // status.duration.
-  auto& d = st.duration;
+  auto& d = next.duration;
   if (!d) d = spec::RolloutDuration{};
   if (c.spec.paused && !d->manualPauseStartedAt) d->manualPauseStartedAt = c.now;
   if (!c.spec.paused && d->manualPauseStartedAt) {
@@ -401,29 +402,29 @@ void finalizeStatus(Context& c) {
         std::chrono::duration_cast<std::chrono::seconds>(c.now - *d->manualPauseStartedAt).count();
     d->manualPauseStartedAt.reset();
   }
-  if (st.abort && d->completionStatus != "Aborted") {
+  if (next.abort && d->completionStatus != "Aborted") {
     d->finishedAt = c.now;
     d->completionStatus = "Aborted";
-  } else if (!st.abort && d->completionStatus == "Aborted") {
+  } else if (!next.abort && d->completionStatus == "Aborted") {
     d->finishedAt.reset();  // retried: the update is running again
     d->completionStatus.clear();
   }
 
   // State change events (Argo's sendStateChangeEvents).
   const bool prevPaused = !c.old.pauseConditions.empty();
-  const bool curPaused = !st.pauseConditions.empty();
+  const bool curPaused = !next.pauseConditions.empty();
   if (prevPaused != curPaused) {
     if (curPaused) {
       c.event("Normal", kReasonRolloutPaused,
-              "Rollout is paused (" + st.pauseConditions.front().reason + ")",
-              {{"reason", st.pauseConditions.front().reason},
-               {"stepIndex", st.currentStepIndex ? std::to_string(*st.currentStepIndex) : ""}});
-    } else if (!st.abortedAt) {
+              "Rollout is paused (" + next.pauseConditions.front().reason + ")",
+              {{"reason", next.pauseConditions.front().reason},
+               {"stepIndex", next.currentStepIndex ? std::to_string(*next.currentStepIndex) : ""}});
+    } else if (!next.abortedAt) {
       c.event("Normal", kReasonRolloutResumed, "Rollout is resumed");
     }
   }
 
-  st.phase = phaseOf(c.spec, st, st.message);
+  next.phase = phaseOf(c.spec, next, next.message);
 }
 
 void scaleRevision(Context& c, const ObservedRevision& rev, int32_t replicas) {
@@ -466,7 +467,7 @@ void reconcileRevisionHistory(Context& c) {
     const ObservedRevision& r = *old[static_cast<size_t>(i)];
     if (r.desiredReplicas != 0 || r.currentReplicas != 0) continue;
     c.action(RetireRevision{r.podTemplateHash});
-    for (const auto& run : c.obs.analysisRuns) {
+    for (const auto& run : c.observed.analysisRuns) {
       auto it = run.metadata.labels.find(kPodTemplateHashLabel);
       if (it != run.metadata.labels.end() && it->second == r.podTemplateHash)
         c.action(DeleteAnalysisRun{run.metadata.name});
@@ -506,7 +507,7 @@ bool isRollbackWithinWindow(const Context& c) {
   if (!olderThanStable(c)) return false;
   const int64_t stable = c.stableRev->revision;
   int32_t window = 0;
-  for (const auto& r : c.obs.workload.revisions) {
+  for (const auto& r : c.observed.workload.revisions) {
     const bool between =
         (r.createdAt && c.newRev->createdAt && c.stableRev->createdAt)
             ? (*r.createdAt < *c.stableRev->createdAt && *c.newRev->createdAt < *r.createdAt)
@@ -519,16 +520,16 @@ bool isRollbackWithinWindow(const Context& c) {
 void promoteStable(Context& c, const std::string& reason) {
   c.clearPause = true;
   c.removeAbort = true;
-  c.st.promoteFull = false;
-  c.st.blueGreen.scaleUpPreviewCheckPoint = false;
+  c.next.promoteFull = false;
+  c.next.blueGreen.scaleUpPreviewCheckPoint = false;
   c.promotedReason = reason;
   if (c.spec.strategy.canary) {
     const auto steps = static_cast<int32_t>(c.spec.strategy.canary->steps.size());
-    c.st.currentStepIndex = steps > 0 ? std::optional<int32_t>(steps) : std::nullopt;
+    c.next.currentStepIndex = steps > 0 ? std::optional<int32_t>(steps) : std::nullopt;
   }
-  const std::string previous = c.st.stableRS;
+  const std::string previous = c.next.stableRS;
   if (previous == c.podHash) return;
-  c.st.stableRS = c.podHash;
+  c.next.stableRS = c.podHash;
   // Traffic-routed canary and blue-green keep the previous stable up for scaleDownDelaySeconds.
   const bool delayed = c.spec.strategy.blueGreen ||
                        (c.spec.strategy.canary && c.spec.strategy.canary->trafficRouting);
@@ -539,7 +540,7 @@ void promoteStable(Context& c, const std::string& reason) {
       c.action(
           SetScaleDownDeadline{c.stableRev->podTemplateHash, c.now + std::chrono::seconds(delay)});
   }
-  auto& d = c.st.duration;
+  auto& d = c.next.duration;
   if (!d) d = spec::RolloutDuration{};
   d->finishedAt = c.now;
   d->completionStatus = "Promoted";  // an initial deploy too
@@ -582,10 +583,10 @@ uint32_t fnv32a(std::string_view data) {
 }
 
 void invalidSpec(Context& c, const std::string& message) {
-  setCondition(
-      c.st, newCondition(spec::kConditionInvalidSpec, "True", kReasonInvalidSpec, message, c.now));
-  c.st.observedGeneration = std::to_string(c.ro.metadata.generation);
-  c.st.phase = phaseOf(c.spec, c.st, c.st.message);
+  setCondition(c.next, newCondition(spec::kConditionInvalidSpec, "True", kReasonInvalidSpec,
+                                    message, c.now));
+  c.next.observedGeneration = std::to_string(c.rollout.metadata.generation);
+  c.next.phase = phaseOf(c.spec, c.next, c.next.message);
   c.event("Warning", kReasonInvalidSpec, message);
 }
 
@@ -597,7 +598,7 @@ using namespace internal;
 Plan rejectSpec(const spec::Rollout& rollout, const std::string& message, Time now) {
   const Observed nothing;
   Context c(rollout, nothing, now);
-  c.st = rollout.status;
+  c.next = rollout.status;
   if (rollout.spec.template_) {
     // The shell caches these per stored version; a rollout that becomes runnable without a spec
     // change (the owner of its backend was deleted) must not find them empty.
@@ -608,8 +609,8 @@ Plan rejectSpec(const spec::Rollout& rollout, const std::string& message, Time n
   const bool news = before == nullptr || before->message != message || before->status != "True";
   if (!news) {
     // Keep the condition's times: an unchanged problem is not a new transition.
-    c.st.observedGeneration = std::to_string(rollout.metadata.generation);
-    c.st.phase = phaseOf(c.spec, c.st, c.st.message);
+    c.next.observedGeneration = std::to_string(rollout.metadata.generation);
+    c.next.phase = phaseOf(c.spec, c.next, c.next.message);
     return std::move(c.plan);
   }
   invalidSpec(c, message);
@@ -667,7 +668,7 @@ std::string describe(const Action& action) {
     std::string operator()(const SyncEndpoints& a) const {
       std::string out = "SyncEndpoints(stable=" + a.stableHash + ", canary=" + a.canaryHash;
       for (const auto& h : a.drainingHashes) out += ", draining=" + h;
-      return out + ")";
+      return out + (a.byReplicas ? ", by replicas)" : ")");
     }
     std::string operator()(const SetWeight& a) const {
       return "SetWeight(" + std::to_string(a.canaryWeight) + ")";
@@ -704,7 +705,7 @@ namespace {
 Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, Time now,
                        const SpecHashes* known) {
   Context c(rollout, observed, now);
-  c.st = rollout.status;
+  c.next = rollout.status;
   const auto& strategy = rollout.spec.strategy;
   if (!rollout.spec.template_) {
     const auto& ref = rollout.spec.workloadRef;
@@ -771,7 +772,7 @@ Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, T
               "Rollout updated to revision " + std::to_string(c.revision),
               {{"revision", std::to_string(c.revision)}});
     }
-    setCondition(c.st,
+    setCondition(c.next,
                  newCondition(spec::kConditionProgressing, "True", kReasonNewReplicaSetCreated,
                               "Created new replica set \"" + rsName + "\"", now));
   } else if (c.newRev->revision <= maxOther) {
@@ -787,8 +788,8 @@ Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, T
     }
   } else {
     c.revision = c.newRev->revision;
-    if (!getCondition(c.st, spec::kConditionProgressing)) {
-      setCondition(c.st,
+    if (!getCondition(c.next, spec::kConditionProgressing)) {
+      setCondition(c.next,
                    newCondition(spec::kConditionProgressing, "True", kReasonFoundNewReplicaSet,
                                 "Found new replica set \"" + rsName + "\"", now));
     }

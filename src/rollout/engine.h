@@ -113,6 +113,10 @@ struct SyncEndpoints {
   // previous active during scaleDownDelaySeconds): the routers keep them with no traffic.
   std::vector<std::string> drainingHashes;
   std::vector<ServiceSwitch> switches;  // the Service selectors this sync moves
+  // A basic canary (no trafficRouting): one Service selects the replicas of both revisions
+  // alike, so the routers (canary.serviceRouting) split traffic by ready replica counts, with no
+  // SetWeight of their own.
+  bool byReplicas = false;
   bool operator==(const SyncEndpoints&) const = default;
 };
 struct SetWeight {

@@ -80,7 +80,7 @@ void reconcileRestart(Context& c) {
 
   const std::vector<const ObservedRevision*> order = restartOrder(c);
   int32_t total = 0, available = 0;
-  for (const auto& r : c.obs.workload.revisions) {
+  for (const auto& r : c.observed.workload.revisions) {
     total += r.desiredReplicas;
     available += r.availableReplicas;
   }
@@ -123,7 +123,7 @@ void reconcileRestart(Context& c) {
   }
   // Every replica is newer than restartAt, or is being replaced by this reconcile (Argo sets
   // restartedAt as soon as the last old pod is evicted).
-  c.st.restartedAt = restartAt;
+  c.next.restartedAt = restartAt;
   c.event("Normal", kReasonRolloutRestarted,
           "Rollout restarted: every replica started at or after " + formatTime(restartAt),
           {{"restartAt", formatTime(restartAt)},

@@ -1,5 +1,8 @@
 #include "rollout/services.h"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace ramp::rollout {
 
 std::vector<platform::ServiceSelection> serviceSelections(const spec::Rollout& rollout,
@@ -19,6 +22,17 @@ std::vector<platform::ServiceSelection> serviceSelections(const spec::Rollout& r
     add(canary->canaryService, sync.canaryHash, true);
   }
   return out;
+}
+
+int32_t replicaShareWeight(int readyStable, int readyCanary, int32_t maxWeight) {
+  readyStable = std::max(readyStable, 0);
+  readyCanary = std::max(readyCanary, 0);
+  const int64_t total = int64_t{readyStable} + readyCanary;
+  if (total == 0 || readyCanary == 0) return 0;
+  if (readyStable == 0) return maxWeight;
+  // Nearest integer, halves up: (2 * c * M + total) / (2 * total).
+  const int64_t share = (2 * int64_t{readyCanary} * maxWeight + total) / (2 * total);
+  return static_cast<int32_t>(std::clamp<int64_t>(share, 1, int64_t{maxWeight} - 1));
 }
 
 }  // namespace ramp::rollout

@@ -27,4 +27,11 @@ std::vector<platform::ServiceSelection> serviceSelections(const spec::Rollout& r
                                                           const spec::RolloutStatus& next,
                                                           const SyncEndpoints& sync);
 
+// The canary's share of the traffic when one Service selects every ready replica alike (a basic
+// canary routed through canary.serviceRouting, SyncEndpoints::byReplicas): readyCanary out of
+// readyStable + readyCanary, as a weight out of maxWeight rounded to the nearest integer, but at
+// least 1 while a canary replica is ready and at most maxWeight - 1 while a stable one is (a
+// ready replica always gets some traffic, as behind a Service). 0 when nothing is ready.
+int32_t replicaShareWeight(int readyStable, int readyCanary, int32_t maxWeight);
+
 }  // namespace ramp::rollout

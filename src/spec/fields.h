@@ -338,9 +338,9 @@ void fields(V& v, CanaryStrategy& x) {
       "scaleDownDelaySeconds", x.scaleDownDelaySeconds)(
       "scaleDownDelayRevisionLimit", x.scaleDownDelayRevisionLimit)("abortScaleDownDelaySeconds",
                                                                     x.abortScaleDownDelaySeconds)(
-      "dynamicStableScale", x.dynamicStableScale)("pingPong", x.pingPong)(
-      "minPodsPerReplicaSet", x.minPodsPerReplicaSet)("replicaProgressThreshold",
-                                                      x.replicaProgressThreshold);
+      "dynamicStableScale", x.dynamicStableScale)("pingPong", x.pingPong)("minPodsPerReplicaSet",
+                                                                          x.minPodsPerReplicaSet)(
+      "replicaProgressThreshold", x.replicaProgressThreshold)("serviceRouting", x.serviceRouting);
 }
 template <class V>
 void fields(V& v, BlueGreenStrategy& x) {

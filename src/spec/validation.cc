@@ -474,6 +474,20 @@ bool requiresCanaryStableServices(const TrafficRouting& tr, bool pingPong) {
 
 // Argo's ping-pong rules: two different Services, a router that can alternate them (ALB, Istio
 // or a plugin), and ALB's rootService.
+// ramp's extensions blueGreen.trafficRouting and canary.serviceRouting: the backends of ramp's
+// own routers stand for Services, so only `plugins` is meaningful. `why` completes the message.
+void validateServiceRouting(const TrafficRouting& routing, const std::string& path,
+                            std::string_view why, Errors& errors) {
+  if (routing.plugins.empty()) {
+    errors.add(path, "must configure a router under plugins (ramp/haproxy or ramp/nginx)");
+  }
+  TrafficRouting onlyPlugins;
+  onlyPlugins.plugins = routing.plugins;
+  if (routing != onlyPlugins) {
+    errors.add(path, "takes only plugins (ramp/haproxy or ramp/nginx): " + std::string(why));
+  }
+}
+
 void validatePingPong(const PingPongSpec& pp, const TrafficRouting* tr, Errors& errors) {
   const std::string cp = "spec.strategy.canary";
   if (tr != nullptr && tr->alb.empty() && tr->istio.empty() && tr->plugins.empty()) {
@@ -522,13 +536,8 @@ void validateStringMatch(const StringMatch* m, const std::string& path, Errors& 
   if (!m->regex.empty()) checkRegex(m->regex, path + ".regex", errors);
 }
 
-void validateCanary(const Rollout& rollout, Errors& errors) {
-  const RolloutSpec& spec = rollout.spec;
-  const CanaryStrategy& c = *spec.strategy.canary;
-  const std::string cp = "spec.strategy.canary";
-  const int32_t replicas = replicasOrDefault(spec);
-
-  // maxSurge / maxUnavailable.
+// maxSurge and maxUnavailable of a canary (Argo's checks on the raw values).
+void validateCanaryFenceposts(const CanaryStrategy& c, const std::string& cp, Errors& errors) {
   IntOrString surge = maxSurgeOrDefault(c);
   IntOrString unavailable = maxUnavailableOrDefault(c);
   bool fencepostsOk = true;
@@ -565,7 +574,12 @@ void validateCanary(const Rollout& rollout, Errors& errors) {
       errors.add(cp + ".maxSurge", "MaxSurge and MaxUnavailable both can not be zero");
     }
   }
+}
 
+// The canary's Services and routers (trafficRouting, or ramp's serviceRouting) and the fields
+// that only mean something with one of them.
+void validateCanaryRouting(const RolloutSpec& spec, const CanaryStrategy& c, const std::string& cp,
+                           Errors& errors) {
   if (!c.canaryService.empty() && c.canaryService == c.stableService) {
     errors.add(cp + ".stableService",
                "This rollout uses the same service for the stable and canary services, but two "
@@ -574,6 +588,11 @@ void validateCanary(const Rollout& rollout, Errors& errors) {
 
   const TrafficRouting* tr = c.trafficRouting ? &*c.trafficRouting : nullptr;
   if (c.pingPong) validatePingPong(*c.pingPong, tr, errors);
+  if (tr != nullptr && c.serviceRouting) {
+    errors.add(cp + ".serviceRouting",
+               "cannot be used with trafficRouting: serviceRouting routes a basic canary by "
+               "replica counts, trafficRouting sets the weights of each step; choose one");
+  }
   if (tr != nullptr) {
     if (tr->noRouter()) {
       errors.add(cp + ".trafficRouting",
@@ -610,6 +629,13 @@ void validateCanary(const Rollout& rollout, Errors& errors) {
         errors.add(p, "duplicate managed route \"" + n + "\"");
     }
   } else {
+    if (c.serviceRouting) {
+      validateServiceRouting(*c.serviceRouting, cp + ".serviceRouting",
+                             "a canary without trafficRouting is split by replica counts through "
+                             "the one Service that selects every replica, which on plain hosts is "
+                             "those routers' backend",
+                             errors);
+    }
     if (c.scaleDownDelaySeconds) {
       errors.add(cp + ".scaleDownDelaySeconds",
                  "Canary scaleDownDelaySeconds can only be used with traffic routing");
@@ -653,147 +679,174 @@ void validateCanary(const Rollout& rollout, Errors& errors) {
                                                    : "must be greater than or equal to 0");
     }
   }
+}
 
+void validateSetCanaryScale(const CanaryStep& s, const std::string& sp, const TrafficRouting* tr,
+                            Errors& errors) {
+  if (tr == nullptr) {
+    errors.add(sp + ".setCanaryScale", "SetCanaryScale requires TrafficRouting to be set");
+  }
+  const SetCanaryScale& scs = *s.setCanaryScale;
+  int set = (scs.weight ? 1 : 0) + (scs.replicas ? 1 : 0) + (scs.matchTrafficWeight ? 1 : 0);
+  if (set != 1) {
+    errors.add(sp + ".setCanaryScale",
+               "must set exactly one of weight, replicas, matchTrafficWeight");
+  }
+  if (scs.weight && (*scs.weight < 0 || *scs.weight > 100)) {
+    errors.add(sp + ".setCanaryScale.weight", "must be between 0 and 100");
+  }
+  if (scs.replicas && *scs.replicas < 0) {
+    errors.add(sp + ".setCanaryScale.replicas", "must be greater than or equal to 0");
+  }
+}
+
+void validateSetHeaderRoute(const CanaryStep& s, const std::string& sp, const TrafficRouting* tr,
+                            Errors& errors) {
+  if (tr == nullptr ||
+      (tr->istio.empty() && tr->alb.empty() && tr->apisix.empty() && tr->plugins.empty())) {
+    errors.add(sp + ".setHeaderRoute",
+               "SetHeaderRoute requires TrafficRouting, supports Istio, ALB, Apisix and plugins");
+  } else {
+    for (size_t j = 0; j < s.setHeaderRoute->match.size(); ++j) {
+      const HeaderRoutingMatch& m = s.setHeaderRoute->match[j];
+      std::string mp = idx(sp + ".setHeaderRoute.match", j);
+      if (m.headerName.empty()) errors.add(mp + ".headerName", "must be set");
+      if (!tr->alb.empty()) {
+        if (m.headerValue.exact.empty() || !m.headerValue.regex.empty() ||
+            !m.headerValue.prefix.empty()) {
+          errors.add(mp, "SetHeaderRoute match value invalid. ALB supports 'exact' value only");
+        }
+      } else {
+        validateStringMatch(&m.headerValue, mp + ".headerValue", errors);
+      }
+    }
+  }
+}
+
+void validateSetMirrorRoute(const CanaryStep& s, const std::string& sp, const TrafficRouting* tr,
+                            Errors& errors) {
+  if (tr == nullptr || (tr->istio.empty() && tr->plugins.empty())) {
+    errors.add(sp + ".setMirrorRoute",
+               "SetMirrorRoute requires TrafficRouting, supports Istio and plugins only");
+  }
+  for (size_t j = 0; j < s.setMirrorRoute->match.size(); ++j) {
+    const RouteMatch& m = s.setMirrorRoute->match[j];
+    std::string mp = idx(sp + ".setMirrorRoute.match", j);
+    if (m.method) validateStringMatch(&*m.method, mp + ".method", errors);
+    if (m.path) validateStringMatch(&*m.path, mp + ".path", errors);
+    for (const auto& [h, v] : m.headers)
+      validateStringMatch(&v, mp + ".headers[" + h + "]", errors);
+  }
+  if (s.setMirrorRoute->percentage &&
+      (*s.setMirrorRoute->percentage < 0 || *s.setMirrorRoute->percentage > 100)) {
+    errors.add(sp + ".setMirrorRoute.percentage", "must be between 0 and 100");
+  }
+}
+
+// A header or mirror route step names one of trafficRouting.managedRoutes.
+void validateManagedRouteStep(const CanaryStep& s, const std::string& cp, const std::string& sp,
+                              const TrafficRouting* tr, Errors& errors) {
+  if (tr == nullptr || (!s.setHeaderRoute && !s.setMirrorRoute)) return;
+  if (tr->managedRoutes.empty()) {
+    errors.add(cp + ".trafficRouting.managedRoutes",
+               "Rollout has missing field 'spec.strategy.canary.trafficRouting.managedRoutes'");
+  } else {
+    auto check = [&](const std::string& name, const std::string& p) {
+      bool found = std::any_of(tr->managedRoutes.begin(), tr->managedRoutes.end(),
+                               [&](const ManagedRoute& r) { return r.name == name; });
+      if (!found) {
+        errors.add(p, "route \"" + name +
+                          "\" is not in spec.strategy.canary.trafficRouting.managedRoutes");
+      }
+    };
+    if (s.setHeaderRoute) check(s.setHeaderRoute->name, sp + ".setHeaderRoute.name");
+    if (s.setMirrorRoute) check(s.setMirrorRoute->name, sp + ".setMirrorRoute.name");
+  }
+}
+
+void validateExperimentStep(const CanaryStep& s, const std::string& sp, const TrafficRouting* tr,
+                            Errors& errors) {
+  const RolloutExperimentStep& e = *s.experiment;
+  if (e.templates.empty()) errors.add(sp + ".experiment.templates", "must not be empty");
+  for (size_t t = 0; t < e.templates.size(); ++t) {
+    std::string ep = idx(sp + ".experiment.templates", t);
+    if (e.templates[t].name.empty()) errors.add(ep + ".name", "must be set");
+    if (e.templates[t].specRef != "stable" && e.templates[t].specRef != "canary") {
+      errors.add(ep + ".specRef",
+                 "must be stable or canary, got \"" + e.templates[t].specRef + "\"");
+    }
+    if (e.templates[t].weight) {
+      if (tr == nullptr) {
+        errors.add(ep + ".weight",
+                   "Experiment template weight cannot be set unless TrafficRouting is enabled");
+      } else if (tr->alb.empty() && tr->smi.empty() && tr->istio.empty()) {
+        errors.add(ep + ".weight",
+                   "Experiment template weight is only available for TrafficRouting with SMI, "
+                   "ALB, and Istio at this time");
+      }
+    }
+  }
+  if (!e.duration.empty() && !isTemplated(e.duration)) {
+    if (auto d = parseGoDuration(e.duration); !d) {
+      errors.add(sp + ".experiment.duration", d.error().message);
+    }
+  }
+  for (size_t a = 0; a < e.analyses.size(); ++a) {
+    std::string ap = idx(sp + ".experiment.analyses", a);
+    if (e.analyses[a].name.empty()) errors.add(ap + ".name", "must be set");
+    if (e.analyses[a].templateName.empty()) errors.add(ap + ".templateName", "must be set");
+    validateArgs(e.analyses[a].args, ap + ".args", errors, true);
+  }
+}
+
+// One step of spec.strategy.canary.steps (`sp` is its path).
+void validateCanaryStep(const CanaryStep& s, const std::string& cp, const std::string& sp,
+                        const TrafficRouting* tr, int32_t maxWeight, Errors& errors) {
+  int exclusive =
+      (s.setWeight ? 1 : 0) + (s.pause ? 1 : 0) + (s.experiment ? 1 : 0) + (s.analysis ? 1 : 0);
+  int any = exclusive + (s.setCanaryScale ? 1 : 0) + (s.setHeaderRoute ? 1 : 0) +
+            (s.setMirrorRoute ? 1 : 0) + (s.plugin ? 1 : 0);
+  if (exclusive > 1) {
+    errors.add(sp, "a step may set only one of setWeight, pause, experiment, analysis");
+  }
+  if (any == 0) {
+    errors.add(sp,
+               "Step must have one of the following set: experiment, setWeight, "
+               "setCanaryScale, setHeaderRoute, setMirrorRoute, analysis, plugin or pause");
+  }
+  if (s.setWeight && (*s.setWeight < 0 || *s.setWeight > maxWeight)) {
+    errors.add(sp + ".setWeight", fmt::format("SetWeight needs to be between 0 and {}", maxWeight));
+  }
+  if (s.pause && s.pause->duration) {
+    auto secs = pauseDurationSeconds(*s.pause->duration);
+    if (!secs) {
+      errors.add(sp + ".pause.duration",
+                 "must be a number of seconds or a duration such as \"30s\", \"5m\", \"1h\"; "
+                 "got \"" +
+                     s.pause->duration->stringValue() + "\"");
+    } else if (*secs < 0) {
+      errors.add(sp + ".pause.duration", "must not be negative");
+    }
+  }
+  if (s.setCanaryScale) validateSetCanaryScale(s, sp, tr, errors);
+  if (s.setHeaderRoute) validateSetHeaderRoute(s, sp, tr, errors);
+  if (s.setMirrorRoute) validateSetMirrorRoute(s, sp, tr, errors);
+  validateManagedRouteStep(s, cp, sp, tr, errors);
+  if (s.experiment) validateExperimentStep(s, sp, tr, errors);
+  if (s.analysis) validateRolloutAnalysis(*s.analysis, sp + ".analysis", errors);
+  if (s.plugin && s.plugin->name.empty()) errors.add(sp + ".plugin.name", "must be set");
+}
+
+void validateCanary(const Rollout& rollout, Errors& errors) {
+  const RolloutSpec& spec = rollout.spec;
+  const CanaryStrategy& c = *spec.strategy.canary;
+  const std::string cp = "spec.strategy.canary";
+  validateCanaryFenceposts(c, cp, errors);
+  validateCanaryRouting(spec, c, cp, errors);
+  const TrafficRouting* tr = c.trafficRouting ? &*c.trafficRouting : nullptr;
   const int32_t maxWeight = maxTrafficWeightOrDefault(c);
   for (size_t i = 0; i < c.steps.size(); ++i) {
-    const CanaryStep& s = c.steps[i];
-    const std::string sp = idx(cp + ".steps", i);
-    int exclusive =
-        (s.setWeight ? 1 : 0) + (s.pause ? 1 : 0) + (s.experiment ? 1 : 0) + (s.analysis ? 1 : 0);
-    int any = exclusive + (s.setCanaryScale ? 1 : 0) + (s.setHeaderRoute ? 1 : 0) +
-              (s.setMirrorRoute ? 1 : 0) + (s.plugin ? 1 : 0);
-    if (exclusive > 1) {
-      errors.add(sp, "a step may set only one of setWeight, pause, experiment, analysis");
-    }
-    if (any == 0) {
-      errors.add(sp,
-                 "Step must have one of the following set: experiment, setWeight, "
-                 "setCanaryScale, setHeaderRoute, setMirrorRoute, analysis, plugin or pause");
-    }
-    if (s.setWeight && (*s.setWeight < 0 || *s.setWeight > maxWeight)) {
-      errors.add(sp + ".setWeight",
-                 fmt::format("SetWeight needs to be between 0 and {}", maxWeight));
-    }
-    if (s.pause && s.pause->duration) {
-      auto secs = pauseDurationSeconds(*s.pause->duration);
-      if (!secs) {
-        errors.add(sp + ".pause.duration",
-                   "must be a number of seconds or a duration such as \"30s\", \"5m\", \"1h\"; "
-                   "got \"" +
-                       s.pause->duration->stringValue() + "\"");
-      } else if (*secs < 0) {
-        errors.add(sp + ".pause.duration", "must not be negative");
-      }
-    }
-    if (s.setCanaryScale) {
-      if (tr == nullptr) {
-        errors.add(sp + ".setCanaryScale", "SetCanaryScale requires TrafficRouting to be set");
-      }
-      const SetCanaryScale& scs = *s.setCanaryScale;
-      int set = (scs.weight ? 1 : 0) + (scs.replicas ? 1 : 0) + (scs.matchTrafficWeight ? 1 : 0);
-      if (set != 1) {
-        errors.add(sp + ".setCanaryScale",
-                   "must set exactly one of weight, replicas, matchTrafficWeight");
-      }
-      if (scs.weight && (*scs.weight < 0 || *scs.weight > 100)) {
-        errors.add(sp + ".setCanaryScale.weight", "must be between 0 and 100");
-      }
-      if (scs.replicas && *scs.replicas < 0) {
-        errors.add(sp + ".setCanaryScale.replicas", "must be greater than or equal to 0");
-      }
-    }
-    if (s.setHeaderRoute) {
-      if (tr == nullptr ||
-          (tr->istio.empty() && tr->alb.empty() && tr->apisix.empty() && tr->plugins.empty())) {
-        errors.add(
-            sp + ".setHeaderRoute",
-            "SetHeaderRoute requires TrafficRouting, supports Istio, ALB, Apisix and plugins");
-      } else {
-        for (size_t j = 0; j < s.setHeaderRoute->match.size(); ++j) {
-          const HeaderRoutingMatch& m = s.setHeaderRoute->match[j];
-          std::string mp = idx(sp + ".setHeaderRoute.match", j);
-          if (m.headerName.empty()) errors.add(mp + ".headerName", "must be set");
-          if (!tr->alb.empty()) {
-            if (m.headerValue.exact.empty() || !m.headerValue.regex.empty() ||
-                !m.headerValue.prefix.empty()) {
-              errors.add(mp, "SetHeaderRoute match value invalid. ALB supports 'exact' value only");
-            }
-          } else {
-            validateStringMatch(&m.headerValue, mp + ".headerValue", errors);
-          }
-        }
-      }
-    }
-    if (s.setMirrorRoute) {
-      if (tr == nullptr || (tr->istio.empty() && tr->plugins.empty())) {
-        errors.add(sp + ".setMirrorRoute",
-                   "SetMirrorRoute requires TrafficRouting, supports Istio and plugins only");
-      }
-      for (size_t j = 0; j < s.setMirrorRoute->match.size(); ++j) {
-        const RouteMatch& m = s.setMirrorRoute->match[j];
-        std::string mp = idx(sp + ".setMirrorRoute.match", j);
-        if (m.method) validateStringMatch(&*m.method, mp + ".method", errors);
-        if (m.path) validateStringMatch(&*m.path, mp + ".path", errors);
-        for (const auto& [h, v] : m.headers)
-          validateStringMatch(&v, mp + ".headers[" + h + "]", errors);
-      }
-      if (s.setMirrorRoute->percentage &&
-          (*s.setMirrorRoute->percentage < 0 || *s.setMirrorRoute->percentage > 100)) {
-        errors.add(sp + ".setMirrorRoute.percentage", "must be between 0 and 100");
-      }
-    }
-    if (tr != nullptr && (s.setHeaderRoute || s.setMirrorRoute)) {
-      if (tr->managedRoutes.empty()) {
-        errors.add(cp + ".trafficRouting.managedRoutes",
-                   "Rollout has missing field 'spec.strategy.canary.trafficRouting.managedRoutes'");
-      } else {
-        auto check = [&](const std::string& name, const std::string& p) {
-          bool found = std::any_of(tr->managedRoutes.begin(), tr->managedRoutes.end(),
-                                   [&](const ManagedRoute& r) { return r.name == name; });
-          if (!found) {
-            errors.add(p, "route \"" + name +
-                              "\" is not in spec.strategy.canary.trafficRouting.managedRoutes");
-          }
-        };
-        if (s.setHeaderRoute) check(s.setHeaderRoute->name, sp + ".setHeaderRoute.name");
-        if (s.setMirrorRoute) check(s.setMirrorRoute->name, sp + ".setMirrorRoute.name");
-      }
-    }
-    if (s.experiment) {
-      const RolloutExperimentStep& e = *s.experiment;
-      if (e.templates.empty()) errors.add(sp + ".experiment.templates", "must not be empty");
-      for (size_t t = 0; t < e.templates.size(); ++t) {
-        std::string ep = idx(sp + ".experiment.templates", t);
-        if (e.templates[t].name.empty()) errors.add(ep + ".name", "must be set");
-        if (e.templates[t].specRef != "stable" && e.templates[t].specRef != "canary") {
-          errors.add(ep + ".specRef",
-                     "must be stable or canary, got \"" + e.templates[t].specRef + "\"");
-        }
-        if (e.templates[t].weight) {
-          if (tr == nullptr) {
-            errors.add(ep + ".weight",
-                       "Experiment template weight cannot be set unless TrafficRouting is enabled");
-          } else if (tr->alb.empty() && tr->smi.empty() && tr->istio.empty()) {
-            errors.add(ep + ".weight",
-                       "Experiment template weight is only available for TrafficRouting with SMI, "
-                       "ALB, and Istio at this time");
-          }
-        }
-      }
-      if (!e.duration.empty() && !isTemplated(e.duration)) {
-        if (auto d = parseGoDuration(e.duration); !d) {
-          errors.add(sp + ".experiment.duration", d.error().message);
-        }
-      }
-      for (size_t a = 0; a < e.analyses.size(); ++a) {
-        std::string ap = idx(sp + ".experiment.analyses", a);
-        if (e.analyses[a].name.empty()) errors.add(ap + ".name", "must be set");
-        if (e.analyses[a].templateName.empty()) errors.add(ap + ".templateName", "must be set");
-        validateArgs(e.analyses[a].args, ap + ".args", errors, true);
-      }
-    }
-    if (s.analysis) validateRolloutAnalysis(*s.analysis, sp + ".analysis", errors);
-    if (s.plugin && s.plugin->name.empty()) errors.add(sp + ".plugin.name", "must be set");
+    validateCanaryStep(c.steps[i], cp, idx(cp + ".steps", i), tr, maxWeight, errors);
   }
   if (c.analysis) {
     validateRolloutAnalysis(*c.analysis, cp + ".analysis", errors);
@@ -806,7 +859,6 @@ void validateCanary(const Rollout& rollout, Errors& errors) {
     }
   }
   validateAntiAffinity(c.antiAffinity, cp + ".antiAffinity", errors);
-  (void)replicas;
 }
 
 void validateBlueGreen(const Rollout& rollout, Errors& errors) {
@@ -847,18 +899,10 @@ void validateBlueGreen(const Rollout& rollout, Errors& errors) {
     validateRolloutAnalysis(*bg.postPromotionAnalysis, bp + ".postPromotionAnalysis", errors);
   validateAntiAffinity(bg.antiAffinity, bp + ".antiAffinity", errors);
   if (const auto& tr = bg.trafficRouting) {
-    // ramp's extension: the backends of ramp's own routers stand for the Services.
-    const std::string tp = bp + ".trafficRouting";
-    if (tr->plugins.empty()) {
-      errors.add(tp, "must configure a router under plugins (ramp/haproxy or ramp/nginx)");
-    }
-    TrafficRouting onlyPlugins;
-    onlyPlugins.plugins = tr->plugins;
-    if (*tr != onlyPlugins) {
-      errors.add(tp,
-                 "takes only plugins (ramp/haproxy or ramp/nginx): blue-green switches the "
-                 "active and preview Services, which on plain hosts are those routers' backends");
-    }
+    validateServiceRouting(*tr, bp + ".trafficRouting",
+                           "blue-green switches the active and preview Services, which on plain "
+                           "hosts are those routers' backends",
+                           errors);
   }
 }
 

@@ -319,6 +319,46 @@ TEST_F(ControllerTest, TheRouterWatchRestoresABlueGreensBackends) {
   EXPECT_EQ(router.stableHash, hashOf("demo:v1"));
 }
 
+// Argo's basic canary (no trafficRouting) through ramp's serviceRouting: the router's backend
+// is the one Service holding every ready replica, so the weight it is given is the canary's
+// share of ready replicas (25 with 1 of 4), whatever the steps say between; the router watch
+// restores it during the indefinite pause; promoted, v2 alone.
+TEST_F(ControllerTest, ABasicCanaryThroughServiceRoutingSplitsByReadyReplicas) {
+  const auto yaml = [](const std::string& image) {
+    return rolloutHead(image, 4) + R"(    canary:
+      serviceRouting:
+        plugins:
+          ramp/recording: {}
+      steps:
+      - setWeight: 25
+      - pause: {}
+)";
+  };
+  apply(yaml("demo:v1"));
+  runFor(std::chrono::seconds(5));
+  ASSERT_EQ(router.weights, std::vector<int32_t>{0});
+  apply(yaml("demo:v2"));
+  runFor(std::chrono::seconds(5));
+  auto r = rollout();
+  ASSERT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Paused")) << r.status.message;
+  EXPECT_EQ(router.stableHash, hashOf("demo:v1"));
+  EXPECT_EQ(router.canaryHash, hashOf("demo:v2"));
+  EXPECT_EQ(router.current, 25) << "1 v2 and 3 v1 replicas are ready";
+  EXPECT_FALSE(r.status.canary.weights.has_value()) << "a basic canary records no step weights";
+  router.current = RouterLog::kLost;
+  runFor(options.routerWatch + Duration(1));
+  EXPECT_EQ(router.current, 25) << "restored by the watch";
+  const store::ObjectKey key{"Rollout", "default", "demo"};
+  auto promoted = rollout::promote(rollout());
+  ASSERT_TRUE(promoted.has_value()) << promoted.error().message;
+  ASSERT_TRUE(store.put(key, spec::toJson(*promoted), store.get(key)->version));
+  runFor(std::chrono::seconds(10));
+  r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy")) << r.status.message;
+  EXPECT_EQ(router.stableHash, hashOf("demo:v2"));
+  EXPECT_EQ(router.current, 0) << "the canary is the stable revision";
+}
+
 TEST(SwitchEventsTest, NameTheRoutersOrSayNothingMoved) {
   const std::vector<rollout::ServiceSwitch> sync = {{"web-active", "a", "b"}};
   auto routed = switchEvents(sync, {"ramp/haproxy", "ramp/nginx"}, "platform.process");

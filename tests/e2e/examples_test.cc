@@ -15,7 +15,8 @@
 // GettingStarted: the guide's first release and a new version through the guide's steps, to
 // Healthy, with the analysis passing on HAProxy's counters. Examples: canary-rollout.yaml (with
 // analysis-templates.yaml) and bluegreen-rollout.yaml, each applied, Healthy, then released as
-// v2 through every step and analysis, to Healthy; judge-template.yaml is applied and each of
+// v2 through every step and analysis, to Healthy; basic-canary-rollout.yaml splits the traffic
+// by replica counts at each step; judge-template.yaml is applied and each of
 // its queries finds data during the canary (the judge's verdicts are tested by DemoE2E and
 // tests/judge_prometheus).
 
@@ -30,8 +31,10 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "harness/harness.h"
@@ -67,7 +70,8 @@ const std::vector<std::string> kGuideFiles = {"haproxy.cfg",  "prometheus.yml",
 
 // The manifests of examples/ that run on the guide's stack.
 const std::vector<std::string> kExampleFiles = {"analysis-templates.yaml", "judge-template.yaml",
-                                                "canary-rollout.yaml", "bluegreen-rollout.yaml"};
+                                                "canary-rollout.yaml", "bluegreen-rollout.yaml",
+                                                "basic-canary-rollout.yaml"};
 
 // Polls `ready` every 100 ms until it holds or `timeout` passes.
 bool waitUntil(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
@@ -673,6 +677,65 @@ TEST(Examples, BlueGreenRolloutReleasesV2ThroughItsPrePromotionAnalysis) {
                     .empty();
       },
       30s));
+}
+
+// Argo's basic canary through HAProxy on platform.process: at setWeight 25 the rollout runs 1
+// v2 and 3 v1 replicas, the backend holds all four at one weight and a quarter of the answers
+// are v2; at 50, two of each and half; promoted, v2 alone.
+TEST(Examples, BasicCanarySplitsTrafficByReplicaCounts) {
+  GuideStack stack(std::vector<std::pair<std::string, std::string>>{{"be_myapp", "be_demo_basic"}});
+  ASSERT_NO_FATAL_FAILURE(stack.start(rt::binaryDir() + "/demo"));
+  CommandResult applied = stack.ramp({"apply", "-f", stack.example("basic-canary-rollout.yaml")});
+  ASSERT_EQ(applied.code, 0) << applied.out;
+  EXPECT_EQ(applied.out.find("nothing routes"), std::string::npos) << applied.out;
+  CommandResult first = stack.ramp({"status", "demo-basic", "--timeout", "60s"});
+  ASSERT_EQ(first.code, 0) << first.out << stack.serveLog();
+  const std::string v1Hash = stableHash(stack.rollout("demo-basic"));
+  EXPECT_EQ(answersOf(stack.frontUrl(), 20)["v1"], 20);
+
+  // Servers of `hash` in the backend with traffic, and whether every server with traffic has
+  // the same weight (a Service sends each ready replica the same share).
+  const auto split = [&](const std::string& hash) {
+    int servers = 0, others = 0;
+    std::set<int> weights;
+    for (const auto& [name, weight] : haproxyServers(stack, "be_demo_basic")) {
+      if (weight == 0) continue;
+      weights.insert(weight);
+      ++(name.find(hash) != std::string::npos ? servers : others);
+    }
+    return std::tuple(servers, others, weights.size() == 1);
+  };
+  CommandResult set = stack.ramp({"set", "image", "demo-basic", "demo=ramp/demo-service:v2"});
+  ASSERT_EQ(set.code, 0) << set.out;
+  // setWeight 25 of 4 replicas: 1 v2 and 3 v1 (v1 scaled down from 4), then the pause.
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        return stack.rollout("demo-basic").value("/status/phase"_json_pointer, "") == "Paused" &&
+               split(v1Hash) == std::tuple(3, 1, true);
+      },
+      60s))
+      << json(haproxyServers(stack, "be_demo_basic")).dump() << stack.serveLog();
+  auto quarter = answersOf(stack.frontUrl(), 200);
+  EXPECT_EQ(quarter["error"], 0);
+  EXPECT_NEAR(quarter["v2"], 50, 10) << json(quarter).dump();
+  EXPECT_NEAR(quarter["v1"], 150, 10) << json(quarter).dump();
+
+  CommandResult promoted = stack.ramp({"promote", "demo-basic"});
+  ASSERT_EQ(promoted.code, 0) << promoted.out;
+  // setWeight 50: 2 and 2, for the 5 s pause.
+  EXPECT_TRUE(waitUntil([&] { return split(v1Hash) == std::tuple(2, 2, true); }, 60s))
+      << json(haproxyServers(stack, "be_demo_basic")).dump();
+  auto half = answersOf(stack.frontUrl(), 200);
+  EXPECT_EQ(half["error"], 0);
+  EXPECT_NEAR(half["v2"], 100, 10) << json(half).dump();
+
+  CommandResult released = stack.ramp({"status", "demo-basic", "--timeout", "60s"});
+  ASSERT_EQ(released.code, 0) << released.out << stack.serveLog();
+  const std::string v2Hash = stableHash(stack.rollout("demo-basic"));
+  EXPECT_NE(v2Hash, v1Hash);
+  EXPECT_TRUE(waitUntil([&] { return split(v2Hash) == std::tuple(4, 0, true); }, 60s))
+      << json(haproxyServers(stack, "be_demo_basic")).dump();
+  EXPECT_EQ(answersOf(stack.frontUrl(), 20)["v2"], 20);
 }
 
 }  // namespace

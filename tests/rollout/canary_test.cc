@@ -74,6 +74,11 @@ TEST(CanarySteps, SetWeightTimedPauseIndefinitePauseAndPromote) {
   EXPECT_EQ(p.status.message, "CanaryPauseStep");
   EXPECT_TRUE(w.sawEvent("RolloutStepCompleted"));
   EXPECT_TRUE(w.sawEvent("RolloutPaused"));
+  // One Service holds both revisions: the routers split by replicas, with no weight of a step.
+  auto syncs = actionsOf<SyncEndpoints>(p);
+  ASSERT_FALSE(syncs.empty());
+  EXPECT_EQ(syncs.back(), (SyncEndpoints{v1, v2, {}, {}, true}));
+  EXPECT_TRUE(actionsOf<SetWeight>(p).empty());
   // Timed pause: requeued exactly at expiry.
   EXPECT_EQ(p.requeueAfter, std::chrono::duration_cast<Duration>(std::chrono::seconds(60)));
 
@@ -240,6 +245,10 @@ TEST(CanaryAbort, UserAbortReturnsToStable) {
   EXPECT_EQ(w.revision(w.hashOf("demo:v2"))->desiredReplicas, 0);
   EXPECT_TRUE(p.status.abortedAt.has_value());
   EXPECT_EQ(p.status.duration->completionStatus, "Aborted");
+  // The aborted canary leaves the Service (the routers' backend).
+  auto syncs = actionsOf<SyncEndpoints>(p);
+  ASSERT_FALSE(syncs.empty());
+  EXPECT_EQ(syncs.back(), (SyncEndpoints{v1, v1, {}, {}, true}));
   // Retry starts over from step 0.
   w.rollout = *retry(w.rollout);
   p = w.settle();
@@ -288,6 +297,7 @@ TEST(CanaryTrafficRouting, WeightsFollowStepsAndStableStaysFull) {
   ASSERT_FALSE(endpoints.empty());
   EXPECT_EQ(endpoints[0].stableHash, v1);
   EXPECT_EQ(endpoints[0].canaryHash, v2);
+  EXPECT_FALSE(endpoints[0].byReplicas) << "trafficRouting sets the weights of each step";
   // The header route step was applied as an action.
   bool header = false;
   for (const auto& plan : w.history)

@@ -62,5 +62,30 @@ TEST(ServiceSelections, FollowArgosServiceRoles) {
   }
 }
 
+TEST(ReplicaShareWeight, FollowsReadyReplicasLikeAService) {
+  struct Case {
+    int stable, canary;
+    int32_t max, want;
+  } cases[] = {
+      {3, 1, 100, 25},    // setWeight 25 of 4 replicas
+      {2, 2, 100, 50},    //
+      {4, 1, 100, 20},    // the surge replica before stable scales down
+      {2, 1, 100, 33},    // 33.3 rounds down
+      {1, 2, 100, 67},    // 66.7 rounds up
+      {7, 1, 100, 13},    // 12.5 rounds half up
+      {0, 3, 100, 100},   // only the canary is ready
+      {3, 0, 100, 0},     // the canary is not ready yet
+      {0, 0, 100, 0},     // nothing is ready
+      {299, 1, 100, 1},   // a ready canary replica always gets some traffic
+      {1, 299, 100, 99},  // and so does a ready stable one
+      {1, 1, 10, 5},      // out of maxTrafficWeight
+      {-1, 2, 100, 100},  // a negative count is none
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(replicaShareWeight(c.stable, c.canary, c.max), c.want)
+        << c.stable << " stable, " << c.canary << " canary of " << c.max;
+  }
+}
+
 }  // namespace
 }  // namespace ramp::rollout

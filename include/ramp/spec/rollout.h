@@ -342,6 +342,12 @@ struct CanaryStrategy {
   std::optional<PingPongSpec> pingPong;
   std::optional<int32_t> minPodsPerReplicaSet;
   std::optional<ReplicaProgressThreshold> replicaProgressThreshold;
+  // ramp's extension (not in Argo's schema, where a Kubernetes Service selects every pod of a
+  // canary without trafficRouting): on plain hosts the routers' backends play that Service's
+  // role, holding the ready replicas of both revisions alike, so traffic follows the replica
+  // counts of Argo's basic canary. Only `plugins` (ramp/haproxy, ramp/nginx) is accepted, and
+  // not together with trafficRouting. See docs/routers/haproxy.md.
+  std::optional<TrafficRouting> serviceRouting;
   bool operator==(const CanaryStrategy&) const = default;
 };
 
@@ -618,6 +624,30 @@ inline int32_t maxTrafficWeightOrDefault(const CanaryStrategy& c) {
   return c.trafficRouting && c.trafficRouting->maxTrafficWeight
              ? *c.trafficRouting->maxTrafficWeight
              : kDefaultMaxTrafficWeight;
+}
+// The routers a Rollout configures: the canary's trafficRouting (weights by step), or ramp's
+// extensions canary.serviceRouting (the Service of a basic canary) and blueGreen.trafficRouting
+// (the active and preview Services). nullptr when there is none.
+inline const TrafficRouting* routersOf(const RolloutSpec& s) {
+  if (const auto& c = s.strategy.canary) {
+    if (c->trafficRouting) return &*c->trafficRouting;
+    if (c->serviceRouting) return &*c->serviceRouting;
+  }
+  if (s.strategy.blueGreen && s.strategy.blueGreen->trafficRouting) {
+    return &*s.strategy.blueGreen->trafficRouting;
+  }
+  return nullptr;
+}
+// The field path of routersOf(s) ("" when there is none).
+inline std::string routersPath(const RolloutSpec& s) {
+  if (const auto& c = s.strategy.canary) {
+    if (c->trafficRouting) return "spec.strategy.canary.trafficRouting";
+    if (c->serviceRouting) return "spec.strategy.canary.serviceRouting";
+  }
+  if (s.strategy.blueGreen && s.strategy.blueGreen->trafficRouting) {
+    return "spec.strategy.blueGreen.trafficRouting";
+  }
+  return "";
 }
 inline int32_t startingStepOrDefault(const RolloutAnalysisBackground& a) {
   return a.startingStep.value_or(0);

@@ -205,20 +205,8 @@ std::string describeSplit(const std::string& what, const SplitStats& s) {
          " of " + count(s.stableRequests) + " (" + percent(s.stableEvents, s.stableRequests) + ")";
 }
 
-}  // namespace
-
-const char* phaseName(Phase phase) {
-  switch (phase) {
-    case Phase::kRunning: return "Running";
-    case Phase::kSuccessful: return "Successful";
-    case Phase::kFailed: return "Failed";
-    case Phase::kInconclusive: return "Inconclusive";
-  }
-  return "";
-}
-
-Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
-                               const JudgeInput& input, bool explainRunning) {
+// The input's two arms against the config: each well formed, with the same latency buckets.
+Status checkInput(const JudgeConfig& config, const JudgeInput& input) {
   const bool wantLatency = config.latency.has_value();
   if (auto st = checkArm(input.canary, "canary", wantLatency); !st)
     return std::unexpected(st.error());
@@ -228,13 +216,12 @@ Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
     return makeError(ErrorCode::kInvalidArgument,
                      "judge input: canary and stable latency histograms have different buckets");
   }
+  return {};
+}
 
-  const Grids& grids = gridsFor(config);
-  JudgeVerdict verdict;
-  JudgeState& s = verdict.state;
-  s = std::move(previous);
-  // A state restored from metadata must fit this config's grids (a template edited mid-run, or
-  // corrupted metadata, would otherwise mix incompatible statistics).
+// Whether a state restored from metadata fits the config's grids (a template edited mid-run, or
+// corrupted metadata, would otherwise mix incompatible statistics).
+bool stateFits(const JudgeState& s, const Grids& grids, bool wantLatency) {
   auto fits = [](const SplitStats& st, const RatioGrid& up, const RatioGrid& ni) {
     return (st.regression.empty() || st.regression.size() == up.ratios.size()) &&
            (st.nonInferiority.empty() || st.nonInferiority.size() == ni.ratios.size());
@@ -242,12 +229,16 @@ Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
   bool fit = fits(s.errors, grids.errorUp, grids.errorNi) &&
              s.latency.size() == s.latencyBounds.size() && (wantLatency || s.latency.empty());
   for (const auto& l : s.latency) fit = fit && fits(l, grids.latencyUp, grids.latencyNi);
-  if (!fit) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     "judge state does not fit the judge's config (was the template changed "
-                     "during the run?)");
-  }
+  return fit;
+}
 
+// Adds this look to `s`: the first one records the baseline (and the latency bounds to judge),
+// later ones the window since the previous look. Returns notes for the explanation; an Error when
+// the input cannot be judged against the state (a threshold that is no bucket bound, buckets that
+// changed during the run).
+Result<std::string> recordLook(const JudgeConfig& config, const Grids& grids,
+                               const JudgeInput& input, JudgeState& s) {
+  const bool wantLatency = config.latency.has_value();
   std::string notes;
   if (s.looks == 0) {
     s.start = input.time;
@@ -325,12 +316,22 @@ Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
       }
     }
   }
-  ++s.looks;
-  s.last = input.time;
-  s.lastCanary = input.canary;
-  s.lastStable = input.stable;
+  return notes;
+}
 
-  // ---- evidence ----------------------------------------------------------------------------
+// What the evidence step leaves for the decision and the explanation.
+struct Evidence {
+  double logPromote = 0;  // log(1 / promotionAlpha)
+  size_t strongest = 0;   // the metric with the most evidence of regression
+  double k = 0;           // how many metrics are combined
+  std::string combinedName;
+  std::string thresholdText;
+};
+
+// Each metric's e-values and their combination into verdict.logEvidence and logThreshold.
+Evidence gatherEvidence(const JudgeConfig& config, const Grids& grids, JudgeVerdict& verdict) {
+  const JudgeState& s = verdict.state;
+  const bool wantLatency = config.latency.has_value();
   const double logPromote = std::log(1.0 / config.promotionAlpha);
   MetricEvidence err{"errors", logEValue(grids.errorUp, s.errors.regression),
                      logEValue(grids.errorNi, s.errors.nonInferiority), true};
@@ -370,9 +371,20 @@ Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
   const std::string thresholdText =
       evalue(verdict.logThreshold) +
       (config.combine == Combine::kAverage || k == 1 ? " = 1/α" : " = " + count(k) + "/α");
+  return Evidence{logPromote, strongest, k, combinedName, thresholdText};
+}
 
-  // ---- decision ----------------------------------------------------------------------------
-  const Duration elapsed = input.time - s.start;
+// Sets verdict.phase from the evidence, the non-inferiority e-values and the run's limits;
+// returns the decision's sentence.
+std::string decide(const JudgeConfig& config, const Grids& grids, const Evidence& e,
+                   Duration elapsed, JudgeVerdict& verdict) {
+  const JudgeState& s = verdict.state;
+  const bool wantLatency = config.latency.has_value();
+  const double logPromote = e.logPromote;
+  const double k = e.k;
+  const size_t strongest = e.strongest;
+  const std::string& combinedName = e.combinedName;
+  const std::string& thresholdText = e.thresholdText;
   bool allNonInferior = true;
   for (const auto& m : verdict.metrics) {
     if (m.name == "sample-ratio") continue;
@@ -428,12 +440,15 @@ Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
     decision =
         "Running: " + combinedName + " " + evalue(verdict.logEvidence) + " < " + thresholdText;
   }
+  return decision;
+}
 
-  verdict.displayValue = "evidence " + evalue(verdict.logEvidence) + " (threshold " +
-                         evalue(verdict.logThreshold) + ")";
-  if (verdict.phase == Phase::kRunning && !explainRunning) return verdict;
-
-  // ---- explanation -------------------------------------------------------------------------
+// The look's explanation: what was counted, each metric's evidence, then the decision.
+std::string explain(const JudgeConfig& config, const Grids& grids, const JudgeVerdict& verdict,
+                    Duration elapsed, const std::string& notes, const std::string& decision) {
+  const JudgeState& s = verdict.state;
+  const bool wantLatency = config.latency.has_value();
+  const MetricEvidence& err = verdict.metrics.front();
   std::string text = "look " + std::to_string(s.looks) + " at " + duration(elapsed) + ": " + notes;
   const double share =
       s.errors.canaryRequests + s.errors.stableRequests > 0
@@ -461,7 +476,47 @@ Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
             percent(*config.canaryWeight, 1) + "; evidence of mismatch " +
             evalue(verdict.metrics.back().logRegression) + ". ";
   }
-  verdict.explanation = text + "→ " + decision;
+  return text + "→ " + decision;
+}
+
+}  // namespace
+
+const char* phaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kRunning: return "Running";
+    case Phase::kSuccessful: return "Successful";
+    case Phase::kFailed: return "Failed";
+    case Phase::kInconclusive: return "Inconclusive";
+  }
+  return "";
+}
+
+Result<JudgeVerdict> judgeLook(const JudgeConfig& config, JudgeState previous,
+                               const JudgeInput& input, bool explainRunning) {
+  if (auto st = checkInput(config, input); !st) return std::unexpected(st.error());
+  const Grids& grids = gridsFor(config);
+  JudgeVerdict verdict;
+  JudgeState& s = verdict.state;
+  s = std::move(previous);
+  if (!stateFits(s, grids, config.latency.has_value())) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "judge state does not fit the judge's config (was the template changed "
+                     "during the run?)");
+  }
+  auto notes = recordLook(config, grids, input, s);
+  if (!notes) return std::unexpected(notes.error());
+  ++s.looks;
+  s.last = input.time;
+  s.lastCanary = input.canary;
+  s.lastStable = input.stable;
+
+  const Evidence evidence = gatherEvidence(config, grids, verdict);
+  const Duration elapsed = input.time - s.start;
+  const std::string decision = decide(config, grids, evidence, elapsed, verdict);
+  verdict.displayValue = "evidence " + evalue(verdict.logEvidence) + " (threshold " +
+                         evalue(verdict.logThreshold) + ")";
+  if (verdict.phase == Phase::kRunning && !explainRunning) return verdict;
+  verdict.explanation = explain(config, grids, verdict, elapsed, *notes, decision);
   return verdict;
 }
 

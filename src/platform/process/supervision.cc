@@ -254,11 +254,12 @@ std::vector<spec::Diagnostic> rolloutProblems(const spec::Rollout& rollout) {
     d.severity = spec::Severity::kWarning;
     out.push_back(std::move(d));
   };
-  if (strategy.canary && !strategy.canary->trafficRouting) {
+  if (strategy.canary && !spec::routersOf(rollout.spec)) {
     warn("spec.strategy.canary",
          "nothing routes traffic to this canary on the process platform: a canary without "
          "trafficRouting is split by replica counts through a Service, and this platform has "
-         "none; add trafficRouting.plugins (ramp/haproxy or ramp/nginx) to route it");
+         "none; add serviceRouting.plugins (ramp/haproxy or ramp/nginx, whose backend plays the "
+         "Service's role) or trafficRouting.plugins (weights by step) to route it");
   }
   if (strategy.blueGreen && !strategy.blueGreen->trafficRouting) {
     warn("spec.strategy.blueGreen",

@@ -64,10 +64,9 @@ TEST(JudgeWithPrometheus, RollsBackABadCanaryAndNotAHealthyOne) {
   } stopLoad{stop, load};
 
   Registry registry;
-  registerBuiltins(registry);
+  registerBuiltins(registry, BuiltinSettings{(*prom)->url()});
   ExtensionContext context;
   context.clock = &realClock();
-  context.prometheusAddress = (*prom)->url();
   auto judged = [&](const std::string& canary) {
     Judged j;
     j.name = canary;

@@ -11,7 +11,7 @@ namespace {
 
 TEST(JudgeRegistry, RampJudgePluginResolvesToTheJudgeProvider) {
   Registry registry;
-  registerBuiltins(registry);
+  registerBuiltins(registry, BuiltinSettings{"http://127.0.0.1:1"});
   spec::MetricProviderSpec spec;
   spec.plugin["ramp/judge"] =
       spec::RawJson{R"({"preset": {"name": "demo", "canary": "v2", "stable": "v1"}})"};
@@ -22,7 +22,6 @@ TEST(JudgeRegistry, RampJudgePluginResolvesToTheJudgeProvider) {
   testing::SimulatedClock clock;
   ExtensionContext context;
   context.clock = &clock;
-  context.prometheusAddress = "http://127.0.0.1:1";
   auto provider = registry.makeProvider(spec, context);
   ASSERT_TRUE(provider) << provider.error().message;
   EXPECT_EQ((*provider)->type(), "ramp/judge");

@@ -294,14 +294,13 @@ TEST(PrometheusCounts, CredentialsAndSecretsAreRedacted) {
 }
 
 // The registered provider.judge reads from the daemon's default address, or the config's.
-TEST(PrometheusCounts, RegisteredJudgeUsesTheContextsPrometheus) {
+TEST(PrometheusCounts, RegisteredJudgeUsesTheDaemonsPrometheus) {
   FakePrometheus prom;
   Registry registry;
-  registerBuiltins(registry);
+  registerBuiltins(registry, BuiltinSettings{prom.url()});
   ramp::testing::SimulatedClock clock;
   ExtensionContext context;
   context.clock = &clock;
-  context.prometheusAddress = prom.url();
   spec::MetricProviderSpec spec;
   spec.plugin["ramp/judge"] =
       spec::RawJson{R"({"preset": {"name": "demo", "canary": "v2", "stable": "v1"}})"};
@@ -317,8 +316,9 @@ TEST(PrometheusCounts, RegisteredJudgeUsesTheContextsPrometheus) {
   }
 
   // With the default pointing nowhere, the config's address is used.
-  context.prometheusAddress = "http://127.0.0.1:1";
-  provider = registry.makeProvider(spec, context);
+  Registry nowhere;
+  registerBuiltins(nowhere, BuiltinSettings{"http://127.0.0.1:1"});
+  provider = nowhere.makeProvider(spec, context);
   ASSERT_TRUE(provider);
   Ctx c2(R"({"address": ")" + prom.url() +
          R"(", "preset": {"name": "demo", "canary": "v2", "stable": "v1"}})");
