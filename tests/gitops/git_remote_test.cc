@@ -145,6 +145,13 @@ TEST_F(GitRemoteTest, SshThroughSshdWithAUserKeyAndKnownHosts) {
   // The right key.
   writeFile(secret("ssh-privatekey"), sh("cat " + dir_.file("ramp_key")) + "\n");
   fetchesAndPushesARevert(source, url);
+  // A URL without a user: the user is `username` of the secret directory.
+  const std::string user = url.substr(6, url.find('@') - 6);
+  const std::string noUser = "ssh://" + url.substr(url.find('@') + 1);
+  writeFile(secret("username"), user + "\n");
+  auto head = source.resolve(noUser, "main");
+  ASSERT_TRUE(head) << head.error().message;
+  EXPECT_EQ(*head, sh("git --git-dir=" + repo_.root + "/shop.git rev-parse main"));
 }
 
 }  // namespace
