@@ -11,6 +11,7 @@ find_package(Boost 1.74 REQUIRED)           # Boost::headers (Math, Asio)
 find_package(date REQUIRED)                 # date::date-tz (cron windows in IANA zones)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)  # PkgConfig::LIBGIT2 (src/gitops)
+pkg_check_modules(LIBSSH2 REQUIRED IMPORTED_TARGET libssh2)  # known_hosts checks (src/gitops)
 # Debian's cpp-httplib is a compiled library: its compile flags MUST come from pkg-config or the
 # class layouts differ and it crashes at run time (platform-notes §1).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

@@ -10,10 +10,13 @@ PACKAGES="
   clang-tidy-16
   nlohmann-json3-dev libyaml-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
   libboost-math-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev libhowardhinnant-date-dev git
-  haproxy socat nginx prometheus wrk curl ca-certificates python3
-  chromium fonts-dejavu-core iproute2 openssl docker-registry
+  libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev libssh2-1-dev libhowardhinnant-date-dev
+  git haproxy socat nginx prometheus wrk curl ca-certificates python3
+  chromium fonts-dejavu-core iproute2 openssl docker-registry fcgiwrap openssh-server
 "
+# fcgiwrap and openssh-server: the Git servers of the GitOps tests (tests/gitops/git_servers.h):
+# git http-backend behind nginx over https, and sshd; started on loopback ports, never as
+# services. libssh2-1-dev: src/gitops checks ssh host keys against known_hosts with libssh2.
 # docker-registry: distribution 2.8.2, the OCI registry src/supply's tests push to and verify
 # from (tests/supply). chromium and fonts-dejavu-core: the dashboard's browser test (tests/web),
 # headless (iproute2's `ss -K` cuts its watch streams to test the resume). It runs
@@ -59,6 +62,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends $missing
 if [ "$created_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 if [ -d /run/systemd/system ]; then
-  $SUDO systemctl disable --now haproxy nginx prometheus docker-registry 2>/dev/null || true
+  $SUDO systemctl disable --now haproxy nginx prometheus docker-registry ssh fcgiwrap.socket \
+    2>/dev/null || true
 fi
 go_toolchain

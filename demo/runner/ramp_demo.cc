@@ -24,6 +24,15 @@
 // (DATA/audit.key); after the stack stops, the demo ends by printing `ramp audit verify`'s
 // result over the daemon's data directory (docs/audit.md), and exits non-zero if it fails.
 //
+// With --gitops the releases come from Git instead (docs/gitops.md): the runner makes a
+// repository DATA/gitops/deploy.git (bare, file://) and an Argo CD Application `demo` reading
+// its directory demo/ with auto-sync, and each release is a commit there (the templates, then
+// the Rollout with the release's image) pushed and refreshed; ramp serve's GitOps agent syncs
+// it. v3's rollback is then done the GitOps way: after ramp aborts v3, the runner asks for
+// `ramp app rollback demo` (POST …/applications/demo/rollback as the operator), the agent pushes
+// a revert commit to the branch (the demo prints it), syncs it, and the Rollout is back on v2
+// with Git saying so.
+//
 // Specs are written into the daemon's SQLite store from this process (the controller picks
 // external writes up within 250 ms), as a second writer would; the runner keeps the controller's
 // status when it replaces a spec, as `ramp apply` does.
@@ -86,6 +95,7 @@ struct Options {
   bool killPrometheus = false;
   bool judge = false;
   bool pauseStep = false;
+  bool gitops = false;
   std::string listen = "127.0.0.1:0";
 };
 
@@ -140,6 +150,10 @@ class Demo {
   LoadGenerator* load() { return load_.get(); }
   // ramp serve's /metrics page, read with the viewer token.
   Result<std::string> metricsPage() const;
+  // --gitops, after v3 was aborted: the rollback by a revert commit, printed; waits until the
+  // Rollout is Healthy on `stableHash` (v2's template). Returns the commit's short id and subject.
+  Result<std::string> rollbackByRevert(const std::string& stableHash, const std::string& why);
+  bool gitops() const { return o_.gitops; }
 
  private:
   Status startHaproxy();
@@ -149,6 +163,15 @@ class Demo {
   Status applyManifest(const std::string& file, const std::function<void(Json&)>& edit);
   Result<std::string> rolloutJson(const Release& r);
   Status put(const std::string& json);
+  // --gitops: the repository and the Application; each publish() writes a file of the
+  // repository's demo/ directory (on top of any revert commit the agent pushed), commit()
+  // commits, pushes and refreshes the Application (applies it, the first time).
+  Status setUpGitops();
+  Status publish(const std::string& name, const std::string& json);
+  Status commit(const std::string& message);
+  Result<std::string> apiPost(const std::string& path, const std::string& body,
+                              const std::string& role);
+
   std::optional<spec::Rollout> readRollout();
   // The summed weight of `hash`'s servers in rotation in HAProxy, and of all servers; nullopt
   // when HAProxy does not answer.
@@ -160,6 +183,8 @@ class Demo {
   std::string data_;
   bool tempData_ = false;
   std::string rampData_, socket_;
+  std::string gitDir_;       // --gitops: DATA/gitops (deploy.git, work/)
+  bool appApplied_ = false;  // --gitops: the Application is stored (after the first commit)
   int frontPort_ = 0, statsPort_ = 0, promPort_ = 0;
   std::map<std::string, std::string> tokens_;  // role -> token
   std::string apiUrl_;
@@ -169,6 +194,25 @@ class Demo {
   Steady::time_point started_ = Steady::now();
   bool shutDown_ = false;
 };
+
+// Runs `git ARGS…` (each argument single-quoted; the demo's own paths hold no quote). Its
+// output, trailing newline removed, or an error with the command and its output.
+Result<std::string> git(const std::vector<std::string>& args) {
+  std::string cmd = "git";
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return makeError(ErrorCode::kUnavailable, "cannot run " + cmd);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return makeError(ErrorCode::kUnavailable, cmd + " failed: " + out);
+  }
+  return out;
+}
 
 void Demo::progress(const std::string& line) {
   std::printf("[%6.1fs] %s\n", seconds(Steady::now() - started_), line.c_str());
@@ -208,7 +252,8 @@ Status Demo::setUp() {
   progress("data directory " + data_);
   if (auto s = startHaproxy(); !s) return s;
   if (auto s = startPrometheus(); !s) return s;
-  return startServe();
+  if (auto s = startServe(); !s) return s;
+  return o_.gitops ? setUpGitops() : Status{};
 }
 
 Status Demo::startHaproxy() {
@@ -387,6 +432,138 @@ Status Demo::startServe() {
   return {};
 }
 
+Status Demo::setUpGitops() {
+  gitDir_ = data_ + "/gitops";
+  std::error_code ec;
+  fs::remove_all(gitDir_, ec);  // ours: a --data directory used again starts a new history
+  const std::string bare = gitDir_ + "/deploy.git", work = gitDir_ + "/work";
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"init", "-q", "--bare", "-b", "main", bare},
+                                             {"init", "-q", "-b", "main", work},
+                                             {"-C", work, "remote", "add", "origin", bare}}) {
+    if (auto r = git(args); !r) return std::unexpected(r.error());
+  }
+  fs::create_directories(work + "/demo", ec);
+  progress("gitops: releases come from Git: " + bare + " (work tree " + work +
+           "); Application argocd/demo reads its demo/ directory with auto-sync");
+  return {};
+}
+
+Status Demo::publish(const std::string& name, const std::string& json) {
+  // The agent may have pushed a revert commit since the last release: build on it.
+  if (appApplied_) {
+    if (auto r = git({"-C", gitDir_ + "/work", "pull", "-q", "--ff-only", "origin", "main"}); !r) {
+      return std::unexpected(r.error());
+    }
+  }
+  return writeFile(gitDir_ + "/work/demo/" + name, Json::parse(json).dump(2) + "\n");
+}
+
+Status Demo::commit(const std::string& message) {
+  const std::string work = gitDir_ + "/work";
+  const std::vector<std::string> as = {
+      "-C", work, "-c", "user.name=ramp-demo", "-c", "user.email=ramp-demo@localhost"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), as.begin(), as.end());
+    return git(args);
+  };
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"add", "-A"}, {"commit", "-q", "-m", message}, {"push", "-q", "origin", "main"}}) {
+    if (auto r = with(args); !r) return std::unexpected(r.error());
+  }
+  auto sha = with({"rev-parse", "--short", "HEAD"});
+  if (!sha) return std::unexpected(sha.error());
+  progress("gitops: commit " + *sha + " \"" + message + "\" pushed");
+  if (appApplied_) {
+    // `ramp app refresh demo`: the agent reads the repository now instead of at its next poll.
+    auto r = apiPost("/api/v1/namespaces/argocd/applications/demo/refresh", "{}", "operator");
+    return r ? Status{} : Status{std::unexpected(r.error())};
+  }
+  const Json app = {{"apiVersion", "argoproj.io/v1alpha1"},
+                    {"kind", "Application"},
+                    {"metadata", {{"name", "demo"}, {"namespace", "argocd"}}},
+                    {"spec",
+                     {{"source",
+                       {{"repoURL", "file://" + gitDir_ + "/deploy.git"},
+                        {"path", "demo"},
+                        {"targetRevision", "main"}}},
+                      {"destination", {{"namespace", "default"}}},
+                      {"syncPolicy", {{"automated", Json::object()}}}}}};
+  if (auto s = put(app.dump()); !s) return s;
+  appApplied_ = true;
+  return {};
+}
+
+Result<std::string> Demo::apiPost(const std::string& path, const std::string& body,
+                                  const std::string& role) {
+  http::Request req;
+  req.method = "POST";
+  req.url = apiUrl_ + path;
+  req.body = body;
+  req.headers.emplace_back("Authorization", "Bearer " + tokens_[role]);
+  req.headers.emplace_back("Content-Type", "application/json");
+  auto reply = http::send(req);
+  if (!reply) return std::unexpected(reply.error());
+  if (!reply->ok()) {
+    return makeError(
+        ErrorCode::kUnavailable,
+        "POST " + path + " answered " + std::to_string(reply->status) + ": " + reply->body);
+  }
+  return std::move(reply->body);
+}
+
+Result<std::string> Demo::rollbackByRevert(const std::string& stableHash, const std::string& why) {
+  const std::string bare = gitDir_ + "/deploy.git";
+  auto before = git({"--git-dir", bare, "rev-parse", "main"});
+  if (!before) return std::unexpected(before.error());
+  const Json body = {{"reason", why}};
+  auto reply =
+      apiPost("/api/v1/namespaces/argocd/applications/demo/rollback", body.dump(), "operator");
+  if (!reply) return std::unexpected(reply.error());
+  progress("gitops: ramp app rollback demo --reason '" + why +
+           "' (as operator): " + Json::parse(*reply, nullptr, false).value("message", *reply));
+  // The agent pushes the revert commit, then syncs it.
+  std::string head;
+  waitFor(
+      [&] {
+        auto h = git({"--git-dir", bare, "rev-parse", "main"});
+        if (h && *h != *before) head = *h;
+        return !head.empty() || gInterrupted;
+      },
+      60s);
+  if (head.empty()) {
+    return makeError(ErrorCode::kUnavailable,
+                     "no revert commit on main after 60 s; see " + data_ + "/serve.log");
+  }
+  auto shown = git({"--git-dir", bare, "log", "-1", "--format=%h by %an: %s%n%n%b", "main"});
+  if (!shown) return std::unexpected(shown.error());
+  std::string indented;
+  for (size_t at = 0; at < shown->size();) {
+    const size_t nl = shown->find('\n', at);
+    indented += "    " + shown->substr(at, nl == std::string::npos ? nl : nl - at) + "\n";
+    at = nl == std::string::npos ? shown->size() : nl + 1;
+  }
+  progress("gitops: the revert commit on " + bare + " main:\n" + indented);
+  const bool back = waitFor(
+      [&] {
+        auto r = readRollout();
+        return gInterrupted ||
+               (r && r->spec.template_ &&
+                rollout::podTemplateHash(*r->spec.template_, std::nullopt) == stableHash &&
+                r->status.phase == spec::RolloutPhase::kHealthy &&
+                r->status.stableRS == stableHash);
+      },
+      60s);
+  if (!back || gInterrupted) {
+    return makeError(ErrorCode::kUnavailable,
+                     "the Rollout did not come back to " + stableHash + " after the revert");
+  }
+  progress(
+      "gitops: v3 rolled back by that commit: the Rollout runs v2's template again "
+      "(Healthy), and Git says so");
+  return shown->substr(0, shown->find('\n'));
+}
+
 // Reads one manifest of examples/demo as JSON (decoded and re-encoded by ramp's codec).
 Result<Json> readManifest(const std::string& file) {
   auto text = readFile(file);
@@ -437,6 +614,7 @@ Status Demo::applyManifest(const std::string& file, const std::function<void(Jso
   auto t = readManifest(o_.manifests + "/" + file);
   if (!t) return std::unexpected(t.error());
   edit(*t);
+  if (o_.gitops) return publish(file.substr(0, file.rfind('.')) + ".json", t->dump());
   return put(t->dump());
 }
 
@@ -449,8 +627,9 @@ Status Demo::applyTemplate() {
       if (m["name"] == "latency-p99") m["count"] = 2;
     }
   });
-  if (!slo || !o_.judge) return slo;
-  return applyManifest("judge-template.yaml", [](Json&) {});
+  if (slo && o_.judge) slo = applyManifest("judge-template.yaml", [](Json&) {});
+  if (!slo || !o_.gitops) return slo;
+  return commit("analysis templates");
 }
 
 Result<std::string> Demo::rolloutJson(const Release& r) {
@@ -551,7 +730,12 @@ ReleaseResult Demo::release(const Release& rel) {
   progress("release " + rel.tag +
            (rel.errorRate > 0 ? " (" + fmt1(rel.errorRate * 100) + "% errors)" : std::string()) +
            ": pod template hash " + hash + ", expecting " + rel.expected);
-  if (auto s = put(*json); !s) {
+  const std::string image = decoded.value->spec.template_->spec.containers.empty()
+                                ? ""
+                                : decoded.value->spec.template_->spec.containers[0].image;
+  Status written = o_.gitops ? publish("rollout.json", *json) : put(*json);
+  if (written && o_.gitops) written = commit("release " + rel.tag + ": " + image);
+  if (auto& s = written; !s) {
     res.outcome = "Error";
     res.note = s.error().message;
     return res;
@@ -572,6 +756,13 @@ ReleaseResult Demo::release(const Release& rel) {
       break;
     }
     auto r = readRollout();
+    // --gitops: the agent applies the commit a moment later; until then the Rollout is the
+    // previous release's.
+    if (r && o_.gitops &&
+        (!r->spec.template_ ||
+         rollout::podTemplateHash(*r->spec.template_, std::nullopt) != hash)) {
+      r.reset();
+    }
     if (r) {
       generation = r->metadata.generation;
       const std::string d = describe(*r);
@@ -808,6 +999,7 @@ int run(const Options& o) {
   if (auto s = demo.applyTemplate(); !s) return fail(s.error().message);
 
   const Release bad{"v3", 0.1, "Aborted", "slo", "v2"};
+  std::string gitopsRollback, gitopsRollbackError;  // --gitops: v3's revert commit, or why not
   results.push_back(demo.release({"v1", 0, "Deployed", "slo", ""}));
   if (results.back().outcome == "Deployed" && !gInterrupted) {
     demo.startLoad();
@@ -820,6 +1012,19 @@ int run(const Options& o) {
       results.push_back(demo.release({"v2", 0, "Promoted", "slo", "v1"}));
       if (results.back().outcome == "Promoted" && !gInterrupted) {
         results.push_back(demo.release(bad));
+        if (o.gitops && results.back().outcome == "Aborted" && !gInterrupted) {
+          ReleaseResult& v3 = results.back();
+          const std::string why =
+              "v3 aborted by ramp" + (v3.verdict.empty() ? "" : ": " + v3.verdict);
+          auto reverted = demo.rollbackByRevert(results[1].hash, why.substr(0, 200));
+          if (reverted) {
+            gitopsRollback = *reverted;
+          } else {
+            gitopsRollbackError = reverted.error().message;
+            std::fprintf(stderr, "ramp-demo: rollback by revert failed: %s\n",
+                         gitopsRollbackError.c_str());
+          }
+        }
         if (o.judge && results.back().outcome == "Aborted" && !gInterrupted) {
           // The same bad release, analysed by the judge instead of the thresholds.
           results.push_back(demo.release({"v4", 0.1, "Aborted", "judge", "v2"}));
@@ -843,7 +1048,12 @@ int run(const Options& o) {
     const size_t planned = o.killPrometheus ? 2 : (o.judge ? 4 : 3);
     allExpected = allExpected && results.size() == planned;
   }
+  if (o.gitops && !o.badOnly && !o.killPrometheus)
+    allExpected = allExpected && !gitopsRollback.empty();
   printTable(results);
+  if (!gitopsRollback.empty()) {
+    std::printf("v3 rolled back in Git by revert commit %s\n", gitopsRollback.c_str());
+  }
 
   std::vector<double> toWeight0, toLast, failed;
   for (const auto& r : results) {
@@ -878,6 +1088,10 @@ int run(const Options& o) {
       j["metricsPage"] = *page;
     } else {
       j["metricsPageError"] = page.error().message;
+    }
+    if (o.gitops) {
+      j["gitops"] = {{"rollbackCommit", gitopsRollback}};
+      if (!gitopsRollbackError.empty()) j["gitops"]["error"] = gitopsRollbackError;
     }
     if (!toWeight0.empty()) {
       j["firstBadToWeight0S"] = {{"median", percentile(toWeight0, 0.5)},
@@ -936,6 +1150,10 @@ int main(int argc, char** argv) {
   app.add_flag("--pause-step", o.pauseStep,
                "Give v2 an indefinite pause after its 25% analysis: promote it from the "
                "dashboard or with `ramp promote demo`");
+  app.add_flag("--gitops", o.gitops,
+               "Release from a local Git repository (DATA/gitops/deploy.git) through ramp's "
+               "GitOps agent: each release is a commit, and v3's rollback is a revert commit "
+               "pushed by `ramp app rollback demo` (docs/gitops.md)");
   app.add_option("--listen", o.listen, "Address of ramp serve's API and dashboard")
       ->capture_default_str();
   app.add_flag("--kill-prometheus", o.killPrometheus,

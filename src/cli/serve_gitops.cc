@@ -48,7 +48,8 @@ class RunningGitops final : public ServeGitops {
 void configureGitopsFlags(CLI::App& cmd, ServeOptions& options) {
   cmd.add_option("--git-credentials", options.gitCredentialsDir,
                  "Directory of Git credentials for Applications' repositories: username and "
-                 "password (https), ssh-privatekey (ssh); never printed")
+                 "password (https), ssh-privatekey (ssh), never printed; ca.crt and known_hosts "
+                 "to trust servers (docs/gitops.md)")
       ->check(CLI::ExistingDirectory);
   cmd.add_option("--gitops-poll-s", options.gitopsPollSeconds,
                  "How often each Application's repository is fetched (Argo CD's "

@@ -257,9 +257,12 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
 
   Plan plan = reconcileApplication(app, observed, now, options_.reconcile);
   std::vector<store::Event> events;
+  bool synced = false;
   if (plan.sync) {
     if (auto ok = apply_(plan.initiatedBy, plan.apply, plan.prune); !ok) {
       failSync(plan, app, ok.error().message);
+    } else {
+      synced = true;
     }
   }
   // Who: the sync's initiator, or the requester of an operation refused before any sync.
@@ -293,7 +296,11 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
   next.metadata.resourceVersion.clear();
   store::WriteOp op{store::WriteOp::Type::kPut, key, spec::toJson(next), stored->version};
   auto written = store_.writeWithEvents(std::span(&op, 1), events);
-  t.due = now + plan.requeueAfter;
+  // The status was compared with the store before the sync: compare again at once (with the
+  // cached revision), as Argo CD requeues a comparison after an operation, so health and objects
+  // describe what was applied. Our own writes are not news to noteChanges(). A reconcile without
+  // a fetch (this one, drift) never postpones the next poll.
+  t.due = synced ? now : std::min(now + plan.requeueAfter, std::max(t.fetchDue, now));
   if (!written) return std::unexpected(written.error());
   t.version = written->versions.front();
   return {};

@@ -6,7 +6,10 @@
 // supported. Credentials come from `credentialsDir` when set: files `username` and `password`
 // (https), `ssh-privatekey` (and optional `ssh-publickey`, `ssh-passphrase`) for ssh. They are
 // read when a server asks, never printed: every libgit2 message is passed through a Redactor
-// holding them, and URLs are shown without their userinfo.
+// holding them, and URLs are shown without their userinfo. The server is authenticated first:
+// what libgit2 validated passes (the system's CAs, ~/.ssh/known_hosts); otherwise `ca.crt` of
+// the directory (PEM trust anchors, checked with OpenSSL, IP SANs included) for TLS, and
+// `known_hosts` (OpenSSH's format, read by libssh2) for ssh host keys.
 //
 // libgit2's return codes become ramp::Error at this boundary. Thread safety: one call at a time
 // (the agent's thread); libgit2 is initialised once per process.

@@ -1,8 +1,9 @@
-// The demo scenario of issue 6, end to end: ramp-demo --once --fast --judge runs v1 (initial
-// deploy), v2 (healthy, canary 5/25/50/100 with Prometheus analysis), v3 (10% errors, threshold
-// analysis) and v4 (10% errors, the canary judge of issue 8) through a real HAProxy, Prometheus,
-// `ramp serve` and demo service replicas under a steady load of 200 requests/s, and writes a
-// JSON summary. The test asserts the outcomes, where stable ends, and bounds on what users saw.
+// The demo scenario of issue 6, end to end (and its --gitops form, issue 17): ramp-demo --once
+// --fast --judge runs v1 (initial deploy), v2 (healthy, canary 5/25/50/100 with Prometheus
+// analysis), v3 (10% errors, threshold analysis) and v4 (10% errors, the canary judge of issue 8)
+// through a real HAProxy, Prometheus, `ramp serve` and demo service replicas under a steady load of
+// 200 requests/s, and writes a JSON summary. The test asserts the outcomes, where stable ends, and
+// bounds on what users saw.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "gitops/git_servers.h"
 #include "harness/harness.h"
 #include "harness/promtool.h"
 
@@ -118,6 +120,43 @@ TEST(DemoE2E, PrometheusKilledMidReleaseNeverPromotes) {
   EXPECT_EQ(v2["outcome"], "Aborted") << j.dump(2);
   EXPECT_EQ(v2["stableHash"], v1["hash"]);
   EXPECT_EQ(v2["errors"].get<int64_t>(), 0) << "v2 is healthy: the abort costs users nothing";
+}
+
+// `make demo ARGS=--gitops`: the same releases from a Git repository through ramp's GitOps agent
+// (docs/gitops.md). Each release is a commit; after ramp aborts v3, `ramp app rollback` pushes a
+// revert commit (by the operator, the demo's directory back to v2's commit), the agent syncs it
+// and the Rollout is back on v2; v4 is committed on top of the revert.
+TEST(DemoE2E, GitopsReleasesFromGitAndRollsBackV3ByARevertCommit) {
+  testing::TempDir dir("ramp-e2e");
+  const auto j = runDemo(dir, {"--gitops", "--judge"});
+  ASSERT_TRUE(j.contains("releases"));
+  ASSERT_EQ(j["releases"].size(), 4u) << j.dump(2);
+  EXPECT_TRUE(j["ok"].get<bool>()) << j.dump(2);
+  const auto& v2 = j["releases"][1];
+  EXPECT_EQ(j["releases"][2]["outcome"], "Aborted");
+  EXPECT_EQ(j["releases"][3]["stableHash"], v2["hash"]) << "v4 replaced v2, restored by the revert";
+  const std::string rollback = j["gitops"].value("rollbackCommit", "");
+  EXPECT_NE(rollback.find(" by operator: Roll back demo to "), std::string::npos) << j.dump(2);
+  EXPECT_NE(j["log"].get<std::string>().find("v3 rolled back in Git by revert commit " + rollback),
+            std::string::npos)
+      << "the demo prints it";
+
+  const std::string git = "git --git-dir=" + dir.file("d/gitops/deploy.git") + " ";
+  EXPECT_EQ(gitops::testing::sh(git + "log --format='%an|%s' main"),
+            "ramp-demo|release v4: ramp/demo-service:v4\n"
+            "operator|" +
+                rollback.substr(rollback.find(": ") + 2) +
+                "\n"
+                "ramp-demo|release v3: ramp/demo-service:v3\n"
+                "ramp-demo|release v2: ramp/demo-service:v2\n"
+                "ramp-demo|release v1: ramp/demo-service:v1\n"
+                "ramp-demo|analysis templates");
+  // The revert's demo/ is v2's commit's, and its message names the reason.
+  EXPECT_EQ(gitops::testing::sh(git + "rev-parse main~1:demo"),
+            gitops::testing::sh(git + "rev-parse main~3:demo"));
+  EXPECT_NE(
+      gitops::testing::sh(git + "log -1 --format=%b main~1").find("Reason: v3 aborted by ramp"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -395,32 +395,9 @@ class GuideStack {
         << prometheus_->log();
   }
 
-  // Replicas outlive ramp serve by design (docs/platforms/process.md): stop the ones this test
-  // made ramp start, by the pids in their pid files, when the pid is still a demo service.
+  // The replicas this test made ramp start (they outlive ramp serve by design).
   void stopReplicas() {
-    std::vector<pid_t> pids;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir_.file("var-lib-ramp/platform.process"), ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->path().extension() != ".pid") continue;
-      auto j = json::parse(readText(it->path().string()), nullptr, false);
-      if (j.is_discarded() || !j.contains("pid")) continue;
-      const pid_t pid = j["pid"].get<pid_t>();
-      if (readText("/proc/" + std::to_string(pid) + "/cmdline").find("ramp-demo-service") !=
-          std::string::npos) {
-        pids.push_back(pid);
-      }
-    }
-    for (pid_t pid : pids) ::kill(pid, SIGTERM);
-    waitUntil(
-        [&] {
-          for (pid_t pid : pids) {
-            if (::kill(pid, 0) == 0) return false;
-          }
-          return true;
-        },
-        5s);
-    for (pid_t pid : pids) ::kill(pid, SIGKILL);
+    rt::stopProcessReplicas(dir_.file("var-lib-ramp/platform.process"), "ramp-demo-service");
   }
 
   rt::TempDir dir_{"ramp-guide"};

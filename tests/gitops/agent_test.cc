@@ -115,6 +115,25 @@ TEST_F(AgentTest, AutoSyncAppliesEachNewCommitAndWritesArgoCdStatus) {
       << ::testing::PrintToString(ev);
 }
 
+// After a sync the Application is compared again at once (as Argo CD requeues a comparison after
+// an operation), so its health and objects describe what was applied — not the store before the
+// sync ("Missing") until the next poll, which never changes for an object without a status (an
+// AnalysisTemplate stayed Missing for the 180 s poll).
+TEST_F(AgentTest, ASyncIsComparedAgainAtOnce) {
+  const std::string c1 = git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  applyApp("  syncPolicy: {automated: {}}\n");
+  EXPECT_EQ(agent_.step(clock_.now()), clock_.now()) << "due again at once";
+  agent_.step(clock_.now());
+  spec::Application a = app();
+  EXPECT_EQ(a.status.sync, (spec::ApplicationSyncStatus{"Synced", c1}));
+  EXPECT_EQ(a.status.health.status, "Progressing") << a.status.health.message;
+  ASSERT_EQ(a.status.resources.size(), 1u);
+  ASSERT_TRUE(a.status.resources[0].health);
+  EXPECT_EQ(a.status.resources[0].health->status, "Progressing");
+  EXPECT_EQ(a.status.history.size(), 1u) << "compared, not synced again";
+  EXPECT_GT(agent_.step(clock_.now()), clock_.now()) << "then nothing to do until the poll";
+}
+
 TEST_F(AgentTest, RefreshFetchesAtOnce) {
   git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
   applyApp("  syncPolicy: {automated: {}}\n");

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "gitops/git_servers.h"
 #include "gitops/gitops_fixtures.h"
 #include "harness/harness.h"
 #include "harness/ramp_daemon.h"
@@ -18,72 +19,28 @@
 namespace ramp::gitops {
 namespace {
 
-using ramp::testing::Process;
 using ramp::testing::TempDir;
-
-// Runs a shell command; returns its stdout (trimmed) or fails the test.
-std::string sh(const std::string& command) {
-  std::string out;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return "";
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int rc = pclose(p);
-  EXPECT_EQ(rc, 0) << command << "\n" << out;
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-void writeFile(const std::string& path, const std::string& text) {
-  sh("mkdir -p \"$(dirname '" + path + "')\"");
-  std::ofstream(path) << text;
-}
+using testing::GitDaemon;
+using testing::sh;
+using testing::ShopRepository;
 
 class GitIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = dir_.file("srv");
-    work_ = dir_.file("work");
-    sh("git init -q --bare -b main " + root_ + "/shop.git");
-    sh("git init -q -b main " + work_);
-    commitTree(testing::twoEnvironments("shop:1"), "first");
-    c1_ = sh(git() + " rev-parse HEAD");
-    sh(git() + " tag v1");
-    commitTree(testing::twoEnvironments("shop:2"), "second");
-    c2_ = sh(git() + " rev-parse HEAD");
-    sh(git() + " push -q " + root_ + "/shop.git main v1");
+    root_ = repo_.root;
+    c1_ = repo_.c1;
+    c2_ = repo_.c2;
   }
-  std::string git() const {
-    return "git -C " + work_ + " -c user.name=tester -c user.email=tester@example.com";
-  }
-  void commitTree(const FileTree& files, const std::string& message) {
-    for (const auto& [path, text] : files) writeFile(work_ + "/" + path, text);
-    sh(git() + " add -A && " + git() + " commit -q -m '" + message + "'");
-  }
-  // Starts git daemon serving root_ (push allowed) and waits until it answers.
-  std::string startDaemon(Libgit2Source& source) {
-    const int port = ramp::testing::pickFreePort();
-    auto p = Process::start(
-        {{"git", "daemon", "--reuseaddr", "--listen=127.0.0.1", "--port=" + std::to_string(port),
-          "--base-path=" + root_, "--export-all", "--enable=receive-pack", root_},
-         {},
-         dir_.file("daemon.log"),
-         ""});
-    EXPECT_TRUE(p) << (p ? "" : p.error().message);
-    daemon_ = std::move(*p);
-    const std::string url = "git://127.0.0.1:" + std::to_string(port) + "/shop.git";
-    for (int i = 0; i < 100; ++i) {
-      if (source.resolve(url, "main")) return url;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "git daemon did not answer: " << daemon_->log();
-    return url;
+  // Starts git daemon serving root_ (push allowed); returns the repository's URL.
+  std::string startDaemon() {
+    daemon_ = GitDaemon::start(root_, "shop.git", dir_.file("daemon.log"));
+    return daemon_ ? daemon_->url("shop.git") : "";
   }
 
   TempDir dir_{"ramp-git"};
-  std::string root_, work_, c1_, c2_;
-  std::unique_ptr<Process> daemon_;
+  ShopRepository repo_{dir_};
+  std::string root_, c1_, c2_;
+  std::unique_ptr<GitDaemon> daemon_;
 };
 
 TEST_F(GitIntegrationTest, FileUrlBranchTagCommitAndPaths) {
@@ -116,12 +73,11 @@ TEST_F(GitIntegrationTest, FileUrlBranchTagCommitAndPaths) {
 
 TEST_F(GitIntegrationTest, GitDaemonFetchesNewCommitsAndTakesARevertPush) {
   Libgit2Source source(dir_.file("cache"), "");
-  const std::string url = startDaemon(source);
+  const std::string url = startDaemon();
   EXPECT_EQ(source.resolve(url, "main"), c2_);
   // A new commit upstream is seen on the next resolve.
-  commitTree(testing::twoEnvironments("shop:3"), "third");
-  const std::string c3 = sh(git() + " rev-parse HEAD");
-  sh(git() + " push -q " + root_ + "/shop.git main");
+  const std::string c3 = repo_.commit(testing::twoEnvironments("shop:3"), "third");
+  repo_.push();
   EXPECT_EQ(source.resolve(url, "main"), c3);
   // Revert environments/prod to the first commit: a new commit on main, pushed.
   auto revert = source.revertPath(url, "main", "environments/prod", c1_, "alice",
@@ -135,9 +91,8 @@ TEST_F(GitIntegrationTest, GitDaemonFetchesNewCommitsAndTakesARevertPush) {
   EXPECT_NE(staging->at("environments/staging/shop.yaml").find("shop:2"), std::string::npos)
       << "the rest of the tree is the branch's";
   // The server has it, authored by the caller, parent = the old head.
-  const std::string log =
-      sh("git --git-dir=" + root_ + "/shop.git log -1 --format='%an %P %s' main");
-  EXPECT_EQ(log, "alice " + c3 + " Revert environments/prod to " + c1_.substr(0, 7));
+  EXPECT_EQ(repo_.serverLog("%an %P %s"),
+            "alice " + c3 + " Revert environments/prod to " + c1_.substr(0, 7));
   // Reverting again changes nothing: refused, no commit made.
   auto again = source.revertPath(url, "main", "environments/prod", c1_, "alice", "again");
   ASSERT_FALSE(again);
@@ -156,8 +111,8 @@ TEST_F(GitIntegrationTest, GitDaemonFetchesNewCommitsAndTakesARevertPush) {
 
 TEST_F(GitIntegrationTest, UnreachableRepositoryNeverShowsCredentials) {
   TempDir secrets("ramp-git-secret");
-  writeFile(secrets.file("username"), "deploy\n");
-  writeFile(secrets.file("password"), "s3cr3t-token\n");
+  testing::writeFile(secrets.file("username"), "deploy\n");
+  testing::writeFile(secrets.file("password"), "s3cr3t-token\n");
   Libgit2Source source(dir_.file("cache"), secrets.path());
   const int port = ramp::testing::pickFreePort();  // nothing listens there
   const std::string url = "http://deploy:s3cr3t-token@127.0.0.1:" + std::to_string(port) + "/x.git";
@@ -180,8 +135,7 @@ constexpr const char* kAdmin = "admin-token-0123456789abcdef";
 constexpr const char* kOperator = "operator-token-0123456789abc";
 
 TEST_F(GitIntegrationTest, ServeSyncsFromGitAndRollsBackByARevertCommit) {
-  Libgit2Source probe(dir_.file("probe"), "");
-  const std::string url = startDaemon(probe);
+  const std::string url = startDaemon();
   std::ofstream(dir_.file("tokens.csv")) << kAdmin << ",alice,admin\n"
                                          << kOperator << ",bob,operator\n";
   ramp::testing::RampDaemon serve(dir_, {"--platform", "platform.sim", "--tokens",
@@ -213,9 +167,8 @@ TEST_F(GitIntegrationTest, ServeSyncsFromGitAndRollsBackByARevertCommit) {
   ASSERT_EQ(applied.code, 0) << applied.out << applied.err;
   ASSERT_TRUE(waitForImage("shop:2")) << serve.log();
 
-  commitTree(testing::twoEnvironments("shop:3"), "third");
-  const std::string c3 = sh(git() + " rev-parse HEAD");
-  sh(git() + " push -q " + root_ + "/shop.git main");
+  const std::string c3 = repo_.commit(testing::twoEnvironments("shop:3"), "third");
+  repo_.push();
   ASSERT_EQ(cli({"app", "refresh", "shop-prod", "-n", "argocd"}, kOperator).code, 0);
   ASSERT_TRUE(waitForImage("shop:3")) << serve.log();
 
@@ -227,9 +180,7 @@ TEST_F(GitIntegrationTest, ServeSyncsFromGitAndRollsBackByARevertCommit) {
   ASSERT_TRUE(waitForImage("shop:2")) << serve.log();
 
   // The server's branch has the revert: by bob, on top of c3, naming what it reverts and why.
-  const std::string gitLog =
-      "git --git-dir=" + root_ + "/shop.git log -1 --format=%an%n%P%n%s%n%b main";
-  const std::string head = sh(gitLog);
+  const std::string head = repo_.serverLog("%an%n%P%n%s%n%b");
   EXPECT_EQ(head.substr(0, head.find('\n')), "bob") << head;
   EXPECT_NE(head.find(c3 + "\nRoll back environments/prod to " + c2_.substr(0, 7)),
             std::string::npos)

@@ -188,6 +188,38 @@ Result<HttpResult> httpPost(const std::string& url, const std::string& body,
   return HttpResult{resp->status, resp->body};
 }
 
+void stopProcessReplicas(const std::string& platformDir, const std::string& program) {
+  namespace fs = std::filesystem;
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(platformDir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().extension() != ".pid") continue;
+    auto j = nlohmann::json::parse(slurp(it->path().string()), nullptr, false);
+    if (j.is_discarded() || !j.contains("pid")) continue;
+    const pid_t pid = j["pid"].get<pid_t>();
+    if (slurp("/proc/" + std::to_string(pid) + "/cmdline").find(program) != std::string::npos) {
+      pids.push_back(pid);
+    }
+  }
+  for (pid_t pid : pids) ::kill(pid, SIGTERM);
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  auto anyAlive = [&] {
+    for (pid_t pid : pids) {
+      if (::kill(pid, 0) == 0) return true;
+    }
+    return false;
+  };
+  while (anyAlive() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (pid_t pid : pids) ::kill(pid, SIGKILL);
+}
+
 bool waitForHttp(const std::string& url, std::chrono::milliseconds timeout, long status) {
   auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {

@@ -77,6 +77,11 @@ class Process {
   std::optional<int> status_;
 };
 
+// Replicas of platform.process outlive `ramp serve` by design (docs/platforms/process.md): stops
+// the ones under `platformDir` (DATA/platform.process), by the pids in their pid files, when the
+// pid still runs `program` (SIGTERM, SIGKILL after 5 s).
+void stopProcessReplicas(const std::string& platformDir, const std::string& program);
+
 // Polls `url` with GET until it answers `status` or `timeout` elapses. Returns true on success.
 bool waitForHttp(const std::string& url,
                  std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),

@@ -26,6 +26,11 @@
 //      read-only, after the demo has exited: the demo stops its stack within a second of the
 //      abort, too soon to ask the API);
 //   5. ramp-demo exits 0 (v1 Deployed, v2 Promoted, v3 Aborted).
+// Between 2 and 3 (v2 waits at its pause), Applications (docs/gitops.md): an Application reading a
+// file:// repository made with the git CLI; as a viewer the list's sync and health badges, the
+// page's diff naming a drifted field, the history (auto-sync), the three actions disabled with
+// the reason; as an operator Refresh after a commit and Rollback through the dialog, whose revert
+// commit the branch has, authored by the operator, and the page's history shows.
 // Screenshots go to the artifacts directory. Every wait is on a condition, with a timeout.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -324,6 +329,143 @@ async function viewerActions(page) {
   const reason = await page.locator('#actions-reason').textContent();
   check(/need the operator role/.test(reason) && /viewer/.test(reason), `viewer: the reason is shown ("${reason}")`);
   check((await buttons.first().getAttribute('aria-describedby')) === 'actions-reason', 'viewer: the buttons point to the reason');
+}
+
+// --- Applications (docs/gitops.md) -------------------------------------------------------------
+
+// A bare Git repository (file://) with an AnalysisTemplate under apps/, made with the git CLI,
+// and an Application reading it applied through the API: the GitOps agent of the demo's ramp
+// serve syncs it (no replicas, so the demo's measurements are untouched).
+function git(dir, ...args) {
+  return execFileSync('git', ['-C', dir, '-c', 'user.name=tester', '-c', 'user.email=tester@example.com', ...args],
+    { encoding: 'utf8' }).trim();
+}
+
+function commitTemplate(work, count, message) {
+  fs.mkdirSync(path.join(work, 'apps'), { recursive: true });
+  fs.writeFileSync(path.join(work, 'apps', 'check.yaml'),
+    'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: gitops-check}\nspec:\n' +
+    `  metrics:\n  - name: up\n    failureLimit: ${count}\n    successCondition: result[0] >= 1\n` +
+    '    provider: {prometheus: {address: "http://127.0.0.1:9", query: up}}\n');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-q', '-m', message);
+  git(work, 'push', '-q', 'origin', 'main');
+  return git(work, 'rev-parse', 'HEAD');
+}
+
+async function apiSend(info, token, method, p, body, type = 'application/json') {
+  const res = await fetch(info.url + p, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
+    body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+async function makeApplication(info) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ramp-dashboard-git-'));
+  const bare = path.join(root, 'deploy.git');
+  const work = path.join(root, 'work');
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  git(work, 'remote', 'add', 'origin', bare);
+  const first = commitTemplate(work, 1, 'first');
+  const yaml = 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: checks, namespace: argocd}\n' +
+    `spec:\n  source: {repoURL: "file://${bare}", path: apps, targetRevision: main}\n` +
+    '  destination: {namespace: gitops-e2e}\n  syncPolicy: {automated: {}}\n';
+  const applied = await apiSend(info, info.tokens.admin, 'POST', '/api/v1/apply', yaml, 'application/yaml');
+  check(applied.status === 201, `applications: the Application is applied (${applied.status})`, JSON.stringify(applied.body));
+  return { root, bare, work, first };
+}
+
+async function application(info) {
+  const r = await apiGet(info, info.tokens.admin, '/api/v1/namespaces/argocd/applications/checks');
+  return r.status === 200 ? r.body : null;
+}
+
+// The list and the page as a viewer (badges, the diff naming the drifted field, the history,
+// every action disabled with the reason), then an operator's Refresh and Rollback through the
+// dialog: the rollback's revert commit is on the repository's branch, authored by the operator,
+// and the page's history shows it with the operator's name.
+async function applications(browser, info) {
+  const repo = await makeApplication(info);
+  await until('the Application synced and healthy', async () => {
+    const a = await application(info);
+    return a && a.status && a.status.sync && a.status.sync.status === 'Synced' && a.status.health.status === 'Healthy';
+  }, { timeoutMs: 60000 });
+  const page = await newPage(browser, 'viewer-apps');
+  await signIn(page, info, 'viewer');
+  await page.locator('nav a[href="#/applications"]').click();
+  const appRow = page.locator('tr[data-application="argocd/checks"]');
+  await appRow.waitFor();
+  check((await appRow.getAttribute('data-sync')) === 'Synced' && (await appRow.getAttribute('data-health')) === 'Healthy',
+    'applications: the list shows checks Synced and Healthy');
+  check((await appRow.locator('.sync-badge .icon').textContent()) === '✔', 'applications: the sync badge has its icon');
+  check((await appRow.locator('code.commit').textContent()) === repo.first.slice(0, 7),
+    'applications: the list shows the synced commit');
+  await shot(page, 'applications');
+
+  // A drift: the stored template changed behind Git's back (no selfHeal): OutOfSync, and the
+  // page names the field.
+  const drifted = 'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: gitops-check\n' +
+    '  namespace: gitops-e2e\n  annotations: {argocd.argoproj.io/tracking-id: "checks:argoproj.io/AnalysisTemplate:gitops-e2e/gitops-check"}\n' +
+    'spec:\n  metrics:\n  - name: up\n    failureLimit: 7\n    successCondition: result[0] >= 1\n' +
+    '    provider: {prometheus: {address: "http://127.0.0.1:9", query: up}}\n';
+  const put = await apiSend(info, info.tokens.admin, 'POST', '/api/v1/apply', drifted, 'application/yaml');
+  check(put.status === 200, `applications: the drift is applied (${put.status})`, JSON.stringify(put.body));
+  await appRow.locator('a').click();
+  await page.locator('#app-diff table').waitFor();
+  const diffRow = page.locator('#app-diff tr[data-object="AnalysisTemplate/gitops-e2e/gitops-check"]');
+  await until('the page to show the drift', async () => (await diffRow.getAttribute('data-sync')) === 'OutOfSync');
+  const difference = await diffRow.locator('.difference').textContent();
+  check(/spec\.metrics.*failureLimit: 1 in Git, 7 live/.test(difference), `applications: the diff names the field ("${difference}")`);
+  check((await page.locator('.app-head .sync-badge').getAttribute('data-sync')) === 'OutOfSync',
+    'applications: the head shows OutOfSync');
+  const history = page.locator('#app-history tbody tr');
+  check((await history.count()) === 1 && (await history.first().locator('.who').textContent()) === 'auto-sync',
+    'applications: the history shows the first sync by auto-sync');
+  const buttons = page.locator('section.actions button[data-action]');
+  let disabled = 0;
+  for (let i = 0; i < (await buttons.count()); i++) if (await buttons.nth(i).isDisabled()) disabled++;
+  check((await buttons.count()) === 3 && disabled === 3, `applications: the viewer's three actions are disabled (${disabled})`);
+  check(/operator role/.test(await page.locator('#app-actions-reason').textContent()), 'applications: the viewer is told why');
+  await shot(page, 'application-viewer');
+
+  // An operator: a new commit, Refresh (the agent syncs it), then Rollback to history 1.
+  const op = await newPage(browser, 'operator-apps');
+  await signIn(op, info, 'operator');
+  const who = (await apiGet(info, info.tokens.operator, '/api/v1/whoami')).body.name;
+  await op.evaluate(() => { location.hash = '#/applications/argocd/checks'; });
+  await op.locator('#app-history table').waitFor();
+  const second = commitTemplate(repo.work, 2, 'second');  // failureLimit 2
+  const dialog = op.locator('dialog.confirm');
+  await op.locator('button[data-action="refresh"]').click();
+  await dialog.waitFor({ state: 'visible' });
+  await dialog.locator('button[type="submit"]').click();
+  await dialog.waitFor({ state: 'hidden' });
+  await until('the second commit in the page\'s history', async () =>
+    (await op.locator('#app-history tbody tr').first().locator('code').textContent()) === second.slice(0, 7));
+  const rollback = op.locator('button[data-action="rollback"]');
+  await until('Rollback to be enabled', async () => !(await rollback.isDisabled()));
+  await rollback.click();
+  await dialog.waitFor({ state: 'visible' });
+  await op.selectOption('#rollback-id', '1');
+  await op.fill('#rollback-reason', 'failureLimit 2 is too lax');
+  await dialog.locator('button[type="submit"]').click();
+  await dialog.waitFor({ state: 'hidden' });
+  check(/Rollback: /.test(await op.locator('#app-action-result').textContent()), 'applications: the rollback is requested');
+  const head = await until('the revert commit on the branch', () => {
+    const h = execFileSync('git', ['--git-dir', repo.bare, 'log', '-1', '--format=%H %an %P'], { encoding: 'utf8' }).trim();
+    return h.endsWith(second) ? h : null;
+  });
+  const [revert, author] = head.split(' ');
+  check(author === who, `applications: the revert commit is authored by the operator (${head})`);
+  await until('the revert in the page\'s history, by the operator', async () => {
+    const top = op.locator('#app-history tbody tr').first();
+    return (await top.locator('code').textContent()) === revert.slice(0, 7) && (await top.locator('.who').textContent()) === who;
+  });
+  check(true, `applications: the history shows ${revert.slice(0, 7)} by ${who}`);
+  await shot(op, 'application-rolled-back');
+  await page.context().close();
+  await op.context().close();
+  fs.rmSync(repo.root, { recursive: true, force: true });
 }
 
 // Cuts every TCP connection to the API (`ss -K`, root only): the open pages' watch streams drop
@@ -652,6 +794,7 @@ async function main() {
     const viewer = await listAsViewer(browser, info);
     await viewerActions(viewer);
     await shot(viewer, 'rollout-viewer');
+    await applications(browser, info);
     const operator = await operatorPromotes(browser, info);
     await listSawCanaryAdvance(list);
     const shown = await abortWithEvidence(operator);

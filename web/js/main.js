@@ -1,10 +1,12 @@
 // The dashboard's entry point: session (the token in sessionStorage, whoami), the hash router
-// (#/ the rollouts list, #/rollouts/NS/NAME a rollout), the header, and the ticker.
+// (#/ the rollouts list, #/rollouts/NS/NAME a rollout, #/applications and
+// #/applications/NS/NAME Argo CD's Applications), the header, and the ticker.
 
 import { Api } from './api.js';
 import { ConfirmDialog } from './dialog.js';
 import { fill, h } from './dom.js';
 import { startTicker } from './ui.js';
+import { ApplicationView, ApplicationsView } from './views/apps.js';
 import { ListView } from './views/list.js';
 import { RolloutView } from './views/rollout.js';
 import { SignInView } from './views/signin.js';
@@ -119,6 +121,10 @@ class App {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] === 'rollouts' && parts.length === 3) {
       this.show(new RolloutView(this, parts[1], parts[2]));
+    } else if (parts[0] === 'applications' && parts.length === 3) {
+      this.show(new ApplicationView(this, parts[1], parts[2]));
+    } else if (parts[0] === 'applications') {
+      this.show(new ApplicationsView(this));
     } else {
       this.show(new ListView(this, params));
     }

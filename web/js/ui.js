@@ -11,6 +11,18 @@ export function phaseBadge(phase, { analysis = false } = {}) {
     h('span', { class: 'icon', 'aria-hidden': 'true' }, style.icon), ' ', phase || 'Pending');
 }
 
+// A page's panel: a section titled by its h2.
+export function section(id, title, ...content) {
+  return h('section', { class: 'panel', id, 'aria-labelledby': `${id}-title` },
+    h('h2', { id: `${id}-title` }, title), ...content);
+}
+
+// Facts as a definition list: rows of [term, value, class]; falsy rows are skipped.
+export function dl(rows) {
+  return h('dl', { class: 'facts' }, rows.filter(Boolean).map(([k, v, cls]) =>
+    h('div', { class: cls || null }, h('dt', null, k), h('dd', null, v))));
+}
+
 // Polite announcements of live changes (one region per page, in index.html).
 let lastAnnouncement = '';
 export function announce(text) {

@@ -29,8 +29,9 @@ class GitSource {
   // Fetches `repoURL` and resolves `revision` there: a branch, a tag, a full or abbreviated
   // commit id, or ""/"HEAD" for the default branch. Returns the commit's id. Errors:
   // kUnavailable when the repository cannot be reached or read (the message says why, e.g.
-  // "repository https://… unreachable: connection refused"), kNotFound when the revision does
-  // not exist, kUnauthenticated when the credentials are refused.
+  // "repository https://… unreachable: connection refused", or the server cannot be
+  // authenticated: its TLS certificate or ssh host key is not trusted), kNotFound when the
+  // revision does not exist, kUnauthenticated when the server refuses the credentials.
   virtual Result<std::string> resolve(const std::string& repoURL, const std::string& revision) = 0;
 
   // Every file under directory `path` ("" = the root) of commit `sha`, previously returned by

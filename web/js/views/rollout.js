@@ -17,7 +17,9 @@ import {
 } from '../model.js';
 import { replicaCounts, replicasByRevision } from '../replicas.js';
 import { Watch } from '../watch.js';
-import { ageElement, announce, batched, countdown, phaseBadge, setWatchStatus, watchStatus } from '../ui.js';
+import {
+  ageElement, announce, batched, countdown, dl, phaseBadge, section, setWatchStatus, watchStatus,
+} from '../ui.js';
 
 function resolveEvidence(evidence, args) {
   if (!args || !evidence || typeof evidence !== 'object') return evidence;
@@ -26,16 +28,6 @@ function resolveEvidence(evidence, args) {
     if (typeof out[k] === 'string') out[k] = substituteArgs(out[k], args);
   }
   return out;
-}
-
-function section(id, title, ...content) {
-  return h('section', { class: 'panel', id, 'aria-labelledby': `${id}-title` },
-    h('h2', { id: `${id}-title` }, title), ...content);
-}
-
-function dl(rows) {
-  return h('dl', { class: 'facts' }, rows.filter(Boolean).map(([k, v, cls]) =>
-    h('div', { class: cls || null }, h('dt', null, k), h('dd', null, v))));
 }
 
 export class RolloutView {
