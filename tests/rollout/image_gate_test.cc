@@ -104,6 +104,8 @@ struct GateCase {
   std::string phase;
 };
 
+void PrintTo(const GateCase& c, std::ostream* os) { *os << c.name; }
+
 class ImageGateTable : public ::testing::TestWithParam<GateCase> {};
 
 TEST_P(ImageGateTable, DecidesTheRevisionFromTheVerdicts) {
