@@ -204,6 +204,51 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
   EXPECT_EQ(serve_->stop(), 0);
 }
 
+// `ramp serve EXTRA…` that must stop before it is ready; its log.
+std::string serveThatStops(const rt::TempDir& dir, const std::vector<std::string>& extra) {
+  rt::ProcessOptions o;
+  o.argv = {rt::binaryDir() + "/ramp", "serve", "--data", dir.file("data")};
+  o.argv.insert(o.argv.end(), extra.begin(), extra.end());
+  o.logFile = dir.file("serve.log");
+  auto p = rt::Process::start(o);
+  if (!p) return "cannot start: " + p.error().message;
+  for (int i = 0; i < 200 && (*p)->running(); ++i) std::this_thread::sleep_for(50ms);
+  if ((*p)->running()) {
+    (*p)->stop();
+    return "still running: " + (*p)->log();
+  }
+  return (*p)->log();
+}
+
+TEST_F(GateServe, RegistryCredentialsAreCheckedAtStartWithoutPrintingThem) {
+  std::ofstream(dir_.file("policy.yaml")) << "apiVersion: policy.sigstore.dev/v1beta1\n"
+                                             "kind: ClusterImagePolicy\n"
+                                             "metadata: {name: p}\n"
+                                             "spec:\n"
+                                             "  images: [{glob: \"registry.example/**\"}]\n"
+                                             "  authorities: [{static: {action: pass}}]\n";
+  // A credential helper is refused; the other entry's secret is not shown.
+  std::ofstream(dir_.file("config.json"))
+      << R"({"auths":{"registry.example":{"auth":"dXNlcjpzM2NyZXQtcGFzc3dvcmQ="}},)"
+      << R"("credHelpers":{"ghcr.io":"gh"}})";
+  std::string log = serveThatStops(dir_, {"--image-policy", dir_.file("policy.yaml"),
+                                          "--registry-credentials", dir_.file("config.json")});
+  EXPECT_NE(log.find("--registry-credentials: " + dir_.file("config.json") + ": "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("credHelpers: credential helpers are not run"), std::string::npos) << log;
+  EXPECT_EQ(log.find("s3cret-password"), std::string::npos) << log;
+  EXPECT_EQ(log.find("dXNlcjpzM2NyZXQtcGFzc3dvcmQ="), std::string::npos) << log;
+  EXPECT_EQ(log.find("ready"), std::string::npos) << log;
+
+  // Credentials without a policy would be read for nothing: refused.
+  log = serveThatStops(dir_, {"--registry-credentials", dir_.file("config.json")});
+  EXPECT_NE(log.find("--registry-credentials is only read for the signature checks: it needs "
+                     "--image-policy"),
+            std::string::npos)
+      << log;
+}
+
 TEST_F(GateServe, ABadPolicyFileStopsTheDaemonNamingLineAndColumn) {
   std::ofstream(dir_.file("policy.yaml")) << "apiVersion: policy.sigstore.dev/v1beta1\n"
                                              "kind: ClusterImagePolicy\n"
@@ -212,15 +257,7 @@ TEST_F(GateServe, ABadPolicyFileStopsTheDaemonNamingLineAndColumn) {
                                              "  images: [{glob: \"registry.example/**\"}]\n"
                                              "  authorities: [{static: {action: pass}}]\n"
                                              "  mode: audit\n";
-  rt::ProcessOptions o;
-  o.argv = {rt::binaryDir() + "/ramp", "serve",          "--data",
-            dir_.file("data"),         "--image-policy", dir_.file("policy.yaml")};
-  o.logFile = dir_.file("serve.log");
-  auto p = rt::Process::start(o);
-  ASSERT_TRUE(p) << p.error().message;
-  for (int i = 0; i < 200 && (*p)->running(); ++i) std::this_thread::sleep_for(50ms);
-  ASSERT_FALSE((*p)->running()) << (*p)->log();
-  const std::string log = (*p)->log();
+  const std::string log = serveThatStops(dir_, {"--image-policy", dir_.file("policy.yaml")});
   EXPECT_NE(log.find("--image-policy: " + dir_.file("policy.yaml") + ":7:9: spec.mode"),
             std::string::npos)
       << log;
