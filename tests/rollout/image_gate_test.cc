@@ -356,6 +356,51 @@ TEST(ImageGate, RevisionToCreateIsTheOneAnEnsureRevisionWouldStart) {
   EXPECT_EQ(revisionToCreate(w.rollout, w.observed)->hash, w.hashOf("demo:v1"));
 }
 
+TEST(ImageGate, BlueGreenPreviewsOnlyAVerifiedImage) {
+  World w;
+  w.rollout = testing::parseRollout(testing::blueGreenYaml(
+      "      activeService: demo-active\n      autoPromotionEnabled: false\n"));
+  w.settle();
+  testing::setImage(w.rollout, "demo:v2");
+  const std::string v2 = w.hashOf("demo:v2");
+  w.observed.imageCheck = ImageCheck{v2, {refused("demo:v2")}};
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(phaseOf(p), "Paused");
+  w.rollout = *retry(w.rollout);
+  w.observed.imageCheck = ImageCheck{v2, {verified("demo:v2")}};
+  p = w.step();
+  auto ensures = actionsOf<EnsureRevision>(p);
+  ASSERT_EQ(ensures.size(), 1u);
+  EXPECT_EQ(ensures[0].template_.spec.containers.at(0).image, "demo:v2@" + kDigest);
+}
+
+// spec.workloadRef: the template the gate checks and pins is the referenced Deployment's.
+TEST(ImageGate, AWorkloadRefTemplateIsCheckedAndPinned) {
+  World w;
+  w.rollout = testing::parseRollout(canaryYaml(kSteps, 2));
+  platform::ReferencedWorkload d;
+  d.template_ = *w.rollout.spec.template_;
+  d.generation = 1;
+  w.observed.referencedWorkload = d;
+  w.rollout.spec.template_.reset();
+  w.rollout.spec.workloadRef = spec::WorkloadRef{"apps/v1", "Deployment", "demo", "never"};
+  auto target = revisionToCreate(w.rollout, w.observed);
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->template_, &w.observed.referencedWorkload->template_);
+  const std::string hash = podTemplateHash(d.template_, std::nullopt);
+  EXPECT_EQ(target->hash, hash);
+
+  w.observed.imageCheck = ImageCheck{hash, {refused("demo:v1")}};
+  EXPECT_TRUE(w.step().actions.empty());
+  w.rollout = *retry(w.rollout);
+  w.observed.imageCheck = ImageCheck{hash, {verified("demo:v1")}};
+  auto ensures = actionsOf<EnsureRevision>(w.step());
+  ASSERT_EQ(ensures.size(), 1u);
+  EXPECT_EQ(ensures[0].hash, hash);
+  EXPECT_EQ(ensures[0].template_.spec.containers.at(0).image, "demo:v1@" + kDigest);
+}
+
 TEST(ImageGate, RetryOfARolloutTheGateDidNotPauseIsRefused) {
   World w;
   w.rollout = testing::parseRollout(canaryYaml(kSteps, 2));
