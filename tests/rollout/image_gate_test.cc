@@ -104,7 +104,10 @@ struct GateCase {
   std::string phase;
 };
 
-void PrintTo(const GateCase& c, std::ostream* os) { *os << c.name; }
+// gtest prints a failing row by its name.
+void PrintTo(const GateCase& c, std::ostream* os) {  // NOLINT(readability-identifier-naming)
+  *os << c.name;
+}
 
 class ImageGateTable : public ::testing::TestWithParam<GateCase> {};
 
