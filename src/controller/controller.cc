@@ -946,6 +946,11 @@ void Controller::checkImages(RolloutIntent& intent) {
     fresh.allowed = fresh.allowed && fresh.check.verdicts.back().allowed;
   }
   intent.observed.imageCheck = fresh.check;
+  for (const auto& verdict : fresh.check.verdicts) {
+    if (!verdict.allowed && options_.log) {
+      options_.log("signature gate: " + intent.rolloutKey + ": " + verdict.reason);
+    }
+  }
   std::lock_guard lock(mu_);
   imageChecks_[intent.rolloutKey] = std::move(fresh);
 }

@@ -171,6 +171,9 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
             std::string::npos)
       << message;
   EXPECT_NE(message.find("release-key"), std::string::npos) << message;
+  EXPECT_NE(serve_->log().find("signature gate: shop/web: image " + v2 + " is not verified"),
+            std::string::npos)
+      << serve_->log();
   auto shown = ramp({"get", "rollout", "web", "-n", "shop"});
   EXPECT_NE(shown.out.find("ImageNotVerified: image " + v2), std::string::npos) << shown.out;
   std::this_thread::sleep_for(1s);  // a wrongly started replica would have written by now
