@@ -112,6 +112,16 @@ class GateServe : public ::testing::Test {
     return out;
   }
 
+  // The replicas platform.process keeps (a pid file each, under DATA/platform.process).
+  size_t replicaPidFiles() {
+    size_t n = 0;
+    for (const auto& e :
+         std::filesystem::recursive_directory_iterator(dir_.file("data") + "/platform.process")) {
+      n += e.path().extension() == ".pid" ? 1 : 0;
+    }
+    return n;
+  }
+
   rt::TempDir dir_{"ramp-gate-serve"};
   std::unique_ptr<rt::RampDaemon> serve_;
 };
@@ -157,6 +167,7 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
   EXPECT_EQ(startedImages(),
             (std::map<std::string, std::string>{{"web-" + h1 + "-0", v1 + "@" + *d1}}));
   EXPECT_EQ(imageCondition().value("status", ""), "True");
+  EXPECT_EQ(replicaPidFiles(), 1u);
 
   // v2, not signed: paused with the condition; no process of it starts.
   auto set = ramp({"set", "image", "web", "web=" + v2, "-n", "shop"});
@@ -178,6 +189,7 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
   EXPECT_NE(shown.out.find("ImageNotVerified: image " + v2), std::string::npos) << shown.out;
   std::this_thread::sleep_for(1s);  // a wrongly started replica would have written by now
   EXPECT_EQ(startedImages().size(), 1u);
+  EXPECT_EQ(replicaPidFiles(), 1u);  // the platform has no replica of v2 either
   const std::string h2 = rolloutJson()["status"].value("currentPodHash", "");
   EXPECT_EQ(h2, h1);  // the update is not even announced
 
