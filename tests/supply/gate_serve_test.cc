@@ -92,14 +92,14 @@ class GateServe : public ::testing::Test {
     auto j = rolloutJson();
     return j.is_object() && j.contains("status") ? j["status"].value("phase", "") : "";
   }
-  // The condition ImageVerified of the rollout's status (null when it has none).
+  // The condition ImageVerified of the rollout's status ({} when it has none).
   nlohmann::json imageCondition() {
     auto j = rolloutJson();
-    if (!j.is_object() || !j.contains("status")) return nullptr;
+    if (!j.is_object() || !j.contains("status")) return nlohmann::json::object();
     for (const auto& c : j["status"].value("conditions", nlohmann::json::array())) {
       if (c.value("type", "") == "ImageVerified") return c;
     }
-    return nullptr;
+    return nlohmann::json::object();
   }
   // The images the replicas were started with, by pod name.
   std::map<std::string, std::string> startedImages() {
