@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "audit/merkle.h"
 #include "spec/values.h"
 
@@ -94,6 +96,10 @@ std::string decisionAction(std::string_view reason) {
       {"ObjectDeleted", "delete"},
       {"RolloutCompleted", "complete"},
       {"ScalingReplicaSet", "scale"},
+      {"ImageVerified", "signature-check"},
+      {"ImageAllowed", "signature-check"},
+      {"ImageNotVerified", "signature-check"},
+      {"ImagePolicyWarning", "signature-check"},
   };
   for (const Row& r : kRows) {
     if (r.reason == reason) return std::string(r.action);
@@ -110,7 +116,17 @@ std::string decisionStatement(const store::Event& event, int64_t index,
   ordered subjects = ordered::array();
   subjects.push_back(
       {{"name", event.object.toString()}, {"digest", {{"sha256", toHex(sha256(text))}}}});
-  for (const std::string& image : facts.images) {
+  std::vector<std::string> pinned = facts.images;
+  // A signature check's verified image (its evidence's pinnedImage), which the spec may name by
+  // tag only.
+  if (auto e = nlohmann::json::parse(event.evidence, nullptr, false); e.is_object()) {
+    auto p = e.find("pinnedImage");
+    if (p != e.end() && p->is_string() &&
+        std::find(pinned.begin(), pinned.end(), p->get<std::string>()) == pinned.end()) {
+      pinned.push_back(p->get<std::string>());
+    }
+  }
+  for (const std::string& image : pinned) {
     if (auto d = imageDigest(image)) {
       subjects.push_back({{"name", d->first}, {"digest", {{"sha256", d->second}}}});
     }

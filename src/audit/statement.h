@@ -54,7 +54,7 @@ struct Decision {
 // The kind of decision an event reason stands for: "promote", "abort", "retry", "rollback",
 // "pause", "resume", "restart", "set-image", "step", "weight", "analysis" (a run started or
 // measured), "analysis-verdict" (a run's final phase), "terminate", "apply", "delete",
-// "complete", "scale", or "other".
+// "complete", "scale", "signature-check" (the signature gate's verdicts), or "other".
 std::string decisionAction(std::string_view reason);
 
 // The statement (JSON text) of `event`, record `index` of the log. `objectJson` is the stored

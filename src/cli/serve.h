@@ -31,6 +31,9 @@ class WorkloadDriver;
 namespace ramp::kube {
 class Client;
 }
+namespace ramp::supply {
+class ImageVerifier;
+}
 
 namespace ramp::cli {
 
@@ -67,6 +70,10 @@ struct ServeOptions {
   std::string gitCredentialsDir;
   int64_t gitopsPollSeconds = 180;
   std::string gitopsWebhookSecretFile;
+  // The signature gate (serve_supply.cc).
+  std::string imagePolicy;
+  std::string imagePolicyNoMatch = "deny";
+  std::string registryCredentials;
 };
 
 // The GitOps agent running beside the controller; destroying it stops it.
@@ -114,6 +121,14 @@ void configureKubeFlags(CLI::App& cmd, ServeOptions& options);
 // service account, else none (nullptr: not running in a cluster). On error (an unreadable
 // kubeconfig, a broken service account) returns an Error naming the flag or the source.
 Result<std::unique_ptr<kube::Client>> connectKube(const ServeOptions& options, Clock& clock);
+
+// Declares --image-policy, --image-policy-no-match and --registry-credentials on `cmd`.
+void configureImagePolicyFlags(CLI::App& cmd, ServeOptions& options);
+
+// The signature gate's verifier (docs/supply-chain.md): nullptr without --image-policy. On error
+// (a policy file that cannot be read or parsed: every problem as file:line:column: path:
+// message; an unreadable or unsupported credentials file) returns an Error naming the flag.
+Result<std::unique_ptr<supply::ImageVerifier>> makeImageVerifier(const ServeOptions& options);
 
 // Runs the daemon until SIGTERM/SIGINT; returns the exit code.
 int runServe(const ServeOptions& options, IoStreams& io);

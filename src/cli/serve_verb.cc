@@ -33,6 +33,7 @@
 #include "controller/leader_election.h"
 #include "kube/client.h"
 #include "ramp/registry.h"
+#include "ramp/supply/image_verifier.h"
 
 namespace ramp::cli {
 namespace {
@@ -126,6 +127,7 @@ class ServeVerb final : public Verb {
     configureApiFlags(cmd, options_);
     configureKubeFlags(cmd, options_);
     configureGitopsFlags(cmd, options_);
+    configureImagePolicyFlags(cmd, options_);
   }
   int run(IoStreams& io) override { return runServe(options_, io); }
 
@@ -270,6 +272,17 @@ int runServe(const ServeOptions& options, IoStreams& io) {
     return 1;
   }
 
+  // The signature gate: a bad policy file stops the daemon before anything runs.
+  auto imageVerifier = makeImageVerifier(options);
+  if (!imageVerifier) {
+    log(imageVerifier.error().message);
+    return 1;
+  }
+  if (*imageVerifier) {
+    log("signature gate: images verified as " + options.imagePolicy +
+        " says (no match: " + options.imagePolicyNoMatch + ")");
+  }
+
   auto driver = registry.makePlatform(options.platform, context);
   if (!driver) {
     log("--platform: " + driver.error().message);
@@ -283,6 +296,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   copts.routerWatch = Duration(options.routerWatchMs);
   copts.secretsDir = context.dataDir + "/secrets";
   copts.log = log;
+  copts.imageVerifier = imageVerifier->get();
   controller::Controller controller(*active, registry, **driver, context, copts);
   // The API first: a port in use, a bad tokens file or TLS key stop the daemon before the
   // controller has touched anything. Writes that arrive before the controller starts are

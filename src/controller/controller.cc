@@ -735,6 +735,10 @@ Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
   const std::string rolloutKey = rolloutKeyOf(key);
   for (const std::string& heir : claims_.erase(rolloutKey)) queue_.add(rolloutQueueKey(heir));
   if (rolloutCache_.erase(key.toString())) releaseFreeMemory();
+  {
+    std::lock_guard lock(mu_);
+    imageChecks_.erase(rolloutKey);
+  }
   const Status routes = removeRoutes(rolloutKey);
   auto workload = driver_.observe(rolloutKey);
   if (!workload) return std::unexpected(workload.error());
@@ -825,6 +829,8 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
     next->observed.referencedWorkload = std::move(*workload);
   }
 
+  if (options_.imageVerifier != nullptr) checkImages(*next);
+
   // 2. Decide.
   const Time now = clock_.now();
   const auto* hashes = next->cached->hashes ? &*next->cached->hashes : nullptr;
@@ -910,6 +916,38 @@ Status Controller::observeRollout(RolloutIntent& intent) {
             : rollout::WeightVerification::kNotYet;
   }
   return {};
+}
+
+void Controller::checkImages(RolloutIntent& intent) {
+  const spec::Rollout& rollout = intent.cached->rollout;
+  const auto* hashes = intent.cached->hashes ? &*intent.cached->hashes : nullptr;
+  auto target = rollout::revisionToCreate(rollout, intent.observed, hashes);
+  if (!target) return;
+  const int64_t generation = rollout.metadata.generation;
+  {
+    std::lock_guard lock(mu_);
+    auto it = imageChecks_.find(intent.rolloutKey);
+    if (it != imageChecks_.end() && it->second.check.podTemplateHash == target->hash &&
+        (it->second.allowed || (it->second.generation == generation &&
+                                !rollout::imageRecheckRequested(rollout.status)))) {
+      intent.observed.imageCheck = it->second.check;
+      return;
+    }
+  }
+  // Outside the lock: the registry may take a while (the verifier's request timeouts).
+  CachedImageCheck fresh{generation, true, {target->hash, {}}};
+  for (const std::string& image : rollout::templateImages(*target->template_)) {
+    fresh.check.verdicts.push_back(options_.imageVerifier->verify(image));
+    fresh.allowed = fresh.allowed && fresh.check.verdicts.back().allowed;
+  }
+  intent.observed.imageCheck = fresh.check;
+  for (const auto& verdict : fresh.check.verdicts) {
+    if (!verdict.allowed && options_.log) {
+      options_.log("signature gate: " + intent.rolloutKey + ": " + verdict.reason);
+    }
+  }
+  std::lock_guard lock(mu_);
+  imageChecks_[intent.rolloutKey] = std::move(fresh);
 }
 
 StoredRollout Controller::storedOf(const RolloutIntent& intent) {

@@ -106,6 +106,10 @@ struct ControllerOptions {
   // do not hold it (or hold it again while their status still records a mismatch):
   // routerWatchRequeues().
   Duration routerWatch = std::chrono::seconds(2);
+  // The signature gate (docs/supply-chain.md): asked about every image of a revision before the
+  // revision is created, once per (rollout, pod template hash); a refusal again after a spec
+  // change or `ramp retry`. Null = no gate. Thread-safe; must outlive the controller.
+  supply::ImageVerifier* imageVerifier = nullptr;
   // Called with one line per notable thing (start, errors). Must be thread-safe. May be empty.
   std::function<void(const std::string&)> log;
 };
@@ -223,6 +227,11 @@ class Controller {
   // names, the routers and whether they hold the recorded weight. The store's, platform's or
   // router factory's error otherwise.
   Status observeRollout(RolloutIntent& intent);
+  // Step 1 too, with an image verifier: its verdicts on the images of the revision the core
+  // would create (rollout::revisionToCreate), into intent.observed.imageCheck. Cached per
+  // rollout; a refusal is asked again after a spec change (generation) or a retry
+  // (rollout::imageRecheckRequested). Blocks on the registry for the verifier's bounded time.
+  void checkImages(RolloutIntent& intent);
   static StoredRollout storedOf(const RolloutIntent& intent);
   // Step 3: persists every intent's writes, together when there are several; sets each one's
   // `committed`. Never throws away an intent's ops: a failed batch falls back to one by one.
@@ -281,6 +290,13 @@ class Controller {
   // kInvalidArgument, e.g. a command not found on this host). Such a rollout is InvalidSpec
   // until its template changes or the next resync tries again.
   std::unordered_map<std::string, std::pair<std::string, std::string>> refused_;
+  // rollout key -> the signature gate's last verdicts (checkImages), for one revision.
+  struct CachedImageCheck {
+    int64_t generation = 0;  // of the spec they were asked for
+    bool allowed = false;
+    rollout::ImageCheck check;
+  };
+  std::unordered_map<std::string, CachedImageCheck> imageChecks_;
   std::set<int64_t> selfRevisions_;  // store revisions written by reconciles (poller skips)
   int64_t polledRevision_ = 0;
   ControllerStats stats_;

@@ -99,6 +99,10 @@ spec::RolloutCondition newCondition(const std::string& type, const std::string& 
                                     const std::string& reason, const std::string& message,
                                     Time now);
 
+// Argo's phase and status.message of status `s` under spec `sp` (CalculateRolloutPhase).
+spec::RolloutPhase phaseOf(const spec::RolloutSpec& sp, const spec::RolloutStatus& s,
+                           std::string& message);
+
 // Shared phases of a reconcile.
 void computeBaseStatus(Context& c);
 void checkPausedConditions(Context& c);
@@ -145,6 +149,23 @@ void emitRunStatusChange(Context& c, const std::optional<spec::RolloutAnalysisRu
                          const std::string& type);
 void cancelAndCollectOtherRuns(Context& c, const std::vector<std::string>& currentNames);
 std::map<std::string, std::string> runEvidence(const spec::AnalysisRun& run);
+
+// The signature gate (image_gate.cc, docs/supply-chain.md) for the revision this reconcile would
+// create (c.podHash, `creates`: an EnsureRevision follows). Refused (an enforce-mode policy, or
+// no verdict about this revision although a verifier is configured): fills c.plan as the
+// refused plan — the status as it was plus the pause ImageNotVerified, the condition
+// ImageVerified=False naming image, policy and reason, one Warning event per refused image only
+// when that is news — and returns false: the caller returns c.plan, with no action. Otherwise
+// sets (or, without a check, drops) the ImageVerified condition, records one event per verdict
+// when `announce` (the update is new), sets `pinned` to the template to create the revision with
+// (images pinned to their verified digests; unset = the spec's) and returns true.
+bool gateRevision(Context& c, bool creates, bool announce,
+                  std::optional<spec::PodTemplateSpec>& pinned);
+// True when `s` carries the pause ImageNotVerified.
+bool imagePaused(const spec::RolloutStatus& s);
+// Removes the pause ImageNotVerified and the condition ImageVerified=False from `s` (the gate no
+// longer refuses: a verified or unchecked revision, or a spec that needs no new revision).
+void liftImagePause(spec::RolloutStatus& s);
 
 // Rolling restart (Argo's RolloutPodRestarter, rollout/restart.go): replaces replicas that
 // started before spec.restartAt, within maxUnavailable, and sets status.restartedAt when none is

@@ -134,6 +134,8 @@ bool rolloutProgressing(const Context& c, const spec::RolloutStatus& s) {
          strategy;
 }
 
+}  // namespace
+
 spec::RolloutPhase phaseOf(const spec::RolloutSpec& sp, const spec::RolloutStatus& s,
                            std::string& message) {
   for (const auto& cond : s.conditions) {
@@ -202,8 +204,6 @@ spec::RolloutPhase phaseOf(const spec::RolloutSpec& sp, const spec::RolloutStatu
   message.clear();
   return spec::RolloutPhase::kHealthy;
 }
-
-}  // namespace
 
 // --- shared phases ------------------------------------------------------------------------------
 
@@ -754,16 +754,29 @@ Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, T
   // find the status already naming this template while the revision does not exist (or still
   // has its old number). The update was announced then; the retry only re-applies the action.
   const bool announced = rollout.status.currentPodHash == c.podHash;
+  // The signature gate (image_gate.cc): a revision about to be created runs only images the
+  // shell's verifier allowed, pinned to their verified digests; refused, nothing is created.
+  std::optional<spec::PodTemplateSpec> pinned;
+  if (!gateRevision(c, !c.newRev || c.newRev->revision <= maxOther, !announced, pinned)) {
+    return std::move(c.plan);
+  }
+  if (imagePaused(rollout.status)) {
+    // The gate no longer refuses (the images verify now, the spec needs no new revision, or
+    // there is no verifier any more): reconcile as if it had never paused.
+    spec::Rollout lifted = rollout;
+    liftImagePause(lifted.status);
+    return reconcileTemplate(lifted, observed, now, &c.plan.hashes);
+  }
+  const spec::PodTemplateSpec& runTemplate = pinned ? *pinned : *rollout.spec.template_;
   if (!c.newRev) {
     c.revision = maxOther + 1;
     c.synthesized.podTemplateHash = c.podHash;
     c.synthesized.revision = c.revision;
-    c.synthesized.template_ = *rollout.spec.template_;
+    c.synthesized.template_ = runTemplate;
     c.synthesized.createdAt = now;
     c.newRev = &c.synthesized;
     c.newRevCreatedNow = true;
-    c.action(EnsureRevision{c.podHash, c.revision, *rollout.spec.template_,
-                            rollout.spec.minReadySeconds});
+    c.action(EnsureRevision{c.podHash, c.revision, runTemplate, rollout.spec.minReadySeconds});
     if (!announced) {
       c.event("Normal", kReasonNewReplicaSetCreated,
               "Created ReplicaSet " + rsName + " (revision " + std::to_string(c.revision) + ")",
@@ -778,8 +791,7 @@ Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, T
   } else if (c.newRev->revision <= maxOther) {
     // Moving back to an older revision: it becomes the newest (Argo's syncReplicaSetRevision).
     c.revision = maxOther + 1;
-    c.action(EnsureRevision{c.podHash, c.revision, *rollout.spec.template_,
-                            rollout.spec.minReadySeconds});
+    c.action(EnsureRevision{c.podHash, c.revision, runTemplate, rollout.spec.minReadySeconds});
     if (!announced) {
       c.event("Normal", kReasonRolloutUpdated,
               "Rollout updated to revision " + std::to_string(c.revision),
@@ -807,6 +819,33 @@ Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, T
 }
 
 }  // namespace
+
+std::optional<RevisionToCreate> revisionToCreate(const spec::Rollout& rollout,
+                                                 const Observed& observed,
+                                                 const SpecHashes* known) {
+  const spec::PodTemplateSpec* tmpl = rollout.spec.template_ ? &*rollout.spec.template_ : nullptr;
+  if (rollout.spec.workloadRef && observed.referencedWorkload) {
+    tmpl = &observed.referencedWorkload->template_;
+    known = nullptr;  // the hashes of the stored spec, not of the referenced template
+  }
+  if (tmpl == nullptr) return std::nullopt;
+  const std::string hash =
+      known != nullptr && known->collisionCount == rollout.status.collisionCount
+          ? known->podTemplate
+          : podTemplateHash(*tmpl, rollout.status.collisionCount);
+  // As reconcileTemplate: a new revision, or an older one moved back to the newest.
+  int64_t maxOther = 0;
+  const platform::ObservedRevision* existing = nullptr;
+  for (const auto& r : observed.workload.revisions) {
+    if (r.podTemplateHash == hash) {
+      existing = &r;
+    } else {
+      maxOther = std::max(maxOther, r.revision);
+    }
+  }
+  if (existing != nullptr && existing->revision > maxOther) return std::nullopt;
+  return RevisionToCreate{hash, tmpl};
+}
 
 std::optional<int32_t> workloadScaleDown(const spec::Rollout& rollout, int64_t revision,
                                          const spec::RolloutStatus& next, bool newScaledDown,

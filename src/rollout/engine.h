@@ -25,6 +25,7 @@
 #include "ramp/platform/workload_driver.h"
 #include "ramp/spec/analysis.h"
 #include "ramp/spec/rollout.h"
+#include "ramp/supply/image_verifier.h"
 
 namespace ramp::rollout {
 
@@ -40,6 +41,10 @@ inline constexpr const char* kRolloutTypeStep = "Step";
 inline constexpr const char* kRolloutTypeBackground = "Background";
 inline constexpr const char* kRolloutTypePrePromotion = "PrePromotion";
 inline constexpr const char* kRolloutTypePostPromotion = "PostPromotion";
+// The signature gate's pause reason and condition type (docs/supply-chain.md; ramp's own, Argo
+// has no signature gate).
+inline constexpr const char* kPauseReasonImageNotVerified = "ImageNotVerified";
+inline constexpr const char* kConditionImageVerified = "ImageVerified";
 
 // What the routers said about the weight applied on the previous reconcile.
 enum class WeightVerification {
@@ -47,6 +52,13 @@ enum class WeightVerification {
   kVerified,     // every router reports the desired weight
   kNotYet,       // some router does not (yet): the step waits, requeue in 10 s
   kUnsupported,  // the routers cannot read weights back: treated as verified (Argo's nil)
+};
+
+// The signature gate's verdicts on the images of one revision (docs/supply-chain.md): one per
+// image of templateImages(), in that order, as the shell's ImageVerifier answered.
+struct ImageCheck {
+  std::string podTemplateHash;  // the revision the verdicts are about
+  std::vector<supply::ImageVerdict> verdicts;
 };
 
 // The world as observed by the shell at the start of one reconcile.
@@ -61,6 +73,11 @@ struct Observed {
   // The object spec.workloadRef names, as the platform read it (nullopt without a workloadRef,
   // or when it could not be read: the Rollout is then InvalidSpec).
   std::optional<platform::ReferencedWorkload> referencedWorkload;
+  // The signature gate, for the revision the core would create (revisionToCreate): nullopt when
+  // the shell has no image verifier (every image may run). Set, the core creates that revision
+  // only when every verdict allows it, and with each image pinned to its verified digest; a
+  // check about another revision counts as a refusal (missing data is never a pass).
+  std::optional<ImageCheck> imageCheck;
 };
 
 // --- actions, in the order the shell must apply them -------------------------------------------
@@ -240,6 +257,32 @@ std::string podTemplateHash(const spec::PodTemplateSpec& tmpl,
 
 // The step hash (Argo's ComputeStepHash over our canonical JSON); "" for blue-green.
 std::string stepHash(const spec::Rollout& rollout);
+
+// The revision reconcileRollout would start (or, moving back to an older revision, renumber) with
+// an EnsureRevision for `rollout` as `observed`: its pod template hash and template (the spec's,
+// or with spec.workloadRef the referenced workload's). nullopt when it would create none (the
+// revision is already the newest) or the spec has no template. `known` as for reconcileRollout.
+// The shell asks its ImageVerifier about this revision's images before the core decides.
+struct RevisionToCreate {
+  std::string hash;
+  const spec::PodTemplateSpec* template_ = nullptr;  // points into `rollout` or `observed`
+};
+std::optional<RevisionToCreate> revisionToCreate(const spec::Rollout& rollout,
+                                                 const Observed& observed,
+                                                 const SpecHashes* known = nullptr);
+
+// Every distinct image of `tmpl`, init containers first, each once, in the order written.
+std::vector<std::string> templateImages(const spec::PodTemplateSpec& tmpl);
+
+// `tmpl` with each container and init container image that an allowed verdict pinned replaced by
+// the verdict's pinnedImage (`nginx:1.25` -> `nginx:1.25@sha256:…`); other images as written.
+spec::PodTemplateSpec pinImages(const spec::PodTemplateSpec& tmpl,
+                                const std::vector<supply::ImageVerdict>& verdicts);
+
+// True when a refusal of the signature gate should be checked again: the status still carries
+// the condition ImageVerified=False but no longer the pause ImageNotVerified (`ramp retry`, or a
+// promote, lifted it). The shell then asks its verifier again instead of using a cached refusal.
+bool imageRecheckRequested(const spec::RolloutStatus& status);
 
 // The canary weight of the current step (Argo's GetCurrentSetWeight): the last setWeight at or
 // before the current step, 0 if none or aborted, 100 past the last step.

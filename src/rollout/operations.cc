@@ -86,8 +86,21 @@ Result<spec::Rollout> abortRollout(const spec::Rollout& rollout) {
 
 Result<spec::Rollout> retry(const spec::Rollout& rollout) {
   spec::Rollout r = rollout;
-  if (!r.status.abort) return precondition(r, "not aborted; retry applies to an aborted update");
-  r.status.abort = false;
+  if (r.status.abort) {
+    r.status.abort = false;
+    return r;
+  }
+  // Paused by the signature gate: the controller asks the image verifier again
+  // (imageRecheckRequested) and creates the revision if its images verify now.
+  if (!hasReason(r.status, kPauseReasonImageNotVerified)) {
+    return precondition(r,
+                        "not aborted; retry applies to an aborted update or to an image that was "
+                        "not verified (pause ImageNotVerified)");
+  }
+  std::erase_if(r.status.pauseConditions, [](const spec::PauseCondition& p) {
+    return p.reason == kPauseReasonImageNotVerified;
+  });
+  if (r.status.pauseConditions.empty()) r.status.controllerPause = false;
   return r;
 }
 

@@ -35,7 +35,9 @@ Result<spec::Rollout> promoteFull(const spec::Rollout& rollout);
 // abort: status.abort = true. Fails when no update is in progress or already aborted.
 Result<spec::Rollout> abortRollout(const spec::Rollout& rollout);
 
-// retry: status.abort = false after an abort. Fails when the rollout is not aborted.
+// retry: status.abort = false after an abort; on a rollout paused by the signature gate (pause
+// ImageNotVerified), lifts that pause so that the controller asks its image verifier again.
+// Fails when the rollout is neither.
 Result<spec::Rollout> retry(const spec::Rollout& rollout);
 
 // undo: replaces spec.template with the template of revision `toRevision`, or of the newest

@@ -825,30 +825,6 @@ TEST(ServerStartup, ABadTokensFileStopsServeWithEveryError) {
   EXPECT_EQ(log.find("ready"), std::string::npos) << log;
 }
 
-// The process platform's replicas outlive `ramp serve` (they are re-adopted by the next daemon):
-// at the end of a test every replica still named by a pid file under the data dir is killed.
-class ReplicaReaper {
- public:
-  explicit ReplicaReaper(std::string dataDir) : dataDir_(std::move(dataDir)) {}
-  ~ReplicaReaper() {
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(dataDir_, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->path().extension() != ".pid") continue;
-      std::ifstream in(it->path());
-      json j = json::parse(in, nullptr, false);
-      int pid = j.is_object() ? j.value("pid", 0) : 0;
-      if (pid > 1) {
-        ::kill(-pid, SIGKILL);  // the replica's process group
-        ::kill(pid, SIGKILL);
-      }
-    }
-  }
-
- private:
-  std::string dataDir_;
-};
-
 // Runs the `ramp` CLI against `url` with `token`; returns the exit code and stdout+stderr.
 std::pair<int, std::string> runRamp(const rt::TempDir& dir, const std::string& url,
                                     const std::string& token,
@@ -884,7 +860,7 @@ TEST(ServeIntegration, ProcessReplicasInGetAndLogs) {
   rt::TempDir dir("ramp-serve-logs");
   std::ofstream(dir.file("tokens.csv")) << kAdmin << ",alice,admin\n"
                                         << kViewer << ",victor,viewer\n";
-  ReplicaReaper reaper(dir.file("data"));
+  rt::ReplicaReaper reaper(dir.file("data"));
   rt::ProcessOptions o;
   o.argv = {rt::binaryDir() + "/ramp",
             "serve",

@@ -55,6 +55,9 @@ TEST(DecisionAction, ReasonsMapToDecisions) {
               {"MetricSuccessful", "analysis"},
               {"SpecApplied", "apply"},
               {"RolloutUndone", "rollback"},
+              {"ImageVerified", "signature-check"},
+              {"ImageNotVerified", "signature-check"},
+              {"ImagePolicyWarning", "signature-check"},
               {"SomethingNew", "other"}};
   for (const Row& r : rows) EXPECT_EQ(decisionAction(r.reason), r.action) << r.reason;
 }
@@ -74,6 +77,13 @@ TEST(DecisionStatement, SaysWhoWhatWhyAndWhichRevision) {
       {"controller step, image by tag", event("RolloutStepCompleted", "controller"),
        rolloutJson("reg.example:5000/web:1.3"), "controller", 1, 3},
       {"deleted object", event("ObjectDeleted", "bob"), std::nullopt, "user", 1, std::nullopt},
+      {"signature check: the verified digest of an image the spec names by tag",
+       event(
+           "ImageVerified", "controller",
+           std::string(
+               R"({"image":"reg.example/shop/web:1.3","pinnedImage":"reg.example/shop/web:1.3@sha256:)") +
+               kDigest + R"("})"),
+       rolloutJson("reg.example/shop/web:1.3"), "controller", 2, 3},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -100,6 +110,10 @@ TEST(DecisionStatement, SaysWhoWhatWhyAndWhichRevision) {
       nlohmann::json::parse(decisionStatement(cases[0].event, 0, cases[0].object))["subject"][1];
   EXPECT_EQ(pinned["name"], "reg.example/shop/web");
   EXPECT_EQ(pinned["digest"]["sha256"], kDigest);
+  auto verified =
+      nlohmann::json::parse(decisionStatement(cases[3].event, 0, cases[3].object))["subject"][1];
+  EXPECT_EQ(verified["name"], "reg.example/shop/web");
+  EXPECT_EQ(verified["digest"]["sha256"], kDigest);
   auto evidence = decodeDecision(decisionStatement(cases[0].event, 0, cases[0].object));
   EXPECT_EQ(evidence->evidence, R"({"action":"promote"})");
   EXPECT_EQ(evidence->podTemplateHash, "6f9c7d");

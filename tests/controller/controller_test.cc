@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/metrics_page.h"
+#include "fakes/fake_image_verifier.h"
 #include "fakes/instant_driver.h"
 #include "fakes/recording_router.h"
 #include "fakes/scripted_provider.h"
@@ -1033,6 +1034,93 @@ TEST_F(ControllerTest, ABatchThatLosesARaceCommitsTheOthersOneByOne) {
   }
   EXPECT_EQ(rollout("demo-0").spec.template_->spec.containers.at(0).image, "demo:v3");
   EXPECT_EQ(provider.count("run"), 3u) << "each release analysed once";
+}
+
+// The signature gate (docs/supply-chain.md) with a fake verifier: a revision is created only
+// with every image verified, pinned to its digest; a refused one pauses the rollout and starts
+// nothing; the verifier is asked once per revision, and about a refusal again only after a
+// retry or a spec change.
+class ImageGateControllerTest : public ControllerTest {
+ protected:
+  ImageGateControllerTest() {
+    options.imageVerifier = &verifier;
+    controller = std::make_unique<Controller>(store, registry, driver, context, options);
+  }
+  // The image revision `hash` runs on the platform ("" when there is no such revision).
+  std::string runningImage(const std::string& hash) {
+    for (const auto& r : driver.workload("default/demo").revisions) {
+      if (r.podTemplateHash == hash) return r.template_.spec.containers.at(0).image;
+    }
+    return "";
+  }
+  const spec::RolloutCondition* imageCondition(const spec::Rollout& r) {
+    for (const auto& c : r.status.conditions) {
+      if (c.type == rollout::kConditionImageVerified) return &c;
+    }
+    return nullptr;
+  }
+  testing::FakeImageVerifier verifier;
+};
+
+TEST_F(ImageGateControllerTest, AnUnsignedImageStartsNothingUntilSignedAndRetried) {
+  verifier.signedImages = {"demo:v1"};
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  const std::string v1 = hashOf("demo:v1");
+  EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
+  EXPECT_EQ(runningImage(v1), "demo:v1@" + testing::FakeImageVerifier::digestOf("demo:v1"));
+  EXPECT_EQ(verifier.callsFor("demo:v1"), 1);  // once for the revision, not per reconcile
+  EXPECT_EQ(count("ImageVerified"), 1u);
+
+  apply(rolloutYaml("demo:v2", kSteps));
+  runFor(std::chrono::seconds(30));
+  const std::string v2 = hashOf("demo:v2");
+  auto r = rollout();
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Paused")) << r.status.message;
+  ASSERT_NE(imageCondition(r), nullptr);
+  EXPECT_EQ(imageCondition(r)->status, "False");
+  EXPECT_NE(imageCondition(r)->message.find("test-policy"), std::string::npos);
+  EXPECT_EQ(runningImage(v2), "");  // no revision, no replica of the image
+  EXPECT_EQ(r.status.stableRS, v1);
+  EXPECT_EQ(router.weights, std::vector<int32_t>{0});  // all traffic stays on v1
+  EXPECT_EQ(count("ImageNotVerified"), 1u);
+  EXPECT_EQ(verifier.callsFor("demo:v2"), 1);
+
+  // Signing alone changes nothing: the refusal stands until a retry (or a spec change).
+  verifier.signedImages.insert("demo:v2");
+  runFor(std::chrono::seconds(30));
+  EXPECT_EQ(verifier.callsFor("demo:v2"), 1);
+  EXPECT_EQ(runningImage(v2), "");
+
+  auto retried = rollout::retry(rollout());
+  ASSERT_TRUE(retried) << retried.error().message;
+  auto stored = store.get({"Rollout", "default", "demo"});
+  ASSERT_TRUE(store.put(stored->key, spec::toJson(*retried), stored->version));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(verifier.callsFor("demo:v2"), 2);
+  EXPECT_EQ(runningImage(v2), "demo:v2@" + testing::FakeImageVerifier::digestOf("demo:v2"));
+  r = rollout();
+  EXPECT_EQ(r.status.currentPodHash, v2);  // the spec's hash, not the pinned template's
+  EXPECT_EQ(imageCondition(r)->status, "True");
+  EXPECT_EQ(count("ImageVerified"), 2u);
+  EXPECT_EQ(router.weights, (std::vector<int32_t>{0, 20}));
+}
+
+TEST_F(ImageGateControllerTest, ASpecChangeAsksAboutARefusalAgain) {
+  verifier.signedImages = {"demo:v1"};
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  apply(rolloutYaml("demo:v2", kSteps));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(verifier.callsFor("demo:v2"), 1);
+  // The same template under other steps: a new generation, the same revision.
+  verifier.signedImages.insert("demo:v2");
+  apply(rolloutYaml("demo:v2", kSteps + "      - setWeight: 80\n"));
+  runFor(std::chrono::seconds(5));
+  EXPECT_EQ(verifier.callsFor("demo:v2"), 2);
+  EXPECT_FALSE(runningImage(hashOf("demo:v2")).empty());
 }
 
 // The poller for other processes' writes: quiet polls double the wait up to the idle bound, a

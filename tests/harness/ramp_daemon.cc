@@ -1,11 +1,14 @@
 #include "harness/ramp_daemon.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -58,6 +61,21 @@ RampDaemon::RampDaemon(const TempDir& dir, const std::vector<std::string>& extra
     }
   }
   if (url_.empty()) ADD_FAILURE() << "ramp serve did not start:\n" << process_->log();
+}
+
+ReplicaReaper::~ReplicaReaper() {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dataDir_, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().extension() != ".pid") continue;
+    std::ifstream in(it->path());
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    int pid = j.is_object() ? j.value("pid", 0) : 0;
+    if (pid > 1) {
+      ::kill(-pid, SIGKILL);  // the replica's process group
+      ::kill(pid, SIGKILL);
+    }
+  }
 }
 
 }  // namespace ramp::testing

@@ -45,4 +45,18 @@ class RampDaemon {
   std::string url_;
 };
 
+// The process platform's replicas outlive `ramp serve` (they are re-adopted by the next daemon):
+// when a ReplicaReaper goes, every replica still named by a pid file under `dataDir` is killed
+// (its process group, SIGKILL).
+class ReplicaReaper {
+ public:
+  explicit ReplicaReaper(std::string dataDir) : dataDir_(std::move(dataDir)) {}
+  ~ReplicaReaper();
+  ReplicaReaper(const ReplicaReaper&) = delete;
+  ReplicaReaper& operator=(const ReplicaReaper&) = delete;
+
+ private:
+  std::string dataDir_;
+};
+
 }  // namespace ramp::testing

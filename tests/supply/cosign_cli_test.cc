@@ -17,6 +17,7 @@
 
 #include "audit/signer.h"
 #include "harness/harness.h"
+#include "supply/cosign_cli.h"
 #include "supply/cosign_fetch.h"
 #include "supply/oci_client.h"
 #include "supply/registry_harness.h"
@@ -24,46 +25,8 @@
 namespace ramp::supply {
 namespace {
 
-// Runs `cmd` with sh; returns its exit status and output (stdout and stderr).
-int run(const std::string& cmd, std::string* out) {
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return -1;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out->append(buf.data(), n);
-  int status = ::pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string cosignBinary() {
-  std::string out;
-  if (run("'" + ramp::testing::sourceDir() + "/scripts/cosign.sh' bin", &out) != 0) return "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-// The shell prefix cosign runs under in `dir`: no network (proxies at a closed port, loopback
-// excepted), HOME in the test's directory, the key's password.
-std::string cosignEnv(const std::string& dir) {
-  return "cd '" + dir + "' && HOME='" + dir +
-         "' COSIGN_PASSWORD=test-password HTTPS_PROXY=http://127.0.0.1:9 "
-         "HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1 ";
-}
-
-// `cosign generate-key-pair` in `dir`; returns cosign.pub as ramp reads it.
-Result<audit::VerifyingKey> generateKeyPair(const std::string& cosign, const std::string& dir) {
-  std::string out;
-  if (run(cosignEnv(dir) + "'" + cosign + "' generate-key-pair", &out) != 0) {
-    return makeError(ErrorCode::kInternal, "cosign generate-key-pair: " + out);
-  }
-  std::ifstream pubFile(dir + "/cosign.pub");
-  std::stringstream pem;
-  pem << pubFile.rdbuf();
-  return audit::VerifyingKey::fromPem(pem.str());
-}
-
 TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
-  std::string cosign = cosignBinary();
+  std::string cosign = testing::cosignBinary();
   if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
   ramp::testing::TempDir dir("ramp-cosign-cli");
   auto reg = testing::LocalRegistry::start({}, dir.file("registry"));
@@ -72,19 +35,20 @@ TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
   ASSERT_TRUE(digest) << digest.error().message;
   std::string image = (*reg)->host() + "/shop/web@" + *digest;
 
-  auto key = generateKeyPair(cosign, dir.path());
+  auto key = testing::generateKeyPair(cosign, dir.path());
   ASSERT_TRUE(key) << key.error().message;
-  std::string env = cosignEnv(dir.path());
   std::string out;
 
   OciClient client({});
   auto repo = *parseImageReference(image);
   ASSERT_FALSE(verifyImageSignature(client, repo, *digest, SignatureFormat::kLegacy, *key));
 
-  std::string sign = env + "'" + cosign +
-                     "' sign --key cosign.key --use-signing-config=false --tlog-upload=false -y ";
+  std::string sign = testing::cosignSignCommand(cosign, dir.path());
   out.clear();
-  ASSERT_EQ(run(sign + "--new-bundle-format=false " + image, &out), 0) << out;
+  ASSERT_EQ(testing::runShell(
+                testing::cosignSignCommand(cosign, dir.path(), /*legacy=*/true) + image, &out),
+            0)
+      << out;
   auto legacy = verifyImageSignature(client, repo, *digest, SignatureFormat::kLegacy, *key);
   ASSERT_TRUE(legacy) << legacy.error().message;
   EXPECT_EQ(legacy->identity, repo.repositoryName());
@@ -93,7 +57,8 @@ TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
   EXPECT_EQ(noBundle.error().code, ErrorCode::kNotFound);
 
   out.clear();
-  ASSERT_EQ(run(sign + image, &out), 0) << out;  // cosign 3's default: a bundle referrer
+  ASSERT_EQ(testing::runShell(sign + image, &out), 0)
+      << out;  // cosign 3's default: a bundle referrer
   auto bundle = verifyImageSignature(client, repo, *digest, SignatureFormat::kBundle, *key);
   ASSERT_TRUE(bundle) << bundle.error().message;
   EXPECT_EQ(bundle->format, SignatureFormat::kBundle);
@@ -113,7 +78,7 @@ TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
 // go-containerregistry lists the referrer under its config's media type (the empty type), not
 // its artifactType: fetchBundles reads such referrers to find out.
 TEST(CosignCli, BundleFoundThroughTheReferrersApi) {
-  std::string cosign = cosignBinary();
+  std::string cosign = testing::cosignBinary();
   if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
   ramp::testing::TempDir dir("ramp-cosign-referrers");
   std::string registryBin = cosign.substr(0, cosign.rfind('/')) + "/ociregistry";
@@ -140,15 +105,10 @@ TEST(CosignCli, BundleFoundThroughTheReferrersApi) {
   ASSERT_TRUE(digest) << digest.error().message;
   std::string image = host + "/shop/api@" + *digest;
 
-  auto key = generateKeyPair(cosign, dir.path());
+  auto key = testing::generateKeyPair(cosign, dir.path());
   ASSERT_TRUE(key) << key.error().message;
-  std::string env = cosignEnv(dir.path());
   std::string out;
-  ASSERT_EQ(
-      run(env + "'" + cosign +
-              "' sign --key cosign.key --use-signing-config=false --tlog-upload=false -y " + image,
-          &out),
-      0)
+  ASSERT_EQ(testing::runShell(testing::cosignSignCommand(cosign, dir.path()) + image, &out), 0)
       << out;
 
   OciClient client({});

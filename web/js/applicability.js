@@ -28,7 +28,9 @@ export function actionBlocker(id, r) {
       if (fullyPromoted(r) || !s.stableRS) return 'no update in progress to abort';
       return '';
     case 'retry':
-      return aborted ? '' : 'not aborted: retry starts an aborted update again';
+      // Also after the signature gate refused an image: the images are checked again.
+      if (aborted || pauseConditions.some((p) => p.reason === 'ImageNotVerified')) return '';
+      return 'not aborted: retry starts an aborted update again, or checks refused images again';
     case 'pause':
       return paused ? 'already paused' : '';
     case 'resume':

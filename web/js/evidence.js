@@ -21,6 +21,13 @@ const LABELS = {
   podTemplateHash: 'pod template hash',
   weight: 'weight',
   desiredWeight: 'weight',
+  // The signature gate's verdicts (docs/supply-chain.md).
+  image: 'image',
+  pinnedImage: 'runs as',
+  digest: 'verified digest',
+  policy: 'ClusterImagePolicy',
+  authority: 'authority',
+  allowed: 'allowed',
 };
 
 // Evidence as an object of strings ({} when there is none or it is not an object).

@@ -23,6 +23,8 @@ test('each action is blocked exactly when the server would refuse it', () => {
     ['abort', {}, {}, 'no update in progress'],
     ['retry', {}, { ...inUpdate, abort: true }, ''],
     ['retry', {}, inUpdate, 'not aborted'],
+    ['retry', {}, { ...inUpdate, pauseConditions: [{ reason: 'ImageNotVerified' }] }, ''],
+    ['retry', {}, { ...inUpdate, pauseConditions: [{ reason: 'CanaryPauseStep' }] }, 'not aborted'],
     ['pause', {}, inUpdate, ''],
     ['pause', { paused: true }, inUpdate, 'already paused'],
     ['resume', { paused: true }, inUpdate, ''],

@@ -187,6 +187,10 @@ test('evidence: a summary of the deciding measurement and every field labelled',
   assert.equal(f.length, 6);
   assert.deepEqual(evidenceFields('raw text'), [{ key: 'evidence', label: 'evidence', value: 'raw text' }]);
   assert.deepEqual(evidenceFields(undefined), []);
+  // A signature check (docs/supply-chain.md).
+  const gate = evidenceFields({ image: 'reg/shop/web:1.3', pinnedImage: 'reg/shop/web:1.3@sha256:ab',
+    policy: 'shop-images', allowed: 'true' });
+  assert.deepEqual(gate.map((x) => x.label), ['image', 'runs as', 'ClusterImagePolicy', 'allowed']);
 });
 
 test('chart model: points by time, thresholds inside the y range', () => {
