@@ -74,19 +74,19 @@ void refuse(Context& c, const std::vector<const supply::ImageVerdict*>& refused,
   for (const supply::ImageVerdict* v : refused) {
     message += (message.empty() ? "" : "; ") + v->reason;
   }
-  auto& st = c.st;
+  auto& next = c.next;
   const bool paused = imagePaused(c.old);
-  const bool changed = putCondition(
-      st, newCondition(kConditionImageVerified, "False", kReasonImageNotVerified, message, c.now));
+  const bool changed = putCondition(next, newCondition(kConditionImageVerified, "False",
+                                                       kReasonImageNotVerified, message, c.now));
   const bool news = changed || !paused;
   if (!paused) {
-    st.pauseConditions.push_back(spec::PauseCondition{kPauseReasonImageNotVerified, c.now});
-    st.controllerPause = true;
+    next.pauseConditions.push_back(spec::PauseCondition{kPauseReasonImageNotVerified, c.now});
+    next.controllerPause = true;
   }
-  st.observedGeneration = std::to_string(c.ro.metadata.generation);
-  st.phase = phaseOf(c.spec, st, st.message);
-  if (st.phase == spec::RolloutPhase::kPaused && !c.spec.paused) {
-    st.message = std::string(kPauseReasonImageNotVerified) + ": " + message;
+  next.observedGeneration = std::to_string(c.rollout.metadata.generation);
+  next.phase = phaseOf(c.spec, next, next.message);
+  if (next.phase == spec::RolloutPhase::kPaused && !c.spec.paused) {
+    next.message = std::string(kPauseReasonImageNotVerified) + ": " + message;
   }
   if (!news) return;
   if (!missing.empty()) {
@@ -119,13 +119,13 @@ bool gateRevision(Context& c, bool creates, bool announce,
   pinned.reset();
   if (!creates) return true;
   const spec::PodTemplateSpec& tmpl = *c.spec.template_;
-  if (!c.obs.imageCheck) {
+  if (!c.observed.imageCheck) {
     // No verifier: the revision runs as written, and a condition about an earlier one is stale.
-    removeCondition(c.st, kConditionImageVerified);
+    removeCondition(c.next, kConditionImageVerified);
     return true;
   }
   std::vector<const supply::ImageVerdict*> verdicts =
-      verdictsFor(*c.obs.imageCheck, c.podHash, tmpl);
+      verdictsFor(*c.observed.imageCheck, c.podHash, tmpl);
   if (verdicts.empty() && !templateImages(tmpl).empty()) {
     refuse(c, {},
            "no signature verdict for the images of revision " + c.podHash +
@@ -160,8 +160,8 @@ bool gateRevision(Context& c, bool creates, bool announce,
     }
   }
   putCondition(
-      c.st, newCondition(kConditionImageVerified, "True",
-                         allPinned ? kReasonImageVerified : kReasonImageAllowed, message, c.now));
+      c.next, newCondition(kConditionImageVerified, "True",
+                           allPinned ? kReasonImageVerified : kReasonImageAllowed, message, c.now));
   pinned = pinImages(tmpl, allowed);
   return true;
 }

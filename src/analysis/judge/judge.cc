@@ -653,26 +653,41 @@ Result<JudgeState> JudgeState::fromMap(const std::map<std::string, std::string>&
   if (!getInt("judge.last", last)) return bad("judge.last");
   s.start = Time(Duration(start));
   s.last = Time(Duration(last));
-  if (!(v = get("judge.lastCanary")) || !armFromString(*v, s.lastCanary)) {
+  // Whether `key` is present and `parse` accepts its value.
+  auto read = [&](const std::string& key, const auto& parse) {
+    const std::string* t = get(key);
+    return t != nullptr && parse(*t);
+  };
+  if (!read("judge.lastCanary",
+            [&](const std::string& t) { return armFromString(t, s.lastCanary); })) {
     return bad("judge.lastCanary");
   }
-  if (!(v = get("judge.lastStable")) || !armFromString(*v, s.lastStable)) {
+  if (!read("judge.lastStable",
+            [&](const std::string& t) { return armFromString(t, s.lastStable); })) {
     return bad("judge.lastStable");
   }
-  if (!(v = get("judge.errors")) || !splitFromString(*v, s.errors)) return bad("judge.errors");
-  if (!(v = get("judge.latencyBounds")) || !parseNums(*v, s.latencyBounds)) {
+  if (!read("judge.errors", [&](const std::string& t) { return splitFromString(t, s.errors); })) {
+    return bad("judge.errors");
+  }
+  if (!read("judge.latencyBounds",
+            [&](const std::string& t) { return parseNums(t, s.latencyBounds); })) {
     return bad("judge.latencyBounds");
   }
   s.latency.resize(s.latencyBounds.size());
   for (size_t i = 0; i < s.latency.size(); ++i) {
     const std::string key = "judge.latency." + std::to_string(i);
-    if (!(v = get(key)) || !splitFromString(*v, s.latency[i])) return bad(key);
+    if (!read(key, [&](const std::string& t) { return splitFromString(t, s.latency[i]); })) {
+      return bad(key);
+    }
   }
-  if (!(v = get("judge.srm")) || !parseNums(*v, s.srm)) return bad("judge.srm");
+  if (!read("judge.srm", [&](const std::string& t) { return parseNums(t, s.srm); })) {
+    return bad("judge.srm");
+  }
   std::vector<double> counters;
-  if (!(v = get("judge.counters")) || !parseNums(*v, counters) || counters.size() != 3 ||
-      !std::all_of(counters.begin(), counters.end(),
-                   [](double c) { return c >= 0 && c <= 1e15; })) {
+  if (!read("judge.counters", [&](const std::string& t) { return parseNums(t, counters); }) ||
+      counters.size() != 3 || !std::all_of(counters.begin(), counters.end(), [](double c) {
+        return c >= 0 && c <= 1e15;
+      })) {
     return bad("judge.counters");
   }
   s.resets = static_cast<int64_t>(counters[0]);
