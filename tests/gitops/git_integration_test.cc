@@ -1,7 +1,8 @@
 // gitops/libgit2_source.h against real Git: repositories made by the test with the git CLI,
 // read over file:// and over git:// from a real `git daemon` on a loopback port chosen at run
-// time (stopped by pid), including a pushed revert commit. Last, `ramp serve` as the GitOps agent
-// of such a repository, driven by the CLI: sync, a pushed commit, `ramp app rollback`.
+// time (stopped by pid), including a pushed revert commit and a force-pushed branch. Last, `ramp
+// serve` as the GitOps agent of such a repository, driven by the CLI: sync, a pushed commit, `ramp
+// app rollback`.
 #include "gitops/libgit2_source.h"
 
 #include <gtest/gtest.h>
@@ -107,6 +108,33 @@ TEST_F(GitIntegrationTest, GitDaemonFetchesNewCommitsAndTakesARevertPush) {
   EXPECT_NE(onTag.error().message.find("is not a branch"), std::string::npos)
       << onTag.error().message;
   EXPECT_EQ(sh("git --git-dir=" + root_ + "/shop.git branch --list v1"), "");
+}
+
+// A force-pushed branch (history rewritten upstream) is followed, as Argo CD follows it: the
+// next resolve gives the new head, which does not contain the old one, and the old commit stays
+// readable from the cache (for history and rollback to it).
+TEST_F(GitIntegrationTest, AForcePushedBranchIsFollowedAndTheOldCommitStaysReadable) {
+  Libgit2Source source(dir_.file("cache"), "");
+  const std::string url = startDaemon();
+  ASSERT_EQ(source.resolve(url, "main"), c2_);
+  sh(repo_.git() + " reset -q --hard " + c1_);
+  const std::string c5 = repo_.commit(testing::twoEnvironments("shop:5"), "rewritten");
+  sh(repo_.git() + " push -q -f " + root_ + "/shop.git main");
+  ASSERT_EQ(repo_.serverLog("%H"), c5);
+  EXPECT_EQ(sh("git --git-dir=" + root_ + "/shop.git merge-base --is-ancestor " + c2_ + " " + c5 +
+               " || echo rewritten"),
+            "rewritten");
+  EXPECT_EQ(source.resolve(url, "main"), c5);
+  auto now = source.readTree(url, c5, "environments/prod");
+  ASSERT_TRUE(now) << now.error().message;
+  EXPECT_NE(now->at("environments/prod/shop.yaml").find("shop:5"), std::string::npos);
+  auto before = source.readTree(url, c2_, "environments/prod");
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_NE(before->at("environments/prod/shop.yaml").find("shop:2"), std::string::npos);
+  // A revert on the rewritten branch goes on top of its new head.
+  auto revert = source.revertPath(url, "main", "environments/prod", c2_, "carol", "back to c2");
+  ASSERT_TRUE(revert) << revert.error().message;
+  EXPECT_EQ(repo_.serverLog("%an %P"), "carol " + c5);
 }
 
 TEST_F(GitIntegrationTest, UnreachableRepositoryNeverShowsCredentials) {
