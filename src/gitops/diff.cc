@@ -1,5 +1,7 @@
 #include "gitops/diff.h"
 
+#include <algorithm>
+
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -82,10 +84,16 @@ std::string describeDiff(const ObjectDiff& diff) {
     case Change::kUpdate: break;
   }
   if (diff.fields.empty()) return "differs";
-  const FieldDiff& f = diff.fields.front();
-  std::string out = f.path + ": " + (f.desired.empty() ? "unset" : f.desired) + " in Git, " +
-                    (f.live.empty() ? "unset" : f.live) + " live";
-  if (diff.fields.size() > 1) out += " (+" + std::to_string(diff.fields.size() - 1) + " more)";
+  std::string out;
+  const size_t shown = std::min(diff.fields.size(), kDescribedFields);
+  for (size_t i = 0; i < shown; ++i) {
+    const FieldDiff& f = diff.fields[i];
+    out += (i == 0 ? "" : "; ") + f.path + ": " + (f.desired.empty() ? "unset" : f.desired) +
+           " in Git, " + (f.live.empty() ? "unset" : f.live) + " live";
+  }
+  if (diff.fields.size() > shown) {
+    out += " (+" + std::to_string(diff.fields.size() - shown) + " more)";
+  }
   return out;
 }
 

@@ -39,8 +39,12 @@ struct ObjectDiff {
   bool operator==(const ObjectDiff&) const = default;
 };
 
-// "spec.replicas: 3 in Git, 5 live" (the first field; "+N more" when there are others), "not in
-// the store", or "not in Git (prune)".
+// How many differing fields describeDiff names before "(+N more)".
+inline constexpr size_t kDescribedFields = 10;
+
+// "spec.replicas: 3 in Git, 5 live; metadata.labels.team: …" (every differing field, up to
+// kDescribedFields, then "(+N more)"), "not in the store", or "not in Git (prune)". The
+// Application's status.resources[].message, which `ramp app diff` and the dashboard show.
 std::string describeDiff(const ObjectDiff& diff);
 
 // The store key of a document.

@@ -42,7 +42,18 @@ TEST(DiffTest, CreateNoneUpdateAndPrune) {
   EXPECT_EQ(diffs[0].fields, (std::vector<FieldDiff>{{"spec.replicas", "3", "5"},
                                                      {"spec.template.spec.containers[0].image",
                                                       "\"shop:1\"", "\"shop:hotfix\""}}));
-  EXPECT_EQ(describeDiff(diffs[0]), "spec.replicas: 3 in Git, 5 live (+1 more)");
+  EXPECT_EQ(describeDiff(diffs[0]),
+            "spec.replicas: 3 in Git, 5 live; spec.template.spec.containers[0].image: \"shop:1\" "
+            "in Git, \"shop:hotfix\" live");
+  // Every field up to kDescribedFields, then a count.
+  ObjectDiff many;
+  many.change = Change::kUpdate;
+  for (size_t i = 0; i < kDescribedFields + 2; ++i) {
+    many.fields.push_back({"spec.f" + std::to_string(i), "1", "2"});
+  }
+  const std::string described = describeDiff(many);
+  EXPECT_NE(described.find("spec.f9: 1 in Git, 2 live (+2 more)"), std::string::npos) << described;
+  EXPECT_EQ(described.find("spec.f10"), std::string::npos) << described;
   // A label added live and one removed from Git.
   r = std::get<spec::Rollout>(out.documents[0].object);
   r.metadata.labels["team"] = "web";

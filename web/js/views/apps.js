@@ -2,7 +2,7 @@
 //   - the list (#/applications): every Application of every namespace with its sync and health
 //     badges, source and synced commit; live through the watch stream (kind=Application);
 //   - an Application (#/applications/NS/NAME): sync and health, the source, the last operation,
-//     the conditions, the diff (each object with the first field it differs in), the history
+//     the conditions, the diff (each object with the fields it differs in), the history
 //     (who synced which commit), the events, and the actions the caller's role allows (sync,
 //     refresh, rollback to a chosen history entry), each confirmed in the dialog, which shows the
 //     API's refusal. Live through the watch stream of the namespace (objects and events).
