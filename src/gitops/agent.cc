@@ -128,8 +128,12 @@ Time Agent::step(Time now) {
   }
   std::erase_if(tracked_, [&](const auto& kv) { return present.count(kv.first) == 0; });
   std::erase_if(owner_, [&](const auto& kv) { return present.count(kv.second) == 0; });
-  // Our own writes are not news.
-  if (auto rev = store_.currentRevision(); rev) seenRevision_ = *rev;
+  // What others wrote while this step ran (a refresh, a sync request, drift) is news now, not at
+  // the next poll: skipping to the store's current revision here lost such a write when it came
+  // between our own. Our own Application writes are recognised by their version; our own applies
+  // cost one comparison without a fetch.
+  noteChanges(now);
+  for (const auto& [key, t] : tracked_) next = std::min(next, t.due);
   return std::max(next, now);
 }
 
@@ -217,6 +221,8 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
                      "the stored " + key.toString() + " cannot be decoded");
   }
   spec::Application app = std::move(*decoded.value);
+  // A requested refresh (`ramp app refresh`, the API's refresh action) reads the repository.
+  if (app.metadata.annotations.contains(kRefreshAnnotation)) fetch = true;
   Observed observed;
   const std::string projectName = app.spec.project.empty() ? "default" : app.spec.project;
   if (auto p = store_.get({"AppProject", key.namespace_, projectName}); p) {

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "api/gitops_service.h"
 #include "api/object_service.h"
+#include "fakes/forwarding_state_store.h"
 #include "fakes/memory_git_source.h"
 #include "fakes/simulated_clock.h"
 #include "gitops/gitops_fixtures.h"
@@ -301,6 +303,81 @@ TEST_F(AgentTest, WebhookAndRefreshActionReadTheRepositoryNow) {
   agent_.step(clock_.now());
   EXPECT_EQ(image(), "shop:3");
   EXPECT_EQ(app().metadata.annotations.count(kRefreshAnnotation), 0u);
+}
+
+// A store that runs `after` once, right after the first Application write that follows arm():
+// another writer's change landing while the agent's step is still running.
+class InterleavingStore : public store::testing::ForwardingStateStore {
+ public:
+  InterleavingStore() : ForwardingStateStore(std::make_unique<store::MemoryStateStore>()) {}
+  void arm(std::function<void()> after) { after_ = std::move(after); }
+  Result<store::WriteResult> writeWithEvents(std::span<const store::WriteOp> ops,
+                                             std::span<const store::Event> events) override {
+    auto written = ForwardingStateStore::writeWithEvents(ops, events);
+    if (after_ && !ops.empty() && ops.front().key.kind == "Application") {
+      auto run = std::move(after_);
+      after_ = nullptr;
+      run();
+    }
+    return written;
+  }
+
+ private:
+  std::function<void()> after_;
+};
+
+// `ramp app refresh` written while the agent's step runs (right after its own status write) is
+// read at once, not at the next poll: the demo's GitOps run caught a refresh sent right after a
+// sync waiting for the 3-minute poll.
+TEST_F(AgentTest, ARefreshWrittenDuringAStepIsReadAtOnce) {
+  InterleavingStore store;
+  api::ObjectService service(store, clock_);
+  Agent agent(store, git_, api::gitopsApplyFn(service));
+  const store::ObjectKey appKey{"Application", "argocd", "shop-prod"};
+  const auto imageNow = [&] {
+    auto o = store.get({"Rollout", "shop", "shop"});
+    return o ? spec::rolloutFromJson(o->json).value->spec.template_->spec.containers[0].image
+             : std::string();
+  };
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:1"));
+  ASSERT_LT(service
+                .apply({"alice", api::Role::kAdmin},
+                       "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: "
+                       "shop-prod, namespace: argocd}\nspec:\n  source: {repoURL: \"" +
+                           kRepo +
+                           "\", path: environments/prod, targetRevision: main}\n  destination: "
+                           "{namespace: shop}\n  syncPolicy: {automated: {}}\n")
+                .status,
+            300);
+  agent.step(clock_.now());
+  clock_.advance(std::chrono::seconds(1));
+  agent.step(clock_.now());  // the comparison after the sync
+  ASSERT_EQ(imageNow(), "shop:1");
+
+  // A commit, and a refresh that lands while the agent writes the status of a drift comparison.
+  git_.commit(kRepo, "main", testing::twoEnvironments("shop:2"));
+  store.arm([&] {
+    ASSERT_EQ(
+        service.action({"bob", api::Role::kOperator}, appAction(api::Action::kRefresh), "").status,
+        200);
+  });
+  auto live = store.get({"Rollout", "shop", "shop"});
+  ASSERT_TRUE(live);
+  auto drifted = *spec::rolloutFromJson(live->json).value;
+  drifted.spec.replicas = 7;
+  drifted.metadata.resourceVersion.clear();
+  ASSERT_TRUE(store.put(live->key, spec::toJson(drifted), live->version));
+  clock_.advance(std::chrono::seconds(1));
+  const Time next = agent.step(clock_.now());
+  ASSERT_TRUE(spec::applicationFromJson(store.get(appKey)->json)
+                  .value->metadata.annotations.contains(kRefreshAnnotation))
+      << "the refresh was written during the step";
+  EXPECT_EQ(next, clock_.now()) << "the refresh waits for the next poll";
+  clock_.advance(std::chrono::seconds(1));
+  agent.step(clock_.now());
+  EXPECT_EQ(imageNow(), "shop:2");
+  EXPECT_FALSE(spec::applicationFromJson(store.get(appKey)->json)
+                   .value->metadata.annotations.contains(kRefreshAnnotation));
 }
 
 // ramp app rollback (default): the agent pushes a revert commit of the Application's path,
