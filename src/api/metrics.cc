@@ -11,6 +11,7 @@
 
 #include "spec/codec.h"
 #include "spec/kinds.h"
+#include "spec/routing.h"
 
 namespace ramp::api {
 namespace {
@@ -33,15 +34,11 @@ std::string trafficRouter(const spec::Rollout& rollout) {
   const spec::TrafficRouting* routing = spec::routersOf(rollout.spec);
   if (routing == nullptr) return "";
   std::string out;
-  const auto add = [&](const std::string& name) { out += (out.empty() ? "" : ",") + name; };
-  const std::pair<const char*, const spec::RawJson*> argo[] = {
-      {"alb", &routing->alb},       {"ambassador", &routing->ambassador},
-      {"apisix", &routing->apisix}, {"appMesh", &routing->appMesh},
-      {"istio", &routing->istio},   {"nginx", &routing->nginx},
-      {"smi", &routing->smi},       {"traefik", &routing->traefik}};
-  for (const auto& [key, raw] : argo) {
-    if (!raw->empty()) add(key);
-  }
+  const auto add = [&](std::string_view name) {
+    if (!out.empty()) out += ",";
+    out += name;
+  };
+  for (std::string_view key : spec::argoRouterKeys(*routing)) add(key);
   for (const auto& [name, config] : routing->plugins) add(name);
   return out;
 }

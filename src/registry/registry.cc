@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "spec/routing.h"
+
 namespace ramp {
 namespace {
 
@@ -154,24 +156,6 @@ spec::Diagnostic problem(std::string path, std::string message,
   return d;
 }
 
-// Argo's own trafficRouting keys that are set in `routing`, in the order Argo lists them.
-std::vector<std::string_view> argoKeysOf(const spec::TrafficRouting& routing) {
-  std::vector<std::string_view> keys;
-  const std::pair<std::string_view, const spec::RawJson*> all[] = {
-      {"istio", &routing.istio},
-      {"nginx", &routing.nginx},
-      {"alb", &routing.alb},
-      {"smi", &routing.smi},
-      {"ambassador", &routing.ambassador},
-      {"appMesh", &routing.appMesh},
-      {"traefik", &routing.traefik},
-      {"apisix", &routing.apisix}};
-  for (const auto& [key, raw] : all) {
-    if (!raw->empty()) keys.push_back(key);
-  }
-  return keys;
-}
-
 }  // namespace
 
 std::vector<spec::Diagnostic> Registry::checkRouters(const spec::Rollout& rollout) const {
@@ -257,7 +241,7 @@ std::vector<spec::Diagnostic> Registry::checkPlatform(const spec::Rollout& rollo
     }
   };
   if (const spec::TrafficRouting* routing = spec::routersOf(rollout.spec)) {
-    for (std::string_view key : argoKeysOf(*routing)) {
+    for (std::string_view key : spec::argoRouterKeys(*routing)) {
       available(routerNameForKey(key), spec::routersPath(rollout.spec) + "." + std::string(key),
                 std::string(key) + " traffic routing");
     }
