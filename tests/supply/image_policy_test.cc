@@ -182,7 +182,7 @@ TEST_F(ImagePolicyTest, Evaluation) {
   ASSERT_TRUE(ps) << ps.error().message;
   auto ok = [&](const std::string& d) {
     return Result<VerifiedSignature>(
-        VerifiedSignature{SignatureFormat::kLegacy, d, key_.publicKey().keyId(), image});
+        VerifiedSignature{SignatureFormat::kLegacy, d, key_.publicKey().keyId(), image, "", ""});
   };
   auto bad = Result<VerifiedSignature>(
       std::unexpected(Error{ErrorCode::kFailedPrecondition, "bad signature: x"}));
