@@ -15,6 +15,7 @@
 #include "common/base64.h"
 #include "harness/harness.h"
 #include "supply/fulcio_cert.h"
+#include "supply/keyless_fixtures.h"
 #include "supply/keyless_verify.h"
 #include "supply/rekor_entry.h"
 #include "supply/sigstore_bundle.h"
@@ -387,6 +388,94 @@ TEST(Keyless, ImageSignaturesNeedCosignsPredicate) {
                       *r, {kCody});
   ASSERT_FALSE(k);
   EXPECT_EQ(k.error().code, ErrorCode::kUnsupported);
+}
+
+// Image signatures as cosign writes them, keyless, from a private Sigstore made by the test
+// (keyless_fixtures.h; its certificate has no SCT, so insecureIgnoreSCT).
+class KeylessImage : public ::testing::Test {
+ protected:
+  static constexpr int64_t kNow = 1790000000;  // 2026-09-21
+  testing::KeylessSigstore sigstore_{kNow, "release@shop.example", "https://issuer.shop.example"};
+  std::shared_ptr<const TrustedRoot> root_ = root(sigstore_.trustedRootJson());
+  const IdentityMatcher id_{"https://issuer.shop.example", "release@shop.example", "", ""};
+  const KeylessOptions noSct_{.ignoreSct = true};
+  const std::string digest_ = "sha256:" + std::string(64, 'a');
+  const std::string other_ = "sha256:" + std::string(64, 'b');
+};
+
+TEST_F(KeylessImage, BundleVerifies) {
+  ASSERT_TRUE(root_);
+  std::string bundle = sigstore_.bundle("registry.example/shop/web", digest_);
+  auto v = verifyKeylessBundle(bundle, digest_, *root_, {id_}, noSct_);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(*v,
+            (VerifiedSignature{SignatureFormat::kBundle, digest_, "", "registry.example/shop/web",
+                               "release@shop.example", "https://issuer.shop.example"}));
+  struct Case {
+    std::string name, digest;
+    std::vector<IdentityMatcher> ids;
+    KeylessOptions options;
+    std::string starts;
+  };
+  std::vector<Case> cases = {
+      {"another image", other_, {id_}, noSct_, "digest mismatch: the statement's subject is"},
+      {"another signer",
+       digest_,
+       {{"https://issuer.shop.example", "dev@shop.example", "", ""}},
+       noSct_,
+       "identity mismatch: got subject release@shop.example issuer "
+       "https://issuer.shop.example"},
+      {"SCT required", digest_, {id_}, {}, "sct: the certificate has no embedded SCT"},
+  };
+  for (const Case& c : cases) {
+    auto f = verifyKeylessBundle(bundle, c.digest, *root_, c.ids, c.options);
+    ASSERT_FALSE(f) << c.name;
+    EXPECT_TRUE(f.error().message.starts_with(c.starts)) << c.name << ": " << f.error().message;
+  }
+}
+
+TEST_F(KeylessImage, LegacySignatureVerifies) {
+  ASSERT_TRUE(root_);
+  auto l = sigstore_.legacy("registry.example/shop/web", digest_);
+  auto v = verifyLegacyKeyless(l.payload, l.signatureBase64, l.certificatePem, "", l.bundleJson,
+                               digest_, *root_, {id_}, noSct_);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(*v,
+            (VerifiedSignature{SignatureFormat::kLegacy, digest_, "", "registry.example/shop/web",
+                               "release@shop.example", "https://issuer.shop.example"}));
+  Json set = Json::parse(l.bundleJson);
+  set["SignedEntryTimestamp"] = flipByte(set["SignedEntryTimestamp"], -3);
+  Json time = Json::parse(l.bundleJson);
+  time["Payload"]["integratedTime"] = kNow + 1;
+  struct Case {
+    std::string name, payload, sig, bundle, digest;
+    std::string starts;
+  };
+  std::vector<Case> cases = {
+      {"another image", l.payload, l.signatureBase64, l.bundleJson, other_, "digest mismatch"},
+      {"payload changed", l.payload + " ", l.signatureBase64, l.bundleJson, digest_,
+       "bad signature: the message signature does not verify"},
+      {"SET changed", l.payload, l.signatureBase64, set.dump(), digest_,
+       "tlog: SET does not verify"},
+      {"integrated time changed", l.payload, l.signatureBase64, time.dump(), digest_,
+       "tlog: SET does not verify"},
+      {"no bundle annotation", l.payload, l.signatureBase64, "", digest_,
+       "tlog: the bundle has no transparency log entry"},
+      {"bundle annotation not JSON", l.payload, l.signatureBase64, "{", digest_,
+       "legacy keyless signature: dev.sigstore.cosign/bundle: not a JSON object"},
+  };
+  for (const Case& c : cases) {
+    auto f = verifyLegacyKeyless(c.payload, c.sig, l.certificatePem, "", c.bundle, c.digest, *root_,
+                                 {id_}, noSct_);
+    ASSERT_FALSE(f) << c.name;
+    EXPECT_TRUE(f.error().message.starts_with(c.starts)) << c.name << ": " << f.error().message;
+  }
+  auto noCert = verifyLegacyKeyless(l.payload, l.signatureBase64, "", "", l.bundleJson, digest_,
+                                    *root_, {id_}, noSct_);
+  ASSERT_FALSE(noCert);
+  EXPECT_TRUE(noCert.error().message.starts_with(
+      "legacy keyless signature: dev.sigstore.cosign/certificate: no PEM certificate"))
+      << noCert.error().message;
 }
 
 TEST(TrustedRoot, PublishedRootsParse) {
