@@ -40,6 +40,16 @@ Status validateIdentityMatcher(const IdentityMatcher& m) {
        {std::pair<const char*, const std::string*>{"issuerRegExp", &m.issuerRegExp},
         {"subjectRegExp", &m.subjectRegExp}}) {
     if (expression->empty()) continue;
+    // ECMAScript would read RE2's \pL as a plain "p": refuse it rather than match otherwise.
+    for (size_t i = 0; i + 1 < expression->size(); ++i) {
+      if ((*expression)[i] != '\\') continue;
+      char next = (*expression)[++i];
+      if (next == 'p' || next == 'P') {
+        return makeError(
+            ErrorCode::kInvalidArgument,
+            std::string(field) + ": Unicode classes (\\p, \\P) are RE2's, not ECMAScript's");
+      }
+    }
     try {
       std::regex compiled(*expression, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {

@@ -23,8 +23,8 @@
 // `issuerRegExp`/`subjectRegExp` are regular expressions searched anywhere in the value (Go's
 // regexp.MatchString: anchor with ^…$ to match the whole value). ramp uses std::regex
 // ECMAScript, not Go's RE2: the common syntax (classes, groups, alternation, repetition, ^ $)
-// means the same; RE2's (?P<name>…) and \pL classes are not accepted, and ECMAScript's
-// backreferences and lookahead, which RE2 refuses, are.
+// means the same; RE2's (?P<name>…) and \pL classes are refused, and ECMAScript's
+// backreferences and lookahead, which RE2 refuses, are accepted.
 //
 // Thread safety: pure functions.
 

@@ -253,6 +253,9 @@ TEST(Keyless, IdentityMatchersAreValidated) {
       {{"i", "s", "i", ""}, "issuer: exactly one of issuer and issuerRegExp"},
       {{"i", "", "", ""}, "subject: exactly one of subject and subjectRegExp"},
       {{"i", "", "", "(unclosed"}, "subjectRegExp: not a regular expression"},
+      {{"i", "", "", "(?P<org>shop)"}, "subjectRegExp: not a regular expression"},
+      {{"", "s", "\\pL+", ""}, "issuerRegExp: Unicode classes"},
+      {{"i", "", "", "a\\\\\\P{Greek}"}, "subjectRegExp: Unicode classes"},
   };
   for (const auto& [m, starts] : cases) {
     auto ok = validateIdentityMatcher(m);
