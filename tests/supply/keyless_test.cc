@@ -295,6 +295,9 @@ TEST(Keyless, TheTrustedRootDecides) {
          r["certificateAuthorities"][1]["certChain"] = r["certificateAuthorities"][0]["certChain"];
        },
        "untrusted certificate: unable to get local issuer certificate"},
+      {"the CT log's id with another key",
+       [](Json& r) { r["ctlogs"][1]["publicKey"] = r["tlogs"][0]["publicKey"]; },
+       "sct: the SCT of CT log https://ctfe.sigstore.dev/2022 does not verify"},
       {"the log's key not yet valid",
        [](Json& r) { r["tlogs"][0]["publicKey"]["validFor"]["start"] = "2025-03-01T00:00:00Z"; },
        "tlog: SET: the key of log https://rekor.sigstore.dev is not valid at the integrated time"},
@@ -435,6 +438,18 @@ TEST_F(KeylessImage, BundleVerifies) {
     ASSERT_FALSE(f) << c.name;
     EXPECT_TRUE(f.error().message.starts_with(c.starts)) << c.name << ": " << f.error().message;
   }
+}
+
+// A log entry that is genuine (SET, proof and checkpoint by the log) but records another
+// signature of the same signer: the bundle is refused because the log did not record it.
+TEST_F(KeylessImage, AnEntryOfAnotherSignatureDoesNotCount) {
+  ASSERT_TRUE(root_);
+  Json mine = Json::parse(sigstore_.bundle("registry.example/shop/web", digest_));
+  Json other = Json::parse(sigstore_.bundle("registry.example/shop/web", other_));
+  mine["verificationMaterial"]["tlogEntries"] = other["verificationMaterial"]["tlogEntries"];
+  auto v = verifyKeylessBundle(mine.dump(), digest_, *root_, {id_}, noSct_);
+  ASSERT_FALSE(v);
+  EXPECT_TRUE(v.error().message.starts_with("tlog: body payloadHash")) << v.error().message;
 }
 
 TEST_F(KeylessImage, LegacySignatureVerifies) {
