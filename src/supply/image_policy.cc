@@ -457,10 +457,12 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
   }
   const ImagePolicy* firstWarn = nullptr;
   std::string firstVerifiedBy;
+  std::string firstIdentity;
   const ImagePolicy* firstPassed = nullptr;
   for (const ImagePolicy* p : matching) {
     std::vector<std::string> failures;
     std::string verifiedBy;
+    std::string identity;  // a keyless signature's certificate identity
     for (const PolicyAuthority& a : p->authorities) {
       if (a.kind == PolicyAuthority::Kind::kStaticPass) {
         verifiedBy = a.name;
@@ -483,6 +485,9 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
                            " is not the image's " + std::string(digest));
       } else {
         verifiedBy = a.name;
+        if (!r->result->subject.empty()) {
+          identity = " (keyless: " + r->result->subject + " from " + r->result->issuer + ")";
+        }
         break;
       }
     }
@@ -490,6 +495,7 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
       if (firstPassed == nullptr) {
         firstPassed = p;
         firstVerifiedBy = verifiedBy;
+        firstIdentity = identity;
       }
       continue;
     }
@@ -512,8 +518,8 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
     d.authority = firstVerifiedBy;
     d.mode = firstPassed->mode;
     d.verifiedDigest = std::string(digest);
-    d.reason = fmt::format("image {} ({}) verified by authority {} of ClusterImagePolicy {}", image,
-                           digest, firstVerifiedBy, firstPassed->name);
+    d.reason = fmt::format("image {} ({}) verified by authority {} of ClusterImagePolicy {}{}",
+                           image, digest, firstVerifiedBy, firstPassed->name, firstIdentity);
   } else {
     d.policy = firstWarn->name;
     d.mode = PolicyMode::kWarn;

@@ -153,6 +153,10 @@ TEST_F(CosignRegistryTest, KeylessSignaturesVerifyInBothFormats) {
                                             sigstore.bundle(ref_.repositoryName(), digest_)));
   Decision both = gateImage(client_, *policies, image);
   EXPECT_TRUE(both.allowed) << both.reason;
+  EXPECT_NE(both.reason.find("verified by authority ci of ClusterImagePolicy legacy (keyless: "
+                             "release@shop.example from https://issuer.shop.example)"),
+            std::string::npos)
+      << both.reason;
   EXPECT_EQ(both.verifiedDigest, digest_);
 
   auto wrong = parseImagePolicies(policyFor("other", "bundle", "dev@shop.example"), "p.yaml");
