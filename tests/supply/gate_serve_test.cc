@@ -123,6 +123,20 @@ class GateServe : public ::testing::Test {
     return n;
   }
 
+  // Applies the rollout of `image`, waits until it is healthy, and expects its one replica to run
+  // `image` pinned to `digest`.
+  void applyFirstRelease(const std::string& image, const std::string& digest) {
+    std::ofstream(dir_.file("web.yaml")) << rolloutYaml(image, dir_.file("replicas"));
+    auto applied = ramp({"apply", "-f", dir_.file("web.yaml")});
+    ASSERT_EQ(applied.code, 0) << applied.out << applied.err;
+    auto healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
+    ASSERT_EQ(healthy.code, 0) << healthy.out << healthy.err << serve_->log();
+    const std::string hash = rolloutJson()["status"].value("currentPodHash", "");
+    for (int i = 0; i < 100 && startedImages().empty(); ++i) std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(startedImages(),
+              (std::map<std::string, std::string>{{"web-" + hash + "-0", image + "@" + digest}}));
+  }
+
   rt::TempDir dir_{"ramp-gate-serve"};
   std::unique_ptr<rt::RampDaemon> serve_;
 };
@@ -158,15 +172,9 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
       << serve_->log();
 
   // v1, signed: runs pinned to the digest cosign signed.
-  std::ofstream(dir_.file("web.yaml")) << rolloutYaml(v1, dir_.file("replicas"));
-  auto applied = ramp({"apply", "-f", dir_.file("web.yaml")});
-  ASSERT_EQ(applied.code, 0) << applied.out << applied.err;
-  auto healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
-  ASSERT_EQ(healthy.code, 0) << healthy.out << healthy.err << serve_->log();
+  applyFirstRelease(v1, *d1);
+  if (::testing::Test::HasFatalFailure()) return;
   const std::string h1 = rolloutJson()["status"].value("currentPodHash", "");
-  for (int i = 0; i < 100 && startedImages().empty(); ++i) std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(startedImages(),
-            (std::map<std::string, std::string>{{"web-" + h1 + "-0", v1 + "@" + *d1}}));
   EXPECT_EQ(imageCondition().value("status", ""), "True");
   EXPECT_EQ(replicaPidFiles(), 1u);
 
@@ -199,7 +207,7 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
   ASSERT_EQ(testing::runShell(sign + host + "/shop/web@" + *d2, &out), 0) << out;
   auto retried = ramp({"retry", "web", "-n", "shop"});
   ASSERT_EQ(retried.code, 0) << retried.out << retried.err;
-  healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
+  auto healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
   ASSERT_EQ(healthy.code, 0) << healthy.out << healthy.err << serve_->log();
   const std::string h3 = rolloutJson()["status"].value("currentPodHash", "");
   ASSERT_NE(h3, h1);
@@ -253,15 +261,8 @@ TEST_F(GateServe, AKeylessSignedImageRunsPinnedUnderATrustedRoot) {
                 "--platform", "platform.process", "--image-policy", dir_.file("policy.yaml"),
                 "--trusted-root", "shop=" + dir_.file("root.json"), "--progress-poll-ms", "200"});
   ASSERT_FALSE(serve_->url().empty()) << serve_->log();
-  std::ofstream(dir_.file("web.yaml")) << rolloutYaml(v1, dir_.file("replicas"));
-  auto applied = ramp({"apply", "-f", dir_.file("web.yaml")});
-  ASSERT_EQ(applied.code, 0) << applied.out << applied.err;
-  auto healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
-  ASSERT_EQ(healthy.code, 0) << healthy.out << healthy.err << serve_->log();
-  const std::string h1 = rolloutJson()["status"].value("currentPodHash", "");
-  for (int i = 0; i < 100 && startedImages().empty(); ++i) std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(startedImages(),
-            (std::map<std::string, std::string>{{"web-" + h1 + "-0", v1 + "@" + *d1}}));
+  applyFirstRelease(v1, *d1);
+  if (::testing::Test::HasFatalFailure()) return;
   auto cond = imageCondition();
   EXPECT_EQ(cond.value("status", ""), "True");
   EXPECT_NE(cond.value("message", "")
