@@ -113,6 +113,8 @@ KeylessSigstore::KeylessSigstore(int64_t now, std::string subject, std::string i
   addExtension(leaf, ca, "subjectAltName", ("critical,email:" + subject).c_str());
   addExtension(leaf, ca, "authorityKeyIdentifier", "keyid");
   addExtension(leaf, ca, "1.3.6.1.4.1.57264.1.8", ("ASN1:UTF8String:" + issuer).c_str());
+  // Fulcio also writes the older issuer extension, its value the string's raw bytes.
+  addExtension(leaf, ca, "1.3.6.1.4.1.57264.1.1", ("DER:" + hex(issuer)).c_str());
   X509_sign(leaf, caPriv, EVP_sha256());
   leafDer_ = der(leaf);
   leafPem_ = pem(leaf);

@@ -1,13 +1,14 @@
 #pragma once
 
 // A private Sigstore made in the test, with OpenSSL: a Fulcio-like certificate authority (a
-// self-signed P-256 root issuing a ten-minute leaf with an email SAN, the OIDC issuer extension
-// 1.3.6.1.4.1.57264.1.8 and codeSigning), a Rekor-like log key signing SETs and checkpoints, and
-// its trusted_root.json (no CT log: Sigstore's CT log signs precertificates, which OpenSSL
-// cannot make, so these signatures are verified with insecureIgnoreSCT; the SCT path is tested
-// on the published bundles). It signs images as cosign 3 (a keyless bundle, dsse entry with SET,
-// inclusion proof and checkpoint) and cosign 1-2 (a legacy layer with certificate and bundle
-// annotations, hashedrekord entry with SET) do. Test code only.
+// self-signed P-256 root issuing a ten-minute leaf with an email SAN, the OIDC issuer extensions
+// 1.3.6.1.4.1.57264.1.8 and .1.1 and codeSigning), a Rekor-like log key signing SETs and
+// checkpoints, and its trusted_root.json (no CT log: Sigstore's CT log signs precertificates, which
+// OpenSSL cannot make, so these signatures are verified with insecureIgnoreSCT; the SCT path is
+// tested on the published bundles). It signs images as cosign 3 (a keyless bundle, dsse entry with
+// SET, inclusion proof and checkpoint) and cosign 1-2 (a legacy layer with certificate and bundle
+// annotations, hashedrekord entry with SET) do; the real cosign verifies both offline
+// (CosignCli.CosignAndRampAgreeOnKeylessSignatures). Test code only.
 
 #include <cstdint>
 #include <string>
