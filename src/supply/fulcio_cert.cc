@@ -74,7 +74,8 @@ Result<Certificate> verifyFulcioChain(const Certificate& leaf, const TrustedRoot
         reason = "the certificate is itself an authority of the trusted root";
         continue;
       }
-      if ((X509_get_extended_key_usage(leaf.get()) & XKU_CODE_SIGN) == 0) {
+      if ((X509_get_extension_flags(leaf.get()) & EXFLAG_XKUSAGE) == 0 ||
+          (X509_get_extended_key_usage(leaf.get()) & XKU_CODE_SIGN) == 0) {
         return failed("untrusted certificate: its extended key usage is not codeSigning");
       }
       X509* issuer = sk_X509_value(chain, 1);

@@ -166,11 +166,10 @@ void decodeKeyless(Walker& w, const MapEntry& entry, const std::string& path, Po
       std::string field = msg.substr(0, colon);
       const MapEntry* at = Walker::find(id, field);
       if (at == nullptr) at = Walker::find(id, field + "RegExp");
-      if (at != nullptr) {
-        w.error(at->value, ip + "." + field, msg.substr(colon + 2));
-      } else {
-        w.error(id, ip + "." + field, msg.substr(colon + 2));
-      }
+      std::string fieldPath = ip;
+      fieldPath += ".";
+      fieldPath += field;
+      w.error(at != nullptr ? at->value : id, fieldPath, msg.substr(colon + 2));
       continue;
     }
     a.identities.push_back(std::move(m));

@@ -78,7 +78,9 @@ std::string logId(const audit::SigningKey& k) {
 
 }  // namespace
 
-KeylessSigstore::KeylessSigstore(int64_t now, std::string subject, std::string issuer) : now_(now) {
+KeylessSigstore::KeylessSigstore(int64_t now, const std::string& subject, const std::string& issuer,
+                                 bool codeSigning)
+    : now_(now) {
   EVP_PKEY* caPriv = privateKey(caKey_);
   EVP_PKEY* caPub = publicKey(caKey_);
   EVP_PKEY* leafPub = publicKey(leafKey_);
@@ -109,7 +111,7 @@ KeylessSigstore::KeylessSigstore(int64_t now, std::string subject, std::string i
   X509_set_issuer_name(leaf, name);
   X509_set_pubkey(leaf, leafPub);
   addExtension(leaf, ca, "keyUsage", "critical,digitalSignature");
-  addExtension(leaf, ca, "extendedKeyUsage", "codeSigning");
+  addExtension(leaf, ca, "extendedKeyUsage", codeSigning ? "codeSigning" : "emailProtection");
   addExtension(leaf, ca, "subjectAltName", ("critical,email:" + subject).c_str());
   addExtension(leaf, ca, "authorityKeyIdentifier", "keyid");
   addExtension(leaf, ca, "1.3.6.1.4.1.57264.1.8", ("ASN1:UTF8String:" + issuer).c_str());

@@ -19,8 +19,10 @@ namespace ramp::supply::testing {
 
 class KeylessSigstore {
  public:
-  // A CA and log valid from 2020; the leaf is issued at `now` for `subject` by `issuer`.
-  KeylessSigstore(int64_t now, std::string subject, std::string issuer);
+  // A CA and log valid from 2020; the leaf is issued at `now` for `subject` by `issuer`, with the
+  // extended key usage codeSigning unless `codeSigning` is false (then emailProtection).
+  KeylessSigstore(int64_t now, const std::string& subject, const std::string& issuer,
+                  bool codeSigning = true);
 
   std::string trustedRootJson() const;
   std::string leafPem() const { return leafPem_; }

@@ -452,6 +452,17 @@ TEST_F(KeylessImage, AnEntryOfAnotherSignatureDoesNotCount) {
   EXPECT_TRUE(v.error().message.starts_with("tlog: body payloadHash")) << v.error().message;
 }
 
+TEST_F(KeylessImage, TheCertificateMustBeForCodeSigning) {
+  testing::KeylessSigstore mail(kNow, "release@shop.example", "https://issuer.shop.example",
+                                /*codeSigning=*/false);
+  auto r = parseTrustedRoot(mail.trustedRootJson());
+  ASSERT_TRUE(r);
+  auto v = verifyKeylessBundle(mail.bundle("registry.example/shop/web", digest_), digest_, **r,
+                               {id_}, noSct_);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().message, "untrusted certificate: its extended key usage is not codeSigning");
+}
+
 TEST_F(KeylessImage, LegacySignatureVerifies) {
   ASSERT_TRUE(root_);
   auto l = sigstore_.legacy("registry.example/shop/web", digest_);
