@@ -77,6 +77,10 @@ int KubeCluster::kubectl(const std::string& args, std::string* output) const {
       output);
 }
 
+int KubeCluster::restartApiServer(std::string* output) {
+  return run(quote(script_) + " restart-apiserver " + quote(dir_), output);
+}
+
 KubeCluster::~KubeCluster() { (void)run(quote(script_) + " stop " + quote(dir_), nullptr); }
 
 }  // namespace ramp::testing

@@ -23,6 +23,11 @@ class KubeCluster {
   // Runs `kubectl ARGS` (a shell fragment) against the cluster; returns its exit status, with
   // stdout and stderr in `*output` when given.
   int kubectl(const std::string& args, std::string* output = nullptr) const;
+  // Kills kube-apiserver (SIGKILL) and starts it again on its port (kube-cluster.sh
+  // restart-apiserver); returns when it answers /readyz. Exit status as kubectl(); every client's
+  // connection is cut meanwhile. A test that calls it needs a cluster of its own (its own test
+  // binary): the others of one binary share this one.
+  int restartApiServer(std::string* output = nullptr);
 
   ~KubeCluster();
 
