@@ -218,6 +218,9 @@ void fields(V& v, PodSpec& x) {
 template <class V>
 void fields(V& v, PodTemplateMetadata& x) {
   v("labels", x.labels)("annotations", x.annotations);
+  // Go's encoding of an empty metav1.ObjectMeta: `kubectl argo rollouts undo` writes a
+  // ReplicaSet's template back with it, `kubectl create … -o yaml` prints it.
+  v.ignore({"creationTimestamp"});
 }
 template <class V>
 void fields(V& v, PodTemplateSpec& x) {
