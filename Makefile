@@ -7,7 +7,7 @@
 #   make cosign-build  the real cosign for src/supply's tests (once per version, cached like
 #                    kube-build; docs/supply-chain.md); `make test` runs it first
 #   make argo-build  Argo's `kubectl argo rollouts` plugin for the plugin test (once per version,
-#                    cached like kube-build; docs/platforms/kubernetes.md)
+#                    cached like kube-build; docs/platforms/kubernetes.md); `make test` runs it
 #   make tidy   clang-tidy on the files changed since main (scripts/tidy.py; TIDY_ARGS=--all)
 PRESET ?= asan-ubsan
 BUILD_DIR ?= build/$(PRESET)
@@ -38,7 +38,7 @@ unit: build
 integration: build
 	@cd $(BUILD_DIR) && ctest -L integration -j 1 --output-on-failure
 
-test: bootstrap format-check build kube-build cosign-build
+test: bootstrap format-check build kube-build cosign-build argo-build
 	@./scripts/tidy.py --jobs $(JOBS) $(TIDY_ARGS) $(BUILD_DIR)
 	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure
 	@$(MAKE) --no-print-directory fuzz

@@ -244,29 +244,8 @@ TEST(ArgoRolloutsPluginOnACluster, DrivesACanaryAndABlueGreen) {
   auto version = p.plugin("version");
   EXPECT_NE(version.second.find("v1.10.2"), std::string::npos) << version.second;
 
-  rt::ProcessOptions o;
-  o.argv = {rt::binaryDir() + "/ramp",
-            "serve",
-            "--data",
-            dir.file("data"),
-            "--store",
-            "store.kubernetes",
-            "--platform",
-            "platform.kubernetes",
-            "--kubeconfig",
-            cluster->kubeconfig(),
-            "--namespace",
-            kNamespace,
-            "--listen",
-            "127.0.0.1:0",
-            "--progress-poll-ms",
-            "200"};
-  o.logFile = dir.file("serve.log");
-  auto serve = rt::Process::start(o);
+  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), kNamespace);
   ASSERT_TRUE(serve) << serve.error().message;
-  ASSERT_TRUE(eventually(
-      [&] { return (*serve)->log().find("ramp serve: ready") != std::string::npos; }, 60s))
-      << (*serve)->log();
 
   // --- canary: 4 replicas, setWeight 25, pause, setWeight 50, pause ---------------------------
   std::ofstream(dir.file("web.yaml")) << kCanary;

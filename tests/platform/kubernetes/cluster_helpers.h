@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "harness/harness.h"
 #include "harness/kube_cluster.h"
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
@@ -38,6 +39,41 @@ inline bool eventually(const std::function<bool()>& done,
     if (done()) return true;
   }
   return done();
+}
+
+// Starts `ramp serve --store store.kubernetes --platform platform.kubernetes` on `kubeconfig`
+// and `ns`, with its data and log (serve.log) in `dir`, and waits up to `ready` for it to say
+// so. On error (it did not start, or not ready in time: the message has its log) the process,
+// if any, is stopped.
+inline Result<std::unique_ptr<Process>> startRampOnCluster(
+    const TempDir& dir, const std::string& kubeconfig, const std::string& ns,
+    std::chrono::seconds ready = std::chrono::seconds(60)) {
+  ProcessOptions o;
+  o.argv = {binaryDir() + "/ramp",
+            "serve",
+            "--data",
+            dir.file("data"),
+            "--store",
+            "store.kubernetes",
+            "--platform",
+            "platform.kubernetes",
+            "--kubeconfig",
+            kubeconfig,
+            "--namespace",
+            ns,
+            "--listen",
+            "127.0.0.1:0",
+            "--progress-poll-ms",
+            "200"};
+  o.logFile = dir.file("serve.log");
+  auto serve = Process::start(o);
+  if (!serve) return serve;
+  if (!eventually([&] { return (*serve)->log().find("ramp serve: ready") != std::string::npos; },
+                  ready)) {
+    return std::unexpected(
+        makeError(ErrorCode::kDeadlineExceeded, "ramp serve was not ready:\n" + (*serve)->log()));
+  }
+  return serve;
 }
 
 // Runs a shell command; returns (exit status, stdout and stderr together).

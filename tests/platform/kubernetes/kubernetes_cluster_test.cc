@@ -387,27 +387,8 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
            get(kube::deployments(), "gradual")["status"].value("readyReplicas", 0) == 3;
   }));
 
-  rt::ProcessOptions o;
-  o.argv = {rt::binaryDir() + "/ramp",
-            "serve",
-            "--data",
-            dir.file("data"),
-            "--store",
-            "store.kubernetes",
-            "--platform",
-            "platform.kubernetes",
-            "--kubeconfig",
-            cluster->kubeconfig(),
-            "--namespace",
-            "default",
-            "--progress-poll-ms",
-            "200"};
-  o.logFile = dir.file("serve.log");
-  auto serve = rt::Process::start(o);
+  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default");
   ASSERT_TRUE(serve) << serve.error().message;
-  ASSERT_TRUE(eventually(
-      [&] { return (*serve)->log().find("ramp serve: ready") != std::string::npos; }, 60s))
-      << (*serve)->log();
 
   ASSERT_TRUE(
       client.create(rollouts, "default", migratingRollout("legacy", 2, "onsuccess").dump()));
