@@ -58,10 +58,12 @@
 #include <thread>
 
 #include "common/http_client.h"
+#include "ramp/clock.h"
 #include "rollout/engine.h"
 #include "runner/load.h"
 #include "runner/stack.h"
 #include "spec/codec.h"
+#include "spec/values.h"
 #include "store/sqlite/sqlite_state_store.h"
 
 #ifndef RAMP_DEMO_MANIFESTS
@@ -120,6 +122,7 @@ struct ReleaseResult {
   Release release;
   std::string outcome;     // Deployed, Promoted, Aborted, Timeout, Interrupted, Error
   std::string hash;        // the release's pod template hash
+  std::string startedAt;   // RFC 3339, when the release was written
   std::string stableHash;  // status.stableRS when it settled
   double durationS = 0;
   int64_t requests = 0;
@@ -145,6 +148,10 @@ class Demo {
   // Runs `ramp audit verify` over the stopped daemon's data directory with the demo's public
   // key, printing its result. Returns its exit code.
   int verifyAudit() const;
+  // Prints `ramp audit show` of the decisions that aborted a release (its analysis verdicts and
+  // its abort, since `since`) from the stopped daemon's data directory. Returns 0 when the
+  // command succeeded and showed an abort.
+  int showAbortEvidence(const std::string& since) const;
   bool tempData() const { return tempData_; }
   const std::string& data() const { return data_; }
   LoadGenerator* load() { return load_.get(); }
@@ -727,6 +734,7 @@ ReleaseResult Demo::release(const Release& rel) {
   res.hash = hash;
   const LoadSnapshot before = load_ ? load_->snapshot() : LoadSnapshot{};
   const auto t0 = Steady::now();
+  res.startedAt = spec::formatRfc3339(realClock().now());
   progress("release " + rel.tag +
            (rel.errorRate > 0 ? " (" + fmt1(rel.errorRate * 100) + "% errors)" : std::string()) +
            ": pod template hash " + hash + ", expecting " + rel.expected);
@@ -906,18 +914,36 @@ void Demo::shutdown() {
   if (haproxy_) haproxy_->stop();
 }
 
-int Demo::verifyAudit() const {
-  const std::string cmd = o_.rampBinary + " audit verify --data-dir '" + rampData_ +
-                          "' --public-key '" + data_ + "/audit.key.pub' 2>&1";
-  std::printf("\n$ ramp audit verify --data-dir %s --public-key %s/audit.key.pub\n",
-              rampData_.c_str(), data_.c_str());
+// Runs `ramp ARGS` (shown as typed), copying its output to stdout. Returns its exit code (-1
+// when it could not run) and its output.
+std::pair<int, std::string> runRampPrinted(const std::string& rampBinary, const std::string& args) {
+  std::printf("\n$ ramp %s\n", args.c_str());
   std::fflush(stdout);
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return -1;
+  FILE* p = ::popen((rampBinary + " " + args + " 2>&1").c_str(), "r");
+  if (p == nullptr) return {-1, ""};
+  std::string out;
   char buf[4096];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) std::fputs(buf, stdout);
+  while (std::fgets(buf, sizeof buf, p) != nullptr) {
+    std::fputs(buf, stdout);
+    out += buf;
+  }
   const int status = ::pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+int Demo::verifyAudit() const {
+  return runRampPrinted(o_.rampBinary, "audit verify --data-dir " + rampData_ + " --public-key " +
+                                           data_ + "/audit.key.pub")
+      .first;
+}
+
+int Demo::showAbortEvidence(const std::string& since) const {
+  auto [code, out] =
+      runRampPrinted(o_.rampBinary, "audit show demo --data-dir " + rampData_ + " --since " +
+                                        since + " --action analysis-verdict,abort");
+  if (code == 0 && out.find(" abort by ") != std::string::npos) return 0;
+  std::fprintf(stderr, "ramp-demo: the audit log shows no abort since %s\n", since.c_str());
+  return 1;
 }
 
 std::string pad(std::string s, size_t n) {
@@ -1111,6 +1137,12 @@ int run(const Options& o) {
   demo.shutdown();
   // The last word: every decision of the run, signed and checked (docs/audit.md).
   if (demo.verifyAudit() != 0) allExpected = false;
+  // ... and the evidence an auditor asks for about the last bad release's abort.
+  for (auto r = results.rbegin(); r != results.rend(); ++r) {
+    if (r->release.errorRate <= 0 || r->outcome != "Aborted") continue;
+    if (demo.showAbortEvidence(r->startedAt) != 0) allExpected = false;
+    break;
+  }
   if (demo.tempData() && !o.keep && allExpected) {
     std::error_code ec;
     fs::remove_all(demo.data(), ec);

@@ -208,10 +208,12 @@ Result<Decision> decodeDecision(std::string_view text) {
     d.actorKind = str(*actor, "kind").value_or("");
   }
   if (auto e = p->find("evidence"); e != p->end()) d.evidence = e->dump();
-  if (auto digest = (*subjects)[0].find("digest");
-      digest != (*subjects)[0].end() && digest->is_object()) {
-    d.objectDigest = str(*digest, "sha256").value_or("");
+  for (const auto& subject : *subjects) {  // "" for a subject without a sha256 digest
+    auto digest = subject.is_object() ? subject.find("digest") : subject.end();
+    const bool has = digest != subject.end() && digest->is_object();
+    d.subjectDigests.push_back(has ? str(*digest, "sha256").value_or("") : "");
   }
+  d.objectDigest = d.subjectDigests.front();
   if (auto r = p->find("revision"); r != p->end() && r->is_object()) {
     if (auto g = r->find("generation"); g != r->end() && g->is_number_integer()) {
       d.generation = g->get<int64_t>();

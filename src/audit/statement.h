@@ -44,11 +44,12 @@ struct Decision {
   std::string actorId;
   std::string actorKind;  // "controller" or "user"
   std::string message;
-  std::string evidence;               // JSON text ("" = none)
-  std::string objectDigest;           // hex SHA-256 of the stored object text
-  std::vector<std::string> images;    // the object's container images
-  std::optional<int64_t> generation;  // metadata.generation
-  std::string podTemplateHash;        // status.currentPodHash
+  std::string evidence;                     // JSON text ("" = none)
+  std::string objectDigest;                 // hex SHA-256 of the stored object text
+  std::vector<std::string> subjectDigests;  // hex SHA-256 of each subject ("" = none), object first
+  std::vector<std::string> images;          // the object's container images
+  std::optional<int64_t> generation;        // metadata.generation
+  std::string podTemplateHash;              // status.currentPodHash
 };
 
 // The kind of decision an event reason stands for: "promote", "abort", "retry", "rollback",

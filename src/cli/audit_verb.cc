@@ -8,7 +8,9 @@
 //                           key; 1 naming the first bad record; 3 when the log is consistent but
 //                           unsigned (or no key was available to check it); 2 when it cannot
 //                           be read
-//   show ROLLOUT [-n NS]    one rollout's records: when, who, what, why
+//   show [ROLLOUT] [--rollout R] [--digest D] [--since T] [--action A,B] [-o text|json]
+//                           the records that match every filter given (audit/query.h): when,
+//                           who, what, why, the evidence; json: the signed statements
 //   export                  JSON lines: the newest checkpoint, then every record's envelope
 //                           with its inclusion proof
 
@@ -16,16 +18,19 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "api/types.h"
 #include "audit/audited_store.h"
 #include "audit/dsse.h"
 #include "audit/key_file.h"
+#include "audit/query.h"
 #include "audit/statement.h"
 #include "audit/verify.h"
 #include "cli/remote.h"
 #include "common/file_io.h"
+#include "spec/values.h"
 #include "store/sqlite/sqlite_state_store.h"
 
 namespace ramp::cli {
@@ -99,8 +104,19 @@ class AuditVerb final : public Verb {
     addSourceFlags(*verify_, verifySource_);
     verify_->add_option("--public-key", publicKey_,
                         "The key the log must be signed by (PEM); default: the daemon's");
-    show_ = cmd.add_subcommand("show", "Print one rollout's decision records");
-    show_->add_option("rollout", rollout_, "Rollout name")->required();
+    show_ = cmd.add_subcommand("show", "Print the decision records that match the filters");
+    show_->add_option("rollout", rollout_, "Rollout name (as --rollout)");
+    show_->add_option("--rollout", rolloutFlag_, "Only this rollout's records");
+    show_->add_option("--digest", digest_,
+                      "Only records about this artifact digest (sha256:…, or IMAGE@sha256:…)");
+    show_->add_option("--since", since_,
+                      "Only records at or after this time (RFC 3339) or this long ago (2h)");
+    show_
+        ->add_option("--action", actions_,
+                     "Only records of these actions (promote, abort, analysis-verdict, …)")
+        ->delimiter(',');
+    show_->add_option("-o,--output", output_, "text (default) or json")
+        ->check(CLI::IsMember({"text", "json"}));
     addSourceFlags(*show_, showSource_);
     export_ = cmd.add_subcommand(
         "export", "Print the log as JSON lines with inclusion proofs (docs/audit.md)");
@@ -176,34 +192,88 @@ class AuditVerb final : public Verb {
     return r.signatures ? 0 : 3;
   }
 
+  // The query of `show`'s flags. Errors: kInvalidArgument naming the flag.
+  Result<audit::DecisionQuery> showQuery() {
+    if (!rollout_.empty() && !rolloutFlag_.empty() && rollout_ != rolloutFlag_) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "two rollouts given: " + rollout_ + " and --rollout " + rolloutFlag_);
+    }
+    audit::DecisionQuery q;
+    const std::string& name = rollout_.empty() ? rolloutFlag_ : rollout_;
+    if (!name.empty()) q.object = store::ObjectKey{"Rollout", showSource_.remote.namespace_, name};
+    if (!digest_.empty()) {
+      auto d = audit::parseDigestFilter(digest_);
+      if (!d) return std::unexpected(d.error());
+      q.digest = *d;
+    }
+    if (!since_.empty()) {
+      auto t = audit::parseSinceFilter(since_, realClock().now());
+      if (!t) return std::unexpected(t.error());
+      q.since = *t;
+    }
+    q.actions = actions_;
+    return q;
+  }
+
   int show(IoStreams& io) {
-    store::ObjectKey key{"Rollout", showSource_.remote.namespace_, rollout_};
-    auto log = readSource(io, showSource_, key);
+    auto q = showQuery();
+    if (!q) return fail(io, q.error());
+    auto log = readSource(io, showSource_, q->object);
     if (!log) return fail(io, log.error());
-    io.out << "decision records of Rollout " << key.namespace_ << "/" << key.name
-           << " (ramp audit verify checks them)\n";
-    if (log->records.empty()) io.out << "  none\n";
+    const bool json = output_ == "json";
+    nlohmann::json out = nlohmann::json::array();
+    if (!json) {
+      io.out << "decision records";
+      if (q->object) io.out << " of Rollout " << q->object->namespace_ << "/" << q->object->name;
+      if (!q->digest.empty()) io.out << " about sha256:" << q->digest;
+      if (q->since) io.out << " since " << spec::formatRfc3339(*q->since);
+      for (size_t i = 0; i < q->actions.size(); ++i)
+        io.out << (i == 0 ? " of action " : " or ") << q->actions[i];
+      io.out << " (ramp audit verify checks them)\n";
+    }
+    size_t shown = 0;
     for (const store::AuditRecord& r : log->records) {
       auto envelope = audit::decodeEnvelope(r.entry);
       auto d = envelope ? audit::decodeDecision(envelope->payload)
                         : Result<audit::Decision>(std::unexpected(envelope.error()));
-      if (!d) {
-        io.out << "#" << r.index << "  unreadable: " << d.error().message << "\n";
+      if (!d) {  // never hidden by a filter: an unreadable record is itself evidence
+        if (json) {
+          out.push_back({{"index", r.index}, {"error", d.error().message}});
+        } else {
+          io.out << "#" << r.index << "  unreadable: " << d.error().message << "\n";
+        }
         continue;
       }
-      io.out << "#" << r.index << "  " << d->time << "  " << d->action << " by " << d->actorId
-             << " (" << d->actorKind << ")  " << d->reason
-             << (d->outcome == "Warning" ? " [Warning]" : "")
-             << (envelope->signatures.empty() ? "  UNSIGNED" : "") << "\n";
-      if (!d->message.empty()) io.out << "    why: " << d->message << "\n";
-      if (!d->evidence.empty()) io.out << "    evidence: " << d->evidence << "\n";
-      std::string revision;
-      if (d->generation) revision += "generation " + std::to_string(*d->generation);
-      if (!d->podTemplateHash.empty()) revision += ", pod template " + d->podTemplateHash;
-      for (const std::string& image : d->images) revision += ", image " + image;
-      if (!revision.empty()) io.out << "    revision: " << revision << "\n";
+      if (!audit::matchesQuery(*d, *q)) continue;
+      ++shown;
+      if (json) {
+        out.push_back({{"index", r.index},
+                       {"signatures", envelope->signatures.size()},
+                       {"statement", nlohmann::json::parse(envelope->payload)}});
+      } else {
+        printDecision(io, *d, envelope->signatures.empty());
+      }
+    }
+    if (json) {
+      io.out << out.dump(2) << "\n";
+    } else if (shown == 0) {
+      io.out << "  none\n";
     }
     return 0;
+  }
+
+  static void printDecision(IoStreams& io, const audit::Decision& d, bool unsigned_) {
+    io.out << "#" << d.index << "  " << d.time << "  " << d.object.kind << "/" << d.object.name
+           << "  " << d.action << " by " << d.actorId << " (" << d.actorKind << ")  " << d.reason
+           << (d.outcome == "Warning" ? " [Warning]" : "") << (unsigned_ ? "  UNSIGNED" : "")
+           << "\n";
+    if (!d.message.empty()) io.out << "    why: " << d.message << "\n";
+    if (!d.evidence.empty()) io.out << "    evidence: " << d.evidence << "\n";
+    std::string revision;
+    if (d.generation) revision += "generation " + std::to_string(*d.generation);
+    if (!d.podTemplateHash.empty()) revision += ", pod template " + d.podTemplateHash;
+    for (const std::string& image : d.images) revision += ", image " + image;
+    if (!revision.empty()) io.out << "    revision: " << revision << "\n";
   }
 
   int exportLog(IoStreams& io) {
@@ -219,7 +289,9 @@ class AuditVerb final : public Verb {
   CLI::App* verify_ = nullptr;
   CLI::App* show_ = nullptr;
   CLI::App* export_ = nullptr;
-  std::string keyOut_, publicKey_, rollout_;
+  std::string keyOut_, publicKey_, rollout_, rolloutFlag_, digest_, since_;
+  std::vector<std::string> actions_;
+  std::string output_ = "text";
   Source verifySource_, showSource_, exportSource_;
 };
 

@@ -105,6 +105,8 @@ TEST(DecisionStatement, SaysWhoWhatWhyAndWhichRevision) {
     EXPECT_EQ(d->message, "because");
     EXPECT_EQ(d->time, "2026-01-01T00:00:00Z");
     EXPECT_EQ(d->generation, c.generation);
+    ASSERT_EQ(d->subjectDigests.size(), c.subjects);
+    EXPECT_EQ(d->subjectDigests[0], d->objectDigest);
   }
   auto pinned =
       nlohmann::json::parse(decisionStatement(cases[0].event, 0, cases[0].object))["subject"][1];

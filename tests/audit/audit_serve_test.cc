@@ -115,6 +115,36 @@ TEST_F(AuditServe, ARealReleaseLeavesALogThatVerifies) {
   EXPECT_NE(show.second.find("step by controller (controller)"), std::string::npos) << show.second;
   EXPECT_NE(show.second.find("image web:v2"), std::string::npos) << show.second;
 
+  // The filters: the promotions as signed statements, then the records about one of their
+  // subject digests, a time after everything, and a digest that is no digest.
+  auto promotions =
+      ramp({"audit", "show", "--rollout", "web", "-n", "shop", "--action", "promote", "-o", "json"},
+           kAuditor);
+  ASSERT_EQ(promotions.first, 0) << promotions.second;
+  auto records = nlohmann::json::parse(promotions.second, nullptr, false);
+  ASSERT_TRUE(records.is_array() && !records.empty()) << promotions.second;
+  for (const auto& r : records) {
+    EXPECT_EQ(r["statement"]["predicate"]["action"], "promote") << r.dump();
+    EXPECT_EQ(r["statement"]["predicate"]["actor"]["id"], "alice") << r.dump();
+    EXPECT_GE(r["signatures"].get<int>(), 1) << r.dump();
+  }
+  const std::string objectDigest = records[0]["statement"]["subject"][0]["digest"]["sha256"];
+  auto byDigest =
+      ramp({"audit", "show", "--digest", "sha256:" + objectDigest, "-n", "shop"}, kAuditor);
+  ASSERT_EQ(byDigest.first, 0) << byDigest.second;
+  EXPECT_NE(byDigest.second.find("#" + std::to_string(records[0]["index"].get<int64_t>()) + "  "),
+            std::string::npos)
+      << byDigest.second;
+  EXPECT_NE(byDigest.second.find("promote by alice"), std::string::npos) << byDigest.second;
+  auto future =
+      ramp({"audit", "show", "web", "-n", "shop", "--since", "2099-01-01T00:00:00Z"}, kAuditor);
+  ASSERT_EQ(future.first, 0) << future.second;
+  EXPECT_NE(future.second.find("  none"), std::string::npos) << future.second;
+  auto badDigest = ramp({"audit", "show", "--digest", "web:v2"}, kAuditor);
+  EXPECT_EQ(badDigest.first, 2) << badDigest.second;
+  EXPECT_NE(badDigest.second.find("--digest web:v2: not a SHA-256 digest"), std::string::npos)
+      << badDigest.second;
+
   EXPECT_EQ(serve_->stop(), 0);  // SIGTERM: drains and signs a last checkpoint
   EXPECT_NE(serve_->log().find("stopped"), std::string::npos);
   auto offline = ramp({"audit", "verify", "--data-dir", dir_.file("data"), "--public-key",

@@ -53,4 +53,15 @@ std::string cosignSignCommand(const std::string& cosign, const std::string& dir,
          (legacy ? "--new-bundle-format=false " : "");
 }
 
+std::string keyPolicyYaml(const std::string& name, const std::string& glob,
+                          const std::string& format, const std::string& pubPem) {
+  std::string key;
+  std::istringstream lines(pubPem);
+  for (std::string line; std::getline(lines, line);) key += "        " + line + "\n";
+  return "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata:\n  name: " +
+         name + "\nspec:\n  images:\n  - glob: \"" + glob +
+         "\"\n  authorities:\n  - name: release-key\n    signatureFormat: " + format +
+         "\n    key:\n      data: |\n" + key;
+}
+
 }  // namespace ramp::supply::testing

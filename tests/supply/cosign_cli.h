@@ -34,4 +34,9 @@ Result<audit::VerifyingKey> generateKeyPair(const std::string& cosign, const std
 std::string cosignSignCommand(const std::string& cosign, const std::string& dir,
                               bool legacy = false);
 
+// A ClusterImagePolicy document named `name`: images matching `glob` need a signature in
+// `format` ("legacy" or "bundle") by the public key `pubPem`, under the authority "release-key".
+std::string keyPolicyYaml(const std::string& name, const std::string& glob,
+                          const std::string& format, const std::string& pubPem);
+
 }  // namespace ramp::supply::testing

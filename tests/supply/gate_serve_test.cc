@@ -32,27 +32,6 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-std::string policyYaml(const std::string& host, const std::string& pubPem) {
-  std::string key;
-  std::istringstream lines(pubPem);
-  for (std::string line; std::getline(lines, line);) key += "        " + line + "\n";
-  return "apiVersion: policy.sigstore.dev/v1beta1\n"
-         "kind: ClusterImagePolicy\n"
-         "metadata:\n"
-         "  name: shop-images\n"
-         "spec:\n"
-         "  images:\n"
-         "  - glob: \"" +
-         host +
-         "/shop/**\"\n"
-         "  authorities:\n"
-         "  - name: release-key\n"
-         "    signatureFormat: bundle\n"
-         "    key:\n"
-         "      data: |\n" +
-         key;
-}
-
 // One replica that writes the image it was started with ($RAMP_IMAGE) to DIR/<pod name>.image.
 std::string rolloutYaml(const std::string& image, const std::string& dir) {
   return "apiVersion: argoproj.io/v1alpha1\n"
@@ -147,7 +126,7 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
   std::string out;
   ASSERT_EQ(testing::runShell(sign + host + "/shop/web@" + *d1, &out), 0) << out;
   std::ofstream(dir_.file("policy.yaml"))
-      << policyYaml(host, slurp(dir_.file("cosign") + "/cosign.pub"));
+      << testing::keyPolicyYaml("shop-images", host + "/shop/**", "bundle", key->pem());
 
   serve_ = std::make_unique<rt::RampDaemon>(
       dir_, std::vector<std::string>{"--platform", "platform.process", "--image-policy",
