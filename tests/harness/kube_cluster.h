@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "ramp/error.h"
+
 namespace ramp::testing {
 
 class KubeCluster {
@@ -23,6 +25,11 @@ class KubeCluster {
   // Runs `kubectl ARGS` (a shell fragment) against the cluster; returns its exit status, with
   // stdout and stderr in `*output` when given.
   int kubectl(const std::string& args, std::string* output = nullptr) const;
+  // Writes to `path` a kubeconfig of the cluster's server and CA that authenticates as the
+  // ServiceAccount `ns/name` with a token of `kubectl create token` (1 h). Error (with
+  // kubectl's output) when the token cannot be made.
+  Status writeServiceAccountKubeconfig(const std::string& ns, const std::string& name,
+                                       const std::string& path) const;
 
   ~KubeCluster();
 

@@ -78,23 +78,10 @@ TEST(DeployManifestsOnACluster, ApplyServerSideAndRampRunsUnderTheirRbac) {
   ASSERT_EQ(cluster->kubectl("rollout status deployment/ramp -n ramp --timeout=120s", &out), 0)
       << out;
 
-  // A kubeconfig of the ServiceAccount: the cluster's server and CA, a token.
-  std::string server, caFile, caData, token;
-  const std::string view = "config view --minify --raw -o jsonpath='{.clusters[0].cluster.";
-  ASSERT_EQ(cluster->kubectl(view + "server}'", &server), 0) << server;
-  ASSERT_EQ(cluster->kubectl(view + "certificate-authority}'", &caFile), 0) << caFile;
-  ASSERT_EQ(cluster->kubectl(view + "certificate-authority-data}'", &caData), 0) << caData;
-  ASSERT_FALSE(caFile.empty() && caData.empty()) << "the cluster's kubeconfig names no CA";
-  ASSERT_EQ(cluster->kubectl("create token ramp -n ramp --duration=1h", &token), 0) << token;
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  std::ofstream(dir.file("ramp.kubeconfig"))
-      << "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: " << server
-      << "\n    "
-      << (caData.empty() ? "certificate-authority: " + caFile
-                         : "certificate-authority-data: " + caData)
-      << "\nusers:\n- name: ramp\n  user:\n    token: " << token
-      << "\ncontexts:\n- name: ramp\n  context: {cluster: test, user: ramp}\n"
-         "current-context: ramp\n";
+  // A kubeconfig of the ServiceAccount (a token).
+  auto written =
+      cluster->writeServiceAccountKubeconfig("ramp", "ramp", dir.file("ramp.kubeconfig"));
+  ASSERT_TRUE(written) << written.error().message;
 
   std::ofstream(dir.file("api.yaml")) << kRollout;
   ASSERT_EQ(cluster->kubectl("apply -f " + quote(dir.file("api.yaml")), &out), 0) << out;
