@@ -434,6 +434,26 @@ TEST(ArgoRolloutsPluginOnACluster, DrivesACanaryAndABlueGreen) {
   // The old revision goes to 0 after scaleDownDelaySeconds (2 s).
   EXPECT_TRUE(eventually([&] { return p.replicas("shop", s1) == 0; })) << dump(p.get("shop"));
 
+  // list rollouts: one line each, from the Rollouts' status (tabs and padding collapsed); the
+  // old blue-green Pods count until they are gone.
+  auto list = [&] {
+    std::string columns;
+    for (char c : p.plugin("list rollouts").second) {
+      if (c == '\t' || c == ' ') {
+        if (!columns.empty() && columns.back() != ' ' && columns.back() != '\n') columns += ' ';
+      } else {
+        if (c == '\n' && !columns.empty() && columns.back() == ' ') columns.pop_back();
+        columns += c;
+      }
+    }
+    return columns;
+  };
+  EXPECT_TRUE(eventually([&] {
+    const std::string columns = list();
+    return columns.find("shop BlueGreen Healthy - - 2/2 2 2 2\n") != std::string::npos &&
+           columns.find("web Canary Healthy 4/4 100 4/4 4 4 4\n") != std::string::npos;
+  })) << list();
+
   EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
 }
 
