@@ -255,9 +255,10 @@ spec:
   EXPECT_EQ(b->column, 9);
 }
 
-// Go writes an empty metav1.ObjectMeta as {"creationTimestamp":null}: `kubectl argo rollouts
-// undo` patches a ReplicaSet's template into spec.template with it, and `kubectl create
-// deployment -o yaml` prints it. Kubernetes accepts it in a pod template; so does ramp (and
+// Go wrote an empty metav1.ObjectMeta as {"creationTimestamp":null} before apimachinery v0.33:
+// `kubectl argo rollouts undo` of Argo v1.8 and older patches a ReplicaSet's template into
+// spec.template with it, and `kubectl create deployment -o yaml` before Kubernetes 1.33 printed
+// it into many committed manifests. Kubernetes accepts it in a pod template; so does ramp (and
 // drops it: a template with it is the same template).
 TEST(DecodeTest, PodTemplateCreationTimestampIsAccepted) {
   auto rollout = [](const std::string& stamp) {

@@ -370,8 +370,8 @@ TEST(ArgoRolloutsPluginOnACluster, DrivesACanaryAndABlueGreen) {
   EXPECT_EQ(p.plugin("status web --timeout 60s").first, 0) << dump(p.get("web"));
 
   // undo: revision 1's template comes back (as the plugin writes it: the ReplicaSet's template
-  // with the server's defaults and "creationTimestamp": null); its ReplicaSet is found by
-  // template equality and reused as revision 3 (no third ReplicaSet), through the steps again.
+  // with the server's defaults); its ReplicaSet is found by template equality and reused as
+  // revision 3 (no third ReplicaSet), through the steps again.
   auto undone = p.plugin("undo web");
   ASSERT_EQ(undone.first, 0) << undone.second;
   auto revision = [&](const std::string& hash) {
