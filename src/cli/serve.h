@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/cli.h"
 #include "ramp/clock.h"
@@ -74,6 +75,7 @@ struct ServeOptions {
   std::string imagePolicy;
   std::string imagePolicyNoMatch = "deny";
   std::string registryCredentials;
+  std::vector<std::string> trustedRoots;  // --trusted-root FILE | NAME=FILE (keyless)
 };
 
 // The GitOps agent running beside the controller; destroying it stops it.

@@ -20,20 +20,43 @@ void configureImagePolicyFlags(CLI::App& cmd, ServeOptions& options) {
   cmd.add_option("--registry-credentials", options.registryCredentials,
                  "Registry credentials for the signature checks: a Docker config.json "
                  "(auths.<registry>.auth or username/password; no credential helpers)");
+  cmd.add_option("--trusted-root", options.trustedRoots,
+                 "A Sigstore trusted_root.json for keyless authorities, pinned: FILE is the "
+                 "default, NAME=FILE the root a keyless.trustRootRef NAME names (repeatable); "
+                 "never refreshed from TUF or the network");
 }
 
 Result<std::unique_ptr<supply::ImageVerifier>> makeImageVerifier(const ServeOptions& options) {
   if (options.imagePolicy.empty()) {
-    if (!options.registryCredentials.empty()) {
+    if (!options.registryCredentials.empty() || !options.trustedRoots.empty()) {
       return makeError(ErrorCode::kInvalidArgument,
-                       "--registry-credentials is only read for the signature checks: it needs "
-                       "--image-policy");
+                       std::string(options.registryCredentials.empty() ? "--trusted-root"
+                                                                       : "--registry-credentials") +
+                           " is only read for the signature checks: it needs --image-policy");
     }
     return nullptr;
   }
   auto policies = supply::RegistryImageVerifier::loadPolicies(options.imagePolicy);
   if (!policies) {
     return makeError(policies.error().code, "--image-policy: " + policies.error().message);
+  }
+  supply::TrustedRoots roots;
+  for (const std::string& flag : options.trustedRoots) {
+    size_t eq = flag.find('=');
+    std::string name = eq == std::string::npos ? "" : flag.substr(0, eq);
+    std::string path = eq == std::string::npos ? flag : flag.substr(eq + 1);
+    if (roots.contains(name)) {
+      return makeError(
+          ErrorCode::kInvalidArgument,
+          "--trusted-root: " + (name.empty() ? std::string("two default roots (FILE without NAME=)")
+                                             : "the name " + name + " given twice"));
+    }
+    auto root = supply::loadTrustedRoot(path);
+    if (!root) return makeError(root.error().code, "--trusted-root: " + root.error().message);
+    roots[name] = std::move(*root);
+  }
+  if (auto ok = supply::bindTrustedRoots(*policies, roots); !ok) {
+    return makeError(ok.error().code, "--image-policy: " + ok.error().message);
   }
   supply::OciClient::Options client;
   if (!options.registryCredentials.empty()) {

@@ -1,6 +1,9 @@
 #include "supply/cosign_fetch.h"
 
+#include <functional>
+
 #include "supply/oci_manifest.h"
+#include "supply/sigstore_bundle.h"
 
 namespace ramp::supply {
 
@@ -22,12 +25,14 @@ Result<std::vector<LegacySignature>> fetchLegacySignatures(OciClient& client,
     if (layer.mediaType != kSimpleSigningMediaType) continue;
     auto payload = client.getBlob(repo, layer.digest);
     if (!payload) return std::unexpected(payload.error());
-    std::string sig;
-    if (auto a = layer.annotations.find(std::string(kCosignSignatureAnnotation));
-        a != layer.annotations.end()) {
-      sig = a->second;
-    }
-    out.push_back(LegacySignature{std::move(*payload), std::move(sig), layer.digest});
+    auto annotation = [&](std::string_view key) {
+      auto a = layer.annotations.find(std::string(key));
+      return a == layer.annotations.end() ? std::string() : a->second;
+    };
+    out.push_back(LegacySignature{std::move(*payload), annotation(kCosignSignatureAnnotation),
+                                  layer.digest, annotation(kCosignCertificateAnnotation),
+                                  annotation(kCosignChainAnnotation),
+                                  annotation(kCosignBundleAnnotation)});
   }
   return out;
 }
@@ -57,9 +62,14 @@ Result<std::vector<std::string>> fetchBundles(OciClient& client, const ImageRefe
   return out;
 }
 
-Result<VerifiedSignature> verifyImageSignature(OciClient& client, const ImageReference& repo,
-                                               std::string_view digest, SignatureFormat format,
-                                               const audit::VerifyingKey& key) {
+namespace {
+
+// Finds `digest`'s signatures in `format` and returns the first that `legacy` or `bundle`
+// verifies, else every candidate's failure.
+Result<VerifiedSignature> firstVerified(
+    OciClient& client, const ImageReference& repo, std::string_view digest, SignatureFormat format,
+    const std::function<Result<VerifiedSignature>(const LegacySignature&)>& legacy,
+    const std::function<Result<VerifiedSignature>(const std::string&)>& bundle) {
   std::vector<std::string> reasons;
   if (format == SignatureFormat::kLegacy) {
     auto sigs = fetchLegacySignatures(client, repo, digest);
@@ -70,7 +80,7 @@ Result<VerifiedSignature> verifyImageSignature(OciClient& client, const ImageRef
                                                  " has no simple-signing layer");
     }
     for (const LegacySignature& s : *sigs) {
-      auto v = verifyLegacySignature(s.payload, s.signatureBase64, digest, key);
+      auto v = legacy(s);
       if (v) return v;
       reasons.push_back("layer " + s.layerDigest.substr(0, 19) + ": " + v.error().message);
     }
@@ -83,7 +93,7 @@ Result<VerifiedSignature> verifyImageSignature(OciClient& client, const ImageRef
                                                  " has no Sigstore bundle referrer");
     }
     for (size_t i = 0; i < bundles->size(); ++i) {
-      auto v = verifyBundle((*bundles)[i], digest, key);
+      auto v = bundle((*bundles)[i]);
       if (v) return v;
       reasons.push_back("bundle " + std::to_string(i + 1) + ": " + v.error().message);
     }
@@ -92,6 +102,45 @@ Result<VerifiedSignature> verifyImageSignature(OciClient& client, const ImageRef
                     std::string(digest) + " verifies";
   for (const std::string& r : reasons) msg += "; " + r;
   return makeError(ErrorCode::kFailedPrecondition, msg);
+}
+
+}  // namespace
+
+Result<VerifiedSignature> verifyImageSignature(OciClient& client, const ImageReference& repo,
+                                               std::string_view digest, SignatureFormat format,
+                                               const audit::VerifyingKey& key) {
+  return firstVerified(
+      client, repo, digest, format,
+      [&](const LegacySignature& s) {
+        return verifyLegacySignature(s.payload, s.signatureBase64, digest, key);
+      },
+      [&](const std::string& b) { return verifyBundle(b, digest, key); });
+}
+
+Result<VerifiedSignature> verifyImageSignature(OciClient& client, const ImageReference& repo,
+                                               std::string_view digest, SignatureFormat format,
+                                               const KeylessAuthority& authority) {
+  if (authority.root == nullptr) {
+    return makeError(ErrorCode::kFailedPrecondition,
+                     "untrusted certificate: the keyless authority has no trusted root");
+  }
+  return firstVerified(
+      client, repo, digest, format,
+      [&](const LegacySignature& s) -> Result<VerifiedSignature> {
+        if (s.certificatePem.empty()) {
+          return makeError(ErrorCode::kFailedPrecondition,
+                           "untrusted certificate: the layer has no " +
+                               std::string(kCosignCertificateAnnotation) +
+                               " annotation (a key-based signature)");
+        }
+        return verifyLegacyKeyless(s.payload, s.signatureBase64, s.certificatePem, s.chainPem,
+                                   s.bundleJson, digest, *authority.root, authority.identities,
+                                   authority.options);
+      },
+      [&](const std::string& b) {
+        return verifyKeylessBundle(b, digest, *authority.root, authority.identities,
+                                   authority.options);
+      });
 }
 
 }  // namespace ramp::supply

@@ -16,6 +16,7 @@
 #include "audit/signer.h"
 #include "ramp/error.h"
 #include "supply/cosign_verify.h"
+#include "supply/keyless_verify.h"
 #include "supply/oci_client.h"
 #include "supply/oci_reference.h"
 
@@ -25,6 +26,11 @@ struct LegacySignature {
   std::string payload;          // the layer's bytes (digest checked)
   std::string signatureBase64;  // its dev.cosignproject.cosign/signature annotation
   std::string layerDigest;
+  // Keyless signatures' annotations ("" when absent): dev.sigstore.cosign/certificate, /chain
+  // and /bundle (sigstore_bundle.h).
+  std::string certificatePem;
+  std::string chainPem;
+  std::string bundleJson;
 };
 
 // The simple-signing layers of `repo`'s signature manifest for `digest`. Errors: kNotFound when
@@ -46,5 +52,18 @@ Result<std::vector<std::string>> fetchBundles(OciClient& client, const ImageRefe
 Result<VerifiedSignature> verifyImageSignature(OciClient& client, const ImageReference& repo,
                                                std::string_view digest, SignatureFormat format,
                                                const audit::VerifyingKey& key);
+
+// What a keyless authority verifies with (keyless_verify.h).
+struct KeylessAuthority {
+  const TrustedRoot* root = nullptr;
+  std::vector<IdentityMatcher> identities;
+  KeylessOptions options;
+};
+
+// As above, for keyless signatures: a legacy layer's certificate and bundle annotations, or a
+// keyless Sigstore bundle, verified with verifyLegacyKeyless / verifyKeylessBundle.
+Result<VerifiedSignature> verifyImageSignature(OciClient& client, const ImageReference& repo,
+                                               std::string_view digest, SignatureFormat format,
+                                               const KeylessAuthority& authority);
 
 }  // namespace ramp::supply

@@ -132,6 +132,45 @@ Result<SigstoreBundle> parseSigstoreBundle(std::string_view json) {
   return b;
 }
 
+Result<std::string> checkSimpleSigningPayload(std::string_view payload,
+                                              std::string_view imageDigest) {
+  auto p = parseSimpleSigningPayload(payload);
+  if (!p) return std::unexpected(p.error());
+  if (p->type != kCosignSignatureType) {
+    return failed("wrong type: payload critical.type is \"" + p->type + "\", not \"" +
+                  std::string(kCosignSignatureType) + "\"");
+  }
+  if (p->manifestDigest != imageDigest) {
+    return failed("digest mismatch: the signature is for " + p->manifestDigest + ", the image is " +
+                  std::string(imageDigest));
+  }
+  return p->dockerReference;
+}
+
+Result<std::string> checkCosignStatement(std::string_view payloadType, std::string_view payload,
+                                         std::string_view imageDigest) {
+  if (payloadType != kInTotoPayloadType) {
+    return failed("wrong type: envelope payloadType \"" + std::string(payloadType) + "\", not \"" +
+                  std::string(kInTotoPayloadType) + "\"");
+  }
+  auto st = parseInTotoStatement(payload);
+  if (!st) return std::unexpected(st.error());
+  if (!st->type.starts_with("https://in-toto.io/Statement/")) {
+    return failed("wrong type: statement _type \"" + st->type + "\"");
+  }
+  if (st->predicateType != kCosignSignPredicateType) {
+    return failed("wrong type: predicateType \"" + st->predicateType + "\" is not a signature (" +
+                  std::string(kCosignSignPredicateType) + ")");
+  }
+  std::string_view hex = imageDigest.substr(7);
+  for (const InTotoStatement::Subject& s : st->subjects) {
+    if (s.sha256 == hex) return s.name;
+  }
+  std::string named = st->subjects.empty() ? "no subject" : "sha256:" + st->subjects[0].sha256;
+  return failed("digest mismatch: the statement's subject is " + named + ", the image is " +
+                std::string(imageDigest));
+}
+
 Result<VerifiedSignature> verifyLegacySignature(std::string_view payload,
                                                 std::string_view signatureBase64,
                                                 std::string_view imageDigest,
@@ -146,18 +185,10 @@ Result<VerifiedSignature> verifyLegacySignature(std::string_view payload,
     return failed("bad signature: the simple-signing payload is not signed by key " +
                   key.keyId().substr(0, 16));
   }
-  auto p = parseSimpleSigningPayload(payload);
-  if (!p) return std::unexpected(p.error());
-  if (p->type != kCosignSignatureType) {
-    return failed("wrong type: payload critical.type is \"" + p->type + "\", not \"" +
-                  std::string(kCosignSignatureType) + "\"");
-  }
-  if (p->manifestDigest != imageDigest) {
-    return failed("digest mismatch: the signature is for " + p->manifestDigest + ", the image is " +
-                  std::string(imageDigest));
-  }
-  return VerifiedSignature{SignatureFormat::kLegacy, std::string(imageDigest), key.keyId(),
-                           p->dockerReference};
+  auto reference = checkSimpleSigningPayload(payload, imageDigest);
+  if (!reference) return std::unexpected(reference.error());
+  return VerifiedSignature{
+      SignatureFormat::kLegacy, std::string(imageDigest), key.keyId(), *reference, "", ""};
 }
 
 Result<VerifiedSignature> verifyBundle(std::string_view bundleJson, std::string_view imageDigest,
@@ -170,8 +201,8 @@ Result<VerifiedSignature> verifyBundle(std::string_view bundleJson, std::string_
   }
   if (b->hasCertificate) {
     return makeError(ErrorCode::kUnsupported,
-                     "unsupported: keyless (certificate) bundles are not verified; sign with a key "
-                     "(cosign sign --key) and give its public key in the policy");
+                     "unsupported: keyless (certificate) bundles are verified by a keyless "
+                     "authority (keyless.identities and a trusted root), not by a key");
   }
   if (b->signatures.empty()) {
     if (b->hasMessageSignature) {
@@ -180,10 +211,6 @@ Result<VerifiedSignature> verifyBundle(std::string_view bundleJson, std::string_
                        "signatures are DSSE envelopes");
     }
     return failed("bad signature: the bundle's envelope has no signatures");
-  }
-  if (b->payloadType != kInTotoPayloadType) {
-    return failed("wrong type: envelope payloadType \"" + b->payloadType + "\", not \"" +
-                  std::string(kInTotoPayloadType) + "\"");
   }
   std::string signedBytes = audit::pae(b->payloadType, b->payload);
   bool verified = false;
@@ -197,25 +224,10 @@ Result<VerifiedSignature> verifyBundle(std::string_view bundleJson, std::string_
     return failed("bad signature: none of the envelope's " + std::to_string(b->signatures.size()) +
                   " signature(s) is by key " + key.keyId().substr(0, 16));
   }
-  auto st = parseInTotoStatement(b->payload);
-  if (!st) return std::unexpected(st.error());
-  if (!st->type.starts_with("https://in-toto.io/Statement/")) {
-    return failed("wrong type: statement _type \"" + st->type + "\"");
-  }
-  if (st->predicateType != kCosignSignPredicateType) {
-    return failed("wrong type: predicateType \"" + st->predicateType + "\" is not a signature (" +
-                  std::string(kCosignSignPredicateType) + ")");
-  }
-  std::string_view hex = imageDigest.substr(7);
-  for (const InTotoStatement::Subject& s : st->subjects) {
-    if (s.sha256 == hex) {
-      return VerifiedSignature{SignatureFormat::kBundle, std::string(imageDigest), key.keyId(),
-                               s.name};
-    }
-  }
-  std::string named = st->subjects.empty() ? "no subject" : "sha256:" + st->subjects[0].sha256;
-  return failed("digest mismatch: the statement's subject is " + named + ", the image is " +
-                std::string(imageDigest));
+  auto name = checkCosignStatement(b->payloadType, b->payload, imageDigest);
+  if (!name) return std::unexpected(name.error());
+  return VerifiedSignature{
+      SignatureFormat::kBundle, std::string(imageDigest), key.keyId(), *name, "", ""};
 }
 
 }  // namespace ramp::supply

@@ -90,8 +90,23 @@ struct VerifiedSignature {
   std::string digest;    // the image digest the signature binds ("sha256:<hex>")
   std::string keyId;     // hex SHA-256 of the verifying key's DER (audit::VerifyingKey::keyId)
   std::string identity;  // docker-reference (legacy) or the statement subject's name (bundle)
+  std::string subject;   // keyless: the certificate's subject (SAN); "" with a key
+  std::string issuer;    // keyless: the certificate's OIDC issuer
   bool operator==(const VerifiedSignature&) const = default;
 };
+
+// Checks a simple-signing payload whose signature verified: cosign's type, and
+// docker-manifest-digest equal to `imageDigest`. Returns its docker-reference. Errors:
+// kFailedPrecondition "wrong type: …", "digest mismatch: …"; kParse for a malformed payload.
+Result<std::string> checkSimpleSigningPayload(std::string_view payload,
+                                              std::string_view imageDigest);
+
+// Checks a DSSE payload whose signature verified: an in-toto statement of predicate type
+// cosign/sign/v1 with a subject whose sha256 is `imageDigest`'s. Returns that subject's name.
+// Errors: kFailedPrecondition "wrong type: …" (payload, statement or predicate type), "digest
+// mismatch: …"; kParse for a malformed statement.
+Result<std::string> checkCosignStatement(std::string_view payloadType, std::string_view payload,
+                                         std::string_view imageDigest);
 
 // Verifies a legacy signature: `signatureBase64` (the layer's cosign signature annotation) over
 // `payload` (the layer's bytes) by `key`, then that the payload's type is cosign's and its

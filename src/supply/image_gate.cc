@@ -16,11 +16,15 @@ Decision gateImage(OciClient& client, const std::vector<ImagePolicy>& policies,
     if (resolved) digest = *resolved;
     for (const ImagePolicy* p : matching) {
       for (const PolicyAuthority& a : p->authorities) {
-        if (a.kind != PolicyAuthority::Kind::kKey) continue;
+        bool keyless = a.kind == PolicyAuthority::Kind::kKeyless;
+        if (a.kind != PolicyAuthority::Kind::kKey && !keyless) continue;
         AuthorityResult r{p->name, a.name, std::unexpected(Error{})};
         if (!resolved) {
           r.result = std::unexpected(Error{
               resolved.error().code, "cannot resolve the digest: " + resolved.error().message});
+        } else if (keyless) {
+          KeylessAuthority k{a.trustedRoot.get(), a.identities, KeylessOptions{a.ignoreSct}};
+          r.result = verifyImageSignature(client, *ref, digest, a.format, k);
         } else {
           r.result = verifyImageSignature(client, *ref, digest, a.format, *a.key);
         }

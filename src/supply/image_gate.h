@@ -1,8 +1,8 @@
 #pragma once
 
 // The signature gate's shell: for an image as a release names it, resolve its digest in the
-// registry (a tag -> the digest it names now; a digest as written), verify every key authority
-// of every ClusterImagePolicy that matches it (cosign_fetch.h), and decide
+// registry (a tag -> the digest it names now; a digest as written), verify every key and keyless
+// authority of every ClusterImagePolicy that matches it (cosign_fetch.h), and decide
 // (evaluateImagePolicies, pure). Reads nothing but the image's registry.
 //
 // Thread safety: as OciClient; the policies are read-only.

@@ -114,27 +114,90 @@ std::string joinDiagnostics(const std::vector<Diagnostic>& diags) {
   return out;
 }
 
+// keyless: {identities: [{issuer|issuerRegExp, subject|subjectRegExp}], trustRootRef,
+// insecureIgnoreSCT}; url and caCert are refused (nothing is fetched; CAs come in a trusted root).
+void decodeKeyless(Walker& w, const MapEntry& entry, const std::string& path, PolicyAuthority& a) {
+  const Node& n = entry.value;
+  a.kind = PolicyAuthority::Kind::kKeyless;
+  a.where =
+      w.file + ":" + std::to_string(entry.line) + ":" + std::to_string(entry.column) + ": " + path;
+  if (n.type != Node::Type::kMap) {
+    w.error(n, path, "must be a map with identities");
+    return;
+  }
+  w.checkKeys(n, path, {"identities", "trustRootRef", "insecureIgnoreSCT"},
+              {{"url",
+                "ramp never fetches a Fulcio root or TUF metadata: give the trusted_root.json "
+                "with ramp serve --trusted-root FILE (or NAME=FILE, named by trustRootRef)"},
+               {"caCert",
+                "give the certificate authority in a trusted_root.json (ramp serve "
+                "--trusted-root), with its validity window"}});
+  a.trustRootRef = w.string(n, "trustRootRef", path, false).value_or("");
+  if (const MapEntry* sct = Walker::find(n, "insecureIgnoreSCT")) {
+    if (sct->value.type != Node::Type::kBool) {
+      w.error(sct->value, path + ".insecureIgnoreSCT", "must be true or false");
+    } else {
+      a.ignoreSct = sct->value.boolean;
+    }
+  }
+  const MapEntry* ids = Walker::find(n, "identities");
+  if (ids == nullptr || ids->value.type != Node::Type::kSeq || ids->value.items.empty()) {
+    w.error(ids ? ids->value : n, path + ".identities",
+            "required: a non-empty list of {issuer or issuerRegExp, subject or subjectRegExp}");
+    return;
+  }
+  for (size_t i = 0; i < ids->value.items.size(); ++i) {
+    const Node& id = ids->value.items[i];
+    std::string ip = path + ".identities[" + std::to_string(i) + "]";
+    if (id.type != Node::Type::kMap) {
+      w.error(id, ip, "must be a map");
+      continue;
+    }
+    w.checkKeys(id, ip, {"issuer", "subject", "issuerRegExp", "subjectRegExp"});
+    IdentityMatcher m;
+    m.issuer = w.string(id, "issuer", ip, false).value_or("");
+    m.subject = w.string(id, "subject", ip, false).value_or("");
+    m.issuerRegExp = w.string(id, "issuerRegExp", ip, false).value_or("");
+    m.subjectRegExp = w.string(id, "subjectRegExp", ip, false).value_or("");
+    if (auto ok = validateIdentityMatcher(m); !ok) {
+      // The message starts with the field it is about ("subjectRegExp: …").
+      const std::string& msg = ok.error().message;
+      size_t colon = msg.find(": ");
+      std::string field = msg.substr(0, colon);
+      const MapEntry* at = Walker::find(id, field);
+      if (at == nullptr) at = Walker::find(id, field + "RegExp");
+      std::string fieldPath = ip;
+      fieldPath += ".";
+      fieldPath += field;
+      w.error(at != nullptr ? at->value : id, fieldPath, msg.substr(colon + 2));
+      continue;
+    }
+    a.identities.push_back(std::move(m));
+  }
+}
+
 void decodeAuthority(Walker& w, const Node& n, const std::string& path, size_t index,
                      ImagePolicy& policy) {
   if (n.type != Node::Type::kMap) {
     w.error(n, path, "must be a map");
     return;
   }
-  w.checkKeys(n, path, {"name", "key", "static", "signatureFormat"},
-              {{"keyless",
-                "keyless verification needs Fulcio roots and a transparency log; "
-                "ramp verifies offline with keys (key.data)"},
-               {"attestations", "attestation policies (cue/rego) are not evaluated"},
+  w.checkKeys(n, path, {"name", "key", "keyless", "static", "signatureFormat"},
+              {{"attestations", "attestation policies (cue/rego) are not evaluated"},
                {"source", "signatures are read from the image's own repository"},
-               {"ctlog", "ramp does not consult a transparency log (offline verification)"},
+               {"ctlog",
+                "ramp never contacts Rekor: the transparency log's key comes from the keyless "
+                "authority's trusted root (keyless.trustRootRef or ramp serve --trusted-root)"},
                {"rfc3161timestamp", "timestamp authorities are not consulted"}});
   PolicyAuthority a;
   a.name = w.string(n, "name", path, false).value_or("authority-" + std::to_string(index));
   const MapEntry* key = Walker::find(n, "key");
+  const MapEntry* keyless = Walker::find(n, "keyless");
   const MapEntry* stat = Walker::find(n, "static");
-  if ((key != nullptr) == (stat != nullptr)) {
-    w.error(n, path, "exactly one of key and static is required");
+  if ((key != nullptr) + (keyless != nullptr) + (stat != nullptr) != 1) {
+    w.error(n, path, "exactly one of key, keyless and static is required");
   }
+  if (keyless != nullptr) decodeKeyless(w, *keyless, path + ".keyless", a);
   if (key != nullptr) {
     std::string kp = path + ".key";
     if (key->value.type != Node::Type::kMap) {
@@ -285,6 +348,28 @@ std::string_view policyModeName(PolicyMode mode) {
   return mode == PolicyMode::kEnforce ? "enforce" : "warn";
 }
 
+Status bindTrustedRoots(std::vector<ImagePolicy>& policies, const TrustedRoots& roots) {
+  std::string problems;
+  for (ImagePolicy& p : policies) {
+    for (PolicyAuthority& a : p.authorities) {
+      if (a.kind != PolicyAuthority::Kind::kKeyless) continue;
+      auto it = roots.find(a.trustRootRef);
+      if (it != roots.end() && it->second) {
+        a.trustedRoot = it->second;
+        continue;
+      }
+      std::string why =
+          a.trustRootRef.empty()
+              ? ": needs a trusted root: ramp serve --trusted-root FILE (a trusted_root.json)"
+              : ".trustRootRef: no trusted root named \"" + a.trustRootRef +
+                    "\": ramp serve --trusted-root " + a.trustRootRef + "=FILE";
+      problems += (problems.empty() ? "" : "\n") + a.where + why;
+    }
+  }
+  if (!problems.empty()) return makeError(ErrorCode::kInvalidArgument, problems);
+  return {};
+}
+
 Status validateGlob(std::string_view glob) {
   bool ok = !glob.empty() && glob.size() <= 1024;
   for (char c : glob) {
@@ -371,10 +456,12 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
   }
   const ImagePolicy* firstWarn = nullptr;
   std::string firstVerifiedBy;
+  std::string firstIdentity;
   const ImagePolicy* firstPassed = nullptr;
   for (const ImagePolicy* p : matching) {
     std::vector<std::string> failures;
     std::string verifiedBy;
+    std::string identity;  // a keyless signature's certificate identity
     for (const PolicyAuthority& a : p->authorities) {
       if (a.kind == PolicyAuthority::Kind::kStaticPass) {
         verifiedBy = a.name;
@@ -397,6 +484,9 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
                            " is not the image's " + std::string(digest));
       } else {
         verifiedBy = a.name;
+        if (!r->result->subject.empty()) {
+          identity = " (keyless: " + r->result->subject + " from " + r->result->issuer + ")";
+        }
         break;
       }
     }
@@ -404,6 +494,7 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
       if (firstPassed == nullptr) {
         firstPassed = p;
         firstVerifiedBy = verifiedBy;
+        firstIdentity = identity;
       }
       continue;
     }
@@ -426,8 +517,8 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
     d.authority = firstVerifiedBy;
     d.mode = firstPassed->mode;
     d.verifiedDigest = std::string(digest);
-    d.reason = fmt::format("image {} ({}) verified by authority {} of ClusterImagePolicy {}", image,
-                           digest, firstVerifiedBy, firstPassed->name);
+    d.reason = fmt::format("image {} ({}) verified by authority {} of ClusterImagePolicy {}{}",
+                           image, digest, firstVerifiedBy, firstPassed->name, firstIdentity);
   } else {
     d.policy = firstWarn->name;
     d.mode = PolicyMode::kWarn;

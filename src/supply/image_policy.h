@@ -1,7 +1,8 @@
 #pragma once
 
 // Image signature policies in the shape of sigstore policy-controller's ClusterImagePolicy
-// (apiVersion policy.sigstore.dev/v1beta1), the subset that works offline with keys:
+// (apiVersion policy.sigstore.dev/v1beta1), the subset that works offline, with keys or with
+// keyless identities checked against a pinned trusted root:
 //
 //   apiVersion: policy.sigstore.dev/v1beta1
 //   kind: ClusterImagePolicy
@@ -12,6 +13,12 @@
 //       - name: release-key
 //         key: {data: "-----BEGIN PUBLIC KEY-----\n…"}   # key.secretRef / kms are refused
 //         signatureFormat: bundle                          # legacy (default) | bundle
+//       - name: release-workflow
+//         keyless:
+//           identities: [{issuer: "https://token.actions.githubusercontent.com",
+//                         subjectRegExp: "^https://github.com/shop/"}]
+//           trustRootRef: public-good                      # optional; --trusted-root NAME=FILE
+//           insecureIgnoreSCT: false                       # optional
 //       - name: break-glass
 //         static: {action: pass}                           # pass | fail
 //     mode: enforce                                        # enforce (default) | warn
@@ -29,6 +36,7 @@
 //
 // Thread safety: pure functions; an ImagePolicy is immutable once parsed and may be shared.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,7 +45,9 @@
 #include "audit/signer.h"
 #include "ramp/error.h"
 #include "supply/cosign_verify.h"
+#include "supply/keyless_verify.h"
 #include "supply/oci_reference.h"
+#include "supply/trusted_root.h"
 
 namespace ramp::supply {
 
@@ -48,11 +58,19 @@ enum class PolicyMode { kEnforce, kWarn };
 std::string_view policyModeName(PolicyMode mode);  // "enforce" | "warn"
 
 struct PolicyAuthority {
-  enum class Kind { kKey, kStaticPass, kStaticFail };
+  enum class Kind { kKey, kKeyless, kStaticPass, kStaticFail };
   std::string name;  // as written, else "authority-<index>" (policy-controller's default)
   Kind kind = Kind::kKey;
   std::shared_ptr<const audit::VerifyingKey> key;  // kKey: key.data
   SignatureFormat format = SignatureFormat::kLegacy;
+  // kKeyless: keyless.identities, keyless.trustRootRef ("" = the default trusted root) and
+  // keyless.insecureIgnoreSCT; the trusted root itself is bound after parsing
+  // (bindTrustedRoots), so a policy file stays a pure function of its text.
+  std::vector<IdentityMatcher> identities;
+  std::string trustRootRef;
+  bool ignoreSct = false;
+  std::shared_ptr<const TrustedRoot> trustedRoot;
+  std::string where;  // "file:line:column: spec.authorities[i].keyless", for later messages
 };
 
 struct ImagePolicy {
@@ -66,9 +84,18 @@ struct ImagePolicy {
 // Decodes every YAML document of `text` (`file` names it in messages) as a ClusterImagePolicy.
 // Errors: kInvalidArgument with every problem, one a line, "file:line:column: path: message"
 // (not YAML, wrong apiVersion/kind, missing or mistyped fields, an invalid glob or PEM key,
-// unknown fields, and the unsupported ones named: key.secretRef, key.kms, keyless,
-// attestations, source, ctlog, rfc3161timestamp, spec.match, images[].regex).
+// unknown fields, and the unsupported ones named: key.secretRef, key.kms, keyless.url,
+// keyless.caCert, attestations, source, ctlog, rfc3161timestamp, spec.match, images[].regex).
 Result<std::vector<ImagePolicy>> parseImagePolicies(std::string_view text, std::string_view file);
+
+// Trusted roots by name: "" is the default (ramp serve --trusted-root FILE), others are what a
+// keyless authority's trustRootRef names (--trusted-root NAME=FILE).
+using TrustedRoots = std::map<std::string, std::shared_ptr<const TrustedRoot>>;
+
+// Gives every keyless authority of `policies` its trusted root from `roots`. Errors:
+// kInvalidArgument with every authority whose root is not given, one a line, "file:line:column:
+// spec.authorities[i].keyless.trustRootRef: …".
+Status bindTrustedRoots(std::vector<ImagePolicy>& policies, const TrustedRoots& roots);
 
 // Checks a glob's characters (letters, digits, '-', '_', ':', '/', '*', '.'). Errors:
 // kInvalidArgument naming the glob.

@@ -19,11 +19,64 @@
 #include "harness/harness.h"
 #include "supply/cosign_cli.h"
 #include "supply/cosign_fetch.h"
+#include "supply/keyless_fixtures.h"
 #include "supply/oci_client.h"
 #include "supply/registry_harness.h"
 
 namespace ramp::supply {
 namespace {
+
+// The keyless signatures of the tests' private Sigstore (keyless_fixtures.h) are what cosign
+// itself accepts: `cosign verify --trusted-root` (offline, --insecure-ignore-sct) verifies the
+// bundle referrer and the legacy layer with the identity, and refuses another identity; ramp
+// verifies the same two.
+TEST(CosignCli, CosignAndRampAgreeOnKeylessSignatures) {
+  std::string cosign = testing::cosignBinary();
+  if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
+  ramp::testing::TempDir dir("ramp-cosign-keyless");
+  auto reg = testing::LocalRegistry::start({}, dir.file("registry"));
+  ASSERT_TRUE(reg) << reg.error().message;
+  const std::string host = (*reg)->host();
+  auto d1 = (*reg)->pushImage("shop/web", "v1", "keyless bundle");
+  auto d2 = (*reg)->pushImage("shop/web", "v2", "keyless legacy");
+  ASSERT_TRUE(d1 && d2);
+  testing::KeylessSigstore sigstore(1790000000, "release@shop.example",
+                                    "https://issuer.shop.example");
+  std::ofstream(dir.file("root.json")) << sigstore.trustedRootJson();
+  ASSERT_TRUE(
+      (*reg)->pushBundleReferrer("shop/web", *d1, sigstore.bundle(host + "/shop/web", *d1)));
+  auto l = sigstore.legacy(host + "/shop/web", *d2);
+  ASSERT_TRUE((*reg)->pushLegacySignature("shop/web", *d2, {{l.payload, l.signatureBase64}},
+                                          {{{"dev.sigstore.cosign/certificate", l.certificatePem},
+                                            {"dev.sigstore.cosign/bundle", l.bundleJson}}}));
+  auto verify = [&](const std::string& flags, const std::string& subject, const std::string& digest,
+                    std::string* out) {
+    return testing::runShell(testing::cosignEnv(dir.path()) + cosign + " verify " + flags +
+                                 " --trusted-root " + dir.file("root.json") +
+                                 " --insecure-ignore-sct --certificate-identity " + subject +
+                                 " --certificate-oidc-issuer https://issuer.shop.example " + host +
+                                 "/shop/web@" + digest,
+                             out);
+  };
+  std::string out;
+  EXPECT_EQ(verify("", "release@shop.example", *d1, &out), 0) << out;
+  out.clear();
+  EXPECT_EQ(verify("--new-bundle-format=false", "release@shop.example", *d2, &out), 0) << out;
+  out.clear();
+  EXPECT_NE(verify("", "dev@shop.example", *d1, &out), 0) << out;
+
+  auto root = parseTrustedRoot(sigstore.trustedRootJson());
+  ASSERT_TRUE(root) << root.error().message;
+  OciClient client({});
+  auto repo = *parseImageReference(host + "/shop/web");
+  KeylessAuthority authority{root->get(),
+                             {{"https://issuer.shop.example", "release@shop.example", "", ""}},
+                             KeylessOptions{.ignoreSct = true}};
+  auto bundle = verifyImageSignature(client, repo, *d1, SignatureFormat::kBundle, authority);
+  EXPECT_TRUE(bundle) << bundle.error().message;
+  auto legacy = verifyImageSignature(client, repo, *d2, SignatureFormat::kLegacy, authority);
+  EXPECT_TRUE(legacy) << legacy.error().message;
+}
 
 TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {
   std::string cosign = testing::cosignBinary();

@@ -13,6 +13,7 @@
 #include "supply/cosign_fixtures.h"
 #include "supply/image_gate.h"
 #include "supply/image_policy.h"
+#include "supply/keyless_fixtures.h"
 #include "supply/oci_client.h"
 #include "supply/registry_harness.h"
 #include "supply/registry_image_verifier.h"
@@ -109,6 +110,64 @@ TEST_F(CosignRegistryTest, BundleReferrerVerifiesThroughTheFallbackIndex) {
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->format, SignatureFormat::kBundle);
   EXPECT_TRUE(client_.lastReferrersUsedFallback());
+}
+
+// Keyless signatures in both formats cosign writes, from a private Sigstore (keyless_fixtures.h),
+// found in the registry and verified against its trusted root through the policy's keyless
+// authorities: one policy per format (both must hold), and a policy naming another identity.
+TEST_F(CosignRegistryTest, KeylessSignaturesVerifyInBothFormats) {
+  testing::KeylessSigstore sigstore(1790000000, "release@shop.example",
+                                    "https://issuer.shop.example");
+  auto root = parseTrustedRoot(sigstore.trustedRootJson());
+  ASSERT_TRUE(root) << root.error().message;
+  const std::string image = registry_->host() + "/shop/web:v1";
+  auto policyFor = [&](const std::string& name, const std::string& format,
+                       const std::string& subject) {
+    return "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: " +
+           name + "}\nspec:\n  images: [{glob: \"" + registry_->host() +
+           "/shop/**\"}]\n  authorities:\n  - name: ci\n    signatureFormat: " + format +
+           "\n    keyless:\n      identities: [{issuer: \"https://issuer.shop.example\", "
+           "subject: \"" +
+           subject + "\"}]\n      trustRootRef: shop\n      insecureIgnoreSCT: true\n";
+  };
+  auto policies =
+      parseImagePolicies(policyFor("legacy", "legacy", "release@shop.example") + "---\n" +
+                             policyFor("bundle", "bundle", "release@shop.example"),
+                         "policy.yaml");
+  ASSERT_TRUE(policies) << policies.error().message;
+  ASSERT_TRUE(bindTrustedRoots(*policies, {{"shop", *root}}));
+
+  Decision none = gateImage(client_, *policies, image);
+  EXPECT_FALSE(none.allowed);
+
+  auto legacy = sigstore.legacy(ref_.repositoryName(), digest_);
+  ASSERT_TRUE(registry_->pushLegacySignature(
+      "shop/web", digest_, {{legacy.payload, legacy.signatureBase64}},
+      {{{"dev.sigstore.cosign/certificate", legacy.certificatePem},
+        {"dev.sigstore.cosign/bundle", legacy.bundleJson}}}));
+  Decision half = gateImage(client_, *policies, image);
+  EXPECT_FALSE(half.allowed);
+  EXPECT_EQ(half.policy, "bundle") << half.reason;
+
+  ASSERT_TRUE(registry_->pushBundleReferrer("shop/web", digest_,
+                                            sigstore.bundle(ref_.repositoryName(), digest_)));
+  Decision both = gateImage(client_, *policies, image);
+  EXPECT_TRUE(both.allowed) << both.reason;
+  EXPECT_NE(both.reason.find("verified by authority ci of ClusterImagePolicy legacy (keyless: "
+                             "release@shop.example from https://issuer.shop.example)"),
+            std::string::npos)
+      << both.reason;
+  EXPECT_EQ(both.verifiedDigest, digest_);
+
+  auto wrong = parseImagePolicies(policyFor("other", "bundle", "dev@shop.example"), "p.yaml");
+  ASSERT_TRUE(wrong);
+  ASSERT_TRUE(bindTrustedRoots(*wrong, {{"shop", *root}}));
+  Decision refused = gateImage(client_, *wrong, image);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_NE(refused.reason.find("identity mismatch: got subject release@shop.example issuer "
+                                "https://issuer.shop.example"),
+            std::string::npos)
+      << refused.reason;
 }
 
 // The whole gate on a real registry: a policy file, a tag resolved to its digest, the signature

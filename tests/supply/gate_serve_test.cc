@@ -17,6 +17,7 @@
 #include "harness/harness.h"
 #include "harness/ramp_daemon.h"
 #include "supply/cosign_cli.h"
+#include "supply/keyless_fixtures.h"
 #include "supply/registry_harness.h"
 
 namespace ramp::supply {
@@ -101,6 +102,20 @@ class GateServe : public ::testing::Test {
     return n;
   }
 
+  // Applies the rollout of `image`, waits until it is healthy, and expects its one replica to run
+  // `image` pinned to `digest`.
+  void applyFirstRelease(const std::string& image, const std::string& digest) {
+    std::ofstream(dir_.file("web.yaml")) << rolloutYaml(image, dir_.file("replicas"));
+    auto applied = ramp({"apply", "-f", dir_.file("web.yaml")});
+    ASSERT_EQ(applied.code, 0) << applied.out << applied.err;
+    auto healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
+    ASSERT_EQ(healthy.code, 0) << healthy.out << healthy.err << serve_->log();
+    const std::string hash = rolloutJson()["status"].value("currentPodHash", "");
+    for (int i = 0; i < 100 && startedImages().empty(); ++i) std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(startedImages(),
+              (std::map<std::string, std::string>{{"web-" + hash + "-0", image + "@" + digest}}));
+  }
+
   rt::TempDir dir_{"ramp-gate-serve"};
   std::unique_ptr<rt::RampDaemon> serve_;
 };
@@ -136,15 +151,9 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
       << serve_->log();
 
   // v1, signed: runs pinned to the digest cosign signed.
-  std::ofstream(dir_.file("web.yaml")) << rolloutYaml(v1, dir_.file("replicas"));
-  auto applied = ramp({"apply", "-f", dir_.file("web.yaml")});
-  ASSERT_EQ(applied.code, 0) << applied.out << applied.err;
-  auto healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
-  ASSERT_EQ(healthy.code, 0) << healthy.out << healthy.err << serve_->log();
+  applyFirstRelease(v1, *d1);
+  if (::testing::Test::HasFatalFailure()) return;
   const std::string h1 = rolloutJson()["status"].value("currentPodHash", "");
-  for (int i = 0; i < 100 && startedImages().empty(); ++i) std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(startedImages(),
-            (std::map<std::string, std::string>{{"web-" + h1 + "-0", v1 + "@" + *d1}}));
   EXPECT_EQ(imageCondition().value("status", ""), "True");
   EXPECT_EQ(replicaPidFiles(), 1u);
 
@@ -177,7 +186,7 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
   ASSERT_EQ(testing::runShell(sign + host + "/shop/web@" + *d2, &out), 0) << out;
   auto retried = ramp({"retry", "web", "-n", "shop"});
   ASSERT_EQ(retried.code, 0) << retried.out << retried.err;
-  healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
+  auto healthy = ramp({"status", "web", "-n", "shop", "--timeout", "60s"});
   ASSERT_EQ(healthy.code, 0) << healthy.out << healthy.err << serve_->log();
   const std::string h3 = rolloutJson()["status"].value("currentPodHash", "");
   ASSERT_NE(h3, h1);
@@ -195,6 +204,51 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
   }
   EXPECT_EQ(checks, 3u) << audit.out;  // v1 verified, v2 refused, v2 verified
   EXPECT_NE(audit.out.find("ImageNotVerified"), std::string::npos) << audit.out;
+  EXPECT_EQ(serve_->stop(), 0);
+}
+
+// Keyless: an image signed as cosign 3 does without a key (a bundle referrer with a Fulcio-like
+// certificate and a Rekor-like entry, from a private Sigstore made by the test) runs pinned under
+// `ramp serve --trusted-root NAME=FILE` and a keyless authority naming that root. No cosign
+// needed.
+TEST_F(GateServe, AKeylessSignedImageRunsPinnedUnderATrustedRoot) {
+  rt::ReplicaReaper reaper(dir_.file("data"));
+  std::filesystem::create_directories(dir_.file("replicas"));
+  auto reg = testing::LocalRegistry::start({}, dir_.file("registry"));
+  ASSERT_TRUE(reg) << reg.error().message;
+  const std::string host = (*reg)->host();
+  auto d1 = (*reg)->pushImage("shop/web", "v1", "keyless v1");
+  ASSERT_TRUE(d1) << d1.error().message;
+  const std::string v1 = host + "/shop/web:v1";
+  testing::KeylessSigstore sigstore(1790000000, "release@shop.example",
+                                    "https://issuer.shop.example");
+  ASSERT_TRUE(
+      (*reg)->pushBundleReferrer("shop/web", *d1, sigstore.bundle(host + "/shop/web", *d1)));
+  std::ofstream(dir_.file("root.json")) << sigstore.trustedRootJson();
+  std::ofstream(dir_.file("policy.yaml"))
+      << "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\n"
+         "metadata: {name: shop-images}\nspec:\n  images: [{glob: \""
+      << host
+      << "/shop/**\"}]\n  authorities:\n  - name: release-identity\n"
+         "    signatureFormat: bundle\n    keyless:\n"
+         "      identities: [{issuer: \"https://issuer.shop.example\", subjectRegExp: "
+         "\"^release@shop\\\\.example$\"}]\n"
+         "      trustRootRef: shop\n      insecureIgnoreSCT: true\n";
+
+  serve_ = std::make_unique<rt::RampDaemon>(
+      dir_, std::vector<std::string>{
+                "--platform", "platform.process", "--image-policy", dir_.file("policy.yaml"),
+                "--trusted-root", "shop=" + dir_.file("root.json"), "--progress-poll-ms", "200"});
+  ASSERT_FALSE(serve_->url().empty()) << serve_->log();
+  applyFirstRelease(v1, *d1);
+  if (::testing::Test::HasFatalFailure()) return;
+  auto cond = imageCondition();
+  EXPECT_EQ(cond.value("status", ""), "True");
+  EXPECT_NE(cond.value("message", "")
+                .find("verified by authority release-identity of ClusterImagePolicy shop-images "
+                      "(keyless: release@shop.example from https://issuer.shop.example)"),
+            std::string::npos)
+      << cond.dump();
   EXPECT_EQ(serve_->stop(), 0);
 }
 
@@ -241,6 +295,38 @@ TEST_F(GateServe, RegistryCredentialsAreCheckedAtStartWithoutPrintingThem) {
                      "--image-policy"),
             std::string::npos)
       << log;
+}
+
+TEST_F(GateServe, TrustedRootsAreCheckedAtStart) {
+  std::ofstream(dir_.file("policy.yaml")) << "apiVersion: policy.sigstore.dev/v1beta1\n"
+                                             "kind: ClusterImagePolicy\n"
+                                             "metadata: {name: p}\n"
+                                             "spec:\n"
+                                             "  images: [{glob: \"registry.example/**\"}]\n"
+                                             "  authorities:\n"
+                                             "  - keyless:\n"
+                                             "      identities: [{issuer: i, subject: s}]\n";
+  const std::string policy = dir_.file("policy.yaml");
+  std::string log = serveThatStops(dir_, {"--image-policy", policy});
+  EXPECT_NE(log.find("--image-policy: " + policy +
+                     ":7:5: spec.authorities[0].keyless: needs a trusted root: ramp serve "
+                     "--trusted-root FILE"),
+            std::string::npos)
+      << log;
+  std::ofstream(dir_.file("root.json"))
+      << R"({"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1",)"
+      << R"("tlogs":[{"publicKey":{"rawBytes":"AAAA"}}]})";
+  log = serveThatStops(dir_, {"--image-policy", policy, "--trusted-root", dir_.file("root.json")});
+  EXPECT_NE(log.find("--trusted-root: " + dir_.file("root.json") +
+                     ": trusted root: tlogs[0].publicKey.rawBytes: not a DER public key"),
+            std::string::npos)
+      << log;
+  log = serveThatStops(dir_, {"--trusted-root", dir_.file("root.json")});
+  EXPECT_NE(log.find("--trusted-root is only read for the signature checks: it needs "
+                     "--image-policy"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("ready"), std::string::npos) << log;
 }
 
 TEST_F(GateServe, ABadPolicyFileStopsTheDaemonNamingLineAndColumn) {

@@ -64,6 +64,48 @@ TEST_F(ImagePolicyTest, ParsesPolicyControllerShape) {
   EXPECT_EQ(bg.authorities[0].kind, PolicyAuthority::Kind::kStaticPass);
 }
 
+TEST_F(ImagePolicyTest, ParsesKeylessAuthorities) {
+  std::string text =
+      "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: p}\n"
+      "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - name: workflow\n"
+      "    signatureFormat: bundle\n    keyless:\n      identities:\n"
+      "      - {issuer: \"https://token.actions.githubusercontent.com\", subjectRegExp: "
+      "\"^https://github.com/shop/\"}\n"
+      "      - {issuerRegExp: \"^https://accounts\", subject: \"ops@shop.example\"}\n"
+      "      trustRootRef: public-good\n      insecureIgnoreSCT: true\n"
+      "  - keyless:\n      identities: [{issuer: i, subject: s}]\n";
+  auto ps = parseImagePolicies(text, "p.yaml");
+  ASSERT_TRUE(ps) << ps.error().message;
+  const PolicyAuthority& a = (*ps)[0].authorities[0];
+  EXPECT_EQ(a.kind, PolicyAuthority::Kind::kKeyless);
+  EXPECT_EQ(a.format, SignatureFormat::kBundle);
+  EXPECT_EQ(a.trustRootRef, "public-good");
+  EXPECT_TRUE(a.ignoreSct);
+  EXPECT_EQ(a.identities,
+            (std::vector<IdentityMatcher>{{"https://token.actions.githubusercontent.com", "", "",
+                                           "^https://github.com/shop/"},
+                                          {"", "ops@shop.example", "^https://accounts", ""}}));
+  EXPECT_EQ(a.where, "p.yaml:9:5: spec.authorities[0].keyless");
+  const PolicyAuthority& b = (*ps)[0].authorities[1];
+  EXPECT_EQ(b.trustRootRef, "");
+  EXPECT_FALSE(b.ignoreSct);
+
+  // Each keyless authority needs its trusted root, named or the default.
+  auto root = std::make_shared<const TrustedRoot>();
+  std::vector<ImagePolicy> none = *ps;
+  auto missing = bindTrustedRoots(none, {});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message,
+            "p.yaml:9:5: spec.authorities[0].keyless.trustRootRef: no trusted root named "
+            "\"public-good\": ramp serve --trusted-root public-good=FILE\n"
+            "p.yaml:15:5: spec.authorities[1].keyless: needs a trusted root: ramp serve "
+            "--trusted-root FILE (a trusted_root.json)");
+  std::vector<ImagePolicy> bound = *ps;
+  ASSERT_TRUE(bindTrustedRoots(bound, {{"", root}, {"public-good", root}}));
+  EXPECT_EQ(bound[0].authorities[0].trustedRoot, root);
+  EXPECT_EQ(bound[0].authorities[1].trustedRoot, root);
+}
+
 TEST_F(ImagePolicyTest, ErrorsNameFileLineColumnAndPath) {
   const std::string head =
       "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: p}\n";
@@ -94,9 +136,45 @@ TEST_F(ImagePolicyTest, ErrorsNameFileLineColumnAndPath) {
        head +
            "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - key: {kms: \"awskms:///k\"}\n",
        "spec.authorities[0].key.kms: not supported"},
-      {"keyless",
+      {"keyless url",
        head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless: {url: x}\n",
-       "p.yaml:7:5: spec.authorities[0].keyless: not supported"},
+       "p.yaml:7:15: spec.authorities[0].keyless.url: not supported: ramp never fetches a Fulcio "
+       "root or TUF metadata"},
+      {"keyless caCert",
+       head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      caCert: "
+              "{data: x}\n      identities: [{issuer: i, subject: s}]\n",
+       "p.yaml:8:7: spec.authorities[0].keyless.caCert: not supported"},
+      {"keyless without identities",
+       head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless: {trustRootRef: "
+              "x}\n",
+       "spec.authorities[0].keyless.identities: required"},
+      {"identity with issuer and issuerRegExp",
+       head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      "
+              "identities:\n      - {issuer: i, issuerRegExp: i, subject: s}\n",
+       "p.yaml:9:18: spec.authorities[0].keyless.identities[0].issuer: exactly one of issuer and "
+       "issuerRegExp"},
+      {"identity without subject",
+       head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      "
+              "identities: [{issuer: i}]\n",
+       "spec.authorities[0].keyless.identities[0].subject: exactly one of subject and "
+       "subjectRegExp"},
+      {"identity regexp",
+       head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      "
+              "identities: [{issuer: i, subjectRegExp: \"(x\"}]\n",
+       "p.yaml:8:47: spec.authorities[0].keyless.identities[0].subjectRegExp: not a regular "
+       "expression (ECMAScript)"},
+      {"identity unknown field",
+       head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      "
+              "identities: [{issuer: i, subject: s, audience: a}]\n",
+       "spec.authorities[0].keyless.identities[0].audience: unknown field"},
+      {"insecureIgnoreSCT",
+       head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      "
+              "identities: [{issuer: i, subject: s}]\n      insecureIgnoreSCT: maybe\n",
+       "spec.authorities[0].keyless.insecureIgnoreSCT: must be true or false"},
+      {"ctlog",
+       head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      "
+              "identities: [{issuer: i, subject: s}]\n    ctlog: {url: \"https://rekor\"}\n",
+       "spec.authorities[0].ctlog: not supported: ramp never contacts Rekor"},
       {"bad pem",
        head + "spec:\n  images: [{glob: \"**\"}]\n  authorities:\n  - key: {data: nope}\n",
        "p.yaml:7:17: spec.authorities[0].key.data: not an ECDSA P-256 public key"},
@@ -119,7 +197,7 @@ TEST_F(ImagePolicyTest, ErrorsNameFileLineColumnAndPath) {
       {"key and static",
        head + "spec:\n  images: [{glob: \"**\"}]\n  authorities: [{static: {action: pass}, key: "
               "{data: x}}]\n",
-       "exactly one of key and static"},
+       "exactly one of key, keyless and static"},
       {"static action",
        head + "spec:\n  images: [{glob: \"**\"}]\n  authorities: [{static: {action: maybe}}]\n",
        "spec.authorities[0].static.action: must be pass or fail"},
@@ -182,7 +260,7 @@ TEST_F(ImagePolicyTest, Evaluation) {
   ASSERT_TRUE(ps) << ps.error().message;
   auto ok = [&](const std::string& d) {
     return Result<VerifiedSignature>(
-        VerifiedSignature{SignatureFormat::kLegacy, d, key_.publicKey().keyId(), image});
+        VerifiedSignature{SignatureFormat::kLegacy, d, key_.publicKey().keyId(), image, "", ""});
   };
   auto bad = Result<VerifiedSignature>(
       std::unexpected(Error{ErrorCode::kFailedPrecondition, "bad signature: x"}));

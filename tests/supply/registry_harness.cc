@@ -234,7 +234,8 @@ Result<std::string> LocalRegistry::pushImage(const std::string& repo, const std:
 
 Status LocalRegistry::pushLegacySignature(
     const std::string& repo, const std::string& digest,
-    const std::vector<std::pair<std::string, std::string>>& signatures) {
+    const std::vector<std::pair<std::string, std::string>>& signatures,
+    const std::vector<std::map<std::string, std::string>>& annotations) {
   std::string config = R"({"architecture":"","os":"","config":{},"rootfs":{"type":"layers"}})";
   auto c = pushBlob(repo, config);
   if (!c) return std::unexpected(c.error());
@@ -242,14 +243,16 @@ Status LocalRegistry::pushLegacySignature(
   m.mediaType = std::string(kOciManifestType);
   m.config = Descriptor{
       "application/vnd.oci.image.config.v1+json", *c, static_cast<int64_t>(config.size()), "", {}};
-  for (const auto& [payload, sig] : signatures) {
+  for (size_t i = 0; i < signatures.size(); ++i) {
+    const auto& [payload, sig] = signatures[i];
     auto l = pushBlob(repo, payload);
     if (!l) return std::unexpected(l.error());
-    m.layers.push_back(Descriptor{"application/vnd.dev.cosign.simplesigning.v1+json",
-                                  *l,
-                                  static_cast<int64_t>(payload.size()),
-                                  "",
-                                  {{"dev.cosignproject.cosign/signature", sig}}});
+    std::map<std::string, std::string> layerAnnotations = {
+        {"dev.cosignproject.cosign/signature", sig}};
+    if (i < annotations.size())
+      layerAnnotations.insert(annotations[i].begin(), annotations[i].end());
+    m.layers.push_back(Descriptor{"application/vnd.dev.cosign.simplesigning.v1+json", *l,
+                                  static_cast<int64_t>(payload.size()), "", layerAnnotations});
   }
   auto d = pushManifest(repo, digestTag(digest) + ".sig", encodeManifest(m), m.mediaType);
   if (!d) return std::unexpected(d.error());

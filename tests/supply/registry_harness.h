@@ -54,8 +54,12 @@ class LocalRegistry {
                                 const std::string& salt);
   // Writes cosign's legacy signature manifest for `digest` at tag sha256-<hex>.sig: one
   // simple-signing layer per (payload, base64 signature) pair, as `cosign sign` 1-2 does.
-  Status pushLegacySignature(const std::string& repo, const std::string& digest,
-                             const std::vector<std::pair<std::string, std::string>>& signatures);
+  // `annotations[i]`, when given, are added to layer i (a keyless signature's certificate and
+  // bundle).
+  Status pushLegacySignature(
+      const std::string& repo, const std::string& digest,
+      const std::vector<std::pair<std::string, std::string>>& signatures,
+      const std::vector<std::map<std::string, std::string>>& annotations = {});
   // Writes `bundle` as a Sigstore bundle referrer of `digest` (artifactType
   // application/vnd.dev.sigstore.bundle.v0.3+json, subject = the image) and adds it to the
   // referrers tag-schema index at sha256-<hex>, as cosign 3 does on a registry without the

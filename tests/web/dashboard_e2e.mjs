@@ -20,7 +20,8 @@
 //      Promote is confirmed and the rollout moves on;
 //      the rollout page shows each revision's replicas (state, ready, restarts, last exit) and, at
 //      1280×800, the head, steps, weights, newest run and the events beside the steps on the
-//      first screen (screenshot rollout-1280x800.png), no hash wrapped mid-word;
+//      first screen (screenshot rollout-1280x800.png), no hash wrapped mid-word; each event shows
+//      its signed audit record, the one the API serves for it (the viewer's page shows none);
 //   4. v3's abort appears with its evidence (older AnalysisRuns collapsed): the failed measurement's value, the condition, a
 //      chart with the failed point — the same as the daemon stored (its SQLite store is read,
 //      read-only, after the demo has exited: the demo stops its stack within a second of the
@@ -329,6 +330,10 @@ async function viewerActions(page) {
   const reason = await page.locator('#actions-reason').textContent();
   check(/need the operator role/.test(reason) && /viewer/.test(reason), `viewer: the reason is shown ("${reason}")`);
   check((await buttons.first().getAttribute('aria-describedby')) === 'actions-reason', 'viewer: the buttons point to the reason');
+  // The audit log needs the auditor role: the viewer's page does not ask for it at all.
+  check((await page.locator('details.audit-record').count()) === 0 &&
+    !/Cannot read the audit log/.test(await page.locator('#events').textContent()),
+    'viewer: no audit records, and no refused request for them');
 }
 
 // --- Applications (docs/gitops.md) -------------------------------------------------------------
@@ -521,6 +526,26 @@ async function currentStep(page) {
   });
 }
 
+// The operator (the audit log is for auditors and above) sees each decision's signed audit record
+// beside its event: the very record the API serves for that event id.
+async function auditRecordsShown(page, info) {
+  const q = `kind=Rollout&namespace=${ROLLOUT.namespace}&name=${ROLLOUT.name}`;
+  const api = await apiGet(info, info.tokens.admin, `/api/v1/audit/records?${q}`);
+  check(api.status === 200 && api.body.items.length > 0, `audit: the API serves the rollout's records (HTTP ${api.status})`);
+  const byEvent = new Map((api.body.items || []).map((r) => [String(r.eventId), String(r.index)]));
+  const shown = await until('signed audit records beside the events', async () => {
+    const rows = await page.locator('ol.timeline li.event').evaluateAll((lis) => lis.map((li) => {
+      const d = li.querySelector('details.audit-record');
+      return { eventId: li.dataset.eventId, index: d ? d.dataset.auditIndex : null, title: d ? d.querySelector('summary').textContent : '' };
+    }));
+    const known = rows.filter((r) => r.index !== null && byEvent.has(r.eventId));
+    return known.length >= 3 ? known : null;
+  });
+  check(shown.every((r) => byEvent.get(r.eventId) === r.index),
+    `audit: ${shown.length} events show the record the API has for them`);
+  check(shown.every((r) => /^Signed audit record #\d+$/.test(r.title)), `audit: signed ("${shown[0].title}")`);
+}
+
 // 3. The operator: refused after a downgrade, then promotes.
 async function operatorPromotes(browser, info) {
   const page = await newPage(browser, 'operator');
@@ -537,6 +562,7 @@ async function operatorPromotes(browser, info) {
   await page.locator('table.revisions tbody tr').first().waitFor();
   check((await page.locator('table.revisions tbody tr').count()) >= 2, 'operator: revisions listed (stable and canary)');
   check((await page.locator('details.run svg.chart').count()) >= 1, 'operator: analysis charts shown');
+  await auditRecordsShown(page, info);
   await shot(page, 'rollout-paused');
   await replicaRowsShown(page);
   await firstScreenShowsCurrentState(page);

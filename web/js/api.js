@@ -86,6 +86,12 @@ export class Api {
     return this.get(`/api/v1/events?${q}`);
   }
 
+  // The audit log's records of one object with index >= from (docs/api.md; role auditor+).
+  auditRecords({ kind, namespace, name }, from = 0) {
+    const q = new URLSearchParams({ kind, namespace, name, from: String(from), limit: '1000' });
+    return this.get(`/api/v1/audit/records?${q}`);
+  }
+
   action(ns, name, action, body) {
     return this.post(`/api/v1/namespaces/${enc(ns)}/rollouts/${enc(name)}/${action}`, body);
   }

@@ -1,10 +1,12 @@
 // The rollout page: summary, the steps (current one highlighted, a timed pause counting down),
 // the revisions the platform runs, each AnalysisRun with a chart per metric against its
-// thresholds, the event timeline with the evidence behind each decision, and the actions. Live
-// through the watch stream of the rollout's namespace (objects and events).
+// thresholds, the event timeline with the evidence behind each decision and, for auditors and
+// above, the signed audit record of each (audit.js), and the actions. Live through the watch
+// stream of the rollout's namespace (objects and events).
 
 import { watchUrl } from '../api.js';
 import { ActionBar } from '../actions.js';
+import { addAuditRecords, auditFields, canAudit } from '../audit.js';
 import { Cache } from '../cache.js';
 import { metricChart } from '../chart.js';
 import { parseCondition, substituteArgs } from '../conditions.js';
@@ -41,6 +43,10 @@ export class RolloutView {
     this.revisionsAt = 0;
     this.schedule = batched(() => this.draw());
     this.lastAnnounced = '';
+    this.audit = new Map();  // eventId -> decoded audit record
+    this.auditNext = new Map();  // "kind/name" -> the next record index to read
+    this.auditAt = 0;
+    this.auditError = '';
   }
 
   title() {
@@ -108,6 +114,7 @@ export class RolloutView {
     if (this.watch) this.watch.stop();
     clearTimeout(this.revisionTimer);
     clearInterval(this.replicaTicker);
+    clearTimeout(this.auditTimer);
   }
 
   roleChanged() {
@@ -185,7 +192,35 @@ export class RolloutView {
     }, wait);
   }
 
+  // The audit records of the rollout and of its runs whose events are shown, read from where the
+  // last read ended; at most once a second (an event's record is written with it, so a new event
+  // means a new record). Only for roles that may read the log.
+  refreshAudit() {
+    if (!this.app.who || !canAudit(this.app.who.role) || this.auditTimer) return;
+    const wait = Math.max(0, 1000 - (Date.now() - this.auditAt));
+    this.auditTimer = setTimeout(async () => {
+      this.auditTimer = null;
+      this.auditAt = Date.now();
+      const objects = new Map([[`Rollout/${this.name}`, { kind: 'Rollout', name: this.name }]]);
+      for (const e of this.cache.eventList()) {
+        if (e.kind === 'AnalysisRun' && !this.audit.has(e.id)) objects.set(`AnalysisRun/${e.name}`, { kind: 'AnalysisRun', name: e.name });
+      }
+      try {
+        for (const [key, o] of objects) {
+          const from = this.auditNext.get(key) || 0;
+          const page = await this.app.api.auditRecords({ ...o, namespace: this.namespace }, from);
+          this.auditNext.set(key, addAuditRecords(this.audit, page && page.items, from) + 1);
+        }
+        this.auditError = '';
+      } catch (err) {
+        this.auditError = err.message;
+      }
+      this.schedule();
+    }, wait);
+  }
+
   onChange(change) {
+    if (change.type === 'EVENT' || change.type === 'SYNC') this.refreshAudit();
     if (change.kind === 'Rollout' && (change.type === 'PUT' || change.type === 'SYNC')) this.refreshRevisions();
     if (change.type === 'SYNC') this.refreshRevisions();
     if (change.kind === 'Rollout' && change.type === 'PUT' && this.cache.synced) {
@@ -414,7 +449,19 @@ export class RolloutView {
         summary ? h('p', { class: 'evidence-summary' }, h('span', { class: 'label' }, 'Evidence: '), summary) : null,
         fields.length ? h('details', { class: 'evidence', dataset: { openKey: `ev-${e.id}` } },
           h('summary', null, `Evidence (${fields.length} field${fields.length === 1 ? '' : 's'})`),
-          h('dl', { class: 'facts' }, fields.map((f) => h('div', null, h('dt', null, f.label), h('dd', null, h('code', null, f.value)))))) : null);
-    }));
+          h('dl', { class: 'facts' }, fields.map((f) => h('div', null, h('dt', null, f.label), h('dd', null, h('code', null, f.value)))))) : null,
+        this.auditRecord(e));
+    }),
+    this.auditError ? h('li', { class: 'muted' }, `Cannot read the audit log: ${this.auditError}`) : null);
+  }
+
+  // The event's audit record: "Signed record #N" and its facts (null when none was read).
+  auditRecord(e) {
+    const record = this.audit.get(e.id);
+    if (!record) return null;
+    const title = record.error ? 'Audit record unreadable' : `${record.signed ? 'Signed' : 'Unsigned'} audit record #${record.index}`;
+    return h('details', { class: 'audit-record', dataset: { openKey: `audit-${e.id}`, auditIndex: String(record.index) } },
+      h('summary', null, title),
+      h('dl', { class: 'facts' }, auditFields(record).map((f) => h('div', null, h('dt', null, f.label), h('dd', null, h('code', null, f.value))))));
   }
 }
