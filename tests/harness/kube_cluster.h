@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "ramp/error.h"
+
 namespace ramp::testing {
 
 class KubeCluster {
@@ -28,6 +30,11 @@ class KubeCluster {
   // connection is cut meanwhile. A test that calls it needs a cluster of its own (its own test
   // binary): the others of one binary share this one.
   int restartApiServer(std::string* output = nullptr);
+  // Writes to `path` a kubeconfig of the cluster's server and CA that authenticates as the
+  // ServiceAccount `ns/name` with a token of `kubectl create token` (1 h). Error (with
+  // kubectl's output) when the token cannot be made.
+  Status writeServiceAccountKubeconfig(const std::string& ns, const std::string& name,
+                                       const std::string& path) const;
 
   ~KubeCluster();
 

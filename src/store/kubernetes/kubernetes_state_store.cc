@@ -146,10 +146,13 @@ Status KubernetesStateStore::start() {
   for (kube::Informer* informer : informers) {
     const Duration left = std::max(Duration(0), deadline - clock_.now());
     if (!informer->waitForSync(left)) {
+      // Name why, when a list failed (e.g. a 403: RBAC without list or watch on the kind).
+      std::optional<Error> why = informer->lastListError();
       return makeError(ErrorCode::kDeadlineExceeded,
                        "store.kubernetes: the first lists from " + client_.config().server +
                            " did not finish within " +
-                           std::to_string(options_.syncTimeout.count() / 1000) + " s");
+                           std::to_string(options_.syncTimeout.count() / 1000) + " s" +
+                           (why ? ": " + why->message : std::string()));
     }
   }
   auto base = clusterRevision(client_);

@@ -61,9 +61,10 @@ class KubernetesStateStore final : public StateStore {
   // Checks the argoproj.io/v1alpha1 kinds are served, starts the informers and waits for their
   // first lists. `client` and `clock` must outlive the store. Errors: kFailedPrecondition when a
   // CRD of Argo Rollouts' is missing (naming it and deploy/crds); kDeadlineExceeded when the
-  // lists take longer than syncTimeout; the API's errors. Argo CD's CRDs (Application,
-  // AppProject) are optional: without one, that kind lists empty, reads as kNotFound, and every
-  // write of it is kFailedPrecondition naming the CRD (missingCustomResources() says which).
+  // lists take longer than syncTimeout (with the last failed list's error, e.g. a 403 naming the
+  // resource); the API's errors. Argo CD's CRDs (Application, AppProject) are optional: without
+  // one, that kind lists empty, reads as kNotFound, and every write of it is
+  // kFailedPrecondition naming the CRD (missingCustomResources() says which).
   static Result<std::unique_ptr<KubernetesStateStore>> open(kube::Client& client, Clock& clock,
                                                             KubernetesStoreOptions options = {});
   ~KubernetesStateStore() override;

@@ -19,7 +19,7 @@
 #include "harness/harness.h"
 #include "harness/kube_cluster.h"
 #include "kube/client.h"
-#include "kube/kubeconfig.h"
+#include "platform/kubernetes/cluster_helpers.h"
 
 namespace ramp {
 namespace {
@@ -27,6 +27,8 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 namespace rt = ramp::testing;
+using rt::adminClient;
+using rt::eventually;
 
 constexpr const char* kToken = "admin-token-0123456789abcdef";
 
@@ -87,22 +89,6 @@ json service(const std::string& name, const std::string& app) {
           {"spec",
            {{"selector", {{"app", app}}},
             {"ports", json::array({{{"port", 80}, {"targetPort", 8080}}})}}}};
-}
-
-// A client of the cluster's admin kubeconfig.
-Result<std::unique_ptr<kube::Client>> adminClient(const rt::KubeCluster& cluster) {
-  auto config = kube::loadKubeconfig(cluster.kubeconfig(), "");
-  if (!config) return std::unexpected(config.error());
-  return kube::Client::create(*config, realClock());
-}
-
-// Polls `done` every 200 ms for up to `timeout`.
-bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout = 120s) {
-  for (auto end = std::chrono::steady_clock::now() + timeout;
-       std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(200ms)) {
-    if (done()) return true;
-  }
-  return done();
 }
 
 class PlatformOnCluster {
@@ -401,27 +387,8 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
            get(kube::deployments(), "gradual")["status"].value("readyReplicas", 0) == 3;
   }));
 
-  rt::ProcessOptions o;
-  o.argv = {rt::binaryDir() + "/ramp",
-            "serve",
-            "--data",
-            dir.file("data"),
-            "--store",
-            "store.kubernetes",
-            "--platform",
-            "platform.kubernetes",
-            "--kubeconfig",
-            cluster->kubeconfig(),
-            "--namespace",
-            "default",
-            "--progress-poll-ms",
-            "200"};
-  o.logFile = dir.file("serve.log");
-  auto serve = rt::Process::start(o);
+  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default");
   ASSERT_TRUE(serve) << serve.error().message;
-  ASSERT_TRUE(eventually(
-      [&] { return (*serve)->log().find("ramp serve: ready") != std::string::npos; }, 60s))
-      << (*serve)->log();
 
   ASSERT_TRUE(
       client.create(rollouts, "default", migratingRollout("legacy", 2, "onsuccess").dump()));
