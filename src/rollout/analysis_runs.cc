@@ -254,7 +254,19 @@ std::optional<spec::RolloutAnalysisRunStatus> createAnalysisRun(
   std::string name = c.rollout.metadata.name + "-" + c.podHash + "-" + std::to_string(c.revision);
   if (!infix.empty()) name += "-" + infix;
   const std::string base = name;
-  for (int n = 1; nameTaken(c, name); ++n) name = base + "." + std::to_string(n);
+  for (int n = 1; nameTaken(c, name); ++n) {
+    // A run of this rollout under the name, still running the same spec, is this one: its
+    // status was not recorded (a controller stopped between creating the run and writing the
+    // Rollout, or read a stale Rollout). Adopted, not started again (Argo's
+    // CreateWithCollisionCounter in utils/analysis/helpers.go).
+    for (const auto& r : c.observed.analysisRuns) {
+      if (r.metadata.name == name && !completed(r.status.phase) && !r.spec.terminate &&
+          r.spec == *runSpec) {
+        return spec::RolloutAnalysisRunStatus{name, r.status.phase, r.status.message};
+      }
+    }
+    name = base + "." + std::to_string(n);
+  }
   run.metadata.name = name;
   run.metadata.namespace_ = c.rollout.metadata.namespace_;
   run.metadata.labels[kPodTemplateHashLabel] = c.podHash;

@@ -102,6 +102,51 @@ TEST(CanaryStepAnalysis, CreatesARunNamedAndLabelledAsArgo) {
   EXPECT_EQ(run->metadata.labels.count("argo-rollouts.argoproj.io/controller-instance-id"), 0u);
 }
 
+// A controller that stopped between creating the step's run and writing the Rollout (a leader
+// killed, a stale read) leaves a running run the Rollout's status does not name. The next
+// reconcile adopts it — the same name, no second run — as Argo's CreateWithCollisionCounter
+// does; a run of that name that already ended, or runs another spec, is not this one, and a
+// new run (".1") starts. The run goes through the store's JSON first, as it would.
+TEST(CanaryStepAnalysis, ARunAlreadyCreatedButNotRecordedIsAdoptedNotStartedAgain) {
+  struct Case {
+    const char* name;
+    spec::AnalysisPhase phase;
+    bool otherSpec;
+    bool adopted;
+  };
+  const Case cases[] = {
+      {"running", spec::AnalysisPhase::kRunning, false, true},
+      {"pending", spec::AnalysisPhase::kPending, false, true},
+      {"failed", spec::AnalysisPhase::kFailed, false, false},
+      {"another spec", spec::AnalysisPhase::kRunning, true, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    World w = atAnalysisStep();
+    const std::string name = w.rollout.status.canary.currentStepAnalysisRunStatus->name;
+    spec::AnalysisRun* run = w.run(name);
+    ASSERT_NE(run, nullptr);
+    run->status.phase = c.phase;
+    if (c.otherSpec) run->spec.args.front().value = "someone-else";
+    auto stored = spec::analysisRunFromJson(spec::toJson(*run), "AnalysisRun/default/" + name);
+    ASSERT_TRUE(stored.value);
+    *run = *stored.value;
+    w.rollout.status.canary.currentStepAnalysisRunStatus.reset();  // the lost write
+
+    Plan p = w.step();
+    auto created = actionsOf<CreateAnalysisRun>(p);
+    ASSERT_TRUE(p.status.canary.currentStepAnalysisRunStatus.has_value());
+    if (c.adopted) {
+      EXPECT_TRUE(created.empty());
+      EXPECT_EQ(p.status.canary.currentStepAnalysisRunStatus->name, name);
+    } else {
+      ASSERT_EQ(created.size(), 1u);
+      EXPECT_EQ(created[0].run.metadata.name, name + ".1");
+      EXPECT_EQ(p.status.canary.currentStepAnalysisRunStatus->name, name + ".1");
+    }
+  }
+}
+
 TEST(CanaryStepAnalysis, TheRunCarriesTheRolloutsControllerInstance) {
   World w;
   w.rollout = testing::parseRollout(canaryYaml(kStepAnalysis));

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "harness/harness.h"
 #include "harness/kube_cluster.h"
@@ -41,13 +42,14 @@ inline bool eventually(const std::function<bool()>& done,
   return done();
 }
 
-// Starts `ramp serve --store store.kubernetes --platform platform.kubernetes` on `kubeconfig`
-// and `ns`, with its data and log (serve.log) in `dir`, and waits up to `ready` for it to say
-// so. On error (it did not start, or not ready in time: the message has its log) the process,
-// if any, is stopped.
+// Starts `ramp serve --store store.kubernetes --platform platform.kubernetes EXTRA…` on
+// `kubeconfig` and `ns`, with its data and log (serve.log) in `dir`, and waits up to `ready` for it
+// to say so. On error (it did not start, or not ready in time: the message has its log) the
+// process, if any, is stopped.
 inline Result<std::unique_ptr<Process>> startRampOnCluster(
     const TempDir& dir, const std::string& kubeconfig, const std::string& ns,
-    std::chrono::seconds ready = std::chrono::seconds(60)) {
+    std::chrono::seconds ready = std::chrono::seconds(60),
+    const std::vector<std::string>& extra = {}) {
   ProcessOptions o;
   o.argv = {binaryDir() + "/ramp",
             "serve",
@@ -65,6 +67,7 @@ inline Result<std::unique_ptr<Process>> startRampOnCluster(
             "127.0.0.1:0",
             "--progress-poll-ms",
             "200"};
+  o.argv.insert(o.argv.end(), extra.begin(), extra.end());
   o.logFile = dir.file("serve.log");
   auto serve = Process::start(o);
   if (!serve) return serve;

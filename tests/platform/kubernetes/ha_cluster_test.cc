@@ -24,7 +24,7 @@
 #include "harness/kube_cluster.h"
 #include "harness/test_server.h"
 #include "kube/client.h"
-#include "kube/kubeconfig.h"
+#include "platform/kubernetes/cluster_helpers.h"
 
 namespace ramp {
 namespace {
@@ -32,16 +32,9 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 namespace rt = ramp::testing;
+using rt::eventually;
 
 constexpr int kMeasurements = 4;
-
-bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout = 120s) {
-  for (auto end = std::chrono::steady_clock::now() + timeout;
-       std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(200ms)) {
-    if (done()) return true;
-  }
-  return done();
-}
 
 json analysisTemplate(const std::string& name, int port) {
   return {
@@ -88,9 +81,7 @@ class HaOnACluster : public ::testing::Test {
       if (!skip.empty()) GTEST_SKIP() << skip;
       FAIL() << "the test cluster did not start";
     }
-    auto config = kube::loadKubeconfig(cluster_->kubeconfig(), "");
-    ASSERT_TRUE(config) << config.error().message;
-    auto made = kube::Client::create(*config, realClock());
+    auto made = rt::adminClient(*cluster_);
     ASSERT_TRUE(made) << made.error().message;
     client_ = std::move(*made);
     metric_.server().Get("/ok", [this](const httplib::Request&, httplib::Response& res) {
@@ -100,25 +91,11 @@ class HaOnACluster : public ::testing::Test {
     port_ = metric_.start();
   }
 
-  std::unique_ptr<rt::Process> serve(const std::string& name) {
-    rt::ProcessOptions o;
-    o.argv = {rt::binaryDir() + "/ramp",
-              "serve",
-              "--data",
-              dir_.file(name),
-              "--store",
-              "store.kubernetes",
-              "--platform",
-              "platform.kubernetes",
-              "--kubeconfig",
-              cluster_->kubeconfig(),
-              "--namespace",
-              "default",
-              "--leader-elect",
-              "--progress-poll-ms",
-              "200"};
-    o.logFile = dir_.file(name + ".log");
-    auto p = rt::Process::start(o);
+  // `ramp serve … --leader-elect`, its data and log in a directory of its own.
+  std::unique_ptr<rt::Process> serve() {
+    dirs_.push_back(std::make_unique<rt::TempDir>("ramp-k8s-ha"));
+    auto p = rt::startRampOnCluster(*dirs_.back(), cluster_->kubeconfig(), "default", 60s,
+                                    {"--leader-elect"});
     EXPECT_TRUE(p) << p.error().message;
     return p ? std::move(*p) : nullptr;
   }
@@ -188,9 +165,17 @@ class HaOnACluster : public ::testing::Test {
   }
 
   // What a user sees after the release, whatever happened during it.
-  void expectOneCleanRelease(const std::string& name, const std::string& hash) {
+  // `logs`: the daemons' logs, shown when it does not hold.
+  void expectOneCleanRelease(const std::string& name, const std::string& hash,
+                             const std::string& logs) {
     auto runs = runsOf(name, hash);
-    ASSERT_EQ(runs.size(), 1u) << "the analysis step was started again";
+    std::string all;
+    for (const auto& [runName, run] : runs) {
+      all += "\n" + runName + ": " + run.value("/status/phase"_json_pointer, "") + " created " +
+             run.value("/metadata/creationTimestamp"_json_pointer, "") + " labels " +
+             run["metadata"].value("labels", json::object()).dump();
+    }
+    ASSERT_EQ(runs.size(), 1u) << "the analysis step was started again:" << all << "\n" << logs;
     const json& run = runs.begin()->second;
     EXPECT_EQ(run.value("/status/phase"_json_pointer, ""), "Successful") << run.dump();
     EXPECT_EQ(run.value("/status/metricResults/0/count"_json_pointer, 0), kMeasurements)
@@ -215,7 +200,7 @@ class HaOnACluster : public ::testing::Test {
     }
   }
 
-  rt::TempDir dir_{"ramp-k8s-ha"};
+  std::vector<std::unique_ptr<rt::TempDir>> dirs_;
   rt::KubeCluster* cluster_ = nullptr;
   std::unique_ptr<kube::Client> client_;
   rt::TestServer metric_;
@@ -224,11 +209,11 @@ class HaOnACluster : public ::testing::Test {
 };
 
 TEST_F(HaOnACluster, TheStandbyFinishesTheReleaseAfterTheLeaderIsKilled) {
-  auto a = serve("a");
+  auto a = serve();
   ASSERT_NE(a, nullptr);
   ASSERT_TRUE(eventually([&] { return a->log().find("leading as") != std::string::npos; }, 60s))
       << a->log();
-  auto b = serve("b");
+  auto b = serve();
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(
       eventually([&] { return b->log().find("ramp serve: ready") != std::string::npos; }, 60s))
@@ -250,12 +235,13 @@ TEST_F(HaOnACluster, TheStandbyFinishesTheReleaseAfterTheLeaderIsKilled) {
 
   ASSERT_TRUE(eventually([&] { return healthyOn("ha", "ha:v2"); }))
       << get(kube::rollouts(), "ha").dump() << b->log();
-  expectOneCleanRelease("ha", hash);
+  expectOneCleanRelease("ha", hash,
+                        "--- the killed leader:\n" + a->log() + "--- the standby:\n" + b->log());
   EXPECT_EQ(WEXITSTATUS(b->stop()), 0) << b->log();
 }
 
 TEST_F(HaOnACluster, TheReleaseCompletesAcrossAnApiServerRestart) {
-  auto a = serve("solo");
+  auto a = serve();
   ASSERT_NE(a, nullptr);
   ASSERT_TRUE(eventually([&] { return a->log().find("leading as") != std::string::npos; }, 60s))
       << a->log();
@@ -267,7 +253,7 @@ TEST_F(HaOnACluster, TheReleaseCompletesAcrossAnApiServerRestart) {
 
   ASSERT_TRUE(eventually([&] { return healthyOn("restart", "restart:v2"); }))
       << get(kube::rollouts(), "restart").dump() << a->log();
-  expectOneCleanRelease("restart", hash);
+  expectOneCleanRelease("restart", hash, a->log());
   EXPECT_TRUE(a->running()) << a->log();
   EXPECT_EQ(WEXITSTATUS(a->stop()), 0) << a->log();
 }

@@ -488,27 +488,8 @@ TEST(KubernetesPlatformOnACluster, AHashCollisionRaisesCollisionCount) {
     auto got = client.get(type, "default", name);
     return got ? json::parse(*got) : json();
   };
-  rt::ProcessOptions o;
-  o.argv = {rt::binaryDir() + "/ramp",
-            "serve",
-            "--data",
-            dir.file("data"),
-            "--store",
-            "store.kubernetes",
-            "--platform",
-            "platform.kubernetes",
-            "--kubeconfig",
-            cluster->kubeconfig(),
-            "--namespace",
-            "default",
-            "--progress-poll-ms",
-            "200"};
-  o.logFile = dir.file("serve.log");
-  auto serve = rt::Process::start(o);
+  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default");
   ASSERT_TRUE(serve) << serve.error().message;
-  ASSERT_TRUE(eventually(
-      [&] { return (*serve)->log().find("ramp serve: ready") != std::string::npos; }, 60s))
-      << (*serve)->log();
 
   const json rollout = {
       {"apiVersion", "argoproj.io/v1alpha1"},
