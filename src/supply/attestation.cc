@@ -189,15 +189,8 @@ Result<SbomEvidence> parseSbomPredicate(std::string_view predicateType,
 Result<VerifiedAttestation> checkAttestationStatement(std::string_view payloadType,
                                                       std::string_view payload,
                                                       std::string_view imageDigest) {
-  if (payloadType != kInTotoPayloadType) {
-    return failed("wrong type: envelope payloadType \"" + std::string(payloadType) + "\", not \"" +
-                  std::string(kInTotoPayloadType) + "\"");
-  }
-  auto st = parseInTotoStatement(payload);
+  auto st = parseInTotoPayload(payloadType, payload);
   if (!st) return std::unexpected(st.error());
-  if (!st->type.starts_with("https://in-toto.io/Statement/")) {
-    return failed("wrong type: statement _type \"" + st->type + "\"");
-  }
   if (st->predicateType == kCosignSignPredicateType) {
     return failed("not an attestation: the statement is a cosign signature");
   }

@@ -147,8 +147,7 @@ Result<std::string> checkSimpleSigningPayload(std::string_view payload,
   return p->dockerReference;
 }
 
-Result<std::string> checkCosignStatement(std::string_view payloadType, std::string_view payload,
-                                         std::string_view imageDigest) {
+Result<InTotoStatement> parseInTotoPayload(std::string_view payloadType, std::string_view payload) {
   if (payloadType != kInTotoPayloadType) {
     return failed("wrong type: envelope payloadType \"" + std::string(payloadType) + "\", not \"" +
                   std::string(kInTotoPayloadType) + "\"");
@@ -158,6 +157,13 @@ Result<std::string> checkCosignStatement(std::string_view payloadType, std::stri
   if (!st->type.starts_with("https://in-toto.io/Statement/")) {
     return failed("wrong type: statement _type \"" + st->type + "\"");
   }
+  return st;
+}
+
+Result<std::string> checkCosignStatement(std::string_view payloadType, std::string_view payload,
+                                         std::string_view imageDigest) {
+  auto st = parseInTotoPayload(payloadType, payload);
+  if (!st) return std::unexpected(st.error());
   if (st->predicateType != kCosignSignPredicateType) {
     return failed("wrong type: predicateType \"" + st->predicateType + "\" is not a signature (" +
                   std::string(kCosignSignPredicateType) + ")");

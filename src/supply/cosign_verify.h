@@ -111,6 +111,11 @@ struct VerifiedEnvelope {
 Result<std::string> checkSimpleSigningPayload(std::string_view payload,
                                               std::string_view imageDigest);
 
+// Decodes a DSSE payload whose signature verified as an in-toto statement: payload type
+// application/vnd.in-toto+json and a statement _type of in-toto's. Errors: kFailedPrecondition
+// "wrong type: …" (payload or statement type); kParse for a malformed statement.
+Result<InTotoStatement> parseInTotoPayload(std::string_view payloadType, std::string_view payload);
+
 // Checks a DSSE payload whose signature verified: an in-toto statement of predicate type
 // cosign/sign/v1 with a subject whose sha256 is `imageDigest`'s. Returns that subject's name.
 // Errors: kFailedPrecondition "wrong type: …" (payload, statement or predicate type), "digest
