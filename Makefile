@@ -6,6 +6,8 @@
 #                    the checkout; docs/platforms/kubernetes.md); `make test` runs it first
 #   make cosign-build  the real cosign for src/supply's tests (once per version, cached like
 #                    kube-build; docs/supply-chain.md); `make test` runs it first
+#   make argo-build  Argo's `kubectl argo rollouts` plugin for the plugin test (once per version,
+#                    cached like kube-build; docs/platforms/kubernetes.md); `make test` runs it
 #   make tidy   clang-tidy on the files changed since main (scripts/tidy.py; TIDY_ARGS=--all)
 PRESET ?= asan-ubsan
 BUILD_DIR ?= build/$(PRESET)
@@ -17,7 +19,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_MAXSIZE := 5G
 
 .PHONY: all bootstrap configure build unit test integration format format-check tidy fuzz \
-        fuzz-build bench demo clean kube-build cosign-build
+        fuzz-build bench demo clean kube-build cosign-build argo-build
 
 all: build
 
@@ -36,7 +38,7 @@ unit: build
 integration: build
 	@cd $(BUILD_DIR) && ctest -L integration -j 1 --output-on-failure
 
-test: bootstrap format-check build kube-build cosign-build
+test: bootstrap format-check build kube-build cosign-build argo-build
 	@./scripts/tidy.py --jobs $(JOBS) $(TIDY_ARGS) $(BUILD_DIR)
 	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure
 	@$(MAKE) --no-print-directory fuzz
@@ -52,6 +54,12 @@ cosign-build:
 	@./scripts/cosign.sh build >/dev/null || { \
 	  if [ -n "$(CI)" ]; then exit 1; fi; \
 	  echo "cosign-build failed: the real-cosign test (CosignCli) will be skipped"; }
+
+# Argo's kubectl-argo-rollouts plugin (tools/argo-rollouts; skipped when it cannot be built).
+argo-build:
+	@./scripts/argo-rollouts.sh build >/dev/null || { \
+	  if [ -n "$(CI)" ]; then exit 1; fi; \
+	  echo "argo-build failed: the plugin test (ArgoRolloutsPluginOnACluster) will be skipped"; }
 
 format:
 	@./scripts/format.sh fix

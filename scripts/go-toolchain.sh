@@ -6,15 +6,34 @@
 # ${RAMP_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ramp/kube}/go<version>. Called by
 # scripts/kube-cluster.sh, i.e. only when the Kubernetes suites run; Debian 12's golang-go (1.19)
 # is too old. Exit 1, with the reason on stderr, when no toolchain can be had.
+#
+#   go-toolchain.sh [VERSION]   VERSION (one of the pinned ones below) asks for at least that
+#                               exact release, e.g. 1.26.10 for a module whose go.mod says
+#                               `go 1.26.10` (scripts/argo-rollouts.sh); without it, any 1.26.x.
 set -eu
 
-GO_VERSION=1.26.8
+GO_VERSION=${1:-1.26.8}
 # SHA-256 of v0.0.1-go$GO_VERSION.linux-<arch>.zip as served by the Go module proxy.
-SHA256_amd64=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
-SHA256_arm64=
+case $GO_VERSION in
+  1.26.8)
+    SHA256_amd64=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
+    SHA256_arm64=
+    ;;
+  1.26.10)
+    SHA256_amd64=f64ecb0807852be2c98899561c45288a9ad57f4e88f3cd002ffabeccbd03bfe1
+    SHA256_arm64=195f18be92553fb272b9c4f9fca6e67b6a04d8831bf6c4b918ac70982fadb444
+    ;;
+  *)
+    echo "go-toolchain.sh: Go $GO_VERSION is not pinned here" >&2
+    exit 1
+    ;;
+esac
+# With an argument the patch release counts too.
+EXACT=${1:+1}
 CACHE=${RAMP_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ramp/kube}
 
-# version_ok GO: whether GO runs and reports go$GO_VERSION's minor (1.26) or newer.
+# version_ok GO: whether GO runs and reports go$GO_VERSION's minor (1.26) or newer (with an
+# argument: GO_VERSION or newer).
 version_ok() {
   v=$("$1" env GOVERSION 2>/dev/null) || return 1
   v=${v#go}
@@ -23,6 +42,11 @@ version_ok() {
   minor=${rest%%.*}
   minor=${minor%%[!0-9]*}
   want_minor=$(echo "$GO_VERSION" | cut -d. -f2)
+  if [ -n "$EXACT" ]; then
+    # At least GO_VERSION itself (version sort).
+    [ "$(printf '%s\n%s\n' "$GO_VERSION" "$v" | sort -V | head -n1)" = "$GO_VERSION" ]
+    return
+  fi
   [ "$major" = 1 ] && [ "${minor:-0}" -ge "$want_minor" ]
 }
 

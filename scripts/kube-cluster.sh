@@ -10,6 +10,8 @@
 #                                waits until /readyz answers and a kwok Node is Ready; writes
 #                                DIR/kubeconfig, DIR/env and DIR/pids; logs in DIR/*.log
 #   kube-cluster.sh stop DIR     stops the processes recorded in DIR/pids (TERM, then KILL)
+#   kube-cluster.sh restart-apiserver DIR
+#                                kills kube-apiserver (SIGKILL) and starts it again on its port
 #   kube-cluster.sh env DIR      prints `export KUBECONFIG=… PATH=…` for a started DIR
 #
 # The programs come from the Go module proxy through the wrapper modules in tools/kube/ (k8s:
@@ -244,6 +246,13 @@ healthy() { # URL: a TLS health endpoint answers "ok" (serving certificates not 
   [ "$(curl -sk --max-time 2 "$1")" = ok ]
 }
 
+# apiserver_ready DIR SERVER: waits (up to 120 s) until the API server answers /readyz.
+apiserver_ready() {
+  local p=$1/pki
+  wait_for "$1" kube-apiserver 120 curl -sf --max-time 2 --cacert "$p/ca.crt" \
+    --cert "$p/admin.crt" --key "$p/admin.key" "$2/readyz"
+}
+
 cmd_start() {
   local dir=${1:?usage: kube-cluster.sh start DIR} bin t0
   t0=$(date +%s%N)
@@ -270,7 +279,7 @@ cmd_start() {
     --initial-cluster="ramp=http://127.0.0.1:$etcd_peer" --auto-compaction-retention=1
   wait_for "$dir" etcd 60 curl -sf --max-time 2 "http://127.0.0.1:$etcd_port/health"
 
-  launch "$dir" kube-apiserver "$bin/kube-apiserver" \
+  local apiserver=("$bin/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address=127.0.0.1 \
     --advertise-address=127.0.0.1 --secure-port="$api_port" \
     --tls-cert-file="$p/apiserver.crt" --tls-private-key-file="$p/apiserver.key" \
@@ -278,9 +287,11 @@ cmd_start() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$p/sa.pub" --service-account-signing-key-file="$p/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC \
-    --endpoint-reconciler-type=none --allow-privileged=true --cert-dir="$dir/apiserver-certs"
-  wait_for "$dir" kube-apiserver 120 curl -sf --max-time 2 --cacert "$p/ca.crt" \
-    --cert "$p/admin.crt" --key "$p/admin.key" "$server/readyz"
+    --endpoint-reconciler-type=none --allow-privileged=true --cert-dir="$dir/apiserver-certs")
+  # Kept for restart-apiserver.
+  printf '%q ' "${apiserver[@]}" >"$dir/kube-apiserver.cmd"
+  launch "$dir" kube-apiserver "${apiserver[@]}"
+  apiserver_ready "$dir" "$server"
 
   launch "$dir" kube-controller-manager "$bin/kube-controller-manager" \
     --kubeconfig="$dir/controller-manager.kubeconfig" \
@@ -360,10 +371,30 @@ cmd_stop() {
   rm -f "$dir/pids"
 }
 
+# restart-apiserver DIR: kills the cluster's kube-apiserver (SIGKILL: a crash, its connections
+# cut) and starts it again with the same arguments and port; waits until /readyz answers.
+cmd_restart_apiserver() {
+  local dir=${1:?usage: kube-cluster.sh restart-apiserver DIR} pid server t0 ms
+  t0=$(date +%s%N)
+  [ -f "$dir/kube-apiserver.cmd" ] || die "$dir was not started by this script (no kube-apiserver.cmd)"
+  server=$(sed -n 's/^export RAMP_KUBE_APISERVER=//p' "$dir/env")
+  pid=$(awk '$1 == "kube-apiserver" { print $2 }' "$dir/pids")
+  if [ -n "$pid" ]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  fi
+  awk '$1 != "kube-apiserver"' "$dir/pids" >"$dir/pids.tmp" && mv "$dir/pids.tmp" "$dir/pids"
+  eval "launch \"\$dir\" kube-apiserver $(cat "$dir/kube-apiserver.cmd")"
+  apiserver_ready "$dir" "$server"
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  echo "kube-cluster.sh: kube-apiserver restarted in $((ms / 1000)).$(printf %03d $((ms % 1000))) s" >&2
+}
+
 case ${1:-} in
   build) cmd_build ;;
   start) cmd_start "${2:-}" ;;
   stop) cmd_stop "${2:-}" ;;
+  restart-apiserver) cmd_restart_apiserver "${2:-}" ;;
   env) cat "${2:?usage: kube-cluster.sh env DIR}/env" ;;
   bin)
     b=$(bin_dir)

@@ -257,7 +257,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
       " (public key in " + pub + ")");
   std::optional<audit::SigningKey> auditKey = std::move(*key);
   controller::ControllerOptions copts;
-  // A store that keeps no audit log yet (store.kubernetes) runs without one, said loudly.
+  // A store that keeps no audit log (none of ramp's now) runs without one, said loudly.
   std::unique_ptr<audit::AuditedStateStore> audited;
   store::StateStore* active = store->get();
   if (auto wrapped = audit::AuditedStateStore::wrap(**store, std::move(auditKey), copts.actor)) {

@@ -869,6 +869,13 @@ Status Controller::observeRollout(RolloutIntent& intent) {
   auto workload = driver_.observe(intent.rolloutKey);
   if (!workload) return std::unexpected(workload.error());
   observed.workload = std::move(*workload);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = collided_.find(intent.rolloutKey); it != collided_.end()) {
+      observed.collidedHash = std::move(it->second);  // the core raises collisionCount once
+      collided_.erase(it);
+    }
+  }
 
   for (const auto& name : ownedRuns(intent.rolloutKey)) {
     auto run = store_.get(ObjectKey{kAnalysisRun, key.namespace_, name});
@@ -1159,6 +1166,18 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       std::lock_guard lock(mu_);
       refused_[rolloutKey] = {std::get<rollout::EnsureRevision>(action).hash,
                               status.error().message};
+    }
+    if (!status && status.error().code == ErrorCode::kAlreadyExists &&
+        std::holds_alternative<rollout::EnsureRevision>(action)) {
+      // Argo's hash collision: the revision's name is another object's. The next reconcile,
+      // right away, tells the core, which raises status.collisionCount and so the hash.
+      if (options_.log) {
+        options_.log("found a hash collision: " + rolloutKey + ": " + status.error().message +
+                     "; raising status.collisionCount");
+      }
+      std::lock_guard lock(mu_);
+      collided_[rolloutKey] = std::get<rollout::EnsureRevision>(action).hash;
+      return ReconcileOutcome{Duration(0)};
     }
     if (!status) {
       return makeError(status.error().code,

@@ -290,6 +290,9 @@ class Controller {
   // kInvalidArgument, e.g. a command not found on this host). Such a rollout is InvalidSpec
   // until its template changes or the next resync tries again.
   std::unordered_map<std::string, std::pair<std::string, std::string>> refused_;
+  // rollout key -> a pod template hash whose revision's name the platform found held by another
+  // object (ensureRevision's kAlreadyExists), for the next reconcile's core (Argo's collision).
+  std::unordered_map<std::string, std::string> collided_;
   // rollout key -> the signature gate's last verdicts (checkImages), for one revision.
   struct CachedImageCheck {
     int64_t generation = 0;  // of the spec they were asked for

@@ -125,6 +125,11 @@ std::optional<std::string> Informer::get(const std::string& key) const {
   return cache_.get(key);
 }
 
+std::optional<Error> Informer::lastListError() const {
+  std::lock_guard lock(mu_);
+  return listError_;
+}
+
 std::vector<std::string> Informer::list() const {
   std::lock_guard lock(mu_);
   return cache_.list();
@@ -135,10 +140,15 @@ Status Informer::listOnce(std::string* resourceVersion) {
   lo.labelSelector = options_.labelSelector;
   auto listed = client_.list(type_, options_.ns, lo);
   lists_.fetch_add(1);
-  if (!listed) return std::unexpected(listed.error());
+  if (!listed) {
+    std::lock_guard lock(mu_);
+    listError_ = listed.error();
+    return std::unexpected(listed.error());
+  }
   std::vector<ObjectChange> changes;
   {
     std::lock_guard lock(mu_);
+    listError_.reset();
     changes = cache_.replace(listed->items);
   }
   for (const ObjectChange& c : changes) {

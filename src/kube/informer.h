@@ -93,6 +93,10 @@ class Informer {
   std::optional<std::string> get(const std::string& key) const;
   std::vector<std::string> list() const;
 
+  // Why the informer has not listed: the error of the last list when it failed (a 403 of
+  // missing RBAC, a 404 of a missing CRD…); nullopt once a list succeeds, and before the first.
+  std::optional<Error> lastListError() const;
+
   // Lists done (the first and every relist after a 410 or an error) and watch restarts.
   int64_t lists() const { return lists_.load(); }
 
@@ -108,6 +112,7 @@ class Informer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   ObjectCache cache_;
+  std::optional<Error> listError_;  // guarded by mu_
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};
   std::atomic<int64_t> lists_{0};

@@ -36,6 +36,7 @@ const ResourceType& replicaSets();
 const ResourceType& pods();
 const ResourceType& podTemplates();
 const ResourceType& services();
+const ResourceType& configMaps();
 const ResourceType& events();
 const ResourceType& leases();
 const ResourceType& jobs();

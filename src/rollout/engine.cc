@@ -728,6 +728,16 @@ Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, T
   }
   c.podHash = c.plan.hashes.podTemplate;
   c.stepsHash = c.plan.hashes.steps;
+  if (!observed.collidedHash.empty() && observed.collidedHash == c.podHash) {
+    // Argo's hash collision (rollout/sync.go): the name this hash gives is another object's.
+    // Only the count moves; the next reconcile computes the hash with it and creates the
+    // revision under the new name.
+    c.next.collisionCount = c.next.collisionCount.value_or(0) + 1;
+    c.plan.hashes = {podTemplateHash(*rollout.spec.template_, c.next.collisionCount),
+                     c.next.collisionCount, c.stepsHash};
+    c.plan.requeueAfter = Duration(0);
+    return std::move(c.plan);
+  }
 
   // Sort the observed revisions into new, stable and the others (newest first).
   int64_t maxOther = 0;

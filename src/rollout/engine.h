@@ -78,6 +78,11 @@ struct Observed {
   // only when every verdict allows it, and with each image pinned to its verified digest; a
   // check about another revision counts as a refusal (missing data is never a pass).
   std::optional<ImageCheck> imageCheck;
+  // A pod template hash whose revision the platform could not create because its name is held
+  // by another object (WorkloadDriver::ensureRevision's kAlreadyExists): when it is this spec's
+  // hash, the core only raises status.collisionCount (Argo's hash collision), so the next
+  // reconcile's hash, and name, differ. "" = none.
+  std::string collidedHash;
 };
 
 // --- actions, in the order the shell must apply them -------------------------------------------

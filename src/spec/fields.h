@@ -218,6 +218,10 @@ void fields(V& v, PodSpec& x) {
 template <class V>
 void fields(V& v, PodTemplateMetadata& x) {
   v("labels", x.labels)("annotations", x.annotations);
+  // Go's encoding of an empty metav1.ObjectMeta before apimachinery v0.33 (omitzero): the
+  // `kubectl argo rollouts undo` of Argo v1.8 and older writes a ReplicaSet's template back
+  // with it, and manifests made by `kubectl create … -o yaml` before Kubernetes 1.33 carry it.
+  v.ignore({"creationTimestamp"});
 }
 template <class V>
 void fields(V& v, PodTemplateSpec& x) {

@@ -504,6 +504,27 @@ TEST_F(ControllerTest, ATemplateThePlatformRefusesIsInvalidSpecWithTheReason) {
   EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
 }
 
+// Argo's hash collision (rollout/sync.go): the name of the new revision is held by another
+// object. The controller raises status.collisionCount and the revision is created under the
+// hash computed with it; the rollout goes Healthy, nothing is InvalidSpec.
+TEST_F(ControllerTest, AHashCollisionRaisesCollisionCountAndCreatesTheRevisionUnderANewHash) {
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  const std::string taken = rollout::podTemplateHash(*rollout().spec.template_, std::nullopt);
+  driver.takenHashes.insert(taken);
+  runFor(std::chrono::seconds(10));
+  const auto r = rollout();
+  ASSERT_TRUE(r.status.collisionCount.has_value());
+  EXPECT_EQ(*r.status.collisionCount, 1);
+  const std::string next = rollout::podTemplateHash(*r.spec.template_, 1);
+  EXPECT_NE(next, taken);
+  EXPECT_EQ(r.status.currentPodHash, next);
+  EXPECT_EQ(spec::rolloutPhaseName(r.status.phase), std::string("Healthy"));
+  ASSERT_EQ(driver.workload("default/demo").revisions.size(), 1u);
+  EXPECT_EQ(driver.workload("default/demo").revisions[0].podTemplateHash, next);
+  EXPECT_EQ(count("InvalidSpec"), 0u);
+}
+
 // spec.workloadRef: the pod template comes from the object the platform reads. While it is
 // missing the Rollout is InvalidSpec and is looked at again every workloadRefPoll (nothing in the
 // store changes meanwhile); once it exists the Rollout runs its template, records its

@@ -42,6 +42,10 @@ class InstantDriver final : public platform::WorkloadDriver {
   Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
                         const spec::PodTemplateSpec& tmpl, int32_t) override {
     std::lock_guard lock(mu_);
+    if (takenHashes.count(hash) != 0) {
+      return makeError(ErrorCode::kAlreadyExists,
+                       "platform.instant: the name of revision " + hash + " is taken");
+    }
     if (refusedImages.count(tmpl.spec.containers.at(0).image) != 0) {
       return makeError(ErrorCode::kInvalidArgument,
                        "spec.template.spec.containers[0].command[0]: \"app\" is not found in "
@@ -161,6 +165,9 @@ class InstantDriver final : public platform::WorkloadDriver {
   }
 
   std::set<std::string> refusedImages;
+  // Hashes whose revision name another object holds: ensureRevision answers kAlreadyExists, as
+  // platform.kubernetes does on a hash collision.
+  std::set<std::string> takenHashes;
   // The objects spec.workloadRef may name, by "namespace/name" (a Deployment's replicas are
   // changed by scaleWorkloadRef). Guarded like the rest: set it before the controller runs.
   std::map<std::string, platform::ReferencedWorkload> referenced;

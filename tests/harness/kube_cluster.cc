@@ -77,6 +77,35 @@ int KubeCluster::kubectl(const std::string& args, std::string* output) const {
       output);
 }
 
+int KubeCluster::restartApiServer(std::string* output) {
+  return run(quote(script_) + " restart-apiserver " + quote(dir_), output);
+}
+
+Status KubeCluster::writeServiceAccountKubeconfig(const std::string& ns, const std::string& name,
+                                                  const std::string& path) const {
+  std::string server, caFile, caData, token;
+  const std::string view = "config view --minify --raw -o jsonpath='{.clusters[0].cluster.";
+  if (kubectl(view + "server}'", &server) != 0 ||
+      kubectl(view + "certificate-authority}'", &caFile) != 0 ||
+      kubectl(view + "certificate-authority-data}'", &caData) != 0) {
+    return makeError(ErrorCode::kInternal, "kubectl config view: " + server + caFile + caData);
+  }
+  if (kubectl("create token " + quote(name) + " -n " + quote(ns) + " --duration=1h", &token) != 0) {
+    return makeError(ErrorCode::kInternal, "kubectl create token: " + token);
+  }
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  std::ofstream out(path);
+  out << "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: " << server
+      << "\n    "
+      << (caData.empty() ? "certificate-authority: " + caFile
+                         : "certificate-authority-data: " + caData)
+      << "\nusers:\n- name: " << name << "\n  user:\n    token: " << token
+      << "\ncontexts:\n- name: sa\n  context: {cluster: test, user: " << name
+      << "}\ncurrent-context: sa\n";
+  if (!out.flush()) return makeError(ErrorCode::kInternal, "cannot write " + path);
+  return {};
+}
+
 KubeCluster::~KubeCluster() { (void)run(quote(script_) + " stop " + quote(dir_), nullptr); }
 
 }  // namespace ramp::testing

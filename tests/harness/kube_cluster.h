@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "ramp/error.h"
+
 namespace ramp::testing {
 
 class KubeCluster {
@@ -23,6 +25,16 @@ class KubeCluster {
   // Runs `kubectl ARGS` (a shell fragment) against the cluster; returns its exit status, with
   // stdout and stderr in `*output` when given.
   int kubectl(const std::string& args, std::string* output = nullptr) const;
+  // Kills kube-apiserver (SIGKILL) and starts it again on its port (kube-cluster.sh
+  // restart-apiserver); returns when it answers /readyz. Exit status as kubectl(); every client's
+  // connection is cut meanwhile. A test that calls it needs a cluster of its own (its own test
+  // binary): the others of one binary share this one.
+  int restartApiServer(std::string* output = nullptr);
+  // Writes to `path` a kubeconfig of the cluster's server and CA that authenticates as the
+  // ServiceAccount `ns/name` with a token of `kubectl create token` (1 h). Error (with
+  // kubectl's output) when the token cannot be made.
+  Status writeServiceAccountKubeconfig(const std::string& ns, const std::string& name,
+                                       const std::string& path) const;
 
   ~KubeCluster();
 

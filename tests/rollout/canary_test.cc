@@ -57,6 +57,38 @@ TEST(CanaryInitialDeploy, SkipsStepsAndGoesStraightToFullScale) {
   EXPECT_EQ(settled.status.duration->completionStatus, "Promoted");
 }
 
+// Argo's hash collision: told that this spec's hash names another object, the core only raises
+// status.collisionCount (no action, reconcile again at once); the next plan creates the revision
+// under the hash computed with the count. A collision reported for another hash changes nothing.
+TEST(CanaryCollision, ACollidedHashRaisesCollisionCountAndTheNextPlanUsesIt) {
+  World w;
+  w.rollout = testing::parseRollout(canaryYaml(kSteps));
+  const std::string taken = podTemplateHash(*w.rollout.spec.template_, std::nullopt);
+
+  w.observed.collidedHash = "another-hash";
+  Plan unrelated = reconcileRollout(w.rollout, w.observed, testing::t0());
+  EXPECT_FALSE(unrelated.status.collisionCount.has_value());
+  EXPECT_EQ(actionsOf<EnsureRevision>(unrelated).size(), 1u);
+
+  w.observed.collidedHash = taken;
+  Plan bumped = w.step();
+  EXPECT_EQ(bumped.status.collisionCount, std::optional<int32_t>(1));
+  EXPECT_TRUE(bumped.actions.empty());
+  EXPECT_TRUE(bumped.events.empty());
+  EXPECT_EQ(bumped.requeueAfter, Duration(0));
+  EXPECT_EQ(bumped.hashes.collisionCount, std::optional<int32_t>(1));
+  EXPECT_EQ(bumped.hashes.podTemplate, podTemplateHash(*w.rollout.spec.template_, 1));
+
+  w.observed.collidedHash.clear();
+  Plan created = w.step();
+  auto ensure = actionsOf<EnsureRevision>(created);
+  ASSERT_EQ(ensure.size(), 1u);
+  EXPECT_EQ(ensure[0].hash, podTemplateHash(*w.rollout.spec.template_, 1));
+  EXPECT_NE(ensure[0].hash, taken);
+  EXPECT_EQ(created.status.currentPodHash, ensure[0].hash);
+  EXPECT_EQ(created.status.collisionCount, std::optional<int32_t>(1));
+}
+
 TEST(CanarySteps, SetWeightTimedPauseIndefinitePauseAndPromote) {
   World w = deployed(kSteps);
   const std::string v1 = w.rollout.status.stableRS;

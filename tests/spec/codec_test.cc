@@ -255,6 +255,31 @@ spec:
   EXPECT_EQ(b->column, 9);
 }
 
+// Go wrote an empty metav1.ObjectMeta as {"creationTimestamp":null} before apimachinery v0.33:
+// `kubectl argo rollouts undo` of Argo v1.8 and older patches a ReplicaSet's template into
+// spec.template with it, and `kubectl create deployment -o yaml` before Kubernetes 1.33 printed
+// it into many committed manifests. Kubernetes accepts it in a pod template; so does ramp (and
+// drops it: a template with it is the same template).
+TEST(DecodeTest, PodTemplateCreationTimestampIsAccepted) {
+  auto rollout = [](const std::string& stamp) {
+    return rolloutFromJson(
+        R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"web"},)"
+        R"("spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},)"
+        R"("template":{"metadata":{)" +
+        stamp +
+        R"("labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"w:1"}]}},)"
+        R"("strategy":{"canary":{}}}})");
+  };
+  Decoded<Rollout> without = rollout("");
+  ASSERT_TRUE(without.value) << dump(without.diagnostics);
+  for (const char* stamp :
+       {R"("creationTimestamp":null,)", R"("creationTimestamp":"2026-12-06T20:00:00Z",)"}) {
+    Decoded<Rollout> with = rollout(stamp);
+    ASSERT_TRUE(with.value) << stamp << dump(with.diagnostics);
+    EXPECT_EQ(with.value->spec.template_, without.value->spec.template_) << stamp;
+  }
+}
+
 TEST(DecodeTest, WrongTypesAreErrorsAtTheNode) {
   const char* yaml = R"(apiVersion: argoproj.io/v1alpha1
 kind: Rollout

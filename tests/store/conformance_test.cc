@@ -33,8 +33,8 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
     open(StoreConfig{});
   }
 
-  // Whether the store keeps an audit log: store.kubernetes does not yet (auditSize is
-  // kUnsupported), and the audit rows of the suite are skipped for it, said so.
+  // Whether the store keeps an audit log (every store does now; one that answers auditSize with
+  // kUnsupported would have the audit rows of the suite skipped, said so).
   bool keepsAuditLog() {
     auto size = s().auditSize();
     return size || size.error().code != ErrorCode::kUnsupported;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/kubernetes/audit_log.h"
 #include "store/kubernetes/custom_resources.h"
 #include "store/kubernetes/object_mirror.h"
 
@@ -358,6 +359,82 @@ TEST(CustomResourcesTest, LeasesRoundTripAndClientGoLeasesAreRead) {
   EXPECT_EQ(argo->expiresAt, at(17'500));
   EXPECT_EQ(argo->holder, "pod_1");
   EXPECT_FALSE(leaseFromApi(R"({"metadata":{"name":"x"},"spec":{}})"));
+}
+
+// The audit log's ConfigMap data (audit_log.h): records and checkpoints round-trip exactly (the
+// time to the millisecond), keys sort as numbers, and a malformed value names its key.
+TEST(AuditLogDataTest, RecordsAndCheckpointsRoundTripAndBadOnesAreNamed) {
+  EXPECT_EQ(auditKey(0), "000000000000");
+  EXPECT_EQ(auditKey(64), "000000000064");
+  EXPECT_LT(auditKey(9), auditKey(10));  // as strings, in number order
+  AuditRecord r;
+  r.index = 64;
+  r.time = Time(Duration(1767225600123));
+  r.object = ObjectKey{"Rollout", "shop", "web"};
+  r.leafHash = std::string(64, 'a');
+  r.entry = R"({"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]})";
+  auto back = decodeAuditRecord(auditKey(64), encodeAuditRecord(r));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->index, 64);
+  EXPECT_EQ(back->time, r.time);
+  EXPECT_EQ(back->object, r.object);
+  EXPECT_EQ(back->leafHash, r.leafHash);
+  EXPECT_EQ(back->entry, r.entry);
+  EXPECT_EQ(back->eventId, 0);
+  AuditCheckpoint c{7, "root", "ramp.local/audit\n7\nroot\n", Time(Duration(42))};
+  auto cp = decodeAuditCheckpoint(auditKey(7), encodeAuditCheckpoint(c));
+  ASSERT_TRUE(cp) << cp.error().message;
+  EXPECT_EQ(cp->size, 7);
+  EXPECT_EQ(cp->note, c.note);
+  EXPECT_EQ(cp->time, c.time);
+
+  struct Bad {
+    std::string key, value, says;
+  };
+  const Bad bad[] = {
+      {"x12", encodeAuditRecord(r), "key x12 is not a number"},
+      {auditKey(1), "[]", "not a JSON object"},
+      {auditKey(1),
+       R"({"time":"soon","kind":"Rollout","namespace":"","name":"a","leafHash":"h","entry":"e"})",
+       "time missing or not an integer"},
+      {auditKey(1), R"({"time":1,"namespace":"","name":"a","leafHash":"h","entry":"e"})",
+       "kind missing"},
+  };
+  for (const Bad& b : bad) {
+    auto d = decodeAuditRecord(b.key, b.value);
+    ASSERT_FALSE(d) << b.value;
+    EXPECT_EQ(d.error().code, ErrorCode::kParse);
+    EXPECT_NE(d.error().message.find("audit record " + b.key + ": "), std::string::npos);
+    EXPECT_NE(d.error().message.find(b.says), std::string::npos) << d.error().message;
+  }
+
+  // The ConfigMap: labelled for the store's selector, data as given, the CAS when updating.
+  json body = json::parse(
+      auditChunkBody("ramp-audit-1", "ramp", "records", R"({"000000000064":"v"})", "17"));
+  EXPECT_EQ(body["metadata"]["labels"][kAuditLabel], "records");
+  EXPECT_EQ(body["metadata"]["labels"][kManagedByLabel], kManagedBy);
+  EXPECT_EQ(body["metadata"]["resourceVersion"], "17");
+  EXPECT_EQ(body["data"]["000000000064"], "v");
+  EXPECT_FALSE(
+      json::parse(auditChunkBody("ramp-audit-2", "ramp", "records", "{}", ""))["metadata"].contains(
+          "resourceVersion"));
+}
+
+// An Event with an audit record names the record's index; one without names none.
+TEST(CustomResourcesTest, AnEventNamesItsAuditRecord) {
+  Event e;
+  e.object = ObjectKey{"Rollout", "shop", "web"};
+  e.reason = "RolloutCompleted";
+  e.time = Time(Duration(1767225600000));
+  EXPECT_EQ(auditIndexOfEvent(eventBody(e, "ramp")), std::nullopt);
+  e.auditEntry = "envelope";
+  e.auditLeafHash = "hash";
+  e.auditIndex = 41;
+  const std::string body = eventBody(e, "ramp");
+  EXPECT_EQ(json::parse(body)["metadata"]["annotations"][kAuditIndexAnnotation], "41");
+  EXPECT_EQ(auditIndexOfEvent(body), std::optional<int64_t>(41));
+  EXPECT_EQ(body.find("envelope"), std::string::npos);  // the record itself is not in the Event
+  EXPECT_EQ(auditIndexOfEvent("not json"), std::nullopt);
 }
 
 }  // namespace

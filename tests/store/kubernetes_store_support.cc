@@ -141,6 +141,7 @@ void emptyKubeStore(kube::Client& client) {
       std::string(kubernetes::kManagedByLabel) + "=" + kubernetes::kManagedBy;
   removeAll(kube::events(), managed);
   removeAll(kube::leases(), managed);
+  removeAll(kube::configMaps(), managed);  // the audit log's chunks
 }
 
 StoreFactory kubernetesFactory() {

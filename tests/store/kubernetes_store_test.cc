@@ -7,6 +7,8 @@
 #include <algorithm>
 
 #include "harness/harness.h"
+#include "harness/kube_cluster.h"
+#include "kube/kubeconfig.h"
 #include "store/kubernetes/kubernetes_state_store.h"
 #include "store/store_test_support.h"
 
@@ -41,6 +43,36 @@ TEST(KubernetesStoreTest, WithoutArgoCdCrdsApplicationsAreRefusedAndRolloutsStil
   ASSERT_TRUE(version) << version.error().message;
   EXPECT_EQ((*store)->get(rollout)->version, *version);
   emptyKubeStore(*client);
+}
+
+// A client whose RBAC grants nothing (a fresh ServiceAccount's token): the informers' lists are
+// refused, and open() says why instead of only that they did not finish.
+TEST(KubernetesStoreTest, WithoutRbacOpenNamesTheRefusedList) {
+  std::string skip;
+  if (kubeTestClient(&skip) == nullptr) GTEST_SKIP() << skip;
+  ramp::testing::KubeCluster* cluster = ramp::testing::KubeCluster::shared(&skip);
+  ASSERT_NE(cluster, nullptr) << skip;
+  ramp::testing::TempDir dir("ramp-kube-norbac");
+  std::string out;
+  ASSERT_EQ(cluster->kubectl("create serviceaccount no-rights -n default", &out), 0) << out;
+  auto written =
+      cluster->writeServiceAccountKubeconfig("default", "no-rights", dir.file("kubeconfig"));
+  ASSERT_TRUE(written) << written.error().message;
+  auto config = kube::loadKubeconfig(dir.file("kubeconfig"), "");
+  ASSERT_TRUE(config) << config.error().message;
+  auto client = kube::Client::create(*config, realClock());
+  ASSERT_TRUE(client) << client.error().message;
+  kubernetes::KubernetesStoreOptions o;
+  o.syncTimeout = Duration(3000);
+  auto store = kubernetes::KubernetesStateStore::open(**client, realClock(), o);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_NE(store.error().message.find("did not finish within 3 s: list "), std::string::npos)
+      << store.error().message;
+  EXPECT_NE(store.error().message.find("403"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("system:serviceaccount:default:no-rights"),
+            std::string::npos)
+      << store.error().message;
 }
 
 }  // namespace

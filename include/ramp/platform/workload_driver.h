@@ -131,8 +131,10 @@ class WorkloadDriver {
 
   // Makes sure a revision with this hash exists (created with 0 replicas if absent) and carries
   // `revision` as its revision number; the template is what its replicas run, and a replica
-  // counts as available after `minReadySeconds` of readiness. On error returns kUnavailable or
-  // kInvalidArgument (a template the platform cannot run, with the field named).
+  // counts as available after `minReadySeconds` of readiness. On error returns kUnavailable,
+  // kInvalidArgument (a template the platform cannot run, with the field named) or
+  // kAlreadyExists (the name this hash gives is held by an object that is not this revision: a
+  // hash collision, after which the controller raises status.collisionCount, as Argo does).
   virtual Status ensureRevision(const std::string& rolloutKey, const std::string& hash,
                                 int64_t revision, const spec::PodTemplateSpec& template_,
                                 int32_t minReadySeconds) = 0;

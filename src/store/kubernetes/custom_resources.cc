@@ -1,5 +1,6 @@
 #include "store/kubernetes/custom_resources.h"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -228,6 +229,9 @@ std::string eventBody(const Event& event, std::string_view reportingInstance,
   json annotations = json::object();
   if (!event.evidence.empty()) annotations[kEvidenceAnnotation] = event.evidence;
   if (!event.actor.empty()) annotations[kActorAnnotation] = event.actor;
+  if (!event.auditLeafHash.empty()) {
+    annotations[kAuditIndexAnnotation] = std::to_string(event.auditIndex);
+  }
   std::string note = event.message;
   if (note.size() > kNoteLimit) {
     annotations[kMessageAnnotation] = event.message;
@@ -259,6 +263,19 @@ std::string eventBody(const Event& event, std::string_view reportingInstance,
       {"type", event.type == EventType::kWarning ? "Warning" : "Normal"},
   };
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<int64_t> auditIndexOfEvent(std::string_view text) {
+  json object = parseObject(text);
+  if (!object.is_object()) return std::nullopt;
+  const json* annotations = member(object["metadata"], "annotations");
+  if (annotations == nullptr) return std::nullopt;
+  const std::string value = stringAt(*annotations, kAuditIndexAnnotation);
+  if (value.empty() || value.size() > 18 ||
+      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return std::stoll(value);
 }
 
 std::string eventSeriesPatch(const Event& event) {

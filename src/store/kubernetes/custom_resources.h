@@ -29,6 +29,8 @@ inline constexpr const char* kEvidenceAnnotation = "store.ramp.dev/evidence";
 inline constexpr const char* kActorAnnotation = "store.ramp.dev/actor";
 inline constexpr const char* kMessageAnnotation = "store.ramp.dev/message";       // note over 1 KiB
 inline constexpr const char* kExpiresAtAnnotation = "store.ramp.dev/expires-at";  // ms, exact
+// On an Event whose decision has an audit record (audit_log.h): the record's index.
+inline constexpr const char* kAuditIndexAnnotation = "store.ramp.dev/audit-index";
 // Argo's controller sharding label (LabelKeyControllerInstanceID, --instance-id): a controller
 // with an instance id handles only the objects carrying that value; one without, only the
 // objects without the label.
@@ -112,6 +114,8 @@ std::string microTime(Time t);
 // object's events by name, namespace, kind and uid, so an Event without it is not shown there.
 std::string eventBody(const Event& event, std::string_view reportingInstance,
                       std::string_view instanceId = "", std::string_view regardingUid = "");
+// The audit record index an Event names (kAuditIndexAnnotation), nullopt when none or malformed.
+std::optional<int64_t> auditIndexOfEvent(std::string_view json);
 // A repeat folded into an existing Event (state_store.h, Event): the merge patch that records it,
 // as Kubernetes counts events: series.count = event.count and series.lastObservedTime =
 // event.time (the Event's eventTime stays the first time).

@@ -81,6 +81,7 @@ KubernetesStateStore::KubernetesStateStore(kube::Client& client, Clock& clock,
                     : !options_.namespace_.empty()   ? options_.namespace_
                                                      : client.config().namespace_;
   if (leaseNamespace_.empty()) leaseNamespace_ = "default";
+  audit_ = std::make_unique<KubernetesAuditLog>(client_, leaseNamespace_);
 }
 
 Result<std::unique_ptr<KubernetesStateStore>> KubernetesStateStore::open(
@@ -145,10 +146,13 @@ Status KubernetesStateStore::start() {
   for (kube::Informer* informer : informers) {
     const Duration left = std::max(Duration(0), deadline - clock_.now());
     if (!informer->waitForSync(left)) {
+      // Name why, when a list failed (e.g. a 403: RBAC without list or watch on the kind).
+      std::optional<Error> why = informer->lastListError();
       return makeError(ErrorCode::kDeadlineExceeded,
                        "store.kubernetes: the first lists from " + client_.config().server +
                            " did not finish within " +
-                           std::to_string(options_.syncTimeout.count() / 1000) + " s");
+                           std::to_string(options_.syncTimeout.count() / 1000) + " s" +
+                           (why ? ": " + why->message : std::string()));
     }
   }
   auto base = clusterRevision(client_);
@@ -189,9 +193,13 @@ void KubernetesStateStore::onEventChange(const kube::ObjectChange& change) {
   auto object = decodeApiObject(change.json, "Event " + change.key);
   auto event = eventFromApi(change.json);
   if (!object || !event) return;
+  const std::optional<int64_t> auditIndex = auditIndexOfEvent(change.json);
   std::lock_guard lock(mu_);
-  events_.observe(object->namespace_ + "/" + object->name, std::move(*event),
-                  object->resourceVersion);
+  const int64_t id = events_.observe(object->namespace_ + "/" + object->name, std::move(*event),
+                                     object->resourceVersion);
+  // Another writer's (a previous leader's) Event names its record; this store's own are linked
+  // when written.
+  if (auditIndex) auditEventIds_.try_emplace(*auditIndex, id);
 }
 
 Result<int64_t> KubernetesStateStore::observeReply(const ObjectKey& key, std::string_view reply,
@@ -343,7 +351,45 @@ Result<std::vector<int64_t>> KubernetesStateStore::write(std::span<const WriteOp
 
 Result<WriteResult> KubernetesStateStore::writeWithEvents(std::span<const WriteOp> ops,
                                                           std::span<const Event> events) {
-  return writeSequentially(*this, ops, events);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (auto s = validateOp(ops[i]); !s) return std::unexpected(opError(i, s.error()));
+  }
+  if (auto s = validateEvents(events); !s) return std::unexpected(s.error());
+  // The records first: no decision without its record (audit_log.h).
+  if (auto s = audit_->append(events); !s) return std::unexpected(s.error());
+  auto result = writeSequentially(*this, ops, {});
+  if (!result) return result;
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto id = writeEvent(events[i]);
+    if (!id) {
+      Error e = id.error();
+      e.message = "event " + std::to_string(i) + ": " + e.message;
+      return std::unexpected(std::move(e));
+    }
+    result->eventIds.push_back(*id);
+  }
+  return result;
+}
+
+Result<std::vector<AuditRecord>> KubernetesStateStore::listAuditRecords(const AuditQuery& query) {
+  auto records = audit_->list(query);
+  if (!records) return records;
+  std::lock_guard lock(mu_);
+  for (AuditRecord& r : *records) {
+    auto it = auditEventIds_.find(r.index);
+    if (it != auditEventIds_.end()) r.eventId = it->second;
+  }
+  return records;
+}
+
+Result<int64_t> KubernetesStateStore::auditSize() { return audit_->size(); }
+
+Status KubernetesStateStore::appendAuditCheckpoint(const AuditCheckpoint& checkpoint) {
+  return audit_->appendCheckpoint(checkpoint);
+}
+
+Result<std::vector<AuditCheckpoint>> KubernetesStateStore::listAuditCheckpoints() {
+  return audit_->checkpoints();
 }
 
 Result<ObjectList> KubernetesStateStore::list(const std::string& kind,
@@ -377,6 +423,11 @@ void KubernetesStateStore::unsubscribe(int64_t id) { notifier_.unsubscribe(id); 
 
 Result<int64_t> KubernetesStateStore::appendEvent(const Event& event) {
   if (auto s = validateEvent(event); !s) return std::unexpected(s.error());
+  if (auto s = audit_->append(std::span(&event, 1)); !s) return std::unexpected(s.error());
+  return writeEvent(event);
+}
+
+Result<int64_t> KubernetesStateStore::writeEvent(const Event& event) {
   // A repeat of the newest event about the object is folded into its Event (series.count), as
   // Kubernetes counts events; anything else is a new Event.
   std::string newestName;
@@ -399,8 +450,13 @@ Result<int64_t> KubernetesStateStore::appendEvent(const Event& event) {
   if (!written) return std::unexpected(written.error());
   auto object = decodeApiObject(*written, "Event about " + event.object.toString());
   if (!object) return std::unexpected(object.error());
+  stored.auditEntry.clear();  // events do not echo their records (state_store.h)
+  stored.auditLeafHash.clear();
   std::lock_guard lock(mu_);
-  return events_.observe(object->namespace_ + "/" + object->name, stored, object->resourceVersion);
+  const int64_t id =
+      events_.observe(object->namespace_ + "/" + object->name, stored, object->resourceVersion);
+  if (!event.auditLeafHash.empty()) auditEventIds_[event.auditIndex] = id;
+  return id;
 }
 
 std::string KubernetesStateStore::uidOf(const ObjectKey& key) {

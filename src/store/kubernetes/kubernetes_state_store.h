@@ -14,7 +14,8 @@
 // subresource (custom_resources.h, planWrite). Batches are written one op at a time
 // (store/common/sequential_writes.h): the contract of state_store.h, write(), without the
 // all-or-nothing part (transactional() is false). Leases follow store_rules.h's decideAcquire/
-// Renew/Release over the Lease object, retried on a conflicting write.
+// Renew/Release over the Lease object, retried on a conflicting write. The audit log is
+// KubernetesAuditLog's ConfigMaps.
 //
 // open() needs the CRDs installed (deploy/crds) and waits until every informer has listed.
 //
@@ -25,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kube/client.h"
@@ -33,6 +35,7 @@
 #include "ramp/registry.h"
 #include "ramp/store/state_store.h"
 #include "store/common/store_rules.h"
+#include "store/kubernetes/audit_log.h"
 #include "store/kubernetes/object_mirror.h"
 
 namespace ramp::store::kubernetes {
@@ -58,9 +61,10 @@ class KubernetesStateStore final : public StateStore {
   // Checks the argoproj.io/v1alpha1 kinds are served, starts the informers and waits for their
   // first lists. `client` and `clock` must outlive the store. Errors: kFailedPrecondition when a
   // CRD of Argo Rollouts' is missing (naming it and deploy/crds); kDeadlineExceeded when the
-  // lists take longer than syncTimeout; the API's errors. Argo CD's CRDs (Application,
-  // AppProject) are optional: without one, that kind lists empty, reads as kNotFound, and every
-  // write of it is kFailedPrecondition naming the CRD (missingCustomResources() says which).
+  // lists take longer than syncTimeout (with the last failed list's error, e.g. a 403 naming the
+  // resource); the API's errors. Argo CD's CRDs (Application, AppProject) are optional: without
+  // one, that kind lists empty, reads as kNotFound, and every write of it is
+  // kFailedPrecondition naming the CRD (missingCustomResources() says which).
   static Result<std::unique_ptr<KubernetesStateStore>> open(kube::Client& client, Clock& clock,
                                                             KubernetesStoreOptions options = {});
   ~KubernetesStateStore() override;
@@ -85,6 +89,14 @@ class KubernetesStateStore final : public StateStore {
   Result<Lease> renewLease(const std::string& name, const std::string& holder, Duration ttl,
                            Time now) override;
   Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
+  // The audit log, in ConfigMaps of the lease namespace (audit_log.h). A decision's records are
+  // appended before the decision itself (no transactions here); a record's eventId is that of
+  // the Event written with it while this store knows it (the Event names its record in the
+  // annotation store.ramp.dev/audit-index), else 0.
+  Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query) override;
+  Result<int64_t> auditSize() override;
+  Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
+  Result<std::vector<AuditCheckpoint>> listAuditCheckpoints() override;
 
   // The optional CRDs ("applications.argoproj.io") the server did not serve at open().
   std::vector<std::string> missingCustomResources() const;
@@ -117,6 +129,9 @@ class KubernetesStateStore final : public StateStore {
                                int64_t fallbackResourceVersion);
   void onObjectChange(const std::string& kind, const kube::ObjectChange& change);
   void onEventChange(const kube::ObjectChange& change);
+  // appendEvent() without validation or audit record: the event's record, if any
+  // (auditLeafHash set), is in the log already, and the Event names its index.
+  Result<int64_t> writeEvent(const Event& event);
   Result<Lease> updateLease(
       const std::string& name,
       const std::function<Result<Lease>(const std::optional<Lease>&)>& decide);
@@ -132,6 +147,8 @@ class KubernetesStateStore final : public StateStore {
   std::vector<std::unique_ptr<KindState>> kinds_;  // filled by start(), then read-only
   std::vector<std::string> missing_;               // likewise
   std::unique_ptr<kube::Informer> eventInformer_;
+  std::unique_ptr<KubernetesAuditLog> audit_;
+  std::unordered_map<int64_t, int64_t> auditEventIds_;  // record index -> event id; under mu_
 };
 
 // store.kubernetes's registry factory: a store on context.kubeClient (the daemon's one client)

@@ -19,7 +19,7 @@
 #include "harness/harness.h"
 #include "harness/kube_cluster.h"
 #include "kube/client.h"
-#include "kube/kubeconfig.h"
+#include "platform/kubernetes/cluster_helpers.h"
 
 namespace ramp {
 namespace {
@@ -27,6 +27,8 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 namespace rt = ramp::testing;
+using rt::adminClient;
+using rt::eventually;
 
 constexpr const char* kToken = "admin-token-0123456789abcdef";
 
@@ -87,22 +89,6 @@ json service(const std::string& name, const std::string& app) {
           {"spec",
            {{"selector", {{"app", app}}},
             {"ports", json::array({{{"port", 80}, {"targetPort", 8080}}})}}}};
-}
-
-// A client of the cluster's admin kubeconfig.
-Result<std::unique_ptr<kube::Client>> adminClient(const rt::KubeCluster& cluster) {
-  auto config = kube::loadKubeconfig(cluster.kubeconfig(), "");
-  if (!config) return std::unexpected(config.error());
-  return kube::Client::create(*config, realClock());
-}
-
-// Polls `done` every 200 ms for up to `timeout`.
-bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout = 120s) {
-  for (auto end = std::chrono::steady_clock::now() + timeout;
-       std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(200ms)) {
-    if (done()) return true;
-  }
-  return done();
 }
 
 class PlatformOnCluster {
@@ -401,27 +387,8 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
            get(kube::deployments(), "gradual")["status"].value("readyReplicas", 0) == 3;
   }));
 
-  rt::ProcessOptions o;
-  o.argv = {rt::binaryDir() + "/ramp",
-            "serve",
-            "--data",
-            dir.file("data"),
-            "--store",
-            "store.kubernetes",
-            "--platform",
-            "platform.kubernetes",
-            "--kubeconfig",
-            cluster->kubeconfig(),
-            "--namespace",
-            "default",
-            "--progress-poll-ms",
-            "200"};
-  o.logFile = dir.file("serve.log");
-  auto serve = rt::Process::start(o);
+  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default");
   ASSERT_TRUE(serve) << serve.error().message;
-  ASSERT_TRUE(eventually(
-      [&] { return (*serve)->log().find("ramp serve: ready") != std::string::npos; }, 60s))
-      << (*serve)->log();
 
   ASSERT_TRUE(
       client.create(rollouts, "default", migratingRollout("legacy", 2, "onsuccess").dump()));
@@ -499,6 +466,110 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
   EXPECT_NE(described.find("to 0 (workloadRef.scaleDown: progressively)"), std::string::npos)
       << described;
 
+  EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
+}
+
+// Argo's hash collision (rollout/sync.go): a ReplicaSet that is not the Rollout's holds the name
+// of its new revision (here: left from an earlier Rollout of that name, then replaced by another
+// template). ramp raises status.collisionCount, creates the revision under the hash computed
+// with it, and leaves the other ReplicaSet alone.
+TEST(KubernetesPlatformOnACluster, AHashCollisionRaisesCollisionCount) {
+  rt::TempDir dir("ramp-k8s-collision");
+  std::string skip;
+  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
+  if (cluster == nullptr) {
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    return;
+  }
+  auto made = adminClient(*cluster);
+  ASSERT_TRUE(made) << made.error().message;
+  kube::Client& client = **made;
+  auto get = [&](const kube::ResourceType& type, const std::string& name) {
+    auto got = client.get(type, "default", name);
+    return got ? json::parse(*got) : json();
+  };
+  rt::ProcessOptions o;
+  o.argv = {rt::binaryDir() + "/ramp",
+            "serve",
+            "--data",
+            dir.file("data"),
+            "--store",
+            "store.kubernetes",
+            "--platform",
+            "platform.kubernetes",
+            "--kubeconfig",
+            cluster->kubeconfig(),
+            "--namespace",
+            "default",
+            "--progress-poll-ms",
+            "200"};
+  o.logFile = dir.file("serve.log");
+  auto serve = rt::Process::start(o);
+  ASSERT_TRUE(serve) << serve.error().message;
+  ASSERT_TRUE(eventually(
+      [&] { return (*serve)->log().find("ramp serve: ready") != std::string::npos; }, 60s))
+      << (*serve)->log();
+
+  const json rollout = {
+      {"apiVersion", "argoproj.io/v1alpha1"},
+      {"kind", "Rollout"},
+      {"metadata", {{"name", "clash"}, {"namespace", "default"}}},
+      {"spec",
+       {{"replicas", 1},
+        {"selector", {{"matchLabels", {{"app", "clash"}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "clash"}}}}},
+          {"spec", {{"containers", json::array({{{"name", "clash"}, {"image", "clash:v1"}}})}}}}},
+        {"strategy", {{"canary", {{"steps", json::array({{{"setWeight", 50}}})}}}}}}}};
+  auto healthy = [&] {
+    json r = get(kube::rollouts(), "clash");
+    return r.is_object() && r.value("/status/phase"_json_pointer, "") == "Healthy" &&
+           r.value("/status/availableReplicas"_json_pointer, 0) == 1;
+  };
+  // The first Rollout of that name makes ReplicaSet clash-<hash>; then it goes, and its
+  // ReplicaSet with it.
+  ASSERT_TRUE(client.create(kube::rollouts(), "default", rollout.dump()));
+  ASSERT_TRUE(eventually(healthy)) << get(kube::rollouts(), "clash").dump() << (*serve)->log();
+  const std::string hash = get(kube::rollouts(), "clash")["status"].value("currentPodHash", "");
+  ASSERT_FALSE(hash.empty());
+  ASSERT_TRUE(client.remove(kube::rollouts(), "default", "clash", /*foreground=*/true));
+  ASSERT_TRUE(eventually([&] {
+    return get(kube::rollouts(), "clash").is_null() &&
+           get(kube::replicaSets(), "clash-" + hash).is_null();
+  })) << "the first Rollout and its ReplicaSet were not deleted";
+
+  // Someone else's ReplicaSet under that name, with another template.
+  json other = {{"apiVersion", "apps/v1"},
+                {"kind", "ReplicaSet"},
+                {"metadata", {{"name", "clash-" + hash}, {"namespace", "default"}}},
+                {"spec",
+                 {{"replicas", 0},
+                  {"selector", {{"matchLabels", {{"app", "bystander"}}}}},
+                  {"template",
+                   {{"metadata", {{"labels", {{"app", "bystander"}}}}},
+                    {"spec",
+                     {{"containers",
+                       json::array({{{"name", "bystander"}, {"image", "bystander:v1"}}})}}}}}}}};
+  ASSERT_TRUE(client.create(kube::replicaSets(), "default", other.dump()));
+
+  // The same Rollout again: its hash names the bystander, so the count goes up and the revision
+  // is created under the next hash.
+  ASSERT_TRUE(client.create(kube::rollouts(), "default", rollout.dump()));
+  ASSERT_TRUE(eventually(healthy)) << get(kube::rollouts(), "clash").dump() << (*serve)->log();
+  json r = get(kube::rollouts(), "clash");
+  EXPECT_EQ(r.value("/status/collisionCount"_json_pointer, -1), 1) << r.dump();
+  const std::string next = r["status"].value("currentPodHash", "");
+  EXPECT_NE(next, hash);
+  json mine = get(kube::replicaSets(), "clash-" + next);
+  ASSERT_TRUE(mine.is_object()) << "no ReplicaSet clash-" << next;
+  EXPECT_EQ(mine.value("/metadata/ownerReferences/0/name"_json_pointer, ""), "clash");
+  EXPECT_EQ(mine.value("/spec/template/spec/containers/0/image"_json_pointer, ""), "clash:v1");
+  json bystander = get(kube::replicaSets(), "clash-" + hash);
+  EXPECT_FALSE(bystander["metadata"].contains("ownerReferences")) << bystander.dump();
+  EXPECT_EQ(bystander.value("/spec/template/spec/containers/0/image"_json_pointer, ""),
+            "bystander:v1");
+  EXPECT_NE((*serve)->log().find("found a hash collision: default/clash"), std::string::npos)
+      << (*serve)->log();
   EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
 }
 
