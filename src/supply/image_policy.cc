@@ -415,24 +415,24 @@ void decodePolicy(Walker& w, const Node& doc, std::vector<ImagePolicy>& out) {
 }  // namespace
 
 std::string describeAttestations(const std::vector<VerifiedAttestation>& attestations) {
-  std::string out;
+  // Provenance first, then SBOMs, then the others, whatever order the registry listed them in.
+  std::string provenance, sboms, others;
   for (const VerifiedAttestation& a : attestations) {
-    std::string what;
     if (a.provenance) {
       const ProvenanceEvidence& p = *a.provenance;
-      what = "provenance: built by " + p.builderId;
-      if (!p.source.empty()) what += " from " + p.source;
-      if (!p.invocationId.empty()) what += ", run " + p.invocationId;
+      provenance += "; provenance: built by " + p.builderId;
+      if (!p.source.empty()) provenance += " from " + p.source;
+      if (!p.invocationId.empty()) provenance += ", run " + p.invocationId;
     } else if (a.sbom) {
-      what = "SBOM " + a.sbom->format;
-      if (a.sbom->components >= 0)
-        what += " (" + std::to_string(a.sbom->components) + " components)";
+      sboms += "; SBOM " + a.sbom->format;
+      if (a.sbom->components >= 0) {
+        sboms += " (" + std::to_string(a.sbom->components) + " components)";
+      }
     } else {
-      what = "attestation " + a.predicateType;
+      others += "; attestation " + a.predicateType;
     }
-    out += "; " + what;
   }
-  return out;
+  return provenance + sboms + others;
 }
 
 std::string_view policyModeName(PolicyMode mode) {

@@ -142,8 +142,8 @@ struct Decision {
 };
 
 // The attestations as the verdict's reason lists them, short (the locations and digests are in
-// the verdict's evidence): "; provenance: built by B from S, run R; SBOM cyclonedx (12
-// components)" ("" when there are none).
+// the verdict's evidence), provenance first, then SBOMs, then others: "; provenance: built by B
+// from S, run R; SBOM cyclonedx (12 components)" ("" when there are none).
 std::string describeAttestations(const std::vector<VerifiedAttestation>& attestations);
 
 // What to do with an image no policy matches (policy-controller's no-match-policy).

@@ -400,9 +400,9 @@ TEST_F(AttestationPolicyTest, RequiredAttestations) {
     std::string reason;  // a part of the reason
   };
   std::vector<Case> cases = {
-      {"required and present",
+      {"required and present (the SBOM listed first: the summary puts provenance first)",
        &*ps,
-       {"shop", "release-key", sig, {provenance, bom}, {}},
+       {"shop", "release-key", sig, {bom, provenance}, {}},
        true,
        "; provenance: built by B from git+https://x/y, run run-9; SBOM cyclonedx (12 "
        "components)"},
