@@ -33,6 +33,23 @@ std::map<std::string, std::string> verdictEvidence(const Context& c,
   for (size_t i = 0; i < v.warnings.size(); ++i) {
     e["warnings[" + std::to_string(i) + "]"] = v.warnings[i];
   }
+  for (size_t i = 0; i < v.attestations.size(); ++i) {
+    e["attestations[" + std::to_string(i) + "]"] = v.attestations[i];
+  }
+  if (v.provenance) {
+    const supply::ProvenanceEvidence& p = *v.provenance;
+    e["provenance.builderId"] = p.builderId;
+    e["provenance.location"] = p.location;
+    if (!p.source.empty()) e["provenance.source"] = p.source;
+    if (!p.sourceDigest.empty()) e["provenance.sourceDigest"] = p.sourceDigest;
+    if (!p.invocationId.empty()) e["provenance.invocationId"] = p.invocationId;
+  }
+  for (size_t i = 0; i < v.sboms.size(); ++i) {
+    std::string k = "sboms[" + std::to_string(i) + "].";
+    e[k + "format"] = v.sboms[i].format;
+    e[k + "location"] = v.sboms[i].location;
+    if (v.sboms[i].components >= 0) e[k + "components"] = std::to_string(v.sboms[i].components);
+  }
   return e;
 }
 

@@ -1,5 +1,6 @@
 #include "supply/cosign_fetch.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "supply/oci_manifest.h"
@@ -37,11 +38,12 @@ Result<std::vector<LegacySignature>> fetchLegacySignatures(OciClient& client,
   return out;
 }
 
-Result<std::vector<std::string>> fetchBundles(OciClient& client, const ImageReference& repo,
-                                              std::string_view digest) {
+Result<std::vector<BundleReferrer>> fetchBundleReferrers(
+    OciClient& client, const ImageReference& repo, std::string_view digest,
+    const std::vector<std::string_view>& skipHints) {
   auto refs = client.referrers(repo, digest);
   if (!refs) return std::unexpected(refs.error());
-  std::vector<std::string> out;
+  std::vector<BundleReferrer> out;
   for (const Descriptor& d : *refs) {
     // A registry should list a referrer under its manifest's artifactType; some list the config's
     // media type instead (go-containerregistry's registry: the empty type). Those are read to
@@ -52,14 +54,52 @@ Result<std::vector<std::string>> fetchBundles(OciClient& client, const ImageRefe
     auto m = client.getManifest(repo, d.digest);
     if (!m) return std::unexpected(m.error());
     if (m->manifest.artifactType != kSigstoreBundleMediaType) continue;
+    std::string hint;
+    if (auto a = m->manifest.annotations.find(std::string(kBundlePredicateTypeAnnotation));
+        a != m->manifest.annotations.end()) {
+      hint = a->second;
+    }
+    if (std::find(skipHints.begin(), skipHints.end(), hint) != skipHints.end()) continue;
     for (const Descriptor& layer : m->manifest.layers) {
       if (layer.mediaType != kSigstoreBundleMediaType) continue;
       auto blob = client.getBlob(repo, layer.digest);
       if (!blob) return std::unexpected(blob.error());
-      out.push_back(std::move(*blob));
+      out.push_back(BundleReferrer{d.digest, hint, std::move(*blob)});
     }
   }
   return out;
+}
+
+Result<std::vector<std::string>> fetchBundles(OciClient& client, const ImageReference& repo,
+                                              std::string_view digest) {
+  auto referrers = fetchBundleReferrers(client, repo, digest);
+  if (!referrers) return std::unexpected(referrers.error());
+  std::vector<std::string> out;
+  for (BundleReferrer& r : *referrers) out.push_back(std::move(r.bundleJson));
+  return out;
+}
+
+Result<AttestationsFound> verifyImageAttestations(OciClient& client, const ImageReference& repo,
+                                                  std::string_view digest,
+                                                  const AttestationVerifier& verify) {
+  auto referrers = fetchBundleReferrers(client, repo, digest, {kCosignSignPredicateType});
+  if (!referrers) return std::unexpected(referrers.error());
+  AttestationsFound found;
+  for (size_t i = 0; i < referrers->size(); ++i) {
+    const BundleReferrer& r = (*referrers)[i];
+    std::string location = repo.repositoryName() + "@" + r.manifestDigest;
+    auto a = verify(r.bundleJson);
+    if (a) {
+      a->location = location;
+      if (a->provenance) a->provenance->location = location;
+      if (a->sbom) a->sbom->location = location;
+      found.verified.push_back(std::move(*a));
+    } else if (!a.error().message.starts_with("not an attestation")) {
+      found.failures.push_back("bundle " + std::to_string(i + 1) + " (" + location +
+                               "): " + a.error().message);
+    }
+  }
+  return found;
 }
 
 namespace {

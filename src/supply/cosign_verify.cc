@@ -147,8 +147,7 @@ Result<std::string> checkSimpleSigningPayload(std::string_view payload,
   return p->dockerReference;
 }
 
-Result<std::string> checkCosignStatement(std::string_view payloadType, std::string_view payload,
-                                         std::string_view imageDigest) {
+Result<InTotoStatement> parseInTotoPayload(std::string_view payloadType, std::string_view payload) {
   if (payloadType != kInTotoPayloadType) {
     return failed("wrong type: envelope payloadType \"" + std::string(payloadType) + "\", not \"" +
                   std::string(kInTotoPayloadType) + "\"");
@@ -158,6 +157,13 @@ Result<std::string> checkCosignStatement(std::string_view payloadType, std::stri
   if (!st->type.starts_with("https://in-toto.io/Statement/")) {
     return failed("wrong type: statement _type \"" + st->type + "\"");
   }
+  return st;
+}
+
+Result<std::string> checkCosignStatement(std::string_view payloadType, std::string_view payload,
+                                         std::string_view imageDigest) {
+  auto st = parseInTotoPayload(payloadType, payload);
+  if (!st) return std::unexpected(st.error());
   if (st->predicateType != kCosignSignPredicateType) {
     return failed("wrong type: predicateType \"" + st->predicateType + "\" is not a signature (" +
                   std::string(kCosignSignPredicateType) + ")");
@@ -191,9 +197,8 @@ Result<VerifiedSignature> verifyLegacySignature(std::string_view payload,
       SignatureFormat::kLegacy, std::string(imageDigest), key.keyId(), *reference, "", ""};
 }
 
-Result<VerifiedSignature> verifyBundle(std::string_view bundleJson, std::string_view imageDigest,
-                                       const audit::VerifyingKey& key) {
-  if (auto ok = validateDigest(imageDigest); !ok) return std::unexpected(ok.error());
+Result<VerifiedEnvelope> verifyBundleEnvelope(std::string_view bundleJson,
+                                              const audit::VerifyingKey& key) {
   auto b = parseSigstoreBundle(bundleJson);
   if (!b) return std::unexpected(b.error());
   if (!b->mediaType.starts_with("application/vnd.dev.sigstore.bundle")) {
@@ -224,7 +229,15 @@ Result<VerifiedSignature> verifyBundle(std::string_view bundleJson, std::string_
     return failed("bad signature: none of the envelope's " + std::to_string(b->signatures.size()) +
                   " signature(s) is by key " + key.keyId().substr(0, 16));
   }
-  auto name = checkCosignStatement(b->payloadType, b->payload, imageDigest);
+  return VerifiedEnvelope{std::move(b->payloadType), std::move(b->payload), key.keyId(), "", ""};
+}
+
+Result<VerifiedSignature> verifyBundle(std::string_view bundleJson, std::string_view imageDigest,
+                                       const audit::VerifyingKey& key) {
+  if (auto ok = validateDigest(imageDigest); !ok) return std::unexpected(ok.error());
+  auto e = verifyBundleEnvelope(bundleJson, key);
+  if (!e) return std::unexpected(e.error());
+  auto name = checkCosignStatement(e->payloadType, e->payload, imageDigest);
   if (!name) return std::unexpected(name.error());
   return VerifiedSignature{
       SignatureFormat::kBundle, std::string(imageDigest), key.keyId(), *name, "", ""};

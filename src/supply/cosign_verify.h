@@ -95,11 +95,26 @@ struct VerifiedSignature {
   bool operator==(const VerifiedSignature&) const = default;
 };
 
+// A bundle's DSSE envelope whose signature verified, by a key or a keyless identity: its payload
+// may now be believed (checkCosignStatement for a signature, attestation.h for an attestation).
+struct VerifiedEnvelope {
+  std::string payloadType;
+  std::string payload;
+  std::string keyId;    // key-based: hex SHA-256 of the key's DER; "" keyless
+  std::string subject;  // keyless: the certificate's subject (SAN) and OIDC issuer
+  std::string issuer;
+};
+
 // Checks a simple-signing payload whose signature verified: cosign's type, and
 // docker-manifest-digest equal to `imageDigest`. Returns its docker-reference. Errors:
 // kFailedPrecondition "wrong type: …", "digest mismatch: …"; kParse for a malformed payload.
 Result<std::string> checkSimpleSigningPayload(std::string_view payload,
                                               std::string_view imageDigest);
+
+// Decodes a DSSE payload whose signature verified as an in-toto statement: payload type
+// application/vnd.in-toto+json and a statement _type of in-toto's. Errors: kFailedPrecondition
+// "wrong type: …" (payload or statement type); kParse for a malformed statement.
+Result<InTotoStatement> parseInTotoPayload(std::string_view payloadType, std::string_view payload);
 
 // Checks a DSSE payload whose signature verified: an in-toto statement of predicate type
 // cosign/sign/v1 with a subject whose sha256 is `imageDigest`'s. Returns that subject's name.
@@ -125,5 +140,11 @@ Result<VerifiedSignature> verifyLegacySignature(std::string_view payload,
 // kParse for malformed JSON.
 Result<VerifiedSignature> verifyBundle(std::string_view bundleJson, std::string_view imageDigest,
                                        const audit::VerifyingKey& key);
+
+// The signature part of verifyBundle: a key-based DSSE bundle whose envelope is signed by `key`.
+// Nothing of the payload is checked. Errors: as verifyBundle's "bad signature", "wrong type"
+// (media type), "unsupported" and kParse.
+Result<VerifiedEnvelope> verifyBundleEnvelope(std::string_view bundleJson,
+                                              const audit::VerifyingKey& key);
 
 }  // namespace ramp::supply

@@ -3,6 +3,33 @@
 #include "supply/cosign_fetch.h"
 
 namespace ramp::supply {
+namespace {
+
+// The attestations of the image that authority `a` verifies, into `r` (evidence, and what an
+// authority's attestations[] requires). Attestations are Sigstore bundle referrers whatever the
+// authority's signatureFormat: cosign 3 writes them so by default.
+void readAttestations(OciClient& client, const ImageReference& ref, const std::string& digest,
+                      const PolicyAuthority& a, AuthorityResult& r) {
+  AttestationVerifier verify;
+  if (a.kind == PolicyAuthority::Kind::kKeyless) {
+    if (a.trustedRoot == nullptr) return;
+    verify = [&](std::string_view bundle) {
+      return verifyAttestation(bundle, digest, *a.trustedRoot, a.identities,
+                               KeylessOptions{a.ignoreSct});
+    };
+  } else {
+    verify = [&](std::string_view bundle) { return verifyAttestation(bundle, digest, *a.key); };
+  }
+  auto found = verifyImageAttestations(client, ref, digest, verify);
+  if (!found) {
+    r.attestationFailures.push_back("cannot read the attestations: " + found.error().message);
+    return;
+  }
+  r.attestations = std::move(found->verified);
+  r.attestationFailures = std::move(found->failures);
+}
+
+}  // namespace
 
 Decision gateImage(OciClient& client, const std::vector<ImagePolicy>& policies,
                    std::string_view image, NoMatch noMatch) {
@@ -18,7 +45,7 @@ Decision gateImage(OciClient& client, const std::vector<ImagePolicy>& policies,
       for (const PolicyAuthority& a : p->authorities) {
         bool keyless = a.kind == PolicyAuthority::Kind::kKeyless;
         if (a.kind != PolicyAuthority::Kind::kKey && !keyless) continue;
-        AuthorityResult r{p->name, a.name, std::unexpected(Error{})};
+        AuthorityResult r{p->name, a.name, std::unexpected(Error{}), {}, {}};
         if (!resolved) {
           r.result = std::unexpected(Error{
               resolved.error().code, "cannot resolve the digest: " + resolved.error().message});
@@ -28,6 +55,7 @@ Decision gateImage(OciClient& client, const std::vector<ImagePolicy>& policies,
         } else {
           r.result = verifyImageSignature(client, *ref, digest, a.format, *a.key);
         }
+        if (r.result) readAttestations(client, *ref, digest, a, r);
         results.push_back(std::move(r));
       }
     }

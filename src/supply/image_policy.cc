@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -108,6 +109,27 @@ bool matchTokens(std::string_view glob, std::string_view s) {
   return can[s.size()] != 0;
 }
 
+// Why `r` lacks an attestation `a` requires ("" when it has them all): "no attestation of type
+// slsaprovenance1 (https://slsa.dev/provenance/v1) verified by authority A (bundle 1 (…): …)".
+std::string missingAttestations(const PolicyAuthority& a, const AuthorityResult& r) {
+  std::string out;
+  for (const RequiredAttestation& want : a.attestations) {
+    bool have = std::any_of(
+        r.attestations.begin(), r.attestations.end(),
+        [&](const VerifiedAttestation& v) { return v.predicateType == want.predicateType; });
+    if (have) continue;
+    std::string type = want.written == want.predicateType
+                           ? want.written
+                           : want.written + " (" + want.predicateType + ")";
+    out += (out.empty() ? "" : "; ") +
+           fmt::format("no attestation of type {} verified by authority {}", type, a.name);
+  }
+  if (out.empty() || r.attestationFailures.empty()) return out;
+  std::string why;
+  for (const std::string& f : r.attestationFailures) why += (why.empty() ? "" : "; ") + f;
+  return out + " (" + why + ")";
+}
+
 std::string joinDiagnostics(const std::vector<Diagnostic>& diags) {
   std::string out;
   for (const Diagnostic& d : diags) out += (out.empty() ? "" : "\n") + spec::formatDiagnostic(d);
@@ -176,15 +198,55 @@ void decodeKeyless(Walker& w, const MapEntry& entry, const std::string& path, Po
   }
 }
 
+// attestations: [{name, predicateType, policy?}]; policy (cue/rego) is refused.
+void decodeAttestations(Walker& w, const MapEntry& entry, const std::string& path,
+                        PolicyAuthority& a) {
+  const Node& n = entry.value;
+  if (n.type != Node::Type::kSeq) {
+    w.error(n, path, "must be a list of {name, predicateType}");
+    return;
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < n.items.size(); ++i) {
+    const Node& item = n.items[i];
+    std::string ip = path + "[" + std::to_string(i) + "]";
+    if (item.type != Node::Type::kMap) {
+      w.error(item, ip, "must be a map with name and predicateType");
+      continue;
+    }
+    w.checkKeys(item, ip, {"name", "predicateType"},
+                {{"policy",
+                  "attestation policies (cue/rego) are not evaluated: ramp requires a verified "
+                  "attestation of the predicateType and shows its provenance or SBOM as evidence; "
+                  "remove policy"}});
+    RequiredAttestation r;
+    r.name = w.string(item, "name", ip, true).value_or("");
+    if (!r.name.empty() && !names.insert(r.name).second) {
+      w.error(*Walker::find(item, "name"), ip + ".name",
+              "duplicate attestation name \"" + r.name + "\"");
+    }
+    auto type = w.string(item, "predicateType", ip, true);
+    if (!type) continue;
+    auto uri = predicateTypeUri(*type);
+    if (!uri) {
+      w.error(Walker::find(item, "predicateType")->value, ip + ".predicateType",
+              uri.error().message);
+      continue;
+    }
+    r.predicateType = std::move(*uri);
+    r.written = std::move(*type);
+    a.attestations.push_back(std::move(r));
+  }
+}
+
 void decodeAuthority(Walker& w, const Node& n, const std::string& path, size_t index,
                      ImagePolicy& policy) {
   if (n.type != Node::Type::kMap) {
     w.error(n, path, "must be a map");
     return;
   }
-  w.checkKeys(n, path, {"name", "key", "keyless", "static", "signatureFormat"},
-              {{"attestations", "attestation policies (cue/rego) are not evaluated"},
-               {"source", "signatures are read from the image's own repository"},
+  w.checkKeys(n, path, {"name", "key", "keyless", "static", "signatureFormat", "attestations"},
+              {{"source", "signatures are read from the image's own repository"},
                {"ctlog",
                 "ramp never contacts Rekor: the transparency log's key comes from the keyless "
                 "authority's trusted root (keyless.trustRootRef or ramp serve --trusted-root)"},
@@ -224,6 +286,14 @@ void decodeAuthority(Walker& w, const Node& n, const std::string& path, size_t i
           a.key = std::make_shared<const audit::VerifyingKey>(std::move(*k));
         }
       }
+    }
+  }
+  if (const MapEntry* atts = Walker::find(n, "attestations")) {
+    if (stat != nullptr) {
+      w.error(*atts, path + ".attestations",
+              "a static authority verifies nothing: attestations need a key or keyless authority");
+    } else {
+      decodeAttestations(w, *atts, path + ".attestations", a);
     }
   }
   if (stat != nullptr) {
@@ -344,6 +414,27 @@ void decodePolicy(Walker& w, const Node& doc, std::vector<ImagePolicy>& out) {
 
 }  // namespace
 
+std::string describeAttestations(const std::vector<VerifiedAttestation>& attestations) {
+  // Provenance first, then SBOMs, then the others, whatever order the registry listed them in.
+  std::string provenance, sboms, others;
+  for (const VerifiedAttestation& a : attestations) {
+    if (a.provenance) {
+      const ProvenanceEvidence& p = *a.provenance;
+      provenance += "; provenance: built by " + p.builderId;
+      if (!p.source.empty()) provenance += " from " + p.source;
+      if (!p.invocationId.empty()) provenance += ", run " + p.invocationId;
+    } else if (a.sbom) {
+      sboms += "; SBOM " + a.sbom->format;
+      if (a.sbom->components >= 0) {
+        sboms += " (" + std::to_string(a.sbom->components) + " components)";
+      }
+    } else {
+      others += "; attestation " + a.predicateType;
+    }
+  }
+  return provenance + sboms + others;
+}
+
 std::string_view policyModeName(PolicyMode mode) {
   return mode == PolicyMode::kEnforce ? "enforce" : "warn";
 }
@@ -457,11 +548,13 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
   const ImagePolicy* firstWarn = nullptr;
   std::string firstVerifiedBy;
   std::string firstIdentity;
+  std::vector<VerifiedAttestation> firstAttestations;
   const ImagePolicy* firstPassed = nullptr;
   for (const ImagePolicy* p : matching) {
     std::vector<std::string> failures;
     std::string verifiedBy;
     std::string identity;  // a keyless signature's certificate identity
+    std::vector<VerifiedAttestation> attestations;
     for (const PolicyAuthority& a : p->authorities) {
       if (a.kind == PolicyAuthority::Kind::kStaticPass) {
         verifiedBy = a.name;
@@ -482,11 +575,14 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
       } else if (digest.empty() || r->result->digest != digest) {
         failures.push_back(a.name + ": verified digest " + r->result->digest +
                            " is not the image's " + std::string(digest));
+      } else if (auto missing = missingAttestations(a, *r); !missing.empty()) {
+        failures.push_back(a.name + ": " + missing);
       } else {
         verifiedBy = a.name;
         if (!r->result->subject.empty()) {
           identity = " (keyless: " + r->result->subject + " from " + r->result->issuer + ")";
         }
+        attestations = r->attestations;
         break;
       }
     }
@@ -495,6 +591,7 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
         firstPassed = p;
         firstVerifiedBy = verifiedBy;
         firstIdentity = identity;
+        firstAttestations = std::move(attestations);
       }
       continue;
     }
@@ -519,6 +616,8 @@ Decision evaluateImagePolicies(const std::vector<ImagePolicy>& policies, std::st
     d.verifiedDigest = std::string(digest);
     d.reason = fmt::format("image {} ({}) verified by authority {} of ClusterImagePolicy {}{}",
                            image, digest, firstVerifiedBy, firstPassed->name, firstIdentity);
+    d.attestations = std::move(firstAttestations);
+    d.reason += describeAttestations(d.attestations);
   } else {
     d.policy = firstWarn->name;
     d.mode = PolicyMode::kWarn;

@@ -19,6 +19,8 @@
 //                         subjectRegExp: "^https://github.com/shop/"}]
 //           trustRootRef: public-good                      # optional; --trusted-root NAME=FILE
 //           insecureIgnoreSCT: false                       # optional
+//         attestations:                                    # optional: required besides
+//           - {name: provenance, predicateType: slsaprovenance1}   # the signature
 //       - name: break-glass
 //         static: {action: pass}                           # pass | fail
 //     mode: enforce                                        # enforce (default) | warn
@@ -44,6 +46,7 @@
 
 #include "audit/signer.h"
 #include "ramp/error.h"
+#include "supply/attestation.h"
 #include "supply/cosign_verify.h"
 #include "supply/keyless_verify.h"
 #include "supply/oci_reference.h"
@@ -56,6 +59,15 @@ inline constexpr std::string_view kImagePolicyKind = "ClusterImagePolicy";
 
 enum class PolicyMode { kEnforce, kWarn };
 std::string_view policyModeName(PolicyMode mode);  // "enforce" | "warn"
+
+// An attestation an authority requires (policy-controller's authorities[].attestations[]): a
+// verified attestation of `predicateType` by the same authority, besides its signature.
+struct RequiredAttestation {
+  std::string name;           // as written
+  std::string predicateType;  // the URI (a short name such as slsaprovenance1 is mapped)
+  std::string written;        // predicateType as written, for messages
+  bool operator==(const RequiredAttestation&) const = default;
+};
 
 struct PolicyAuthority {
   enum class Kind { kKey, kKeyless, kStaticPass, kStaticFail };
@@ -70,6 +82,7 @@ struct PolicyAuthority {
   std::string trustRootRef;
   bool ignoreSct = false;
   std::shared_ptr<const TrustedRoot> trustedRoot;
+  std::vector<RequiredAttestation> attestations;  // kKey, kKeyless: required besides the signature
   std::string where;  // "file:line:column: spec.authorities[i].keyless", for later messages
 };
 
@@ -85,7 +98,8 @@ struct ImagePolicy {
 // Errors: kInvalidArgument with every problem, one a line, "file:line:column: path: message"
 // (not YAML, wrong apiVersion/kind, missing or mistyped fields, an invalid glob or PEM key,
 // unknown fields, and the unsupported ones named: key.secretRef, key.kms, keyless.url,
-// keyless.caCert, attestations, source, ctlog, rfc3161timestamp, spec.match, images[].regex).
+// keyless.caCert, attestations[].policy, source, ctlog, rfc3161timestamp, spec.match,
+// images[].regex).
 Result<std::vector<ImagePolicy>> parseImagePolicies(std::string_view text, std::string_view file);
 
 // Trusted roots by name: "" is the default (ramp serve --trusted-root FILE), others are what a
@@ -110,6 +124,10 @@ struct AuthorityResult {
   std::string policy;
   std::string authority;
   Result<VerifiedSignature> result;
+  // The image's attestations this authority verified, and why other candidates did not (or why
+  // they could not be read); read only when the signature verified.
+  std::vector<VerifiedAttestation> attestations;
+  std::vector<std::string> attestationFailures;
 };
 
 struct Decision {
@@ -120,7 +138,13 @@ struct Decision {
   std::string reason;                      // why, in a sentence (names image, policy, failures)
   std::string verifiedDigest;              // the digest signatures were verified for
   std::vector<std::string> warnings;       // failures of warn-mode policies
+  std::vector<VerifiedAttestation> attestations;  // verified by `authority` (evidence)
 };
+
+// The attestations as the verdict's reason lists them, short (the locations and digests are in
+// the verdict's evidence), provenance first, then SBOMs, then others: "; provenance: built by B
+// from S, run R; SBOM cyclonedx (12 components)" ("" when there are none).
+std::string describeAttestations(const std::vector<VerifiedAttestation>& attestations);
 
 // What to do with an image no policy matches (policy-controller's no-match-policy).
 enum class NoMatch { kDeny, kAllow };

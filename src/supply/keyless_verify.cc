@@ -176,11 +176,10 @@ Result<KeylessVerified> verifyKeyless(const KeylessBundle& bundle, const Trusted
   return KeylessVerified{*id, time, timed->logIndex, timedLog->baseUrl};
 }
 
-Result<VerifiedSignature> verifyKeylessBundle(std::string_view bundleJson,
-                                              std::string_view imageDigest, const TrustedRoot& root,
-                                              const std::vector<IdentityMatcher>& identities,
-                                              const KeylessOptions& options) {
-  if (auto ok = validateDigest(imageDigest); !ok) return std::unexpected(ok.error());
+Result<VerifiedEnvelope> verifyKeylessBundleEnvelope(std::string_view bundleJson,
+                                                     const TrustedRoot& root,
+                                                     const std::vector<IdentityMatcher>& identities,
+                                                     const KeylessOptions& options) {
   auto b = parseKeylessBundle(bundleJson);
   if (!b) return std::unexpected(b.error());
   if (!b->mediaType.starts_with("application/vnd.dev.sigstore.bundle")) {
@@ -193,10 +192,21 @@ Result<VerifiedSignature> verifyKeylessBundle(std::string_view bundleJson,
   }
   auto v = verifyKeyless(*b, root, identities, options);
   if (!v) return std::unexpected(v.error());
-  auto name = checkCosignStatement(b->payloadType, b->payload, imageDigest);
+  return VerifiedEnvelope{std::move(b->payloadType), std::move(b->payload), "", v->identity.subject,
+                          v->identity.issuer};
+}
+
+Result<VerifiedSignature> verifyKeylessBundle(std::string_view bundleJson,
+                                              std::string_view imageDigest, const TrustedRoot& root,
+                                              const std::vector<IdentityMatcher>& identities,
+                                              const KeylessOptions& options) {
+  if (auto ok = validateDigest(imageDigest); !ok) return std::unexpected(ok.error());
+  auto e = verifyKeylessBundleEnvelope(bundleJson, root, identities, options);
+  if (!e) return std::unexpected(e.error());
+  auto name = checkCosignStatement(e->payloadType, e->payload, imageDigest);
   if (!name) return std::unexpected(name.error());
-  return VerifiedSignature{SignatureFormat::kBundle, std::string(imageDigest), "", *name,
-                           v->identity.subject,      v->identity.issuer};
+  return VerifiedSignature{
+      SignatureFormat::kBundle, std::string(imageDigest), "", *name, e->subject, e->issuer};
 }
 
 Result<VerifiedSignature> verifyLegacyKeyless(

@@ -84,6 +84,14 @@ Result<VerifiedSignature> verifyKeylessBundle(std::string_view bundleJson,
                                               const std::vector<IdentityMatcher>& identities,
                                               const KeylessOptions& options = {});
 
+// The signature part of verifyKeylessBundle: a keyless DSSE bundle verified by steps 1-6 above.
+// Nothing of the payload is checked. Errors: as verifyKeylessBundle's but "wrong type" and
+// "digest mismatch".
+Result<VerifiedEnvelope> verifyKeylessBundleEnvelope(std::string_view bundleJson,
+                                                     const TrustedRoot& root,
+                                                     const std::vector<IdentityMatcher>& identities,
+                                                     const KeylessOptions& options = {});
+
 // A legacy keyless signature (sigstore_bundle.h's parseLegacyKeyless): verifyKeyless, then the
 // simple-signing payload's type and digest as verifyLegacySignature.
 Result<VerifiedSignature> verifyLegacyKeyless(

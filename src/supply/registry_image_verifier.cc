@@ -29,6 +29,11 @@ ImageVerdict RegistryImageVerifier::verify(std::string_view image) {
   v.warnOnly = d.allowed && d.verifiedDigest.empty() && !d.warnings.empty();
   v.reason = d.reason;
   v.warnings = d.warnings;
+  for (const VerifiedAttestation& a : d.attestations) {
+    v.attestations.push_back(a.predicateType);
+    if (a.provenance && !v.provenance) v.provenance = a.provenance;
+    if (a.sbom) v.sboms.push_back(*a.sbom);
+  }
   return v;
 }
 

@@ -278,6 +278,51 @@ TEST(ImageGate, RetryChecksAgainAndAVerifiedImageThenProceedsPinned) {
   EXPECT_EQ(w.revision(v2)->template_.spec.containers.at(0).image, "demo:v2@" + kDigest);
 }
 
+// The attestations a verdict carries (provenance, SBOMs) are evidence of its event, so of the
+// signature-check audit record.
+TEST(ImageGate, AttestationsAreEvidenceOfTheVerdict) {
+  World w = updatedToV2();
+  const std::string v2 = w.hashOf("demo:v2");
+  supply::ImageVerdict v = verified("demo:v2");
+  v.attestations = {"https://slsa.dev/provenance/v1", "https://cyclonedx.org/bom"};
+  v.provenance =
+      supply::ProvenanceEvidence{"https://builder/id", "git+https://x/y@refs/tags/v2",
+                                 "gitCommit:ff00", "https://ci/runs/7", "registry/demo@sha256:aa"};
+  v.sboms = {supply::SbomEvidence{"cyclonedx", "registry/demo@sha256:bb", 12},
+             supply::SbomEvidence{"spdx", "registry/demo@sha256:cc", -1}};
+  w.observed.imageCheck = ImageCheck{v2, {v}};
+  Plan p = w.step();
+  const Event* e = findEvent(p, "ImageVerified");
+  ASSERT_NE(e, nullptr);
+  const std::map<std::string, std::string> want = {
+      {"attestations[0]", "https://slsa.dev/provenance/v1"},
+      {"attestations[1]", "https://cyclonedx.org/bom"},
+      {"provenance.builderId", "https://builder/id"},
+      {"provenance.source", "git+https://x/y@refs/tags/v2"},
+      {"provenance.sourceDigest", "gitCommit:ff00"},
+      {"provenance.invocationId", "https://ci/runs/7"},
+      {"provenance.location", "registry/demo@sha256:aa"},
+      {"sboms[0].format", "cyclonedx"},
+      {"sboms[0].location", "registry/demo@sha256:bb"},
+      {"sboms[0].components", "12"},
+      {"sboms[1].format", "spdx"},
+      {"sboms[1].location", "registry/demo@sha256:cc"}};
+  for (const auto& [key, value] : want) {
+    auto it = e->evidence.find(key);
+    ASSERT_NE(it, e->evidence.end()) << key;
+    EXPECT_EQ(it->second, value) << key;
+  }
+  EXPECT_EQ(e->evidence.count("sboms[1].components"), 0u);  // not counted: not said
+  // A verdict without attestations has none of these.
+  World plain = updatedToV2();
+  plain.observed.imageCheck = ImageCheck{v2, {verified("demo:v2")}};
+  Plan q = plain.step();
+  const Event* f = findEvent(q, "ImageVerified");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->evidence.count("provenance.builderId"), 0u);
+  EXPECT_EQ(f->evidence.count("attestations[0]"), 0u);
+}
+
 TEST(ImageGate, ASpecChangeBackToTheRunningRevisionLiftsThePause) {
   World w = updatedToV2();
   w.observed.imageCheck = ImageCheck{w.hashOf("demo:v2"), {refused("demo:v2")}};

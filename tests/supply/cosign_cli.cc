@@ -53,6 +53,13 @@ std::string cosignSignCommand(const std::string& cosign, const std::string& dir,
          (legacy ? "--new-bundle-format=false " : "");
 }
 
+std::string cosignAttestCommand(const std::string& cosign, const std::string& dir,
+                                const std::string& type, const std::string& predicate) {
+  return cosignEnv(dir) + "'" + cosign +
+         "' attest --key cosign.key --use-signing-config=false --tlog-upload=false -y --type " +
+         type + " --predicate '" + predicate + "' ";
+}
+
 std::string keyPolicyYaml(const std::string& name, const std::string& glob,
                           const std::string& format, const std::string& pubPem) {
   std::string key;

@@ -34,6 +34,12 @@ Result<audit::VerifyingKey> generateKeyPair(const std::string& cosign, const std
 std::string cosignSignCommand(const std::string& cosign, const std::string& dir,
                               bool legacy = false);
 
+// The command that attests an image (append the reference) with `dir`'s cosign.key, offline, in
+// cosign 3's default format (a Sigstore bundle referrer): `type` is cosign's --type
+// (slsaprovenance1, cyclonedx, spdxjson, …), `predicate` the predicate file (relative to `dir`).
+std::string cosignAttestCommand(const std::string& cosign, const std::string& dir,
+                                const std::string& type, const std::string& predicate);
+
 // A ClusterImagePolicy document named `name`: images matching `glob` need a signature in
 // `format` ("legacy" or "bundle") by the public key `pubPem`, under the authority "release-key".
 std::string keyPolicyYaml(const std::string& name, const std::string& glob,

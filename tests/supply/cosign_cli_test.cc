@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -22,6 +23,7 @@
 #include "supply/keyless_fixtures.h"
 #include "supply/oci_client.h"
 #include "supply/registry_harness.h"
+#include "supply/registry_image_verifier.h"
 
 namespace ramp::supply {
 namespace {
@@ -76,6 +78,125 @@ TEST(CosignCli, CosignAndRampAgreeOnKeylessSignatures) {
   EXPECT_TRUE(bundle) << bundle.error().message;
   auto legacy = verifyImageSignature(client, repo, *d2, SignatureFormat::kLegacy, authority);
   EXPECT_TRUE(legacy) << legacy.error().message;
+}
+
+// `cosign attest` (v3's default: a Sigstore bundle referrer per attestation) with a key: an image
+// with SLSA provenance and a CycloneDX SBOM shows their evidence; a policy requiring
+// slsaprovenance1 refuses an image whose only provenance is signed by another key and allows it
+// once attested with the authority's key; cosign's own verify-attestation agrees.
+TEST(CosignCli, AttestationsAreEvidenceAndCanBeRequired) {
+  std::string cosign = testing::cosignBinary();
+  if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
+  ramp::testing::TempDir dir("ramp-cosign-attest");
+  auto reg = testing::LocalRegistry::start({}, dir.file("registry"));
+  ASSERT_TRUE(reg) << reg.error().message;
+  const std::string host = (*reg)->host();
+  auto d1 = (*reg)->pushImage("shop/web", "v1", "attested");
+  auto d2 = (*reg)->pushImage("shop/web", "v2", "not attested");
+  ASSERT_TRUE(d1 && d2);
+  const std::string release = dir.file("release"), other = dir.file("other");
+  std::filesystem::create_directories(release);
+  std::filesystem::create_directories(other);
+  auto key = testing::generateKeyPair(cosign, release);
+  ASSERT_TRUE(key) << key.error().message;
+  ASSERT_TRUE(testing::generateKeyPair(cosign, other));
+  std::ofstream(release + "/prov.json")
+      << R"({"buildDefinition":{"buildType":"https://actions.github.io/buildtypes/workflow/v1",)"
+         R"("externalParameters":{"workflow":{"repository":"https://github.com/shop/web","ref":"refs/tags/v1"}},)"
+         R"("resolvedDependencies":[{"uri":"git+https://github.com/shop/web@refs/tags/v1","digest":{"gitCommit":"0123abcd"}}]},)"
+         R"("runDetails":{"builder":{"id":"https://github.com/shop/web/.github/workflows/release.yml@refs/tags/v1"},)"
+         R"("metadata":{"invocationId":"https://github.com/shop/web/actions/runs/42/attempts/1"}}})";
+  std::ofstream(release + "/bom.json")
+      << R"({"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"a"},{"type":"library","name":"b"}]})";
+  std::filesystem::copy_file(release + "/prov.json", other + "/prov.json");
+  const std::string v1 = host + "/shop/web@" + *d1, v2 = host + "/shop/web@" + *d2;
+  std::string out;
+  for (const std::string& image : {v1, v2}) {
+    ASSERT_EQ(testing::runShell(testing::cosignSignCommand(cosign, release) + image, &out), 0)
+        << out;
+  }
+  ASSERT_EQ(
+      testing::runShell(
+          testing::cosignAttestCommand(cosign, release, "slsaprovenance1", "prov.json") + v1, &out),
+      0)
+      << out;
+  ASSERT_EQ(testing::runShell(
+                testing::cosignAttestCommand(cosign, release, "cyclonedx", "bom.json") + v1, &out),
+            0)
+      << out;
+  // v2's provenance is signed by another key: it does not count.
+  ASSERT_EQ(
+      testing::runShell(
+          testing::cosignAttestCommand(cosign, other, "slsaprovenance1", "prov.json") + v2, &out),
+      0)
+      << out;
+  out.clear();
+  EXPECT_EQ(testing::runShell(testing::cosignEnv(release) + cosign +
+                                  " verify-attestation --key cosign.pub --insecure-ignore-tlog "
+                                  "--type slsaprovenance1 " +
+                                  v1 + " >/dev/null",
+                              &out),
+            0)
+      << out;
+
+  auto policies = parseImagePolicies(
+      testing::keyPolicyYaml("shop", host + "/shop/**", "bundle", key->pem()) +
+          "    attestations:\n    - name: provenance\n      predicateType: slsaprovenance1\n",
+      "policy.yaml");
+  ASSERT_TRUE(policies) << policies.error().message;
+  RegistryImageVerifier verifier(*policies, {}, NoMatch::kDeny);
+  ImageVerdict ok = verifier.verify(host + "/shop/web:v1");
+  ASSERT_TRUE(ok.allowed) << ok.reason;
+  EXPECT_EQ(ok.digest, *d1);
+  ASSERT_TRUE(ok.provenance) << ok.reason;
+  EXPECT_EQ(ok.provenance->builderId,
+            "https://github.com/shop/web/.github/workflows/release.yml@refs/tags/v1");
+  EXPECT_EQ(ok.provenance->source, "git+https://github.com/shop/web@refs/tags/v1");
+  EXPECT_EQ(ok.provenance->sourceDigest, "gitCommit:0123abcd");
+  EXPECT_EQ(ok.provenance->invocationId, "https://github.com/shop/web/actions/runs/42/attempts/1");
+  EXPECT_TRUE(ok.provenance->location.starts_with(host + "/shop/web@sha256:"))
+      << ok.provenance->location;
+  ASSERT_EQ(ok.sboms.size(), 1u) << ok.reason;
+  EXPECT_EQ(ok.sboms[0].format, "cyclonedx");
+  EXPECT_EQ(ok.sboms[0].components, 2);
+  EXPECT_TRUE(ok.sboms[0].location.starts_with(host + "/shop/web@sha256:"));
+  EXPECT_NE(ok.sboms[0].location, ok.provenance->location);
+  EXPECT_NE(ok.reason.find("; SBOM cyclonedx (2 components)"), std::string::npos) << ok.reason;
+  // The SBOM's location is its referrer manifest in the registry.
+  OciClient client({});
+  auto repo = *parseImageReference(v1);
+  auto sbomManifest =
+      client.getManifest(repo, ok.sboms[0].location.substr(ok.sboms[0].location.find('@') + 1));
+  ASSERT_TRUE(sbomManifest) << sbomManifest.error().message;
+  EXPECT_EQ(sbomManifest->manifest.annotations["dev.sigstore.bundle.predicateType"],
+            "https://cyclonedx.org/bom");
+
+  ImageVerdict refused = verifier.verify(host + "/shop/web:v2");
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_NE(refused.reason.find("no attestation of type slsaprovenance1 "
+                                "(https://slsa.dev/provenance/v1) verified by authority "
+                                "release-key"),
+            std::string::npos)
+      << refused.reason;
+  EXPECT_NE(refused.reason.find("bad signature"), std::string::npos) << refused.reason;
+  EXPECT_FALSE(refused.provenance);
+  // Without the requirement, v2 is allowed on its signature alone, with no evidence.
+  auto plain = parseImagePolicies(
+      testing::keyPolicyYaml("shop", host + "/shop/**", "bundle", key->pem()), "policy.yaml");
+  ASSERT_TRUE(plain);
+  ImageVerdict signedOnly = RegistryImageVerifier(*plain, {}, NoMatch::kDeny).verify(v2);
+  EXPECT_TRUE(signedOnly.allowed) << signedOnly.reason;
+  EXPECT_FALSE(signedOnly.provenance);
+
+  ASSERT_EQ(
+      testing::runShell(
+          testing::cosignAttestCommand(cosign, release, "slsaprovenance1", "prov.json") + v2, &out),
+      0)
+      << out;
+  ImageVerdict now = verifier.verify(host + "/shop/web:v2");
+  EXPECT_TRUE(now.allowed) << now.reason;
+  ASSERT_TRUE(now.provenance);
+  EXPECT_EQ(now.attestations, std::vector<std::string>{"https://slsa.dev/provenance/v1"});
 }
 
 TEST(CosignCli, RealCosignSignaturesVerifyInBothFormats) {

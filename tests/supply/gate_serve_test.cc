@@ -207,6 +207,98 @@ TEST_F(GateServe, AnUnsignedImagePausesAndStartsNothingUntilSignedAndRetried) {
   EXPECT_EQ(serve_->stop(), 0);
 }
 
+// Attestations end to end: an image cosign signed and attested (SLSA provenance v1 and a
+// CycloneDX SBOM) runs under a policy that requires slsaprovenance1; the provenance and SBOM are
+// in the ImageVerified condition, in the event `ramp get rollout` shows and in the
+// signature-check record of `ramp audit show`. An image with only a signature is refused, naming
+// the missing attestation.
+TEST_F(GateServe, AttestationsAreRequiredAndShownAsEvidence) {
+  const std::string cosign = testing::cosignBinary();
+  if (cosign.empty()) GTEST_SKIP() << "cosign is not built (make cosign-build)";
+  rt::ReplicaReaper reaper(dir_.file("data"));
+  std::filesystem::create_directories(dir_.file("replicas"));
+  const std::string keys = dir_.file("cosign");
+  std::filesystem::create_directories(keys);
+  auto reg = testing::LocalRegistry::start({}, dir_.file("registry"));
+  ASSERT_TRUE(reg) << reg.error().message;
+  const std::string host = (*reg)->host();
+  auto d1 = (*reg)->pushImage("shop/web", "v1", "attested v1");
+  auto d2 = (*reg)->pushImage("shop/web", "v2", "signed only v2");
+  ASSERT_TRUE(d1 && d2);
+  auto key = testing::generateKeyPair(cosign, keys);
+  ASSERT_TRUE(key) << key.error().message;
+  std::ofstream(keys + "/prov.json")
+      << R"({"buildDefinition":{"resolvedDependencies":[{"uri":"git+https://github.com/shop/web@refs/tags/v1","digest":{"gitCommit":"0123abcd"}}]},)"
+         R"("runDetails":{"builder":{"id":"https://github.com/shop/web/.github/workflows/release.yml@refs/tags/v1"},)"
+         R"("metadata":{"invocationId":"https://github.com/shop/web/actions/runs/42/attempts/1"}}})";
+  std::ofstream(keys + "/bom.json")
+      << R"({"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"a"}]})";
+  std::string out;
+  for (const std::string& d : {*d1, *d2}) {
+    ASSERT_EQ(
+        testing::runShell(testing::cosignSignCommand(cosign, keys) + host + "/shop/web@" + d, &out),
+        0)
+        << out;
+  }
+  for (const auto& [type, file] :
+       {std::pair<std::string, std::string>{"slsaprovenance1", "prov.json"},
+        {"cyclonedx", "bom.json"}}) {
+    ASSERT_EQ(testing::runShell(testing::cosignAttestCommand(cosign, keys, type, file) + host +
+                                    "/shop/web@" + *d1,
+                                &out),
+              0)
+        << out;
+  }
+  std::ofstream(dir_.file("policy.yaml"))
+      << testing::keyPolicyYaml("shop-images", host + "/shop/**", "bundle", key->pem())
+      << "    attestations:\n    - name: provenance\n      predicateType: slsaprovenance1\n";
+
+  serve_ = std::make_unique<rt::RampDaemon>(
+      dir_, std::vector<std::string>{"--platform", "platform.process", "--image-policy",
+                                     dir_.file("policy.yaml"), "--progress-poll-ms", "200"});
+  ASSERT_FALSE(serve_->url().empty()) << serve_->log();
+  applyFirstRelease(host + "/shop/web:v1", *d1);
+  if (::testing::Test::HasFatalFailure()) return;
+  const std::string evidence =
+      "provenance: built by https://github.com/shop/web/.github/workflows/release.yml@refs/tags/v1"
+      " from git+https://github.com/shop/web@refs/tags/v1, run "
+      "https://github.com/shop/web/actions/runs/42/attempts/1; SBOM cyclonedx (1 components)";
+  auto cond = imageCondition();
+  EXPECT_EQ(cond.value("status", ""), "True");
+  EXPECT_NE(cond.value("message", "").find(evidence), std::string::npos) << cond.dump();
+  auto shown = ramp({"get", "rollout", "web", "-n", "shop"});
+  EXPECT_NE(shown.out.find(evidence), std::string::npos) << shown.out;
+
+  // v2 is signed but has no provenance: refused, naming the missing attestation.
+  auto set = ramp({"set", "image", "web", "web=" + host + "/shop/web:v2", "-n", "shop"});
+  ASSERT_EQ(set.code, 0) << set.out << set.err;
+  for (int i = 0; i < 300 && phase() != "Paused"; ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(phase(), "Paused") << serve_->log();
+  EXPECT_NE(imageCondition()
+                .value("message", "")
+                .find("release-key: no attestation of type slsaprovenance1 "
+                      "(https://slsa.dev/provenance/v1) verified by authority release-key"),
+            std::string::npos)
+      << imageCondition().dump();
+
+  // The record of v1's check carries the evidence.
+  auto audit = ramp({"audit", "show", "web", "-n", "shop"});
+  ASSERT_EQ(audit.code, 0) << audit.out << audit.err;
+  for (
+      const std::string& want :
+      {std::string(
+           R"("provenance.builderId":"https://github.com/shop/web/.github/workflows/release.yml@refs/tags/v1")"),
+       std::string(R"("provenance.sourceDigest":"gitCommit:0123abcd")"),
+       std::string(
+           R"("provenance.invocationId":"https://github.com/shop/web/actions/runs/42/attempts/1")"),
+       std::string(R"("sboms[0].format":"cyclonedx")"), std::string(R"("sboms[0].components":"1")"),
+       std::string(R"("sboms[0].location":")") + host + "/shop/web@sha256:",
+       std::string(R"("attestations[0]":"https://)")}) {
+    EXPECT_NE(audit.out.find(want), std::string::npos) << want << "\n" << audit.out;
+  }
+  EXPECT_EQ(serve_->stop(), 0);
+}
+
 // Keyless: an image signed as cosign 3 does without a key (a bundle referrer with a Fulcio-like
 // certificate and a Rekor-like entry, from a private Sigstore made by the test) runs pinned under
 // `ramp serve --trusted-root NAME=FILE` and a keyless authority naming that root. No cosign

@@ -14,6 +14,7 @@
 
 #include "common/base64.h"
 #include "harness/harness.h"
+#include "supply/attestation.h"
 #include "supply/fulcio_cert.h"
 #include "supply/keyless_fixtures.h"
 #include "supply/keyless_verify.h"
@@ -394,6 +395,28 @@ TEST(Keyless, ImageSignaturesNeedCosignsPredicate) {
                       *r, {kCody});
   ASSERT_FALSE(k);
   EXPECT_EQ(k.error().code, ErrorCode::kUnsupported);
+}
+
+// cosign's public-good vector is a keyless attestation: it verifies as one through the same
+// keyless machinery (tlog, chain, SCT, signature, identity), with its predicate type and no
+// evidence (a cosign custom predicate); another identity or another image is refused.
+TEST(Keyless, AttestationsVerifyWithTheSignaturesMachinery) {
+  auto r = root(testdata(kPgiRoot));
+  const std::string digest =
+      "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
+  auto a = verifyAttestation(testdata(kOciBundle), digest, *r, {kCody});
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->predicateType, "https://cosign.sigstore.dev/attestation/v1");
+  EXPECT_FALSE(a->provenance);
+  EXPECT_FALSE(a->sbom);
+  IdentityMatcher someoneElse{"https://github.com/login/oauth", "eve@example.com", "", ""};
+  auto eve = verifyAttestation(testdata(kOciBundle), digest, *r, {someoneElse});
+  ASSERT_FALSE(eve);
+  EXPECT_TRUE(eve.error().message.starts_with("identity mismatch")) << eve.error().message;
+  auto moved =
+      verifyAttestation(testdata(kOciBundle), "sha256:" + std::string(64, 'b'), *r, {kCody});
+  ASSERT_FALSE(moved);
+  EXPECT_TRUE(moved.error().message.starts_with("digest mismatch")) << moved.error().message;
 }
 
 // Image signatures as cosign writes them, keyless, from a private Sigstore made by the test

@@ -11,11 +11,31 @@
 // Thread safety: verify() may be called from several controller workers at once. It blocks on
 // the registry for a bounded time (the implementation's request timeouts) and never throws.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ramp::supply {
+
+// Where an image came from, from a verified SLSA provenance v1 attestation (attestation.h).
+struct ProvenanceEvidence {
+  std::string builderId;     // runDetails.builder.id
+  std::string source;        // the source repository's URI ("" when the provenance names none)
+  std::string sourceDigest;  // "gitCommit:<sha>" / "sha1:<hex>" of the source ("" when none)
+  std::string invocationId;  // runDetails.metadata.invocationId: the pipeline run ("" when none)
+  std::string location;      // the attestation's referrer in the registry: "REPO@sha256:…"
+  bool operator==(const ProvenanceEvidence&) const = default;
+};
+
+// An SBOM attached to an image as a verified attestation.
+struct SbomEvidence {
+  std::string format;       // "cyclonedx" or "spdx"
+  std::string location;     // the attestation's referrer in the registry: "REPO@sha256:…"
+  int64_t components = -1;  // CycloneDX components[] / SPDX packages[]; -1 when not listed
+  bool operator==(const SbomEvidence&) const = default;
+};
 
 struct ImageVerdict {
   bool allowed = false;
@@ -27,6 +47,11 @@ struct ImageVerdict {
   bool warnOnly = false;    // allowed only because the failing policies are in warn mode
   std::string reason;       // one sentence naming image, policy and what failed or verified
   std::vector<std::string> warnings;
+  // Attestations verified by `authority` for `digest` (empty when none): their predicate types
+  // (URIs), and what the provenance and SBOMs among them say.
+  std::vector<std::string> attestations;
+  std::optional<ProvenanceEvidence> provenance;
+  std::vector<SbomEvidence> sboms;
 };
 
 class ImageVerifier {
