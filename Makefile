@@ -13,7 +13,7 @@ PRESET ?= asan-ubsan
 BUILD_DIR ?= build/$(PRESET)
 JOBS ?= 2
 # In CI each fuzz target gets longer; locally a short smoke run.
-FUZZ_SECONDS ?= $(if $(CI),45,10)
+FUZZ_SECONDS ?= $(if $(CI),20,10)
 export CCACHE_NOHASHDIR := true
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_MAXSIZE := 5G

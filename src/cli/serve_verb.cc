@@ -138,9 +138,15 @@ class ServeVerb final : public Verb {
 // Signs a checkpoint of the audit log every `period` until stopped, and once more when stopped.
 class Checkpointer {
  public:
+  // `active`: whether this daemon signs checkpoints now (with --leader-elect, while it leads:
+  // the daemons of one store share its log, and the leader's checkpoints cover every record).
   Checkpointer(audit::AuditedStateStore& store, Duration period,
-               std::function<void(const std::string&)> say)
-      : store_(store), period_(period), say_(std::move(say)), thread_([this] { loop(); }) {}
+               std::function<void(const std::string&)> say, std::function<bool()> active)
+      : store_(store),
+        period_(period),
+        say_(std::move(say)),
+        active_(std::move(active)),
+        thread_([this] { loop(); }) {}
   ~Checkpointer() { stop(); }
   void stop() {
     {
@@ -163,12 +169,14 @@ class Checkpointer {
     }
   }
   void once() {
+    if (!active_()) return;
     auto r = store_.checkpoint(realClock().now());
     if (!r) say_("audit log: cannot sign a checkpoint: " + r.error().message);
   }
   audit::AuditedStateStore& store_;
   const Duration period_;
   const std::function<void(const std::string&)> say_;
+  const std::function<bool()> active_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
@@ -340,7 +348,10 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   }
   gitopsAgent->start();
   std::optional<Checkpointer> checkpointer;
-  if (audited) checkpointer.emplace(*audited, Duration(options.auditCheckpointMs), log);
+  if (audited) {
+    checkpointer.emplace(*audited, Duration(options.auditCheckpointMs), log,
+                         [&elector] { return !elector || elector->leading(); });
+  }
   log("ready (data " + context.dataDir + ", store " + options.store + ", platform " +
       options.platform + (elector ? ", waiting for the leadership" : "") + ")");
   if (elector) elector->start();

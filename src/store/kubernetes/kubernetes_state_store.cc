@@ -199,7 +199,14 @@ void KubernetesStateStore::onEventChange(const kube::ObjectChange& change) {
                                      object->resourceVersion);
   // Another writer's (a previous leader's) Event names its record; this store's own are linked
   // when written.
-  if (auditIndex) auditEventIds_.try_emplace(*auditIndex, id);
+  if (auditIndex && !auditEventIds_.contains(*auditIndex)) linkAuditRecord(*auditIndex, id);
+}
+
+void KubernetesStateStore::linkAuditRecord(int64_t index, int64_t eventId) {
+  auditEventIds_[index] = eventId;
+  while (static_cast<int64_t>(auditEventIds_.size()) > options_.eventRetention) {
+    auditEventIds_.erase(auditEventIds_.begin());
+  }
 }
 
 Result<int64_t> KubernetesStateStore::observeReply(const ObjectKey& key, std::string_view reply,
@@ -455,7 +462,7 @@ Result<int64_t> KubernetesStateStore::writeEvent(const Event& event) {
   std::lock_guard lock(mu_);
   const int64_t id =
       events_.observe(object->namespace_ + "/" + object->name, stored, object->resourceVersion);
-  if (!event.auditLeafHash.empty()) auditEventIds_[event.auditIndex] = id;
+  if (!event.auditLeafHash.empty()) linkAuditRecord(event.auditIndex, id);
   return id;
 }
 

@@ -26,7 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <map>
 #include <vector>
 
 #include "kube/client.h"
@@ -148,7 +148,10 @@ class KubernetesStateStore final : public StateStore {
   std::vector<std::string> missing_;               // likewise
   std::unique_ptr<kube::Informer> eventInformer_;
   std::unique_ptr<KubernetesAuditLog> audit_;
-  std::unordered_map<int64_t, int64_t> auditEventIds_;  // record index -> event id; under mu_
+  // Record index -> event id, under mu_: the newest eventRetention links (older events are no
+  // longer listed, so their records' eventId reads 0).
+  std::map<int64_t, int64_t> auditEventIds_;
+  void linkAuditRecord(int64_t index, int64_t eventId);  // needs mu_
 };
 
 // store.kubernetes's registry factory: a store on context.kubeClient (the daemon's one client)
