@@ -6,19 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "supply/oci_reference.h"
+#include "supply/verify_errors.h"
 
 namespace ramp::supply {
 namespace {
 
 using Json = nlohmann::json;
-
-std::unexpected<Error> parseError(std::string_view what, const std::string& why) {
-  return makeError(ErrorCode::kParse, std::string(what) + ": " + why);
-}
-
-std::unexpected<Error> failed(const std::string& why) {
-  return makeError(ErrorCode::kFailedPrecondition, why);
-}
 
 // cosign's --type short names (cmd/cosign/cli/options/predicate.go), as policy-controller reads
 // an attestation's predicateType.

@@ -5,19 +5,12 @@
 #include "audit/dsse.h"
 #include "common/base64.h"
 #include "supply/oci_reference.h"
+#include "supply/verify_errors.h"
 
 namespace ramp::supply {
 namespace {
 
 using Json = nlohmann::json;
-
-std::unexpected<Error> parseError(std::string_view what, const std::string& why) {
-  return makeError(ErrorCode::kParse, std::string(what) + ": " + why);
-}
-
-std::unexpected<Error> failed(const std::string& why) {
-  return makeError(ErrorCode::kFailedPrecondition, why);
-}
 
 // The string at `path` (keys) inside `j`, or an error naming the dotted path.
 Result<std::string> stringAt(const Json& j, std::initializer_list<const char*> path,

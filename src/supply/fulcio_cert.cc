@@ -1,4 +1,5 @@
 #include "supply/fulcio_cert.h"
+#include "supply/verify_errors.h"
 
 #include <openssl/ct.h>
 #include <openssl/objects.h>
@@ -12,10 +13,6 @@ namespace {
 constexpr const char* kFulcioIssuerV2Oid = "1.3.6.1.4.1.57264.1.8";
 constexpr const char* kFulcioIssuerV1Oid = "1.3.6.1.4.1.57264.1.1";
 constexpr const char* kFulcioUsernameOid = "1.3.6.1.4.1.57264.1.7";
-
-std::unexpected<Error> failed(const std::string& why) {
-  return makeError(ErrorCode::kFailedPrecondition, why);
-}
 
 std::string asn1String(const ASN1_STRING* s) {
   if (s == nullptr) return "";

@@ -5,13 +5,10 @@
 #include "audit/dsse.h"
 #include "supply/oci_reference.h"
 #include "supply/rekor_entry.h"
+#include "supply/verify_errors.h"
 
 namespace ramp::supply {
 namespace {
-
-std::unexpected<Error> failed(const std::string& why) {
-  return makeError(ErrorCode::kFailedPrecondition, why);
-}
 
 // Go's regexp.MatchString: the expression found anywhere in the value.
 bool searches(const std::string& expression, const std::string& value) {

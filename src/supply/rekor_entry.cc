@@ -6,15 +6,12 @@
 #include "audit/merkle.h"
 #include "common/base64.h"
 #include "supply/sigstore_crypto.h"
+#include "supply/verify_errors.h"
 
 namespace ramp::supply {
 namespace {
 
 using Json = nlohmann::json;
-
-std::unexpected<Error> failed(const std::string& why) {
-  return makeError(ErrorCode::kFailedPrecondition, why);
-}
 
 constexpr std::string_view kEmDash = "\xE2\x80\x94";  // U+2014, signed-note signature lines
 

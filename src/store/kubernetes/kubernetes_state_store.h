@@ -23,10 +23,10 @@
 // is held during a request. Listeners run as state_store.h says, on the writing thread for the
 // store's own writes and on an informer's thread for other clients' changes.
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <map>
 #include <vector>
 
 #include "kube/client.h"
