@@ -141,14 +141,17 @@ Result<std::optional<KubernetesAuditLog::Chunk>> KubernetesAuditLog::readChunk(
   return c;
 }
 
-Status KubernetesAuditLog::writeChunk(const std::string& name, const char* kind,
-                                      const Chunk& chunk) {
+Result<std::string> KubernetesAuditLog::writeChunk(const std::string& name, const char* kind,
+                                                   const Chunk& chunk) {
   const std::string body =
       auditChunkBody(name, namespace_, kind, chunk.data, chunk.resourceVersion);
   auto written = chunk.resourceVersion.empty()
                      ? client_.create(kube::configMaps(), namespace_, body)
                      : client_.update(kube::configMaps(), namespace_, name, body);
-  if (written) return {};
+  if (written) {
+    json reply = json::parse(*written, nullptr, false);
+    return reply.is_object() ? reply.value("/metadata/resourceVersion"_json_pointer, "") : "";
+  }
   const ErrorCode code = written.error().code;
   if (code == ErrorCode::kAlreadyExists || code == ErrorCode::kConflict) {
     return makeError(ErrorCode::kFailedPrecondition,
@@ -189,6 +192,11 @@ Result<int64_t> KubernetesAuditLog::readSize() {
   return lo * kRecordsPerChunk + keys;
 }
 
+void KubernetesAuditLog::reset() {
+  size_.reset();
+  tail_.reset();
+}
+
 Result<int64_t> KubernetesAuditLog::size() {
   std::lock_guard lock(mu_);
   if (!size_) {
@@ -218,14 +226,16 @@ Status KubernetesAuditLog::append(std::span<const Event> events) {
     const int64_t chunk = recorded[next]->auditIndex / kRecordsPerChunk;
     const std::string name = recordsChunkName(chunk);
     Chunk c;
-    if (recorded[next]->auditIndex % kRecordsPerChunk != 0) {
+    if (tail_ && tail_->first == chunk) {
+      c = tail_->second;  // as this log last wrote it: its compare-and-swap catches any change
+    } else if (recorded[next]->auditIndex % kRecordsPerChunk != 0) {
       auto read = readChunk(name);
       if (!read) {
-        size_.reset();
+        reset();
         return std::unexpected(read.error());
       }
       if (!*read) {
-        size_.reset();
+        reset();
         return makeError(ErrorCode::kFailedPrecondition,
                          "configmaps " + namespace_ + "/" + name + " is missing: the audit log " +
                              "was changed by another writer; nothing was written");
@@ -238,7 +248,7 @@ Status KubernetesAuditLog::append(std::span<const Event> events) {
       const Event& e = *recorded[next];
       const std::string key = auditKey(e.auditIndex);
       if (data.contains(key)) {
-        size_.reset();
+        reset();
         return makeError(ErrorCode::kFailedPrecondition,
                          "audit record " + std::to_string(e.auditIndex) +
                              " exists already (another writer appended to the log); nothing "
@@ -252,13 +262,16 @@ Status KubernetesAuditLog::append(std::span<const Event> events) {
       data[key] = encodeAuditRecord(r);
     }
     c.data = data.dump();
-    if (auto s = writeChunk(name, kRecords, c); !s) {
-      size_.reset();
-      if (!wroteSome) return s;
-      return makeError(s.error().code, s.error().message + " (the records before index " +
-                                           std::to_string(chunk * kRecordsPerChunk) +
-                                           " were written)");
+    auto version = writeChunk(name, kRecords, c);
+    if (!version) {
+      reset();
+      if (!wroteSome) return std::unexpected(version.error());
+      return makeError(version.error().code,
+                       version.error().message + " (the records before index " +
+                           std::to_string(chunk * kRecordsPerChunk) + " were written)");
     }
+    c.resourceVersion = *version;
+    tail_.emplace(chunk, std::move(c));
     wroteSome = true;
     *size_ = recorded[next - 1]->auditIndex + 1;
   }
@@ -328,7 +341,9 @@ Status KubernetesAuditLog::appendCheckpoint(const AuditCheckpoint& checkpoint) {
   json data = parseData(c.data);
   data[auditKey(checkpoint.size)] = encodeAuditCheckpoint(checkpoint);
   c.data = data.dump();
-  return writeChunk(name, kCheckpoints, c);
+  auto written = writeChunk(name, kCheckpoints, c);
+  if (!written) return std::unexpected(written.error());
+  return {};
 }
 
 }  // namespace ramp::store::kubernetes

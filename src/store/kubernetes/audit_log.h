@@ -29,6 +29,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kube/client.h"
@@ -80,14 +81,19 @@ class KubernetesAuditLog {
     std::string resourceVersion;
   };
   Result<std::optional<Chunk>> readChunk(const std::string& name);
-  // Writes `chunk` (created when its resourceVersion is ""). kFailedPrecondition on a lost CAS.
-  Status writeChunk(const std::string& name, const char* kind, const Chunk& chunk);
+  // Writes `chunk` (created when its resourceVersion is ""); returns its new resourceVersion.
+  // kFailedPrecondition on a lost CAS.
+  Result<std::string> writeChunk(const std::string& name, const char* kind, const Chunk& chunk);
+  void reset();  // forgets the cached size and tail (after a lost CAS or an error); needs mu_
   Result<int64_t> readSize();  // from the server: the last records chunk and its keys
 
   kube::Client& client_;
   const std::string namespace_;
   std::mutex mu_;
   std::optional<int64_t> size_;  // cached; reset after a lost compare-and-swap
+  // The records chunk this log wrote last (number, content, resourceVersion): the next append
+  // to it needs no GET, so a decision costs one request. Reset with size_.
+  std::optional<std::pair<int64_t, Chunk>> tail_;
 };
 
 }  // namespace ramp::store::kubernetes
