@@ -139,8 +139,12 @@ TEST(DeployManifestsOnACluster, ApplyServerSideAndRampRunsUnderTheirRbac) {
   };
   const std::set<std::string> before = pods();
   ASSERT_EQ(before.size(), 2u);
+  // restartAt has whole seconds and a Pod created in that very second counts as restarted
+  // (Argo compares creationTimestamp < restartAt): v2's Pods may be that young, so the restart
+  // is asked for two seconds ahead, after every one of them.
   ASSERT_EQ(cluster->kubectl("patch rollout api -n sa-ramp --type merge -p "
-                             "\"{\\\"spec\\\":{\\\"restartAt\\\":\\\"$(date -u +%FT%TZ)\\\"}}\"",
+                             "\"{\\\"spec\\\":{\\\"restartAt\\\":\\\"$(date -u -d '+2 seconds' "
+                             "+%FT%TZ)\\\"}}\"",
                              &out),
             0)
       << out;
