@@ -1,20 +1,23 @@
 #!/bin/bash
 # argo-rollouts.sh — the real `kubectl argo rollouts` plugin (kubectl-argo-rollouts) for ramp's
-# Kubernetes tests (docs/platforms/kubernetes.md, "The kubectl argo rollouts plugin").
+# Kubernetes tests (docs/platforms/kubernetes.md, "The kubectl argo rollouts plugin"), and Argo
+# Rollouts' own controller (rollouts-controller) for the benchmark bench/kubernetes.
 #
-#   argo-rollouts.sh build   builds the plugin once per version; prints its path. Reuses the
-#                            cached build when present.
-#   argo-rollouts.sh bin     prints the path if the build is cached (exit 1 if not)
+#   argo-rollouts.sh build              builds the plugin once per version; prints its path.
+#                                       Reuses the cached build when present.
+#   argo-rollouts.sh bin                prints the path if the build is cached (exit 1 if not)
+#   argo-rollouts.sh build-controller   the same for Argo's controller (rollouts-controller)
+#   argo-rollouts.sh controller-bin     prints the controller's path if cached (exit 1 if not)
 #
-# The plugin comes from the Go module proxy through the wrapper module tools/argo-rollouts (its
+# Both come from the Go module proxy through the wrapper module tools/argo-rollouts (its
 # go.mod requires github.com/argoproj/argo-rollouts and, as Argo's own go.mod does, replaces the
 # Kubernetes staging modules by their published releases; go.sum checks every module), built by
 # an ordinary `go build` into ${RAMP_KUBE_CACHE:-${XDG_CACHE_HOME:-~/.cache}/ramp/kube}/
-# argo-rollouts-<key>/kubectl-argo-rollouts, key = hash of the wrapper's go.mod/go.sum, the Go
+# argo-rollouts-<key>/{kubectl-argo-rollouts,rollouts-controller}, key = hash of the wrapper's go.mod/go.sum, the Go
 # version and this recipe's revision. The same cache directory, Go module cache and build cache
 # as scripts/kube-cluster.sh. Argo v1.10.2's go.mod says `go 1.26.10`, so the toolchain is
 # scripts/go-toolchain.sh's 1.26.10 (installed once beside the other when the machine's Go is
-# older). The build runs under `nice -n 19` with `go build -p 2` (RAMP_KUBE_GO_P overrides).
+# older). Each build runs under `nice -n 19` with `go build -p 2` (RAMP_KUBE_GO_P overrides).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,45 +51,53 @@ cache_key() {
   } | sha256sum | cut -c1-16
 }
 
+# out_path NAME: where the build of NAME (kubectl-argo-rollouts or rollouts-controller) is cached.
+out_path() {
+  echo "$CACHE/argo-rollouts-$(cache_key)/$1"
+}
+
 cmd_bin() {
   go_env "$GO_MIN"
   local out
-  out=$CACHE/argo-rollouts-$(cache_key)/kubectl-argo-rollouts
+  out=$(out_path "$1")
   [ -x "$out" ] || return 1
   echo "$out"
 }
 
+# cmd_build NAME: builds github.com/argoproj/argo-rollouts/cmd/NAME (a `tool` of the wrapper)
+# unless cached; prints its path. The build log (with its times) is beside it, build.log.
 cmd_build() {
   go_env "$GO_MIN"
-  local key dir log t0 v
+  local name=$1 key dir log t0 v
   key=$(cache_key)
   dir=$CACHE/argo-rollouts-$key
   mkdir -p "$dir"
   exec 9>"$dir/lock"
   flock 9
-  if [ -x "$dir/kubectl-argo-rollouts" ]; then
-    echo "$dir/kubectl-argo-rollouts"
+  if [ -x "$dir/$name" ]; then
+    echo "$dir/$name"
     return 0
   fi
   log=$dir/build.log
   t0=$(date +%s)
   v=$(version)
   {
-    echo "argo-rollouts.sh build: key $key, github.com/argoproj/argo-rollouts $v," \
+    echo "argo-rollouts.sh build $name: key $key, github.com/argoproj/argo-rollouts $v," \
       "$("$GO" env GOVERSION), started $(date -u +%FT%TZ)"
-    local TIMEFORMAT="kubectl-argo-rollouts: wall %R s, user %U s, sys %S s"
+    local TIMEFORMAT="$name: wall %R s, user %U s, sys %S s"
     time (cd "$TOOL" && nice -n 19 "$GO" build -p "${RAMP_KUBE_GO_P:-2}" -trimpath \
       -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${v#v}" \
-      -o "$dir/kubectl-argo-rollouts.tmp" \
-      github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts) || exit 1
+      -o "$dir/$name.tmp" "github.com/argoproj/argo-rollouts/cmd/$name") || exit 1
     echo "total: $(($(date +%s) - t0)) s"
   } >>"$log" 2>&1 || die "build failed; log: $log"
-  mv "$dir/kubectl-argo-rollouts.tmp" "$dir/kubectl-argo-rollouts"
-  echo "$dir/kubectl-argo-rollouts"
+  mv "$dir/$name.tmp" "$dir/$name"
+  echo "$dir/$name"
 }
 
 case ${1:-} in
-  build) cmd_build ;;
-  bin) cmd_bin ;;
-  *) die "usage: argo-rollouts.sh build|bin" ;;
+  build) cmd_build kubectl-argo-rollouts ;;
+  bin) cmd_bin kubectl-argo-rollouts ;;
+  build-controller) cmd_build rollouts-controller ;;
+  controller-bin) cmd_bin rollouts-controller ;;
+  *) die "usage: argo-rollouts.sh build|bin|build-controller|controller-bin" ;;
 esac

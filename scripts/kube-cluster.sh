@@ -14,6 +14,11 @@
 #                                kills kube-apiserver (SIGKILL) and starts it again on its port
 #   kube-cluster.sh env DIR      prints `export KUBECONFIG=… PATH=…` for a started DIR
 #
+# Options of `start` (environment; for bench/kubernetes): RAMP_KUBE_AUDIT_LOG=FILE makes
+# kube-apiserver write its audit log there (JSON lines, Metadata level, every request, stages
+# ResponseStarted and ResponseComplete, never rotated); RAMP_KUBE_NODE_PODS=N gives kwok-node-0
+# room for N Pods (default 110, the kubelet's).
+#
 # The programs come from the Go module proxy through the wrapper modules in tools/kube/ (k8s:
 # k8s.io/kubernetes with its staging modules pinned to the published v0.x.y; etcd; kwok), built
 # by an ordinary `go build` into ${RAMP_KUBE_CACHE:-${XDG_CACHE_HOME:-~/.cache}/ramp/kube}/
@@ -288,6 +293,19 @@ cmd_start() {
     --service-account-key-file="$p/sa.pub" --service-account-signing-key-file="$p/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC \
     --endpoint-reconciler-type=none --allow-privileged=true --cert-dir="$dir/apiserver-certs")
+  if [ -n "${RAMP_KUBE_AUDIT_LOG:-}" ]; then
+    # One event per stage but the first (RequestReceived): a request is logged when it
+    # completes (and a watch also when it starts); events of one request share an auditID.
+    cat >"$dir/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+POLICY
+    apiserver+=(--audit-policy-file="$dir/audit-policy.yaml" \
+      --audit-log-path="$RAMP_KUBE_AUDIT_LOG" --audit-log-format=json --audit-log-maxsize=0)
+  fi
   # Kept for restart-apiserver.
   printf '%q ' "${apiserver[@]}" >"$dir/kube-apiserver.cmd"
   launch "$dir" kube-apiserver "${apiserver[@]}"
@@ -315,8 +333,9 @@ cmd_start() {
   wait_for "$dir" kube-scheduler 60 healthy "https://127.0.0.1:$sched_port/healthz"
   wait_for "$dir" kwok 60 curl -sf --max-time 2 "http://127.0.0.1:$kwok_port/healthz"
 
-  local kubectl=("$bin/kubectl" --kubeconfig="$dir/kubeconfig")
-  "${kubectl[@]}" apply -f - >"$dir/node.log" <<'NODE'
+  local kubectl=("$bin/kubectl" --kubeconfig="$dir/kubeconfig") pods=${RAMP_KUBE_NODE_PODS:-110}
+  [[ $pods =~ ^[0-9]+$ ]] || die "RAMP_KUBE_NODE_PODS must be a number of Pods, not '$pods'"
+  "${kubectl[@]}" apply -f - >"$dir/node.log" <<NODE
 apiVersion: v1
 kind: Node
 metadata:
@@ -328,8 +347,8 @@ metadata:
     kubernetes.io/os: linux
     kubernetes.io/hostname: kwok-node-0
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  allocatable: {cpu: "32", memory: 256Gi, pods: "$pods"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "$pods"}
 NODE
   wait_for "$dir" kwok 60 "${kubectl[@]}" wait --for=condition=Ready node/kwok-node-0 --timeout=2s
   # Pods need the namespace's default ServiceAccount, which the controller-manager creates.

@@ -1,9 +1,10 @@
-// The real `kubectl argo rollouts` plugin for ramp's Kubernetes tests (scripts/argo-rollouts.sh,
-// docs/platforms/kubernetes.md). Only requirements: the command (the `tool` line) is built from
-// the Go module proxy. The `replace` lines are those of Argo Rollouts' own go.mod (replace lines
-// of a dependency are ignored): they pin the Kubernetes staging modules, which k8s.io/kubernetes
-// requires at the unpublished v0.0.0, to v0.34.5. `go 1.26.10` is Argo's minimum.
-// Changing the version: go get -tool github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts@V,
+// The real `kubectl argo rollouts` plugin for ramp's Kubernetes tests and Argo Rollouts' own
+// controller for bench/kubernetes (scripts/argo-rollouts.sh, docs/platforms/kubernetes.md). Only
+// requirements: the commands (the `tool` lines) are built from the Go module proxy. The `replace`
+// lines are those of Argo Rollouts' own go.mod (replace lines of a dependency are ignored): they
+// pin the Kubernetes staging modules, which k8s.io/kubernetes requires at the unpublished v0.0.0,
+// to v0.34.5. `go 1.26.10` is Argo's minimum. Changing the version: go get -tool
+// github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts@V (and …/cmd/rollouts-controller@V),
 // copy the replace lines of V's go.mod, go mod tidy (GOSUMDB as the machine allows).
 module ramp.local/tools/argo-rollouts
 
@@ -77,7 +78,10 @@ replace k8s.io/sample-cli-plugin => k8s.io/sample-cli-plugin v0.34.5
 
 replace k8s.io/sample-controller => k8s.io/sample-controller v0.34.5
 
-tool github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts
+tool (
+	github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts
+	github.com/argoproj/argo-rollouts/cmd/rollouts-controller
+)
 
 require (
 	cloud.google.com/go v0.120.0 // indirect
@@ -108,6 +112,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.7.20 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/ini v1.8.6 // indirect
 	github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.55.2 // indirect
+	github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2 v1.54.9 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/accept-encoding v1.13.7 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/presigned-url v1.13.20 // indirect
 	github.com/aws/aws-sdk-go-v2/service/signin v1.0.8 // indirect
@@ -207,6 +212,7 @@ require (
 	github.com/prometheus/procfs v0.20.1 // indirect
 	github.com/robertkrimen/otto v0.5.1 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
+	github.com/servicemeshinterface/smi-sdk-go v0.5.0 // indirect
 	github.com/shopspring/decimal v1.4.0 // indirect
 	github.com/sirupsen/logrus v1.9.3 // indirect
 	github.com/slack-go/slack v0.26.0 // indirect
