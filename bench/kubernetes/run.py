@@ -711,6 +711,8 @@ def main():
             results.append(r)
             with open(os.path.join(out_dir, "results.json"), "w") as f:
                 json.dump(results, f, indent=1)
+            with open(os.path.join(out_dir, "table.md"), "w") as f:
+                f.write(table(results, args) + "\n")  # so far; rewritten after each controller
     finally:
         stop_cluster()
     t = table(results, args)

@@ -16,6 +16,35 @@ std::string stringAt(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// An object as the cache keeps it: its key, resourceVersion and text, the text without
+// metadata.managedFields (server-side apply's bookkeeping: often half of an object, and read by
+// nothing in ramp). Text without managedFields is kept byte for byte.
+struct Slim {
+  std::string key;
+  std::string resourceVersion;
+  std::string json;
+};
+
+Slim slim(std::string json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  const nlohmann::json* m = metadataOf(j);
+  if (m == nullptr) return {};
+  Slim out;
+  std::string name = stringAt(*m, "name");
+  if (!name.empty()) {
+    std::string ns = stringAt(*m, "namespace");
+    out.key = ns.empty() ? name : ns + "/" + name;
+  }
+  out.resourceVersion = stringAt(*m, "resourceVersion");
+  if (m->contains("managedFields")) {
+    j["metadata"].erase("managedFields");
+    out.json = j.dump();
+  } else {
+    out.json = std::move(json);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string objectKey(std::string_view json) {
@@ -38,16 +67,16 @@ std::vector<ObjectChange> ObjectCache::replace(const std::vector<std::string>& i
   std::vector<ObjectChange> changes;
   std::map<std::string, Entry> next;
   for (const std::string& item : items) {
-    std::string key = objectKey(item);
-    if (key.empty()) continue;
-    Entry e{item, objectResourceVersion(item)};
-    auto old = objects_.find(key);
+    Slim o = slim(item);
+    if (o.key.empty()) continue;
+    Entry e{o.json, o.resourceVersion};
+    auto old = objects_.find(o.key);
     if (old == objects_.end()) {
-      changes.push_back({ObjectChange::Type::kAdded, key, item});
+      changes.push_back({ObjectChange::Type::kAdded, o.key, std::move(o.json)});
     } else if (old->second.resourceVersion != e.resourceVersion) {
-      changes.push_back({ObjectChange::Type::kModified, key, item});
+      changes.push_back({ObjectChange::Type::kModified, o.key, std::move(o.json)});
     }
-    next[key] = std::move(e);
+    next[o.key] = std::move(e);
   }
   for (const auto& [key, entry] : objects_) {
     if (!next.contains(key)) changes.push_back({ObjectChange::Type::kDeleted, key, entry.json});
@@ -60,19 +89,19 @@ std::vector<ObjectChange> ObjectCache::apply(const WatchEvent& event) {
   if (event.type == WatchEvent::Type::kBookmark || event.type == WatchEvent::Type::kError) {
     return {};
   }
-  std::string key = objectKey(event.object);
-  if (key.empty()) return {};
-  auto old = objects_.find(key);
+  Slim o = slim(event.object);
+  if (o.key.empty()) return {};
+  auto old = objects_.find(o.key);
   if (event.type == WatchEvent::Type::kDeleted) {
     if (old == objects_.end()) return {};
     objects_.erase(old);
-    return {{ObjectChange::Type::kDeleted, key, event.object}};
+    return {{ObjectChange::Type::kDeleted, o.key, std::move(o.json)}};
   }
   if (old != objects_.end() && old->second.resourceVersion == event.resourceVersion) return {};
   ObjectChange::Type type =
       old == objects_.end() ? ObjectChange::Type::kAdded : ObjectChange::Type::kModified;
-  objects_[key] = Entry{event.object, event.resourceVersion};
-  return {{type, key, event.object}};
+  objects_[o.key] = Entry{o.json, event.resourceVersion};
+  return {{type, o.key, std::move(o.json)}};
 }
 
 std::optional<std::string> ObjectCache::get(const std::string& key) const {

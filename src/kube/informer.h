@@ -5,7 +5,9 @@
 // ObjectCache, applies a list (replacing everything, with synthetic deletes for objects that
 // vanished while no watch was open) or one watch event, and says what changed. The shell,
 // Informer, runs list → watch → resume from the last resourceVersion → relist on 410, with
-// backoff on errors, on its own thread, and hands every change to a callback.
+// backoff on errors, on its own thread, and hands every change to a callback. Objects are kept
+// and handed on without metadata.managedFields (server-side apply's bookkeeping, often half of
+// an object's text, which nothing in ramp reads), so every cache holds only what is used.
 //
 // Thread safety: ObjectCache is not synchronised (the Informer guards it). Informer's get(),
 // list() and synced() may be called from any thread; the callback runs on the informer's thread.

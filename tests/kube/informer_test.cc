@@ -48,6 +48,35 @@ TEST(ObjectCache, ListsThenEventsThenARelistWithSyntheticDeletes) {
   EXPECT_TRUE(c.apply(event(WatchEvent::Type::kDeleted, obj("shop", "a", "9"))).empty());
 }
 
+// The server sends every object with metadata.managedFields (often half its size); the cache
+// keeps, lists and hands on the object without them, from a list and from the watch.
+TEST(ObjectCache, DropsManagedFields) {
+  const std::string managed =
+      R"({"metadata":{"namespace":"shop","name":"a","resourceVersion":"RV","managedFields":[)"
+      R"({"manager":"kube-controller-manager","operation":"Update","fieldsV1":{"f:status":{}}}]},)"
+      R"("spec":{"replicas":2}})";
+  auto with = [&](const std::string& rv) {
+    std::string s = managed;
+    return s.replace(s.find("RV"), 2, rv);
+  };
+  const std::string slim1 = R"({"metadata":{"name":"a","namespace":"shop","resourceVersion":"1"},)"
+                            R"("spec":{"replicas":2}})";
+  const std::string slim2 = R"({"metadata":{"name":"a","namespace":"shop","resourceVersion":"2"},)"
+                            R"("spec":{"replicas":2}})";
+  ObjectCache c;
+  auto listed = c.replace({with("1")});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0], (ObjectChange{T::kAdded, "shop/a", slim1}));
+  EXPECT_EQ(c.get("shop/a"), slim1);
+  auto watched = c.apply(event(WatchEvent::Type::kModified, with("2")));
+  ASSERT_EQ(watched.size(), 1u);
+  EXPECT_EQ(watched[0], (ObjectChange{T::kModified, "shop/a", slim2}));
+  EXPECT_EQ(c.list(), std::vector<std::string>{slim2});
+  auto deleted = c.apply(event(WatchEvent::Type::kDeleted, with("3")));
+  ASSERT_EQ(deleted.size(), 1u);
+  EXPECT_EQ(deleted[0].json.find("managedFields"), std::string::npos);
+}
+
 TEST(ObjectCache, Keys) {
   EXPECT_EQ(objectKey(R"({"metadata":{"name":"x"}})"), "x");
   EXPECT_EQ(objectKey(R"({"metadata":{"name":"x","namespace":"n"}})"), "n/x");
