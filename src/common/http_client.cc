@@ -138,9 +138,27 @@ Result<Response> send(const Request& request) {
     return makeError(ErrorCode::kInvalidArgument,
                      "invalid URL " + redactUrl(request.url) + ": scheme must be http or https");
   }
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return makeError(ErrorCode::kInternal, "curl_easy_init failed for " + where);
-  CURL* c = curl.get();
+  // keepAlive: this thread's handle, whose connection cache outlives the request (curl_easy_reset
+  // clears the options, not the connections); it is reset again before returning so that it
+  // holds no pointer into this call's frame.
+  thread_local std::unique_ptr<CURL, CurlDeleter> kept;
+  std::unique_ptr<CURL, CurlDeleter> fresh;
+  CURL* c = nullptr;
+  if (request.keepAlive) {
+    if (!kept) kept.reset(curl_easy_init());
+    c = kept.get();
+  } else {
+    fresh.reset(curl_easy_init());
+    c = fresh.get();
+  }
+  if (c == nullptr) return makeError(ErrorCode::kInternal, "curl_easy_init failed for " + where);
+  struct Reset {
+    CURL* c;
+    bool kept;
+    ~Reset() {
+      if (kept) curl_easy_reset(c);
+    }
+  } reset{c, request.keepAlive};
 
   Response response;
   char errbuf[CURL_ERROR_SIZE] = {0};

@@ -6,7 +6,8 @@
 // waits longer than it asked for. Built on libcurl, whose headers stay in http_client.cc.
 //
 // Thread safety: send() may be called from any number of threads at once (each call uses its own
-// libcurl handle; libcurl's global state is initialised once, thread-safely).
+// libcurl handle, or with Request::keepAlive its thread's; libcurl's global state is initialised
+// once, thread-safely).
 
 #include <functional>
 #include <optional>
@@ -48,6 +49,11 @@ struct Request {
   // Checked about once a second while the request runs; returning false ends it (kCancelled).
   // For a long stream whose owner is shutting down.
   std::function<bool()> keepGoing;
+  // Reuse a connection this thread left open to the same server with the same TLS settings (CA,
+  // client certificate) by an earlier keepAlive request, and leave this one open for the next:
+  // no TCP and TLS handshake per request. For a client that talks to one server all the time
+  // (the Kubernetes API). Off: a new connection per request, closed after it.
+  bool keepAlive = false;
 };
 
 struct Response {

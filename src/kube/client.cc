@@ -66,6 +66,7 @@ Result<std::string> Client::send(const Call& call,
   req.method = call.method;
   req.url = config_.server + call.path;
   req.timeout = options_.timeout;
+  req.keepAlive = true;  // one TLS handshake per thread, not per request
   req.insecure = config_.insecureSkipTlsVerify;
   req.caPem = config_.caPem;
   req.clientCertPem = config_.clientCertPem;

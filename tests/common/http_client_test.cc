@@ -35,6 +35,9 @@ class HttpClientTest : public ::testing::Test {
       res.status = 500;
       res.set_content("boom", "text/plain");
     });
+    s.Get("/port", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(std::to_string(req.remote_port), "text/plain");  // one per connection
+    });
     s.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
       res.set_content("late", "text/plain");
@@ -115,6 +118,27 @@ TEST_F(HttpClientTest, BadUrlsAreInvalidArguments) {
   req.url = server_.url("/hello");
   req.method = "get me";
   EXPECT_EQ(send(req).error().code, ErrorCode::kInvalidArgument);
+}
+
+// keepAlive requests of one thread share one connection (the server sees one client port);
+// without it every request has its own; another thread has its own connection.
+TEST_F(HttpClientTest, KeepAliveReusesTheThreadsConnection) {
+  auto port = [&](bool keepAlive) {
+    Request req;
+    req.url = server_.url("/port");
+    req.keepAlive = keepAlive;
+    auto r = send(req);
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : r.error().message);
+    return r ? r->body : "";
+  };
+  const std::string first = port(true);
+  EXPECT_EQ(port(true), first);
+  EXPECT_EQ(port(true), first);
+  std::string other;
+  std::thread([&] { other = port(true); }).join();
+  EXPECT_NE(other, first);
+  EXPECT_NE(port(false), port(false));
+  EXPECT_EQ(port(true), first) << "a request without keepAlive leaves the kept one alone";
 }
 
 TEST_F(HttpClientTest, ConcurrentRequestsFromManyThreads) {
