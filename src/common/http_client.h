@@ -52,7 +52,8 @@ struct Request {
   // Reuse a connection this thread left open to the same server with the same TLS settings (CA,
   // client certificate) by an earlier keepAlive request, and leave this one open for the next:
   // no TCP and TLS handshake per request. For a client that talks to one server all the time
-  // (the Kubernetes API). Off: a new connection per request, closed after it.
+  // (the Kubernetes API); TCP keep-alive probes (after 30 s idle, every 10 s) find a dead peer
+  // of a kept connection or a long stream. Off: a new connection per request, closed after it.
   bool keepAlive = false;
 };
 

@@ -1,5 +1,6 @@
 #include "kube/client.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -65,7 +66,7 @@ Result<std::string> Client::send(const Call& call,
   http::Request req;
   req.method = call.method;
   req.url = config_.server + call.path;
-  req.timeout = options_.timeout;
+  req.timeout = call.timeout.count() > 0 ? call.timeout : options_.timeout;
   req.keepAlive = true;  // one TLS handshake per thread, not per request
   req.insecure = config_.insecureSkipTlsVerify;
   req.caPem = config_.caPem;
@@ -193,8 +194,13 @@ Status Client::watch(const ResourceType& type, std::string_view ns, WatchOptions
     }
     return true;
   };
-  auto r = send({"watch", what, "GET", collectionPath(type, ns) + watchQuery(options), "", ""},
-                onBody, std::move(keepGoing));
+  // Silent until the server's timeoutSeconds when nothing changes: not an error before then
+  // (a 30 s limit restarted every idle watch twice a minute).
+  const Duration silence =
+      Duration(std::max<int64_t>(0, options.timeoutSeconds) * 1000) + options_.timeout;
+  auto r =
+      send({"watch", what, "GET", collectionPath(type, ns) + watchQuery(options), "", "", silence},
+           onBody, std::move(keepGoing));
   if (failure) return std::unexpected(*failure);
   if (!r) return std::unexpected(r.error());
   return {};

@@ -35,9 +35,12 @@
 namespace ramp::kube {
 
 struct ClientOptions {
-  double qps = 40;                     // Argo Rollouts' --qps
-  int burst = 80;                      // Argo Rollouts' --burst
-  Duration timeout = Duration(30000);  // one request (a watch: connecting and silence)
+  double qps = 40;  // Argo Rollouts' --qps
+  int burst = 80;   // Argo Rollouts' --burst
+  // One request. A watch: connecting, and a silence of its timeoutSeconds plus this (the server
+  // ends a watch at its timeoutSeconds; a watch of a kind where nothing happens is silent until
+  // then, and a dead connection is noticed sooner by TCP keep-alive).
+  Duration timeout = Duration(30000);
   std::string userAgent = "ramp";
   std::string fieldManager = "ramp";  // server-side apply and managedFields
 };
@@ -121,6 +124,7 @@ class Client {
     std::string path;  // with the query
     std::string body;
     std::string contentType;
+    Duration timeout{0};  // 0: ClientOptions::timeout
   };
   Result<std::string> send(const Call& call,
                            const std::function<bool(std::string_view)>& onBody = nullptr,
