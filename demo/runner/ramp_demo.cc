@@ -21,8 +21,9 @@
 // pause after its 25% analysis, so that someone promotes it (dashboard or `ramp promote`).
 //
 // ramp serve signs every decision into its audit log with a key made by `ramp audit keygen`
-// (DATA/audit.key); after the stack stops, the demo ends by printing `ramp audit verify`'s
-// result over the daemon's data directory (docs/audit.md), and exits non-zero if it fails.
+// (DATA/audit.key), each naming the environment "demo"; after the stack stops, the demo ends by
+// printing `ramp audit verify`'s result over the daemon's data directory (docs/audit.md), and exits
+// non-zero if it fails.
 //
 // With --gitops the releases come from Git instead (docs/gitops.md): the runner makes a
 // repository DATA/gitops/deploy.git (bare, file://) and an Argo CD Application `demo` reading
@@ -405,7 +406,8 @@ Status Demo::startServe() {
   auto p = ChildProcess::start(
       {o_.rampBinary, "serve", "--data", rampData_, "--platform", "platform.process",
        "--prometheus", "http://127.0.0.1:" + std::to_string(promPort_), "--progress-poll-ms", "250",
-       "--listen", o_.listen, "--tokens", data_ + "/tokens", "--audit-key", key},
+       "--listen", o_.listen, "--tokens", data_ + "/tokens", "--audit-key", key, "--environment",
+       "demo"},
       env, log);
   if (!p) return std::unexpected(p.error());
   serve_ = std::move(*p);

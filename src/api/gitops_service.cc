@@ -9,7 +9,8 @@ namespace ramp::api {
 
 gitops::ApplyFn gitopsApplyFn(ObjectService& service) {
   return [&service](const std::string& caller, const std::vector<spec::Document>& apply,
-                    const std::vector<gitops::ObjectDiff>& prune) -> Status {
+                    const std::vector<gitops::ObjectDiff>& prune,
+                    const std::string& change) -> Status {
     std::string body;
     for (const spec::Document& d : apply) {
       if (!body.empty()) body += "\n---\n";
@@ -18,7 +19,8 @@ gitops::ApplyFn gitopsApplyFn(ObjectService& service) {
     std::vector<store::ObjectKey> keys;
     for (const gitops::ObjectDiff& p : prune) keys.push_back(p.key);
     if (body.empty() && keys.empty()) return {};
-    ApiReply reply = service.applyRevision(Identity{caller, Role::kOperator}, body, keys);
+    ApiReply reply =
+        service.applyRevision(Identity{caller, Role::kOperator, "gitops", change}, body, keys);
     if (reply.status < 400) return {};
     auto decoded = decodeError(reply.body);
     if (!decoded) return makeError(ErrorCode::kInternal, "apply failed: " + reply.body);

@@ -100,6 +100,8 @@ store::Event makeEvent(const store::ObjectKey& key, Time now, std::string reason
   e.message = std::move(message);
   e.evidence = evidence.dump();
   e.actor = caller.name;
+  e.origin = caller.origin;
+  e.change = caller.change;
   return e;
 }
 

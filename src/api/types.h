@@ -39,6 +39,11 @@ std::optional<Role> parseRole(std::string_view name);
 struct Identity {
   std::string name;
   Role role = Role::kViewer;
+  // Where the request came from, for the audit records of its decisions (store::Event::origin):
+  // "api" for a caller of the HTTP API (the CLI, the dashboard), "gitops" for the GitOps agent's
+  // applies, with `change`, the Git change they carry out (gitops/change.h).
+  std::string origin = "api";
+  std::string change;
 };
 
 // --- resources -----------------------------------------------------------------------------------

@@ -27,21 +27,42 @@ Result<std::string> sealCheckpoint(int64_t size, const Hash& root,
 
 Result<std::unique_ptr<AuditedStateStore>> AuditedStateStore::wrap(store::StateStore& inner,
                                                                    std::optional<SigningKey> key,
-                                                                   std::string controllerActor) {
+                                                                   std::string controllerActor,
+                                                                   std::string environment) {
   auto size = inner.auditSize();
   if (!size) {
     return makeError(size.error().code, "audit log: " + size.error().message);
   }
-  return std::unique_ptr<AuditedStateStore>(
-      new AuditedStateStore(inner, std::move(key), std::move(controllerActor), *size));
+  return std::unique_ptr<AuditedStateStore>(new AuditedStateStore(
+      inner, std::move(key), std::move(controllerActor), std::move(environment), *size));
 }
 
 AuditedStateStore::AuditedStateStore(store::StateStore& inner, std::optional<SigningKey> key,
-                                     std::string controllerActor, int64_t size)
+                                     std::string controllerActor, std::string environment,
+                                     int64_t size)
     : inner_(inner),
       key_(std::move(key)),
       controllerActor_(std::move(controllerActor)),
+      environment_(std::move(environment)),
       next_(size) {}
+
+namespace {
+
+// The stored text of `key`; nullopt when it does not exist.
+Result<std::optional<std::string>> storedText(store::StateStore& store,
+                                              const store::ObjectKey& key) {
+  auto stored = store.get(key);
+  if (stored) return std::optional(std::move(stored->json));
+  if (stored.error().code == ErrorCode::kNotFound) return std::optional<std::string>();
+  return std::unexpected(stored.error());
+}
+
+// Whether a decision of this action may change what the object runs.
+bool changesWhatRuns(const std::string& action) {
+  return action == "apply" || action == "set-image" || action == "rollback";
+}
+
+}  // namespace
 
 Result<std::vector<Event>> AuditedStateStore::recordEvents(std::span<const WriteOp> ops,
                                                            std::span<const Event> events) {
@@ -50,21 +71,29 @@ Result<std::vector<Event>> AuditedStateStore::recordEvents(std::span<const Write
   for (const WriteOp& op : ops) {
     after[op.key] = op.type == WriteOp::Type::kPut ? std::optional(op.json) : std::nullopt;
   }
+  std::map<store::ObjectKey, std::optional<std::string>> before;  // read once per object
   std::vector<Event> out(events.begin(), events.end());
   int64_t index = next_;
   for (Event& e : out) {
+    DecisionContext context;
+    context.environment = environment_;
+    context.controllerActor = controllerActor_;
     auto it = after.find(e.object);
     if (it == after.end()) {
-      auto stored = inner_.get(e.object);
-      std::optional<std::string> text;
-      if (stored) {
-        text = std::move(stored->json);
-      } else if (stored.error().code != ErrorCode::kNotFound) {
-        return std::unexpected(stored.error());
+      auto text = storedText(inner_, e.object);
+      if (!text) return std::unexpected(text.error());
+      it = after.emplace(e.object, std::move(*text)).first;
+    } else if (changesWhatRuns(decisionAction(e.reason))) {
+      auto b = before.find(e.object);
+      if (b == before.end()) {
+        auto text = storedText(inner_, e.object);
+        if (!text) return std::unexpected(text.error());
+        b = before.emplace(e.object, std::move(*text)).first;
       }
-      it = after.emplace(e.object, std::move(text)).first;
+      context.previous = b->second;
     }
-    auto sealed = sealRecord(decisionStatement(e, index, it->second, controllerActor_), key_);
+    context.object = it->second;
+    auto sealed = sealRecord(decisionStatement(e, index, context), key_);
     if (!sealed) return std::unexpected(sealed.error());
     e.auditLeafHash = toHex(leafHash(*sealed));
     e.auditEntry = std::move(*sealed);

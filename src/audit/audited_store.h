@@ -35,11 +35,14 @@ inline constexpr std::string_view kLogOrigin = "ramp.local/audit";
 
 class AuditedStateStore final : public store::StateStore {
  public:
-  // Errors: kUnsupported when `inner` keeps no audit log (the daemon must not run without one);
-  // storage errors reading the log's size.
+  // `controllerActor` is the actor name of the controller's events; `environment` the one its
+  // records name (ramp serve --environment; "" = none; an object's kEnvironmentAnnotation
+  // overrides it). Errors: kUnsupported when `inner` keeps no audit log (the daemon must not run
+  // without one); storage errors reading the log's size.
   static Result<std::unique_ptr<AuditedStateStore>> wrap(store::StateStore& inner,
                                                          std::optional<SigningKey> key,
-                                                         std::string controllerActor);
+                                                         std::string controllerActor,
+                                                         std::string environment = "");
 
   bool signedRecords() const { return key_.has_value(); }
 
@@ -75,15 +78,17 @@ class AuditedStateStore final : public store::StateStore {
 
  private:
   AuditedStateStore(store::StateStore& inner, std::optional<SigningKey> key,
-                    std::string controllerActor, int64_t size);
+                    std::string controllerActor, std::string environment, int64_t size);
   // Signs the records of `events` (numbered from next_), with the objects' text from `ops` or
-  // the store.
+  // the store, and for a decision that may change what runs (an apply, a set image, an undo)
+  // the object's stored text before it.
   Result<std::vector<store::Event>> recordEvents(std::span<const store::WriteOp> ops,
                                                  std::span<const store::Event> events);
 
   store::StateStore& inner_;
   const std::optional<SigningKey> key_;
   const std::string controllerActor_;
+  const std::string environment_;
   std::mutex writeMu_;        // serialises writes of events (and guards next_)
   int64_t next_;              // the index the next record takes
   std::mutex checkpointMu_;   // guards leaves_

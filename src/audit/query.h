@@ -21,6 +21,7 @@ struct DecisionQuery {
   std::string digest;                      // lower-case hex SHA-256, "" = any
   std::optional<Time> since;               // records at or after this time
   std::vector<std::string> actions;        // decisionAction's words, any of; empty = any
+  std::string environment;                 // the record's environment, "" = any
 };
 
 // Reads a --digest value: "sha256:<64 hex>", "<64 hex>", or an image reference pinned by digest

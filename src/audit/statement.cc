@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "audit/merkle.h"
 #include "spec/values.h"
@@ -16,6 +17,7 @@ struct ObjectFacts {
   std::vector<std::string> images;
   std::optional<int64_t> generation;
   std::string podTemplateHash;
+  std::string environment;  // its kEnvironmentAnnotation
 };
 
 // What a stored object's text says about its revision; nothing when it is not a JSON object.
@@ -27,6 +29,11 @@ ObjectFacts objectFacts(const std::string& text) {
   if (meta != j.end() && meta->is_object()) {
     auto g = meta->find("generation");
     if (g != meta->end() && g->is_number_integer()) out.generation = g->get<int64_t>();
+    auto a = meta->find("annotations");
+    if (a != meta->end() && a->is_object()) {
+      auto env = a->find(std::string(kEnvironmentAnnotation));
+      if (env != a->end() && env->is_string()) out.environment = env->get<std::string>();
+    }
   }
   const auto status = j.find("status");
   if (status != j.end() && status->is_object()) {
@@ -66,6 +73,67 @@ std::optional<std::pair<std::string, std::string>> imageDigest(std::string_view 
   return std::pair{std::string(repo), std::string(hex)};
 }
 
+// The signature gate's evidence (rollout/image_gate.cc: flat "key": "value" pairs, lists as
+// "key[i]" and "key[i].field") as the predicate's typed fields.
+void signatureFields(const nlohmann::json& e, ordered& predicate) {
+  auto str = [&](const std::string& k) -> std::optional<std::string> {
+    auto it = e.find(k);
+    if (it == e.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  ordered signature = ordered::object();
+  for (const char* k : {"image", "pinnedImage", "digest", "policy", "authority", "mode"}) {
+    if (auto v = str(k)) signature[k] = *v;
+  }
+  if (auto v = str("allowed")) signature["allowed"] = *v == "true";
+  ordered warnings = ordered::array(), attestations = ordered::array();
+  for (size_t i = 0;; ++i) {
+    auto v = str("warnings[" + std::to_string(i) + "]");
+    if (!v) break;
+    warnings.push_back(*v);
+  }
+  for (size_t i = 0;; ++i) {
+    auto v = str("attestations[" + std::to_string(i) + "]");
+    if (!v) break;
+    attestations.push_back(*v);
+  }
+  if (!warnings.empty()) signature["warnings"] = warnings;
+  if (!attestations.empty()) signature["attestations"] = attestations;
+  predicate["signature"] = signature;
+  ordered provenance = ordered::object();
+  for (const char* k : {"builderId", "location", "source", "sourceDigest", "invocationId"}) {
+    if (auto v = str(std::string("provenance.") + k)) provenance[k] = *v;
+  }
+  if (!provenance.empty()) predicate["provenance"] = provenance;
+  ordered sboms = ordered::array();
+  for (size_t i = 0;; ++i) {
+    const std::string p = "sboms[" + std::to_string(i) + "].";
+    auto format = str(p + "format");
+    if (!format) break;
+    ordered sbom = {{"format", *format}, {"location", str(p + "location").value_or("")}};
+    if (auto n = str(p + "components")) {
+      char* end = nullptr;
+      long long count = std::strtoll(n->c_str(), &end, 10);
+      if (end != n->c_str() && *end == '\0') sbom["components"] = count;
+    }
+    sboms.push_back(sbom);
+  }
+  if (!sboms.empty()) predicate["sbom"] = sboms;
+  if (auto run = str("provenance.invocationId")) predicate["pipelineRun"] = *run;
+}
+
+// An AnalysisRun's measurement or verdict (controller/writes.cc's evidence) as the predicate's
+// "analysis".
+void analysisFields(const store::Event& event, const nlohmann::json& e, ordered& predicate) {
+  ordered analysis = ordered::object();
+  if (event.object.kind == "AnalysisRun") analysis["run"] = event.object.name;
+  for (const char* k : {"metric", "phase", "value", "message"}) {
+    auto it = e.find(k);
+    if (it != e.end()) analysis[k] = *it;
+  }
+  if (!analysis.empty()) predicate["analysis"] = analysis;
+}
+
 }  // namespace
 
 std::string decisionAction(std::string_view reason) {
@@ -100,6 +168,10 @@ std::string decisionAction(std::string_view reason) {
       {"ImageAllowed", "signature-check"},
       {"ImageNotVerified", "signature-check"},
       {"ImagePolicyWarning", "signature-check"},
+      {"Synced", "sync"},  // the GitOps agent's (gitops/agent.cc)
+      {"SyncFailed", "sync"},
+      {"RolledBack", "rollback"},
+      {"RollbackFailed", "rollback"},
   };
   for (const Row& r : kRows) {
     if (r.reason == reason) return std::string(r.action);
@@ -109,19 +181,19 @@ std::string decisionAction(std::string_view reason) {
 }
 
 std::string decisionStatement(const store::Event& event, int64_t index,
-                              const std::optional<std::string>& objectJson,
-                              std::string_view controllerActor) {
-  const std::string& text = objectJson ? *objectJson : std::string();
+                              const DecisionContext& context) {
+  const std::string& text = context.object ? *context.object : std::string();
   ObjectFacts facts = objectFacts(text);
+  const auto evidence = nlohmann::json::parse(event.evidence, nullptr, false);
   ordered subjects = ordered::array();
   subjects.push_back(
       {{"name", event.object.toString()}, {"digest", {{"sha256", toHex(sha256(text))}}}});
   std::vector<std::string> pinned = facts.images;
   // A signature check's verified image (its evidence's pinnedImage), which the spec may name by
   // tag only.
-  if (auto e = nlohmann::json::parse(event.evidence, nullptr, false); e.is_object()) {
-    auto p = e.find("pinnedImage");
-    if (p != e.end() && p->is_string() &&
+  if (evidence.is_object()) {
+    auto p = evidence.find("pinnedImage");
+    if (p != evidence.end() && p->is_string() &&
         std::find(pinned.begin(), pinned.end(), p->get<std::string>()) == pinned.end()) {
       pinned.push_back(p->get<std::string>());
     }
@@ -131,34 +203,63 @@ std::string decisionStatement(const store::Event& event, int64_t index,
       subjects.push_back({{"name", d->first}, {"digest", {{"sha256", d->second}}}});
     }
   }
+  const std::string action = decisionAction(event.reason);
+  // ramp's own automation: the controller, and the GitOps agent's automated syncs (actor
+  // "gitops" with origin "gitops", gitops/agent.cc); a user's sync has the user's name.
+  const bool controller = event.actor == context.controllerActor ||
+                          (event.origin == "gitops" && event.actor == "gitops");
   ordered predicate;
   predicate["index"] = index;
   predicate["time"] = spec::formatRfc3339(event.time);
   predicate["object"] = {{"kind", event.object.kind},
                          {"namespace", event.object.namespace_},
                          {"name", event.object.name}};
-  predicate["action"] = decisionAction(event.reason);
+  const std::string& environment =
+      facts.environment.empty() ? context.environment : facts.environment;
+  if (!environment.empty()) predicate["environment"] = environment;
+  predicate["action"] = action;
   predicate["reason"] = event.reason;
   predicate["outcome"] = event.type == store::EventType::kWarning ? "Warning" : "Normal";
-  predicate["actor"] = {{"id", event.actor},
-                        {"kind", event.actor == controllerActor ? "controller" : "user"}};
+  ordered actor = {{"id", event.actor}, {"kind", controller ? "controller" : "user"}};
+  if (!event.origin.empty()) {
+    actor["origin"] = event.origin;
+  } else if (controller) {
+    actor["origin"] = "controller";
+  }
+  predicate["actor"] = actor;
   predicate["message"] = event.message;
   if (!event.evidence.empty()) {
-    auto evidence = ordered::parse(event.evidence, nullptr, false);
-    predicate["evidence"] = evidence.is_discarded() ? ordered(event.evidence) : evidence;
+    auto e = ordered::parse(event.evidence, nullptr, false);
+    predicate["evidence"] = e.is_discarded() ? ordered(event.evidence) : e;
+  }
+  if (!event.change.empty()) {
+    auto change = ordered::parse(event.change, nullptr, false);
+    if (change.is_object()) predicate["change"] = change;
+  }
+  if (evidence.is_object()) {
+    if (action == "signature-check") signatureFields(evidence, predicate);
+    if (action == "analysis" || action == "analysis-verdict") {
+      analysisFields(event, evidence, predicate);
+    }
+  }
+  if (context.previous) {
+    ObjectFacts before = objectFacts(*context.previous);
+    if (!before.images.empty() && before.images != facts.images) {
+      predicate["previous"] = {{"images", before.images}};
+    }
   }
   ordered revision = ordered::object();
   if (facts.generation) revision["generation"] = *facts.generation;
   if (!facts.podTemplateHash.empty()) revision["podTemplateHash"] = facts.podTemplateHash;
   if (!facts.images.empty()) revision["images"] = facts.images;
-  if (!objectJson) revision["deleted"] = true;
+  if (!context.object) revision["deleted"] = true;
   predicate["revision"] = revision;
   ordered statement;
   statement["_type"] = kStatementType;
   statement["subject"] = subjects;
   statement["predicateType"] = kDecisionPredicateType;
   statement["predicate"] = predicate;
-  return statement.dump();
+  return statement.dump(-1, ' ', false, ordered::error_handler_t::replace);
 }
 
 Result<Decision> decodeDecision(std::string_view text) {
@@ -203,9 +304,19 @@ Result<Decision> decodeDecision(std::string_view text) {
   d.action = str(*p, "action").value_or("");
   d.outcome = str(*p, "outcome").value_or("");
   d.message = str(*p, "message").value_or("");
+  d.environment = str(*p, "environment").value_or("");
   if (auto actor = p->find("actor"); actor != p->end() && actor->is_object()) {
     d.actorId = str(*actor, "id").value_or("");
     d.actorKind = str(*actor, "kind").value_or("");
+    d.actorOrigin = str(*actor, "origin").value_or("");
+  }
+  if (auto c = p->find("change"); c != p->end() && c->is_object()) d.change = c->dump();
+  if (auto prev = p->find("previous"); prev != p->end() && prev->is_object()) {
+    if (auto images = prev->find("images"); images != prev->end() && images->is_array()) {
+      for (const auto& i : *images) {
+        if (i.is_string()) d.previousImages.push_back(i.get<std::string>());
+      }
+    }
   }
   if (auto e = p->find("evidence"); e != p->end()) d.evidence = e->dump();
   for (const auto& subject : *subjects) {  // "" for a subject without a sha256 digest

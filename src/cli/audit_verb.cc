@@ -8,7 +8,8 @@
 //                           key; 1 naming the first bad record; 3 when the log is consistent but
 //                           unsigned (or no key was available to check it); 2 when it cannot
 //                           be read
-//   show [ROLLOUT] [--rollout R] [--digest D] [--since T] [--action A,B] [-o text|json]
+//   show [ROLLOUT] [--rollout R] [--digest D] [--since T] [--action A,B] [--environment E]
+//        [-o text|json]
 //                           the records that match every filter given (audit/query.h): when,
 //                           who, what, why, the evidence; json: the signed statements
 //   export                  JSON lines: the newest checkpoint, then every record's envelope
@@ -115,6 +116,8 @@ class AuditVerb final : public Verb {
         ->add_option("--action", actions_,
                      "Only records of these actions (promote, abort, analysis-verdict, …)")
         ->delimiter(',');
+    show_->add_option("--environment", environment_,
+                      "Only records of decisions in this environment (ramp serve --environment)");
     show_->add_option("-o,--output", output_, "text (default) or json")
         ->check(CLI::IsMember({"text", "json"}));
     addSourceFlags(*show_, showSource_);
@@ -212,6 +215,7 @@ class AuditVerb final : public Verb {
       q.since = *t;
     }
     q.actions = actions_;
+    q.environment = environment_;
     return q;
   }
 
@@ -229,6 +233,7 @@ class AuditVerb final : public Verb {
       if (q->since) io.out << " since " << spec::formatRfc3339(*q->since);
       for (size_t i = 0; i < q->actions.size(); ++i)
         io.out << (i == 0 ? " of action " : " or ") << q->actions[i];
+      if (!q->environment.empty()) io.out << " in " << q->environment;
       io.out << " (ramp audit verify checks them)\n";
     }
     size_t shown = 0;
@@ -264,16 +269,54 @@ class AuditVerb final : public Verb {
 
   static void printDecision(IoStreams& io, const audit::Decision& d, bool unsigned_) {
     io.out << "#" << d.index << "  " << d.time << "  " << d.object.kind << "/" << d.object.name
-           << "  " << d.action << " by " << d.actorId << " (" << d.actorKind << ")  " << d.reason
+           << "  " << d.action << " by " << d.actorId << " (" << d.actorKind
+           << (d.actorOrigin.empty() || d.actorOrigin == d.actorKind ? "" : ", " + d.actorOrigin)
+           << ")" << (d.environment.empty() ? "" : " in " + d.environment) << "  " << d.reason
            << (d.outcome == "Warning" ? " [Warning]" : "") << (unsigned_ ? "  UNSIGNED" : "")
            << "\n";
     if (!d.message.empty()) io.out << "    why: " << d.message << "\n";
+    if (!d.change.empty()) io.out << "    change: " << describeChange(d.change) << "\n";
     if (!d.evidence.empty()) io.out << "    evidence: " << d.evidence << "\n";
+    if (!d.previousImages.empty()) {
+      std::string previous;
+      for (const std::string& image : d.previousImages) {
+        previous += (previous.empty() ? "image " : ", image ") + image;
+      }
+      io.out << "    previous: " << previous << "\n";
+    }
     std::string revision;
     if (d.generation) revision += "generation " + std::to_string(*d.generation);
     if (!d.podTemplateHash.empty()) revision += ", pod template " + d.podTemplateHash;
     for (const std::string& image : d.images) revision += ", image " + image;
     if (!revision.empty()) io.out << "    revision: " << revision << "\n";
+  }
+
+  // "REPO@SHA7 PATH, pull request 42 approved by A, B; author X: subject" from a change record
+  // (gitops/change.h).
+  static std::string describeChange(const std::string& json) {
+    auto c = nlohmann::json::parse(json, nullptr, false);
+    if (!c.is_object()) return json;
+    auto str = [&](const char* k) {
+      return c.contains(k) && c[k].is_string() ? c[k].get<std::string>() : "";
+    };
+    std::string out = str("repo") + "@" + str("revision").substr(0, 7);
+    if (!str("path").empty()) out += " " + str("path");
+    if (!str("application").empty()) out += " (Application " + str("application") + ")";
+    if (!str("pullRequest").empty()) out += ", pull request " + str("pullRequest");
+    if (c.contains("approvers") && c["approvers"].is_array() && !c["approvers"].empty()) {
+      out += " approved by ";
+      for (size_t i = 0; i < c["approvers"].size(); ++i) {
+        if (c["approvers"][i].is_string()) {
+          out += (i ? ", " : "") + c["approvers"][i].get<std::string>();
+        }
+      }
+    }
+    if (!str("author").empty()) out += "; author " + str("author");
+    if (!str("subject").empty()) out += ": " + str("subject");
+    if (!str("syncWindowOverride").empty()) {
+      out += "; sync window overridden by " + str("syncWindowOverride");
+    }
+    return out;
   }
 
   int exportLog(IoStreams& io) {
@@ -291,6 +334,7 @@ class AuditVerb final : public Verb {
   CLI::App* export_ = nullptr;
   std::string keyOut_, publicKey_, rollout_, rolloutFlag_, digest_, since_;
   std::vector<std::string> actions_;
+  std::string environment_;
   std::string output_ = "text";
   Source verifySource_, showSource_, exportSource_;
 };

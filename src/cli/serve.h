@@ -65,6 +65,7 @@ struct ServeOptions {
   // often a checkpoint is signed over new records.
   std::string auditKey;
   int64_t auditCheckpointMs = 10000;
+  std::string environment;  // named by every audit record ("" = none)
   // Set by runServe for startApi: the public key served at GET /api/v1/audit/key.
   std::string auditPublicKeyPem;
   // The GitOps agent (serve_gitops.cc).

@@ -119,7 +119,10 @@ class ServeVerb final : public Verb {
         ->check(CLI::NonNegativeNumber);
     cmd.add_option("--audit-key", options_.auditKey,
                    "Sign the audit log with this ECDSA P-256 private key (PEM; `ramp audit keygen` "
-                   "makes one); without it the records are unsigned");
+                   "makes one); without it DATA/audit-key.pem, made at first start");
+    cmd.add_option("--environment", options_.environment,
+                   "The environment this daemon deploys to (e.g. prod), named by every audit "
+                   "record; an object's ramp.dev/environment annotation overrides it");
     cmd.add_option("--audit-checkpoint-ms", options_.auditCheckpointMs,
                    "How often a checkpoint of the audit log is signed over new records")
         ->capture_default_str()
@@ -268,7 +271,8 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   // A store that keeps no audit log (none of ramp's now) runs without one, said loudly.
   std::unique_ptr<audit::AuditedStateStore> audited;
   store::StateStore* active = store->get();
-  if (auto wrapped = audit::AuditedStateStore::wrap(**store, std::move(auditKey), copts.actor)) {
+  if (auto wrapped = audit::AuditedStateStore::wrap(**store, std::move(auditKey), copts.actor,
+                                                    options.environment)) {
     audited = std::move(*wrapped);
     active = audited.get();
   } else if (wrapped.error().code == ErrorCode::kUnsupported) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "gitops/change.h"
 #include "gitops/operations.h"
 #include "gitops/webhook.h"
 #include "spec/kinds.h"
@@ -181,8 +182,11 @@ Result<GitRevision> Agent::observeRevision(const spec::Application& app, Tracked
   if (!sha) return std::unexpected(sha.error());
   auto files = git_.readTree(app.spec.source.repoURL, *sha, app.spec.source.path);
   if (!files) return std::unexpected(files.error());
+  // Who wrote the commit and what it says, for the sync's audit records only: a commit whose
+  // message cannot be read is still synced, recorded by its id alone.
+  auto commit = git_.commitInfo(app.spec.source.repoURL, *sha);
   t.revision = target;
-  t.cached = GitRevision{*sha, std::move(*files)};
+  t.cached = GitRevision{*sha, std::move(*files), commit ? *commit : GitCommitInfo{*sha}};
   return *t.cached;
 }
 
@@ -264,8 +268,11 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
   Plan plan = reconcileApplication(app, observed, now, options_.reconcile);
   std::vector<store::Event> events;
   bool synced = false;
+  // The Git change a sync (or its refusal) carries out, for the audit records of its events.
+  const std::string change =
+      observed.revision ? changeRecord(app, observed.revision->commit, plan.windowOverride) : "";
   if (plan.sync) {
-    if (auto ok = apply_(plan.initiatedBy, plan.apply, plan.prune); !ok) {
+    if (auto ok = apply_(plan.initiatedBy, plan.apply, plan.prune, change); !ok) {
       failSync(plan, app, ok.error().message);
     } else {
       synced = true;
@@ -282,13 +289,18 @@ Status Agent::reconcile(const store::ObjectKey& key, Time now, bool fetch) {
     const char* reason =
         rollback ? (failed ? "RollbackFailed" : "RolledBack") : (failed ? "SyncFailed" : "Synced");
     events.push_back(event(key, now, reason, line, plan.sync || failed ? who : kActor, failed));
+    events.back().origin = kActor;
+    events.back().change = change;
   }
   for (const spec::ApplicationCondition& c : plan.status.conditions) {
     const bool known = std::any_of(app.status.conditions.begin(), app.status.conditions.end(),
                                    [&](const spec::ApplicationCondition& o) {
                                      return o.type == c.type && o.message == c.message;
                                    });
-    if (!known) events.push_back(event(key, now, c.type, c.message, kActor, true));
+    if (!known) {
+      events.push_back(event(key, now, c.type, c.message, kActor, true));
+      events.back().origin = kActor;
+    }
   }
   spec::Application next = app;
   next.status = plan.status;

@@ -35,11 +35,12 @@
 namespace ramp::gitops {
 
 // Creates or updates the `apply` documents and deletes the `prune` objects (at their version) in
-// one store transaction, as `caller`, with the checks of `ramp apply`. Ok, or the refusal
-// (e.g. the diagnostics of an object the platform cannot run).
+// one store transaction, as `caller`, with the checks of `ramp apply`; `change` (change.h's
+// changeRecord) is the Git change they carry out, for the events' audit records. Ok, or the
+// refusal (e.g. the diagnostics of an object the platform cannot run).
 using ApplyFn =
     std::function<Status(const std::string& caller, const std::vector<spec::Document>& apply,
-                         const std::vector<ObjectDiff>& prune)>;
+                         const std::vector<ObjectDiff>& prune, const std::string& change)>;
 
 struct AgentOptions {
   ReconcileOptions reconcile;

@@ -248,16 +248,6 @@ std::string verifyCertificate(const std::string& caFile, const std::string& host
 
 }  // namespace
 
-std::string displayUrl(const std::string& url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const size_t hostStart = scheme + 3;
-  const size_t slash = url.find('/', hostStart);
-  const size_t at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
-  if (at == std::string::npos || at < hostStart) return url;
-  return url.substr(0, hostStart) + url.substr(at + 1);
-}
-
 struct Libgit2Source::Impl {
   std::string cacheDir;
   std::string credentialsDir;
@@ -600,6 +590,31 @@ Result<std::map<std::string, std::string>> Libgit2Source::readTree(const std::st
   return files;
 }
 
+Result<GitCommitInfo> Libgit2Source::commitInfo(const std::string& repoURL,
+                                                const std::string& sha) {
+  Repo repo;
+  if (auto ok = impl_->open(repoURL, repo); !ok) return std::unexpected(ok.error());
+  git_oid oid;
+  if (git_oid_fromstr(&oid, sha.c_str()) < 0) {
+    return makeError(ErrorCode::kInvalidArgument, "\"" + sha + "\" is not a commit id");
+  }
+  Commit commit;
+  if (int rc = git_commit_lookup(commit.out(), repo.get(), &oid); rc < 0) {
+    return std::unexpected(impl_->error(rc, "commit " + sha + " of " + displayUrl(repoURL)));
+  }
+  const git_signature* author = git_commit_author(commit.get());
+  const char* body = git_commit_message(commit.get());
+  GitCommitInfo info;
+  info.sha = sha;
+  info.body = body ? body : "";
+  info.message = info.body.substr(0, info.body.find('\n'));
+  if (author && author->name) {
+    info.author = author->name;
+    if (author->email && *author->email) info.author += std::string(" <") + author->email + ">";
+  }
+  return info;
+}
+
 Result<GitCommitInfo> Libgit2Source::revertPath(const std::string& repoURL,
                                                 const std::string& branchName,
                                                 const std::string& path, const std::string& target,
@@ -717,7 +732,7 @@ Result<GitCommitInfo> Libgit2Source::revertPath(const std::string& repoURL,
         ErrorCode::kFailedPrecondition,
         impl_->redactor.redact("push to " + displayUrl(repoURL) + " refused: " + refusal));
   }
-  return GitCommitInfo{oidHex(commitOid), message.substr(0, message.find('\n')), author};
+  return GitCommitInfo{oidHex(commitOid), message.substr(0, message.find('\n')), author, message};
 }
 
 }  // namespace ramp::gitops

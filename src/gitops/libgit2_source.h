@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "gitops/change.h"  // displayUrl
 #include "ramp/gitops/git_source.h"
 
 namespace ramp::gitops {
@@ -30,6 +31,7 @@ class Libgit2Source : public GitSource {
   Result<std::map<std::string, std::string>> readTree(const std::string& repoURL,
                                                       const std::string& sha,
                                                       const std::string& path) override;
+  Result<GitCommitInfo> commitInfo(const std::string& repoURL, const std::string& sha) override;
   Result<GitCommitInfo> revertPath(const std::string& repoURL, const std::string& branch,
                                    const std::string& path, const std::string& target,
                                    const std::string& author, const std::string& message) override;
@@ -38,8 +40,5 @@ class Libgit2Source : public GitSource {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// `url` without userinfo ("https://user:pw@host/x" -> "https://host/x"), for messages.
-std::string displayUrl(const std::string& url);
 
 }  // namespace ramp::gitops

@@ -182,7 +182,8 @@ Plan reconcileApplication(const spec::Application& app, const Observed& observed
     WindowDecision w = evaluateWindows(*observed.project, app, now, manual);
     const bool mayOverride = manual && overridesSyncWindows(op);
     if (!w.allowed && mayOverride) {
-      note = "; sync window overridden by " + op.initiatedBy.username + " (" + w.reason + ")";
+      plan.windowOverride = op.initiatedBy.username + " (" + w.reason + ")";
+      note = "; sync window overridden by " + plan.windowOverride;
     } else if (!w.allowed) {
       const std::string message = "blocked by sync window: " + w.reason;
       if (manual) {

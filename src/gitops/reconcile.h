@@ -22,6 +22,7 @@
 #include "gitops/render.h"
 #include "ramp/clock.h"
 #include "ramp/error.h"
+#include "ramp/gitops/git_source.h"
 #include "ramp/spec/gitops.h"
 #include "ramp/store/state_store.h"
 
@@ -31,6 +32,7 @@ namespace ramp::gitops {
 struct GitRevision {
   std::string sha;
   FileTree files;
+  GitCommitInfo commit;  // its author and message (only the sha when they could not be read)
 };
 
 struct Observed {
@@ -63,6 +65,7 @@ struct Plan {
   std::vector<spec::Document> apply;
   std::vector<ObjectDiff> prune;
   std::string initiatedBy;          // who the sync is for ("gitops" for auto-sync)
+  std::string windowOverride;       // the sync runs through a closed window: who, which window
   std::vector<std::string> events;  // what happened, one line each ("sync to 1a2b3c4 started…")
   Duration requeueAfter{0};
   // Set the kAutoSyncSuspendedAnnotation to this (a rollback --no-git synced), or remove it (a

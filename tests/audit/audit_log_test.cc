@@ -87,8 +87,8 @@ TEST(DecisionStatement, SaysWhoWhatWhyAndWhichRevision) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    std::string text = decisionStatement(c.event, 7, c.object);
-    EXPECT_EQ(text, decisionStatement(c.event, 7, c.object));  // deterministic
+    std::string text = decisionStatement(c.event, 7, {.object = c.object});
+    EXPECT_EQ(text, decisionStatement(c.event, 7, {.object = c.object}));  // deterministic
     auto j = nlohmann::json::parse(text);
     EXPECT_EQ(j["_type"], "https://in-toto.io/Statement/v1");
     EXPECT_EQ(j["predicateType"], std::string(kDecisionPredicateType));
@@ -108,15 +108,15 @@ TEST(DecisionStatement, SaysWhoWhatWhyAndWhichRevision) {
     ASSERT_EQ(d->subjectDigests.size(), c.subjects);
     EXPECT_EQ(d->subjectDigests[0], d->objectDigest);
   }
-  auto pinned =
-      nlohmann::json::parse(decisionStatement(cases[0].event, 0, cases[0].object))["subject"][1];
+  auto pinned = nlohmann::json::parse(
+      decisionStatement(cases[0].event, 0, {.object = cases[0].object}))["subject"][1];
   EXPECT_EQ(pinned["name"], "reg.example/shop/web");
   EXPECT_EQ(pinned["digest"]["sha256"], kDigest);
-  auto verified =
-      nlohmann::json::parse(decisionStatement(cases[3].event, 0, cases[3].object))["subject"][1];
+  auto verified = nlohmann::json::parse(
+      decisionStatement(cases[3].event, 0, {.object = cases[3].object}))["subject"][1];
   EXPECT_EQ(verified["name"], "reg.example/shop/web");
   EXPECT_EQ(verified["digest"]["sha256"], kDigest);
-  auto evidence = decodeDecision(decisionStatement(cases[0].event, 0, cases[0].object));
+  auto evidence = decodeDecision(decisionStatement(cases[0].event, 0, {.object = cases[0].object}));
   EXPECT_EQ(evidence->evidence, R"({"action":"promote"})");
   EXPECT_EQ(evidence->podTemplateHash, "6f9c7d");
 }
@@ -127,6 +127,104 @@ TEST(DecisionStatement, DecodeNamesWhatIsMissing) {
       R"({"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":[{}]})");
   ASSERT_FALSE(other);
   EXPECT_NE(other.error().message.find("predicateType"), std::string::npos);
+}
+
+// The deployment-decision fields: the environment (the daemon's, or the object's annotation),
+// where the actor came from, the Git change, the signature gate's and the analysis' evidence as
+// typed fields, and the images a spec change replaced.
+TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
+  const std::string annotated =
+      R"({"metadata":{"name":"web","annotations":{"ramp.dev/environment":"staging"}},)"
+      R"("spec":{"template":{"spec":{"containers":[{"name":"app","image":"web:2"}]}}}})";
+  Event apply = event("SpecApplied", "gitops");
+  apply.origin = "gitops";
+  apply.change = R"({"repo":"https://git.example/shop.git","revision":"abc","pullRequest":"42"})";
+  Event signature = event(
+      "ImageVerified", "controller",
+      R"({"image":"web:2","allowed":"true","policy":"signed","authority":"key",)"
+      R"("provenance.builderId":"https://ci.example/builder","provenance.invocationId":"run-991",)"
+      R"("sboms[0].format":"CycloneDX","sboms[0].location":"reg/web@sha256:1","sboms[0].components":"12",)"
+      R"("warnings[0]":"w"})");
+  Event verdict = event("AnalysisRunFailed", "controller",
+                        R"({"metric":"success-rate","phase":"Failed","value":"0.94"})");
+  verdict.object = {"AnalysisRun", "shop", "web-6f9c7d-2"};
+  Event step = event("RolloutStepCompleted", "controller");
+  Event promote = event("RolloutPromoted", "alice");
+  promote.origin = "api";
+  struct Case {
+    std::string name;
+    Event event;
+    DecisionContext context;
+    nlohmann::json want;  // fields of the predicate that must be there, with these values
+    std::vector<std::string> absent;
+  } cases[] = {
+      {"controller step: the daemon's environment, origin controller",
+       step,
+       {.object = rolloutJson("web:1"), .environment = "prod"},
+       {{"environment", "prod"},
+        {"actor", {{"id", "controller"}, {"kind", "controller"}, {"origin", "controller"}}}},
+       {"change", "previous", "signature", "analysis"}},
+      {"the object's annotation overrides the daemon's environment",
+       step,
+       {.object = annotated, .environment = "prod"},
+       {{"environment", "staging"}},
+       {}},
+      {"a user's promote through the API, no environment",
+       promote,
+       {.object = rolloutJson("web:1")},
+       {{"actor", {{"id", "alice"}, {"kind", "user"}, {"origin", "api"}}}},
+       {"environment", "previous"}},
+      {"a GitOps apply: the change, and the images it replaced",
+       apply,
+       {.object = rolloutJson("web:2"), .previous = rolloutJson("web:1")},
+       {{"change", nlohmann::json::parse(apply.change)},
+        {"previous", {{"images", {"web:1"}}}},
+        {"actor", {{"id", "gitops"}, {"kind", "controller"}, {"origin", "gitops"}}}},
+       {}},
+      {"an apply that did not change the images has no previous",
+       apply,
+       {.object = rolloutJson("web:2"), .previous = rolloutJson("web:2")},
+       {},
+       {"previous"}},
+      {"a signature check: signature, provenance, SBOM and pipeline run",
+       signature,
+       {.object = rolloutJson("web:2")},
+       {{"signature",
+         {{"image", "web:2"},
+          {"policy", "signed"},
+          {"authority", "key"},
+          {"allowed", true},
+          {"warnings", {"w"}}}},
+        {"provenance", {{"builderId", "https://ci.example/builder"}, {"invocationId", "run-991"}}},
+        {"sbom", {{{"format", "CycloneDX"}, {"location", "reg/web@sha256:1"}, {"components", 12}}}},
+        {"pipelineRun", "run-991"}},
+       {"analysis"}},
+      {"an analysis verdict: the run, metric, phase and value",
+       verdict,
+       {.object = std::string(R"({"metadata":{"name":"web-6f9c7d-2"}})")},
+       {{"analysis",
+         {{"run", "web-6f9c7d-2"},
+          {"metric", "success-rate"},
+          {"phase", "Failed"},
+          {"value", "0.94"}}}},
+       {"signature"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string text = decisionStatement(c.event, 3, c.context);
+    auto predicate = nlohmann::json::parse(text)["predicate"];
+    for (const auto& [field, value] : c.want.items()) {
+      EXPECT_EQ(predicate[field], value) << field << " in " << predicate.dump();
+    }
+    for (const std::string& field : c.absent) EXPECT_FALSE(predicate.contains(field)) << field;
+    auto d = decodeDecision(text);
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->environment, predicate.value("environment", ""));
+    EXPECT_EQ(d->actorOrigin, predicate["actor"].value("origin", ""));
+    EXPECT_EQ(d->change, predicate.contains("change") ? predicate["change"].dump() : "");
+  }
+  auto previous = decodeDecision(decisionStatement(cases[3].event, 0, cases[3].context));
+  EXPECT_EQ(previous->previousImages, std::vector<std::string>{"web:1"});
 }
 
 // A log written through the decorator over the memory store.
@@ -182,6 +280,30 @@ TEST(AuditedStore, EveryEventGetsASignedRecordThatVerifies) {
   VerifyReport forged = verifyLog(records, log.checkpoints(), &other.publicKey());
   EXPECT_EQ(forged.badIndex, 0);
   EXPECT_NE(forged.problem.find("no signature by key"), std::string::npos) << forged.problem;
+}
+
+// The decorator reads the object before a spec change (not before a step) and names the
+// daemon's environment in every record.
+TEST(AuditedStore, ASpecChangeRecordsTheImagesItReplaced) {
+  store::MemoryStateStore inner;
+  auto audited = *AuditedStateStore::wrap(inner, std::nullopt, "controller", "prod");
+  auto write = [&](const std::string& image, Event e) {
+    auto current = inner.get(kWeb);
+    std::vector<WriteOp> ops = {
+        {WriteOp::Type::kPut, kWeb, rolloutJson(image), current ? current->version : 0}};
+    ASSERT_TRUE(audited->writeWithEvents(ops, std::vector<Event>{std::move(e)}));
+  };
+  write("web:1", event("SpecApplied", "alice"));
+  write("web:2", event("RolloutImageSet", "alice"));
+  write("web:3", event("RolloutStepCompleted", "controller"));  // no spec change: not read
+  auto records = *inner.listAuditRecords({});
+  ASSERT_EQ(records.size(), 3u);
+  std::vector<Decision> d;
+  for (const auto& r : records) d.push_back(*decodeDecision(decodeEnvelope(r.entry)->payload));
+  EXPECT_TRUE(d[0].previousImages.empty()) << "nothing ran before the first apply";
+  EXPECT_EQ(d[1].previousImages, std::vector<std::string>{"web:1"});
+  EXPECT_TRUE(d[2].previousImages.empty());
+  for (const Decision& x : d) EXPECT_EQ(x.environment, "prod");
 }
 
 TEST(AuditedStore, AFailedWriteWritesNoRecordAndTheNextTakesItsPlace) {

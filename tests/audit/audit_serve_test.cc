@@ -110,8 +110,12 @@ TEST_F(AuditServe, ARealReleaseLeavesALogThatVerifies) {
       << live.second;
   auto show = ramp({"audit", "show", "web", "-n", "shop"}, kAuditor);
   ASSERT_EQ(show.first, 0) << show.second;
-  EXPECT_NE(show.second.find("promote by alice (user)  RolloutPromoted"), std::string::npos)
+  EXPECT_NE(show.second.find("promote by alice (user, api)  RolloutPromoted"), std::string::npos)
       << show.second;
+  // The set image names the image it replaced.
+  EXPECT_NE(show.second.find("set-image by alice (user, api)  RolloutImageSet"), std::string::npos)
+      << show.second;
+  EXPECT_NE(show.second.find("previous: image web:v1"), std::string::npos) << show.second;
   EXPECT_NE(show.second.find("step by controller (controller)"), std::string::npos) << show.second;
   EXPECT_NE(show.second.find("image web:v2"), std::string::npos) << show.second;
 

@@ -81,6 +81,16 @@ class MemoryGitSource : public gitops::GitSource {
     return out;
   }
 
+  Result<gitops::GitCommitInfo> commitInfo(const std::string& repoURL,
+                                           const std::string& sha) override {
+    if (!reachable_) return makeError(ErrorCode::kUnavailable, "unreachable");
+    auto& commits = repos_[repoURL].commits;
+    auto it = commits.find(sha);
+    if (it == commits.end()) return makeError(ErrorCode::kNotFound, "no commit " + sha);
+    const std::string& m = it->second.message;
+    return gitops::GitCommitInfo{sha, m.substr(0, m.find('\n')), it->second.author, m};
+  }
+
   Result<gitops::GitCommitInfo> revertPath(const std::string& repoURL, const std::string& branch,
                                            const std::string& path, const std::string& target,
                                            const std::string& author,
@@ -105,7 +115,7 @@ class MemoryGitSource : public gitops::GitSource {
       return makeError(ErrorCode::kAlreadyExists, "nothing to revert");
     }
     const std::string sha = commit(repoURL, name, std::move(next), message, author);
-    return gitops::GitCommitInfo{sha, message, author};
+    return gitops::GitCommitInfo{sha, message, author, message};
   }
 
  private:

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "api/gitops_service.h"
 #include "api/object_service.h"
@@ -569,6 +570,74 @@ TEST_F(AgentTest, AWindowRefusesARollbackBeforeGitIsWritten) {
   EXPECT_EQ(a.status.operationState->phase, "Failed");
   EXPECT_NE(a.status.operationState->message.find("blocked by sync window"), std::string::npos)
       << a.status.operationState->message;
+}
+
+// A store that keeps every event handed to writeWithEvents as it was given: with its origin and
+// change, which the stores drop (they are for the audit record only, state_store.h).
+class RecordingStore : public store::testing::ForwardingStateStore {
+ public:
+  RecordingStore() : ForwardingStateStore(std::make_unique<store::MemoryStateStore>()) {}
+  Result<store::WriteResult> writeWithEvents(std::span<const store::WriteOp> ops,
+                                             std::span<const store::Event> events) override {
+    auto written = ForwardingStateStore::writeWithEvents(ops, events);
+    if (written) given.insert(given.end(), events.begin(), events.end());
+    return written;
+  }
+  std::vector<store::Event> given;
+};
+
+// A sync's records name the Git change it carries out: the repository without its credentials,
+// the commit, the path and Application, the author, and the pull request and approvers the
+// merge commit names; both the objects' applies and the Application's Synced event say so.
+TEST_F(AgentTest, ASyncsRecordsNameTheChangeItCarriesOut) {
+  RecordingStore store;
+  api::ObjectService service(store, clock_);
+  Agent agent(store, git_, api::gitopsApplyFn(service));
+  const std::string repo = "https://ci:s3cret@git.example.com/shop.git";
+  const std::string sha =
+      git_.commit(repo, "main", testing::twoEnvironments("shop:7"),
+                  "Merge pull request #42 from shop/bump\n\nBump shop to 7.\n\n"
+                  "Reviewed-by: Bob <bob@example.com>\nApproved-by: Dana <dana@example.com>\n",
+                  "Carol <carol@example.com>");
+  ASSERT_LT(service
+                .apply({"alice", api::Role::kAdmin},
+                       "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: "
+                       "shop-prod, namespace: argocd}\nspec:\n  source: {repoURL: \"" +
+                           repo +
+                           "\", path: environments/prod, targetRevision: main}\n  destination: "
+                           "{namespace: shop}\n  syncPolicy: {automated: {}}\n")
+                .status,
+            300);
+  agent.step(clock_.now());
+  const auto find = [&](const std::string& reason, const std::string& kind) -> const store::Event* {
+    for (const store::Event& e : store.given) {
+      if (e.reason == reason && e.object.kind == kind) return &e;
+    }
+    return nullptr;
+  };
+  const store::Event* applied = find("SpecApplied", "Rollout");
+  const store::Event* synced = find("Synced", "Application");
+  ASSERT_NE(applied, nullptr);
+  ASSERT_NE(synced, nullptr);
+  EXPECT_EQ(applied->object, (store::ObjectKey{"Rollout", "shop", "shop"}));
+  EXPECT_EQ(applied->origin, "gitops");
+  EXPECT_EQ(synced->origin, "gitops");
+  ASSERT_EQ(applied->change, synced->change);
+  auto change = nlohmann::json::parse(applied->change);
+  EXPECT_EQ(change["repo"], "https://git.example.com/shop.git");
+  EXPECT_EQ(applied->change.find("s3cret"), std::string::npos);
+  EXPECT_EQ(change["revision"], sha);
+  EXPECT_EQ(change["path"], "environments/prod");
+  EXPECT_EQ(change["application"], "argocd/shop-prod");
+  EXPECT_EQ(change["author"], "Carol <carol@example.com>");
+  EXPECT_EQ(change["subject"], "Merge pull request #42 from shop/bump");
+  EXPECT_EQ(change["pullRequest"], "42");
+  EXPECT_EQ(change["approvers"],
+            nlohmann::json::array({"Bob <bob@example.com>", "Dana <dana@example.com>"}));
+  // The user's own apply came through the API.
+  const store::Event* first = &store.given.front();
+  EXPECT_EQ(first->origin, "api");
+  EXPECT_EQ(first->change, "");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "gitops/git_servers.h"
@@ -70,6 +71,26 @@ TEST_F(GitIntegrationTest, FileUrlBranchTagCommitAndPaths) {
   EXPECT_EQ(noPath.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(noPath.error().message,
             "path environments/qa does not exist in " + url + " at " + c2_.substr(0, 7));
+}
+
+// commitInfo reads the author and the whole message (trailers included) from the mirror.
+TEST_F(GitIntegrationTest, CommitInfoReadsTheAuthorAndTheWholeMessage) {
+  const std::string c3 =
+      repo_.commit(testing::twoEnvironments("shop:3"),
+                   "Merge pull request #7 from shop/bump\n\nReviewed-by: Bob <bob@example.com>");
+  repo_.push();
+  Libgit2Source source(dir_.file("cache"), "");
+  const std::string url = "file://" + root_ + "/shop.git";
+  ASSERT_EQ(source.resolve(url, "main"), c3);
+  auto info = source.commitInfo(url, c3);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->sha, c3);
+  EXPECT_EQ(info->message, "Merge pull request #7 from shop/bump");
+  EXPECT_EQ(info->author, "tester <tester@example.com>");
+  EXPECT_EQ(reviewFacts(info->body), (ReviewFacts{"7", {"Bob <bob@example.com>"}}));
+  auto unknown = source.commitInfo(url, std::string(40, '1'));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound) << unknown.error().message;
 }
 
 TEST_F(GitIntegrationTest, GitDaemonFetchesNewCommitsAndTakesARevertPush) {
@@ -166,8 +187,9 @@ TEST_F(GitIntegrationTest, ServeSyncsFromGitAndRollsBackByARevertCommit) {
   const std::string url = startDaemon();
   std::ofstream(dir_.file("tokens.csv")) << kAdmin << ",alice,admin\n"
                                          << kOperator << ",bob,operator\n";
-  ramp::testing::RampDaemon serve(dir_, {"--platform", "platform.sim", "--tokens",
-                                         dir_.file("tokens.csv"), "--gitops-poll-s", "1"});
+  ramp::testing::RampDaemon serve(
+      dir_, {"--platform", "platform.sim", "--tokens", dir_.file("tokens.csv"), "--gitops-poll-s",
+             "1", "--environment", "prod"});
   ASSERT_FALSE(serve.url().empty());
   auto cli = [&](const std::vector<std::string>& args, const char* token = kAdmin) {
     return ramp::testing::runRamp(dir_, args, serve.url(), token);
@@ -195,7 +217,9 @@ TEST_F(GitIntegrationTest, ServeSyncsFromGitAndRollsBackByARevertCommit) {
   ASSERT_EQ(applied.code, 0) << applied.out << applied.err;
   ASSERT_TRUE(waitForImage("shop:2")) << serve.log();
 
-  const std::string c3 = repo_.commit(testing::twoEnvironments("shop:3"), "third");
+  const std::string c3 =
+      repo_.commit(testing::twoEnvironments("shop:3"),
+                   "Merge pull request #7 from shop/bump\n\nReviewed-by: Bob <bob@example.com>");
   repo_.push();
   ASSERT_EQ(cli({"app", "refresh", "shop-prod", "-n", "argocd"}, kOperator).code, 0);
   ASSERT_TRUE(waitForImage("shop:3")) << serve.log();
@@ -225,6 +249,39 @@ TEST_F(GitIntegrationTest, ServeSyncsFromGitAndRollsBackByARevertCommit) {
   ASSERT_TRUE(app.is_object()) << got.out << got.err;
   EXPECT_EQ(app["status"]["sync"].value("status", ""), "Synced");
   EXPECT_EQ(app["status"]["sync"].value("revision", ""), revert);
+  // The audit records of the sync of c3 name the change (the merge commit's pull request and
+  // approver), the environment, where it came from and the image it replaced.
+  auto records = cli({"audit", "show", "--action", "apply,sync,rollback", "-o", "json"});
+  ASSERT_EQ(records.code, 0) << records.err;
+  auto all = nlohmann::json::parse(records.out, nullptr, false);
+  ASSERT_TRUE(all.is_array()) << records.out;
+  // Copies: a missing field reads as null instead of failing an assertion.
+  std::optional<nlohmann::json> apply3, sync3;
+  int rollbacks = 0;
+  for (const auto& r : all) {
+    const auto& p = r["statement"]["predicate"];
+    EXPECT_EQ(p.value("environment", ""), "prod") << p.dump();
+    if (p["action"] == "rollback") ++rollbacks;
+    if (!p.contains("change") || p["change"].value("revision", "") != c3) continue;
+    if (p["action"] == "apply" && p["object"]["kind"] == "Rollout") apply3 = p;
+    if (p["action"] == "sync") sync3 = p;
+  }
+  ASSERT_TRUE(apply3) << records.out;
+  ASSERT_TRUE(sync3) << records.out;
+  EXPECT_EQ((*apply3)["change"]["pullRequest"], "7");
+  EXPECT_EQ((*apply3)["change"]["approvers"], nlohmann::json::array({"Bob <bob@example.com>"}));
+  EXPECT_EQ((*apply3)["change"]["author"], "tester <tester@example.com>");
+  EXPECT_EQ((*apply3)["change"]["repo"], url);
+  EXPECT_EQ((*apply3)["actor"]["origin"], "gitops");
+  EXPECT_EQ((*apply3)["previous"]["images"], nlohmann::json::array({"shop:2"}));
+  EXPECT_EQ((*sync3)["change"], (*apply3)["change"]);
+  EXPECT_GE(rollbacks, 1) << "the rollback is a decision record too";
+  auto text = cli({"audit", "show", "shop", "-n", "shop", "--action", "apply"});
+  EXPECT_NE(text.out.find("pull request 7 approved by Bob <bob@example.com>"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("(controller, gitops) in prod"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("previous: image shop:2"), std::string::npos) << text.out;
+
   // Polls later: Git says shop:2, and auto-sync leaves it there.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(image(), "shop:2");

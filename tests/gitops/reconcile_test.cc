@@ -204,6 +204,9 @@ TEST(ReconcileTest, SyncWindowsBlockAutomationAndManualSyncHonoursThem) {
             std::string::npos)
       << admin.status.operationState->message;
   EXPECT_EQ(admin.status.history[0].initiatedBy.username, "alice");
+  // …and named for the sync's audit records (change.h's syncWindowOverride).
+  EXPECT_EQ(admin.windowOverride, "alice (deny window 0 (\"0 11 * * *\" for 2h) is open)");
+  EXPECT_EQ(manual.windowOverride, "");
   // After the window the auto-sync runs.
   app.operation.reset();
   EXPECT_TRUE(reconcileApplication(app, o, kNow + std::chrono::hours(1)).sync);

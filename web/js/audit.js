@@ -14,8 +14,9 @@ function decodeBase64Utf8(text) {
 }
 
 // One item of GET /api/v1/audit/records as {index, eventId, signed, keyIds, action, actor,
-// actorKind, subjects: [{name, digest}], leafHash}; a record whose envelope or statement cannot
-// be read keeps {index, eventId, error} (shown, never hidden: it is itself evidence).
+// actorKind, origin, environment, change, previousImages, subjects: [{name, digest}], leafHash};
+// a record whose envelope or statement cannot be read keeps {index, eventId, error} (shown, never
+// hidden: it is itself evidence).
 export function decodeAuditRecord(item) {
   const base = { index: item.index, eventId: item.eventId, leafHash: item.leafHash || '' };
   try {
@@ -30,6 +31,10 @@ export function decodeAuditRecord(item) {
       action: p.action || '',
       actor: (p.actor && p.actor.id) || '',
       actorKind: (p.actor && p.actor.kind) || '',
+      origin: (p.actor && p.actor.origin) || '',
+      environment: p.environment || '',
+      change: p.change && typeof p.change === 'object' ? p.change : null,
+      previousImages: (p.previous && Array.isArray(p.previous.images)) ? p.previous.images : [],
       subjects: (statement.subject || []).map((s) => ({
         name: s.name || '',
         digest: s.digest && s.digest.sha256 ? `sha256:${s.digest.sha256}` : '',
@@ -58,9 +63,30 @@ export function auditFields(record) {
     { label: 'record', value: `#${record.index}` },
     { label: 'signed by', value: record.signed ? record.keyIds.map((k) => k.slice(0, 16)).join(', ') || 'a key without id' : 'nobody (the daemon ran without a key)' },
     { label: 'action', value: record.action },
-    { label: 'actor', value: record.actorKind ? `${record.actor} (${record.actorKind})` : record.actor },
+    { label: 'actor', value: actorText(record) },
   ];
+  if (record.environment) rows.push({ label: 'environment', value: record.environment });
+  if (record.change) rows.push({ label: 'change', value: changeText(record.change) });
+  if (record.previousImages && record.previousImages.length) {
+    rows.push({ label: 'replaced', value: record.previousImages.join(', ') });
+  }
   for (const s of record.subjects) rows.push({ label: 'subject', value: `${s.name} ${s.digest}`.trim() });
   if (record.leafHash) rows.push({ label: 'leaf hash', value: record.leafHash });
   return rows;
+}
+
+function actorText(record) {
+  const about = [record.actorKind, record.origin && record.origin !== record.actorKind ? `via ${record.origin}` : '']
+    .filter(Boolean).join(', ');
+  return about ? `${record.actor} (${about})` : record.actor;
+}
+
+// "REPO@SHA7 PATH, pull request 42 approved by A, B" from a record's change (docs/audit.md).
+function changeText(c) {
+  let text = `${c.repo || ''}@${(c.revision || '').slice(0, 7)}`;
+  if (c.path) text += ` ${c.path}`;
+  if (c.pullRequest) text += `, pull request ${c.pullRequest}`;
+  if (Array.isArray(c.approvers) && c.approvers.length) text += ` approved by ${c.approvers.join(', ')}`;
+  if (c.author) text += `; author ${c.author}`;
+  return text;
 }

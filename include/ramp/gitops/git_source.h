@@ -18,7 +18,8 @@ namespace ramp::gitops {
 struct GitCommitInfo {
   std::string sha;      // full 40-hex id
   std::string message;  // first line
-  std::string author;
+  std::string author;   // "Name <email>"
+  std::string body;     // the whole message, trailers included
   bool operator==(const GitCommitInfo&) const = default;
 };
 
@@ -40,6 +41,11 @@ class GitSource {
   virtual Result<std::map<std::string, std::string>> readTree(const std::string& repoURL,
                                                               const std::string& sha,
                                                               const std::string& path) = 0;
+
+  // The commit `sha` (previously returned by resolve()) of `repoURL`: its id, author and
+  // message, read from the local copy without fetching. Errors: kNotFound for an unknown commit,
+  // kUnavailable when the repository cannot be read.
+  virtual Result<GitCommitInfo> commitInfo(const std::string& repoURL, const std::string& sha) = 0;
 
   // Creates on `branch` (a branch name, or ""/"HEAD" for the default branch) a commit whose tree
   // under `path` is that of commit `target` (the rest of the tree is left as the branch has it),

@@ -135,6 +135,10 @@ struct Event {
   // with kFailedPrecondition, writing nothing on transactional stores, when the log holds
   // another number of records), so a signed record can name its own place in the log.
   int64_t auditIndex = 0;
+  // Where the decision came from and the change it carries out, for its audit record
+  // (docs/audit.md, "The decision record"). Write-only and opaque to the store, as auditEntry.
+  std::string origin;  // "api", "gitops", "controller"; "" = the controller's, or not said
+  std::string change;  // JSON text: the Git change applied ({repo, revision, path, pr, …}), or ""
 };
 
 // One record of the audit log: an append-only sequence, never pruned, numbered 0, 1, 2, … in

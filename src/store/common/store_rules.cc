@@ -135,6 +135,8 @@ bool repeatsEvent(const Event& newest, const Event& next) {
 Event eventToStore(const Event* newest, const Event& next) {
   Event out = next;
   out.id = 0;
+  out.origin.clear();  // write-only: for the audit record only (state_store.h)
+  out.change.clear();
   if (newest != nullptr && repeatsEvent(*newest, next)) {
     out.count = newest->count + 1;
     out.firstTime = newest->firstTime;

@@ -67,3 +67,26 @@ test('records are kept by event, and the next read starts after the last index',
   assert.deepEqual([...byEvent.keys()], [1, 5]);
   assert.equal(byEvent.get(5).index, 2);
 });
+
+test('a GitOps apply shows its origin, environment, change and the images it replaced', () => {
+  const payload = JSON.stringify({
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'Rollout/shop/web', digest: { sha256: DIGEST } }],
+    predicateType: 'https://ramp.dev/attestation/decision/v1',
+    predicate: {
+      index: 9, action: 'apply', environment: 'prod',
+      actor: { id: 'gitops', kind: 'controller', origin: 'gitops' },
+      change: { repo: 'https://git.example/shop.git', revision: '9f1c2d3e4f', path: 'environments/prod', pullRequest: '42', approvers: ['Bob', 'Dana'], author: 'Carol' },
+      previous: { images: ['shop:1'] },
+    },
+  });
+  const fields = auditFields(decodeAuditRecord(item(9, 30, { payload })));
+  const byLabel = Object.fromEntries(fields.map((f) => [f.label, f.value]));
+  assert.equal(byLabel.actor, 'gitops (controller, via gitops)');
+  assert.equal(byLabel.environment, 'prod');
+  assert.equal(byLabel.change, 'https://git.example/shop.git@9f1c2d3 environments/prod, pull request 42 approved by Bob, Dana; author Carol');
+  assert.equal(byLabel.replaced, 'shop:1');
+  // A record without them has none of these rows.
+  const plain = auditFields(decodeAuditRecord(item(7, 41))).map((f) => f.label);
+  for (const label of ['environment', 'change', 'replaced']) assert.ok(!plain.includes(label), label);
+});
