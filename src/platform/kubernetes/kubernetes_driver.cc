@@ -71,13 +71,34 @@ KubernetesDriver::~KubernetesDriver() {
   }
 }
 
+void KubernetesDriver::putReplicaSet(const std::string& key, json rs) {
+  eraseReplicaSet(key);
+  std::vector<std::string> rollouts = rolloutKeysOf(rs);
+  for (const std::string& r : rollouts) memory_.replicaSetsByRollout[r].insert(key);
+  memory_.rolloutKeys[key] = std::move(rollouts);
+  memory_.replicaSets[key] = std::move(rs);
+}
+
+void KubernetesDriver::eraseReplicaSet(const std::string& key) {
+  if (auto keys = memory_.rolloutKeys.find(key); keys != memory_.rolloutKeys.end()) {
+    for (const std::string& r : keys->second) {
+      auto set = memory_.replicaSetsByRollout.find(r);
+      if (set == memory_.replicaSetsByRollout.end()) continue;
+      set->second.erase(key);
+      if (set->second.empty()) memory_.replicaSetsByRollout.erase(set);
+    }
+    memory_.rolloutKeys.erase(keys);
+  }
+  memory_.replicaSets.erase(key);
+}
+
 void KubernetesDriver::onReplicaSet(const kube::ObjectChange& change) {
   json object = json::parse(change.json, nullptr, false);
   if (object.is_discarded()) return;
   const std::string rv = metaStr(object, "resourceVersion");
   std::lock_guard lock(mu_);
   if (change.type == kube::ObjectChange::Type::kDeleted) {
-    memory_.replicaSets.erase(change.key);
+    eraseReplicaSet(change.key);
     memory_.deletedVersions.erase(change.key);
     return;
   }
@@ -91,7 +112,7 @@ void KubernetesDriver::onReplicaSet(const kube::ObjectChange& change) {
       compareResourceVersions(rv, metaStr(it->second, "resourceVersion")) < 0) {
     return;
   }
-  memory_.replicaSets[change.key] = std::move(object);
+  putReplicaSet(change.key, std::move(object));
 }
 
 void KubernetesDriver::onPod(const kube::ObjectChange& change) {
@@ -125,7 +146,7 @@ void KubernetesDriver::remember(const std::string& rsJson) {
     return;
   }
   memory_.deletedVersions.erase(key);
-  memory_.replicaSets[key] = std::move(object);
+  putReplicaSet(key, std::move(object));
 }
 
 Result<RolloutRef> KubernetesDriver::rolloutOf(const std::string& rolloutKey) const {
@@ -143,10 +164,12 @@ Result<RolloutRef> KubernetesDriver::rolloutOf(const std::string& rolloutKey) co
 std::vector<json> KubernetesDriver::replicaSetsOf(const RolloutRef& rollout) const {
   std::vector<json> out;
   std::lock_guard lock(mu_);
-  const std::string prefix = rollout.namespace_ + "/";
-  for (auto it = memory_.replicaSets.lower_bound(prefix);
-       it != memory_.replicaSets.end() && it->first.starts_with(prefix); ++it) {
-    if (belongsTo(it->second, rollout) && !revisionLabel(it->second).empty()) {
+  auto keys = memory_.replicaSetsByRollout.find(rollout.namespace_ + "/" + rollout.name);
+  if (keys == memory_.replicaSetsByRollout.end()) return out;
+  for (const std::string& key : keys->second) {  // in key order, as the map of all was
+    auto it = memory_.replicaSets.find(key);
+    if (it != memory_.replicaSets.end() && belongsTo(it->second, rollout) &&
+        !revisionLabel(it->second).empty()) {
       out.push_back(it->second);
     }
   }
@@ -301,7 +324,7 @@ Status KubernetesDriver::retire(const std::string& rolloutKey, const std::string
       client_.remove(kube::replicaSets(), metaStr(*rs, "namespace"), metaStr(*rs, "name"));
   if (!removed && removed.error().code != ErrorCode::kNotFound) return removed;
   std::lock_guard lock(mu_);
-  memory_.replicaSets.erase(keyOf(*rs));
+  eraseReplicaSet(keyOf(*rs));
   memory_.deletedVersions[keyOf(*rs)] = metaStr(*rs, "resourceVersion");
   return {};
 }

@@ -95,11 +95,19 @@ class KubernetesDriver final : public WorkloadDriver {
 
   // What the informers and this driver's writes say, parsed once.
   struct Memory {
-    std::map<std::string, json> replicaSets;             // key "ns/name"
+    std::map<std::string, json> replicaSets;  // key "ns/name"
+    // The same ReplicaSets by the Rollouts they may belong to (rolloutKeysOf), and the keys each
+    // was filed under: replicaSetsOf() looks at a Rollout's own, not at every one of the
+    // namespace (which made every observe() O(ReplicaSets in the namespace)).
+    std::map<std::string, std::set<std::string>> replicaSetsByRollout;  // "ns/rollout" -> keys
+    std::map<std::string, std::vector<std::string>> rolloutKeys;        // RS key -> its index keys
     std::map<std::string, std::string> deletedVersions;  // ReplicaSets this driver deleted
     std::map<std::string, std::map<std::string, json>> podsByOwner;  // owner uid -> key -> Pod
     std::map<std::string, std::string> podOwner;                     // Pod key -> owner uid
   };
+  // Stores / removes a ReplicaSet in memory_ with its index entries. Callers hold mu_.
+  void putReplicaSet(const std::string& key, json rs);
+  void eraseReplicaSet(const std::string& key);
   void onReplicaSet(const kube::ObjectChange& change);
   void onPod(const kube::ObjectChange& change);
   // Records a ReplicaSet this driver just wrote (the server's answer).

@@ -294,6 +294,28 @@ bool belongsTo(const json& rs, const RolloutRef& rollout) {
   return false;
 }
 
+std::vector<std::string> rolloutKeysOf(const json& rs) {
+  const json& m = at(rs, "metadata");
+  const std::string ns = str(m, "namespace") + "/";
+  std::vector<std::string> out;
+  auto add = [&](const std::string& name) {
+    if (name.empty()) return;
+    std::string key = ns + name;
+    if (std::find(out.begin(), out.end(), key) == out.end()) out.push_back(std::move(key));
+  };
+  add(str(at(m, "labels"), kRolloutLabel));
+  const json& owners = at(m, "ownerReferences");
+  if (owners.is_array()) {
+    for (const json& o : owners) {
+      if (at(o, "controller") == true && str(o, "kind") == "Rollout" &&
+          str(o, "apiVersion").starts_with("argoproj.io/")) {
+        add(str(o, "name"));
+      }
+    }
+  }
+  return out;
+}
+
 std::string revisionLabel(const json& rs) {
   return str(at(at(rs, "metadata"), "labels"), kHashLabel);
 }

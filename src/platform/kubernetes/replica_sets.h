@@ -96,6 +96,10 @@ json replicaSetManifest(const RolloutRef& rollout, const std::string& hash, int6
 // Whether `rs` belongs to `rollout`: in its namespace, and labelled kRolloutLabel=<name> or
 // controlled (ownerReference controller: true) by the argoproj.io Rollout of that name.
 bool belongsTo(const json& rs, const RolloutRef& rollout);
+// Every "namespace/name" of a Rollout that `rs` may belong to by belongsTo (its kRolloutLabel
+// value, the name of its controlling argoproj.io Rollout), without repeats: the keys under which
+// the driver indexes it, so that finding a Rollout's ReplicaSets does not scan the namespace's.
+std::vector<std::string> rolloutKeysOf(const json& rs);
 
 // The label value rollouts-pod-template-hash of `rs` ("" when absent): what its Pods carry and
 // Services select.

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "spec/values.h"
 
 namespace ramp::platform::kubernetes {
@@ -112,9 +114,19 @@ TEST(KubernetesReplicaSet, BelongsToByLabelOrControllerOwner) {
           R"(,"ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","controller":true}])"),
        false},
       {"no labels, no owners", rs("shop", ""), false},
+      {"label and owner of the same Rollout",
+       rs("shop", R"(,"labels":{"ramp.local/rollout":"web"})" + argoOwner), true},
+      {"another rollout's label, this one's owner",
+       rs("shop", R"(,"labels":{"ramp.local/rollout":"api"})" + argoOwner), true},
   };
-  for (const Case& c : cases)
+  for (const Case& c : cases) {
     EXPECT_EQ(belongsTo(c.object, {"shop", "web", ""}), c.belongs) << c.name;
+    // The driver finds a Rollout's ReplicaSets by these keys: every one it belongs to is there.
+    const std::vector<std::string> keys = rolloutKeysOf(c.object);
+    EXPECT_EQ(std::count(keys.begin(), keys.end(), "shop/web"), c.belongs ? 1 : 0) << c.name;
+  }
+  EXPECT_EQ(rolloutKeysOf(rs("shop", R"(,"labels":{"ramp.local/rollout":"api"})" + argoOwner)),
+            (std::vector<std::string>{"shop/api", "shop/web"}));
 }
 
 TEST(KubernetesReplicaSet, TemplateEqualityIgnoresHashAndServerDefaults) {
