@@ -151,6 +151,11 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
   Event step = event("RolloutStepCompleted", "controller");
   Event promote = event("RolloutPromoted", "alice");
   promote.origin = "api";
+  Event setImage = event("RolloutImageSet", "alice");
+  Event abort = event("RolloutAborted", "controller");
+  const std::string abortedJson =
+      R"({"metadata":{"name":"web"},"spec":{"template":{"spec":{"containers":[{"name":"app",)"
+      R"("image":"web:2"}]}}},"status":{"abort":true,"phase":"Degraded"}})";
   struct Case {
     std::string name;
     Event event;
@@ -163,7 +168,7 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
        {.object = rolloutJson("web:1"), .environment = "prod"},
        {{"environment", "prod"},
         {"actor", {{"id", "controller"}, {"kind", "controller"}, {"origin", "controller"}}}},
-       {"change", "previous", "signature", "analysis"}},
+       {"change", "previous", "signature", "analysis", "decision"}},
       {"the object's annotation overrides the daemon's environment",
        step,
        {.object = annotated, .environment = "prod"},
@@ -172,20 +177,31 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
       {"a user's promote through the API, no environment",
        promote,
        {.object = rolloutJson("web:1")},
-       {{"actor", {{"id", "alice"}, {"kind", "user"}, {"origin", "api"}}}},
+       {{"actor", {{"id", "alice"}, {"kind", "user"}, {"origin", "api"}}}, {"decision", "promote"}},
        {"environment", "previous"}},
       {"a GitOps apply: the change, and the images it replaced",
        apply,
        {.object = rolloutJson("web:2"), .previous = rolloutJson("web:1")},
        {{"change", nlohmann::json::parse(apply.change)},
         {"previous", {{"images", {"web:1"}}}},
+        {"decision", "deploy"},
         {"actor", {{"id", "gitops"}, {"kind", "controller"}, {"origin", "gitops"}}}},
        {}},
+      {"new images on a rollout whose release was rolled back: a forward fix",
+       setImage,
+       {.object = rolloutJson("web:3"), .previous = abortedJson},
+       {{"decision", "forward-fix"}, {"previous", {{"images", {"web:2"}}}}},
+       {}},
+      {"an abort rolls back",
+       abort,
+       {.object = abortedJson},
+       {{"decision", "rollback"}},
+       {"previous"}},
       {"an apply that did not change the images has no previous",
        apply,
        {.object = rolloutJson("web:2"), .previous = rolloutJson("web:2")},
        {},
-       {"previous"}},
+       {"previous", "decision"}},
       {"a signature check: signature, provenance, SBOM and pipeline run",
        signature,
        {.object = rolloutJson("web:2")},
@@ -197,7 +213,8 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
           {"warnings", {"w"}}}},
         {"provenance", {{"builderId", "https://ci.example/builder"}, {"invocationId", "run-991"}}},
         {"sbom", {{{"format", "CycloneDX"}, {"location", "reg/web@sha256:1"}, {"components", 12}}}},
-        {"pipelineRun", "run-991"}},
+        {"pipelineRun", "run-991"},
+        {"decision", "allow"}},
        {"analysis"}},
       {"an analysis verdict: the run, metric, phase and value",
        verdict,
@@ -206,7 +223,8 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
          {{"run", "web-6f9c7d-2"},
           {"metric", "success-rate"},
           {"phase", "Failed"},
-          {"value", "0.94"}}}},
+          {"value", "0.94"}}},
+        {"decision", "fail"}},
        {"signature"}},
   };
   for (const Case& c : cases) {
@@ -222,6 +240,7 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
     EXPECT_EQ(d->environment, predicate.value("environment", ""));
     EXPECT_EQ(d->actorOrigin, predicate["actor"].value("origin", ""));
     EXPECT_EQ(d->change, predicate.contains("change") ? predicate["change"].dump() : "");
+    EXPECT_EQ(d->decision, predicate.value("decision", ""));
   }
   auto previous = decodeDecision(decisionStatement(cases[3].event, 0, cases[3].context));
   EXPECT_EQ(previous->previousImages, std::vector<std::string>{"web:1"});
