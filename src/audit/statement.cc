@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
+#include <charconv>
 
 #include "audit/merkle.h"
 #include "spec/values.h"
@@ -117,9 +117,9 @@ void signatureFields(const nlohmann::json& e, ordered& predicate) {
     if (!format) break;
     ordered sbom = {{"format", *format}, {"location", str(p + "location").value_or("")}};
     if (auto n = str(p + "components")) {
-      char* end = nullptr;
-      long long count = std::strtoll(n->c_str(), &end, 10);
-      if (end != n->c_str() && *end == '\0') sbom["components"] = count;
+      int64_t count = 0;
+      auto [end, ec] = std::from_chars(n->data(), n->data() + n->size(), count);
+      if (ec == std::errc() && end == n->data() + n->size()) sbom["components"] = count;
     }
     sboms.push_back(sbom);
   }
