@@ -12,6 +12,7 @@
 #include "audit/statement.h"
 #include "audit/verify.h"
 #include "common/base64.h"
+#include "fakes/forwarding_state_store.h"
 #include "harness/harness.h"
 #include "store/memory/memory_state_store.h"
 
@@ -323,6 +324,34 @@ TEST(AuditedStore, ASpecChangeRecordsTheImagesItReplaced) {
   EXPECT_EQ(d[1].previousImages, std::vector<std::string>{"web:1"});
   EXPECT_TRUE(d[2].previousImages.empty());
   for (const Decision& x : d) EXPECT_EQ(x.environment, "prod");
+}
+
+// A store that counts how often the checkpoints are listed (a request on store.kubernetes).
+class CountingStore : public store::testing::ForwardingStateStore {
+ public:
+  CountingStore() : ForwardingStateStore(std::make_unique<store::MemoryStateStore>()) {}
+  Result<std::vector<store::AuditCheckpoint>> listAuditCheckpoints() override {
+    ++lists;
+    return ForwardingStateStore::listAuditCheckpoints();
+  }
+  int lists = 0;
+};
+
+// An idle period signs nothing and lists nothing: the daemon calls checkpoint() every 10 s.
+TEST(AuditedStore, AnIdleCheckpointListsNothing) {
+  CountingStore inner;
+  auto audited = *AuditedStateStore::wrap(inner, *SigningKey::generate(), "controller");
+  EXPECT_EQ(*audited->checkpoint(kT0), 0);  // an empty log: nothing to sign
+  ASSERT_TRUE(audited->appendEvent(event("RolloutPromoted", "alice")));
+  EXPECT_EQ(*audited->checkpoint(kT0), 1);
+  const int lists = inner.lists;
+  EXPECT_EQ(*audited->checkpoint(kT0), 1);
+  EXPECT_EQ(*audited->checkpoint(kT0), 1);
+  EXPECT_EQ(inner.lists, lists) << "no new record: the checkpoints are not listed again";
+  EXPECT_EQ(inner.listAuditCheckpoints()->size(), 1u);
+  ASSERT_TRUE(audited->appendEvent(event("RolloutAborted", "bob")));
+  EXPECT_EQ(*audited->checkpoint(kT0), 2);
+  EXPECT_EQ(inner.listAuditCheckpoints()->size(), 2u);
 }
 
 TEST(AuditedStore, AFailedWriteWritesNoRecordAndTheNextTakesItsPlace) {
