@@ -1,7 +1,8 @@
 // Fuzzes what `ramp audit verify` and a reader of `ramp audit export` read from disk, a server
 // or an export: DSSE envelopes, C2SP signed checkpoints, exported record lines and decision
 // statements. Each must decode or fail with an Error, never crash; an envelope that decodes
-// must encode and decode to itself; nothing verifies against a key that signed nothing.
+// must encode and decode to itself; nothing verifies against a key that signed nothing; a
+// statement made from any evidence, change and object text decodes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,6 +26,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (verifyCheckpoint(text, "ramp.local/audit", key.publicKey())) std::abort();
   (void)parseCheckpointText(text);
   (void)decodeDecision(text);
+  // A statement made from any evidence, change and object texts decodes again.
+  {
+    ramp::store::Event event;
+    event.object = {"Rollout", "shop", "web"};
+    event.reason = size % 2 ? "ImageVerified" : "SpecApplied";
+    event.evidence = std::string(text);
+    event.change = std::string(text);
+    DecisionContext context{std::string(text), std::string(text), "prod"};
+    if (!decodeDecision(decisionStatement(event, 1, context))) std::abort();
+  }
   if (auto r = decodeExportedRecord(text)) {
     // Against an unsigned checkpoint of its own claimed tree: may pass or fail, never crash.
     (void)verifyExportedRecord(*r, "ramp.local/audit\n1\n" + std::string(44, 'A') + "\n", nullptr);

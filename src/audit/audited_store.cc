@@ -135,6 +135,13 @@ Result<int64_t> AuditedStateStore::appendEvent(const Event& event) {
 
 Result<int64_t> AuditedStateStore::checkpoint(Time now) {
   std::lock_guard lock(checkpointMu_);
+  // Idle: no record since the last checkpoint this decorator saw (its own, or one read below),
+  // so nothing to list or sign (on store.kubernetes a list request saved every period).
+  if (covered_ > 0) {
+    auto size = inner_.auditSize();
+    if (!size) return std::unexpected(size.error());
+    if (*size <= covered_) return covered_;
+  }
   auto checkpoints = inner_.listAuditCheckpoints();
   if (!checkpoints) return std::unexpected(checkpoints.error());
   const int64_t last = checkpoints->empty() ? 0 : checkpoints->back().size;
@@ -160,13 +167,17 @@ Result<int64_t> AuditedStateStore::checkpoint(Time now) {
     }
   }
   const int64_t covered = std::min<int64_t>(*size, static_cast<int64_t>(leaves_.size()));
-  if (covered <= last) return last;
+  if (covered <= last) {
+    covered_ = last;
+    return last;
+  }
   const Hash root = treeHead(std::span(leaves_).first(static_cast<size_t>(covered)));
   auto note = sealCheckpoint(covered, root, key_);
   if (!note) return std::unexpected(note.error());
   if (auto s = inner_.appendAuditCheckpoint({covered, toHex(root), *note, now}); !s) {
     return std::unexpected(s.error());
   }
+  covered_ = covered;
   return covered;
 }
 

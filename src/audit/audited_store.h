@@ -47,9 +47,11 @@ class AuditedStateStore final : public store::StateStore {
   bool signedRecords() const { return key_.has_value(); }
 
   // Appends a checkpoint of every record written so far when there are records no checkpoint
-  // covers; does nothing otherwise. Before signing it recomputes the leaf hash of every new
-  // record from its envelope: kInternal naming the index when a stored record was altered (the
-  // log is not extended over it). On success returns the size of the newest checkpoint.
+  // covers; does nothing otherwise (without listing the checkpoints when the log has not grown
+  // since the last checkpoint this decorator signed or read). Before signing it recomputes the leaf
+  // hash of every new record from its envelope: kInternal naming the index when a stored record was
+  // altered (the log is not extended over it). On success returns the size of the newest
+  // checkpoint.
   Result<int64_t> checkpoint(Time now);
 
   Result<store::StoredObject> get(const store::ObjectKey& key) override;
@@ -91,8 +93,9 @@ class AuditedStateStore final : public store::StateStore {
   const std::string environment_;
   std::mutex writeMu_;        // serialises writes of events (and guards next_)
   int64_t next_;              // the index the next record takes
-  std::mutex checkpointMu_;   // guards leaves_
+  std::mutex checkpointMu_;   // guards leaves_ and covered_
   std::vector<Hash> leaves_;  // recomputed leaf hashes of the records checkpointed or read
+  int64_t covered_ = 0;       // the size of the newest checkpoint signed or read here
 };
 
 // The envelope of an unsigned record or a signed one, as the decorator writes it. Exposed for

@@ -49,6 +49,10 @@ Result<Time> parseSinceFilter(std::string_view text, Time now) {
 bool matchesQuery(const Decision& d, const DecisionQuery& q) {
   if (q.object && !(d.object == *q.object)) return false;
   if (!q.environment.empty() && d.environment != q.environment) return false;
+  if (!q.decisions.empty() &&
+      std::find(q.decisions.begin(), q.decisions.end(), d.decision) == q.decisions.end()) {
+    return false;
+  }
   if (!q.actions.empty() &&
       std::find(q.actions.begin(), q.actions.end(), d.action) == q.actions.end())
     return false;

@@ -21,6 +21,7 @@ struct DecisionQuery {
   std::string digest;                      // lower-case hex SHA-256, "" = any
   std::optional<Time> since;               // records at or after this time
   std::vector<std::string> actions;        // decisionAction's words, any of; empty = any
+  std::vector<std::string> decisions;      // the records' "decision", any of; empty = any
   std::string environment;                 // the record's environment, "" = any
 };
 

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
+#include <charconv>
 
 #include "audit/merkle.h"
 #include "spec/values.h"
@@ -18,6 +18,7 @@ struct ObjectFacts {
   std::optional<int64_t> generation;
   std::string podTemplateHash;
   std::string environment;  // its kEnvironmentAnnotation
+  bool aborted = false;     // status.abort, or phase Degraded: its last release was rolled back
 };
 
 // What a stored object's text says about its revision; nothing when it is not a JSON object.
@@ -39,6 +40,10 @@ ObjectFacts objectFacts(const std::string& text) {
   if (status != j.end() && status->is_object()) {
     auto h = status->find("currentPodHash");
     if (h != status->end() && h->is_string()) out.podTemplateHash = h->get<std::string>();
+    auto abort = status->find("abort");
+    auto phase = status->find("phase");
+    out.aborted = (abort != status->end() && abort->is_boolean() && abort->get<bool>()) ||
+                  (phase != status->end() && phase->is_string() && *phase == "Degraded");
   }
   const nlohmann::json* containers = nullptr;
   if (auto spec = j.find("spec"); spec != j.end() && spec->is_object()) {
@@ -112,9 +117,9 @@ void signatureFields(const nlohmann::json& e, ordered& predicate) {
     if (!format) break;
     ordered sbom = {{"format", *format}, {"location", str(p + "location").value_or("")}};
     if (auto n = str(p + "components")) {
-      char* end = nullptr;
-      long long count = std::strtoll(n->c_str(), &end, 10);
-      if (end != n->c_str() && *end == '\0') sbom["components"] = count;
+      int64_t count = 0;
+      auto [end, ec] = std::from_chars(n->data(), n->data() + n->size(), count);
+      if (ec == std::errc() && end == n->data() + n->size()) sbom["components"] = count;
     }
     sboms.push_back(sbom);
   }
@@ -132,6 +137,31 @@ void analysisFields(const store::Event& event, const nlohmann::json& e, ordered&
     if (it != e.end()) analysis[k] = *it;
   }
   if (!analysis.empty()) predicate["analysis"] = analysis;
+}
+
+// What was decided, in one word an auditor filters on (docs/audit.md, "decision"); "" when the
+// action says it all. `previous` is the object before a decision that may change what runs.
+std::string decisionOf(const std::string& action, std::string_view reason, const ObjectFacts& after,
+                       const std::optional<ObjectFacts>& previous) {
+  if (action == "abort" || action == "rollback") return "rollback";
+  if (action == "promote" || action == "complete") return "promote";
+  if (action == "analysis-verdict") {
+    if (reason == "AnalysisRunSuccessful") return "pass";
+    if (reason == "AnalysisRunFailed") return "fail";
+    if (reason == "AnalysisRunInconclusive") return "inconclusive";
+    return "error";
+  }
+  if (action == "signature-check") {
+    if (reason == "ImageNotVerified") return "deny";
+    if (reason == "ImagePolicyWarning") return "warn";
+    return "allow";
+  }
+  if ((action == "apply" || action == "set-image") && previous && !previous->images.empty() &&
+      previous->images != after.images) {
+    // New images on a rollout whose last release was rolled back: a fix going forward.
+    return previous->aborted ? "forward-fix" : "deploy";
+  }
+  return "";
 }
 
 }  // namespace
@@ -218,6 +248,11 @@ std::string decisionStatement(const store::Event& event, int64_t index,
       facts.environment.empty() ? context.environment : facts.environment;
   if (!environment.empty()) predicate["environment"] = environment;
   predicate["action"] = action;
+  std::optional<ObjectFacts> before;
+  if (context.previous) before = objectFacts(*context.previous);
+  if (std::string decision = decisionOf(action, event.reason, facts, before); !decision.empty()) {
+    predicate["decision"] = decision;
+  }
   predicate["reason"] = event.reason;
   predicate["outcome"] = event.type == store::EventType::kWarning ? "Warning" : "Normal";
   ordered actor = {{"id", event.actor}, {"kind", controller ? "controller" : "user"}};
@@ -242,11 +277,8 @@ std::string decisionStatement(const store::Event& event, int64_t index,
       analysisFields(event, evidence, predicate);
     }
   }
-  if (context.previous) {
-    ObjectFacts before = objectFacts(*context.previous);
-    if (!before.images.empty() && before.images != facts.images) {
-      predicate["previous"] = {{"images", before.images}};
-    }
+  if (before && !before->images.empty() && before->images != facts.images) {
+    predicate["previous"] = {{"images", before->images}};
   }
   ordered revision = ordered::object();
   if (facts.generation) revision["generation"] = *facts.generation;
@@ -302,6 +334,7 @@ Result<Decision> decodeDecision(std::string_view text) {
   d.reason = *reason;
   d.time = *time;
   d.action = str(*p, "action").value_or("");
+  d.decision = str(*p, "decision").value_or("");
   d.outcome = str(*p, "outcome").value_or("");
   d.message = str(*p, "message").value_or("");
   d.environment = str(*p, "environment").value_or("");

@@ -10,14 +10,16 @@
 //               {"name":"registry.example/web","digest":{"sha256":"<image digest>"}}, …],
 //    "predicateType":"https://ramp.dev/attestation/decision/v1",
 //    "predicate":{"index":N,"time":"…","object":{"kind","namespace","name"},
-//                 "environment":"prod","action":"promote","reason":"RolloutPromoted",
-//                 "outcome":"Normal","actor":{"id":"alice","kind":"user","origin":"api"},
+//                 "environment":"prod","action":"promote","decision":"promote",
+//                 "reason":"RolloutPromoted","outcome":"Normal",
+//                 "actor":{"id":"alice","kind":"user","origin":"api"},
 //                 "message":"…","evidence":{…},"change":{"repo","revision","pullRequest",…},
 //                 "signature":{…},"provenance":{…},"sbom":[…],"pipelineRun":"…",
 //                 "analysis":{…},"previous":{"images":["…"]},
 //                 "revision":{"generation":3,"podTemplateHash":"…","images":["…"]}}}
 //
-// Every field after "outcome" is present only when the decision has it.
+// "environment", "decision" and every field after "outcome" are present only when the decision
+// has them.
 // Pure functions.
 //
 // Thread safety: pure functions.
@@ -43,6 +45,7 @@ struct Decision {
   std::string time;  // RFC 3339
   store::ObjectKey object;
   std::string action;       // decisionAction(reason)
+  std::string decision;     // "rollback", "promote", "deploy", "forward-fix", "pass", … or ""
   std::string reason;       // the event's reason
   std::string outcome;      // "Normal" or "Warning"
   std::string environment;  // "" = none said

@@ -8,7 +8,8 @@
 //                           key; 1 naming the first bad record; 3 when the log is consistent but
 //                           unsigned (or no key was available to check it); 2 when it cannot
 //                           be read
-//   show [ROLLOUT] [--rollout R] [--digest D] [--since T] [--action A,B] [--environment E]
+//   show [ROLLOUT] [--rollout R] [--digest D] [--since T] [--action A,B] [--decision D,E]
+//        [--environment E]
 //        [-o text|json]
 //                           the records that match every filter given (audit/query.h): when,
 //                           who, what, why, the evidence; json: the signed statements
@@ -116,6 +117,11 @@ class AuditVerb final : public Verb {
         ->add_option("--action", actions_,
                      "Only records of these actions (promote, abort, analysis-verdict, …)")
         ->delimiter(',');
+    show_
+        ->add_option("--decision", decisions_,
+                     "Only records of these decisions (rollback, forward-fix, deploy, promote, "
+                     "fail, deny, …)")
+        ->delimiter(',');
     show_->add_option("--environment", environment_,
                       "Only records of decisions in this environment (ramp serve --environment)");
     show_->add_option("-o,--output", output_, "text (default) or json")
@@ -216,6 +222,7 @@ class AuditVerb final : public Verb {
     }
     q.actions = actions_;
     q.environment = environment_;
+    q.decisions = decisions_;
     return q;
   }
 
@@ -233,6 +240,8 @@ class AuditVerb final : public Verb {
       if (q->since) io.out << " since " << spec::formatRfc3339(*q->since);
       for (size_t i = 0; i < q->actions.size(); ++i)
         io.out << (i == 0 ? " of action " : " or ") << q->actions[i];
+      for (size_t i = 0; i < q->decisions.size(); ++i)
+        io.out << (i == 0 ? " deciding " : " or ") << q->decisions[i];
       if (!q->environment.empty()) io.out << " in " << q->environment;
       io.out << " (ramp audit verify checks them)\n";
     }
@@ -272,6 +281,7 @@ class AuditVerb final : public Verb {
            << "  " << d.action << " by " << d.actorId << " (" << d.actorKind
            << (d.actorOrigin.empty() || d.actorOrigin == d.actorKind ? "" : ", " + d.actorOrigin)
            << ")" << (d.environment.empty() ? "" : " in " + d.environment) << "  " << d.reason
+           << (d.decision.empty() ? "" : " (" + d.decision + ")")
            << (d.outcome == "Warning" ? " [Warning]" : "") << (unsigned_ ? "  UNSIGNED" : "")
            << "\n";
     if (!d.message.empty()) io.out << "    why: " << d.message << "\n";
@@ -335,6 +345,7 @@ class AuditVerb final : public Verb {
   std::string keyOut_, publicKey_, rollout_, rolloutFlag_, digest_, since_;
   std::vector<std::string> actions_;
   std::string environment_;
+  std::vector<std::string> decisions_;
   std::string output_ = "text";
   Source verifySource_, showSource_, exportSource_;
 };

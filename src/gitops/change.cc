@@ -1,8 +1,8 @@
 #include "gitops/change.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 namespace ramp::gitops {
 namespace {
@@ -26,16 +26,47 @@ std::vector<std::string_view> lines(std::string_view text) {
   return out;
 }
 
+// The digits at the start of `s` ("" when none).
+std::string_view digitsAt(std::string_view s) {
+  size_t n = 0;
+  while (n < s.size() && n < 20 && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
+  return s.substr(0, n);
+}
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// A plain scan (no std::regex: libstdc++'s recurses per character and a long message could
+// exhaust the stack).
 std::string pullRequestOf(std::string_view message) {
-  const std::string subject(message.substr(0, message.find('\n')));
-  static const std::regex kPullRequest(R"(pull request #([0-9]+))", std::regex::icase);
-  static const std::regex kParenthesized(R"(\(#([0-9]+)\))");
-  static const std::regex kMergeRequest(R"(See merge request ([A-Za-z0-9_.\-/]+![0-9]+))");
-  std::smatch m;
-  if (std::regex_search(subject, m, kPullRequest)) return m[1];
-  if (std::regex_search(subject, m, kParenthesized)) return m[1];
-  const std::string whole(message);
-  if (std::regex_search(whole, m, kMergeRequest)) return m[1];
+  const std::string subject = lowered(message.substr(0, message.find('\n')));
+  for (size_t at = subject.find("pull request #"); at != std::string::npos;
+       at = subject.find("pull request #", at + 1)) {
+    if (auto n = digitsAt(std::string_view(subject).substr(at + 14)); !n.empty()) {
+      return std::string(n);
+    }
+  }
+  for (size_t at = subject.find("(#"); at != std::string::npos; at = subject.find("(#", at + 1)) {
+    std::string_view rest = std::string_view(subject).substr(at + 2);
+    std::string_view n = digitsAt(rest);
+    if (!n.empty() && rest.size() > n.size() && rest[n.size()] == ')') return std::string(n);
+  }
+  constexpr std::string_view kMergeRequest = "See merge request ";
+  for (std::string_view line : lines(message)) {
+    const size_t at = line.find(kMergeRequest);
+    if (at == std::string_view::npos) continue;
+    std::string_view ref = line.substr(at + kMergeRequest.size());
+    ref = ref.substr(0, ref.find_first_of(" \t\r"));
+    const size_t bang = ref.rfind('!');
+    if (bang != std::string_view::npos && bang > 0 && ref.size() <= 256 &&
+        digitsAt(ref.substr(bang + 1)).size() == ref.size() - bang - 1 && bang + 1 < ref.size()) {
+      return std::string(ref);
+    }
+  }
   return "";
 }
 
@@ -52,9 +83,7 @@ std::vector<std::string> approversOf(std::string_view message) {
     std::string_view line = all[i];
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    std::string key = trim(line.substr(0, colon));
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string key = lowered(trim(line.substr(0, colon)));
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) continue;
     std::string who = trim(line.substr(colon + 1));
     if (!who.empty() && std::find(out.begin(), out.end(), who) == out.end()) out.push_back(who);

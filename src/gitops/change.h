@@ -22,7 +22,8 @@ struct ReviewFacts {
   // The pull (merge) request the commit merged: "42" from GitHub's and Gitea's merge commits
   // ("Merge pull request #42 from …", "Merge pull request 'title' (#42) from …"), a squash
   // merge's subject ending in "(#42)" and Bitbucket's "(pull request #42)"; "group/project!42"
-  // from GitLab's "See merge request group/project!42". "" when the message names none.
+  // from GitLab's "See merge request group/project!42" (at most 256 characters). "" when the
+  // message names none.
   std::string pullRequest;
   // The values of the message's "Approved-by:", "Reviewed-by:" and "Acked-by:" trailers (lines
   // of its last paragraph), in order, each once. Approvals a forge keeps outside the commit are

@@ -12,6 +12,7 @@
 #include "audit/statement.h"
 #include "audit/verify.h"
 #include "common/base64.h"
+#include "fakes/forwarding_state_store.h"
 #include "harness/harness.h"
 #include "store/memory/memory_state_store.h"
 
@@ -151,6 +152,11 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
   Event step = event("RolloutStepCompleted", "controller");
   Event promote = event("RolloutPromoted", "alice");
   promote.origin = "api";
+  Event setImage = event("RolloutImageSet", "alice");
+  Event abort = event("RolloutAborted", "controller");
+  const std::string abortedJson =
+      R"({"metadata":{"name":"web"},"spec":{"template":{"spec":{"containers":[{"name":"app",)"
+      R"("image":"web:2"}]}}},"status":{"abort":true,"phase":"Degraded"}})";
   struct Case {
     std::string name;
     Event event;
@@ -163,7 +169,7 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
        {.object = rolloutJson("web:1"), .environment = "prod"},
        {{"environment", "prod"},
         {"actor", {{"id", "controller"}, {"kind", "controller"}, {"origin", "controller"}}}},
-       {"change", "previous", "signature", "analysis"}},
+       {"change", "previous", "signature", "analysis", "decision"}},
       {"the object's annotation overrides the daemon's environment",
        step,
        {.object = annotated, .environment = "prod"},
@@ -172,20 +178,31 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
       {"a user's promote through the API, no environment",
        promote,
        {.object = rolloutJson("web:1")},
-       {{"actor", {{"id", "alice"}, {"kind", "user"}, {"origin", "api"}}}},
+       {{"actor", {{"id", "alice"}, {"kind", "user"}, {"origin", "api"}}}, {"decision", "promote"}},
        {"environment", "previous"}},
       {"a GitOps apply: the change, and the images it replaced",
        apply,
        {.object = rolloutJson("web:2"), .previous = rolloutJson("web:1")},
        {{"change", nlohmann::json::parse(apply.change)},
         {"previous", {{"images", {"web:1"}}}},
+        {"decision", "deploy"},
         {"actor", {{"id", "gitops"}, {"kind", "controller"}, {"origin", "gitops"}}}},
        {}},
+      {"new images on a rollout whose release was rolled back: a forward fix",
+       setImage,
+       {.object = rolloutJson("web:3"), .previous = abortedJson},
+       {{"decision", "forward-fix"}, {"previous", {{"images", {"web:2"}}}}},
+       {}},
+      {"an abort rolls back",
+       abort,
+       {.object = abortedJson},
+       {{"decision", "rollback"}},
+       {"previous"}},
       {"an apply that did not change the images has no previous",
        apply,
        {.object = rolloutJson("web:2"), .previous = rolloutJson("web:2")},
        {},
-       {"previous"}},
+       {"previous", "decision"}},
       {"a signature check: signature, provenance, SBOM and pipeline run",
        signature,
        {.object = rolloutJson("web:2")},
@@ -197,7 +214,8 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
           {"warnings", {"w"}}}},
         {"provenance", {{"builderId", "https://ci.example/builder"}, {"invocationId", "run-991"}}},
         {"sbom", {{{"format", "CycloneDX"}, {"location", "reg/web@sha256:1"}, {"components", 12}}}},
-        {"pipelineRun", "run-991"}},
+        {"pipelineRun", "run-991"},
+        {"decision", "allow"}},
        {"analysis"}},
       {"an analysis verdict: the run, metric, phase and value",
        verdict,
@@ -206,7 +224,8 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
          {{"run", "web-6f9c7d-2"},
           {"metric", "success-rate"},
           {"phase", "Failed"},
-          {"value", "0.94"}}}},
+          {"value", "0.94"}}},
+        {"decision", "fail"}},
        {"signature"}},
   };
   for (const Case& c : cases) {
@@ -222,6 +241,7 @@ TEST(DecisionStatement, NamesEnvironmentOriginChangeEvidenceAndPrevious) {
     EXPECT_EQ(d->environment, predicate.value("environment", ""));
     EXPECT_EQ(d->actorOrigin, predicate["actor"].value("origin", ""));
     EXPECT_EQ(d->change, predicate.contains("change") ? predicate["change"].dump() : "");
+    EXPECT_EQ(d->decision, predicate.value("decision", ""));
   }
   auto previous = decodeDecision(decisionStatement(cases[3].event, 0, cases[3].context));
   EXPECT_EQ(previous->previousImages, std::vector<std::string>{"web:1"});
@@ -304,6 +324,34 @@ TEST(AuditedStore, ASpecChangeRecordsTheImagesItReplaced) {
   EXPECT_EQ(d[1].previousImages, std::vector<std::string>{"web:1"});
   EXPECT_TRUE(d[2].previousImages.empty());
   for (const Decision& x : d) EXPECT_EQ(x.environment, "prod");
+}
+
+// A store that counts how often the checkpoints are listed (a request on store.kubernetes).
+class CountingStore : public store::testing::ForwardingStateStore {
+ public:
+  CountingStore() : ForwardingStateStore(std::make_unique<store::MemoryStateStore>()) {}
+  Result<std::vector<store::AuditCheckpoint>> listAuditCheckpoints() override {
+    ++lists;
+    return ForwardingStateStore::listAuditCheckpoints();
+  }
+  int lists = 0;
+};
+
+// An idle period signs nothing and lists nothing: the daemon calls checkpoint() every 10 s.
+TEST(AuditedStore, AnIdleCheckpointListsNothing) {
+  CountingStore inner;
+  auto audited = *AuditedStateStore::wrap(inner, *SigningKey::generate(), "controller");
+  EXPECT_EQ(*audited->checkpoint(kT0), 0);  // an empty log: nothing to sign
+  ASSERT_TRUE(audited->appendEvent(event("RolloutPromoted", "alice")));
+  EXPECT_EQ(*audited->checkpoint(kT0), 1);
+  const int lists = inner.lists;
+  EXPECT_EQ(*audited->checkpoint(kT0), 1);
+  EXPECT_EQ(*audited->checkpoint(kT0), 1);
+  EXPECT_EQ(inner.lists, lists) << "no new record: the checkpoints are not listed again";
+  EXPECT_EQ(inner.listAuditCheckpoints()->size(), 1u);
+  ASSERT_TRUE(audited->appendEvent(event("RolloutAborted", "bob")));
+  EXPECT_EQ(*audited->checkpoint(kT0), 2);
+  EXPECT_EQ(inner.listAuditCheckpoints()->size(), 2u);
 }
 
 TEST(AuditedStore, AFailedWriteWritesNoRecordAndTheNextTakesItsPlace) {

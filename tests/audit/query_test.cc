@@ -62,6 +62,8 @@ TEST(AuditQuery, EveryGivenCriterionMustHold) {
   d.time = "2026-12-06T10:41:07.120Z";
   d.object = store::ObjectKey{"Rollout", "shop", "web"};
   d.action = "abort";
+  d.decision = "rollback";
+  d.environment = "prod";
   d.subjectDigests = {kOther, kHex};
   d.images = {"reg.example/shop/web:1.2"};
 
@@ -88,6 +90,14 @@ TEST(AuditQuery, EveryGivenCriterionMustHold) {
   abort.actions = {"analysis-verdict", "abort"};
   DecisionQuery promote;
   promote.actions = {"promote"};
+  DecisionQuery rollbacks;
+  rollbacks.decisions = {"forward-fix", "rollback"};
+  DecisionQuery deploys;
+  deploys.decisions = {"deploy"};
+  DecisionQuery prod;
+  prod.environment = "prod";
+  DecisionQuery staging;
+  staging.environment = "staging";
   DecisionQuery all = web;
   all.digest = kHex;
   all.since = at("2026-12-06T10:00:00Z");
@@ -113,6 +123,10 @@ TEST(AuditQuery, EveryGivenCriterionMustHold) {
       {"since a millisecond later", d, later, false},
       {"one of its actions", d, abort, true},
       {"another action", d, promote, false},
+      {"one of its decisions", d, rollbacks, true},
+      {"another decision", d, deploys, false},
+      {"its environment", d, prod, true},
+      {"another environment", d, staging, false},
       {"all four", d, all, true},
       {"all but the action", d, allButOne, false},
   };

@@ -37,6 +37,12 @@ TEST(ReviewFacts, PullRequestsAndApproversAsForgesWriteThem) {
       {"a number in prose is no pull request", "Fix #42 crash in 2 places\n", {"", {}}},
   };
   for (const Row& r : rows) EXPECT_EQ(reviewFacts(r.message), r.want) << r.name;
+  // A huge message is scanned, not recursed over, and names no absurd pull request.
+  const std::string huge = "Bump (#" + std::string(1 << 20, '7') + "\n\nSee merge request " +
+                           std::string(1 << 20, 'g') + "!12\n\nReviewed-by: Bob\n";
+  ReviewFacts big = reviewFacts(huge);
+  EXPECT_EQ(big.pullRequest, "") << "no pull request of 1 MiB";
+  EXPECT_EQ(big.approvers, std::vector<std::string>{"Bob"});
 }
 
 TEST(ChangeRecord, NamesTheRepositoryWithoutCredentials) {
