@@ -91,19 +91,13 @@ void signatureFields(const nlohmann::json& e, ordered& predicate) {
     if (auto v = str(k)) signature[k] = *v;
   }
   if (auto v = str("allowed")) signature["allowed"] = *v == "true";
-  ordered warnings = ordered::array(), attestations = ordered::array();
-  for (size_t i = 0;; ++i) {
-    auto v = str("warnings[" + std::to_string(i) + "]");
-    if (!v) break;
-    warnings.push_back(*v);
+  for (const char* list : {"warnings", "attestations"}) {  // "list[0]", "list[1]", …
+    ordered values = ordered::array();
+    while (auto v = str(std::string(list) + "[" + std::to_string(values.size()) + "]")) {
+      values.push_back(*v);
+    }
+    if (!values.empty()) signature[list] = values;
   }
-  for (size_t i = 0;; ++i) {
-    auto v = str("attestations[" + std::to_string(i) + "]");
-    if (!v) break;
-    attestations.push_back(*v);
-  }
-  if (!warnings.empty()) signature["warnings"] = warnings;
-  if (!attestations.empty()) signature["attestations"] = attestations;
   predicate["signature"] = signature;
   ordered provenance = ordered::object();
   for (const char* k : {"builderId", "location", "source", "sourceDigest", "invocationId"}) {

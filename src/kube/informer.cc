@@ -16,6 +16,14 @@ std::string stringAt(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// "namespace/name" ("name" without a namespace) of an object's metadata; "" without a name.
+std::string keyIn(const nlohmann::json& metadata) {
+  std::string name = stringAt(metadata, "name");
+  if (name.empty()) return "";
+  std::string ns = stringAt(metadata, "namespace");
+  return ns.empty() ? name : ns + "/" + name;
+}
+
 // An object as the cache keeps it: its key, resourceVersion and text, the text without
 // metadata.managedFields (server-side apply's bookkeeping: often half of an object, and read by
 // nothing in ramp). Text without managedFields is kept byte for byte.
@@ -30,11 +38,7 @@ Slim slim(std::string json) {
   const nlohmann::json* m = metadataOf(j);
   if (m == nullptr) return {};
   Slim out;
-  std::string name = stringAt(*m, "name");
-  if (!name.empty()) {
-    std::string ns = stringAt(*m, "namespace");
-    out.key = ns.empty() ? name : ns + "/" + name;
-  }
+  out.key = keyIn(*m);
   out.resourceVersion = stringAt(*m, "resourceVersion");
   if (m->contains("managedFields")) {
     j["metadata"].erase("managedFields");
@@ -50,11 +54,7 @@ Slim slim(std::string json) {
 std::string objectKey(std::string_view json) {
   auto j = nlohmann::json::parse(json, nullptr, false);
   const nlohmann::json* m = metadataOf(j);
-  if (m == nullptr) return "";
-  std::string name = stringAt(*m, "name");
-  if (name.empty()) return "";
-  std::string ns = stringAt(*m, "namespace");
-  return ns.empty() ? name : ns + "/" + name;
+  return m == nullptr ? "" : keyIn(*m);
 }
 
 std::string objectResourceVersion(std::string_view json) {

@@ -73,23 +73,21 @@ KubernetesDriver::~KubernetesDriver() {
 
 void KubernetesDriver::putReplicaSet(const std::string& key, json rs) {
   eraseReplicaSet(key);
-  std::vector<std::string> rollouts = rolloutKeysOf(rs);
-  for (const std::string& r : rollouts) memory_.replicaSetsByRollout[r].insert(key);
-  memory_.rolloutKeys[key] = std::move(rollouts);
+  for (const std::string& r : rolloutKeysOf(rs)) memory_.replicaSetsByRollout[r].insert(key);
   memory_.replicaSets[key] = std::move(rs);
 }
 
 void KubernetesDriver::eraseReplicaSet(const std::string& key) {
-  if (auto keys = memory_.rolloutKeys.find(key); keys != memory_.rolloutKeys.end()) {
-    for (const std::string& r : keys->second) {
-      auto set = memory_.replicaSetsByRollout.find(r);
-      if (set == memory_.replicaSetsByRollout.end()) continue;
-      set->second.erase(key);
-      if (set->second.empty()) memory_.replicaSetsByRollout.erase(set);
-    }
-    memory_.rolloutKeys.erase(keys);
+  auto it = memory_.replicaSets.find(key);
+  if (it == memory_.replicaSets.end()) return;
+  // The keys it was filed under, from the stored ReplicaSet itself.
+  for (const std::string& r : rolloutKeysOf(it->second)) {
+    auto set = memory_.replicaSetsByRollout.find(r);
+    if (set == memory_.replicaSetsByRollout.end()) continue;
+    set->second.erase(key);
+    if (set->second.empty()) memory_.replicaSetsByRollout.erase(set);
   }
-  memory_.replicaSets.erase(key);
+  memory_.replicaSets.erase(it);
 }
 
 void KubernetesDriver::onReplicaSet(const kube::ObjectChange& change) {

@@ -96,11 +96,10 @@ class KubernetesDriver final : public WorkloadDriver {
   // What the informers and this driver's writes say, parsed once.
   struct Memory {
     std::map<std::string, json> replicaSets;  // key "ns/name"
-    // The same ReplicaSets by the Rollouts they may belong to (rolloutKeysOf), and the keys each
-    // was filed under: replicaSetsOf() looks at a Rollout's own, not at every one of the
-    // namespace (which made every observe() O(ReplicaSets in the namespace)).
+    // The same ReplicaSets by the Rollouts they may belong to (rolloutKeysOf of the stored
+    // ReplicaSet): replicaSetsOf() looks at a Rollout's own, not at every one of the namespace
+    // (which made every observe() O(ReplicaSets in the namespace)).
     std::map<std::string, std::set<std::string>> replicaSetsByRollout;  // "ns/rollout" -> keys
-    std::map<std::string, std::vector<std::string>> rolloutKeys;        // RS key -> its index keys
     std::map<std::string, std::string> deletedVersions;  // ReplicaSets this driver deleted
     std::map<std::string, std::map<std::string, json>> podsByOwner;  // owner uid -> key -> Pod
     std::map<std::string, std::string> podOwner;                     // Pod key -> owner uid
