@@ -4,6 +4,7 @@ find_package(nlohmann_json 3.11 REQUIRED)   # nlohmann_json::nlohmann_json
 find_package(CURL REQUIRED)                 # CURL::libcurl
 find_package(SQLite3 REQUIRED)              # SQLite::SQLite3
 find_package(OpenSSL REQUIRED)              # OpenSSL::SSL OpenSSL::Crypto
+find_package(ZLIB REQUIRED)                 # ZLIB::ZLIB (common/compact_text.h)
 find_package(CLI11 REQUIRED)                # CLI11::CLI11
 find_package(fmt REQUIRED)                  # fmt::fmt
 find_package(spdlog REQUIRED)               # spdlog::spdlog

@@ -36,6 +36,7 @@ import datetime
 import http.client
 import json
 import os
+import shlex
 import signal
 import socket
 import ssl
@@ -208,7 +209,8 @@ def run(argv, **kw):
 class Proc:
     """A controller started in its own session, output in LOG; stopped by its pid."""
 
-    def __init__(self, argv, logfile, env=None):
+    def __init__(self, argv, logfile, env=None, group=False):
+        self.group = group  # stop the whole session (a wrapper such as heaptrack and its child)
         self.logfile = logfile
         self.f = open(logfile, "w")
         self.p = subprocess.Popen(argv, stdout=self.f, stderr=subprocess.STDOUT,
@@ -242,7 +244,10 @@ class Proc:
 
     def stop(self):
         if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
+            if self.group:
+                os.killpg(self.pid, signal.SIGTERM)
+            else:
+                self.p.send_signal(signal.SIGTERM)
             try:
                 self.p.wait(30)
             except subprocess.TimeoutExpired:
@@ -395,9 +400,10 @@ def pct(values, p):
 class Controller:
     """How to start one of the two controllers on the cluster."""
 
-    def __init__(self, key, label, argv_fn, ready_fn, env=None):
+    def __init__(self, key, label, argv_fn, ready_fn, env=None, group=False):
         self.key, self.label, self.argv_fn, self.ready_fn, self.env = (key, label, argv_fn,
                                                                        ready_fn, env)
+        self.group = group  # stopped as a process group (run under a wrapper)
 
 
 def bench_controller(c, args, admin, cluster, out_dir, audit_log):
@@ -418,7 +424,8 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
 
     # 1. baseline: no Rollout.
     log(c.label, "baseline: started with no Rollout")
-    p = Proc(c.argv_fn(kc, ns, instance, d, "baseline"), os.path.join(d, "baseline.log"), c.env)
+    p = Proc(c.argv_fn(kc, ns, instance, d, "baseline"), os.path.join(d, "baseline.log"), c.env,
+             c.group)
     try:
         c.ready_fn(p, d)
         time.sleep(args.settle_s)
@@ -444,7 +451,7 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
     res["create_s"] = time.time() - t0
     log(c.label, f"created in {res['create_s']:.1f} s; starting the controller")
     t_start = time.time()
-    p = Proc(c.argv_fn(kc, ns, instance, d, "run"), os.path.join(d, "run.log"), c.env)
+    p = Proc(c.argv_fn(kc, ns, instance, d, "run"), os.path.join(d, "run.log"), c.env, c.group)
     try:
         last = [0, time.time()]
 
@@ -558,7 +565,7 @@ def ramp_controller(args):
             run([ramp, "audit", "keygen", "--out", audit_key])
         data = os.path.join(d, f"data-{phase}")
         os.makedirs(data, exist_ok=True)
-        return [ramp, "serve", "--data", data, "--store", "store.kubernetes", "--platform",
+        return args.ramp_prefix + [ramp, "serve", "--data", data, "--store", "store.kubernetes", "--platform",
                 "platform.kubernetes", "--kubeconfig", kc, "--namespace", ns, "--instance-id",
                 instance, "--audit-key", audit_key, "--listen", "127.0.0.1:0"]
 
@@ -567,7 +574,7 @@ def ramp_controller(args):
                    lambda: "ramp serve: ready" in open(p.logfile, errors="replace").read(), 120,
                    p)
 
-    return Controller("ramp", "ramp", argv, ready)
+    return Controller("ramp", "ramp", argv, ready, group=bool(args.ramp_prefix))
 
 
 def argo_controller(args):
@@ -659,11 +666,15 @@ def main():
     ap.add_argument("--timeout-s", type=int, default=3600, help="limit of each wait (s)")
     ap.add_argument("--controllers", default="ramp,argo", help="in this order, one at a time")
     ap.add_argument("--ramp", default=os.path.join(ROOT, "build/release/ramp"))
+    ap.add_argument("--ramp-prefix", default="", help="run ramp under this command, e.g. "
+                    "'heaptrack -o /tmp/heap' to see where its memory goes (its RSS and CPU "
+                    "figures are then the wrapper's: ignore them)")
     ap.add_argument("--argo", help="rollouts-controller (default: argo-rollouts.sh's build)")
     ap.add_argument("--out", help="keep logs, results.json and table.md here (default: a "
                     "temporary directory, removed unless --keep)")
     ap.add_argument("--keep", action="store_true", help="keep the cluster directory")
     args = ap.parse_args()
+    args.ramp_prefix = shlex.split(args.ramp_prefix)
 
     if not os.access(args.ramp, os.X_OK):
         sys.exit(f"run.py: no ramp at {args.ramp} (cmake --preset release && cmake --build "

@@ -215,9 +215,14 @@ Controller::Controller(store::StateStore& store, const Registry& registry,
   if (!options_.secretsDir.empty()) {
     secrets_ = std::make_unique<analysis::SecretDir>(options_.secretsDir);
   }
+  workloadRefsPushed_ = driver_.watchWorkloadRefs(
+      [this](const std::string& rolloutKey) { queue_.add(rolloutQueueKey(rolloutKey)); });
 }
 
-Controller::~Controller() { stop(); }
+Controller::~Controller() {
+  stop();
+  if (workloadRefsPushed_) driver_.watchWorkloadRefs(nullptr);  // the driver may live on
+}
 
 Status Controller::start() {
   if (started_) return {};
@@ -433,6 +438,8 @@ struct Controller::RolloutIntent {
   std::map<std::string, int64_t> runVersions;  // of observed.analysisRuns, by name
   rollout::Plan plan;
   RouterSet* routerSet = nullptr;
+  // Revisions (by hash) step 2b created, before the intent was persisted.
+  std::set<std::string> created;
   // What step 3 persists (writes.h); its ops and events move through commitIntents().
   RolloutWrites writes;
   // Set by commitIntents().
@@ -811,7 +818,8 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
 
   // The object spec.workloadRef names (Argo's templateref.go): a platform that cannot read it,
   // or one that is missing or unreadable, makes the Rollout InvalidSpec (Argo's
-  // InvalidWorkloadRef), looked at again after workloadRefPoll (it may appear).
+  // InvalidWorkloadRef), looked at again when the platform says the object changed
+  // (watchWorkloadRefs), else after workloadRefPoll (it may appear).
   if (rollout.spec.workloadRef) {
     auto workload = driver_.resolveWorkloadRef(rolloutKey, *rollout.spec.workloadRef);
     if (!workload) {
@@ -821,7 +829,7 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
       }
       const Time now = clock_.now();
       next->plan = rollout::rejectSpec(rollout, workload.error().message, now);
-      next->plan.requeueAfter = options_.workloadRefPoll;
+      if (!workloadRefsPushed_) next->plan.requeueAfter = options_.workloadRefPoll;
       next->writes = rolloutWrites(storedOf(*next), next->plan, now, options_.actor);
       intent = std::move(next);
       return ReconcileOutcome{};
@@ -836,10 +844,32 @@ Result<ReconcileOutcome> Controller::prepareRollout(const ObjectKey& key,
   const auto* hashes = next->cached->hashes ? &*next->cached->hashes : nullptr;
   next->plan = rollout::reconcileRollout(rollout, next->observed, now, hashes);
 
+  // 2b. A new revision is created now, before the intent is persisted, as Argo creates the
+  // ReplicaSet first: with 0 replicas it runs and serves nothing, ensureRevision is idempotent,
+  // and the rollouts of one batch get theirs without waiting for each other's store writes (on
+  // Kubernetes, each is several rate-limited requests). A failure is left to step 4, which makes
+  // the call again and reports it.
+  createNewRevisions(*next);
+
   // 3. The intent to persist: status, AnalysisRun writes and events, in one transaction.
   next->writes = rolloutWrites(storedOf(*next), next->plan, now, options_.actor);
   intent = std::move(next);
   return ReconcileOutcome{};
+}
+
+void Controller::createNewRevisions(RolloutIntent& intent) {
+  const auto& revisions = intent.observed.workload.revisions;
+  for (const auto& action : intent.plan.actions) {
+    const auto* e = std::get_if<rollout::EnsureRevision>(&action);
+    if (e == nullptr || std::any_of(revisions.begin(), revisions.end(),
+                                    [&](const auto& r) { return r.podTemplateHash == e->hash; })) {
+      continue;
+    }
+    if (driver_.ensureRevision(intent.rolloutKey, e->hash, e->revision, e->template_,
+                               e->minReadySeconds)) {
+      intent.created.insert(e->hash);
+    }
+  }
 }
 
 bool Controller::decodeRollout(const store::StoredObject& stored, RolloutIntent& intent) {
@@ -1083,8 +1113,10 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
   for (const auto& action : plan.actions) {
     Status status;
     if (const auto* e = std::get_if<rollout::EnsureRevision>(&action)) {
-      status = driver_.ensureRevision(rolloutKey, e->hash, e->revision, e->template_,
-                                      e->minReadySeconds);
+      if (!intent.created.contains(e->hash)) {  // else created in step 2b
+        status = driver_.ensureRevision(rolloutKey, e->hash, e->revision, e->template_,
+                                        e->minReadySeconds);
+      }
       workloadChanged = true;
     } else if (const auto* s = std::get_if<rollout::ScaleRevision>(&action)) {
       status = driver_.scale(rolloutKey, s->hash, s->replicas);
@@ -1190,7 +1222,9 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       workloadChanged) {
     requeue = earlier(requeue, options_.progressPoll);
   }
-  if (rollout.spec.workloadRef) requeue = earlier(requeue, options_.workloadRefPoll);
+  if (rollout.spec.workloadRef && !workloadRefsPushed_) {
+    requeue = earlier(requeue, options_.workloadRefPoll);
+  }
   // A settled rollout waits for a change, which a fresh decode serves as well: only busy ones
   // (coming back soon) keep their entry.
   if (!requeue && rolloutCache_.erase(cacheKey)) releaseFreeMemory();

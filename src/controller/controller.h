@@ -77,9 +77,10 @@ struct ControllerOptions {
   // externalPoll (nextExternalPoll()).
   Duration externalPoll = Duration(250);
   Duration externalPollIdle = std::chrono::seconds(2);
-  // A Rollout with spec.workloadRef is reconciled again at least this often: the platform does
-  // not push changes of the Deployment (ReplicaSet, PodTemplate) it names, so a new template
-  // there is picked up within this long (Argo: at once, from a watch of that object).
+  // On a platform that cannot say when the Deployment (ReplicaSet, PodTemplate) a Rollout's
+  // spec.workloadRef names changes (WorkloadDriver::watchWorkloadRefs is false), such a Rollout
+  // is reconciled again at least this often, so a new template there is picked up within this
+  // long. platform.kubernetes watches those objects (as Argo does): no polling.
   Duration workloadRefPoll = std::chrono::seconds(5);
   // secretKeyRef root (<dir>/<namespace>/<secret>/<key>); "" = no secrets.
   std::string secretsDir;
@@ -214,7 +215,8 @@ class Controller {
   Result<ReconcileOutcome> reconcileRolloutKey(const store::ObjectKey& key);
   // A rollout reconcile reads as observe → decide → persist → act:
   //   prepareRollout: decode (decodeRollout), observe (observeRollout), decide (the core's
-  //     reconcileRollout) and the writes of step 3 (rolloutWrites, pure);
+  //     reconcileRollout), create a new revision with 0 replicas (createNewRevisions) and the
+  //     writes of step 3 (rolloutWrites, pure);
   //   commitIntents: persist;  actRollout: act (the platform, then the routers).
   // On success either `intent` is set (commit it, then act) or the returned outcome is final
   // (deleted, unreadable record).
@@ -227,6 +229,10 @@ class Controller {
   // names, the routers and whether they hold the recorded weight. The store's, platform's or
   // router factory's error otherwise.
   Status observeRollout(RolloutIntent& intent);
+  // Step 2b, between decide and persist: ensureRevision for each revision the plan creates that
+  // the platform does not have yet (0 replicas: nothing runs or is served), noting in
+  // intent.created those that succeeded so that step 4 does not ask again.
+  void createNewRevisions(RolloutIntent& intent);
   // Step 1 too, with an image verifier: its verdicts on the images of the revision the core
   // would create (rollout::revisionToCreate), into intent.observed.imageCheck. Cached per
   // rollout; a refusal is asked again after a spec change (generation) or a retry
@@ -276,6 +282,8 @@ class Controller {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<analysis::SecretSource> secrets_;
   int64_t subscription_ = -1;
+  // The platform tells when a workloadRef's object changes (set by the constructor).
+  bool workloadRefsPushed_ = false;
   RolloutCache rolloutCache_;  // thread-safe on its own
   ClaimIndex claims_;          // thread-safe on its own
 

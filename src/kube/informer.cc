@@ -69,17 +69,20 @@ std::vector<ObjectChange> ObjectCache::replace(const std::vector<std::string>& i
   for (const std::string& item : items) {
     Slim o = slim(item);
     if (o.key.empty()) continue;
-    Entry e{o.json, o.resourceVersion};
+    Entry e{keepObjects_ ? o.json : std::string(), o.resourceVersion};
     auto old = objects_.find(o.key);
     if (old == objects_.end()) {
-      changes.push_back({ObjectChange::Type::kAdded, o.key, std::move(o.json)});
+      changes.push_back({ObjectChange::Type::kAdded, o.key, o.resourceVersion, std::move(o.json)});
     } else if (old->second.resourceVersion != e.resourceVersion) {
-      changes.push_back({ObjectChange::Type::kModified, o.key, std::move(o.json)});
+      changes.push_back(
+          {ObjectChange::Type::kModified, o.key, o.resourceVersion, std::move(o.json)});
     }
     next[o.key] = std::move(e);
   }
   for (const auto& [key, entry] : objects_) {
-    if (!next.contains(key)) changes.push_back({ObjectChange::Type::kDeleted, key, entry.json});
+    if (!next.contains(key)) {
+      changes.push_back({ObjectChange::Type::kDeleted, key, entry.resourceVersion, entry.json});
+    }
   }
   objects_ = std::move(next);
   return changes;
@@ -95,23 +98,24 @@ std::vector<ObjectChange> ObjectCache::apply(const WatchEvent& event) {
   if (event.type == WatchEvent::Type::kDeleted) {
     if (old == objects_.end()) return {};
     objects_.erase(old);
-    return {{ObjectChange::Type::kDeleted, o.key, std::move(o.json)}};
+    return {{ObjectChange::Type::kDeleted, o.key, o.resourceVersion, std::move(o.json)}};
   }
   if (old != objects_.end() && old->second.resourceVersion == event.resourceVersion) return {};
   ObjectChange::Type type =
       old == objects_.end() ? ObjectChange::Type::kAdded : ObjectChange::Type::kModified;
-  objects_[o.key] = Entry{o.json, event.resourceVersion};
-  return {{type, o.key, std::move(o.json)}};
+  objects_[o.key] = Entry{keepObjects_ ? o.json : std::string(), event.resourceVersion};
+  return {{type, o.key, o.resourceVersion, std::move(o.json)}};
 }
 
 std::optional<std::string> ObjectCache::get(const std::string& key) const {
   auto it = objects_.find(key);
-  if (it == objects_.end()) return std::nullopt;
+  if (!keepObjects_ || it == objects_.end()) return std::nullopt;
   return it->second.json;
 }
 
 std::vector<std::string> ObjectCache::list() const {
   std::vector<std::string> out;
+  if (!keepObjects_) return out;
   out.reserve(objects_.size());
   for (const auto& [key, e] : objects_) out.push_back(e.json);
   return out;
@@ -123,7 +127,8 @@ Informer::Informer(Client& client, Clock& clock, ResourceType type, InformerOpti
       clock_(clock),
       type_(std::move(type)),
       options_(std::move(options)),
-      onChange_(std::move(onChange)) {}
+      onChange_(std::move(onChange)),
+      cache_(options_.keepObjects) {}
 
 Informer::~Informer() { stop(); }
 

@@ -7,7 +7,11 @@
 // Informer, runs list → watch → resume from the last resourceVersion → relist on 410, with
 // backoff on errors, on its own thread, and hands every change to a callback. Objects are kept
 // and handed on without metadata.managedFields (server-side apply's bookkeeping, often half of
-// an object's text, which nothing in ramp reads), so every cache holds only what is used.
+// an object's text, which nothing in ramp reads), so every cache holds only what is used. An
+// owner that keeps its own copy of each object (a mirror, a projection of the fields it reads)
+// sets InformerOptions::keepObjects to false: the cache then holds each object's key and
+// resourceVersion only — enough to tell a change from a repeat and to find what a relist no
+// longer lists — and no object is held twice.
 //
 // Thread safety: ObjectCache is not synchronised (the Informer guards it). Informer's get(),
 // list() and synced() may be called from any thread; the callback runs on the informer's thread.
@@ -30,8 +34,11 @@ namespace ramp::kube {
 struct ObjectChange {
   enum class Type { kAdded, kModified, kDeleted };
   Type type = Type::kAdded;
-  std::string key;   // "namespace/name" ("name" for cluster-scoped kinds)
-  std::string json;  // the new object (the last known one for kDeleted)
+  std::string key;              // "namespace/name" ("name" for cluster-scoped kinds)
+  std::string resourceVersion;  // the new object's (the last known one's for kDeleted)
+  // The new object (the last known one for kDeleted). "" for a kDeleted that a relist found
+  // (the object vanished while no watch was open) when the cache keeps no objects.
+  std::string json;
   bool operator==(const ObjectChange&) const = default;
 };
 
@@ -42,6 +49,9 @@ std::string objectResourceVersion(std::string_view json);
 
 class ObjectCache {
  public:
+  // keepObjects false: only keys and resourceVersions are kept (get() and list() find nothing).
+  explicit ObjectCache(bool keepObjects = true) : keepObjects_(keepObjects) {}
+
   // Replaces the contents with a full list; returns the changes against what was there
   // (objects gone since are kDeleted; unchanged resourceVersions give nothing).
   std::vector<ObjectChange> replace(const std::vector<std::string>& items);
@@ -56,9 +66,10 @@ class ObjectCache {
 
  private:
   struct Entry {
-    std::string json;
+    std::string json;  // "" when !keepObjects_
     std::string resourceVersion;
   };
+  bool keepObjects_;
   std::map<std::string, Entry> objects_;
 };
 
@@ -68,6 +79,8 @@ struct InformerOptions {
   int64_t watchTimeoutSeconds = 300;
   Duration minBackoff = Duration(500);
   Duration maxBackoff = Duration(10000);
+  // False: the cache keeps no object text (see the file comment); get() and list() find nothing.
+  bool keepObjects = true;
 };
 
 class Informer {

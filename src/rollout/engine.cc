@@ -702,6 +702,22 @@ std::string describe(const Action& action) {
 
 namespace {
 
+// The new revision c.revision (ReplicaSet `rsName`) was created: the Progressing condition says
+// so, and with `announce` the events NewReplicaSetCreated and RolloutUpdated tell it.
+void newReplicaSetCreated(Context& c, const std::string& rsName, bool announce) {
+  if (announce) {
+    c.event("Normal", kReasonNewReplicaSetCreated,
+            "Created ReplicaSet " + rsName + " (revision " + std::to_string(c.revision) + ")",
+            {{"podTemplateHash", c.podHash}, {"revision", std::to_string(c.revision)}});
+    c.event("Normal", kReasonRolloutUpdated,
+            "Rollout updated to revision " + std::to_string(c.revision),
+            {{"revision", std::to_string(c.revision)}});
+  }
+  setCondition(c.next,
+               newCondition(spec::kConditionProgressing, "True", kReasonNewReplicaSetCreated,
+                            "Created new replica set \"" + rsName + "\"", c.now));
+}
+
 Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, Time now,
                        const SpecHashes* known) {
   Context c(rollout, observed, now);
@@ -787,17 +803,7 @@ Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, T
     c.newRev = &c.synthesized;
     c.newRevCreatedNow = true;
     c.action(EnsureRevision{c.podHash, c.revision, runTemplate, rollout.spec.minReadySeconds});
-    if (!announced) {
-      c.event("Normal", kReasonNewReplicaSetCreated,
-              "Created ReplicaSet " + rsName + " (revision " + std::to_string(c.revision) + ")",
-              {{"podTemplateHash", c.podHash}, {"revision", std::to_string(c.revision)}});
-      c.event("Normal", kReasonRolloutUpdated,
-              "Rollout updated to revision " + std::to_string(c.revision),
-              {{"revision", std::to_string(c.revision)}});
-    }
-    setCondition(c.next,
-                 newCondition(spec::kConditionProgressing, "True", kReasonNewReplicaSetCreated,
-                              "Created new replica set \"" + rsName + "\"", now));
+    newReplicaSetCreated(c, rsName, !announced);
   } else if (c.newRev->revision <= maxOther) {
     // Moving back to an older revision: it becomes the newest (Argo's syncReplicaSetRevision).
     c.revision = maxOther + 1;
@@ -810,7 +816,13 @@ Plan reconcileTemplate(const spec::Rollout& rollout, const Observed& observed, T
     }
   } else {
     c.revision = c.newRev->revision;
-    if (!getCondition(c.next, spec::kConditionProgressing)) {
+    if (!announced && c.newRev->revision == maxOther + 1 && c.newRev->desiredReplicas == 0 &&
+        c.newRev->currentReplicas == 0) {
+      // The shell creates a new revision (0 replicas) before it persists the status that
+      // announces it (docs/controller.md, step 2b); a crash between the two leaves this: the
+      // newest revision, empty, and a status that does not name it. Announced now, once.
+      newReplicaSetCreated(c, rsName, true);
+    } else if (!getCondition(c.next, spec::kConditionProgressing)) {
       setCondition(c.next,
                    newCondition(spec::kConditionProgressing, "True", kReasonFoundNewReplicaSet,
                                 "Found new replica set \"" + rsName + "\"", now));

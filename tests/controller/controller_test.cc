@@ -14,6 +14,7 @@
 
 #include "common/metrics_page.h"
 #include "fakes/fake_image_verifier.h"
+#include "fakes/faulty_state_store.h"
 #include "fakes/instant_driver.h"
 #include "fakes/recording_router.h"
 #include "fakes/scripted_provider.h"
@@ -195,6 +196,20 @@ class ControllerTest : public ::testing::Test {
   }
   // Events with this reason about the Rollout (the AnalysisRuns have their own), each repeat the
   // store counted into one included.
+  // What the platform reads from the Deployment "legacy" a workloadRef names: image legacy:v1,
+  // 2 replicas, at `generation`.
+  static platform::ReferencedWorkload legacyDeployment(int64_t generation) {
+    platform::ReferencedWorkload legacy;
+    legacy.template_.metadata.labels = {{"app", "demo"}};
+    spec::Container container;
+    container.name = "app";
+    container.image = "legacy:v1";
+    legacy.template_.spec.containers.push_back(container);
+    legacy.generation = generation;
+    legacy.replicas = 2;
+    return legacy;
+  }
+
   size_t count(const std::string& reason) {
     store::EventQuery q;
     q.object = store::ObjectKey{"Rollout", "default", "demo"};
@@ -550,14 +565,7 @@ spec:
   const auto hashOfTemplate = [](const spec::PodTemplateSpec& t) {
     return rollout::podTemplateHash(t, std::nullopt);
   };
-  platform::ReferencedWorkload legacy;
-  legacy.template_.metadata.labels = {{"app", "demo"}};
-  spec::Container container;
-  container.name = "app";
-  container.image = "legacy:v1";
-  legacy.template_.spec.containers.push_back(container);
-  legacy.generation = 7;
-  legacy.replicas = 2;
+  const platform::ReferencedWorkload legacy = legacyDeployment(7);
   driver.referenced["default/legacy"] = legacy;
   runFor(std::chrono::seconds(10));
   const spec::Rollout r = rollout();
@@ -582,6 +590,80 @@ spec:
   ASSERT_EQ(driver.workload("default/demo").revisions.size(), 2u);
   EXPECT_EQ(v2.status.stableRS, hashOfTemplate(driver.referenced["default/legacy"].template_));
   EXPECT_EQ(driver.referenced["default/legacy"].replicas, 0);
+}
+
+// Step 2b: a new revision is created, with 0 replicas, before the intent is persisted. When the
+// write then fails, the revision is there and the status does not name it; the next reconcile
+// announces the update once and goes on.
+TEST_F(ControllerTest, ANewRevisionIsCreatedBeforeItsIntentIsPersisted) {
+  store::testing::FaultyStateStore faulty(store);
+  controller = std::make_unique<Controller>(faulty, registry, driver, context, options);
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  ASSERT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
+  const size_t updatedBefore = count("RolloutUpdated");
+  apply(rolloutYaml("demo:v2", kSteps));
+  faulty.failNext(store::testing::FaultyStateStore::Op::kPut,
+                  Error{ErrorCode::kUnavailable, "injected: the store is down"});
+  controller->process("Rollout/default/demo");
+  const auto w = driver.workload("default/demo");
+  const auto v2 = std::find_if(w.revisions.begin(), w.revisions.end(), [&](const auto& r) {
+    return r.podTemplateHash == hashOf("demo:v2");
+  });
+  ASSERT_NE(v2, w.revisions.end()) << "created before the write that failed";
+  EXPECT_EQ(v2->desiredReplicas, 0);
+  EXPECT_EQ(rollout().status.currentPodHash, hashOf("demo:v1"));
+  EXPECT_EQ(count("RolloutUpdated"), updatedBefore);
+
+  provider.onRun(ScriptedProvider::number(0.99));
+  runFor(std::chrono::seconds(5), /*allowErrors=*/true);
+  EXPECT_EQ(rollout().status.currentPodHash, hashOf("demo:v2"));
+  EXPECT_EQ(count("RolloutUpdated"), updatedBefore + 1);
+  EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Paused"));
+}
+
+// On a platform that watches the objects workloadRefs name (platform.kubernetes), nothing is
+// polled: a missing Deployment, or a settled Rollout, is not reconciled again until the
+// platform says its object changed, and then at once.
+TEST_F(ControllerTest, AWorkloadRefRolloutWaitsForThePlatformToSayItsObjectChanged) {
+  driver.pushWorkloadRefs = true;
+  controller = std::make_unique<Controller>(store, registry, driver, context, options);
+  apply(R"(
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: demo}
+spec:
+  replicas: 2
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: legacy}
+  strategy:
+    canary:
+      steps: [{setWeight: 50}]
+)");
+  runFor(std::chrono::seconds(3));
+  EXPECT_EQ(rollout().status.message,
+            "InvalidSpec: spec.workloadRef: Deployment default/legacy not found");
+  const int64_t reconciles = controller->stats().rolloutReconciles;
+  driver.referenced["default/legacy"] = legacyDeployment(1);
+  runFor(std::chrono::minutes(10));
+  EXPECT_EQ(controller->stats().rolloutReconciles, reconciles) << "polled";
+  EXPECT_TRUE(driver.workload("default/demo").revisions.empty());
+
+  driver.referencedChanged("default/demo");
+  runFor(std::chrono::seconds(10));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"))
+      << rollout().status.message;
+  const int64_t settled = controller->stats().rolloutReconciles;
+  driver.referenced["default/legacy"].template_.spec.containers[0].image = "legacy:v2";
+  driver.referenced["default/legacy"].generation = 2;
+  runFor(std::chrono::minutes(10));
+  EXPECT_EQ(controller->stats().rolloutReconciles, settled) << "polled";
+  EXPECT_EQ(driver.workload("default/demo").revisions.size(), 1u);
+  driver.referencedChanged("default/demo");
+  runFor(std::chrono::seconds(20));
+  EXPECT_EQ(spec::rolloutPhaseName(rollout().status.phase), std::string("Healthy"));
+  EXPECT_EQ(rollout().status.workloadObservedGeneration, "2");
+  EXPECT_EQ(driver.workload("default/demo").revisions.size(), 2u);
 }
 
 TEST_F(ControllerTest, CanaryWalksEveryStepWithAnalysisAndPromotes) {
@@ -1041,7 +1123,13 @@ TEST_F(ControllerTest, ABatchThatLosesARaceCommitsTheOthersOneByOne) {
   EXPECT_EQ(after.storeWrites - before.storeWrites, 2) << "demo-1 and demo-2, one by one";
   EXPECT_EQ(store.get({"Rollout", "default", "demo-0"})->version, racedVersion)
       << "the losing intent wrote nothing";
-  EXPECT_EQ(driver.workload("default/demo-0").revisions.size(), 1u) << "and did not act";
+  // It did not act: its new revision was created (step 2b, before the commit) and stays empty.
+  const auto lost = driver.workload("default/demo-0").revisions;
+  const std::string stable = rollout("demo-0").status.stableRS;
+  ASSERT_EQ(lost.size(), 2u);
+  for (const auto& r : lost) {
+    EXPECT_EQ(r.desiredReplicas, r.podTemplateHash == stable ? 4 : 0) << r.podTemplateHash;
+  }
   for (const char* name : {"demo-1", "demo-2"}) {
     EXPECT_EQ(driver.workload(std::string("default/") + name).revisions.size(), 2u)
         << name << ": v2 deployed";

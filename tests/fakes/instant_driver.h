@@ -150,6 +150,22 @@ class InstantDriver final : public platform::WorkloadDriver {
     return {};
   }
 
+  // Pushes workloadRef changes (true) when pushWorkloadRefs was set before the controller was
+  // made; referencedChanged() then plays the platform's watch.
+  bool watchWorkloadRefs(std::function<void(const std::string&)> listener) override {
+    std::lock_guard lock(mu_);
+    workloadRefListener_ = std::move(listener);
+    return pushWorkloadRefs;
+  }
+  void referencedChanged(const std::string& rolloutKey) {
+    std::function<void(const std::string&)> listener;
+    {
+      std::lock_guard lock(mu_);
+      listener = workloadRefListener_;
+    }
+    if (pushWorkloadRefs && listener) listener(rolloutKey);
+  }
+
   std::string type() const override { return "platform.instant"; }
 
   // Service -> hash, as selectServices last set them for a rollout.
@@ -171,6 +187,7 @@ class InstantDriver final : public platform::WorkloadDriver {
   // The objects spec.workloadRef may name, by "namespace/name" (a Deployment's replicas are
   // changed by scaleWorkloadRef). Guarded like the rest: set it before the controller runs.
   std::map<std::string, platform::ReferencedWorkload> referenced;
+  bool pushWorkloadRefs = false;
   std::set<std::string> broken;  // hashes whose replicas never become available
   bool failObserve = false;
   std::function<void(const std::string&)> onObserve;  // called before each observe()
@@ -183,6 +200,7 @@ class InstantDriver final : public platform::WorkloadDriver {
   std::mutex mu_;
   std::map<std::string, platform::ObservedWorkload> workloads_;
   std::map<std::string, std::map<std::string, std::string>> services_;
+  std::function<void(const std::string&)> workloadRefListener_;
 };
 
 }  // namespace ramp::testing

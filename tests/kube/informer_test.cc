@@ -24,7 +24,7 @@ TEST(ObjectCache, ListsThenEventsThenARelistWithSyntheticDeletes) {
   ObjectCache c;
   auto first = c.replace({obj("shop", "a", "1"), obj("shop", "b", "2")});
   ASSERT_EQ(first.size(), 2u);
-  EXPECT_EQ(first[0], (ObjectChange{T::kAdded, "shop/a", obj("shop", "a", "1")}));
+  EXPECT_EQ(first[0], (ObjectChange{T::kAdded, "shop/a", "1", obj("shop", "a", "1")}));
   EXPECT_TRUE(c.apply(event(WatchEvent::Type::kModified, obj("shop", "a", "1"))).empty())
       << "the same resourceVersion again is not a change";
   auto mod = c.apply(event(WatchEvent::Type::kModified, obj("shop", "a", "3")));
@@ -38,8 +38,8 @@ TEST(ObjectCache, ListsThenEventsThenARelistWithSyntheticDeletes) {
   // The watch broke; while it was down b was deleted and c changed. The relist says so.
   auto relist = c.replace({obj("shop", "a", "3"), obj("web", "c", "7")});
   ASSERT_EQ(relist.size(), 2u);
-  EXPECT_EQ(relist[0], (ObjectChange{T::kModified, "web/c", obj("web", "c", "7")}));
-  EXPECT_EQ(relist[1], (ObjectChange{T::kDeleted, "shop/b", obj("shop", "b", "2")}));
+  EXPECT_EQ(relist[0], (ObjectChange{T::kModified, "web/c", "7", obj("web", "c", "7")}));
+  EXPECT_EQ(relist[1], (ObjectChange{T::kDeleted, "shop/b", "2", obj("shop", "b", "2")}));
   EXPECT_EQ(c.size(), 2u);
   auto del = c.apply(event(WatchEvent::Type::kDeleted, obj("shop", "a", "8")));
   ASSERT_EQ(del.size(), 1u);
@@ -66,15 +66,38 @@ TEST(ObjectCache, DropsManagedFields) {
   ObjectCache c;
   auto listed = c.replace({with("1")});
   ASSERT_EQ(listed.size(), 1u);
-  EXPECT_EQ(listed[0], (ObjectChange{T::kAdded, "shop/a", slim1}));
+  EXPECT_EQ(listed[0], (ObjectChange{T::kAdded, "shop/a", "1", slim1}));
   EXPECT_EQ(c.get("shop/a"), slim1);
   auto watched = c.apply(event(WatchEvent::Type::kModified, with("2")));
   ASSERT_EQ(watched.size(), 1u);
-  EXPECT_EQ(watched[0], (ObjectChange{T::kModified, "shop/a", slim2}));
+  EXPECT_EQ(watched[0], (ObjectChange{T::kModified, "shop/a", "2", slim2}));
   EXPECT_EQ(c.list(), std::vector<std::string>{slim2});
   auto deleted = c.apply(event(WatchEvent::Type::kDeleted, with("3")));
   ASSERT_EQ(deleted.size(), 1u);
   EXPECT_EQ(deleted[0].json.find("managedFields"), std::string::npos);
+}
+
+// An owner that keeps its own copy asks for no object text: the cache still tells changes from
+// repeats and finds what a relist no longer lists (by key and resourceVersion), but holds and
+// serves no object.
+TEST(ObjectCache, KeepsOnlyVersionsWhenAskedTo) {
+  ObjectCache c(/*keepObjects=*/false);
+  auto first = c.replace({obj("shop", "a", "1"), obj("shop", "b", "2")});
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[1], (ObjectChange{T::kAdded, "shop/b", "2", obj("shop", "b", "2")}))
+      << "the change still carries the object";
+  EXPECT_FALSE(c.get("shop/a"));
+  EXPECT_TRUE(c.list().empty());
+  EXPECT_TRUE(c.apply(event(WatchEvent::Type::kModified, obj("shop", "a", "1"))).empty())
+      << "a repeat is known by its resourceVersion alone";
+  auto mod = c.apply(event(WatchEvent::Type::kModified, obj("shop", "a", "3")));
+  ASSERT_EQ(mod.size(), 1u);
+  EXPECT_EQ(mod[0], (ObjectChange{T::kModified, "shop/a", "3", obj("shop", "a", "3")}));
+  auto relist = c.replace({obj("shop", "a", "3")});
+  ASSERT_EQ(relist.size(), 1u);
+  EXPECT_EQ(relist[0], (ObjectChange{T::kDeleted, "shop/b", "2", ""}))
+      << "a delete found by a relist names the key and the last resourceVersion seen";
+  EXPECT_EQ(c.size(), 1u);
 }
 
 TEST(ObjectCache, Keys) {

@@ -57,6 +57,39 @@ TEST(CanaryInitialDeploy, SkipsStepsAndGoesStraightToFullScale) {
   EXPECT_EQ(settled.status.duration->completionStatus, "Promoted");
 }
 
+// The shell creates a new revision, with 0 replicas, before it persists the status that
+// announces it (docs/controller.md, step 2b). Killed between the two, the next reconcile finds
+// the empty newest revision under a status that does not name it: the update is announced then,
+// once, and goes on from the revision found.
+TEST(CanaryUpdate, ARevisionCreatedBeforeItsStatusLandedIsAnnouncedOnce) {
+  World w = deployed(kSteps);
+  const size_t before = w.history.size();
+  testing::setImage(w.rollout, "demo:v2");
+  const Plan lost = reconcileRollout(w.rollout, w.observed, w.now);  // its status never lands
+  auto ensure = actionsOf<EnsureRevision>(lost);
+  ASSERT_EQ(ensure.size(), 1u);
+  platform::ObservedRevision created;  // what step 2b left on the platform
+  created.podTemplateHash = ensure[0].hash;
+  created.revision = ensure[0].revision;
+  created.template_ = ensure[0].template_;
+  created.createdAt = w.now;
+  w.observed.workload.revisions.push_back(created);
+
+  const Plan next = w.step();
+  EXPECT_NE(findEvent(next, "NewReplicaSetCreated"), nullptr);
+  ASSERT_NE(findEvent(next, "RolloutUpdated"), nullptr);
+  EXPECT_EQ(findEvent(next, "RolloutUpdated")->message,
+            "Rollout updated to revision " + std::to_string(ensure[0].revision));
+  EXPECT_EQ(next.status.currentPodHash, ensure[0].hash);
+  w.settle();
+  int updated = 0;
+  for (size_t i = before; i < w.history.size(); ++i) {
+    for (const auto& e : w.history[i].events) updated += e.reason == "RolloutUpdated" ? 1 : 0;
+  }
+  EXPECT_EQ(updated, 1) << "announced once";
+  EXPECT_EQ(w.rollout.status.currentStepIndex, 1) << "then the steps, from the first";
+}
+
 // Argo's hash collision: told that this spec's hash names another object, the core only raises
 // status.collisionCount (no action, reconcile again at once); the next plan creates the revision
 // under the hash computed with the count. A collision reported for another hash changes nothing.

@@ -113,9 +113,10 @@ TEST(EventMirrorTest, ARepeatFoldedIntoAnEventTakesANewIdAndReplacesTheOld) {
   e.reason = "ScalingReplicaSet";
   const int64_t first = m.observe("default/a-x", e, 5);
   std::string name;
-  ASSERT_NE(m.newestAbout(kA, &name), nullptr);
+  ASSERT_TRUE(m.newestAbout(kA, &name));
   EXPECT_EQ(name, "default/a-x");
-  EXPECT_EQ(m.newestAbout(kB, nullptr), nullptr);
+  EXPECT_EQ(m.newestAbout(kA, nullptr)->reason, "ScalingReplicaSet");
+  EXPECT_FALSE(m.newestAbout(kB, nullptr));
   e.count = 2;
   const int64_t second = m.observe("default/a-x", e, 6);
   EXPECT_GT(second, first);
@@ -125,6 +126,69 @@ TEST(EventMirrorTest, ARepeatFoldedIntoAnEventTakesANewIdAndReplacesTheOld) {
   EXPECT_EQ(all[0].id, second);
   EXPECT_EQ(all[0].replaces, first);
   EXPECT_EQ(all[0].count, 2);
+}
+
+// Events are kept deflated but for their time and object: every field reads back as written,
+// and the newest event about each object is known without a scan, also as old ones are trimmed.
+TEST(EventMirrorTest, KeepsEveryFieldAndTheNewestPerObjectAsItTrims) {
+  EventMirror m(2);
+  m.start(10);
+  Event e;
+  e.object = kA;
+  e.time = Time(Duration(1'700'000'000'123));
+  e.firstTime = Time(Duration(1'700'000'000'001));
+  e.type = EventType::kWarning;
+  e.reason = "AnalysisRunFailed";
+  e.message = "metric \"errors\" failed: 0.31 > 0.05";
+  e.evidence = R"({"metric":"errors","value":"0.31"})";
+  e.actor = "controller";
+  e.count = 3;
+  const int64_t a1 = m.observe("default/a.1", e, 1);
+  auto back = m.list(EventQuery{});
+  ASSERT_EQ(back.size(), 1u);
+  Event want = e;
+  want.id = a1;
+  EXPECT_EQ(back[0].id, want.id);
+  EXPECT_EQ(back[0].time, want.time);
+  EXPECT_EQ(back[0].firstTime, want.firstTime);
+  EXPECT_EQ(back[0].object, want.object);
+  EXPECT_EQ(back[0].type, want.type);
+  EXPECT_EQ(back[0].reason, want.reason);
+  EXPECT_EQ(back[0].message, want.message);
+  EXPECT_EQ(back[0].evidence, want.evidence);
+  EXPECT_EQ(back[0].actor, want.actor);
+  EXPECT_EQ(back[0].count, want.count);
+  EXPECT_EQ(back[0].replaces, 0);
+
+  e.type = EventType::kNormal;
+  e.count = 1;
+  e.object = kB;
+  e.reason = "B1";
+  m.observe("default/b.1", e, 2);
+  e.object = kA;
+  e.reason = "A2";
+  const int64_t a2 = m.observe("default/a.2", e, 3);  // retention 2: a.1 goes
+  std::string name;
+  ASSERT_TRUE(m.newestAbout(kA, &name));
+  EXPECT_EQ(m.newestAbout(kA, nullptr)->id, a2);
+  EXPECT_EQ(name, "default/a.2");
+  e.object = kB;
+  e.reason = "B2";
+  m.observe("default/b.2", e, 4);  // b.1 goes
+  EXPECT_EQ(m.newestAbout(kB, nullptr)->reason, "B2");
+  e.object = ObjectKey{"Rollout", "default", "c"};
+  m.observe("default/c.1", e, 5);  // a.2 goes, and with it every event about a
+  EXPECT_FALSE(m.newestAbout(kA, nullptr));
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.observe("default/a.1", e, 1), m.observe("default/a.1", e, 1))
+      << "a name seen again after its event went is a new event once";
+  m.forget("default/c.1");  // the API server expired it
+  ASSERT_TRUE(m.newestAbout(e.object, &name));
+  EXPECT_EQ(name, "default/a.1");
+  EXPECT_EQ(m.list(EventQuery{}).size(), 1u);
+  m.forget("default/a.1");
+  EXPECT_FALSE(m.newestAbout(e.object, nullptr));
+  m.forget("default/unknown");
 }
 
 // --- custom resources ---

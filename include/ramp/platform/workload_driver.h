@@ -17,6 +17,7 @@
 // safe for that. Calls must be bounded by a timeout.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -205,6 +206,18 @@ class WorkloadDriver {
                      type() +
                          " cannot read spec.workloadRef (a pod template kept in a Kubernetes "
                          "Deployment, ReplicaSet or PodTemplate): it needs platform.kubernetes");
+  }
+
+  // Asks the platform to call `listener` with a rollout's key whenever the object its last
+  // resolveWorkloadRef() named changes (is created, edited, deleted), so the controller
+  // reconciles that rollout at once instead of polling it. Returns true when the platform will
+  // (platform.kubernetes: its informer of that kind sees the change); false when it cannot tell
+  // (the default), and the controller then reconciles rollouts with a workloadRef every
+  // ControllerOptions::workloadRefPoll. A later call replaces the listener; a null one stops
+  // the calls (once it returns, none is running). The listener runs on a platform thread, must
+  // be quick and must not call the driver.
+  virtual bool watchWorkloadRefs(std::function<void(const std::string& rolloutKey)> listener) {
+    return false;
   }
 
   // Sets spec.replicas of the Deployment `ref` names (workloadRef.scaleDown: Argo scales the

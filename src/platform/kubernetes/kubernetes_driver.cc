@@ -36,6 +36,7 @@ Result<std::unique_ptr<KubernetesDriver>> KubernetesDriver::create(
   kube::InformerOptions managed;
   managed.ns = d->options_.namespace_;
   managed.labelSelector = kHashLabel;  // Argo's filter: only rollout-managed objects
+  managed.keepObjects = false;         // memory_ is the copy
   kube::InformerOptions all;
   all.ns = d->options_.namespace_;
   KubernetesDriver* self = d.get();
@@ -72,16 +73,20 @@ KubernetesDriver::~KubernetesDriver() {
 }
 
 void KubernetesDriver::putReplicaSet(const std::string& key, json rs) {
+  // A write's reply carries server-side apply's bookkeeping, which nothing here reads.
+  if (auto m = rs.find("metadata"); m != rs.end() && m->is_object()) m->erase("managedFields");
   eraseReplicaSet(key);
   for (const std::string& r : rolloutKeysOf(rs)) memory_.replicaSetsByRollout[r].insert(key);
-  memory_.replicaSets[key] = std::move(rs);
+  memory_.replicaSets[key] =
+      StoredReplicaSet{metaStr(rs, "resourceVersion"), CompactText(rs.dump())};
 }
 
 void KubernetesDriver::eraseReplicaSet(const std::string& key) {
   auto it = memory_.replicaSets.find(key);
   if (it == memory_.replicaSets.end()) return;
   // The keys it was filed under, from the stored ReplicaSet itself.
-  for (const std::string& r : rolloutKeysOf(it->second)) {
+  const json stored = json::parse(it->second.text.text(), nullptr, false);
+  for (const std::string& r : rolloutKeysOf(stored)) {
     auto set = memory_.replicaSetsByRollout.find(r);
     if (set == memory_.replicaSetsByRollout.end()) continue;
     set->second.erase(key);
@@ -91,15 +96,16 @@ void KubernetesDriver::eraseReplicaSet(const std::string& key) {
 }
 
 void KubernetesDriver::onReplicaSet(const kube::ObjectChange& change) {
-  json object = json::parse(change.json, nullptr, false);
-  if (object.is_discarded()) return;
-  const std::string rv = metaStr(object, "resourceVersion");
-  std::lock_guard lock(mu_);
-  if (change.type == kube::ObjectChange::Type::kDeleted) {
+  if (change.type == kube::ObjectChange::Type::kDeleted) {  // by key: a relist's has no object
+    std::lock_guard lock(mu_);
     eraseReplicaSet(change.key);
     memory_.deletedVersions.erase(change.key);
     return;
   }
+  json object = json::parse(change.json, nullptr, false);
+  if (object.is_discarded()) return;
+  const std::string rv = metaStr(object, "resourceVersion");
+  std::lock_guard lock(mu_);
   // A write of this driver newer than the event stays (the watch has not caught up yet).
   if (auto d = memory_.deletedVersions.find(change.key); d != memory_.deletedVersions.end()) {
     if (compareResourceVersions(rv, d->second) <= 0) return;
@@ -107,15 +113,18 @@ void KubernetesDriver::onReplicaSet(const kube::ObjectChange& change) {
   }
   auto it = memory_.replicaSets.find(change.key);
   if (it != memory_.replicaSets.end() &&
-      compareResourceVersions(rv, metaStr(it->second, "resourceVersion")) < 0) {
+      compareResourceVersions(rv, it->second.resourceVersion) < 0) {
     return;
   }
   putReplicaSet(change.key, std::move(object));
 }
 
 void KubernetesDriver::onPod(const kube::ObjectChange& change) {
-  json object = json::parse(change.json, nullptr, false);
-  if (object.is_discarded()) return;
+  json object;
+  if (change.type != kube::ObjectChange::Type::kDeleted) {
+    object = json::parse(change.json, nullptr, false);
+    if (object.is_discarded()) return;
+  }
   std::lock_guard lock(mu_);
   if (auto old = memory_.podOwner.find(change.key); old != memory_.podOwner.end()) {
     auto owned = memory_.podsByOwner.find(old->second);
@@ -129,7 +138,7 @@ void KubernetesDriver::onPod(const kube::ObjectChange& change) {
   const std::string owner = controllerUid(object);
   if (owner.empty()) return;
   memory_.podOwner[change.key] = owner;
-  memory_.podsByOwner[owner][change.key] = std::move(object);
+  memory_.podsByOwner[owner][change.key] = CompactText(podFacts(object).dump());
 }
 
 void KubernetesDriver::remember(const std::string& rsJson) {
@@ -139,8 +148,7 @@ void KubernetesDriver::remember(const std::string& rsJson) {
   std::lock_guard lock(mu_);
   auto it = memory_.replicaSets.find(key);
   if (it != memory_.replicaSets.end() &&
-      compareResourceVersions(metaStr(object, "resourceVersion"),
-                              metaStr(it->second, "resourceVersion")) < 0) {
+      compareResourceVersions(metaStr(object, "resourceVersion"), it->second.resourceVersion) < 0) {
     return;
   }
   memory_.deletedVersions.erase(key);
@@ -166,10 +174,9 @@ std::vector<json> KubernetesDriver::replicaSetsOf(const RolloutRef& rollout) con
   if (keys == memory_.replicaSetsByRollout.end()) return out;
   for (const std::string& key : keys->second) {  // in key order, as the map of all was
     auto it = memory_.replicaSets.find(key);
-    if (it != memory_.replicaSets.end() && belongsTo(it->second, rollout) &&
-        !revisionLabel(it->second).empty()) {
-      out.push_back(it->second);
-    }
+    if (it == memory_.replicaSets.end()) continue;
+    json rs = json::parse(it->second.text.text(), nullptr, false);
+    if (belongsTo(rs, rollout) && !revisionLabel(rs).empty()) out.push_back(std::move(rs));
   }
   return out;
 }
@@ -180,7 +187,7 @@ std::vector<json> KubernetesDriver::podsOf(const json& rs) const {
   std::lock_guard lock(mu_);
   auto it = memory_.podsByOwner.find(uid);
   if (uid.empty() || it == memory_.podsByOwner.end()) return out;
-  for (const auto& [key, pod] : it->second) out.push_back(pod);
+  for (const auto& [key, pod] : it->second) out.push_back(json::parse(pod.text(), nullptr, false));
   return out;
 }
 
@@ -410,7 +417,10 @@ Result<kube::Informer*> KubernetesDriver::workloadInformer(const spec::WorkloadR
   if (!informer) {
     kube::InformerOptions all;
     all.ns = options_.namespace_;
-    informer = std::make_unique<kube::Informer>(client_, clock_, *type, all, nullptr);
+    informer = std::make_unique<kube::Informer>(
+        client_, clock_, *type, all, [this, kind = ref.kind](const kube::ObjectChange& change) {
+          onWorkloadRefObject(kind, change);
+        });
     informer->start();
   }
   if (!informer->waitForSync(options_.syncTimeout)) {
@@ -422,13 +432,45 @@ Result<kube::Informer*> KubernetesDriver::workloadInformer(const spec::WorkloadR
   return informer.get();
 }
 
+bool KubernetesDriver::watchWorkloadRefs(
+    std::function<void(const std::string& rolloutKey)> listener) {
+  std::lock_guard lock(referencesMu_);
+  workloadRefListener_ = std::move(listener);
+  return true;
+}
+
+void KubernetesDriver::onWorkloadRefObject(const std::string& kind,
+                                           const kube::ObjectChange& change) {
+  // Not workloadMu_: workloadInformer() holds it while this informer's first list runs. The
+  // listener is called under referencesMu_, so that once watchWorkloadRefs(nullptr) returns,
+  // no call is running.
+  std::lock_guard lock(referencesMu_);
+  auto it = referencedBy_.find(kind + "/" + change.key);
+  if (!workloadRefListener_ || it == referencedBy_.end()) return;
+  for (const std::string& r : it->second) workloadRefListener_(r);
+}
+
 Result<ReferencedWorkload> KubernetesDriver::resolveWorkloadRef(const std::string& rolloutKey,
                                                                 const spec::WorkloadRef& ref) {
   auto rollout = rolloutOf(rolloutKey);
   if (!rollout) return std::unexpected(rollout.error());
+  const std::string key = rollout->namespace_ + "/" + ref.name;
+  {
+    // Noted before the lookup, so that an object that does not exist yet is watched for too.
+    std::lock_guard lock(referencesMu_);
+    const std::string object = ref.kind + "/" + key;
+    auto [old, added] = references_.try_emplace(rolloutKey, object);
+    if (!added && old->second != object) {
+      if (auto it = referencedBy_.find(old->second); it != referencedBy_.end()) {
+        it->second.erase(rolloutKey);
+        if (it->second.empty()) referencedBy_.erase(it);
+      }
+      old->second = object;
+    }
+    referencedBy_[object].insert(rolloutKey);
+  }
   auto informer = workloadInformer(ref);
   if (!informer) return std::unexpected(informer.error());
-  const std::string key = rollout->namespace_ + "/" + ref.name;
   auto text = (*informer)->get(key);
   if (!text) {
     return makeError(ErrorCode::kNotFound,

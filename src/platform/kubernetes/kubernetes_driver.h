@@ -7,12 +7,15 @@
 // controller creates and deletes Pods, the scheduler binds them, the kubelet (kwok in the tests)
 // runs them and reports readiness.
 //
-// Reads come from memory: three informers (kube/informer.h) keep ReplicaSets and Pods labelled
+// Reads come from memory: three informers (kube/informer.h) watch ReplicaSets and Pods labelled
 // rollouts-pod-template-hash (Argo's filter), and Services, of the namespace (or of every
-// namespace), and observe() reads only them. Writes go to the API server (create, merge patch,
-// strategic-merge patch of Services, delete) and are recorded in the same memory at once, with
-// their resourceVersion, so the next observe() sees what this driver wrote even before the watch
-// delivers it (Argo's read-your-own-writes guard); an event older than a write is ignored.
+// namespace), and observe() reads only memory. The driver keeps ReplicaSets as deflated text
+// and of each Pod only the fields it reads (podFacts), and its informers keep no copy of their
+// own, so a Rollout's objects cost a fraction of their text once. Writes go to the API server
+// (create, merge patch, strategic-merge patch of Services, delete) and are recorded in the same
+// memory at once, with their resourceVersion, so the next observe() sees what this driver wrote
+// even before the watch delivers it (Argo's read-your-own-writes guard); an event older than a
+// write is ignored.
 //
 // No durable state of its own: the cluster is the state, so a restarted daemon finds its
 // ReplicaSets again by label (ramp.local/rollout) or by their controller ownerReference to the
@@ -21,6 +24,7 @@
 // Threading: every public method may be called from any thread; one mutex guards the memory
 // and is never held during a request. Requests are bounded by the client's timeout.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "common/compact_text.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 #include "platform/kubernetes/replica_sets.h"
@@ -84,6 +89,9 @@ class KubernetesDriver final : public WorkloadDriver {
   // their labels, would adopt them.
   Result<ReferencedWorkload> resolveWorkloadRef(const std::string& rolloutKey,
                                                 const spec::WorkloadRef& ref) override;
+  // The informer of each workloadRef kind calls the listener for the rollouts whose last
+  // resolveWorkloadRef() named the object that changed.
+  bool watchWorkloadRefs(std::function<void(const std::string& rolloutKey)> listener) override;
   // Merge patch of the Deployment's spec.replicas (nothing when it already has them).
   Status scaleWorkloadRef(const std::string& rolloutKey, const spec::WorkloadRef& ref,
                           int32_t replicas) override;
@@ -93,16 +101,24 @@ class KubernetesDriver final : public WorkloadDriver {
  private:
   KubernetesDriver(kube::Client& client, Clock& clock, KubernetesDriverOptions options);
 
-  // What the informers and this driver's writes say, parsed once.
+  // A ReplicaSet as the driver keeps it: its JSON text, deflated (a parsed nlohmann::json is
+  // ten times the text, the deflated text a fifth), parsed again when read.
+  struct StoredReplicaSet {
+    std::string resourceVersion;
+    CompactText text;
+  };
+  // What the informers and this driver's writes say: the one copy of each object (the
+  // informers keep none).
   struct Memory {
-    std::map<std::string, json> replicaSets;  // key "ns/name"
+    std::map<std::string, StoredReplicaSet> replicaSets;  // key "ns/name"
     // The same ReplicaSets by the Rollouts they may belong to (rolloutKeysOf of the stored
     // ReplicaSet): replicaSetsOf() looks at a Rollout's own, not at every one of the namespace
     // (which made every observe() O(ReplicaSets in the namespace)).
     std::map<std::string, std::set<std::string>> replicaSetsByRollout;  // "ns/rollout" -> keys
     std::map<std::string, std::string> deletedVersions;  // ReplicaSets this driver deleted
-    std::map<std::string, std::map<std::string, json>> podsByOwner;  // owner uid -> key -> Pod
-    std::map<std::string, std::string> podOwner;                     // Pod key -> owner uid
+    // owner uid -> Pod key -> podFacts() of the Pod, as deflated JSON text
+    std::map<std::string, std::map<std::string, CompactText>> podsByOwner;
+    std::map<std::string, std::string> podOwner;  // Pod key -> owner uid
   };
   // Stores / removes a ReplicaSet in memory_ with its index entries. Callers hold mu_.
   void putReplicaSet(const std::string& key, json rs);
@@ -133,9 +149,19 @@ class KubernetesDriver final : public WorkloadDriver {
   std::unique_ptr<kube::Informer> replicaSets_;
   std::unique_ptr<kube::Informer> pods_;
   std::unique_ptr<kube::Informer> services_;
-  std::mutex workloadMu_;  // guards the two maps below; held while a first list runs
+  // Calls the listener for the rollouts that reference the object of `kind` that changed.
+  void onWorkloadRefObject(const std::string& kind, const kube::ObjectChange& change);
+
+  std::mutex workloadMu_;  // guards the two below; held while a first list runs
   std::map<std::string, std::unique_ptr<kube::Informer>> workloadInformers_;  // by kind
   std::set<std::string> rolloutsInCluster_;  // rollout keys whose Rollout object was seen
+  // Guards the three below. Its own mutex: an informer's callback takes it while workloadMu_
+  // is held for that informer's first list.
+  std::mutex referencesMu_;
+  std::function<void(const std::string&)> workloadRefListener_;  // watchWorkloadRefs()'s
+  // Which rollouts' last resolveWorkloadRef() named which object ("Kind/ns/name"), both ways.
+  std::map<std::string, std::set<std::string>> referencedBy_;  // object -> rollout keys
+  std::map<std::string, std::string> references_;              // rollout key -> object
 };
 
 // The registry's factory: needs context.kubeClient (ramp serve --kubeconfig, or running in a

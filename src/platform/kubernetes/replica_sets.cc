@@ -441,6 +441,56 @@ std::vector<ObservedReplica> observeReplicas(const json& rs, const std::vector<j
   return out;
 }
 
+json podFacts(const json& pod) {
+  auto copy = [](json& to, const json& from, std::initializer_list<const char*> keys) {
+    for (const char* k : keys) {
+      if (from.is_object() && from.contains(k)) to[k] = from[k];
+    }
+  };
+  json out = json::object();
+  const json& m = at(pod, "metadata");
+  json meta = json::object();
+  copy(meta, m, {"name", "namespace", "creationTimestamp", "deletionTimestamp"});
+  if (const std::string owner = controllerUid(pod); !owner.empty()) {
+    meta["ownerReferences"] = json::array({{{"uid", owner}, {"controller", true}}});
+  }
+  out["metadata"] = std::move(meta);
+  const json& containers = at(at(pod, "spec"), "containers");
+  if (containers.is_array() && !containers.empty()) {
+    const json& ports = at(containers[0], "ports");
+    if (ports.is_array() && !ports.empty() && ports[0].is_object()) {
+      json port = json::object();
+      copy(port, ports[0], {"containerPort"});
+      out["spec"]["containers"] = json::array({{{"ports", json::array({port})}}});
+    }
+  }
+  const json& status = at(pod, "status");
+  json facts = json::object();
+  copy(facts, status, {"phase", "reason", "podIP"});
+  if (const json& conditions = at(status, "conditions"); conditions.is_array()) {
+    for (const json& c : conditions) {
+      if (str(c, "type") != "Ready") continue;
+      json ready = json::object();
+      copy(ready, c, {"type", "status", "lastTransitionTime"});
+      facts["conditions"] = json::array({ready});
+      break;
+    }
+  }
+  if (const json& statuses = at(status, "containerStatuses"); statuses.is_array()) {
+    facts["containerStatuses"] = json::array();
+    for (const json& cs : statuses) {
+      json c = json::object();
+      copy(c, cs, {"restartCount", "state"});
+      json terminated = json::object();
+      copy(terminated, at(at(cs, "lastState"), "terminated"), {"signal", "exitCode"});
+      if (!terminated.empty()) c["lastState"]["terminated"] = std::move(terminated);
+      facts["containerStatuses"].push_back(std::move(c));
+    }
+  }
+  out["status"] = std::move(facts);
+  return out;
+}
+
 std::optional<std::string> podToRestart(const std::vector<json>& pods, Time before) {
   const json* oldest = nullptr;
   for (const json& pod : pods) {

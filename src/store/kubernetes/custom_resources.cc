@@ -187,6 +187,8 @@ WritePlan planWrite(std::string_view current, std::string_view desired) {
   return plan;
 }
 
+Result<int64_t> parseResourceVersion(std::string_view text) { return parseNumber(text); }
+
 Result<ApiObject> decodeApiObject(std::string_view text, std::string_view what) {
   json object = parseObject(text);
   const json* meta = member(object, "metadata");

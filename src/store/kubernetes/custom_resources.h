@@ -100,6 +100,8 @@ struct ApiObject {
 // Errors: kParse naming `what` when the text is not an object with metadata.name and a numeric
 // metadata.resourceVersion.
 Result<ApiObject> decodeApiObject(std::string_view json, std::string_view what);
+// A resourceVersion as the number it is. kParse when it is not a non-negative decimal number.
+Result<int64_t> parseResourceVersion(std::string_view text);
 
 // An RFC 3339 time with exactly six fractional digits, as a Kubernetes MicroTime must be
 // ("2026-01-01T00:00:00.005000Z").

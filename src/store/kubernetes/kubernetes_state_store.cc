@@ -126,6 +126,7 @@ Status KubernetesStateStore::start() {
     kube::InformerOptions informerOptions;
     informerOptions.ns = options_.namespace_;   // ignored for the cluster-scoped kind
     informerOptions.labelSelector = *selector;  // Argo's instance-id filter, on every kind
+    informerOptions.keepObjects = false;        // objects_ is the copy
     state->informer = std::make_unique<kube::Informer>(
         client_, clock_, state->type, informerOptions,
         [this, kind](const kube::ObjectChange& c) { onObjectChange(kind, c); });
@@ -134,6 +135,7 @@ Status KubernetesStateStore::start() {
   kube::InformerOptions eventOptions;
   eventOptions.labelSelector = std::string(kManagedByLabel) + "=" + kManagedBy + "," + *selector;
   eventOptions.ns = options_.namespace_;
+  eventOptions.keepObjects = false;  // events_ is the copy
   eventInformer_ =
       std::make_unique<kube::Informer>(client_, clock_, kube::events(), eventOptions,
                                        [this](const kube::ObjectChange& c) { onEventChange(c); });
@@ -174,22 +176,35 @@ KubernetesStateStore::KindState* KubernetesStateStore::kindState(const std::stri
 
 void KubernetesStateStore::onObjectChange(const std::string& kind,
                                           const kube::ObjectChange& change) {
-  auto object = decodeApiObject(change.json, kind + " " + change.key);
-  if (!object) return;  // not an object the server could have stored; nothing to mirror
-  const ObjectKey key = keyOf(kind, *object);
-  {
+  if (change.type == kube::ObjectChange::Type::kDeleted) {
+    // By key and resourceVersion: a delete a relist found carries no object (the informers
+    // keep none; the mirror is the copy).
+    auto rv = parseResourceVersion(change.resourceVersion);
+    if (!rv) return;
+    const size_t slash = change.key.find('/');
+    const ObjectKey key = slash == std::string::npos ? ObjectKey{kind, "", change.key}
+                                                     : ObjectKey{kind, change.key.substr(0, slash),
+                                                                 change.key.substr(slash + 1)};
     std::lock_guard lock(mu_);
-    auto observed =
-        change.type == kube::ObjectChange::Type::kDeleted
-            ? objects_.observeDelete(key, object->resourceVersion)
-            : objects_.observePut(key, std::move(object->json), object->resourceVersion);
+    auto observed = objects_.observeDelete(key, *rv);
+    if (observed.change) notifier_.enqueue({std::move(*observed.change)});
+  } else {
+    auto object = decodeApiObject(change.json, kind + " " + change.key);
+    if (!object) return;  // not an object the server could have stored; nothing to mirror
+    const ObjectKey key = keyOf(kind, *object);
+    std::lock_guard lock(mu_);
+    auto observed = objects_.observePut(key, std::move(object->json), object->resourceVersion);
     if (observed.change) notifier_.enqueue({std::move(*observed.change)});
   }
   notifier_.deliver();
 }
 
 void KubernetesStateStore::onEventChange(const kube::ObjectChange& change) {
-  if (change.type == kube::ObjectChange::Type::kDeleted) return;  // expired (--event-ttl)
+  if (change.type == kube::ObjectChange::Type::kDeleted) {  // expired (--event-ttl)
+    std::lock_guard lock(mu_);
+    events_.forget(change.key);
+    return;
+  }
   auto object = decodeApiObject(change.json, "Event " + change.key);
   auto event = eventFromApi(change.json);
   if (!object || !event) return;
@@ -242,7 +257,7 @@ Result<StoredObject> KubernetesStateStore::get(const ObjectKey& key) {
   std::lock_guard lock(mu_);
   const MirrorEntry* e = objects_.find(key);
   if (e == nullptr) return makeError(ErrorCode::kNotFound, key.toString() + " not found");
-  return StoredObject{key, e->json, e->version};
+  return StoredObject{key, e->json(), e->version};
 }
 
 Status KubernetesStateStore::checkScope(const ObjectKey& key) const {
@@ -290,7 +305,7 @@ Result<int64_t> KubernetesStateStore::put(const ObjectKey& key, std::string_view
   const std::optional<MirrorEntry>& current = checked->current;
   const std::string& ns = key.namespace_;
   auto writeStatus = [&](const std::string& resourceVersion) -> Result<int64_t> {
-    auto body = customResourceBody(key, json, resourceVersion, current ? current->json : "");
+    auto body = customResourceBody(key, json, resourceVersion, current ? current->json() : "");
     if (!body) return std::unexpected(body.error());
     auto written = client_.updateStatus(kind->type, ns, key.name, *body);
     if (!written) {
@@ -320,12 +335,12 @@ Result<int64_t> KubernetesStateStore::put(const ObjectKey& key, std::string_view
   }
 
   const WritePlan plan =
-      kind->statusSubresource ? planWrite(current->json, json) : WritePlan{true, false};
+      kind->statusSubresource ? planWrite(current->json(), json) : WritePlan{true, false};
   std::string resourceVersion = std::to_string(current->resourceVersion);
   if (plan.main || !plan.status) {
     // Also when nothing changes: the PUT still checks the resourceVersion (a no-op write keeps
     // it), so a stale expectedVersion is kConflict however the mirror lags.
-    auto body = customResourceBody(key, json, resourceVersion, current->json);
+    auto body = customResourceBody(key, json, resourceVersion, current->json());
     if (!body) return std::unexpected(body.error());
     auto updated = client_.update(kind->type, ns, key.name, *body);
     if (!updated) {
@@ -441,7 +456,8 @@ Result<int64_t> KubernetesStateStore::writeEvent(const Event& event) {
   Event stored;
   {
     std::lock_guard lock(mu_);
-    stored = eventToStore(events_.newestAbout(event.object, &newestName), event);
+    const std::optional<Event> newest = events_.newestAbout(event.object, &newestName);
+    stored = eventToStore(newest ? &*newest : nullptr, event);
   }
   Result<std::string> written;
   if (stored.replaces != 0) {
@@ -472,7 +488,7 @@ std::string KubernetesStateStore::uidOf(const ObjectKey& key) {
     std::lock_guard lock(mu_);
     const MirrorEntry* e = objects_.find(key);
     if (e == nullptr) return "";
-    json = e->json;
+    json = e->json();
   }
   auto object = nlohmann::json::parse(json, nullptr, false);
   const auto uid = object.is_object() ? object.value("/metadata/uid"_json_pointer, nlohmann::json())

@@ -40,9 +40,15 @@
 
 namespace ramp::store::kubernetes {
 
+// store.kubernetes keeps a shorter change log than the other stores (kDefaultChangeLogRetention):
+// the API server holds the record, the log only lets a watcher of ramp's API resume after a
+// short break (one further behind lists again, as a Kubernetes client does after 410 Gone), and
+// here every entry is an object's text in memory.
+inline constexpr int64_t kKubernetesChangeLogRetention = 1'000;
+
 struct KubernetesStoreOptions {
-  int64_t changeLogRetention = kDefaultChangeLogRetention;  // must be > 0
-  int64_t eventRetention = kDefaultEventRetention;          // must be > 0
+  int64_t changeLogRetention = kKubernetesChangeLogRetention;  // must be > 0
+  int64_t eventRetention = kDefaultEventRetention;             // must be > 0
   // The one namespace whose objects the store keeps (Argo's --namespaced; ramp serve
   // --namespace); "" = every namespace. ClusterAnalysisTemplates are kept either way.
   std::string namespace_;

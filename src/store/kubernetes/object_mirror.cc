@@ -1,6 +1,7 @@
 #include "store/kubernetes/object_mirror.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "store/common/store_rules.h"
 
@@ -17,14 +18,14 @@ ObjectMirror::Observed ObjectMirror::observePut(const ObjectKey& key, std::strin
     auto d = deletedAt_.find(key);
     if (d != deletedAt_.end() && d->second >= resourceVersion) return {};
   }
+  auto text = std::make_shared<const CompactText>(json);
   if (!started_) {
-    objects_[key] = MirrorEntry{std::move(json), resourceVersion, resourceVersion};
+    objects_[key] = MirrorEntry{std::move(text), resourceVersion, resourceVersion};
     return {std::nullopt, resourceVersion};
   }
   deletedAt_.erase(key);
-  Change c{revision_ + 1, ChangeType::kPut, key, json};
-  objects_[key] = MirrorEntry{std::move(json), resourceVersion, revision_ + 1};
-  return record(std::move(c), resourceVersion);
+  objects_[key] = MirrorEntry{text, resourceVersion, revision_ + 1};
+  return record(Logged{revision_ + 1, ChangeType::kPut, key, std::move(text), resourceVersion});
 }
 
 ObjectMirror::Observed ObjectMirror::observeDelete(const ObjectKey& key, int64_t resourceVersion) {
@@ -34,23 +35,21 @@ ObjectMirror::Observed ObjectMirror::observeDelete(const ObjectKey& key, int64_t
     return {std::nullopt, versionOf(key, ChangeType::kDelete, resourceVersion)};
   }
   deletedAt_[key] = resourceVersion;
-  std::string last = std::move(it->second.json);
+  std::shared_ptr<const CompactText> last = std::move(it->second.text);
   objects_.erase(it);
   if (!started_) return {};
-  return record(Change{revision_ + 1, ChangeType::kDelete, key, std::move(last)}, resourceVersion);
+  return record(Logged{revision_ + 1, ChangeType::kDelete, key, std::move(last), resourceVersion});
 }
 
-ObjectMirror::Observed ObjectMirror::record(Change change, int64_t resourceVersion) {
+ObjectMirror::Observed ObjectMirror::record(Logged change) {
   revision_ = change.revision;
-  changes_.push_back(change);
-  changeRvs_.push_back(resourceVersion);
+  Observed out{change.change(), change.revision};
+  changes_.push_back(std::move(change));
   while (static_cast<int64_t>(changes_.size()) > retention_) {
     compacted_ = changes_.front().revision;
     changes_.pop_front();
-    changeRvs_.pop_front();
   }
-  const int64_t version = change.revision;
-  return {std::move(change), version};
+  return out;
 }
 
 int64_t ObjectMirror::versionOf(const ObjectKey& key, ChangeType type,
@@ -62,14 +61,13 @@ int64_t ObjectMirror::versionOf(const ObjectKey& key, ChangeType type,
     }
   }
   for (size_t i = changes_.size(); i-- > 0;) {
-    if (changes_[i].key != key) continue;
-    if (changeRvs_[i] == resourceVersion && changes_[i].type == type) return changes_[i].revision;
+    const Logged& c = changes_[i];
+    if (c.key != key) continue;
+    if (c.resourceVersion == resourceVersion && c.type == type) return c.revision;
     // A delete's reply may carry the object's last resourceVersion while the watch reports the
     // delete's own: the key's latest change, a delete at or after it, is that delete.
     if (type == ChangeType::kDelete) {
-      return changes_[i].type == ChangeType::kDelete && changeRvs_[i] >= resourceVersion
-                 ? changes_[i].revision
-                 : 0;
+      return c.type == ChangeType::kDelete && c.resourceVersion >= resourceVersion ? c.revision : 0;
     }
   }
   return 0;
@@ -92,7 +90,7 @@ ObjectList ObjectMirror::list(const std::string& kind, const std::string& namesp
   auto it = objects_.lower_bound(ObjectKey{kind, namespace_, ""});
   for (; it != objects_.end() && it->first.kind == kind; ++it) {
     if (!namespace_.empty() && it->first.namespace_ != namespace_) break;
-    out.items.push_back(StoredObject{it->first, it->second.json, it->second.version});
+    out.items.push_back(StoredObject{it->first, it->second.json(), it->second.version});
   }
   return out;
 }
@@ -105,42 +103,93 @@ Result<std::vector<Change>> ObjectMirror::changesSince(int64_t revision, int64_t
   // changes_ holds consecutive revisions compacted_+1 .. revision_.
   for (size_t i = static_cast<size_t>(revision - compacted_);
        i < changes_.size() && static_cast<int64_t>(out.size()) < limit; ++i) {
-    out.push_back(changes_[i]);
+    out.push_back(changes_[i].change());
   }
   return out;
+}
+
+namespace {
+
+// The deflated part of an event (EventMirror::Stored::body).
+CompactText eventBody(const std::string& name, const Event& e) {
+  const nlohmann::json body = {{"n", name},       {"y", e.type == EventType::kWarning ? 1 : 0},
+                               {"r", e.reason},   {"m", e.message},
+                               {"e", e.evidence}, {"a", e.actor},
+                               {"c", e.count},    {"f", e.firstTime.time_since_epoch().count()},
+                               {"p", e.replaces}};
+  return CompactText(body.dump());
+}
+
+}  // namespace
+
+Event EventMirror::decode(int64_t id, const Stored& stored, std::string* name) const {
+  Event e;
+  e.id = id;
+  e.time = stored.time;
+  e.object = *stored.object;
+  const auto body = nlohmann::json::parse(stored.body.text(), nullptr, false);
+  if (!body.is_object()) return e;  // never: only eventBody() wrote it
+  if (name != nullptr) *name = body.value("n", "");
+  e.type = body.value("y", 0) == 1 ? EventType::kWarning : EventType::kNormal;
+  e.reason = body.value("r", "");
+  e.message = body.value("m", "");
+  e.evidence = body.value("e", "");
+  e.actor = body.value("a", "");
+  e.count = body.value("c", int64_t{1});
+  e.firstTime = Time(Duration(body.value("f", int64_t{0})));
+  e.replaces = body.value("p", int64_t{0});
+  return e;
+}
+
+void EventMirror::erase(std::map<int64_t, Stored>::iterator it) {
+  std::string name;
+  (void)decode(it->first, it->second, &name);
+  if (auto id = ids_.find(name); id != ids_.end() && id->second == it->first) ids_.erase(id);
+  auto about = objects_.find(*it->second.object);
+  events_.erase(it);
+  if (about == objects_.end()) return;
+  // The newest event of an object is newer than its others: when it goes, they are gone.
+  if (--about->second.count <= 0) objects_.erase(about);
 }
 
 int64_t EventMirror::observe(const std::string& name, Event event, int64_t resourceVersion) {
   event.replaces = 0;
   if (auto it = ids_.find(name); it != ids_.end()) {
     auto known = events_.find(it->second);
-    if (known == events_.end() || known->second.count == event.count) return it->second;
+    if (known == events_.end()) return it->second;
+    if (decode(known->first, known->second, nullptr).count == event.count) return it->second;
     event.replaces = it->second;  // a repeat folded into it: the old id goes
-    names_.erase(it->second);
-    events_.erase(known);
+    erase(known);
   }
   const int64_t id = started_ ? ++nextId_ : resourceVersion;
   if (!started_) nextId_ = std::max(nextId_, resourceVersion);
   event.id = id;
+  auto [about, added] = objects_.try_emplace(event.object);
+  ++about->second.count;
+  about->second.newest = std::max(about->second.newest, id);
   ids_[name] = id;
-  names_[id] = name;
-  events_[id] = std::move(event);
-  while (static_cast<int64_t>(events_.size()) > retention_) {
-    const int64_t oldest = events_.begin()->first;
-    ids_.erase(names_[oldest]);
-    names_.erase(oldest);
-    events_.erase(events_.begin());
-  }
+  events_[id] = Stored{event.time, &about->first, eventBody(name, event)};
+  while (static_cast<int64_t>(events_.size()) > retention_) erase(events_.begin());
   return id;
 }
 
-const Event* EventMirror::newestAbout(const ObjectKey& object, std::string* name) const {
-  for (auto it = events_.rbegin(); it != events_.rend(); ++it) {
-    if (it->second.object != object) continue;
-    if (name != nullptr) *name = names_.at(it->first);
-    return &it->second;
+void EventMirror::forget(const std::string& name) {
+  auto id = ids_.find(name);
+  if (id == ids_.end()) return;
+  auto it = events_.find(id->second);
+  if (it == events_.end()) {
+    ids_.erase(id);
+    return;
   }
-  return nullptr;
+  erase(it);
+}
+
+std::optional<Event> EventMirror::newestAbout(const ObjectKey& object, std::string* name) const {
+  auto about = objects_.find(object);
+  if (about == objects_.end()) return std::nullopt;
+  auto it = events_.find(about->second.newest);
+  if (it == events_.end()) return std::nullopt;
+  return decode(it->first, it->second, name);
 }
 
 void EventMirror::start(int64_t base) {
@@ -153,8 +202,8 @@ std::vector<Event> EventMirror::list(const EventQuery& query) const {
   std::vector<Event> out;
   for (auto it = events_.upper_bound(query.sinceId);
        it != events_.end() && static_cast<int64_t>(out.size()) < query.limit; ++it) {
-    if (query.object && it->second.object != *query.object) continue;
-    out.push_back(it->second);
+    if (query.object && *it->second.object != *query.object) continue;
+    out.push_back(decode(it->first, it->second, nullptr));
   }
   return out;
 }

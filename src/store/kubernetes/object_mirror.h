@@ -19,24 +19,31 @@
 //
 // EventMirror does the same for events, keyed by the Event object's name: ids are the
 // resourceVersions of the events loaded before start(), then base+1, …; the newest `retention`
-// are kept.
+// are kept, each deflated but for its time and object.
 //
 // Thread safety: none; the store guards each mirror with its mutex.
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
+#include "common/compact_text.h"
 #include "ramp/store/state_store.h"
 
 namespace ramp::store::kubernetes {
 
+// One object's state. Its text is kept deflated (CompactText: a mirror of thousands of Rollouts
+// is mostly cold text) and shared with the change log's entry for the same state, so an object
+// the log still holds is kept once.
 struct MirrorEntry {
-  std::string json;
+  std::shared_ptr<const CompactText> text;
   int64_t resourceVersion = 0;
   int64_t version = 0;  // the store's revision of this state
+  std::string json() const { return text->text(); }
 };
 
 class ObjectMirror {
@@ -71,15 +78,24 @@ class ObjectMirror {
   Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) const;
 
  private:
-  Observed record(Change change, int64_t resourceVersion);
+  // A change as the log keeps it: the text shared with the MirrorEntry of the same state.
+  struct Logged {
+    int64_t revision = 0;
+    ChangeType type = ChangeType::kPut;
+    ObjectKey key;
+    std::shared_ptr<const CompactText> text;
+    int64_t resourceVersion = 0;
+    Change change() const { return Change{revision, type, key, text->text()}; }
+  };
+
+  Observed record(Logged change);
   int64_t versionOf(const ObjectKey& key, ChangeType type, int64_t resourceVersion) const;
 
   const int64_t retention_;
   bool started_ = false;
   std::map<ObjectKey, MirrorEntry> objects_;
   std::map<ObjectKey, int64_t> deletedAt_;  // resourceVersion of the last delete seen per key
-  std::deque<Change> changes_;              // revisions (compacted_, revision_]
-  std::deque<int64_t> changeRvs_;           // the resourceVersion of each entry of changes_
+  std::deque<Logged> changes_;              // revisions (compacted_, revision_]
   int64_t revision_ = 0;
   int64_t compacted_ = 0;
   int64_t highestRv_ = 0;
@@ -93,20 +109,42 @@ class EventMirror {
   // seen before with the same count; a new one when its count changed (a repeat folded into it:
   // the event's `replaces` is then the old id, which is no longer listed).
   int64_t observe(const std::string& name, Event event, int64_t resourceVersion);
-  // The newest event about `object` and the name of its Event object; nullptr when none.
-  const Event* newestAbout(const ObjectKey& object, std::string* name) const;
+  // The Event object `name` is gone (the API server expires Events after its --event-ttl, an
+  // hour by default): its event is no longer listed.
+  void forget(const std::string& name);
+  // The newest event about `object`, and the name of its Event object; nullopt when none.
+  std::optional<Event> newestAbout(const ObjectKey& object, std::string* name) const;
   // As ObjectMirror::start.
   void start(int64_t base);
   // As StateStore::listEvents (query already validated).
   std::vector<Event> list(const EventQuery& query) const;
+  size_t size() const { return events_.size(); }
 
  private:
+  // An event as the mirror keeps it: what a list filters and orders on, and the rest (the Event
+  // object's name, type, reason, message, evidence, actor, count, first time, replaces) as
+  // deflated JSON. A third of the Event struct's size, for a log of tens of thousands.
+  struct Stored {
+    Time time;
+    const ObjectKey* object;  // the key of its entry in objects_
+    CompactText body;
+  };
+  // Per object with events: how many are kept and the newest one's id.
+  struct About {
+    int64_t count = 0;
+    int64_t newest = 0;
+  };
+
+  Event decode(int64_t id, const Stored& stored, std::string* name) const;
+  // Removes the event `it` points at, with its index entries.
+  void erase(std::map<int64_t, Stored>::iterator it);
+
   const int64_t retention_;
   bool started_ = false;
   int64_t nextId_ = 0;
-  std::map<std::string, int64_t> ids_;    // Event object name -> id
-  std::map<int64_t, Event> events_;       // by id
-  std::map<int64_t, std::string> names_;  // id -> Event object name, for trimming ids_
+  std::map<int64_t, Stored> events_;              // by id
+  std::unordered_map<std::string, int64_t> ids_;  // Event object name -> id
+  std::map<ObjectKey, About> objects_;
 };
 
 }  // namespace ramp::store::kubernetes

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "harness/kube_cluster.h"
 #include "kube/client.h"
 #include "platform/kubernetes/cluster_helpers.h"
+#include "platform/kubernetes/kubernetes_driver.h"
 
 namespace ramp {
 namespace {
@@ -473,6 +475,51 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
 // of its new revision (here: left from an earlier Rollout of that name, then replaced by another
 // template). ramp raises status.collisionCount, creates the revision under the hash computed
 // with it, and leaves the other ReplicaSet alone.
+// platform.kubernetes watches what workloadRefs name (as Argo does), so the controller needs
+// no poll: the driver tells the listener about the rollout whose last resolveWorkloadRef()
+// named the Deployment, when it is created and when its template changes.
+TEST(KubernetesPlatformOnACluster, TheDriverSaysWhenAWorkloadRefsObjectChanges) {
+  std::string skip;
+  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
+  if (cluster == nullptr) {
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    return;
+  }
+  auto made = adminClient(*cluster);
+  ASSERT_TRUE(made) << made.error().message;
+  kube::Client& client = **made;
+  auto driver = platform::kubernetes::KubernetesDriver::create(client, realClock(),
+                                                               {.namespace_ = "default"});
+  ASSERT_TRUE(driver) << driver.error().message;
+  std::mutex mu;
+  std::vector<std::string> told;
+  auto toldSoFar = [&] {
+    std::lock_guard lock(mu);
+    return told;
+  };
+  ASSERT_TRUE((*driver)->watchWorkloadRefs([&](const std::string& rolloutKey) {
+    std::lock_guard lock(mu);
+    told.push_back(rolloutKey);
+  }));
+  const spec::WorkloadRef ref{"apps/v1", "Deployment", "watched", ""};
+  auto missing = (*driver)->resolveWorkloadRef("default/watcher", ref);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound) << missing.error().message;
+
+  ASSERT_TRUE(
+      client.create(kube::deployments(), "default", deployment("watched", "watched:v1", 0).dump()));
+  ASSERT_TRUE(eventually([&] { return !toldSoFar().empty(); }));
+  EXPECT_EQ(toldSoFar().front(), "default/watcher");
+  const size_t before = toldSoFar().size();
+  ASSERT_TRUE(client.patch(
+      kube::deployments(), "default", "watched", kube::PatchType::kStrategicMerge,
+      R"({"spec":{"template":{"spec":{"containers":[{"name":"watched","image":"watched:v2"}]}}}})"));
+  ASSERT_TRUE(eventually([&] { return toldSoFar().size() > before; }));
+  for (const std::string& key : toldSoFar()) EXPECT_EQ(key, "default/watcher");
+  (*driver)->watchWorkloadRefs(nullptr);
+  ASSERT_TRUE(client.remove(kube::deployments(), "default", "watched"));
+}
+
 TEST(KubernetesPlatformOnACluster, AHashCollisionRaisesCollisionCount) {
   rt::TempDir dir("ramp-k8s-collision");
   std::string skip;

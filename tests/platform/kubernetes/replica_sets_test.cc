@@ -367,6 +367,75 @@ TEST(KubernetesReplicaSet, ReplicasForPeople) {
   for (const auto& r : replicas) EXPECT_EQ(r.podTemplateHash, "abc");
 }
 
+// The driver keeps only podFacts() of each Pod: every function that reads Pods must answer
+// the same for the facts as for the whole Pod, here for a Pod as the API server and a kubelet
+// write it (volumes, tolerations, several conditions and containers) and for every state above.
+TEST(KubernetesReplicaSet, PodFactsAnswerAsTheWholePod) {
+  const json full = json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{
+    "name":"web-abc-x1","generateName":"web-abc-","namespace":"shop","uid":"p-1",
+    "resourceVersion":"812","creationTimestamp":"2026-01-01T00:00:03Z",
+    "labels":{"app":"web","rollouts-pod-template-hash":"abc"},
+    "ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"other","uid":"cm-1"},
+      {"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-abc","uid":"rs-1",
+       "controller":true,"blockOwnerDeletion":true}]},
+    "spec":{"volumes":[{"name":"kube-api-access-x","projected":{"defaultMode":420,"sources":[
+      {"serviceAccountToken":{"expirationSeconds":3607,"path":"token"}},
+      {"configMap":{"name":"kube-root-ca.crt","items":[{"key":"ca.crt","path":"ca.crt"}]}}]}}],
+      "containers":[{"name":"web","image":"web:v1","ports":[{"containerPort":8080,
+        "protocol":"TCP"},{"containerPort":9090}],"resources":{},
+        "volumeMounts":[{"name":"kube-api-access-x","readOnly":true,
+          "mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}]},
+        {"name":"sidecar","image":"proxy:1"}],
+      "restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst",
+      "serviceAccountName":"default","nodeName":"kwok-node-0","schedulerName":"default-scheduler",
+      "tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists",
+        "effect":"NoExecute","tolerationSeconds":300}],"priority":0},
+    "status":{"phase":"Running","hostIP":"10.1.0.1","podIP":"10.0.0.9",
+      "podIPs":[{"ip":"10.0.0.9"}],"startTime":"2026-01-01T00:00:03Z","qosClass":"BestEffort",
+      "conditions":[{"type":"Initialized","status":"True",
+        "lastTransitionTime":"2026-01-01T00:00:03Z"},
+        {"type":"Ready","status":"True","lastTransitionTime":"2026-01-01T00:00:06Z"},
+        {"type":"ContainersReady","status":"True","lastTransitionTime":"2026-01-01T00:00:06Z"},
+        {"type":"PodScheduled","status":"True","lastTransitionTime":"2026-01-01T00:00:03Z"}],
+      "containerStatuses":[{"name":"web","image":"web:v1","imageID":"docker://sha256:1",
+        "containerID":"docker://c1","ready":true,"started":true,"restartCount":2,
+        "state":{"running":{"startedAt":"2026-01-01T00:00:05Z"}},
+        "lastState":{"terminated":{"exitCode":137,"signal":9,"reason":"OOMKilled",
+          "startedAt":"2026-01-01T00:00:03Z","finishedAt":"2026-01-01T00:00:04Z"}}},
+        {"name":"sidecar","image":"proxy:1","ready":true,"restartCount":1,
+         "state":{"running":{"startedAt":"2026-01-01T00:00:04Z"}}}]}})");
+  const std::string crashing = R"({"phase":"Running","containerStatuses":[{"name":"web",
+    "restartCount":4,"state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off"}},
+    "lastState":{"terminated":{"exitCode":1}}}]})";
+  const std::vector<json> pods = {
+      full,
+      pod("a", "2026-01-01T00:00:01Z", ready("2026-01-01T00:00:02Z", "10.0.0.2")),
+      pod("b", "2026-01-01T00:00:01Z", R"({"phase":"Pending","reason":"Unschedulable"})"),
+      pod("c", "2026-01-01T00:00:01Z", crashing),
+      pod("d", "2026-01-01T00:00:00Z", ready("2026-01-01T00:00:02Z", "10.0.0.4"),
+          R"(,"deletionTimestamp":"2026-01-01T00:00:59Z")"),
+      pod("e", "2026-01-01T00:00:01Z", R"({"phase":"Succeeded"})"),
+      json::object(),
+  };
+  std::vector<json> facts;
+  for (const json& p : pods) facts.push_back(podFacts(p));
+  for (int minReady : {0, 30}) {
+    const json rs = replicaSet(3, minReady);
+    for (Time now : {at("2026-01-01T00:00:20Z"), at("2026-01-01T00:01:00Z")}) {
+      EXPECT_EQ(observeRevision(rs, facts, now), observeRevision(rs, pods, now));
+    }
+    EXPECT_EQ(observeReplicas(rs, facts), observeReplicas(rs, pods));
+  }
+  for (Time before : {at("2026-01-01T00:00:02Z"), at("2026-01-01T00:00:04Z")}) {
+    EXPECT_EQ(podToRestart(facts, before), podToRestart(pods, before));
+  }
+  for (size_t i = 0; i < pods.size(); ++i) {
+    EXPECT_EQ(controllerUid(facts[i]), controllerUid(pods[i]));
+  }
+  EXPECT_EQ(observeReplicas(replicaSet(1, 0), {podFacts(full)})[0].lastExit, "signal 9");
+  EXPECT_LT(facts[0].dump().size() * 3, full.dump().size()) << facts[0].dump();
+}
+
 TEST(KubernetesReplicaSet, RestartsTheOldestCurrentPodStartedBefore) {
   std::vector<json> pods = {
       pod("new", "2026-01-01T00:00:30Z", ready("2026-01-01T00:00:31Z", "10.0.0.3")),

@@ -1,0 +1,73 @@
+#include "common/compact_text.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ramp {
+namespace {
+
+// A Rollout as the API server returns it (what store.kubernetes keeps one of per Rollout).
+const std::string kRollout =
+    R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"web-0042",)"
+    R"("namespace":"bench-ramp","uid":"5f0c8b1e-8d7a-4c59-9f4e-2b7d3c1a9e11",)"
+    R"("resourceVersion":"184467","generation":2,"creationTimestamp":"2026-12-07T02:11:09Z",)"
+    R"("labels":{"app":"web-0042","argo-rollouts.argoproj.io/controller-instance-id":)"
+    R"("bench-ramp"}},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web-0042"}},)"
+    R"("template":{"metadata":{"labels":{"app":"web-0042"}},"spec":{"containers":[{"name":)"
+    R"("web","image":"registry.example/web:v2","ports":[{"containerPort":8080}]}]}},)"
+    R"("strategy":{"canary":{"steps":[{"setWeight":50},{"pause":{"duration":"10s"}}]}}},)"
+    R"("status":{"phase":"Healthy","message":"","observedGeneration":"2","replicas":1,)"
+    R"("updatedReplicas":1,"readyReplicas":1,"availableReplicas":1,"currentPodHash":)"
+    R"("6c9d8f7b5","stableRS":"6c9d8f7b5","currentStepIndex":2,"currentStepHash":)"
+    R"("7d4b9c8f6","selector":"app=web-0042","conditions":[{"type":"Progressing","status":)"
+    R"("True","reason":"NewReplicaSetAvailable","message":"Rollout \"web-0042\" has )"
+    R"(successfully progressed.","lastTransitionTime":"2026-12-07T02:12:01Z",)"
+    R"("lastUpdateTime":"2026-12-07T02:12:01Z"},{"type":"Available","status":"True",)"
+    R"("reason":"AvailableReason","message":"Rollout has minimum availability",)"
+    R"("lastTransitionTime":"2026-12-07T02:11:40Z","lastUpdateTime":"2026-12-07T02:11:40Z"},)"
+    R"({"type":"Healthy","status":"True","reason":"RolloutHealthy","message":"Rollout is )"
+    R"(healthy","lastTransitionTime":"2026-12-07T02:12:01Z","lastUpdateTime":)"
+    R"("2026-12-07T02:12:01Z"}],"canary":{}}})";
+
+TEST(CompactText, GivesBackTheTextByteForByte) {
+  std::mt19937 random(7);
+  std::string noise(3000, '\0');
+  for (char& c : noise) c = static_cast<char>(random());
+  for (const std::string& text :
+       {std::string(), std::string("x"), kRollout, noise, std::string(200'000, 'a') + kRollout}) {
+    const CompactText compact(text);
+    EXPECT_EQ(compact.text(), text);
+    EXPECT_EQ(compact.size(), text.size());
+    EXPECT_LE(compact.compactSize(), text.size()) << "a text that does not shrink stays as is";
+  }
+}
+
+// What it is for: a cached Rollout in about a fifth of its text.
+TEST(CompactText, AnObjectTakesAFractionOfItsText) {
+  const CompactText compact(kRollout);
+  EXPECT_LT(compact.compactSize() * 4, kRollout.size())
+      << compact.compactSize() << " of " << kRollout.size();
+}
+
+// Each thread has its own streams: texts made and read on several threads at once round-trip.
+TEST(CompactText, ThreadsMakeAndReadAtOnce) {
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([t, &failures] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string text = kRollout + std::to_string(t * 1000 + i);
+        if (CompactText(text).text() != text) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, std::vector<int>(4, 0));
+}
+
+}  // namespace
+}  // namespace ramp
