@@ -56,6 +56,7 @@ TEST(CompactText, AnObjectTakesAFractionOfItsText) {
 // Each thread has its own streams: texts made and read on several threads at once round-trip.
 TEST(CompactText, ThreadsMakeAndReadAtOnce) {
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::vector<int> failures(4, 0);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([t, &failures] {

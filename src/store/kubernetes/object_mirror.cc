@@ -7,7 +7,7 @@
 
 namespace ramp::store::kubernetes {
 
-ObjectMirror::Observed ObjectMirror::observePut(const ObjectKey& key, std::string json,
+ObjectMirror::Observed ObjectMirror::observePut(const ObjectKey& key, std::string_view json,
                                                 int64_t resourceVersion) {
   highestRv_ = std::max(highestRv_, resourceVersion);
   auto it = objects_.find(key);

@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/compact_text.h"
@@ -60,7 +61,7 @@ class ObjectMirror {
   };
 
   // The server holds `json` for `key` at `resourceVersion`.
-  Observed observePut(const ObjectKey& key, std::string json, int64_t resourceVersion);
+  Observed observePut(const ObjectKey& key, std::string_view json, int64_t resourceVersion);
   // The server deleted `key` at `resourceVersion`.
   Observed observeDelete(const ObjectKey& key, int64_t resourceVersion);
 

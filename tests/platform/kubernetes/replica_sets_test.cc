@@ -418,6 +418,7 @@ TEST(KubernetesReplicaSet, PodFactsAnswerAsTheWholePod) {
       json::object(),
   };
   std::vector<json> facts;
+  facts.reserve(pods.size());
   for (const json& p : pods) facts.push_back(podFacts(p));
   for (int minReady : {0, 30}) {
     const json rs = replicaSet(3, minReady);
