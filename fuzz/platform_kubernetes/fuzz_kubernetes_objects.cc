@@ -1,11 +1,13 @@
 // Fuzzes what platform.kubernetes reads from the API server (src/platform/kubernetes/
 // replica_sets.h): the input is JSON, an array [replicaSet, service, pod, pod, …] or any other
 // value used in every role. Each function must answer, never crash or overflow; normalising a
-// template twice gives the same as once.
+// template twice gives the same as once; every reader of Pods answers the same for podFacts()
+// of them (what the driver keeps) as for the Pods.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "platform/kubernetes/replica_sets.h"
 
@@ -23,8 +25,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const ramp::Time now(ramp::Duration(1767225600000));
   auto revision = observeRevision(rs, pods, now);
-  (void)observeReplicas(rs, pods);
-  (void)podToRestart(pods, now);
+  std::vector<json> facts;
+  facts.reserve(pods.size());
+  for (const json& pod : pods) facts.push_back(podFacts(pod));
+  if (observeRevision(rs, facts, now) != revision) std::abort();
+  if (observeReplicas(rs, facts) != observeReplicas(rs, pods)) std::abort();
+  if (podToRestart(facts, now) != podToRestart(pods, now)) std::abort();
+  for (size_t i = 0; i < pods.size(); ++i) {
+    if (controllerUid(facts[i]) != controllerUid(pods[i])) std::abort();
+  }
   (void)belongsTo(rs, {"shop", "web", ""});
   (void)controllerUid(rs);
   (void)planServiceSwitch(service, "web", rs, revision.availableReplicas, true);

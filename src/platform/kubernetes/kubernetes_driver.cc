@@ -76,17 +76,18 @@ void KubernetesDriver::putReplicaSet(const std::string& key, json rs) {
   // A write's reply carries server-side apply's bookkeeping, which nothing here reads.
   if (auto m = rs.find("metadata"); m != rs.end() && m->is_object()) m->erase("managedFields");
   eraseReplicaSet(key);
-  for (const std::string& r : rolloutKeysOf(rs)) memory_.replicaSetsByRollout[r].insert(key);
+  std::vector<std::string> rollouts = rolloutKeysOf(rs);
+  for (const std::string& r : rollouts) memory_.replicaSetsByRollout[r].insert(key);
   memory_.replicaSets[key] =
-      StoredReplicaSet{metaStr(rs, "resourceVersion"), CompactText(rs.dump())};
+      StoredReplicaSet{metaStr(rs, "resourceVersion"), CompactText(rs.dump()), std::move(rollouts)};
 }
 
 void KubernetesDriver::eraseReplicaSet(const std::string& key) {
   auto it = memory_.replicaSets.find(key);
   if (it == memory_.replicaSets.end()) return;
-  // The keys it was filed under, from the stored ReplicaSet itself.
-  const json stored = json::parse(it->second.text.text(), nullptr, false);
-  for (const std::string& r : rolloutKeysOf(stored)) {
+  // The keys it was filed under, kept with it (reading them from its text would inflate and
+  // parse it on every update).
+  for (const std::string& r : it->second.rollouts) {
     auto set = memory_.replicaSetsByRollout.find(r);
     if (set == memory_.replicaSetsByRollout.end()) continue;
     set->second.erase(key);

@@ -106,6 +106,7 @@ class KubernetesDriver final : public WorkloadDriver {
   struct StoredReplicaSet {
     std::string resourceVersion;
     CompactText text;
+    std::vector<std::string> rollouts;  // rolloutKeysOf(): its index entries
   };
   // What the informers and this driver's writes say: the one copy of each object (the
   // informers keep none).
