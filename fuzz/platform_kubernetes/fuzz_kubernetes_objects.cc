@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -21,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (input.is_array() && !input.empty()) {
     rs = input[0];
     service = input.size() > 1 ? input[1] : json::object();
-    pods.assign(input.begin() + (input.size() > 2 ? 2 : input.size()), input.end());
+    const auto first = static_cast<std::ptrdiff_t>(input.size() > 2 ? 2 : input.size());
+    pods.assign(std::next(input.begin(), first), input.end());
   }
   const ramp::Time now(ramp::Duration(1767225600000));
   auto revision = observeRevision(rs, pods, now);

@@ -359,8 +359,9 @@ Status KubernetesDriver::selectServices(const std::string& rolloutKey,
     const std::string key = rollout->namespace_ + "/" + s.service;
     auto text = services_->get(key);
     if (!text) {
-      return makeError(ErrorCode::kNotFound, "platform.kubernetes: Service " + key +
-                                                 " not found (rollout " + rolloutKey + ")");
+      std::string message = "platform.kubernetes: Service " + key;
+      message += " not found (rollout " + rolloutKey + ")";
+      return makeError(ErrorCode::kNotFound, message);
     }
     json service = json::parse(*text, nullptr, false);
     if (service.is_discarded()) {
