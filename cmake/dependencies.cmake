@@ -19,6 +19,9 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # libyaml (C event API), not yaml-cpp: yaml-cpp 0.7 loops forever on some malformed flow input
 # (docs/spec.md).
 pkg_check_modules(LIBYAML REQUIRED IMPORTED_TARGET yaml-0.1)  # PkgConfig::LIBYAML
+if(RAMP_JEMALLOC)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)  # the ramp binary's allocator
+endif()
 if(NOT RAMP_FUZZ)
   find_package(GTest REQUIRED)
   include(GoogleTest)

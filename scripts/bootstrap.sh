@@ -10,6 +10,7 @@ PACKAGES="
   clang-tidy-16
   nlohmann-json3-dev libyaml-dev libcurl4-openssl-dev libcpp-httplib-dev libboost-dev
   libboost-math-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
+  libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev libssh2-1-dev libhowardhinnant-date-dev
   git haproxy socat nginx prometheus wrk curl ca-certificates python3
   chromium fonts-dejavu-core iproute2 openssl docker-registry fcgiwrap openssh-server

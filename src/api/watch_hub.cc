@@ -240,11 +240,7 @@ void WatchHub::pollEvents() {
     if (!got || got->empty()) return;
     for (const store::Event& e : *got) {
       since = e.id;
-      if (e.object.kind == spec::kindInfo(spec::Kind::kRollout).name) {
-        std::lock_guard lock(countsMu_);
-        ++eventCounts_[{e.object.namespace_, e.object.name,
-                        e.type == store::EventType::kWarning ? "Warning" : "Normal", e.reason}];
-      }
+      if (e.object.kind == spec::kindInfo(spec::Kind::kRollout).name) countEvent(e);
       auto text = std::make_shared<const std::string>(eventFrameText(e));
       std::lock_guard lock(subsMu_);
       lastEventId_ = e.id;
@@ -259,14 +255,39 @@ void WatchHub::pollEvents() {
   }
 }
 
+void WatchHub::countEvent(const store::Event& e) {
+  std::pair<std::string, std::string> kind{
+      e.type == store::EventType::kWarning ? "Warning" : "Normal", e.reason};
+  std::lock_guard lock(countsMu_);
+  auto known = std::find(eventKinds_.begin(), eventKinds_.end(), kind);
+  const auto index = static_cast<uint32_t>(known - eventKinds_.begin());
+  if (known == eventKinds_.end()) eventKinds_.push_back(std::move(kind));
+  auto& counts = eventCounts_[{e.object.namespace_, e.object.name}];
+  auto count = std::find_if(counts.begin(), counts.end(),
+                            [&](const KindCount& c) { return c.kind == index; });
+  if (count != counts.end()) {
+    ++count->count;
+    return;
+  }
+  counts.push_back({index, 1});
+  counts.shrink_to_fit();
+}
+
 void WatchHub::appendEventCounts(MetricsPage& page) const {
   auto& events = page.family("rollout_events_total", MetricType::kCounter,
                              "Events recorded about rollouts since the server started.",
                              {"namespace", "name", "type", "reason"});
   std::lock_guard lock(countsMu_);
-  for (const auto& [k, n] : eventCounts_) {
-    const auto& [ns, name, type, reason] = k;
-    events.add({ns, name, type, reason}, n);
+  std::vector<KindCount> sorted;
+  for (const auto& [rollout, counts] : eventCounts_) {
+    sorted = counts;
+    std::sort(sorted.begin(), sorted.end(), [&](const KindCount& a, const KindCount& b) {
+      return eventKinds_[a.kind] < eventKinds_[b.kind];
+    });
+    for (const KindCount& c : sorted) {
+      const auto& [type, reason] = eventKinds_[c.kind];
+      events.add({rollout.first, rollout.second, type, reason}, c.count);
+    }
   }
 }
 

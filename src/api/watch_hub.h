@@ -27,7 +27,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "api/request.h"
@@ -124,6 +124,7 @@ class WatchHub {
   void run();
   void fanOutChanges(std::deque<store::Change>& changes);
   void pollEvents();
+  void countEvent(const store::Event& event);  // a Rollout's, into eventCounts_
 
   store::StateStore& store_;
   const size_t bufferFrames_;
@@ -143,8 +144,16 @@ class WatchHub {
   int64_t lastRevision_ = 0;
   int64_t lastEventId_ = 0;
 
+  // rollout_events_total, under countsMu_: per rollout (namespace, name), a count per (type,
+  // reason) named by its index in eventKinds_, where each pair is kept once — a few bytes per
+  // rollout and reason rather than four strings.
+  struct KindCount {
+    uint32_t kind;
+    uint64_t count;
+  };
   mutable std::mutex countsMu_;
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, uint64_t> eventCounts_;
+  std::vector<std::pair<std::string, std::string>> eventKinds_;  // (type, reason)
+  std::map<std::pair<std::string, std::string>, std::vector<KindCount>> eventCounts_;
 
   std::atomic<uint64_t> cutoffs_{0};
   std::thread thread_;

@@ -3,7 +3,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <memory>
+#include <stdexcept>
 
 namespace ramp {
 namespace {
@@ -62,21 +65,34 @@ struct Inflater {
   }
 };
 
+// The per-thread deflate buffer is kept between texts up to this size.
+constexpr size_t kKeptBuffer = size_t{64} * 1024;
+
 const Bytef* dictionary() { return reinterpret_cast<const Bytef*>(kDictionary.data()); }
 
 }  // namespace
 
-CompactText::CompactText(std::string_view text)
-    : size_(static_cast<uint32_t>(
-          std::min<size_t>(text.size(), std::numeric_limits<uint32_t>::max()))) {
+void CompactText::keep(std::string_view bytes) {
+  compactSize_ = static_cast<uint32_t>(bytes.size());
+  if (bytes.empty()) return;
+  bytes_ = std::make_unique_for_overwrite<char[]>(bytes.size());
+  std::memcpy(bytes_.get(), bytes.data(), bytes.size());
+}
+
+CompactText::CompactText(std::string_view text) {
+  if (text.size() > std::numeric_limits<uint32_t>::max()) {
+    throw std::length_error("CompactText: a text of 4 GiB or more");
+  }
+  if (text.empty()) return;
   thread_local Deflater d;
-  if (text.empty() || text.size() > std::numeric_limits<uint32_t>::max() || !d.ok ||
-      deflateReset(&d.z) != Z_OK ||
+  size_ = static_cast<uint32_t>(text.size());
+  if (!d.ok || deflateReset(&d.z) != Z_OK ||
       deflateSetDictionary(&d.z, dictionary(), static_cast<uInt>(kDictionary.size())) != Z_OK) {
-    bytes_.assign(text);
+    keep(text);
     return;
   }
-  std::string out(deflateBound(&d.z, static_cast<uLong>(text.size())), '\0');
+  thread_local std::string out;
+  out.resize(deflateBound(&d.z, static_cast<uLong>(text.size())));
   d.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
   d.z.avail_in = static_cast<uInt>(text.size());
   d.z.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -84,25 +100,35 @@ CompactText::CompactText(std::string_view text)
   const int rc = deflate(&d.z, Z_FINISH);
   const size_t produced = out.size() - d.z.avail_out;
   if (rc != Z_STREAM_END || produced >= text.size()) {
-    bytes_.assign(text);
+    keep(text);
     return;
   }
-  out.resize(produced);
-  out.shrink_to_fit();
-  bytes_ = std::move(out);
-  deflated_ = true;
+  keep(std::string_view(out.data(), produced));
+  if (out.capacity() > kKeptBuffer) std::string().swap(out);  // a rare big one: not kept
+}
+
+CompactText::CompactText(const CompactText& other) : size_(other.size_) {
+  keep(std::string_view(other.bytes_.get(), other.compactSize_));
+}
+
+CompactText& CompactText::operator=(const CompactText& other) {
+  if (this != &other) {
+    CompactText copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
 }
 
 std::string CompactText::text() const {
-  if (!deflated_) return bytes_;
+  if (compactSize_ == size_) return std::string(bytes_.get(), size_);
   thread_local Inflater i;
   if (!i.ok || inflateReset(&i.z) != Z_OK ||
       inflateSetDictionary(&i.z, dictionary(), static_cast<uInt>(kDictionary.size())) != Z_OK) {
     return {};
   }
   std::string out(size_, '\0');
-  i.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes_.data()));
-  i.z.avail_in = static_cast<uInt>(bytes_.size());
+  i.z.next_in = reinterpret_cast<Bytef*>(bytes_.get());
+  i.z.avail_in = static_cast<uInt>(compactSize_);
   i.z.next_out = reinterpret_cast<Bytef*>(out.data());
   i.z.avail_out = static_cast<uInt>(out.size());
   const int rc = inflate(&i.z, Z_FINISH);

@@ -9,6 +9,7 @@
 // Thread safety: immutable once made; const methods may be called from any thread.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,19 +18,29 @@ namespace ramp {
 class CompactText {
  public:
   CompactText() = default;
+  // Throws std::length_error for a text of 4 GiB or more (a Kubernetes object is at most a
+  // few MiB).
   explicit CompactText(std::string_view text);
+  CompactText(const CompactText& other);
+  CompactText& operator=(const CompactText& other);
+  CompactText(CompactText&&) noexcept = default;
+  CompactText& operator=(CompactText&&) noexcept = default;
+  ~CompactText() = default;
 
   // The text it was made from, byte for byte.
   std::string text() const;
   // The text's size, and the bytes kept for it.
   size_t size() const { return size_; }
-  size_t compactSize() const { return bytes_.size(); }
+  size_t compactSize() const { return compactSize_; }
   bool empty() const { return size_ == 0; }
 
  private:
-  std::string bytes_;  // the raw deflate stream, or the text itself when !deflated_
+  // Sixteen bytes besides the kept ones: caches hold tens of thousands of these.
+  std::unique_ptr<char[]> bytes_;  // the raw deflate stream, or the text itself
   uint32_t size_ = 0;
-  bool deflated_ = false;
+  uint32_t compactSize_ = 0;  // < size_ exactly when bytes_ is a deflate stream
+
+  void keep(std::string_view bytes);  // copies `bytes` into bytes_
 };
 
 }  // namespace ramp

@@ -803,7 +803,7 @@ struct FakePlatform {
     askedKey = key;
     auto it = logs.find(name);
     if (it == logs.end()) return makeError(ErrorCode::kNotFound, "no replica " + name);
-    int64_t start = std::min<int64_t>(offset, it->second.size());
+    int64_t start = std::min(offset, static_cast<int64_t>(it->second.size()));
     std::string text = it->second.substr(start, maxBytes);
     return platform::LogChunk{text, start, start + static_cast<int64_t>(text.size())};
   }
@@ -897,7 +897,7 @@ TEST(WatchHub, FansOutInOrderAndCutsOffASlowSubscriber) {
     ASSERT_TRUE(store.put({"Rollout", "default", "r" + std::to_string(i)}, "{\"x\":1}", 0));
     std::vector<WatchFrame> frames;
     // Drain the fast subscriber as the writes happen.
-    while (seen.size() < static_cast<size_t>(i + 1)) {
+    while (seen.size() < static_cast<size_t>(i) + 1) {
       ASSERT_EQ(fast->wait(Duration(2000), &frames), WatchSubscriber::State::kOpen);
       for (const WatchFrame& f : frames) {
         if (!f.isEvent) seen.push_back(f.revision);
@@ -916,6 +916,49 @@ TEST(WatchHub, FansOutInOrderAndCutsOffASlowSubscriber) {
   EXPECT_TRUE(frames.empty());  // filtered: no Rollout frames for an AnalysisRun watcher
   hub.stop();
   EXPECT_EQ(fast->wait(Duration(1), &frames), WatchSubscriber::State::kClosed);
+}
+
+// rollout_events_total: one series per rollout, type and reason, counting every event about a
+// Rollout (repeats included; other kinds not), in the order of its labels.
+TEST(WatchHub, CountsEventsPerRolloutTypeAndReason) {
+  store::MemoryStateStore store;
+  WatchHub hub(store, 100, Duration(20));
+  ASSERT_TRUE(hub.start());
+  WatchCursor at;
+  auto watcher = hub.subscribe(WatchFilter{nullptr, "", "", true}, &at);
+  const auto event = [&](const std::string& kind, const std::string& name, store::EventType type,
+                         const std::string& reason, int n) {
+    store::Event e;
+    e.object = {kind, "shop", name};
+    e.type = type;
+    e.reason = reason;
+    e.message = reason + " " + std::to_string(n);  // no two alike: none folded
+    ASSERT_TRUE(store.appendEvent(e));
+  };
+  event("Rollout", "web", store::EventType::kNormal, "RolloutUpdated", 1);
+  event("Rollout", "web", store::EventType::kWarning, "RolloutAborted", 2);
+  event("Rollout", "api", store::EventType::kNormal, "RolloutUpdated", 3);
+  event("Rollout", "web", store::EventType::kNormal, "RolloutUpdated", 4);
+  event("AnalysisRun", "web-1", store::EventType::kNormal, "RolloutUpdated", 5);
+  size_t seen = 0;
+  while (seen < 5) {
+    std::vector<WatchFrame> frames;
+    ASSERT_EQ(watcher->wait(Duration(2000), &frames), WatchSubscriber::State::kOpen);
+    for (const WatchFrame& f : frames) seen += f.isEvent ? 1 : 0;
+  }
+  MetricsPage page;
+  hub.appendEventCounts(page);
+  const std::string text = page.text();
+  const std::string want =
+      "rollout_events_total{namespace=\"shop\",name=\"api\",type=\"Normal\","
+      "reason=\"RolloutUpdated\"} 1\n"
+      "rollout_events_total{namespace=\"shop\",name=\"web\",type=\"Normal\","
+      "reason=\"RolloutUpdated\"} 2\n"
+      "rollout_events_total{namespace=\"shop\",name=\"web\",type=\"Warning\","
+      "reason=\"RolloutAborted\"} 1\n";
+  EXPECT_NE(text.find(want), std::string::npos) << text;
+  EXPECT_EQ(text.find("web-1"), std::string::npos) << text;
+  hub.stop();
 }
 
 // rollout_traffic_weight_verified: one series per routed rollout, 0 while its status records

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -44,6 +45,24 @@ TEST(CompactText, GivesBackTheTextByteForByte) {
     EXPECT_EQ(compact.size(), text.size());
     EXPECT_LE(compact.compactSize(), text.size()) << "a text that does not shrink stays as is";
   }
+}
+
+// A copy owns its bytes: it reads the same after the original is gone or reassigned.
+TEST(CompactText, ACopyKeepsItsOwnBytes) {
+  auto original = std::make_unique<CompactText>(kRollout);
+  const CompactText copy(*original);
+  CompactText assigned(std::string("x"));
+  assigned = *original;
+  *original = CompactText(std::string("other"));
+  EXPECT_EQ(original->text(), "other");
+  original.reset();
+  EXPECT_EQ(copy.text(), kRollout);
+  EXPECT_EQ(assigned.text(), kRollout);
+  EXPECT_EQ(assigned.compactSize(), copy.compactSize());
+  const CompactText empty;
+  CompactText fromEmpty(empty);
+  EXPECT_TRUE(fromEmpty.empty());
+  EXPECT_EQ(fromEmpty.text(), "");
 }
 
 // What it is for: a cached Rollout in about a fifth of its text.

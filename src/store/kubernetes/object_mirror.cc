@@ -141,10 +141,33 @@ Event EventMirror::decode(int64_t id, const Stored& stored, std::string* name) c
   return e;
 }
 
+namespace {
+
+uint64_t nameHash(const std::string& name) { return std::hash<std::string>{}(name); }
+
+}  // namespace
+
+std::map<int64_t, EventMirror::Stored>::iterator EventMirror::find(const std::string& name,
+                                                                   Event* event) {
+  auto [first, last] = ids_.equal_range(nameHash(name));
+  for (auto id = first; id != last; ++id) {
+    auto it = events_.find(id->second);
+    if (it == events_.end()) continue;
+    std::string known;
+    *event = decode(it->first, it->second, &known);
+    if (known == name) return it;
+  }
+  return events_.end();
+}
+
 void EventMirror::erase(std::map<int64_t, Stored>::iterator it) {
-  std::string name;
-  (void)decode(it->first, it->second, &name);
-  if (auto id = ids_.find(name); id != ids_.end() && id->second == it->first) ids_.erase(id);
+  auto [first, last] = ids_.equal_range(it->second.nameHash);
+  for (auto id = first; id != last; ++id) {
+    if (id->second == it->first) {
+      ids_.erase(id);
+      break;
+    }
+  }
   auto about = objects_.find(*it->second.object);
   events_.erase(it);
   if (about == objects_.end()) return;
@@ -154,11 +177,10 @@ void EventMirror::erase(std::map<int64_t, Stored>::iterator it) {
 
 int64_t EventMirror::observe(const std::string& name, Event event, int64_t resourceVersion) {
   event.replaces = 0;
-  if (auto it = ids_.find(name); it != ids_.end()) {
-    auto known = events_.find(it->second);
-    if (known == events_.end()) return it->second;
-    if (decode(known->first, known->second, nullptr).count == event.count) return it->second;
-    event.replaces = it->second;  // a repeat folded into it: the old id goes
+  Event seen;
+  if (auto known = find(name, &seen); known != events_.end()) {
+    if (seen.count == event.count) return known->first;
+    event.replaces = known->first;  // a repeat folded into it: the old id goes
     erase(known);
   }
   const int64_t id = started_ ? ++nextId_ : resourceVersion;
@@ -167,21 +189,16 @@ int64_t EventMirror::observe(const std::string& name, Event event, int64_t resou
   auto [about, added] = objects_.try_emplace(event.object);
   ++about->second.count;
   about->second.newest = std::max(about->second.newest, id);
-  ids_[name] = id;
-  events_[id] = Stored{event.time, &about->first, eventBody(name, event)};
+  const uint64_t hash = nameHash(name);
+  ids_.emplace(hash, id);
+  events_[id] = Stored{event.time, &about->first, hash, eventBody(name, event)};
   while (static_cast<int64_t>(events_.size()) > retention_) erase(events_.begin());
   return id;
 }
 
 void EventMirror::forget(const std::string& name) {
-  auto id = ids_.find(name);
-  if (id == ids_.end()) return;
-  auto it = events_.find(id->second);
-  if (it == events_.end()) {
-    ids_.erase(id);
-    return;
-  }
-  erase(it);
+  Event seen;
+  if (auto known = find(name, &seen); known != events_.end()) erase(known);
 }
 
 std::optional<Event> EventMirror::newestAbout(const ObjectKey& object, std::string* name) const {

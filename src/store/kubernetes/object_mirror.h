@@ -128,6 +128,7 @@ class EventMirror {
   struct Stored {
     Time time;
     const ObjectKey* object;  // the key of its entry in objects_
+    uint64_t nameHash;        // of its Event object's name: its entry in ids_
     CompactText body;
   };
   // Per object with events: how many are kept and the newest one's id.
@@ -137,14 +138,19 @@ class EventMirror {
   };
 
   Event decode(int64_t id, const Stored& stored, std::string* name) const;
+  // The event of the Event object `name`, and its decoded form in *event; events_.end() when
+  // none.
+  std::map<int64_t, Stored>::iterator find(const std::string& name, Event* event);
   // Removes the event `it` points at, with its index entries.
   void erase(std::map<int64_t, Stored>::iterator it);
 
   const int64_t retention_;
   bool started_ = false;
   int64_t nextId_ = 0;
-  std::map<int64_t, Stored> events_;              // by id
-  std::unordered_map<std::string, int64_t> ids_;  // Event object name -> id
+  std::map<int64_t, Stored> events_;  // by id
+  // Hash of an Event object's name -> its event's id: a name hashed rather than kept twice (it
+  // is in the event's body, which find() compares, so two names of one hash stay apart).
+  std::unordered_multimap<uint64_t, int64_t> ids_;
   std::map<ObjectKey, About> objects_;
 };
 
