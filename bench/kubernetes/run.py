@@ -16,7 +16,11 @@ log tells its requests apart):
   4. a release: the image of M Rollouts changed at once (one merge patch each); per release:
      CPU-seconds, API requests, time from the patch to the canary ReplicaSet's creation (seen
      by a watch) and to the Rollout's Healthy on the new revision;
-  5. the controller stopped (SIGTERM, by pid) and its namespace deleted.
+  5. growth (--grow, a fraction of N): that many more Rollouts created once the release is done
+     and at rest; RSS before and after, at rest: the memory each added Rollout takes (the
+     marginal cost, which excludes what a first Rollout brings once: code and libraries paged
+     in, connections, allocator caches — the (idle − baseline) / N figure includes them);
+  6. the controller stopped (SIGTERM, by pid) and its namespace deleted.
 
 API requests are the audit log's requests (distinct auditIDs) of the controller's user whose
 requestReceivedTimestamp falls in the window, read after the controller stopped (so its
@@ -222,6 +226,17 @@ class Proc:
 
     def rss_kib(self):
         return self.status_field("VmRSS")
+
+    def rss_anon_kib(self):
+        """Anonymous memory (heap, stacks): VmRSS without the binary's and libraries' pages."""
+        return self.status_field("RssAnon")
+
+    def rss_median_kib(self, seconds):
+        samples = []
+        for _ in range(seconds):
+            samples.append(self.rss_kib())
+            time.sleep(1)
+        return statistics.median(samples)
 
     def hwm_kib(self):
         return self.status_field("VmHWM")
@@ -430,6 +445,7 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
         c.ready_fn(p, d)
         time.sleep(args.settle_s)
         res["rss_baseline_kib"] = p.rss_kib()
+        res["rss_anon_baseline_kib"] = p.rss_anon_kib()
     finally:
         p.stop()
 
@@ -443,11 +459,16 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
         if not w.synced.wait(60):
             raise RuntimeError("the watches did not start")
     names = [f"r-{i:05d}" for i in range(args.rollouts)]
-    log(c.label, f"creating {len(names)} Rollouts")
+
+    def create(batch):
+        log(c.label, f"creating {len(batch)} Rollouts")
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            list(ex.map(lambda n: admin.must("POST", ROLLOUTS.format(ns=ns),
+                                             rollout(n, ns, instance, "example.com/app:v1")),
+                        batch))
+
     t0 = time.time()
-    with concurrent.futures.ThreadPoolExecutor(8) as ex:
-        list(ex.map(lambda n: admin.must("POST", ROLLOUTS.format(ns=ns),
-                                         rollout(n, ns, instance, "example.com/app:v1")), names))
+    create(names)
     res["create_s"] = time.time() - t0
     log(c.label, f"created in {res['create_s']:.1f} s; starting the controller")
     t_start = time.time()
@@ -455,16 +476,17 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
     try:
         last = [0, time.time()]
 
-        def all_healthy():
-            n = state.healthy(names)
+        def all_healthy(batch):
+            n = state.healthy(batch)
             if n != last[0]:
                 last[:] = [n, time.time()]
             elif time.time() - last[1] > 30:
-                log(c.label, f"{n}/{len(names)} Healthy")
+                log(c.label, f"{n}/{len(batch)} Healthy")
                 last[1] = time.time()
-            return n == len(names)
+            return n == len(batch)
 
-        wait_until("every Rollout Healthy", all_healthy, args.timeout_s, p, every=1)
+        wait_until("every Rollout Healthy", lambda: all_healthy(names), args.timeout_s, p,
+                   every=1)
         t_healthy = time.time()
         res["sync_s"] = t_healthy - t_start
         res["sync_cpu_s"] = p.cpu_s()
@@ -483,6 +505,7 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
         res["idle_cpu_s"] = p.cpu_s() - cpu0
         res["rss_kib"] = statistics.median(rss)
         res["rss_max_kib"] = max(rss)
+        res["rss_anon_kib"] = p.rss_anon_kib()
         res["threads"] = p.threads()
         log(c.label, f"idle {res['idle_s']:.0f} s: {res['idle_cpu_s']:.2f} CPU-s, "
             f"RSS {res['rss_kib'] / 1024:.1f} MiB")
@@ -527,6 +550,22 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
         res["hwm_kib"] = p.hwm_kib()
         log(c.label, f"release done in {res['release_s']:.1f} s, "
             f"{res['release_cpu_s']:.2f} CPU-s")
+
+        # 5. growth: more Rollouts, RSS at rest before and after.
+        extra = [f"r-{i:05d}" for i in
+                 range(args.rollouts, args.rollouts + int(args.rollouts * args.grow))]
+        if extra:
+            time.sleep(args.settle_s)
+            res["rss_before_growth_kib"] = p.rss_median_kib(10)
+            create(extra)
+            last[:] = [0, time.time()]
+            wait_until("the added Rollouts Healthy", lambda: all_healthy(extra),
+                       args.timeout_s, p, every=1)
+            time.sleep(args.settle_s)
+            res["rss_grown_kib"] = p.rss_median_kib(10)
+            res["grown"] = len(extra)
+            log(c.label, f"{len(extra)} more: RSS {res['rss_before_growth_kib'] / 1024:.1f} → "
+                f"{res['rss_grown_kib'] / 1024:.1f} MiB")
     finally:
         code = p.stop()
         for w in watches:
@@ -545,13 +584,23 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
     res["idle_requests_breakdown"] = breakdown(idle)
     res["release_window_s"] = t_rel1 - t_rel0
 
-    # 5. clean up.
+    # 6. clean up.
     log(c.label, "deleting its namespace")
     admin.request("DELETE", f"/api/v1/namespaces/{ns}")
     return res
 
 
 # --- the two controllers ---------------------------------------------------------------------
+
+
+def client_flags(args):
+    """--qps and --burst for either controller (both take Argo's flags); none: their defaults."""
+    flags = []
+    if args.qps is not None:
+        flags += ["--qps", str(args.qps)]
+    if args.burst is not None:
+        flags += ["--burst", str(args.burst)]
+    return flags
 
 
 def ramp_controller(args):
@@ -565,9 +614,10 @@ def ramp_controller(args):
             run([ramp, "audit", "keygen", "--out", audit_key])
         data = os.path.join(d, f"data-{phase}")
         os.makedirs(data, exist_ok=True)
-        return args.ramp_prefix + [ramp, "serve", "--data", data, "--store", "store.kubernetes", "--platform",
-                "platform.kubernetes", "--kubeconfig", kc, "--namespace", ns, "--instance-id",
-                instance, "--audit-key", audit_key, "--listen", "127.0.0.1:0"]
+        return args.ramp_prefix + [
+            ramp, "serve", "--data", data, "--store", "store.kubernetes", "--platform",
+            "platform.kubernetes", "--kubeconfig", kc, "--namespace", ns, "--instance-id",
+            instance, "--audit-key", audit_key, "--listen", "127.0.0.1:0"] + client_flags(args)
 
     def ready(p, d):
         wait_until("ramp serve ready",
@@ -584,7 +634,7 @@ def argo_controller(args):
         ports["healthz"], ports["metrics"] = free_port(), free_port()
         return [args.argo, "--kubeconfig", kc, "--namespaced", "--instance-id", instance,
                 "--leader-elect=false", "--healthzPort", str(ports["healthz"]),
-                "--metricsPort", str(ports["metrics"])]
+                "--metricsPort", str(ports["metrics"])] + client_flags(args)
 
     def ready(p, d):
         def ok():
@@ -615,10 +665,19 @@ def table(results, args):
     def per_rollout_kib(r):
         return (r["rss_kib"] - r["rss_baseline_kib"]) / r["rollouts"]
 
+    def anon_per_rollout_kib(r):
+        return (r["rss_anon_kib"] - r["rss_anon_baseline_kib"]) / r["rollouts"]
+
+    def per_added_rollout_kib(r):
+        return (r["rss_grown_kib"] - r["rss_before_growth_kib"]) / r["grown"]
+
     rows = [
         ("RSS with no Rollout (MiB)", mib("rss_baseline_kib"), "{:.1f}"),
         (f"RSS with {args.rollouts:,} Rollouts, idle (MiB, median)", mib("rss_kib"), "{:.1f}"),
         ("RSS per Rollout (KiB, (idle − baseline) / N)", per_rollout_kib, "{:.1f}"),
+        ("  of it anonymous (KiB, RssAnon)", anon_per_rollout_kib, "{:.1f}"),
+        (f"RSS per added Rollout (KiB, {int(args.rollouts * args.grow):,} more, at rest)",
+         per_added_rollout_kib, "{:.1f}"),
         ("peak RSS (VmHWM, MiB)", mib("hwm_kib"), "{:.1f}"),
         ("start with N Rollouts until all Healthy (s)", lambda r: r["sync_s"], "{:.1f}"),
         ("  CPU-s of that", lambda r: r["sync_cpu_s"], "{:.1f}"),
@@ -663,8 +722,12 @@ def main():
     ap.add_argument("--idle-s", type=int, default=60, help="idle window (s)")
     ap.add_argument("--settle-s", type=int, default=20, help="wait before measuring RSS (s)")
     ap.add_argument("--tail-s", type=int, default=5, help="release window after done (s)")
+    ap.add_argument("--grow", type=float, default=0.5,
+                    help="then this fraction of N more Rollouts, for the marginal RSS (0: none)")
     ap.add_argument("--timeout-s", type=int, default=3600, help="limit of each wait (s)")
     ap.add_argument("--controllers", default="ramp,argo", help="in this order, one at a time")
+    ap.add_argument("--qps", type=float, help="both controllers' --qps (default: theirs, 40)")
+    ap.add_argument("--burst", type=int, help="both controllers' --burst (default: theirs, 80)")
     ap.add_argument("--ramp", default=os.path.join(ROOT, "build/release/ramp"))
     ap.add_argument("--ramp-prefix", default="", help="run ramp under this command, e.g. "
                     "'heaptrack -o /tmp/heap' to see where its memory goes (its RSS and CPU "
@@ -689,7 +752,8 @@ def main():
     cdir = os.path.join(out_dir, "cluster")
     audit_log = os.path.join(out_dir, "audit.log")
     env = dict(os.environ, RAMP_KUBE_AUDIT_LOG=audit_log,
-               RAMP_KUBE_NODE_PODS=str(2 * args.rollouts + args.release + 200))
+               RAMP_KUBE_NODE_PODS=str(
+                   int(2 * args.rollouts * (1 + args.grow)) + args.release + 200))
     script = os.path.join(ROOT, "scripts/kube-cluster.sh")
     log("starting the cluster in", cdir)
     started = False

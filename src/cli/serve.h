@@ -53,6 +53,8 @@ struct ServeOptions {
   std::string kubeconfig;
   std::string kubeNamespace;
   std::string instanceId;  // Argo's --instance-id (store.kubernetes only)
+  double kubeQps = 40;     // Argo's --qps: the client's requests per second
+  int kubeBurst = 80;      // Argo's --burst
   // The HTTP API (serve_api.cc).
   std::string listen;
   std::string tokensFile;
@@ -117,7 +119,7 @@ Result<std::unique_ptr<ServeApi>> startApi(const ServeOptions& options, store::S
                                            const std::function<void(const std::string&)>& log,
                                            ServeGitops* gitops = nullptr);
 
-// Declares --kubeconfig and --namespace on `cmd`.
+// Declares --kubeconfig, --namespace, --instance-id, --qps and --burst on `cmd`.
 void configureKubeFlags(CLI::App& cmd, ServeOptions& options);
 
 // The daemon's one Kubernetes API client: from options.kubeconfig, else from the in-cluster

@@ -19,6 +19,14 @@ void configureKubeFlags(CLI::App& cmd, ServeOptions& options) {
                  "Argo's controller instance id: store.kubernetes handles only the objects "
                  "labelled argo-rollouts.argoproj.io/controller-instance-id=ID (without it, only "
                  "those without the label), and the leader lease is named after it");
+  cmd.add_option("--qps", options.kubeQps,
+                 "Requests per second to the Kubernetes API server, on average (Argo's --qps)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--burst", options.kubeBurst,
+                 "Requests to the Kubernetes API server at once above --qps (Argo's --burst)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 Result<std::unique_ptr<kube::Client>> connectKube(const ServeOptions& options, Clock& clock) {
@@ -36,7 +44,10 @@ Result<std::unique_ptr<kube::Client>> connectKube(const ServeOptions& options, C
       return makeError(config.error().code, "in-cluster configuration: " + config.error().message);
     }
   }
-  return kube::Client::create(std::move(*config), clock);
+  kube::ClientOptions client;
+  client.qps = options.kubeQps;
+  client.burst = options.kubeBurst;
+  return kube::Client::create(std::move(*config), clock, client);
 }
 
 }  // namespace ramp::cli

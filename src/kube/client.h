@@ -63,6 +63,9 @@ class Client {
   static Result<std::unique_ptr<Client>> create(ClusterConfig config, Clock& clock,
                                                 ClientOptions options = {});
 
+  // What it was made with.
+  const ClientOptions& options() const { return options_; }
+
   // GET one object. kNotFound when it does not exist.
   Result<std::string> get(const ResourceType& type, std::string_view ns, std::string_view name);
 

@@ -214,14 +214,37 @@ void KubernetesStateStore::onEventChange(const kube::ObjectChange& change) {
                                      object->resourceVersion);
   // Another writer's (a previous leader's) Event names its record; this store's own are linked
   // when written.
-  if (auditIndex && !auditEventIds_.contains(*auditIndex)) linkAuditRecord(*auditIndex, id);
+  if (auditIndex && !linkedEvent(*auditIndex)) linkAuditRecord(*auditIndex, id);
 }
 
+namespace {
+
+using AuditLinks = std::deque<std::pair<int64_t, int64_t>>;
+
+AuditLinks::const_iterator linkOf(const AuditLinks& links, int64_t index) {
+  return std::lower_bound(
+      links.begin(), links.end(), index,
+      [](const std::pair<int64_t, int64_t>& l, int64_t i) { return l.first < i; });
+}
+
+}  // namespace
+
 void KubernetesStateStore::linkAuditRecord(int64_t index, int64_t eventId) {
-  auditEventIds_[index] = eventId;
-  while (static_cast<int64_t>(auditEventIds_.size()) > options_.eventRetention) {
-    auditEventIds_.erase(auditEventIds_.begin());
+  auto at = linkOf(auditEventIds_, index);
+  if (at != auditEventIds_.end() && at->first == index) {
+    auditEventIds_[static_cast<size_t>(at - auditEventIds_.begin())].second = eventId;
+  } else {
+    auditEventIds_.insert(at, {index, eventId});
   }
+  while (static_cast<int64_t>(auditEventIds_.size()) > options_.eventRetention) {
+    auditEventIds_.pop_front();
+  }
+}
+
+std::optional<int64_t> KubernetesStateStore::linkedEvent(int64_t index) const {
+  auto at = linkOf(auditEventIds_, index);
+  if (at == auditEventIds_.end() || at->first != index) return std::nullopt;
+  return at->second;
 }
 
 Result<int64_t> KubernetesStateStore::observeReply(const ObjectKey& key, std::string_view reply,
@@ -398,8 +421,7 @@ Result<std::vector<AuditRecord>> KubernetesStateStore::listAuditRecords(const Au
   if (!records) return records;
   std::lock_guard lock(mu_);
   for (AuditRecord& r : *records) {
-    auto it = auditEventIds_.find(r.index);
-    if (it != auditEventIds_.end()) r.eventId = it->second;
+    if (auto eventId = linkedEvent(r.index)) r.eventId = *eventId;
   }
   return records;
 }
