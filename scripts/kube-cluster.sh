@@ -17,7 +17,9 @@
 # Options of `start` (environment; for bench/kubernetes): RAMP_KUBE_AUDIT_LOG=FILE makes
 # kube-apiserver write its audit log there (JSON lines, Metadata level, every request, stages
 # ResponseStarted and ResponseComplete, never rotated); RAMP_KUBE_NODE_PODS=N gives kwok-node-0
-# room for N Pods (default 110, the kubelet's).
+# room for N Pods (default 110, the kubelet's); RAMP_KUBE_CONTROL_PLANE_QPS=N gives the
+# controller-manager and the scheduler N requests/s, burst 2N (default theirs: 20/30 and 50/100),
+# for benches of thousands of Pods.
 #
 # The programs come from the Go module proxy through the wrapper modules in tools/kube/ (k8s:
 # k8s.io/kubernetes with its staging modules pinned to the published v0.x.y; etcd; kwok), built
@@ -311,6 +313,13 @@ POLICY
   launch "$dir" kube-apiserver "${apiserver[@]}"
   apiserver_ready "$dir" "$server"
 
+  local qps=()
+  if [[ -n ${RAMP_KUBE_CONTROL_PLANE_QPS:-} ]]; then
+    [[ $RAMP_KUBE_CONTROL_PLANE_QPS =~ ^[0-9]+$ ]] ||
+      die "RAMP_KUBE_CONTROL_PLANE_QPS must be a number, not '$RAMP_KUBE_CONTROL_PLANE_QPS'"
+    qps=(--kube-api-qps="$RAMP_KUBE_CONTROL_PLANE_QPS"
+      --kube-api-burst="$((2 * RAMP_KUBE_CONTROL_PLANE_QPS))")
+  fi
   launch "$dir" kube-controller-manager "$bin/kube-controller-manager" \
     --kubeconfig="$dir/controller-manager.kubeconfig" \
     --authentication-kubeconfig="$dir/controller-manager.kubeconfig" \
@@ -318,12 +327,12 @@ POLICY
     --bind-address=127.0.0.1 --secure-port="$kcm_port" --cert-dir="$dir/controller-manager-certs" \
     --root-ca-file="$p/ca.crt" --service-account-private-key-file="$p/sa.key" \
     --cluster-signing-cert-file="$p/ca.crt" --cluster-signing-key-file="$p/ca.key" \
-    --use-service-account-credentials=true --leader-elect=false
+    --use-service-account-credentials=true --leader-elect=false "${qps[@]}"
   launch "$dir" kube-scheduler "$bin/kube-scheduler" --kubeconfig="$dir/scheduler.kubeconfig" \
     --authentication-kubeconfig="$dir/scheduler.kubeconfig" \
     --authorization-kubeconfig="$dir/scheduler.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port="$sched_port" --cert-dir="$dir/scheduler-certs" \
-    --leader-elect=false
+    --leader-elect=false "${qps[@]}"
   # kwok plays the kubelet of the Nodes annotated kwok.x-k8s.io/node=fake.
   launch "$dir" kwok "$bin/kwok" --kubeconfig="$dir/kubeconfig" --config="$bin/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \

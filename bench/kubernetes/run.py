@@ -728,6 +728,9 @@ def main():
     ap.add_argument("--controllers", default="ramp,argo", help="in this order, one at a time")
     ap.add_argument("--qps", type=float, help="both controllers' --qps (default: theirs, 40)")
     ap.add_argument("--burst", type=int, help="both controllers' --burst (default: theirs, 80)")
+    ap.add_argument("--control-plane-qps", type=int,
+                    help="the controller-manager's and scheduler's requests/s (burst twice): "
+                    "for 10,000 Pods (default: theirs, 20 and 50)")
     ap.add_argument("--ramp", default=os.path.join(ROOT, "build/release/ramp"))
     ap.add_argument("--ramp-prefix", default="", help="run ramp under this command, e.g. "
                     "'heaptrack -o /tmp/heap' to see where its memory goes (its RSS and CPU "
@@ -754,6 +757,8 @@ def main():
     env = dict(os.environ, RAMP_KUBE_AUDIT_LOG=audit_log,
                RAMP_KUBE_NODE_PODS=str(
                    int(2 * args.rollouts * (1 + args.grow)) + args.release + 200))
+    if args.control_plane_qps is not None:
+        env["RAMP_KUBE_CONTROL_PLANE_QPS"] = str(args.control_plane_qps)
     script = os.path.join(ROOT, "scripts/kube-cluster.sh")
     log("starting the cluster in", cdir)
     started = False
