@@ -471,10 +471,6 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
   EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
 }
 
-// Argo's hash collision (rollout/sync.go): a ReplicaSet that is not the Rollout's holds the name
-// of its new revision (here: left from an earlier Rollout of that name, then replaced by another
-// template). ramp raises status.collisionCount, creates the revision under the hash computed
-// with it, and leaves the other ReplicaSet alone.
 // platform.kubernetes watches what workloadRefs name (as Argo does), so the controller needs
 // no poll: the driver tells the listener about the rollout whose last resolveWorkloadRef()
 // named the Deployment, when it is created and when its template changes.
@@ -520,6 +516,10 @@ TEST(KubernetesPlatformOnACluster, TheDriverSaysWhenAWorkloadRefsObjectChanges) 
   ASSERT_TRUE(client.remove(kube::deployments(), "default", "watched"));
 }
 
+// Argo's hash collision (rollout/sync.go): a ReplicaSet that is not the Rollout's holds the name
+// of its new revision (here: left from an earlier Rollout of that name, then replaced by another
+// template). ramp raises status.collisionCount, creates the revision under the hash computed
+// with it, and leaves the other ReplicaSet alone.
 TEST(KubernetesPlatformOnACluster, AHashCollisionRaisesCollisionCount) {
   rt::TempDir dir("ramp-k8s-collision");
   std::string skip;
