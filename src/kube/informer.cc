@@ -1,5 +1,6 @@
 #include "kube/informer.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace ramp::kube {
@@ -63,28 +64,59 @@ std::string objectResourceVersion(std::string_view json) {
   return m == nullptr ? "" : stringAt(*m, "resourceVersion");
 }
 
+uint64_t ObjectCache::packVersion(const std::string& key, const std::string& resourceVersion,
+                                  std::unordered_map<std::string, std::string>& texts) {
+  const bool canonical = !resourceVersion.empty() && resourceVersion.size() <= 19 &&
+                         (resourceVersion[0] != '0' || resourceVersion.size() == 1) &&
+                         resourceVersion.find_first_not_of("0123456789") == std::string::npos;
+  if (canonical) {
+    texts.erase(key);
+    return std::stoull(resourceVersion);
+  }
+  texts[key] = resourceVersion;
+  return kTextVersion;
+}
+
+std::string ObjectCache::versionOf(const std::string& key, uint64_t packed) const {
+  if (packed != kTextVersion) return std::to_string(packed);
+  auto it = textVersions_.find(key);
+  return it == textVersions_.end() ? std::string() : it->second;
+}
+
 std::vector<ObjectChange> ObjectCache::replace(const std::vector<std::string>& items) {
   std::vector<ObjectChange> changes;
-  std::map<std::string, Entry> next;
+  std::unordered_map<std::string, uint64_t> next;
+  std::unordered_map<std::string, std::string> nextTexts;
+  std::map<std::string, std::string> nextObjects;
+  next.reserve(items.size());
   for (const std::string& item : items) {
     Slim o = slim(item);
     if (o.key.empty()) continue;
-    Entry e{keepObjects_ ? o.json : std::string(), o.resourceVersion};
-    auto old = objects_.find(o.key);
-    if (old == objects_.end()) {
-      changes.push_back({ObjectChange::Type::kAdded, o.key, o.resourceVersion, std::move(o.json)});
-    } else if (old->second.resourceVersion != e.resourceVersion) {
-      changes.push_back(
-          {ObjectChange::Type::kModified, o.key, o.resourceVersion, std::move(o.json)});
+    auto old = versions_.find(o.key);
+    std::optional<ObjectChange::Type> type;
+    if (old == versions_.end()) {
+      type = ObjectChange::Type::kAdded;
+    } else if (versionOf(o.key, old->second) != o.resourceVersion) {
+      type = ObjectChange::Type::kModified;
     }
-    next[o.key] = std::move(e);
+    next[o.key] = packVersion(o.key, o.resourceVersion, nextTexts);
+    if (keepObjects_) nextObjects[o.key] = o.json;
+    if (type) changes.push_back({*type, o.key, o.resourceVersion, std::move(o.json)});
   }
-  for (const auto& [key, entry] : objects_) {
-    if (!next.contains(key)) {
-      changes.push_back({ObjectChange::Type::kDeleted, key, entry.resourceVersion, entry.json});
-    }
+  std::vector<std::string> gone;
+  for (const auto& [key, packed] : versions_) {
+    if (!next.contains(key)) gone.push_back(key);
   }
-  objects_ = std::move(next);
+  std::sort(gone.begin(), gone.end());  // deletes in key order, whatever the hash order
+  for (std::string& key : gone) {
+    auto object = objects_.find(key);
+    std::string json = object == objects_.end() ? std::string() : std::move(object->second);
+    std::string rv = versionOf(key, versions_.at(key));
+    changes.push_back({ObjectChange::Type::kDeleted, std::move(key), std::move(rv), std::move(json)});
+  }
+  versions_ = std::move(next);
+  textVersions_ = std::move(nextTexts);
+  objects_ = std::move(nextObjects);
   return changes;
 }
 
@@ -94,30 +126,32 @@ std::vector<ObjectChange> ObjectCache::apply(const WatchEvent& event) {
   }
   Slim o = slim(event.object);
   if (o.key.empty()) return {};
-  auto old = objects_.find(o.key);
+  auto old = versions_.find(o.key);
   if (event.type == WatchEvent::Type::kDeleted) {
-    if (old == objects_.end()) return {};
-    objects_.erase(old);
+    if (old == versions_.end()) return {};
+    versions_.erase(old);
+    textVersions_.erase(o.key);
+    objects_.erase(o.key);
     return {{ObjectChange::Type::kDeleted, o.key, o.resourceVersion, std::move(o.json)}};
   }
-  if (old != objects_.end() && old->second.resourceVersion == event.resourceVersion) return {};
+  if (old != versions_.end() && versionOf(o.key, old->second) == event.resourceVersion) return {};
   ObjectChange::Type type =
-      old == objects_.end() ? ObjectChange::Type::kAdded : ObjectChange::Type::kModified;
-  objects_[o.key] = Entry{keepObjects_ ? o.json : std::string(), event.resourceVersion};
+      old == versions_.end() ? ObjectChange::Type::kAdded : ObjectChange::Type::kModified;
+  versions_[o.key] = packVersion(o.key, event.resourceVersion, textVersions_);
+  if (keepObjects_) objects_[o.key] = o.json;
   return {{type, o.key, o.resourceVersion, std::move(o.json)}};
 }
 
 std::optional<std::string> ObjectCache::get(const std::string& key) const {
   auto it = objects_.find(key);
-  if (!keepObjects_ || it == objects_.end()) return std::nullopt;
-  return it->second.json;
+  if (it == objects_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<std::string> ObjectCache::list() const {
   std::vector<std::string> out;
-  if (!keepObjects_) return out;
   out.reserve(objects_.size());
-  for (const auto& [key, e] : objects_) out.push_back(e.json);
+  for (const auto& [key, json] : objects_) out.push_back(json);
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "kube/client.h"
@@ -62,15 +63,22 @@ class ObjectCache {
 
   std::optional<std::string> get(const std::string& key) const;
   std::vector<std::string> list() const;
-  size_t size() const { return objects_.size(); }
+  size_t size() const { return versions_.size(); }
 
  private:
-  struct Entry {
-    std::string json;  // "" when !keepObjects_
-    std::string resourceVersion;
-  };
+  // A resourceVersion as kept: the number, when it is a canonical decimal (what the API server
+  // sends: etcd's revision), in 8 bytes where a string took 32; else kTextVersion, with the
+  // text in textVersions_. A cache of keys only (a store's or driver's informer) holds tens of
+  // thousands of these.
+  static constexpr uint64_t kTextVersion = UINT64_MAX;
+  static uint64_t packVersion(const std::string& key, const std::string& resourceVersion,
+                              std::unordered_map<std::string, std::string>& texts);
+  std::string versionOf(const std::string& key, uint64_t packed) const;
+
   bool keepObjects_;
-  std::map<std::string, Entry> objects_;
+  std::unordered_map<std::string, uint64_t> versions_;         // every key held
+  std::unordered_map<std::string, std::string> textVersions_;  // the rare non-numeric ones
+  std::map<std::string, std::string> objects_;                 // key -> text (keepObjects_)
 };
 
 struct InformerOptions {

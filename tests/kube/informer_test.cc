@@ -100,6 +100,31 @@ TEST(ObjectCache, KeepsOnlyVersionsWhenAskedTo) {
   EXPECT_EQ(c.size(), 1u);
 }
 
+// resourceVersions are opaque strings: the cache keeps a canonical decimal one as a number and
+// any other as text, and tells a change from a repeat by the exact string either way ("007"
+// and "7" differ). A relist reports what it no longer lists in key order.
+TEST(ObjectCache, KeepsEveryResourceVersionExactly) {
+  ObjectCache c(/*keepObjects=*/false);
+  c.replace({obj("s", "a", "007"), obj("s", "b", "abc"), obj("s", "c", "18446744073709551615"),
+             obj("s", "d", "0"), obj("s", "e", "12")});
+  EXPECT_TRUE(c.apply(event(WatchEvent::Type::kModified, obj("s", "a", "007"))).empty());
+  EXPECT_TRUE(c.apply(event(WatchEvent::Type::kModified, obj("s", "b", "abc"))).empty());
+  EXPECT_TRUE(c.apply(event(WatchEvent::Type::kModified, obj("s", "d", "0"))).empty());
+  auto seven = c.apply(event(WatchEvent::Type::kModified, obj("s", "a", "7")));
+  ASSERT_EQ(seven.size(), 1u) << "\"7\" after \"007\" is another version";
+  auto text = c.apply(event(WatchEvent::Type::kModified, obj("s", "e", "x12")));
+  ASSERT_EQ(text.size(), 1u) << "a number replaced by text";
+  auto number = c.apply(event(WatchEvent::Type::kModified, obj("s", "b", "13")));
+  ASSERT_EQ(number.size(), 1u) << "text replaced by a number";
+  auto relist = c.replace({obj("s", "d", "0")});
+  std::vector<ObjectChange> want = {{T::kDeleted, "s/a", "7", ""},
+                                    {T::kDeleted, "s/b", "13", ""},
+                                    {T::kDeleted, "s/c", "18446744073709551615", ""},
+                                    {T::kDeleted, "s/e", "x12", ""}};
+  EXPECT_EQ(relist, want);
+  EXPECT_EQ(c.size(), 1u);
+}
+
 TEST(ObjectCache, Keys) {
   EXPECT_EQ(objectKey(R"({"metadata":{"name":"x"}})"), "x");
   EXPECT_EQ(objectKey(R"({"metadata":{"name":"x","namespace":"n"}})"), "n/x");
