@@ -112,7 +112,8 @@ std::vector<ObjectChange> ObjectCache::replace(const std::vector<std::string>& i
     auto object = objects_.find(key);
     std::string json = object == objects_.end() ? std::string() : std::move(object->second);
     std::string rv = versionOf(key, versions_.at(key));
-    changes.push_back({ObjectChange::Type::kDeleted, std::move(key), std::move(rv), std::move(json)});
+    changes.push_back(
+        {ObjectChange::Type::kDeleted, std::move(key), std::move(rv), std::move(json)});
   }
   versions_ = std::move(next);
   textVersions_ = std::move(nextTexts);
