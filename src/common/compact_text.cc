@@ -12,8 +12,22 @@ namespace ramp {
 namespace {
 
 // What the objects ramp caches repeat, most frequent last (deflate finds the nearest match
-// cheapest). Any text compresses with it; these compress to a fifth.
+// cheapest). Any text compresses with it; these compress to a fifth. First, farthest: the
+// Kubernetes store's event bodies (object_mirror.cc, eventBody: keys in nlohmann's order) with
+// the reasons and messages of Argo's events, which halve a ~170-byte event's deflated size
+// (115 → 58 bytes for a ScalingReplicaSet) and take a few bytes off a Rollout's status.
 constexpr std::string_view kDictionary =
+    R"j({"a":"controller","c":1,"e":{},"f":,"m":"","n":"","p":0,"r":"","y":0})j"
+    R"j("podTemplateHash":"","previousStable":"","reason":"Initial deploy","revision":"",)j"
+    R"j("r":"RolloutUpdated","m":"Rollout updated to revision ",)j"
+    R"j("r":"NewReplicaSetCreated","m":"Created ReplicaSet ",)j"
+    R"j("r":"ScalingReplicaSet","m":"Scaled up ReplicaSet "," (revision ",") from 0 to 1",)j"
+    R"j("m":"Scaled down ReplicaSet ","r":"RolloutNotCompleted",)j"
+    R"j("m":"Rollout not completed, started update to revision ",)j"
+    R"j("r":"RolloutStepCompleted","m":"Rollout step ","completed (setWeight: ",)j"
+    R"j("completed (pause: ","r":"RolloutPaused","m":"Rollout is paused (CanaryPauseStep)",)j"
+    R"j("r":"RolloutResumed","m":"Rollout is resumed","r":"RolloutCompleted",)j"
+    R"j("m":"Rollout completed update to revision ","Completed all "," canary steps",)j"
     R"({"apiVersion":"v1","kind":"ConfigMap","type":"Normal","reason":"","message":"",)"
     R"("lastTransitionTime":"","lastUpdateTime":"","status":"True","status":"False",)"
     R"("conditions":[{"type":"Available","type":"Progressing","type":"Ready",)"
