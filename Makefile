@@ -3,11 +3,12 @@
 #   make test   install, build and run every test (what CI runs)
 #   make unit   the fast inner loop: build + unit tests only
 #   make kube-build  the Kubernetes test cluster's programs (once per version, cached outside
-#                    the checkout; docs/platforms/kubernetes.md); `make test` runs it first
+#                    the checkout; docs/platforms/kubernetes.md)
 #   make cosign-build  the real cosign for src/supply's tests (once per version, cached like
-#                    kube-build; docs/supply-chain.md); `make test` runs it first
+#                    kube-build; docs/supply-chain.md)
 #   make argo-build  Argo's `kubectl argo rollouts` plugin for the plugin test (once per version,
-#                    cached like kube-build; docs/platforms/kubernetes.md); `make test` runs it
+#                    cached like kube-build; docs/platforms/kubernetes.md)
+#                    `make test` runs these three in the background (scripts/test.sh)
 #   make tidy   clang-tidy on the files changed since main (scripts/tidy.py; TIDY_ARGS=--all)
 PRESET ?= asan-ubsan
 BUILD_DIR ?= build/$(PRESET)
@@ -35,13 +36,14 @@ build: configure
 unit: build
 	@cd $(BUILD_DIR) && ctest -L unit -j $(JOBS) --output-on-failure
 
-integration: build
-	@cd $(BUILD_DIR) && ctest -L integration -j 1 --output-on-failure
+integration: build kube-build cosign-build argo-build
+	@cd $(BUILD_DIR) && ctest -L '^(integration|go)$$' -j 1 --output-on-failure
 
-test: bootstrap format-check build kube-build cosign-build argo-build
-	@./scripts/tidy.py --jobs $(JOBS) $(TIDY_ARGS) $(BUILD_DIR)
-	@cd $(BUILD_DIR) && ctest -j $(JOBS) --output-on-failure
-	@$(MAKE) --no-print-directory fuzz
+# The build, tidy, the tests and fuzzing, with the Go-built test components building in the
+# background (scripts/test.sh).
+test: bootstrap format-check
+	@PRESET=$(PRESET) BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) TIDY_ARGS="$(TIDY_ARGS)" \
+	  ./scripts/test.sh $(BUILD_DIR) $(JOBS)
 
 # In CI a failed build fails `make test`; elsewhere the kube tests then report themselves skipped.
 kube-build:

@@ -10,8 +10,11 @@ function(ramp_module name)
   target_link_libraries(${name} PUBLIC ramp_seams ${M_PUBLIC_DEPS} PRIVATE ${M_DEPS})
 endfunction()
 
-# ramp_test(NAME SOURCES <files…> DEPS <targets…> [LABEL unit|integration])
-# One GoogleTest binary; each TEST is discovered as its own ctest test when ctest runs.
+# ramp_test(NAME SOURCES <files…> DEPS <targets…> [LABEL unit|integration|go])
+# One GoogleTest binary; each TEST is discovered as its own ctest test when ctest runs. `go`: an
+# integration test that needs a Go-built component (the Kubernetes test cluster, cosign, Argo's
+# plugin); `make test` runs those last, once the background Go builds are done (one label only:
+# a list does not survive gtest_discover_tests).
 function(ramp_test name)
   cmake_parse_arguments(T "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
   if(NOT T_LABEL)

@@ -87,7 +87,9 @@ class Api:
         return http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=timeout)
 
     def request(self, method, path, body=None, content_type="application/json"):
-        """Returns (status, decoded JSON or None); retries once on a dropped connection."""
+        """Returns (status, decoded JSON or None); retries once on a dropped connection. A body
+        that is not JSON (the API server's plain-text "404 page not found" for a path it does
+        not serve yet, e.g. a CRD not yet established) decodes to None."""
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": content_type, "Accept": "application/json"}
         for attempt in range(2):
@@ -98,7 +100,10 @@ class Api:
                 c.request(method, path, body=data, headers=headers)
                 r = c.getresponse()
                 raw = r.read()
-                return r.status, (json.loads(raw) if raw else None)
+                try:
+                    return r.status, (json.loads(raw) if raw else None)
+                except ValueError:
+                    return r.status, None
             except (http.client.HTTPException, OSError):
                 self.local.c = None
                 if attempt:
