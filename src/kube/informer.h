@@ -70,9 +70,13 @@ class ObjectCache {
   // sends: etcd's revision), in 8 bytes where a string took 32; else kTextVersion, with the
   // text in textVersions_. A cache of keys only (a store's or driver's informer) holds tens of
   // thousands of these.
-  static constexpr uint64_t kTextVersion = UINT64_MAX;
+  static constexpr uint64_t kTextVersion = UINT64_MAX;  // 20 digits: no canonical one is this
+  // The kept form of `key`'s resourceVersion: its number (dropping any text `texts` had for
+  // `key`), or kTextVersion after recording the text in `texts`.
   static uint64_t packVersion(const std::string& key, const std::string& resourceVersion,
                               std::unordered_map<std::string, std::string>& texts);
+  // The resourceVersion `packed` stands for ("" if a text is missing, which packVersion
+  // never leaves).
   std::string versionOf(const std::string& key, uint64_t packed) const;
 
   bool keepObjects_;
