@@ -9,9 +9,12 @@
 // per watched kind, the workers, the API) each kept their last burst's freed objects, and
 // jemalloc empties a thread's cache only as that thread allocates again: with 1,000 Rollouts at
 // rest, 3.9 MB of 38.6 MiB resident were such caches (malloc_stats_print). Without them the
-// idle controller holds 35.0 MiB (10.2 KiB per Rollout instead of 13.1); every allocation then
-// takes its arena's lock, which cost ~10 % more CPU per release (0.047 CPU-s instead of 0.042).
-// Measured with bench/kubernetes/run.py (docs/performance.md).
+// idle controller holds 34–35 MiB (~9–10 KiB per Rollout instead of 13.1; small caches, 16
+// objects of at most 1 KiB, gave 11.6). The price is CPU: every allocation takes its arena's
+// lock, ~20 % more CPU-seconds to sync and per release (24.5 instead of 19.6 to start with
+// 1,000 Rollouts; 0.050 instead of 0.042 per release; Argo's: 41.4 and 0.084), while the
+// client's rate limit, not CPU, sets how long those take. Measured with
+// bench/kubernetes/run.py (docs/performance.md, session 22).
 extern "C" {
 // NOLINTNEXTLINE(readability-identifier-naming): the name jemalloc looks for.
 extern const char* malloc_conf;
