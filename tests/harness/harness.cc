@@ -12,7 +12,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -43,21 +46,50 @@ std::string binaryDir() {
   return dir.empty() ? RAMP_HARNESS_BINARY_DIR : dir;
 }
 
-int pickFreePort() {
+namespace {
+
+// True when a listening socket could bind 127.0.0.1:`port` just now.
+bool portBindable(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = -1;
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   ::close(fd);
-  return port;
+  return ok;
+}
+
+// The lowest port of the kernel's ephemeral range (net.ipv4.ip_local_port_range).
+int ephemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (in >> low && low > 11024) return low;
+  return 32768;
+}
+
+}  // namespace
+
+int pickFreePort() {
+  // Below the ephemeral range: a port there is never taken by the source port of an outgoing
+  // connection (or by another process's bind to port 0) between this call and the server's
+  // bind, which a port the kernel had handed out as ephemeral was (Prometheus failed once with
+  // "address already in use"). Random, so that concurrent test processes rarely meet, and
+  // never the same twice in one process.
+  static std::mutex mu;
+  static std::set<int> given;
+  static std::mt19937 random{std::random_device{}()};
+  std::lock_guard lock(mu);
+  const int high = ephemeralLow() - 1;
+  std::uniform_int_distribution<int> pick(high - 10000, high);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = pick(random);
+    if (given.contains(port) || !portBindable(port)) continue;
+    given.insert(port);
+    return port;
+  }
+  return -1;
 }
 
 TempDir::TempDir(const std::string& prefix) {

@@ -27,7 +27,9 @@ namespace ramp::testing {
 std::string sourceDir();
 std::string binaryDir();
 
-// Returns a TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
+// Returns a TCP port on 127.0.0.1 that was free a moment ago: a random one below the kernel's
+// ephemeral range (so no outgoing connection takes it meanwhile), never the same twice in one
+// process; -1 when none was found.
 int pickFreePort();
 
 // A fresh directory under $TMPDIR (or /tmp), removed recursively by the destructor.
