@@ -121,6 +121,11 @@ TEST(EventMirrorTest, ARepeatFoldedIntoAnEventTakesANewIdAndReplacesTheOld) {
   const int64_t second = m.observe("default/a-x", e, 6);
   EXPECT_GT(second, first);
   EXPECT_EQ(m.observe("default/a-x", e, 6), second) << "the watch's echo of the same count";
+  Event stale = e;
+  stale.count = 1;
+  EXPECT_EQ(m.observe("default/a-x", stale, 5), second)
+      << "the watch's late echo of the older state does not undo the newer count";
+  EXPECT_EQ(m.list({}).front().count, e.count);
   auto all = m.list(EventQuery{});
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].id, second);

@@ -179,7 +179,9 @@ int64_t EventMirror::observe(const std::string& name, Event event, int64_t resou
   event.replaces = 0;
   Event seen;
   if (auto known = find(name, &seen); known != events_.end()) {
-    if (seen.count == event.count) return known->first;
+    if (seen.count == event.count || resourceVersion <= known->second.resourceVersion) {
+      return known->first;
+    }
     event.replaces = known->first;  // a repeat folded into it: the old id goes
     erase(known);
   }
@@ -191,7 +193,7 @@ int64_t EventMirror::observe(const std::string& name, Event event, int64_t resou
   about->second.newest = std::max(about->second.newest, id);
   const uint64_t hash = nameHash(name);
   ids_.emplace(hash, id);
-  events_[id] = Stored{event.time, &about->first, hash, eventBody(name, event)};
+  events_[id] = Stored{event.time, &about->first, hash, resourceVersion, eventBody(name, event)};
   while (static_cast<int64_t>(events_.size()) > retention_) erase(events_.begin());
   return id;
 }

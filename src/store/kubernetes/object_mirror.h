@@ -107,8 +107,10 @@ class EventMirror {
   explicit EventMirror(int64_t retention) : retention_(retention) {}
 
   // The Event object `name` records `event`. Returns its id: the one it already has if it was
-  // seen before with the same count; a new one when its count changed (a repeat folded into it:
-  // the event's `replaces` is then the old id, which is no longer listed).
+  // seen before with the same count, or at a resourceVersion not older than `resourceVersion`
+  // (a watch's late echo of a state the store has already written a newer count over changes
+  // nothing); a new one when its count changed (a repeat folded into it: the event's
+  // `replaces` is then the old id, which is no longer listed).
   int64_t observe(const std::string& name, Event event, int64_t resourceVersion);
   // The Event object `name` is gone (the API server expires Events after its --event-ttl, an
   // hour by default): its event is no longer listed.
@@ -129,6 +131,7 @@ class EventMirror {
     Time time;
     const ObjectKey* object;  // the key of its entry in objects_
     uint64_t nameHash;        // of its Event object's name: its entry in ids_
+    int64_t resourceVersion;  // of the Event object's state it was made from
     CompactText body;
   };
   // Per object with events: how many are kept and the newest one's id.
