@@ -57,6 +57,9 @@ struct ExtensionContext {
   // resources labelled argo-rollouts.argoproj.io/controller-instance-id with this value, or with
   // "" only those without the label.
   std::string kubeInstanceId;
+  // The daemon's log, for what an extension's background work could not do and has no caller
+  // to tell (one line, no secrets); may be empty.
+  std::function<void(const std::string&)> log;
 };
 
 // What a router factory gets: one router instance drives one rollout.

@@ -218,6 +218,7 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   ExtensionContext context;
   context.clock = &realClock();
   context.dataDir = std::filesystem::absolute(options.dataDir).string();
+  context.log = log;
   auto kubeClient = connectKube(options, realClock());
   if (!kubeClient) {
     log(kubeClient.error().message);

@@ -133,6 +133,37 @@ TEST(EventMirrorTest, ARepeatFoldedIntoAnEventTakesANewIdAndReplacesTheOld) {
   EXPECT_EQ(all[0].count, 2);
 }
 
+// The store's own writes are listed before the server has them (record), and no watch echo
+// undoes them until the server's reply is known (confirm); then observe()'s rules hold again.
+TEST(EventMirrorTest, RecordedEventsAreListedAtOnceAndConfirmedByTheReply) {
+  EventMirror m(10);
+  m.start(100);
+  Event e;
+  e.object = kA;
+  e.reason = "ScalingReplicaSet";
+  const int64_t first = m.record("default/a.1", e);
+  EXPECT_EQ(first, 101);
+  ASSERT_EQ(m.list({}).size(), 1u);
+  EXPECT_EQ(m.observe("default/a.1", e, 7), first) << "the watch's echo of the create";
+  e.count = 2;
+  const int64_t second = m.record("default/a.1", e);  // a repeat, folded before the create's reply
+  EXPECT_EQ(m.list({}).front().replaces, first);
+  Event older = e;
+  older.count = 1;
+  EXPECT_EQ(m.observe("default/a.1", older, 7), second)
+      << "an echo of the server's state before the fold does not undo it while it is pending";
+  m.confirm("default/a.1", 1, 7);  // the create's reply: another state than the one held
+  EXPECT_EQ(m.observe("default/a.1", older, 8), second);
+  m.confirm("default/a.1", 2, 9);  // the fold's reply
+  EXPECT_EQ(m.observe("default/a.1", older, 8), second) << "older than the confirmed state";
+  e.count = 3;
+  const int64_t third = m.observe("default/a.1", e, 10);  // another writer's newer repeat
+  EXPECT_GT(third, second);
+  EXPECT_EQ(m.list({}).front().count, 3);
+  m.forget("default/a.1");  // a write given up: no longer listed
+  EXPECT_TRUE(m.list({}).empty());
+}
+
 // Events are kept deflated but for their time and object: every field reads back as written,
 // and the newest event about each object is known without a scan, also as old ones are trimmed.
 TEST(EventMirrorTest, KeepsEveryFieldAndTheNewestPerObjectAsItTrims) {
@@ -310,10 +341,11 @@ TEST(CustomResourcesTest, EventsRoundTripWithEvidenceActorAndLongMessages) {
   e.message = std::string(2000, 'm');
   e.evidence = R"({"weight":20})";
   e.actor = "alice";
-  json body = json::parse(eventBody(e, "host-1"));
+  json body = json::parse(eventBody(e, "a.0000000000000001", "host-1"));
   EXPECT_EQ(body["note"].get<std::string>().size(), kNoteLimit);
   EXPECT_EQ(body["metadata"]["namespace"], "default");
-  EXPECT_EQ(body["metadata"]["generateName"], "a-");  // a trailing "." is refused
+  EXPECT_EQ(body["metadata"]["name"], "a.0000000000000001");
+  EXPECT_FALSE(body.contains("series"));
   EXPECT_EQ(body["regarding"]["kind"], "Rollout");
   EXPECT_EQ(body["reportingInstance"], "host-1");
   EXPECT_EQ(body["metadata"]["labels"][kManagedByLabel], kManagedBy);
@@ -321,7 +353,7 @@ TEST(CustomResourcesTest, EventsRoundTripWithEvidenceActorAndLongMessages) {
   EXPECT_FALSE(body["regarding"].contains("uid"));
   // With an instance and the object's uid: labelled for that instance's informer, and found by
   // kubectl describe (which selects on involvedObject.uid).
-  json labelled = json::parse(eventBody(e, "host-1", "shard-a", "0a1b-uid"));
+  json labelled = json::parse(eventBody(e, "a.0000000000000001", "host-1", "shard-a", "0a1b-uid"));
   EXPECT_EQ(labelled["metadata"]["labels"][kInstanceIdLabel], "shard-a");
   EXPECT_EQ(labelled["regarding"]["uid"], "0a1b-uid");
   body["metadata"]["name"] = "a.xyz";
@@ -349,14 +381,36 @@ TEST(CustomResourcesTest, EventsRoundTripWithEvidenceActorAndLongMessages) {
   EXPECT_EQ(repeat->count, 3);
   EXPECT_EQ(repeat->time, at(9000));
   EXPECT_EQ(repeat->firstTime, at(1234));
+  // A repeat written whole (its Event had expired) carries the same series and first time.
+  Event third = e;
+  third.count = 3;
+  third.firstTime = at(1234);
+  third.time = at(9000);
+  auto whole = eventFromApi(eventBody(third, "a.1", "host-1"));
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(whole->count, 3);
+  EXPECT_EQ(whole->time, at(9000));
+  EXPECT_EQ(whole->firstTime, at(1234));
   EXPECT_EQ(back->count, 1);
   EXPECT_EQ(back->firstTime, at(1234));
 
   Event cluster = e;
   cluster.object = {"ClusterAnalysisTemplate", "", "t"};
   EXPECT_EQ(eventNamespace(cluster), "default");
-  EXPECT_FALSE(json::parse(eventBody(cluster, "h"))["regarding"].contains("namespace"));
+  EXPECT_FALSE(json::parse(eventBody(cluster, "t.1", "h"))["regarding"].contains("namespace"));
   EXPECT_FALSE(eventFromApi(R"({"metadata":{"name":"x"},"reason":"R"})"));
+}
+
+// Event names as client-go makes them: the object's name, a dot, 16 hex digits; a name cut to
+// 200 bytes ends in a letter or digit (the API server refuses "a..1" and "a-.1").
+TEST(CustomResourcesTest, EventNamesAreTheObjectsNameAndAUniqueNumber) {
+  Event e;
+  e.object = {"Rollout", "shop", "web"};
+  EXPECT_EQ(eventName(e, 0x18f2a), "web.0000000000018f2a");
+  e.object.name = std::string(199, 'a') + ".b";
+  EXPECT_EQ(eventName(e, 1), std::string(199, 'a') + ".0000000000000001");
+  e.object.name = std::string(198, 'a') + "-x-y";
+  EXPECT_EQ(eventName(e, 1), std::string(198, 'a') + "-x.0000000000000001");
 }
 
 TEST(CustomResourcesTest, InstanceSelectorIsArgosInstanceIdRequirement) {
@@ -495,11 +549,11 @@ TEST(CustomResourcesTest, AnEventNamesItsAuditRecord) {
   e.object = ObjectKey{"Rollout", "shop", "web"};
   e.reason = "RolloutCompleted";
   e.time = Time(Duration(1767225600000));
-  EXPECT_EQ(auditIndexOfEvent(eventBody(e, "ramp")), std::nullopt);
+  EXPECT_EQ(auditIndexOfEvent(eventBody(e, "web.1", "ramp")), std::nullopt);
   e.auditEntry = "envelope";
   e.auditLeafHash = "hash";
   e.auditIndex = 41;
-  const std::string body = eventBody(e, "ramp");
+  const std::string body = eventBody(e, "web.1", "ramp");
   EXPECT_EQ(json::parse(body)["metadata"]["annotations"][kAuditIndexAnnotation], "41");
   EXPECT_EQ(auditIndexOfEvent(body), std::optional<int64_t>(41));
   EXPECT_EQ(body.find("envelope"), std::string::npos);  // the record itself is not in the Event

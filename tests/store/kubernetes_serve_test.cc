@@ -71,6 +71,38 @@ json waitFor(kube::Client& client, const std::string& name,
 
 std::string phase(const json& r) { return r.value("/status/phase"_json_pointer, ""); }
 
+// Every Event ramp wrote about `rollout`, as {reason, instance-id label ("" = none)}.
+std::vector<std::pair<std::string, std::string>> eventsAbout(kube::Client& client,
+                                                             const std::string& rollout) {
+  kube::ListOptions lo;
+  lo.labelSelector = std::string(kubernetes::kManagedByLabel) + "=" + kubernetes::kManagedBy;
+  std::vector<std::pair<std::string, std::string>> out;
+  auto events = client.list(kube::events(), "default", lo);
+  EXPECT_TRUE(events) << events.error().message;
+  if (!events) return out;
+  for (const auto& e : events->items) {
+    json j = json::parse(e);
+    if (j["regarding"]["name"] != rollout) continue;
+    out.emplace_back(j["reason"].get<std::string>(),
+                     j["metadata"]["labels"].value(kubernetes::kInstanceIdLabel, ""));
+  }
+  return out;
+}
+
+// The reasons of the Events about `rollout`, once `wanted` is among them (they are written in
+// the background: the last ones may follow the status they report), or when `timeout` is up.
+std::set<std::string> reasonsAbout(kube::Client& client, const std::string& rollout,
+                                   const std::string& wanted, std::chrono::seconds timeout) {
+  std::set<std::string> reasons;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    reasons.clear();
+    for (const auto& [reason, label] : eventsAbout(client, rollout)) reasons.insert(reason);
+    if (reasons.contains(wanted) || std::chrono::steady_clock::now() >= deadline) return reasons;
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
 // Polls the process's log until it holds `text` (true) or the time is up or it exited (false).
 bool waitForLog(ramp::testing::Process& p, const std::string& text, std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -157,15 +189,7 @@ TEST(KubernetesServeTest, PicksUpRolloutsFromTheClusterAndWritesTheirStatusBack)
   EXPECT_EQ(run.value("/status/phase"_json_pointer, ""), "Successful") << run.dump(2);
 
   // Its events are events.k8s.io Events about the Rollout, with Argo's reasons.
-  kube::ListOptions lo;
-  lo.labelSelector = std::string(kubernetes::kManagedByLabel) + "=" + kubernetes::kManagedBy;
-  auto events = client->list(kube::events(), "default", lo);
-  ASSERT_TRUE(events) << events.error().message;
-  std::set<std::string> reasons;
-  for (const auto& e : events->items) {
-    json j = json::parse(e);
-    if (j["regarding"]["name"] == "web") reasons.insert(j["reason"].get<std::string>());
-  }
+  const std::set<std::string> reasons = reasonsAbout(*client, "web", "RolloutCompleted", 10s);
   EXPECT_TRUE(reasons.contains("RolloutCompleted")) << json(reasons).dump();
 
   // The unreadable Rollout got no status and stopped nothing; the daemon is still up.
@@ -205,24 +229,6 @@ TEST(KubernetesServeTest, TwoDaemonsOnOneClusterOneLeads) {
       *client, "two", [](const json& r) { return phase(r) == "Healthy"; }, 60s);
   ASSERT_EQ(phase(two), "Healthy") << two.dump(2) << "\n" << b->log();
   EXPECT_EQ(WEXITSTATUS(b->stop()), 0) << b->log();
-}
-
-// Every Event ramp wrote about `rollout`, as {reason, instance-id label ("" = none)}.
-std::vector<std::pair<std::string, std::string>> eventsAbout(kube::Client& client,
-                                                             const std::string& rollout) {
-  kube::ListOptions lo;
-  lo.labelSelector = std::string(kubernetes::kManagedByLabel) + "=" + kubernetes::kManagedBy;
-  std::vector<std::pair<std::string, std::string>> out;
-  auto events = client.list(kube::events(), "default", lo);
-  EXPECT_TRUE(events) << events.error().message;
-  if (!events) return out;
-  for (const auto& e : events->items) {
-    json j = json::parse(e);
-    if (j["regarding"]["name"] != rollout) continue;
-    out.emplace_back(j["reason"].get<std::string>(),
-                     j["metadata"]["labels"].value(kubernetes::kInstanceIdLabel, ""));
-  }
-  return out;
 }
 
 // Argo's --instance-id: two daemons with different ids on one cluster each run only the Rollouts
@@ -282,8 +288,7 @@ TEST(KubernetesServeTest, InstanceIdsSplitTheRolloutsBetweenDaemons) {
   EXPECT_EQ(run["metadata"]["labels"].value(kubernetes::kInstanceIdLabel, ""), "shard-a");
   EXPECT_EQ(run.value("/status/phase"_json_pointer, ""), "Successful") << run.dump(2);
   // The Rollout's events carry Argo's reasons, the analysis's among them (rollout/analysis.go).
-  std::set<std::string> aReasons;
-  for (const auto& [reason, label] : eventsAbout(*client, "for-a")) aReasons.insert(reason);
+  const std::set<std::string> aReasons = reasonsAbout(*client, "for-a", "RolloutCompleted", 10s);
   for (const char* r : {"RolloutUpdated", "ScalingReplicaSet", "RolloutStepCompleted",
                         "AnalysisRunRunning", "AnalysisRunSuccessful", "RolloutCompleted"}) {
     EXPECT_TRUE(aReasons.contains(r)) << r << " " << json(aReasons).dump();

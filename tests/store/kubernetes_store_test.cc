@@ -5,10 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "harness/harness.h"
 #include "harness/kube_cluster.h"
 #include "kube/kubeconfig.h"
+#include "kube/resources.h"
 #include "store/kubernetes/kubernetes_state_store.h"
 #include "store/store_test_support.h"
 
@@ -73,6 +80,105 @@ TEST(KubernetesStoreTest, WithoutRbacOpenNamesTheRefusedList) {
   EXPECT_NE(store.error().message.find("system:serviceaccount:default:no-rights"),
             std::string::npos)
       << store.error().message;
+}
+
+// Events are listed as soon as they are appended and written to the API server in the
+// background (event_sender.h): a new Event named "<object>.<hex>", a repeat folded into it, a
+// repeat of an Event that is gone made again with its series, and one the server refuses given
+// up, reported to the log and no longer listed.
+TEST(KubernetesStoreTest, EventsAreWrittenInTheBackground) {
+  std::string skip;
+  kube::Client* client = kubeTestClient(&skip);
+  if (client == nullptr) GTEST_SKIP() << skip;
+  emptyKubeStore(*client);
+  std::mutex logMu;
+  std::vector<std::string> log;
+  kubernetes::KubernetesStoreOptions o;
+  o.log = [&](const std::string& line) {
+    std::lock_guard lock(logMu);
+    log.push_back(line);
+  };
+  o.eventSender.maxTries = 2;
+  o.eventSender.firstBackoff = Duration(10);
+  auto store = kubernetes::KubernetesStateStore::open(*client, realClock(), o);
+  ASSERT_TRUE(store) << store.error().message;
+  auto& s = **store;
+
+  Event e;
+  e.time = realClock().now();
+  e.object = ObjectKey{"Rollout", "default", "evented"};
+  e.reason = "ScalingReplicaSet";
+  e.message = "Scaled up ReplicaSet evented-abc to 1";
+  auto first = s.appendEvent(e);
+  ASSERT_TRUE(first) << first.error().message;
+  auto listed = s.listEvents({.object = e.object, .sinceId = 0, .limit = 10});
+  ASSERT_TRUE(listed && listed->size() == 1u) << "listed before the server has it";
+  ASSERT_TRUE(s.flushEvents(Duration(10'000)));
+  // The one Event about the object on the server, as JSON.
+  auto onServer = [&]() -> nlohmann::json {
+    auto all = client->list(kube::events(), "default");
+    EXPECT_TRUE(all) << all.error().message;
+    nlohmann::json found;
+    for (const std::string& item : all ? all->items : std::vector<std::string>{}) {
+      auto j = nlohmann::json::parse(item);
+      if (j.value("/regarding/name"_json_pointer, "") != "evented") continue;
+      EXPECT_TRUE(found.is_null()) << "a second Event about the object: " << item;
+      found = j;
+    }
+    return found;
+  };
+  nlohmann::json made = onServer();
+  ASSERT_FALSE(made.is_null());
+  const std::string name = made["metadata"]["name"];
+  EXPECT_EQ(name.rfind("evented.", 0), 0u) << name;
+  EXPECT_EQ(name.size(), std::string("evented.").size() + 16) << name;
+  EXPECT_EQ(made["note"], e.message);
+  EXPECT_FALSE(made.contains("series"));
+
+  ASSERT_TRUE(s.appendEvent(e));  // a repeat: folded into the Event
+  ASSERT_TRUE(s.flushEvents(Duration(10'000)));
+  nlohmann::json folded = onServer();
+  EXPECT_EQ(folded["metadata"]["name"], name);
+  EXPECT_EQ(folded.value("/series/count"_json_pointer, 0), 2) << folded.dump();
+
+  // The Event goes (as after the server's --event-ttl): no longer listed once the watch says so,
+  // and the next repeat is a new Event. (A repeat folded into an Event that went before the
+  // watch said so is written whole, with its series: EventSender, a patch answered 404.)
+  ASSERT_TRUE(client->remove(kube::events(), "default", name));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!s.listEvents({.object = e.object, .sinceId = 0, .limit = 10})->empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(s.listEvents({.object = e.object, .sinceId = 0, .limit = 10})->empty());
+  ASSERT_TRUE(s.appendEvent(e));
+  ASSERT_TRUE(s.flushEvents(Duration(10'000)));
+  nlohmann::json again = onServer();
+  EXPECT_NE(again["metadata"]["name"], name);
+  EXPECT_FALSE(again.contains("series")) << again.dump();
+  listed = s.listEvents({.object = e.object, .sinceId = 0, .limit = 10});
+  ASSERT_TRUE(listed && listed->size() == 1u);
+  EXPECT_EQ(listed->front().count, 1);
+
+  // An Event the server refuses (its namespace does not exist): given up, reported, and no
+  // longer listed; the store goes on.
+  Event lost = e;
+  lost.object.namespace_ = "no-such-namespace";
+  ASSERT_TRUE(s.appendEvent(lost));
+  ASSERT_TRUE(s.flushEvents(Duration(10'000)));
+  EXPECT_TRUE(s.listEvents({.object = lost.object, .sinceId = 0, .limit = 10})->empty());
+  {
+    std::lock_guard lock(logMu);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_NE(log[0].find("Event about Rollout/no-such-namespace/evented ScalingReplicaSet"),
+              std::string::npos)
+        << log[0];
+    EXPECT_NE(log[0].find("was not written: create "), std::string::npos) << log[0];
+    EXPECT_NE(log[0].find("404"), std::string::npos) << log[0];
+  }
+  EXPECT_EQ(s.listEvents({.object = e.object, .sinceId = 0, .limit = 10})->size(), 1u);
+  store->reset();
+  emptyKubeStore(*client);
 }
 
 }  // namespace

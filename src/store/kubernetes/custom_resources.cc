@@ -1,7 +1,9 @@
 #include "store/kubernetes/custom_resources.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "spec/kinds.h"
@@ -226,7 +228,16 @@ std::string eventNamespace(const Event& event) {
   return event.object.namespace_.empty() ? "default" : event.object.namespace_;
 }
 
-std::string eventBody(const Event& event, std::string_view reportingInstance,
+std::string eventName(const Event& event, uint64_t unique) {
+  std::string base = event.object.name.substr(0, 200);
+  // A name ends in a letter or digit: a cut one may not ("a." + "." would be refused).
+  while (!base.empty() && !std::isalnum(static_cast<unsigned char>(base.back()))) base.pop_back();
+  char suffix[20];
+  std::snprintf(suffix, sizeof suffix, ".%016llx", static_cast<unsigned long long>(unique));
+  return base + suffix;
+}
+
+std::string eventBody(const Event& event, std::string_view name, std::string_view reportingInstance,
                       std::string_view instanceId, std::string_view regardingUid) {
   json annotations = json::object();
   if (!event.evidence.empty()) annotations[kEvidenceAnnotation] = event.evidence;
@@ -251,7 +262,7 @@ std::string eventBody(const Event& event, std::string_view reportingInstance,
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},
       {"metadata",
-       {{"generateName", event.object.name.substr(0, 200) + "-"},
+       {{"name", std::string(name)},
         {"namespace", eventNamespace(event)},
         {"labels", labels},
         {"annotations", annotations}}},
@@ -264,6 +275,8 @@ std::string eventBody(const Event& event, std::string_view reportingInstance,
       {"note", note},
       {"type", event.type == EventType::kWarning ? "Warning" : "Normal"},
   };
+  // A repeat written whole (its Event had gone when the repeat was folded into it).
+  if (event.count > 1) body["series"] = json::parse(eventSeriesPatch(event))["series"];
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -107,14 +107,18 @@ Result<int64_t> parseResourceVersion(std::string_view text);
 // ("2026-01-01T00:00:00.005000Z").
 std::string microTime(Time t);
 
-// The events.k8s.io/v1 Event recording `event`: generateName "<object name>-", the object's
+// The name of a new Event about `event.object`, as client-go names one: "<object name>.<16 hex
+// digits of `unique`>" (the object's name cut to 200 bytes and to a letter or digit).
+std::string eventName(const Event& event, uint64_t unique);
+// The events.k8s.io/v1 Event recording `event`, named `name` (eventName), in the object's
 // namespace ("default" for a cluster-scoped object), regarding the object, reason (cut to 128
 // bytes), note = message (the whole message in an annotation when over 1 KiB), type, eventTime,
 // action = reason, reportingController "ramp" and `reportingInstance`, the managed-by label (and
 // kInstanceIdLabel=`instanceId` when set), and the evidence and actor in annotations.
 // `regardingUid` is the regarding object's metadata.uid ("" = unknown): kubectl describe finds an
 // object's events by name, namespace, kind and uid, so an Event without it is not shown there.
-std::string eventBody(const Event& event, std::string_view reportingInstance,
+// A repeat (count > 1) has eventTime its first time and the series of eventSeriesPatch.
+std::string eventBody(const Event& event, std::string_view name, std::string_view reportingInstance,
                       std::string_view instanceId = "", std::string_view regardingUid = "");
 // The audit record index an Event names (kAuditIndexAnnotation), nullopt when none or malformed.
 std::optional<int64_t> auditIndexOfEvent(std::string_view json);

@@ -96,6 +96,7 @@ Result<std::unique_ptr<KubernetesStateStore>> KubernetesStateStore::open(
 }
 
 KubernetesStateStore::~KubernetesStateStore() {
+  sender_.reset();  // the queued Events are written first
   // Every informer is asked first, so they all end within the same second.
   for (auto& k : kinds_) k->informer->requestStop();
   if (eventInformer_) eventInformer_->requestStop();
@@ -159,6 +160,12 @@ Status KubernetesStateStore::start() {
   }
   auto base = clusterRevision(client_);
   if (!base) return std::unexpected(base.error());
+  sender_ = std::make_unique<EventSender>(
+      client_, clock_,
+      [this](const EventWrite& write, const Result<std::string>& reply) {
+        onEventWritten(write, reply);
+      },
+      options_.eventSender);
   std::lock_guard lock(mu_);
   objects_.start(*base);
   events_.start(objects_.revision());
@@ -404,15 +411,7 @@ Result<WriteResult> KubernetesStateStore::writeWithEvents(std::span<const WriteO
   if (auto s = audit_->append(events); !s) return std::unexpected(s.error());
   auto result = writeSequentially(*this, ops, {});
   if (!result) return result;
-  for (size_t i = 0; i < events.size(); ++i) {
-    auto id = writeEvent(events[i]);
-    if (!id) {
-      Error e = id.error();
-      e.message = "event " + std::to_string(i) + ": " + e.message;
-      return std::unexpected(std::move(e));
-    }
-    result->eventIds.push_back(*id);
-  }
+  for (const Event& event : events) result->eventIds.push_back(writeEvent(event));
   return result;
 }
 
@@ -471,37 +470,63 @@ Result<int64_t> KubernetesStateStore::appendEvent(const Event& event) {
   return writeEvent(event);
 }
 
-Result<int64_t> KubernetesStateStore::writeEvent(const Event& event) {
+int64_t KubernetesStateStore::writeEvent(const Event& event) {
+  const std::string regardingUid = uidOf(event.object);
+  EventWrite write;
+  write.namespace_ = eventNamespace(event);
+  write.about = event.object.toString() + " " + event.reason;
+  std::lock_guard lock(mu_);
   // A repeat of the newest event about the object is folded into its Event (series.count), as
   // Kubernetes counts events; anything else is a new Event.
   std::string newestName;
-  Event stored;
-  {
-    std::lock_guard lock(mu_);
-    const std::optional<Event> newest = events_.newestAbout(event.object, &newestName);
-    stored = eventToStore(newest ? &*newest : nullptr, event);
-  }
-  Result<std::string> written;
+  const std::optional<Event> newest = events_.newestAbout(event.object, &newestName);
+  Event stored = eventToStore(newest ? &*newest : nullptr, event);
   if (stored.replaces != 0) {
-    const size_t slash = newestName.find('/');
-    written =
-        client_.patch(kube::events(), newestName.substr(0, slash), newestName.substr(slash + 1),
-                      kube::PatchType::kMerge, eventSeriesPatch(stored));
+    write.name = newestName.substr(newestName.find('/') + 1);
+    write.patch = eventSeriesPatch(stored);
   } else {
-    written = client_.create(
-        kube::events(), eventNamespace(event),
-        eventBody(stored, options_.reportingInstance, options_.instanceId, uidOf(event.object)));
+    // Named by the time in microseconds, as client-go names by UnixNano, counted on within a
+    // millisecond: unique in this store, and in order.
+    const auto micros = static_cast<uint64_t>(clock_.now().time_since_epoch().count()) * 1000;
+    lastEventName_ = std::max(lastEventName_ + 1, micros);
+    write.name = eventName(event, lastEventName_);
   }
-  if (!written) return std::unexpected(written.error());
-  auto object = decodeApiObject(*written, "Event about " + event.object.toString());
-  if (!object) return std::unexpected(object.error());
+  write.count = stored.count;
+  write.body =
+      eventBody(stored, write.name, options_.reportingInstance, options_.instanceId, regardingUid);
   stored.auditEntry.clear();  // events do not echo their records (state_store.h)
   stored.auditLeafHash.clear();
-  std::lock_guard lock(mu_);
-  const int64_t id =
-      events_.observe(object->namespace_ + "/" + object->name, stored, object->resourceVersion);
+  const int64_t id = events_.record(write.namespace_ + "/" + write.name, std::move(stored));
   if (!event.auditLeafHash.empty()) linkAuditRecord(event.auditIndex, id);
+  // Queued under mu_, so the writes reach the server in the order their states were recorded.
+  sender_->send(std::move(write));
   return id;
+}
+
+void KubernetesStateStore::onEventWritten(const EventWrite& write,
+                                          const Result<std::string>& reply) {
+  const std::string key = write.namespace_ + "/" + write.name;
+  if (reply) {
+    auto object = decodeApiObject(*reply, "Event " + key);
+    if (object) {
+      std::lock_guard lock(mu_);
+      events_.confirm(key, write.count, object->resourceVersion);
+      return;
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    events_.forget(key);  // not listed as if the server had it
+  }
+  if (options_.log) {
+    options_.log(
+        "store.kubernetes: the Event about " + write.about + " (" + key +
+        ") was not written: " + (reply ? "the reply is not an Event" : reply.error().message));
+  }
+}
+
+bool KubernetesStateStore::flushEvents(Duration timeout) {
+  return sender_ == nullptr || sender_->flush(timeout);
 }
 
 std::string KubernetesStateStore::uidOf(const ObjectKey& key) {
@@ -591,6 +616,7 @@ Result<std::unique_ptr<StateStore>> makeKubernetesStore(const ExtensionContext& 
   KubernetesStoreOptions options;
   options.namespace_ = context.kubeNamespace;
   options.instanceId = context.kubeInstanceId;
+  options.log = context.log;
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') {
     options.reportingInstance = host;

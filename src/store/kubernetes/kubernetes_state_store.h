@@ -7,7 +7,10 @@
 // events.k8s.io/v1 Events with Argo's reasons; leases are coordination.k8s.io/v1 Leases.
 //
 // Reads are served from memory: one informer (list, then watch) per kind and one for the
-// store's own Events keep an ObjectMirror/EventMirror current (object_mirror.h). Writes go to the
+// store's own Events keep an ObjectMirror/EventMirror current (object_mirror.h). Events are
+// listed as soon as they are appended and written to the API server in the background
+// (event_sender.h), as client-go's recorder writes Argo's; one the server never took is given up
+// after a few tries and reported to options.log. Other writes go to the
 // API server through the kube Client, one object per request, each a compare-and-swap on the
 // object's resourceVersion (a stale one is 409: kConflict); the reply goes into the mirror before
 // the write returns, so a reader sees its own writes. A Rollout's status goes through its /status
@@ -24,6 +27,7 @@
 // store's own writes and on an informer's thread for other clients' changes.
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +43,7 @@
 #include "ramp/store/state_store.h"
 #include "store/common/store_rules.h"
 #include "store/kubernetes/audit_log.h"
+#include "store/kubernetes/event_sender.h"
 #include "store/kubernetes/object_mirror.h"
 
 namespace ramp::store::kubernetes {
@@ -63,6 +68,10 @@ struct KubernetesStoreOptions {
   // Events are filtered and labelled the same way.
   std::string instanceId;
   Duration syncTimeout = Duration(60'000);  // open(): how long the first lists may take
+  // Where the store reports what it could not do in the background (an Event the API server
+  // never took); may be empty.
+  std::function<void(const std::string&)> log;
+  EventSenderOptions eventSender;
 };
 
 class KubernetesStateStore final : public StateStore {
@@ -109,6 +118,9 @@ class KubernetesStateStore final : public StateStore {
 
   // The optional CRDs ("applications.argoproj.io") the server did not serve at open().
   std::vector<std::string> missingCustomResources() const;
+  // Waits until the Events appended before the call are written to the API server (or given
+  // up), at most `timeout`. false when some are still under way.
+  bool flushEvents(Duration timeout);
 
  private:
   KubernetesStateStore(kube::Client& client, Clock& clock, KubernetesStoreOptions options);
@@ -139,8 +151,11 @@ class KubernetesStateStore final : public StateStore {
   void onObjectChange(const std::string& kind, const kube::ObjectChange& change);
   void onEventChange(const kube::ObjectChange& change);
   // appendEvent() without validation or audit record: the event's record, if any
-  // (auditLeafHash set), is in the log already, and the Event names its index.
-  Result<int64_t> writeEvent(const Event& event);
+  // (auditLeafHash set), is in the log already, and the Event names its index. Lists the event
+  // and queues its write. Returns its id.
+  int64_t writeEvent(const Event& event);
+  // The sender's report of one write (EventSender::Written).
+  void onEventWritten(const EventWrite& write, const Result<std::string>& reply);
   Result<Lease> updateLease(
       const std::string& name,
       const std::function<Result<Lease>(const std::optional<Lease>&)>& decide);
@@ -157,6 +172,9 @@ class KubernetesStateStore final : public StateStore {
   std::vector<std::string> missing_;               // likewise
   std::unique_ptr<kube::Informer> eventInformer_;
   std::unique_ptr<KubernetesAuditLog> audit_;
+  uint64_t lastEventName_ = 0;  // under mu_: eventName()'s last `unique` (writeEvent)
+  // Made by start(); the destructor ends it first, while its reports still find the mirrors.
+  std::unique_ptr<EventSender> sender_;
   // (record index, event id), under mu_, sorted by index (records are mostly linked in order:
   // 16 bytes a link where a map took 64): the newest eventRetention links (older events are no
   // longer listed, so their records' eventId reads 0).

@@ -176,12 +176,33 @@ void EventMirror::erase(std::map<int64_t, Stored>::iterator it) {
 }
 
 int64_t EventMirror::observe(const std::string& name, Event event, int64_t resourceVersion) {
-  event.replaces = 0;
   Event seen;
-  if (auto known = find(name, &seen); known != events_.end()) {
-    if (seen.count == event.count || resourceVersion <= known->second.resourceVersion) {
-      return known->first;
-    }
+  auto known = find(name, &seen);
+  if (known != events_.end() &&
+      (seen.count == event.count || resourceVersion <= known->second.resourceVersion)) {
+    return known->first;
+  }
+  return keep(name, std::move(event), resourceVersion, known);
+}
+
+int64_t EventMirror::record(const std::string& name, Event event) {
+  Event seen;
+  auto known = find(name, &seen);
+  return keep(name, std::move(event), kPending, known);
+}
+
+void EventMirror::confirm(const std::string& name, int64_t count, int64_t resourceVersion) {
+  Event seen;
+  auto known = find(name, &seen);
+  if (known != events_.end() && known->second.resourceVersion == kPending && seen.count == count) {
+    known->second.resourceVersion = resourceVersion;
+  }
+}
+
+int64_t EventMirror::keep(const std::string& name, Event event, int64_t resourceVersion,
+                          std::map<int64_t, Stored>::iterator known) {
+  event.replaces = 0;
+  if (known != events_.end()) {
     event.replaces = known->first;  // a repeat folded into it: the old id goes
     erase(known);
   }

@@ -23,6 +23,7 @@
 //
 // Thread safety: none; the store guards each mirror with its mutex.
 
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -112,6 +113,16 @@ class EventMirror {
   // nothing); a new one when its count changed (a repeat folded into it: the event's
   // `replaces` is then the old id, which is no longer listed).
   int64_t observe(const std::string& name, Event event, int64_t resourceVersion);
+  // The store itself is writing `event` as the Event object `name` (a new one, or a repeat
+  // folded into the object's newest, whose name it then has): listed from now on, before the API
+  // server has it, so a reader sees its own writes while the write is under way (store events
+  // are sent in the background, event_sender.h). Returns its new id (`replaces` the old one's on
+  // a fold). Until confirm(), no watch echo of the object replaces this state.
+  int64_t record(const std::string& name, Event event);
+  // The API server holds the state record() kept for `name` with this count at
+  // `resourceVersion`: from then on observe()'s rules apply to it. Nothing when the held state
+  // is another (a later record(), or the event is gone).
+  void confirm(const std::string& name, int64_t count, int64_t resourceVersion);
   // The Event object `name` is gone (the API server expires Events after its --event-ttl, an
   // hour by default): its event is no longer listed.
   void forget(const std::string& name);
@@ -131,7 +142,7 @@ class EventMirror {
     Time time;
     const ObjectKey* object;  // the key of its entry in objects_
     uint64_t nameHash;        // of its Event object's name: its entry in ids_
-    int64_t resourceVersion;  // of the Event object's state it was made from
+    int64_t resourceVersion;  // of the Event object's state it was made from; kPending: none yet
     CompactText body;
   };
   // Per object with events: how many are kept and the newest one's id.
@@ -140,7 +151,15 @@ class EventMirror {
     int64_t newest = 0;
   };
 
+  // Stored::resourceVersion of a state record() kept that the server has not confirmed: newer
+  // than any the server reports.
+  static constexpr int64_t kPending = INT64_MAX;
+
   Event decode(int64_t id, const Stored& stored, std::string* name) const;
+  // Keeps `event` as the state of `name` at `resourceVersion` under a new id, replacing `known`
+  // (events_.end() = none). Returns the id.
+  int64_t keep(const std::string& name, Event event, int64_t resourceVersion,
+               std::map<int64_t, Stored>::iterator known);
   // The event of the Event object `name`, and its decoded form in *event; events_.end() when
   // none.
   std::map<int64_t, Stored>::iterator find(const std::string& name, Event* event);

@@ -186,6 +186,10 @@ class HaOnACluster : public ::testing::Test {
       const std::string text = "Rollout step " + std::to_string(step) + "/3 completed";
       EXPECT_LE(events(name, "RolloutStepCompleted", text), 1) << text << " repeated";
     }
+    // Events are written in the background: the last may follow the status it reports.
+    EXPECT_TRUE(
+        eventually([&] { return events(name, "RolloutCompleted", "update to revision 2") >= 1; },
+                   std::chrono::seconds(10)));
     EXPECT_EQ(events(name, "RolloutCompleted", "update to revision 2"), 1);
     EXPECT_EQ(events(name, "RolloutAborted", ""), 0);
     // The old revision is scaled down; only the new one runs.
