@@ -29,7 +29,10 @@ Client::Client(ClusterConfig config, Clock& clock, ClientOptions options)
     : config_(std::move(config)),
       clock_(clock),
       options_(std::move(options)),
-      bucket_(options_.qps, options_.burst) {}
+      buckets_{TokenBucket(options_.qps, options_.burst),
+               TokenBucket(options_.qps, options_.burst)} {}
+
+int rateClass(std::string_view path) { return path.starts_with("/apis/argoproj.io/") ? 1 : 0; }
 
 Result<std::unique_ptr<Client>> Client::create(ClusterConfig config, Clock& clock,
                                                ClientOptions options) {
@@ -62,7 +65,8 @@ Result<std::string> Client::bearerToken() {
 Result<std::string> Client::send(const Call& call,
                                  const std::function<bool(std::string_view)>& onBody,
                                  std::function<bool()> keepGoing) {
-  if (Duration wait = bucket_.reserve(clock_.now()); wait.count() > 0) clock_.sleepFor(wait);
+  TokenBucket& bucket = buckets_[rateClass(call.path)];
+  if (Duration wait = bucket.reserve(clock_.now()); wait.count() > 0) clock_.sleepFor(wait);
   http::Request req;
   req.method = call.method;
   req.url = config_.server + call.path;

@@ -2,7 +2,9 @@
 
 // Client: ramp's Kubernetes API client, on libcurl (common/http_client.h) and opaque JSON.
 // Objects go in and come out as JSON text; the module that owns a kind decodes it. Every request
-// passes the client-side rate limit (TokenBucket, Argo's --qps/--burst defaults 40/80) and
+// passes the client-side rate limit (TokenBucket, Argo's --qps/--burst defaults 40/80: one
+// bucket for argoproj.io's kinds and one for the rest, as Argo's two clientsets have, rateClass)
+// and
 // carries the cluster's credentials (client certificate, bearer token, or a token file re-read
 // when it rotates). Every error names the verb, the resource and the HTTP status (wire.h,
 // apiError).
@@ -34,9 +36,18 @@
 
 namespace ramp::kube {
 
+// Which token bucket a request to `path` ("/apis/argoproj.io/v1alpha1/…") takes: 1 for the
+// argoproj.io group, 0 for everything else. Argo Rollouts' controller makes its Kubernetes
+// clientset and its argoproj.io clientset from one rest.Config with --qps/--burst, and each
+// clientset makes its own token bucket from them (cmd/rollouts-controller/main.go; client-go's
+// NewForConfigAndClient), so its Rollout and AnalysisRun writes never wait behind its
+// ReplicaSet, Pod, Service and Event requests, nor these behind those. The flags mean the same
+// here.
+int rateClass(std::string_view path);
+
 struct ClientOptions {
-  double qps = 40;  // Argo Rollouts' --qps
-  int burst = 80;   // Argo Rollouts' --burst
+  double qps = 40;  // Argo Rollouts' --qps, for each rateClass
+  int burst = 80;   // Argo Rollouts' --burst, likewise
   // One request. A watch: connecting, and a silence of its timeoutSeconds plus this (the server
   // ends a watch at its timeoutSeconds; a watch of a kind where nothing happens is silent until
   // then, and a dead connection is noticed sooner by TCP keep-alive).
@@ -137,7 +148,7 @@ class Client {
   ClusterConfig config_;
   Clock& clock_;
   ClientOptions options_;
-  TokenBucket bucket_;
+  TokenBucket buckets_[2];  // by rateClass
   std::atomic<int64_t> requests_{0};
   std::mutex tokenMu_;
   std::string token_;  // the token file's content as last read

@@ -257,9 +257,13 @@ Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const std
                          "platform.kubernetes: adopting ReplicaSet " + keyOf(rs));
     }
   }
-  auto uid = rolloutUid(*rollout);
-  if (!uid) return std::unexpected(uid.error());
-  rollout->uid = *uid;
+  // Its owner: the Rollout object its other ReplicaSets name, else the one a GET finds.
+  rollout->uid = ownerRolloutUid(existing, *rollout);
+  if (rollout->uid.empty()) {
+    auto uid = rolloutUid(*rollout);
+    if (!uid) return std::unexpected(uid.error());
+    rollout->uid = *uid;
+  }
   const json manifest = replicaSetManifest(*rollout, hash, revision, template_, minReadySeconds);
   auto created = client_.create(kube::replicaSets(), rollout->namespace_, manifest.dump());
   if (created) {

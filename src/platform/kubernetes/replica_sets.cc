@@ -294,6 +294,25 @@ bool belongsTo(const json& rs, const RolloutRef& rollout) {
   return false;
 }
 
+std::string ownerRolloutUid(const std::vector<json>& replicaSets, const RolloutRef& rollout) {
+  for (const json& rs : replicaSets) {
+    const json& m = at(rs, "metadata");
+    if (str(m, "namespace") != rollout.namespace_ || !str(m, "deletionTimestamp").empty()) {
+      continue;
+    }
+    const json& owners = at(m, "ownerReferences");
+    if (!owners.is_array()) continue;
+    for (const json& o : owners) {
+      if (at(o, "controller") == true && str(o, "kind") == "Rollout" &&
+          str(o, "apiVersion").starts_with("argoproj.io/") && str(o, "name") == rollout.name &&
+          !str(o, "uid").empty()) {
+        return str(o, "uid");
+      }
+    }
+  }
+  return "";
+}
+
 std::vector<std::string> rolloutKeysOf(const json& rs) {
   const json& m = at(rs, "metadata");
   const std::string ns = str(m, "namespace") + "/";

@@ -117,6 +117,13 @@ const json& podTemplateOf(const json& rs);
 
 // The uid of the controller in `object`'s ownerReferences ("" when none).
 std::string controllerUid(const json& object);
+// The uid of `rollout`'s Rollout object as its ReplicaSets name it: the controller
+// ownerReference (argoproj.io, kind Rollout, the rollout's name) of one in its namespace that is
+// not being deleted; "" when none names it. A new ReplicaSet's owner then needs no GET of the
+// Rollout. (A Rollout deleted and made again under its name at once leaves ReplicaSets naming
+// the old uid until the garbage collector deletes them; one created meanwhile with that owner
+// goes with them and is created again by a later reconcile.)
+std::string ownerRolloutUid(const std::vector<json>& replicaSets, const RolloutRef& rollout);
 
 // What `rs` and its Pods (those it controls; terminating ones included) say about the revision
 // at `now`. Pods count as current while they are not being deleted and have not ended (phase

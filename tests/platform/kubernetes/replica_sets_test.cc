@@ -129,6 +129,37 @@ TEST(KubernetesReplicaSet, BelongsToByLabelOrControllerOwner) {
             (std::vector<std::string>{"shop/api", "shop/web"}));
 }
 
+// A new ReplicaSet's owner comes from the Rollout's other ReplicaSets when one names it (no GET
+// of the Rollout per release); not from one being deleted, another Rollout's, or a
+// non-controller reference.
+TEST(KubernetesReplicaSet, TheOwnersUidComesFromTheRolloutsReplicaSets) {
+  auto rs = [](const std::string& ns, const std::string& owner, const std::string& extra = "") {
+    return json::parse(R"({"metadata":{"name":"x","namespace":")" + ns + R"(")" + extra +
+                       R"(,"ownerReferences":[)" + owner + "]}}");
+  };
+  auto owner = [](const std::string& name, const std::string& uid, bool controller = true) {
+    return R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","name":")" + name +
+           R"(","uid":")" + uid + R"(","controller":)" + (controller ? "true" : "false") + "}";
+  };
+  const RolloutRef web{"shop", "web", ""};
+  EXPECT_EQ(ownerRolloutUid({}, web), "");
+  EXPECT_EQ(ownerRolloutUid({rs("shop", owner("web", "u-1"))}, web), "u-1");
+  EXPECT_EQ(
+      ownerRolloutUid({rs("shop", owner("api", "u-2")), rs("shop", owner("web", "u-1"))}, web),
+      "u-1");
+  EXPECT_EQ(ownerRolloutUid({rs("other", owner("web", "u-3"))}, web), "");
+  EXPECT_EQ(ownerRolloutUid({rs("shop", owner("web", "u-4", false))}, web), "");
+  EXPECT_EQ(ownerRolloutUid(
+                {rs("shop", owner("web", "old"), R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"),
+                 rs("shop", owner("web", "new"))},
+                web),
+            "new");
+  EXPECT_EQ(ownerRolloutUid({rs("shop", R"({"apiVersion":"apps/v1","kind":"Deployment",)"
+                                        R"("name":"web","uid":"d","controller":true})")},
+                            web),
+            "");
+}
+
 TEST(KubernetesReplicaSet, TemplateEqualityIgnoresHashAndServerDefaults) {
   const json desired = templateJson(webTemplate());
   json noCommand = liveWebTemplate();
