@@ -181,5 +181,41 @@ TEST(KubernetesStoreTest, EventsAreWrittenInTheBackground) {
   emptyKubeStore(*client);
 }
 
+// The sender's queue is bounded (EventSenderOptions::maxQueued; client-go's broadcaster drops
+// too): an Event that finds it full is dropped, not listed, and the log says so at the 1st,
+// 10th, 100th, … drop rather than at each. Here the bound is 0, so every Event is dropped.
+TEST(KubernetesStoreTest, EventsBeyondTheQueuesBoundAreDroppedAndSaidSo) {
+  std::string skip;
+  kube::Client* client = kubeTestClient(&skip);
+  if (client == nullptr) GTEST_SKIP() << skip;
+  emptyKubeStore(*client);
+  std::mutex logMu;
+  std::vector<std::string> log;
+  kubernetes::KubernetesStoreOptions o;
+  o.log = [&](const std::string& line) {
+    std::lock_guard lock(logMu);
+    log.push_back(line);
+  };
+  o.eventSender.maxQueued = 0;
+  auto store = kubernetes::KubernetesStateStore::open(*client, realClock(), o);
+  ASSERT_TRUE(store) << store.error().message;
+  Event e;
+  e.time = realClock().now();
+  e.object = ObjectKey{"Rollout", "default", "dropped"};
+  for (int i = 0; i < 12; ++i) {
+    e.reason = "Reason" + std::to_string(i);  // not repeats: each a new Event
+    ASSERT_TRUE((*store)->appendEvent(e));
+  }
+  ASSERT_TRUE((*store)->flushEvents(Duration(10'000)));
+  EXPECT_TRUE((*store)->listEvents({.object = e.object, .sinceId = 0, .limit = 100})->empty());
+  std::lock_guard lock(logMu);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_NE(log[0].find("Events dropped: 1 so far (the latest about Rollout/default/dropped "
+                        "Reason0): 0 were waiting"),
+            std::string::npos)
+      << log[0];
+  EXPECT_NE(log[1].find("Events dropped: 10 so far"), std::string::npos) << log[1];
+}
+
 }  // namespace
 }  // namespace ramp::store::testing

@@ -34,13 +34,15 @@ EventSender::~EventSender() {
   thread_.join();
 }
 
-void EventSender::send(EventWrite write) {
+bool EventSender::send(EventWrite write) {
   {
     std::lock_guard lock(mu_);
+    if (queue_.size() >= options_.maxQueued) return false;
     queue_.push_back(std::move(write));
     ++sent_;
   }
   cv_.notify_all();
+  return true;
 }
 
 bool EventSender::flush(Duration timeout) {

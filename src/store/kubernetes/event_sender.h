@@ -45,6 +45,10 @@ struct EventSenderOptions {
   int maxTries = 5;                       // per write, the first included
   Duration firstBackoff = Duration(500);  // doubled after each failed try
   Duration maxBackoff = Duration(8'000);
+  // At most this many writes wait; send() refuses more (client-go's broadcaster drops beyond
+  // 1,000; more here, so that the first sync of thousands of Rollouts keeps its Events, which
+  // wait behind the client's rate limit): memory stays bounded while the server is slow or away.
+  size_t maxQueued = 10'000;
 };
 
 class EventSender {
@@ -63,8 +67,9 @@ class EventSender {
   EventSender(const EventSender&) = delete;
   EventSender& operator=(const EventSender&) = delete;
 
-  // Queues `write` behind those sent before it.
-  void send(EventWrite write);
+  // Queues `write` behind those sent before it. false (and nothing queued, nothing reported)
+  // when options.maxQueued writes are waiting already.
+  bool send(EventWrite write);
   // Waits until every write sent before the call is done (written or given up), at most
   // `timeout`. Returns false when some are still under way at the deadline.
   bool flush(Duration timeout);

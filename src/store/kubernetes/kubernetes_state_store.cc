@@ -496,10 +496,21 @@ int64_t KubernetesStateStore::writeEvent(const Event& event) {
       eventBody(stored, write.name, options_.reportingInstance, options_.instanceId, regardingUid);
   stored.auditEntry.clear();  // events do not echo their records (state_store.h)
   stored.auditLeafHash.clear();
-  const int64_t id = events_.record(write.namespace_ + "/" + write.name, std::move(stored));
+  const std::string key = write.namespace_ + "/" + write.name;
+  const int64_t id = events_.record(key, std::move(stored));
   if (!event.auditLeafHash.empty()) linkAuditRecord(event.auditIndex, id);
   // Queued under mu_, so the writes reach the server in the order their states were recorded.
-  sender_->send(std::move(write));
+  if (!sender_->send(std::move(write))) {
+    events_.forget(key);  // dropped: not listed as if the server would have it
+    // Said at the 1st, 10th, 100th, … drop: the log says that it happens, not each time.
+    if (++droppedEvents_ == nextDropReport_ && options_.log) {
+      nextDropReport_ *= 10;
+      options_.log("store.kubernetes: Events dropped: " + std::to_string(droppedEvents_) +
+                   " so far (the latest about " + event.object.toString() + " " + event.reason +
+                   "): " + std::to_string(options_.eventSender.maxQueued) +
+                   " were waiting to be written (the API server is slow or unreachable)");
+    }
+  }
   return id;
 }
 
