@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -82,6 +83,25 @@ TEST(KubernetesStoreTest, WithoutRbacOpenNamesTheRefusedList) {
       << store.error().message;
 }
 
+// The lines a store reports to its log (KubernetesStoreOptions::log), from any thread.
+class LogLines {
+ public:
+  std::function<void(const std::string&)> sink() {
+    return [this](const std::string& line) {
+      std::lock_guard lock(mu_);
+      lines_.push_back(line);
+    };
+  }
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mu_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
 // Events are listed as soon as they are appended and written to the API server in the
 // background (event_sender.h): a new Event named "<object>.<hex>", a repeat folded into it, a
 // repeat of an Event that is gone made again with its series, and one the server refuses given
@@ -91,13 +111,9 @@ TEST(KubernetesStoreTest, EventsAreWrittenInTheBackground) {
   kube::Client* client = kubeTestClient(&skip);
   if (client == nullptr) GTEST_SKIP() << skip;
   emptyKubeStore(*client);
-  std::mutex logMu;
-  std::vector<std::string> log;
+  LogLines logged;
   kubernetes::KubernetesStoreOptions o;
-  o.log = [&](const std::string& line) {
-    std::lock_guard lock(logMu);
-    log.push_back(line);
-  };
+  o.log = logged.sink();
   o.eventSender.maxTries = 2;
   o.eventSender.firstBackoff = Duration(10);
   auto store = kubernetes::KubernetesStateStore::open(*client, realClock(), o);
@@ -168,7 +184,7 @@ TEST(KubernetesStoreTest, EventsAreWrittenInTheBackground) {
   ASSERT_TRUE(s.flushEvents(Duration(10'000)));
   EXPECT_TRUE(s.listEvents({.object = lost.object, .sinceId = 0, .limit = 10})->empty());
   {
-    std::lock_guard lock(logMu);
+    const std::vector<std::string> log = logged.lines();
     ASSERT_EQ(log.size(), 1u);
     EXPECT_NE(log[0].find("Event about Rollout/no-such-namespace/evented ScalingReplicaSet"),
               std::string::npos)
@@ -189,13 +205,9 @@ TEST(KubernetesStoreTest, EventsBeyondTheQueuesBoundAreDroppedAndSaidSo) {
   kube::Client* client = kubeTestClient(&skip);
   if (client == nullptr) GTEST_SKIP() << skip;
   emptyKubeStore(*client);
-  std::mutex logMu;
-  std::vector<std::string> log;
+  LogLines logged;
   kubernetes::KubernetesStoreOptions o;
-  o.log = [&](const std::string& line) {
-    std::lock_guard lock(logMu);
-    log.push_back(line);
-  };
+  o.log = logged.sink();
   o.eventSender.maxQueued = 0;
   auto store = kubernetes::KubernetesStateStore::open(*client, realClock(), o);
   ASSERT_TRUE(store) << store.error().message;
@@ -208,7 +220,7 @@ TEST(KubernetesStoreTest, EventsBeyondTheQueuesBoundAreDroppedAndSaidSo) {
   }
   ASSERT_TRUE((*store)->flushEvents(Duration(10'000)));
   EXPECT_TRUE((*store)->listEvents({.object = e.object, .sinceId = 0, .limit = 100})->empty());
-  std::lock_guard lock(logMu);
+  const std::vector<std::string> log = logged.lines();
   ASSERT_EQ(log.size(), 2u);
   EXPECT_NE(log[0].find("Events dropped: 1 so far (the latest about Rollout/default/dropped "
                         "Reason0): 0 were waiting"),
