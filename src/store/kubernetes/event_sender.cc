@@ -1,6 +1,7 @@
 #include "store/kubernetes/event_sender.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "kube/resources.h"
@@ -26,12 +27,16 @@ EventSender::EventSender(kube::Client& client, Clock& clock, Written written,
       thread_([this] { run(); }) {}
 
 EventSender::~EventSender() {
+  stop();
+  thread_.join();
+}
+
+void EventSender::stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
 }
 
 bool EventSender::send(EventWrite write) {
@@ -52,7 +57,9 @@ bool EventSender::flush(Duration timeout) {
 }
 
 void EventSender::run() {
-  bool givingUp = false;  // stopping, and a write failed: the rest are not tried
+  // Stopping, and a write failed or the drain's time is up: the rest are not tried.
+  bool givingUp = false;
+  std::optional<Time> drainEnd;  // set when stopping is first seen
   while (true) {
     EventWrite write;
     bool stopping = false;
@@ -64,9 +71,12 @@ void EventSender::run() {
       queue_.pop_front();
       stopping = stopping_;
     }
+    if (stopping && !drainEnd) drainEnd = clock_.now() + options_.drainTimeout;
+    if (stopping && clock_.now() >= *drainEnd) givingUp = true;
     Result<std::string> outcome =
         givingUp   ? makeError(ErrorCode::kCancelled,
-                               "the store stopped while the API server was not answering")
+                               "the store stopped before it was written (the API server did not "
+                                 "answer, or the queue took longer than the drain timeout)")
         : stopping ? once(write, 1)
                    : attempt(write);
     if (!outcome && stopping) givingUp = true;

@@ -49,6 +49,8 @@ struct EventSenderOptions {
   // 1,000; more here, so that the first sync of thousands of Rollouts keeps its Events, which
   // wait behind the client's rate limit): memory stays bounded while the server is slow or away.
   size_t maxQueued = 10'000;
+  // How long the destructor keeps writing what is queued (within a Pod's default 30 s grace).
+  Duration drainTimeout = Duration(10'000);
 };
 
 class EventSender {
@@ -59,13 +61,18 @@ class EventSender {
 
   // Starts the sender's thread. `client` and `clock` must outlive the sender.
   EventSender(kube::Client& client, Clock& clock, Written written, EventSenderOptions options = {});
-  // Writes what is queued, each tried once more at most: when a write fails while stopping, the
-  // ones after it are given up (reported as kCancelled) rather than held up by a server that is
-  // not answering. Then joins the thread.
+  // Writes what is queued, each tried once more at most, for at most options.drainTimeout: when
+  // a write fails while stopping, or the time is up, the ones after it are given up (reported
+  // as kCancelled) rather than hold up the daemon's exit (a backlog at the client's rate limit,
+  // a server that is not answering). Then joins the thread.
   ~EventSender();
 
   EventSender(const EventSender&) = delete;
   EventSender& operator=(const EventSender&) = delete;
+
+  // Begins stopping, as the destructor does first: from now on each write is tried once, and
+  // the drain's time runs (see the destructor). Returns at once; send() still queues.
+  void stop();
 
   // Queues `write` behind those sent before it. false (and nothing queued, nothing reported)
   // when options.maxQueued writes are waiting already.

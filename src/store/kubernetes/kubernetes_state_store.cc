@@ -96,7 +96,11 @@ Result<std::unique_ptr<KubernetesStateStore>> KubernetesStateStore::open(
 }
 
 KubernetesStateStore::~KubernetesStateStore() {
-  sender_.reset();  // the queued Events are written first
+  sender_.reset();  // the queued Events are written first (EventSender's drain)
+  if (cancelledEvents_ > 0 && options_.log) {
+    options_.log("store.kubernetes: " + std::to_string(cancelledEvents_) +
+                 " Events were not written before the store stopped");
+  }
   // Every informer is asked first, so they all end within the same second.
   for (auto& k : kinds_) k->informer->requestStop();
   if (eventInformer_) eventInformer_->requestStop();
@@ -528,6 +532,11 @@ void KubernetesStateStore::onEventWritten(const EventWrite& write,
   {
     std::lock_guard lock(mu_);
     events_.forget(key);  // not listed as if the server had it
+    // Given up at shutdown: counted, and said once by the destructor.
+    if (!reply && reply.error().code == ErrorCode::kCancelled) {
+      ++cancelledEvents_;
+      return;
+    }
   }
   if (options_.log) {
     options_.log(

@@ -172,9 +172,10 @@ class KubernetesStateStore final : public StateStore {
   std::vector<std::string> missing_;               // likewise
   std::unique_ptr<kube::Informer> eventInformer_;
   std::unique_ptr<KubernetesAuditLog> audit_;
-  uint64_t lastEventName_ = 0;  // under mu_: eventName()'s last `unique` (writeEvent)
-  int64_t droppedEvents_ = 0;   // under mu_: Events the sender refused (its queue was full)
-  int64_t nextDropReport_ = 1;  // under mu_: the count at which a drop is logged next
+  uint64_t lastEventName_ = 0;   // under mu_: eventName()'s last `unique` (writeEvent)
+  int64_t droppedEvents_ = 0;    // under mu_: Events the sender refused (its queue was full)
+  int64_t nextDropReport_ = 1;   // under mu_: the count at which a drop is logged next
+  int64_t cancelledEvents_ = 0;  // under mu_: Events the sender gave up as the store stopped
   // Made by start(); the destructor ends it first, while its reports still find the mirrors.
   std::unique_ptr<EventSender> sender_;
   // (record index, event id), under mu_, sorted by index (records are mostly linked in order:
