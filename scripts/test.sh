@@ -18,8 +18,12 @@ cd "$root"
 mkdir -p "$build"
 log=$build/go-builds.log
 
-# Its own session, so that a failure below stops it with every `go` process it started.
-setsid bash -c 'make --no-print-directory kube-build cosign-build argo-build' >"$log" 2>&1 &
+# Its own session, so that a failure below stops it with every `go` process it started. A new
+# session is a new scheduler autogroup where the kernel has them (sched_autogroup_enabled): nice
+# counts only within a group, and each group gets an equal share of the CPU, so the builds' nice
+# 19 gave them half the machine against the C++ build until the group's own nice was set too.
+setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null || true
+  exec make --no-print-directory kube-build cosign-build argo-build' >"$log" 2>&1 &
 go_pid=$!
 stop_go() { kill -- "-$go_pid" 2>/dev/null || true; }
 trap stop_go EXIT
