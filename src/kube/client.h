@@ -4,9 +4,8 @@
 // Objects go in and come out as JSON text; the module that owns a kind decodes it. Every request
 // passes the client-side rate limit (TokenBucket, Argo's --qps/--burst defaults 40/80: one
 // bucket for argoproj.io's kinds and one for the rest, as Argo's two clientsets have, rateClass)
-// and
-// carries the cluster's credentials (client certificate, bearer token, or a token file re-read
-// when it rotates). Every error names the verb, the resource and the HTTP status (wire.h,
+// and carries the cluster's credentials (client certificate, bearer token, or a token file
+// re-read when it rotates). Every error names the verb, the resource and the HTTP status (wire.h,
 // apiError).
 //
 // Optimistic concurrency: update() and updateStatus() send the object's
