@@ -11,8 +11,10 @@ log tells its requests apart):
   2. N Rollouts created (replicas 1, canary: setWeight 50, pause 10 s, no traffic routing),
      labelled with the controller's instance id; the controller started; time, CPU and API
      requests until every Rollout is Healthy;
-  3. steady: RSS (VmRSS of /proc/PID/status) and idle CPU and API requests over --idle-s
-     seconds with nothing changing;
+  3. steady: once the cluster has gone quiet (nothing but Leases and Events written for
+     --quiet-s, as the audit log shows: the kube-controller-manager may still be writing the
+     ReplicaSets' and Pods' status after a fast sync), RSS (VmRSS of /proc/PID/status) and idle
+     CPU and API requests over --idle-s seconds with nothing changing;
   4. a release: the image of M Rollouts changed at once (one merge patch each); per release:
      CPU-seconds, API requests, time from the patch to the canary ReplicaSet's creation (seen
      by a watch) and to the Rollout's Healthy on the new revision;
@@ -395,6 +397,36 @@ def read_audit(path, user, offset):
     return reqs
 
 
+def wait_quiet(path, offset, quiet_s, timeout):
+    """Waits until the cluster has written nothing but Leases and Events for QUIET_S seconds (the
+    audit log's mutating requests from byte OFFSET on, of every user), so that an idle window
+    measures the controller and not the kube-controller-manager's backlog of ReplicaSet and Pod
+    status writes after a fast sync. Returns the seconds waited, or None at TIMEOUT."""
+    t0 = time.time()
+    last_write = t0
+    pos = offset
+    while time.time() - t0 < timeout:
+        with open(path, "rb") as f:
+            f.seek(pos)
+            for raw in f:
+                if not raw.endswith(b"\n"):
+                    break  # a line still being written: read it next time
+                pos += len(raw)
+                if b'"stage":"ResponseComplete"' not in raw:
+                    continue
+                ev = json.loads(raw)
+                if ev.get("verb") not in ("create", "update", "patch", "delete",
+                                          "deletecollection"):
+                    continue
+                if (ev.get("objectRef") or {}).get("resource") in ("leases", "events"):
+                    continue
+                last_write = max(last_write, parse_time(ev["requestReceivedTimestamp"]))
+        if time.time() - last_write >= quiet_s:
+            return time.time() - t0
+        time.sleep(1)
+    return None
+
+
 def in_window(reqs, t0, t1):
     return [r for r in reqs.values() if t0 <= r[0] < t1]
 
@@ -498,8 +530,12 @@ def bench_controller(c, args, admin, cluster, out_dir, audit_log):
         log(c.label, f"all {len(names)} Healthy after {res['sync_s']:.1f} s, "
             f"{res['sync_cpu_s']:.1f} CPU-s")
 
-        # 3. steady: settle, then idle.
+        # 3. steady: settle, wait for the cluster to go quiet, then idle.
         time.sleep(args.settle_s)
+        waited = wait_quiet(audit_log, audit_start, args.quiet_s, args.quiet_timeout_s)
+        res["quiet_wait_s"] = waited
+        log(c.label, "cluster quiet" if waited is not None else
+            f"cluster still writing after {args.quiet_timeout_s} s; measuring idle anyway")
         cpu0, t_idle0 = p.cpu_s(), time.time()
         rss = []
         while time.time() - t_idle0 < args.idle_s:
@@ -690,6 +726,9 @@ def table(results, args):
         (f"idle CPU over {args.idle_s} s (CPU-s)", lambda r: r["idle_cpu_s"], "{:.2f}"),
         ("idle CPU (% of a core)", lambda r: 100 * r["idle_cpu_s"] / r["idle_s"], "{:.2f}"),
         (f"idle API requests over {args.idle_s} s", lambda r: r["idle_requests"], "{:d}"),
+        ("waited for a quiet cluster before it (s)",
+         lambda r: r.get("quiet_wait_s") if r.get("quiet_wait_s") is not None else float("nan"),
+         "{:.0f}"),
         ("CPU-s per release", lambda r: r["release_cpu_s"] / r["release"], "{:.3f}"),
         ("API requests per release", lambda r: r["release_requests"] / r["release"], "{:.1f}"),
         ("spec change → canary ReplicaSet, median (s)",
@@ -726,6 +765,11 @@ def main():
     ap.add_argument("--release", type=int, default=100, help="M Rollouts released at once")
     ap.add_argument("--idle-s", type=int, default=60, help="idle window (s)")
     ap.add_argument("--settle-s", type=int, default=20, help="wait before measuring RSS (s)")
+    ap.add_argument("--quiet-s", type=int, default=10,
+                    help="before the idle window, wait until the cluster has written nothing "
+                         "but Leases and Events for this long (s)")
+    ap.add_argument("--quiet-timeout-s", type=int, default=300,
+                    help="give up waiting for a quiet cluster after this long (s)")
     ap.add_argument("--tail-s", type=int, default=5, help="release window after done (s)")
     ap.add_argument("--grow", type=float, default=0.5,
                     help="then this fraction of N more Rollouts, for the marginal RSS (0: none)")

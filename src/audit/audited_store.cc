@@ -33,6 +33,11 @@ Result<std::unique_ptr<AuditedStateStore>> AuditedStateStore::wrap(store::StateS
   if (!size) {
     return makeError(size.error().code, "audit log: " + size.error().message);
   }
+  if (!inner.transactional()) {
+    if (auto s = inner.appendAuditRecords({}); !s) {
+      return makeError(s.error().code, "audit log: " + s.error().message);
+    }
+  }
   return std::unique_ptr<AuditedStateStore>(new AuditedStateStore(
       inner, std::move(key), std::move(controllerActor), std::move(environment), *size));
 }
@@ -65,7 +70,8 @@ bool changesWhatRuns(const std::string& action) {
 }  // namespace
 
 Result<std::vector<Event>> AuditedStateStore::recordEvents(std::span<const WriteOp> ops,
-                                                           std::span<const Event> events) {
+                                                           std::span<const Event> events,
+                                                           int64_t first) {
   // The object text each event explains: the batch's last write of it, else the stored text.
   std::map<store::ObjectKey, std::optional<std::string>> after;
   for (const WriteOp& op : ops) {
@@ -73,7 +79,7 @@ Result<std::vector<Event>> AuditedStateStore::recordEvents(std::span<const Write
   }
   std::map<store::ObjectKey, std::optional<std::string>> before;  // read once per object
   std::vector<Event> out(events.begin(), events.end());
-  int64_t index = next_;
+  int64_t index = first;
   for (Event& e : out) {
     DecisionContext context;
     context.environment = environment_;
@@ -105,12 +111,16 @@ Result<std::vector<Event>> AuditedStateStore::recordEvents(std::span<const Write
 Result<store::WriteResult> AuditedStateStore::writeWithEvents(std::span<const WriteOp> ops,
                                                               std::span<const Event> events) {
   if (events.empty()) return inner_.writeWithEvents(ops, events);
+  return inner_.transactional() ? writeTogether(ops, events) : writeRecordsFirst(ops, events);
+}
+
+Result<store::WriteResult> AuditedStateStore::writeTogether(std::span<const WriteOp> ops,
+                                                            std::span<const Event> events) {
   std::lock_guard lock(writeMu_);
-  // A failed compare-and-swap of the records means the log grew behind this decorator's back
-  // (or a failed write's records were partly applied by a store without transactions): read
-  // its size and sign again, once.
+  // A failed compare-and-swap of the records means the log grew behind this decorator's back:
+  // read its size and sign again, once.
   for (int attempt = 0;; ++attempt) {
-    auto recorded = recordEvents(ops, events);
+    auto recorded = recordEvents(ops, events, next_);
     if (!recorded) return std::unexpected(recorded.error());
     auto written = inner_.writeWithEvents(ops, *recorded);
     if (written) {
@@ -125,6 +135,81 @@ Result<store::WriteResult> AuditedStateStore::writeWithEvents(std::span<const Wr
       return written;
     }
   }
+}
+
+Result<store::WriteResult> AuditedStateStore::writeRecordsFirst(std::span<const WriteOp> ops,
+                                                                std::span<const Event> events) {
+  QueuedWrite mine{ops, events, std::vector<Event>{}};
+  {
+    std::unique_lock lock(queueMu_);
+    queue_.push_back(&mine);
+    while (!mine.done) {
+      if (appending_) {
+        queueCv_.wait(lock);
+        continue;
+      }
+      // No append in flight: this writer appends everything queued, its own write included.
+      appending_ = true;
+      std::vector<QueuedWrite*> group;
+      group.swap(queue_);
+      lock.unlock();
+      appendGroup(group);
+      lock.lock();
+      for (QueuedWrite* w : group) w->done = true;
+      appending_ = false;
+      queueCv_.notify_all();
+    }
+  }
+  if (!mine.recorded) return std::unexpected(mine.recorded.error());
+  return inner_.writeWithEvents(ops, *mine.recorded);
+}
+
+void AuditedStateStore::appendGroup(std::span<QueuedWrite* const> group) {
+  std::lock_guard lock(writeMu_);
+  Status appended = appendSigned(group);
+  if (!appended && appended.error().code == ErrorCode::kInvalidArgument && group.size() > 1) {
+    // The store refused some write's events: append write by write, so that one fails alone.
+    for (QueuedWrite* w : group) (void)appendSigned(std::span(&w, 1));
+  }
+}
+
+Status AuditedStateStore::appendSigned(std::span<QueuedWrite* const> writes) {
+  for (int attempt = 0;; ++attempt) {
+    std::vector<Event> records;
+    std::vector<QueuedWrite*> signedWrites;
+    int64_t index = next_;
+    for (QueuedWrite* w : writes) {
+      auto recorded = recordEvents(w->ops, w->events, index);
+      if (!recorded) {
+        w->recorded = std::unexpected(recorded.error());
+        continue;
+      }
+      for (Event& e : *recorded) e.auditAppended = true;
+      index += static_cast<int64_t>(recorded->size());
+      records.insert(records.end(), recorded->begin(), recorded->end());
+      w->recorded = std::move(*recorded);
+      signedWrites.push_back(w);
+    }
+    if (signedWrites.empty()) return {};
+    Status appended = inner_.appendAuditRecords(records);
+    if (appended) {
+      next_ = index;
+      return {};
+    }
+    // As writeTogether: a lost compare-and-swap with a grown log is signed again, once.
+    auto size = inner_.auditSize();
+    const bool moved = size && *size != next_;
+    if (size) next_ = *size;
+    if (!moved || attempt > 0 || appended.error().code != ErrorCode::kFailedPrecondition) {
+      for (QueuedWrite* w : signedWrites) w->recorded = std::unexpected(appended.error());
+      return appended;
+    }
+  }
+}
+
+size_t AuditedStateStore::queuedWrites() const {
+  std::lock_guard lock(queueMu_);
+  return queue_.size();
 }
 
 Result<int64_t> AuditedStateStore::appendEvent(const Event& event) {
@@ -142,9 +227,14 @@ Result<int64_t> AuditedStateStore::checkpoint(Time now) {
     if (!size) return std::unexpected(size.error());
     if (*size <= covered_) return covered_;
   }
-  auto checkpoints = inner_.listAuditCheckpoints();
-  if (!checkpoints) return std::unexpected(checkpoints.error());
-  const int64_t last = checkpoints->empty() ? 0 : checkpoints->back().size;
+  // The newest checkpoint: the last one this decorator signed or read (the store refuses one
+  // that does not grow past the newest stored; then the next call lists them), else the store's.
+  int64_t last = covered_;
+  if (last == 0) {
+    auto checkpoints = inner_.listAuditCheckpoints();
+    if (!checkpoints) return std::unexpected(checkpoints.error());
+    last = checkpoints->empty() ? 0 : checkpoints->back().size;
+  }
   auto size = inner_.auditSize();
   if (!size) return std::unexpected(size.error());
   while (static_cast<int64_t>(leaves_.size()) < *size) {
@@ -175,6 +265,7 @@ Result<int64_t> AuditedStateStore::checkpoint(Time now) {
   auto note = sealCheckpoint(covered, root, key_);
   if (!note) return std::unexpected(note.error());
   if (auto s = inner_.appendAuditCheckpoint({covered, toHex(root), *note, now}); !s) {
+    covered_ = 0;  // another writer's checkpoint may be newer: list them next time
     return std::unexpected(s.error());
   }
   covered_ = covered;
@@ -231,6 +322,9 @@ Result<std::vector<store::AuditRecord>> AuditedStateStore::listAuditRecords(
   return inner_.listAuditRecords(query);
 }
 Result<int64_t> AuditedStateStore::auditSize() { return inner_.auditSize(); }
+Status AuditedStateStore::appendAuditRecords(std::span<const Event> events) {
+  return inner_.appendAuditRecords(events);
+}
 Status AuditedStateStore::appendAuditCheckpoint(const store::AuditCheckpoint& checkpoint) {
   return inner_.appendAuditCheckpoint(checkpoint);
 }

@@ -13,11 +13,18 @@
 // Records are numbered by the store; the decorator predicts each number (the log's size plus
 // the record's place in the batch) so that the signed statement names its own index, and the
 // store refuses a record whose number is not its prediction (compare-and-swap: a second writer
-// of the same log would be caught, not interleaved). Writes through the decorator are therefore
-// serialised by its mutex; the stores serialise writes anyway.
+// of the same log would be caught, not interleaved). On a transactional store a write with
+// events is therefore serialised by the decorator's mutex, records and decision together (the
+// store serialises its transactions anyway). On a store that is not transactional (Kubernetes,
+// where each append is a request) the records go first, in groups: a writer queues its
+// decision, and whichever writer finds no append in flight signs the records of every queued
+// decision at consecutive indexes and appends them in one call (appendAuditRecords); then each
+// writer writes its own decision, concurrently with the others. The next group forms while an
+// append is in flight, so under load many workers' records share one request.
 //
 // Threading: every method may be called from any thread.
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,13 +45,17 @@ class AuditedStateStore final : public store::StateStore {
   // `controllerActor` is the actor name of the controller's events; `environment` the one its
   // records name (ramp serve --environment; "" = none; an object's kEnvironmentAnnotation
   // overrides it). Errors: kUnsupported when `inner` keeps no audit log (the daemon must not run
-  // without one); storage errors reading the log's size.
+  // without one) or is not transactional and cannot append records alone; storage errors
+  // reading the log's size.
   static Result<std::unique_ptr<AuditedStateStore>> wrap(store::StateStore& inner,
                                                          std::optional<SigningKey> key,
                                                          std::string controllerActor,
                                                          std::string environment = "");
 
   bool signedRecords() const { return key_.has_value(); }
+
+  // The writes whose records wait for the next group append (0 on a transactional store).
+  size_t queuedWrites() const;
 
   // Appends a checkpoint of every record written so far when there are records no checkpoint
   // covers; does nothing otherwise (without listing the checkpoints when the log has not grown
@@ -75,27 +86,56 @@ class AuditedStateStore final : public store::StateStore {
   Status releaseLease(const std::string& name, const std::string& holder, Time now) override;
   Result<std::vector<store::AuditRecord>> listAuditRecords(const store::AuditQuery& query) override;
   Result<int64_t> auditSize() override;
+  Status appendAuditRecords(std::span<const store::Event> events) override;
   Status appendAuditCheckpoint(const store::AuditCheckpoint& checkpoint) override;
   Result<std::vector<store::AuditCheckpoint>> listAuditCheckpoints() override;
 
  private:
   AuditedStateStore(store::StateStore& inner, std::optional<SigningKey> key,
                     std::string controllerActor, std::string environment, int64_t size);
-  // Signs the records of `events` (numbered from next_), with the objects' text from `ops` or
-  // the store, and for a decision that may change what runs (an apply, a set image, an undo)
-  // the object's stored text before it.
+  // One writeWithEvents() call on a store that is not transactional, waiting for its records.
+  struct QueuedWrite {
+    std::span<const store::WriteOp> ops;
+    std::span<const store::Event> events;
+    Result<std::vector<store::Event>> recorded;  // its events with their records, or the error
+    bool done = false;                           // guarded by queueMu_
+  };
+
+  // Signs the records of `events` (numbered from `first`), with the objects' text from `ops`
+  // or the store, and for a decision that may change what runs (an apply, a set image, an
+  // undo) the object's stored text before it.
   Result<std::vector<store::Event>> recordEvents(std::span<const store::WriteOp> ops,
-                                                 std::span<const store::Event> events);
+                                                 std::span<const store::Event> events,
+                                                 int64_t first);
+  // The transactional path: records and decision in one write, under writeMu_.
+  Result<store::WriteResult> writeTogether(std::span<const store::WriteOp> ops,
+                                           std::span<const store::Event> events);
+  // The path for a store that is not transactional: queue, records first (in a group), then
+  // the decision alone.
+  Result<store::WriteResult> writeRecordsFirst(std::span<const store::WriteOp> ops,
+                                               std::span<const store::Event> events);
+  // Appends the records of `group` in one call (appendSigned), and when the store refuses an
+  // event as invalid, write by write so that only that write fails.
+  void appendGroup(std::span<QueuedWrite* const> group);
+  // Signs the records of `writes` at consecutive indexes from next_ and appends them in one
+  // call, signing again once when the log grew behind this decorator's back. Sets each write's
+  // `recorded`: its events marked auditAppended, or the error (a write whose records cannot be
+  // signed fails alone; a failed append fails them all and is returned). Needs writeMu_.
+  Status appendSigned(std::span<QueuedWrite* const> writes);
 
   store::StateStore& inner_;
   const std::optional<SigningKey> key_;
   const std::string controllerActor_;
   const std::string environment_;
-  std::mutex writeMu_;        // serialises writes of events (and guards next_)
-  int64_t next_;              // the index the next record takes
-  std::mutex checkpointMu_;   // guards leaves_ and covered_
-  std::vector<Hash> leaves_;  // recomputed leaf hashes of the records checkpointed or read
-  int64_t covered_ = 0;       // the size of the newest checkpoint signed or read here
+  std::mutex writeMu_;               // serialises appends of records (and guards next_)
+  int64_t next_;                     // the index the next record takes
+  mutable std::mutex queueMu_;       // guards queue_, appending_ and QueuedWrite::done
+  std::condition_variable queueCv_;  // signalled when a group append ends
+  std::vector<QueuedWrite*> queue_;  // writes waiting for the next group append
+  bool appending_ = false;           // a writer is appending a group
+  std::mutex checkpointMu_;          // guards leaves_ and covered_
+  std::vector<Hash> leaves_;         // recomputed leaf hashes of the records checkpointed or read
+  int64_t covered_ = 0;              // the size of the newest checkpoint signed or read here
 };
 
 // The envelope of an unsigned record or a signed one, as the decorator writes it. Exposed for

@@ -3,9 +3,13 @@
 // bad record, and the export's inclusion proofs. tamper_test.cc edits a real SQLite file.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "audit/audited_store.h"
 #include "audit/dsse.h"
@@ -14,6 +18,7 @@
 #include "common/base64.h"
 #include "fakes/forwarding_state_store.h"
 #include "harness/harness.h"
+#include "store/common/store_rules.h"
 #include "store/memory/memory_state_store.h"
 
 namespace ramp::audit {
@@ -350,7 +355,26 @@ TEST(AuditedStore, AnIdleCheckpointListsNothing) {
   EXPECT_EQ(inner.lists, lists) << "no new record: the checkpoints are not listed again";
   EXPECT_EQ(inner.listAuditCheckpoints()->size(), 1u);
   ASSERT_TRUE(audited->appendEvent(event("RolloutAborted", "bob")));
+  const int beforeGrowth = inner.lists;
   EXPECT_EQ(*audited->checkpoint(kT0), 2);
+  EXPECT_EQ(inner.lists, beforeGrowth) << "the newest checkpoint is the one it signed last";
+  EXPECT_EQ(inner.listAuditCheckpoints()->size(), 2u);
+}
+
+// Another writer's newer checkpoint makes the store refuse ours; the next call lists them.
+TEST(AuditedStore, ACheckpointOvertakenByAnotherWritersListsThemNextTime) {
+  CountingStore inner;
+  auto audited = *AuditedStateStore::wrap(inner, std::nullopt, "controller");
+  ASSERT_TRUE(audited->appendEvent(event("RolloutPromoted", "alice")));
+  EXPECT_EQ(*audited->checkpoint(kT0), 1);
+  ASSERT_TRUE(audited->appendEvent(event("RolloutAborted", "bob")));
+  ASSERT_TRUE(inner.appendAuditCheckpoint({2, "root", "another writer's", kT0}));
+  auto refused = audited->checkpoint(kT0);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition);
+  const int lists = inner.lists;
+  EXPECT_EQ(*audited->checkpoint(kT0), 2);  // theirs covers every record: nothing to sign
+  EXPECT_EQ(inner.lists, lists + 1);
   EXPECT_EQ(inner.listAuditCheckpoints()->size(), 2u);
 }
 
@@ -439,6 +463,169 @@ TEST(AuditedStore, RefusesAStoreWithoutAnAuditLog) {
     store::StateStore& s_;
   } bare(real);
   auto wrapped = AuditedStateStore::wrap(bare, std::nullopt, "controller");
+  ASSERT_FALSE(wrapped);
+  EXPECT_EQ(wrapped.error().code, ErrorCode::kUnsupported);
+}
+
+// A store without transactions that keeps its own audit log, as store.kubernetes does with
+// ConfigMaps (a double: that store needs an API server, and tests/store's Kubernetes suite runs
+// it there). Its appends of records can be held at a gate, so that a test queues writers
+// behind one in flight.
+class RecordsFirstStore final : public store::testing::ForwardingStateStore {
+ public:
+  RecordsFirstStore() : ForwardingStateStore(std::make_unique<store::MemoryStateStore>()) {}
+  bool transactional() const override { return false; }
+
+  Status appendAuditRecords(std::span<const Event> events) override {
+    std::unique_lock lock(mu_);
+    ++appendCalls_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    if (auto s = store::validateEvents(events); !s) return s;
+    if (auto s = store::checkAuditIndexes(events, static_cast<int64_t>(records_.size())); !s) {
+      return s;
+    }
+    for (const Event& e : events) {
+      if (e.auditEntry.empty()) continue;
+      records_.push_back({static_cast<int64_t>(records_.size()), 0, e.time, e.object,
+                          e.auditLeafHash, e.auditEntry});
+    }
+    return {};
+  }
+  Result<store::WriteResult> writeWithEvents(std::span<const WriteOp> ops,
+                                             std::span<const Event> events) override {
+    std::vector<Event> bare(events.begin(), events.end());
+    for (Event& e : bare) {
+      if (!e.auditEntry.empty() && !e.auditAppended) {
+        return makeError(ErrorCode::kInternal, "a record reached the decision's write unappended");
+      }
+      e.auditEntry.clear();
+      e.auditLeafHash.clear();
+    }
+    return inner().writeWithEvents(ops, bare);
+  }
+  Result<int64_t> auditSize() override {
+    std::lock_guard lock(mu_);
+    return static_cast<int64_t>(records_.size());
+  }
+  Result<std::vector<store::AuditRecord>> listAuditRecords(const store::AuditQuery&) override {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+
+  void hold() { setOpen(false); }
+  void release() { setOpen(true); }
+  // Waits (bounded) until `n` appends have begun.
+  bool awaitAppends(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return appendCalls_ >= n; });
+  }
+  int appendCalls() {
+    std::lock_guard lock(mu_);
+    return appendCalls_;
+  }
+
+ private:
+  void setOpen(bool open) {
+    std::lock_guard lock(mu_);
+    open_ = open;
+    cv_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  int appendCalls_ = 0;  // wrap()'s probe (no events, the gate open) is the first
+  std::vector<store::AuditRecord> records_;
+};
+
+// Writes two events about `object` (a new Rollout) through `audited`, on a thread.
+std::thread decideOn(AuditedStateStore& audited, std::string name, Status& result) {
+  return std::thread([&audited, name = std::move(name), &result] {
+    const ObjectKey key{"Rollout", "shop", name};
+    std::vector<WriteOp> ops = {{WriteOp::Type::kPut, key, rolloutJson(name + ":1"), 0}};
+    Event a = event("RolloutUpdated", "controller");
+    a.object = key;
+    Event b = event(name == "bad" ? "" : "RolloutStepCompleted", "controller");
+    b.object = key;
+    std::vector<Event> events = {a, b};
+    auto written = audited.writeWithEvents(ops, events);
+    result = written ? Status{} : Status(std::unexpected(written.error()));
+  });
+}
+
+// Waits (bounded) until `n` writes are queued behind the append in flight.
+bool awaitQueued(const AuditedStateStore& audited, size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (audited.queuedWrites() < n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST(AuditedStore, WritersQueuedBehindAnAppendShareTheNextOne) {
+  RecordsFirstStore inner;
+  auto key = *SigningKey::generate();
+  auto audited = *AuditedStateStore::wrap(inner, key, "controller");
+  inner.hold();
+  std::vector<Status> results(4);
+  std::vector<std::thread> writers;
+  writers.push_back(decideOn(*audited, "web-0", results[0]));
+  ASSERT_TRUE(inner.awaitAppends(2));  // web-0's records are being appended, alone
+  for (int i = 1; i < 4; ++i) {
+    writers.push_back(decideOn(*audited, "web-" + std::to_string(i), results[i]));
+  }
+  ASSERT_TRUE(awaitQueued(*audited, 3));
+  inner.release();
+  for (auto& t : writers) t.join();
+  for (const Status& s : results) EXPECT_TRUE(s) << s.error().message;
+  EXPECT_EQ(inner.appendCalls(), 3);  // the probe, web-0's, and one for the other three
+  auto records = *inner.listAuditRecords({});
+  ASSERT_EQ(records.size(), 8u);
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(decodeDecision(decodeEnvelope(records[i].entry)->payload)->index,
+              static_cast<int64_t>(i));
+  }
+  VerifyReport r = verifyLog(records, {}, &key.publicKey());
+  EXPECT_TRUE(r.ok()) << r.problem;
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(inner.get({"Rollout", "shop", "web-" + std::to_string(i)}));
+  }
+  EXPECT_EQ(inner.listEvents({})->size(), 8u);
+}
+
+TEST(AuditedStore, AWriteWhoseEventsTheStoreRefusesFailsAloneInItsGroup) {
+  RecordsFirstStore inner;
+  auto audited = *AuditedStateStore::wrap(inner, std::nullopt, "controller");
+  inner.hold();
+  std::vector<Status> results(3);
+  std::vector<std::thread> writers;
+  writers.push_back(decideOn(*audited, "web-0", results[0]));
+  ASSERT_TRUE(inner.awaitAppends(2));
+  writers.push_back(decideOn(*audited, "bad", results[1]));  // an event without a reason
+  writers.push_back(decideOn(*audited, "web-2", results[2]));
+  ASSERT_TRUE(awaitQueued(*audited, 2));
+  inner.release();
+  for (auto& t : writers) t.join();
+  EXPECT_TRUE(results[0]);
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(results[2]) << results[2].error().message;
+  EXPECT_FALSE(inner.get({"Rollout", "shop", "bad"}));
+  EXPECT_TRUE(inner.get({"Rollout", "shop", "web-2"}));
+  auto records = *inner.listAuditRecords({});
+  ASSERT_EQ(records.size(), 4u);  // web-0's two and web-2's two, consecutive
+  EXPECT_TRUE(verifyLog(records, {}, nullptr).ok());
+  EXPECT_EQ(records[2].object.name, "web-2");
+}
+
+TEST(AuditedStore, RefusesAStoreWithoutTransactionsThatCannotAppendRecordsAlone) {
+  class NoTransactions final : public store::testing::ForwardingStateStore {
+   public:
+    NoTransactions() : ForwardingStateStore(std::make_unique<store::MemoryStateStore>()) {}
+    bool transactional() const override { return false; }
+  } inner;
+  auto wrapped = AuditedStateStore::wrap(inner, std::nullopt, "controller");
   ASSERT_FALSE(wrapped);
   EXPECT_EQ(wrapped.error().code, ErrorCode::kUnsupported);
 }

@@ -60,6 +60,9 @@ class ForwardingStateStore : public StateStore {
     return inner_->listAuditRecords(query);
   }
   Result<int64_t> auditSize() override { return inner_->auditSize(); }
+  Status appendAuditRecords(std::span<const Event> events) override {
+    return inner_->appendAuditRecords(events);
+  }
   Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override {
     return inner_->appendAuditCheckpoint(checkpoint);
   }

@@ -754,6 +754,43 @@ TEST_P(StoreConformanceTest, AnAuditRecordMustTakeTheIndexItNames) {
   EXPECT_EQ(s().appendEvent(half).error().code, ErrorCode::kInvalidArgument);
 }
 
+TEST_P(StoreConformanceTest, RecordsAppendedAloneAreLinkedToTheirEventsAndNotAppendedAgain) {
+  if (!keepsAuditLog()) GTEST_SKIP() << "this store keeps no audit log (kUnsupported)";
+  if (auto probe = s().appendAuditRecords({}); !probe) {
+    // Transactional stores append records with their decisions; the audit layer refuses a store
+    // without transactions that cannot (the sequential test decorator over memory and SQLite).
+    EXPECT_EQ(probe.error().code, ErrorCode::kUnsupported);
+    GTEST_SKIP() << "this store does not append records alone (kUnsupported)";
+  }
+  // As the audit layer writes to a store without transactions: the records of two decisions in
+  // one call, then each decision with its events.
+  int64_t a = create(kA, R"({"n":1})");
+  std::vector<Event> records = {audited(kA, 0, "r0"), audited(kB, 1, "r1")};
+  ASSERT_TRUE(s().appendAuditRecords(records));
+  EXPECT_EQ(*s().auditSize(), 2);
+  EXPECT_EQ(s().appendAuditRecords(std::vector<Event>{audited(kA, 1, "again")}).error().code,
+            ErrorCode::kFailedPrecondition);
+  Event invalid = audited(kA, 2, "r2");
+  invalid.reason.clear();
+  EXPECT_EQ(s().appendAuditRecords(std::vector<Event>{invalid}).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*s().auditSize(), 2);
+  for (Event& e : records) e.auditAppended = true;
+  std::vector<WriteOp> ops = {{WriteOp::Type::kPut, kA, R"({"n":2})", a}};
+  auto w = s().writeWithEvents(ops, std::span(&records[0], 1));
+  ASSERT_TRUE(w) << w.error().message;
+  auto id = s().appendEvent(records[1]);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*s().auditSize(), 2);
+  auto all = s().listAuditRecords({});
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].entry, "r0");
+  EXPECT_EQ((*all)[1].entry, "r1");
+  EXPECT_EQ((*all)[0].eventId, w->eventIds[0]);
+  EXPECT_EQ((*all)[1].eventId, *id);
+}
+
 TEST_P(StoreConformanceTest, CheckpointsGrowAndNeverOutrunTheLog) {
   if (!keepsAuditLog()) {  // then checkpoints are refused too, never silently dropped
     EXPECT_EQ(s().listAuditCheckpoints().error().code, ErrorCode::kUnsupported);

@@ -135,6 +135,10 @@ struct Event {
   // with kFailedPrecondition, writing nothing on transactional stores, when the log holds
   // another number of records), so a signed record can name its own place in the log.
   int64_t auditIndex = 0;
+  // Set by the audit layer on a store that is not transactional when appendAuditRecords() has
+  // appended this record already: writeWithEvents() then writes the event (linked to its record
+  // by auditIndex) without appending the record again.
+  bool auditAppended = false;
   // Where the decision came from and the change it carries out, for its audit record
   // (docs/audit.md, "The decision record"). Write-only and opaque to the store, as auditEntry.
   std::string origin;  // "api", "gitops", "controller"; "" = the controller's, or not said
@@ -339,6 +343,16 @@ class StateStore {
   // The number of records (the next record's index).
   virtual Result<int64_t> auditSize();
 
+  // Appends the records of `events` (those with an auditEntry), at the indexes they name, ahead
+  // of their decisions: on a store that is not transactional the audit layer appends the records
+  // of several writers' decisions in one call, then writes each decision with writeWithEvents(),
+  // its events marked auditAppended. A record whose decision then fails to land stays (the log
+  // may name a decision that was attempted, never miss one that landed). An empty `events` writes
+  // nothing and tells whether the store supports this. Errors: kFailedPrecondition as
+  // writeWithEvents() when the indexes do not follow the log's size; kInvalidArgument for an
+  // invalid event; storage errors. Transactional stores need not support it (kUnsupported).
+  virtual Status appendAuditRecords(std::span<const Event> events);
+
   // Appends a checkpoint. Errors: kInvalidArgument for an empty note or root hash;
   // kFailedPrecondition unless size is greater than the newest checkpoint's and at most
   // auditSize() (a checkpoint never shrinks the log nor covers records that do not exist).
@@ -353,6 +367,9 @@ inline Result<std::vector<AuditRecord>> StateStore::listAuditRecords(const Audit
 }
 inline Result<int64_t> StateStore::auditSize() {
   return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");
+}
+inline Status StateStore::appendAuditRecords(std::span<const Event>) {
+  return makeError(ErrorCode::kUnsupported, "this state store does not append audit records alone");
 }
 inline Status StateStore::appendAuditCheckpoint(const AuditCheckpoint&) {
   return makeError(ErrorCode::kUnsupported, "this state store keeps no audit log");

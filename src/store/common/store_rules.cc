@@ -97,7 +97,7 @@ Status validateAuditQuery(const AuditQuery& query) {
 
 Status checkAuditIndexes(std::span<const Event> events, int64_t size) {
   for (size_t i = 0; i < events.size(); ++i) {
-    if (events[i].auditEntry.empty()) continue;
+    if (events[i].auditEntry.empty() || events[i].auditAppended) continue;
     if (events[i].auditIndex != size) {
       return makeError(ErrorCode::kFailedPrecondition,
                        "event " + std::to_string(i) + ": its audit record claims index " +

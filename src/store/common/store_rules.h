@@ -53,8 +53,9 @@ Status validateChangesSince(int64_t revision, int64_t limit);
 
 // The audit log's rules. validateAuditQuery: limit > 0, fromIndex >= 0, a valid object key.
 Status validateAuditQuery(const AuditQuery& query);
-// The compare-and-swap of audit records: the events with an audit entry must name indexes
-// size, size + 1, … in order. kFailedPrecondition naming the event otherwise.
+// The compare-and-swap of audit records: the events with an audit entry that is not appended
+// already (auditAppended) must name indexes size, size + 1, … in order. kFailedPrecondition
+// naming the event otherwise.
 Status checkAuditIndexes(std::span<const Event> events, int64_t size);
 // Whether `checkpoint` may follow the newest stored one (`lastSize`, 0 if none) over a log of
 // `records` records: kInvalidArgument for an empty note or root hash, kFailedPrecondition unless

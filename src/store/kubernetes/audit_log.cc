@@ -210,7 +210,7 @@ Result<int64_t> KubernetesAuditLog::size() {
 Status KubernetesAuditLog::append(std::span<const Event> events) {
   std::vector<const Event*> recorded;
   for (const Event& e : events) {
-    if (!e.auditEntry.empty()) recorded.push_back(&e);
+    if (!e.auditEntry.empty() && !e.auditAppended) recorded.push_back(&e);
   }
   if (recorded.empty()) return {};
   std::lock_guard lock(mu_);
@@ -328,21 +328,43 @@ Result<std::vector<AuditCheckpoint>> KubernetesAuditLog::checkpoints() {
 }
 
 Status KubernetesAuditLog::appendCheckpoint(const AuditCheckpoint& checkpoint) {
-  auto all = checkpoints();
-  if (!all) return std::unexpected(all.error());
+  const int64_t chunk = checkpoint.size / kCheckpointSizesPerChunk;
+  std::optional<CheckpointTail> cached;
+  {
+    std::lock_guard lock(mu_);
+    cached = checkpointTail_;
+  }
+  int64_t lastSize = 0;
+  if (cached) {
+    lastSize = cached->newest;
+  } else {
+    auto all = checkpoints();
+    if (!all) return std::unexpected(all.error());
+    lastSize = all->empty() ? 0 : all->back().size;
+  }
   auto records = size();
   if (!records) return std::unexpected(records.error());
-  const int64_t lastSize = all->empty() ? 0 : all->back().size;
   if (auto s = checkAuditCheckpoint(checkpoint, lastSize, *records); !s) return s;
-  const std::string name = checkpointsChunkName(checkpoint.size / kCheckpointSizesPerChunk);
-  auto read = readChunk(name);
-  if (!read) return std::unexpected(read.error());
-  Chunk c = read->value_or(Chunk{});
+  const std::string name = checkpointsChunkName(chunk);
+  Chunk c;
+  if (cached && cached->chunk == chunk) {
+    c = std::move(cached->content);
+  } else {
+    auto read = readChunk(name);
+    if (!read) return std::unexpected(read.error());
+    c = read->value_or(Chunk{});
+  }
   json data = parseData(c.data);
   data[auditKey(checkpoint.size)] = encodeAuditCheckpoint(checkpoint);
   c.data = data.dump();
   auto written = writeChunk(name, kCheckpoints, c);
-  if (!written) return std::unexpected(written.error());
+  std::lock_guard lock(mu_);
+  if (!written) {
+    checkpointTail_.reset();
+    return std::unexpected(written.error());
+  }
+  c.resourceVersion = *written;
+  checkpointTail_ = CheckpointTail{checkpoint.size, chunk, std::move(c)};
   return {};
 }
 

@@ -64,13 +64,17 @@ class KubernetesAuditLog {
 
   // The number of records (read from the server the first time and after a conflict).
   Result<int64_t> size();
-  // Appends the records of the events that carry one (auditEntry), at the indexes they name
-  // (checkAuditIndexes against size()). Errors: kFailedPrecondition when another writer got
-  // there first (nothing of this call written, unless the records span two chunks and the
-  // second lost: then the first chunk's part stays, and the error says so); the API's errors.
+  // Appends the records of the events that carry one (auditEntry) and were not appended already
+  // (auditAppended), at the indexes they name (consecutive from size()). Errors:
+  // kFailedPrecondition when another writer got there first (nothing of this call written, unless
+  // the records span two chunks and the second lost: then the first chunk's part stays, and the
+  // error says so); the API's errors.
   Status append(std::span<const Event> events);
   // Records in index order, as AuditQuery says (eventId 0: see the header comment).
   Result<std::vector<AuditRecord>> list(const AuditQuery& query);
+  // Appends a checkpoint (checkAuditCheckpoint against the newest and size()). After its own
+  // append the log keeps the newest size and that chunk as written, so the next append needs
+  // neither the list nor a GET (its compare-and-swap catches another writer's change).
   Status appendCheckpoint(const AuditCheckpoint& checkpoint);
   Result<std::vector<AuditCheckpoint>> checkpoints();
 
@@ -94,6 +98,14 @@ class KubernetesAuditLog {
   // The records chunk this log wrote last (number, content, resourceVersion): the next append
   // to it needs no GET, so a decision costs one request. Reset with size_.
   std::optional<std::pair<int64_t, Chunk>> tail_;
+  // The newest checkpoint's size and the checkpoints chunk this log wrote last (number,
+  // content, resourceVersion); reset after a failed append of a checkpoint.
+  struct CheckpointTail {
+    int64_t newest = 0;
+    int64_t chunk = 0;
+    Chunk content;
+  };
+  std::optional<CheckpointTail> checkpointTail_;
 };
 
 }  // namespace ramp::store::kubernetes

@@ -431,6 +431,11 @@ Result<std::vector<AuditRecord>> KubernetesStateStore::listAuditRecords(const Au
 
 Result<int64_t> KubernetesStateStore::auditSize() { return audit_->size(); }
 
+Status KubernetesStateStore::appendAuditRecords(std::span<const Event> events) {
+  if (auto s = validateEvents(events); !s) return s;
+  return audit_->append(events);
+}
+
 Status KubernetesStateStore::appendAuditCheckpoint(const AuditCheckpoint& checkpoint) {
   return audit_->appendCheckpoint(checkpoint);
 }

@@ -113,6 +113,8 @@ class KubernetesStateStore final : public StateStore {
   // annotation store.ramp.dev/audit-index), else 0.
   Result<std::vector<AuditRecord>> listAuditRecords(const AuditQuery& query) override;
   Result<int64_t> auditSize() override;
+  // The records alone, in one ConfigMap update when they fit one chunk (KubernetesAuditLog).
+  Status appendAuditRecords(std::span<const Event> events) override;
   Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
   Result<std::vector<AuditCheckpoint>> listAuditCheckpoints() override;
 
