@@ -104,10 +104,10 @@ World& world(int64_t rollouts, bool distinct) {
     const std::string& key = w->keys[static_cast<size_t>(i)];
     auto a = distinct ? podTemplate("demo:v1-" + std::to_string(i)) : v1;
     auto b = distinct ? podTemplate("demo:v2-" + std::to_string(i)) : v2;
-    if (!w->driver->ensureRevision(key, "6f9c7d8b4a", 1, a, 0)) std::abort();
-    if (!w->driver->scale(key, "6f9c7d8b4a", 3)) std::abort();
-    if (!w->driver->ensureRevision(key, "7c5d9e6f2b", 2, b, 5)) std::abort();
-    if (!w->driver->scale(key, "7c5d9e6f2b", 3)) std::abort();
+    if (!w->driver->ensureRevision(key, {"6f9c7d8b4a", 1, a, 0})) std::abort();
+    if (!w->driver->scale(key, "6f9c7d8b4a", 3, 3)) std::abort();
+    if (!w->driver->ensureRevision(key, {"7c5d9e6f2b", 2, b, 5})) std::abort();
+    if (!w->driver->scale(key, "7c5d9e6f2b", 3, 3)) std::abort();
   }
   w->fillSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   w->rssPerRollout = double(residentBytes() - rss0) / double(rollouts);
@@ -147,7 +147,7 @@ void BM_SimDriverObserveHot(benchmark::State& state) {
 void BM_SimDriverScale(benchmark::State& state) {
   World& w = world(state.range(0), state.range(1) != 0);
   for (auto _ : state) {
-    if (!w.driver->scale(w.keys[w.scaleCursor], "7c5d9e6f2b", w.scaleTo)) std::abort();
+    if (!w.driver->scale(w.keys[w.scaleCursor], "7c5d9e6f2b", w.scaleTo, w.scaleTo)) std::abort();
     if (++w.scaleCursor == w.keys.size()) {
       w.scaleCursor = 0;
       w.scaleTo = w.scaleTo == 4 ? 3 : 4;

@@ -19,6 +19,7 @@
 #include "common/metrics_page.h"
 #include "controller/writes.h"
 #include "rollout/engine.h"
+#include "rollout/ephemeral_metadata.h"
 #include "rollout/services.h"
 #include "spec/codec.h"
 #include "spec/kinds.h"
@@ -751,7 +752,7 @@ Result<ReconcileOutcome> Controller::cleanupDeleted(const ObjectKey& key) {
   if (!workload) return std::unexpected(workload.error());
   for (const auto& r : workload->revisions) {
     if (r.desiredReplicas != 0) {
-      if (auto s = driver_.scale(rolloutKey, r.podTemplateHash, 0); !s) {
+      if (auto s = driver_.scale(rolloutKey, r.podTemplateHash, 0, -1); !s) {
         return std::unexpected(s.error());
       }
     }
@@ -865,8 +866,9 @@ void Controller::createNewRevisions(RolloutIntent& intent) {
                                     [&](const auto& r) { return r.podTemplateHash == e->hash; })) {
       continue;
     }
-    if (driver_.ensureRevision(intent.rolloutKey, e->hash, e->revision, e->template_,
-                               e->minReadySeconds)) {
+    if (driver_.ensureRevision(
+            intent.rolloutKey,
+            rollout::revisionSpec(intent.cached->rollout, intent.plan.status.stableRS, *e))) {
       intent.created.insert(e->hash);
     }
   }
@@ -1114,12 +1116,12 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
     Status status;
     if (const auto* e = std::get_if<rollout::EnsureRevision>(&action)) {
       if (!intent.created.contains(e->hash)) {  // else created in step 2b
-        status = driver_.ensureRevision(rolloutKey, e->hash, e->revision, e->template_,
-                                        e->minReadySeconds);
+        status = driver_.ensureRevision(rolloutKey,
+                                        rollout::revisionSpec(rollout, plan.status.stableRS, *e));
       }
       workloadChanged = true;
     } else if (const auto* s = std::get_if<rollout::ScaleRevision>(&action)) {
-      status = driver_.scale(rolloutKey, s->hash, s->replicas);
+      status = driver_.scale(rolloutKey, s->hash, s->replicas, rollout.spec.replicas.value_or(1));
       workloadChanged = true;
     } else if (const auto* d = std::get_if<rollout::SetScaleDownDeadline>(&action)) {
       status = driver_.setScaleDownDeadline(rolloutKey, d->hash, d->deadline);
@@ -1142,7 +1144,7 @@ Result<ReconcileOutcome> Controller::actRollout(RolloutIntent& intent) {
       std::map<std::string, std::string> roles;
       if (!sync->canaryHash.empty()) roles[sync->canaryHash] = blueGreen ? "preview" : "canary";
       if (!sync->stableHash.empty()) roles[sync->stableHash] = blueGreen ? "active" : "stable";
-      status = driver_.setRoles(rolloutKey, roles);
+      status = driver_.setRoles(rolloutKey, roles, rollout::roleMetadata(rollout));
       // Services that select a revision (platform.kubernetes): Argo's selector switch.
       if (status) {
         status = driver_.selectServices(rolloutKey,

@@ -857,11 +857,8 @@ TEST_F(ServiceTest, ReplicasAndLogsFromThePlatform) {
   // A platform that keeps no replicas (the seam's defaults) answers 501 through the API.
   struct Bare final : platform::WorkloadDriver {
     Result<platform::ObservedWorkload> observe(const std::string&) override { return {}; }
-    Status ensureRevision(const std::string&, const std::string&, int64_t,
-                          const spec::PodTemplateSpec&, int32_t) override {
-      return {};
-    }
-    Status scale(const std::string&, const std::string&, int32_t) override { return {}; }
+    Status ensureRevision(const std::string&, const platform::RevisionSpec&) override { return {}; }
+    Status scale(const std::string&, const std::string&, int32_t, int32_t) override { return {}; }
     Status setScaleDownDeadline(const std::string&, const std::string&,
                                 std::optional<Time>) override {
       return {};

@@ -39,8 +39,11 @@ class InstantDriver final : public platform::WorkloadDriver {
     return workloads_[rolloutKey];
   }
 
-  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& tmpl, int32_t) override {
+  Status ensureRevision(const std::string& rolloutKey,
+                        const platform::RevisionSpec& wanted) override {
+    const std::string& hash = wanted.hash;
+    const int64_t revision = wanted.revision;
+    const spec::PodTemplateSpec& tmpl = wanted.template_;
     std::lock_guard lock(mu_);
     if (takenHashes.count(hash) != 0) {
       return makeError(ErrorCode::kAlreadyExists,
@@ -66,7 +69,8 @@ class InstantDriver final : public platform::WorkloadDriver {
     return {};
   }
 
-  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t n) override {
+  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t n,
+               int32_t /*rolloutReplicas*/) override {
     std::lock_guard lock(mu_);
     ++scaleCalls;
     for (auto& r : workloads_[rolloutKey].revisions) {

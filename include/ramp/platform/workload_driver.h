@@ -59,6 +59,28 @@ struct ObservedRevision {
   bool operator==(const ObservedRevision&) const = default;
 };
 
+// The revision ensureRevision() makes sure of: its hash, revision number, template and
+// minReadySeconds, and what Argo writes on a ReplicaSet from its Rollout (drivers without such
+// objects ignore these): the rollout's spec.replicas (the annotation
+// rollout.argoproj.io/desired-replicas), its metadata.annotations (copied to the ReplicaSet but
+// kubectl's last-applied configuration and Argo's revision and replica annotations), and the
+// ephemeral pod metadata of the role the revision is created for (rollout::creationMetadata),
+// injected into the pod template it creates (not part of the hash).
+struct RevisionSpec {
+  std::string hash;
+  int64_t revision = 0;
+  spec::PodTemplateSpec template_;
+  int32_t minReadySeconds = 0;
+  int32_t rolloutReplicas = 1;
+  std::map<std::string, std::string> rolloutAnnotations;
+  std::optional<spec::PodTemplateMetadata> ephemeralMetadata;
+};
+
+// The ephemeral pod metadata of each role a rollout configures ("canary": canaryMetadata,
+// "stable": stableMetadata, "preview": previewMetadata, "active": activeMetadata); a role it
+// does not configure is absent.
+using RoleMetadata = std::map<std::string, spec::PodTemplateMetadata>;
+
 // One replica of a rollout as the platform runs it (Kubernetes: one Pod of the revision's
 // ReplicaSet; platform.process: one process), for people: `ramp get rollout`, the dashboard and
 // `ramp logs`. The controller does not decide on these; it reads ObservedRevision's counts.
@@ -136,15 +158,15 @@ class WorkloadDriver {
   // kInvalidArgument (a template the platform cannot run, with the field named) or
   // kAlreadyExists (the name this hash gives is held by an object that is not this revision: a
   // hash collision, after which the controller raises status.collisionCount, as Argo does).
-  virtual Status ensureRevision(const std::string& rolloutKey, const std::string& hash,
-                                int64_t revision, const spec::PodTemplateSpec& template_,
-                                int32_t minReadySeconds) = 0;
+  virtual Status ensureRevision(const std::string& rolloutKey, const RevisionSpec& revision) = 0;
 
   // Sets how many replicas of revision `hash` should run; the driver starts or stops replicas
-  // to get there (stopping the newest / not-ready ones first). On error returns kNotFound for
-  // an unknown revision or kUnavailable.
-  virtual Status scale(const std::string& rolloutKey, const std::string& hash,
-                       int32_t replicas) = 0;
+  // to get there (stopping the newest / not-ready ones first). `rolloutReplicas` is the
+  // rollout's spec.replicas (Argo's desired-replicas annotation on Kubernetes; others ignore
+  // it), negative for a rollout being deleted (the annotation is left as it is). On error
+  // returns kNotFound for an unknown revision or kUnavailable.
+  virtual Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas,
+                       int32_t rolloutReplicas) = 0;
 
   // Records (or with nullopt clears) the time after which the revision may be scaled down;
   // reported back by observe(). On error returns kNotFound or kUnavailable.
@@ -176,10 +198,14 @@ class WorkloadDriver {
   // "canary" (canary strategy), "active" or "preview" (blue-green); revisions not named have no
   // role. The controller calls it after syncing the routers' endpoints. Drivers that expose
   // replicas to monitoring use it as a label (platform.process: `role` in its Prometheus file_sd
-  // file); the default does nothing. Replaces the previous roles of the rollout. On error returns
-  // kInvalidArgument for an unknown role or kUnavailable.
+  // file); platform.kubernetes gives each revision's pod template and Pods the ephemeral
+  // `metadata` of its role and takes off what it gave for a role the revision no longer plays
+  // (Argo's canaryMetadata/stableMetadata); the default does nothing. Replaces the previous
+  // roles of the rollout. On error returns kInvalidArgument for an unknown role or
+  // kUnavailable.
   virtual Status setRoles(const std::string& rolloutKey,
-                          const std::map<std::string, std::string>& roles) {
+                          const std::map<std::string, std::string>& roles,
+                          const RoleMetadata& metadata) {
     return {};
   }
 

@@ -236,23 +236,23 @@ Result<ObservedWorkload> KubernetesDriver::observe(const std::string& rolloutKey
   return out;
 }
 
-Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const std::string& hash,
-                                        int64_t revision, const spec::PodTemplateSpec& template_,
-                                        int32_t minReadySeconds) {
+Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const RevisionSpec& wanted) {
+  const std::string& hash = wanted.hash;
+  const int64_t revision = wanted.revision;
   auto rollout = rolloutOf(rolloutKey);
   if (!rollout) return std::unexpected(rollout.error());
   const std::vector<json> existing = replicaSetsOf(*rollout);
-  const std::string wanted = std::to_string(revision);
+  const std::string number = std::to_string(revision);
   auto revisionOf = [](const json& rs) { return annotationOf(rs, kRevisionAnnotation); };
   for (const json& rs : existing) {
     if (revisionHash(rs) != hash) continue;
-    if (revisionOf(rs) == wanted) return {};
-    return withContext(patchReplicaSet(rs, revisionPatch(revision)),
+    if (revisionOf(rs) == number) return {};
+    return withContext(patchReplicaSet(rs, revisionPatch(rs, revision)),
                        "platform.kubernetes: renumbering ReplicaSet " + keyOf(rs));
   }
-  const json desired = templateJson(template_);
+  const json desired = templateJson(wanted.template_);
   for (const json& rs : existing) {
-    if (sameTemplate(podTemplateOf(rs), desired)) {
+    if (sameTemplate(templateWithoutInjected(rs), desired)) {
       return withContext(patchReplicaSet(rs, adoptPatch(hash, revision)),
                          "platform.kubernetes: adopting ReplicaSet " + keyOf(rs));
     }
@@ -264,7 +264,7 @@ Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const std
     if (!uid) return std::unexpected(uid.error());
     rollout->uid = *uid;
   }
-  const json manifest = replicaSetManifest(*rollout, hash, revision, template_, minReadySeconds);
+  const json manifest = replicaSetManifest(*rollout, wanted);
   auto created = client_.create(kube::replicaSets(), rollout->namespace_, manifest.dump());
   if (created) {
     remember(*created);
@@ -290,19 +290,76 @@ Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const std
                          " exists and is not revision " + hash + " of rollout " + rolloutKey);
   }
   remember(*got);
-  if (revisionOf(live) == wanted) return {};
-  return patchReplicaSet(live, revisionPatch(revision));
+  if (revisionOf(live) == number) return {};
+  return patchReplicaSet(live, revisionPatch(live, revision));
 }
 
 Status KubernetesDriver::scale(const std::string& rolloutKey, const std::string& hash,
-                               int32_t replicas) {
+                               int32_t replicas, int32_t rolloutReplicas) {
   auto rollout = rolloutOf(rolloutKey);
   if (!rollout) return std::unexpected(rollout.error());
   auto rs = replicaSetFor(*rollout, hash);
   if (!rs) return std::unexpected(rs.error());
-  if (specReplicas(*rs) == replicas) return {};
-  return withContext(patchReplicaSet(*rs, scalePatch(replicas)),
+  const auto patch = replicaSetScalePatch(*rs, replicas, rolloutReplicas);
+  if (!patch) return {};
+  return withContext(patchReplicaSet(*rs, *patch),
                      "platform.kubernetes: scaling ReplicaSet " + keyOf(*rs));
+}
+
+Status KubernetesDriver::setRoles(const std::string& rolloutKey,
+                                  const std::map<std::string, std::string>& roles,
+                                  const RoleMetadata& metadata) {
+  // As Argo (hasEphemeralMetadataConfigured): a rollout that configures none is not looked at.
+  if (metadata.empty()) return {};
+  auto rollout = rolloutOf(rolloutKey);
+  if (!rollout) return std::unexpected(rollout.error());
+  const Time now = clock_.now();
+  for (const json& rs : replicaSetsOf(*rollout)) {
+    const std::string key = keyOf(rs);
+    // A revision with no role, or a role the rollout gives no metadata, carries none.
+    std::optional<spec::PodTemplateMetadata> desired;
+    if (auto role = roles.find(revisionHash(rs)); role != roles.end()) {
+      if (auto m = metadata.find(role->second); m != metadata.end()) desired = m->second;
+    }
+    // The ReplicaSet first, so that a Pod it creates from now on has the metadata; then its
+    // Pods (Argo's syncEphemeralMetadata), now and on later calls for a while, as Pods created
+    // just before the change reach the informer.
+    if (const auto patch = ephemeralMetadataPatch(rs, desired)) {
+      if (auto s = withContext(patchReplicaSet(rs, *patch),
+                               "platform.kubernetes: ephemeral metadata of ReplicaSet " + key);
+          !s) {
+        return s;
+      }
+      std::lock_guard lock(mu_);
+      relabeling_[key] = Relabeling{now, injectedMetadata(rs), desired, {}};
+    }
+    Relabeling change;
+    {
+      std::lock_guard lock(mu_);
+      auto it = relabeling_.find(key);
+      if (it == relabeling_.end()) continue;
+      if (now - it->second.at > kRelabelingFor) {
+        relabeling_.erase(it);
+        continue;
+      }
+      change = it->second;
+    }
+    const auto podPatch = podMetadataPatch(change.injected, change.desired);
+    if (!podPatch) continue;
+    const std::string body = podPatch->dump();
+    for (const std::string& pod : podsToRelabel(podsOf(rs), change.at, change.patched)) {
+      auto patched =
+          client_.patch(kube::pods(), metaStr(rs, "namespace"), pod, kube::PatchType::kMerge, body);
+      if (!patched && patched.error().code != ErrorCode::kNotFound) {
+        return makeError(patched.error().code, "platform.kubernetes: ephemeral metadata of Pod " +
+                                                   metaStr(rs, "namespace") + "/" + pod + ": " +
+                                                   patched.error().message);
+      }
+      std::lock_guard lock(mu_);
+      if (auto it = relabeling_.find(key); it != relabeling_.end()) it->second.patched.insert(pod);
+    }
+  }
+  return {};
 }
 
 Status KubernetesDriver::setScaleDownDeadline(const std::string& rolloutKey,

@@ -63,11 +63,18 @@ class KubernetesDriver final : public WorkloadDriver {
   // one of the rollout's ReplicaSets with the same template, else creates it (0 replicas,
   // owned by the Rollout object when the cluster has one). kAlreadyExists when the name is
   // taken by a ReplicaSet that is not the rollout's.
-  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& template_, int32_t minReadySeconds) override;
-  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas) override;
+  Status ensureRevision(const std::string& rolloutKey, const RevisionSpec& wanted) override;
+  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas,
+               int32_t rolloutReplicas) override;
   Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
                               std::optional<Time> deadline) override;
+  // Moves the rollout's ephemeral metadata (canaryMetadata, stableMetadata, …) to the revisions
+  // that play each role now: a merge patch of each ReplicaSet whose pod template lacks its
+  // role's metadata or keeps another role's, then of each of its Pods (a Pod gone meanwhile is
+  // skipped). No request for a rollout whose ReplicaSets are as they should be; nothing at all
+  // for one that configures no ephemeral metadata (as Argo, which then leaves what it injected).
+  Status setRoles(const std::string& rolloutKey, const std::map<std::string, std::string>& roles,
+                  const RoleMetadata& metadata) override;
   // Deletes the ReplicaSet (its Pods go with it). kFailedPrecondition while it wants replicas
   // or still has Pods.
   Status retire(const std::string& rolloutKey, const std::string& hash) override;
@@ -121,6 +128,17 @@ class KubernetesDriver final : public WorkloadDriver {
     std::map<std::string, std::map<std::string, CompactText>> podsByOwner;
     std::map<std::string, std::string> podOwner;  // Pod key -> owner uid
   };
+  // A ReplicaSet whose ephemeral metadata setRoles() changed: when, from what to what, and the
+  // Pods patched since. Kept kRelabelingFor, so that a Pod created just before the change and
+  // not yet seen then is patched when it is (only rollouts with ephemeral metadata have any).
+  struct Relabeling {
+    Time at;
+    std::optional<spec::PodTemplateMetadata> injected;
+    std::optional<spec::PodTemplateMetadata> desired;
+    std::set<std::string> patched;
+  };
+  static constexpr Duration kRelabelingFor = std::chrono::seconds(30);
+
   // Stores / removes a ReplicaSet in memory_ with its index entries. Callers hold mu_.
   void putReplicaSet(const std::string& key, json rs);
   void eraseReplicaSet(const std::string& key);
@@ -147,6 +165,7 @@ class KubernetesDriver final : public WorkloadDriver {
   const KubernetesDriverOptions options_;
   mutable std::mutex mu_;
   Memory memory_;
+  std::map<std::string, Relabeling> relabeling_;  // by ReplicaSet key; guarded by mu_
   std::unique_ptr<kube::Informer> replicaSets_;
   std::unique_ptr<kube::Informer> pods_;
   std::unique_ptr<kube::Informer> services_;

@@ -250,20 +250,130 @@ Result<ReferencedWorkload> referencedWorkload(const json& object, const spec::Wo
   return out;
 }
 
-json replicaSetManifest(const RolloutRef& rollout, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& tmpl, int32_t minReadySeconds) {
-  json podTemplate = templateJson(tmpl);
+namespace {
+
+// Annotations of a Rollout that Argo does not copy to its ReplicaSets (annotationsToSkip).
+bool copiedToReplicaSets(const std::string& key) {
+  return key != "kubectl.kubernetes.io/last-applied-configuration" && key != kRevisionAnnotation &&
+         key != kRevisionHistoryAnnotation && key != kDesiredReplicasAnnotation &&
+         key != "notified.notifications.argoproj.io";
+}
+
+// Sets `desired` on `object`'s labels and annotations and takes off those of `injected` that
+// `desired` does not keep, as merge-patch members (null takes off); false when none changes.
+// `current`: the object's labels and annotations as they are (nullptr: unknown, so every key
+// is written).
+bool ephemeralChanges(const json* current, const std::optional<spec::PodTemplateMetadata>& injected,
+                      const std::optional<spec::PodTemplateMetadata>& desired, json& patch) {
+  bool changed = false;
+  auto sync = [&](const char* field, const std::map<std::string, std::string>* want,
+                  const std::map<std::string, std::string>* had) {
+    const json& now = current != nullptr ? at(*current, field) : kEmpty;
+    if (want != nullptr) {
+      for (const auto& [k, v] : *want) {
+        if (current != nullptr && str(now, k.c_str()) == v && now.contains(k)) continue;
+        patch[field][k] = v;
+        changed = true;
+      }
+    }
+    if (had != nullptr) {
+      for (const auto& [k, v] : *had) {
+        if (want != nullptr && want->contains(k)) continue;
+        if (current != nullptr && !now.contains(k)) continue;
+        patch[field][k] = nullptr;
+        changed = true;
+      }
+    }
+  };
+  sync("labels", desired ? &desired->labels : nullptr, injected ? &injected->labels : nullptr);
+  sync("annotations", desired ? &desired->annotations : nullptr,
+       injected ? &injected->annotations : nullptr);
+  return changed;
+}
+
+}  // namespace
+
+std::string ephemeralMetadataText(const spec::PodTemplateMetadata& metadata) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  if (!metadata.labels.empty()) out["labels"] = metadata.labels;
+  if (!metadata.annotations.empty()) out["annotations"] = metadata.annotations;
+  return out.dump();
+}
+
+std::optional<spec::PodTemplateMetadata> injectedMetadata(const json& rs) {
+  const std::string text = str(at(at(rs, "metadata"), "annotations"), kEphemeralMetadataAnnotation);
+  if (text.empty()) return std::nullopt;
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  spec::PodTemplateMetadata out;
+  for (const auto& [field, into] :
+       {std::pair{"labels", &out.labels}, std::pair{"annotations", &out.annotations}}) {
+    for (const auto& [k, v] : at(j, field).items()) {
+      if (v.is_string()) (*into)[k] = v.get<std::string>();
+    }
+  }
+  return out;
+}
+
+json templateWithoutInjected(const json& rs) {
+  json tmpl = podTemplateOf(rs);
+  const auto injected = injectedMetadata(rs);
+  if (!injected || !tmpl.is_object()) return tmpl;
+  json& meta = tmpl["metadata"];
+  for (const auto& [field, keys] :
+       {std::pair{"labels", &injected->labels}, std::pair{"annotations", &injected->annotations}}) {
+    if (!meta.is_object() || !meta.contains(field) || !meta[field].is_object()) continue;
+    for (const auto& [k, v] : *keys) meta[field].erase(k);
+    if (meta[field].empty()) meta.erase(field);
+  }
+  return tmpl;
+}
+
+std::optional<json> ephemeralMetadataPatch(
+    const json& rs, const std::optional<spec::PodTemplateMetadata>& desired) {
+  const auto injected = injectedMetadata(rs);
+  json templateMeta = json::object();
+  const json& current = at(podTemplateOf(rs), "metadata");
+  if (!ephemeralChanges(&current, injected, desired, templateMeta)) return std::nullopt;
+  json record = desired ? json(ephemeralMetadataText(*desired)) : json(nullptr);
+  return json{{"metadata", {{"annotations", {{kEphemeralMetadataAnnotation, record}}}}},
+              {"spec", {{"template", {{"metadata", templateMeta}}}}}};
+}
+
+std::optional<json> podMetadataPatch(const std::optional<spec::PodTemplateMetadata>& injected,
+                                     const std::optional<spec::PodTemplateMetadata>& desired) {
+  json meta = json::object();
+  if (!ephemeralChanges(nullptr, injected, desired, meta)) return std::nullopt;
+  return json{{"metadata", meta}};
+}
+
+json replicaSetManifest(const RolloutRef& rollout, const RevisionSpec& revision) {
+  json podTemplate = templateJson(revision.template_);
   json templateLabels = at(at(podTemplate, "metadata"), "labels");
   if (!templateLabels.is_object()) templateLabels = json::object();
-  templateLabels[kHashLabel] = hash;
+  templateLabels[kHashLabel] = revision.hash;
   podTemplate["metadata"]["labels"] = templateLabels;
 
   json labels = templateLabels;
   labels[kRolloutLabel] = rollout.name;
-  json metadata = {{"name", replicaSetName(rollout.name, hash)},
+  json annotations = json::object();
+  for (const auto& [k, v] : revision.rolloutAnnotations) {
+    if (copiedToReplicaSets(k)) annotations[k] = v;
+  }
+  annotations[kRevisionAnnotation] = std::to_string(revision.revision);
+  annotations[kDesiredReplicasAnnotation] = std::to_string(revision.rolloutReplicas);
+  if (revision.ephemeralMetadata) {
+    json injected = json::object();
+    ephemeralChanges(&kEmpty, std::nullopt, revision.ephemeralMetadata, injected);
+    for (const char* field : {"labels", "annotations"}) {
+      for (const auto& [k, v] : at(injected, field).items()) podTemplate["metadata"][field][k] = v;
+    }
+    annotations[kEphemeralMetadataAnnotation] = ephemeralMetadataText(*revision.ephemeralMetadata);
+  }
+  json metadata = {{"name", replicaSetName(rollout.name, revision.hash)},
                    {"namespace", rollout.namespace_},
                    {"labels", labels},
-                   {"annotations", {{kRevisionAnnotation, std::to_string(revision)}}}};
+                   {"annotations", annotations}};
   if (!rollout.uid.empty()) {
     metadata["ownerReferences"] = json::array({{{"apiVersion", "argoproj.io/v1alpha1"},
                                                 {"kind", "Rollout"},
@@ -274,7 +384,7 @@ json replicaSetManifest(const RolloutRef& rollout, const std::string& hash, int6
   }
   json spec = {
       {"replicas", 0}, {"selector", {{"matchLabels", templateLabels}}}, {"template", podTemplate}};
-  if (minReadySeconds > 0) spec["minReadySeconds"] = minReadySeconds;
+  if (revision.minReadySeconds > 0) spec["minReadySeconds"] = revision.minReadySeconds;
   return {
       {"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"metadata", metadata}, {"spec", spec}};
 }
@@ -371,7 +481,7 @@ ObservedRevision observeRevision(const json& rs, const std::vector<json>& pods, 
   } catch (const std::exception&) {
     r.revision = 0;  // Argo: a ReplicaSet without a readable revision sorts first
   }
-  if (auto t = decodeTemplate(podTemplateOf(rs))) r.template_ = std::move(*t);
+  if (auto t = decodeTemplate(templateWithoutInjected(rs))) r.template_ = std::move(*t);
   r.createdAt = createdAt(rs);
   r.desiredReplicas = specReplicas(rs);
   const auto minReady = std::chrono::seconds(std::max(int32(at(rs, "spec"), "minReadySeconds"), 0));
@@ -524,8 +634,39 @@ std::optional<std::string> podToRestart(const std::vector<json>& pods, Time befo
 
 json scalePatch(int32_t replicas) { return {{"spec", {{"replicas", replicas}}}}; }
 
-json revisionPatch(int64_t revision) {
-  return {{"metadata", {{"annotations", {{kRevisionAnnotation, std::to_string(revision)}}}}}};
+std::vector<std::string> podsToRelabel(const std::vector<json>& pods, Time changedAt,
+                                       const std::set<std::string>& patched) {
+  std::vector<std::string> out;
+  for (const json& pod : pods) {
+    const std::string name = str(at(pod, "metadata"), "name");
+    const auto created = createdAt(pod);
+    if (name.empty() || patched.contains(name)) continue;
+    if (created && *created > changedAt + std::chrono::seconds(1)) continue;
+    out.push_back(name);
+  }
+  return out;
+}
+
+std::optional<json> replicaSetScalePatch(const json& rs, int32_t replicas,
+                                         int32_t rolloutReplicas) {
+  json patch = json::object();
+  if (specReplicas(rs) != replicas) patch["spec"]["replicas"] = replicas;
+  const std::string desired = std::to_string(rolloutReplicas);
+  if (rolloutReplicas >= 0 && annotationOf(rs, kDesiredReplicasAnnotation) != desired) {
+    patch["metadata"]["annotations"][kDesiredReplicasAnnotation] = desired;
+  }
+  if (patch.empty()) return std::nullopt;
+  return patch;
+}
+
+json revisionPatch(const json& rs, int64_t revision) {
+  json annotations = {{kRevisionAnnotation, std::to_string(revision)}};
+  const std::string old = annotationOf(rs, kRevisionAnnotation);
+  if (!old.empty() && old != std::to_string(revision)) {
+    const std::string history = annotationOf(rs, kRevisionHistoryAnnotation);
+    annotations[kRevisionHistoryAnnotation] = history.empty() ? old : history + "," + old;
+  }
+  return {{"metadata", {{"annotations", annotations}}}};
 }
 
 json scaleDownDeadlinePatch(std::optional<Time> deadline) {

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,12 @@ inline constexpr const char* kHashLabel = "rollouts-pod-template-hash";
 inline constexpr const char* kRevisionAnnotation = "rollout.argoproj.io/revision";
 inline constexpr const char* kScaleDownDeadlineAnnotation = "scale-down-deadline";
 inline constexpr const char* kManagedByAnnotation = "argo-rollouts.argoproj.io/managed-by-rollouts";
+inline constexpr const char* kRevisionHistoryAnnotation = "rollout.argoproj.io/revision-history";
+inline constexpr const char* kDesiredReplicasAnnotation = "rollout.argoproj.io/desired-replicas";
+// The ephemeral metadata injected into a ReplicaSet's pod template, as JSON, so that it can be
+// taken off again (utils/replicaset's EphemeralMetadataAnnotation).
+inline constexpr const char* kEphemeralMetadataAnnotation =
+    "rollout.argoproj.io/ephemeral-metadata";
 // ramp's own: the rollout a ReplicaSet belongs to when the cluster holds no Rollout object to own
 // it (ramp's store is not the cluster), and ramp's hash of a ReplicaSet adopted by template.
 inline constexpr const char* kRolloutLabel = "ramp.local/rollout";
@@ -90,8 +97,33 @@ Result<spec::PodTemplateSpec> decodeTemplate(const json& tmpl);
 Result<ReferencedWorkload> referencedWorkload(const json& object, const spec::WorkloadRef& ref);
 
 // The ReplicaSet ramp creates for revision `hash` of `rollout`, with 0 replicas.
-json replicaSetManifest(const RolloutRef& rollout, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& tmpl, int32_t minReadySeconds);
+//
+// Annotated as Argo's SetNewReplicaSetAnnotations does: the revision, desired-replicas (the
+// rollout's spec.replicas) and the rollout's own annotations but kubectl's last-applied
+// configuration, Argo's revision, revision-history and desired-replicas ones and the
+// notifications engine's; the revision's ephemeral metadata injected into the pod template and
+// recorded in kEphemeralMetadataAnnotation.
+json replicaSetManifest(const RolloutRef& rollout, const RevisionSpec& revision);
+
+// The ephemeral metadata as Argo records it on a ReplicaSet (Go's encoding of
+// PodTemplateMetadata: labels then annotations, empty maps left out).
+std::string ephemeralMetadataText(const spec::PodTemplateMetadata& metadata);
+// What a ReplicaSet's kEphemeralMetadataAnnotation says was injected (nullopt: nothing, or
+// unreadable, as Argo's ParseExistingPodMetadata).
+std::optional<spec::PodTemplateMetadata> injectedMetadata(const json& rs);
+// The ReplicaSet's pod template without the ephemeral metadata it records as injected (what
+// the rollout's template was; used to compare and to report templates).
+json templateWithoutInjected(const json& rs);
+// The merge patch that gives the ReplicaSet's pod template `desired` (nullopt: none) and takes
+// off what it recorded as injected and `desired` no longer has (Argo's
+// SyncReplicaSetEphemeralPodMetadata); nullopt when nothing changes.
+std::optional<json> ephemeralMetadataPatch(const json& rs,
+                                           const std::optional<spec::PodTemplateMetadata>& desired);
+// The merge patch that does the same to a Pod of that ReplicaSet given what the ReplicaSet
+// recorded before (`injected`), without reading the Pod (idempotent); nullopt when there is
+// nothing to set or take off.
+std::optional<json> podMetadataPatch(const std::optional<spec::PodTemplateMetadata>& injected,
+                                     const std::optional<spec::PodTemplateMetadata>& desired);
 
 // Whether `rs` belongs to `rollout`: in its namespace, and labelled kRolloutLabel=<name> or
 // controlled (ownerReference controller: true) by the argoproj.io Rollout of that name.
@@ -146,9 +178,20 @@ json podFacts(const json& pod);
 // The oldest current (not terminating) Pod created before `before`; nullopt when none.
 std::optional<std::string> podToRestart(const std::vector<json>& pods, Time before);
 
+// The Pods of a ReplicaSet whose ephemeral metadata changed at `changedAt` that may still carry
+// the old (created no later than then, with a second's slack: the server's times are whole
+// seconds) and are not in `patched`; their names. Pods created later have the new template's.
+std::vector<std::string> podsToRelabel(const std::vector<json>& pods, Time changedAt,
+                                       const std::set<std::string>& patched);
+
 // Merge patches of a ReplicaSet (scalePatch: of a Deployment too).
 json scalePatch(int32_t replicas);
-json revisionPatch(int64_t revision);
+// The ReplicaSet at `replicas` with desired-replicas `rolloutReplicas` (negative: left as it
+// is); nullopt when it has both already.
+std::optional<json> replicaSetScalePatch(const json& rs, int32_t replicas, int32_t rolloutReplicas);
+// Renumbers the ReplicaSet (a rollback to it), keeping its old number in revision-history as
+// Argo does ("1,3": the numbers it had, oldest first).
+json revisionPatch(const json& rs, int64_t revision);
 // Sets the annotation scale-down-deadline to the RFC 3339 time, or removes it (nullopt).
 json scaleDownDeadlinePatch(std::optional<Time> deadline);
 // Adopts a ReplicaSet found by template: records ramp's hash and the revision number.

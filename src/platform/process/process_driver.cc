@@ -718,9 +718,11 @@ Result<ObservedWorkload> ProcessDriver::observe(const std::string& rolloutKey) {
   return out;
 }
 
-Status ProcessDriver::ensureRevision(const std::string& rolloutKey, const std::string& hash,
-                                     int64_t revision, const spec::PodTemplateSpec& template_,
-                                     int32_t minReadySeconds) {
+Status ProcessDriver::ensureRevision(const std::string& rolloutKey, const RevisionSpec& wanted) {
+  const std::string& hash = wanted.hash;
+  const int64_t revision = wanted.revision;
+  const spec::PodTemplateSpec& template_ = wanted.template_;
+  const int32_t minReadySeconds = wanted.minReadySeconds;
   if (rolloutKey.empty() || hash.empty()) {
     return makeError(ErrorCode::kInvalidArgument,
                      "platform.process: rollout key and pod template hash must not be empty");
@@ -763,7 +765,7 @@ Status ProcessDriver::ensureRevision(const std::string& rolloutKey, const std::s
 }
 
 Status ProcessDriver::scale(const std::string& rolloutKey, const std::string& hash,
-                            int32_t replicas) {
+                            int32_t replicas, int32_t /*rolloutReplicas*/) {
   if (replicas < 0) {
     return makeError(ErrorCode::kInvalidArgument,
                      "platform.process: replicas must be >= 0, not " + std::to_string(replicas));
@@ -854,7 +856,8 @@ Status ProcessDriver::restartReplica(const std::string& rolloutKey, const std::s
 }
 
 Status ProcessDriver::setRoles(const std::string& rolloutKey,
-                               const std::map<std::string, std::string>& roles) {
+                               const std::map<std::string, std::string>& roles,
+                               const RoleMetadata& /*metadata*/) {
   for (const auto& [hash, role] : roles) {
     if (!validRole(role)) {
       return makeError(ErrorCode::kInvalidArgument,

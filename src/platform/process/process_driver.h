@@ -66,9 +66,9 @@ class ProcessDriver final : public WorkloadDriver {
   Result<ObservedWorkload> observe(const std::string& rolloutKey) override;
   // Besides the seam's contract: kInvalidArgument for a template the host cannot run (see
   // validateTemplate) or whose command is not an executable found on the replica's PATH.
-  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& template_, int32_t minReadySeconds) override;
-  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas) override;
+  Status ensureRevision(const std::string& rolloutKey, const RevisionSpec& wanted) override;
+  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas,
+               int32_t rolloutReplicas) override;
   Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
                               std::optional<Time> deadline) override;
   Status retire(const std::string& rolloutKey, const std::string& hash) override;
@@ -80,8 +80,8 @@ class ProcessDriver final : public WorkloadDriver {
                         Time startedBefore) override;
   // Replaces the roles of the rollout's revisions (hash -> stable|canary|preview|active) used as
   // the `role` label in the file_sd file. kInvalidArgument for another role name.
-  Status setRoles(const std::string& rolloutKey,
-                  const std::map<std::string, std::string>& roles) override;
+  Status setRoles(const std::string& rolloutKey, const std::map<std::string, std::string>& roles,
+                  const RoleMetadata& metadata) override;
   std::string type() const override { return "platform.process"; }
 
   // Every replica of the rollout, terminating ones included, ordered by hash and index.

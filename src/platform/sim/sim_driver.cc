@@ -450,9 +450,11 @@ Result<ObservedWorkload> SimDriver::observe(const std::string& rolloutKey) {
   return out;
 }
 
-Status SimDriver::ensureRevision(const std::string& rolloutKey, const std::string& hash,
-                                 int64_t revision, const spec::PodTemplateSpec& template_,
-                                 int32_t minReadySeconds) {
+Status SimDriver::ensureRevision(const std::string& rolloutKey, const RevisionSpec& wanted) {
+  const std::string& hash = wanted.hash;
+  const int64_t revision = wanted.revision;
+  const spec::PodTemplateSpec& template_ = wanted.template_;
+  const int32_t minReadySeconds = wanted.minReadySeconds;
   if (hash.empty()) {
     return makeError(ErrorCode::kInvalidArgument, std::string(kName) + ": empty pod template hash");
   }
@@ -492,7 +494,8 @@ Status SimDriver::ensureRevision(const std::string& rolloutKey, const std::strin
   return {};
 }
 
-Status SimDriver::scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas) {
+Status SimDriver::scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas,
+                        int32_t /*rolloutReplicas*/) {
   if (replicas < 0) {
     return makeError(
         ErrorCode::kInvalidArgument,

@@ -52,9 +52,9 @@ class SimDriver final : public WorkloadDriver {
   // See WorkloadDriver. Errors from the simulated platform name "platform.sim"; a failed
   // SQLite write returns kUnavailable and leaves the in-memory state unchanged.
   Result<ObservedWorkload> observe(const std::string& rolloutKey) override;
-  Status ensureRevision(const std::string& rolloutKey, const std::string& hash, int64_t revision,
-                        const spec::PodTemplateSpec& template_, int32_t minReadySeconds) override;
-  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas) override;
+  Status ensureRevision(const std::string& rolloutKey, const RevisionSpec& wanted) override;
+  Status scale(const std::string& rolloutKey, const std::string& hash, int32_t replicas,
+               int32_t rolloutReplicas) override;
   Status setScaleDownDeadline(const std::string& rolloutKey, const std::string& hash,
                               std::optional<Time> deadline) override;
   Status retire(const std::string& rolloutKey, const std::string& hash) override;

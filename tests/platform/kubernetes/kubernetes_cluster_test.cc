@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -514,6 +515,115 @@ TEST(KubernetesPlatformOnACluster, TheDriverSaysWhenAWorkloadRefsObjectChanges) 
   for (const std::string& key : toldSoFar()) EXPECT_EQ(key, "default/watcher");
   (*driver)->watchWorkloadRefs(nullptr);
   ASSERT_TRUE(client.remove(kube::deployments(), "default", "watched"));
+}
+
+// ReplicaSets annotated and labelled as Argo's (rollout/sync.go, rollout/ephemeralmetadata.go): the
+// Rollout's replicas in desired-replicas and its own annotations copied; the canary's
+// canaryMetadata on the new revision's pod template and Pods while it is the canary, the
+// stableMetadata once it is stable, and the old revision's taken off when it has no role.
+TEST(KubernetesPlatformOnACluster, EphemeralMetadataFollowsTheRoles) {
+  rt::TempDir dir("ramp-k8s-ephemeral");
+  std::string skip;
+  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
+  if (cluster == nullptr) {
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    return;
+  }
+  auto made = adminClient(*cluster);
+  ASSERT_TRUE(made) << made.error().message;
+  kube::Client& client = **made;
+  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default");
+  ASSERT_TRUE(serve) << serve.error().message;
+
+  json rollout = json::parse(R"({
+    "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+    "metadata": {"name": "tagged", "namespace": "default", "annotations": {"team": "shop"}},
+    "spec": {
+      "replicas": 2,
+      "selector": {"matchLabels": {"app": "tagged"}},
+      "template": {"metadata": {"labels": {"app": "tagged"}},
+                   "spec": {"containers": [{"name": "tagged", "image": "tagged:v1"}]}},
+      "strategy": {"canary": {
+        "canaryMetadata": {"labels": {"role": "canary"}, "annotations": {"note": "new"}},
+        "stableMetadata": {"labels": {"role": "stable"}},
+        "steps": [{"setWeight": 50}, {"pause": {"duration": "20s"}}]}}}})");
+  ASSERT_TRUE(client.create(kube::rollouts(), "default", rollout.dump()));
+  auto get = [&](const kube::ResourceType& type, const std::string& name) {
+    auto got = client.get(type, "default", name);
+    return got ? json::parse(*got) : json::object();
+  };
+  auto stableHash = [&] {
+    return get(kube::rollouts(), "tagged").value("/status/stableRS"_json_pointer, "");
+  };
+  // The value of label `key` on every Pod of revision `hash` ("" for a Pod without it), sorted.
+  auto podLabels = [&](const std::string& hash, const std::string& key) {
+    kube::ListOptions o;
+    o.labelSelector = "rollouts-pod-template-hash=" + hash;
+    std::vector<std::string> out;
+    if (auto listed = client.list(kube::pods(), "default", o)) {
+      for (const std::string& item : listed->items) {
+        json pod = json::parse(item);
+        if (pod["metadata"].contains("deletionTimestamp")) continue;
+        out.push_back(pod["metadata"].value("labels", json::object()).value(key, ""));
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using Labels = std::vector<std::string>;
+  auto healthyOn = [&](const std::string& image) {
+    json r = get(kube::rollouts(), "tagged");
+    json rs = get(kube::replicaSets(), "tagged-" + stableHash());
+    return r.value("/status/phase"_json_pointer, "") == "Healthy" &&
+           rs.value("/spec/template/spec/containers/0/image"_json_pointer, "") == image &&
+           rs.value("/status/readyReplicas"_json_pointer, 0) == 2;
+  };
+  ASSERT_TRUE(eventually([&] { return healthyOn("tagged:v1"); }))
+      << get(kube::rollouts(), "tagged").dump(2) << (*serve)->log();
+  const std::string v1 = stableHash();
+  json rs1 = get(kube::replicaSets(), "tagged-" + v1);
+  EXPECT_EQ(rs1["metadata"]["annotations"]["rollout.argoproj.io/desired-replicas"], "2");
+  EXPECT_EQ(rs1["metadata"]["annotations"]["team"], "shop");
+  EXPECT_EQ(rs1["metadata"]["annotations"]["rollout.argoproj.io/ephemeral-metadata"],
+            R"({"labels":{"role":"stable"}})");
+  EXPECT_EQ(rs1["spec"]["template"]["metadata"]["labels"]["role"], "stable");
+  EXPECT_EQ(podLabels(v1, "role"), (Labels{"stable", "stable"}));
+
+  // A new image: the canary revision is born with the canary's metadata.
+  ASSERT_TRUE(client.patch(
+      kube::rollouts(), "default", "tagged", kube::PatchType::kMerge,
+      R"({"spec":{"template":{"spec":{"containers":[{"name":"tagged","image":"tagged:v2"}]}}}})"));
+  std::string v2;
+  ASSERT_TRUE(eventually([&] {
+    json r = get(kube::rollouts(), "tagged");
+    v2 = r.value("/status/currentPodHash"_json_pointer, "");
+    return v2 != v1 && !v2.empty() &&
+           get(kube::replicaSets(), "tagged-" + v2)
+                   .value("/status/readyReplicas"_json_pointer, 0) == 1;
+  })) << get(kube::rollouts(), "tagged").dump(2);
+  json rs2 = get(kube::replicaSets(), "tagged-" + v2);
+  EXPECT_EQ(rs2["spec"]["template"]["metadata"]["labels"]["role"], "canary");
+  EXPECT_EQ(rs2["spec"]["template"]["metadata"]["annotations"]["note"], "new");
+  EXPECT_EQ(podLabels(v2, "role"), (Labels{"canary"}));
+  EXPECT_EQ(podLabels(v1, "role"), (Labels{"stable"}));
+
+  // Promoted after the pause: v2 is stable, in its template and on its Pods (patched in place,
+  // not replaced), and v1, scaled down, carries nothing injected any more.
+  ASSERT_TRUE(eventually([&] { return healthyOn("tagged:v2"); }, std::chrono::seconds(90)))
+      << get(kube::rollouts(), "tagged").dump(2) << (*serve)->log();
+  EXPECT_TRUE(eventually([&] {
+    return podLabels(v2, "role") == Labels{"stable", "stable"};
+  })) << ::testing::PrintToString(podLabels(v2, "role"));
+  rs2 = get(kube::replicaSets(), "tagged-" + v2);
+  EXPECT_EQ(rs2["spec"]["template"]["metadata"]["labels"]["role"], "stable");
+  EXPECT_FALSE(
+      rs2["spec"]["template"]["metadata"].value("annotations", json::object()).contains("note"));
+  EXPECT_TRUE(eventually([&] {
+    json old = get(kube::replicaSets(), "tagged-" + v1);
+    return !old["metadata"]["annotations"].contains("rollout.argoproj.io/ephemeral-metadata") &&
+           !old["spec"]["template"]["metadata"]["labels"].contains("role");
+  })) << get(kube::replicaSets(), "tagged-" + v1).dump(2);
+  EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
 }
 
 // Argo's hash collision (rollout/sync.go): a ReplicaSet that is not the Rollout's holds the name

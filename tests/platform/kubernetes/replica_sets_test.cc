@@ -62,8 +62,12 @@ TEST(KubernetesReplicaSet, ManifestAsArgoWritesIt) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    json rs =
-        replicaSetManifest({"shop", "web", c.uid}, "6d9f8", 3, webTemplate(), c.minReadySeconds);
+    RevisionSpec revision{"6d9f8", 3, webTemplate(), c.minReadySeconds, 2};
+    revision.rolloutAnnotations = {{"team", "shop"},
+                                   {"kubectl.kubernetes.io/last-applied-configuration", "{}"},
+                                   {"rollout.argoproj.io/revision", "9"},
+                                   {"notified.notifications.argoproj.io", "{}"}};
+    json rs = replicaSetManifest({"shop", "web", c.uid}, revision);
     EXPECT_EQ(rs["apiVersion"], "apps/v1");
     EXPECT_EQ(rs["kind"], "ReplicaSet");
     EXPECT_EQ(rs["metadata"]["name"], "web-6d9f8");
@@ -71,7 +75,9 @@ TEST(KubernetesReplicaSet, ManifestAsArgoWritesIt) {
     EXPECT_EQ(rs["metadata"]["labels"], json({{"app", "web"},
                                               {"rollouts-pod-template-hash", "6d9f8"},
                                               {"ramp.local/rollout", "web"}}));
-    EXPECT_EQ(rs["metadata"]["annotations"], json({{"rollout.argoproj.io/revision", "3"}}));
+    EXPECT_EQ(rs["metadata"]["annotations"], json({{"rollout.argoproj.io/revision", "3"},
+                                                   {"rollout.argoproj.io/desired-replicas", "2"},
+                                                   {"team", "shop"}}));
     EXPECT_EQ(rs["spec"]["replicas"], 0);
     EXPECT_EQ(rs["spec"]["selector"]["matchLabels"],
               json({{"app", "web"}, {"rollouts-pod-template-hash", "6d9f8"}}));
@@ -88,6 +94,68 @@ TEST(KubernetesReplicaSet, ManifestAsArgoWritesIt) {
     EXPECT_TRUE(belongsTo(rs, {"shop", "web", ""}));
     EXPECT_TRUE(sameTemplate(rs["spec"]["template"], templateJson(webTemplate())));
   }
+}
+
+// Argo's ephemeral metadata (rollout/ephemeralmetadata.go): injected into a new ReplicaSet's pod
+// template and recorded, moved between roles by patches that take off only what was injected.
+TEST(KubernetesReplicaSet, EphemeralMetadataIsInjectedRecordedAndTakenOff) {
+  const spec::PodTemplateMetadata canary{{{"role", "canary"}}, {{"note", "new"}}};
+  const spec::PodTemplateMetadata stable{{{"role", "stable"}}, {}};
+  RevisionSpec revision{"6d9f8", 2, webTemplate(), 0, 1};
+  revision.ephemeralMetadata = canary;
+  json rs = replicaSetManifest({"shop", "web", ""}, revision);
+  EXPECT_EQ(rs["spec"]["template"]["metadata"]["labels"],
+            json({{"app", "web"}, {"rollouts-pod-template-hash", "6d9f8"}, {"role", "canary"}}));
+  EXPECT_EQ(rs["spec"]["template"]["metadata"]["annotations"], json({{"note", "new"}}));
+  EXPECT_EQ(rs["metadata"]["labels"].count("role"), 0u) << "the ReplicaSet's own labels stay";
+  EXPECT_EQ(rs["spec"]["selector"]["matchLabels"].count("role"), 0u);
+  // Go's encoding: labels before annotations.
+  EXPECT_EQ(rs["metadata"]["annotations"]["rollout.argoproj.io/ephemeral-metadata"],
+            R"({"labels":{"role":"canary"},"annotations":{"note":"new"}})");
+  EXPECT_EQ(injectedMetadata(rs), canary);
+  // What it reports and compares is the rollout's template, without what was injected.
+  EXPECT_TRUE(sameTemplate(templateWithoutInjected(rs), templateJson(webTemplate())));
+  EXPECT_EQ(observeRevision(rs, {}, Time{}).template_.metadata.labels.count("role"), 0u);
+
+  EXPECT_EQ(ephemeralMetadataPatch(rs, canary), std::nullopt) << "nothing to change";
+  // Promoted: the canary's metadata goes, the stable's comes.
+  auto promoted = ephemeralMetadataPatch(rs, stable);
+  ASSERT_TRUE(promoted);
+  EXPECT_EQ(*promoted, json::parse(R"({
+    "metadata": {"annotations": {"rollout.argoproj.io/ephemeral-metadata":
+                                 "{\"labels\":{\"role\":\"stable\"}}"}},
+    "spec": {"template": {"metadata": {"labels": {"role": "stable"},
+                                       "annotations": {"note": null}}}}})"));
+  EXPECT_EQ(
+      podMetadataPatch(canary, stable),
+      json::parse(R"({"metadata":{"labels":{"role":"stable"},"annotations":{"note":null}}})"));
+  // No role any more: everything injected goes, and the record with it.
+  EXPECT_EQ(*ephemeralMetadataPatch(rs, std::nullopt), json::parse(R"({
+    "metadata": {"annotations": {"rollout.argoproj.io/ephemeral-metadata": null}},
+    "spec": {"template": {"metadata": {"labels": {"role": null},
+                                       "annotations": {"note": null}}}}})"));
+  EXPECT_EQ(podMetadataPatch(std::nullopt, std::nullopt), std::nullopt);
+  // A label the user's template has is not injected metadata: never taken off.
+  json plain = replicaSetManifest({"shop", "web", ""}, {"6d9f8", 1, webTemplate(), 0, 1});
+  EXPECT_EQ(injectedMetadata(plain), std::nullopt);
+  EXPECT_EQ(ephemeralMetadataPatch(plain, std::nullopt), std::nullopt);
+  // An unreadable record is no record (Argo's ParseExistingPodMetadata).
+  plain["metadata"]["annotations"]["rollout.argoproj.io/ephemeral-metadata"] = "{";
+  EXPECT_EQ(injectedMetadata(plain), std::nullopt);
+}
+
+// After a role change the Pods that may still carry the old metadata: those created no later
+// than the change (the server's whole seconds: one second's slack), not patched yet.
+TEST(KubernetesReplicaSet, PodsToRelabelAreThoseBornBeforeTheChange) {
+  auto pod = [](const std::string& name, const std::string& created) {
+    return json{{"metadata", {{"name", name}, {"creationTimestamp", created}}}};
+  };
+  const std::vector<json> pods = {
+      pod("early", "2026-01-01T00:00:00Z"), pod("same-second", "2026-01-01T00:00:10Z"),
+      pod("done", "2026-01-01T00:00:05Z"), pod("later", "2026-01-01T00:00:12Z")};
+  EXPECT_EQ(podsToRelabel(pods, at("2026-01-01T00:00:10Z"), {"done"}),
+            (std::vector<std::string>{"early", "same-second"}));
+  EXPECT_TRUE(podsToRelabel(pods, at("2025-12-31T00:00:00Z"), {}).empty());
 }
 
 TEST(KubernetesReplicaSet, BelongsToByLabelOrControllerOwner) {
@@ -482,8 +550,27 @@ TEST(KubernetesReplicaSet, RestartsTheOldestCurrentPodStartedBefore) {
 
 TEST(KubernetesReplicaSet, Patches) {
   EXPECT_EQ(scalePatch(3), json::parse(R"({"spec":{"replicas":3}})"));
-  EXPECT_EQ(revisionPatch(4),
+  const json fresh = json::parse(R"({"metadata":{"annotations":{}}})");
+  EXPECT_EQ(revisionPatch(fresh, 4),
             json::parse(R"({"metadata":{"annotations":{"rollout.argoproj.io/revision":"4"}}})"));
+  // A rollback renumbers a ReplicaSet and keeps the numbers it had (Argo's revision-history).
+  const json once =
+      json::parse(R"({"metadata":{"annotations":{"rollout.argoproj.io/revision":"1"}}})");
+  EXPECT_EQ(revisionPatch(once, 3), json::parse(R"({"metadata":{"annotations":{
+    "rollout.argoproj.io/revision":"3","rollout.argoproj.io/revision-history":"1"}}})"));
+  const json twice = json::parse(R"({"metadata":{"annotations":{
+    "rollout.argoproj.io/revision":"3","rollout.argoproj.io/revision-history":"1"}}})");
+  EXPECT_EQ(revisionPatch(twice, 5), json::parse(R"({"metadata":{"annotations":{
+    "rollout.argoproj.io/revision":"5","rollout.argoproj.io/revision-history":"1,3"}}})"));
+  // Scaling writes the rollout's replicas beside (desired-replicas), and nothing when both hold.
+  const json two = json::parse(R"({"metadata":{"annotations":{
+    "rollout.argoproj.io/desired-replicas":"2"}},"spec":{"replicas":2}})");
+  EXPECT_EQ(replicaSetScalePatch(two, 2, 2), std::nullopt);
+  EXPECT_EQ(replicaSetScalePatch(two, 1, 2), json::parse(R"({"spec":{"replicas":1}})"));
+  EXPECT_EQ(replicaSetScalePatch(two, 2, 3), json::parse(R"({"metadata":{"annotations":{
+    "rollout.argoproj.io/desired-replicas":"3"}}})"));
+  EXPECT_EQ(replicaSetScalePatch(two, 0, -1), json::parse(R"({"spec":{"replicas":0}})"))
+      << "a rollout being deleted leaves the annotation";
   EXPECT_EQ(scaleDownDeadlinePatch(at("2026-01-01T00:05:00Z")),
             json::parse(
                 R"({"metadata":{"annotations":{"scale-down-deadline":"2026-01-01T00:05:00Z"}}})"));

@@ -140,12 +140,12 @@ class ProcessDriverTest : public ::testing::Test {
 TEST_F(ProcessDriverTest, ScaleUpServesOnAssignedPortsAndBecomesReadyThroughHttpProbes) {
   auto d = makeDriver();
   ASSERT_TRUE(d);
-  ASSERT_TRUE(d->ensureRevision(kKey, "aaa", 1, demoTemplate("demo:v1"), 0));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"aaa", 1, demoTemplate("demo:v1"), 0}));
   auto before = revisionOf(*d, "aaa");
   EXPECT_EQ(before.currentReplicas, 0) << "created with 0 replicas";
   EXPECT_EQ(before.revision, 1);
   EXPECT_EQ(before.template_, demoTemplate("demo:v1"));
-  ASSERT_TRUE(d->scale(kKey, "aaa", 2));
+  ASSERT_TRUE(d->scale(kKey, "aaa", 2, 2));
   EXPECT_EQ(revisionOf(*d, "aaa").desiredReplicas, 2);
   ASSERT_TRUE(waitUntil([&] { return revisionOf(*d, "aaa").readyReplicas == 2; }))
       << "replicas: " << d->replicas(kKey).size();
@@ -181,7 +181,7 @@ TEST_F(ProcessDriverTest, ScaleUpServesOnAssignedPortsAndBecomesReadyThroughHttp
   // its 5 s grace period.
   pid_t gone = reps[1].pid;
   auto start = Steady::now();
-  ASSERT_TRUE(d->scale(kKey, "aaa", 1));
+  ASSERT_TRUE(d->scale(kKey, "aaa", 1, 1));
   EXPECT_EQ(revisionOf(*d, "aaa").currentReplicas, 1);
   ASSERT_TRUE(waitUntil([&] { return !pidAlive(gone) && d->replicas(kKey).size() == 1; }));
   EXPECT_LT(Steady::now() - start, std::chrono::seconds(4));
@@ -192,7 +192,7 @@ TEST_F(ProcessDriverTest, ScaleUpServesOnAssignedPortsAndBecomesReadyThroughHttp
   auto busy = d->retire(kKey, "aaa");
   ASSERT_FALSE(busy);
   EXPECT_EQ(busy.error().code, ErrorCode::kFailedPrecondition);
-  ASSERT_TRUE(d->scale(kKey, "aaa", 0));
+  ASSERT_TRUE(d->scale(kKey, "aaa", 0, 0));
   ASSERT_TRUE(waitUntil([&] { return d->replicas(kKey).empty(); }));
   ASSERT_TRUE(d->retire(kKey, "aaa"));
   EXPECT_TRUE(d->observe(kKey)->revisions.empty());
@@ -203,9 +203,9 @@ TEST_F(ProcessDriverTest, ScaleDownSendsSigtermThenSigkillAfterTheGracePeriod) {
   auto d = makeDriver();
   ASSERT_TRUE(d);
   // The shell ignores SIGTERM, and so does `sleep` (an ignored signal stays ignored on exec).
-  ASSERT_TRUE(d->ensureRevision(kKey, "stubborn", 1,
-                                shellTemplate("trap '' TERM; echo started; sleep 100", 1), 0));
-  ASSERT_TRUE(d->scale(kKey, "stubborn", 1));
+  ASSERT_TRUE(d->ensureRevision(
+      kKey, {"stubborn", 1, shellTemplate("trap '' TERM; echo started; sleep 100", 1), 0}));
+  ASSERT_TRUE(d->scale(kKey, "stubborn", 1, 1));
   ASSERT_TRUE(waitUntil([&] {
     auto r = replicasOf(*d, "stubborn");
     return r.size() == 1 && r[0].pid > 0 &&
@@ -213,7 +213,7 @@ TEST_F(ProcessDriverTest, ScaleDownSendsSigtermThenSigkillAfterTheGracePeriod) {
   }));
   pid_t pid = replicasOf(*d, "stubborn")[0].pid;
   auto start = Steady::now();
-  ASSERT_TRUE(d->scale(kKey, "stubborn", 0));
+  ASSERT_TRUE(d->scale(kKey, "stubborn", 0, 0));
   auto all = d->replicas(kKey);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_TRUE(all[0].terminating);
@@ -230,8 +230,8 @@ TEST_F(ProcessDriverTest, ScaleDownSendsSigtermThenSigkillAfterTheGracePeriod) {
 TEST_F(ProcessDriverTest, CrashingReplicaIsRestartedWithBackoffAndCountsAsCrashLooping) {
   auto d = makeDriver();
   ASSERT_TRUE(d);
-  ASSERT_TRUE(d->ensureRevision(kKey, "crash", 1, shellTemplate("echo crashing; exit 3", 1), 0));
-  ASSERT_TRUE(d->scale(kKey, "crash", 1));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"crash", 1, shellTemplate("echo crashing; exit 3", 1), 0}));
+  ASSERT_TRUE(d->scale(kKey, "crash", 1, 1));
   ASSERT_TRUE(waitUntil([&] {
     auto r = replicasOf(*d, "crash");
     return revisionOf(*d, "crash").crashLoopingReplicas == 1 && r.size() == 1 && r[0].restarts >= 4;
@@ -258,10 +258,10 @@ TEST_F(ProcessDriverTest, ObserveReplicasAndReadLogsOfRunningAndCrashingReplicas
   auto d = makeDriver();
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->ensureRevision(
-      kKey, "ok", 1, shellTemplate("echo hello from $RAMP_POD_NAME; exec sleep 60", 1), 0));
-  ASSERT_TRUE(d->ensureRevision(kKey, "crash", 2, shellTemplate("echo crashing; exit 3", 1), 0));
-  ASSERT_TRUE(d->scale(kKey, "ok", 2));
-  ASSERT_TRUE(d->scale(kKey, "crash", 1));
+      kKey, {"ok", 1, shellTemplate("echo hello from $RAMP_POD_NAME; exec sleep 60", 1), 0}));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"crash", 2, shellTemplate("echo crashing; exit 3", 1), 0}));
+  ASSERT_TRUE(d->scale(kKey, "ok", 2, 2));
+  ASSERT_TRUE(d->scale(kKey, "crash", 1, 1));
   auto find = [&](const std::string& name) {
     auto all = d->observeReplicas(kKey);
     EXPECT_TRUE(all);
@@ -341,8 +341,8 @@ TEST_F(ProcessDriverTest, RestartBackoffRunsOnTheDriversClock) {
   auto created = ProcessDriver::create(clock, opts);
   ASSERT_TRUE(created) << created.error().message;
   auto d = std::move(*created);
-  ASSERT_TRUE(d->ensureRevision(kKey, "crash", 1, shellTemplate("exit 3", 1), 0));
-  ASSERT_TRUE(d->scale(kKey, "crash", 1));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"crash", 1, shellTemplate("exit 3", 1), 0}));
+  ASSERT_TRUE(d->scale(kKey, "crash", 1, 1));
   pid_t first = replicasOf(*d, "crash")[0].pid;
   ASSERT_GT(first, 0) << "scale starts the replica at once";
   // Real time passes until the exit is seen; simulated time does not move.
@@ -382,9 +382,9 @@ TEST_F(ProcessDriverTest, RestartReplicaReplacesTheOldestReplicaStartedBeforeThe
   auto d = std::move(*created);
   const Time t0 = clock.now();
   // The replicas ignore SIGTERM, so the old one is still stopping after the call.
-  ASSERT_TRUE(d->ensureRevision(kKey, "rst", 1,
-                                shellTemplate("trap '' TERM; echo started; sleep 100", 1), 0));
-  ASSERT_TRUE(d->scale(kKey, "rst", 2));
+  ASSERT_TRUE(d->ensureRevision(
+      kKey, {"rst", 1, shellTemplate("trap '' TERM; echo started; sleep 100", 1), 0}));
+  ASSERT_TRUE(d->scale(kKey, "rst", 2, 2));
   auto before = replicasOf(*d, "rst");
   ASSERT_EQ(before.size(), 2u);
   ASSERT_GT(before[0].pid, 0);
@@ -435,7 +435,7 @@ TEST_F(ProcessDriverTest, CommandThatDoesNotExistIsAClearError) {
   ASSERT_TRUE(d);
   auto t = shellTemplate("true", 1);
   t.spec.containers[0].command = {"ramp-no-such-program"};
-  auto s = d->ensureRevision(kKey, "x", 1, t, 0);
+  auto s = d->ensureRevision(kKey, {"x", 1, t, 0});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(s.error().message.find("spec.template.spec.containers[0].command[0]"),
@@ -445,12 +445,12 @@ TEST_F(ProcessDriverTest, CommandThatDoesNotExistIsAClearError) {
       << s.error().message;
 
   t.spec.containers[0].command = {dir_.path() + "/missing"};
-  s = d->ensureRevision(kKey, "x", 1, t, 0);
+  s = d->ensureRevision(kKey, {"x", 1, t, 0});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("is not an executable file"), std::string::npos);
 
   t.spec.containers[0].command.clear();  // an image alone cannot run on this platform
-  s = d->ensureRevision(kKey, "x", 1, t, 0);
+  s = d->ensureRevision(kKey, {"x", 1, t, 0});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("spec.template.spec.containers[0].command:"), std::string::npos)
       << s.error().message;
@@ -462,9 +462,9 @@ TEST_F(ProcessDriverTest, CommandThatDoesNotExistIsAClearError) {
   std::ofstream(script) << "#!/bin/sh\nexec sleep 100\n";
   ::chmod(script.c_str(), 0755);
   t.spec.containers[0].command = {script};
-  ASSERT_TRUE(d->ensureRevision(kKey, "x", 1, t, 0));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"x", 1, t, 0}));
   fs::remove(script);
-  ASSERT_TRUE(d->scale(kKey, "x", 1));
+  ASSERT_TRUE(d->scale(kKey, "x", 1, 1));
   ASSERT_TRUE(waitUntil([&] { return revisionOf(*d, "x").crashLoopingReplicas == 1; }));
   auto r = replicasOf(*d, "x")[0];
   EXPECT_EQ(r.pid, 0);
@@ -491,8 +491,8 @@ TEST_F(ProcessDriverTest, PortAlreadyTakenCrashLoopsWithTheReasonInTheLog) {
   ASSERT_TRUE(d);
   auto t = demoTemplate("demo:v1", 1);
   t.spec.containers[0].args = {"--port", std::to_string(taken)};
-  ASSERT_TRUE(d->ensureRevision(kKey, "clash", 1, t, 0));
-  ASSERT_TRUE(d->scale(kKey, "clash", 1));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"clash", 1, t, 0}));
+  ASSERT_TRUE(d->scale(kKey, "clash", 1, 1));
   ASSERT_TRUE(waitUntil([&] { return revisionOf(*d, "clash").crashLoopingReplicas == 1; }));
   auto rev = revisionOf(*d, "clash");
   EXPECT_EQ(rev.readyReplicas, 0);
@@ -506,7 +506,7 @@ TEST_F(ProcessDriverTest, PortAlreadyTakenCrashLoopsWithTheReasonInTheLog) {
 
   auto bad = demoTemplate("demo:v1");
   bad.spec.containers[0].workingDir = dir_.path() + "/nowhere";
-  auto s = d->ensureRevision(kKey, "wd", 1, bad, 0);
+  auto s = d->ensureRevision(kKey, {"wd", 1, bad, 0});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("spec.template.spec.containers[0].workingDir"),
             std::string::npos)
@@ -517,16 +517,16 @@ TEST_F(ProcessDriverTest, UnknownRevisionAndBadCountsAreErrors) {
   auto d = makeDriver();
   ASSERT_TRUE(d);
   EXPECT_TRUE(d->observe("nobody/here")->revisions.empty());
-  auto s = d->scale(kKey, "nope", 1);
+  auto s = d->scale(kKey, "nope", 1, 1);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(d->setScaleDownDeadline(kKey, "nope", std::nullopt).error().code, ErrorCode::kNotFound);
-  ASSERT_TRUE(d->ensureRevision(kKey, "aaa", 1, demoTemplate("demo:v1"), 0));
-  EXPECT_EQ(d->scale(kKey, "aaa", -1).error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(d->ensureRevision(kKey, {"aaa", 1, demoTemplate("demo:v1"), 0}));
+  EXPECT_EQ(d->scale(kKey, "aaa", -1, -1).error().code, ErrorCode::kInvalidArgument);
   Time deadline = Time(Duration(1767225600000));
   ASSERT_TRUE(d->setScaleDownDeadline(kKey, "aaa", deadline));
   EXPECT_EQ(revisionOf(*d, "aaa").scaleDownDeadline, deadline);
-  ASSERT_TRUE(d->ensureRevision(kKey, "aaa", 4, demoTemplate("demo:v1"), 0));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"aaa", 4, demoTemplate("demo:v1"), 0}));
   EXPECT_EQ(revisionOf(*d, "aaa").revision, 4) << "ensureRevision updates the revision number";
   EXPECT_EQ(d->type(), "platform.process");
 }
@@ -537,9 +537,9 @@ TEST_F(ProcessDriverTest, RestartedDriverReadoptsLiveReplicasAndRestartsDeadOnes
   {
     auto d = makeDriver(/*stopOnDestroy=*/false);
     ASSERT_TRUE(d);
-    ASSERT_TRUE(d->ensureRevision(kKey, "aaa", 1, demoTemplate("demo:v1"), 0));
-    ASSERT_TRUE(d->scale(kKey, "aaa", 3));
-    ASSERT_TRUE(d->setRoles(kKey, {{"aaa", "stable"}}));
+    ASSERT_TRUE(d->ensureRevision(kKey, {"aaa", 1, demoTemplate("demo:v1"), 0}));
+    ASSERT_TRUE(d->scale(kKey, "aaa", 3, 3));
+    ASSERT_TRUE(d->setRoles(kKey, {{"aaa", "stable"}}, {}));
     Time deadline = Time(Duration(1767225600000));
     ASSERT_TRUE(d->setScaleDownDeadline(kKey, "aaa", deadline));
     ASSERT_TRUE(waitUntil([&] { return revisionOf(*d, "aaa").readyReplicas == 3; }));
@@ -582,7 +582,7 @@ TEST_F(ProcessDriverTest, RestartedDriverReadoptsLiveReplicasAndRestartsDeadOnes
   }));
   EXPECT_NE(readFile(reps[0].logFile).find("re-adopted"), std::string::npos);
   // Adopted replicas are still supervised: scale down stops them.
-  ASSERT_TRUE(d->scale(kKey, "aaa", 0));
+  ASSERT_TRUE(d->scale(kKey, "aaa", 0, 0));
   ASSERT_TRUE(waitUntil([&] {
     d->tick();
     return !pidAlive(pids[0]) && !pidAlive(pids[1]);
@@ -597,8 +597,8 @@ TEST_F(ProcessDriverTest, LivenessFailureRestartsTheReplica) {
   liveness.failureThreshold = 1;
   liveness.initialDelaySeconds = 1;  // the demo listens by then, so the probe gets its 404
   t.spec.containers[0].livenessProbe = liveness;
-  ASSERT_TRUE(d->ensureRevision(kKey, "live", 1, t, 0));
-  ASSERT_TRUE(d->scale(kKey, "live", 1));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"live", 1, t, 0}));
+  ASSERT_TRUE(d->scale(kKey, "live", 1, 1));
   ASSERT_TRUE(waitUntil([&] {
     auto r = replicasOf(*d, "live");
     return r.size() == 1 && r[0].restarts >= 1;
@@ -624,8 +624,8 @@ TEST_F(ProcessDriverTest, ExecReadinessAndTcpLivenessProbes) {
   tcp.tcpSocket = spec::TcpSocketAction{spec::IntOrString{int64_t{8080}}, ""};
   tcp.periodSeconds = 1;
   c.livenessProbe = tcp;
-  ASSERT_TRUE(d->ensureRevision(kKey, "exec", 1, t, 0));
-  ASSERT_TRUE(d->scale(kKey, "exec", 2));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"exec", 1, t, 0}));
+  ASSERT_TRUE(d->scale(kKey, "exec", 2, 2));
   ASSERT_TRUE(waitUntil([&] {
     auto r = replicasOf(*d, "exec");
     return r.size() == 2 && r[0].pid > 0 && r[1].pid > 0 && !r[0].lastError.empty();
@@ -655,14 +655,14 @@ TEST_F(ProcessDriverTest, FileSdListsReadyReplicasWithRoleLabels) {
   std::string sd = d->fileSdPath();
   EXPECT_EQ(sd, dir_.path() + "/platform.process/file_sd.json");
   EXPECT_EQ(readFile(sd), "[]\n") << "written at start, empty";
-  ASSERT_TRUE(d->ensureRevision(kKey, "aaa", 1, demoTemplate("demo:v1"), 0));
-  ASSERT_TRUE(d->ensureRevision(kKey, "bbb", 2, demoTemplate("demo:v2"), 0));
-  ASSERT_TRUE(d->scale(kKey, "aaa", 2));
-  ASSERT_TRUE(d->scale(kKey, "bbb", 1));
-  auto bad = d->setRoles(kKey, {{"aaa", "primary"}});
+  ASSERT_TRUE(d->ensureRevision(kKey, {"aaa", 1, demoTemplate("demo:v1"), 0}));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"bbb", 2, demoTemplate("demo:v2"), 0}));
+  ASSERT_TRUE(d->scale(kKey, "aaa", 2, 2));
+  ASSERT_TRUE(d->scale(kKey, "bbb", 1, 1));
+  auto bad = d->setRoles(kKey, {{"aaa", "primary"}}, {});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
-  ASSERT_TRUE(d->setRoles(kKey, {{"aaa", "stable"}, {"bbb", "canary"}}));
+  ASSERT_TRUE(d->setRoles(kKey, {{"aaa", "stable"}, {"bbb", "canary"}}, {}));
   ASSERT_TRUE(waitUntil([&] { return readFileSd(sd).size() == 3; })) << readFile(sd);
   std::map<std::string, int> byRole;
   for (const auto& group : readFileSd(sd)) {
@@ -681,12 +681,12 @@ TEST_F(ProcessDriverTest, FileSdListsReadyReplicasWithRoleLabels) {
   EXPECT_EQ(byRole["canary"], 1);
 
   // Promotion swaps the roles; the file follows at once.
-  ASSERT_TRUE(d->setRoles(kKey, {{"bbb", "stable"}, {"aaa", "canary"}}));
+  ASSERT_TRUE(d->setRoles(kKey, {{"bbb", "stable"}, {"aaa", "canary"}}, {}));
   int canaries = 0;
   for (const auto& g : readFileSd(sd)) canaries += g["labels"]["role"] == "canary";
   EXPECT_EQ(canaries, 2);
   // Scaled-down replicas leave the file.
-  ASSERT_TRUE(d->scale(kKey, "aaa", 0));
+  ASSERT_TRUE(d->scale(kKey, "aaa", 0, 0));
   EXPECT_EQ(readFileSd(sd).size(), 1u);
   EXPECT_EQ(readFileSd(sd)[0]["labels"]["role"], "stable");
 }
@@ -696,11 +696,11 @@ TEST_F(ProcessDriverTest, FileSdListsReadyReplicasWithRoleLabels) {
 TEST_F(ProcessDriverTest, PrometheusDiscoversReplicasWithTheirRoles) {
   auto d = makeDriver();
   ASSERT_TRUE(d);
-  ASSERT_TRUE(d->ensureRevision(kKey, "aaa", 1, demoTemplate("demo:v1"), 0));
-  ASSERT_TRUE(d->ensureRevision(kKey, "bbb", 2, demoTemplate("demo:v2"), 0));
-  ASSERT_TRUE(d->scale(kKey, "aaa", 1));
-  ASSERT_TRUE(d->scale(kKey, "bbb", 1));
-  ASSERT_TRUE(d->setRoles(kKey, {{"aaa", "stable"}, {"bbb", "canary"}}));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"aaa", 1, demoTemplate("demo:v1"), 0}));
+  ASSERT_TRUE(d->ensureRevision(kKey, {"bbb", 2, demoTemplate("demo:v2"), 0}));
+  ASSERT_TRUE(d->scale(kKey, "aaa", 1, 1));
+  ASSERT_TRUE(d->scale(kKey, "bbb", 1, 1));
+  ASSERT_TRUE(d->setRoles(kKey, {{"aaa", "stable"}, {"bbb", "canary"}}, {}));
   ASSERT_TRUE(waitUntil([&] { return readFileSd(d->fileSdPath()).size() == 2; }));
 
   std::string work = dir_.path() + "/prom";

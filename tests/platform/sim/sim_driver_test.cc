@@ -59,8 +59,8 @@ TEST(SimDriver, ReplicasBecomeReadyAfterReadyAfterAndAvailableAfterMinReadySecon
   SimulatedClock clock;
   auto d = openDriver(clock);
   auto t = podTemplate({{kSimReadyAfterAnnotation, "2s"}});
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1, t, 3));
-  ASSERT_TRUE(d->scale("default/demo", "abc", 3));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"abc", 1, t, 3}));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 3, 3));
 
   auto r = only(*d->observe("default/demo"));
   EXPECT_EQ(r.podTemplateHash, "abc");
@@ -93,8 +93,8 @@ TEST(SimDriver, ReplicasBecomeReadyAfterReadyAfterAndAvailableAfterMinReadySecon
 TEST(SimDriver, WithoutAnnotationReplicasAreReadyAndAvailableAtOnce) {
   SimulatedClock clock;
   auto d = openDriver(clock);
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1, podTemplate(), 0));
-  ASSERT_TRUE(d->scale("default/demo", "abc", 2));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"abc", 1, podTemplate(), 0}));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 2, 2));
   auto r = only(*d->observe("default/demo"));
   EXPECT_EQ(r.readyReplicas, 2);
   EXPECT_EQ(r.availableReplicas, 2);
@@ -104,9 +104,9 @@ TEST(SimDriver, WithoutAnnotationReplicasAreReadyAndAvailableAtOnce) {
 TEST(SimDriver, CrashLoopingReplicasNeverBecomeReady) {
   SimulatedClock clock;
   auto d = openDriver(clock);
-  ASSERT_TRUE(d->ensureRevision("default/demo", "bad", 2,
-                                podTemplate({{kSimCrashLoopAnnotation, "true"}}), 0));
-  ASSERT_TRUE(d->scale("default/demo", "bad", 2));
+  ASSERT_TRUE(d->ensureRevision("default/demo",
+                                {"bad", 2, podTemplate({{kSimCrashLoopAnnotation, "true"}}), 0}));
+  ASSERT_TRUE(d->scale("default/demo", "bad", 2, 2));
   clock.advance(std::chrono::hours(1));
   auto r = only(*d->observe("default/demo"));
   EXPECT_EQ(r.currentReplicas, 2);
@@ -119,16 +119,16 @@ TEST(SimDriver, CrashLoopingReplicasNeverBecomeReady) {
 TEST(SimDriver, ScaleDownRemovesTheNewestReplicasFirst) {
   SimulatedClock clock;
   auto d = openDriver(clock);
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1,
-                                podTemplate({{kSimReadyAfterAnnotation, "2s"}}), 0));
-  ASSERT_TRUE(d->scale("default/demo", "abc", 2));
+  ASSERT_TRUE(d->ensureRevision("default/demo",
+                                {"abc", 1, podTemplate({{kSimReadyAfterAnnotation, "2s"}}), 0}));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 2, 2));
   clock.advance(seconds(2));  // the first two are ready
-  ASSERT_TRUE(d->scale("default/demo", "abc", 5));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 5, 5));
   auto r = only(*d->observe("default/demo"));
   EXPECT_EQ(r.currentReplicas, 5);
   EXPECT_EQ(r.readyReplicas, 2);
 
-  ASSERT_TRUE(d->scale("default/demo", "abc", 3));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 3, 3));
   r = only(*d->observe("default/demo"));
   EXPECT_EQ(r.currentReplicas, 3);
   EXPECT_EQ(r.readyReplicas, 2);  // the two old ones stayed
@@ -136,7 +136,7 @@ TEST(SimDriver, ScaleDownRemovesTheNewestReplicasFirst) {
   EXPECT_TRUE(r.endpoints[1].ready);
   EXPECT_FALSE(r.endpoints[2].ready);
 
-  ASSERT_TRUE(d->scale("default/demo", "abc", 0));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 0, 0));
   r = only(*d->observe("default/demo"));
   EXPECT_EQ(r.currentReplicas, 0);
   EXPECT_TRUE(r.endpoints.empty());
@@ -148,11 +148,11 @@ TEST(SimDriver, RestartReplicaReplacesTheOldestReplicaStartedBeforeTheTime) {
   const Time t0 = clock.now();
   {
     auto d = openDriver(clock, dir.path());
-    ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1,
-                                  podTemplate({{kSimReadyAfterAnnotation, "2s"}}), 0));
-    ASSERT_TRUE(d->scale("default/demo", "abc", 2));
+    ASSERT_TRUE(d->ensureRevision("default/demo",
+                                  {"abc", 1, podTemplate({{kSimReadyAfterAnnotation, "2s"}}), 0}));
+    ASSERT_TRUE(d->scale("default/demo", "abc", 2, 2));
     clock.advance(seconds(5));
-    ASSERT_TRUE(d->scale("default/demo", "abc", 3));  // one more, started at t0 + 5 s
+    ASSERT_TRUE(d->scale("default/demo", "abc", 3, 3));  // one more, started at t0 + 5 s
     auto r = only(*d->observe("default/demo"));
     EXPECT_EQ(r.replicaStartedAt, (std::vector<Time>{t0, t0, t0 + seconds(5)}));
 
@@ -187,19 +187,19 @@ TEST(SimDriver, MutationsAreIdempotent) {
   SimulatedClock clock;
   auto d = openDriver(clock);
   auto t = podTemplate({{kSimReadyAfterAnnotation, "10s"}});
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1, t, 0));
-  ASSERT_TRUE(d->scale("default/demo", "abc", 3));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"abc", 1, t, 0}));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 3, 3));
   clock.advance(seconds(6));
   // Re-applying after a crash: same revision, same scale. Nothing restarts.
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1, t, 0));
-  ASSERT_TRUE(d->scale("default/demo", "abc", 3));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"abc", 1, t, 0}));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 3, 3));
   clock.advance(seconds(4));
   auto r = only(*d->observe("default/demo"));
   EXPECT_EQ(r.readyReplicas, 3);
   EXPECT_EQ(r.createdAt, clock.now() - seconds(10));
 
   // ensureRevision of an existing revision only updates its revision number.
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 4, podTemplate({}, "demo:other"), 9));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"abc", 4, podTemplate({}, "demo:other"), 9}));
   r = only(*d->observe("default/demo"));
   EXPECT_EQ(r.revision, 4);
   EXPECT_EQ(r.template_, t);
@@ -209,8 +209,8 @@ TEST(SimDriver, MutationsAreIdempotent) {
 TEST(SimDriver, FailAnnotationMakesEnsureRevisionUnavailable) {
   SimulatedClock clock;
   auto d = openDriver(clock);
-  auto s =
-      d->ensureRevision("default/demo", "abc", 1, podTemplate({{kSimFailAnnotation, "ensure"}}), 0);
+  auto s = d->ensureRevision("default/demo",
+                             {"abc", 1, podTemplate({{kSimFailAnnotation, "ensure"}}), 0});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(s.error().message.find("platform.sim"), std::string::npos);
@@ -220,20 +220,21 @@ TEST(SimDriver, FailAnnotationMakesEnsureRevisionUnavailable) {
 TEST(SimDriver, BadAnnotationsAreInvalidArgumentsNamingTheField) {
   SimulatedClock clock;
   auto d = openDriver(clock);
-  auto s = d->ensureRevision("default/demo", "abc", 1,
-                             podTemplate({{kSimReadyAfterAnnotation, "soon"}}), 0);
+  auto s = d->ensureRevision("default/demo",
+                             {"abc", 1, podTemplate({{kSimReadyAfterAnnotation, "soon"}}), 0});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(s.error().message.find("template.metadata.annotations[\"sim.ramp.dev/ready-after\"]"),
             std::string::npos)
       << s.error().message;
 
-  s = d->ensureRevision("default/demo", "abc", 1, podTemplate({{kSimReadyAfterAnnotation, "-1s"}}),
-                        0);
+  s = d->ensureRevision("default/demo",
+                        {"abc", 1, podTemplate({{kSimReadyAfterAnnotation, "-1s"}}), 0});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
 
-  s = d->ensureRevision("default/demo", "abc", 1, podTemplate({{kSimFailAnnotation, "scale"}}), 0);
+  s = d->ensureRevision("default/demo",
+                        {"abc", 1, podTemplate({{kSimFailAnnotation, "scale"}}), 0});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("sim.ramp.dev/fail"), std::string::npos);
   EXPECT_TRUE(d->observe("default/demo")->revisions.empty());
@@ -242,18 +243,18 @@ TEST(SimDriver, BadAnnotationsAreInvalidArgumentsNamingTheField) {
 TEST(SimDriver, UnknownRevisionsAndRetire) {
   SimulatedClock clock;
   auto d = openDriver(clock);
-  EXPECT_EQ(d->scale("default/demo", "nope", 1).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(d->scale("default/demo", "nope", 1, 1).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(d->setScaleDownDeadline("default/demo", "nope", clock.now()).error().code,
             ErrorCode::kNotFound);
   EXPECT_TRUE(d->retire("default/demo", "nope"));
 
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1, podTemplate(), 0));
-  ASSERT_TRUE(d->ensureRevision("default/demo", "def", 2, podTemplate({}, "demo:v2"), 0));
-  ASSERT_TRUE(d->scale("default/demo", "abc", 1));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"abc", 1, podTemplate(), 0}));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"def", 2, podTemplate({}, "demo:v2"), 0}));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 1, 1));
   auto s = d->retire("default/demo", "abc");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kFailedPrecondition);
-  ASSERT_TRUE(d->scale("default/demo", "abc", 0));
+  ASSERT_TRUE(d->scale("default/demo", "abc", 0, 0));
   ASSERT_TRUE(d->retire("default/demo", "abc"));
   auto w = d->observe("default/demo");
   ASSERT_EQ(w->revisions.size(), 1u);
@@ -265,7 +266,7 @@ TEST(SimDriver, UnknownRevisionsAndRetire) {
 TEST(SimDriver, ScaleDownDeadlineIsRecordedAndCleared) {
   SimulatedClock clock;
   auto d = openDriver(clock);
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1, podTemplate(), 0));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"abc", 1, podTemplate(), 0}));
   Time deadline = clock.now() + seconds(30);
   ASSERT_TRUE(d->setScaleDownDeadline("default/demo", "abc", deadline));
   EXPECT_EQ(only(*d->observe("default/demo")).scaleDownDeadline, deadline);
@@ -279,16 +280,17 @@ TEST(SimDriver, StateSurvivesANewInstanceOnTheSameDataDir) {
   ObservedWorkload before;
   {
     auto d = openDriver(clock, dir.path());
-    ASSERT_TRUE(d->ensureRevision("default/demo", "old", 1,
-                                  podTemplate({{kSimReadyAfterAnnotation, "5s"}}), 2));
-    ASSERT_TRUE(d->ensureRevision("default/demo", "new", 2,
-                                  podTemplate({{kSimCrashLoopAnnotation, "true"}}, "demo:v2"), 0));
-    ASSERT_TRUE(d->ensureRevision("team/other", "xyz", 7, podTemplate(), 0));
-    ASSERT_TRUE(d->scale("default/demo", "old", 4));
+    ASSERT_TRUE(d->ensureRevision("default/demo",
+                                  {"old", 1, podTemplate({{kSimReadyAfterAnnotation, "5s"}}), 2}));
+    ASSERT_TRUE(d->ensureRevision(
+        "default/demo",
+        {"new", 2, podTemplate({{kSimCrashLoopAnnotation, "true"}}, "demo:v2"), 0}));
+    ASSERT_TRUE(d->ensureRevision("team/other", {"xyz", 7, podTemplate(), 0}));
+    ASSERT_TRUE(d->scale("default/demo", "old", 4, 4));
     clock.advance(seconds(3));
-    ASSERT_TRUE(d->scale("default/demo", "old", 3));
-    ASSERT_TRUE(d->scale("default/demo", "new", 2));
-    ASSERT_TRUE(d->ensureRevision("default/demo", "old", 3, podTemplate(), 2));
+    ASSERT_TRUE(d->scale("default/demo", "old", 3, 3));
+    ASSERT_TRUE(d->scale("default/demo", "new", 2, 2));
+    ASSERT_TRUE(d->ensureRevision("default/demo", {"old", 3, podTemplate(), 2}));
     ASSERT_TRUE(d->setScaleDownDeadline("default/demo", "old", clock.now() + seconds(30)));
     ASSERT_TRUE(d->retire("team/other", "xyz"));
     before = *d->observe("default/demo");
@@ -320,7 +322,7 @@ TEST(SimDriver, StateSurvivesANewInstanceOnTheSameDataDir) {
 TEST(SimDriver, MemoryOnlyDriversKeepNothing) {
   SimulatedClock clock;
   auto d = openDriver(clock, "");
-  ASSERT_TRUE(d->ensureRevision("default/demo", "abc", 1, podTemplate(), 0));
+  ASSERT_TRUE(d->ensureRevision("default/demo", {"abc", 1, podTemplate(), 0}));
   auto again = openDriver(clock, "");
   EXPECT_TRUE(again->observe("default/demo")->revisions.empty());
 }
@@ -341,8 +343,8 @@ TEST(SimDriver, TheWorldHasOneOwnerAtATime) {
   TempDir dir("ramp-sim");
   {
     auto first = openDriver(clock, dir.path());
-    ASSERT_TRUE(first->ensureRevision("default/demo", "abc", 1, podTemplate(), 0));
-    ASSERT_TRUE(first->scale("default/demo", "abc", 2));
+    ASSERT_TRUE(first->ensureRevision("default/demo", {"abc", 1, podTemplate(), 0}));
+    ASSERT_TRUE(first->scale("default/demo", "abc", 2, 2));
     // A second owner is refused while the first holds the file, and says why.
     auto second = SimDriver::open(clock, dir.path());
     ASSERT_FALSE(second);
@@ -366,8 +368,8 @@ TEST(SimDriver, ConcurrentRolloutsFromSeveralThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
         std::string key = "ns" + std::to_string(t) + "/r" + std::to_string(i);
-        EXPECT_TRUE(d->ensureRevision(key, "h", 1, podTemplate(), 0));
-        EXPECT_TRUE(d->scale(key, "h", i % 4));
+        EXPECT_TRUE(d->ensureRevision(key, {"h", 1, podTemplate(), 0}));
+        EXPECT_TRUE(d->scale(key, "h", i % 4, i % 4));
         EXPECT_EQ(d->observe(key)->revisions.at(0).currentReplicas, i % 4);
       }
     });
@@ -385,7 +387,7 @@ TEST(SimDriver, TemplatesOutsideTheDecodeCacheAreDecodedWhenObserved) {
   // only and decoded again by observe().
   for (int i = 0; i < 1100; ++i) {
     auto t = podTemplate({{kSimReadyAfterAnnotation, "1s"}}, "demo:" + std::to_string(i));
-    ASSERT_TRUE(d->ensureRevision("default/r" + std::to_string(i), "h", 1, t, 0));
+    ASSERT_TRUE(d->ensureRevision("default/r" + std::to_string(i), {"h", 1, t, 0}));
   }
   for (int i : {0, 1, 1099, 0}) {
     auto w = d->observe("default/r" + std::to_string(i));
@@ -394,12 +396,12 @@ TEST(SimDriver, TemplatesOutsideTheDecodeCacheAreDecodedWhenObserved) {
               podTemplate({{kSimReadyAfterAnnotation, "1s"}}, "demo:" + std::to_string(i)));
   }
   // Revisions with the same template share it, and retiring them all releases it.
-  ASSERT_TRUE(d->ensureRevision("default/s1", "h", 1, podTemplate(), 0));
-  ASSERT_TRUE(d->ensureRevision("default/s2", "h", 1, podTemplate(), 0));
+  ASSERT_TRUE(d->ensureRevision("default/s1", {"h", 1, podTemplate(), 0}));
+  ASSERT_TRUE(d->ensureRevision("default/s2", {"h", 1, podTemplate(), 0}));
   ASSERT_TRUE(d->retire("default/s1", "h"));
   EXPECT_EQ(only(*d->observe("default/s2")).template_, podTemplate());
   ASSERT_TRUE(d->retire("default/s2", "h"));
-  ASSERT_TRUE(d->ensureRevision("default/s3", "h", 1, podTemplate(), 0));
+  ASSERT_TRUE(d->ensureRevision("default/s3", {"h", 1, podTemplate(), 0}));
   EXPECT_EQ(only(*d->observe("default/s3")).template_, podTemplate());
 }
 
@@ -418,8 +420,8 @@ TEST(SimDriver, EveryAcknowledgedChangeSurvivesSigkill) {
     if (!d) _exit(2);
     for (int i = 0;; ++i) {  // until killed
       std::string key = "default/r" + std::to_string(i);
-      if (!(*d)->ensureRevision(key, "h", 1, podTemplate(), 0)) _exit(3);
-      if (!(*d)->scale(key, "h", 1 + i % 5)) _exit(4);
+      if (!(*d)->ensureRevision(key, {"h", 1, podTemplate(), 0})) _exit(3);
+      if (!(*d)->scale(key, "h", 1 + i % 5, 1 + i % 5)) _exit(4);
       int32_t ack = i;
       if (write(fds[1], &ack, sizeof ack) != sizeof ack) _exit(5);
     }
