@@ -184,9 +184,10 @@ Status AuditedStateStore::appendSigned(std::span<QueuedWrite* const> writes) {
         w->recorded = std::unexpected(recorded.error());
         continue;
       }
-      for (Event& e : *recorded) e.auditAppended = true;
       index += static_cast<int64_t>(recorded->size());
       records.insert(records.end(), recorded->begin(), recorded->end());
+      // Its decision's write then links the events to their records without appending again.
+      for (Event& e : *recorded) e.auditAppended = true;
       w->recorded = std::move(*recorded);
       signedWrites.push_back(w);
     }

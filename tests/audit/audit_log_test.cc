@@ -486,7 +486,7 @@ class RecordsFirstStore final : public store::testing::ForwardingStateStore {
       return s;
     }
     for (const Event& e : events) {
-      if (e.auditEntry.empty()) continue;
+      if (e.auditEntry.empty() || e.auditAppended) continue;  // as store.kubernetes
       records_.push_back({static_cast<int64_t>(records_.size()), 0, e.time, e.object,
                           e.auditLeafHash, e.auditEntry});
     }

@@ -776,6 +776,8 @@ TEST_P(StoreConformanceTest, RecordsAppendedAloneAreLinkedToTheirEventsAndNotApp
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(*s().auditSize(), 2);
   for (Event& e : records) e.auditAppended = true;
+  ASSERT_TRUE(s().appendAuditRecords(records));  // appended already: nothing again
+  EXPECT_EQ(*s().auditSize(), 2);
   std::vector<WriteOp> ops = {{WriteOp::Type::kPut, kA, R"({"n":2})", a}};
   auto w = s().writeWithEvents(ops, std::span(&records[0], 1));
   ASSERT_TRUE(w) << w.error().message;

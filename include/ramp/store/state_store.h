@@ -343,14 +343,15 @@ class StateStore {
   // The number of records (the next record's index).
   virtual Result<int64_t> auditSize();
 
-  // Appends the records of `events` (those with an auditEntry), at the indexes they name, ahead
-  // of their decisions: on a store that is not transactional the audit layer appends the records
-  // of several writers' decisions in one call, then writes each decision with writeWithEvents(),
-  // its events marked auditAppended. A record whose decision then fails to land stays (the log
-  // may name a decision that was attempted, never miss one that landed). An empty `events` writes
-  // nothing and tells whether the store supports this. Errors: kFailedPrecondition as
-  // writeWithEvents() when the indexes do not follow the log's size; kInvalidArgument for an
-  // invalid event; storage errors. Transactional stores need not support it (kUnsupported).
+  // Appends the records of `events` (those with an auditEntry, not marked auditAppended), at the
+  // indexes they name, ahead of their decisions: on a store that is not transactional the audit
+  // layer appends the records of several writers' decisions in one call, then writes each
+  // decision with writeWithEvents(), its events marked auditAppended. A record whose decision then
+  // fails to land stays (the log may name a decision that was attempted, never miss one that
+  // landed). An empty `events` writes nothing and tells whether the store supports this. Errors:
+  // kFailedPrecondition as writeWithEvents() when the indexes do not follow the log's size;
+  // kInvalidArgument for an invalid event; storage errors. Transactional stores need not support it
+  // (kUnsupported).
   virtual Status appendAuditRecords(std::span<const Event> events);
 
   // Appends a checkpoint. Errors: kInvalidArgument for an empty note or root hash;

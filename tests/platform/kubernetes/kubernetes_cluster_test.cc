@@ -626,6 +626,25 @@ TEST(KubernetesPlatformOnACluster, EphemeralMetadataFollowsTheRoles) {
            !old["spec"]["template"]["metadata"]["labels"].contains("role");
   })) << get(kube::replicaSets(), "tagged-" + v1).dump(2);
   EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
+
+  // Every decision has its record in the audit log's ConfigMaps, numbered without a gap (the
+  // records of several workers' decisions are appended in groups: docs/audit.md).
+  kube::ListOptions o;
+  o.labelSelector = "store.ramp.dev/audit=records";
+  auto chunks = client.list(kube::configMaps(), "", o);
+  ASSERT_TRUE(chunks) << chunks.error().message;
+  std::vector<int64_t> indexes;
+  int aboutTagged = 0;
+  for (const std::string& item : chunks->items) {
+    const json data = json::parse(item).value("data", json::object());
+    for (const auto& [key, value] : data.items()) {
+      indexes.push_back(std::stoll(key));
+      aboutTagged += json::parse(value.get<std::string>()).value("name", "") == "tagged";
+    }
+  }
+  std::sort(indexes.begin(), indexes.end());
+  for (size_t i = 0; i < indexes.size(); ++i) ASSERT_EQ(indexes[i], static_cast<int64_t>(i));
+  EXPECT_GE(aboutTagged, 8) << "a release's decisions: created, scaled, stepped, promoted, …";
 }
 
 // Argo's hash collision (rollout/sync.go): a ReplicaSet that is not the Rollout's holds the name
