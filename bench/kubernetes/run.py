@@ -658,7 +658,8 @@ def ramp_controller(args):
         return args.ramp_prefix + [
             ramp, "serve", "--data", data, "--store", "store.kubernetes", "--platform",
             "platform.kubernetes", "--kubeconfig", kc, "--namespace", ns, "--instance-id",
-            instance, "--audit-key", audit_key, "--listen", "127.0.0.1:0"] + client_flags(args)
+            instance, "--audit-key", audit_key, "--listen", "127.0.0.1:0"] + client_flags(args) + \
+            args.ramp_args
 
     def ready(p, d):
         wait_until("ramp serve ready",
@@ -784,12 +785,15 @@ def main():
     ap.add_argument("--ramp-prefix", default="", help="run ramp under this command, e.g. "
                     "'heaptrack -o /tmp/heap' to see where its memory goes (its RSS and CPU "
                     "figures are then the wrapper's: ignore them)")
+    ap.add_argument("--ramp-args", default="",
+                    help="more flags of `ramp serve`, e.g. '--workers 10' (say so with the table)")
     ap.add_argument("--argo", help="rollouts-controller (default: argo-rollouts.sh's build)")
     ap.add_argument("--out", help="keep logs, results.json and table.md here (default: a "
                     "temporary directory, removed unless --keep)")
     ap.add_argument("--keep", action="store_true", help="keep the cluster directory")
     args = ap.parse_args()
     args.ramp_prefix = shlex.split(args.ramp_prefix)
+    args.ramp_args = shlex.split(args.ramp_args)
 
     if not os.access(args.ramp, os.X_OK):
         sys.exit(f"run.py: no ramp at {args.ramp} (cmake --preset release && cmake --build "
