@@ -2,7 +2,8 @@
 // replica_sets.h): the input is JSON, an array [replicaSet, service, pod, pod, …] or any other
 // value used in every role. Each function must answer, never crash or overflow; normalising a
 // template twice gives the same as once; every reader of Pods answers the same for podFacts()
-// of them (what the driver keeps) as for the Pods.
+// of them (what the driver keeps) as for the Pods; a ReplicaSet patched by ephemeralMetadataPatch()
+// or replicaSetScalePatch() needs no second patch.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +44,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   json once = normalizeTemplate(rs);
   if (normalizeTemplate(once) != once) std::abort();
   (void)decodeTemplate(rs);
+  (void)templateWithoutInjected(rs);
+  (void)podMetadataPatch(injectedMetadata(rs), std::nullopt);
+  (void)revisionPatch(rs, 7);
+  if (rs.is_object()) {
+    const ramp::spec::PodTemplateMetadata canary{{{"role", "canary"}}, {{"note", "new"}}};
+    for (const auto& desired : {std::optional<ramp::spec::PodTemplateMetadata>(),
+                                std::optional(canary), injectedMetadata(rs)}) {
+      if (auto patch = ephemeralMetadataPatch(rs, desired)) {
+        json after = rs;
+        after.merge_patch(*patch);
+        if (ephemeralMetadataPatch(after, desired)) std::abort();
+      }
+    }
+    if (auto patch = replicaSetScalePatch(rs, 3, 5)) {
+      json after = rs;
+      after.merge_patch(*patch);
+      if (replicaSetScalePatch(after, 3, 5)) std::abort();
+    }
+  }
   (void)compareResourceVersions(rs.is_string() ? rs.get<std::string>() : "",
                                 service.is_string() ? service.get<std::string>() : "1");
   return 0;

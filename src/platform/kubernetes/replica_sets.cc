@@ -305,11 +305,17 @@ std::optional<spec::PodTemplateMetadata> injectedMetadata(const json& rs) {
   if (text.empty()) return std::nullopt;
   const json j = json::parse(text, nullptr, false);
   if (!j.is_object()) return std::nullopt;
+  // As Go's json.Unmarshal into PodTemplateMetadata: a field of another type fails it all
+  // (null is an absent map).
   spec::PodTemplateMetadata out;
   for (const auto& [field, into] :
        {std::pair{"labels", &out.labels}, std::pair{"annotations", &out.annotations}}) {
-    for (const auto& [k, v] : at(j, field).items()) {
-      if (v.is_string()) (*into)[k] = v.get<std::string>();
+    auto it = j.find(field);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_object()) return std::nullopt;
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) return std::nullopt;
+      (*into)[k] = v.get<std::string>();
     }
   }
   return out;

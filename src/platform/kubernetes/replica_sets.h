@@ -109,7 +109,8 @@ json replicaSetManifest(const RolloutRef& rollout, const RevisionSpec& revision)
 // PodTemplateMetadata: labels then annotations, empty maps left out).
 std::string ephemeralMetadataText(const spec::PodTemplateMetadata& metadata);
 // What a ReplicaSet's kEphemeralMetadataAnnotation says was injected (nullopt: nothing, or
-// unreadable, as Argo's ParseExistingPodMetadata).
+// unreadable — not JSON, or a label or annotation that is not a string — as Argo's
+// ParseExistingPodMetadata).
 std::optional<spec::PodTemplateMetadata> injectedMetadata(const json& rs);
 // The ReplicaSet's pod template without the ephemeral metadata it records as injected (what
 // the rollout's template was; used to compare and to report templates).

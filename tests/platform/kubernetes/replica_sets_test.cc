@@ -140,8 +140,13 @@ TEST(KubernetesReplicaSet, EphemeralMetadataIsInjectedRecordedAndTakenOff) {
   EXPECT_EQ(injectedMetadata(plain), std::nullopt);
   EXPECT_EQ(ephemeralMetadataPatch(plain, std::nullopt), std::nullopt);
   // An unreadable record is no record (Argo's ParseExistingPodMetadata).
-  plain["metadata"]["annotations"]["rollout.argoproj.io/ephemeral-metadata"] = "{";
-  EXPECT_EQ(injectedMetadata(plain), std::nullopt);
+  for (const char* unreadable : {"{", R"({"labels":{"role":1}})", R"({"labels":["role"]})"}) {
+    plain["metadata"]["annotations"]["rollout.argoproj.io/ephemeral-metadata"] = unreadable;
+    EXPECT_EQ(injectedMetadata(plain), std::nullopt) << unreadable;
+  }
+  plain["metadata"]["annotations"]["rollout.argoproj.io/ephemeral-metadata"] =
+      R"({"labels":null,"annotations":{"note":"x"}})";
+  EXPECT_EQ(injectedMetadata(plain), (spec::PodTemplateMetadata{{}, {{"note", "x"}}}));
 }
 
 // After a role change the Pods that may still carry the old metadata: those created no later
