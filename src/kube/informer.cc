@@ -85,6 +85,16 @@ std::string ObjectCache::versionOf(const std::string& key, uint64_t packed) cons
 
 std::vector<ObjectChange> ObjectCache::replace(const std::vector<std::string>& items) {
   std::vector<ObjectChange> changes;
+  if (!keepKeys_) {
+    for (const std::string& item : items) {
+      Slim o = slim(item);
+      if (!o.key.empty()) {
+        changes.push_back(
+            {ObjectChange::Type::kAdded, o.key, o.resourceVersion, std::move(o.json)});
+      }
+    }
+    return changes;
+  }
   std::unordered_map<std::string, uint64_t> next;
   std::unordered_map<std::string, std::string> nextTexts;
   std::map<std::string, std::string> nextObjects;
@@ -127,6 +137,13 @@ std::vector<ObjectChange> ObjectCache::apply(const WatchEvent& event) {
   }
   Slim o = slim(event.object);
   if (o.key.empty()) return {};
+  if (!keepKeys_) {
+    const ObjectChange::Type type =
+        event.type == WatchEvent::Type::kAdded     ? ObjectChange::Type::kAdded
+        : event.type == WatchEvent::Type::kDeleted ? ObjectChange::Type::kDeleted
+                                                   : ObjectChange::Type::kModified;
+    return {{type, o.key, o.resourceVersion, std::move(o.json)}};
+  }
   auto old = versions_.find(o.key);
   if (event.type == WatchEvent::Type::kDeleted) {
     if (old == versions_.end()) return {};
@@ -163,7 +180,7 @@ Informer::Informer(Client& client, Clock& clock, ResourceType type, InformerOpti
       type_(std::move(type)),
       options_(std::move(options)),
       onChange_(std::move(onChange)),
-      cache_(options_.keepObjects) {}
+      cache_(options_.keepObjects, options_.keepKeys) {}
 
 Informer::~Informer() { stop(); }
 

@@ -51,7 +51,10 @@ std::string objectResourceVersion(std::string_view json);
 class ObjectCache {
  public:
   // keepObjects false: only keys and resourceVersions are kept (get() and list() find nothing).
-  explicit ObjectCache(bool keepObjects = true) : keepObjects_(keepObjects) {}
+  // keepKeys false as well: nothing is kept; replace() reports every item kAdded and no delete,
+  // apply() every ADDED, MODIFIED and DELETED as it comes.
+  explicit ObjectCache(bool keepObjects = true, bool keepKeys = true)
+      : keepObjects_(keepObjects), keepKeys_(keepKeys || keepObjects) {}
 
   // Replaces the contents with a full list; returns the changes against what was there
   // (objects gone since are kDeleted; unchanged resourceVersions give nothing).
@@ -80,6 +83,7 @@ class ObjectCache {
   std::string versionOf(const std::string& key, uint64_t packed) const;
 
   bool keepObjects_;
+  bool keepKeys_;
   std::unordered_map<std::string, uint64_t> versions_;         // every key held
   std::unordered_map<std::string, std::string> textVersions_;  // the rare non-numeric ones
   std::map<std::string, std::string> objects_;                 // key -> text (keepObjects_)
@@ -93,6 +97,11 @@ struct InformerOptions {
   Duration maxBackoff = Duration(10000);
   // False: the cache keeps no object text (see the file comment); get() and list() find nothing.
   bool keepObjects = true;
+  // False too (with keepObjects false): not even keys. Every list hands on each object as
+  // kAdded and no delete (an object gone while no watch was open is not reported), the watch
+  // each event as it comes: for an owner that tells a repeat or an older state apart itself and
+  // can do without deletes found by a relist (the store's Events, tens of thousands of keys).
+  bool keepKeys = true;
 };
 
 class Informer {

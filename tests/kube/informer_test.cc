@@ -100,6 +100,28 @@ TEST(ObjectCache, KeepsOnlyVersionsWhenAskedTo) {
   EXPECT_EQ(c.size(), 1u);
 }
 
+// Without keys the cache is a pass-through: its owner tells repeats apart.
+TEST(ObjectCache, KeepsNothingWhenAskedTo) {
+  ObjectCache c(/*keepObjects=*/false, /*keepKeys=*/false);
+  auto first = c.replace({obj("shop", "a", "1"), obj("shop", "b", "2")});
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0], (ObjectChange{T::kAdded, "shop/a", "1", obj("shop", "a", "1")}));
+  EXPECT_EQ(c.size(), 0u);
+  auto repeat = c.apply(event(WatchEvent::Type::kModified, obj("shop", "a", "1")));
+  ASSERT_EQ(repeat.size(), 1u) << "not known: handed on";
+  EXPECT_EQ(repeat[0].type, T::kModified);
+  auto gone = c.apply(event(WatchEvent::Type::kDeleted, obj("shop", "b", "3")));
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0], (ObjectChange{T::kDeleted, "shop/b", "3", obj("shop", "b", "3")}));
+  auto relist = c.replace({obj("shop", "a", "1")});
+  ASSERT_EQ(relist.size(), 1u) << "every listed object again, and no synthetic delete";
+  EXPECT_EQ(relist[0].type, T::kAdded);
+  EXPECT_TRUE(c.apply(event(WatchEvent::Type::kBookmark, obj("shop", "a", "9"))).empty());
+  ObjectCache objects(/*keepObjects=*/true, /*keepKeys=*/false);
+  objects.replace({obj("shop", "a", "1")});
+  EXPECT_TRUE(objects.get("shop/a")) << "a cache of objects keeps their keys whatever it is told";
+}
+
 // resourceVersions are opaque strings: the cache keeps a canonical decimal one as a number and
 // any other as text, and tells a change from a repeat by the exact string either way ("007"
 // and "7" differ). A relist reports what it no longer lists in key order.

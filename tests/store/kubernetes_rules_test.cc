@@ -85,6 +85,13 @@ TEST(ObjectMirrorTest, StartsAboveEveryLoadedVersionAndRejectsOlderRevisions) {
   EXPECT_FALSE(m.changesSince(94, 10));  // ahead of the store
 }
 
+// What the window answers: a list it holds whole (asserted).
+std::vector<Event> listed(const EventMirror& m, const EventQuery& query = {}) {
+  auto got = m.list(query);
+  EXPECT_TRUE(got) << "the window should answer a list from id " << query.sinceId;
+  return got ? *got : std::vector<Event>{};
+}
+
 TEST(EventMirrorTest, NumbersEventsOnceAndKeepsTheNewest) {
   EventMirror m(3);
   Event e;
@@ -92,17 +99,22 @@ TEST(EventMirrorTest, NumbersEventsOnceAndKeepsTheNewest) {
   e.reason = "Loaded";
   EXPECT_EQ(m.observe("default/a.1", e, 30), 30);
   m.start(40);
+  EXPECT_EQ(m.base(), 40);
   e.reason = "New";
   EXPECT_EQ(m.observe("default/a.2", e, 45), 41);
   EXPECT_EQ(m.observe("default/a.2", e, 45), 41);  // the watch's echo of an append
   EXPECT_EQ(m.observe("default/b.1", e, 46), 42);
-  EXPECT_EQ(m.observe("default/b.2", e, 47), 43);  // retention 3: the loaded one goes
-  auto all = m.list(EventQuery{});
+  EXPECT_EQ(m.observe("default/b.2", e, 47), 43);  // a window of 3: the loaded one goes
+  EXPECT_FALSE(m.list(EventQuery{})) << "the window let go of 30: ask the API server";
+  EXPECT_FALSE(m.list(EventQuery{.object = kB, .sinceId = 29, .limit = 10}));
+  EXPECT_FALSE(m.holds("default/a.1"));
+  auto all = listed(m, {.object = std::nullopt, .sinceId = 30, .limit = 1000});
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all.front().id, 41);
-  EXPECT_EQ(m.list(EventQuery{.object = kA, .sinceId = 0, .limit = 10}).size(), 3u);
-  EXPECT_EQ(m.list(EventQuery{.object = kB, .sinceId = 0, .limit = 10}).size(), 0u);
-  EXPECT_EQ(m.list(EventQuery{.object = std::nullopt, .sinceId = 42, .limit = 10}).size(), 1u);
+  EXPECT_EQ(listed(m, {.object = kA, .sinceId = 30, .limit = 10}).size(), 3u);
+  EXPECT_EQ(listed(m, {.object = kB, .sinceId = 30, .limit = 10}).size(), 0u);
+  EXPECT_EQ(listed(m, {.object = std::nullopt, .sinceId = 42, .limit = 10}).size(), 1u);
+  EXPECT_EQ(m.held(std::nullopt).size(), 3u);
 }
 
 TEST(EventMirrorTest, ARepeatFoldedIntoAnEventTakesANewIdAndReplacesTheOld) {
@@ -125,8 +137,8 @@ TEST(EventMirrorTest, ARepeatFoldedIntoAnEventTakesANewIdAndReplacesTheOld) {
   stale.count = 1;
   EXPECT_EQ(m.observe("default/a-x", stale, 5), second)
       << "the watch's late echo of the older state does not undo the newer count";
-  EXPECT_EQ(m.list({}).front().count, e.count);
-  auto all = m.list(EventQuery{});
+  EXPECT_EQ(listed(m).front().count, e.count);
+  auto all = listed(m);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].id, second);
   EXPECT_EQ(all[0].replaces, first);
@@ -143,11 +155,11 @@ TEST(EventMirrorTest, RecordedEventsAreListedAtOnceAndConfirmedByTheReply) {
   e.reason = "ScalingReplicaSet";
   const int64_t first = m.record("default/a.1", e);
   EXPECT_EQ(first, 101);
-  ASSERT_EQ(m.list({}).size(), 1u);
+  ASSERT_EQ(listed(m).size(), 1u);
   EXPECT_EQ(m.observe("default/a.1", e, 7), first) << "the watch's echo of the create";
   e.count = 2;
   const int64_t second = m.record("default/a.1", e);  // a repeat, folded before the create's reply
-  EXPECT_EQ(m.list({}).front().replaces, first);
+  EXPECT_EQ(listed(m).front().replaces, first);
   Event older = e;
   older.count = 1;
   EXPECT_EQ(m.observe("default/a.1", older, 7), second)
@@ -159,9 +171,9 @@ TEST(EventMirrorTest, RecordedEventsAreListedAtOnceAndConfirmedByTheReply) {
   e.count = 3;
   const int64_t third = m.observe("default/a.1", e, 10);  // another writer's newer repeat
   EXPECT_GT(third, second);
-  EXPECT_EQ(m.list({}).front().count, 3);
+  EXPECT_EQ(listed(m).front().count, 3);
   m.forget("default/a.1");  // a write given up: no longer listed
-  EXPECT_TRUE(m.list({}).empty());
+  EXPECT_TRUE(listed(m).empty());
 }
 
 // Events are kept deflated but for their time and object: every field reads back as written,
@@ -180,7 +192,7 @@ TEST(EventMirrorTest, KeepsEveryFieldAndTheNewestPerObjectAsItTrims) {
   e.actor = "controller";
   e.count = 3;
   const int64_t a1 = m.observe("default/a.1", e, 1);
-  auto back = m.list(EventQuery{});
+  auto back = listed(m);
   ASSERT_EQ(back.size(), 1u);
   Event want = e;
   want.id = a1;
@@ -203,7 +215,7 @@ TEST(EventMirrorTest, KeepsEveryFieldAndTheNewestPerObjectAsItTrims) {
   m.observe("default/b.1", e, 2);
   e.object = kA;
   e.reason = "A2";
-  const int64_t a2 = m.observe("default/a.2", e, 3);  // retention 2: a.1 goes
+  const int64_t a2 = m.observe("default/a.2", e, 3);  // a window of 2: a.1 goes
   std::string name;
   ASSERT_TRUE(m.newestAbout(kA, &name));
   EXPECT_EQ(m.newestAbout(kA, nullptr)->id, a2);
@@ -213,18 +225,138 @@ TEST(EventMirrorTest, KeepsEveryFieldAndTheNewestPerObjectAsItTrims) {
   m.observe("default/b.2", e, 4);  // b.1 goes
   EXPECT_EQ(m.newestAbout(kB, nullptr)->reason, "B2");
   e.object = ObjectKey{"Rollout", "default", "c"};
-  m.observe("default/c.1", e, 5);  // a.2 goes, and with it every event about a
-  EXPECT_FALSE(m.newestAbout(kA, nullptr));
-  EXPECT_EQ(m.size(), 2u);
-  EXPECT_EQ(m.observe("default/a.1", e, 1), m.observe("default/a.1", e, 1))
-      << "a name seen again after its event went is a new event once";
+  const int64_t c1 = m.observe("default/c.1", e, 5);  // a.2 leaves the window
+  ASSERT_TRUE(m.newestAbout(kA, &name)) << "an object's newest stays for a repeat to fold into";
+  EXPECT_EQ(name, "default/a.2");
+  EXPECT_EQ(m.size(), 3u);
+  EXPECT_FALSE(m.list({.object = kA, .sinceId = 0, .limit = 10}));
+  EXPECT_EQ(listed(m, {.object = std::nullopt, .sinceId = a2, .limit = 10}).size(), 2u)
+      << "a kept event is not listed by the window, which let go of its id";
+  auto held = m.held(kA);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].first, "default/a.2");
+  EXPECT_EQ(held[0].second.id, a2);
+  e.object = kA;
+  e.reason = "A3";
+  m.observe("default/a.3", e, 6);  // a's newer event: a.2 is no longer kept
+  EXPECT_EQ(m.newestAbout(kA, nullptr)->reason, "A3");
+  EXPECT_FALSE(m.holds("default/a.2"));
   m.forget("default/c.1");  // the API server expired it
-  ASSERT_TRUE(m.newestAbout(e.object, &name));
-  EXPECT_EQ(name, "default/a.1");
-  EXPECT_EQ(m.list(EventQuery{}).size(), 1u);
-  m.forget("default/a.1");
-  EXPECT_FALSE(m.newestAbout(e.object, nullptr));
+  EXPECT_FALSE(m.holds("default/c.1"));
+  EXPECT_EQ(listed(m, {.object = std::nullopt, .sinceId = c1 - 1, .limit = 10}).size(), 1u);
+  m.forget("default/a.3");
+  EXPECT_FALSE(m.newestAbout(kA, nullptr));
   m.forget("default/unknown");
+}
+
+// The store's informer of Events keeps no keys, so a relist hands on every Event again: one that
+// left the window is known by its resourceVersion, not newer than what the watch delivered.
+TEST(EventMirrorTest, AnEventSeenAndLetGoIsNotTakenForANewOne) {
+  EventMirror m(2);
+  Event e;
+  e.object = kA;
+  e.reason = "Loaded";
+  m.observe("default/a.1", e, 10);
+  m.start(20);
+  e.object = kB;
+  m.observe("default/b.1", e, 21);  // 21 to 23: the watch, in order
+  m.observe("default/b.2", e, 22);
+  m.observe("default/b.3", e, 23);  // b.1 leaves the window
+  EXPECT_FALSE(m.holds("default/b.1"));
+  const size_t held = m.size();
+  EXPECT_EQ(m.observe("default/b.1", e, 21), 0) << "the relist's copy of an Event let go";
+  EXPECT_EQ(m.size(), held);
+  EXPECT_NE(m.observe("default/b.3", e, 23), 0) << "one still held keeps its id";
+  EXPECT_EQ(m.observe("default/c.1", e, 30), 24) << "a new one, newer than any observed";
+}
+
+// An event the store has not written yet is never let go: the API server cannot list it yet.
+// Written (confirmed), it goes as any other, unless it is its object's newest.
+TEST(EventMirrorTest, EventsNotWrittenYetStayPastTheWindow) {
+  EventMirror m(1);
+  m.start(100);
+  Event e;
+  e.object = kA;
+  e.reason = "First";
+  m.record("default/a.1", e);
+  e.reason = "Second";
+  m.record("default/a.2", e);
+  e.reason = "Third";
+  m.record("default/a.3", e);
+  EXPECT_EQ(m.size(), 3u);
+  EXPECT_EQ(m.held(kA).size(), 3u);
+  EXPECT_FALSE(m.list({}));
+  m.confirm("default/a.1", 1, 7);
+  EXPECT_FALSE(m.holds("default/a.1"));
+  m.confirm("default/a.3", 1, 9);
+  EXPECT_TRUE(m.holds("default/a.3")) << "the window's";
+  m.confirm("default/a.2", 1, 8);
+  EXPECT_FALSE(m.holds("default/a.2"));
+  EXPECT_EQ(m.size(), 1u);
+}
+
+// listEvents past the window: the API server's Events numbered as this run numbered them, or by
+// resourceVersion; the held events stand for their Event objects.
+TEST(EventMirrorTest, AListFromTheServerKeepsTheWindowsIds) {
+  Event e;
+  e.object = kA;
+  e.time = Time(Duration(1'700'000'000'000));
+  e.reason = "Old";
+  e.id = 0;
+  const std::string old = [&] {
+    json b = json::parse(eventBody(e, "a.1", "h"));
+    b["metadata"]["resourceVersion"] = "12";
+    return b.dump();
+  }();
+  e.reason = "Ours";
+  e.id = 105;
+  const std::string ours = [&] {
+    json b = json::parse(eventBody(e, "a.2", "h", "", "", /*idBase=*/100));
+    b["metadata"]["resourceVersion"] = "250";
+    return b.dump();
+  }();
+  const std::string previousRun = [&] {
+    json b = json::parse(eventBody(e, "a.3", "h", "", "", /*idBase=*/50));
+    b["metadata"]["resourceVersion"] = "90";
+    return b.dump();
+  }();
+  e.reason = "Held";
+  e.id = 107;
+  e.count = 2;
+  const std::string stale = [&] {
+    json b = json::parse(eventBody(e, "a.4", "h", "", "", 100));
+    b["metadata"]["resourceVersion"] = "260";
+    return b.dump();
+  }();
+  Event held = e;
+  held.count = 3;
+  held.id = 108;
+  Event other = e;
+  other.object = kB;
+  std::vector<std::string> server = {stale, ours, "{\"kind\":\"Event\"}", previousRun, old};
+  auto got = mergeEvents({.object = kA, .sinceId = 0, .limit = 10}, server,
+                         {{"default/a.4", held}, {"default/b.1", other}}, 100);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].reason, "Old");
+  EXPECT_EQ(got[0].id, 12);
+  EXPECT_EQ(got[1].id, 90) << "another run's id is not this run's";
+  EXPECT_EQ(got[2].id, 105);
+  EXPECT_EQ(got[2].reason, "Ours");
+  EXPECT_EQ(got[3].id, 108);
+  EXPECT_EQ(got[3].count, 3) << "the held state, newer than the server's";
+  got = mergeEvents({.object = std::nullopt, .sinceId = 90, .limit = 2}, server,
+                    {{"default/a.4", held}}, 100);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, 105);
+  EXPECT_EQ(got[1].id, 108);
+  EXPECT_EQ(eventIdOf(ours, 100), 105);
+  EXPECT_FALSE(eventIdOf(ours, 101));
+  EXPECT_FALSE(eventIdOf(old, 100));
+  json patch = json::parse(eventSeriesPatch(held, 100));
+  EXPECT_EQ(patch["metadata"]["annotations"][kEventIdAnnotation], "108@100");
+  Event unnumbered = held;
+  unnumbered.id = 0;
+  EXPECT_FALSE(json::parse(eventSeriesPatch(unnumbered)).contains("metadata"));
 }
 
 // --- custom resources ---

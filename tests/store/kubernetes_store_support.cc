@@ -148,6 +148,7 @@ StoreFactory kubernetesFactory() {
   StoreFactory f;
   f.name = "kubernetes";
   f.anyKind = false;
+  f.dropsOldEvents = false;
   f.skipReason = [] {
     std::string reason;
     kubeTestClient(&reason);
@@ -159,7 +160,7 @@ StoreFactory kubernetesFactory() {
     emptyKubeStore(*client);
     kubernetes::KubernetesStoreOptions o;
     o.changeLogRetention = c.changeLogRetention;
-    o.eventRetention = c.eventRetention;
+    o.eventWindow = c.eventRetention;
     auto store = kubernetes::KubernetesStateStore::open(*client, realClock(), o);
     if (!store) {
       ADD_FAILURE() << store.error().message;

@@ -53,7 +53,7 @@ StoreFactory sequentialFactory(StoreFactory inner) {
             if (!store) return nullptr;
             return std::make_unique<SequentialStateStore>(std::move(store));
           },
-          inner.anyKind, inner.skipReason};
+          inner.anyKind, inner.skipReason, inner.dropsOldEvents};
 }
 
 }  // namespace ramp::store::testing

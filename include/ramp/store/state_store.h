@@ -302,7 +302,8 @@ class StateStore {
   // Appends `event` (its id, count, firstTime and replaces are ignored), folding it into the
   // newest event about the same object when it repeats it (see Event). On success returns the
   // assigned id (greater than every earlier id). The log keeps at least the most recent
-  // `eventRetention` events; older ones are dropped. Errors: kInvalidArgument if the object key has
+  // `eventRetention` events; older ones may be dropped (store.kubernetes keeps what the API
+  // server keeps). Errors: kInvalidArgument if the object key has
   // no kind or name or reason is empty.
   virtual Result<int64_t> appendEvent(const Event& event) = 0;
 

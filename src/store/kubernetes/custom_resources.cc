@@ -237,9 +237,27 @@ std::string eventName(const Event& event, uint64_t unique) {
   return base + suffix;
 }
 
+namespace {
+
+std::string eventIdValue(int64_t id, int64_t idBase) {
+  return std::to_string(id) + "@" + std::to_string(idBase);
+}
+
+// A decimal of at most 18 digits (no sign, no leading '+'): nullopt otherwise.
+std::optional<int64_t> decimal(std::string_view text) {
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return std::stoll(std::string(text));
+}
+
+}  // namespace
+
 std::string eventBody(const Event& event, std::string_view name, std::string_view reportingInstance,
-                      std::string_view instanceId, std::string_view regardingUid) {
+                      std::string_view instanceId, std::string_view regardingUid, int64_t idBase) {
   json annotations = json::object();
+  if (event.id != 0) annotations[kEventIdAnnotation] = eventIdValue(event.id, idBase);
   if (!event.evidence.empty()) annotations[kEvidenceAnnotation] = event.evidence;
   if (!event.actor.empty()) annotations[kActorAnnotation] = event.actor;
   if (!event.auditLeafHash.empty()) {
@@ -280,22 +298,37 @@ std::string eventBody(const Event& event, std::string_view name, std::string_vie
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::optional<int64_t> auditIndexOfEvent(std::string_view text) {
+namespace {
+
+// The annotation `key` of an object's text ("" when none).
+std::string annotationOf(std::string_view text, const char* key) {
   json object = parseObject(text);
-  if (!object.is_object()) return std::nullopt;
+  if (!object.is_object()) return "";
   const json* annotations = member(object["metadata"], "annotations");
-  if (annotations == nullptr) return std::nullopt;
-  const std::string value = stringAt(*annotations, kAuditIndexAnnotation);
-  if (value.empty() || value.size() > 18 ||
-      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  return std::stoll(value);
+  return annotations == nullptr ? "" : stringAt(*annotations, key);
 }
 
-std::string eventSeriesPatch(const Event& event) {
-  return json{{"series", {{"count", event.count}, {"lastObservedTime", microTime(event.time)}}}}
-      .dump();
+}  // namespace
+
+std::optional<int64_t> auditIndexOfEvent(std::string_view text) {
+  return decimal(annotationOf(text, kAuditIndexAnnotation));
+}
+
+std::optional<int64_t> eventIdOf(std::string_view text, int64_t idBase) {
+  const std::string value = annotationOf(text, kEventIdAnnotation);
+  const size_t at = value.find('@');
+  if (at == std::string::npos || decimal(std::string_view(value).substr(at + 1)) != idBase) {
+    return std::nullopt;
+  }
+  return decimal(std::string_view(value).substr(0, at));
+}
+
+std::string eventSeriesPatch(const Event& event, int64_t idBase) {
+  json patch = {{"series", {{"count", event.count}, {"lastObservedTime", microTime(event.time)}}}};
+  if (event.id != 0) {
+    patch["metadata"] = {{"annotations", {{kEventIdAnnotation, eventIdValue(event.id, idBase)}}}};
+  }
+  return patch.dump();
 }
 
 Result<Event> eventFromApi(std::string_view text) {
@@ -336,6 +369,37 @@ Result<Event> eventFromApi(std::string_view text) {
     e.actor = stringAt(*annotations, kActorAnnotation);
   }
   return e;
+}
+
+std::vector<Event> mergeEvents(const EventQuery& query,
+                               const std::vector<std::string>& serverEvents,
+                               std::vector<std::pair<std::string, Event>> held, int64_t idBase) {
+  std::sort(held.begin(), held.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto isHeld = [&](const std::string& name) {
+    auto it = std::lower_bound(held.begin(), held.end(), name,
+                               [](const auto& h, const std::string& n) { return h.first < n; });
+    return it != held.end() && it->first == name;
+  };
+  std::vector<Event> out;
+  auto wanted = [&](const Event& e) {
+    return e.id > query.sinceId && (!query.object || e.object == *query.object);
+  };
+  for (const std::string& text : serverEvents) {
+    auto object = decodeApiObject(text, "Event");
+    if (!object || isHeld(object->namespace_ + "/" + object->name)) continue;
+    auto event = eventFromApi(text);
+    if (!event) continue;
+    event->id = eventIdOf(text, idBase).value_or(object->resourceVersion);
+    if (wanted(*event)) out.push_back(std::move(*event));
+  }
+  for (auto& [name, event] : held) {
+    if (wanted(event)) out.push_back(std::move(event));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Event& a, const Event& b) { return a.id < b.id; });
+  if (static_cast<int64_t>(out.size()) > query.limit) out.resize(static_cast<size_t>(query.limit));
+  return out;
 }
 
 std::string leaseBody(const Lease& lease, std::string_view ns, std::string_view resourceVersion) {

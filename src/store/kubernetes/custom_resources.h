@@ -31,6 +31,10 @@ inline constexpr const char* kMessageAnnotation = "store.ramp.dev/message";     
 inline constexpr const char* kExpiresAtAnnotation = "store.ramp.dev/expires-at";  // ms, exact
 // On an Event whose decision has an audit record (audit_log.h): the record's index.
 inline constexpr const char* kAuditIndexAnnotation = "store.ramp.dev/audit-index";
+// On every Event the store writes: its id in the store's event log, "ID@BASE", BASE the number
+// the store's ids began after (EventMirror::base()); another run of the store has another base,
+// so an id is read back only by the run that gave it (eventIdOf).
+inline constexpr const char* kEventIdAnnotation = "store.ramp.dev/event-id";
 // Argo's controller sharding label (LabelKeyControllerInstanceID, --instance-id): a controller
 // with an instance id handles only the objects carrying that value; one without, only the
 // objects without the label.
@@ -118,14 +122,20 @@ std::string eventName(const Event& event, uint64_t unique);
 // `regardingUid` is the regarding object's metadata.uid ("" = unknown): kubectl describe finds an
 // object's events by name, namespace, kind and uid, so an Event without it is not shown there.
 // A repeat (count > 1) has eventTime its first time and the series of eventSeriesPatch.
+// `event.id` and `idBase`, when id is not 0, go in kEventIdAnnotation.
 std::string eventBody(const Event& event, std::string_view name, std::string_view reportingInstance,
-                      std::string_view instanceId = "", std::string_view regardingUid = "");
+                      std::string_view instanceId = "", std::string_view regardingUid = "",
+                      int64_t idBase = 0);
+// The id an Event's kEventIdAnnotation gives when it was numbered after `idBase` (this run's);
+// nullopt when it has none, another base, or a malformed one.
+std::optional<int64_t> eventIdOf(std::string_view json, int64_t idBase);
 // The audit record index an Event names (kAuditIndexAnnotation), nullopt when none or malformed.
 std::optional<int64_t> auditIndexOfEvent(std::string_view json);
 // A repeat folded into an existing Event (state_store.h, Event): the merge patch that records it,
 // as Kubernetes counts events: series.count = event.count and series.lastObservedTime =
-// event.time (the Event's eventTime stays the first time).
-std::string eventSeriesPatch(const Event& event);
+// event.time (the Event's eventTime stays the first time), and the repeat's new id (event.id,
+// numbered after `idBase`) in kEventIdAnnotation when event.id is not 0.
+std::string eventSeriesPatch(const Event& event, int64_t idBase = 0);
 // The namespace eventBody() puts the event in.
 std::string eventNamespace(const Event& event);
 // The store event an Event object records (id 0, replaces 0): firstTime its eventTime; time and
@@ -133,6 +143,16 @@ std::string eventNamespace(const Event& event);
 // eventTime and 1. Errors: kParse naming the Event when it lacks regarding.kind/name, reason or a
 // readable eventTime.
 Result<Event> eventFromApi(std::string_view json);
+// StateStore::listEvents answered from the API server's Events (`serverEvents`, their JSON
+// texts) and the events the store holds in memory (`held`, by "namespace/name" of their Event
+// objects; EventMirror::held): a held event stands for its Event object (it may be newer than the
+// server's, or not written yet); any other is numbered by eventIdOf(…, idBase) when this run
+// wrote it, else by its resourceVersion (as the events loaded at start are). The events about
+// query.object (when set) with ids above query.sinceId, oldest first, at most query.limit. An
+// Event that is not readable is left out.
+std::vector<Event> mergeEvents(const EventQuery& query,
+                               const std::vector<std::string>& serverEvents,
+                               std::vector<std::pair<std::string, Event>> held, int64_t idBase);
 
 // The Lease object holding `lease` in `ns` (holderIdentity, acquireTime, renewTime,
 // leaseDurationSeconds rounded up to whole seconds, leaseTransitions, the exact expiry in an

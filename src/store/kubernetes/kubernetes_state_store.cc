@@ -76,7 +76,7 @@ KubernetesStateStore::KubernetesStateStore(kube::Client& client, Clock& clock,
       clock_(clock),
       options_(std::move(options)),
       objects_(options_.changeLogRetention),
-      events_(options_.eventRetention) {
+      events_(options_.eventWindow) {
   leaseNamespace_ = !options_.leaseNamespace.empty() ? options_.leaseNamespace
                     : !options_.namespace_.empty()   ? options_.namespace_
                                                      : client.config().namespace_;
@@ -86,8 +86,9 @@ KubernetesStateStore::KubernetesStateStore(kube::Client& client, Clock& clock,
 
 Result<std::unique_ptr<KubernetesStateStore>> KubernetesStateStore::open(
     kube::Client& client, Clock& clock, KubernetesStoreOptions options) {
-  if (options.changeLogRetention <= 0 || options.eventRetention <= 0) {
-    return makeError(ErrorCode::kInvalidArgument, "store.kubernetes: retentions must be > 0");
+  if (options.changeLogRetention <= 0 || options.eventWindow <= 0) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "store.kubernetes: changeLogRetention and eventWindow must be > 0");
   }
   std::unique_ptr<KubernetesStateStore> store(
       new KubernetesStateStore(client, clock, std::move(options)));
@@ -138,9 +139,11 @@ Status KubernetesStateStore::start() {
     kinds_.push_back(std::move(state));
   }
   kube::InformerOptions eventOptions;
-  eventOptions.labelSelector = std::string(kManagedByLabel) + "=" + kManagedBy + "," + *selector;
+  eventSelector_ = std::string(kManagedByLabel) + "=" + kManagedBy + "," + *selector;
+  eventOptions.labelSelector = eventSelector_;
   eventOptions.ns = options_.namespace_;
   eventOptions.keepObjects = false;  // events_ is the copy
+  eventOptions.keepKeys = false;     // and tells repeats apart (EventMirror::observe)
   eventInformer_ =
       std::make_unique<kube::Informer>(client_, clock_, kube::events(), eventOptions,
                                        [this](const kube::ObjectChange& c) { onEventChange(c); });
@@ -220,12 +223,17 @@ void KubernetesStateStore::onEventChange(const kube::ObjectChange& change) {
   auto event = eventFromApi(change.json);
   if (!object || !event) return;
   const std::optional<int64_t> auditIndex = auditIndexOfEvent(change.json);
+  const std::string name = object->namespace_ + "/" + object->name;
   std::lock_guard lock(mu_);
-  const int64_t id = events_.observe(object->namespace_ + "/" + object->name, std::move(*event),
-                                     object->resourceVersion);
+  // The echo of an Event this run wrote whose event has since left the window: already listed
+  // (from the API server now), not a new one.
+  if (events_.base() != 0 && !events_.holds(name) && eventIdOf(change.json, events_.base())) {
+    return;
+  }
+  const int64_t id = events_.observe(name, std::move(*event), object->resourceVersion);
   // Another writer's (a previous leader's) Event names its record; this store's own are linked
   // when written.
-  if (auditIndex && !linkedEvent(*auditIndex)) linkAuditRecord(*auditIndex, id);
+  if (id != 0 && auditIndex && !linkedEvent(*auditIndex)) linkAuditRecord(*auditIndex, id);
 }
 
 namespace {
@@ -247,7 +255,7 @@ void KubernetesStateStore::linkAuditRecord(int64_t index, int64_t eventId) {
   } else {
     auditEventIds_.insert(at, {index, eventId});
   }
-  while (static_cast<int64_t>(auditEventIds_.size()) > options_.eventRetention) {
+  while (static_cast<int64_t>(auditEventIds_.size()) > kDefaultEventRetention) {
     auditEventIds_.pop_front();
   }
 }
@@ -490,9 +498,9 @@ int64_t KubernetesStateStore::writeEvent(const Event& event) {
   std::string newestName;
   const std::optional<Event> newest = events_.newestAbout(event.object, &newestName);
   Event stored = eventToStore(newest ? &*newest : nullptr, event);
-  if (stored.replaces != 0) {
+  const bool fold = stored.replaces != 0;
+  if (fold) {
     write.name = newestName.substr(newestName.find('/') + 1);
-    write.patch = eventSeriesPatch(stored);
   } else {
     // Named by the time in microseconds, as client-go names by UnixNano, counted on within a
     // millisecond: unique in this store, and in order.
@@ -501,12 +509,17 @@ int64_t KubernetesStateStore::writeEvent(const Event& event) {
     write.name = eventName(event, lastEventName_);
   }
   write.count = stored.count;
-  write.body =
-      eventBody(stored, write.name, options_.reportingInstance, options_.instanceId, regardingUid);
-  stored.auditEntry.clear();  // events do not echo their records (state_store.h)
-  stored.auditLeafHash.clear();
   const std::string key = write.namespace_ + "/" + write.name;
-  const int64_t id = events_.record(key, std::move(stored));
+  Event listed = stored;
+  listed.auditEntry.clear();  // events do not echo their records (state_store.h)
+  listed.auditLeafHash.clear();
+  const int64_t id = events_.record(key, std::move(listed));
+  // The Event carries its id, so a list from the API server (listEvents) numbers it as the
+  // window did.
+  stored.id = id;
+  if (fold) write.patch = eventSeriesPatch(stored, events_.base());
+  write.body = eventBody(stored, write.name, options_.reportingInstance, options_.instanceId,
+                         regardingUid, events_.base());
   if (!event.auditLeafHash.empty()) linkAuditRecord(event.auditIndex, id);
   // Queued under mu_, so the writes reach the server in the order their states were recorded.
   if (!sender_->send(std::move(write))) {
@@ -570,8 +583,30 @@ std::string KubernetesStateStore::uidOf(const ObjectKey& key) {
 
 Result<std::vector<Event>> KubernetesStateStore::listEvents(const EventQuery& query) {
   if (auto s = validateEventQuery(query); !s) return std::unexpected(s.error());
-  std::lock_guard lock(mu_);
-  return events_.list(query);
+  std::vector<std::pair<std::string, Event>> held;
+  int64_t base = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (auto window = events_.list(query)) return std::move(*window);
+    held = events_.held(query.object);
+    base = events_.base();
+  }
+  // The window let go of some it could match: the API server has them all (for its
+  // --event-ttl). About one object, its Events by field selector in its namespace.
+  kube::ListOptions list;
+  list.labelSelector = eventSelector_;
+  std::string ns = options_.namespace_;
+  if (query.object) {
+    Event about;
+    about.object = *query.object;
+    ns = eventNamespace(about);
+    // Kinds and object names hold none of the characters a field selector escapes.
+    list.fieldSelector =
+        "regarding.kind=" + query.object->kind + ",regarding.name=" + query.object->name;
+  }
+  auto page = client_.list(kube::events(), ns, list);
+  if (!page) return std::unexpected(page.error());
+  return mergeEvents(query, page->items, std::move(held), base);
 }
 
 Result<Lease> KubernetesStateStore::updateLease(

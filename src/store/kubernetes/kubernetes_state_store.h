@@ -7,7 +7,9 @@
 // events.k8s.io/v1 Events with Argo's reasons; leases are coordination.k8s.io/v1 Leases.
 //
 // Reads are served from memory: one informer (list, then watch) per kind and one for the
-// store's own Events keep an ObjectMirror/EventMirror current (object_mirror.h). Events are
+// store's own Events keep an ObjectMirror/EventMirror current (object_mirror.h); the EventMirror
+// is a window of the newest events, and a list reaching back further is one LIST of the Events
+// from the API server, which keeps them (listEvents). Events are
 // listed as soon as they are appended and written to the API server in the background
 // (event_sender.h), as client-go's recorder writes Argo's; one the server never took is given up
 // after a few tries and reported to options.log. Other writes go to the
@@ -54,9 +56,17 @@ namespace ramp::store::kubernetes {
 // here every entry is an object's text in memory.
 inline constexpr int64_t kKubernetesChangeLogRetention = 1'000;
 
+// The events store.kubernetes keeps in memory: enough for a watcher of ramp's API to follow
+// (WatchHub reads the newest) and for each rollout's newest to be folded into; older ones are
+// read from the API server when asked for.
+inline constexpr int64_t kKubernetesEventWindow = 1'000;
+
 struct KubernetesStoreOptions {
   int64_t changeLogRetention = kKubernetesChangeLogRetention;  // must be > 0
-  int64_t eventRetention = kDefaultEventRetention;             // must be > 0
+  // How many of the newest events the store keeps in memory (EventMirror's window, must be > 0);
+  // the API server keeps them all for its --event-ttl, and a list that reaches back further is
+  // answered from it.
+  int64_t eventWindow = kKubernetesEventWindow;
   // The one namespace whose objects the store keeps (Argo's --namespaced; ramp serve
   // --namespace); "" = every namespace. ClusterAnalysisTemplates are kept either way.
   std::string namespace_;
@@ -101,6 +111,9 @@ class KubernetesStateStore final : public StateStore {
   int64_t subscribe(ChangeListener listener) override;
   void unsubscribe(int64_t id) override;
   Result<int64_t> appendEvent(const Event& event) override;
+  // From the window of events in memory when it holds every event the query could match; else
+  // one LIST of the API server's Events (one object's by field selector), merged with the
+  // events held (mergeEvents), and the request's error when it fails.
   Result<std::vector<Event>> listEvents(const EventQuery& query) override;
   Result<Lease> acquireLease(const std::string& name, const std::string& holder, Duration ttl,
                              Time now) override;
@@ -166,6 +179,7 @@ class KubernetesStateStore final : public StateStore {
   Clock& clock_;
   const KubernetesStoreOptions options_;
   std::string leaseNamespace_;
+  std::string eventSelector_;  // the label selector of the store's Events (set by start())
   ChangeNotifier notifier_;
   std::mutex mu_;  // guards the mirrors
   ObjectMirror objects_;
@@ -181,8 +195,8 @@ class KubernetesStateStore final : public StateStore {
   // Made by start(); the destructor ends it first, while its reports still find the mirrors.
   std::unique_ptr<EventSender> sender_;
   // (record index, event id), under mu_, sorted by index (records are mostly linked in order:
-  // 16 bytes a link where a map took 64): the newest eventRetention links (older events are no
-  // longer listed, so their records' eventId reads 0).
+  // 16 bytes a link where a map took 64): the newest kDefaultEventRetention links (an older
+  // record's eventId reads 0).
   std::deque<std::pair<int64_t, int64_t>> auditEventIds_;
   void linkAuditRecord(int64_t index, int64_t eventId);     // needs mu_
   std::optional<int64_t> linkedEvent(int64_t index) const;  // needs mu_

@@ -147,20 +147,22 @@ uint64_t nameHash(const std::string& name) { return std::hash<std::string>{}(nam
 
 }  // namespace
 
-std::map<int64_t, EventMirror::Stored>::iterator EventMirror::find(const std::string& name,
-                                                                   Event* event) {
+EventMirror::Found EventMirror::find(const std::string& name, Event* event) {
   auto [first, last] = ids_.equal_range(nameHash(name));
   for (auto id = first; id != last; ++id) {
-    auto it = events_.find(id->second);
-    if (it == events_.end()) continue;
-    std::string known;
-    *event = decode(it->first, it->second, &known);
-    if (known == name) return it;
+    for (Events* in : {&events_, &kept_}) {
+      auto it = in->find(id->second);
+      if (it == in->end()) continue;
+      std::string known;
+      *event = decode(it->first, it->second, &known);
+      if (known == name) return Found{in, it};
+    }
   }
-  return events_.end();
+  return Found{};
 }
 
-void EventMirror::erase(std::map<int64_t, Stored>::iterator it) {
+void EventMirror::erase(Found found) {
+  auto it = found.it;
   auto [first, last] = ids_.equal_range(it->second.nameHash);
   for (auto id = first; id != last; ++id) {
     if (id->second == it->first) {
@@ -169,81 +171,142 @@ void EventMirror::erase(std::map<int64_t, Stored>::iterator it) {
     }
   }
   auto about = objects_.find(*it->second.object);
-  events_.erase(it);
+  found.in->erase(it);
   if (about == objects_.end()) return;
   // The newest event of an object is newer than its others: when it goes, they are gone.
   if (--about->second.count <= 0) objects_.erase(about);
 }
 
+void EventMirror::trim() {
+  while (static_cast<int64_t>(events_.size()) > window_) {
+    auto oldest = events_.begin();
+    letGoThrough_ = std::max(letGoThrough_, oldest->first);
+    auto about = objects_.find(*oldest->second.object);
+    // An object's newest (a repeat folds into it) and an event not written yet (not listed by
+    // the API server yet) stay.
+    if ((about != objects_.end() && about->second.newest == oldest->first) ||
+        oldest->second.resourceVersion == kPending) {
+      kept_.insert(events_.extract(oldest));
+    } else {
+      erase(Found{&events_, oldest});
+    }
+  }
+}
+
 int64_t EventMirror::observe(const std::string& name, Event event, int64_t resourceVersion) {
   Event seen;
-  auto known = find(name, &seen);
-  if (known != events_.end() &&
-      (seen.count == event.count || resourceVersion <= known->second.resourceVersion)) {
-    return known->first;
+  Found known = find(name, &seen);
+  const int64_t seenBefore = highestObserved_;
+  highestObserved_ = std::max(highestObserved_, resourceVersion);
+  // A watch delivers in resourceVersion order: an Event unknown here and not newer than one
+  // already observed was observed before and has left the window (a relist hands on every
+  // Event again).
+  if (known.in == nullptr && started_ && resourceVersion <= seenBefore) return 0;
+  if (known.in != nullptr &&
+      (seen.count == event.count || resourceVersion <= known.it->second.resourceVersion)) {
+    return known.it->first;
   }
   return keep(name, std::move(event), resourceVersion, known);
 }
 
 int64_t EventMirror::record(const std::string& name, Event event) {
   Event seen;
-  auto known = find(name, &seen);
+  Found known = find(name, &seen);
   return keep(name, std::move(event), kPending, known);
 }
 
 void EventMirror::confirm(const std::string& name, int64_t count, int64_t resourceVersion) {
   Event seen;
-  auto known = find(name, &seen);
-  if (known != events_.end() && known->second.resourceVersion == kPending && seen.count == count) {
-    known->second.resourceVersion = resourceVersion;
+  Found known = find(name, &seen);
+  if (known.in != nullptr && known.it->second.resourceVersion == kPending && seen.count == count) {
+    known.it->second.resourceVersion = resourceVersion;
+    // Kept past the window only while it was not written, unless it is its object's newest.
+    auto about = objects_.find(*known.it->second.object);
+    if (known.in == &kept_ &&
+        (about == objects_.end() || about->second.newest != known.it->first)) {
+      erase(known);
+    }
   }
 }
 
 int64_t EventMirror::keep(const std::string& name, Event event, int64_t resourceVersion,
-                          std::map<int64_t, Stored>::iterator known) {
+                          Found known) {
   event.replaces = 0;
-  if (known != events_.end()) {
-    event.replaces = known->first;  // a repeat folded into it: the old id goes
+  if (known.in != nullptr) {
+    event.replaces = known.it->first;  // a repeat folded into it: the old id goes
     erase(known);
   }
   const int64_t id = started_ ? ++nextId_ : resourceVersion;
   if (!started_) nextId_ = std::max(nextId_, resourceVersion);
   event.id = id;
   auto [about, added] = objects_.try_emplace(event.object);
+  if (about->second.newest != 0 && about->second.newest < id) {
+    // The object's newest until now, if it had left the window, is no longer worth keeping
+    // (unless it is still to be written).
+    if (auto before = kept_.find(about->second.newest);
+        before != kept_.end() && before->second.resourceVersion != kPending) {
+      erase(Found{&kept_, before});
+      about = objects_.try_emplace(event.object).first;  // erase() may have removed it
+    }
+  }
   ++about->second.count;
   about->second.newest = std::max(about->second.newest, id);
   const uint64_t hash = nameHash(name);
   ids_.emplace(hash, id);
+  // Into the window, even an event loaded older than what it let go: trim() sorts it out.
   events_[id] = Stored{event.time, &about->first, hash, resourceVersion, eventBody(name, event)};
-  while (static_cast<int64_t>(events_.size()) > retention_) erase(events_.begin());
+  trim();
   return id;
 }
 
 void EventMirror::forget(const std::string& name) {
   Event seen;
-  if (auto known = find(name, &seen); known != events_.end()) erase(known);
+  if (Found known = find(name, &seen); known.in != nullptr) erase(known);
+}
+
+bool EventMirror::holds(const std::string& name) {
+  Event seen;
+  return find(name, &seen).in != nullptr;
 }
 
 std::optional<Event> EventMirror::newestAbout(const ObjectKey& object, std::string* name) const {
   auto about = objects_.find(object);
   if (about == objects_.end()) return std::nullopt;
-  auto it = events_.find(about->second.newest);
-  if (it == events_.end()) return std::nullopt;
-  return decode(it->first, it->second, name);
+  for (const Events* in : {&events_, &kept_}) {
+    auto it = in->find(about->second.newest);
+    if (it != in->end()) return decode(it->first, it->second, name);
+  }
+  return std::nullopt;
 }
 
 void EventMirror::start(int64_t base) {
   if (started_) return;
   started_ = true;
   nextId_ = std::max(nextId_, base);
+  base_ = nextId_;
 }
 
-std::vector<Event> EventMirror::list(const EventQuery& query) const {
+std::optional<std::vector<Event>> EventMirror::list(const EventQuery& query) const {
+  if (query.sinceId < letGoThrough_) return std::nullopt;
   std::vector<Event> out;
   for (auto it = events_.upper_bound(query.sinceId);
        it != events_.end() && static_cast<int64_t>(out.size()) < query.limit; ++it) {
     if (query.object && *it->second.object != *query.object) continue;
     out.push_back(decode(it->first, it->second, nullptr));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Event>> EventMirror::held(
+    const std::optional<ObjectKey>& object) const {
+  std::vector<std::pair<std::string, Event>> out;
+  for (const Events* in : {&kept_, &events_}) {  // every kept one is older than the window
+    for (const auto& [id, stored] : *in) {
+      if (object && *stored.object != *object) continue;
+      std::string name;
+      Event e = decode(id, stored, &name);
+      out.emplace_back(std::move(name), std::move(e));
+    }
   }
   return out;
 }

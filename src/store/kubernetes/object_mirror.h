@@ -18,8 +18,13 @@
 // at least every resourceVersion loaded, so versions stay unique.
 //
 // EventMirror does the same for events, keyed by the Event object's name: ids are the
-// resourceVersions of the events loaded before start(), then base+1, …; the newest `retention`
-// are kept, each deflated but for its time and object.
+// resourceVersions of the events loaded before start(), then base+1, …. It is a window, not the
+// log: the API server keeps every Event (for its --event-ttl, an hour by default), the mirror
+// the newest `window` of them, each deflated but for its time and object, and of each object
+// whose events left the window its newest one (a repeat of it is folded into its Event), and
+// every one the store has not written yet (record() without confirm()). A list
+// the window cannot answer whole (one reaching back past what it let go) is the store's to ask
+// the API server for (list() says so); the events it holds are merged into that answer.
 //
 // Thread safety: none; the store guards each mirror with its mutex.
 
@@ -105,13 +110,15 @@ class ObjectMirror {
 
 class EventMirror {
  public:
-  explicit EventMirror(int64_t retention) : retention_(retention) {}
+  explicit EventMirror(int64_t window) : window_(window) {}
 
-  // The Event object `name` records `event`. Returns its id: the one it already has if it was
+  // The Event object `name` records `event` (the store's informer of Events, which keeps no keys:
+  // a relist hands every Event on again). Returns its id: the one it already has if it was
   // seen before with the same count, or at a resourceVersion not older than `resourceVersion`
   // (a watch's late echo of a state the store has already written a newer count over changes
   // nothing); a new one when its count changed (a repeat folded into it: the event's
-  // `replaces` is then the old id, which is no longer listed).
+  // `replaces` is then the old id, which is no longer listed). After start(), 0 (nothing kept)
+  // for an Event not held and not newer than every one observed before: seen, and let go.
   int64_t observe(const std::string& name, Event event, int64_t resourceVersion);
   // The store itself is writing `event` as the Event object `name` (a new one, or a repeat
   // folded into the object's newest, whose name it then has): listed from now on, before the API
@@ -130,9 +137,20 @@ class EventMirror {
   std::optional<Event> newestAbout(const ObjectKey& object, std::string* name) const;
   // As ObjectMirror::start.
   void start(int64_t base);
-  // As StateStore::listEvents (query already validated).
-  std::vector<Event> list(const EventQuery& query) const;
-  size_t size() const { return events_.size(); }
+  // The base start() numbered from: every id this mirror gave after start() is greater, every
+  // event loaded before it has its resourceVersion, not greater, as id. 0 before start().
+  int64_t base() const { return base_; }
+  // As StateStore::listEvents (query already validated) when the window holds every event the
+  // query could match (query.sinceId is not older than the newest event the window let go);
+  // nullopt when it may not: ask the API server.
+  std::optional<std::vector<Event>> list(const EventQuery& query) const;
+  // Every event held (the window's, and the newest of each object that left it) about `object`
+  // (nullopt = all), with its Event object's name ("namespace/name"), oldest first.
+  std::vector<std::pair<std::string, Event>> held(const std::optional<ObjectKey>& object) const;
+  // Whether the Event object `name` has an event held.
+  bool holds(const std::string& name);
+  // Events held: the window's and those kept past it.
+  size_t size() const { return events_.size() + kept_.size(); }
 
  private:
   // An event as the mirror keeps it: what a list filters and orders on, and the rest (the Event
@@ -155,21 +173,34 @@ class EventMirror {
   // than any the server reports.
   static constexpr int64_t kPending = INT64_MAX;
 
-  Event decode(int64_t id, const Stored& stored, std::string* name) const;
-  // Keeps `event` as the state of `name` at `resourceVersion` under a new id, replacing `known`
-  // (events_.end() = none). Returns the id.
-  int64_t keep(const std::string& name, Event event, int64_t resourceVersion,
-               std::map<int64_t, Stored>::iterator known);
-  // The event of the Event object `name`, and its decoded form in *event; events_.end() when
-  // none.
-  std::map<int64_t, Stored>::iterator find(const std::string& name, Event* event);
-  // Removes the event `it` points at, with its index entries.
-  void erase(std::map<int64_t, Stored>::iterator it);
+  using Events = std::map<int64_t, Stored>;  // by id
+  // Where an event is held: in events_ or kept_ (in == nullptr: nowhere).
+  struct Found {
+    Events* in = nullptr;
+    Events::iterator it;
+  };
 
-  const int64_t retention_;
+  Event decode(int64_t id, const Stored& stored, std::string* name) const;
+  // Keeps `event` as the state of `name` at `resourceVersion` under a new id, replacing `known`.
+  // Returns the id.
+  int64_t keep(const std::string& name, Event event, int64_t resourceVersion, Found known);
+  // The event of the Event object `name`, and its decoded form in *event.
+  Found find(const std::string& name, Event* event);
+  // Removes the event `found` points at, with its index entries.
+  void erase(Found found);
+  // Lets the oldest events go while the window holds more than window_: an object's newest
+  // moves to kept_, the others are dropped.
+  void trim();
+
+  const int64_t window_;
   bool started_ = false;
   int64_t nextId_ = 0;
-  std::map<int64_t, Stored> events_;  // by id
+  int64_t base_ = 0;
+  int64_t letGoThrough_ = 0;     // the newest id that left the window (0: none)
+  int64_t highestObserved_ = 0;  // the newest resourceVersion observe() was given
+  Events events_;                // the window: the newest window_ events
+  // Events that left the window but stay: each object's newest, and those not written yet.
+  Events kept_;
   // Hash of an Event object's name -> its event's id: a name hashed rather than kept twice (it
   // is in the event's body, which find() compares, so two names of one hash stay apart).
   std::unordered_multimap<uint64_t, int64_t> ids_;
