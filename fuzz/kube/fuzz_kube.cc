@@ -1,7 +1,9 @@
 // Fuzzes everything src/kube decodes: the first byte picks a split point so a watch stream is
 // fed in two pieces (a line may be cut anywhere); the rest is the input, read as a watch stream,
-// a list page, a Status error body and a kubeconfig. Each must return a value or an Error, never
-// crash; a stream fed in two pieces must give the same events as in one.
+// a list page, a Status error body and a kubeconfig, and as an Event that store.kubernetes
+// lists from the API server (mergeEvents). Each must return a value or an Error, never crash; a
+// stream fed in two pieces must give the same events as in one; a list of Events comes out in
+// id order and within its limit.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 
 #include "kube/kubeconfig.h"
 #include "kube/wire.h"
+#include "store/kubernetes/custom_resources.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -36,5 +39,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return ramp::makeError(ramp::ErrorCode::kNotFound, "no file " + p);
   };
   (void)parseKubeconfig(text, "kubeconfig", "", noFiles);
+  ramp::store::EventQuery query;
+  query.limit = 1 + data[0] % 3;
+  auto events = ramp::store::kubernetes::mergeEvents(query, {std::string(text), std::string(text)},
+                                                     {}, data[0]);
+  if (static_cast<int64_t>(events.size()) > query.limit) std::abort();
+  for (size_t i = 1; i < events.size(); ++i) {
+    if (events[i - 1].id > events[i].id) std::abort();
+  }
   return 0;
 }

@@ -6,7 +6,10 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace ramp {
 namespace {
@@ -56,11 +59,15 @@ constexpr std::string_view kDictionary =
 constexpr int kWindowBits = 13;
 constexpr int kMemLevel = 6;
 
-// A deflate and an inflate stream per thread, reset between uses: making one allocates its
-// window and tables, which would cost more than compressing a small object.
+// Deflate and inflate streams, reset between uses: making one allocates its window and tables,
+// which would cost more than compressing a small object. Each use borrows one from a pool and
+// gives it back; the pool keeps as many as were in use at once, at most kIdleStreams (a stream
+// per thread, as before, kept one per thread that ever compressed: ~64 KiB each for the twenty
+// odd threads of a Kubernetes controller, most of which compress a text now and then).
 struct Deflater {
   z_stream z{};
   bool ok = false;
+  std::string out;  // the deflated bytes, kept between texts up to kKeptBuffer
   Deflater() {
     // Raw deflate (negative window bits: no header or checksum, the bytes never leave memory).
     ok = deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -kWindowBits, kMemLevel,
@@ -69,6 +76,8 @@ struct Deflater {
   ~Deflater() {
     if (ok) deflateEnd(&z);
   }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
 };
 struct Inflater {
   z_stream z{};
@@ -77,9 +86,63 @@ struct Inflater {
   ~Inflater() {
     if (ok) inflateEnd(&z);
   }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
 };
 
-// The per-thread deflate buffer is kept between texts up to this size.
+constexpr size_t kIdleStreams = 2;
+
+// Streams of one kind not in use. Thread-safe.
+template <typename Stream>
+class StreamPool {
+ public:
+  // A stream in use; back to the pool when it goes out of scope.
+  class Lease {
+   public:
+    Lease(StreamPool* pool, std::unique_ptr<Stream> stream)
+        : pool_(pool), stream_(std::move(stream)) {}
+    ~Lease() { pool_->giveBack(std::move(stream_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Stream& operator*() const { return *stream_; }
+
+   private:
+    StreamPool* pool_;
+    std::unique_ptr<Stream> stream_;
+  };
+  // An idle stream, or a new one when none is.
+  Lease take() {
+    std::unique_ptr<Stream> stream;
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        stream = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!stream) stream = std::make_unique<Stream>();
+    return Lease(this, std::move(stream));
+  }
+
+ private:
+  void giveBack(std::unique_ptr<Stream> stream) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kIdleStreams) idle_.push_back(std::move(stream));
+  }
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Stream>> idle_;
+};
+
+StreamPool<Deflater>& deflaters() {
+  static auto* pool = new StreamPool<Deflater>();  // never destroyed: used until exit
+  return *pool;
+}
+StreamPool<Inflater>& inflaters() {
+  static auto* pool = new StreamPool<Inflater>();
+  return *pool;
+}
+
+// The deflate buffer is kept between texts up to this size.
 constexpr size_t kKeptBuffer = size_t{64} * 1024;
 
 const Bytef* dictionary() { return reinterpret_cast<const Bytef*>(kDictionary.data()); }
@@ -98,14 +161,15 @@ CompactText::CompactText(std::string_view text) {
     throw std::length_error("CompactText: a text of 4 GiB or more");
   }
   if (text.empty()) return;
-  thread_local Deflater d;
+  auto lease = deflaters().take();
+  Deflater& d = *lease;
   size_ = static_cast<uint32_t>(text.size());
   if (!d.ok || deflateReset(&d.z) != Z_OK ||
       deflateSetDictionary(&d.z, dictionary(), static_cast<uInt>(kDictionary.size())) != Z_OK) {
     keep(text);
     return;
   }
-  thread_local std::string out;
+  std::string& out = d.out;
   out.resize(deflateBound(&d.z, static_cast<uLong>(text.size())));
   d.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
   d.z.avail_in = static_cast<uInt>(text.size());
@@ -135,7 +199,8 @@ CompactText& CompactText::operator=(const CompactText& other) {
 
 std::string CompactText::text() const {
   if (compactSize_ == size_) return std::string(bytes_.get(), size_);
-  thread_local Inflater i;
+  auto lease = inflaters().take();
+  Inflater& i = *lease;
   if (!i.ok || inflateReset(&i.z) != Z_OK ||
       inflateSetDictionary(&i.z, dictionary(), static_cast<uInt>(kDictionary.size())) != Z_OK) {
     return {};

@@ -87,7 +87,8 @@ TEST(CompactText, AnEventTakesAFractionOfItsText) {
   EXPECT_EQ(compact.text(), event);
 }
 
-// Each thread has its own streams: texts made and read on several threads at once round-trip.
+// The streams are borrowed from a pool, one per use: texts made and read on several threads at
+// once round-trip.
 TEST(CompactText, ThreadsMakeAndReadAtOnce) {
   std::vector<std::thread> threads;
   threads.reserve(4);
