@@ -28,7 +28,11 @@ Result<std::string> sealCheckpoint(int64_t size, const Hash& root,
 Result<std::unique_ptr<AuditedStateStore>> AuditedStateStore::wrap(store::StateStore& inner,
                                                                    std::optional<SigningKey> key,
                                                                    std::string controllerActor,
-                                                                   std::string environment) {
+                                                                   std::string environment,
+                                                                   GroupCommitOptions group) {
+  if (group.linger.count() > 0 && group.clock == nullptr) {
+    return makeError(ErrorCode::kInvalidArgument, "audit log: a group linger needs a clock");
+  }
   auto size = inner.auditSize();
   if (!size) {
     return makeError(size.error().code, "audit log: " + size.error().message);
@@ -39,17 +43,18 @@ Result<std::unique_ptr<AuditedStateStore>> AuditedStateStore::wrap(store::StateS
     }
   }
   return std::unique_ptr<AuditedStateStore>(new AuditedStateStore(
-      inner, std::move(key), std::move(controllerActor), std::move(environment), *size));
+      inner, std::move(key), std::move(controllerActor), std::move(environment), *size, group));
 }
 
 AuditedStateStore::AuditedStateStore(store::StateStore& inner, std::optional<SigningKey> key,
                                      std::string controllerActor, std::string environment,
-                                     int64_t size)
+                                     int64_t size, GroupCommitOptions group)
     : inner_(inner),
       key_(std::move(key)),
       controllerActor_(std::move(controllerActor)),
       environment_(std::move(environment)),
-      next_(size) {}
+      next_(size),
+      group_(group) {}
 
 namespace {
 
@@ -150,6 +155,13 @@ Result<store::WriteResult> AuditedStateStore::writeRecordsFirst(std::span<const 
       }
       // No append in flight: this writer appends everything queued, its own write included.
       appending_ = true;
+      if (group_.linger.count() > 0 && lastGroupEnd_ &&
+          group_.clock->now() - *lastGroupEnd_ < group_.busyWithin) {
+        // A burst: the other workers' next decisions are a few milliseconds away.
+        lock.unlock();
+        group_.clock->sleepFor(group_.linger);
+        lock.lock();
+      }
       std::vector<QueuedWrite*> group;
       group.swap(queue_);
       lock.unlock();
@@ -157,6 +169,7 @@ Result<store::WriteResult> AuditedStateStore::writeRecordsFirst(std::span<const 
       lock.lock();
       for (QueuedWrite* w : group) w->done = true;
       appending_ = false;
+      if (group_.clock != nullptr) lastGroupEnd_ = group_.clock->now();
       queueCv_.notify_all();
     }
   }

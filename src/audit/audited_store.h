@@ -20,7 +20,9 @@
 // decision, and whichever writer finds no append in flight signs the records of every queued
 // decision at consecutive indexes and appends them in one call (appendAuditRecords); then each
 // writer writes its own decision, concurrently with the others. The next group forms while an
-// append is in flight, so under load many workers' records share one request.
+// append is in flight, so under load many workers' records share one request; during a burst
+// of decisions the appending writer may wait a few milliseconds first for more to join
+// (GroupCommitOptions).
 //
 // Threading: every method may be called from any thread.
 
@@ -33,12 +35,24 @@
 
 #include "audit/merkle.h"
 #include "audit/signer.h"
+#include "ramp/clock.h"
 #include "ramp/store/state_store.h"
 
 namespace ramp::audit {
 
 // The origin line of ramp's checkpoints and the key name of their signatures.
 inline constexpr std::string_view kLogOrigin = "ramp.local/audit";
+
+// How the records of several writers' decisions are grouped on a store without transactions.
+struct GroupCommitOptions {
+  // The writer about to append a group first waits this long, so that the writers busy with
+  // their next decisions join it (one request for more records), but only while decisions come
+  // in a burst: when the previous group's append ended less than `busyWithin` ago. An isolated
+  // decision never waits. 0 = never wait.
+  Duration linger{0};
+  Duration busyWithin{200};
+  Clock* clock = nullptr;  // required when linger > 0: sleepFor() is the wait
+};
 
 class AuditedStateStore final : public store::StateStore {
  public:
@@ -50,7 +64,8 @@ class AuditedStateStore final : public store::StateStore {
   static Result<std::unique_ptr<AuditedStateStore>> wrap(store::StateStore& inner,
                                                          std::optional<SigningKey> key,
                                                          std::string controllerActor,
-                                                         std::string environment = "");
+                                                         std::string environment = "",
+                                                         GroupCommitOptions group = {});
 
   bool signedRecords() const { return key_.has_value(); }
 
@@ -92,7 +107,8 @@ class AuditedStateStore final : public store::StateStore {
 
  private:
   AuditedStateStore(store::StateStore& inner, std::optional<SigningKey> key,
-                    std::string controllerActor, std::string environment, int64_t size);
+                    std::string controllerActor, std::string environment, int64_t size,
+                    GroupCommitOptions group);
   // One writeWithEvents() call on a store that is not transactional, waiting for its records.
   struct QueuedWrite {
     std::span<const store::WriteOp> ops;
@@ -133,9 +149,11 @@ class AuditedStateStore final : public store::StateStore {
   std::condition_variable queueCv_;  // signalled when a group append ends
   std::vector<QueuedWrite*> queue_;  // writes waiting for the next group append
   bool appending_ = false;           // a writer is appending a group
-  std::mutex checkpointMu_;          // guards leaves_ and covered_
-  std::vector<Hash> leaves_;         // recomputed leaf hashes of the records checkpointed or read
-  int64_t covered_ = 0;              // the size of the newest checkpoint signed or read here
+  const GroupCommitOptions group_;
+  std::optional<Time> lastGroupEnd_;  // guarded by queueMu_: when the last group append ended
+  std::mutex checkpointMu_;           // guards leaves_ and covered_
+  std::vector<Hash> leaves_;          // recomputed leaf hashes of the records checkpointed or read
+  int64_t covered_ = 0;               // the size of the newest checkpoint signed or read here
 };
 
 // The envelope of an unsigned record or a signed one, as the decorator writes it. Exposed for

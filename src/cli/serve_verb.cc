@@ -272,8 +272,14 @@ int runServe(const ServeOptions& options, IoStreams& io) {
   // A store that keeps no audit log (none of ramp's now) runs without one, said loudly.
   std::unique_ptr<audit::AuditedStateStore> audited;
   store::StateStore* active = store->get();
+  // During a burst of decisions, the appending worker waits 10 ms for the others' records
+  // (one ConfigMap update for more of them on store.kubernetes; docs/performance.md, session
+  // 25); nothing waits on a transactional store.
+  audit::GroupCommitOptions group;
+  group.linger = Duration(10);
+  group.clock = &realClock();
   if (auto wrapped = audit::AuditedStateStore::wrap(**store, std::move(auditKey), copts.actor,
-                                                    options.environment)) {
+                                                    options.environment, group)) {
     audited = std::move(*wrapped);
     active = audited.get();
   } else if (wrapped.error().code == ErrorCode::kUnsupported) {

@@ -594,6 +594,85 @@ TEST(AuditedStore, WritersQueuedBehindAnAppendShareTheNextOne) {
   EXPECT_EQ(inner.listEvents({})->size(), 8u);
 }
 
+// A Clock whose sleepFor() waits until the test opens it (and counts the sleeps): what a writer
+// lingering before its group append waits for. Time moves only by advance().
+class GatedClock final : public Clock {
+ public:
+  Time now() const override {
+    std::lock_guard lock(mu_);
+    return now_;
+  }
+  void sleepFor(Duration) override {
+    std::unique_lock lock(mu_);
+    ++sleeps_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void advance(Duration d) {
+    std::lock_guard lock(mu_);
+    now_ += d;
+  }
+  void hold() { setOpen(false); }
+  void open() { setOpen(true); }
+  // Waits (bounded) until `n` sleeps have begun.
+  bool awaitSleeps(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return sleeps_ >= n; });
+  }
+  int sleeps() const {
+    std::lock_guard lock(mu_);
+    return sleeps_;
+  }
+
+ private:
+  void setOpen(bool open) {
+    std::lock_guard lock(mu_);
+    open_ = open;
+    cv_.notify_all();
+  }
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Time now_ = Time(Duration(1'700'000'000'000));
+  bool open_ = true;
+  int sleeps_ = 0;
+};
+
+// In a burst (the previous group ended less than busyWithin ago) the appending writer lingers
+// and the writers that arrive meanwhile share its append; an isolated decision does not wait.
+TEST(AuditedStore, InABurstTheAppendingWriterLingersForTheOthers) {
+  RecordsFirstStore inner;
+  GatedClock clock;
+  GroupCommitOptions group;
+  group.linger = Duration(10);
+  group.busyWithin = Duration(200);
+  group.clock = &clock;
+  auto audited = *AuditedStateStore::wrap(inner, std::nullopt, "controller", "", group);
+  std::vector<Status> results(5);
+  decideOn(*audited, "web-0", results[0]).join();  // the first: no burst yet, no wait
+  EXPECT_EQ(clock.sleeps(), 0);
+  EXPECT_EQ(inner.appendCalls(), 2);  // the probe and web-0's
+  clock.hold();
+  std::vector<std::thread> writers;
+  writers.push_back(decideOn(*audited, "web-1", results[1]));  // 0 ms after web-0's group
+  ASSERT_TRUE(clock.awaitSleeps(1));
+  writers.push_back(decideOn(*audited, "web-2", results[2]));
+  writers.push_back(decideOn(*audited, "web-3", results[3]));
+  ASSERT_TRUE(awaitQueued(*audited, 3));  // web-1 lingers with its own write queued
+  EXPECT_EQ(inner.appendCalls(), 2);
+  clock.open();
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(inner.appendCalls(), 3) << "web-1, web-2 and web-3 in one append";
+  clock.advance(Duration(201));
+  decideOn(*audited, "web-4", results[4]).join();
+  EXPECT_EQ(clock.sleeps(), 1) << "an isolated decision does not linger";
+  EXPECT_EQ(inner.appendCalls(), 4);
+  for (const Status& s : results) EXPECT_TRUE(s) << s.error().message;
+  EXPECT_EQ(inner.listAuditRecords({})->size(), 10u);
+  EXPECT_FALSE(AuditedStateStore::wrap(inner, std::nullopt, "controller", "",
+                                       GroupCommitOptions{Duration(10), Duration(200), nullptr}))
+      << "a linger without a clock";
+}
+
 TEST(AuditedStore, AWriteWhoseEventsTheStoreRefusesFailsAloneInItsGroup) {
   RecordsFirstStore inner;
   auto audited = *AuditedStateStore::wrap(inner, std::nullopt, "controller");
