@@ -239,7 +239,7 @@ Result<int64_t> AuditedStateStore::checkpoint(Time now) {
   if (covered_ > 0) {
     auto size = inner_.auditSize();
     if (!size) return std::unexpected(size.error());
-    if (*size <= covered_) return covered_;
+    if (*size <= covered_ && *size >= static_cast<int64_t>(frontier_.size())) return covered_;
   }
   // The newest checkpoint: the last one this decorator signed or read (the store refuses one
   // that does not grow past the newest stored; then the next call lists them), else the store's.
@@ -251,15 +251,21 @@ Result<int64_t> AuditedStateStore::checkpoint(Time now) {
   }
   auto size = inner_.auditSize();
   if (!size) return std::unexpected(size.error());
-  while (static_cast<int64_t>(leaves_.size()) < *size) {
+  if (static_cast<int64_t>(frontier_.size()) > *size) {
+    return makeError(ErrorCode::kInternal,
+                     "audit log: it holds " + std::to_string(*size) + " records, fewer than the " +
+                         std::to_string(frontier_.size()) +
+                         " read before; no checkpoint is signed over it (run ramp audit verify)");
+  }
+  while (static_cast<int64_t>(frontier_.size()) < *size) {
     store::AuditQuery q;
-    q.fromIndex = static_cast<int64_t>(leaves_.size());
+    q.fromIndex = static_cast<int64_t>(frontier_.size());
     q.limit = 1000;
     auto records = inner_.listAuditRecords(q);
     if (!records) return std::unexpected(records.error());
     if (records->empty()) break;
     for (const store::AuditRecord& r : *records) {
-      const int64_t want = static_cast<int64_t>(leaves_.size());
+      const int64_t want = static_cast<int64_t>(frontier_.size());
       Hash h = leafHash(r.entry);
       if (r.index != want || toHex(h) != r.leafHash) {
         return makeError(ErrorCode::kInternal,
@@ -267,15 +273,15 @@ Result<int64_t> AuditedStateStore::checkpoint(Time now) {
                              (r.index != want ? " is missing" : " was altered") +
                              "; no checkpoint is signed over it (run ramp audit verify)");
       }
-      leaves_.push_back(h);
+      frontier_.append(h);
     }
   }
-  const int64_t covered = std::min<int64_t>(*size, static_cast<int64_t>(leaves_.size()));
+  const auto covered = static_cast<int64_t>(frontier_.size());
   if (covered <= last) {
     covered_ = last;
     return last;
   }
-  const Hash root = treeHead(std::span(leaves_).first(static_cast<size_t>(covered)));
+  const Hash root = frontier_.head();
   auto note = sealCheckpoint(covered, root, key_);
   if (!note) return std::unexpected(note.error());
   if (auto s = inner_.appendAuditCheckpoint({covered, toHex(root), *note, now}); !s) {

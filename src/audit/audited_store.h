@@ -151,9 +151,11 @@ class AuditedStateStore final : public store::StateStore {
   bool appending_ = false;           // a writer is appending a group
   const GroupCommitOptions group_;
   std::optional<Time> lastGroupEnd_;  // guarded by queueMu_: when the last group append ended
-  std::mutex checkpointMu_;           // guards leaves_ and covered_
-  std::vector<Hash> leaves_;          // recomputed leaf hashes of the records checkpointed or read
-  int64_t covered_ = 0;               // the size of the newest checkpoint signed or read here
+  std::mutex checkpointMu_;           // guards frontier_ and covered_
+  // The tree of the records checkpointed or read, from their recomputed leaf hashes (a frontier:
+  // 32 bytes kept for each record grew without bound).
+  TreeFrontier frontier_;
+  int64_t covered_ = 0;  // the size of the newest checkpoint signed or read here
 };
 
 // The envelope of an unsigned record or a signed one, as the decorator writes it. Exposed for

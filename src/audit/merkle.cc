@@ -78,6 +78,27 @@ Hash treeHead(std::span<const Hash> leaves) {
   return nodeHash(treeHead(leaves.subspan(0, k)), treeHead(leaves.subspan(k)));
 }
 
+void TreeFrontier::append(const Hash& leaf) {
+  // Each trailing one bit of the size is a perfect subtree as large as the one the leaf
+  // completes: merge them, smallest first.
+  Hash h = leaf;
+  for (uint64_t s = size_; (s & 1) != 0; s >>= 1) {
+    h = nodeHash(roots_.back(), h);
+    roots_.pop_back();
+  }
+  roots_.push_back(h);
+  ++size_;
+}
+
+Hash TreeFrontier::head() const {
+  if (roots_.empty()) return sha256("");
+  // RFC 6962 splits at the largest power of two below the size: the largest subtree on the left,
+  // the tree of the rest on the right, folded from the smallest.
+  Hash h = roots_.back();
+  for (size_t i = roots_.size() - 1; i-- > 0;) h = nodeHash(roots_[i], h);
+  return h;
+}
+
 Result<std::vector<Hash>> inclusionProof(std::span<const Hash> leaves, uint64_t index) {
   if (index >= leaves.size()) {
     return invalid("inclusion proof: leaf " + std::to_string(index) + " is not in a tree of " +

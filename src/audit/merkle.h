@@ -29,6 +29,24 @@ Hash nodeHash(const Hash& left, const Hash& right);
 // The tree head of the first `leaves.size()` leaves (SHA-256 of "" for none).
 Hash treeHead(std::span<const Hash> leaves);
 
+// The right edge of a growing tree: the roots of its perfect subtrees, largest first (one per
+// set bit of its size, so at most 64 hashes however many leaves), which is all that appending a
+// leaf and computing the tree head need. For a writer that signs tree heads as its log grows
+// without keeping every leaf hash.
+//
+// Thread safety: none (the owner guards it).
+class TreeFrontier {
+ public:
+  void append(const Hash& leaf);
+  uint64_t size() const { return size_; }
+  // treeHead() of every leaf appended.
+  Hash head() const;
+
+ private:
+  std::vector<Hash> roots_;
+  uint64_t size_ = 0;
+};
+
 // The audit path of leaf `index` in the tree of `leaves`. Errors: kInvalidArgument when index is
 // out of range.
 Result<std::vector<Hash>> inclusionProof(std::span<const Hash> leaves, uint64_t index);

@@ -361,6 +361,29 @@ TEST(AuditedStore, AnIdleCheckpointListsNothing) {
   EXPECT_EQ(inner.listAuditCheckpoints()->size(), 2u);
 }
 
+// A log that holds fewer records than were read before lost some: no checkpoint over it.
+TEST(AuditedStore, NoCheckpointOverALogThatShrank) {
+  class ShrinkingStore final : public CountingStore {
+   public:
+    Result<int64_t> auditSize() override {
+      auto size = CountingStore::auditSize();
+      if (!size) return size;
+      return *size - hidden;
+    }
+    int64_t hidden = 0;
+  } inner;
+  auto audited = *AuditedStateStore::wrap(inner, std::nullopt, "controller");
+  ASSERT_TRUE(audited->appendEvent(event("RolloutPromoted", "alice")));
+  ASSERT_TRUE(audited->appendEvent(event("RolloutAborted", "bob")));
+  EXPECT_EQ(*audited->checkpoint(kT0), 2);
+  inner.hidden = 1;
+  auto refused = audited->checkpoint(kT0);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
+  EXPECT_NE(refused.error().message.find("holds 1 records, fewer than the 2"), std::string::npos)
+      << refused.error().message;
+}
+
 // Another writer's newer checkpoint makes the store refuse ours; the next call lists them.
 TEST(AuditedStore, ACheckpointOvertakenByAnotherWritersListsThemNextTime) {
   CountingStore inner;

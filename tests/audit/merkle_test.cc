@@ -50,6 +50,20 @@ TEST(Merkle, TreeHeadsMatchRfc6962) {
   }
 }
 
+// The frontier a writer keeps gives the same head as the whole tree at every size, with at most
+// one hash per set bit of the size.
+TEST(Merkle, AFrontierGivesTheTreeHeadAtEverySize) {
+  std::vector<Hash> leaves;
+  TreeFrontier frontier;
+  EXPECT_EQ(frontier.head(), treeHead(leaves));
+  for (int i = 0; i < 70; ++i) {
+    leaves.push_back(leafHash("entry " + std::to_string(i)));
+    frontier.append(leaves.back());
+    ASSERT_EQ(frontier.size(), leaves.size());
+    ASSERT_EQ(toHex(frontier.head()), toHex(treeHead(leaves))) << "size " << leaves.size();
+  }
+}
+
 TEST(Merkle, ProofsMatchRfc6962) {
   auto leaves = ctLeaves();
   struct Inclusion {
