@@ -86,6 +86,46 @@ bool validMethod(std::string_view m) {
   });
 }
 
+// Handles of keepAlive requests not in use, each with the connection its last request left
+// open. A keepAlive request takes the one used last (its connection the likeliest to be alive)
+// and gives it back after; at most kIdleHandles are kept, the rest closed. Each handle holds a
+// TLS connection (~175 KiB with its buffers and HTTP/2 state): one per thread, as before, kept
+// one for every thread that ever made a request (a Kubernetes controller's workers, Event
+// sender, audit log, leader election) while most of them were idle. Thread-safe.
+class HandlePool {
+ public:
+  std::unique_ptr<CURL, CurlDeleter> take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto handle = std::move(idle_.back());
+        idle_.pop_back();
+        return handle;
+      }
+    }
+    return std::unique_ptr<CURL, CurlDeleter>(curl_easy_init());
+  }
+  void giveBack(std::unique_ptr<CURL, CurlDeleter> handle) {
+    if (!handle) return;
+    std::unique_lock lock(mu_);
+    if (idle_.size() < kIdleHandles) {
+      idle_.push_back(std::move(handle));
+      return;
+    }
+    lock.unlock();  // closing a connection is not done under the lock
+  }
+
+ private:
+  static constexpr size_t kIdleHandles = 2;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<CURL, CurlDeleter>> idle_;
+};
+
+HandlePool& handles() {
+  static auto* pool = new HandlePool();  // never destroyed: used until exit
+  return *pool;
+}
+
 }  // namespace
 
 std::string Response::header(std::string_view name) const {
@@ -138,27 +178,28 @@ Result<Response> send(const Request& request) {
     return makeError(ErrorCode::kInvalidArgument,
                      "invalid URL " + redactUrl(request.url) + ": scheme must be http or https");
   }
-  // keepAlive: this thread's handle, whose connection cache outlives the request (curl_easy_reset
-  // clears the options, not the connections); it is reset again before returning so that it
-  // holds no pointer into this call's frame.
-  thread_local std::unique_ptr<CURL, CurlDeleter> kept;
+  // keepAlive: a pooled handle (HandlePool), whose connection cache outlives the request
+  // (curl_easy_reset clears the options, not the connections); it is reset before it goes back,
+  // so that it holds no pointer into this call's frame.
+  struct Pooled {
+    std::unique_ptr<CURL, CurlDeleter> handle;
+    ~Pooled() {
+      if (handle) {
+        curl_easy_reset(handle.get());
+        handles().giveBack(std::move(handle));
+      }
+    }
+  } pooled;
   std::unique_ptr<CURL, CurlDeleter> fresh;
   CURL* c = nullptr;
   if (request.keepAlive) {
-    if (!kept) kept.reset(curl_easy_init());
-    c = kept.get();
+    pooled.handle = handles().take();
+    c = pooled.handle.get();
   } else {
     fresh.reset(curl_easy_init());
     c = fresh.get();
   }
   if (c == nullptr) return makeError(ErrorCode::kInternal, "curl_easy_init failed for " + where);
-  struct Reset {
-    CURL* c;
-    bool kept;
-    ~Reset() {
-      if (kept) curl_easy_reset(c);
-    }
-  } reset{c, request.keepAlive};
 
   Response response;
   char errbuf[CURL_ERROR_SIZE] = {0};

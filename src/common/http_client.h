@@ -49,11 +49,13 @@ struct Request {
   // Checked about once a second while the request runs; returning false ends it (kCancelled).
   // For a long stream whose owner is shutting down.
   std::function<bool()> keepGoing;
-  // Reuse a connection this thread left open to the same server with the same TLS settings (CA,
-  // client certificate) by an earlier keepAlive request, and leave this one open for the next:
-  // no TCP and TLS handshake per request. For a client that talks to one server all the time
-  // (the Kubernetes API); TCP keep-alive probes (after 30 s idle, every 10 s) find a dead peer
-  // of a kept connection or a long stream. Off: a new connection per request, closed after it.
+  // Reuse a connection an earlier keepAlive request left open to the same server with the same
+  // TLS settings (CA, client certificate), and leave this one open for the next: no TCP and TLS
+  // handshake per request. The connections are those of a process-wide pool of idle handles
+  // (the two used last are kept; a request takes one, a stream holds one while it runs). For a
+  // client that talks to one server all the time (the Kubernetes API); TCP keep-alive probes
+  // (after 30 s idle, every 10 s) find a dead peer of a kept connection or a long stream. Off: a
+  // new connection per request, closed after it.
   bool keepAlive = false;
 };
 

@@ -71,7 +71,7 @@ Result<std::string> Client::send(const Call& call,
   req.method = call.method;
   req.url = config_.server + call.path;
   req.timeout = call.timeout.count() > 0 ? call.timeout : options_.timeout;
-  req.keepAlive = true;  // one TLS handshake per thread, not per request
+  req.keepAlive = true;  // a pooled connection: no TLS handshake per request
   req.insecure = config_.insecureSkipTlsVerify;
   req.caPem = config_.caPem;
   req.clientCertPem = config_.clientCertPem;

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -20,6 +23,7 @@ class HttpClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto& s = server_.server();
+    s.set_keep_alive_max_count(100);  // httplib closes a connection after 5 requests by default
     s.Get("/hello", [](const httplib::Request& req, httplib::Response& res) {
       res.set_header("X-Reply", "yes");
       res.set_content("hello " + req.get_header_value("X-Name"), "text/plain");
@@ -38,13 +42,54 @@ class HttpClientTest : public ::testing::Test {
     s.Get("/port", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(std::to_string(req.remote_port), "text/plain");  // one per connection
     });
+    s.Get("/held", [this](const httplib::Request& req, httplib::Response& res) {
+      std::unique_lock lock(heldMu_);
+      heldPorts_.push_back(req.remote_port);
+      heldCv_.notify_all();
+      heldCv_.wait(lock, [&] { return !holding_; });
+      res.set_content(std::to_string(req.remote_port), "text/plain");
+    });
     s.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
       res.set_content("late", "text/plain");
     });
     server_.start();
   }
+  // Sends `n` keepAlive requests to /held at once and returns the client ports they came from,
+  // once all of them are in the server at the same time.
+  std::vector<int> heldAtOnce(size_t n) {
+    {
+      std::lock_guard lock(heldMu_);
+      holding_ = true;
+      heldPorts_.clear();
+    }
+    std::vector<std::thread> clients;
+    for (size_t i = 0; i < n; ++i) {
+      clients.emplace_back([&] {
+        Request req;
+        req.url = server_.url("/held");
+        req.keepAlive = true;
+        auto r = send(req);
+        EXPECT_TRUE(r && r->status == 200) << (r ? r->body : r.error().message);
+      });
+    }
+    std::vector<int> ports;
+    {
+      std::unique_lock lock(heldMu_);
+      EXPECT_TRUE(
+          heldCv_.wait_for(lock, std::chrono::seconds(30), [&] { return heldPorts_.size() == n; }));
+      ports = heldPorts_;
+      holding_ = false;
+      heldCv_.notify_all();
+    }
+    for (auto& t : clients) t.join();
+    return ports;
+  }
   TestServer server_;
+  std::mutex heldMu_;
+  std::condition_variable heldCv_;
+  bool holding_ = false;
+  std::vector<int> heldPorts_;
 };
 
 TEST_F(HttpClientTest, GetWithHeaders) {
@@ -120,25 +165,36 @@ TEST_F(HttpClientTest, BadUrlsAreInvalidArguments) {
   EXPECT_EQ(send(req).error().code, ErrorCode::kInvalidArgument);
 }
 
-// keepAlive requests of one thread share one connection (the server sees one client port);
-// without it every request has its own; another thread has its own connection.
-TEST_F(HttpClientTest, KeepAliveReusesTheThreadsConnection) {
+// keepAlive requests share the connections of a pool (the server sees the same client port),
+// whatever thread sends them; requests at once take one each; two idle ones are kept, the rest
+// closed. Without keepAlive every request has its own connection.
+TEST_F(HttpClientTest, KeepAliveRequestsShareAPoolOfConnections) {
   auto port = [&](bool keepAlive) {
     Request req;
     req.url = server_.url("/port");
     req.keepAlive = keepAlive;
     auto r = send(req);
     EXPECT_TRUE(r && r->status == 200) << (r ? r->body : r.error().message);
-    return r ? r->body : "";
+    return r ? std::stoi(r->body) : 0;
   };
-  const std::string first = port(true);
+  const int first = port(true);
   EXPECT_EQ(port(true), first);
-  EXPECT_EQ(port(true), first);
-  std::string other;
+  int other = 0;
   std::thread([&] { other = port(true); }).join();
-  EXPECT_NE(other, first);
+  EXPECT_EQ(other, first) << "another thread takes the idle connection";
   EXPECT_NE(port(false), port(false));
-  EXPECT_EQ(port(true), first) << "a request without keepAlive leaves the kept one alone";
+  EXPECT_EQ(port(true), first) << "a request without keepAlive leaves the pool alone";
+
+  auto three = heldAtOnce(3);  // the idle one, and two new ones
+  std::set<int> seen(three.begin(), three.end());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_TRUE(seen.contains(first));
+  auto again = heldAtOnce(3);  // two of those were kept, the third closed: one new
+  std::set<int> next(again.begin(), again.end());
+  ASSERT_EQ(next.size(), 3u);
+  int reused = 0;
+  for (int p : next) reused += seen.contains(p) ? 1 : 0;
+  EXPECT_EQ(reused, 2);
 }
 
 TEST_F(HttpClientTest, ConcurrentRequestsFromManyThreads) {
