@@ -6,10 +6,10 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <vector>
+
+#include "common/idle_pool.h"
 
 namespace ramp {
 namespace {
@@ -60,10 +60,9 @@ constexpr int kWindowBits = 13;
 constexpr int kMemLevel = 6;
 
 // Deflate and inflate streams, reset between uses: making one allocates its window and tables,
-// which would cost more than compressing a small object. Each use borrows one from a pool and
-// gives it back; the pool keeps as many as were in use at once, at most kIdleStreams (a stream
-// per thread, as before, kept one per thread that ever compressed: ~64 KiB each for the twenty
-// odd threads of a Kubernetes controller, most of which compress a text now and then).
+// which would cost more than compressing a small object. Each use borrows one from a pool
+// (common/idle_pool.h; a stream per thread, as before, kept one for every thread that ever
+// compressed: ~64 KiB each for the twenty-odd threads of a Kubernetes controller).
 struct Deflater {
   z_stream z{};
   bool ok = false;
@@ -90,55 +89,18 @@ struct Inflater {
   Inflater& operator=(const Inflater&) = delete;
 };
 
+// The streams kept while no text is being made or read (IdlePool).
 constexpr size_t kIdleStreams = 2;
 
-// Streams of one kind not in use. Thread-safe.
-template <typename Stream>
-class StreamPool {
- public:
-  // A stream in use; back to the pool when it goes out of scope.
-  class Lease {
-   public:
-    Lease(StreamPool* pool, std::unique_ptr<Stream> stream)
-        : pool_(pool), stream_(std::move(stream)) {}
-    ~Lease() { pool_->giveBack(std::move(stream_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Stream& operator*() const { return *stream_; }
-
-   private:
-    StreamPool* pool_;
-    std::unique_ptr<Stream> stream_;
-  };
-  // An idle stream, or a new one when none is.
-  Lease take() {
-    std::unique_ptr<Stream> stream;
-    {
-      std::lock_guard lock(mu_);
-      if (!idle_.empty()) {
-        stream = std::move(idle_.back());
-        idle_.pop_back();
-      }
-    }
-    if (!stream) stream = std::make_unique<Stream>();
-    return Lease(this, std::move(stream));
-  }
-
- private:
-  void giveBack(std::unique_ptr<Stream> stream) {
-    std::lock_guard lock(mu_);
-    if (idle_.size() < kIdleStreams) idle_.push_back(std::move(stream));
-  }
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Stream>> idle_;
-};
-
-StreamPool<Deflater>& deflaters() {
-  static auto* pool = new StreamPool<Deflater>();  // never destroyed: used until exit
+IdlePool<Deflater>& deflaters() {
+  // Never destroyed: used until exit.
+  static auto* pool =
+      new IdlePool<Deflater>(kIdleStreams, [] { return std::make_unique<Deflater>(); });
   return *pool;
 }
-StreamPool<Inflater>& inflaters() {
-  static auto* pool = new StreamPool<Inflater>();
+IdlePool<Inflater>& inflaters() {
+  static auto* pool =
+      new IdlePool<Inflater>(kIdleStreams, [] { return std::make_unique<Inflater>(); });
   return *pool;
 }
 
@@ -161,7 +123,7 @@ CompactText::CompactText(std::string_view text) {
     throw std::length_error("CompactText: a text of 4 GiB or more");
   }
   if (text.empty()) return;
-  auto lease = deflaters().take();
+  IdlePool<Deflater>::Lease lease(deflaters());
   Deflater& d = *lease;
   size_ = static_cast<uint32_t>(text.size());
   if (!d.ok || deflateReset(&d.z) != Z_OK ||
@@ -199,7 +161,7 @@ CompactText& CompactText::operator=(const CompactText& other) {
 
 std::string CompactText::text() const {
   if (compactSize_ == size_) return std::string(bytes_.get(), size_);
-  auto lease = inflaters().take();
+  IdlePool<Inflater>::Lease lease(inflaters());
   Inflater& i = *lease;
   if (!i.ok || inflateReset(&i.z) != Z_OK ||
       inflateSetDictionary(&i.z, dictionary(), static_cast<uInt>(kDictionary.size())) != Z_OK) {

@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 
+#include "common/idle_pool.h"
+
 namespace ramp::http {
 namespace {
 
@@ -86,43 +88,16 @@ bool validMethod(std::string_view m) {
   });
 }
 
-// Handles of keepAlive requests not in use, each with the connection its last request left
-// open. A keepAlive request takes the one used last (its connection the likeliest to be alive)
-// and gives it back after; at most kIdleHandles are kept, the rest closed. Each handle holds a
-// TLS connection (~175 KiB with its buffers and HTTP/2 state): one per thread, as before, kept
-// one for every thread that ever made a request (a Kubernetes controller's workers, Event
-// sender, audit log, leader election) while most of them were idle. Thread-safe.
-class HandlePool {
- public:
-  std::unique_ptr<CURL, CurlDeleter> take() {
-    {
-      std::lock_guard lock(mu_);
-      if (!idle_.empty()) {
-        auto handle = std::move(idle_.back());
-        idle_.pop_back();
-        return handle;
-      }
-    }
-    return std::unique_ptr<CURL, CurlDeleter>(curl_easy_init());
-  }
-  void giveBack(std::unique_ptr<CURL, CurlDeleter> handle) {
-    if (!handle) return;
-    std::unique_lock lock(mu_);
-    if (idle_.size() < kIdleHandles) {
-      idle_.push_back(std::move(handle));
-      return;
-    }
-    lock.unlock();  // closing a connection is not done under the lock
-  }
-
- private:
-  static constexpr size_t kIdleHandles = 2;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<CURL, CurlDeleter>> idle_;
-};
-
-HandlePool& handles() {
-  static auto* pool = new HandlePool();  // never destroyed: used until exit
+// The handles of keepAlive requests, each with the connection its last request left open
+// (IdlePool: the one given back last is taken first, its connection the likeliest alive). Each
+// holds a TLS connection (~175 KiB with its buffers and HTTP/2 state); one per thread, as before,
+// kept one for every thread that ever made a request (a Kubernetes controller's workers, Event
+// sender, audit log, leader election) while most of them were idle. Two are kept idle.
+using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
+IdlePool<CURL, CurlDeleter>& handles() {
+  // Never destroyed: used until exit.
+  static auto* pool =
+      new IdlePool<CURL, CurlDeleter>(2, [] { return CurlHandle(curl_easy_init()); });
   return *pool;
 }
 
@@ -178,11 +153,11 @@ Result<Response> send(const Request& request) {
     return makeError(ErrorCode::kInvalidArgument,
                      "invalid URL " + redactUrl(request.url) + ": scheme must be http or https");
   }
-  // keepAlive: a pooled handle (HandlePool), whose connection cache outlives the request
+  // keepAlive: a pooled handle (handles()), whose connection cache outlives the request
   // (curl_easy_reset clears the options, not the connections); it is reset before it goes back,
   // so that it holds no pointer into this call's frame.
   struct Pooled {
-    std::unique_ptr<CURL, CurlDeleter> handle;
+    CurlHandle handle;
     ~Pooled() {
       if (handle) {
         curl_easy_reset(handle.get());

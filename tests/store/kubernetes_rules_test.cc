@@ -268,6 +268,15 @@ TEST(EventMirrorTest, AnEventSeenAndLetGoIsNotTakenForANewOne) {
   EXPECT_EQ(m.size(), held);
   EXPECT_NE(m.observe("default/b.3", e, 23), 0) << "one still held keeps its id";
   EXPECT_EQ(m.observe("default/c.1", e, 30), 24) << "a new one, newer than any observed";
+  m.record("default/c.2", e);  // the store's own write, confirmed, then let go of
+  m.confirm("default/c.2", 1, 31);
+  m.record("default/c.3", e);
+  m.record("default/c.4", e);
+  ASSERT_FALSE(m.holds("default/c.2"));
+  EXPECT_EQ(m.observe("default/c.2", e, 31, /*recordedHere=*/true), 0)
+      << "the late echo of the store's own write";
+  EXPECT_FALSE(m.holds("default/c.2"));
+  EXPECT_NE(m.observe("default/d.1", e, 40, /*recordedHere=*/false), 0) << "another writer's";
 }
 
 // An event the store has not written yet is never let go: the API server cannot list it yet.

@@ -298,29 +298,30 @@ std::string eventBody(const Event& event, std::string_view name, std::string_vie
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-namespace {
-
-// The annotation `key` of an object's text ("" when none).
-std::string annotationOf(std::string_view text, const char* key) {
+EventStamps eventStampsOf(std::string_view text) {
   json object = parseObject(text);
-  if (!object.is_object()) return "";
+  if (!object.is_object()) return {};
   const json* annotations = member(object["metadata"], "annotations");
-  return annotations == nullptr ? "" : stringAt(*annotations, key);
+  if (annotations == nullptr) return {};
+  EventStamps out;
+  out.auditIndex = decimal(stringAt(*annotations, kAuditIndexAnnotation));
+  const std::string id = stringAt(*annotations, kEventIdAnnotation);
+  const size_t at = id.find('@');
+  if (at != std::string::npos) {
+    out.id = decimal(std::string_view(id).substr(0, at));
+    out.idBase = decimal(std::string_view(id).substr(at + 1));
+    if (!out.id || !out.idBase) out.id = out.idBase = std::nullopt;
+  }
+  return out;
 }
 
-}  // namespace
-
 std::optional<int64_t> auditIndexOfEvent(std::string_view text) {
-  return decimal(annotationOf(text, kAuditIndexAnnotation));
+  return eventStampsOf(text).auditIndex;
 }
 
 std::optional<int64_t> eventIdOf(std::string_view text, int64_t idBase) {
-  const std::string value = annotationOf(text, kEventIdAnnotation);
-  const size_t at = value.find('@');
-  if (at == std::string::npos || decimal(std::string_view(value).substr(at + 1)) != idBase) {
-    return std::nullopt;
-  }
-  return decimal(std::string_view(value).substr(0, at));
+  const EventStamps stamps = eventStampsOf(text);
+  return stamps.idBase == idBase ? stamps.id : std::nullopt;
 }
 
 std::string eventSeriesPatch(const Event& event, int64_t idBase) {

@@ -129,7 +129,16 @@ std::string eventBody(const Event& event, std::string_view name, std::string_vie
 // The id an Event's kEventIdAnnotation gives when it was numbered after `idBase` (this run's);
 // nullopt when it has none, another base, or a malformed one.
 std::optional<int64_t> eventIdOf(std::string_view json, int64_t idBase);
-// The audit record index an Event names (kAuditIndexAnnotation), nullopt when none or malformed.
+// What the store's own annotations on an Event say, each nullopt when absent or malformed: the
+// audit record index (kAuditIndexAnnotation), and the id and the base it was numbered after
+// (kEventIdAnnotation). One parse of the Event's text for both.
+struct EventStamps {
+  std::optional<int64_t> auditIndex;
+  std::optional<int64_t> id;
+  std::optional<int64_t> idBase;
+};
+EventStamps eventStampsOf(std::string_view json);
+// eventStampsOf(json).auditIndex.
 std::optional<int64_t> auditIndexOfEvent(std::string_view json);
 // A repeat folded into an existing Event (state_store.h, Event): the merge patch that records it,
 // as Kubernetes counts events: series.count = event.count and series.lastObservedTime =

@@ -222,18 +222,16 @@ void KubernetesStateStore::onEventChange(const kube::ObjectChange& change) {
   auto object = decodeApiObject(change.json, "Event " + change.key);
   auto event = eventFromApi(change.json);
   if (!object || !event) return;
-  const std::optional<int64_t> auditIndex = auditIndexOfEvent(change.json);
-  const std::string name = object->namespace_ + "/" + object->name;
+  const EventStamps stamps = eventStampsOf(change.json);
   std::lock_guard lock(mu_);
-  // The echo of an Event this run wrote whose event has since left the window: already listed
-  // (from the API server now), not a new one.
-  if (events_.base() != 0 && !events_.holds(name) && eventIdOf(change.json, events_.base())) {
-    return;
-  }
-  const int64_t id = events_.observe(name, std::move(*event), object->resourceVersion);
+  const bool recordedHere = stamps.id && events_.base() != 0 && stamps.idBase == events_.base();
+  const int64_t id = events_.observe(object->namespace_ + "/" + object->name, std::move(*event),
+                                     object->resourceVersion, recordedHere);
   // Another writer's (a previous leader's) Event names its record; this store's own are linked
   // when written.
-  if (id != 0 && auditIndex && !linkedEvent(*auditIndex)) linkAuditRecord(*auditIndex, id);
+  if (id != 0 && stamps.auditIndex && !linkedEvent(*stamps.auditIndex)) {
+    linkAuditRecord(*stamps.auditIndex, id);
+  }
 }
 
 namespace {

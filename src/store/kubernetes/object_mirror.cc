@@ -193,15 +193,18 @@ void EventMirror::trim() {
   }
 }
 
-int64_t EventMirror::observe(const std::string& name, Event event, int64_t resourceVersion) {
+int64_t EventMirror::observe(const std::string& name, Event event, int64_t resourceVersion,
+                             bool recordedHere) {
   Event seen;
   Found known = find(name, &seen);
   const int64_t seenBefore = highestObserved_;
   highestObserved_ = std::max(highestObserved_, resourceVersion);
   // A watch delivers in resourceVersion order: an Event unknown here and not newer than one
   // already observed was observed before and has left the window (a relist hands on every
-  // Event again).
-  if (known.in == nullptr && started_ && resourceVersion <= seenBefore) return 0;
+  // Event again); one this mirror recorded was listed when it was written.
+  if (known.in == nullptr && started_ && (recordedHere || resourceVersion <= seenBefore)) {
+    return 0;
+  }
   if (known.in != nullptr &&
       (seen.count == event.count || resourceVersion <= known.it->second.resourceVersion)) {
     return known.it->first;

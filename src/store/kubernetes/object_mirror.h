@@ -118,8 +118,11 @@ class EventMirror {
   // (a watch's late echo of a state the store has already written a newer count over changes
   // nothing); a new one when its count changed (a repeat folded into it: the event's
   // `replaces` is then the old id, which is no longer listed). After start(), 0 (nothing kept)
-  // for an Event not held and not newer than every one observed before: seen, and let go.
-  int64_t observe(const std::string& name, Event event, int64_t resourceVersion);
+  // for an Event not held that was seen and let go: not newer than every one observed before,
+  // or `recordedHere` (it carries an id this mirror's record() gave: the late echo of the
+  // store's own write).
+  int64_t observe(const std::string& name, Event event, int64_t resourceVersion,
+                  bool recordedHere = false);
   // The store itself is writing `event` as the Event object `name` (a new one, or a repeat
   // folded into the object's newest, whose name it then has): listed from now on, before the API
   // server has it, so a reader sees its own writes while the write is under way (store events
