@@ -40,6 +40,17 @@ platform::RevisionSpec revisionSpec(const spec::Rollout& rollout, const std::str
   out.rolloutReplicas = rollout.spec.replicas.value_or(1);
   out.rolloutAnnotations = rollout.metadata.annotations;
   out.ephemeralMetadata = creationMetadata(rollout, stableHash, ensure.hash);
+  // Argo's GetRolloutAffinity: a rule that names neither kind of scheduling is no rule.
+  const auto& strategy = rollout.spec.strategy;
+  std::optional<spec::AntiAffinity> rule = strategy.canary      ? strategy.canary->antiAffinity
+                                           : strategy.blueGreen ? strategy.blueGreen->antiAffinity
+                                                                : std::nullopt;
+  if (rule &&
+      (rule->preferredDuringSchedulingIgnoredDuringExecution ||
+       rule->requiredDuringSchedulingIgnoredDuringExecution) &&
+      !stableHash.empty() && stableHash != ensure.hash) {
+    out.antiAffinity = platform::RevisionSpec::AntiAffinityTo{stableHash, *rule};
+  }
   return out;
 }
 

@@ -29,7 +29,8 @@ std::optional<spec::PodTemplateMetadata> creationMetadata(const spec::Rollout& r
                                                           const std::string& hash);
 
 // The revision `ensure` asks for, with what the platform records from the rollout: its
-// spec.replicas (default 1), its annotations and the creation metadata.
+// spec.replicas (default 1), its annotations, the creation metadata, and its antiAffinity toward
+// `stableHash` when that is another revision (Argo: rollout/sync.go, GenerateReplicaSetAffinity).
 platform::RevisionSpec revisionSpec(const spec::Rollout& rollout, const std::string& stableHash,
                                     const EnsureRevision& ensure);
 

@@ -65,5 +65,32 @@ TEST(EphemeralMetadata, TheRevisionSpecCarriesWhatTheRolloutSays) {
   EXPECT_EQ(revisionSpec(r, "", ensure).rolloutReplicas, 1) << "Argo's default";
 }
 
+// Argo's GenerateReplicaSetAffinity: a revision other than the stable one, while there is one,
+// stays away from the stable revision's hosts; the stable revision itself and the first one
+// carry no rule.
+TEST(EphemeralMetadata, AntiAffinityPointsANewRevisionAwayFromTheStableOne) {
+  const spec::Rollout preferred = testing::parseRollout(testing::canaryYaml(
+      "      antiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: {weight: 40}}\n"
+      "      steps: [{setWeight: 50}]\n"));
+  const spec::Rollout required = testing::parseRollout(testing::blueGreenYaml(
+      "      activeService: web-active\n"
+      "      antiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {}}\n"));
+  const spec::Rollout none =
+      testing::parseRollout(testing::canaryYaml("      steps: [{setWeight: 50}]\n"));
+  auto ruleFor = [](const spec::Rollout& r, const std::string& stable) {
+    return revisionSpec(r, stable, EnsureRevision{"v2", 2, *r.spec.template_, 0}).antiAffinity;
+  };
+  using AntiAffinityTo = platform::RevisionSpec::AntiAffinityTo;
+  spec::AntiAffinity weighted;
+  weighted.preferredDuringSchedulingIgnoredDuringExecution = spec::PreferredDuringScheduling{40};
+  spec::AntiAffinity hard;
+  hard.requiredDuringSchedulingIgnoredDuringExecution = true;
+  EXPECT_EQ(ruleFor(preferred, "v1"), (AntiAffinityTo{"v1", weighted}));
+  EXPECT_EQ(ruleFor(required, "v1"), (AntiAffinityTo{"v1", hard}));
+  EXPECT_EQ(ruleFor(preferred, ""), std::nullopt) << "the first revision: nothing to avoid";
+  EXPECT_EQ(ruleFor(preferred, "v2"), std::nullopt) << "the stable revision itself";
+  EXPECT_EQ(ruleFor(none, "v1"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace ramp::rollout

@@ -65,7 +65,8 @@ struct ObservedRevision {
 // rollout.argoproj.io/desired-replicas), its metadata.annotations (copied to the ReplicaSet but
 // kubectl's last-applied configuration and Argo's revision and replica annotations), and the
 // ephemeral pod metadata of the role the revision is created for (rollout::creationMetadata),
-// injected into the pod template it creates (not part of the hash).
+// injected into the pod template it creates (not part of the hash), and the rollout's
+// antiAffinity toward its stable revision (below).
 struct RevisionSpec {
   std::string hash;
   int64_t revision = 0;
@@ -74,6 +75,17 @@ struct RevisionSpec {
   int32_t rolloutReplicas = 1;
   std::map<std::string, std::string> rolloutAnnotations;
   std::optional<spec::PodTemplateMetadata> ephemeralMetadata;
+  // Set when the rollout configures antiAffinity (canary or blueGreen) and the revision is not
+  // its stable one while there is a stable one (Argo's GenerateReplicaSetAffinity): the
+  // revision's replicas are to stay off the hosts that run revision `hash`'s. Kubernetes: a
+  // pod anti-affinity term on kubernetes.io/hostname injected into the pod template (not part
+  // of the hash). Drivers without hosts to choose ignore it.
+  struct AntiAffinityTo {
+    std::string hash;  // the stable revision
+    spec::AntiAffinity rule;
+    bool operator==(const AntiAffinityTo&) const = default;
+  };
+  std::optional<AntiAffinityTo> antiAffinity;
 };
 
 // The ephemeral pod metadata of each role a rollout configures ("canary": canaryMetadata,

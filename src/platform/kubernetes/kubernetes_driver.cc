@@ -246,8 +246,12 @@ Status KubernetesDriver::ensureRevision(const std::string& rolloutKey, const Rev
   auto revisionOf = [](const json& rs) { return annotationOf(rs, kRevisionAnnotation); };
   for (const json& rs : existing) {
     if (revisionHash(rs) != hash) continue;
-    if (revisionOf(rs) == number) return {};
-    return withContext(patchReplicaSet(rs, revisionPatch(rs, revision)),
+    // A revision brought back: renumbered, and its anti-affinity term (if it has one) moved to
+    // the revision stable now (Argo's syncReplicaSetRevision).
+    json patch = revisionOf(rs) == number ? json::object() : revisionPatch(rs, revision);
+    if (auto affinity = antiAffinityPatch(rs, wanted.antiAffinity)) patch.update(*affinity);
+    if (patch.empty()) return {};
+    return withContext(patchReplicaSet(rs, patch),
                        "platform.kubernetes: renumbering ReplicaSet " + keyOf(rs));
   }
   const json desired = templateJson(wanted.template_);

@@ -323,8 +323,17 @@ std::optional<spec::PodTemplateMetadata> injectedMetadata(const json& rs) {
 
 json templateWithoutInjected(const json& rs) {
   json tmpl = podTemplateOf(rs);
+  if (!tmpl.is_object()) return tmpl;
+  if (json& spec = tmpl["spec"]; spec.is_object() && spec.contains("affinity")) {
+    json affinity = withoutInjectedAntiAffinity(spec["affinity"]);
+    if (affinity.is_null()) {
+      spec.erase("affinity");
+    } else {
+      spec["affinity"] = std::move(affinity);
+    }
+  }
   const auto injected = injectedMetadata(rs);
-  if (!injected || !tmpl.is_object()) return tmpl;
+  if (!injected) return tmpl;
   json& meta = tmpl["metadata"];
   for (const auto& [field, keys] :
        {std::pair{"labels", &injected->labels}, std::pair{"annotations", &injected->annotations}}) {
@@ -333,6 +342,105 @@ json templateWithoutInjected(const json& rs) {
     if (meta[field].empty()) meta.erase(field);
   }
   return tmpl;
+}
+
+namespace {
+
+constexpr const char* kPreferredTerms = "preferredDuringSchedulingIgnoredDuringExecution";
+constexpr const char* kRequiredTerms = "requiredDuringSchedulingIgnoredDuringExecution";
+
+// The hash an injected term keeps away from ("" when `term` is not one): a pod affinity term,
+// or a weighted one (its podAffinityTerm).
+std::string injectedTermHash(const json& term) {
+  const json& t = term.contains("podAffinityTerm") ? term["podAffinityTerm"] : term;
+  const json& expressions = at(at(t, "labelSelector"), "matchExpressions");
+  if (!expressions.is_array()) return "";
+  for (const json& e : expressions) {
+    if (str(e, "key") != kHashLabel) continue;
+    const json& values = at(e, "values");
+    return values.is_array() && !values.empty() && values[0].is_string()
+               ? values[0].get<std::string>()
+               : std::string(kHashLabel);  // injected, but toward nothing readable
+  }
+  return "";
+}
+
+}  // namespace
+
+json withAntiAffinity(json affinity, const RevisionSpec::AntiAffinityTo& to,
+                      const std::string& namespace_) {
+  if (!affinity.is_object()) affinity = json::object();
+  json term = {
+      {"labelSelector",
+       {{"matchExpressions",
+         json::array({{{"key", kHashLabel}, {"operator", "In"}, {"values", {to.hash}}}})}}},
+      {"namespaces", {namespace_}},
+      {"topologyKey", "kubernetes.io/hostname"}};
+  json& anti = affinity["podAntiAffinity"];
+  if (!anti.is_object()) anti = json::object();
+  const auto& preferred = to.rule.preferredDuringSchedulingIgnoredDuringExecution;
+  json& list = anti[preferred ? kPreferredTerms : kRequiredTerms];
+  if (!list.is_array()) list = json::array();
+  if (preferred) {
+    list.push_back({{"weight", preferred->weight}, {"podAffinityTerm", std::move(term)}});
+  } else {
+    list.push_back(std::move(term));
+  }
+  return affinity;
+}
+
+json withoutInjectedAntiAffinity(json affinity) {
+  if (!affinity.is_object()) return affinity;
+  auto anti = affinity.find("podAntiAffinity");
+  if (anti == affinity.end() || !anti->is_object()) return affinity;
+  bool removed = false;
+  for (const char* field : {kPreferredTerms, kRequiredTerms}) {
+    auto list = anti->find(field);
+    if (list == anti->end() || !list->is_array()) continue;
+    json kept = json::array();
+    for (json& term : *list) {
+      if (injectedTermHash(term).empty()) {
+        kept.push_back(std::move(term));
+      } else {
+        removed = true;
+      }
+    }
+    if (kept.empty()) {
+      anti->erase(list);
+    } else {
+      *list = std::move(kept);
+    }
+  }
+  if (!removed) return affinity;
+  if (anti->empty()) affinity.erase(anti);
+  return affinity.empty() ? json(nullptr) : affinity;
+}
+
+std::string injectedAntiAffinityHash(const json& rs) {
+  const json& anti = at(at(at(podTemplateOf(rs), "spec"), "affinity"), "podAntiAffinity");
+  for (const char* field : {kPreferredTerms, kRequiredTerms}) {
+    const json& list = at(anti, field);
+    if (!list.is_array()) continue;
+    for (const json& term : list) {
+      if (std::string hash = injectedTermHash(term); !hash.empty()) return hash;
+    }
+  }
+  return "";
+}
+
+std::optional<json> antiAffinityPatch(const json& rs,
+                                      const std::optional<RevisionSpec::AntiAffinityTo>& wanted) {
+  const std::string current = injectedAntiAffinityHash(rs);
+  if (!wanted || current.empty() || current == wanted->hash) return std::nullopt;
+  const json& live = at(at(podTemplateOf(rs), "spec"), "affinity");
+  const json next = withAntiAffinity(withoutInjectedAntiAffinity(live), *wanted,
+                                     str(at(rs, "metadata"), "namespace"));
+  // A merge patch replaces lists whole; a list the term leaves empty is removed by null.
+  json anti = next["podAntiAffinity"];
+  for (const char* field : {kPreferredTerms, kRequiredTerms}) {
+    if (!anti.contains(field)) anti[field] = nullptr;
+  }
+  return json{{"spec", {{"template", {{"spec", {{"affinity", {{"podAntiAffinity", anti}}}}}}}}}};
 }
 
 std::optional<json> ephemeralMetadataPatch(
@@ -375,6 +483,11 @@ json replicaSetManifest(const RolloutRef& rollout, const RevisionSpec& revision)
       for (const auto& [k, v] : at(injected, field).items()) podTemplate["metadata"][field][k] = v;
     }
     annotations[kEphemeralMetadataAnnotation] = ephemeralMetadataText(*revision.ephemeralMetadata);
+  }
+  if (revision.antiAffinity) {
+    json& podSpec = podTemplate["spec"];
+    podSpec["affinity"] =
+        withAntiAffinity(at(podSpec, "affinity"), *revision.antiAffinity, rollout.namespace_);
   }
   json metadata = {{"name", replicaSetName(rollout.name, revision.hash)},
                    {"namespace", rollout.namespace_},

@@ -102,7 +102,8 @@ Result<ReferencedWorkload> referencedWorkload(const json& object, const spec::Wo
 // rollout's spec.replicas) and the rollout's own annotations but kubectl's last-applied
 // configuration, Argo's revision, revision-history and desired-replicas ones and the
 // notifications engine's; the revision's ephemeral metadata injected into the pod template and
-// recorded in kEphemeralMetadataAnnotation.
+// recorded in kEphemeralMetadataAnnotation; and the revision's anti-affinity term (below)
+// added to the pod template's affinity.
 json replicaSetManifest(const RolloutRef& rollout, const RevisionSpec& revision);
 
 // The ephemeral metadata as Argo records it on a ReplicaSet (Go's encoding of
@@ -112,9 +113,31 @@ std::string ephemeralMetadataText(const spec::PodTemplateMetadata& metadata);
 // unreadable — not JSON, or a label or annotation that is not a string — as Argo's
 // ParseExistingPodMetadata).
 std::optional<spec::PodTemplateMetadata> injectedMetadata(const json& rs);
-// The ReplicaSet's pod template without the ephemeral metadata it records as injected (what
-// the rollout's template was; used to compare and to report templates).
+// The ReplicaSet's pod template without the ephemeral metadata it records as injected and
+// without an injected anti-affinity term (what the rollout's template was; used to compare and
+// to report templates).
 json templateWithoutInjected(const json& rs);
+
+// Argo's injected anti-affinity term (utils/replicaset, CreateInjectedAntiAffinityRule): Pods
+// labelled kHashLabel In [to.hash] in the namespace, topologyKey kubernetes.io/hostname; added to
+// podAntiAffinity's requiredDuringScheduling… list, or to its preferredDuringScheduling… list
+// with the rule's weight. `affinity` is a pod spec's affinity (null: none).
+json withAntiAffinity(json affinity, const RevisionSpec::AntiAffinityTo& to,
+                      const std::string& namespace_);
+// `affinity` without the terms a controller injected: those of either podAntiAffinity list whose
+// label selector has a matchExpression on kHashLabel (Argo looks only in the list of the
+// rollout's rule; no user term selects on a hash a controller computes). Lists, podAntiAffinity
+// and the affinity left empty are removed (null when nothing is left).
+json withoutInjectedAntiAffinity(json affinity);
+// The stable hash the ReplicaSet's injected anti-affinity term keeps away from ("" when it has
+// none).
+std::string injectedAntiAffinityHash(const json& rs);
+// When the ReplicaSet carries an injected term toward another hash than `wanted`'s, the merge
+// patch that moves it there (Argo's IfInjectedAntiAffinityRuleNeedsUpdate: a revision brought
+// back while another is stable); nullopt otherwise — no term, or no rule wanted (Argo leaves
+// the term of a revision that became stable).
+std::optional<json> antiAffinityPatch(const json& rs,
+                                      const std::optional<RevisionSpec::AntiAffinityTo>& wanted);
 // The merge patch that gives the ReplicaSet's pod template `desired` (nullopt: none) and takes
 // off what it recorded as injected and `desired` no longer has (Argo's
 // SyncReplicaSetEphemeralPodMetadata); nullopt when nothing changes.

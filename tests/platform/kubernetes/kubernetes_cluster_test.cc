@@ -94,6 +94,21 @@ json service(const std::string& name, const std::string& app) {
             {"ports", json::array({{{"port", 80}, {"targetPort", 8080}}})}}}};
 }
 
+// The URL `ramp serve` says it listens on, waited for up to a minute ("" if it never says).
+std::string listeningUrl(const rt::Process& serve) {
+  std::string url;
+  eventually(
+      [&] {
+        std::string log = serve.log();
+        size_t at = log.find("listening on ");
+        if (at == std::string::npos) return false;
+        url = log.substr(at + 13, log.find_first_of(" \n", at + 13) - at - 13);
+        return true;
+      },
+      60s);
+  return url;
+}
+
 class PlatformOnCluster {
  public:
   PlatformOnCluster(const rt::TempDir& dir, kube::Client& client, const std::string& url)
@@ -213,17 +228,8 @@ TEST(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices
   o.logFile = dir.file("serve.log");
   auto serve = rt::Process::start(o);
   ASSERT_TRUE(serve) << serve.error().message;
-  std::string url;
-  ASSERT_TRUE(eventually(
-      [&] {
-        std::string log = (*serve)->log();
-        size_t at = log.find("listening on ");
-        if (at == std::string::npos) return false;
-        url = log.substr(at + 13, log.find_first_of(" \n", at + 13) - at - 13);
-        return true;
-      },
-      60s))
-      << (*serve)->log();
+  const std::string url = listeningUrl(**serve);
+  ASSERT_FALSE(url.empty()) << (*serve)->log();
   PlatformOnCluster p(dir, **client, url);
 
   // --- canary: setWeight 50 of 2 replicas, then an indefinite pause ---------------------------
@@ -645,6 +651,140 @@ TEST(KubernetesPlatformOnACluster, EphemeralMetadataFollowsTheRoles) {
   std::sort(indexes.begin(), indexes.end());
   for (size_t i = 0; i < indexes.size(); ++i) ASSERT_EQ(indexes[i], static_cast<int64_t>(i));
   EXPECT_GE(aboutTagged, 8) << "a release's decisions: created, scaled, stepped, promoted, …";
+}
+
+// Argo's anti-affinity (utils/replicaset, GenerateReplicaSetAffinity): with
+// requiredDuringScheduling, the canary revision's Pods may not share a node with the stable
+// revision's. The cluster's real scheduler places them: with a second kwok node, each release's
+// canary Pod lands on the node the stable Pod is not on. The term stays on a revision that
+// became stable (as Argo leaves it), and the next revision's points at it.
+TEST(KubernetesPlatformOnACluster, AntiAffinityKeepsTheCanaryOffTheStableNode) {
+  rt::TempDir dir("ramp-k8s-anti-affinity");
+  std::string skip;
+  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
+  if (cluster == nullptr) {
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    return;
+  }
+  auto made = adminClient(*cluster);
+  ASSERT_TRUE(made) << made.error().message;
+  kube::Client& client = **made;
+  // A second node for kwok to play (the cluster starts with kwok-node-0).
+  const kube::ResourceType nodes{"", "v1", "nodes", "Node", /*namespaced=*/false};
+  const json node = json::parse(R"({
+    "apiVersion": "v1", "kind": "Node",
+    "metadata": {"name": "kwok-node-1",
+                 "annotations": {"node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake"},
+                 "labels": {"type": "kwok", "kubernetes.io/hostname": "kwok-node-1",
+                            "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}},
+    "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+               "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}})");
+  if (auto created = client.create(nodes, "", node.dump()); !created) {
+    ASSERT_EQ(created.error().code, ErrorCode::kAlreadyExists) << created.error().message;
+  }
+  auto get = [&](const kube::ResourceType& type, const std::string& name) {
+    auto got = client.get(type, "default", name);
+    return got ? json::parse(*got) : json::object();
+  };
+  ASSERT_TRUE(eventually([&] {
+    auto got = client.get(nodes, "", "kwok-node-1");
+    if (!got) return false;
+    for (const json& c :
+         json::parse(*got).value("/status/conditions"_json_pointer, json::array())) {
+      if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+    }
+    return false;
+  })) << "kwok did not make kwok-node-1 Ready";
+  std::ofstream(dir.file("tokens.csv")) << kToken << ",alice,admin\n";
+  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default", 60s,
+                                      {"--tokens", dir.file("tokens.csv")});
+  ASSERT_TRUE(serve) << serve.error().message;
+  PlatformOnCluster p(dir, client, listeningUrl(**serve));
+
+  json rollout = json::parse(R"({
+    "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+    "metadata": {"name": "apart", "namespace": "default"},
+    "spec": {
+      "replicas": 1,
+      "selector": {"matchLabels": {"app": "apart"}},
+      "template": {"metadata": {"labels": {"app": "apart"}},
+                   "spec": {"containers": [{"name": "apart", "image": "apart:v1"}]}},
+      "strategy": {"canary": {
+        "antiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {}},
+        "steps": [{"setWeight": 50}, {"pause": {}}]}}}})");
+  ASSERT_TRUE(client.create(kube::rollouts(), "default", rollout.dump()));
+  // The node of each running Pod of revision `hash` (a Pod not bound yet: "").
+  auto nodesOf = [&](const std::string& hash) {
+    kube::ListOptions o;
+    o.labelSelector = "rollouts-pod-template-hash=" + hash;
+    std::vector<std::string> out;
+    if (auto listed = client.list(kube::pods(), "default", o)) {
+      for (const std::string& item : listed->items) {
+        json pod = json::parse(item);
+        if (pod["metadata"].contains("deletionTimestamp")) continue;
+        out.push_back(pod.value("/spec/nodeName"_json_pointer, ""));
+      }
+    }
+    return out;
+  };
+  auto status = [&](const char* field) {
+    return get(kube::rollouts(), "apart")
+        .value("/status"_json_pointer, json::object())
+        .value(field, "");
+  };
+  auto release = [&](const std::string& image) {
+    ASSERT_TRUE(
+        client.patch(kube::rollouts(), "default", "apart", kube::PatchType::kMerge,
+                     R"({"spec":{"template":{"spec":{"containers":[{"name":"apart","image":")" +
+                         image + R"("}]}}}})"));
+  };
+  ASSERT_TRUE(eventually([&] { return status("phase") == "Healthy"; }))
+      << get(kube::rollouts(), "apart").dump(2) << (*serve)->log();
+  const std::string v1 = status("stableRS");
+  EXPECT_FALSE(get(kube::replicaSets(), "apart-" + v1)
+                   .value("/spec/template/spec"_json_pointer, json::object())
+                   .contains("affinity"))
+      << "the first revision has no stable revision to keep away from";
+
+  std::string stable = v1;
+  for (const std::string image : {"apart:v2", "apart:v3"}) {
+    SCOPED_TRACE(image);
+    release(image);
+    std::string canary;
+    ASSERT_TRUE(eventually([&] {
+      canary = status("currentPodHash");
+      return canary != stable && status("phase") == "Paused";
+    })) << get(kube::rollouts(), "apart").dump(2);
+    json rs = get(kube::replicaSets(), "apart-" + canary);
+    EXPECT_EQ(rs.value("/spec/template/spec/affinity"_json_pointer, json()),
+              json::parse(R"({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                  [{"labelSelector": {"matchExpressions": [{"key": "rollouts-pod-template-hash",
+                                                            "operator": "In",
+                                                            "values": [")" +
+                          stable + R"("]}]},
+                    "namespaces": ["default"], "topologyKey": "kubernetes.io/hostname"}]}})"))
+        << rs.dump(2);
+    std::vector<std::string> stableNodes, canaryNodes;
+    ASSERT_TRUE(eventually([&] {
+      stableNodes = nodesOf(stable);
+      canaryNodes = nodesOf(canary);
+      return stableNodes.size() == 1 && canaryNodes.size() == 1 && !stableNodes[0].empty() &&
+             !canaryNodes[0].empty();
+    })) << ::testing::PrintToString(stableNodes)
+        << " " << ::testing::PrintToString(canaryNodes);
+    EXPECT_NE(canaryNodes[0], stableNodes[0]) << "the scheduler put them on one node";
+    auto [code, out] = p.cli({"promote", "apart", "-n", "default"});
+    ASSERT_EQ(code, 0) << out;
+    ASSERT_TRUE(eventually([&] {
+      return status("phase") == "Healthy" && status("stableRS") == canary;
+    })) << get(kube::rollouts(), "apart").dump(2);
+    EXPECT_TRUE(get(kube::replicaSets(), "apart-" + canary)
+                    .value("/spec/template/spec"_json_pointer, json::object())
+                    .contains("affinity"))
+        << "a revision that became stable keeps its term (as Argo leaves it)";
+    stable = canary;
+  }
+  EXPECT_EQ((*serve)->stop(), 0) << (*serve)->log();
 }
 
 // Argo's hash collision (rollout/sync.go): a ReplicaSet that is not the Rollout's holds the name

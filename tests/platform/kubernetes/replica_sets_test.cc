@@ -149,6 +149,74 @@ TEST(KubernetesReplicaSet, EphemeralMetadataIsInjectedRecordedAndTakenOff) {
   EXPECT_EQ(injectedMetadata(plain), (spec::PodTemplateMetadata{{}, {{"note", "x"}}}));
 }
 
+// Argo's injected anti-affinity (utils/replicaset/replicaset.go): a new revision's pod template
+// keeps away from the stable revision's hosts, beside the user's own affinity; the term is not
+// part of the template the rollout wrote, and a revision brought back has it moved to the
+// revision stable now.
+TEST(KubernetesReplicaSet, AntiAffinityIsInjectedBesideTheUsersAndMovedOnRollback) {
+  spec::PodTemplateSpec withOwn = webTemplate();
+  const json ownTerm = json::parse(R"({"labelSelector": {"matchLabels": {"app": "db"}},
+                                       "topologyKey": "kubernetes.io/hostname"})");
+  withOwn.spec.extra["affinity"] = spec::RawJson{
+      json{{"podAntiAffinity", {{"requiredDuringSchedulingIgnoredDuringExecution", {ownTerm}}}}}
+          .dump()};
+  spec::AntiAffinity preferred;
+  preferred.preferredDuringSchedulingIgnoredDuringExecution = spec::PreferredDuringScheduling{40};
+  spec::AntiAffinity required;
+  required.requiredDuringSchedulingIgnoredDuringExecution = true;
+  const json injectedTerm = json::parse(R"({
+    "labelSelector": {"matchExpressions": [{"key": "rollouts-pod-template-hash",
+                                            "operator": "In", "values": ["v1"]}]},
+    "namespaces": ["shop"], "topologyKey": "kubernetes.io/hostname"})");
+
+  RevisionSpec revision{"v2", 2, withOwn, 0, 1};
+  revision.antiAffinity = RevisionSpec::AntiAffinityTo{"v1", preferred};
+  json rs = replicaSetManifest({"shop", "web", ""}, revision);
+  const json& anti = rs["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"];
+  EXPECT_EQ(anti["requiredDuringSchedulingIgnoredDuringExecution"], json::array({ownTerm}));
+  EXPECT_EQ(anti["preferredDuringSchedulingIgnoredDuringExecution"],
+            json::array({{{"weight", 40}, {"podAffinityTerm", injectedTerm}}}));
+  EXPECT_EQ(injectedAntiAffinityHash(rs), "v1");
+  EXPECT_TRUE(sameTemplate(templateWithoutInjected(rs), templateJson(withOwn)))
+      << "the user's term stays, the injected one is not the rollout's";
+
+  revision.antiAffinity = RevisionSpec::AntiAffinityTo{"v1", required};
+  revision.template_ = webTemplate();
+  json hard = replicaSetManifest({"shop", "web", ""}, revision);
+  EXPECT_EQ(hard["spec"]["template"]["spec"]["affinity"],
+            json({{"podAntiAffinity",
+                   {{"requiredDuringSchedulingIgnoredDuringExecution", {injectedTerm}}}}}));
+  EXPECT_TRUE(sameTemplate(templateWithoutInjected(hard), templateJson(webTemplate())))
+      << "an affinity left empty goes";
+  EXPECT_EQ(observeRevision(hard, {}, Time{}).template_, webTemplate());
+
+  // Brought back while v3 is stable: the term moves to v3, the user's term stays.
+  auto moved = antiAffinityPatch(rs, RevisionSpec::AntiAffinityTo{"v3", preferred});
+  ASSERT_TRUE(moved);
+  json movedTerm = injectedTerm;
+  movedTerm["labelSelector"]["matchExpressions"][0]["values"] = {"v3"};
+  json want;
+  want["/spec/template/spec/affinity/podAntiAffinity"_json_pointer] = {
+      {"requiredDuringSchedulingIgnoredDuringExecution", {ownTerm}},
+      {"preferredDuringSchedulingIgnoredDuringExecution",
+       {{{"weight", 40}, {"podAffinityTerm", movedTerm}}}}};
+  EXPECT_EQ(*moved, want);
+  // The rule turned from required to preferred: the required list it leaves empty is removed.
+  auto turned = antiAffinityPatch(hard, RevisionSpec::AntiAffinityTo{"v3", preferred});
+  ASSERT_TRUE(turned);
+  EXPECT_EQ((*turned)["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+                     ["requiredDuringSchedulingIgnoredDuringExecution"],
+            nullptr);
+  EXPECT_EQ(antiAffinityPatch(rs, RevisionSpec::AntiAffinityTo{"v1", preferred}), std::nullopt)
+      << "already toward the stable revision";
+  EXPECT_EQ(antiAffinityPatch(rs, std::nullopt), std::nullopt)
+      << "it became stable: Argo leaves the term";
+  json plain = replicaSetManifest({"shop", "web", ""}, {"v2", 2, withOwn, 0, 1});
+  EXPECT_EQ(injectedAntiAffinityHash(plain), "");
+  EXPECT_EQ(antiAffinityPatch(plain, RevisionSpec::AntiAffinityTo{"v3", preferred}), std::nullopt)
+      << "no term to move (Argo does not add one to an existing ReplicaSet)";
+}
+
 // After a role change the Pods that may still carry the old metadata: those created no later
 // than the change (the server's whole seconds: one second's slack), not patched yet.
 TEST(KubernetesReplicaSet, PodsToRelabelAreThoseBornBeforeTheChange) {
