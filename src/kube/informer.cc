@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 namespace ramp::kube {
 namespace {
@@ -83,14 +84,26 @@ std::string ObjectCache::versionOf(const std::string& key, uint64_t packed) cons
   return it == textVersions_.end() ? std::string() : it->second;
 }
 
-std::vector<ObjectChange> ObjectCache::replace(const std::vector<std::string>& items) {
+std::vector<ObjectChange> ObjectCache::replace(const std::vector<std::string>& items,
+                                               const std::vector<std::string>* held,
+                                               const std::string& listVersion) {
   std::vector<ObjectChange> changes;
   if (!keepKeys_) {
+    std::unordered_set<std::string> listed;
     for (const std::string& item : items) {
       Slim o = slim(item);
-      if (!o.key.empty()) {
-        changes.push_back(
-            {ObjectChange::Type::kAdded, o.key, o.resourceVersion, std::move(o.json)});
+      if (o.key.empty()) continue;
+      if (held != nullptr) listed.insert(o.key);
+      changes.push_back({ObjectChange::Type::kAdded, o.key, o.resourceVersion, std::move(o.json)});
+    }
+    if (held != nullptr) {
+      std::vector<std::string> gone;
+      for (const std::string& key : *held) {
+        if (!listed.contains(key)) gone.push_back(key);
+      }
+      std::sort(gone.begin(), gone.end());
+      for (std::string& key : gone) {
+        changes.push_back({ObjectChange::Type::kDeleted, std::move(key), listVersion, ""});
       }
     }
     return changes;
@@ -231,11 +244,13 @@ Status Informer::listOnce(std::string* resourceVersion) {
     listError_ = listed.error();
     return std::unexpected(listed.error());
   }
+  std::optional<std::vector<std::string>> held;
+  if (options_.heldKeys && !options_.keepKeys) held = options_.heldKeys();
   std::vector<ObjectChange> changes;
   {
     std::lock_guard lock(mu_);
     listError_.reset();
-    changes = cache_.replace(listed->items);
+    changes = cache_.replace(listed->items, held ? &*held : nullptr, listed->resourceVersion);
   }
   for (const ObjectChange& c : changes) {
     if (onChange_) onChange_(c);

@@ -57,8 +57,12 @@ class ObjectCache {
       : keepObjects_(keepObjects), keepKeys_(keepKeys || keepObjects) {}
 
   // Replaces the contents with a full list; returns the changes against what was there
-  // (objects gone since are kDeleted; unchanged resourceVersions give nothing).
-  std::vector<ObjectChange> replace(const std::vector<std::string>& items);
+  // (objects gone since are kDeleted; unchanged resourceVersions give nothing). A cache that
+  // keeps no keys reports every item kAdded and, when given `held` (the keys its owner holds),
+  // a kDeleted for each held key the list lacks, with the list's `listVersion` and no object.
+  std::vector<ObjectChange> replace(const std::vector<std::string>& items,
+                                    const std::vector<std::string>* held = nullptr,
+                                    const std::string& listVersion = "");
   // Applies one watch event (ADDED, MODIFIED, DELETED; BOOKMARK and ERROR change nothing).
   // An event whose object is older than or equal to the cached one (same resourceVersion) is
   // not a change.
@@ -98,10 +102,15 @@ struct InformerOptions {
   // False: the cache keeps no object text (see the file comment); get() and list() find nothing.
   bool keepObjects = true;
   // False too (with keepObjects false): not even keys. Every list hands on each object as
-  // kAdded and no delete (an object gone while no watch was open is not reported), the watch
-  // each event as it comes: for an owner that tells a repeat or an older state apart itself and
-  // can do without deletes found by a relist (the store's Events, tens of thousands of keys).
+  // kAdded, the watch each event as it comes: for an owner that tells a repeat or an older state
+  // apart itself and keeps the objects' keys anyway (a driver's ReplicaSets and Pods) or can do
+  // without deletes found by a relist (the store's Events, tens of thousands of keys).
   bool keepKeys = true;
+  // With keepKeys false: the keys the owner holds, asked for on the informer's thread after each
+  // list. Each one the list lacks is handed on as kDeleted with the list's resourceVersion and
+  // no object — an owner holding a newer state (a write of its own after the list) keeps it.
+  // Unset: a relist reports no delete.
+  std::function<std::vector<std::string>()> heldKeys;
 };
 
 class Informer {

@@ -122,6 +122,22 @@ TEST(ObjectCache, KeepsNothingWhenAskedTo) {
   EXPECT_TRUE(objects.get("shop/a")) << "a cache of objects keeps their keys whatever it is told";
 }
 
+// An owner that holds the keys itself (the driver's ReplicaSets and Pods): the cache keeps none,
+// and a relist reports the held keys it no longer lists as deleted at the list's
+// resourceVersion, without an object, in key order.
+TEST(ObjectCache, ARelistReportsTheOwnersKeysItNoLongerLists) {
+  ObjectCache c(/*keepObjects=*/false, /*keepKeys=*/false);
+  const std::vector<std::string> held = {"shop/z", "shop/a", "shop/b"};
+  auto relist = c.replace({obj("shop", "a", "5")}, &held, "9");
+  ASSERT_EQ(relist.size(), 3u);
+  EXPECT_EQ(relist[0], (ObjectChange{T::kAdded, "shop/a", "5", obj("shop", "a", "5")}));
+  EXPECT_EQ(relist[1], (ObjectChange{T::kDeleted, "shop/b", "9", ""}));
+  EXPECT_EQ(relist[2], (ObjectChange{T::kDeleted, "shop/z", "9", ""}));
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(c.replace({obj("shop", "a", "5")}, nullptr, "9").size(), 1u)
+      << "no held keys given: no delete";
+}
+
 // resourceVersions are opaque strings: the cache keeps a canonical decimal one as a number and
 // any other as text, and tells a change from a repeat by the exact string either way ("007"
 // and "7" differ). A relist reports what it no longer lists in key order.

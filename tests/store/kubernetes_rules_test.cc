@@ -70,6 +70,20 @@ TEST(ObjectMirrorTest, OrdersOwnWritesAndWatchEventsByResourceVersion) {
   EXPECT_EQ(m.list("Rollout", "").items.size(), 1u);
 }
 
+// What a relist compares its list with: the held objects of one kind, keyed as the informer
+// keys them.
+TEST(ObjectMirrorTest, InformerKeysOfAKind) {
+  ObjectMirror m(10);
+  m.observePut(ObjectKey{"Rollout", "shop", "b"}, "{}", 1);
+  m.observePut(ObjectKey{"Rollout", "default", "a"}, "{}", 2);
+  m.observePut(ObjectKey{"ClusterAnalysisTemplate", "", "rate"}, "{}", 3);
+  m.observePut(ObjectKey{"AnalysisRun", "shop", "r"}, "{}", 4);
+  EXPECT_EQ(m.informerKeys("Rollout"), (std::vector<std::string>{"default/a", "shop/b"}));
+  EXPECT_EQ(m.informerKeys("ClusterAnalysisTemplate"), std::vector<std::string>{"rate"});
+  m.observeDelete(ObjectKey{"AnalysisRun", "shop", "r"}, 5);
+  EXPECT_TRUE(m.informerKeys("AnalysisRun").empty());
+}
+
 TEST(ObjectMirrorTest, StartsAboveEveryLoadedVersionAndRejectsOlderRevisions) {
   ObjectMirror m(2);
   m.observePut(kA, "{}", 90);  // loaded with a resourceVersion above the base asked for
@@ -247,6 +261,38 @@ TEST(EventMirrorTest, KeepsEveryFieldAndTheNewestPerObjectAsItTrims) {
   m.forget("default/a.3");
   EXPECT_FALSE(m.newestAbout(kA, nullptr));
   m.forget("default/unknown");
+}
+
+// Past the window, the newest events of only so many objects stay for repeats to fold into
+// (client-go's correlator remembers 4,096 series): the oldest go first, never one not written.
+TEST(EventMirrorTest, KeepsTheNewestOfOnlySoManyObjects) {
+  EventMirror m(/*window=*/1, /*seriesKept=*/2);
+  m.start(10);
+  Event e;
+  e.reason = "Done";
+  std::vector<ObjectKey> objects;
+  for (const char* name : {"a", "b", "c", "d"}) {
+    objects.push_back(ObjectKey{"Rollout", "default", name});
+    e.object = objects.back();
+    m.observe(std::string("default/") + name + ".1", e, 20 + static_cast<int64_t>(objects.size()));
+  }
+  EXPECT_FALSE(m.newestAbout(objects[0], nullptr)) << "a's series is forgotten";
+  EXPECT_TRUE(m.newestAbout(objects[1], nullptr)) << "kept past the window";
+  EXPECT_TRUE(m.newestAbout(objects[2], nullptr)) << "kept past the window";
+  EXPECT_TRUE(m.newestAbout(objects[3], nullptr)) << "the window's";
+  EXPECT_EQ(m.size(), 3u);
+  e.object = objects[0];
+  m.record("default/a.2", e);  // not written yet: stays whatever the limit
+  e.object = objects[1];
+  m.record("default/b.2", e);
+  e.object = objects[2];
+  m.record("default/c.2", e);
+  EXPECT_TRUE(m.holds("default/a.2"));
+  EXPECT_TRUE(m.holds("default/b.2"));
+  EXPECT_TRUE(m.holds("default/c.2")) << "the window's";
+  EXPECT_FALSE(m.newestAbout(objects[3], nullptr))
+      << "d's newest, written, made room for those not written";
+  EXPECT_EQ(m.size(), 3u);
 }
 
 // The store's informer of Events keeps no keys, so a relist hands on every Event again: one that

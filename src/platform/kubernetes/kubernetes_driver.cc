@@ -19,6 +19,42 @@ std::string keyOf(const json& object) {
   return metaStr(object, "namespace") + "/" + metaStr(object, "name");
 }
 
+// metadata.name of the object's controller (its ownerReference with controller: true); "" when
+// it has none.
+std::string controllerName(const json& object) {
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return "";
+  auto owners = m->find("ownerReferences");
+  if (owners == m->end() || !owners->is_array()) return "";
+  for (const json& o : *owners) {
+    if (o.is_object() && o.value("controller", false) && o.contains("name") &&
+        o["name"].is_string()) {
+      return o["name"].get<std::string>();
+    }
+  }
+  return "";
+}
+
+// The keys of `objects` named after `ownerKey` (namedAfter) and those `others` files under
+// `indexKey`, in key order.
+template <typename Objects>
+std::set<std::string> keysOf(const Objects& objects, const std::string& ownerKey,
+                             const std::map<std::string, std::set<std::string>>& others,
+                             const std::string& indexKey) {
+  std::set<std::string> out;
+  const std::string prefix = ownerKey + "-";
+  for (auto it = objects.lower_bound(prefix); it != objects.end() && it->first.starts_with(prefix);
+       ++it) {
+    if (namedAfter(it->first, ownerKey)) out.insert(it->first);
+  }
+  if (auto o = others.find(indexKey); o != others.end()) {
+    for (const std::string& key : o->second) {
+      if (objects.contains(key)) out.insert(key);
+    }
+  }
+  return out;
+}
+
 Status withContext(Status status, const std::string& what) {
   if (status) return status;
   return makeError(status.error().code, what + ": " + status.error().message);
@@ -37,14 +73,19 @@ Result<std::unique_ptr<KubernetesDriver>> KubernetesDriver::create(
   managed.ns = d->options_.namespace_;
   managed.labelSelector = kHashLabel;  // Argo's filter: only rollout-managed objects
   managed.keepObjects = false;         // memory_ is the copy
+  managed.keepKeys = false;            // and has the keys: a relist asks for them
   kube::InformerOptions all;
   all.ns = d->options_.namespace_;
   KubernetesDriver* self = d.get();
+  kube::InformerOptions replicaSets = managed;
+  replicaSets.heldKeys = [self] { return self->heldKeys(self->memory_.replicaSets); };
   d->replicaSets_ = std::make_unique<kube::Informer>(
-      client, clock, kube::replicaSets(), managed,
+      client, clock, kube::replicaSets(), replicaSets,
       [self](const kube::ObjectChange& change) { self->onReplicaSet(change); });
+  kube::InformerOptions pods = managed;
+  pods.heldKeys = [self] { return self->heldKeys(self->memory_.pods); };
   d->pods_ = std::make_unique<kube::Informer>(
-      client, clock, kube::pods(), managed,
+      client, clock, kube::pods(), pods,
       [self](const kube::ObjectChange& change) { self->onPod(change); });
   d->services_ = std::make_unique<kube::Informer>(client, clock, kube::services(), all, nullptr);
   for (kube::Informer* informer : {d->replicaSets_.get(), d->pods_.get(), d->services_.get()}) {
@@ -77,7 +118,8 @@ void KubernetesDriver::putReplicaSet(const std::string& key, json rs) {
   if (auto m = rs.find("metadata"); m != rs.end() && m->is_object()) m->erase("managedFields");
   eraseReplicaSet(key);
   std::vector<std::string> rollouts = rolloutKeysOf(rs);
-  for (const std::string& r : rollouts) memory_.replicaSetsByRollout[r].insert(key);
+  if (rollouts.size() == 1 && namedAfter(key, rollouts[0])) rollouts.clear();  // found by name
+  for (const std::string& r : rollouts) memory_.otherReplicaSets[r].insert(key);
   memory_.replicaSets[key] =
       StoredReplicaSet{metaStr(rs, "resourceVersion"), CompactText(rs.dump()), std::move(rollouts)};
 }
@@ -88,17 +130,37 @@ void KubernetesDriver::eraseReplicaSet(const std::string& key) {
   // The keys it was filed under, kept with it (reading them from its text would inflate and
   // parse it on every update).
   for (const std::string& r : it->second.rollouts) {
-    auto set = memory_.replicaSetsByRollout.find(r);
-    if (set == memory_.replicaSetsByRollout.end()) continue;
+    auto set = memory_.otherReplicaSets.find(r);
+    if (set == memory_.otherReplicaSets.end()) continue;
     set->second.erase(key);
-    if (set->second.empty()) memory_.replicaSetsByRollout.erase(set);
+    if (set->second.empty()) memory_.otherReplicaSets.erase(set);
   }
   memory_.replicaSets.erase(it);
+}
+
+void KubernetesDriver::erasePod(const std::string& key) {
+  auto it = memory_.pods.find(key);
+  if (it == memory_.pods.end()) return;
+  if (!memory_.otherPods.empty()) {  // rare: read its owner from its facts
+    json facts = json::parse(it->second.text(), nullptr, false);
+    auto set = memory_.otherPods.find(controllerUid(facts));
+    if (set != memory_.otherPods.end()) {
+      set->second.erase(key);
+      if (set->second.empty()) memory_.otherPods.erase(set);
+    }
+  }
+  memory_.pods.erase(it);
 }
 
 void KubernetesDriver::onReplicaSet(const kube::ObjectChange& change) {
   if (change.type == kube::ObjectChange::Type::kDeleted) {  // by key: a relist's has no object
     std::lock_guard lock(mu_);
+    auto it = memory_.replicaSets.find(change.key);
+    // A relist's delete is as of the list: a ReplicaSet this driver wrote since stays.
+    if (change.json.empty() && it != memory_.replicaSets.end() &&
+        compareResourceVersions(it->second.resourceVersion, change.resourceVersion) > 0) {
+      return;
+    }
     eraseReplicaSet(change.key);
     memory_.deletedVersions.erase(change.key);
     return;
@@ -127,19 +189,15 @@ void KubernetesDriver::onPod(const kube::ObjectChange& change) {
     if (object.is_discarded()) return;
   }
   std::lock_guard lock(mu_);
-  if (auto old = memory_.podOwner.find(change.key); old != memory_.podOwner.end()) {
-    auto owned = memory_.podsByOwner.find(old->second);
-    if (owned != memory_.podsByOwner.end()) {
-      owned->second.erase(change.key);
-      if (owned->second.empty()) memory_.podsByOwner.erase(owned);
-    }
-    memory_.podOwner.erase(old);
-  }
+  erasePod(change.key);
   if (change.type == kube::ObjectChange::Type::kDeleted) return;
-  const std::string owner = controllerUid(object);
+  const json facts = podFacts(object);
+  const std::string owner = controllerUid(facts);
   if (owner.empty()) return;
-  memory_.podOwner[change.key] = owner;
-  memory_.podsByOwner[owner][change.key] = CompactText(podFacts(object).dump());
+  if (!namedAfter(change.key, metaStr(facts, "namespace") + "/" + controllerName(object))) {
+    memory_.otherPods[owner].insert(change.key);
+  }
+  memory_.pods.emplace(change.key, CompactText(facts.dump()));
 }
 
 void KubernetesDriver::remember(const std::string& rsJson) {
@@ -170,10 +228,10 @@ Result<RolloutRef> KubernetesDriver::rolloutOf(const std::string& rolloutKey) co
 
 std::vector<json> KubernetesDriver::replicaSetsOf(const RolloutRef& rollout) const {
   std::vector<json> out;
+  const std::string rolloutKey = rollout.namespace_ + "/" + rollout.name;
   std::lock_guard lock(mu_);
-  auto keys = memory_.replicaSetsByRollout.find(rollout.namespace_ + "/" + rollout.name);
-  if (keys == memory_.replicaSetsByRollout.end()) return out;
-  for (const std::string& key : keys->second) {  // in key order, as the map of all was
+  for (const std::string& key :
+       keysOf(memory_.replicaSets, rolloutKey, memory_.otherReplicaSets, rolloutKey)) {
     auto it = memory_.replicaSets.find(key);
     if (it == memory_.replicaSets.end()) continue;
     json rs = json::parse(it->second.text.text(), nullptr, false);
@@ -185,10 +243,12 @@ std::vector<json> KubernetesDriver::replicaSetsOf(const RolloutRef& rollout) con
 std::vector<json> KubernetesDriver::podsOf(const json& rs) const {
   std::vector<json> out;
   const std::string uid = metaStr(rs, "uid");
+  if (uid.empty()) return out;
   std::lock_guard lock(mu_);
-  auto it = memory_.podsByOwner.find(uid);
-  if (uid.empty() || it == memory_.podsByOwner.end()) return out;
-  for (const auto& [key, pod] : it->second) out.push_back(json::parse(pod.text(), nullptr, false));
+  for (const std::string& key : keysOf(memory_.pods, keyOf(rs), memory_.otherPods, uid)) {
+    json pod = json::parse(memory_.pods.at(key).text(), nullptr, false);
+    if (controllerUid(pod) == uid) out.push_back(std::move(pod));
+  }
   return out;
 }
 

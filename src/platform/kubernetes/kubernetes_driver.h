@@ -11,7 +11,8 @@
 // rollouts-pod-template-hash (Argo's filter), and Services, of the namespace (or of every
 // namespace), and observe() reads only memory. The driver keeps ReplicaSets as deflated text
 // and of each Pod only the fields it reads (podFacts), and its informers keep no copy of their
-// own, so a Rollout's objects cost a fraction of their text once. Writes go to the API server
+// own, not even the keys (a relist asks the driver for them), so a Rollout's objects cost a
+// fraction of their text once. Writes go to the API server
 // (create, merge patch, strategic-merge patch of Services, delete) and are recorded in the same
 // memory at once, with their resourceVersion, so the next observe() sees what this driver wrote
 // even before the watch delivers it (Argo's read-your-own-writes guard); an event older than a
@@ -113,20 +114,24 @@ class KubernetesDriver final : public WorkloadDriver {
   struct StoredReplicaSet {
     std::string resourceVersion;
     CompactText text;
-    std::vector<std::string> rollouts;  // rolloutKeysOf(): its index entries
+    // Its entries in Memory::otherReplicaSets (rolloutKeysOf()); empty when it is named after
+    // the one Rollout it may belong to.
+    std::vector<std::string> rollouts;
   };
   // What the informers and this driver's writes say: the one copy of each object (the
-  // informers keep none).
+  // informers keep none). A Rollout's ReplicaSets and a ReplicaSet's Pods are found by name
+  // (namedAfter: ns/ROLLOUT-HASH, ns/REPLICASET-RANDOM, next to each other in key order) and
+  // checked by content; only the few named otherwise are indexed (an index of every object
+  // cost a third of what the objects themselves take).
   struct Memory {
     std::map<std::string, StoredReplicaSet> replicaSets;  // key "ns/name"
-    // The same ReplicaSets by the Rollouts they may belong to (rolloutKeysOf of the stored
-    // ReplicaSet): replicaSetsOf() looks at a Rollout's own, not at every one of the namespace
-    // (which made every observe() O(ReplicaSets in the namespace)).
-    std::map<std::string, std::set<std::string>> replicaSetsByRollout;  // "ns/rollout" -> keys
+    // ReplicaSets not named after the Rollout they may belong to, by those Rollouts ("ns/name").
+    std::map<std::string, std::set<std::string>> otherReplicaSets;
     std::map<std::string, std::string> deletedVersions;  // ReplicaSets this driver deleted
-    // owner uid -> Pod key -> podFacts() of the Pod, as deflated JSON text
-    std::map<std::string, std::map<std::string, CompactText>> podsByOwner;
-    std::map<std::string, std::string> podOwner;  // Pod key -> owner uid
+    // Pod key -> podFacts() of the Pod (its controller's uid among them), as deflated JSON text
+    std::map<std::string, CompactText> pods;
+    // Pods not named after their controller (adopted by a ReplicaSet), by its uid.
+    std::map<std::string, std::set<std::string>> otherPods;
   };
   // A ReplicaSet whose ephemeral metadata setRoles() changed: when, from what to what, and the
   // Pods patched since. Kept kRelabelingFor, so that a Pod created just before the change and
@@ -139,9 +144,19 @@ class KubernetesDriver final : public WorkloadDriver {
   };
   static constexpr Duration kRelabelingFor = std::chrono::seconds(30);
 
-  // Stores / removes a ReplicaSet in memory_ with its index entries. Callers hold mu_.
+  // Stores / removes a ReplicaSet or a Pod in memory_ with its index entries. Callers hold mu_.
   void putReplicaSet(const std::string& key, json rs);
   void eraseReplicaSet(const std::string& key);
+  void erasePod(const std::string& key);
+  // The keys of `objects` (a map of memory_), for an informer's relist; takes mu_.
+  template <typename Objects>
+  std::vector<std::string> heldKeys(const Objects& objects) const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> keys;
+    keys.reserve(objects.size());
+    for (const auto& entry : objects) keys.push_back(entry.first);
+    return keys;
+  }
   void onReplicaSet(const kube::ObjectChange& change);
   void onPod(const kube::ObjectChange& change);
   // Records a ReplicaSet this driver just wrote (the server's answer).

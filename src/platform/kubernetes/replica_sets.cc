@@ -542,6 +542,14 @@ std::string ownerRolloutUid(const std::vector<json>& replicaSets, const RolloutR
   return "";
 }
 
+bool namedAfter(std::string_view key, std::string_view ownerKey) {
+  if (key.size() <= ownerKey.size() + 1 || !key.starts_with(ownerKey) ||
+      key[ownerKey.size()] != '-') {
+    return false;
+  }
+  return key.find('-', ownerKey.size() + 1) == std::string_view::npos;
+}
+
 std::vector<std::string> rolloutKeysOf(const json& rs) {
   const json& m = at(rs, "metadata");
   const std::string ns = str(m, "namespace") + "/";

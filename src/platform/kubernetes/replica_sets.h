@@ -149,6 +149,12 @@ std::optional<json> ephemeralMetadataPatch(const json& rs,
 std::optional<json> podMetadataPatch(const std::optional<spec::PodTemplateMetadata>& injected,
                                      const std::optional<spec::PodTemplateMetadata>& desired);
 
+// Whether `key` ("namespace/name") is named as a controller names what it makes for the owner
+// `ownerKey` ("namespace/owner"): "namespace/owner-SUFFIX" with no '-' in SUFFIX — Argo's
+// ReplicaSet <rollout>-<hash>, the ReplicaSet controller's Pod <replicaset>-<random>. The driver
+// finds such objects by name among the keys, and keeps an index only of the others.
+bool namedAfter(std::string_view key, std::string_view ownerKey);
+
 // Whether `rs` belongs to `rollout`: in its namespace, and labelled kRolloutLabel=<name> or
 // controlled (ownerReference controller: true) by the argoproj.io Rollout of that name.
 bool belongsTo(const json& rs, const RolloutRef& rollout);

@@ -133,6 +133,11 @@ Status KubernetesStateStore::start() {
     informerOptions.ns = options_.namespace_;   // ignored for the cluster-scoped kind
     informerOptions.labelSelector = *selector;  // Argo's instance-id filter, on every kind
     informerOptions.keepObjects = false;        // objects_ is the copy
+    informerOptions.keepKeys = false;           // with the keys; a relist's deletes are by them,
+    informerOptions.heldKeys = [this, kind] {   // as of the list (observeDelete's rule)
+      std::lock_guard lock(mu_);
+      return objects_.informerKeys(kind);
+    };
     state->informer = std::make_unique<kube::Informer>(
         client_, clock_, state->type, informerOptions,
         [this, kind](const kube::ObjectChange& c) { onObjectChange(kind, c); });

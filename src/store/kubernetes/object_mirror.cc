@@ -84,6 +84,16 @@ const MirrorEntry* ObjectMirror::find(const ObjectKey& key) const {
   return it == objects_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> ObjectMirror::informerKeys(const std::string& kind) const {
+  std::vector<std::string> out;
+  auto it = objects_.lower_bound(ObjectKey{kind, "", ""});
+  for (; it != objects_.end() && it->first.kind == kind; ++it) {
+    const ObjectKey& key = it->first;
+    out.push_back(key.namespace_.empty() ? key.name : key.namespace_ + "/" + key.name);
+  }
+  return out;
+}
+
 ObjectList ObjectMirror::list(const std::string& kind, const std::string& namespace_) const {
   ObjectList out;
   out.revision = revision_;
@@ -190,6 +200,13 @@ void EventMirror::trim() {
     } else {
       erase(Found{&events_, oldest});
     }
+  }
+  while (static_cast<int64_t>(kept_.size()) > seriesKept_) {
+    auto oldest = std::find_if(kept_.begin(), kept_.end(), [](const auto& entry) {
+      return entry.second.resourceVersion != kPending;  // not written yet: it stays
+    });
+    if (oldest == kept_.end()) break;
+    erase(Found{&kept_, oldest});
   }
 }
 

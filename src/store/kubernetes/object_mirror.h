@@ -21,7 +21,8 @@
 // resourceVersions of the events loaded before start(), then base+1, …. It is a window, not the
 // log: the API server keeps every Event (for its --event-ttl, an hour by default), the mirror
 // the newest `window` of them, each deflated but for its time and object, and of each object
-// whose events left the window its newest one (a repeat of it is folded into its Event), and
+// whose events left the window its newest one (a repeat of it is folded into its Event; of the
+// kEventSeriesKept objects with the newest such events), and
 // every one the store has not written yet (record() without confirm()). A list
 // the window cannot answer whole (one reaching back past what it let go) is the store's to ask
 // the API server for (list() says so); the events it holds are merged into that answer.
@@ -37,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/compact_text.h"
 #include "ramp/store/state_store.h"
@@ -77,6 +79,9 @@ class ObjectMirror {
   bool started() const { return started_; }
 
   const MirrorEntry* find(const ObjectKey& key) const;
+  // The informer keys ("namespace/name", or "name" for a cluster-scoped kind) of every object
+  // of `kind` held: what a relist that no longer lists one reports as deleted.
+  std::vector<std::string> informerKeys(const std::string& kind) const;
   // Every object of `kind` in `namespace_` ("" = all), sorted, with the current revision.
   ObjectList list(const std::string& kind, const std::string& namespace_) const;
   int64_t revision() const { return revision_; }
@@ -108,9 +113,15 @@ class ObjectMirror {
   int64_t highestRv_ = 0;
 };
 
+// How many objects' newest events an EventMirror keeps past its window for repeats to fold
+// into: as many series as client-go's event correlator remembers (its LRU cache of 4,096). A
+// repeat about an object whose newest was let go is a new Event, as it is for client-go.
+inline constexpr int64_t kEventSeriesKept = 4'096;
+
 class EventMirror {
  public:
-  explicit EventMirror(int64_t window) : window_(window) {}
+  explicit EventMirror(int64_t window, int64_t seriesKept = kEventSeriesKept)
+      : window_(window), seriesKept_(seriesKept) {}
 
   // The Event object `name` records `event` (the store's informer of Events, which keeps no keys:
   // a relist hands every Event on again). Returns its id: the one it already has if it was
@@ -192,10 +203,12 @@ class EventMirror {
   // Removes the event `found` points at, with its index entries.
   void erase(Found found);
   // Lets the oldest events go while the window holds more than window_: an object's newest
-  // moves to kept_, the others are dropped.
+  // moves to kept_, the others are dropped; then the oldest written ones of kept_ while it holds
+  // more than seriesKept_.
   void trim();
 
   const int64_t window_;
+  const int64_t seriesKept_;
   bool started_ = false;
   int64_t nextId_ = 0;
   int64_t base_ = 0;

@@ -523,6 +523,70 @@ TEST(KubernetesPlatformOnACluster, TheDriverSaysWhenAWorkloadRefsObjectChanges) 
   ASSERT_TRUE(client.remove(kube::deployments(), "default", "watched"));
 }
 
+// The driver finds a Rollout's ReplicaSets and a ReplicaSet's Pods by name (ROLLOUT-HASH,
+// REPLICASET-RANDOM) and indexes only the others: here a ReplicaSet labelled for Rollout "odd"
+// but named otherwise, and a Pod created by hand under another name that the ReplicaSet owns
+// (the ReplicaSet controller, satisfied with it, makes none of its own).
+TEST(KubernetesPlatformOnACluster, TheDriverFindsObjectsNamedOtherwise) {
+  std::string skip;
+  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
+  if (cluster == nullptr) {
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    return;
+  }
+  auto made = adminClient(*cluster);
+  ASSERT_TRUE(made) << made.error().message;
+  kube::Client& client = **made;
+  auto driver = platform::kubernetes::KubernetesDriver::create(client, realClock(),
+                                                               {.namespace_ = "default"});
+  ASSERT_TRUE(driver) << driver.error().message;
+  const json labels = {{"app", "odd"}, {"rollouts-pod-template-hash", "oddhash"}};
+  json rs = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "ReplicaSet"},
+      {"metadata",
+       {{"name", "odd-named-otherwise"},
+        {"namespace", "default"},
+        {"labels",
+         {{"app", "odd"},
+          {"rollouts-pod-template-hash", "oddhash"},
+          {"ramp.local/rollout", "odd"}}},
+        {"annotations", {{"rollout.argoproj.io/revision", "1"}}}}},
+      {"spec",
+       {{"replicas", 1},
+        {"selector", {{"matchLabels", labels}}},
+        {"template",
+         {{"metadata", {{"labels", labels}}},
+          {"spec", {{"containers", json::array({{{"name", "odd"}, {"image", "odd:v1"}}})}}}}}}}};
+  // The Pod first, so that the ReplicaSet finds it and creates none.
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "stray"}, {"namespace", "default"}, {"labels", labels}}},
+              {"spec", {{"containers", json::array({{{"name", "odd"}, {"image", "odd:v1"}}})}}}};
+  ASSERT_TRUE(client.create(kube::pods(), "default", pod.dump()));
+  ASSERT_TRUE(client.create(kube::replicaSets(), "default", rs.dump()));
+  std::vector<std::string> names;
+  int32_t current = -1;
+  EXPECT_TRUE(eventually([&] {
+    auto observed = (*driver)->observe("default/odd");
+    if (!observed || observed->revisions.size() != 1) return false;
+    current = observed->revisions[0].currentReplicas;
+    auto replicas = (*driver)->observeReplicas("default/odd");
+    names.clear();
+    if (replicas) {
+      for (const auto& r : *replicas) names.push_back(r.name);
+    }
+    return current == 1 && names == std::vector<std::string>{"stray"};
+  })) << "currentReplicas "
+      << current << ", replicas " << ::testing::PrintToString(names);
+  ASSERT_TRUE(client.remove(kube::replicaSets(), "default", "odd-named-otherwise",
+                            /*foreground=*/true));
+  EXPECT_TRUE(eventually([&] {
+    auto observed = (*driver)->observe("default/odd");
+    return observed && observed->revisions.empty();
+  }));
+}
+
 // ReplicaSets annotated and labelled as Argo's (rollout/sync.go, rollout/ephemeralmetadata.go): the
 // Rollout's replicas in desired-replicas and its own annotations copied; the canary's
 // canaryMetadata on the new revision's pod template and Pods while it is the canary, the

@@ -700,6 +700,18 @@ TEST(KubernetesService, SwitchesTheSelectorAsArgoDoes) {
   }
 }
 
+// How controllers name what they make (Argo's ReplicaSet ROLLOUT-HASH, the ReplicaSet
+// controller's Pod REPLICASET-RANDOM): the driver finds those by name.
+TEST(KubernetesReplicaSet, NamedAfterItsOwner) {
+  EXPECT_TRUE(namedAfter("shop/web-6d9f8", "shop/web"));
+  EXPECT_TRUE(namedAfter("shop/web-6d9f8-x7k2p", "shop/web-6d9f8"));
+  EXPECT_FALSE(namedAfter("shop/web-api-6d9f8", "shop/web")) << "Rollout web-api's";
+  EXPECT_FALSE(namedAfter("shop/web-", "shop/web"));
+  EXPECT_FALSE(namedAfter("shop/web", "shop/web"));
+  EXPECT_FALSE(namedAfter("shop/webx-1", "shop/web"));
+  EXPECT_FALSE(namedAfter("other/web-6d9f8", "shop/web"));
+}
+
 TEST(KubernetesReplicaSet, RolloutKeysAndResourceVersions) {
   EXPECT_EQ(*parseRolloutKey("shop/web"), (RolloutRef{"shop", "web", ""}));
   for (const char* bad : {"web", "/web", "shop/", "a/b/c", ""}) {
