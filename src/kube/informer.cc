@@ -186,6 +186,11 @@ std::vector<std::string> ObjectCache::list() const {
   return out;
 }
 
+int64_t watchTimeout(int64_t minimum, uint64_t random) {
+  if (minimum <= 0) return minimum;
+  return minimum + static_cast<int64_t>(random % static_cast<uint64_t>(minimum));
+}
+
 Informer::Informer(Client& client, Clock& clock, ResourceType type, InformerOptions options,
                    OnChange onChange)
     : client_(client),
@@ -193,7 +198,8 @@ Informer::Informer(Client& client, Clock& clock, ResourceType type, InformerOpti
       type_(std::move(type)),
       options_(std::move(options)),
       onChange_(std::move(onChange)),
-      cache_(options_.keepObjects, options_.keepKeys) {}
+      cache_(options_.keepObjects, options_.keepKeys),
+      random_(std::random_device{}()) {}
 
 Informer::~Informer() { stop(); }
 
@@ -277,7 +283,7 @@ void Informer::run() {
     WatchOptions wo;
     wo.resourceVersion = rv;
     wo.labelSelector = options_.labelSelector;
-    wo.timeoutSeconds = options_.watchTimeoutSeconds;
+    wo.timeoutSeconds = watchTimeout(options_.watchTimeoutSeconds, random_());
     Status s = client_.watch(
         type_, options_.ns, wo,
         [&](const WatchEvent& e) {

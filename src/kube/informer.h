@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -96,6 +97,9 @@ class ObjectCache {
 struct InformerOptions {
   std::string ns;  // "" = every namespace
   std::string labelSelector;
+  // Each watch asks the server to end it after a time between this and twice this
+  // (watchTimeout()), as client-go's reflector does between 5 and 10 minutes: informers started
+  // together do not all open their watches again at the same moment.
   int64_t watchTimeoutSeconds = 300;
   Duration minBackoff = Duration(500);
   Duration maxBackoff = Duration(10000);
@@ -112,6 +116,10 @@ struct InformerOptions {
   // Unset: a relist reports no delete.
   std::function<std::vector<std::string>()> heldKeys;
 };
+
+// The timeout of one watch: `minimum` plus `random` modulo `minimum` (minimum > 0; else
+// `minimum`). Pure: the informer passes a random number of its own.
+int64_t watchTimeout(int64_t minimum, uint64_t random);
 
 class Informer {
  public:
@@ -158,6 +166,7 @@ class Informer {
   std::condition_variable cv_;
   ObjectCache cache_;
   std::optional<Error> listError_;  // guarded by mu_
+  std::mt19937_64 random_;          // for watchTimeout(); used on the informer's thread only
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};
   std::atomic<int64_t> lists_{0};

@@ -138,6 +138,16 @@ TEST(ObjectCache, ARelistReportsTheOwnersKeysItNoLongerLists) {
       << "no held keys given: no delete";
 }
 
+// Watches end between the minimum and twice it (client-go's reflector: 5 to 10 minutes), so
+// that informers started together do not all reopen their watches at once.
+TEST(Informer, AWatchTimeoutLiesBetweenTheMinimumAndTwiceIt) {
+  EXPECT_EQ(watchTimeout(300, 0), 300);
+  EXPECT_EQ(watchTimeout(300, 299), 599);
+  EXPECT_EQ(watchTimeout(300, 300), 300);
+  EXPECT_EQ(watchTimeout(300, UINT64_MAX), 300 + static_cast<int64_t>(UINT64_MAX % 300));
+  EXPECT_EQ(watchTimeout(0, 7), 0) << "no minimum: as asked";
+}
+
 // resourceVersions are opaque strings: the cache keeps a canonical decimal one as a number and
 // any other as text, and tells a change from a repeat by the exact string either way ("007"
 // and "7" differ). A relist reports what it no longer lists in key order.
