@@ -201,12 +201,13 @@ void EventMirror::trim() {
       erase(Found{&events_, oldest});
     }
   }
-  while (static_cast<int64_t>(kept_.size()) > seriesKept_) {
-    auto oldest = std::find_if(kept_.begin(), kept_.end(), [](const auto& entry) {
-      return entry.second.resourceVersion != kPending;  // not written yet: it stays
-    });
-    if (oldest == kept_.end()) break;
-    erase(Found{&kept_, oldest});
+  for (auto it = kept_.begin();
+       it != kept_.end() && static_cast<int64_t>(kept_.size()) > seriesKept_;) {
+    if (it->second.resourceVersion == kPending) {  // not written yet: it stays
+      ++it;
+      continue;
+    }
+    erase(Found{&kept_, it++});
   }
 }
 
