@@ -324,12 +324,14 @@ std::optional<spec::PodTemplateMetadata> injectedMetadata(const json& rs) {
 json templateWithoutInjected(const json& rs) {
   json tmpl = podTemplateOf(rs);
   if (!tmpl.is_object()) return tmpl;
-  if (json& spec = tmpl["spec"]; spec.is_object() && spec.contains("affinity")) {
-    json affinity = withoutInjectedAntiAffinity(spec["affinity"]);
-    if (affinity.is_null()) {
-      spec.erase("affinity");
-    } else {
-      spec["affinity"] = std::move(affinity);
+  if (auto spec = tmpl.find("spec"); spec != tmpl.end() && spec->is_object()) {
+    if (auto affinity = spec->find("affinity"); affinity != spec->end()) {
+      json kept = withoutInjectedAntiAffinity(*affinity);
+      if (kept.is_null()) {
+        spec->erase(affinity);
+      } else {
+        *affinity = std::move(kept);
+      }
     }
   }
   const auto injected = injectedMetadata(rs);
