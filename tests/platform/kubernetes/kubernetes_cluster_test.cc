@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -188,22 +189,36 @@ class PlatformOnCluster {
   std::string url_;
 };
 
-TEST(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices) {
-  rt::TempDir dir("ramp-k8s-platform");
-  std::string skip;
-  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
-  if (cluster == nullptr) {
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    return;  // a cluster that did not start already failed the test
+// Every test here runs on the shared test cluster with an admin client: skipped, with the
+// reason, while the cluster's programs are not built; failed when the cluster did not start
+// (KubeCluster::shared reports why).
+class KubernetesPlatformOnACluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string skip;
+    cluster_ = rt::KubeCluster::shared(&skip);
+    if (cluster_ == nullptr) {
+      if (!skip.empty()) GTEST_SKIP() << skip;
+      GTEST_FAIL() << "the test cluster did not start";
+    }
+    auto made = adminClient(*cluster_);
+    ASSERT_TRUE(made) << made.error().message;
+    client_ = std::move(*made);
   }
-  auto client = adminClient(*cluster);
-  ASSERT_TRUE(client) << client.error().message;
+
+  rt::KubeCluster* cluster_ = nullptr;
+  std::unique_ptr<kube::Client> client_;
+};
+
+TEST_F(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices) {
+  rt::TempDir dir("ramp-k8s-platform");
+  kube::Client& client = *client_;
   for (const auto& [name, app] :
        std::vector<std::pair<std::string, std::string>>{{"web-stable", "web"},
                                                         {"web-canary", "web"},
                                                         {"shop-active", "shop"},
                                                         {"shop-preview", "shop"}}) {
-    auto created = (*client)->create(kube::services(), "default", service(name, app).dump());
+    auto created = client.create(kube::services(), "default", service(name, app).dump());
     ASSERT_TRUE(created) << created.error().message;
   }
 
@@ -216,7 +231,7 @@ TEST(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices
             "--platform",
             "platform.kubernetes",
             "--kubeconfig",
-            cluster->kubeconfig(),
+            cluster_->kubeconfig(),
             "--namespace",
             "default",
             "--listen",
@@ -230,7 +245,7 @@ TEST(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices
   ASSERT_TRUE(serve) << serve.error().message;
   const std::string url = listeningUrl(**serve);
   ASSERT_FALSE(url.empty()) << (*serve)->log();
-  PlatformOnCluster p(dir, **client, url);
+  PlatformOnCluster p(dir, client, url);
 
   // --- canary: setWeight 50 of 2 replicas, then an indefinite pause ---------------------------
   std::ofstream(dir.file("web.yaml")) << kCanary;
@@ -367,17 +382,9 @@ json migratingRollout(const std::string& name, int replicas, const std::string& 
 // as scaleDown says, a new template in the Deployment is a new revision), and the Events about a
 // Rollout carry Argo's reasons where `kubectl describe rollout` and `kubectl get events` show
 // them.
-TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEvents) {
+TEST_F(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEvents) {
   rt::TempDir dir("ramp-k8s-workloadref");
-  std::string skip;
-  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
-  if (cluster == nullptr) {
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    return;
-  }
-  auto made = adminClient(*cluster);
-  ASSERT_TRUE(made) << made.error().message;
-  kube::Client& client = **made;
+  kube::Client& client = *client_;
   const kube::ResourceType& rollouts = kube::rollouts();
   auto get = [&](const kube::ResourceType& type, const std::string& name) {
     auto got = client.get(type, "default", name);
@@ -396,7 +403,7 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
            get(kube::deployments(), "gradual")["status"].value("readyReplicas", 0) == 3;
   }));
 
-  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default");
+  auto serve = rt::startRampOnCluster(dir, cluster_->kubeconfig(), "default");
   ASSERT_TRUE(serve) << serve.error().message;
 
   ASSERT_TRUE(
@@ -452,10 +459,10 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
 
   // Events: on the Rollout (regarding = involvedObject, with its uid) with Argo's reasons.
   std::string out;
-  ASSERT_EQ(cluster->kubectl("get events -n default --field-selector "
-                             "involvedObject.kind=Rollout,involvedObject.name=legacy "
-                             "-o custom-columns=REASON:.reason,MESSAGE:.message --no-headers",
-                             &out),
+  ASSERT_EQ(cluster_->kubectl("get events -n default --field-selector "
+                              "involvedObject.kind=Rollout,involvedObject.name=legacy "
+                              "-o custom-columns=REASON:.reason,MESSAGE:.message --no-headers",
+                              &out),
             0)
       << out;
   for (const char* reason :
@@ -467,11 +474,11 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
             std::string::npos)
       << out;
   std::string described;
-  ASSERT_EQ(cluster->kubectl("describe rollout legacy -n default", &described), 0) << described;
+  ASSERT_EQ(cluster_->kubectl("describe rollout legacy -n default", &described), 0) << described;
   EXPECT_NE(described.find("RolloutCompleted"), std::string::npos) << described;
   EXPECT_NE(described.find("Rollout completed update to revision 2"), std::string::npos)
       << described;
-  ASSERT_EQ(cluster->kubectl("describe rollout gradual -n default", &described), 0) << described;
+  ASSERT_EQ(cluster_->kubectl("describe rollout gradual -n default", &described), 0) << described;
   EXPECT_NE(described.find("to 0 (workloadRef.scaleDown: progressively)"), std::string::npos)
       << described;
 
@@ -481,16 +488,8 @@ TEST(KubernetesPlatformOnACluster, WorkloadRefMigratesFromADeploymentWithArgosEv
 // platform.kubernetes watches what workloadRefs name (as Argo does), so the controller needs
 // no poll: the driver tells the listener about the rollout whose last resolveWorkloadRef()
 // named the Deployment, when it is created and when its template changes.
-TEST(KubernetesPlatformOnACluster, TheDriverSaysWhenAWorkloadRefsObjectChanges) {
-  std::string skip;
-  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
-  if (cluster == nullptr) {
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    return;
-  }
-  auto made = adminClient(*cluster);
-  ASSERT_TRUE(made) << made.error().message;
-  kube::Client& client = **made;
+TEST_F(KubernetesPlatformOnACluster, TheDriverSaysWhenAWorkloadRefsObjectChanges) {
+  kube::Client& client = *client_;
   auto driver = platform::kubernetes::KubernetesDriver::create(client, realClock(),
                                                                {.namespace_ = "default"});
   ASSERT_TRUE(driver) << driver.error().message;
@@ -527,16 +526,8 @@ TEST(KubernetesPlatformOnACluster, TheDriverSaysWhenAWorkloadRefsObjectChanges) 
 // REPLICASET-RANDOM) and indexes only the others: here a ReplicaSet labelled for Rollout "odd"
 // but named otherwise, and a Pod created by hand under another name that the ReplicaSet owns
 // (the ReplicaSet controller, satisfied with it, makes none of its own).
-TEST(KubernetesPlatformOnACluster, TheDriverFindsObjectsNamedOtherwise) {
-  std::string skip;
-  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
-  if (cluster == nullptr) {
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    return;
-  }
-  auto made = adminClient(*cluster);
-  ASSERT_TRUE(made) << made.error().message;
-  kube::Client& client = **made;
+TEST_F(KubernetesPlatformOnACluster, TheDriverFindsObjectsNamedOtherwise) {
+  kube::Client& client = *client_;
   auto driver = platform::kubernetes::KubernetesDriver::create(client, realClock(),
                                                                {.namespace_ = "default"});
   ASSERT_TRUE(driver) << driver.error().message;
@@ -591,18 +582,10 @@ TEST(KubernetesPlatformOnACluster, TheDriverFindsObjectsNamedOtherwise) {
 // Rollout's replicas in desired-replicas and its own annotations copied; the canary's
 // canaryMetadata on the new revision's pod template and Pods while it is the canary, the
 // stableMetadata once it is stable, and the old revision's taken off when it has no role.
-TEST(KubernetesPlatformOnACluster, EphemeralMetadataFollowsTheRoles) {
+TEST_F(KubernetesPlatformOnACluster, EphemeralMetadataFollowsTheRoles) {
   rt::TempDir dir("ramp-k8s-ephemeral");
-  std::string skip;
-  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
-  if (cluster == nullptr) {
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    return;
-  }
-  auto made = adminClient(*cluster);
-  ASSERT_TRUE(made) << made.error().message;
-  kube::Client& client = **made;
-  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default");
+  kube::Client& client = *client_;
+  auto serve = rt::startRampOnCluster(dir, cluster_->kubeconfig(), "default");
   ASSERT_TRUE(serve) << serve.error().message;
 
   json rollout = json::parse(R"({
@@ -722,17 +705,9 @@ TEST(KubernetesPlatformOnACluster, EphemeralMetadataFollowsTheRoles) {
 // revision's. The cluster's real scheduler places them: with a second kwok node, each release's
 // canary Pod lands on the node the stable Pod is not on. The term stays on a revision that
 // became stable (as Argo leaves it), and the next revision's points at it.
-TEST(KubernetesPlatformOnACluster, AntiAffinityKeepsTheCanaryOffTheStableNode) {
+TEST_F(KubernetesPlatformOnACluster, AntiAffinityKeepsTheCanaryOffTheStableNode) {
   rt::TempDir dir("ramp-k8s-anti-affinity");
-  std::string skip;
-  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
-  if (cluster == nullptr) {
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    return;
-  }
-  auto made = adminClient(*cluster);
-  ASSERT_TRUE(made) << made.error().message;
-  kube::Client& client = **made;
+  kube::Client& client = *client_;
   // A second node for kwok to play (the cluster starts with kwok-node-0).
   const kube::ResourceType nodes{"", "v1", "nodes", "Node", /*namespaced=*/false};
   const json node = json::parse(R"({
@@ -760,7 +735,7 @@ TEST(KubernetesPlatformOnACluster, AntiAffinityKeepsTheCanaryOffTheStableNode) {
     return false;
   })) << "kwok did not make kwok-node-1 Ready";
   std::ofstream(dir.file("tokens.csv")) << kToken << ",alice,admin\n";
-  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default", 60s,
+  auto serve = rt::startRampOnCluster(dir, cluster_->kubeconfig(), "default", 60s,
                                       {"--tokens", dir.file("tokens.csv")});
   ASSERT_TRUE(serve) << serve.error().message;
   PlatformOnCluster p(dir, client, listeningUrl(**serve));
@@ -855,22 +830,14 @@ TEST(KubernetesPlatformOnACluster, AntiAffinityKeepsTheCanaryOffTheStableNode) {
 // of its new revision (here: left from an earlier Rollout of that name, then replaced by another
 // template). ramp raises status.collisionCount, creates the revision under the hash computed
 // with it, and leaves the other ReplicaSet alone.
-TEST(KubernetesPlatformOnACluster, AHashCollisionRaisesCollisionCount) {
+TEST_F(KubernetesPlatformOnACluster, AHashCollisionRaisesCollisionCount) {
   rt::TempDir dir("ramp-k8s-collision");
-  std::string skip;
-  rt::KubeCluster* cluster = rt::KubeCluster::shared(&skip);
-  if (cluster == nullptr) {
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    return;
-  }
-  auto made = adminClient(*cluster);
-  ASSERT_TRUE(made) << made.error().message;
-  kube::Client& client = **made;
+  kube::Client& client = *client_;
   auto get = [&](const kube::ResourceType& type, const std::string& name) {
     auto got = client.get(type, "default", name);
     return got ? json::parse(*got) : json();
   };
-  auto serve = rt::startRampOnCluster(dir, cluster->kubeconfig(), "default");
+  auto serve = rt::startRampOnCluster(dir, cluster_->kubeconfig(), "default");
   ASSERT_TRUE(serve) << serve.error().message;
 
   const json rollout = {
