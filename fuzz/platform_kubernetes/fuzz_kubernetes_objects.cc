@@ -45,6 +45,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (normalizeTemplate(once) != once) std::abort();
   (void)decodeTemplate(rs);
   (void)templateWithoutInjected(rs);
+  // An injected anti-affinity term, read back and moved; one added to whatever affinity the
+  // ReplicaSet has is found again.
+  {
+    ramp::spec::AntiAffinity required;
+    required.requiredDuringSchedulingIgnoredDuringExecution = true;
+    const ramp::platform::RevisionSpec::AntiAffinityTo to{"stable1", required};
+    (void)injectedAntiAffinityHash(rs);
+    (void)antiAffinityPatch(rs, to);
+    static const json kNull;
+    auto field = [](const json& j, const char* key) -> const json& {
+      if (!j.is_object()) return kNull;
+      auto it = j.find(key);
+      return it == j.end() ? kNull : *it;
+    };
+    const json& live = field(field(podTemplateOf(rs), "spec"), "affinity");
+    (void)withoutInjectedAntiAffinity(live);
+    json with = {
+        {"spec", {{"template", {{"spec", {{"affinity", withAntiAffinity(live, to, "shop")}}}}}}}};
+    if (injectedAntiAffinityHash(with).empty()) std::abort();
+  }
   (void)podMetadataPatch(injectedMetadata(rs), std::nullopt);
   (void)revisionPatch(rs, 7);
   if (rs.is_object()) {
