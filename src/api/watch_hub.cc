@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/metrics_page.h"
+#include "common/repack_buffer.h"
 #include "spec/kinds.h"
 
 namespace ramp::api {
@@ -208,7 +209,43 @@ void WatchHub::run() {
       subscribers_.clear();
     }
     fanOutChanges(batch);
-    pollEvents();
+    if (const int64_t counted = pollEvents(); counted > 0) {
+      countedSinceRepack_ += counted;
+      quietPolls_ = 0;
+    } else if (++quietPolls_ >= kRepackQuietPolls && countedSinceRepack_ >= kRepackAfterEvents) {
+      repackMemory();
+      countedSinceRepack_ = 0;
+    }
+  }
+}
+
+void WatchHub::repackMemory() {
+  std::lock_guard lock(countsMu_);
+  size_t bytes = 0;
+  for (const auto& [rollout, counts] : eventCounts_) {
+    bytes += RepackBuffer::sizeOf(rollout.first) + RepackBuffer::sizeOf(rollout.second) +
+             (1 + 2 * counts.size()) * sizeof(uint64_t);
+  }
+  RepackBuffer buffer(bytes);
+  for (const auto& [rollout, counts] : eventCounts_) {
+    buffer.put(rollout.first);
+    buffer.put(rollout.second);
+    buffer.putNumber(counts.size());
+    for (const KindCount& c : counts) {
+      buffer.putNumber(c.kind);
+      buffer.putNumber(c.count);
+    }
+  }
+  const size_t rollouts = eventCounts_.size();
+  eventCounts_.clear();  // everything freed before anything is made again
+  for (size_t i = 0; i < rollouts; ++i) {
+    std::pair<std::string, std::string> rollout{buffer.take(), buffer.take()};
+    std::vector<KindCount> counts(buffer.takeNumber());
+    for (KindCount& c : counts) {
+      c.kind = static_cast<uint32_t>(buffer.takeNumber());
+      c.count = buffer.takeNumber();
+    }
+    eventCounts_.emplace_hint(eventCounts_.end(), std::move(rollout), std::move(counts));
   }
 }
 
@@ -229,7 +266,8 @@ void WatchHub::fanOutChanges(std::deque<store::Change>& changes) {
   }
 }
 
-void WatchHub::pollEvents() {
+int64_t WatchHub::pollEvents() {
+  int64_t counted = 0;
   int64_t since = 0;
   {
     std::lock_guard lock(subsMu_);
@@ -237,10 +275,13 @@ void WatchHub::pollEvents() {
   }
   while (true) {
     auto got = store_.listEvents({std::nullopt, since, 1000});
-    if (!got || got->empty()) return;
+    if (!got || got->empty()) return counted;
     for (const store::Event& e : *got) {
       since = e.id;
-      if (e.object.kind == spec::kindInfo(spec::Kind::kRollout).name) countEvent(e);
+      if (e.object.kind == spec::kindInfo(spec::Kind::kRollout).name) {
+        countEvent(e);
+        ++counted;
+      }
       auto text = std::make_shared<const std::string>(eventFrameText(e));
       std::lock_guard lock(subsMu_);
       lastEventId_ = e.id;
@@ -251,7 +292,7 @@ void WatchHub::pollEvents() {
         }
       }
     }
-    if (got->size() < 1000) return;
+    if (got->size() < 1000) return counted;
   }
 }
 

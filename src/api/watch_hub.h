@@ -116,6 +116,15 @@ class WatchHub {
   // type and reason) on `page`. The hub owns that name: nothing else writes it.
   void appendEventCounts(MetricsPage& page) const;
 
+  // Makes rollout_events_total's counts again, allocated in a row (common/repack_buffer.h): a
+  // start-up sync or a burst of releases grows each rollout's counts one reason at a time, and
+  // leaves them scattered over allocator pages the burst's garbage half emptied. The hub's
+  // thread calls it itself once at least kRepackAfterEvents events were counted since the last
+  // time and none came for kRepackQuietPolls polls in a row. The counts are the same after it.
+  void repackMemory();
+  static constexpr int64_t kRepackAfterEvents = 1000;
+  static constexpr int kRepackQuietPolls = 20;
+
   // Frame texts, also used by streams for their catch-up.
   static std::string changeFrameText(const store::Change& change);
   static std::string eventFrameText(const store::Event& event);
@@ -123,7 +132,7 @@ class WatchHub {
  private:
   void run();
   void fanOutChanges(std::deque<store::Change>& changes);
-  void pollEvents();
+  int64_t pollEvents();                        // returns how many events about Rollouts it counted
   void countEvent(const store::Event& event);  // a Rollout's, into eventCounts_
 
   store::StateStore& store_;
@@ -152,6 +161,8 @@ class WatchHub {
     uint64_t count;
   };
   mutable std::mutex countsMu_;
+  int64_t countedSinceRepack_ = 0;  // hub thread only
+  int quietPolls_ = 0;              // hub thread only: polls in a row that counted none
   std::vector<std::pair<std::string, std::string>> eventKinds_;  // (type, reason)
   std::map<std::pair<std::string, std::string>, std::vector<KindCount>> eventCounts_;
 

@@ -104,6 +104,7 @@ class AuditedStateStore final : public store::StateStore {
   Status appendAuditRecords(std::span<const store::Event> events) override;
   Status appendAuditCheckpoint(const store::AuditCheckpoint& checkpoint) override;
   Result<std::vector<store::AuditCheckpoint>> listAuditCheckpoints() override;
+  void repackMemory() override { inner_.repackMemory(); }
 
  private:
   AuditedStateStore(store::StateStore& inner, std::optional<SigningKey> key,

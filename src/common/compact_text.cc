@@ -147,6 +147,18 @@ CompactText::CompactText(std::string_view text) {
   if (out.capacity() > kKeptBuffer) std::string().swap(out);  // a rare big one: not kept
 }
 
+CompactText CompactText::fromStored(std::string_view stored, size_t size) {
+  if (stored.size() > size || (stored.empty() && size != 0) ||
+      size > std::numeric_limits<uint32_t>::max()) {
+    throw std::invalid_argument("CompactText: " + std::to_string(stored.size()) +
+                                " stored bytes cannot hold a text of " + std::to_string(size));
+  }
+  CompactText out;
+  out.size_ = static_cast<uint32_t>(size);
+  out.keep(stored);
+  return out;
+}
+
 CompactText::CompactText(const CompactText& other) : size_(other.size_) {
   keep(std::string_view(other.bytes_.get(), other.compactSize_));
 }

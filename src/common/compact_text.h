@@ -34,6 +34,14 @@ class CompactText {
   size_t compactSize() const { return compactSize_; }
   bool empty() const { return size_ == 0; }
 
+  // The bytes kept (a raw deflate stream when compactSize() < size(), else the text itself), and
+  // a CompactText made from them again without deflating anything: for a cache that moves its
+  // texts to new memory (common/repack_buffer.h). fromStored() takes what stored() and size()
+  // gave; throws std::invalid_argument for a pair no CompactText has (`stored` longer than
+  // `size`, or empty for a text that is not).
+  std::string_view stored() const { return {bytes_.get(), compactSize_}; }
+  static CompactText fromStored(std::string_view stored, size_t size);
+
  private:
   // Sixteen bytes besides the kept ones: caches hold tens of thousands of these.
   std::unique_ptr<char[]> bytes_;  // the raw deflate stream, or the text itself

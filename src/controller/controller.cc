@@ -279,6 +279,39 @@ Duration nextExternalPoll(Duration current, bool foundExternal, const Controller
   return std::clamp(current * 2, options.externalPoll, idle);
 }
 
+bool shouldRepack(int64_t reconciles, Duration quietFor, const ControllerOptions& options) {
+  return options.repackAfter > 0 && reconciles >= options.repackAfter &&
+         quietFor >= options.repackQuiet;
+}
+
+void Controller::repackIfQuiet() {
+  int64_t reconciles = 0;
+  {
+    std::lock_guard lock(mu_);
+    reconciles = stats_.rolloutReconciles + stats_.analysisReconciles;
+  }
+  const Time now = clock_.now();
+  RepackWatch& w = repackWatch_;
+  if (reconciles != w.seen || !w.seenSince) {
+    w.seen = reconciles;
+    w.seenSince = now;
+  }
+  if (!shouldRepack(reconciles - w.repackedAt, now - *w.seenSince, options_)) return;
+  const int64_t since = reconciles - w.repackedAt;
+  w.repackedAt = reconciles;
+  driver_.repackMemory();
+  store_.repackMemory();
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.memoryRepacks;
+  }
+  if (options_.log) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - now);
+    options_.log("memory repacked after " + std::to_string(since) + " reconciles (" +
+                 std::to_string(ms.count()) + " ms)");
+  }
+}
+
 void Controller::runPoller() {
   std::unique_lock lock(pollMu_);
   Duration wait = options_.externalPoll;
@@ -288,6 +321,7 @@ void Controller::runPoller() {
     if (stopping_) break;
     lock.unlock();
     const bool found = pollExternalChanges();
+    repackIfQuiet();
     lock.lock();
     wait = nextExternalPoll(wait, found, options_);
   }

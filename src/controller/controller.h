@@ -82,6 +82,14 @@ struct ControllerOptions {
   // is reconciled again at least this often, so a new template there is picked up within this
   // long. platform.kubernetes watches those objects (as Argo does): no polling.
   Duration workloadRefPoll = std::chrono::seconds(5);
+  // Memory: once at least repackAfter reconciles have run since the last repack and none for
+  // repackQuiet, the poller has the driver and the store make their caches again
+  // (WorkloadDriver::repackMemory, StateStore::repackMemory; shouldRepack()). After a start-up
+  // sync or a burst of releases what the caches keep is scattered over allocator pages that the
+  // burst's garbage left partly used; a repack lets the allocator give those back (10,000
+  // Rollouts: docs/performance.md). Needs the poller (externalPoll > 0); 0 = never.
+  int64_t repackAfter = 1000;
+  Duration repackQuiet = std::chrono::seconds(10);
   // secretKeyRef root (<dir>/<namespace>/<secret>/<key>); "" = no secrets.
   std::string secretsDir;
   // The identity recorded on events the controller writes.
@@ -123,12 +131,18 @@ struct ControllerStats {
   int64_t storeWrites = 0;  // transactions committed by reconciles
   int64_t eventsWritten = 0;
   int64_t cachedRollouts = 0;  // entries in the rollout cache now (busy rollouts)
+  int64_t memoryRepacks = 0;   // times the driver's and the store's caches were made again
 };
 
 // The wait before the next poll for other processes' writes: back to options.externalPoll
 // when the last poll found some (more may follow), else double `current`, at most
 // options.externalPollIdle.
 Duration nextExternalPoll(Duration current, bool foundExternal, const ControllerOptions& options);
+
+// Whether the caches are made again now (ControllerOptions::repackAfter): `reconciles` have run
+// since the last repack (at least options.repackAfter, which must be > 0), the newest of them
+// `quietFor` ago (at least options.repackQuiet).
+bool shouldRepack(int64_t reconciles, Duration quietFor, const ControllerOptions& options);
 
 // The router watch's decision for one routed rollout: queue it for a reconcile when its routers
 // report that what was applied does not hold (kNotYet: a proxy restarted, reloaded, drifted or
@@ -194,6 +208,11 @@ class Controller {
   // falls back to enqueueAll().
   // Returns true when it found changes written by another process (or had to re-list).
   bool pollExternalChanges();
+
+  // Has the driver and the store repack their memory when shouldRepack() says so, counting
+  // reconciles from the last call that saw them change. Called by the poller after each poll;
+  // by tests of a controller without one. Not thread-safe against itself.
+  void repackIfQuiet();
 
   WorkQueue& queue() { return queue_; }
   ControllerStats stats() const;
@@ -271,6 +290,15 @@ class Controller {
   std::vector<std::string> ownedRuns(const std::string& rolloutKey) const;
   void observeDuration(Duration d);
   void runPoller();
+
+  // repackIfQuiet()'s state: the reconcile count it saw last and since when, and the count at
+  // the last repack.
+  struct RepackWatch {
+    int64_t seen = 0;
+    std::optional<Time> seenSince;
+    int64_t repackedAt = 0;
+  };
+  RepackWatch repackWatch_;
 
   store::StateStore& store_;
   const Registry& registry_;

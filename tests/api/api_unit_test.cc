@@ -955,6 +955,22 @@ TEST(WatchHub, CountsEventsPerRolloutTypeAndReason) {
       "reason=\"RolloutAborted\"} 1\n";
   EXPECT_NE(text.find(want), std::string::npos) << text;
   EXPECT_EQ(text.find("web-1"), std::string::npos) << text;
+  // Made again (what the hub does once quiet after many): the same counts, still counting.
+  hub.repackMemory();
+  MetricsPage again;
+  hub.appendEventCounts(again);
+  EXPECT_EQ(again.text(), text);
+  event("Rollout", "api", store::EventType::kNormal, "RolloutUpdated", 6);
+  while (seen < 6) {
+    std::vector<WatchFrame> frames;
+    ASSERT_EQ(watcher->wait(Duration(2000), &frames), WatchSubscriber::State::kOpen);
+    for (const WatchFrame& f : frames) seen += f.isEvent ? 1 : 0;
+  }
+  MetricsPage after;
+  hub.appendEventCounts(after);
+  EXPECT_NE(after.text().find("name=\"api\",type=\"Normal\",reason=\"RolloutUpdated\"} 2"),
+            std::string::npos)
+      << after.text();
   hub.stop();
 }
 

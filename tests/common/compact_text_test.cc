@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +64,21 @@ TEST(CompactText, ACopyKeepsItsOwnBytes) {
   CompactText fromEmpty(empty);
   EXPECT_TRUE(fromEmpty.empty());
   EXPECT_EQ(fromEmpty.text(), "");
+}
+
+// What a cache moving its texts to new memory does: the bytes kept and the size give the same
+// text back, deflated or not, without deflating it again; a pair no CompactText has is refused.
+TEST(CompactText, IsMadeAgainFromTheBytesItKeeps) {
+  for (const std::string& text : {std::string(), std::string("x"), kRollout}) {
+    const CompactText original(text);
+    const CompactText again = CompactText::fromStored(original.stored(), original.size());
+    EXPECT_EQ(again.text(), text);
+    EXPECT_EQ(again.compactSize(), original.compactSize());
+    if (!text.empty()) EXPECT_NE(again.stored().data(), original.stored().data()) << "its own";
+  }
+  EXPECT_LT(CompactText(kRollout).compactSize(), kRollout.size()) << "the Rollout is deflated";
+  EXPECT_THROW(CompactText::fromStored("abc", 2), std::invalid_argument);
+  EXPECT_THROW(CompactText::fromStored("", 5), std::invalid_argument);
 }
 
 // What it is for: a cached Rollout in about a fifth of its text.

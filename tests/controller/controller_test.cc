@@ -1261,5 +1261,48 @@ TEST(ExternalPollTest, QuietPollsBackOffAndAChangeComesBack) {
   EXPECT_EQ(nextExternalPoll(milliseconds(250), false, o), milliseconds(250));
 }
 
+// When the caches are made again: after at least repackAfter reconciles, once none has run for
+// repackQuiet; never with repackAfter 0.
+TEST(RepackTest, AfterMuchWorkOnceQuiet) {
+  ControllerOptions o;
+  o.repackAfter = 1000;
+  o.repackQuiet = std::chrono::seconds(10);
+  using std::chrono::seconds;
+  EXPECT_TRUE(shouldRepack(1000, seconds(10), o));
+  EXPECT_TRUE(shouldRepack(50'000, seconds(600), o));
+  EXPECT_FALSE(shouldRepack(999, seconds(600), o)) << "too little work to have left much";
+  EXPECT_FALSE(shouldRepack(1000, seconds(9), o)) << "still busy";
+  EXPECT_FALSE(shouldRepack(0, seconds(600), o));
+  o.repackAfter = 0;
+  EXPECT_FALSE(shouldRepack(50'000, seconds(600), o)) << "0 turns it off";
+}
+
+// The poller's call: the driver and the store repack once the reconciles of a release have been
+// quiet for repackQuiet, once per burst of work.
+TEST_F(ControllerTest, RepacksMemoryOnceQuietAfterAReleasesWork) {
+  options.repackAfter = 3;
+  options.repackQuiet = std::chrono::seconds(10);
+  controller = std::make_unique<Controller>(store, registry, driver, context, options);
+  controller->repackIfQuiet();
+  clock.advance(std::chrono::seconds(60));
+  controller->repackIfQuiet();
+  EXPECT_EQ(driver.repacks, 0) << "nothing has run yet";
+  apply(kTemplate);
+  apply(rolloutYaml("demo:v1", kSteps));
+  runFor(std::chrono::seconds(5));
+  ASSERT_GE(controller->stats().rolloutReconciles, 3);
+  controller->repackIfQuiet();  // sees the reconciles: quiet from now
+  clock.advance(std::chrono::seconds(9));
+  controller->repackIfQuiet();
+  EXPECT_EQ(driver.repacks, 0) << "quiet for 9 s only";
+  clock.advance(std::chrono::seconds(1));
+  controller->repackIfQuiet();
+  EXPECT_EQ(driver.repacks, 1);
+  EXPECT_EQ(controller->stats().memoryRepacks, 1);
+  clock.advance(std::chrono::seconds(60));
+  controller->repackIfQuiet();
+  EXPECT_EQ(driver.repacks, 1) << "no work since the last repack";
+}
+
 }  // namespace
 }  // namespace ramp::controller

@@ -15,6 +15,7 @@
 // test's own synchronization.
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -171,6 +172,8 @@ class InstantDriver final : public platform::WorkloadDriver {
   }
 
   std::string type() const override { return "platform.instant"; }
+  void repackMemory() override { ++repacks; }
+  std::atomic<int> repacks{0};  // repackMemory() calls
 
   // Service -> hash, as selectServices last set them for a rollout.
   std::map<std::string, std::string> services(const std::string& rolloutKey) {

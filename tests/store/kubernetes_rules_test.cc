@@ -18,6 +18,12 @@ using nlohmann::json;
 
 const ObjectKey kA{"Rollout", "default", "a"};
 const ObjectKey kB{"Rollout", "default", "b"};
+// Long enough to be kept deflated.
+const std::string kRolloutText =
+    R"({"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"a",)"
+    R"("namespace":"default","resourceVersion":"60"},"spec":{"replicas":1,"strategy":)"
+    R"({"canary":{"steps":[{"setWeight":50},{"pause":{"duration":"10s"}}]}}},"status":)"
+    R"({"phase":"Healthy","message":"","observedGeneration":"2","replicas":1}})";
 
 Time at(int64_t ms) { return Time(Duration(1'767'225'600'000 + ms)); }
 
@@ -68,6 +74,74 @@ TEST(ObjectMirrorTest, OrdersOwnWritesAndWatchEventsByResourceVersion) {
   ASSERT_EQ(changes->size(), 6u);
   EXPECT_EQ((*changes)[3].type, ChangeType::kDelete);
   EXPECT_EQ(m.list("Rollout", "").items.size(), 1u);
+}
+
+// Everything the mirror answers, for comparing two mirrors.
+std::string answers(const ObjectMirror& m) {
+  std::string out = "revision " + std::to_string(m.revision()) + ", highest " +
+                    std::to_string(m.highestResourceVersion()) + "\n";
+  for (const ObjectKey& key : {kA, kB}) {
+    const MirrorEntry* e = m.find(key);
+    out += key.toString() + ": " +
+           (e ? e->json() + " rv " + std::to_string(e->resourceVersion) + " version " +
+                    std::to_string(e->version)
+              : std::string("absent")) +
+           "\n";
+  }
+  for (const std::string& k : m.informerKeys("Rollout")) out += "informer key " + k + "\n";
+  for (const StoredObject& o : m.list("Rollout", "").items) {
+    out += "listed " + o.key.toString() + " " + o.json + " " + std::to_string(o.version) + "\n";
+  }
+  for (int64_t from = m.revision() - 5; from <= m.revision(); ++from) {
+    auto changes = m.changesSince(from, 100);
+    out += "since " + std::to_string(from) + ":";
+    if (!changes) {
+      out += " too old\n";
+      continue;
+    }
+    for (const Change& c : *changes) {
+      out += " " + std::to_string(c.revision) +
+             (c.type == ChangeType::kPut ? " put " : " delete ") + c.key.toString() + " " + c.json;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// A repack (what the store does once the controller is quiet) makes the objects, the deletes
+// seen and the change log again: a mirror repacked after every observation answers every
+// observation and every question as one never repacked.
+TEST(ObjectMirrorTest, ARepackChangesNothingItAnswers) {
+  ObjectMirror plain(3);
+  ObjectMirror repacked(3);
+  auto both = [&](auto&& observe) {
+    const auto a = observe(plain);
+    const auto b = observe(repacked);
+    repacked.repack();
+    EXPECT_EQ(a.change ? a.change->revision : -1, b.change ? b.change->revision : -1);
+    EXPECT_EQ(a.change ? a.change->json : "", b.change ? b.change->json : "");
+    EXPECT_EQ(a.version, b.version);
+    EXPECT_EQ(answers(plain), answers(repacked));
+  };
+  const std::string longName(40, 'n');  // a key whose name is not kept in place
+  const ObjectKey kLong{"Rollout", "default", longName};
+  both([&](ObjectMirror& m) { return m.observePut(kA, R"({"loaded":true})", 40); });
+  plain.start(50);
+  repacked.start(50);
+  repacked.repack();
+  EXPECT_EQ(answers(plain), answers(repacked));
+  both([&](ObjectMirror& m) { return m.observePut(kA, kRolloutText, 60); });
+  both([&](ObjectMirror& m) { return m.observePut(kA, kRolloutText, 60); });  // its echo
+  both([&](ObjectMirror& m) { return m.observePut(kB, "", 61); });
+  both([&](ObjectMirror& m) { return m.observePut(kLong, R"({"long":1})", 62); });
+  both([&](ObjectMirror& m) { return m.observeDelete(kA, 63); });
+  both([&](ObjectMirror& m) { return m.observePut(kA, R"({"late":1})", 60); });  // before delete
+  both([&](ObjectMirror& m) { return m.observeDelete(kA, 60); });  // the delete's reply
+  both([&](ObjectMirror& m) { return m.observePut(kB, R"({"b":2})", 64); });
+  both([&](ObjectMirror& m) { return m.observePut(kB, R"({"b":1})", 61); });  // still logged?
+  both([&](ObjectMirror& m) { return m.observePut(kA, R"({"again":1})", 65); });
+  EXPECT_NE(repacked.find(kLong), nullptr);
+  EXPECT_EQ(repacked.find(kLong)->json(), R"({"long":1})");
 }
 
 // What a relist compares its list with: the held objects of one kind, keyed as the informer
@@ -261,6 +335,80 @@ TEST(EventMirrorTest, KeepsEveryFieldAndTheNewestPerObjectAsItTrims) {
   m.forget("default/a.3");
   EXPECT_FALSE(m.newestAbout(kA, nullptr));
   m.forget("default/unknown");
+}
+
+// Everything an EventMirror answers about objects a, b and c, for comparing two mirrors.
+std::string answers(const EventMirror& m) {
+  const auto describe = [](const Event& e) {
+    return std::to_string(e.id) + " " + e.object.toString() + " " + e.reason + " " + e.message +
+           " count " + std::to_string(e.count) + " replaces " + std::to_string(e.replaces) +
+           " at " + std::to_string(e.time.time_since_epoch().count());
+  };
+  std::string out = "size " + std::to_string(m.size()) + "\n";
+  for (const auto& [name, e] : m.held(std::nullopt))
+    out += "held " + name + ": " + describe(e) + "\n";
+  for (int64_t since = 0; since < 12; since += 3) {
+    auto listed = m.list({.object = std::nullopt, .sinceId = since, .limit = 100});
+    out += "since " + std::to_string(since) + (listed ? ":" : ": ask the server");
+    if (listed) {
+      for (const Event& e : *listed) out += " [" + describe(e) + "]";
+    }
+    out += "\n";
+  }
+  for (const ObjectKey& key : {kA, kB, ObjectKey{"Rollout", "default", "c"}}) {
+    std::string name;
+    auto newest = m.newestAbout(key, &name);
+    out += "newest " + key.toString() + ": " + (newest ? name + " " + describe(*newest) : "none") +
+           "\n";
+  }
+  return out;
+}
+
+// A repack makes the events, the objects they are about and the index of their names again: a
+// mirror repacked after every step answers as one never repacked, and goes on the same way
+// (folding a repeat, trimming, confirming, forgetting).
+TEST(EventMirrorTest, ARepackChangesNothingItAnswers) {
+  EventMirror plain(/*window=*/2, /*seriesKept=*/2);
+  EventMirror repacked(/*window=*/2, /*seriesKept=*/2);
+  auto both = [&](auto&& step) {
+    const int64_t a = step(plain);
+    const int64_t b = step(repacked);
+    repacked.repack();
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(answers(plain), answers(repacked));
+  };
+  Event e;
+  e.type = EventType::kNormal;
+  e.message = std::string(200, 'm');  // long enough to be kept deflated
+  e.time = Time(Duration(1'700'000'000'000));
+  auto event = [&](const ObjectKey& object, const char* reason, int64_t count) {
+    Event out = e;
+    out.object = object;
+    out.reason = reason;
+    out.count = count;
+    out.time += Duration(count * 1000);
+    return out;
+  };
+  const ObjectKey kC{"Rollout", "default", "c"};
+  both([&](EventMirror& m) { return m.observe("default/a.1", event(kA, "Loaded", 1), 5); });
+  plain.start(10);
+  repacked.start(10);
+  both([&](EventMirror& m) { return m.observe("default/b.1", event(kB, "B1", 1), 11); });
+  both([&](EventMirror& m) { return m.record("default/c.1", event(kC, "C1", 1)); });
+  both([&](EventMirror& m) { return m.observe("default/a.1", event(kA, "Loaded", 2), 12); });
+  both([&](EventMirror& m) {
+    m.confirm("default/c.1", 1, 13);
+    return int64_t{0};
+  });
+  both([&](EventMirror& m) { return m.observe("default/b.2", event(kB, "B2", 1), 14); });
+  both([&](EventMirror& m) { return m.observe("default/c.1", event(kC, "C1", 1), 13); });
+  both([&](EventMirror& m) {
+    m.forget("default/b.1");
+    return int64_t{0};
+  });
+  both([&](EventMirror& m) { return m.record("default/a.2", event(kA, "A2", 1)); });
+  both([&](EventMirror& m) { return m.observe("default/c.2", event(kC, "C2", 3), 15); });
+  EXPECT_GT(repacked.size(), 0u);
 }
 
 // Past the window, the newest events of only so many objects stay for repeats to fold into

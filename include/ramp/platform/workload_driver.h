@@ -294,6 +294,14 @@ class WorkloadDriver {
                      type() + ": replica logs are not supported by this platform");
   }
 
+  // Makes the driver's caches of the platform's objects again, each object allocated anew in a
+  // row, so that the memory a burst of changes left partly used can be given back
+  // (common/repack_buffer.h). The controller calls it once it has been quiet for a while after
+  // much work (ControllerOptions::repackAfter); what the driver holds is the same after it. Costs
+  // about a copy of the caches, under the driver's lock. A driver without such caches does
+  // nothing (the default).
+  virtual void repackMemory() {}
+
   // The name it is registered under, e.g. "platform.process".
   virtual std::string type() const = 0;
 };

@@ -362,6 +362,16 @@ class StateStore {
 
   // Every checkpoint, oldest (smallest) first.
   virtual Result<std::vector<AuditCheckpoint>> listAuditCheckpoints();
+
+  // --- memory ---
+
+  // Makes the store's in-memory caches again, each object allocated anew in a row, so that the
+  // memory a burst of writes left partly used can be given back (common/repack_buffer.h). The
+  // controller calls it once it has been quiet for a while after much work
+  // (ControllerOptions::repackAfter); what the store holds and answers is the same after it.
+  // Costs about a copy of the caches, under the store's lock. A store without such caches does
+  // nothing (the default); a store that wraps another passes it on.
+  virtual void repackMemory() {}
 };
 
 inline Result<std::vector<AuditRecord>> StateStore::listAuditRecords(const AuditQuery&) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/repack_buffer.h"
 #include "kube/resources.h"
 #include "ramp/spec/diagnostic.h"
 
@@ -118,10 +119,61 @@ void KubernetesDriver::putReplicaSet(const std::string& key, json rs) {
   if (auto m = rs.find("metadata"); m != rs.end() && m->is_object()) m->erase("managedFields");
   eraseReplicaSet(key);
   std::vector<std::string> rollouts = rolloutKeysOf(rs);
-  if (rollouts.size() == 1 && namedAfter(key, rollouts[0])) rollouts.clear();  // found by name
+  // Found by name: nothing to file, and no vector's buffer kept with it (clear() would keep it).
+  if (rollouts.size() == 1 && namedAfter(key, rollouts[0])) rollouts = std::vector<std::string>();
   for (const std::string& r : rollouts) memory_.otherReplicaSets[r].insert(key);
   memory_.replicaSets[key] =
       StoredReplicaSet{metaStr(rs, "resourceVersion"), CompactText(rs.dump()), std::move(rollouts)};
+}
+
+void KubernetesDriver::repackMemory() {
+  std::lock_guard lock(mu_);
+  auto& replicaSets = memory_.replicaSets;
+  auto& pods = memory_.pods;
+  size_t bytes = 0;
+  for (const auto& [key, rs] : replicaSets) {
+    bytes += RepackBuffer::sizeOf(key) + RepackBuffer::sizeOf(rs.resourceVersion) +
+             RepackBuffer::sizeOf(rs.text.stored()) + 2 * sizeof(uint64_t);
+    for (const std::string& r : rs.rollouts) bytes += RepackBuffer::sizeOf(r);
+  }
+  for (const auto& [key, text] : pods) {
+    bytes += RepackBuffer::sizeOf(key) + RepackBuffer::sizeOf(text.stored()) + sizeof(uint64_t);
+  }
+  RepackBuffer buffer(bytes);
+  for (const auto& [key, rs] : replicaSets) {
+    buffer.put(key);
+    buffer.put(rs.resourceVersion);
+    buffer.putNumber(rs.text.size());
+    buffer.put(rs.text.stored());
+    buffer.putNumber(rs.rollouts.size());
+    for (const std::string& r : rs.rollouts) buffer.put(r);
+  }
+  for (const auto& [key, text] : pods) {
+    buffer.put(key);
+    buffer.putNumber(text.size());
+    buffer.put(text.stored());
+  }
+  const size_t replicaSetCount = replicaSets.size();
+  const size_t podCount = pods.size();
+  // Everything freed before anything is made again (see RepackBuffer).
+  replicaSets.clear();
+  pods.clear();
+  for (size_t i = 0; i < replicaSetCount; ++i) {
+    std::string key(buffer.take());
+    StoredReplicaSet rs;
+    rs.resourceVersion = buffer.take();
+    const uint64_t size = buffer.takeNumber();
+    rs.text = CompactText::fromStored(buffer.take(), size);
+    const uint64_t rollouts = buffer.takeNumber();
+    if (rollouts > 0) rs.rollouts.reserve(rollouts);
+    for (uint64_t r = 0; r < rollouts; ++r) rs.rollouts.emplace_back(buffer.take());
+    replicaSets.emplace_hint(replicaSets.end(), std::move(key), std::move(rs));
+  }
+  for (size_t i = 0; i < podCount; ++i) {
+    std::string key(buffer.take());
+    const uint64_t size = buffer.takeNumber();
+    pods.emplace_hint(pods.end(), std::move(key), CompactText::fromStored(buffer.take(), size));
+  }
 }
 
 void KubernetesDriver::eraseReplicaSet(const std::string& key) {

@@ -104,6 +104,8 @@ class KubernetesDriver final : public WorkloadDriver {
   Status scaleWorkloadRef(const std::string& rolloutKey, const spec::WorkloadRef& ref,
                           int32_t replicas) override;
   bool servicesRouteTraffic() const override { return true; }
+  // Its ReplicaSets and Pods (memory_.replicaSets, memory_.pods) made again in a row.
+  void repackMemory() override;
   std::string type() const override { return "platform.kubernetes"; }
 
  private:

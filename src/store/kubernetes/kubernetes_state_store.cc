@@ -451,6 +451,17 @@ Status KubernetesStateStore::appendAuditCheckpoint(const AuditCheckpoint& checkp
   return audit_->appendCheckpoint(checkpoint);
 }
 
+void KubernetesStateStore::repackMemory() {
+  std::lock_guard lock(mu_);
+  objects_.repack();
+  events_.repack();
+  // The links' blocks, in a row too (a vector's one large block holds them meanwhile).
+  const std::vector<std::pair<int64_t, int64_t>> links(auditEventIds_.begin(),
+                                                       auditEventIds_.end());
+  std::deque<std::pair<int64_t, int64_t>>().swap(auditEventIds_);
+  auditEventIds_.assign(links.begin(), links.end());
+}
+
 Result<std::vector<AuditCheckpoint>> KubernetesStateStore::listAuditCheckpoints() {
   return audit_->checkpoints();
 }

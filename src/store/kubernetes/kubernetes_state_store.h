@@ -130,6 +130,9 @@ class KubernetesStateStore final : public StateStore {
   Status appendAuditRecords(std::span<const Event> events) override;
   Status appendAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
   Result<std::vector<AuditCheckpoint>> listAuditCheckpoints() override;
+  // The mirrors of the custom resources (with the change log) and of the Events, and the audit
+  // records' links to their events.
+  void repackMemory() override;
 
   // The optional CRDs ("applications.argoproj.io") the server did not serve at open().
   std::vector<std::string> missingCustomResources() const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/repack_buffer.h"
 #include "store/common/store_rules.h"
 
 namespace ramp::store::kubernetes {
@@ -71,6 +72,115 @@ int64_t ObjectMirror::versionOf(const ObjectKey& key, ChangeType type,
     }
   }
   return 0;
+}
+
+namespace {
+
+void putKey(RepackBuffer& buffer, const ObjectKey& key) {
+  buffer.put(key.kind);
+  buffer.put(key.namespace_);
+  buffer.put(key.name);
+}
+
+ObjectKey takeKey(RepackBuffer& buffer) {
+  ObjectKey key;
+  key.kind = buffer.take();
+  key.namespace_ = buffer.take();
+  key.name = buffer.take();
+  return key;
+}
+
+size_t keySize(const ObjectKey& key) {
+  return RepackBuffer::sizeOf(key.kind) + RepackBuffer::sizeOf(key.namespace_) +
+         RepackBuffer::sizeOf(key.name);
+}
+
+}  // namespace
+
+void ObjectMirror::repack() {
+  // Each text once, by identity: the log's entries share their object's.
+  std::vector<const CompactText*> texts;
+  texts.reserve(objects_.size() + changes_.size());
+  for (const auto& [key, entry] : objects_) texts.push_back(entry.text.get());
+  for (const Logged& c : changes_) texts.push_back(c.text.get());
+  std::sort(texts.begin(), texts.end());
+  texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
+  const auto indexOf = [&](const CompactText* text) {
+    return static_cast<uint64_t>(std::lower_bound(texts.begin(), texts.end(), text) -
+                                 texts.begin());
+  };
+  size_t bytes = 0;
+  for (const CompactText* t : texts) {
+    bytes += sizeof(uint64_t) + RepackBuffer::sizeOf(t ? t->stored() : std::string_view());
+  }
+  for (const auto& [key, entry] : objects_) bytes += keySize(key) + 3 * sizeof(uint64_t);
+  for (const auto& [key, rv] : deletedAt_) bytes += keySize(key) + sizeof(uint64_t);
+  for (const Logged& c : changes_) bytes += keySize(c.key) + 4 * sizeof(uint64_t);
+
+  RepackBuffer buffer(bytes);
+  for (const CompactText* t : texts) {
+    // A null text (none is made, but the type allows it) is size 0 with no bytes, kept null.
+    buffer.putNumber(t ? t->size() + 1 : 0);
+    buffer.put(t ? t->stored() : std::string_view());
+  }
+  for (const auto& [key, entry] : objects_) {
+    putKey(buffer, key);
+    buffer.putNumber(indexOf(entry.text.get()));
+    buffer.putNumber(static_cast<uint64_t>(entry.resourceVersion));
+    buffer.putNumber(static_cast<uint64_t>(entry.version));
+  }
+  for (const auto& [key, rv] : deletedAt_) {
+    putKey(buffer, key);
+    buffer.putNumber(static_cast<uint64_t>(rv));
+  }
+  for (const Logged& c : changes_) {
+    putKey(buffer, c.key);
+    buffer.putNumber(static_cast<uint64_t>(c.revision));
+    buffer.putNumber(static_cast<uint64_t>(c.type));
+    buffer.putNumber(indexOf(c.text.get()));
+    buffer.putNumber(static_cast<uint64_t>(c.resourceVersion));
+  }
+  const size_t textCount = texts.size();
+  const size_t objectCount = objects_.size();
+  const size_t deletedCount = deletedAt_.size();
+  const size_t changeCount = changes_.size();
+  // Everything freed before anything is made again (see RepackBuffer).
+  std::vector<const CompactText*>().swap(texts);
+  objects_.clear();
+  deletedAt_.clear();
+  std::deque<Logged>().swap(changes_);
+
+  std::vector<std::shared_ptr<const CompactText>> made;
+  made.reserve(textCount);
+  for (size_t i = 0; i < textCount; ++i) {
+    const uint64_t size = buffer.takeNumber();
+    const std::string_view stored = buffer.take();
+    made.push_back(
+        size == 0 ? nullptr
+                  : std::make_shared<const CompactText>(CompactText::fromStored(stored, size - 1)));
+  }
+  for (size_t i = 0; i < objectCount; ++i) {
+    ObjectKey key = takeKey(buffer);
+    MirrorEntry entry;
+    entry.text = made.at(buffer.takeNumber());
+    entry.resourceVersion = static_cast<int64_t>(buffer.takeNumber());
+    entry.version = static_cast<int64_t>(buffer.takeNumber());
+    objects_.emplace_hint(objects_.end(), std::move(key), std::move(entry));
+  }
+  for (size_t i = 0; i < deletedCount; ++i) {
+    ObjectKey key = takeKey(buffer);
+    deletedAt_.emplace_hint(deletedAt_.end(), std::move(key),
+                            static_cast<int64_t>(buffer.takeNumber()));
+  }
+  for (size_t i = 0; i < changeCount; ++i) {
+    Logged c;
+    c.key = takeKey(buffer);
+    c.revision = static_cast<int64_t>(buffer.takeNumber());
+    c.type = static_cast<ChangeType>(buffer.takeNumber());
+    c.text = made.at(buffer.takeNumber());
+    c.resourceVersion = static_cast<int64_t>(buffer.takeNumber());
+    changes_.push_back(std::move(c));
+  }
 }
 
 void ObjectMirror::start(int64_t base) {
@@ -278,6 +388,87 @@ int64_t EventMirror::keep(const std::string& name, Event event, int64_t resource
   events_[id] = Stored{event.time, &about->first, hash, resourceVersion, eventBody(name, event)};
   trim();
   return id;
+}
+
+void EventMirror::repack() {
+  // Each event names its object by the address of the object's key in objects_: by position
+  // in objects_ in the buffer.
+  std::vector<std::pair<const ObjectKey*, uint64_t>> positions;
+  positions.reserve(objects_.size());
+  for (const auto& [key, about] : objects_) positions.emplace_back(&key, positions.size());
+  std::sort(positions.begin(), positions.end());
+  constexpr uint64_t kNone = UINT64_MAX;
+  const auto positionOf = [&](const ObjectKey* key) {
+    auto it =
+        std::lower_bound(positions.begin(), positions.end(), std::make_pair(key, uint64_t{0}));
+    return it != positions.end() && it->first == key ? it->second : kNone;
+  };
+  size_t bytes = 3 * sizeof(uint64_t) + ids_.size() * 2 * sizeof(uint64_t);
+  for (const auto& [key, about] : objects_) bytes += keySize(key) + 2 * sizeof(uint64_t);
+  for (const Events* events : {&events_, &kept_}) {
+    for (const auto& [id, stored] : *events) {
+      bytes += 6 * sizeof(uint64_t) + RepackBuffer::sizeOf(stored.body.stored());
+    }
+  }
+  RepackBuffer buffer(bytes);
+  buffer.putNumber(objects_.size());
+  for (const auto& [key, about] : objects_) {
+    putKey(buffer, key);
+    buffer.putNumber(static_cast<uint64_t>(about.count));
+    buffer.putNumber(static_cast<uint64_t>(about.newest));
+  }
+  for (const Events* events : {&events_, &kept_}) {
+    buffer.putNumber(events->size());
+    for (const auto& [id, stored] : *events) {
+      buffer.putNumber(static_cast<uint64_t>(id));
+      buffer.putNumber(static_cast<uint64_t>(stored.time.time_since_epoch().count()));
+      buffer.putNumber(positionOf(stored.object));
+      buffer.putNumber(stored.nameHash);
+      buffer.putNumber(static_cast<uint64_t>(stored.resourceVersion));
+      buffer.putNumber(stored.body.size());
+      buffer.put(stored.body.stored());
+    }
+  }
+  const size_t idCount = ids_.size();
+  for (const auto& [hash, id] : ids_) {
+    buffer.putNumber(hash);
+    buffer.putNumber(static_cast<uint64_t>(id));
+  }
+  // Everything freed before anything is made again (see RepackBuffer).
+  std::vector<std::pair<const ObjectKey*, uint64_t>>().swap(positions);
+  objects_.clear();
+  events_.clear();
+  kept_.clear();
+  std::unordered_multimap<uint64_t, int64_t>().swap(ids_);
+
+  std::vector<const ObjectKey*> keys(buffer.takeNumber());
+  for (const ObjectKey*& made : keys) {
+    ObjectKey key = takeKey(buffer);
+    About about;
+    about.count = static_cast<int64_t>(buffer.takeNumber());
+    about.newest = static_cast<int64_t>(buffer.takeNumber());
+    made = &objects_.emplace_hint(objects_.end(), std::move(key), about)->first;
+  }
+  for (Events* events : {&events_, &kept_}) {
+    const uint64_t count = buffer.takeNumber();
+    for (uint64_t i = 0; i < count; ++i) {
+      const auto id = static_cast<int64_t>(buffer.takeNumber());
+      Stored stored;
+      stored.time = Time(Duration(static_cast<int64_t>(buffer.takeNumber())));
+      const uint64_t position = buffer.takeNumber();
+      stored.object = position == kNone ? nullptr : keys.at(position);
+      stored.nameHash = buffer.takeNumber();
+      stored.resourceVersion = static_cast<int64_t>(buffer.takeNumber());
+      const uint64_t size = buffer.takeNumber();
+      stored.body = CompactText::fromStored(buffer.take(), size);
+      events->emplace_hint(events->end(), id, std::move(stored));
+    }
+  }
+  ids_.reserve(idCount);
+  for (size_t i = 0; i < idCount; ++i) {
+    const uint64_t hash = buffer.takeNumber();
+    ids_.emplace(hash, static_cast<int64_t>(buffer.takeNumber()));
+  }
 }
 
 void EventMirror::forget(const std::string& name) {

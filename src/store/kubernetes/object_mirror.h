@@ -89,6 +89,11 @@ class ObjectMirror {
   // As StateStore::changesSince (arguments already validated).
   Result<std::vector<Change>> changesSince(int64_t revision, int64_t limit) const;
 
+  // Makes the objects and the change log again, each key and text allocated anew in a row
+  // (common/repack_buffer.h), a text the log shares with an object still shared. What the
+  // mirror holds and answers is the same after it; a MirrorEntry copied out keeps its text.
+  void repack();
+
  private:
   // A change as the log keeps it: the text shared with the MirrorEntry of the same state.
   struct Logged {
@@ -165,6 +170,10 @@ class EventMirror {
   bool holds(const std::string& name);
   // Events held: the window's and those kept past it.
   size_t size() const { return events_.size() + kept_.size(); }
+
+  // Makes the events held and their indexes again, each allocated anew in a row
+  // (common/repack_buffer.h); what the mirror answers is the same after it.
+  void repack();
 
  private:
   // An event as the mirror keeps it: what a list filters and orders on, and the rest (the Event

@@ -570,6 +570,13 @@ TEST_F(KubernetesPlatformOnACluster, TheDriverFindsObjectsNamedOtherwise) {
     return current == 1 && names == std::vector<std::string>{"stray"};
   })) << "currentReplicas "
       << current << ", replicas " << ::testing::PrintToString(names);
+  // Its memory made again (what the controller does once quiet): the same answers, and the
+  // index of objects named otherwise still finds them (the delete below).
+  auto before = (*driver)->observe("default/odd");
+  auto replicasBefore = (*driver)->observeReplicas("default/odd");
+  (*driver)->repackMemory();
+  EXPECT_EQ((*driver)->observe("default/odd"), before);
+  EXPECT_EQ((*driver)->observeReplicas("default/odd"), replicasBefore);
   ASSERT_TRUE(client.remove(kube::replicaSets(), "default", "odd-named-otherwise",
                             /*foreground=*/true));
   EXPECT_TRUE(eventually([&] {
