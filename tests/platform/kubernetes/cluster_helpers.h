@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "harness/harness.h"
 #include "harness/kube_cluster.h"
 #include "kube/client.h"
@@ -30,6 +32,28 @@ inline Result<std::unique_ptr<kube::Client>> adminClient(const KubeCluster& clus
   if (!config) return std::unexpected(config.error());
   return kube::Client::create(*config, realClock());
 }
+
+// A fixture on the shared test cluster with an admin client (client_): skipped, with the reason,
+// while the cluster's programs are not built; failed when the cluster did not start
+// (KubeCluster::shared reports why). A fixture that sets up more calls this SetUp first and
+// stops when IsSkipped() or HasFatalFailure().
+class OnTheSharedCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string skip;
+    cluster_ = KubeCluster::shared(&skip);
+    if (cluster_ == nullptr) {
+      if (!skip.empty()) GTEST_SKIP() << skip;
+      GTEST_FAIL() << "the test cluster did not start";
+    }
+    auto made = adminClient(*cluster_);
+    ASSERT_TRUE(made) << made.error().message;
+    client_ = std::move(*made);
+  }
+
+  KubeCluster* cluster_ = nullptr;
+  std::unique_ptr<kube::Client> client_;
+};
 
 // Polls `done` every 200 ms until it returns true or `timeout` passes; returns its last answer.
 inline bool eventually(const std::function<bool()>& done,

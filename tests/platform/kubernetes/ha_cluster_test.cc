@@ -72,18 +72,11 @@ json rollout(const std::string& name, const std::string& image, const std::strin
 }
 
 // The cluster, an admin client, and the metric's server (counting the measurements taken).
-class HaOnACluster : public ::testing::Test {
+class HaOnACluster : public rt::OnTheSharedCluster {
  protected:
   void SetUp() override {
-    std::string skip;
-    cluster_ = rt::KubeCluster::shared(&skip);
-    if (cluster_ == nullptr) {
-      if (!skip.empty()) GTEST_SKIP() << skip;
-      FAIL() << "the test cluster did not start";
-    }
-    auto made = rt::adminClient(*cluster_);
-    ASSERT_TRUE(made) << made.error().message;
-    client_ = std::move(*made);
+    rt::OnTheSharedCluster::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     metric_.server().Get("/ok", [this](const httplib::Request&, httplib::Response& res) {
       ++measured_;
       res.set_content(R"({"ok":1})", "application/json");
@@ -205,8 +198,6 @@ class HaOnACluster : public ::testing::Test {
   }
 
   std::vector<std::unique_ptr<rt::TempDir>> dirs_;
-  rt::KubeCluster* cluster_ = nullptr;
-  std::unique_ptr<kube::Client> client_;
   rt::TestServer metric_;
   int port_ = 0;
   std::atomic<int> measured_{0};

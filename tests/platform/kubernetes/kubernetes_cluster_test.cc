@@ -189,26 +189,8 @@ class PlatformOnCluster {
   std::string url_;
 };
 
-// Every test here runs on the shared test cluster with an admin client: skipped, with the
-// reason, while the cluster's programs are not built; failed when the cluster did not start
-// (KubeCluster::shared reports why).
-class KubernetesPlatformOnACluster : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string skip;
-    cluster_ = rt::KubeCluster::shared(&skip);
-    if (cluster_ == nullptr) {
-      if (!skip.empty()) GTEST_SKIP() << skip;
-      GTEST_FAIL() << "the test cluster did not start";
-    }
-    auto made = adminClient(*cluster_);
-    ASSERT_TRUE(made) << made.error().message;
-    client_ = std::move(*made);
-  }
-
-  rt::KubeCluster* cluster_ = nullptr;
-  std::unique_ptr<kube::Client> client_;
-};
+// Every test here runs on the shared test cluster with an admin client.
+class KubernetesPlatformOnACluster : public rt::OnTheSharedCluster {};
 
 TEST_F(KubernetesPlatformOnACluster, CanaryAndBlueGreenDriveReplicaSetsAndServices) {
   rt::TempDir dir("ramp-k8s-platform");
