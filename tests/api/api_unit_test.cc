@@ -938,11 +938,15 @@ TEST(WatchHub, CountsEventsPerRolloutTypeAndReason) {
   event("Rollout", "web", store::EventType::kNormal, "RolloutUpdated", 4);
   event("AnalysisRun", "web-1", store::EventType::kNormal, "RolloutUpdated", 5);
   size_t seen = 0;
-  while (seen < 5) {
-    std::vector<WatchFrame> frames;
-    ASSERT_EQ(watcher->wait(Duration(2000), &frames), WatchSubscriber::State::kOpen);
-    for (const WatchFrame& f : frames) seen += f.isEvent ? 1 : 0;
-  }
+  // Until the watcher has seen `n` events in all (each counted before it is sent).
+  const auto waitForEvents = [&](size_t n) {
+    while (seen < n) {
+      std::vector<WatchFrame> frames;
+      ASSERT_EQ(watcher->wait(Duration(2000), &frames), WatchSubscriber::State::kOpen);
+      for (const WatchFrame& f : frames) seen += f.isEvent ? 1 : 0;
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(waitForEvents(5));
   MetricsPage page;
   hub.appendEventCounts(page);
   const std::string text = page.text();
@@ -961,11 +965,7 @@ TEST(WatchHub, CountsEventsPerRolloutTypeAndReason) {
   hub.appendEventCounts(again);
   EXPECT_EQ(again.text(), text);
   event("Rollout", "api", store::EventType::kNormal, "RolloutUpdated", 6);
-  while (seen < 6) {
-    std::vector<WatchFrame> frames;
-    ASSERT_EQ(watcher->wait(Duration(2000), &frames), WatchSubscriber::State::kOpen);
-    for (const WatchFrame& f : frames) seen += f.isEvent ? 1 : 0;
-  }
+  ASSERT_NO_FATAL_FAILURE(waitForEvents(6));
   MetricsPage after;
   hub.appendEventCounts(after);
   EXPECT_NE(after.text().find("name=\"api\",type=\"Normal\",reason=\"RolloutUpdated\"} 2"),
